@@ -1,0 +1,18 @@
+// Package apps lists the modules of CityChain. All is the one explicit
+// place where modules are registered: a new module is a folder under
+// apps/ plus one line here.
+package apps
+
+import (
+	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/chain"
+)
+
+// All returns every module in its fixed order. The order is part of the
+// state machine (genesis and end-of-block hooks run in it): append new
+// modules at the end.
+func All() []chain.App {
+	return []chain.App{
+		bank.New(),
+	}
+}

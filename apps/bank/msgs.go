@@ -1,0 +1,58 @@
+package bank
+
+import (
+	"fmt"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Name is the app's name in transactions and URLs.
+const Name = "bank"
+
+// ActionSend moves tokens from the sender to another account.
+const ActionSend = "send"
+
+// Send is the payload of a transfer.
+type Send struct {
+	To     chain.Address `json:"to"`
+	Amount uint64        `json:"amount"`
+	Memo   string        `json:"memo,omitempty"`
+}
+
+// MaxMemo bounds the free-text memo of a transfer.
+const MaxMemo = 256
+
+// Validate checks the payload without state.
+func (m *Send) Validate() error {
+	if m.To.IsZero() {
+		return fmt.Errorf("%w: to: missing recipient", chain.ErrBadPayload)
+	}
+	if m.Amount == 0 {
+		return fmt.Errorf("%w: amount: must be positive", chain.ErrBadPayload)
+	}
+	if len(m.Memo) > MaxMemo {
+		return fmt.Errorf("%w: memo: %d bytes, limit %d", chain.ErrBadPayload, len(m.Memo), MaxMemo)
+	}
+	return nil
+}
+
+// sendWire is the payload as it is encoded: the address in its text form,
+// the same as in JSON, so payloads read the same in both.
+type sendWire struct {
+	To     string `cbor:"to"`
+	Amount uint64 `cbor:"amount"`
+	Memo   string `cbor:"memo,omitempty"`
+}
+
+func decodeSend(payload []byte) (*Send, error) {
+	var w sendWire
+	if err := chain.DecodePayload(payload, &w); err != nil {
+		return nil, err
+	}
+	to, err := chain.ParseAddress(w.To)
+	if err != nil {
+		return nil, fmt.Errorf("%w: to: %w", chain.ErrBadPayload, err)
+	}
+	m := &Send{To: to, Amount: w.Amount, Memo: w.Memo}
+	return m, m.Validate()
+}

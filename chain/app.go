@@ -1,0 +1,156 @@
+package chain
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// App is one module of the state machine: a bank, a registry, a game. The
+// chain routes each transaction to the app it names and knows nothing else
+// about it. An app is written against four methods:
+//
+//   - Name is the app's name in transactions and URLs ("bank").
+//   - Check looks at an action and its payload without any state. The
+//     mempool runs it before accepting a transaction, so malformed requests
+//     are refused at the door. It must be cheap and must not depend on
+//     anything but its arguments.
+//   - Deliver executes the action against state. Returning an error fails
+//     the transaction: its writes are dropped, the receipt says why, and
+//     the sender's nonce is still used.
+//   - Query answers read-only questions, served at /v1/apps/{name}/{path...}.
+//
+// Deliver must be deterministic: same state and transaction, same writes,
+// events and error text, on every machine. So: read time from ctx, never
+// the wall clock; iterate in key order, never over Go maps; no goroutines,
+// randomness or floats; check integer overflow.
+//
+// Optional behaviour is found by type assertion: GenesisInitializer for initial
+// state, EndBlocker for work at the end of every block.
+type App interface {
+	Name() string
+	Check(action string, payload []byte) error
+	Deliver(ctx *Context, action string, payload []byte) error
+	Query(ctx *QueryContext, path []string, args map[string]string) (any, error)
+}
+
+// GenesisInitializer is implemented by apps that have initial state in the genesis
+// file, under app_state.{name}.
+type GenesisInitializer interface {
+	InitGenesis(ctx *Context, raw json.RawMessage) error
+}
+
+// EndBlocker is implemented by apps that act at the end of each block
+// (timeouts, scheduled releases). Its errors abort the block, so it should
+// only fail on a broken invariant.
+type EndBlocker interface {
+	EndBlock(ctx *Context) error
+}
+
+// Context is what Deliver, InitGenesis and EndBlock see: the block being
+// applied, the transaction's sender, and a store scoped to the app's own
+// keys. Writes become visible to later transactions only if the
+// transaction succeeds.
+type Context struct {
+	ChainID string
+	Height  uint64
+	Time    time.Time // block time; the only clock an app may read
+	Sender  Address   // zero in InitGenesis and EndBlock
+	TxHash  Hash      // zero in InitGenesis and EndBlock
+
+	app    string
+	kv     *Overlay
+	events *[]Event
+}
+
+// Store returns the app's part of the state: keys are relative to the
+// app's own prefix, so apps cannot collide.
+func (c *Context) Store() *Store { return &Store{kv: c.kv, prefix: appPrefix(c.app)} }
+
+// For returns a copy of the context scoped to another app. An app's
+// exported helpers (bank.Transfer) use it so that other apps can call
+// them with their own context; events are still recorded in the
+// transaction's receipt under the named app.
+func (c *Context) For(app string) *Context {
+	cc := *c
+	cc.app = app
+	return &cc
+}
+
+// Emit records an event in the transaction's receipt.
+func (c *Context) Emit(typ string, attrs ...Attr) {
+	*c.events = append(*c.events, Event{App: c.app, Type: typ, Attrs: attrs})
+}
+
+// A is a short constructor for an event attribute.
+func A(key string, value any) Attr {
+	switch v := value.(type) {
+	case string:
+		return Attr{Key: key, Value: v}
+	case uint64:
+		return Attr{Key: key, Value: strconv.FormatUint(v, 10)}
+	case fmt.Stringer:
+		return Attr{Key: key, Value: v.String()}
+	}
+	return Attr{Key: key, Value: fmt.Sprint(value)}
+}
+
+// QueryContext is what Query sees: the committed state at Height, scoped
+// to the app's keys, and a way to prove a key against the state root of
+// that height's header.
+type QueryContext struct {
+	ChainID   string
+	Height    uint64
+	Time      time.Time
+	StateRoot Hash
+
+	app   string
+	kv    Reader
+	prove func(key []byte) (any, error)
+}
+
+// NewQueryContext is used by the node to serve queries for one app.
+// prove may be nil when the node cannot produce proofs.
+func NewQueryContext(app, chainID string, header *Header, kv Reader, prove func(key []byte) (any, error)) *QueryContext {
+	return &QueryContext{ChainID: chainID, Height: header.Height, Time: header.BlockTime(),
+		StateRoot: header.StateRoot, app: app, kv: kv, prove: prove}
+}
+
+// Store returns a read-only view of the app's keys.
+func (q *QueryContext) Store() *Store {
+	return &Store{kv: readOnly{q.kv}, prefix: appPrefix(q.app)}
+}
+
+// Prove returns a proof that the app's key holds its current value (or is
+// absent) under StateRoot. The proof's JSON form can be checked by a
+// client against a committed header.
+func (q *QueryContext) Prove(key []byte) (any, error) {
+	if q.prove == nil {
+		return nil, fmt.Errorf("proofs are not available on this node")
+	}
+	return q.prove(append(appPrefix(q.app), key...))
+}
+
+// AppKey returns the full state key of an app's key, as used in proofs.
+func AppKey(app string, key []byte) []byte { return append(appPrefix(app), key...) }
+
+func appPrefix(app string) []byte { return []byte("a/" + app + "/") }
+
+// BlockInfo is the part of a block header that apps may see.
+type BlockInfo struct {
+	ChainID string
+	Height  uint64
+	Time    time.Time
+}
+
+// NewContext returns a context for app over kv. The executor makes one per
+// transaction; tests of apps make one over NewOverlay(MemReader{}).
+func NewContext(app string, kv *Overlay, b BlockInfo, sender Address, txHash Hash) *Context {
+	return &Context{ChainID: b.ChainID, Height: b.Height, Time: b.Time, Sender: sender,
+		TxHash: txHash, app: app, kv: kv, events: new([]Event)}
+}
+
+// Events returns the events emitted so far through this context and every
+// context derived from it with For.
+func (c *Context) Events() []Event { return *c.events }

@@ -1,0 +1,281 @@
+package chain
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"github.com/citychain/citychain/chain/state"
+)
+
+// State keys the chain itself owns, next to the apps' "a/{app}/" keys.
+var (
+	keyNoncePrefix = []byte("c/nonce/")
+	keyValidators  = []byte("c/validators")
+)
+
+// Executor applies blocks: it is the one entry point through which state
+// changes. Given the parent's state and a list of transactions it returns
+// the receipts, the sorted state changes and the new state root, without
+// writing anything; the caller stores the result in one batch.
+//
+// Determinism rule: the result depends only on the parent state, the
+// block's header fields that apps see (height, time) and its
+// transactions. Apps run in the order of the list given to the executor.
+type Executor struct {
+	chainID  string
+	apps     []App
+	byName   map[string]App
+	tree     *state.Tree
+	verified func(Hash) bool
+}
+
+// ExecConfig holds an Executor's dependencies.
+type ExecConfig struct {
+	ChainID string
+	// Apps in their fixed order; names must be unique.
+	Apps []App
+	// Tree computes state roots; its store holds the parent's nodes.
+	Tree *state.Tree
+	// Verified reports whether a transaction's signature was already
+	// checked on this node (by the mempool), so it is not checked twice.
+	// Nil means always verify.
+	Verified func(Hash) bool
+}
+
+// NewExecutor checks the app list and returns an executor.
+func NewExecutor(cfg ExecConfig) (*Executor, error) {
+	e := &Executor{chainID: cfg.ChainID, apps: cfg.Apps, byName: map[string]App{},
+		tree: cfg.Tree, verified: cfg.Verified}
+	for _, a := range cfg.Apps {
+		n := a.Name()
+		if !namePattern.MatchString(n) {
+			return nil, fmt.Errorf("app name %q is not a lowercase identifier", n)
+		}
+		if _, dup := e.byName[n]; dup {
+			return nil, fmt.Errorf("app %q registered twice", n)
+		}
+		e.byName[n] = a
+	}
+	return e, nil
+}
+
+// App returns the registered app with name.
+func (e *Executor) App(name string) (App, bool) { a, ok := e.byName[name]; return a, ok }
+
+// Apps returns the registered apps in order.
+func (e *Executor) Apps() []App { return e.apps }
+
+// Result is the outcome of applying a block (or the genesis state).
+type Result struct {
+	StateRoot    Hash
+	ReceiptsRoot Hash
+	Receipts     []Receipt
+	// Changes are the state writes in key order; nil Value deletes.
+	Changes []KV
+	// TreeWrites are the new Merkle tree nodes to persist.
+	TreeWrites []state.Write
+}
+
+// InitChain builds the genesis state over an empty store.
+func (e *Executor) InitChain(g *Genesis) (*Result, error) {
+	vs, err := g.ValidatorSet()
+	if err != nil {
+		return nil, err
+	}
+	for name := range g.AppState {
+		if _, ok := e.byName[name]; !ok {
+			return nil, fmt.Errorf("genesis app_state.%s: %w", name, ErrUnknownApp)
+		}
+	}
+	block := NewOverlay(MemReader{})
+	block.Set(keyValidators, MustEncode(vs))
+	info := BlockInfo{ChainID: g.ChainID, Height: 0, Time: g.GenesisTime.UTC()}
+	for _, a := range e.apps {
+		gen, ok := a.(GenesisInitializer)
+		if !ok {
+			continue
+		}
+		raw := g.AppState[a.Name()]
+		ctx := NewContext(a.Name(), block, info, Address{}, Hash{})
+		if err := gen.InitGenesis(ctx, raw); err != nil {
+			return nil, fmt.Errorf("genesis app_state.%s: %w", a.Name(), err)
+		}
+	}
+	return e.finish(block, state.Hash{}, nil)
+}
+
+// CheckTx runs a transaction against the committed state without keeping
+// anything: stateless checks, the nonce (which must equal nonce, the
+// sender's next nonce as the mempool sees it), and a trial Deliver. The
+// mempool uses it to refuse what would certainly fail.
+func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint64) error {
+	app, err := e.checkStateless(tx, Hash{}, false)
+	if err != nil {
+		return err
+	}
+	if tx.Nonce != nonce {
+		return nonceError(tx.Nonce, nonce)
+	}
+	o := NewOverlay(committed)
+	ctx := NewContext(app.Name(), o, info, tx.Sender(), Hash{})
+	if err := app.Deliver(ctx, tx.Action, tx.Payload); err != nil {
+		return err
+	}
+	return o.Err()
+}
+
+// Execute applies txs on top of the parent state (read through parent,
+// whose Merkle root is parentRoot) for the block described by info.
+// A transaction that fails in its app gets a failed receipt; one that is
+// malformed, badly signed or has the wrong nonce makes the whole block
+// invalid (ErrInvalidBlock), since an honest proposer never includes it.
+func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [][]byte) (*Result, error) {
+	block := NewOverlay(parent)
+	receipts := make([]Receipt, 0, len(txs))
+	for i, raw := range txs {
+		hash := Sum(raw)
+		tx, err := DecodeTx(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+		}
+		app, err := e.checkStateless(tx, hash, e.verified != nil && e.verified(hash))
+		if err != nil {
+			return nil, fmt.Errorf("%w: tx %d (%s): %w", ErrInvalidBlock, i, hash, err)
+		}
+		sender := tx.Sender()
+		want, err := loadNonce(block, sender)
+		if err != nil {
+			return nil, err
+		}
+		if tx.Nonce != want {
+			return nil, fmt.Errorf("%w: tx %d (%s): %w", ErrInvalidBlock, i, hash, nonceError(tx.Nonce, want))
+		}
+		setNonce(block, sender, want+1)
+
+		txo := NewOverlay(block)
+		ctx := NewContext(app.Name(), txo, info, sender, hash)
+		derr := app.Deliver(ctx, tx.Action, tx.Payload)
+		if txo.Err() != nil {
+			return nil, fmt.Errorf("tx %d: read state: %w", i, txo.Err())
+		}
+		r := Receipt{TxHash: hash, Height: info.Height, Index: uint32(i), Status: StatusOK, Events: ctx.Events()}
+		if derr != nil {
+			r.Status, r.Error, r.Events = StatusFailed, derr.Error(), nil
+		} else {
+			txo.Flush()
+		}
+		if r.Events == nil {
+			r.Events = []Event{}
+		}
+		receipts = append(receipts, r)
+	}
+	for _, a := range e.apps {
+		eb, ok := a.(EndBlocker)
+		if !ok {
+			continue
+		}
+		ctx := NewContext(a.Name(), block, info, Address{}, Hash{})
+		if err := eb.EndBlock(ctx); err != nil {
+			return nil, fmt.Errorf("end block of %s: %w", a.Name(), err)
+		}
+	}
+	if block.Err() != nil {
+		return nil, fmt.Errorf("read state: %w", block.Err())
+	}
+	return e.finish(block, state.Hash(parentRoot), receipts)
+}
+
+func (e *Executor) finish(block *Overlay, parentRoot state.Hash, receipts []Receipt) (*Result, error) {
+	changes := block.Changes()
+	sc := make([]state.Change, len(changes))
+	for i, c := range changes {
+		sc[i] = state.Change{Key: c.Key, Value: c.Value}
+	}
+	root, writes, err := e.tree.Update(parentRoot, sc)
+	if err != nil {
+		return nil, fmt.Errorf("update state tree: %w", err)
+	}
+	if receipts == nil {
+		receipts = []Receipt{}
+	}
+	return &Result{StateRoot: Hash(root), ReceiptsRoot: ComputeReceiptsRoot(receipts),
+		Receipts: receipts, Changes: changes, TreeWrites: writes}, nil
+}
+
+// checkStateless runs ValidateBasic (skipping the signature when it was
+// already verified) and the app's Check.
+func (e *Executor) checkStateless(tx *Tx, hash Hash, sigVerified bool) (App, error) {
+	if tx.ChainID != e.chainID {
+		return nil, fmt.Errorf("%w: tx is for %q, this chain is %q", ErrWrongChain, tx.ChainID, e.chainID)
+	}
+	if err := tx.checkShape(); err != nil {
+		return nil, err
+	}
+	if !sigVerified {
+		if err := tx.VerifySignature(); err != nil {
+			return nil, err
+		}
+	}
+	app, ok := e.byName[tx.App]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q (registered: %s)", ErrUnknownApp, tx.App, e.appNames())
+	}
+	if err := app.Check(tx.Action, tx.Payload); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+func (e *Executor) appNames() string {
+	names := make([]string, len(e.apps))
+	for i, a := range e.apps {
+		names[i] = a.Name()
+	}
+	sort.Strings(names)
+	return fmt.Sprint(names)
+}
+
+func nonceError(got, want uint64) error {
+	if got < want {
+		return fmt.Errorf("%w: nonce %d was already used (replay); the next nonce is %d", ErrBadNonce, got, want)
+	}
+	return fmt.Errorf("%w: nonce %d skips ahead; the next nonce is %d", ErrBadNonce, got, want)
+}
+
+// Nonce returns the next nonce of addr in r.
+func Nonce(r Reader, addr Address) (uint64, error) { return loadNonce(r, addr) }
+
+func loadNonce(r Reader, addr Address) (uint64, error) {
+	b, err := r.Get(append(append([]byte(nil), keyNoncePrefix...), addr[:]...))
+	if err != nil {
+		return 0, fmt.Errorf("read nonce of %s: %w", addr, err)
+	}
+	if b == nil {
+		return 0, nil
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("nonce of %s: stored value has %d bytes", addr, len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+func setNonce(o *Overlay, addr Address, n uint64) {
+	o.Set(append(append([]byte(nil), keyNoncePrefix...), addr[:]...), binary.BigEndian.AppendUint64(nil, n))
+}
+
+// LoadValidators returns the validator set stored in state.
+func LoadValidators(r Reader) (*ValidatorSet, error) {
+	b, err := r.Get(keyValidators)
+	if err != nil {
+		return nil, fmt.Errorf("read validator set: %w", err)
+	}
+	if b == nil {
+		return nil, fmt.Errorf("read validator set: %w", ErrNotFound)
+	}
+	var vs ValidatorSet
+	if err := Decode(b, &vs); err != nil {
+		return nil, fmt.Errorf("decode validator set: %w", err)
+	}
+	return &vs, nil
+}

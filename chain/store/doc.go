@@ -1,0 +1,21 @@
+// Package store keeps a node's chain in Badger: blocks, their commit
+// certificates, receipts and the transaction index, the latest state as a
+// flat key-value map for fast reads, and the nodes of the state's Merkle
+// tree for roots and proofs at every height.
+//
+// Key layout (all big-endian heights, so keys sort by height):
+//
+//	b/{height}   block (canonical encoding); height 0 holds the genesis header
+//	c/{height}   the commit certificate that made the block final
+//	h/{hash}     height of the block with that hash
+//	t/{txhash}   receipt of the transaction (which names height and index)
+//	s/{key}      latest value of a state key
+//	smt/n/..., smt/v/...  Merkle tree nodes and values (see package state)
+//	m/latest     height of the last committed block
+//
+// Invariant: a block, its commit, receipts, index entries, state changes,
+// tree nodes and the m/latest pointer are written in one Badger
+// transaction (SaveBlock). Badger commits a transaction atomically, so
+// after a crash, kill -9 included, the store holds every block up to
+// m/latest completely and nothing of any later one.
+package store

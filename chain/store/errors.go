@@ -1,0 +1,13 @@
+package store
+
+import "errors"
+
+// Error kinds of package store.
+var (
+	// ErrNotFound means the block, commit or receipt does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrNotInitialized means the store has no genesis yet.
+	ErrNotInitialized = errors.New("store has no genesis")
+	// ErrHeight means a block is saved out of order.
+	ErrHeight = errors.New("block height out of order")
+)

@@ -1,0 +1,372 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/state"
+	"github.com/dgraph-io/badger/v4"
+)
+
+var (
+	keyLatest   = []byte("m/latest")
+	prefixState = []byte("s/")
+)
+
+func heightKey(prefix string, h uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(prefix), h)
+}
+
+// Store is a node's Badger database. Its methods are safe for concurrent
+// use; writes (Init, SaveBlock) must come from one goroutine at a time.
+type Store struct {
+	db   *badger.DB
+	tree *state.Tree
+
+	mu     sync.RWMutex
+	latest chain.Header // header of the last committed block (or genesis)
+	inited bool
+}
+
+// Config holds what Open needs.
+type Config struct {
+	// Dir is the Badger directory.
+	Dir string
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+	// TreeCacheNodes bounds the Merkle node cache (0: the default).
+	TreeCacheNodes int
+}
+
+// Open opens or creates the database in cfg.Dir and reads the latest
+// committed height. Badger replays its write-ahead log here, which is
+// how a node killed mid-write comes back at its last complete block.
+func Open(cfg Config) (*Store, error) {
+	db, err := badger.Open(badgerOptions(cfg.Dir, cfg.Logger))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", cfg.Dir, err)
+	}
+	s := &Store{db: db}
+	s.tree = state.NewTree(state.Config{Store: treeReader{db}, CacheNodes: cfg.TreeCacheNodes})
+	if err := s.loadLatest(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Tree returns the state tree reading from this store.
+func (s *Store) Tree() *state.Tree { return s.tree }
+
+func (s *Store) loadLatest() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		v, err := get(txn, keyLatest)
+		if err != nil || v == nil {
+			return err
+		}
+		if len(v) != 8 {
+			return fmt.Errorf("store: m/latest has %d bytes", len(v))
+		}
+		b, err := loadBlock(txn, binary.BigEndian.Uint64(v))
+		if err != nil {
+			return fmt.Errorf("store: latest block: %w", err)
+		}
+		s.latest, s.inited = b.Header, true
+		return nil
+	})
+}
+
+// Initialized reports whether the genesis state has been stored.
+func (s *Store) Initialized() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.inited
+}
+
+// Latest returns the header of the last committed block; at height 0 it
+// is the genesis header.
+func (s *Store) Latest() chain.Header {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.latest
+}
+
+// Init stores the genesis state and header (height 0).
+func (s *Store) Init(genesis chain.Header, res *chain.Result) error {
+	if s.Initialized() {
+		return fmt.Errorf("store: genesis already stored")
+	}
+	return s.commit(&chain.Block{Header: genesis, Txs: [][]byte{}}, nil, res)
+}
+
+// SaveBlock stores a committed block with the commit that made it final
+// and the result of executing it, all in one atomic transaction. The
+// block must be the child of the latest one.
+func (s *Store) SaveBlock(b *chain.Block, c *chain.Commit, res *chain.Result) error {
+	latest := s.Latest()
+	if !s.Initialized() {
+		return ErrNotInitialized
+	}
+	if b.Header.Height != latest.Height+1 {
+		return fmt.Errorf("%w: saving %d after %d", ErrHeight, b.Header.Height, latest.Height)
+	}
+	return s.commit(b, c, res)
+}
+
+func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error {
+	h := b.Header.Height
+	hash := b.Hash()
+	err := s.db.Update(func(txn *badger.Txn) error {
+		set := func(k, v []byte) error { return txn.Set(k, v) }
+		if err := set(heightKey("b/", h), b.Encode()); err != nil {
+			return err
+		}
+		if c != nil {
+			if err := set(heightKey("c/", h), c.Encode()); err != nil {
+				return err
+			}
+		}
+		if err := set(append([]byte("h/"), hash[:]...), binary.BigEndian.AppendUint64(nil, h)); err != nil {
+			return err
+		}
+		for i := range res.Receipts {
+			r := &res.Receipts[i]
+			if err := set(append([]byte("t/"), r.TxHash[:]...), chain.MustEncode(r)); err != nil {
+				return err
+			}
+		}
+		for _, w := range res.TreeWrites {
+			if err := set(w.Key, w.Value); err != nil {
+				return err
+			}
+		}
+		for _, ch := range res.Changes {
+			k := append(append([]byte(nil), prefixState...), ch.Key...)
+			var err error
+			if ch.Value == nil {
+				err = txn.Delete(k)
+			} else {
+				err = txn.Set(k, ch.Value)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return set(keyLatest, binary.BigEndian.AppendUint64(nil, h))
+	})
+	if err != nil {
+		return fmt.Errorf("store block %d: %w", h, err)
+	}
+	s.mu.Lock()
+	s.latest, s.inited = b.Header, true
+	s.mu.Unlock()
+	return nil
+}
+
+// Block returns the block at height h.
+func (s *Store) Block(h uint64) (*chain.Block, error) {
+	var b *chain.Block
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		b, err = loadBlock(txn, h)
+		return err
+	})
+	return b, err
+}
+
+// Commit returns the commit certificate of the block at height h.
+func (s *Store) Commit(h uint64) (*chain.Commit, error) {
+	var c chain.Commit
+	err := s.db.View(func(txn *badger.Txn) error {
+		v, err := get(txn, heightKey("c/", h))
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return fmt.Errorf("commit %d: %w", h, ErrNotFound)
+		}
+		return chain.Decode(v, &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// HeightOf returns the height of the block with the given hash.
+func (s *Store) HeightOf(hash chain.Hash) (uint64, error) {
+	var h uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		v, err := get(txn, append([]byte("h/"), hash[:]...))
+		if err != nil {
+			return err
+		}
+		if len(v) != 8 {
+			return fmt.Errorf("block %s: %w", hash, ErrNotFound)
+		}
+		h = binary.BigEndian.Uint64(v)
+		return nil
+	})
+	return h, err
+}
+
+// Receipt returns the receipt of a committed transaction.
+func (s *Store) Receipt(txHash chain.Hash) (*chain.Receipt, error) {
+	var r chain.Receipt
+	err := s.db.View(func(txn *badger.Txn) error {
+		v, err := get(txn, append([]byte("t/"), txHash[:]...))
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return fmt.Errorf("tx %s: %w", txHash, ErrNotFound)
+		}
+		return chain.Decode(v, &r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Tx returns a committed transaction's bytes and its receipt.
+func (s *Store) Tx(txHash chain.Hash) ([]byte, *chain.Receipt, error) {
+	r, err := s.Receipt(txHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.Block(r.Height)
+	if err != nil {
+		return nil, nil, err
+	}
+	if int(r.Index) >= len(b.Txs) {
+		return nil, nil, fmt.Errorf("tx %s: index %d beyond block %d", txHash, r.Index, r.Height)
+	}
+	return b.Txs[r.Index], r, nil
+}
+
+// Get reads a state key from the latest committed state.
+func (s *Store) Get(key []byte) ([]byte, error) {
+	var v []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		v, err = get(txn, append(append([]byte(nil), prefixState...), key...))
+		return err
+	})
+	return v, err
+}
+
+// Iterate visits the latest state's keys with prefix in ascending order.
+func (s *Store) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		return iterate(txn, prefix, fn)
+	})
+}
+
+// Snapshot is a consistent read-only view of the latest state, for
+// executing a block. Release it with Discard.
+type Snapshot struct{ txn *badger.Txn }
+
+// Snapshot opens a view of the latest committed state.
+func (s *Store) Snapshot() *Snapshot { return &Snapshot{txn: s.db.NewTransaction(false)} }
+
+// Get reads a state key.
+func (v *Snapshot) Get(key []byte) ([]byte, error) {
+	return get(v.txn, append(append([]byte(nil), prefixState...), key...))
+}
+
+// Iterate visits state keys with prefix in ascending order.
+func (v *Snapshot) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return iterate(v.txn, prefix, fn)
+}
+
+// Discard releases the view.
+func (v *Snapshot) Discard() { v.txn.Discard() }
+
+// Prove returns a Merkle proof of a state key under the state root of the
+// latest committed block, with that block's height.
+func (s *Store) Prove(key []byte) (*state.Proof, chain.Header, error) {
+	h := s.Latest()
+	p, err := s.tree.Prove(state.Hash(h.StateRoot), key)
+	return p, h, err
+}
+
+// GetAt reads a state key as it was after block height, through the
+// Merkle tree of that height's state root.
+func (s *Store) GetAt(height uint64, key []byte) ([]byte, bool, error) {
+	b, err := s.Block(height)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.tree.Get(state.Hash(b.Header.StateRoot), key)
+}
+
+func iterate(txn *badger.Txn, prefix []byte, fn func(key, value []byte) error) error {
+	full := append(append([]byte(nil), prefixState...), prefix...)
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: full})
+	defer it.Close()
+	for it.Seek(full); it.ValidForPrefix(full); it.Next() {
+		item := it.Item()
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		k := item.KeyCopy(nil)[len(prefixState):]
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadBlock(txn *badger.Txn, h uint64) (*chain.Block, error) {
+	v, err := get(txn, heightKey("b/", h))
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, fmt.Errorf("block %d: %w", h, ErrNotFound)
+	}
+	b, err := chain.DecodeBlock(v)
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", h, err)
+	}
+	return b, nil
+}
+
+// get returns a copy of the value under key, or nil when absent.
+func get(txn *badger.Txn, key []byte) ([]byte, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// treeReader lets the state tree read its nodes from Badger.
+type treeReader struct{ db *badger.DB }
+
+func (r treeReader) Get(key []byte) ([]byte, error) {
+	var v []byte
+	err := r.db.View(func(txn *badger.Txn) error {
+		var err error
+		v, err = get(txn, key)
+		return err
+	})
+	return v, err
+}
+
+func sprintf(f string, a ...any) string {
+	return strings.TrimSpace(fmt.Sprintf(f, a...))
+}
