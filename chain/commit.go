@@ -125,7 +125,12 @@ func (vs *ValidatorSet) TotalPower() uint64 {
 }
 
 // Quorum returns the smallest power that is more than 2/3 of the total.
-func (vs *ValidatorSet) Quorum() uint64 { return vs.TotalPower()*2/3 + 1 }
+// It is computed as 2*(t/3) + (2*(t%3))/3 + 1, which equals 2t/3 + 1
+// rounded down but cannot overflow for a total near the uint64 limit.
+func (vs *ValidatorSet) Quorum() uint64 {
+	t := vs.TotalPower()
+	return t/3*2 + t%3*2/3 + 1
+}
 
 // Find returns the validator with address a.
 func (vs *ValidatorSet) Find(a Address) (Validator, bool) {

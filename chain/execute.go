@@ -75,6 +75,8 @@ type Result struct {
 	Changes []KV
 	// TreeWrites are the new Merkle tree nodes to persist.
 	TreeWrites []state.Write
+	// Txs are the block's transactions, decoded, in order.
+	Txs []*Tx
 }
 
 // InitChain builds the genesis state over an empty store.
@@ -106,11 +108,12 @@ func (e *Executor) InitChain(g *Genesis) (*Result, error) {
 }
 
 // CheckTx runs a transaction against the committed state without keeping
-// anything: stateless checks, the nonce (which must equal nonce, the
-// sender's next nonce as the mempool sees it), and a trial Deliver. The
-// mempool uses it to refuse what would certainly fail.
+// anything: the app's stateless Check, the nonce (which must equal nonce,
+// the sender's next nonce as the mempool sees it), and a trial Deliver.
+// The mempool uses it to refuse what would certainly fail. The caller
+// must already have run ValidateBasic; the signature is not checked again.
 func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint64) error {
-	app, err := e.checkStateless(tx, Hash{}, false)
+	app, err := e.checkStateless(tx, Hash{}, true)
 	if err != nil {
 		return err
 	}
@@ -133,15 +136,17 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [][]byte) (*Result, error) {
 	block := NewOverlay(parent)
 	receipts := make([]Receipt, 0, len(txs))
+	decoded := make([]*Tx, 0, len(txs))
 	for i, raw := range txs {
 		hash := Sum(raw)
 		tx, err := DecodeTx(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+			return nil, &TxError{Index: i, Hash: hash, Err: err}
 		}
+		decoded = append(decoded, tx)
 		app, err := e.checkStateless(tx, hash, e.verified != nil && e.verified(hash))
 		if err != nil {
-			return nil, fmt.Errorf("%w: tx %d (%s): %w", ErrInvalidBlock, i, hash, err)
+			return nil, &TxError{Index: i, Hash: hash, Err: err}
 		}
 		sender := tx.Sender()
 		want, err := loadNonce(block, sender)
@@ -149,7 +154,7 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 			return nil, err
 		}
 		if tx.Nonce != want {
-			return nil, fmt.Errorf("%w: tx %d (%s): %w", ErrInvalidBlock, i, hash, nonceError(tx.Nonce, want))
+			return nil, &TxError{Index: i, Hash: hash, Err: nonceError(tx.Nonce, want)}
 		}
 		setNonce(block, sender, want+1)
 
@@ -183,8 +188,28 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 	if block.Err() != nil {
 		return nil, fmt.Errorf("read state: %w", block.Err())
 	}
-	return e.finish(block, state.Hash(parentRoot), receipts)
+	res, err := e.finish(block, state.Hash(parentRoot), receipts)
+	if err != nil {
+		return nil, err
+	}
+	res.Txs = decoded
+	return res, nil
 }
+
+// TxError says which transaction made a block invalid. It wraps
+// ErrInvalidBlock and the transaction's own error.
+type TxError struct {
+	Index int
+	Hash  Hash
+	Err   error
+}
+
+func (e *TxError) Error() string {
+	return fmt.Sprintf("%v: tx %d (%s): %v", ErrInvalidBlock, e.Index, e.Hash, e.Err)
+}
+
+// Unwrap returns both ErrInvalidBlock and the cause.
+func (e *TxError) Unwrap() []error { return []error{ErrInvalidBlock, e.Err} }
 
 func (e *Executor) finish(block *Overlay, parentRoot state.Hash, receipts []Receipt) (*Result, error) {
 	changes := block.Changes()

@@ -89,3 +89,12 @@ func (g *Genesis) Header(stateRoot Hash, vs *ValidatorSet) Header {
 	return Header{ChainID: g.ChainID, Height: 0, Time: g.GenesisTime.UnixMilli(),
 		StateRoot: stateRoot, ValidatorsHash: vs.Hash()}
 }
+
+// MustJSON marshals v, which must be a plain data value.
+func MustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("json %T: %v", v, err))
+	}
+	return b
+}

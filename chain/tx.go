@@ -69,6 +69,9 @@ func DecodeTx(b []byte) (*Tx, error) {
 	if err := Decode(b, &tx); err != nil {
 		return nil, fmt.Errorf("decode tx: %w", err)
 	}
+	if err := checkCanonicalPayload(tx.Payload); err != nil {
+		return nil, fmt.Errorf("decode tx: %w", err)
+	}
 	return &tx, nil
 }
 

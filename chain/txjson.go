@@ -53,7 +53,7 @@ func PayloadFromJSON(b []byte) (cbor.RawMessage, error) {
 	if _, ok := v.(map[string]any); !ok {
 		return nil, fmt.Errorf("%w: payload must be a JSON object", ErrBadPayload)
 	}
-	c, err := jsonToCBORValue(v, "payload")
+	c, err := jsonToCBORValue(v, "payload", 1)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,19 @@ func EncodePayload(msg any) (cbor.RawMessage, error) {
 	return PayloadFromJSON(j)
 }
 
-func jsonToCBORValue(v any, path string) (any, error) {
+// maxPayloadDepth bounds the nesting of objects and arrays in a payload,
+// the payload object itself counting as one. The transaction map around
+// it takes one more level of MaxDecodeDepth, so anything deeper would
+// make a signed transaction that DecodeTx refuses.
+const maxPayloadDepth = MaxDecodeDepth - 1
+
+func jsonToCBORValue(v any, path string, depth int) (any, error) {
+	switch v.(type) {
+	case []any, map[string]any:
+		if depth > maxPayloadDepth {
+			return nil, fmt.Errorf("%w: %s: nested deeper than %d levels", ErrBadPayload, path, maxPayloadDepth)
+		}
+	}
 	switch t := v.(type) {
 	case nil, bool, string:
 		return t, nil
@@ -92,7 +104,7 @@ func jsonToCBORValue(v any, path string) (any, error) {
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			c, err := jsonToCBORValue(e, fmt.Sprintf("%s[%d]", path, i))
+			c, err := jsonToCBORValue(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +114,7 @@ func jsonToCBORValue(v any, path string) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			c, err := jsonToCBORValue(e, path+"."+k)
+			c, err := jsonToCBORValue(e, path+"."+k, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -111,6 +123,29 @@ func jsonToCBORValue(v any, path string) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("%w: %s: unsupported value %T", ErrBadPayload, path, v)
+}
+
+// checkCanonicalPayload checks that p is a map with text keys in its
+// canonical encoding. Decode's canonical check of a whole transaction
+// cannot do it: Payload is a raw message, copied back verbatim when the
+// transaction is re-encoded, so keys out of order or a long-form integer
+// inside it would pass unseen.
+func checkCanonicalPayload(p []byte) error {
+	var v any
+	if err := payloadDecMode.Unmarshal(p, &v); err != nil {
+		return fmt.Errorf("%w: payload: %v", ErrDecode, err)
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return fmt.Errorf("%w: payload is not a map", ErrDecode)
+	}
+	again, err := encMode.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: payload: %v", ErrDecode, err)
+	}
+	if !bytes.Equal(again, p) {
+		return fmt.Errorf("%w: payload", ErrNonCanonical)
+	}
+	return nil
 }
 
 // PayloadToJSON converts a CBOR payload back to its JSON object.

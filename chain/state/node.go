@@ -57,10 +57,20 @@ type node struct {
 
 func leafNode(path, valueHash Hash) node { return node{leaf: true, a: path, b: valueHash} }
 func innerNode(left, right Hash) node    { return node{a: left, b: right} }
-func (n node) child(side byte) Hash      { return [2]Hash{n.a, n.b}[side] }
-func (n node) hash() Hash                { return sha256.Sum256(n.encode()) }
-func nodeKey(h Hash) []byte              { return append([]byte(nodePrefix), h[:]...) }
-func valueKey(h Hash) []byte             { return append([]byte(valuePrefix), h[:]...) }
+
+// child returns the left child for side 0 and the right child otherwise.
+func (n node) child(side byte) Hash {
+	if side == 0 {
+		return n.a
+	}
+	return n.b
+}
+
+// hash is the node's identity: in the parent, in proofs and in the store.
+func (n node) hash() Hash { return sha256.Sum256(n.encode()) }
+
+func nodeKey(h Hash) []byte  { return append([]byte(nodePrefix), h[:]...) }
+func valueKey(h Hash) []byte { return append([]byte(valuePrefix), h[:]...) }
 
 // encode returns the 65 bytes that are hashed and stored for n.
 func (n node) encode() []byte {

@@ -124,6 +124,10 @@ func (s *Store) SaveBlock(b *chain.Block, c *chain.Commit, res *chain.Result) er
 func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error {
 	h := b.Header.Height
 	hash := b.Hash()
+	// Hold the lock across the write so that a Snapshot and the header
+	// it reports always agree.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	err := s.db.Update(func(txn *badger.Txn) error {
 		set := func(k, v []byte) error { return txn.Set(k, v) }
 		if err := set(heightKey("b/", h), b.Encode()); err != nil {
@@ -165,9 +169,7 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 	if err != nil {
 		return fmt.Errorf("store block %d: %w", h, err)
 	}
-	s.mu.Lock()
 	s.latest, s.inited = b.Header, true
-	s.mu.Unlock()
 	return nil
 }
 
@@ -272,11 +274,21 @@ func (s *Store) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 }
 
 // Snapshot is a consistent read-only view of the latest state, for
-// executing a block. Release it with Discard.
-type Snapshot struct{ txn *badger.Txn }
+// executing a block or answering a query. Release it with Discard.
+type Snapshot struct {
+	txn    *badger.Txn
+	header chain.Header
+}
 
 // Snapshot opens a view of the latest committed state.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{txn: s.db.NewTransaction(false)} }
+func (s *Store) Snapshot() *Snapshot {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return &Snapshot{txn: s.db.NewTransaction(false), header: s.latest}
+}
+
+// Header returns the header of the block whose state the view shows.
+func (v *Snapshot) Header() chain.Header { return v.header }
 
 // Get reads a state key.
 func (v *Snapshot) Get(key []byte) ([]byte, error) {
@@ -291,12 +303,10 @@ func (v *Snapshot) Iterate(prefix []byte, fn func(key, value []byte) error) erro
 // Discard releases the view.
 func (v *Snapshot) Discard() { v.txn.Discard() }
 
-// Prove returns a Merkle proof of a state key under the state root of the
-// latest committed block, with that block's height.
-func (s *Store) Prove(key []byte) (*state.Proof, chain.Header, error) {
-	h := s.Latest()
-	p, err := s.tree.Prove(state.Hash(h.StateRoot), key)
-	return p, h, err
+// Prove returns a Merkle proof of a state key under a state root. Every
+// root ever committed can be proven against.
+func (s *Store) Prove(root chain.Hash, key []byte) (*state.Proof, error) {
+	return s.tree.Prove(state.Hash(root), key)
 }
 
 // GetAt reads a state key as it was after block height, through the

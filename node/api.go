@@ -1,0 +1,303 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+	"github.com/citychain/citychain/chain/store"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MaxBodyBytes bounds a request body: a transaction's JSON form.
+const MaxBodyBytes = 64 << 10
+
+// routes returns the HTTP API of DESIGN.md.
+func (n *Node) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern, route string, h http.HandlerFunc) {
+		mux.Handle(pattern, n.instrument(route, h))
+	}
+	handle("GET /v1/status", "status", n.handleStatus)
+	handle("GET /v1/blocks/{height}", "blocks", n.handleBlock)
+	handle("GET /v1/txs/{hash}", "txs_get", n.handleTx)
+	handle("POST /v1/txs", "txs_post", n.handleSubmit)
+	handle("GET /v1/accounts/{address}", "accounts", n.handleAccount)
+	handle("GET /v1/validators", "validators", n.handleValidators)
+	handle("GET /v1/peers", "peers", n.handlePeers)
+	handle("GET /v1/apps/{app}/{path...}", "apps", n.handleAppQuery)
+	mux.HandleFunc("GET /v1/events", n.handleEvents)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /{$}", n.handleExplorer)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// statusRecorder remembers the status code for metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.code = code; s.ResponseWriter.WriteHeader(code) }
+
+func (n *Node) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		h(rec, r)
+		n.metrics.httpRequests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+	})
+}
+
+// APIError is the body of every error answer.
+type APIError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var e APIError
+	e.Error.Code, e.Error.Message = code, msg
+	writeJSON(w, status, e)
+}
+
+// errorStatus maps an error kind to an HTTP status and a stable code.
+func errorStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrMempoolFull):
+		return http.StatusServiceUnavailable, "mempool_full"
+	case errors.Is(err, crypto.ErrHighS):
+		return http.StatusBadRequest, "high_s_signature"
+	case errors.Is(err, crypto.ErrBadSignature), errors.Is(err, crypto.ErrMalformedSignature):
+		return http.StatusBadRequest, "bad_signature"
+	case errors.Is(err, crypto.ErrMalformedPublicKey):
+		return http.StatusBadRequest, "bad_pubkey"
+	case errors.Is(err, chain.ErrWrongChain):
+		return http.StatusBadRequest, "wrong_chain"
+	case errors.Is(err, chain.ErrBadNonce):
+		return http.StatusConflict, "bad_nonce"
+	case errors.Is(err, chain.ErrUnknownApp):
+		return http.StatusBadRequest, "unknown_app"
+	case errors.Is(err, chain.ErrUnknownAction):
+		return http.StatusBadRequest, "unknown_action"
+	case errors.Is(err, chain.ErrBadPayload):
+		return http.StatusBadRequest, "bad_payload"
+	case errors.Is(err, chain.ErrInsufficientFunds):
+		return http.StatusBadRequest, "insufficient_funds"
+	case errors.Is(err, chain.ErrUnauthorized):
+		return http.StatusForbidden, "unauthorized"
+	case errors.Is(err, chain.ErrOverflow):
+		return http.StatusBadRequest, "overflow"
+	case errors.Is(err, chain.ErrNotFound), errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, chain.ErrInvalidTx), errors.Is(err, chain.ErrDecode), errors.Is(err, chain.ErrNonCanonical):
+		return http.StatusBadRequest, "invalid_tx"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+func (n *Node) fail(w http.ResponseWriter, err error) {
+	status, code := errorStatus(err)
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		n.log.Error("api", "err", err)
+	}
+	writeError(w, status, code, err.Error())
+}
+
+// StatusView is GET /v1/status.
+type StatusView struct {
+	ChainID         string            `json:"chain_id"`
+	NodeID          string            `json:"node_id"`
+	Moniker         string            `json:"moniker"`
+	Height          uint64            `json:"height"`
+	LatestBlockHash chain.Hash        `json:"latest_block_hash"`
+	LatestBlockTime time.Time         `json:"latest_block_time"`
+	StateRoot       chain.Hash        `json:"state_root"`
+	Syncing         bool              `json:"syncing"`
+	Peers           int               `json:"peers"`
+	Validators      []chain.Validator `json:"validators"`
+	Validator       chain.Address     `json:"validator"`
+	MempoolTxs      int               `json:"mempool_txs"`
+}
+
+func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
+	h := n.store.Latest()
+	vs, err := chain.LoadValidators(n.store)
+	if err != nil {
+		n.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, StatusView{ChainID: n.chainID, NodeID: n.valAddr.String(),
+		Moniker: n.cfg.Moniker, Height: h.Height, LatestBlockHash: h.Hash(),
+		LatestBlockTime: h.BlockTime(), StateRoot: h.StateRoot, Validators: vs.Validators,
+		Validator: n.valAddr, MempoolTxs: n.pool.Size()})
+}
+
+func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
+	arg := r.PathValue("height")
+	latest := n.store.Latest().Height
+	var h uint64
+	if arg == "latest" {
+		h = latest
+	} else {
+		v, err := strconv.ParseUint(arg, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_height", fmt.Sprintf("height %q is not a number or \"latest\"", arg))
+			return
+		}
+		h = v
+	}
+	if h > latest {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("block %d does not exist yet; the latest is %d", h, latest))
+		return
+	}
+	b, err := n.store.Block(h)
+	if err != nil {
+		n.fail(w, err)
+		return
+	}
+	var c *chain.Commit
+	if h > 0 {
+		if c, err = n.store.Commit(h); err != nil {
+			n.fail(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, blockView(b, c))
+}
+
+func (n *Node) handleTx(w http.ResponseWriter, r *http.Request) {
+	hash, err := chain.ParseHash(r.PathValue("hash"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_hash", err.Error())
+		return
+	}
+	raw, rc, err := n.store.Tx(hash)
+	if errors.Is(err, store.ErrNotFound) {
+		if n.pool.Has(hash) {
+			writeJSON(w, http.StatusOK, TxView{Hash: hash, Status: "pending", Events: []chain.Event{}})
+			return
+		}
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("transaction %s is neither committed nor pending", hash))
+		return
+	}
+	if err != nil {
+		n.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, txView(raw, rc))
+}
+
+// AccountView is GET /v1/accounts/{address}.
+type AccountView struct {
+	Address chain.Address `json:"address"`
+	Balance uint64        `json:"balance"`
+	Nonce   uint64        `json:"nonce"`
+	// PendingNonce is the nonce the sender's next transaction must carry,
+	// counting transactions waiting in this node's mempool.
+	PendingNonce uint64 `json:"pending_nonce"`
+	Height       uint64 `json:"height"`
+}
+
+func (n *Node) handleAccount(w http.ResponseWriter, r *http.Request) {
+	addr, err := chain.ParseAddress(r.PathValue("address"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_address", err.Error())
+		return
+	}
+	snap := n.store.Snapshot()
+	defer snap.Discard()
+	nonce, err := chain.Nonce(snap, addr)
+	if err != nil {
+		n.fail(w, err)
+		return
+	}
+	h := snap.Header()
+	ans, err := n.queryApp(bank.Name, []string{"balance", addr.String()}, nil, snap, &h)
+	if err != nil {
+		n.fail(w, err)
+		return
+	}
+	bal, _ := ans.(bank.BalanceAnswer)
+	pending := nonce
+	if p, ok := n.pool.NextNonce(addr); ok && p > nonce {
+		pending = p
+	}
+	writeJSON(w, http.StatusOK, AccountView{Address: addr, Balance: bal.Balance, Nonce: nonce,
+		PendingNonce: pending, Height: h.Height})
+}
+
+// ValidatorsView is GET /v1/validators.
+type ValidatorsView struct {
+	Height     uint64            `json:"height"`
+	Validators []chain.Validator `json:"validators"`
+	Quorum     uint64            `json:"quorum"`
+	Total      uint64            `json:"total_power"`
+	LastCommit *CommitView       `json:"last_commit"`
+}
+
+func (n *Node) handleValidators(w http.ResponseWriter, _ *http.Request) {
+	vs, err := chain.LoadValidators(n.store)
+	if err != nil {
+		n.fail(w, err)
+		return
+	}
+	h := n.store.Latest().Height
+	v := ValidatorsView{Height: h + 1, Validators: vs.Validators, Quorum: vs.Quorum(), Total: vs.TotalPower()}
+	if h > 0 {
+		if c, err := n.store.Commit(h); err == nil {
+			v.LastCommit = commitView(c)
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (n *Node) handlePeers(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"peers": []any{}})
+}
+
+func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
+	app := r.PathValue("app")
+	path := strings.Split(strings.Trim(r.PathValue("path"), "/"), "/")
+	args := map[string]string{}
+	for k, v := range r.URL.Query() {
+		args[k] = v[0]
+	}
+	snap := n.store.Snapshot()
+	defer snap.Discard()
+	h := snap.Header()
+	ans, err := n.queryApp(app, path, args, snap, &h)
+	if err != nil {
+		n.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+func (n *Node) queryApp(name string, path []string, args map[string]string, kv chain.Reader, h *chain.Header) (any, error) {
+	app, ok := n.exec.App(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", chain.ErrNotFound, name)
+	}
+	prove := func(key []byte) (any, error) { return n.store.Prove(h.StateRoot, key) }
+	return app.Query(chain.NewQueryContext(name, n.chainID, h, kv, prove), path, args)
+}

@@ -1,0 +1,143 @@
+// Package client is a Go client for a CityChain node's HTTP API, used by
+// the CLI, the tests and the load generator.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/node"
+)
+
+// Client talks to one node.
+type Client struct {
+	base string
+	http *http.Client
+}
+
+// New returns a client for the node at base, e.g. http://127.0.0.1:8700.
+func New(base string) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 6 * time.Minute}}
+}
+
+// Error is an error answer from the node.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("node answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// Get fetches path and decodes the JSON answer into out.
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	return c.do(req, out)
+}
+
+func (c *Client) do(req *http.Request, out any) error {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach node at %s (is it running? see --node): %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read answer from %s: %w", c.base, err)
+	}
+	if resp.StatusCode >= 400 {
+		var e node.APIError
+		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+			return &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		}
+		return &Error{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(body))}
+	}
+	if out == nil {
+		return nil
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = append((*raw)[:0], body...)
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("decode answer of %s: %w", req.URL.Path, err)
+	}
+	return nil
+}
+
+// Status returns GET /v1/status.
+func (c *Client) Status(ctx context.Context) (*node.StatusView, error) {
+	var s node.StatusView
+	return &s, c.Get(ctx, "/v1/status", &s)
+}
+
+// Block returns GET /v1/blocks/{height}; height "latest" is allowed.
+func (c *Client) Block(ctx context.Context, height string) (*node.BlockView, error) {
+	var b node.BlockView
+	return &b, c.Get(ctx, "/v1/blocks/"+url.PathEscape(height), &b)
+}
+
+// Tx returns GET /v1/txs/{hash}.
+func (c *Client) Tx(ctx context.Context, hash string) (*node.TxView, error) {
+	var t node.TxView
+	return &t, c.Get(ctx, "/v1/txs/"+url.PathEscape(hash), &t)
+}
+
+// Account returns GET /v1/accounts/{address}.
+func (c *Client) Account(ctx context.Context, addr chain.Address) (*node.AccountView, error) {
+	var a node.AccountView
+	return &a, c.Get(ctx, "/v1/accounts/"+addr.String(), &a)
+}
+
+// Submit posts a signed transaction. With wait it returns once the
+// transaction is committed, with its receipt.
+func (c *Client) Submit(ctx context.Context, tx *chain.Tx, wait bool) (*node.SubmitAnswer, error) {
+	body, err := json.Marshal(tx)
+	if err != nil {
+		return nil, err
+	}
+	return c.SubmitJSON(ctx, body, wait)
+}
+
+// SubmitJSON posts a transaction already in its JSON form.
+func (c *Client) SubmitJSON(ctx context.Context, body []byte, wait bool) (*node.SubmitAnswer, error) {
+	path := "/v1/txs"
+	if wait {
+		path += "?wait=commit"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	var a node.SubmitAnswer
+	return &a, c.do(req, &a)
+}
+
+// SubmitJSONTimeout is SubmitJSON with the node's wait bounded by timeout.
+func (c *Client) SubmitJSONTimeout(ctx context.Context, body []byte, wait bool, timeout time.Duration) (*node.SubmitAnswer, error) {
+	path := "/v1/txs"
+	if wait {
+		path += "?wait=commit&timeout=" + url.QueryEscape(timeout.String())
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	var a node.SubmitAnswer
+	return &a, c.do(req, &a)
+}

@@ -1,0 +1,121 @@
+package node
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Files and folders inside a node home.
+const (
+	ConfigFile       = "config.toml"
+	GenesisFile      = "genesis.json"
+	ValidatorKeyFile = "validator_key.json"
+	KeystoreDir      = "keystore"
+	DataDir          = "data"
+)
+
+// Config is a node's config.toml.
+type Config struct {
+	Moniker string        `toml:"moniker" comment:"a name for this node, shown in status and the explorer"`
+	API     APIConfig     `toml:"api"`
+	Mempool MempoolConfig `toml:"mempool"`
+	Block   BlockConfig   `toml:"block"`
+	Log     LogConfig     `toml:"log"`
+}
+
+// APIConfig configures the HTTP API.
+type APIConfig struct {
+	Listen string `toml:"listen" comment:"address of the HTTP API and explorer"`
+}
+
+// MempoolConfig bounds the mempool.
+type MempoolConfig struct {
+	MaxTxs   int `toml:"max_txs" comment:"transactions the mempool holds before it answers 503"`
+	MaxBytes int `toml:"max_bytes" comment:"bytes the mempool holds before it answers 503"`
+}
+
+// BlockConfig shapes block production.
+type BlockConfig struct {
+	MaxTxs     int      `toml:"max_txs" comment:"most transactions in one block"`
+	EmptyEvery Duration `toml:"empty_every" comment:"dev: make an empty block after this long without transactions"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level string `toml:"level" comment:"debug, info, warn or error"`
+}
+
+// Duration is a time.Duration written as "5s" in TOML.
+type Duration struct{ time.Duration }
+
+// MarshalText writes the duration as "5s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses "5s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// DefaultConfig returns the settings of a new home, with the API on port.
+func DefaultConfig(moniker string, apiPort int) Config {
+	return Config{
+		Moniker: moniker,
+		API:     APIConfig{Listen: fmt.Sprintf("127.0.0.1:%d", apiPort)},
+		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20},
+		Block:   BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
+		Log:     LogConfig{Level: "info"},
+	}
+}
+
+// LoadConfig reads home/config.toml. Unknown keys are an error, so a
+// misspelt setting is not silently ignored.
+func LoadConfig(home string) (Config, error) {
+	path := filepath.Join(home, ConfigFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg := DefaultConfig("", 8700)
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	if c.API.Listen == "" {
+		return fmt.Errorf("config: api.listen is empty")
+	}
+	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
+		return fmt.Errorf("config: mempool bounds must be positive")
+	}
+	if c.Block.MaxTxs <= 0 {
+		return fmt.Errorf("config: block.max_txs must be positive")
+	}
+	if c.Block.EmptyEvery.Duration <= 0 {
+		return fmt.Errorf("config: block.empty_every must be positive")
+	}
+	return nil
+}
+
+// Save writes the config to home/config.toml.
+func (c Config) Save(home string) error {
+	b, err := toml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(home, ConfigFile), b, 0o644)
+}

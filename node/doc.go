@@ -1,0 +1,18 @@
+// Package node runs a CityChain node: it owns every goroutine, timer and
+// socket, and drives the deterministic core in package chain.
+//
+// A node is its home folder (config.toml, genesis.json, the validator key,
+// the keystore and the Badger data) plus these parts:
+//
+//   - Mempool: transactions that passed their checks, signature verified
+//     once on admission, consecutive nonces per sender, bounded, refusing
+//     with 503 when full rather than dropping later.
+//   - the block producer (produce.go): in `citychain dev` the node is the
+//     only validator and makes a block as soon as transactions arrive.
+//   - the HTTP API (api.go, submit.go): the routes of DESIGN.md, errors as
+//     {"error": {"code", "message"}}, the SSE event stream and /metrics.
+//
+// Invariants: a transaction is acknowledged with a receipt only after its
+// block is stored (one fsynced Badger transaction); the mempool and
+// waiting clients learn of a block only after that write returns.
+package node

@@ -1,0 +1,220 @@
+package node
+
+import (
+	"container/list"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// ErrMempoolFull means the pool is at its bound and refuses the
+// transaction rather than accept it and drop it later. The API answers 503.
+var ErrMempoolFull = errors.New("mempool is full")
+
+// Mempool holds transactions that passed their checks and wait for a
+// block. Its promises:
+//
+//   - every transaction in it had its signature verified exactly once, on
+//     admission; the executor asks Verified instead of verifying again;
+//   - per sender, the pooled transactions have consecutive nonces starting
+//     at the sender's next committed nonce, so any prefix of the pool in
+//     arrival order is a valid block;
+//   - it is bounded in count and bytes, and refuses when full;
+//   - a transaction leaves only when a committed block includes it, or
+//     when a committed block made it stale (its nonce was used).
+type Mempool struct {
+	mu       sync.Mutex
+	maxTxs   int
+	maxBytes int
+	bytes    int
+	order    *list.List // of *poolTx, arrival order
+	byHash   map[chain.Hash]*list.Element
+	senders  map[chain.Address]*senderQueue
+	ready    chan struct{}
+}
+
+type poolTx struct {
+	hash   chain.Hash
+	raw    []byte
+	sender chain.Address
+	nonce  uint64
+}
+
+// senderQueue tracks one sender's pooled transactions. next is the nonce
+// the next admitted transaction must carry.
+type senderQueue struct {
+	next  uint64
+	count int
+}
+
+// NewMempool returns an empty pool bounded by maxTxs and maxBytes.
+func NewMempool(maxTxs, maxBytes int) *Mempool {
+	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, order: list.New(),
+		byHash: map[chain.Hash]*list.Element{}, senders: map[chain.Address]*senderQueue{},
+		ready: make(chan struct{}, 1)}
+}
+
+// Ready is signalled (without blocking) whenever a transaction is added.
+func (m *Mempool) Ready() <-chan struct{} { return m.ready }
+
+// AdmitFunc is called by Add with the nonce the transaction must carry,
+// under the pool's lock, to run the stateful checks. It must be quick.
+type AdmitFunc func(nonce uint64) error
+
+// Add admits a transaction whose signature the caller has verified.
+// committedNonce reads the sender's next nonce from committed state; it
+// is used when the pool holds nothing of the sender yet. check runs the
+// stateful checks with the expected nonce. Add returns false with no error
+// for an exact duplicate of a pooled transaction.
+func (m *Mempool) Add(tx *chain.Tx, hash chain.Hash, raw []byte, committedNonce func() (uint64, error), check AdmitFunc) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.byHash[hash]; dup {
+		return false, nil
+	}
+	if m.order.Len() >= m.maxTxs || m.bytes+len(raw) > m.maxBytes {
+		return false, fmt.Errorf("%w: %d transactions, %d bytes pooled", ErrMempoolFull, m.order.Len(), m.bytes)
+	}
+	sender := tx.Sender()
+	q := m.senders[sender]
+	var next uint64
+	if q != nil {
+		next = q.next
+	} else {
+		n, err := committedNonce()
+		if err != nil {
+			return false, err
+		}
+		next = n
+	}
+	if err := check(next); err != nil {
+		return false, err
+	}
+	if q == nil {
+		q = &senderQueue{}
+		m.senders[sender] = q
+	}
+	q.next, q.count = next+1, q.count+1
+	m.byHash[hash] = m.order.PushBack(&poolTx{hash: hash, raw: raw, sender: sender, nonce: tx.Nonce})
+	m.bytes += len(raw)
+	select {
+	case m.ready <- struct{}{}:
+	default:
+	}
+	return true, nil
+}
+
+// Has reports whether a transaction is pooled. Pooled transactions have
+// verified signatures, so the executor uses Has as its Verified check.
+func (m *Mempool) Has(hash chain.Hash) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.byHash[hash]
+	return ok
+}
+
+// NextNonce returns the nonce a sender's next transaction must carry,
+// if the pool holds any of the sender's transactions.
+func (m *Mempool) NextNonce(a chain.Address) (uint64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if q := m.senders[a]; q != nil {
+		return q.next, true
+	}
+	return 0, false
+}
+
+// Size returns the number of pooled transactions.
+func (m *Mempool) Size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.order.Len()
+}
+
+// Reap returns up to maxTxs transactions, at most maxBytes in all, in
+// arrival order. They stay pooled until Update removes them.
+func (m *Mempool) Reap(maxTxs, maxBytes int) [][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([][]byte, 0, min(maxTxs, m.order.Len()))
+	size := 0
+	for e := m.order.Front(); e != nil && len(out) < maxTxs; e = e.Next() {
+		p := e.Value.(*poolTx)
+		if size+len(p.raw) > maxBytes {
+			break
+		}
+		size += len(p.raw)
+		out = append(out, p.raw)
+	}
+	return out
+}
+
+// Update removes the transactions of a committed block. nonceOf reads a
+// sender's next nonce from the new committed state; any pooled
+// transaction of an affected sender below it is stale and goes too.
+func (m *Mempool) Update(txHashes []chain.Hash, senders []chain.Address, nonceOf func(chain.Address) (uint64, error)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, h := range txHashes {
+		if e, ok := m.byHash[h]; ok {
+			m.remove(e)
+		}
+	}
+	for _, s := range senders {
+		q := m.senders[s]
+		if q == nil {
+			continue // nothing pooled for this sender
+		}
+		n, err := nonceOf(s)
+		if err != nil {
+			continue
+		}
+		// The pooled nonces are [q.next-q.count, q.next). In the common case
+		// they start right at the committed nonce and nothing is stale.
+		if q.next-uint64(q.count) == n {
+			continue
+		}
+		// A block from elsewhere used some of these nonces: drop what is now
+		// stale. If the rest no longer starts at the committed nonce it can
+		// never form a consecutive run, so it goes too.
+		var mine []*list.Element
+		for e := m.order.Front(); e != nil; e = e.Next() {
+			if e.Value.(*poolTx).sender == s {
+				mine = append(mine, e)
+			}
+		}
+		expect, keep := n, true
+		for _, e := range mine {
+			p := e.Value.(*poolTx)
+			if p.nonce < n {
+				m.remove(e)
+				continue
+			}
+			if !keep || p.nonce != expect {
+				keep = false
+				m.remove(e)
+				continue
+			}
+			expect++
+		}
+		if q := m.senders[s]; q != nil {
+			q.next = expect
+			continue
+		}
+		delete(m.senders, s)
+	}
+}
+
+func (m *Mempool) remove(e *list.Element) {
+	p := m.order.Remove(e).(*poolTx)
+	delete(m.byHash, p.hash)
+	m.bytes -= len(p.raw)
+	if q := m.senders[p.sender]; q != nil {
+		q.count--
+		if q.count <= 0 {
+			delete(m.senders, p.sender)
+		}
+	}
+}

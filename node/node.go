@@ -1,0 +1,196 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/citychain/citychain/apps"
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+	"github.com/citychain/citychain/chain/store"
+)
+
+// Options are what New needs to build a node.
+type Options struct {
+	// Home is the node's home folder (config, genesis, keys, data).
+	Home string
+	// Config is the node's settings, usually LoadConfig(Home).
+	Config Config
+	// Logger receives structured logs.
+	Logger *slog.Logger
+	// Clock gives block times; nil means time.Now.
+	Clock func() time.Time
+	// Apps overrides the module list, for tests; nil means apps.All().
+	Apps []chain.App
+}
+
+// Node is a running CityChain node: store, executor, mempool, block
+// producer and HTTP API.
+type Node struct {
+	home    string
+	cfg     Config
+	log     *slog.Logger
+	clock   func() time.Time
+	genesis *chain.Genesis
+	chainID string
+
+	store   *store.Store
+	exec    *chain.Executor
+	pool    *Mempool
+	bus     *Bus
+	metrics *metrics
+	waiters *waiters
+
+	key     *crypto.PrivateKey
+	valAddr chain.Address
+
+	listener net.Listener
+	server   *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// New opens the node's store, writes the genesis state on first start,
+// and prepares the API. It starts nothing; see Start.
+func New(opts Options) (*Node, error) {
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	g, err := chain.LoadGenesis(filepath.Join(opts.Home, GenesisFile))
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, genesis: g,
+		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters()}
+	n.pool = NewMempool(opts.Config.Mempool.MaxTxs, opts.Config.Mempool.MaxBytes)
+	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
+
+	key, err := LoadValidatorKey(filepath.Join(opts.Home, ValidatorKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
+
+	st, err := store.Open(store.Config{Dir: filepath.Join(opts.Home, DataDir), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	n.store = st
+	appList := opts.Apps
+	if appList == nil {
+		appList = apps.All()
+	}
+	n.exec, err = chain.NewExecutor(chain.ExecConfig{ChainID: g.ChainID, Apps: appList,
+		Tree: st.Tree(), Verified: n.pool.Has})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := n.initGenesis(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	latest := st.Latest()
+	n.metrics.height.Set(float64(latest.Height))
+	log.Info("store opened", "chain_id", g.ChainID, "height", latest.Height,
+		"state_root", latest.StateRoot.String())
+	return n, nil
+}
+
+func (n *Node) initGenesis() error {
+	if n.store.Initialized() {
+		b, err := n.store.Block(0)
+		if err != nil {
+			return fmt.Errorf("read genesis header: %w", err)
+		}
+		if b.Header.ChainID != n.chainID {
+			return fmt.Errorf("data was made for chain %q but genesis.json says %q", b.Header.ChainID, n.chainID)
+		}
+		return nil
+	}
+	res, err := n.exec.InitChain(n.genesis)
+	if err != nil {
+		return err
+	}
+	vs, err := n.genesis.ValidatorSet()
+	if err != nil {
+		return err
+	}
+	n.log.Info("genesis state written", "state_root", res.StateRoot.String(), "validators", len(vs.Validators))
+	return n.store.Init(n.genesis.Header(res.StateRoot, vs), res)
+}
+
+// Start opens the API listener and starts block production. It returns
+// once the API is accepting connections.
+func (n *Node) Start() error {
+	ln, err := net.Listen("tcp", n.cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("api listen %s: %w", n.cfg.API.Listen, err)
+	}
+	n.listener = ln
+	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+
+	// Exit: Serve returns when Stop calls Shutdown.
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("api server", "err", err)
+		}
+	}()
+	// Exit: the producer returns when ctx is cancelled by Stop.
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.produce(ctx)
+	}()
+	n.log.Info("node started", "api", "http://"+ln.Addr().String(), "validator", n.valAddr.String())
+	return nil
+}
+
+// APIAddr returns the address the API listens on, once started.
+func (n *Node) APIAddr() string {
+	if n.listener == nil {
+		return ""
+	}
+	return n.listener.Addr().String()
+}
+
+// Stop shuts the API down, stops block production, waits for both and
+// closes the store.
+func (n *Node) Stop() error {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	if n.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_ = n.server.Shutdown(ctx)
+		cancel()
+	}
+	n.wg.Wait()
+	n.waiters.closeAll()
+	return n.store.Close()
+}
+
+// ChainID returns the chain id from genesis.
+func (n *Node) ChainID() string { return n.chainID }
+
+// Store returns the node's store.
+func (n *Node) Store() *store.Store { return n.store }

@@ -1,0 +1,162 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// produce is the single-validator block producer of `citychain dev`: it
+// makes a block as soon as transactions are pooled, keeps making blocks
+// while any remain, and makes an empty block after EmptyEvery of quiet so
+// the chain visibly keeps time. It returns when ctx is cancelled.
+func (n *Node) produce(ctx context.Context) {
+	quiet := time.NewTimer(n.cfg.Block.EmptyEvery.Duration)
+	defer quiet.Stop()
+	for {
+		force := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.pool.Ready():
+		case <-quiet.C:
+			force = true
+		}
+		for ctx.Err() == nil {
+			count, err := n.makeBlock(force)
+			if err != nil {
+				n.log.Error("make block", "err", err)
+				select { // back off instead of spinning on a persistent fault
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+				break
+			}
+			force = false
+			if count == 0 {
+				break
+			}
+		}
+		if !quiet.Stop() {
+			select {
+			case <-quiet.C:
+			default:
+			}
+		}
+		quiet.Reset(n.cfg.Block.EmptyEvery.Duration)
+	}
+}
+
+// makeBlock builds, executes, signs and stores the next block from the
+// pool. It returns the number of transactions in it; with nothing pooled
+// and force false it makes no block and returns 0.
+func (n *Node) makeBlock(force bool) (int, error) {
+	parent := n.store.Latest()
+	txs := n.pool.Reap(n.cfg.Block.MaxTxs, chain.MaxBlockSize-(1<<20))
+	if len(txs) == 0 && !force {
+		return 0, nil
+	}
+	ms := n.clock().UnixMilli()
+	if ms <= parent.Time {
+		ms = parent.Time + 1 // block times strictly increase
+	}
+	info := chain.BlockInfo{ChainID: n.chainID, Height: parent.Height + 1, Time: time.UnixMilli(ms).UTC()}
+
+	start := time.Now()
+	snap := n.store.Snapshot()
+	res, err := n.exec.Execute(snap, parent.StateRoot, info, txs)
+	snap.Discard()
+	if err != nil {
+		var te *chain.TxError
+		if errors.As(err, &te) {
+			// The pool admitted something the block refuses: a bug, but not
+			// one to halt on. Drop that transaction and go on.
+			n.log.Error("dropping transaction that the block refused", "tx", te.Hash.String(), "err", te.Err)
+			n.pool.Update([]chain.Hash{te.Hash}, nil, nil)
+			return 1, nil
+		}
+		return 0, err
+	}
+	n.metrics.blockExec.Observe(time.Since(start).Seconds())
+
+	vs, err := chain.LoadValidators(n.store)
+	if err != nil {
+		return 0, err
+	}
+	var last *chain.Commit
+	if parent.Height > 0 {
+		if last, err = n.store.Commit(parent.Height); err != nil {
+			return 0, err
+		}
+	}
+	block := &chain.Block{
+		Header: chain.Header{
+			ChainID: n.chainID, Height: info.Height, Time: ms, PrevHash: parent.Hash(),
+			TxRoot: chain.ComputeTxRoot(txs), StateRoot: res.StateRoot, ReceiptsRoot: res.ReceiptsRoot,
+			Proposer: n.valAddr, ValidatorsHash: vs.Hash(), LastCommitHash: last.Hash(),
+		},
+		Txs:        txs,
+		LastCommit: last,
+	}
+	commit := n.selfCommit(block)
+	if err := vs.VerifyCommit(n.chainID, block.Header.Height, block.Hash(), commit); err != nil {
+		return 0, fmt.Errorf("this node's validator alone cannot commit (is it the only validator in genesis?): %w", err)
+	}
+	start = time.Now()
+	if err := n.store.SaveBlock(block, commit, res); err != nil {
+		return 0, err
+	}
+	n.metrics.blockStore.Observe(time.Since(start).Seconds())
+	n.afterCommit(block, res)
+	return len(txs), nil
+}
+
+// selfCommit signs a precommit for block and wraps it as a commit: with
+// one validator, its own vote is the whole quorum.
+func (n *Node) selfCommit(b *chain.Block) *chain.Commit {
+	v := chain.Vote{ChainID: n.chainID, Type: chain.Precommit, Height: b.Header.Height,
+		BlockHash: b.Hash(), Validator: n.valAddr}
+	v.Sign(n.key)
+	return &chain.Commit{Height: v.Height, Round: v.Round, BlockHash: v.BlockHash,
+		Signatures: []chain.CommitSig{{Validator: n.valAddr, Signature: v.Signature}}}
+}
+
+// afterCommit does what follows a stored block: the pool drops what the
+// block included, waiting clients get their receipts, the event stream
+// and metrics learn of the block.
+func (n *Node) afterCommit(b *chain.Block, res *chain.Result) {
+	hashes := make([]chain.Hash, len(res.Receipts))
+	senders := make([]chain.Address, 0, len(res.Txs))
+	seen := make(map[chain.Address]bool, len(res.Txs))
+	for i, r := range res.Receipts {
+		hashes[i] = r.TxHash
+		if s := res.Txs[i].Sender(); !seen[s] {
+			seen[s] = true
+			senders = append(senders, s)
+		}
+	}
+	n.pool.Update(hashes, senders, func(a chain.Address) (uint64, error) { return chain.Nonce(n.store, a) })
+	n.waiters.notify(res.Receipts)
+
+	h := b.Header.Height
+	n.metrics.height.Set(float64(h))
+	n.metrics.blockTxs.Observe(float64(len(b.Txs)))
+	for i, r := range res.Receipts {
+		n.metrics.txs.WithLabelValues(r.Status).Inc()
+		tx := res.Txs[i]
+		n.bus.Publish("tx", map[string]any{"hash": r.TxHash, "height": h, "index": r.Index,
+			"status": r.Status, "error": r.Error, "app": tx.App, "action": tx.Action, "sender": tx.Sender()})
+	}
+	n.bus.Publish("consensus", map[string]any{"height": h, "round": 0, "step": "commit",
+		"block_hash": b.Hash(), "proposer": b.Header.Proposer})
+	n.bus.Publish("block", blockSummary(b))
+	if len(b.Txs) > 0 {
+		n.log.Info("committed block", "height", h, "txs", len(b.Txs), "hash", b.Hash().String()[:12])
+	} else {
+		n.log.Debug("committed empty block", "height", h)
+	}
+}

@@ -1,0 +1,170 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// DefaultWait is how long POST /v1/txs?wait=commit waits for a receipt.
+const DefaultWait = 30 * time.Second
+
+// Submit checks a signed transaction and adds it to the mempool. It
+// returns the transaction's hash. A transaction already committed or
+// already pooled is accepted again without effect (so clients can retry).
+//
+// The checks, in order: size, shape, chain id and signature (no state;
+// this is where the one signature verification happens, on the calling
+// goroutine, so concurrent submissions use every core), then under the
+// mempool lock the nonce and a trial run against committed state.
+func (n *Node) Submit(tx *chain.Tx) (chain.Hash, error) {
+	raw := tx.Encode()
+	hash := chain.Sum(raw)
+	if len(raw) > chain.MaxTxSize {
+		return hash, fmt.Errorf("%w: %d bytes, limit %d", chain.ErrInvalidTx, len(raw), chain.MaxTxSize)
+	}
+	if err := tx.ValidateBasic(n.chainID); err != nil {
+		return hash, err
+	}
+	if _, err := n.store.Receipt(hash); err == nil {
+		return hash, nil // already committed
+	}
+	sender := tx.Sender()
+	latest := n.store.Latest()
+	info := chain.BlockInfo{ChainID: n.chainID, Height: latest.Height + 1, Time: n.clock().UTC()}
+	_, err := n.pool.Add(tx, hash, raw,
+		func() (uint64, error) { return chain.Nonce(n.store, sender) },
+		func(nonce uint64) error { return n.exec.CheckTx(n.store, info, tx, nonce) })
+	return hash, err
+}
+
+// SubmitAnswer is the answer of POST /v1/txs.
+type SubmitAnswer struct {
+	Hash    chain.Hash `json:"hash"`
+	Receipt *TxView    `json:"receipt,omitempty"`
+}
+
+func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			n.reject(w, http.StatusRequestEntityTooLarge, "too_large",
+				fmt.Sprintf("request body is over the %d-byte limit", MaxBodyBytes))
+			return
+		}
+		n.reject(w, http.StatusBadRequest, "bad_body", err.Error())
+		return
+	}
+	if !json.Valid(body) {
+		n.reject(w, http.StatusBadRequest, "malformed_json", "request body is not valid JSON: expected a signed transaction object")
+		return
+	}
+	var tx chain.Tx
+	if err := json.Unmarshal(bytes.TrimSpace(body), &tx); err != nil {
+		status, code := errorStatus(err)
+		n.reject(w, status, code, err.Error())
+		return
+	}
+	wait := r.URL.Query().Get("wait")
+	if wait != "" && wait != "commit" {
+		n.reject(w, http.StatusBadRequest, "bad_wait", fmt.Sprintf("wait=%q: the only value is \"commit\"", wait))
+		return
+	}
+	timeout := DefaultWait
+	if t := r.URL.Query().Get("timeout"); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 || d > 5*time.Minute {
+			n.reject(w, http.StatusBadRequest, "bad_timeout", fmt.Sprintf("timeout=%q: want a duration such as 10s, at most 5m", t))
+			return
+		}
+		timeout = d
+	}
+	hash := tx.Hash()
+	var ch chan chain.Receipt
+	if wait == "commit" {
+		ch = n.waiters.add(hash) // before Submit, so a fast commit is not missed
+	}
+	if _, err := n.Submit(&tx); err != nil {
+		if ch != nil {
+			n.waiters.remove(hash, ch)
+		}
+		status, code := errorStatus(err)
+		n.reject(w, status, code, err.Error())
+		return
+	}
+	if ch == nil {
+		writeJSON(w, http.StatusAccepted, SubmitAnswer{Hash: hash})
+		return
+	}
+	// Already committed earlier: answer from the store.
+	if raw, rc, err := n.store.Tx(hash); err == nil {
+		n.waiters.remove(hash, ch)
+		v := txView(raw, rc)
+		writeJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
+		return
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case rc, ok := <-ch:
+		if !ok {
+			writeError(w, http.StatusServiceUnavailable, "shutting_down", "the node is stopping; the transaction may still commit after restart")
+			return
+		}
+		v := txView(tx.Encode(), &rc)
+		writeJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
+	case <-timer.C:
+		n.waiters.remove(hash, ch)
+		writeError(w, http.StatusGatewayTimeout, "wait_timeout",
+			fmt.Sprintf("transaction %s is pending but not committed after %s; ask GET /v1/txs/%s later", hash, timeout, hash))
+	case <-r.Context().Done():
+		n.waiters.remove(hash, ch)
+	}
+}
+
+func (n *Node) reject(w http.ResponseWriter, status int, code, msg string) {
+	n.metrics.txRejected.WithLabelValues(code).Inc()
+	writeError(w, status, code, msg)
+}
+
+// handleEvents streams events as Server-Sent Events: each message has an
+// "event:" line with the type (block, tx, consensus) and a JSON "data:"
+// line. A comment line every 15 s keeps proxies from closing the stream.
+func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "no_streaming", "this connection cannot stream")
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, ": citychain event stream, chain %s\n\n", n.chainID)
+	flusher.Flush()
+	events, cancel := n.bus.Subscribe(256)
+	defer cancel()
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, ev.Data)
+			flusher.Flush()
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+			flusher.Flush()
+		}
+	}
+}
