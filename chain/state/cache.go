@@ -17,7 +17,8 @@ const DefaultCacheNodes = 1 << 16
 //   - the pending set: every node and value written by the latest Update.
 //     It is not bounded and not evicted until the next Update replaces it,
 //     so a following Update, Get or Prove on the new root works even
-//     before the caller has persisted the writes.
+//     before the caller has persisted the writes. It costs memory in
+//     proportion to one batch (about 100 bytes a node, plus the values).
 //
 // A mutex guards both, so reads from an API may run beside block
 // execution. No goroutine is started.

@@ -29,18 +29,22 @@ type Write struct {
 //
 // changes may come in any order; the result depends only on the set of
 // changes. Deleting an absent key, or setting a key to the value it
-// already has, changes nothing. Update fails with ErrDuplicateKey if two
-// changes name the same key, ErrMissingNode or ErrCorruptNode if the
-// store cannot produce a node on the way; on error no writes are
-// returned and the tree's cache is unchanged.
+// already has, changes nothing and writes nothing. Update fails with
+// ErrDuplicateKey if two changes name the same key, and with
+// ErrMissingNode or ErrCorruptNode if the store cannot produce a node on
+// the way; on error newRoot is root, writes is nil, and the memory of the
+// previous Update's writes (below) is kept.
 //
 // Only the paths to the changed keys are read and rehashed, so an update
 // of k keys in a tree of n keys costs O(k log n) node reads and hashes.
-// writes holds only nodes and values that this update created, in a
-// deterministic order: values first, then nodes bottom-up, the new root
-// last. The new nodes stay in the tree's cache until the next Update, so
-// an Update, Get or Prove on newRoot works before the caller persists
-// writes; the caller must persist them before the Update after that.
+// writes holds only the nodes and values this update created, in a
+// deterministic order: values first, then nodes bottom-up (post-order),
+// so a new root node comes last.
+//
+// Until the next Update returns, the tree also serves this Update's nodes
+// and values from memory, so Update, Get and Prove work on newRoot before
+// the caller has persisted writes. After that only the store serves
+// them: persist each Update's writes before the Update after it returns.
 func (t *Tree) Update(root Hash, changes []Change) (newRoot Hash, writes []Write, err error) {
 	cs, err := sortChanges(changes)
 	if err != nil {
