@@ -1,0 +1,58 @@
+# CityChain build and test targets. Everything needs only Go (see go.mod).
+GO       ?= go
+BIN      ?= bin/citychain
+HOME_DEV ?= .dev
+PORT     ?= 8700
+
+.PHONY: all build test test-short test-long lint fmt vet bench fuzz dev clean help
+
+all: build
+
+help:
+	@echo "make build      build bin/citychain"
+	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
+	@echo "make test       formatting, vet, architecture rules and every test (CI runs this)"
+	@echo "make test-long  the long consensus simulation (20,000 seeds)"
+	@echo "make lint       formatting, vet, staticcheck and architecture rules"
+	@echo "make bench      the core benchmarks"
+	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s)"
+
+build:
+	$(GO) build -o $(BIN) ./cmd/citychain
+
+dev: build
+	$(BIN) dev --home $(HOME_DEV) --base-port $(PORT)
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# test is what CI runs: under 10 minutes on a 2-core machine.
+test: fmt vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+test-short: fmt vet
+	$(GO) test -short -count=1 ./...
+
+test-long:
+	$(GO) test -count=1 -timeout 60m ./chain/consensus/ -run 'TestSimulation' -seeds 20000
+
+lint: fmt vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTx$$' -fuzztime $(FUZZTIME) ./chain/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlock$$' -fuzztime $(FUZZTIME) ./chain/
+	$(GO) test -run '^$$' -fuzz '^FuzzPayloadFromJSON$$' -fuzztime $(FUZZTIME) ./chain/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyProof$$' -fuzztime $(FUZZTIME) ./chain/state/
+
+clean:
+	rm -rf bin

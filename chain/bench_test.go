@@ -1,0 +1,36 @@
+package chain_test
+
+import (
+	"testing"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+)
+
+// BenchmarkDecodeVerifyTx measures what a node does with a transaction
+// from the network: decode the canonical bytes (with the canonical
+// re-encoding check), run the stateless checks and verify the signature.
+func BenchmarkDecodeVerifyTx(b *testing.B) {
+	key, err := crypto.PrivateKeyFromHex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+	if err != nil {
+		b.Fatal(err)
+	}
+	to := chain.AddressOf(key.PublicKey())
+	p, err := chain.PayloadFromJSON([]byte(`{"to":"` + to.String() + `","amount":10}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx := &chain.Tx{ChainID: "citychain-bench", App: "bank", Action: "send", Payload: p, Nonce: 7}
+	tx.Sign(key)
+	raw := tx.Encode()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		got, err := chain.DecodeTx(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := got.ValidateBasic("citychain-bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
