@@ -65,6 +65,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newQueryCmd(g),
 		newStatusCmd(g),
 		newBlockCmd(g),
+		newBenchCmd(g),
 	)
 	return root
 }

@@ -3,6 +3,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -140,4 +141,48 @@ func (c *Client) SubmitJSONTimeout(ctx context.Context, body []byte, wait bool, 
 	req.Header.Set("Content-Type", "application/json")
 	var a node.SubmitAnswer
 	return &a, c.do(req, &a)
+}
+
+// StreamEvent is one message of the node's event stream.
+type StreamEvent struct {
+	Type string
+	Data []byte
+}
+
+// Events reads GET /v1/events and sends each event to fn until ctx ends,
+// the stream breaks, or fn returns false.
+func (c *Client) Events(ctx context.Context, fn func(StreamEvent) bool) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		return fmt.Errorf("event stream of %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("event stream of %s: status %d", c.base, resp.StatusCode)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var ev StreamEvent
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			ev.Type = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			ev.Data = []byte(line[len("data: "):])
+		case line == "" && ev.Type != "":
+			if !fn(ev) {
+				return nil
+			}
+			ev = StreamEvent{}
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sc.Err()
 }
