@@ -63,12 +63,17 @@ func (a *Address) UnmarshalText(b []byte) error {
 }
 
 // ParseAddress parses a bech32 address with the prefix "city". The error
-// says whether the checksum, the prefix or the length is wrong.
+// says whether the checksum, the prefix or the length is wrong. Only the
+// BIP-173 bech32 checksum is accepted, not bech32m, so an address has one
+// lowercase text form.
 func ParseAddress(s string) (Address, error) {
 	var a Address
-	hrp, data, err := bech32.Decode(s)
+	hrp, data, version, err := bech32.DecodeGeneric(s)
 	if err != nil {
 		return a, fmt.Errorf("address %q: %w", s, err)
+	}
+	if version != bech32.Version0 {
+		return a, fmt.Errorf("address %q: bech32m checksum, want bech32", s)
 	}
 	if hrp != AddressPrefix {
 		return a, fmt.Errorf("address %q: prefix is %q, want %q", s, hrp, AddressPrefix)

@@ -27,7 +27,11 @@ const MaxDecodeDepth = 16
 
 func init() {
 	var err error
-	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	opts := cbor.CoreDetEncOptions()
+	// A nil slice or map encodes as an empty one, so "no transactions" has
+	// one encoding ([]) and not two ([] and null).
+	opts.NilContainers = cbor.NilContainerAsEmpty
+	encMode, err = opts.EncMode()
 	if err != nil {
 		panic(err) // static options; cannot fail
 	}

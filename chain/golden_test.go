@@ -508,7 +508,9 @@ func TestGoldenByHand(t *testing.T) {
 // refEncode is a minimal deterministic CBOR encoder (RFC 8949 section
 // 4.2.1) for the value kinds the chain uses: unsigned and negative
 // integers, byte strings, text strings, arrays, maps with text keys
-// (sorted by their encoded bytes), and nil as null.
+// (sorted by their encoded bytes), and nil as null. Tests of the strict
+// decoder also use it to write non-canonical bytes on purpose: rawCBOR is
+// copied as is, and orderedMap keeps the key order it is given.
 func refEncode(v any) []byte {
 	var out []byte
 	head := func(major byte, n uint64) {
@@ -560,6 +562,14 @@ func refEncode(v any) []byte {
 		for _, k := range keys {
 			out = append(out, k...)
 			out = append(out, refEncode(x[string(k[textHeadLen(k):])])...)
+		}
+	case rawCBOR:
+		out = append(out, x...)
+	case orderedMap:
+		head(5, uint64(len(x)))
+		for _, e := range x {
+			out = append(out, refEncode(e.key)...)
+			out = append(out, refEncode(e.val)...)
 		}
 	default:
 		panic(fmt.Sprintf("refEncode: unsupported %T", v))

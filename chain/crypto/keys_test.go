@@ -55,7 +55,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 
 func TestSignIsDeterministicAndLowS(t *testing.T) {
 	key := testKey(t, "bob")
-	half := new(big.Int).Rsh(secp256k1.S256().N, 1)
+	half := new(big.Int).Rsh(secp256k1.Params().N, 1)
 	for i := range 64 {
 		msg := []byte(fmt.Sprintf("message %d", i))
 		a, b := key.Sign(msg), key.Sign(msg)
@@ -108,7 +108,7 @@ func TestVerifyRejects(t *testing.T) {
 	msg := []byte("pay 10 to dave")
 	sig := key.Sign(msg)
 
-	n := secp256k1.S256().N
+	n := secp256k1.Params().N
 	half := new(big.Int).Rsh(n, 1)
 	s := new(big.Int).SetBytes(sig[32:])
 	flipped := func(i int) []byte {
@@ -161,7 +161,7 @@ func TestVerifyRejects(t *testing.T) {
 }
 
 func TestPrivateKeyParsing(t *testing.T) {
-	n := secp256k1.S256().N
+	n := secp256k1.Params().N
 	tests := []struct {
 		name string
 		hex  string
