@@ -5,6 +5,7 @@ package apps
 
 import (
 	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/apps/poa"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -14,5 +15,6 @@ import (
 func All() []chain.App {
 	return []chain.App{
 		bank.New(),
+		poa.New(),
 	}
 }

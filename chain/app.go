@@ -48,6 +48,15 @@ type EndBlocker interface {
 	EndBlock(ctx *Context) error
 }
 
+// ValidatorGovernor is implemented by the one app that decides changes
+// to the validator set (apps/poa). After every block's EndBlock hooks the
+// executor asks it for the set that validates the next block; nil means
+// no change. The executor checks the set (NewValidatorSet) and refuses
+// the block if it is empty or malformed.
+type ValidatorGovernor interface {
+	NextValidators(ctx *Context) (*ValidatorSet, error)
+}
+
 // Context is what Deliver, InitGenesis and EndBlock see: the block being
 // applied, the transaction's sender, and a store scoped to the app's own
 // keys. Writes become visible to later transactions only if the
@@ -77,6 +86,9 @@ func (c *Context) For(app string) *Context {
 	cc.app = app
 	return &cc
 }
+
+// Validators returns the validator set that signs the current block.
+func (c *Context) Validators() (*ValidatorSet, error) { return LoadValidators(c.kv) }
 
 // Emit records an event in the transaction's receipt.
 func (c *Context) Emit(typ string, attrs ...Attr) {

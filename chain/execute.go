@@ -185,6 +185,24 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 			return nil, fmt.Errorf("end block of %s: %w", a.Name(), err)
 		}
 	}
+	for _, a := range e.apps {
+		gov, ok := a.(ValidatorGovernor)
+		if !ok {
+			continue
+		}
+		ctx := NewContext(a.Name(), block, info, Address{}, Hash{})
+		next, err := gov.NextValidators(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("next validators from %s: %w", a.Name(), err)
+		}
+		if next != nil {
+			checked, err := NewValidatorSet(next.Validators)
+			if err != nil {
+				return nil, fmt.Errorf("next validators from %s: %w", a.Name(), err)
+			}
+			block.Set(keyValidators, MustEncode(checked))
+		}
+	}
 	if block.Err() != nil {
 		return nil, fmt.Errorf("read state: %w", block.Err())
 	}

@@ -35,8 +35,14 @@ type memNodes map[string][]byte
 func (m memNodes) Get(k []byte) ([]byte, error) { return m[string(k)], nil }
 
 // New starts a chain with the given apps and genesis app state (app name
-// to JSON). One validator key is made up for the genesis.
+// to JSON), validated by one key named "validator".
 func New(apps []chain.App, appState map[string]any) (*Chain, error) {
+	return NewWithValidators(apps, appState, "validator")
+}
+
+// NewWithValidators is New with validators named by words (Key(name)),
+// each with power 1.
+func NewWithValidators(apps []chain.App, appState map[string]any, validators ...string) (*Chain, error) {
 	c := &Chain{kv: chain.MemReader{}, nodes: memNodes{}, pending: map[chain.Address]uint64{},
 		Time: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
 	tree := state.NewTree(state.Config{Store: c.nodes})
@@ -45,11 +51,12 @@ func New(apps []chain.App, appState map[string]any) (*Chain, error) {
 		return nil, err
 	}
 	c.Exec = exec
-	vk := Key("validator")
-	pub := vk.PublicKey()
-	g := &chain.Genesis{ChainID: ChainID, GenesisTime: c.Time,
-		Validators: []chain.GenesisValidator{{Address: chain.AddressOf(pub), PubKey: fmt.Sprintf("%x", pub.Bytes()), Power: 1}},
-		AppState:   map[string]json.RawMessage{}}
+	g := &chain.Genesis{ChainID: ChainID, GenesisTime: c.Time, AppState: map[string]json.RawMessage{}}
+	for _, name := range validators {
+		pub := Key(name).PublicKey()
+		g.Validators = append(g.Validators, chain.GenesisValidator{Name: name, Address: chain.AddressOf(pub),
+			PubKey: fmt.Sprintf("%x", pub.Bytes()), Power: 1})
+	}
 	for name, v := range appState {
 		g.AppState[name] = chain.MustJSON(v)
 	}
@@ -140,6 +147,9 @@ func (c *Chain) Query(app, path string, args map[string]string) (any, error) {
 	prove := func(key []byte) (any, error) { return tree.Prove(state.Hash(c.Root), key) }
 	return a.Query(chain.NewQueryContext(app, ChainID, &h, c.kv, prove), strings.Split(path, "/"), args)
 }
+
+// Validators returns the set that validates the next block.
+func (c *Chain) Validators() (*chain.ValidatorSet, error) { return chain.LoadValidators(c.kv) }
 
 // State returns the latest state, for invariant checks over all keys.
 func (c *Chain) State() chain.Reader { return c.kv }

@@ -1,0 +1,178 @@
+package poa_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/citychain/citychain/apps/poa"
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/chaintest"
+)
+
+// newChain starts a chain run by the authorities A, B, C and D.
+func newChain(t *testing.T) *chaintest.Chain {
+	t.Helper()
+	c, err := chaintest.NewWithValidators([]chain.App{poa.New()}, nil, "A", "B", "C", "D")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func addE() poa.Propose {
+	pub := chaintest.Key("E").PublicKey()
+	return poa.Propose{Op: poa.OpAdd, Address: chaintest.Addr("E").String(), PubKey: fmt.Sprintf("%x", pub.Bytes())}
+}
+
+func members(t *testing.T, c *chaintest.Chain) int {
+	t.Helper()
+	vs, err := c.Validators()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(vs.Validators)
+}
+
+func TestThreeOfFourAddEAndItSignsTwoBlocksLater(t *testing.T) {
+	c := newChain(t)
+	for _, who := range []string{"A", "B"} {
+		if _, err := c.Do(chaintest.Key(who), poa.Name, poa.ActionPropose, addE()); err != nil {
+			t.Fatalf("%s votes: %v", who, err)
+		}
+	}
+	if n := members(t, c); n != 4 {
+		t.Fatalf("2 of 4 votes changed the set to %d members", n)
+	}
+	r, err := c.Do(chaintest.Key("C"), poa.Name, poa.ActionPropose, addE())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided := r.Height
+	if len(r.Events) != 2 || r.Events[1].Type != "decided" {
+		t.Fatalf("third vote events = %+v", r.Events)
+	}
+	// Block decided+1 is still signed by the old set; its end installs
+	// the new set, which signs decided+2.
+	if n := members(t, c); n != 4 {
+		t.Fatalf("set changed in the deciding block: %d members", n)
+	}
+	if _, err := c.Block(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Height != decided+1 {
+		t.Fatalf("height %d", c.Height)
+	}
+	vs, _ := c.Validators()
+	if _, ok := vs.Find(chaintest.Addr("E")); !ok || len(vs.Validators) != 5 {
+		t.Fatalf("after block %d the set for %d has %d members, E in it: %v", c.Height, c.Height+1, len(vs.Validators), ok)
+	}
+	// D's late vote is refused: the proposal is decided.
+	if _, err := c.Do(chaintest.Key("D"), poa.Name, poa.ActionPropose, addE()); err == nil {
+		t.Fatal("vote on a decided proposal succeeded")
+	}
+}
+
+func TestRemoveNeedsAQuorumToo(t *testing.T) {
+	c := newChain(t)
+	remove := poa.Propose{Op: poa.OpRemove, Address: chaintest.Addr("D").String()}
+	for _, who := range []string{"A", "B", "C"} {
+		if _, err := c.Do(chaintest.Key(who), poa.Name, poa.ActionPropose, remove); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Block()
+	vs, _ := c.Validators()
+	if _, ok := vs.Find(chaintest.Addr("D")); ok || len(vs.Validators) != 3 {
+		t.Fatalf("D still in the set of %d", len(vs.Validators))
+	}
+}
+
+func TestProposalsThatAreRefused(t *testing.T) {
+	c := newChain(t)
+	cases := []struct {
+		name string
+		who  string
+		msg  poa.Propose
+		want string
+	}{
+		{"a non-validator votes", "mallory", addE(), "not a validator"},
+		{"add a member", "A", poa.Propose{Op: poa.OpAdd, Address: chaintest.Addr("B").String(),
+			PubKey: fmt.Sprintf("%x", chaintest.Key("B").PublicKey().Bytes())}, "already a validator"},
+		{"remove a stranger", "A", poa.Propose{Op: poa.OpRemove, Address: chaintest.Addr("E").String()}, "not a validator"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := c.Do(chaintest.Key(tc.who), poa.Name, poa.ActionPropose, tc.msg)
+			if err == nil || !strings.Contains(r.Error, tc.want) {
+				t.Fatalf("receipt %+v, err %v; want failure with %q", r, err, tc.want)
+			}
+		})
+	}
+	if _, err := c.Do(chaintest.Key("A"), poa.Name, poa.ActionPropose, addE()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Do(chaintest.Key("A"), poa.Name, poa.ActionPropose, addE()); err == nil || !strings.Contains(r.Error, "already voted") {
+		t.Fatalf("second vote by A: %+v %v", r, err)
+	}
+}
+
+func TestPayloadChecks(t *testing.T) {
+	app := poa.New()
+	wrongKey := poa.Propose{Op: poa.OpAdd, Address: chaintest.Addr("E").String(),
+		PubKey: fmt.Sprintf("%x", chaintest.Key("F").PublicKey().Bytes())}
+	for name, m := range map[string]poa.Propose{
+		"pubkey of another address": wrongKey,
+		"unknown op":                {Op: "promote", Address: chaintest.Addr("E").String()},
+		"bad address":               {Op: poa.OpRemove, Address: "city1zzz"},
+	} {
+		p, err := chain.EncodePayload(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Check(poa.ActionPropose, p); !errors.Is(err, chain.ErrBadPayload) {
+			t.Errorf("%s: Check = %v", name, err)
+		}
+	}
+}
+
+func vote(t *testing.T, who string, height uint64, block string) poa.VoteJSON {
+	v := chain.Vote{ChainID: chaintest.ChainID, Type: chain.Precommit, Height: height, Round: 0,
+		BlockHash: chain.Sum([]byte(block)), Validator: chaintest.Addr(who)}
+	v.Sign(chaintest.Key(who))
+	return poa.VoteToJSON(&v)
+}
+
+func TestDEquivocatesAndAnyoneCanProveIt(t *testing.T) {
+	c := newChain(t)
+	ev := poa.Evidence{A: vote(t, "D", 7, "block x"), B: vote(t, "D", 7, "block y")}
+	r, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Events[0].Type != "equivocation" {
+		t.Fatalf("events %+v", r.Events)
+	}
+	got, err := c.Query(poa.Name, "evidence", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := got.([]poa.EvidenceRecord); len(recs) != 1 || recs[0].Validator != chaintest.Addr("D").String() || recs[0].Height != 7 {
+		t.Fatalf("evidence = %+v", recs)
+	}
+	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, ev); err == nil {
+		t.Fatal("the same evidence was recorded twice")
+	}
+
+	forged := poa.Evidence{A: vote(t, "C", 8, "x"), B: vote(t, "C", 8, "y")}
+	forged.B.Signature = vote(t, "B", 8, "y").Signature
+	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, forged); err == nil {
+		t.Fatal("evidence with a signature by someone else was accepted")
+	}
+	same := poa.Evidence{A: vote(t, "C", 9, "x"), B: vote(t, "C", 9, "x")}
+	p, _ := chain.EncodePayload(same)
+	if err := poa.New().Check(poa.ActionEvidence, p); !errors.Is(err, chain.ErrBadPayload) {
+		t.Fatalf("two identical votes passed Check: %v", err)
+	}
+}
