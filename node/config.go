@@ -31,6 +31,7 @@ type Config struct {
 // APIConfig configures the HTTP API.
 type APIConfig struct {
 	Listen string `toml:"listen" comment:"address of the HTTP API and explorer"`
+	Pprof  bool   `toml:"pprof" comment:"serve Go profiles at /debug/pprof/ (for performance work)"`
 }
 
 // MempoolConfig bounds the mempool.

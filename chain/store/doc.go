@@ -11,7 +11,7 @@
 //	t/{txhash}   receipt of the transaction (which names height and index)
 //	s/{key}      latest value of a state key
 //	smt/n/..., smt/v/...  Merkle tree nodes and values (see package state)
-//	m/latest     height of the last committed block
+//	m/latest     header of the last committed block
 //
 // Invariant: a block, its commit, receipts, index entries, state changes,
 // tree nodes and the m/latest pointer are written in one Badger

@@ -68,20 +68,27 @@ func (s *Store) Tree() *state.Tree { return s.tree }
 
 func (s *Store) loadLatest() error {
 	return s.db.View(func(txn *badger.Txn) error {
-		v, err := get(txn, keyLatest)
-		if err != nil || v == nil {
+		h, found, err := latestHeader(txn)
+		if err != nil || !found {
 			return err
 		}
-		if len(v) != 8 {
-			return fmt.Errorf("store: m/latest has %d bytes", len(v))
-		}
-		b, err := loadBlock(txn, binary.BigEndian.Uint64(v))
-		if err != nil {
-			return fmt.Errorf("store: latest block: %w", err)
-		}
-		s.latest, s.inited = b.Header, true
+		s.latest, s.inited = h, true
 		return nil
 	})
+}
+
+// latestHeader reads the header of the last committed block inside txn,
+// so that it always agrees with the state the same txn reads.
+func latestHeader(txn *badger.Txn) (chain.Header, bool, error) {
+	var h chain.Header
+	v, err := get(txn, keyLatest)
+	if err != nil || v == nil {
+		return h, false, err
+	}
+	if err := chain.Decode(v, &h); err != nil {
+		return h, false, fmt.Errorf("store: m/latest: %w", err)
+	}
+	return h, true, nil
 }
 
 // Initialized reports whether the genesis state has been stored.
@@ -124,10 +131,10 @@ func (s *Store) SaveBlock(b *chain.Block, c *chain.Commit, res *chain.Result) er
 func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error {
 	h := b.Header.Height
 	hash := b.Hash()
-	// Hold the lock across the write so that a Snapshot and the header
-	// it reports always agree.
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// m/latest holds the header itself, written in the same transaction
+	// as the state, so a snapshot reads a header that matches its state
+	// without any lock held across the write (readers never wait for the
+	// fsync).
 	err := s.db.Update(func(txn *badger.Txn) error {
 		set := func(k, v []byte) error { return txn.Set(k, v) }
 		if err := set(heightKey("b/", h), b.Encode()); err != nil {
@@ -164,12 +171,14 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 				return err
 			}
 		}
-		return set(keyLatest, binary.BigEndian.AppendUint64(nil, h))
+		return set(keyLatest, chain.MustEncode(&b.Header))
 	})
 	if err != nil {
 		return fmt.Errorf("store block %d: %w", h, err)
 	}
+	s.mu.Lock()
 	s.latest, s.inited = b.Header, true
+	s.mu.Unlock()
 	return nil
 }
 
@@ -282,9 +291,12 @@ type Snapshot struct {
 
 // Snapshot opens a view of the latest committed state.
 func (s *Store) Snapshot() *Snapshot {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return &Snapshot{txn: s.db.NewTransaction(false), header: s.latest}
+	txn := s.db.NewTransaction(false)
+	h, _, err := latestHeader(txn)
+	if err != nil {
+		h = s.Latest() // unreadable m/latest was caught at Open; keep serving
+	}
+	return &Snapshot{txn: txn, header: h}
 }
 
 // Header returns the header of the block whose state the view shows.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/node"
 	"github.com/citychain/citychain/node/client"
 	"github.com/spf13/cobra"
@@ -50,8 +51,8 @@ Works against "citychain dev" and "citychain devnet", whose genesis funds dev0..
   citychain bench --rate 1000 --count 30000 --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if senders < 1 || senders > node.DevKeyCount {
-				return fmt.Errorf("--senders must be 1 to %d (the funded development accounts)", node.DevKeyCount)
+			if senders < 1 || senders > 2000 {
+				return fmt.Errorf("--senders must be 1 to 2000")
 			}
 			if count < 1 || count > 1_000_000 {
 				return fmt.Errorf("--count must be 1 to 1000000")
@@ -78,7 +79,7 @@ Works against "citychain dev" and "citychain devnet", whose genesis funds dev0..
 	f.IntVar(&rate, "rate", 0, "transactions per second to send (0: as fast as possible)")
 	f.IntVar(&count, "count", 10000, "transactions to send")
 	f.IntVar(&concurrency, "concurrency", 10, "parallel senders (HTTP connections)")
-	f.IntVar(&senders, "senders", node.DevKeyCount, "development accounts to send from")
+	f.IntVar(&senders, "senders", 100, "accounts to send from; beyond dev0..dev9 they are made and funded first")
 	f.DurationVar(&settle, "settle", 30*time.Second, "how long to wait for the last commits")
 	return cmd
 }
@@ -92,6 +93,10 @@ func runBench(ctx context.Context, log io.Writer, api string, rate, count, concu
 	// Sign everything first so that signing does not compete with the node
 	// for the CPU while the clock runs.
 	fmt.Fprintf(log, "signing %d transfers from %d accounts...\n", count, senders)
+	keys, err := benchKeys(ctx, log, cl, st.ChainID, senders)
+	if err != nil {
+		return nil, err
+	}
 	queues := make([][][]byte, senders)
 	to := chain.AddressOf(node.DevKey(node.DevKeyCount - 1).PublicKey())
 	payload, err := chain.EncodePayload(bank.Send{To: to, Amount: 1})
@@ -99,7 +104,7 @@ func runBench(ctx context.Context, log io.Writer, api string, rate, count, concu
 		return nil, err
 	}
 	for s := 0; s < senders; s++ {
-		key := node.DevKey(s)
+		key := keys[s]
 		acct, err := cl.Account(ctx, chain.AddressOf(key.PublicKey()))
 		if err != nil {
 			return nil, err
@@ -269,4 +274,54 @@ func runBench(ctx context.Context, log io.Writer, api string, rate, count, concu
 	}
 	r.SubmitPerSec = float64(r.Submitted) / sendTime.Seconds()
 	return r, nil
+}
+
+// benchKeys returns n sending keys: dev0..dev9 first, then accounts
+// derived from a fixed seed, which it funds from the dev accounts and
+// waits for.
+func benchKeys(ctx context.Context, log io.Writer, cl *client.Client, chainID string, n int) ([]*crypto.PrivateKey, error) {
+	keys := make([]*crypto.PrivateKey, 0, n)
+	for i := 0; i < n && i < node.DevKeyCount; i++ {
+		keys = append(keys, node.DevKey(i))
+	}
+	if n <= node.DevKeyCount {
+		return keys, nil
+	}
+	fmt.Fprintf(log, "funding %d extra sender accounts...\n", n-node.DevKeyCount)
+	nonces := map[int]uint64{}
+	for i := 0; i < node.DevKeyCount; i++ {
+		a, err := cl.Account(ctx, chain.AddressOf(node.DevKey(i).PublicKey()))
+		if err != nil {
+			return nil, err
+		}
+		nonces[i] = a.PendingNonce
+	}
+	var last chain.Hash
+	for i := node.DevKeyCount; i < n; i++ {
+		h := chain.Sum([]byte(fmt.Sprintf("citychain bench sender %d", i)))
+		k, err := crypto.PrivateKeyFromBytes(h[:])
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+		from := i % node.DevKeyCount
+		p, err := chain.EncodePayload(bank.Send{To: chain.AddressOf(k.PublicKey()), Amount: 1_000_000})
+		if err != nil {
+			return nil, err
+		}
+		tx := &chain.Tx{ChainID: chainID, App: bank.Name, Action: bank.ActionSend, Payload: p, Nonce: nonces[from]}
+		nonces[from]++
+		tx.Sign(node.DevKey(from))
+		ans, err := cl.Submit(ctx, tx, false)
+		if err != nil {
+			return nil, fmt.Errorf("fund sender %d: %w", i, err)
+		}
+		last = ans.Hash
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if tv, err := cl.Tx(ctx, last.String()); err == nil && tv.Status != "pending" {
+			return keys, nil
+		}
+	}
+	return nil, fmt.Errorf("funding transactions were not committed within 60 s")
 }
