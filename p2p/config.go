@@ -1,0 +1,208 @@
+package p2p
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Size and count limits of the wire protocols. They are constants, not
+// settings, because both ends of a connection must agree on them.
+const (
+	// MaxSyncRange is the largest number of blocks one sync request asks for.
+	MaxSyncRange = 100
+	// MaxEntrySize bounds one block or one commit in a sync answer.
+	MaxEntrySize = 16 << 20
+	// MaxSyncResponse bounds the bytes a client reads for one sync request;
+	// a longer answer is cut after the last whole entry within the bound.
+	MaxSyncResponse = 64 << 20
+	// maxStatusSize bounds one status frame.
+	maxStatusSize = 256
+	// maxChainIDLen bounds the chain id, which appears in every protocol ID.
+	maxChainIDLen = 64
+	// maxServing bounds the sync requests this node answers at once.
+	maxServing = 4
+	// maxFetchFailures is how often one Sync call retries a peer whose
+	// answers fail (timeouts, bad frames) before it stops asking it.
+	maxFetchFailures = 3
+)
+
+// BlockSource is the node's block store as this package sees it. Height is
+// the height of the latest stored block (0 before the first block);
+// BlockAndCommit returns the stored block at height h in its canonical
+// encoding together with the commit certificate that finalised it, or an
+// error if there is no such block. Both are called from network
+// goroutines and must be safe for concurrent use.
+type BlockSource interface {
+	Height() uint64
+	BlockAndCommit(h uint64) (block, commit []byte, err error)
+}
+
+// HashSource is optional behaviour of a BlockSource: the hash of the
+// latest block, shown to peers in the status exchange and in PeerInfo.
+type HashSource interface {
+	LatestHash() []byte
+}
+
+// ApplyFunc receives the blocks fetched by Sync, one height at a time and
+// in increasing order. It must verify the commit against the block and
+// the validator set, store the block and advance BlockSource.Height; an
+// error means the block (or the peer that served it) is not to be trusted.
+type ApplyFunc func(height uint64, block, commit []byte) error
+
+// Config holds everything New needs. Fields marked optional have working
+// zero values; the timing fields exist so that tests can run faster.
+type Config struct {
+	// ChainID names the chain; it goes into every topic and protocol ID.
+	// Letters, digits, '.', '_' and '-', at most 64 bytes.
+	ChainID string
+	// Key is the node key (see GenerateKey, LoadKey). Ed25519.
+	Key crypto.PrivKey
+	// ListenAddrs are multiaddrs to listen on, such as
+	// "/ip4/127.0.0.1/tcp/9700" and "/ip4/127.0.0.1/udp/9700/quic-v1".
+	ListenAddrs []string
+	// Bootstrap are peers to dial at start and to re-dial whenever the
+	// connection drops: multiaddrs ending in /p2p/{peer id}. Optional.
+	Bootstrap []string
+	// MDNS turns on local-network discovery by multicast DNS. It sends
+	// packets to the multicast group of every interface, so leave it off
+	// where only loopback traffic is allowed.
+	MDNS bool
+	// DHT turns on a private Kademlia DHT, bootstrapped from Bootstrap,
+	// through which nodes advertise and find each other.
+	DHT bool
+
+	// Blocks serves the sync and status protocols.
+	Blocks BlockSource
+	// ValidateTx and ValidateConsensus run the stateless checks on a
+	// gossip message from a peer (see ErrIgnore for the outcomes). They
+	// run concurrently on many goroutines.
+	ValidateTx        func(data []byte) error
+	ValidateConsensus func(data []byte) error
+	// OnTx and OnConsensus receive each accepted message from a peer;
+	// from is the peer that relayed it, not necessarily its author. Each
+	// is called from one goroutine, in arrival order; keep them quick.
+	OnTx        func(from peer.ID, data []byte)
+	OnConsensus func(from peer.ID, data []byte)
+
+	// Logger receives the package's logs. Optional: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for bans and progress rates. Optional: time.Now.
+	Now func() time.Time
+	// Metrics, when set, receives libp2p's Prometheus metrics. Optional.
+	Metrics prometheus.Registerer
+
+	// MaxPeers is the connection count above which the connection
+	// manager starts closing the least useful ones. Optional: 32.
+	MaxPeers int
+	// MaxMessageSize bounds one gossip message. Optional: 4 MiB.
+	MaxMessageSize int
+	// SeenTTL is how long a gossip message ID is remembered, so that the
+	// same bytes are not delivered twice. Optional: 2 minutes.
+	SeenTTL time.Duration
+	// GossipHeartbeat is the gossipsub mesh maintenance period. Optional: 1s.
+	GossipHeartbeat time.Duration
+	// RedialInterval is how often lost bootstrap peers are dialled again.
+	// Optional: 10s.
+	RedialInterval time.Duration
+	// StatusInterval is how often connected peers are asked for their
+	// height. Optional: 10s.
+	StatusInterval time.Duration
+	// DiscoveryInterval is how often the DHT is searched for peers.
+	// Optional: 30s.
+	DiscoveryInterval time.Duration
+	// DialTimeout bounds one dial. Optional: 5s.
+	DialTimeout time.Duration
+	// StatusTimeout bounds one status exchange. Optional: 5s.
+	StatusTimeout time.Duration
+	// RequestTimeout bounds one sync request and its answer. Optional: 30s.
+	RequestTimeout time.Duration
+	// SyncBan is how long Sync avoids a peer that served a block apply
+	// rejected, and how long a peer on another chain is refused.
+	// Optional: 1 minute.
+	SyncBan time.Duration
+}
+
+// chainIDPattern keeps chain ids safe inside protocol IDs and DNS labels.
+var chainIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// withDefaults returns a copy of c with optional fields filled in.
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	setDefault(&c.MaxPeers, 32)
+	setDefault(&c.MaxMessageSize, 4<<20)
+	setDefault(&c.SeenTTL, 2*time.Minute)
+	setDefault(&c.GossipHeartbeat, time.Second)
+	setDefault(&c.RedialInterval, 10*time.Second)
+	setDefault(&c.StatusInterval, 10*time.Second)
+	setDefault(&c.DiscoveryInterval, 30*time.Second)
+	setDefault(&c.DialTimeout, 5*time.Second)
+	setDefault(&c.StatusTimeout, 5*time.Second)
+	setDefault(&c.RequestTimeout, 30*time.Second)
+	setDefault(&c.SyncBan, time.Minute)
+	return c
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// validate reports the first missing or malformed field.
+func (c Config) validate() error {
+	switch {
+	case len(c.ChainID) > maxChainIDLen || !chainIDPattern.MatchString(c.ChainID):
+		return fmt.Errorf("%w: chain id %q must be 1-%d letters, digits, '.', '_' or '-'", ErrConfig, c.ChainID, maxChainIDLen)
+	case c.Key == nil:
+		return fmt.Errorf("%w: no node key", ErrConfig)
+	case c.Key.Type() != crypto.Ed25519:
+		return fmt.Errorf("%w: node key must be Ed25519", ErrConfig)
+	case len(c.ListenAddrs) == 0:
+		return fmt.Errorf("%w: no listen address", ErrConfig)
+	case c.Blocks == nil:
+		return fmt.Errorf("%w: no block source", ErrConfig)
+	case c.ValidateTx == nil || c.ValidateConsensus == nil:
+		return fmt.Errorf("%w: missing gossip validator", ErrConfig)
+	case c.OnTx == nil || c.OnConsensus == nil:
+		return fmt.Errorf("%w: missing gossip handler", ErrConfig)
+	case c.MaxMessageSize > MaxEntrySize:
+		return fmt.Errorf("%w: max message size above %d", ErrConfig, MaxEntrySize)
+	}
+	return nil
+}
+
+// Names of topics and protocols for one chain.
+
+// TxTopic is the gossip topic for transactions of a chain.
+func TxTopic(chainID string) string { return "/citychain/" + chainID + "/txs/1" }
+
+// ConsensusTopic is the gossip topic for consensus messages of a chain.
+func ConsensusTopic(chainID string) string { return "/citychain/" + chainID + "/consensus/1" }
+
+// SyncProtocol is the stream protocol for block sync of a chain.
+func SyncProtocol(chainID string) protocol.ID {
+	return protocol.ID("/citychain/" + chainID + "/sync/1")
+}
+
+// StatusProtocol is the stream protocol of the status exchange. It is the
+// same for every chain; see the package documentation.
+const StatusProtocol = protocol.ID("/citychain/status/1")
+
+// dhtPrefix keeps the DHT of a chain apart from the public IPFS DHT and
+// from other chains.
+func dhtPrefix(chainID string) protocol.ID { return protocol.ID("/citychain/" + chainID) }
+
+// discoveryNamespace is the DHT key under which nodes of a chain advertise.
+func discoveryNamespace(chainID string) string { return "citychain/" + chainID }

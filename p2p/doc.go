@@ -1,0 +1,72 @@
+// Package p2p is how a CityChain node talks to other nodes: a libp2p host
+// (TCP and QUIC, Noise or TLS encryption, yamux streams), gossip topics for
+// transactions and consensus messages, a request/response protocol for
+// block sync, a status exchange that tells each side the other's height,
+// peer discovery (static bootstrap peers, optional mDNS and Kademlia DHT)
+// and a connection gate that can cut this node off from chosen peers.
+//
+// The package knows nothing about what it carries. Transactions,
+// consensus messages, blocks and commits are opaque byte slices; the node
+// passes in callbacks that judge them (Config.ValidateTx,
+// Config.ValidateConsensus, the apply function given to Sync) and a
+// BlockSource that serves stored blocks. This keeps the network layer
+// small and lets the consensus code change without touching it.
+//
+// # Identity
+//
+// A node has two keys. The validator key (secp256k1, package chain/crypto)
+// signs transactions and votes. The node key (Ed25519, this package)
+// names the node on the network: its peer ID is derived from it, and the
+// transport handshake proves ownership of it. Losing the node key only
+// changes the peer ID; it never endangers funds or votes.
+//
+// # Wire protocols
+//
+// Every protocol ID and topic carries the chain id, so nodes of different
+// chains never mix their traffic:
+//
+//	/citychain/{chain}/txs/1        gossip topic, one transaction per message
+//	/citychain/{chain}/consensus/1  gossip topic, one consensus message each
+//	/citychain/{chain}/sync/1       stream: a block range request and its answer
+//	/citychain/{chain}/kad/1.0.0    the private Kademlia DHT (when enabled)
+//	/citychain/status/1             stream: chain id, height, latest block hash
+//
+// The status protocol is the one exception: it does not carry the chain
+// id, so that a node on another chain gets a clear "wrong chain" answer
+// (and is disconnected and shunned for a while) instead of a bare
+// "protocol not supported".
+//
+// Stream messages are frames: a 4-byte big-endian length and that many
+// bytes. A sync request is one 16-byte frame holding the first and last
+// height wanted (at most MaxSyncRange blocks). The answer is a pair of
+// frames (block, commit) per height, in order from the first height, and
+// an empty frame to end; a server sends fewer blocks than asked when it
+// has fewer. Every read has a size limit and every stream a deadline.
+//
+// # Gossip
+//
+// Gossip messages carry no libp2p signature and no author field
+// (StrictNoSign): CityChain messages are already signed by their authors,
+// and a second signature would double the verification cost. The message
+// ID is the SHA-256 of the topic name and the data, so the same bytes
+// published twice on one topic, by anyone, are one message. A validator that returns an error rejects the
+// message, which lowers the sender's gossip score; one that returns
+// ErrIgnore drops it without penalty. Only accepted messages are relayed
+// and handed to the node's handlers. Messages this node publishes are
+// neither validated again nor handed back to its own handlers.
+//
+// # Goroutines
+//
+// New starts a fixed set of goroutines: one reader per topic, the
+// connection watcher and its two status workers, the bootstrap redial
+// loop, and, when enabled, the discovery dialer and the DHT advertise and
+// find loops. Each one ends when Close cancels the context it was started
+// with; Close waits for all of them, for stream handlers in progress and
+// for the timers that close connections to peers of another chain.
+// Short-lived goroutines inside a call (parallel dials, status requests)
+// end before that call returns. Goroutines inside libp2p, gossipsub, the
+// DHT and mDNS are stopped by closing those services.
+// Node handlers (OnTx, OnConsensus) run on the topic reader goroutine and
+// must return quickly; a slow handler makes the subscription drop
+// messages rather than stall the network.
+package p2p

@@ -1,0 +1,161 @@
+package p2p
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/control"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// gater decides which connections libp2p may open or accept. It refuses
+// three kinds of peer: those blocked by hand (Block, SetBlocked), those
+// banned for a while by this package (a peer on another chain), and,
+// while the node is isolated (BlockAll), everyone.
+type gater struct {
+	now func() time.Time
+
+	mu      sync.RWMutex
+	blocked map[peer.ID]struct{}
+	banned  map[peer.ID]time.Time // until when
+	all     bool
+}
+
+func newGater(now func() time.Time) *gater {
+	return &gater{now: now, blocked: map[peer.ID]struct{}{}, banned: map[peer.ID]time.Time{}}
+}
+
+// allows reports whether p may be connected to now.
+func (g *gater) allows(p peer.ID) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.all {
+		return false
+	}
+	if _, ok := g.blocked[p]; ok {
+		return false
+	}
+	until, ok := g.banned[p]
+	return !ok || !g.now().Before(until)
+}
+
+// ban refuses p until the given time.
+func (g *gater) ban(p peer.ID, until time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	for id, t := range g.banned { // keep the map small
+		if !now.Before(t) {
+			delete(g.banned, id)
+		}
+	}
+	g.banned[p] = until
+}
+
+func (g *gater) isBanned(p peer.ID) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	until, ok := g.banned[p]
+	return ok && g.now().Before(until)
+}
+
+// The libp2p ConnectionGater interface. Checking the peer before dialling
+// and after the handshake (when the remote's ID is proven) covers both
+// directions; addresses are not filtered.
+
+func (g *gater) InterceptPeerDial(p peer.ID) bool { return g.allows(p) }
+
+func (g *gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool { return true }
+
+func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return !g.all
+}
+
+func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	return g.allows(p)
+}
+
+func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
+
+// Block disconnects from peer id and refuses connections to and from it
+// until Unblock. Blocking a peer that is not connected is allowed.
+func (h *Host) Block(id peer.ID) {
+	h.gater.mu.Lock()
+	h.gater.blocked[id] = struct{}{}
+	h.gater.mu.Unlock()
+	h.disconnect(id, "blocked")
+}
+
+// Unblock lets peer id connect again; a bootstrap peer is redialled
+// within Config.RedialInterval.
+func (h *Host) Unblock(id peer.ID) {
+	h.gater.mu.Lock()
+	delete(h.gater.blocked, id)
+	h.gater.mu.Unlock()
+}
+
+// SetBlocked replaces the set of blocked peers with ids: peers in ids are
+// disconnected and refused, peers not in ids are allowed again.
+func (h *Host) SetBlocked(ids []peer.ID) {
+	set := make(map[peer.ID]struct{}, len(ids))
+	for _, id := range ids {
+		set[id] = struct{}{}
+	}
+	h.gater.mu.Lock()
+	h.gater.blocked = set
+	h.gater.mu.Unlock()
+	for _, id := range ids {
+		h.disconnect(id, "blocked")
+	}
+}
+
+// Blocked returns the peers blocked by Block or SetBlocked, sorted.
+func (h *Host) Blocked() []peer.ID {
+	h.gater.mu.RLock()
+	ids := make([]peer.ID, 0, len(h.gater.blocked))
+	for id := range h.gater.blocked {
+		ids = append(ids, id)
+	}
+	h.gater.mu.RUnlock()
+	slices.Sort(ids)
+	return ids
+}
+
+// BlockAll isolates this node when on is true: every connection is
+// closed and no new one is made or accepted, until BlockAll(false).
+// Peers blocked one by one stay blocked either way.
+func (h *Host) BlockAll(on bool) {
+	h.gater.mu.Lock()
+	h.gater.all = on
+	h.gater.mu.Unlock()
+	if !on {
+		return
+	}
+	for _, id := range h.lh.Network().Peers() {
+		h.disconnect(id, "isolated")
+	}
+}
+
+// Isolated reports whether BlockAll(true) is in force.
+func (h *Host) Isolated() bool {
+	h.gater.mu.RLock()
+	defer h.gater.mu.RUnlock()
+	return h.gater.all
+}
+
+// disconnect closes every connection to id.
+func (h *Host) disconnect(id peer.ID, why string) {
+	if h.lh.Network().Connectedness(id) != network.Connected {
+		return
+	}
+	if err := h.lh.Network().ClosePeer(id); err != nil {
+		h.log.Debug("close peer", "peer", id.String(), "err", err)
+		return
+	}
+	h.log.Info("disconnected peer", "peer", id.String(), "reason", why)
+}

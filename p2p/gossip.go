@@ -1,0 +1,178 @@
+package p2p
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Queue sizes. Gossipsub drops messages when a queue is full, and a
+// transaction dropped on the way is one the proposer may never see, so the
+// queues are sized for bursts of a few thousand transactions a second.
+const (
+	outboundQueue = 4096 // per peer, messages waiting to be sent
+	validateQueue = 4096 // messages waiting for validation
+	txSubBuffer   = 4096 // accepted transactions waiting for OnTx
+	consSubBuffer = 1024 // accepted consensus messages waiting for OnConsensus
+	// envelopeRoom is what a gossip RPC adds around the data (topic name,
+	// protobuf framing); Publish keeps data below MaxMessageSize minus this.
+	envelopeRoom = 1 << 10
+	// scoreInspectPeriod is how often peer scores are copied for Peers().
+	scoreInspectPeriod = time.Second
+)
+
+// messageID names a gossip message by the SHA-256 of its topic and data,
+// so equal bytes are one message however often and by whomever they are
+// published. The topic is included because gossipsub keeps one "seen"
+// cache for all topics: without it, bytes seen on one topic would be
+// dropped on the other.
+func messageID(m *pb.Message) string {
+	h := sha256.New()
+	h.Write([]byte(m.GetTopic()))
+	h.Write([]byte{0}) // topic names never contain a zero byte
+	h.Write(m.GetData())
+	return string(h.Sum(nil))
+}
+
+// startGossip creates the gossipsub router, joins both topics, registers
+// their validators and starts one reader goroutine per topic.
+func (h *Host) startGossip(ctx context.Context) error {
+	params := pubsub.DefaultGossipSubParams()
+	params.HeartbeatInterval = h.cfg.GossipHeartbeat
+	txTopic, consTopic := TxTopic(h.cfg.ChainID), ConsensusTopic(h.cfg.ChainID)
+
+	ps, err := pubsub.NewGossipSub(ctx, h.lh,
+		pubsub.WithGossipSubParams(params),
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(messageID),
+		// Send our own messages straight to every peer on the topic, not
+		// only to mesh peers: lowest latency in a small network, and no
+		// loss in the moment after a peer joins, before it is in the mesh.
+		pubsub.WithFloodPublish(true),
+		pubsub.WithMaxMessageSize(h.cfg.MaxMessageSize+envelopeRoom),
+		pubsub.WithSeenMessagesTTL(h.cfg.SeenTTL),
+		pubsub.WithPeerOutboundQueueSize(outboundQueue),
+		pubsub.WithValidateQueueSize(validateQueue),
+		pubsub.WithPeerScore(scoreParams(txTopic, consTopic), scoreThresholds()),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(h.storeScores), scoreInspectPeriod),
+		pubsub.WithLogger(h.cfg.Logger.With("component", "gossipsub")),
+	)
+	if err != nil {
+		return fmt.Errorf("gossipsub: %w", err)
+	}
+	h.ps = ps
+
+	if h.txTopic, err = h.joinTopic(ctx, txTopic, h.cfg.ValidateTx, h.cfg.OnTx, txSubBuffer); err != nil {
+		return err
+	}
+	h.consTopic, err = h.joinTopic(ctx, consTopic, h.cfg.ValidateConsensus, h.cfg.OnConsensus, consSubBuffer)
+	return err
+}
+
+// joinTopic registers validate for a topic, joins it, subscribes and
+// starts the reader that hands accepted messages to deliver.
+func (h *Host) joinTopic(ctx context.Context, name string, validate func([]byte) error,
+	deliver func(peer.ID, []byte), buffer int) (*pubsub.Topic, error) {
+	err := h.ps.RegisterTopicValidator(name, h.validator(name, validate))
+	if err != nil {
+		return nil, fmt.Errorf("validator for %s: %w", name, err)
+	}
+	topic, err := h.ps.Join(name)
+	if err != nil {
+		return nil, fmt.Errorf("join %s: %w", name, err)
+	}
+	sub, err := topic.Subscribe(pubsub.WithBufferSize(buffer))
+	if err != nil {
+		return nil, fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	h.tasks.goFunc(func() { h.readTopic(ctx, name, sub, deliver) })
+	return topic, nil
+}
+
+// validator adapts a node callback to gossipsub's three outcomes.
+func (h *Host) validator(topic string, validate func([]byte) error) pubsub.ValidatorEx {
+	return func(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+		if from == h.self {
+			// Our own message: the node checked it before publishing, and
+			// checking a signature twice costs as much as checking it once.
+			return pubsub.ValidationAccept
+		}
+		err := validate(msg.GetData())
+		switch {
+		case err == nil:
+			return pubsub.ValidationAccept
+		case errors.Is(err, ErrIgnore):
+			return pubsub.ValidationIgnore
+		default:
+			h.log.Debug("rejected gossip message", "topic", topic, "from", from.String(), "err", err)
+			return pubsub.ValidationReject
+		}
+	}
+}
+
+// readTopic hands each accepted message of one topic to deliver, skipping
+// the ones this node published itself. It returns when ctx is cancelled
+// (Close), which also ends the subscription.
+func (h *Host) readTopic(ctx context.Context, topic string, sub *pubsub.Subscription,
+	deliver func(peer.ID, []byte)) {
+	defer sub.Cancel()
+	for {
+		msg, err := sub.Next(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("gossip subscription ended", "topic", topic, "err", err)
+			}
+			return
+		}
+		if msg.ReceivedFrom == h.self {
+			continue
+		}
+		deliver(msg.ReceivedFrom, msg.GetData())
+	}
+}
+
+// PublishTx gossips a transaction to the network. The node is expected to
+// have validated it; it is not handed back to Config.OnTx.
+func (h *Host) PublishTx(ctx context.Context, data []byte) error {
+	return h.publish(ctx, h.txTopic, data)
+}
+
+// PublishConsensus gossips a consensus message (proposal, vote, commit)
+// to the network. It is not handed back to Config.OnConsensus.
+func (h *Host) PublishConsensus(ctx context.Context, data []byte) error {
+	return h.publish(ctx, h.consTopic, data)
+}
+
+func (h *Host) publish(ctx context.Context, topic *pubsub.Topic, data []byte) error {
+	if h.tasks.closing() {
+		return ErrClosed
+	}
+	if len(data) > h.cfg.MaxMessageSize {
+		return fmt.Errorf("%w: gossip message of %d bytes, limit %d", ErrTooLarge, len(data), h.cfg.MaxMessageSize)
+	}
+	if err := topic.Publish(ctx, data); err != nil {
+		return fmt.Errorf("publish on %s: %w", topic.String(), err)
+	}
+	return nil
+}
+
+// storeScores keeps the latest gossip scores for Peers(); gossipsub calls
+// it every scoreInspectPeriod from its own goroutine.
+func (h *Host) storeScores(scores map[peer.ID]float64) {
+	h.scores.Store(&scores)
+}
+
+// score returns the latest gossip score of p (0 if unknown).
+func (h *Host) score(p peer.ID) float64 {
+	if m := h.scores.Load(); m != nil {
+		return (*m)[p]
+	}
+	return 0
+}

@@ -1,0 +1,261 @@
+package p2p
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Test nodes listen on 127.0.0.1 only, with ports chosen by the kernel.
+var loopbackListen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+
+// memBlocks is an in-memory BlockSource: a chain whose block at height h
+// is "block-h" with commit "commit-h" (or whatever add is given).
+type memBlocks struct {
+	mu      sync.Mutex
+	entries []entry // entries[h-1] is height h
+}
+
+func (m *memBlocks) Height() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return uint64(len(m.entries))
+}
+
+func (m *memBlocks) BlockAndCommit(h uint64) ([]byte, []byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if h == 0 || h > uint64(len(m.entries)) {
+		return nil, nil, fmt.Errorf("no block at height %d", h)
+	}
+	e := m.entries[h-1]
+	return e.block, e.commit, nil
+}
+
+func (m *memBlocks) LatestHash() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return []byte(fmt.Sprintf("hash-%d", len(m.entries)))
+}
+
+func (m *memBlocks) add(block, commit []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entries = append(m.entries, entry{block: block, commit: commit})
+}
+
+// goodChain returns a store holding heights 1..n of the valid test chain.
+func goodChain(n int) *memBlocks {
+	m := &memBlocks{}
+	for h := 1; h <= n; h++ {
+		m.add(goodBlock(uint64(h)), []byte(fmt.Sprintf("commit-%d", h)))
+	}
+	return m
+}
+
+// junkChain returns a store of n blocks that no honest node would accept.
+func junkChain(n int) *memBlocks {
+	m := &memBlocks{}
+	for h := 1; h <= n; h++ {
+		m.add([]byte(fmt.Sprintf("junk-%d", h)), []byte("no commit"))
+	}
+	return m
+}
+
+func goodBlock(h uint64) []byte { return []byte(fmt.Sprintf("block-%d", h)) }
+
+// inbox records what a test node's handlers and validators saw.
+type inbox struct {
+	mu        sync.Mutex
+	txs       []string
+	cons      []string
+	from      map[string]peer.ID // message -> peer that delivered it
+	validated map[string]int     // message -> validator calls
+}
+
+func newInbox() *inbox {
+	return &inbox{from: map[string]peer.ID{}, validated: map[string]int{}}
+}
+
+// validate rejects messages starting with "bad" and ignores those
+// starting with "ignore".
+func (in *inbox) validate(data []byte) error {
+	in.mu.Lock()
+	in.validated[string(data)]++
+	in.mu.Unlock()
+	switch {
+	case bytes.HasPrefix(data, []byte("bad")):
+		return fmt.Errorf("test says %q is invalid", data)
+	case bytes.HasPrefix(data, []byte("ignore")):
+		return fmt.Errorf("not now: %w", ErrIgnore)
+	}
+	return nil
+}
+
+func (in *inbox) onTx(from peer.ID, data []byte) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.txs = append(in.txs, string(data))
+	in.from[string(data)] = from
+}
+
+func (in *inbox) onCons(from peer.ID, data []byte) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.cons = append(in.cons, string(data))
+	in.from[string(data)] = from
+}
+
+func (in *inbox) has(list *[]string, msg string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, m := range *list {
+		if m == msg {
+			return true
+		}
+	}
+	return false
+}
+
+func (in *inbox) hasTx(msg string) bool   { return in.has(&in.txs, msg) }
+func (in *inbox) hasCons(msg string) bool { return in.has(&in.cons, msg) }
+
+func (in *inbox) validations(msg string) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.validated[msg]
+}
+
+func (in *inbox) sender(msg string) peer.ID {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.from[msg]
+}
+
+// testNode is a Host with its inbox and block store.
+type testNode struct {
+	*Host
+	name   string
+	inbox  *inbox
+	blocks *memBlocks
+}
+
+// newNode starts a host on loopback with short timings; edit adjusts its
+// config. The host is closed when the test ends.
+func newNode(t *testing.T, name string, blocks *memBlocks, edit func(*Config)) *testNode {
+	t.Helper()
+	key, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocks == nil {
+		blocks = &memBlocks{}
+	}
+	in := newInbox()
+	cfg := Config{
+		ChainID:           "testchain",
+		Key:               key,
+		ListenAddrs:       loopbackListen,
+		Blocks:            blocks,
+		ValidateTx:        in.validate,
+		ValidateConsensus: in.validate,
+		OnTx:              in.onTx,
+		OnConsensus:       in.onCons,
+		Logger:            testLogger().With("node", name),
+		GossipHeartbeat:   100 * time.Millisecond,
+		RedialInterval:    200 * time.Millisecond,
+		StatusInterval:    500 * time.Millisecond,
+		DiscoveryInterval: 300 * time.Millisecond,
+		DialTimeout:       2 * time.Second,
+		StatusTimeout:     2 * time.Second,
+		RequestTimeout:    5 * time.Second,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := h.Close(); err != nil {
+			t.Errorf("close %s: %v", name, err)
+		}
+	})
+	return &testNode{Host: h, name: name, inbox: in, blocks: blocks}
+}
+
+// bootstrapTo makes a config editor that lists the nodes as bootstrap peers.
+func bootstrapTo(nodes ...*testNode) func(*Config) {
+	return func(c *Config) {
+		for _, n := range nodes {
+			for _, a := range n.Addrs() {
+				c.Bootstrap = append(c.Bootstrap, a.String())
+			}
+		}
+	}
+}
+
+// testLogger discards logs unless P2P_TEST_LOG is set (to debug, info, ...).
+func testLogger() *slog.Logger {
+	level := os.Getenv("P2P_TEST_LOG")
+	if level == "" {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// eventually polls cond every 20ms until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// never checks that cond stays false for the whole period.
+func never(t *testing.T, period time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(period)
+	for time.Now().Before(deadline) {
+		if cond() {
+			t.Fatalf("unexpectedly: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func connected(a, b *testNode) bool {
+	return a.lh.Network().Connectedness(b.ID()) == network.Connected
+}
+
+// gossipReady reports whether n sees want peers on both topics.
+func gossipReady(n *testNode, want int) bool {
+	return len(n.txTopic.ListPeers()) >= want && len(n.consTopic.ListPeers()) >= want
+}
+
+func peerInfo(n *testNode, id peer.ID) (PeerInfo, bool) {
+	for _, p := range n.Peers() {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return PeerInfo{}, false
+}

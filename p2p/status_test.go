@@ -1,0 +1,145 @@
+package p2p
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStatusEncoding(t *testing.T) {
+	good := status{ChainID: "testchain", Height: 42, Hash: bytes.Repeat([]byte{7}, 32)}
+	got, err := decodeStatus(good.encode())
+	if err != nil || got.ChainID != good.ChainID || got.Height != good.Height || !bytes.Equal(got.Hash, good.Hash) {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	noHash := status{ChainID: "c", Height: 0}
+	if got, err := decodeStatus(noHash.encode()); err != nil || got.Hash != nil {
+		t.Fatalf("no hash: %+v, %v", got, err)
+	}
+
+	enc := good.encode()
+	cases := []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"no chain id", append([]byte{0}, enc[1:]...)},
+		{"chain id longer than the frame", []byte{200, 'a'}},
+		{"truncated height", enc[:1+9+4]},
+		{"missing hash", enc[:len(enc)-1]},
+		{"trailing byte", append(append([]byte{}, enc...), 0)},
+		{"hash too long", append(status{ChainID: "c"}.encode()[:10], append([]byte{65}, make([]byte, 65)...)...)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := decodeStatus(c.b); !errors.Is(err, ErrProtocol) {
+				t.Errorf("got %v, want ErrProtocol", err)
+			}
+		})
+	}
+}
+
+func TestSyncRequestDecoding(t *testing.T) {
+	cases := []struct {
+		name string
+		req  syncRequest
+		ok   bool
+	}{
+		{"one block", syncRequest{1, 1}, true},
+		{"full range", syncRequest{5, 5 + MaxSyncRange - 1}, true},
+		{"height zero", syncRequest{0, 3}, false},
+		{"reversed", syncRequest{9, 8}, false},
+		{"too long", syncRequest{5, 5 + MaxSyncRange}, false},
+		{"wraps around", syncRequest{1 << 63, 1}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := decodeSyncRequest(c.req.encode())
+			if c.ok && (err != nil || got != c.req) {
+				t.Errorf("got %+v, %v", got, err)
+			}
+			if !c.ok && !errors.Is(err, ErrProtocol) {
+				t.Errorf("got %v, want ErrProtocol", err)
+			}
+		})
+	}
+}
+
+func TestFrameLimit(t *testing.T) {
+	var buf bytes.Buffer
+	if err := writeFrame(&buf, make([]byte, 101)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readFrame(&buf, 100); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("got %v, want ErrTooLarge", err)
+	}
+	buf.Reset()
+	writeFrame(&buf, []byte("abc"))
+	if _, err := readFrame(bytes.NewReader(buf.Bytes()[:5]), 100); err == nil {
+		t.Error("truncated frame accepted")
+	}
+}
+
+func TestPeerOnAnotherChainIsDropped(t *testing.T) {
+	a := newNode(t, "alpha", goodChain(3), func(c *Config) { c.ChainID = "alpha" })
+	b := newNode(t, "beta", goodChain(3), func(c *Config) {
+		c.ChainID = "beta"
+		bootstrapTo(a)(c)
+	})
+	// The two connect (B dials its bootstrap peer), exchange status, see
+	// different chain ids and ban each other.
+	eventually(t, 10*time.Second, "both sides to ban the other", func() bool {
+		return a.gater.isBanned(b.ID()) && b.gater.isBanned(a.ID())
+	})
+	eventually(t, 5*time.Second, "disconnection", func() bool { return !connected(a, b) && !connected(b, a) })
+	// B no longer redials its bootstrap peer, and A would refuse it.
+	never(t, time.Second, "reconnection", func() bool { return connected(a, b) || connected(b, a) })
+	if len(a.Peers()) != 0 || len(b.Peers()) != 0 {
+		t.Errorf("peers left: alpha %v, beta %v", a.Peers(), b.Peers())
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	key, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	base := Config{
+		ChainID: "testchain", Key: key, ListenAddrs: loopbackListen, Blocks: &memBlocks{},
+		ValidateTx: in.validate, ValidateConsensus: in.validate, OnTx: in.onTx, OnConsensus: in.onCons,
+		Logger: testLogger(),
+	}
+	cases := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"no chain id", func(c *Config) { c.ChainID = "" }},
+		{"slash in chain id", func(c *Config) { c.ChainID = "a/b" }},
+		{"long chain id", func(c *Config) { c.ChainID = strings.Repeat("a", 65) }},
+		{"no key", func(c *Config) { c.Key = nil }},
+		{"no listen address", func(c *Config) { c.ListenAddrs = nil }},
+		{"bad listen address", func(c *Config) { c.ListenAddrs = []string{"127.0.0.1:9700"} }},
+		{"bootstrap without peer id", func(c *Config) { c.Bootstrap = []string{"/ip4/127.0.0.1/tcp/9700"} }},
+		{"no block source", func(c *Config) { c.Blocks = nil }},
+		{"no validator", func(c *Config) { c.ValidateConsensus = nil }},
+		{"no handler", func(c *Config) { c.OnTx = nil }},
+		{"huge messages", func(c *Config) { c.MaxMessageSize = MaxEntrySize + 1 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := base
+			c.edit(&cfg)
+			h, err := New(cfg)
+			if err == nil {
+				h.Close()
+				t.Fatal("New accepted the config")
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Errorf("got %v, want ErrConfig", err)
+			}
+		})
+	}
+}

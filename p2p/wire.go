@@ -1,0 +1,130 @@
+package p2p
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+)
+
+// A frame is a 4-byte big-endian length followed by that many bytes. The
+// reader names the largest length it accepts, so a peer cannot make this
+// node allocate more than the protocol needs.
+
+// writeFrame writes b as one frame.
+func writeFrame(w io.Writer, b []byte) error {
+	if len(b) > math.MaxUint32 {
+		return fmt.Errorf("%w: frame of %d bytes", ErrTooLarge, len(b))
+	}
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(b)))
+	if _, err := w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+// readFrame reads one frame of at most max bytes.
+func readFrame(r io.Reader, max int) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if uint64(n) > uint64(max) {
+		return nil, fmt.Errorf("%w: frame of %d bytes, limit %d", ErrTooLarge, n, max)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// status is what two nodes tell each other when they connect.
+type status struct {
+	ChainID string
+	Height  uint64
+	Hash    []byte // latest block hash; empty if the node does not say
+}
+
+// maxHashLen bounds status.Hash.
+const maxHashLen = 64
+
+// encode lays a status out as: chain id length (1 byte), chain id,
+// height (8 bytes, big-endian), hash length (1 byte), hash.
+func (s status) encode() []byte {
+	hash := s.Hash
+	if len(hash) > maxHashLen {
+		hash = nil // never send what the peer would refuse
+	}
+	b := make([]byte, 0, 1+len(s.ChainID)+8+1+len(hash))
+	b = append(b, byte(len(s.ChainID)))
+	b = append(b, s.ChainID...)
+	b = binary.BigEndian.AppendUint64(b, s.Height)
+	b = append(b, byte(len(hash)))
+	return append(b, hash...)
+}
+
+// decodeStatus is the strict inverse of encode: every byte must be used.
+func decodeStatus(b []byte) (status, error) {
+	var s status
+	bad := func(what string) (status, error) {
+		return status{}, fmt.Errorf("%w: status: %s", ErrProtocol, what)
+	}
+	if len(b) < 1 {
+		return bad("empty")
+	}
+	n := int(b[0])
+	b = b[1:]
+	if n == 0 || n > maxChainIDLen || len(b) < n+8+1 {
+		return bad("chain id length")
+	}
+	s.ChainID = string(b[:n])
+	b = b[n:]
+	s.Height = binary.BigEndian.Uint64(b)
+	b = b[8:]
+	n = int(b[0])
+	b = b[1:]
+	if n > maxHashLen || len(b) != n {
+		return bad("hash length")
+	}
+	if n > 0 {
+		s.Hash = append([]byte(nil), b...)
+	}
+	return s, nil
+}
+
+// syncRequest asks for the blocks from From to To, both included.
+type syncRequest struct {
+	From, To uint64
+}
+
+func (r syncRequest) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, r.From)
+	return binary.BigEndian.AppendUint64(b, r.To)
+}
+
+// decodeSyncRequest parses a request and checks that it is a valid range
+// of at most MaxSyncRange heights, starting at height 1 or later.
+func decodeSyncRequest(b []byte) (syncRequest, error) {
+	if len(b) != 16 {
+		return syncRequest{}, fmt.Errorf("%w: sync request of %d bytes", ErrProtocol, len(b))
+	}
+	r := syncRequest{From: binary.BigEndian.Uint64(b), To: binary.BigEndian.Uint64(b[8:])}
+	if err := r.check(); err != nil {
+		return syncRequest{}, err
+	}
+	return r, nil
+}
+
+func (r syncRequest) check() error {
+	if r.From == 0 || r.To < r.From || r.To-r.From >= MaxSyncRange {
+		return fmt.Errorf("%w: sync range [%d, %d]", ErrProtocol, r.From, r.To)
+	}
+	return nil
+}
+
+// count is the number of heights in a checked request.
+func (r syncRequest) count() uint64 { return r.To - r.From + 1 }
