@@ -151,10 +151,18 @@ func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
 		n.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, StatusView{ChainID: n.chainID, NodeID: n.valAddr.String(),
+	id := n.PeerID()
+	if id == "" {
+		id = n.valAddr.String()
+	}
+	peers := 0
+	if n.p2p != nil {
+		peers = len(n.p2p.Peers())
+	}
+	writeJSON(w, http.StatusOK, StatusView{ChainID: n.chainID, NodeID: id,
 		Moniker: n.cfg.Moniker, Height: h.Height, LatestBlockHash: h.Hash(),
-		LatestBlockTime: h.BlockTime(), StateRoot: h.StateRoot, Validators: vs.Validators,
-		Validator: n.valAddr, MempoolTxs: n.pool.Size()})
+		LatestBlockTime: h.BlockTime(), StateRoot: h.StateRoot, Syncing: n.syncing.Load(),
+		Peers: peers, Validators: vs.Validators, Validator: n.valAddr, MempoolTxs: n.pool.Size()})
 }
 
 func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
@@ -258,6 +266,9 @@ type ValidatorsView struct {
 	Quorum     uint64            `json:"quorum"`
 	Total      uint64            `json:"total_power"`
 	LastCommit *CommitView       `json:"last_commit"`
+	// Consensus is the round in progress on this node (networked nodes):
+	// proposer, step and the prevotes and precommits received so far.
+	Consensus *ConsensusView `json:"consensus,omitempty"`
 }
 
 func (n *Node) handleValidators(w http.ResponseWriter, _ *http.Request) {
@@ -273,11 +284,14 @@ func (n *Node) handleValidators(w http.ResponseWriter, _ *http.Request) {
 			v.LastCommit = commitView(c)
 		}
 	}
+	if n.engine != nil {
+		v.Consensus = n.engine.view.Load()
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 
 func (n *Node) handlePeers(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"peers": []any{}})
+	writeJSON(w, http.StatusOK, map[string]any{"peers": n.peerViews()})
 }
 
 func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {

@@ -21,11 +21,33 @@ const (
 
 // Config is a node's config.toml.
 type Config struct {
-	Moniker string        `toml:"moniker" comment:"a name for this node, shown in status and the explorer"`
-	API     APIConfig     `toml:"api"`
-	Mempool MempoolConfig `toml:"mempool"`
-	Block   BlockConfig   `toml:"block"`
-	Log     LogConfig     `toml:"log"`
+	Moniker   string          `toml:"moniker" comment:"a name for this node, shown in status and the explorer"`
+	API       APIConfig       `toml:"api"`
+	P2P       P2PConfig       `toml:"p2p"`
+	Consensus ConsensusConfig `toml:"consensus"`
+	Mempool   MempoolConfig   `toml:"mempool"`
+	Block     BlockConfig     `toml:"block"`
+	Log       LogConfig       `toml:"log"`
+}
+
+// P2PConfig configures the libp2p host of `citychain node`.
+type P2PConfig struct {
+	Listen    []string `toml:"listen" comment:"libp2p listen addresses (TCP and QUIC)"`
+	Bootstrap []string `toml:"bootstrap" comment:"peers to dial at start, as /ip4/.../tcp/.../p2p/ID"`
+	MDNS      bool     `toml:"mdns" comment:"find peers on the local network by multicast DNS"`
+	DHT       bool     `toml:"dht" comment:"find peers through a Kademlia DHT seeded by the bootstrap peers"`
+}
+
+// ConsensusConfig holds the round timeouts of Tendermint consensus: each
+// step waits base + round*delta.
+type ConsensusConfig struct {
+	TimeoutPropose        Duration `toml:"timeout_propose"`
+	TimeoutProposeDelta   Duration `toml:"timeout_propose_delta"`
+	TimeoutPrevote        Duration `toml:"timeout_prevote"`
+	TimeoutPrevoteDelta   Duration `toml:"timeout_prevote_delta"`
+	TimeoutPrecommit      Duration `toml:"timeout_precommit"`
+	TimeoutPrecommitDelta Duration `toml:"timeout_precommit_delta"`
+	CommitWait            Duration `toml:"commit_wait" comment:"pause after a commit before the next height, to gather transactions"`
 }
 
 // APIConfig configures the HTTP API.
@@ -72,6 +94,16 @@ func DefaultConfig(moniker string, apiPort int) Config {
 	return Config{
 		Moniker: moniker,
 		API:     APIConfig{Listen: fmt.Sprintf("127.0.0.1:%d", apiPort)},
+		P2P: P2PConfig{Listen: []string{
+			fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", apiPort+1000),
+			fmt.Sprintf("/ip4/127.0.0.1/udp/%d/quic-v1", apiPort+1000),
+		}},
+		Consensus: ConsensusConfig{
+			TimeoutPropose: Duration{2 * time.Second}, TimeoutProposeDelta: Duration{500 * time.Millisecond},
+			TimeoutPrevote: Duration{time.Second}, TimeoutPrevoteDelta: Duration{500 * time.Millisecond},
+			TimeoutPrecommit: Duration{time.Second}, TimeoutPrecommitDelta: Duration{500 * time.Millisecond},
+			CommitWait: Duration{200 * time.Millisecond},
+		},
 		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20},
 		Block:   BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
 		Log:     LogConfig{Level: "info"},
@@ -105,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if c.Block.MaxTxs <= 0 {
 		return fmt.Errorf("config: block.max_txs must be positive")
+	}
+	if c.Consensus.TimeoutPropose.Duration <= 0 || c.Consensus.TimeoutPrevote.Duration <= 0 || c.Consensus.TimeoutPrecommit.Duration <= 0 {
+		return fmt.Errorf("config: consensus timeouts must be positive")
 	}
 	if c.Block.EmptyEvery.Duration <= 0 {
 		return fmt.Errorf("config: block.empty_every must be positive")

@@ -33,7 +33,26 @@ type Mempool struct {
 	byHash   map[chain.Hash]*list.Element
 	senders  map[chain.Address]*senderQueue
 	ready    chan struct{}
+
+	// future holds gossiped transactions whose nonce is ahead of the
+	// sender's next one: gossip does not keep a sender's order, so nonce 8
+	// can arrive before 7. They wait here, unchecked against state and
+	// not offered to blocks, until the gap closes.
+	future      map[chain.Address]map[uint64]*futureTx
+	futureCount int
 }
+
+type futureTx struct {
+	tx   *chain.Tx
+	hash chain.Hash
+	raw  []byte
+}
+
+// Bounds of the future queue.
+const (
+	maxFuturePerSender = 64
+	maxFutureTotal     = 10_000
+)
 
 type poolTx struct {
 	hash   chain.Hash
@@ -53,7 +72,7 @@ type senderQueue struct {
 func NewMempool(maxTxs, maxBytes int) *Mempool {
 	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, order: list.New(),
 		byHash: map[chain.Hash]*list.Element{}, senders: map[chain.Address]*senderQueue{},
-		ready: make(chan struct{}, 1)}
+		ready: make(chan struct{}, 1), future: map[chain.Address]map[uint64]*futureTx{}}
 }
 
 // Ready is signalled (without blocking) whenever a transaction is added.
@@ -68,30 +87,78 @@ type AdmitFunc func(nonce uint64) error
 // is used when the pool holds nothing of the sender yet. check runs the
 // stateful checks with the expected nonce. Add returns false with no error
 // for an exact duplicate of a pooled transaction.
-func (m *Mempool) Add(tx *chain.Tx, hash chain.Hash, raw []byte, committedNonce func() (uint64, error), check AdmitFunc) (bool, error) {
+//
+// With allowFuture (transactions from gossip), a transaction whose nonce
+// is a little ahead of the sender's next one is held back instead of
+// refused, and admitted once the transactions before it arrive.
+func (m *Mempool) Add(tx *chain.Tx, hash chain.Hash, raw []byte, committedNonce func() (uint64, error), check AdmitFunc, allowFuture bool) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, dup := m.byHash[hash]; dup {
 		return false, nil
 	}
-	if m.order.Len() >= m.maxTxs || m.bytes+len(raw) > m.maxBytes {
-		return false, fmt.Errorf("%w: %d transactions, %d bytes pooled", ErrMempoolFull, m.order.Len(), m.bytes)
-	}
 	sender := tx.Sender()
-	q := m.senders[sender]
-	var next uint64
-	if q != nil {
-		next = q.next
-	} else {
-		n, err := committedNonce()
-		if err != nil {
-			return false, err
-		}
-		next = n
-	}
-	if err := check(next); err != nil {
+	next, err := m.nextNonce(sender, committedNonce)
+	if err != nil {
 		return false, err
 	}
+	if allowFuture && tx.Nonce > next && tx.Nonce-next <= maxFuturePerSender {
+		m.holdFuture(sender, &futureTx{tx: tx, hash: hash, raw: raw})
+		return false, nil
+	}
+	if err := m.addLocked(tx, hash, raw, sender, next, check); err != nil {
+		return false, err
+	}
+	// Admit held-back successors that are now in order.
+	for fq := m.future[sender]; fq != nil; {
+		f := fq[m.senders[sender].next]
+		if f == nil {
+			break
+		}
+		delete(fq, f.tx.Nonce)
+		m.futureCount--
+		q := m.senders[sender]
+		if err := m.addLocked(f.tx, f.hash, f.raw, sender, q.next, check); err != nil {
+			break
+		}
+	}
+	if len(m.future[sender]) == 0 {
+		delete(m.future, sender)
+	}
+	return true, nil
+}
+
+func (m *Mempool) nextNonce(sender chain.Address, committedNonce func() (uint64, error)) (uint64, error) {
+	if q := m.senders[sender]; q != nil {
+		return q.next, nil
+	}
+	return committedNonce()
+}
+
+func (m *Mempool) holdFuture(sender chain.Address, f *futureTx) {
+	if m.futureCount >= maxFutureTotal {
+		return
+	}
+	fq := m.future[sender]
+	if fq == nil {
+		fq = map[uint64]*futureTx{}
+		m.future[sender] = fq
+	}
+	if _, ok := fq[f.tx.Nonce]; !ok && len(fq) < maxFuturePerSender {
+		fq[f.tx.Nonce] = f
+		m.futureCount++
+	}
+}
+
+// addLocked checks and pools one transaction with the expected nonce.
+func (m *Mempool) addLocked(tx *chain.Tx, hash chain.Hash, raw []byte, sender chain.Address, next uint64, check AdmitFunc) error {
+	if m.order.Len() >= m.maxTxs || m.bytes+len(raw) > m.maxBytes {
+		return fmt.Errorf("%w: %d transactions, %d bytes pooled", ErrMempoolFull, m.order.Len(), m.bytes)
+	}
+	if err := check(next); err != nil {
+		return err
+	}
+	q := m.senders[sender]
 	if q == nil {
 		q = &senderQueue{}
 		m.senders[sender] = q
@@ -103,7 +170,7 @@ func (m *Mempool) Add(tx *chain.Tx, hash chain.Hash, raw []byte, committedNonce 
 	case m.ready <- struct{}{}:
 	default:
 	}
-	return true, nil
+	return nil
 }
 
 // Has reports whether a transaction is pooled. Pooled transactions have
@@ -163,6 +230,19 @@ func (m *Mempool) Update(txHashes []chain.Hash, senders []chain.Address, nonceOf
 		}
 	}
 	for _, s := range senders {
+		if fq := m.future[s]; fq != nil {
+			if n, err := nonceOf(s); err == nil {
+				for nonce := range fq {
+					if nonce < n {
+						delete(fq, nonce)
+						m.futureCount--
+					}
+				}
+			}
+			if len(fq) == 0 {
+				delete(m.future, s)
+			}
+		}
 		q := m.senders[s]
 		if q == nil {
 			continue // nothing pooled for this sender

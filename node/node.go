@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/citychain/citychain/apps"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/chain/store"
+	"github.com/citychain/citychain/p2p"
 )
 
 // Options are what New needs to build a node.
@@ -29,6 +31,10 @@ type Options struct {
 	Clock func() time.Time
 	// Apps overrides the module list, for tests; nil means apps.All().
 	Apps []chain.App
+	// Network runs the node as one validator (or follower) of a network:
+	// libp2p gossip and Tendermint consensus. Without it the node is the
+	// single validator of `citychain dev` and makes blocks by itself.
+	Network bool
 }
 
 // Node is a running CityChain node: store, executor, mempool, block
@@ -47,9 +53,15 @@ type Node struct {
 	bus     *Bus
 	metrics *metrics
 	waiters *waiters
+	sigs    verifiedSet
 
 	key     *crypto.PrivateKey
 	valAddr chain.Address
+
+	network bool
+	p2p     *p2p.Host
+	engine  *engine
+	syncing atomic.Bool
 
 	listener net.Listener
 	server   *http.Server
@@ -76,7 +88,7 @@ func New(opts Options) (*Node, error) {
 		clock = time.Now
 	}
 	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, genesis: g,
-		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters()}
+		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), network: opts.Network}
 	n.pool = NewMempool(opts.Config.Mempool.MaxTxs, opts.Config.Mempool.MaxBytes)
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 
@@ -96,7 +108,7 @@ func New(opts Options) (*Node, error) {
 		appList = apps.All()
 	}
 	n.exec, err = chain.NewExecutor(chain.ExecConfig{ChainID: g.ChainID, Apps: appList,
-		Tree: st.Tree(), Verified: n.pool.Has})
+		Tree: st.Tree(), Verified: n.verified})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -155,13 +167,43 @@ func (n *Node) Start() error {
 			n.log.Error("api server", "err", err)
 		}
 	}()
-	// Exit: the producer returns when ctx is cancelled by Stop.
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.produce(ctx)
-	}()
-	n.log.Info("node started", "api", "http://"+ln.Addr().String(), "validator", n.valAddr.String())
+	if n.network {
+		if err := n.startNetwork(); err != nil {
+			cancel()
+			_ = n.server.Close()
+			n.wg.Wait()
+			return err
+		}
+		eng, err := newEngine(n, n.p2p)
+		if err != nil {
+			cancel()
+			_ = n.server.Close()
+			n.wg.Wait()
+			_ = n.p2p.Close()
+			return err
+		}
+		n.engine = eng
+		// Exit: the engine returns when ctx is cancelled by Stop.
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			eng.run(ctx)
+		}()
+	} else {
+		// Exit: the producer returns when ctx is cancelled by Stop.
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.produce(ctx)
+		}()
+	}
+	attrs := []any{"api", "http://" + ln.Addr().String(), "validator", n.valAddr.String()}
+	if n.p2p != nil {
+		for _, a := range n.p2p.Addrs() {
+			attrs = append(attrs, "p2p", a.String())
+		}
+	}
+	n.log.Info("node started", attrs...)
 	return nil
 }
 
@@ -185,8 +227,21 @@ func (n *Node) Stop() error {
 		cancel()
 	}
 	n.wg.Wait()
+	if n.p2p != nil {
+		_ = n.p2p.Close()
+	}
 	n.waiters.closeAll()
 	return n.store.Close()
+}
+
+func (n *Node) homePath(name string) string { return filepath.Join(n.home, name) }
+
+// PeerID returns the libp2p peer ID of a networked node, or "".
+func (n *Node) PeerID() string {
+	if n.p2p == nil {
+		return ""
+	}
+	return n.p2p.ID().String()
 }
 
 // ChainID returns the chain id from genesis.

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -55,64 +54,33 @@ func (n *Node) produce(ctx context.Context) {
 // pool. It returns the number of transactions in it; with nothing pooled
 // and force false it makes no block and returns 0.
 func (n *Node) makeBlock(force bool) (int, error) {
-	parent := n.store.Latest()
-	txs := n.pool.Reap(n.cfg.Block.MaxTxs, chain.MaxBlockSize-(1<<20))
-	if len(txs) == 0 && !force {
+	if n.pool.Size() == 0 && !force {
 		return 0, nil
 	}
-	ms := n.clock().UnixMilli()
-	if ms <= parent.Time {
-		ms = parent.Time + 1 // block times strictly increase
-	}
-	info := chain.BlockInfo{ChainID: n.chainID, Height: parent.Height + 1, Time: time.UnixMilli(ms).UTC()}
-
-	start := time.Now()
-	snap := n.store.Snapshot()
-	res, err := n.exec.Execute(snap, parent.StateRoot, info, txs)
-	snap.Discard()
-	if err != nil {
-		var te *chain.TxError
-		if errors.As(err, &te) {
-			// The pool admitted something the block refuses: a bug, but not
-			// one to halt on. Drop that transaction and go on.
-			n.log.Error("dropping transaction that the block refused", "tx", te.Hash.String(), "err", te.Err)
-			n.pool.Update([]chain.Hash{te.Hash}, nil, nil)
-			return 1, nil
-		}
-		return 0, err
-	}
-	n.metrics.blockExec.Observe(time.Since(start).Seconds())
-
-	vs, err := chain.LoadValidators(n.store)
-	if err != nil {
-		return 0, err
-	}
+	parent := n.store.Latest()
 	var last *chain.Commit
 	if parent.Height > 0 {
+		var err error
 		if last, err = n.store.Commit(parent.Height); err != nil {
 			return 0, err
 		}
 	}
-	block := &chain.Block{
-		Header: chain.Header{
-			ChainID: n.chainID, Height: info.Height, Time: ms, PrevHash: parent.Hash(),
-			TxRoot: chain.ComputeTxRoot(txs), StateRoot: res.StateRoot, ReceiptsRoot: res.ReceiptsRoot,
-			Proposer: n.valAddr, ValidatorsHash: vs.Hash(), LastCommitHash: last.Hash(),
-		},
-		Txs:        txs,
-		LastCommit: last,
+	block, res, err := n.buildBlock(parent, last, n.valAddr, n.cfg.Block.MaxTxs)
+	if err != nil {
+		return 0, err
+	}
+	vs, err := chain.LoadValidators(n.store)
+	if err != nil {
+		return 0, err
 	}
 	commit := n.selfCommit(block)
 	if err := vs.VerifyCommit(n.chainID, block.Header.Height, block.Hash(), commit); err != nil {
 		return 0, fmt.Errorf("this node's validator alone cannot commit (is it the only validator in genesis?): %w", err)
 	}
-	start = time.Now()
-	if err := n.store.SaveBlock(block, commit, res); err != nil {
+	if err := n.commitBlock(block, commit, res); err != nil {
 		return 0, err
 	}
-	n.metrics.blockStore.Observe(time.Since(start).Seconds())
-	n.afterCommit(block, res)
-	return len(txs), nil
+	return len(block.Txs), nil
 }
 
 // selfCommit signs a precommit for block and wraps it as a commit: with

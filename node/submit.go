@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,9 +16,10 @@ import (
 // DefaultWait is how long POST /v1/txs?wait=commit waits for a receipt.
 const DefaultWait = 30 * time.Second
 
-// Submit checks a signed transaction and adds it to the mempool. It
-// returns the transaction's hash. A transaction already committed or
-// already pooled is accepted again without effect (so clients can retry).
+// Submit checks a signed transaction and adds it to the mempool; a node
+// in a network also gossips it to its peers. It returns the
+// transaction's hash. A transaction already committed or already pooled
+// is accepted again without effect (so clients can retry).
 //
 // The checks, in order: size, shape, chain id and signature (no state;
 // this is where the one signature verification happens, on the calling
@@ -32,16 +34,29 @@ func (n *Node) Submit(tx *chain.Tx) (chain.Hash, error) {
 	if err := tx.ValidateBasic(n.chainID); err != nil {
 		return hash, err
 	}
+	added, err := n.admit(tx, raw, hash, false)
+	if err != nil || !added || n.p2p == nil {
+		return hash, err
+	}
+	if err := n.p2p.PublishTx(context.Background(), raw); err != nil {
+		n.log.Debug("gossip tx", "err", err)
+	}
+	return hash, nil
+}
+
+// admit runs the stateful checks of a transaction whose signature was
+// verified and pools it. It reports whether the pool took a new
+// transaction.
+func (n *Node) admit(tx *chain.Tx, raw []byte, hash chain.Hash, fromGossip bool) (bool, error) {
 	if _, err := n.store.Receipt(hash); err == nil {
-		return hash, nil // already committed
+		return false, nil // already committed
 	}
 	sender := tx.Sender()
 	latest := n.store.Latest()
 	info := chain.BlockInfo{ChainID: n.chainID, Height: latest.Height + 1, Time: n.clock().UTC()}
-	_, err := n.pool.Add(tx, hash, raw,
+	return n.pool.Add(tx, hash, raw,
 		func() (uint64, error) { return chain.Nonce(n.store, sender) },
-		func(nonce uint64) error { return n.exec.CheckTx(n.store, info, tx, nonce) })
-	return hash, err
+		func(nonce uint64) error { return n.exec.CheckTx(n.store, info, tx, nonce) }, fromGossip)
 }
 
 // SubmitAnswer is the answer of POST /v1/txs.

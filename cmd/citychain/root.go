@@ -60,6 +60,10 @@ Send tokens from a development account:          citychain tx bank send --from d
 
 	root.AddCommand(
 		newDevCmd(g),
+		newDevnetCmd(g),
+		newInitCmd(g),
+		newGenesisCmd(g),
+		newNodeCmd(g),
 		newKeysCmd(g),
 		newTxCmd(g),
 		newQueryCmd(g),

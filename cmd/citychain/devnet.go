@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/citychain/citychain/node"
+	"github.com/citychain/citychain/node/client"
+	"github.com/spf13/cobra"
+)
+
+func newDevnetCmd(g *globals) *cobra.Command {
+	var count, basePort int
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Run a local network of N validator processes with BFT finality",
+		Long: `Make N validator homes and one genesis in --dir (the first time), start N
+separate "citychain node" processes on 127.0.0.1, print a table of the nodes,
+and write DIR/devnet.json. Node i serves its API and explorer on base-port+i
+and libp2p on base-port+1000+i; each node's log is DIR/nodeI/node.log.
+
+Kill a node (kill -9 PID) and watch the others carry on; start the devnet again
+later with the same --dir to resume the same chain. Ctrl-C stops every node.
+
+The funded development accounts dev0..dev9 are in every home's keystore with
+an empty passphrase. Their keys are public: local use only.`,
+		Example: `  citychain devnet --nodes 4 --dir /tmp/citynet
+  citychain status --node http://127.0.0.1:8701
+  citychain tx bank send --home /tmp/citynet/node0 --from dev0 --to city1... --amount 5 --wait`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDevnet(cmd, dir, count, basePort)
+		},
+	}
+	cmd.Flags().IntVar(&count, "nodes", 4, "number of validators, 1 to 7")
+	cmd.Flags().StringVar(&dir, "dir", ".devnet", "folder of the node homes and devnet.json")
+	cmd.Flags().IntVar(&basePort, "base-port", 8700, "API port of node0; libp2p ports start at base-port+1000")
+	return cmd
+}
+
+// child is one node process of the devnet.
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
+	out := cmd.OutOrStdout()
+	start := time.Now()
+	d, created, err := node.InitDevnet(dir, count, basePort, time.Now())
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var children []*child
+	stopAll := func() {
+		for _, c := range children {
+			if c.cmd.ProcessState == nil {
+				_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGINT)
+			}
+		}
+		deadline := time.After(10 * time.Second)
+		for _, c := range children {
+			select {
+			case <-c.done:
+			case <-deadline:
+				_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
+				<-c.done
+			}
+		}
+	}
+	for i := range d.Nodes {
+		nd := &d.Nodes[i]
+		logf, err := os.OpenFile(filepath.Join(nd.Home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			stopAll()
+			return err
+		}
+		c := &child{name: nd.Name, done: make(chan struct{})}
+		c.cmd = exec.Command(self, "node", "--home", nd.Home)
+		c.cmd.Stdout, c.cmd.Stderr = logf, logf
+		// Own process group: Ctrl-C reaches the supervisor only, which
+		// stops each node by its PID.
+		c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := c.cmd.Start(); err != nil {
+			logf.Close()
+			stopAll()
+			return fmt.Errorf("start %s: %w", nd.Name, err)
+		}
+		nd.PID = c.cmd.Process.Pid
+		children = append(children, c)
+		go func() { // exits when the child exits
+			c.err = c.cmd.Wait()
+			logf.Close()
+			close(c.done)
+		}()
+	}
+	if err := d.Save(dir); err != nil {
+		stopAll()
+		return err
+	}
+	if err := waitForAPIs(cmd.Context(), d, 30*time.Second); err != nil {
+		stopAll()
+		return fmt.Errorf("%w (see the node.log files in %s)", err, dir)
+	}
+	printDevnet(out, d, dir, created, time.Since(start))
+
+	// Report nodes that die; the others carry on.
+	var mu sync.Mutex
+	for _, c := range children {
+		go func() { // exits when the child exits
+			<-c.done
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(out, "%s  %s (pid %d) exited: %v\n", time.Now().Format("15:04:05"), c.name, c.cmd.Process.Pid, exitText(c.err))
+		}()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	fmt.Fprintln(cmd.ErrOrStderr(), "stopping every node...")
+	stopAll()
+	return nil
+}
+
+func exitText(err error) string {
+	if err == nil {
+		return "clean exit"
+	}
+	return err.Error()
+}
+
+func waitForAPIs(ctx context.Context, d *node.Devnet, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for _, nd := range d.Nodes {
+		cl := client.New(nd.API)
+		for {
+			c, cancel := context.WithTimeout(ctx, time.Second)
+			_, err := cl.Status(c)
+			cancel()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not answer at %s within %s: %v", nd.Name, nd.API, limit, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func printDevnet(w io.Writer, d *node.Devnet, dir string, created bool, took time.Duration) {
+	n := len(d.Nodes)
+	f := (n - 1) / 3
+	what := "resumed"
+	if created {
+		what = "created"
+	}
+	abs, _ := filepath.Abs(dir)
+	fmt.Fprintf(w, "\nCityChain devnet %s in %s: %d validators, chain %s (up in %.1f s)\n\n", what, abs, n, d.ChainID, took.Seconds())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tPID\tAPI / EXPLORER\tVALIDATOR\tP2P")
+	for _, nd := range d.Nodes {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", nd.Name, nd.PID, nd.API, nd.Validator, nd.P2P)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nFault tolerance: a block is final when validators with more than 2/3 of the\n")
+	fmt.Fprintf(w, "votes precommit it: %d of %d here. So the chain keeps going with up to f = (N-1)/3 = %d\n", 2*n/3+1, n, f)
+	if f == 0 {
+		fmt.Fprintf(w, "node(s) down: with %d validators every one is needed; try --nodes 4 to survive one failure.\n", n)
+	} else {
+		fmt.Fprintf(w, "node(s) down or lying, and halts (safely, without forking) if more fail, resuming when they return.\n")
+	}
+	fmt.Fprintf(w, "\nTry:  kill -9 %d      (node%d; watch the others carry on)\n", d.Nodes[n-1].PID, n-1)
+	fmt.Fprintf(w, "      citychain tx bank send --home %s --node %s --from dev0 --to %s --amount 5 --wait\n",
+		d.Nodes[0].Home, d.Nodes[0].API, node.DevAccounts()[1].Address)
+	fmt.Fprintf(w, "Logs: %s/nodeI/node.log.  Description: %s.  Stop with Ctrl-C.\n\n", dir, filepath.Join(dir, node.DevnetFile))
+}

@@ -1,0 +1,513 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/citychain/citychain/apps/poa"
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
+	"github.com/citychain/citychain/p2p"
+)
+
+// engine drives the Tendermint state machine of package consensus: it is
+// the machine's only caller, runs on one goroutine, and turns the
+// machine's actions into real effects: blocks built and executed, votes
+// signed (through the double-sign guard) and gossiped, timers, commits
+// to the store, evidence submitted as transactions.
+type engine struct {
+	n      *Node
+	m      *consensus.Machine
+	signer *signer
+	net    network
+
+	in           chan any // *inbound, consensus.TimeoutFired, nextHeight
+	height       uint64   // the height being decided
+	vals         *chain.ValidatorSet
+	blocks       map[chain.Hash]*pendingBlock // blocks proposed at this height
+	future       []*inbound                   // messages for later heights, bounded
+	waitingSince time.Time                    // when the next height's start was delayed; zero if not
+	reported     map[string]bool              // evidence already submitted
+
+	view atomic.Pointer[ConsensusView] // for the API, written after each event
+}
+
+// network is what the engine needs from p2p.
+type network interface {
+	PublishConsensus(ctx context.Context, data []byte) error
+	BestHeight() uint64
+	Sync(ctx context.Context, apply p2p.ApplyFunc) error
+}
+
+// inbound is a consensus message from a peer (or from this node).
+type inbound struct {
+	msg  *Message
+	self bool
+}
+
+// nextHeight asks the loop to start the next height.
+type nextHeight struct{}
+
+type pendingBlock struct {
+	block *chain.Block
+	res   *chain.Result
+	err   error // why it is invalid; nil if valid
+}
+
+const maxFuture = 2000
+
+// ConsensusView is the engine's state as the API and explorer show it.
+type ConsensusView struct {
+	Height     uint64            `json:"height"`
+	Round      uint32            `json:"round"`
+	Step       string            `json:"step"`
+	Reason     string            `json:"reason"`
+	Proposer   chain.Address     `json:"proposer"`
+	Prevotes   []VoteSummary     `json:"prevotes"`
+	Precommits []VoteSummary     `json:"precommits"`
+	Quorum     uint64            `json:"quorum"`
+	Total      uint64            `json:"total_power"`
+	Validators []chain.Validator `json:"validators"`
+}
+
+// VoteSummary is one validator's vote in the current round.
+type VoteSummary struct {
+	Validator chain.Address `json:"validator"`
+	BlockHash chain.Hash    `json:"block_hash"` // zero: nil vote
+}
+
+func newEngine(n *Node, net network) (*engine, error) {
+	s, err := loadSigner(n.home, n.chainID, n.key)
+	if err != nil {
+		return nil, err
+	}
+	c := n.cfg.Consensus
+	m, err := consensus.New(consensus.Config{ChainID: n.chainID, Self: n.valAddr, Timeouts: consensus.Timeouts{
+		Propose: c.TimeoutPropose.Duration, ProposeDelta: c.TimeoutProposeDelta.Duration,
+		Prevote: c.TimeoutPrevote.Duration, PrevoteDelta: c.TimeoutPrevoteDelta.Duration,
+		Precommit: c.TimeoutPrecommit.Duration, PrecommitDelta: c.TimeoutPrecommitDelta.Duration,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return &engine{n: n, m: m, signer: s, net: net, in: make(chan any, 8192),
+		blocks: map[chain.Hash]*pendingBlock{}, reported: map[string]bool{}}, nil
+}
+
+// deliver hands a message to the loop without blocking the caller (a
+// p2p reader). If the loop is that far behind, the message is dropped:
+// consensus tolerates loss, and the round timeouts recover from it.
+func (e *engine) deliver(in *inbound) {
+	select {
+	case e.in <- in:
+	default:
+		e.n.log.Warn("consensus inbox full; dropping a message")
+	}
+}
+
+// run is the engine's goroutine. It returns when ctx is cancelled.
+func (e *engine) run(ctx context.Context) {
+	e.startHeight(ctx, e.n.store.Latest().Height+1)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case x := <-e.in:
+			switch v := x.(type) {
+			case *inbound:
+				e.onMessage(ctx, v)
+			case consensus.TimeoutFired:
+				if v.Height == e.height {
+					e.handle(ctx, v)
+				}
+			case nextHeight:
+				if e.waitingSince.IsZero() {
+					continue
+				}
+				e.waitingSince = time.Time{}
+				e.startHeight(ctx, e.n.store.Latest().Height+1)
+			}
+		case <-e.n.pool.Ready():
+			// A transaction arrived: an idle chain starts its next height.
+			if !e.waitingSince.IsZero() && time.Since(e.waitingSince) >= e.n.cfg.Consensus.CommitWait.Duration {
+				e.waitingSince = time.Time{}
+				e.startHeight(ctx, e.n.store.Latest().Height+1)
+			}
+		case <-tick.C:
+			e.maybeSync(ctx)
+			if !e.waitingSince.IsZero() && (e.n.pool.Size() > 0 || time.Since(e.waitingSince) >= e.n.cfg.Block.EmptyEvery.Duration) {
+				e.waitingSince = time.Time{}
+				e.startHeight(ctx, e.n.store.Latest().Height+1)
+			}
+		}
+	}
+}
+
+// startHeight begins deciding height h with the validator set stored for
+// it, restoring a lock and re-sending votes signed before a restart.
+func (e *engine) startHeight(ctx context.Context, h uint64) {
+	vals, err := chain.LoadValidators(e.n.store)
+	if err != nil {
+		e.n.log.Error("load validator set", "err", err)
+		return
+	}
+	e.height, e.vals = h, vals
+	e.blocks = map[chain.Hash]*pendingBlock{}
+	lock := e.signer.guard.LockAt(h)
+	if lock != nil {
+		if b := e.loadLockedBlock(lock.BlockHash); b != nil {
+			e.blocks[lock.BlockHash] = b
+		}
+	}
+	e.handle(ctx, consensus.NewHeight{Height: h, Validators: vals, Lock: lock})
+	for _, v := range e.signer.resign(h) {
+		v := v
+		e.broadcast(ctx, &Message{Vote: &v})
+		e.handle(ctx, consensus.VoteReceived{Vote: v})
+	}
+	// Messages that arrived early for this height.
+	var keep []*inbound
+	for _, in := range e.future {
+		switch msgHeight(in.msg) {
+		case h:
+			e.onMessage(ctx, in)
+		default:
+			if msgHeight(in.msg) > h {
+				keep = append(keep, in)
+			}
+		}
+	}
+	e.future = keep
+}
+
+func msgHeight(m *Message) uint64 {
+	if m.Vote != nil {
+		return m.Vote.Height
+	}
+	return m.Proposal.Proposal.Height
+}
+
+// onMessage checks a message against the current height and passes it
+// to the machine.
+func (e *engine) onMessage(ctx context.Context, in *inbound) {
+	h := msgHeight(in.msg)
+	switch {
+	case h < e.height:
+		return // decided already
+	case h > e.height || !e.waitingSince.IsZero():
+		if len(e.future) < maxFuture {
+			e.future = append(e.future, in)
+		}
+		if !e.waitingSince.IsZero() && h == e.n.store.Latest().Height+1 {
+			// Someone has started the next height: join it now rather than
+			// wait for transactions of our own.
+			e.waitingSince = time.Time{}
+			e.startHeight(ctx, h)
+			return
+		}
+		if h > e.height+1 {
+			e.maybeSync(ctx) // others are ahead: catch up by block sync
+		}
+		return
+	}
+	if v := in.msg.Vote; v != nil {
+		if !in.self {
+			if err := verifyVote(e.vals, v); err != nil {
+				e.n.log.Debug("dropping vote", "from", v.Validator.String(), "err", err)
+				return
+			}
+		}
+		e.handle(ctx, consensus.VoteReceived{Vote: *v})
+		return
+	}
+	e.onProposal(ctx, in.msg.Proposal)
+}
+
+func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
+	p := sp.Proposal
+	if err := verifyProposal(e.n.chainID, e.vals, sp); err != nil {
+		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
+		return
+	}
+	for _, v := range sp.POL {
+		v := v
+		if verifyVote(e.vals, &v) == nil && v.Type == chain.Prevote && v.Height == p.Height {
+			e.handle(ctx, consensus.VoteReceived{Vote: v})
+		}
+	}
+	pb, seen := e.blocks[p.BlockHash]
+	if !seen {
+		start := time.Now()
+		pb = e.checkProposedBlock(sp)
+		e.blocks[p.BlockHash] = pb
+		if d := time.Since(start); d > 300*time.Millisecond {
+			e.n.log.Info("slow proposal check", "height", p.Height, "took", d.String())
+		}
+	}
+	if pb.err != nil {
+		e.n.log.Warn("proposal refused", "height", p.Height, "round", p.Round, "proposer", p.Proposer.String(), "err", pb.err)
+	}
+	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: pb.err == nil})
+}
+
+func (e *engine) checkProposedBlock(sp *SignedProposal) *pendingBlock {
+	b, err := chain.DecodeBlock(sp.Block)
+	if err != nil {
+		return &pendingBlock{err: err}
+	}
+	if b.Hash() != sp.Proposal.BlockHash {
+		return &pendingBlock{err: fmt.Errorf("%w: block hash %s, proposal names %s", chain.ErrInvalidBlock, b.Hash(), sp.Proposal.BlockHash)}
+	}
+	if b.Header.Height != e.height {
+		return &pendingBlock{err: fmt.Errorf("%w: block for height %d at height %d", chain.ErrInvalidBlock, b.Header.Height, e.height)}
+	}
+	parent := e.n.store.Latest()
+	parentVals, err := e.n.validatorsFor(parent.Height)
+	if err != nil {
+		return &pendingBlock{err: err}
+	}
+	res, err := e.n.checkBlock(b, parent, parentVals, e.vals)
+	return &pendingBlock{block: b, res: res, err: err}
+}
+
+// handle passes one event to the machine and carries out its actions.
+func (e *engine) handle(ctx context.Context, ev consensus.Event) {
+	actions, err := e.m.Handle(ev)
+	if err != nil {
+		e.n.log.Debug("consensus event not taken", "event", fmt.Sprintf("%T", ev), "err", err)
+	}
+	for _, a := range actions {
+		e.do(ctx, a)
+	}
+	e.publishView()
+}
+
+func (e *engine) do(ctx context.Context, a consensus.Action) {
+	switch a := a.(type) {
+	case consensus.ProposeNew:
+		e.proposeNew(ctx, a)
+	case consensus.ProposeValid:
+		e.proposeValid(ctx, a)
+	case consensus.BroadcastVote:
+		v, err := e.signer.signVote(a)
+		if err != nil {
+			e.n.log.Error("refused to sign a vote", "height", a.Vote.Height, "round", a.Vote.Round, "err", err)
+			return
+		}
+		if a.Vote.Type == chain.Precommit && !a.Vote.BlockHash.IsZero() {
+			e.saveLockedBlock(a.Vote.BlockHash)
+		}
+		e.broadcast(ctx, &Message{Vote: &v})
+		e.handle(ctx, consensus.VoteReceived{Vote: v})
+	case consensus.ScheduleTimeout:
+		ev := consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}
+		time.AfterFunc(a.Duration, func() { // exits after one send or when ctx ends
+			select {
+			case e.in <- ev:
+			case <-ctx.Done():
+			}
+		})
+	case consensus.Commit:
+		e.commit(ctx, a)
+	case consensus.Evidence:
+		e.reportEvidence(a)
+	case consensus.StepChanged:
+		e.n.bus.Publish("consensus", map[string]any{"height": a.Height, "round": a.Round,
+			"step": a.Step.String(), "reason": a.Reason.String(),
+			"proposer": consensus.Proposer(e.vals, a.Height, a.Round)})
+		if a.Round > 0 && a.Step == consensus.StepPropose {
+			e.n.log.Info("round change", "height", a.Height, "round", a.Round, "reason", a.Reason.String())
+		}
+	}
+}
+
+func (e *engine) proposeNew(ctx context.Context, a consensus.ProposeNew) {
+	parent := e.n.store.Latest()
+	if parent.Height+1 != a.Height {
+		return
+	}
+	var last *chain.Commit
+	if parent.Height > 0 {
+		c, err := e.n.store.Commit(parent.Height)
+		if err != nil {
+			e.n.log.Error("load last commit", "err", err)
+			return
+		}
+		last = c
+	}
+	b, res, err := e.n.buildBlock(parent, last, e.n.valAddr, e.n.cfg.Block.MaxTxs)
+	if err != nil {
+		e.n.log.Error("build block", "height", a.Height, "err", err)
+		return
+	}
+	e.blocks[b.Hash()] = &pendingBlock{block: b, res: res}
+	e.propose(ctx, consensus.Proposal{Height: a.Height, Round: a.Round, BlockHash: b.Hash(), POLRound: -1, Proposer: e.n.valAddr}, b, nil)
+}
+
+func (e *engine) proposeValid(ctx context.Context, a consensus.ProposeValid) {
+	pb := e.blocks[a.Proposal.BlockHash]
+	if pb == nil || pb.block == nil || pb.err != nil {
+		e.n.log.Warn("cannot propose the valid block again: this node does not hold it", "height", a.Proposal.Height)
+		return
+	}
+	var pol []chain.Vote
+	if a.Proposal.POLRound >= 0 {
+		for _, v := range e.m.Votes(uint32(a.Proposal.POLRound), chain.Prevote) {
+			if v.BlockHash == a.Proposal.BlockHash {
+				pol = append(pol, v)
+			}
+		}
+	}
+	e.propose(ctx, a.Proposal, pb.block, pol)
+}
+
+func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Block, pol []chain.Vote) {
+	sig, err := e.signer.signProposal(p)
+	if err != nil {
+		e.n.log.Error("refused to sign a proposal", "height", p.Height, "round", p.Round, "err", err)
+		return
+	}
+	sp := &SignedProposal{Proposal: p, Signature: sig, Block: b.Encode(), POL: pol}
+	e.broadcast(ctx, &Message{Proposal: sp})
+	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: true})
+}
+
+func (e *engine) broadcast(ctx context.Context, m *Message) {
+	if e.net == nil {
+		return
+	}
+	if err := e.net.PublishConsensus(ctx, chain.MustEncode(m)); err != nil && ctx.Err() == nil {
+		e.n.log.Debug("publish consensus message", "err", err)
+	}
+}
+
+// commit stores the decided block and schedules the next height.
+func (e *engine) commit(ctx context.Context, a consensus.Commit) {
+	pb := e.blocks[a.BlockHash]
+	if pb == nil || pb.block == nil || pb.err != nil {
+		// Decided without the block in hand (its proposal was lost): the
+		// others have stored it; fetch it by block sync.
+		e.n.log.Warn("decided a block this node does not hold; syncing it", "height", a.Height)
+		e.maybeSync(ctx)
+		return
+	}
+	if err := e.n.commitBlock(pb.block, a.Certificate(), pb.res); err != nil {
+		e.n.log.Error("store decided block", "height", a.Height, "err", err)
+		return
+	}
+	_ = os.Remove(filepath.Join(e.n.home, LockedBlockFile))
+	e.waitForNextHeight(ctx)
+}
+
+// waitForNextHeight pauses before the next height: briefly when
+// transactions are waiting, up to EmptyEvery when there are none, so an
+// idle chain does not spin out empty blocks.
+func (e *engine) waitForNextHeight(ctx context.Context) {
+	e.waitingSince = time.Now()
+	wait := e.n.cfg.Consensus.CommitWait.Duration
+	time.AfterFunc(wait, func() { // exits after one send or when ctx ends
+		if e.n.pool.Size() == 0 {
+			return // the ticker starts the height when a tx arrives or time is up
+		}
+		select {
+		case e.in <- nextHeight{}:
+		case <-ctx.Done():
+		}
+	})
+}
+
+// maybeSync catches up by block sync when a peer is ahead.
+func (e *engine) maybeSync(ctx context.Context) {
+	if e.net == nil || e.net.BestHeight() <= e.n.store.Latest().Height {
+		return
+	}
+	before := e.n.store.Latest().Height
+	e.n.syncing.Store(true)
+	err := e.net.Sync(ctx, e.n.applySynced)
+	e.n.syncing.Store(false)
+	if err != nil && ctx.Err() == nil {
+		e.n.log.Warn("block sync", "err", err)
+	}
+	if after := e.n.store.Latest().Height; after > before {
+		e.n.log.Info("caught up by block sync", "from", before, "to", after)
+		e.waitingSince = time.Time{}
+		e.startHeight(ctx, after+1)
+	}
+}
+
+// reportEvidence submits conflicting votes as a poa evidence transaction
+// signed by this node's validator key.
+func (e *engine) reportEvidence(a consensus.Evidence) {
+	key := fmt.Sprintf("%s/%d/%d/%d", a.A.Validator, a.A.Height, a.A.Round, a.A.Type)
+	if e.reported[key] {
+		return
+	}
+	e.reported[key] = true
+	e.n.log.Warn("equivocation seen", "validator", a.A.Validator.String(), "height", a.A.Height, "round", a.A.Round)
+	payload, err := chain.EncodePayload(poa.Evidence{A: poa.VoteToJSON(&a.A), B: poa.VoteToJSON(&a.B)})
+	if err != nil {
+		return
+	}
+	nonce, err := chain.Nonce(e.n.store, e.n.valAddr)
+	if err != nil {
+		return
+	}
+	if p, ok := e.n.pool.NextNonce(e.n.valAddr); ok {
+		nonce = p
+	}
+	tx := &chain.Tx{ChainID: e.n.chainID, App: poa.Name, Action: poa.ActionEvidence, Payload: payload, Nonce: nonce}
+	tx.Sign(e.n.key)
+	if _, err := e.n.Submit(tx); err != nil {
+		e.n.log.Warn("submit evidence", "err", err)
+	}
+}
+
+// saveLockedBlock keeps the block this validator is locked on, so that
+// after a restart it can propose it again (the guard keeps the lock).
+func (e *engine) saveLockedBlock(h chain.Hash) {
+	pb := e.blocks[h]
+	if pb == nil || pb.block == nil {
+		return
+	}
+	if err := writeFileSync(filepath.Join(e.n.home, LockedBlockFile), pb.block.Encode()); err != nil {
+		e.n.log.Error("save locked block", "err", err)
+	}
+}
+
+func (e *engine) loadLockedBlock(h chain.Hash) *pendingBlock {
+	raw, err := os.ReadFile(filepath.Join(e.n.home, LockedBlockFile))
+	if err != nil {
+		return nil
+	}
+	b, err := chain.DecodeBlock(raw)
+	if err != nil || b.Hash() != h {
+		return nil
+	}
+	sp := &SignedProposal{Block: raw, Proposal: consensus.Proposal{BlockHash: h}}
+	return e.checkProposedBlock(sp)
+}
+
+// publishView records the machine's state for the API.
+func (e *engine) publishView() {
+	if e.vals == nil {
+		return
+	}
+	s := e.m.Snapshot()
+	v := &ConsensusView{Height: s.Height, Round: s.Round, Step: s.Step.String(),
+		Proposer: consensus.Proposer(e.vals, s.Height, s.Round), Quorum: e.vals.Quorum(),
+		Total: e.vals.TotalPower(), Validators: e.vals.Validators,
+		Prevotes: []VoteSummary{}, Precommits: []VoteSummary{}}
+	for _, x := range e.m.Votes(s.Round, chain.Prevote) {
+		v.Prevotes = append(v.Prevotes, VoteSummary{Validator: x.Validator, BlockHash: x.BlockHash})
+	}
+	for _, x := range e.m.Votes(s.Round, chain.Precommit) {
+		v.Precommits = append(v.Precommits, VoteSummary{Validator: x.Validator, BlockHash: x.BlockHash})
+	}
+	e.view.Store(v)
+}
