@@ -99,9 +99,9 @@ func DefaultConfig(moniker string, apiPort int) Config {
 			fmt.Sprintf("/ip4/127.0.0.1/udp/%d/quic-v1", apiPort+1000),
 		}},
 		Consensus: ConsensusConfig{
-			TimeoutPropose: Duration{2 * time.Second}, TimeoutProposeDelta: Duration{500 * time.Millisecond},
-			TimeoutPrevote: Duration{time.Second}, TimeoutPrevoteDelta: Duration{500 * time.Millisecond},
-			TimeoutPrecommit: Duration{time.Second}, TimeoutPrecommitDelta: Duration{500 * time.Millisecond},
+			TimeoutPropose: Duration{1500 * time.Millisecond}, TimeoutProposeDelta: Duration{500 * time.Millisecond},
+			TimeoutPrevote: Duration{500 * time.Millisecond}, TimeoutPrevoteDelta: Duration{250 * time.Millisecond},
+			TimeoutPrecommit: Duration{500 * time.Millisecond}, TimeoutPrecommitDelta: Duration{250 * time.Millisecond},
 			CommitWait: Duration{200 * time.Millisecond},
 		},
 		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20},

@@ -32,6 +32,9 @@ type engine struct {
 	future       []*inbound                   // messages for later heights, bounded
 	waitingSince time.Time                    // when the next height's start was delayed; zero if not
 	reported     map[string]bool              // evidence already submitted
+	heightStart  time.Time                    // when the current height started
+	proposal     *SignedProposal              // this node's latest proposal at this height
+	resends      uint64
 
 	view atomic.Pointer[ConsensusView] // for the API, written after each event
 }
@@ -141,6 +144,7 @@ func (e *engine) run(ctx context.Context) {
 			}
 		case <-tick.C:
 			e.maybeSync(ctx)
+			e.resend(ctx)
 			if !e.waitingSince.IsZero() && (e.n.pool.Size() > 0 || time.Since(e.waitingSince) >= e.n.cfg.Block.EmptyEvery.Duration) {
 				e.waitingSince = time.Time{}
 				e.startHeight(ctx, e.n.store.Latest().Height+1)
@@ -158,7 +162,9 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 		return
 	}
 	e.height, e.vals = h, vals
+	e.n.curVals.Store(vals)
 	e.blocks = map[chain.Hash]*pendingBlock{}
+	e.heightStart, e.proposal = time.Now(), nil
 	lock := e.signer.guard.LockAt(h)
 	if lock != nil {
 		if b := e.loadLockedBlock(lock.BlockHash); b != nil {
@@ -374,6 +380,7 @@ func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Blo
 		return
 	}
 	sp := &SignedProposal{Proposal: p, Signature: sig, Block: b.Encode(), POL: pol}
+	e.proposal = sp
 	e.broadcast(ctx, &Message{Proposal: sp})
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: true})
 }
@@ -384,6 +391,24 @@ func (e *engine) broadcast(ctx context.Context, m *Message) {
 	}
 	if err := e.net.PublishConsensus(ctx, chain.MustEncode(m)); err != nil && ctx.Err() == nil {
 		e.n.log.Debug("publish consensus message", "err", err)
+	}
+}
+
+// resend repeats this node's proposal and votes of the current height
+// when the height has been undecided for a while: a peer that was down,
+// partitioned or slow when they first went out may need them to finish
+// the round (gossip does not replay old messages to newcomers).
+func (e *engine) resend(ctx context.Context) {
+	if !e.waitingSince.IsZero() || e.heightStart.IsZero() || time.Since(e.heightStart) < 2*time.Second {
+		return
+	}
+	e.resends++
+	if e.proposal != nil && e.proposal.Proposal.Round == e.m.Snapshot().Round {
+		e.broadcast(ctx, &Message{Proposal: e.proposal, Resend: e.resends})
+	}
+	for _, v := range e.signer.resign(e.height) {
+		v := v
+		e.broadcast(ctx, &Message{Vote: &v, Resend: e.resends})
 	}
 }
 

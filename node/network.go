@@ -104,24 +104,21 @@ func (n *Node) startNetwork() error {
 		return err
 	}
 	h, err := p2p.New(p2p.Config{
-		ChainID:     n.chainID,
-		Key:         key,
-		ListenAddrs: n.cfg.P2P.Listen,
-		Bootstrap:   n.cfg.P2P.Bootstrap,
-		MDNS:        n.cfg.P2P.MDNS,
-		DHT:         n.cfg.P2P.DHT,
-		Blocks:      blockSource{n},
-		ValidateTx:  n.validateGossipTx,
-		ValidateConsensus: func(data []byte) error {
-			_, err := DecodeMessage(n.chainID, data)
-			return err
-		},
-		OnTx:           n.onGossipTx,
-		OnConsensus:    n.onGossipConsensus,
-		Logger:         n.log.With("part", "p2p"),
-		Metrics:        n.metrics.reg,
-		StatusInterval: 2 * time.Second,
-		RedialInterval: 3 * time.Second,
+		ChainID:           n.chainID,
+		Key:               key,
+		ListenAddrs:       n.cfg.P2P.Listen,
+		Bootstrap:         n.cfg.P2P.Bootstrap,
+		MDNS:              n.cfg.P2P.MDNS,
+		DHT:               n.cfg.P2P.DHT,
+		Blocks:            blockSource{n},
+		ValidateTx:        n.validateGossipTx,
+		ValidateConsensus: n.validateGossipConsensus,
+		OnTx:              n.onGossipTx,
+		OnConsensus:       n.onGossipConsensus,
+		Logger:            n.log.With("part", "p2p"),
+		Metrics:           n.metrics.reg,
+		StatusInterval:    2 * time.Second,
+		RedialInterval:    3 * time.Second,
 	})
 	if err != nil {
 		return err
@@ -159,6 +156,25 @@ func (n *Node) onGossipTx(_ peer.ID, data []byte) {
 	if _, err := n.admit(tx, data, chain.Sum(data), true); err != nil {
 		n.log.Debug("gossiped tx not admitted", "err", err)
 	}
+}
+
+// validateGossipConsensus is the consensus topic's validator: the shape,
+// and the signature of the vote or proposal against the validator set of
+// the height being decided. A peer that sends forged or malformed
+// consensus messages is rejected here, which costs it its gossip score.
+func (n *Node) validateGossipConsensus(data []byte) error {
+	m, err := DecodeMessage(n.chainID, data)
+	if err != nil {
+		return err
+	}
+	vals := n.curVals.Load()
+	if vals == nil {
+		return p2p.ErrIgnore // not started yet
+	}
+	if m.Vote != nil {
+		return verifyVote(vals, m.Vote)
+	}
+	return verifyProposal(n.chainID, vals, m.Proposal)
 }
 
 func (n *Node) onGossipConsensus(_ peer.ID, data []byte) {

@@ -62,6 +62,7 @@ type Node struct {
 	p2p     *p2p.Host
 	engine  *engine
 	syncing atomic.Bool
+	curVals atomic.Pointer[chain.ValidatorSet] // set of the height being decided
 
 	listener net.Listener
 	server   *http.Server

@@ -13,6 +13,11 @@ import (
 type Message struct {
 	Proposal *SignedProposal `cbor:"proposal,omitempty"`
 	Vote     *chain.Vote     `cbor:"vote,omitempty"`
+	// Resend numbers a repeated sending of the same proposal or vote. It is
+	// outside what was signed; it only makes the gossip message new, since
+	// gossip drops a message whose bytes it has seen before, and a peer
+	// that was down when the original went out still needs it.
+	Resend uint64 `cbor:"resend,omitempty"`
 }
 
 // SignedProposal is a proposer's signed proposal together with the block

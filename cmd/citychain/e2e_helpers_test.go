@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/rand"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citychain/citychain/node"
 	"github.com/citychain/citychain/node/client"
 )
 
@@ -145,4 +148,194 @@ func run(t testing.TB, args ...string) string {
 		t.Fatalf("citychain %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+// devnetProc is a `citychain devnet` supervisor started by a test.
+type devnetProc struct {
+	proc
+	dir   string
+	net   *node.Devnet
+	nodes []*client.Client
+}
+
+// startDevnet runs `citychain devnet --nodes n` in a new folder on free
+// ports and waits until every node answers. The supervisor is stopped
+// with SIGINT at the end of the test, which stops every node.
+func startDevnet(t testing.TB, n int) *devnetProc {
+	t.Helper()
+	dir := t.TempDir()
+	base := freeBasePort(t, n)
+	d := &devnetProc{proc: proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}, dir: dir}
+	d.cmd = exec.Command(citychainBin(t), "devnet", "--nodes", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base))
+	w := lockedBuffer{d.mu, d.out}
+	d.cmd.Stdout, d.cmd.Stderr = w, w
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			_ = d.cmd.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { _ = d.cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				d.kill()
+			}
+		}
+		// Nodes restarted by the test are stopped by their own cleanups;
+		// any node the supervisor started is gone with it.
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, node.DevnetFile)); err == nil {
+			var nd node.Devnet
+			if json.Unmarshal(b, &nd) == nil && len(nd.Nodes) == n && nd.Nodes[n-1].PID != 0 {
+				d.net = &nd
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("devnet.json did not appear:\n%s", d.output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, nd := range d.net.Nodes {
+		d.nodes = append(d.nodes, client.New(nd.API))
+	}
+	for i := range d.nodes {
+		d.waitAPI(t, i, 30*time.Second)
+	}
+	return d
+}
+
+// freeBasePort finds a base port with n free API ports and n free
+// libp2p ports (base+1000+i).
+func freeBasePort(t testing.TB, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.Intn(20000)
+		ok := true
+		for i := 0; i < n && ok; i++ {
+			for _, p := range []int{base + i, base + 1000 + i} {
+				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+				if err != nil {
+					ok = false
+					break
+				}
+				l.Close()
+				u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+				if err != nil {
+					ok = false
+					break
+				}
+				u.Close()
+			}
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free port range")
+	return 0
+}
+
+func (d *devnetProc) waitAPI(t testing.TB, i int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := d.nodes[i].Status(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node%d did not answer: %v\n%s", i, err, d.output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// height returns node i's height, or 0 if it does not answer.
+func (d *devnetProc) height(i int) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := d.nodes[i].Status(ctx)
+	if err != nil {
+		return 0
+	}
+	return s.Height
+}
+
+// waitHeight waits until every listed node reached at least h.
+func (d *devnetProc) waitHeight(t testing.TB, h uint64, limit time.Duration, nodes ...int) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		low := uint64(1<<63 - 1)
+		for _, i := range nodes {
+			low = min(low, d.height(i))
+		}
+		if low >= h {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nodes %v did not reach height %d within %s (lowest %d)", nodes, h, limit, low)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// killNode sends SIGKILL to node i by its PID.
+func (d *devnetProc) killNode(t testing.TB, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %d: %v", pid, err)
+	}
+}
+
+// startNode starts `citychain node --home` for a node of the devnet (after
+// a kill); the test's cleanup stops it.
+func (d *devnetProc) startNode(t testing.TB, i int) *proc {
+	t.Helper()
+	p := &proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p.cmd = exec.Command(citychainBin(t), "node", "--home", d.net.Nodes[i].Home)
+	w := lockedBuffer{p.mu, p.out}
+	p.cmd.Stdout, p.cmd.Stderr = w, w
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.kill() })
+	d.waitAPI(t, i, 30*time.Second)
+	return p
+}
+
+// checkSameChain compares every node's block hash and state root at every
+// height up to the lowest common height, and returns that height.
+func (d *devnetProc) checkSameChain(t testing.TB, nodes ...int) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	low := uint64(1<<63 - 1)
+	for _, i := range nodes {
+		low = min(low, d.height(i))
+	}
+	for h := uint64(1); h <= low; h++ {
+		var first *node.BlockView
+		for _, i := range nodes {
+			b, err := d.nodes[i].Block(ctx, fmt.Sprint(h))
+			if err != nil {
+				t.Fatalf("node%d block %d: %v", i, h, err)
+			}
+			if first == nil {
+				first = b
+				continue
+			}
+			if b.Hash != first.Hash || b.StateRoot != first.StateRoot {
+				t.Fatalf("FORK at height %d: node%d has %s/%s, node%d has %s/%s",
+					h, nodes[0], first.Hash, first.StateRoot, i, b.Hash, b.StateRoot)
+			}
+		}
+	}
+	return low
 }

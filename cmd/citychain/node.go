@@ -56,8 +56,9 @@ API and explorer. Stop it with Ctrl-C (SIGINT or SIGTERM).`,
 }
 
 func newInitCmd(g *globals) *cobra.Command {
-	var moniker string
+	var moniker, genesis string
 	var port int
+	var bootstrap []string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a node home: config, validator key and node key",
@@ -78,11 +79,32 @@ docs/network.md.`,
 			if err := node.InitHome(g.home, moniker, port); err != nil {
 				return err
 			}
+			if genesis != "" {
+				gen, err := chain.LoadGenesis(genesis)
+				if err != nil {
+					return err
+				}
+				if err := gen.Save(filepath.Join(g.home, node.GenesisFile)); err != nil {
+					return err
+				}
+			}
+			if len(bootstrap) > 0 {
+				cfg, err := node.LoadConfig(g.home)
+				if err != nil {
+					return err
+				}
+				cfg.P2P.Bootstrap = bootstrap
+				if err := cfg.Save(g.home); err != nil {
+					return err
+				}
+			}
 			return printIdentity(cmd.OutOrStdout(), g)
 		},
 	}
 	cmd.Flags().StringVar(&moniker, "moniker", "", "a name for this node (default: the host name)")
 	cmd.Flags().IntVar(&port, "base-port", 8700, "HTTP API port; libp2p uses base-port+1000")
+	cmd.Flags().StringVar(&genesis, "genesis", "", "copy this genesis.json into the home (to join an existing network)")
+	cmd.Flags().StringSliceVar(&bootstrap, "bootstrap", nil, "peer addresses to dial at start (/ip4/.../tcp/.../p2p/ID), comma-separated")
 	return cmd
 }
 
