@@ -4,12 +4,15 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: all build test test-short test-long lint fmt vet bench fuzz dev clean help
+.PHONY: all build test test-short test-long lint fmt vet bench fuzz dev devnet clean help
+
+NODES ?= 4
 
 all: build
 
 help:
 	@echo "make build      build bin/citychain"
+	@echo "make devnet     build and run a $(NODES)-validator local network in .devnet (Ctrl-C stops it)"
 	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
 	@echo "make test       formatting, vet, architecture rules and every test (CI runs this)"
 	@echo "make test-long  the long consensus simulation (20,000 seeds)"
@@ -19,6 +22,9 @@ help:
 
 build:
 	$(GO) build -o $(BIN) ./cmd/citychain
+
+devnet: build
+	$(BIN) devnet --nodes $(NODES) --dir .devnet --base-port $(PORT)
 
 dev: build
 	$(BIN) dev --home $(HOME_DEV) --base-port $(PORT)

@@ -44,6 +44,7 @@ type network interface {
 	PublishConsensus(ctx context.Context, data []byte) error
 	BestHeight() uint64
 	Sync(ctx context.Context, apply p2p.ApplyFunc) error
+	Peers() []p2p.PeerInfo
 }
 
 // inbound is a consensus message from a peer (or from this node).
@@ -114,6 +115,8 @@ func (e *engine) deliver(in *inbound) {
 
 // run is the engine's goroutine. It returns when ctx is cancelled.
 func (e *engine) run(ctx context.Context) {
+	e.awaitPeers(ctx, 3*time.Second)
+	e.maybeSync(ctx)
 	e.startHeight(ctx, e.n.store.Latest().Height+1)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -149,6 +152,25 @@ func (e *engine) run(ctx context.Context) {
 				e.waitingSince = time.Time{}
 				e.startHeight(ctx, e.n.store.Latest().Height+1)
 			}
+		}
+	}
+}
+
+// awaitPeers gives the bootstrap dials a moment before the first round, so
+// that the first proposal is not sent into an empty network: it returns
+// once this node is connected to every other validator, or after limit.
+func (e *engine) awaitPeers(ctx context.Context, limit time.Duration) {
+	vals, err := chain.LoadValidators(e.n.store)
+	if err != nil || e.net == nil {
+		return
+	}
+	want := len(vals.Validators) - 1
+	deadline := time.Now().Add(limit)
+	for len(e.net.Peers()) < want && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
