@@ -106,11 +106,19 @@ func InitDevHome(home string, apiPort int, now time.Time) (bool, error) {
 }
 
 // ImportDevKeys puts dev0..dev9 into the home's keystore with an empty
-// passphrase, skipping names that exist.
+// passphrase, skipping names that exist, and the home's validator key as
+// "validator", so that development validators can sign poa votes.
 func ImportDevKeys(home string) error {
 	ks, err := keystore.OpenConfig(keystore.Config{Dir: filepath.Join(home, KeystoreDir), LightKDF: true})
 	if err != nil {
 		return err
+	}
+	if vk, err := LoadValidatorKey(filepath.Join(home, ValidatorKeyFile)); err == nil {
+		if _, err := ks.Show("validator"); err != nil {
+			if err := ks.Import("validator", vk, ""); err != nil {
+				return fmt.Errorf("import validator key: %w", err)
+			}
+		}
 	}
 	for i := 0; i < DevKeyCount; i++ {
 		name := fmt.Sprintf("dev%d", i)

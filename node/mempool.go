@@ -78,9 +78,11 @@ func NewMempool(maxTxs, maxBytes int) *Mempool {
 // Ready is signalled (without blocking) whenever a transaction is added.
 func (m *Mempool) Ready() <-chan struct{} { return m.ready }
 
-// AdmitFunc is called by Add with the nonce the transaction must carry,
-// under the pool's lock, to run the stateful checks. It must be quick.
-type AdmitFunc func(nonce uint64) error
+// AdmitFunc is called by Add with a transaction and the nonce it must
+// carry, under the pool's lock, to run the stateful checks. It must be
+// quick. It is called for held-back transactions too, when their turn
+// comes.
+type AdmitFunc func(tx *chain.Tx, nonce uint64) error
 
 // Add admits a transaction whose signature the caller has verified.
 // committedNonce reads the sender's next nonce from committed state; it
@@ -155,7 +157,7 @@ func (m *Mempool) addLocked(tx *chain.Tx, hash chain.Hash, raw []byte, sender ch
 	if m.order.Len() >= m.maxTxs || m.bytes+len(raw) > m.maxBytes {
 		return fmt.Errorf("%w: %d transactions, %d bytes pooled", ErrMempoolFull, m.order.Len(), m.bytes)
 	}
-	if err := check(next); err != nil {
+	if err := check(tx, next); err != nil {
 		return err
 	}
 	q := m.senders[sender]

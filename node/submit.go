@@ -56,7 +56,7 @@ func (n *Node) admit(tx *chain.Tx, raw []byte, hash chain.Hash, fromGossip bool)
 	info := chain.BlockInfo{ChainID: n.chainID, Height: latest.Height + 1, Time: n.clock().UTC()}
 	return n.pool.Add(tx, hash, raw,
 		func() (uint64, error) { return chain.Nonce(n.store, sender) },
-		func(nonce uint64) error { return n.exec.CheckTx(n.store, info, tx, nonce) }, fromGossip)
+		func(tx *chain.Tx, nonce uint64) error { return n.exec.CheckTx(n.store, info, tx, nonce) }, fromGossip)
 }
 
 // SubmitAnswer is the answer of POST /v1/txs.

@@ -174,14 +174,19 @@ readable without the passphrase; the private key is not.`,
 	var importFile string
 	importKey := &cobra.Command{
 		Use:   "import NAME --key-file FILE",
-		Short: "Import a private key (64 hex characters) from a file",
+		Short: "Import a private key from a file: 64 hex characters, or a node's validator_key.json",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := os.ReadFile(importFile)
 			if err != nil {
 				return fmt.Errorf("--key-file: %w", err)
 			}
-			priv, err := crypto.PrivateKeyFromHex(strings.TrimSpace(string(b)))
+			var priv *crypto.PrivateKey
+			if strings.HasPrefix(strings.TrimSpace(string(b)), "{") {
+				priv, err = node.LoadValidatorKey(importFile) // a node's validator_key.json
+			} else {
+				priv, err = crypto.PrivateKeyFromHex(strings.TrimSpace(string(b)))
+			}
 			if err != nil {
 				return err
 			}
