@@ -185,6 +185,7 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 	}
 	e.height, e.vals = h, vals
 	e.n.curVals.Store(vals)
+	e.n.curHeight.Store(h)
 	e.blocks = map[chain.Hash]*pendingBlock{}
 	e.heightStart, e.proposal = time.Now(), nil
 	lock := e.signer.guard.LockAt(h)

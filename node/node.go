@@ -58,11 +58,12 @@ type Node struct {
 	key     *crypto.PrivateKey
 	valAddr chain.Address
 
-	network bool
-	p2p     *p2p.Host
-	engine  *engine
-	syncing atomic.Bool
-	curVals atomic.Pointer[chain.ValidatorSet] // set of the height being decided
+	network   bool
+	p2p       *p2p.Host
+	engine    *engine
+	syncing   atomic.Bool
+	curVals   atomic.Pointer[chain.ValidatorSet] // set of the height being decided
+	curHeight atomic.Uint64                      // the height being decided
 
 	listener net.Listener
 	server   *http.Server

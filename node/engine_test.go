@@ -1,0 +1,107 @@
+package node
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/citychain/citychain/apps/poa"
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
+	"github.com/citychain/citychain/chain/crypto"
+)
+
+// engineNode makes validator 0 of a 4-validator chain, with its engine
+// but without a network.
+func engineNode(t *testing.T) (*Node, *engine) {
+	t.Helper()
+	home := t.TempDir()
+	cfg := DefaultConfig("v0", 0)
+	cfg.API.Listen = "127.0.0.1:0"
+	if err := cfg.Save(home); err != nil {
+		t.Fatal(err)
+	}
+	keys := []*crypto.PrivateKey{DevValidatorKey(0), DevValidatorKey(1), DevValidatorKey(2), DevValidatorKey(3)}
+	if err := SaveValidatorKey(filepath.Join(home, ValidatorKeyFile), keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := DevGenesis("engine-test", keys, time.Now().Add(-time.Minute)).Save(filepath.Join(home, GenesisFile)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(Options{Home: home, Config: cfg, Logger: discardLogger(), Network: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	e, err := newEngine(n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.engine = e
+	return n, e
+}
+
+func TestEngineTurnsEquivocationIntoEvidence(t *testing.T) {
+	n, e := engineNode(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.startHeight(ctx, 1)
+
+	// Validator B prevotes for two different blocks in one round.
+	b := DevValidatorKey(1)
+	for _, block := range []chain.Hash{{0xb1}, {0xb2}} {
+		v := chain.Vote{ChainID: n.ChainID(), Type: chain.Prevote, Height: 1, Round: 0,
+			BlockHash: block, Validator: chain.AddressOf(b.PublicKey())}
+		v.Sign(b)
+		e.onMessage(ctx, &inbound{msg: &Message{Vote: &v}})
+	}
+
+	var found *chain.Tx
+	for _, raw := range n.pool.Reap(100, 1<<20) {
+		tx, err := chain.DecodeTx(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.App == poa.Name && tx.Action == poa.ActionEvidence {
+			found = tx
+		}
+	}
+	if found == nil {
+		t.Fatal("no evidence transaction in the mempool after an equivocation")
+	}
+	if found.Sender() != chain.AddressOf(DevValidatorKey(0).PublicKey()) {
+		t.Errorf("evidence signed by %s, want this node's validator", found.Sender())
+	}
+	if len(e.reported) != 1 {
+		t.Errorf("reported %d equivocations, want 1", len(e.reported))
+	}
+}
+
+func castOf(v chain.Vote) consensus.BroadcastVote { return consensus.BroadcastVote{Vote: v} }
+
+func TestSignerRefusesConflictingVoteAfterRestart(t *testing.T) {
+	home := t.TempDir()
+	key := DevValidatorKey(0)
+	s, err := loadSigner(home, "guard-test", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := chain.Vote{Type: chain.Precommit, Height: 7, Round: 2, BlockHash: chain.Hash{1}, Validator: chain.AddressOf(key.PublicKey())}
+	if _, err := s.signVote(castOf(v)); err != nil {
+		t.Fatal(err)
+	}
+	// A new process: the guard comes back from disk.
+	s2, err := loadSigner(home, "guard-test", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := v
+	other.BlockHash = chain.Hash{2}
+	if _, err := s2.signVote(castOf(other)); err == nil {
+		t.Fatal("signed a second precommit for height 7 round 2 after a restart")
+	}
+	if _, err := s2.signVote(castOf(v)); err != nil {
+		t.Fatalf("the identical vote must be signable again: %v", err)
+	}
+}
