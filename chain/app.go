@@ -144,6 +144,10 @@ func (q *QueryContext) Prove(key []byte) (any, error) {
 	return q.prove(append(appPrefix(q.app), key...))
 }
 
+// FullKey returns the full state key of one of the app's keys, as it
+// appears in proofs.
+func (q *QueryContext) FullKey(key []byte) []byte { return AppKey(q.app, key) }
+
 // AppKey returns the full state key of an app's key, as used in proofs.
 func AppKey(app string, key []byte) []byte { return append(appPrefix(app), key...) }
 
