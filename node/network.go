@@ -171,10 +171,10 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 	if vals == nil {
 		return p2p.ErrIgnore // not started yet
 	}
-	// The set can change at a height boundary: a message for a later
+	// The set can change at a height boundary: a message for another
 	// height from someone outside the current set may be honest, so it is
-	// passed on without penalty and checked by the engine in time.
-	if h := msgHeight(m); h > n.curHeight.Load() {
+	// dropped without penalty (the engine checks later heights in time).
+	if h := msgHeight(m); h != n.curHeight.Load() {
 		signer := m.Proposal.proposerOr(m.Vote)
 		if _, ok := vals.Find(signer); !ok {
 			return p2p.ErrIgnore

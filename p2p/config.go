@@ -127,6 +127,10 @@ type Config struct {
 	// rejected, and how long a peer on another chain is refused.
 	// Optional: 1 minute.
 	SyncBan time.Duration
+	// BanDuration is how long a peer whose gossip score fell below the
+	// gray list threshold is disconnected and refused. Optional: 10
+	// minutes, the time the invalid-message count takes to fade.
+	BanDuration time.Duration
 }
 
 // chainIDPattern keeps chain ids safe inside protocol IDs and DNS labels.
@@ -151,6 +155,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.StatusTimeout, 5*time.Second)
 	setDefault(&c.RequestTimeout, 30*time.Second)
 	setDefault(&c.SyncBan, time.Minute)
+	setDefault(&c.BanDuration, 10*time.Minute)
 	return c
 }
 

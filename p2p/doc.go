@@ -55,14 +55,28 @@
 // and handed to the node's handlers. Messages this node publishes are
 // neither validated again nor handed back to its own handlers.
 //
+// # Blocks and bans
+//
+// Two separate lists keep peers out; the connection gate refuses a peer
+// on either, in both directions. The block list belongs to the operator
+// (Block, Unblock, SetBlocked, used by classroom controls) and changes
+// only by hand. The ban list belongs to this package: a peer whose gossip
+// score falls below the gray list threshold (a few rejected messages) is
+// disconnected and banned for Config.BanDuration, and a peer on another
+// chain for Config.SyncBan. A ban ends only when its time runs out:
+// Unblock does not lift it, and the end of a ban does not lift a block.
+// Banned lists the banned peers, Blocked the blocked ones.
+//
 // # Goroutines
 //
 // New starts a fixed set of goroutines: one reader per topic, the
 // connection watcher and its two status workers, the bootstrap redial
 // loop, and, when enabled, the discovery dialer and the DHT advertise and
 // find loops. Each one ends when Close cancels the context it was started
-// with; Close waits for all of them, for stream handlers in progress and
-// for the timers that close connections to peers of another chain.
+// with; Close waits for all of them, for stream handlers in progress,
+// for the timers that close connections to peers of another chain and
+// for the score checks that ban peers (gossipsub runs those on goroutines
+// of its own; one that starts after Close has begun does nothing).
 // Short-lived goroutines inside a call (parallel dials, status requests)
 // end before that call returns. Goroutines inside libp2p, gossipsub, the
 // DHT and mDNS are stopped by closing those services.

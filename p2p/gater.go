@@ -11,10 +11,18 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// gater decides which connections libp2p may open or accept. It refuses
-// three kinds of peer: those blocked by hand (Block, SetBlocked), those
-// banned for a while by this package (a peer on another chain), and,
-// while the node is isolated (BlockAll), everyone.
+// gater decides which connections libp2p may open or accept. It keeps
+// two lists that never touch each other:
+//
+//   - the block list, which only the operator changes (Block, Unblock,
+//     SetBlocked). A block lasts until it is lifted by hand.
+//   - the ban list, which only this package changes (see ban.go): peers
+//     that misbehaved, refused until their ban runs out. Nothing lifts a
+//     ban early.
+//
+// A peer on either list is refused, so Unblock never lets a banned peer
+// back and the end of a ban never lets a blocked peer back. While the
+// node is isolated (BlockAll) everyone is refused.
 type gater struct {
 	now func() time.Time
 
@@ -42,8 +50,9 @@ func (g *gater) allows(p peer.ID) bool {
 	return !ok || !g.now().Before(until)
 }
 
-// ban refuses p until the given time.
-func (g *gater) ban(p peer.ID, until time.Time) {
+// ban refuses p until the given time, or longer if an earlier ban already
+// runs longer. It reports whether p was not banned before the call.
+func (g *gater) ban(p peer.ID, until time.Time) (fresh bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -52,7 +61,11 @@ func (g *gater) ban(p peer.ID, until time.Time) {
 			delete(g.banned, id)
 		}
 	}
-	g.banned[p] = until
+	old, ok := g.banned[p]
+	if !ok || until.After(old) {
+		g.banned[p] = until
+	}
+	return !ok
 }
 
 func (g *gater) isBanned(p peer.ID) bool {
@@ -60,6 +73,21 @@ func (g *gater) isBanned(p peer.ID) bool {
 	defer g.mu.RUnlock()
 	until, ok := g.banned[p]
 	return ok && g.now().Before(until)
+}
+
+// bannedPeers returns the peers whose ban has not run out, sorted.
+func (g *gater) bannedPeers() []peer.ID {
+	g.mu.RLock()
+	now := g.now()
+	ids := make([]peer.ID, 0, len(g.banned))
+	for id, until := range g.banned {
+		if now.Before(until) {
+			ids = append(ids, id)
+		}
+	}
+	g.mu.RUnlock()
+	slices.Sort(ids)
+	return ids
 }
 
 // The libp2p ConnectionGater interface. Checking the peer before dialling
@@ -83,7 +111,8 @@ func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnM
 func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 
 // Block disconnects from peer id and refuses connections to and from it
-// until Unblock. Blocking a peer that is not connected is allowed.
+// until Unblock. Blocking a peer that is not connected is allowed. A block
+// is independent of a ban (see Banned): each keeps the peer out on its own.
 func (h *Host) Block(id peer.ID) {
 	h.gater.mu.Lock()
 	h.gater.blocked[id] = struct{}{}
@@ -91,8 +120,9 @@ func (h *Host) Block(id peer.ID) {
 	h.disconnect(id, "blocked")
 }
 
-// Unblock lets peer id connect again; a bootstrap peer is redialled
-// within Config.RedialInterval.
+// Unblock lets peer id connect again, unless it is also banned (see
+// Banned), in which case it stays refused until the ban runs out. A
+// bootstrap peer is redialled within Config.RedialInterval.
 func (h *Host) Unblock(id peer.ID) {
 	h.gater.mu.Lock()
 	delete(h.gater.blocked, id)
@@ -100,7 +130,8 @@ func (h *Host) Unblock(id peer.ID) {
 }
 
 // SetBlocked replaces the set of blocked peers with ids: peers in ids are
-// disconnected and refused, peers not in ids are allowed again.
+// disconnected and refused, peers not in ids are allowed again unless
+// they are banned. Bans are not part of the set and are left as they are.
 func (h *Host) SetBlocked(ids []peer.ID) {
 	set := make(map[peer.ID]struct{}, len(ids))
 	for _, id := range ids {
@@ -114,7 +145,8 @@ func (h *Host) SetBlocked(ids []peer.ID) {
 	}
 }
 
-// Blocked returns the peers blocked by Block or SetBlocked, sorted.
+// Blocked returns the peers blocked by Block or SetBlocked, sorted. Banned
+// peers are not listed unless they are blocked too.
 func (h *Host) Blocked() []peer.ID {
 	h.gater.mu.RLock()
 	ids := make([]peer.ID, 0, len(h.gater.blocked))

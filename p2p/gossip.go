@@ -23,7 +23,8 @@ const (
 	// envelopeRoom is what a gossip RPC adds around the data (topic name,
 	// protobuf framing); Publish keeps data below MaxMessageSize minus this.
 	envelopeRoom = 1 << 10
-	// scoreInspectPeriod is how often peer scores are copied for Peers().
+	// scoreInspectPeriod is how often peer scores are copied for Peers()
+	// and checked for peers to ban.
 	scoreInspectPeriod = time.Second
 )
 
@@ -61,7 +62,7 @@ func (h *Host) startGossip(ctx context.Context) error {
 		pubsub.WithPeerOutboundQueueSize(outboundQueue),
 		pubsub.WithValidateQueueSize(validateQueue),
 		pubsub.WithPeerScore(scoreParams(txTopic, consTopic), scoreThresholds()),
-		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(h.storeScores), scoreInspectPeriod),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(h.inspectScores), scoreInspectPeriod),
 		pubsub.WithLogger(h.cfg.Logger.With("component", "gossipsub")),
 	)
 	if err != nil {
@@ -163,10 +164,12 @@ func (h *Host) publish(ctx context.Context, topic *pubsub.Topic, data []byte) er
 	return nil
 }
 
-// storeScores keeps the latest gossip scores for Peers(); gossipsub calls
-// it every scoreInspectPeriod from its own goroutine.
-func (h *Host) storeScores(scores map[peer.ID]float64) {
+// inspectScores keeps the latest gossip scores for Peers() and bans the
+// peers whose score is too low. Gossipsub calls it every
+// scoreInspectPeriod on a goroutine of its own.
+func (h *Host) inspectScores(scores map[peer.ID]float64) {
 	h.scores.Store(&scores)
+	h.banLowScores(scores)
 }
 
 // score returns the latest gossip score of p (0 if unknown).

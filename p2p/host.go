@@ -23,6 +23,7 @@ import (
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Resource budget of one node. A laptop runs 4 to 7 nodes; each gets a
@@ -40,10 +41,12 @@ type Host struct {
 	lh   host.Host // the libp2p host
 	self peer.ID
 
-	gater     *gater
-	conns     *connmgr.BasicConnMgr
-	bootstrap []peer.AddrInfo
-	peers     *peerTable
+	gater      *gater
+	bans       *prometheus.CounterVec // bans by reason
+	registered []prometheus.Collector // ours in Config.Metrics
+	conns      *connmgr.BasicConnMgr
+	bootstrap  []peer.AddrInfo
+	peers      *peerTable
 
 	ps        *pubsub.PubSub
 	txTopic   *pubsub.Topic
@@ -88,6 +91,7 @@ func New(cfg Config) (*Host, error) {
 		log:       cfg.Logger.With("component", "p2p"),
 		self:      self,
 		gater:     newGater(cfg.Now),
+		bans:      newBanCounter(),
 		bootstrap: boot,
 		peers:     newPeerTable(cfg.Now),
 		found:     make(chan peer.AddrInfo, 64),
@@ -149,6 +153,9 @@ func buildHost(cfg Config, listen []ma.Multiaddr, g *gater) (host.Host, *connmgr
 // start wires up protocols, gossip and discovery and starts the
 // background goroutines, each of which returns when ctx is cancelled.
 func (h *Host) start(ctx context.Context) error {
+	if err := h.registerBanMetrics(); err != nil {
+		return err
+	}
 	h.lh.SetStreamHandler(StatusProtocol, h.guard(h.serveStatus))
 	h.lh.SetStreamHandler(SyncProtocol(h.cfg.ChainID), h.guard(h.serveSync))
 	if err := h.startGossip(ctx); err != nil {
@@ -182,6 +189,7 @@ func (h *Host) Close() error {
 	h.cancel()
 	err := h.closeServices()
 	h.tasks.wait()
+	h.unregisterBanMetrics()
 	h.log.Info("p2p host closed")
 	return err
 }

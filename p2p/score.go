@@ -15,10 +15,12 @@ import (
 //   - reward a peer a little for being the first to bring a valid message
 //     (P2, capped), so useful peers are preferred in the mesh;
 //   - punish a peer hard for each message a validator rejected (P4). The
-//     penalty is the square of the count: one invalid message costs 100
-//     points and puts the peer below the gossip threshold; two put it on
-//     the gray list, where everything it sends is ignored. The count
-//     fades over about ten minutes.
+//     penalty is 100 times the square of the count: one invalid message
+//     puts the peer at -100, below the gossip threshold; two at -400, the
+//     gray list threshold; a third at -900, below it. Below the gray list
+//     threshold gossipsub ignores everything the peer sends, and this
+//     package disconnects and bans it (see ban.go). The count fades to 1%
+//     over ten minutes.
 //
 // The other score terms are off or mild. P3 (a peer must deliver a
 // minimum number of messages in the mesh) misfires on a quiet classroom
@@ -33,6 +35,9 @@ const (
 	firstDeliveryCap     = 50
 	colocationWeight     = -10
 	colocationThreshold  = 8
+	// graylistThreshold is the score below which gossipsub ignores a
+	// peer and this package bans it.
+	graylistThreshold = -400
 )
 
 func scoreParams(topics ...string) *pubsub.PeerScoreParams {
@@ -70,10 +75,10 @@ func scoreParams(topics ...string) *pubsub.PeerScoreParams {
 
 func scoreThresholds() *pubsub.PeerScoreThresholds {
 	return &pubsub.PeerScoreThresholds{
-		GossipThreshold:             -50,  // no IHAVE/IWANT gossip with the peer
-		PublishThreshold:            -100, // our own messages are not sent to it
-		GraylistThreshold:           -400, // everything it sends is ignored
-		AcceptPXThreshold:           100,  // peer exchange is off anyway
+		GossipThreshold:             -50,               // no IHAVE/IWANT gossip with the peer
+		PublishThreshold:            -100,              // our own messages are not sent to it
+		GraylistThreshold:           graylistThreshold, // everything it sends is ignored
+		AcceptPXThreshold:           100,               // peer exchange is off anyway
 		OpportunisticGraftThreshold: 5,
 	}
 }

@@ -199,11 +199,10 @@ const foreignGrace = time.Second
 // rejectForeign refuses a peer of another chain for Config.SyncBan and
 // closes the connection after foreignGrace.
 func (h *Host) rejectForeign(p peer.ID, chainID string) {
-	if !h.gater.isBanned(p) {
+	if h.ban(p, h.cfg.SyncBan, banWrongChain) {
 		h.log.Warn("peer is on another chain; disconnecting", "peer", p.String(),
 			"their_chain", chainID, "our_chain", h.cfg.ChainID, "ban", h.cfg.SyncBan)
 	}
-	h.gater.ban(p, h.cfg.Now().Add(h.cfg.SyncBan))
 	h.peers.forget(p)
 	time.AfterFunc(foreignGrace, func() {
 		if !h.tasks.enter() { // Close has begun; it closes every connection
