@@ -291,7 +291,13 @@ func (n *Node) handleValidators(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (n *Node) handlePeers(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"peers": n.peerViews()})
+	banned := []string{}
+	if n.p2p != nil {
+		for _, id := range n.p2p.Banned() {
+			banned = append(banned, id.String())
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"peers": n.peerViews(), "banned": banned})
 }
 
 func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
