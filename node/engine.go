@@ -195,6 +195,13 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 		}
 	}
 	e.handle(ctx, consensus.NewHeight{Height: h, Validators: vals, Lock: lock})
+	if lock != nil {
+		// Others may need the proof of our lock to accept its block again.
+		for _, v := range lock.POL {
+			v := v
+			e.broadcast(ctx, &Message{Vote: &v})
+		}
+	}
 	for _, v := range e.signer.resign(h) {
 		v := v
 		e.broadcast(ctx, &Message{Vote: &v})

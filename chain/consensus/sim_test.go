@@ -176,7 +176,7 @@ func randomSim(seed uint64) (*simNet, time.Duration) {
 		})
 		gst = max(gst, back)
 	}
-	s.gst = gst
+	s.gst, s.attack = gst, attack
 	return s, gst
 }
 

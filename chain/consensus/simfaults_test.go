@@ -213,3 +213,29 @@ func (s *simNet) crashAfterLocking(n *simNode) {
 		}
 	})
 }
+
+// silenceDecider is what the adversary may do, before GST, to a node that
+// has just decided a block: crash it (armed or flaky nodes) or drop all it
+// sends (gagged nodes), so that others may not learn of the decision. It
+// reports whether the node crashed.
+func (s *simNet) silenceDecider(n *simNode) bool {
+	if s.now < n.armedUntil {
+		n.armedUntil = 0
+		s.crash(n)
+		return true
+	}
+	if n.gagged && s.now < s.gst {
+		n.mutedUntil = s.gst
+	}
+	if n.flaky && s.now < s.gst {
+		s.crash(n)
+		back := min(s.gst, s.now+time.Duration(300+s.rng.IntN(2500))*time.Millisecond)
+		s.at(back, func() {
+			if !n.up {
+				s.boot(n)
+			}
+		})
+		return true
+	}
+	return false
+}

@@ -132,6 +132,7 @@ type simNet struct {
 	// partitions apply; from gst on they follow calm.
 	gst         time.Duration
 	chaos, calm linkModel
+	attack      bool // a fork attack run (see randomSim)
 	gossipEvery time.Duration
 	partitions  []partition
 

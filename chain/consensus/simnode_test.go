@@ -207,13 +207,14 @@ func (s *simNet) handle(n *simNode, ev consensus.Event, msg *simMsg) {
 	default:
 		s.failf("%s: unexpected error: %v", n.name, err)
 	}
+	fresh := false // a peer's message taken for the first time
 	if vr, ok := ev.(consensus.VoteReceived); ok && err == nil {
 		s.checkEvidence(n, vr.Vote, acts)
-		s.remember(n, msg, logKey{msgVote, vr.Vote.Validator, vr.Vote.Round, vr.Vote.Type, 0, vr.Vote.BlockHash})
+		fresh = s.remember(n, msg, logKey{msgVote, vr.Vote.Validator, vr.Vote.Round, vr.Vote.Type, 0, vr.Vote.BlockHash})
 	}
 	if pr, ok := ev.(consensus.ProposalReceived); ok && err == nil {
 		p := pr.Proposal
-		s.remember(n, msg, logKey{msgProposal, p.Proposer, p.Round, 0, p.POLRound, p.BlockHash})
+		fresh = s.remember(n, msg, logKey{msgProposal, p.Proposer, p.Round, 0, p.POLRound, p.BlockHash})
 	}
 	committed := false
 	for _, a := range acts {
@@ -235,35 +236,34 @@ func (s *simNet) handle(n *simNode, ev consensus.Event, msg *simMsg) {
 			committed = s.commit0(n, a, "consensus")
 		}
 	}
+	if committed && s.silenceDecider(n) {
+		return
+	}
+	// Forward a peer's message once, on first receipt, as gossipsub does;
+	// after the actions, so that a decider silenced by the adversary does
+	// not pass on the vote that made it decide. In a fork attack the
+	// adversary drops forwarded copies until GST.
+	if fresh && n.fault == honest && (!s.attack || s.now >= s.gst) {
+		for _, peer := range s.nodes {
+			if peer.id != n.id && peer.id != msg.from {
+				s.send(n.id, peer.id, msg)
+			}
+		}
+	}
 	if committed {
-		if s.now < n.armedUntil {
-			n.armedUntil = 0
-			s.crash(n)
-			return
-		}
-		if n.gagged && s.now < s.gst {
-			n.mutedUntil = s.gst
-		}
-		if n.flaky && s.now < s.gst {
-			s.crash(n)
-			back := min(s.gst, s.now+time.Duration(300+s.rng.IntN(2500))*time.Millisecond)
-			s.at(back, func() {
-				if !n.up {
-					s.boot(n)
-				}
-			})
-			return
-		}
 		s.startHeight(n)
 	}
 }
 
-// remember logs a message the Machine took, for relaying.
-func (s *simNet) remember(n *simNode, msg *simMsg, k logKey) {
-	if !n.logged[k] {
-		n.logged[k] = true
-		n.log = append(n.log, msg)
+// remember logs a message the Machine took, for relaying, and reports
+// whether it is a peer's message seen for the first time.
+func (s *simNet) remember(n *simNode, msg *simMsg, k logKey) bool {
+	if n.logged[k] {
+		return false
 	}
+	n.logged[k] = true
+	n.log = append(n.log, msg)
+	return msg != nil && msg.from != n.id
 }
 
 // checkEvidence checks that a Machine that accepted two different votes
