@@ -2,6 +2,7 @@ package apps
 
 import (
 	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/apps/poa"
 	"github.com/citychain/citychain/chain"
 )
@@ -13,5 +14,6 @@ func All() []chain.App {
 	return []chain.App{
 		bank.New(),
 		poa.New(),
+		copyright.New(),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/node/keystore"
@@ -77,6 +78,7 @@ func DevGenesis(chainID string, validators []*crypto.PrivateKey, t time.Time) *c
 	}
 	g.AppState = map[string]json.RawMessage{}
 	g.AppState[bank.Name] = chain.MustJSON(bg)
+	g.AppState[copyright.Name] = chain.MustJSON(copyright.DefaultGenesis())
 	return g
 }
 

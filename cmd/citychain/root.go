@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,7 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/citychain/citychain/apps/copyright"
+	"github.com/citychain/citychain/node/client"
 	"github.com/spf13/cobra"
 )
 
@@ -70,7 +74,21 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newStatusCmd(g),
 		newBlockCmd(g),
 		newBenchCmd(g),
+		copyright.VerifyCommand(),
 	)
+	copyright.FetchBlock = func(cmd *cobra.Command, h uint64) ([]byte, []byte, error) {
+		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+		defer cancel()
+		cl := client.New(g.node)
+		var b, v json.RawMessage
+		if err := cl.Get(ctx, fmt.Sprintf("/v1/blocks/%d", h), &b); err != nil {
+			return nil, nil, err
+		}
+		if err := cl.Get(ctx, "/v1/validators", &v); err != nil {
+			return nil, nil, err
+		}
+		return b, v, nil
+	}
 	return root
 }
 

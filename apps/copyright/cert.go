@@ -1,0 +1,349 @@
+package copyright
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+)
+
+// A certificate lets anyone check a registration later, offline, with no
+// node to ask. It carries four pieces of evidence, each checked against
+// the next:
+//
+//  1. the record: the exact bytes stored under the work's key;
+//  2. a Merkle proof that the state root of block H holds those bytes
+//     under that key (sdk.Proven);
+//  3. the header of block H, whose hash is recomputed from its fields and
+//     which names the state root and the hash of the validator set;
+//  4. the commit certificate of block H and that validator set: the
+//     precommit signatures of validators holding more than 2/3 of the
+//     power, for exactly that block hash.
+//
+// What a successful VerifyCertificate proves: validators holding a
+// quorum of the included set signed block H of chain C, and in the state
+// after that block the registry held this record for this work: this
+// registrant filed a file with these fingerprints at the height and block
+// time in the record, and this holder held it at block H. With a file,
+// it also proves that the file has those fingerprints.
+//
+// What it trusts, and a reader should know:
+//
+//   - the validator set. The certificate brings its own, and the header
+//     only commits to the set's hash, so a forger with keys of their own
+//     could sign a chain of their own. The check is only as good as the
+//     reader's reason to believe that these are the chain's validators:
+//     compare Verified.ValidatorsHash with a hash from a source you trust
+//     (the genesis file, a node you run), or pass it as
+//     VerifyOptions.TrustedValidators;
+//   - that the validators ran the registry's rules, which is what makes
+//     "first to file" true: the chain refuses a second record with the
+//     same SHA-256 or Instance-Code, so a record at height R means nobody
+//     filed the same file before R on this chain;
+//   - the block time, which the proposer sets and the other validators
+//     accept if it moves forward; it is not a notary's timestamp;
+//   - the client that computed the fingerprints. The chain never sees a
+//     file, so a record's SHA-256, Instance-Code and Data-Code are what
+//     the registrant's client sent; checking a file against them
+//     (VerifyOptions.File) is what ties a record to a file;
+//   - SHA-256 and secp256k1.
+//
+// What it does not say: whether the registrant is the author (the chain
+// records a claim and its time, not a court's finding); anything after
+// block H (a later transfer or a look-alike filed later).
+
+// CertificateFormat names the layout; VerifyCertificate refuses others.
+const CertificateFormat = "citychain-copyright-certificate/1"
+
+// Certificate is the offline evidence of a registration.
+type Certificate struct {
+	Format     string              `json:"format"`
+	ChainID    string              `json:"chain_id"`
+	Work       Work                `json:"work"`  // readable copy of the proven record
+	Proof      *sdk.Proven         `json:"proof"` // the record's key, bytes and Merkle proof
+	Header     CertHeader          `json:"header"`
+	BlockHash  chain.Hash          `json:"block_hash"` // recomputed by the verifier
+	Commit     *chain.Commit       `json:"commit"`
+	Validators *chain.ValidatorSet `json:"validators"`
+}
+
+// CertHeader is a block header in JSON: every field that the block hash
+// covers, plus Time for people.
+type CertHeader struct {
+	ChainID        string        `json:"chain_id"`
+	Height         uint64        `json:"height"`
+	TimeMillis     int64         `json:"time_ms"` // hashed
+	Time           string        `json:"time"`    // the same, readable
+	PrevHash       chain.Hash    `json:"prev_hash"`
+	TxRoot         chain.Hash    `json:"tx_root"`
+	StateRoot      chain.Hash    `json:"state_root"`
+	ReceiptsRoot   chain.Hash    `json:"receipts_root"`
+	Proposer       chain.Address `json:"proposer"`
+	ValidatorsHash chain.Hash    `json:"validators_hash"`
+	LastCommitHash chain.Hash    `json:"last_commit_hash"`
+}
+
+func certHeader(h *chain.Header) CertHeader {
+	return CertHeader{ChainID: h.ChainID, Height: h.Height, TimeMillis: h.Time, Time: formatTime(h.BlockTime()),
+		PrevHash: h.PrevHash, TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot,
+		Proposer: h.Proposer, ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash}
+}
+
+// Header returns the chain header these fields describe.
+func (h *CertHeader) Header() *chain.Header {
+	return &chain.Header{ChainID: h.ChainID, Height: h.Height, Time: h.TimeMillis, PrevHash: h.PrevHash,
+		TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot, Proposer: h.Proposer,
+		ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash}
+}
+
+// NewCertificate assembles a certificate from a verify answer and the
+// block the proof was made at: header, commit and validator set. It
+// verifies the result before returning it.
+func NewCertificate(ans *VerifyAnswer, header *chain.Header, commit *chain.Commit, vals *chain.ValidatorSet) (*Certificate, error) {
+	if ans.Proof == nil {
+		return nil, fmt.Errorf("%w: the answer has no proof", ErrBadCertificate)
+	}
+	if header.Height != ans.Proof.Height {
+		return nil, fmt.Errorf("%w: proof is for height %d, header is %d", ErrBadCertificate, ans.Proof.Height, header.Height)
+	}
+	c := &Certificate{Format: CertificateFormat, ChainID: ans.ChainID, Work: ans.Work, Proof: ans.Proof,
+		Header: certHeader(header), BlockHash: header.Hash(), Commit: commit, Validators: vals}
+	if _, err := VerifyCertificate(c, VerifyOptions{}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// VerifyOptions add trust anchors and a file to VerifyCertificate.
+type VerifyOptions struct {
+	// TrustedValidators, when not zero, is the validator-set hash the
+	// reader trusts; the certificate's set must have it.
+	TrustedValidators chain.Hash
+	// File, when not nil, holds the fingerprints of a file that must be
+	// the registered one.
+	File *Fingerprints
+}
+
+// Verified is what a certificate proved.
+type Verified struct {
+	Work           Work            `json:"work"`
+	ChainID        string          `json:"chain_id"`
+	BlockHeight    uint64          `json:"block_height"`
+	BlockTime      string          `json:"block_time"`
+	BlockHash      chain.Hash      `json:"block_hash"`
+	StateRoot      chain.Hash      `json:"state_root"`
+	ValidatorsHash chain.Hash      `json:"validators_hash"`
+	Signers        []chain.Address `json:"signers"`
+	SignedPower    uint64          `json:"signed_power"`
+	TotalPower     uint64          `json:"total_power"`
+	// ValidatorsTrusted is true when the set matched
+	// VerifyOptions.TrustedValidators; false means the set was only
+	// checked against itself.
+	ValidatorsTrusted bool `json:"validators_trusted"`
+	// FileChecked is true when VerifyOptions.File matched the record.
+	FileChecked bool `json:"file_checked"`
+}
+
+// VerifyCertificate checks a certificate offline, step by step, and
+// returns what it proves. Every failure wraps ErrBadCertificate and says
+// which step failed.
+func VerifyCertificate(c *Certificate, opts VerifyOptions) (*Verified, error) {
+	fail := func(format string, args ...any) (*Verified, error) {
+		return nil, fmt.Errorf("%w: %s", ErrBadCertificate, fmt.Sprintf(format, args...))
+	}
+	if c.Format != CertificateFormat {
+		return fail("format %q, want %q", c.Format, CertificateFormat)
+	}
+	if c.Proof == nil || c.Commit == nil || c.Validators == nil {
+		return fail("it lacks the proof, the commit or the validator set")
+	}
+
+	// 1. The header: its hash is recomputed from its fields.
+	h := c.Header.Header()
+	hash := h.Hash()
+	if hash != c.BlockHash {
+		return fail("the header hashes to %s, the certificate says %s", hash, c.BlockHash)
+	}
+	if h.ChainID != c.ChainID {
+		return fail("the header is from chain %q, the certificate says %q", h.ChainID, c.ChainID)
+	}
+	if c.Header.Time != formatTime(h.BlockTime()) {
+		return fail("header time %q does not match time_ms %d", c.Header.Time, c.Header.TimeMillis)
+	}
+
+	// 2. The validators and their signatures over that hash.
+	vals, err := chain.NewValidatorSet(c.Validators.Validators)
+	if err != nil {
+		return fail("validator set: %v", err)
+	}
+	if vals.Hash() != h.ValidatorsHash {
+		return fail("the validator set hashes to %s, the header names %s", vals.Hash(), h.ValidatorsHash)
+	}
+	if !opts.TrustedValidators.IsZero() && opts.TrustedValidators != h.ValidatorsHash {
+		return fail("the validator set %s is not the trusted one %s", h.ValidatorsHash, opts.TrustedValidators)
+	}
+	if err := vals.VerifyCommit(h.ChainID, h.Height, hash, c.Commit); err != nil {
+		return fail("commit: %v", err)
+	}
+
+	// 3. The Merkle proof of the record under the header's state root.
+	if c.Proof.Height != h.Height {
+		return fail("the proof is for height %d, the header is %d", c.Proof.Height, h.Height)
+	}
+	if err := c.Proof.Verify(h.StateRoot); err != nil {
+		return fail("proof: %v", err)
+	}
+
+	// 4. The record: proven bytes, under the key of the work they name.
+	raw, err := c.Proof.ValueBytes()
+	if err != nil || len(raw) == 0 {
+		return fail("the proof holds no record")
+	}
+	var w Work
+	if err := chain.Decode(raw, &w); err != nil {
+		return fail("record: %v", err)
+	}
+	id, err := ParseWorkID(w.ID)
+	if err != nil {
+		return fail("record id: %v", err)
+	}
+	if key := hex.EncodeToString(chain.AppKey(Name, keyWork(id))); c.Proof.Key != key {
+		return fail("the proven key %s is not the record key %s of %s", c.Proof.Key, key, w.ID)
+	}
+	if !reflect.DeepEqual(normalised(w), normalised(c.Work)) {
+		return fail("the readable record differs from the proven bytes")
+	}
+
+	v := &Verified{Work: w, ChainID: h.ChainID, BlockHeight: h.Height, BlockTime: c.Header.Time, BlockHash: hash,
+		StateRoot: h.StateRoot, ValidatorsHash: h.ValidatorsHash, TotalPower: vals.TotalPower(),
+		ValidatorsTrusted: !opts.TrustedValidators.IsZero()}
+	for _, s := range c.Commit.Signatures {
+		val, _ := vals.Find(s.Validator)
+		v.Signers = append(v.Signers, s.Validator)
+		v.SignedPower += val.Power
+	}
+
+	// 5. The file, when given.
+	if f := opts.File; f != nil {
+		if f.SHA256 != w.SHA256 || f.InstanceCode != w.ID || f.DataCode != w.DataCode || f.Size != w.Size {
+			return fail("the file (sha256 %s, %s) is not the registered one (sha256 %s, %s)", f.SHA256, f.InstanceCode, w.SHA256, w.ID)
+		}
+		v.FileChecked = true
+	}
+	return v, nil
+}
+
+// normalised makes nil and empty lists compare equal.
+func normalised(w Work) Work {
+	if len(w.NearDuplicateOf) == 0 {
+		w.NearDuplicateOf = nil
+	}
+	return w
+}
+
+// Encode returns the certificate as indented JSON.
+func (c *Certificate) Encode() []byte {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("encode certificate: %v", err)) // plain data; cannot fail
+	}
+	return append(b, '\n')
+}
+
+// ReadCertificate parses a certificate from its JSON or from the HTML
+// page that embeds it (RenderHTML).
+func ReadCertificate(data []byte) (*Certificate, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '<' {
+		start := bytes.Index(data, []byte(htmlCertOpen))
+		if start < 0 {
+			return nil, fmt.Errorf("%w: the page has no embedded certificate", ErrBadCertificate)
+		}
+		data = data[start+len(htmlCertOpen):]
+		end := bytes.Index(data, []byte("</script>"))
+		if end < 0 {
+			return nil, fmt.Errorf("%w: the embedded certificate is not closed", ErrBadCertificate)
+		}
+		data = data[:end]
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var c Certificate
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCertificate, err)
+	}
+	return &c, nil
+}
+
+// Block evidence arrives from a node as the JSON of GET /v1/blocks/{h}
+// and GET /v1/validators. These are the parts a certificate needs.
+type blockJSON struct {
+	Hash           chain.Hash    `json:"hash"`
+	ChainID        string        `json:"chain_id"`
+	Height         uint64        `json:"height"`
+	Time           time.Time     `json:"time"`
+	PrevHash       chain.Hash    `json:"prev_hash"`
+	TxRoot         chain.Hash    `json:"tx_root"`
+	StateRoot      chain.Hash    `json:"state_root"`
+	ReceiptsRoot   chain.Hash    `json:"receipts_root"`
+	Proposer       chain.Address `json:"proposer"`
+	ValidatorsHash chain.Hash    `json:"validators_hash"`
+	LastCommitHash chain.Hash    `json:"last_commit_hash"`
+	Commit         *struct {
+		Height     uint64     `json:"height"`
+		Round      uint32     `json:"round"`
+		BlockHash  chain.Hash `json:"block_hash"`
+		Signatures []struct {
+			Validator chain.Address `json:"validator"`
+			Signature string        `json:"signature"` // hex
+		} `json:"signatures"`
+	} `json:"commit"`
+}
+
+// ParseBlockEvidence reads the header and commit from the JSON of
+// GET /v1/blocks/{height} and the validator set from the JSON of
+// GET /v1/validators. It checks that the header fields hash to the hash
+// the node stated.
+func ParseBlockEvidence(block, validators []byte) (*chain.Header, *chain.Commit, *chain.ValidatorSet, error) {
+	var b blockJSON
+	if err := json.Unmarshal(block, &b); err != nil {
+		return nil, nil, nil, fmt.Errorf("block: %w", err)
+	}
+	h := &chain.Header{ChainID: b.ChainID, Height: b.Height, Time: b.Time.UnixMilli(), PrevHash: b.PrevHash,
+		TxRoot: b.TxRoot, StateRoot: b.StateRoot, ReceiptsRoot: b.ReceiptsRoot, Proposer: b.Proposer,
+		ValidatorsHash: b.ValidatorsHash, LastCommitHash: b.LastCommitHash}
+	if h.Hash() != b.Hash {
+		return nil, nil, nil, fmt.Errorf("block %d: the header fields hash to %s, the node says %s", b.Height, h.Hash(), b.Hash)
+	}
+	if b.Commit == nil {
+		return nil, nil, nil, fmt.Errorf("block %d has no commit yet", b.Height)
+	}
+	c := &chain.Commit{Height: b.Commit.Height, Round: b.Commit.Round, BlockHash: b.Commit.BlockHash}
+	for _, s := range b.Commit.Signatures {
+		sig, err := hex.DecodeString(s.Signature)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("block %d: signature of %s: %w", b.Height, s.Validator, err)
+		}
+		c.Signatures = append(c.Signatures, chain.CommitSig{Validator: s.Validator, Signature: sig})
+	}
+	var v struct {
+		Validators []chain.Validator `json:"validators"`
+	}
+	if err := json.Unmarshal(validators, &v); err != nil {
+		return nil, nil, nil, fmt.Errorf("validators: %w", err)
+	}
+	vals, err := chain.NewValidatorSet(v.Validators)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("validators: %w", err)
+	}
+	if vals.Hash() != h.ValidatorsHash {
+		return nil, nil, nil, fmt.Errorf("the node's validator set (%s) is not the one that signed block %d (%s); it changed since",
+			vals.Hash(), h.Height, h.ValidatorsHash)
+	}
+	return h, c, vals, nil
+}

@@ -1,0 +1,451 @@
+package copyright
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+	"github.com/spf13/cobra"
+)
+
+// FetchBlock fetches the evidence a certificate needs from the --node:
+// the JSON bodies of GET /v1/blocks/{height} (header fields, "hash" and
+// "commit") and of GET /v1/validators. sdk.Client reads only app queries,
+// so cmd/citychain sets this; while it is nil, `query copyright verify`
+// shows the record and its proof but cannot check them against a header
+// or write a certificate.
+var FetchBlock func(cmd *cobra.Command, height uint64) (blockJSON, validatorsJSON []byte, err error)
+
+// TxCommands returns "citychain tx copyright register|transfer|grant|revoke|annotate".
+func (*App) TxCommands(c sdk.Client) []*cobra.Command {
+	var title, creator, license, mediaType string
+	register := &cobra.Command{
+		Use:   "register FILE --creator NAME --license SPDX-ID [--title TEXT] [--media-type TYPE]",
+		Short: "Register a work by the fingerprints of its file (the file stays with you)",
+		Long: `Computes the file's SHA-256, ISCC Instance-Code and ISCC Data-Code here and
+registers them with the metadata. The chain stores fingerprints, never the file.
+The first to register a file holds it; a later file whose Data-Code is close to an
+earlier one is registered and flagged as its near-duplicate.`,
+		Example: `  citychain tx copyright register poster.png --from dev0 --creator "Ada Ruiz" --license CC-BY-4.0 --wait`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fp, err := fingerprintFile(args[0])
+			if err != nil {
+				return err
+			}
+			if title == "" {
+				title = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
+			}
+			if mediaType == "" {
+				mediaType = guessMediaType(args[0])
+			}
+			m := Register{SHA256: fp.SHA256, InstanceCode: fp.InstanceCode, DataCode: fp.DataCode, Size: fp.Size,
+				Title: title, Creator: creator, MediaType: mediaType, License: license}
+			if err := m.Validate(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "work %s\n  data-code %s  sha256 %s  %d bytes  %s\n",
+				fp.InstanceCode, fp.DataCode, fp.SHA256, fp.Size, mediaType)
+			return c.Submit(cmd, Name, ActionRegister, &m)
+		},
+	}
+	register.Flags().StringVar(&title, "title", "", "title of the work (default: the file name)")
+	register.Flags().StringVar(&creator, "creator", "", "the author, as you name them")
+	register.Flags().StringVar(&license, "license", "", "SPDX licence id (CC-BY-4.0, CC0-1.0, MIT, ...) or LicenseRef-...")
+	register.Flags().StringVar(&mediaType, "media-type", "", "IANA media type (default: guessed from the extension)")
+	_ = register.MarkFlagRequired("creator")
+	_ = register.MarkFlagRequired("license")
+
+	var tWork, tTo string
+	transfer := &cobra.Command{
+		Use:     "transfer --work ID --to ADDRESS",
+		Short:   "Hand a work you hold to another account",
+		Example: `  citychain tx copyright transfer --from dev0 --work ISCC:IAD... --to city1...`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m := Transfer{Work: tWork, To: tTo}
+			if err := m.Validate(); err != nil {
+				return err
+			}
+			return c.Submit(cmd, Name, ActionTransfer, &m)
+		},
+	}
+	transfer.Flags().StringVar(&tWork, "work", "", "the work's ID (its 256-bit Instance-Code)")
+	transfer.Flags().StringVar(&tTo, "to", "", "the new holder (city1...)")
+	_ = transfer.MarkFlagRequired("work")
+	_ = transfer.MarkFlagRequired("to")
+
+	var g GrantLicense
+	grantCmd := &cobra.Command{
+		Use:     "grant --work ID --to ADDRESS --scope TEXT [--expires-height N] [--expires-at TIME]",
+		Short:   "License a work you hold to someone, for a scope and until an expiry",
+		Example: `  citychain tx copyright grant --from dev0 --work ISCC:IAD... --to city1... --scope "print, EU, 5000 copies" --expires-at 2027-01-01T00:00:00Z`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m := g
+			if err := m.Validate(); err != nil {
+				return err
+			}
+			return c.Submit(cmd, Name, ActionGrant, &m)
+		},
+	}
+	grantCmd.Flags().StringVar(&g.Work, "work", "", "the work's ID")
+	grantCmd.Flags().StringVar(&g.Licensee, "to", "", "the licensee (city1...)")
+	grantCmd.Flags().StringVar(&g.Scope, "scope", "", "what the licensee may do, in words")
+	grantCmd.Flags().Uint64Var(&g.ExpiresHeight, "expires-height", 0, "the grant ends at this block height")
+	grantCmd.Flags().StringVar(&g.ExpiresAt, "expires-at", "", "the grant ends at this time (RFC 3339)")
+	_ = grantCmd.MarkFlagRequired("work")
+	_ = grantCmd.MarkFlagRequired("to")
+	_ = grantCmd.MarkFlagRequired("scope")
+
+	var r Revoke
+	revokeCmd := &cobra.Command{
+		Use:   "revoke --grant ID [--reason TEXT]",
+		Short: "End a grant on a work you hold",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m := r
+			if err := m.Validate(); err != nil {
+				return err
+			}
+			return c.Submit(cmd, Name, ActionRevoke, &m)
+		},
+	}
+	revokeCmd.Flags().Uint64Var(&r.Grant, "grant", 0, "the grant's id")
+	revokeCmd.Flags().StringVar(&r.Reason, "reason", "", "why, for the work's trail")
+	_ = revokeCmd.MarkFlagRequired("grant")
+
+	var a Annotate
+	annotateCmd := &cobra.Command{
+		Use:   "annotate --work ID --text TEXT",
+		Short: "Add a signed note to a work's trail (anyone may)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m := a
+			if err := m.Validate(); err != nil {
+				return err
+			}
+			return c.Submit(cmd, Name, ActionAnnotate, &m)
+		},
+	}
+	annotateCmd.Flags().StringVar(&a.Work, "work", "", "the work's ID")
+	annotateCmd.Flags().StringVar(&a.Text, "text", "", "the note")
+	_ = annotateCmd.MarkFlagRequired("work")
+	_ = annotateCmd.MarkFlagRequired("text")
+
+	return []*cobra.Command{register, transfer, grantCmd, revokeCmd, annotateCmd}
+}
+
+// QueryCommands returns "citychain query copyright work|verify|grant|grants|holder".
+func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
+	work := &cobra.Command{
+		Use:   "work ID|SHA256|INSTANCE-CODE",
+		Short: "Show a work: record, near-duplicates, grants and trail",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var a WorkAnswer
+			if err := c.Query(cmd, workPath(args[0]), &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) { printWorkAnswer(w, &a) })
+		},
+	}
+
+	var certOut, htmlOut string
+	verify := &cobra.Command{
+		Use:   "verify FILE [--cert OUT.json] [--html OUT.html]",
+		Short: "Who registered this file, when, with a proof checked against a committed header",
+		Long: `Hashes the file here, asks the node for the record with a Merkle proof, checks
+the proof against the signed header of the block it was made at, and compares
+all three fingerprints with the file. --cert and --html write a certificate that
+'citychain verify' checks later without any node.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fp, err := fingerprintFile(args[0])
+			if err != nil {
+				return err
+			}
+			var ans VerifyAnswer
+			if err := c.Query(cmd, Name+"/verify/"+fp.SHA256, &ans); err != nil {
+				return err
+			}
+			if FetchBlock == nil {
+				if certOut != "" || htmlOut != "" {
+					return fmt.Errorf("this citychain cannot fetch block headers, so it cannot write certificates")
+				}
+				return c.Print(cmd, ans, func(w io.Writer) {
+					printWork(w, &ans.Work)
+					fmt.Fprintf(w, "proof\tat height %d, NOT checked: this citychain cannot fetch headers\n", ans.Proof.Height)
+				})
+			}
+			cert, v, err := certify(cmd, &ans, fp)
+			if err != nil {
+				return err
+			}
+			if certOut != "" {
+				if err := os.WriteFile(certOut, cert.Encode(), 0o644); err != nil {
+					return err
+				}
+			}
+			if htmlOut != "" {
+				var page bytes.Buffer
+				if err := RenderHTML(&page, cert, v); err != nil {
+					return err
+				}
+				if err := os.WriteFile(htmlOut, page.Bytes(), 0o644); err != nil {
+					return err
+				}
+			}
+			return c.Print(cmd, v, func(w io.Writer) { printVerified(w, v) })
+		},
+	}
+	verify.Flags().StringVar(&certOut, "cert", "", "write the certificate as JSON to this file")
+	verify.Flags().StringVar(&htmlOut, "html", "", "write a printable one-page certificate to this file")
+
+	grantQ := &cobra.Command{
+		Use:   "grant ID",
+		Short: "Show one grant with its status and the proof a licensee can show",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
+				return fmt.Errorf("grant id %q is not a number", args[0])
+			}
+			var a GrantAnswer
+			if err := c.Query(cmd, Name+"/grant/"+args[0], &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) { printGrants(w, []GrantView{a.Grant}) })
+		},
+	}
+	grants := &cobra.Command{
+		Use:   "grants ADDRESS",
+		Short: "List the grants given to a licensee",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var a GrantsAnswer
+			if err := c.Query(cmd, Name+"/grants/"+args[0], &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) { printGrants(w, a.Grants) })
+		},
+	}
+	holder := &cobra.Command{
+		Use:   "holder ADDRESS",
+		Short: "List the works an account holds",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var a HolderAnswer
+			if err := c.Query(cmd, Name+"/holder/"+args[0], &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) {
+				for _, x := range a.Works {
+					fmt.Fprintf(w, "%s  %-8s  block %-6d  %s\n", x.ID, x.License, x.Height, x.Title)
+				}
+			})
+		},
+	}
+	return []*cobra.Command{work, verify, grantQ, grants, holder}
+}
+
+// VerifyCommand returns the command mounted as "citychain verify CERT":
+// it checks a certificate (JSON or the HTML page) without any node.
+func VerifyCommand() *cobra.Command {
+	var file, trusted string
+	cmd := &cobra.Command{
+		Use:   "verify CERT [--file FILE] [--validators-hash HEX]",
+		Short: "Check a copyright certificate offline",
+		Long: `Checks a certificate written by 'citychain query copyright verify': the header
+hash, the validators' commit signatures, the Merkle proof of the record under the
+header's state root, and with --file that the file has the recorded fingerprints.
+It needs no node. It trusts the validator set in the certificate unless you pass
+--validators-hash with a hash you got from a source you trust.`,
+		Example: `  citychain verify poster-cert.json --file poster.png
+  citychain verify poster-cert.html --validators-hash 3f2a...`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			cert, err := ReadCertificate(raw)
+			if err != nil {
+				return err
+			}
+			var opts VerifyOptions
+			if trusted != "" {
+				if opts.TrustedValidators, err = chain.ParseHash(trusted); err != nil {
+					return fmt.Errorf("--validators-hash: %w", err)
+				}
+			}
+			if file != "" {
+				if opts.File, err = fingerprintFile(file); err != nil {
+					return err
+				}
+			}
+			v, err := VerifyCertificate(cert, opts)
+			if err != nil {
+				return err
+			}
+			if f := cmd.Flag("output"); f != nil && f.Value.String() == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(v)
+			}
+			printVerified(cmd.OutOrStdout(), v)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "file", "", "also check that this file is the registered one")
+	cmd.Flags().StringVar(&trusted, "validators-hash", "", "the validator-set hash you trust (hex)")
+	return cmd
+}
+
+// certify fetches the block of the proof and builds and checks a
+// certificate, comparing the file's fingerprints with the record.
+func certify(cmd *cobra.Command, ans *VerifyAnswer, fp *Fingerprints) (*Certificate, *Verified, error) {
+	if ans.Proof == nil {
+		return nil, nil, fmt.Errorf("the node sent no proof")
+	}
+	blockRaw, valsRaw, err := FetchBlock(cmd, ans.Proof.Height)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch block %d: %w", ans.Proof.Height, err)
+	}
+	h, commit, vals, err := ParseBlockEvidence(blockRaw, valsRaw)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := NewCertificate(ans, h, commit, vals)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := VerifyCertificate(cert, VerifyOptions{File: fp})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cert, v, nil
+}
+
+func fingerprintFile(path string) (*Fingerprints, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fp, err := Fingerprint(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return fp, nil
+}
+
+// mediaTypes are the extensions of creative works whose media types the
+// registry names itself, so the guess does not depend on the machine's
+// mime.types file.
+var mediaTypes = map[string]string{
+	".mp3": "audio/mpeg", ".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg",
+	".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+	".tif": "image/tiff", ".tiff": "image/tiff", ".svg": "image/svg+xml", ".webp": "image/webp",
+	".txt": "text/plain", ".md": "text/markdown", ".html": "text/html", ".pdf": "application/pdf",
+	".epub": "application/epub+zip", ".zip": "application/zip",
+}
+
+// guessMediaType names the media type of a file by its extension, without
+// parameters; application/octet-stream when unknown.
+func guessMediaType(path string) string {
+	ext := strings.ToLower(filepath.Ext(path))
+	if t, ok := mediaTypes[ext]; ok {
+		return t
+	}
+	t := mime.TypeByExtension(ext)
+	if t == "" {
+		return "application/octet-stream"
+	}
+	t, _, _ = strings.Cut(t, ";")
+	return strings.ToLower(strings.TrimSpace(t))
+}
+
+// workPath routes a work argument: 64 hex digits are a SHA-256, a 256-bit
+// Instance-Code is an ID, a shorter one is looked up by prefix.
+func workPath(arg string) string {
+	if b, err := hex.DecodeString(arg); err == nil && len(b) == 32 {
+		return Name + "/by-hash/" + arg
+	}
+	if c, err := ParseCode(arg); err == nil && c.Bits() < InstanceCodeBits {
+		return Name + "/by-instance/" + c.String()
+	}
+	return Name + "/work/" + arg
+}
+
+func printWork(w io.Writer, x *Work) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "work\t%s\n", x.ID)
+	fmt.Fprintf(tw, "title\t%s\n", x.Title)
+	fmt.Fprintf(tw, "creator\t%s\n", x.Creator)
+	fmt.Fprintf(tw, "licence\t%s\n", x.License)
+	fmt.Fprintf(tw, "media\t%s, %d bytes\n", x.MediaType, x.Size)
+	fmt.Fprintf(tw, "registered\tby %s at height %d, %s\n", x.Registrant, x.Height, x.Time)
+	fmt.Fprintf(tw, "holder\t%s\n", x.Holder)
+	fmt.Fprintf(tw, "data-code\t%s\n", x.DataCode)
+	fmt.Fprintf(tw, "sha256\t%s\n", x.SHA256)
+	for _, n := range x.NearDuplicateOf {
+		fmt.Fprintf(tw, "FLAGGED\tnear-duplicate of %s\n", n)
+	}
+	tw.Flush()
+}
+
+func printWorkAnswer(w io.Writer, a *WorkAnswer) {
+	printWork(w, &a.Work)
+	for _, n := range a.NearDuplicates {
+		fmt.Fprintf(w, "look-alike (%s, distance %d): %s %q, height %d\n", n.Relation, n.Distance, n.ID, n.Title, n.Height)
+	}
+	if len(a.Grants) > 0 {
+		fmt.Fprintln(w, "grants:")
+		printGrants(w, a.Grants)
+	}
+	fmt.Fprintln(w, "trail:")
+	for _, e := range a.Trail {
+		fmt.Fprintf(w, "  %3d  height %-6d %-9s %s  %s\n", e.Seq, e.Height, e.Kind, e.Actor, e.Text)
+	}
+}
+
+func printGrants(w io.Writer, gs []GrantView) {
+	for _, g := range gs {
+		exp := "no expiry"
+		switch {
+		case g.ExpiresHeight != 0 && g.ExpiresAt != "":
+			exp = fmt.Sprintf("until height %d or %s", g.ExpiresHeight, g.ExpiresAt)
+		case g.ExpiresHeight != 0:
+			exp = fmt.Sprintf("until height %d", g.ExpiresHeight)
+		case g.ExpiresAt != "":
+			exp = "until " + g.ExpiresAt
+		}
+		fmt.Fprintf(w, "  grant %d  %-7s  %s to %s, %s: %s\n", g.ID, g.Status, g.Work, g.Licensee, exp, g.Scope)
+	}
+}
+
+func printVerified(w io.Writer, v *Verified) {
+	printWork(w, &v.Work)
+	fmt.Fprintf(w, "\nproven in block %d (%s), hash %s\n", v.BlockHeight, v.BlockTime, v.BlockHash)
+	fmt.Fprintf(w, "signed by %d validator(s), power %d of %d; validator set %s", len(v.Signers), v.SignedPower, v.TotalPower, v.ValidatorsHash)
+	if v.ValidatorsTrusted {
+		fmt.Fprintln(w, " (the trusted one)")
+	} else {
+		fmt.Fprintln(w, " (taken from the certificate: compare it with one you trust)")
+	}
+	if v.FileChecked {
+		fmt.Fprintln(w, "file: SHA-256, Instance-Code, Data-Code and size match the record")
+	}
+	fmt.Fprintln(w, "OK")
+}

@@ -1,0 +1,164 @@
+package copyright_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/citychain/citychain/apps/copyright"
+	"github.com/citychain/citychain/chain/chaintest"
+	"github.com/citychain/citychain/chain/crypto"
+	"github.com/spf13/cobra"
+)
+
+// testClient is sdk.Client over an in-memory chain: what citychain does
+// over HTTP, done directly.
+type testClient struct {
+	c   *chaintest.Chain
+	key *crypto.PrivateKey
+}
+
+func (tc testClient) Submit(_ *cobra.Command, app, action string, payload any) error {
+	_, err := tc.c.Do(tc.key, app, action, payload)
+	return err
+}
+
+func (tc testClient) Query(_ *cobra.Command, path string, out any) error {
+	app, rest, _ := strings.Cut(path, "/")
+	a, err := tc.c.Query(app, rest, nil)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(a) // the answer crosses the wire as JSON
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}
+
+func (tc testClient) Print(cmd *cobra.Command, _ any, text func(w io.Writer)) error {
+	text(cmd.OutOrStdout())
+	return nil
+}
+
+func run(t *testing.T, cmds []*cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	for _, cmd := range cmds {
+		if cmd.Name() == args[0] {
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetErr(io.Discard)
+			cmd.SetArgs(args[1:])
+			err := cmd.Execute()
+			return out.String(), err
+		}
+	}
+	t.Fatalf("no command %q", args[0])
+	return "", nil
+}
+
+// TestRegisterVerifyAndCheckTheCertificateOffline walks the whole story
+// through the CLI: alice registers a file, anyone verifies it and keeps a
+// certificate, and later checks the certificate with no node at all.
+func TestRegisterVerifyAndCheckTheCertificateOffline(t *testing.T) {
+	c := newChain(t)
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "harbour.png")
+	if err := os.WriteFile(photo, work("harbour at dawn", 30_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app := copyright.New()
+	alice := testClient{c: c, key: chaintest.Key("alice")}
+	if _, err := run(t, app.TxCommands(alice), "register", photo, "--creator", "Ada Ruiz", "--license", "CC-BY-4.0"); err != nil {
+		t.Fatal(err)
+	}
+
+	old := copyright.FetchBlock
+	defer func() { copyright.FetchBlock = old }()
+	copyright.FetchBlock = func(_ *cobra.Command, height uint64) ([]byte, []byte, error) {
+		if height != c.Height {
+			return nil, nil, fmt.Errorf("asked for block %d, the chain is at %d", height, c.Height)
+		}
+		block, vals := nodeBlockJSON(t, signLatest(t, c, "validator"))
+		return block, vals, nil
+	}
+	certFile, pageFile := filepath.Join(dir, "cert.json"), filepath.Join(dir, "cert.html")
+	bob := testClient{c: c, key: chaintest.Key("bob")}
+	out, err := run(t, app.QueryCommands(bob), "verify", photo, "--cert", certFile, "--html", pageFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"harbour", "image/png", chaintest.Addr("alice").String(), "signed by 1 validator", "match the record", "OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+
+	for _, cert := range []string{certFile, pageFile} {
+		out, err := run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", cert, "--file", photo)
+		if err != nil || !strings.Contains(out, "OK") {
+			t.Errorf("citychain verify %s: %v\n%s", filepath.Base(cert), err, out)
+		}
+	}
+	_, err = run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", certFile, "--validators-hash", strings.Repeat("ab", 32))
+	if err == nil {
+		t.Error("a certificate verified against a validator set it does not have")
+	}
+	other := filepath.Join(dir, "other.png")
+	_ = os.WriteFile(other, []byte("not the harbour"), 0o644)
+	if _, err := run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", certFile, "--file", other); err == nil {
+		t.Error("a certificate verified for another file")
+	}
+
+	// The work query finds it by SHA-256 too, and shows the trail.
+	fp, _ := copyright.Fingerprint(bytes.NewReader(work("harbour at dawn", 30_000)))
+	out, err = run(t, app.QueryCommands(bob), "work", fp.SHA256)
+	if err != nil || !strings.Contains(out, "register") || !strings.Contains(out, fp.InstanceCode) {
+		t.Errorf("query work: %v\n%s", err, out)
+	}
+}
+
+func TestVerifyWithoutABlockFetcherStillShowsTheRecord(t *testing.T) {
+	c := newChain(t)
+	file := filepath.Join(t.TempDir(), "song.mp3")
+	_ = os.WriteFile(file, work("song", 5000), 0o644)
+	app := copyright.New()
+	cl := testClient{c: c, key: chaintest.Key("alice")}
+	if _, err := run(t, app.TxCommands(cl), "register", file, "--creator", "Ben", "--license", "CC0-1.0", "--title", "Song"); err != nil {
+		t.Fatal(err)
+	}
+	old := copyright.FetchBlock
+	defer func() { copyright.FetchBlock = old }()
+	copyright.FetchBlock = nil
+	out, err := run(t, app.QueryCommands(cl), "verify", file)
+	if err != nil || !strings.Contains(out, "NOT checked") || !strings.Contains(out, "audio/mpeg") {
+		t.Errorf("verify: %v\n%s", err, out)
+	}
+	if _, err := run(t, app.QueryCommands(cl), "verify", file, "--cert", filepath.Join(t.TempDir(), "c.json")); err == nil {
+		t.Error("a certificate was promised without block evidence")
+	}
+}
+
+func TestCLIRefusesBadInputBeforeSigning(t *testing.T) {
+	c := newChain(t)
+	file := filepath.Join(t.TempDir(), "x.txt")
+	_ = os.WriteFile(file, []byte("some text"), 0o644)
+	app := copyright.New()
+	cl := testClient{c: c, key: chaintest.Key("alice")}
+	_, err := run(t, app.TxCommands(cl), "register", file, "--creator", "Ann", "--license", "cc-by-4.0")
+	if err == nil || !strings.Contains(err.Error(), "license:") {
+		t.Errorf("register with a misspelt licence: %v", err)
+	}
+	_, err = run(t, app.TxCommands(cl), "transfer", "--work", "ISCC:IAA26E2JXH27TING", "--to", chaintest.Addr("bob").String())
+	if err == nil || !strings.Contains(err.Error(), "work:") {
+		t.Errorf("transfer of a 64-bit id: %v", err)
+	}
+	if c.Height != 0 {
+		t.Errorf("something reached the chain: height %d", c.Height)
+	}
+}

@@ -1,0 +1,63 @@
+// Package copyright is a registry of creative works: who filed a file
+// first, who holds it now, whom it is licensed to, and what people said
+// about it. The chain stores fingerprints and metadata, never the work.
+//
+// A work is identified by fingerprints that the client computes from the
+// file (ISO 24138, the ISCC):
+//
+//	SHA-256         exact identity, what most tools print
+//	Instance-Code   BLAKE3 of the bytes, 256 bits: the work's ID
+//	Data-Code       64-bit similarity hash: close codes, similar files
+//
+// Files, one concern each:
+//
+//	iscc.go      ISCC units: encoding, Instance-Code, Data-Code, Fingerprint
+//	cdc.go       content-defined chunking (the gear table)
+//	minhash.go   the 64 permutations that summarise the chunks
+//	xxh32.go     the chunk hash
+//	license.go   SPDX licence identifiers
+//	msgs.go      the actions and their stateless checks
+//	keeper.go    records, state keys, and the rules of each action
+//	app.go       Check, Deliver, InitGenesis
+//	query.go     queries at /v1/apps/copyright/...
+//	cert.go      certificates and their offline verification
+//	certhtml.go  the printable certificate page
+//	cli.go       citychain tx|query copyright ..., citychain verify
+//
+// State (under the app's prefix "a/copyright/"; ids and hashes are raw
+// bytes: a work id is the 32-byte BLAKE3 digest, an address 20 bytes, a
+// number 8 bytes big-endian):
+//
+//	params                    Params, fixed at genesis
+//	work/{id}                 Work, the record a certificate proves
+//	sha/{sha256}              id: the SHA-256 index
+//	band/{i}{value}{id}       the 8-byte Data-Code: near-duplicate index
+//	near/{id}{other}          nearLink: other looks like id
+//	holder/{address}{id}      0x01: works by holder
+//	grant/{n}                 Grant
+//	wgrant/{id}{n}            0x01: grants by work
+//	lic/{address}{n}          0x01: grants by licensee
+//	trail/{id}{seq}           TrailEntry: the work's history
+//	trailn/{id}               the trail's length
+//	seq/grant                 the last grant number
+//
+// Invariants:
+//   - first to file wins: no two records share a SHA-256 or an ID, and a
+//     record's Registrant, Height, Time and fingerprints never change;
+//   - a work has exactly one holder, and holder/{h}{id} exists exactly
+//     for the record's holder;
+//   - every work is filed in the band index under each of its
+//     MaxDistance+1 band values, so the near-duplicate search is exact
+//     (keeper.go explains the pigeonhole argument);
+//   - near/ links come in pairs: near/{a}{b} exists exactly when
+//     near/{b}{a} does, with the same distance;
+//   - only the current holder transfers a work and grants or revokes its
+//     licences; anyone may annotate; nothing is ever deleted except the
+//     old holder's index entry on transfer;
+//   - Deliver never reads a file or hashes one: it checks shapes,
+//     uniqueness and distances between stored codes, so every node
+//     reaches the same result from the same transaction.
+//
+// Everything on a chain is public. The permission rules decide who may
+// change a record, not who may read it.
+package copyright

@@ -1,0 +1,438 @@
+package copyright
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+)
+
+// Work is the registry's record of one file: its fingerprints, what the
+// registrant said about it, who holds it now, and when it was filed.
+// It is stored under work/{id} and is what a certificate proves.
+type Work struct {
+	ID         string        `json:"id"`        // 256-bit Instance-Code
+	SHA256     string        `json:"sha256"`    // hex
+	DataCode   string        `json:"data_code"` // 64-bit Data-Code
+	Size       uint64        `json:"size"`
+	Title      string        `json:"title"`
+	Creator    string        `json:"creator"`
+	MediaType  string        `json:"media_type"`
+	License    string        `json:"license"`
+	Registrant chain.Address `json:"registrant"` // who filed it; never changes
+	Holder     chain.Address `json:"holder"`     // who may transfer and license it
+	Height     uint64        `json:"height"`     // block of the registration
+	Time       string        `json:"time"`       // that block's time
+	TxHash     chain.Hash    `json:"tx_hash"`
+	// NearDuplicateOf lists the earlier works whose Data-Code was within
+	// the genesis distance when this one was filed: the flag. It is fixed
+	// at filing; later look-alikes appear in the work query.
+	NearDuplicateOf []string `json:"near_duplicate_of,omitempty"`
+}
+
+// Grant is a licence given to one licensee, stored under grant/{id}.
+type Grant struct {
+	ID            uint64        `json:"id"`
+	Work          string        `json:"work"`
+	Licensee      chain.Address `json:"licensee"`
+	Grantor       chain.Address `json:"grantor"` // the holder who granted it
+	Scope         string        `json:"scope"`
+	ExpiresHeight uint64        `json:"expires_height,omitempty"` // inactive from this height on
+	ExpiresAt     string        `json:"expires_at,omitempty"`     // inactive from this time on
+	Height        uint64        `json:"height"`
+	Time          string        `json:"time"`
+	RevokedHeight uint64        `json:"revoked_height,omitempty"`
+	RevokedTime   string        `json:"revoked_time,omitempty"`
+}
+
+// Grant states, as Status reports them.
+const (
+	GrantActive  = "active"
+	GrantExpired = "expired"
+	GrantRevoked = "revoked"
+)
+
+// Status returns the grant's state in the block at height and time t.
+// A grant is active until it is revoked or its expiry height or time
+// is reached.
+func (g *Grant) Status(height uint64, t time.Time) string {
+	if g.RevokedHeight != 0 {
+		return GrantRevoked
+	}
+	if g.ExpiresHeight != 0 && height >= g.ExpiresHeight {
+		return GrantExpired
+	}
+	if g.ExpiresAt != "" {
+		if exp, err := time.Parse(time.RFC3339Nano, g.ExpiresAt); err == nil && !t.Before(exp) {
+			return GrantExpired
+		}
+	}
+	return GrantActive
+}
+
+// TrailEntry is one line of a work's history: its registration, each
+// transfer, grant and revocation, and every annotation.
+type TrailEntry struct {
+	Seq      uint64        `json:"seq"`
+	Kind     string        `json:"kind"` // an action name
+	Actor    chain.Address `json:"actor"`
+	ByHolder bool          `json:"by_holder"` // the actor held the work then
+	Text     string        `json:"text,omitempty"`
+	Height   uint64        `json:"height"`
+	Time     string        `json:"time"`
+	TxHash   chain.Hash    `json:"tx_hash"`
+}
+
+// nearLink is stored under near/{a}/{b}: work b looks like work a.
+type nearLink struct {
+	Distance uint64 `json:"distance"`
+	Earlier  bool   `json:"earlier"` // b was filed before a
+}
+
+// Params are fixed at genesis.
+type Params struct {
+	// MaxDistance is the largest Hamming distance between two Data-Codes
+	// that flags the later work as a near-duplicate of the earlier.
+	MaxDistance uint64 `json:"max_distance"`
+}
+
+// MaxDistanceLimit caps Params.MaxDistance. The near-duplicate index
+// splits the 64 bits into MaxDistance+1 bands; at this cap the narrowest
+// band has 8 bits, so a band bucket holds about 1/256 of all works.
+const MaxDistanceLimit = 7
+
+// maxNearLinks bounds the look-alikes recorded for one registration (the
+// closest ones), so a crowd of similar files cannot make a registration
+// unboundedly expensive.
+const maxNearLinks = 16
+
+// State keys, relative to the app's prefix "a/copyright/". IDs and hashes
+// are raw bytes of fixed length, so no separator is needed after them.
+var (
+	keyParams    = []byte("params")
+	keyGrantSeq  = []byte("seq/grant")
+	prefixWork   = []byte("work/")
+	prefixSHA    = []byte("sha/")
+	prefixBand   = []byte("band/")
+	prefixNear   = []byte("near/")
+	prefixHolder = []byte("holder/")
+	prefixGrant  = []byte("grant/")
+	prefixWGrant = []byte("wgrant/")
+	prefixLic    = []byte("lic/")
+	prefixTrail  = []byte("trail/")
+	prefixTrailN = []byte("trailn/")
+)
+
+func cat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func keyWork(id WorkID) []byte                      { return cat(prefixWork, id[:]) }
+func keySHA(sum []byte) []byte                      { return cat(prefixSHA, sum) }
+func keyNear(a, b WorkID) []byte                    { return cat(prefixNear, a[:], b[:]) }
+func keyHolder(h chain.Address, id WorkID) []byte   { return cat(prefixHolder, h[:], id[:]) }
+func keyGrant(id uint64) []byte                     { return cat(prefixGrant, sdk.Uint64Bytes(id)) }
+func keyWorkGrant(w WorkID, id uint64) []byte       { return cat(prefixWGrant, w[:], sdk.Uint64Bytes(id)) }
+func keyLicensee(a chain.Address, id uint64) []byte { return cat(prefixLic, a[:], sdk.Uint64Bytes(id)) }
+func keyTrail(w WorkID, seq uint64) []byte          { return cat(prefixTrail, w[:], sdk.Uint64Bytes(seq)) }
+func keyTrailN(w WorkID) []byte                     { return cat(prefixTrailN, w[:]) }
+
+// present is the value of index keys that carry no data: the store does
+// not keep empty values.
+var present = []byte{1}
+
+// The near-duplicate index. Cut the 64 bits of a Data-Code into d+1
+// bands. If two codes differ in at most d bits, the differing bits touch
+// at most d bands, so at least one band is equal in both (pigeonhole).
+// Each work is filed under each of its band values; a new work looks up
+// only the works that share a band value with it and then checks the
+// full distance. The search is exact, never a guess: no work within the
+// distance is missed.
+
+// band returns band i of n over the code bits: the bits from position
+// 64*i/n to 64*(i+1)/n, counting from the most significant.
+func band(bits uint64, i, n int) uint64 {
+	start, end := 64*i/n, 64*(i+1)/n
+	return bits << start >> (64 - (end - start))
+}
+
+func keyBandPrefix(i int, value uint64) []byte {
+	return cat(prefixBand, []byte{byte(i)}, sdk.Uint64Bytes(value))
+}
+
+func loadParams(st *chain.Store) (Params, error) {
+	p := Params{MaxDistance: DefaultGenesis().MaxDistance}
+	if _, err := st.GetObject(keyParams, &p); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func loadWork(st *chain.Store, id WorkID) (*Work, error) {
+	var w Work
+	ok, err := st.GetObject(keyWork(id), &w)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no work %s", chain.ErrNotFound, id)
+	}
+	return &w, nil
+}
+
+// workBySHA returns the ID filed under a SHA-256, if any.
+func workBySHA(st *chain.Store, sum []byte) (WorkID, bool) {
+	var id WorkID
+	v := st.Get(keySHA(sum))
+	if len(v) != len(id) {
+		return id, false
+	}
+	copy(id[:], v)
+	return id, true
+}
+
+func loadGrant(st *chain.Store, id uint64) (*Grant, error) {
+	var g Grant
+	ok, err := st.GetObject(keyGrant(id), &g)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no grant %d", chain.ErrNotFound, id)
+	}
+	return &g, nil
+}
+
+// register files a new work: it refuses exact duplicates, finds the
+// near-duplicates through the band index, and writes the record and its
+// indexes. m has passed Validate.
+func register(ctx *chain.Context, m *Register) (*Work, error) {
+	st := ctx.Store()
+	params, err := loadParams(st)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := ParseWorkID(m.InstanceCode)
+	sum, _ := parseSHA256("sha256", m.SHA256)
+	dc, _ := ParseCode(m.DataCode)
+	if prev, err := loadWork(st, id); err == nil {
+		return nil, fmt.Errorf("%w: instance_code %s was filed by %s at height %d", ErrDuplicate, id, prev.Registrant, prev.Height)
+	}
+	if prevID, ok := workBySHA(st, sum); ok {
+		prev, err := loadWork(st, prevID)
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: sha256 %s was filed as %s by %s at height %d", ErrDuplicate, m.SHA256, prev.ID, prev.Registrant, prev.Height)
+	}
+	near, err := findNear(st, dataBits(dc), params)
+	if err != nil {
+		return nil, err
+	}
+	w := &Work{ID: id.String(), SHA256: m.SHA256, DataCode: m.DataCode, Size: m.Size, Title: m.Title,
+		Creator: m.Creator, MediaType: m.MediaType, License: m.License, Registrant: ctx.Sender,
+		Holder: ctx.Sender, Height: ctx.Height, Time: formatTime(ctx.Time), TxHash: ctx.TxHash}
+	for _, n := range near {
+		w.NearDuplicateOf = append(w.NearDuplicateOf, n.id.String())
+		st.SetObject(keyNear(id, n.id), nearLink{Distance: n.distance, Earlier: true})
+		st.SetObject(keyNear(n.id, id), nearLink{Distance: n.distance, Earlier: false})
+	}
+	st.SetObject(keyWork(id), w)
+	st.Set(keySHA(sum), id[:])
+	st.Set(keyHolder(w.Holder, id), present)
+	bits := dataBits(dc)
+	n := int(params.MaxDistance) + 1
+	for i := 0; i < n; i++ {
+		st.Set(cat(keyBandPrefix(i, band(bits, i, n)), id[:]), dc.Digest)
+	}
+	ctx.Emit("register", chain.A("work", w.ID), chain.A("holder", w.Holder), chain.A("sha256", w.SHA256),
+		chain.A("near_duplicates", uint64(len(near))))
+	for _, x := range near {
+		ctx.Emit("near_duplicate", chain.A("work", w.ID), chain.A("of", x.id.String()), chain.A("distance", x.distance))
+	}
+	return w, appendTrail(ctx, id, w, ActionRegister, "")
+}
+
+type candidate struct {
+	id       WorkID
+	distance uint64
+}
+
+// findNear returns the registered works whose Data-Code is within
+// params.MaxDistance of bits, closest first, at most maxNearLinks.
+func findNear(st *chain.Store, bits uint64, params Params) ([]candidate, error) {
+	n := int(params.MaxDistance) + 1
+	seen := map[WorkID]bool{} // membership only; the order comes from the store
+	var out []candidate
+	for i := 0; i < n; i++ {
+		prefix := keyBandPrefix(i, band(bits, i, n))
+		err := st.Iterate(prefix, func(k, v []byte) error {
+			var id WorkID
+			if len(k) != len(prefix)+len(id) || len(v) != 8 {
+				return fmt.Errorf("band index entry %x is malformed", k)
+			}
+			copy(id[:], k[len(prefix):])
+			if seen[id] {
+				return nil
+			}
+			seen[id] = true
+			if d := uint64(Hamming(bits, binary.BigEndian.Uint64(v))); d <= params.MaxDistance {
+				out = append(out, candidate{id: id, distance: d})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sortCandidates(out)
+	if len(out) > maxNearLinks {
+		out = out[:maxNearLinks]
+	}
+	return out, nil
+}
+
+// sortCandidates orders by distance, then by ID, a total order.
+func sortCandidates(c []candidate) {
+	for i := 1; i < len(c); i++ { // insertion sort: the lists are short
+		for j := i; j > 0 && less(c[j], c[j-1]); j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+}
+
+func less(a, b candidate) bool {
+	if a.distance != b.distance {
+		return a.distance < b.distance
+	}
+	return string(a.id[:]) < string(b.id[:])
+}
+
+// appendTrail adds an entry to the work's history.
+func appendTrail(ctx *chain.Context, id WorkID, w *Work, kind, text string) error {
+	st := ctx.Store()
+	n, err := sdk.BytesUint64(st.Get(keyTrailN(id)))
+	if err != nil {
+		return err
+	}
+	if n, err = sdk.Add(n, 1); err != nil {
+		return err
+	}
+	st.Set(keyTrailN(id), sdk.Uint64Bytes(n))
+	st.SetObject(keyTrail(id, n), TrailEntry{Seq: n, Kind: kind, Actor: ctx.Sender, ByHolder: ctx.Sender == w.Holder,
+		Text: text, Height: ctx.Height, Time: formatTime(ctx.Time), TxHash: ctx.TxHash})
+	return nil
+}
+
+// transfer hands the work to a new holder; only the holder may.
+func transfer(ctx *chain.Context, id WorkID, to chain.Address) error {
+	st := ctx.Store()
+	w, err := loadWork(st, id)
+	if err != nil {
+		return err
+	}
+	if ctx.Sender != w.Holder {
+		return fmt.Errorf("%w: %s does not hold %s; %s does", chain.ErrUnauthorized, ctx.Sender, w.ID, w.Holder)
+	}
+	if to == w.Holder {
+		return fmt.Errorf("%w: to: %s already holds %s", chain.ErrBadPayload, to, w.ID)
+	}
+	if err := appendTrail(ctx, id, w, ActionTransfer, "to "+to.String()); err != nil {
+		return err
+	}
+	st.Delete(keyHolder(w.Holder, id))
+	st.Set(keyHolder(to, id), present)
+	ctx.Emit("transfer", chain.A("work", w.ID), chain.A("from", w.Holder), chain.A("to", to))
+	w.Holder = to
+	st.SetObject(keyWork(id), w)
+	return nil
+}
+
+// grant licenses a work; only the holder may, and the expiry must lie
+// ahead of the current block.
+func grant(ctx *chain.Context, m *GrantLicense) (*Grant, error) {
+	st := ctx.Store()
+	id, _ := ParseWorkID(m.Work)
+	licensee, _ := chain.ParseAddress(m.Licensee)
+	w, err := loadWork(st, id)
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Sender != w.Holder {
+		return nil, fmt.Errorf("%w: %s does not hold %s and cannot license it", chain.ErrUnauthorized, ctx.Sender, w.ID)
+	}
+	if licensee == w.Holder {
+		return nil, fmt.Errorf("%w: licensee: %s holds %s already", chain.ErrBadPayload, licensee, w.ID)
+	}
+	if m.ExpiresHeight != 0 && m.ExpiresHeight <= ctx.Height {
+		return nil, fmt.Errorf("%w: expires_height: %d is not after the current height %d", chain.ErrBadPayload, m.ExpiresHeight, ctx.Height)
+	}
+	if m.ExpiresAt != "" {
+		if exp, _ := time.Parse(time.RFC3339Nano, m.ExpiresAt); !exp.After(ctx.Time) {
+			return nil, fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, formatTime(ctx.Time))
+		}
+	}
+	seq, err := sdk.BytesUint64(st.Get(keyGrantSeq))
+	if err != nil {
+		return nil, err
+	}
+	if seq, err = sdk.Add(seq, 1); err != nil {
+		return nil, err
+	}
+	g := &Grant{ID: seq, Work: w.ID, Licensee: licensee, Grantor: ctx.Sender, Scope: m.Scope,
+		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: formatTime(ctx.Time)}
+	st.Set(keyGrantSeq, sdk.Uint64Bytes(seq))
+	st.SetObject(keyGrant(seq), g)
+	st.Set(keyWorkGrant(id, seq), present)
+	st.Set(keyLicensee(licensee, seq), present)
+	ctx.Emit("grant", chain.A("grant", seq), chain.A("work", w.ID), chain.A("licensee", licensee))
+	return g, appendTrail(ctx, id, w, ActionGrant, fmt.Sprintf("grant %d to %s: %s", seq, licensee, m.Scope))
+}
+
+// revoke ends a grant; only the current holder of its work may.
+func revoke(ctx *chain.Context, m *Revoke) error {
+	st := ctx.Store()
+	g, err := loadGrant(st, m.Grant)
+	if err != nil {
+		return err
+	}
+	id, err := ParseWorkID(g.Work)
+	if err != nil {
+		return err
+	}
+	w, err := loadWork(st, id)
+	if err != nil {
+		return err
+	}
+	if ctx.Sender != w.Holder {
+		return fmt.Errorf("%w: %s does not hold %s and cannot revoke its grants", chain.ErrUnauthorized, ctx.Sender, w.ID)
+	}
+	if g.RevokedHeight != 0 {
+		return fmt.Errorf("%w: grant %d was revoked at height %d", ErrInactiveGrant, g.ID, g.RevokedHeight)
+	}
+	g.RevokedHeight, g.RevokedTime = ctx.Height, formatTime(ctx.Time)
+	st.SetObject(keyGrant(g.ID), g)
+	ctx.Emit("revoke", chain.A("grant", g.ID), chain.A("work", w.ID))
+	text := fmt.Sprintf("grant %d revoked", g.ID)
+	if m.Reason != "" {
+		text += ": " + m.Reason
+	}
+	return appendTrail(ctx, id, w, ActionRevoke, text)
+}
+
+// annotate adds anyone's note to a work's trail.
+func annotate(ctx *chain.Context, m *Annotate) error {
+	id, _ := ParseWorkID(m.Work)
+	w, err := loadWork(ctx.Store(), id)
+	if err != nil {
+		return err
+	}
+	ctx.Emit("annotate", chain.A("work", w.ID), chain.A("author", ctx.Sender))
+	return appendTrail(ctx, id, w, ActionAnnotate, m.Text)
+}

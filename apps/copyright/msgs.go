@@ -1,0 +1,272 @@
+package copyright
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Name is the app's name in transactions and URLs.
+const Name = "copyright"
+
+// The actions of the module.
+const (
+	ActionRegister = "register" // file a work by its fingerprints
+	ActionTransfer = "transfer" // hand a work to another holder
+	ActionGrant    = "grant"    // license a work to someone
+	ActionRevoke   = "revoke"   // end a grant
+	ActionAnnotate = "annotate" // add a note to a work's trail
+)
+
+// Limits on free text, in bytes of UTF-8.
+const (
+	MaxTitle     = 200
+	MaxCreator   = 200
+	MaxMediaType = 127
+	MaxScope     = 500
+	MaxNote      = 1000
+)
+
+// Register files a work. The client computes the fingerprints from the
+// file (Fingerprint); the chain never sees the file itself.
+type Register struct {
+	SHA256       string `json:"sha256"`        // 64 hex digits
+	InstanceCode string `json:"instance_code"` // 256-bit ISCC Instance-Code
+	DataCode     string `json:"data_code"`     // 64-bit ISCC Data-Code
+	Size         uint64 `json:"size"`          // bytes
+	Title        string `json:"title"`
+	Creator      string `json:"creator"`    // as the registrant names the author
+	MediaType    string `json:"media_type"` // IANA media type, "image/png"
+	License      string `json:"license"`    // SPDX identifier or LicenseRef-...
+}
+
+// Validate checks the payload without state and rewrites the hash and the
+// codes in their canonical form (lower-case hex, "ISCC:" and upper-case
+// base32), so that one file always makes one record. Errors wrap
+// chain.ErrBadPayload and name the field.
+func (m *Register) Validate() error {
+	sum, err := parseSHA256("sha256", m.SHA256)
+	if err != nil {
+		return err
+	}
+	m.SHA256 = hex.EncodeToString(sum)
+	id, err := ParseWorkID(m.InstanceCode)
+	if err != nil {
+		return fmt.Errorf("%w: instance_code: %w", chain.ErrBadPayload, err)
+	}
+	m.InstanceCode = id.String()
+	dc, err := ParseCode(m.DataCode)
+	if err != nil {
+		return fmt.Errorf("%w: data_code: %w", chain.ErrBadPayload, err)
+	}
+	if dc.Type != MainData || dc.Bits() != DataCodeBits {
+		return fmt.Errorf("%w: data_code: %s is a %d-bit %s code; want a %d-bit Data-Code", chain.ErrBadPayload, m.DataCode, dc.Bits(), dc.Type, DataCodeBits)
+	}
+	m.DataCode = dc.String()
+	if m.Size == 0 {
+		return fmt.Errorf("%w: size: an empty file is not a work", chain.ErrBadPayload)
+	}
+	if err := checkText("title", m.Title, MaxTitle); err != nil {
+		return err
+	}
+	if err := checkText("creator", m.Creator, MaxCreator); err != nil {
+		return err
+	}
+	if err := checkMediaType("media_type", m.MediaType); err != nil {
+		return err
+	}
+	return ValidateLicense("license", m.License)
+}
+
+// Transfer hands a work to a new holder. Only the holder may send it.
+type Transfer struct {
+	Work string `json:"work"` // the work's ID, its Instance-Code
+	To   string `json:"to"`   // city1... address
+}
+
+// Validate checks the payload without state.
+func (m *Transfer) Validate() error {
+	if _, err := parseWork("work", m.Work); err != nil {
+		return err
+	}
+	_, err := parseAddress("to", m.To)
+	return err
+}
+
+// GrantLicense licenses a work to one licensee for a scope, until an optional
+// expiry. Only the holder may grant. Expiry is a block height, a time, or
+// both (the grant ends at whichever comes first); neither means the grant
+// runs until it is revoked.
+type GrantLicense struct {
+	Work          string `json:"work"`
+	Licensee      string `json:"licensee"`
+	Scope         string `json:"scope"` // what the licensee may do, in words
+	ExpiresHeight uint64 `json:"expires_height,omitempty"`
+	ExpiresAt     string `json:"expires_at,omitempty"` // RFC 3339
+}
+
+// Validate checks the payload without state and writes ExpiresAt in UTC
+// with milliseconds, the form every stored time has.
+func (m *GrantLicense) Validate() error {
+	if _, err := parseWork("work", m.Work); err != nil {
+		return err
+	}
+	if _, err := parseAddress("licensee", m.Licensee); err != nil {
+		return err
+	}
+	if err := checkText("scope", m.Scope, MaxScope); err != nil {
+		return err
+	}
+	if m.ExpiresAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, m.ExpiresAt)
+		if err != nil {
+			return fmt.Errorf("%w: expires_at: %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", chain.ErrBadPayload, m.ExpiresAt)
+		}
+		m.ExpiresAt = formatTime(t)
+	}
+	return nil
+}
+
+// Revoke ends a grant. Only the current holder of the granted work may
+// revoke.
+type Revoke struct {
+	Grant  uint64 `json:"grant"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Validate checks the payload without state.
+func (m *Revoke) Validate() error {
+	if m.Grant == 0 {
+		return fmt.Errorf("%w: grant: missing grant id (ids start at 1)", chain.ErrBadPayload)
+	}
+	if m.Reason != "" {
+		return checkText("reason", m.Reason, MaxNote)
+	}
+	return nil
+}
+
+// Annotate adds a note to a work's trail. Anyone may annotate: the trail
+// is where a holder records an edition and where a third party records a
+// dispute ("published by me in 2019 at ..."). Each note keeps its author
+// and whether the author held the work at the time.
+type Annotate struct {
+	Work string `json:"work"`
+	Text string `json:"text"`
+}
+
+// Validate checks the payload without state.
+func (m *Annotate) Validate() error {
+	if _, err := parseWork("work", m.Work); err != nil {
+		return err
+	}
+	return checkText("text", m.Text, MaxNote)
+}
+
+// WorkID is a work's identity: the BLAKE3 digest of its file, written as
+// a 256-bit ISCC Instance-Code.
+type WorkID [32]byte
+
+// String returns the Instance-Code.
+func (w WorkID) String() string { return Code{Type: MainInstance, Digest: w[:]}.String() }
+
+// ParseWorkID parses a 256-bit ISCC Instance-Code.
+func ParseWorkID(s string) (WorkID, error) {
+	var w WorkID
+	c, err := ParseCode(s)
+	if err != nil {
+		return w, err
+	}
+	if c.Type != MainInstance || c.Bits() != InstanceCodeBits {
+		return w, fmt.Errorf("%w: %s is a %d-bit %s code; a work is named by its %d-bit Instance-Code", ErrBadCode, s, c.Bits(), c.Type, InstanceCodeBits)
+	}
+	copy(w[:], c.Digest)
+	return w, nil
+}
+
+func parseWork(field, s string) (WorkID, error) {
+	w, err := ParseWorkID(s)
+	if err != nil {
+		return w, fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
+	}
+	return w, nil
+}
+
+func parseAddress(field, s string) (chain.Address, error) {
+	a, err := chain.ParseAddress(s)
+	if err != nil {
+		return a, fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
+	}
+	if a.IsZero() {
+		return a, fmt.Errorf("%w: %s: the zero address", chain.ErrBadPayload, field)
+	}
+	return a, nil
+}
+
+func parseSHA256(field, s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("%w: %s: want 64 hex digits, got %q", chain.ErrBadPayload, field, s)
+	}
+	return b, nil
+}
+
+// checkText requires non-empty printable UTF-8 of at most limit bytes,
+// without surrounding spaces.
+func checkText(field, s string, limit int) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("%w: %s: missing", chain.ErrBadPayload, field)
+	case len(s) > limit:
+		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), limit)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%w: %s: not UTF-8", chain.ErrBadPayload, field)
+	case strings.TrimSpace(s) != s:
+		return fmt.Errorf("%w: %s: leading or trailing space", chain.ErrBadPayload, field)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' {
+			return fmt.Errorf("%w: %s: control character %U", chain.ErrBadPayload, field, r)
+		}
+	}
+	return nil
+}
+
+// checkMediaType requires the shape of RFC 6838, "type/subtype", in lower
+// case and without parameters.
+func checkMediaType(field, s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: %s: missing, e.g. image/png", chain.ErrBadPayload, field)
+	}
+	if len(s) > MaxMediaType {
+		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), MaxMediaType)
+	}
+	typ, sub, ok := strings.Cut(s, "/")
+	if !ok || !mediaName(typ) || !mediaName(sub) {
+		return fmt.Errorf("%w: %s: %q is not type/subtype in lower case, e.g. image/png", chain.ErrBadPayload, field, s)
+	}
+	return nil
+}
+
+// mediaName reports whether s is an RFC 6838 restricted name in lower case.
+func mediaName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		alnum := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("!#$&-^_.+", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// timeLayout is how the module writes block times: UTC, milliseconds.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
