@@ -75,6 +75,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newBlockCmd(g),
 		newBenchCmd(g),
 		copyright.VerifyCommand(),
+		newScaffoldCmd(),
 	)
 	copyright.FetchBlock = func(cmd *cobra.Command, h uint64) ([]byte, []byte, error) {
 		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
