@@ -4,6 +4,7 @@ import (
 	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/apps/poa"
+	"github.com/citychain/citychain/apps/trace"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -15,5 +16,6 @@ func All() []chain.App {
 		bank.New(),
 		poa.New(),
 		copyright.New(),
+		trace.New(),
 	}
 }

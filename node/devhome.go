@@ -10,6 +10,7 @@ import (
 
 	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/apps/copyright"
+	"github.com/citychain/citychain/apps/trace"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/node/keystore"
@@ -79,6 +80,7 @@ func DevGenesis(chainID string, validators []*crypto.PrivateKey, t time.Time) *c
 	g.AppState = map[string]json.RawMessage{}
 	g.AppState[bank.Name] = chain.MustJSON(bg)
 	g.AppState[copyright.Name] = chain.MustJSON(copyright.DefaultGenesis())
+	g.AppState[trace.Name] = chain.MustJSON(trace.DevGenesis(DevAccounts()[0].Address))
 	return g
 }
 

@@ -1,0 +1,138 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+)
+
+// App is the trace module.
+type App struct{}
+
+// The optional behaviour the chain and the CLI look for.
+var (
+	_ chain.GenesisInitializer = (*App)(nil)
+	_ sdk.CLI                  = (*App)(nil)
+)
+
+// New returns the trace app.
+func New() *App { return &App{} }
+
+// Name returns "trace".
+func (*App) Name() string { return Name }
+
+// Check validates an action's payload without state: every event is
+// parsed and checked against EPCIS 2.0 and CBV 2.0, so a malformed event
+// is refused before it reaches a block.
+func (*App) Check(action string, payload []byte) error {
+	switch action {
+	case ActionCapture:
+		_, err := decodeCapture(payload)
+		return err
+	case ActionRegister:
+		_, err := decodeParticipant(payload)
+		return err
+	}
+	return fmt.Errorf("%w: trace has no action %q (actions: %s, %s)", chain.ErrUnknownAction, action, ActionCapture, ActionRegister)
+}
+
+// Deliver executes an action. A capture is all or nothing: if one event
+// is refused, none of the transaction's events is recorded.
+func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
+	switch action {
+	case ActionCapture:
+		c, err := decodeCapture(payload)
+		if err != nil {
+			return err
+		}
+		p, err := sender(ctx)
+		if err != nil {
+			return err
+		}
+		for i, e := range c.events {
+			path := fmt.Sprintf("events[%d]", i)
+			if err := p.MayCapture(e, path); err != nil {
+				return err
+			}
+			if err := record(ctx, p, e, c.context, path); err != nil {
+				return err
+			}
+		}
+		return nil
+	case ActionRegister:
+		np, err := decodeParticipant(payload)
+		if err != nil {
+			return err
+		}
+		p, err := sender(ctx)
+		if err != nil {
+			return err
+		}
+		if !p.IsAdmin() {
+			return fmt.Errorf("%w: only an admin participant may register participants; %s is a %s", chain.ErrUnauthorized, p.Address, p.Role)
+		}
+		saveParticipant(ctx.Store(), np)
+		ctx.Emit("participant", chain.A("address", np.Address), chain.A("role", np.Role), chain.A("by", p.Address))
+		return nil
+	}
+	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
+}
+
+// sender returns the registered participant that signed the transaction.
+func sender(ctx *chain.Context) (*Participant, error) {
+	p, err := LoadParticipant(ctx.Store(), ctx.Sender)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, fmt.Errorf("%w: %w: %s (an admin registers participants with %s)", chain.ErrUnauthorized, ErrNotParticipant, ctx.Sender, ActionRegister)
+	}
+	return p, nil
+}
+
+// GenesisState is the trace module's part of the genesis file: the
+// participants that exist from the first block. At least one of them
+// should be an admin, or nobody can ever register anyone.
+//
+//	{"participants": [{"address": "city1...", "name": "Demo administrator",
+//	  "role": "admin", "prefixes": ["*"], "locations": ["*"]}]}
+type GenesisState struct {
+	Participants []Participant `json:"participants"`
+}
+
+// DevGenesis returns the genesis state of `citychain dev` and `devnet`:
+// admin (the dev0 key) is an admin participant that speaks for every
+// company prefix and every location, so a demo can capture any event and
+// register the other participants of its story.
+func DevGenesis(admin chain.Address) GenesisState {
+	return GenesisState{Participants: []Participant{{Address: admin, Name: "Demo administrator",
+		Role: RoleAdmin, Prefixes: []string{Wildcard}, Locations: []string{Wildcard}}}}
+}
+
+// InitGenesis registers the genesis participants.
+func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var g GenesisState
+	if err := dec.Decode(&g); err != nil {
+		return fmt.Errorf("trace genesis: %w", err)
+	}
+	st := ctx.Store()
+	for i := range g.Participants {
+		p := &g.Participants[i]
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("trace genesis participants[%d]: %w", i, err)
+		}
+		if st.Has(keyParticipant(p.Address)) {
+			return fmt.Errorf("trace genesis participants[%d]: %s is listed twice", i, p.Address)
+		}
+		saveParticipant(st, p)
+	}
+	return nil
+}

@@ -1,0 +1,321 @@
+package trace
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+	"github.com/spf13/cobra"
+)
+
+// TxCommands returns "citychain tx trace capture|register-participant".
+func (a *App) TxCommands(c sdk.Client) []*cobra.Command {
+	capture := &cobra.Command{
+		Use:   "capture FILE.json",
+		Short: "Capture the events of an EPCIS 2.0 JSON/JSON-LD document (or of one event)",
+		Long: `Capture reads an EPCISDocument (events under epcisBody.eventList), an
+EPCISQueryDocument or a single event, and records its events on chain.
+The @context is kept with the events and never fetched. Fractional
+numbers (sensor values, quantities such as 200.5) travel as decimal
+strings, since transactions carry no floats.
+
+A transaction holds at most 64 KiB and ` + strconv.Itoa(MaxEvents) + ` events, so a larger
+document is sent as several transactions, in document order. Every one
+is checked before the first is signed. Each is atomic on its own; if one
+fails, those before it stay committed. With --nonce N they are signed
+with N, N+1, ...`,
+		Example: `  citychain tx trace capture shipment.jsonld --from dev0 --wait`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := readInput(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			doc, err := ParseDocument(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			batches, err := doc.Batches(0)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			first := 0
+			for i := range batches {
+				p, err := chain.EncodePayload(&batches[i])
+				if err == nil {
+					err = a.Check(ActionCapture, p)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: eventList[%d:%d] (events[i] below is eventList[%d+i]): %w", args[0], first, first+len(batches[i].Events), first, err)
+				}
+				first += len(batches[i].Events)
+			}
+			return submitBatches(cmd, c, batches)
+		},
+	}
+
+	var name, role string
+	var prefixes, locations []string
+	register := &cobra.Command{
+		Use:   "register-participant ADDRESS --role ROLE --name NAME [--prefix P]... [--location SGLN]...",
+		Short: "Register or update a trace participant (admins only)",
+		Long: `Register a company as a trace participant, or replace its entry. Only a
+participant with role admin may do this. Roles: admin, manufacturer,
+logistics, retailer. The participant may capture events at its locations
+and commission identifiers under its GS1 company prefixes; "*" means all.`,
+		Example: `  citychain tx trace register-participant city1... --role retailer --name "Corner Leaf Grocers" \
+    --prefix 9523333 --location urn:epc:id:sgln:9523333.00001.0 --from dev0 --wait`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := chain.ParseAddress(args[0])
+			if err != nil {
+				return fmt.Errorf("ADDRESS: %w", err)
+			}
+			p := Participant{Address: addr, Name: name, Role: role, Prefixes: prefixes, Locations: locations}
+			if err := p.Validate(); err != nil {
+				return err
+			}
+			return c.Submit(cmd, Name, ActionRegister, &p)
+		},
+	}
+	register.Flags().StringVar(&name, "name", "", "the company's name")
+	register.Flags().StringVar(&role, "role", "", "admin, manufacturer, logistics or retailer")
+	register.Flags().StringArrayVar(&prefixes, "prefix", nil, "a GS1 company prefix it speaks for (repeat the flag; \"*\" for all)")
+	register.Flags().StringArrayVar(&locations, "location", nil, "an SGLN it speaks for (repeat the flag; \"*\" for all)")
+	_ = register.MarkFlagRequired("name")
+	_ = register.MarkFlagRequired("role")
+	return []*cobra.Command{capture, register}
+}
+
+func readInput(cmd *cobra.Command, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(io.LimitReader(cmd.InOrStdin(), 64<<20))
+	}
+	return os.ReadFile(name)
+}
+
+// submitBatches sends one transaction per batch. With --nonce N the
+// batches are signed with consecutive nonces.
+func submitBatches(cmd *cobra.Command, c sdk.Client, batches []Capture) error {
+	nonceFlag := cmd.Flags().Lookup("nonce")
+	var base int64
+	if nonceFlag != nil && nonceFlag.Changed {
+		base, _ = strconv.ParseInt(nonceFlag.Value.String(), 10, 64)
+	}
+	first := 0
+	for i := range batches {
+		n := len(batches[i].Events)
+		if len(batches) > 1 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "transaction %d of %d: eventList[%d:%d]\n", i+1, len(batches), first, first+n)
+		}
+		if nonceFlag != nil && nonceFlag.Changed && i > 0 {
+			if err := nonceFlag.Value.Set(strconv.FormatInt(base+int64(i), 10)); err != nil {
+				return err
+			}
+		}
+		if err := c.Submit(cmd, Name, ActionCapture, &batches[i]); err != nil {
+			if i > 0 {
+				return fmt.Errorf("transaction %d of %d: %w (the %d before it were sent)", i+1, len(batches), err, i)
+			}
+			return err
+		}
+		first += n
+	}
+	return nil
+}
+
+// QueryCommands returns "citychain query trace events|provenance|state|event|participant".
+func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
+	var bizStep, location, from, to, after string
+	var limit int
+	events := &cobra.Command{
+		Use:   "events EPC [--biz-step STEP] [--location SGLN] [--from TIME] [--to TIME]",
+		Short: "List the events that name an EPC, in chain order",
+		Example: `  citychain query trace events urn:epc:id:sgtin:9521111.054321.P1001
+  citychain query trace events https://id.gs1.org/01/09521111543213/21/P1001 --biz-step shipping --from 2026-03-01`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := url.Values{}
+			for _, f := range []struct{ name, value string }{{"biz_step", bizStep}, {"location", location}, {"after", after}} {
+				if f.value != "" {
+					v.Set(f.name, f.value)
+				}
+			}
+			for _, f := range []struct{ name, value string }{{"from", from}, {"to", to}} {
+				if f.value == "" {
+					continue
+				}
+				t, err := cliTime(f.value)
+				if err != nil {
+					return fmt.Errorf("--%s: %w", f.name, err)
+				}
+				v.Set(f.name, t)
+			}
+			if limit > 0 {
+				v.Set("limit", strconv.Itoa(limit))
+			}
+			var a EventsAnswer
+			if err := c.Query(cmd, epcPath(args[0], "events")+"?"+v.Encode(), &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) { printEvents(w, &a) })
+		},
+	}
+	events.Flags().StringVar(&bizStep, "biz-step", "", "only events with this CBV business step")
+	events.Flags().StringVar(&location, "location", "", "only events at this location (SGLN; any extension)")
+	events.Flags().StringVar(&from, "from", "", "only events at or after this time (RFC 3339 or YYYY-MM-DD)")
+	events.Flags().StringVar(&to, "to", "", "only events before this time (RFC 3339 or YYYY-MM-DD)")
+	events.Flags().StringVar(&after, "after", "", "the cursor printed by the previous page")
+	events.Flags().IntVar(&limit, "limit", 0, fmt.Sprintf("most events to show (default %d, at most %d)", DefaultLimit, MaxLimit))
+
+	var depth int
+	prov := &cobra.Command{
+		Use:   "provenance EPC",
+		Short: "Show what an EPC was packed in and made from, and what it went into",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := epcPath(args[0], "provenance")
+			if depth > 0 {
+				path += "?depth=" + strconv.Itoa(depth)
+			}
+			var a ProvenanceAnswer
+			if err := c.Query(cmd, path, &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) { printProvenance(w, &a) })
+		},
+	}
+	prov.Flags().IntVar(&depth, "depth", 0, fmt.Sprintf("how many links to follow (default %d, at most %d)", DefaultDepth, MaxDepth))
+
+	state := &cobra.Command{
+		Use:   "state EPC",
+		Short: "Show the current state of an EPC: disposition, location, container",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var a StateAnswer
+			if err := c.Query(cmd, epcPath(args[0], "state"), &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) { printState(w, &a) })
+		},
+	}
+	event := &cobra.Command{
+		Use:   "event SEQ",
+		Short: "Show one event by its sequence number, with its proof",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
+				return fmt.Errorf("SEQ: %q is not a sequence number", args[0])
+			}
+			var v EventView
+			if err := c.Query(cmd, Name+"/events/"+args[0], &v); err != nil {
+				return err
+			}
+			return c.Print(cmd, v, func(w io.Writer) {
+				printEvents(w, &EventsAnswer{Events: []EventView{v}})
+				fmt.Fprintf(w, "%s\n", v.Event)
+			})
+		},
+	}
+	part := &cobra.Command{
+		Use:   "participant ADDRESS",
+		Short: "Show a registered trace participant",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := chain.ParseAddress(args[0]); err != nil {
+				return err
+			}
+			var a ParticipantAnswer
+			if err := c.Query(cmd, Name+"/participants/"+args[0], &a); err != nil {
+				return err
+			}
+			return c.Print(cmd, a, func(w io.Writer) {
+				fmt.Fprintf(w, "%s  %s (%s)\n  prefixes:  %s\n  locations: %s\n", a.Address, a.Name, a.Role,
+					strings.Join(a.Prefixes, " "), strings.Join(a.Locations, " "))
+			})
+		},
+	}
+	return []*cobra.Command{events, prov, state, event, part}
+}
+
+func epcPath(epc, what string) string { return Name + "/epcs/" + url.PathEscape(epc) + "/" + what }
+
+// cliTime accepts an RFC 3339 time or a plain date (midnight UTC).
+func cliTime(s string) (string, error) {
+	if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return s, nil
+	}
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return "", fmt.Errorf("%q is neither RFC 3339 (2026-03-01T08:00:00Z) nor a date (2026-03-01)", s)
+	}
+	return d.Format(time.RFC3339), nil
+}
+
+func printEvents(w io.Writer, a *EventsAnswer) {
+	for _, e := range a.Events {
+		what := strings.TrimSpace(e.Type + " " + e.Action)
+		why := strings.TrimSpace(e.BizStep + " " + e.Disposition)
+		line := fmt.Sprintf("#%-5d %s  %-26s %-28s block %d", e.Seq, e.EventTime.Format(time.RFC3339), what, why, e.Height)
+		if len(e.Roles) > 0 {
+			line += "  as " + strings.Join(e.Roles, ",")
+		}
+		if e.ErrorDeclaration {
+			line += "  ERROR DECLARATION of " + e.EventID
+		}
+		if e.DeclaredErroneousBy != 0 {
+			line += fmt.Sprintf("  ERRONEOUS (declared by #%d)", e.DeclaredErroneousBy)
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(a.Events) == 0 {
+		fmt.Fprintln(w, "no events")
+	}
+	if a.Next != "" {
+		fmt.Fprintf(w, "more: --after %s\n", a.Next)
+	}
+}
+
+func printProvenance(w io.Writer, a *ProvenanceAnswer) {
+	fmt.Fprintf(w, "%s\n", a.Key)
+	var walk func(ls []*Link, indent string)
+	walk = func(ls []*Link, indent string) {
+		for _, l := range ls {
+			more := ""
+			if l.Truncated {
+				more = "  (more: ask for its provenance)"
+			}
+			fmt.Fprintf(w, "%s%s %s  (event #%d %s)%s\n", indent, l.Relation, l.EPC, l.Event, l.BizStep, more)
+			walk(l.Links, indent+"  ")
+		}
+	}
+	fmt.Fprintln(w, "upstream:")
+	walk(a.Upstream, "  ")
+	fmt.Fprintln(w, "downstream:")
+	walk(a.Downstream, "  ")
+}
+
+func printState(w io.Writer, a *StateAnswer) {
+	s := a.State
+	rows := [][2]string{{"epc", a.Key}, {"last event", fmt.Sprintf("#%d at %s", s.LastEvent, time.UnixMilli(s.EventTime).UTC().Format(time.RFC3339))},
+		{"biz step", s.BizStep}, {"disposition", s.Disposition}, {"read point", s.ReadPoint},
+		{"biz location", s.BizLocation}, {"container", s.Container}, {"attached to", s.AttachedTo}}
+	if s.Decommissioned {
+		rows = append(rows, [2]string{"decommissioned", "yes"})
+	}
+	if s.Erroneous > 0 {
+		rows = append(rows, [2]string{"erroneous events", strconv.FormatUint(s.Erroneous, 10)})
+	}
+	for _, r := range rows {
+		if r[1] != "" {
+			fmt.Fprintf(w, "%-16s %s\n", r[0]+":", r[1])
+		}
+	}
+	fmt.Fprintf(w, "(height %d, proof of %s)\n", a.Height, "state/"+a.Key)
+}

@@ -1,0 +1,55 @@
+// Package trace records supply-chain events in the GS1 EPCIS 2.0 model
+// and answers where a product has been, what it was made from and what
+// it is now. Events are ObjectEvent, AggregationEvent,
+// TransformationEvent, TransactionEvent and AssociationEvent, with the
+// CBV 2.0 vocabularies for bizStep, disposition and the other "why"
+// fields. Participants (manufacturers, logistics providers, retailers)
+// capture events about their own identifiers at their own locations;
+// admins register participants. README.md maps the standard onto the
+// module in more detail.
+//
+// Files:
+//
+//	msgs.go          the actions (capture, register_participant) and their payloads
+//	event.go         an EPCIS event's what/when/where/why, validated; eventparts.go, fields.go help
+//	epc.go           EPC URIs and SGLNs; digitallink.go, GS1 Digital Link URIs
+//	cbv.go           the CBV 2.0 vocabularies
+//	participant.go   who may capture what
+//	keeper.go        state keys, storing an event and its indexes; state.go, the state per object
+//	app.go           Check, Deliver, InitGenesis, DevGenesis
+//	query.go         the queries; provenance.go, the provenance trees; view.go, answers and proofs
+//	document.go      EPCIS documents to capture payloads, split to fit transactions
+//	cli.go           citychain tx trace ... and citychain query trace ...
+//
+// State (under the app's prefix "a/trace/"). {seq} is an event's
+// sequence number, 8 bytes big-endian; {key} is an identifier's canonical
+// key (its GS1 Digital Link on id.gs1.org, see ID.Key); 0x00 ends a key
+// that other key parts follow, since a Digital Link contains "/":
+//
+//	seq                        the last sequence number given out
+//	ev/{seq}                   Record: the event JSON as captured plus block, sender, normalized fields (proved in answers)
+//	eid/{eventID}              {seq} of the ordinary event with this eventID
+//	decl/{eventID}             {seq} of the errorDeclaration that retracts it
+//	epc/{key}0x00{seq}         the parts the identifier plays in event {seq} ("child,input")
+//	step/{bizStep}0x00{seq}    events by business step (bare CBV word or user URI)
+//	loc/{GLN}/{seq}            events by readPoint or bizLocation GLN (13 digits)
+//	time/{eventTime}{seq}      events by eventTime (Unix ms, sign bit flipped, 8 bytes)
+//	state/{key}                State of a single object: last step, disposition, location, container
+//	in/{parent}0x00{child}     the child is packed in the parent now (aggregation)
+//	with/{parent}0x00{child}   the child is attached to the parent now (association)
+//	part/{address}             a registered participant
+//
+// Invariants:
+//   - Nothing is deleted or rewritten: an event, once stored, stays at its
+//     sequence number. A correction is an errorDeclaration (the original
+//     event repeated with its eventID) plus a corrective event, as EPCIS
+//     prescribes.
+//   - state/{key} is a function of the object's stored events: those not
+//     declared erroneous, folded in chain order, the latest eventTime
+//     winning. in/ and with/ mirror the Container and AttachedTo of the
+//     states.
+//   - An EPC URI and the Digital Link of the same identifier share one key,
+//     so an object has one history whichever spelling each party uses.
+//   - Every stored event passed Check (EPCIS 2.0 and CBV 2.0) and the
+//     capture rules of participant.go for the participant that signed it.
+package trace

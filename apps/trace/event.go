@@ -1,0 +1,315 @@
+package trace
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// The five EPCIS 2.0 event types.
+const (
+	ObjectEvent         = "ObjectEvent"         // something happened to objects: commissioned, observed, shipped
+	AggregationEvent    = "AggregationEvent"    // objects were packed into (or out of) a container
+	TransformationEvent = "TransformationEvent" // inputs were consumed to make outputs
+	TransactionEvent    = "TransactionEvent"    // objects were tied to (or untied from) a business transaction
+	AssociationEvent    = "AssociationEvent"    // a component (a sensor) was attached to (or removed from) an asset
+)
+
+// The actions of every event type but TransformationEvent.
+const (
+	ActionAdd     = "ADD"     // the objects come into being, or join the container/transaction
+	ActionObserve = "OBSERVE" // the objects were seen; nothing about them changed
+	ActionDelete  = "DELETE"  // the objects end, or leave the container/transaction
+)
+
+// Fields every event may carry, then those of the "where" and "why"
+// dimensions that all types share; typeFields adds each type's "what".
+var (
+	commonFields = []string{"@context", "type", "eventID", "eventTime", "eventTimeZoneOffset",
+		"recordTime", "errorDeclaration", "certificationInfo"}
+	whereWhyFields = []string{"bizStep", "disposition", "persistentDisposition", "readPoint",
+		"bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList"}
+	typeFields = map[string][]string{
+		ObjectEvent:         {"action", "epcList", "quantityList", "ilmd"},
+		AggregationEvent:    {"action", "parentID", "childEPCs", "childQuantityList"},
+		TransactionEvent:    {"action", "parentID", "epcList", "quantityList"},
+		TransformationEvent: {"transformationID", "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList", "ilmd"},
+		AssociationEvent:    {"action", "parentID", "childEPCs", "childQuantityList"},
+	}
+)
+
+// Event is one validated EPCIS 2.0 event: what (identifiers and
+// quantities), when (eventTime and its zone offset), where (readPoint,
+// bizLocation) and why (bizStep, disposition, transactions). Vocabulary
+// words are normalized to their bare CBV form; JSON is the event exactly
+// as captured, which is what the chain stores and proves.
+type Event struct {
+	Type           string
+	Action         string // "" for TransformationEvent
+	EventID        string
+	Time           time.Time
+	TimeZoneOffset string
+	BizStep        string
+	Disposition    string
+	ReadPoint      *Location
+	BizLocation    *Location
+
+	EPCs             []ID       // epcList (ObjectEvent, TransactionEvent)
+	Quantities       []Quantity // quantityList
+	Parent           *ID        // parentID (Aggregation, Association, Transaction)
+	Children         []ID       // childEPCs
+	ChildQuantities  []Quantity // childQuantityList
+	Inputs           []ID       // inputEPCList
+	InputQuantities  []Quantity // inputQuantityList
+	Outputs          []ID       // outputEPCList
+	OutputQuantities []Quantity // outputQuantityList
+	Sensors          int        // number of sensorElementList entries
+
+	Declaration *Declaration // set when the event declares an earlier one erroneous
+	JSON        string
+}
+
+// Quantity is one element of a quantity list: an amount of a class.
+type Quantity struct {
+	Class  ID
+	Amount string // a decimal, as written
+	UOM    string // UN/CEFACT Rec. 20 unit code, "" for a count
+}
+
+// Declaration is an errorDeclaration: the event carrying it repeats an
+// earlier event (same eventID) and says that event was wrong. Corrective
+// names the events that replace it.
+type Declaration struct {
+	Time       time.Time
+	Reason     string
+	Corrective []string
+}
+
+var zoneOffset = regexp.MustCompile(`^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$`)
+
+// ParseEvent validates one event object of a capture (decoded from JSON
+// with UseNumber, so numbers are json.Number and decimals are strings).
+// path names the event in errors ("events[0]"). Every error wraps
+// chain.ErrBadPayload and one of ErrMissingField, ErrUnknownWord,
+// ErrBadIdentifier or ErrBadValue, and names the field.
+func ParseEvent(m map[string]any, path string) (*Event, error) {
+	o := obj{m: m, path: path}
+	typ, err := o.str("type", true)
+	if err != nil {
+		return nil, err
+	}
+	what, ok := typeFields[typ]
+	if !ok {
+		return nil, fieldError(o.at("type"), ErrUnknownWord, "%q is not an EPCIS 2.0 event type (ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent)", typ)
+	}
+	allowed := append(append(append([]string(nil), commonFields...), whereWhyFields...), what...)
+	if err := o.known(allowed...); err != nil {
+		return nil, err
+	}
+	e := &Event{Type: typ}
+	for _, step := range []func(obj, *Event) error{parseWhen, parseWhereWhy, parseWhat, parseDeclaration} {
+		if err := step(o, e); err != nil {
+			return nil, err
+		}
+	}
+	j, err := json.Marshal(m)
+	if err != nil {
+		return nil, fieldError(path, ErrBadValue, "%v", err)
+	}
+	e.JSON = string(j)
+	return e, nil
+}
+
+// parseWhen reads the "when" and identity fields.
+func parseWhen(o obj, e *Event) (err error) {
+	if e.Time, err = o.time("eventTime", true); err != nil {
+		return err
+	}
+	if e.TimeZoneOffset, err = o.str("eventTimeZoneOffset", true); err != nil {
+		return err
+	}
+	if !zoneOffset.MatchString(e.TimeZoneOffset) {
+		return fieldError(o.at("eventTimeZoneOffset"), ErrBadValue, "%q is not an offset from -14:00 to +14:00 such as \"+05:30\"", e.TimeZoneOffset)
+	}
+	if _, err = o.time("recordTime", false); err != nil {
+		return err
+	}
+	if e.EventID, err = o.uri("eventID", false); err != nil {
+		return err
+	}
+	return parseCertificationInfo(o)
+}
+
+// parseWhat reads the identifiers of each event type and checks that
+// the type's required ones are there.
+func parseWhat(o obj, e *Event) (err error) {
+	if e.Type != TransformationEvent {
+		if e.Action, err = o.str("action", true); err != nil {
+			return err
+		}
+		if e.Action != ActionAdd && e.Action != ActionObserve && e.Action != ActionDelete {
+			return fieldError(o.at("action"), ErrUnknownWord, "%q is not ADD, OBSERVE or DELETE", e.Action)
+		}
+	}
+	if o.has("ilmd") {
+		if e.Type == ObjectEvent && e.Action != ActionAdd {
+			return fieldError(o.at("ilmd"), ErrBadValue, "instance/lot master data belongs to objects coming into being: only with action ADD")
+		}
+		if _, _, err := o.object("ilmd", false); err != nil {
+			return err
+		}
+	}
+	switch e.Type {
+	case ObjectEvent, TransactionEvent:
+		if e.EPCs, err = o.ids("epcList"); err != nil {
+			return err
+		}
+		if e.Quantities, err = o.quantities("quantityList"); err != nil {
+			return err
+		}
+	case AggregationEvent, AssociationEvent:
+		if e.Children, err = o.ids("childEPCs"); err != nil {
+			return err
+		}
+		if e.ChildQuantities, err = o.quantities("childQuantityList"); err != nil {
+			return err
+		}
+	case TransformationEvent:
+		if e.Inputs, err = o.ids("inputEPCList"); err != nil {
+			return err
+		}
+		if e.InputQuantities, err = o.quantities("inputQuantityList"); err != nil {
+			return err
+		}
+		if e.Outputs, err = o.ids("outputEPCList"); err != nil {
+			return err
+		}
+		if e.OutputQuantities, err = o.quantities("outputQuantityList"); err != nil {
+			return err
+		}
+		if _, err = o.uri("transformationID", false); err != nil {
+			return err
+		}
+	}
+	if e.Type == AggregationEvent || e.Type == AssociationEvent || e.Type == TransactionEvent {
+		needParent := e.Type == AssociationEvent || (e.Type == AggregationEvent && e.Action != ActionObserve)
+		if e.Parent, err = o.id("parentID", needParent); err != nil {
+			return err
+		}
+	}
+	return requireWhat(o, e)
+}
+
+// requireWhat applies each type's rule for which "what" fields must be
+// present, as the EPCIS 2.0 JSON schema states it.
+func requireWhat(o obj, e *Event) error {
+	switch e.Type {
+	case ObjectEvent:
+		if !o.has("epcList") && len(e.Quantities) == 0 && (e.Sensors == 0 || e.ReadPoint == nil) {
+			return fieldError(o.at("epcList"), ErrMissingField, "an ObjectEvent needs epcList, quantityList, or sensorElementList with a readPoint")
+		}
+	case TransactionEvent:
+		if !o.has("epcList") && len(e.Quantities) == 0 && e.Action != ActionDelete {
+			return fieldError(o.at("epcList"), ErrMissingField, "a TransactionEvent needs epcList or quantityList")
+		}
+	case AggregationEvent, AssociationEvent:
+		if len(e.Children) == 0 && len(e.ChildQuantities) == 0 && e.Action != ActionDelete {
+			return fieldError(o.at("childEPCs"), ErrMissingField, "an %s with action %s needs childEPCs or childQuantityList", e.Type, e.Action)
+		}
+	case TransformationEvent:
+		in := len(e.Inputs) + len(e.InputQuantities)
+		out := len(e.Outputs) + len(e.OutputQuantities)
+		if in == 0 && out == 0 || (!o.has("transformationID") && (in == 0 || out == 0)) {
+			field := "inputEPCList"
+			if in > 0 {
+				field = "outputEPCList"
+			}
+			return fieldError(o.at(field), ErrMissingField, "a TransformationEvent needs inputs and outputs (or a transformationID and one of them)")
+		}
+	}
+	return nil
+}
+
+// parseDeclaration reads errorDeclaration.
+func parseDeclaration(o obj, e *Event) error {
+	d, ok, err := o.object("errorDeclaration", false)
+	if err != nil || !ok {
+		return err
+	}
+	if err := d.known("declarationTime", "reason", "correctiveEventIDs"); err != nil {
+		return err
+	}
+	decl := &Declaration{}
+	if decl.Time, err = d.time("declarationTime", true); err != nil {
+		return err
+	}
+	if decl.Reason, err = d.word("reason", ErrorReasons, false); err != nil {
+		return err
+	}
+	ids, err := d.strings("correctiveEventIDs")
+	if err != nil {
+		return err
+	}
+	for i, id := range ids {
+		if !isURI(id) || len(id) > MaxURI {
+			return fieldError(fmt.Sprintf("%s[%d]", d.at("correctiveEventIDs"), i), ErrBadValue, "%q is not a URI", id)
+		}
+	}
+	if e.EventID == "" {
+		return fieldError(o.at("eventID"), ErrMissingField, "an errorDeclaration must carry the eventID of the event it declares erroneous")
+	}
+	decl.Corrective = ids
+	e.Declaration = decl
+	return nil
+}
+
+// Named is one identifier an event names, the part it plays there, and
+// the field that names it ("epcList[2]", "inputQuantityList[0].epcClass").
+type Named struct {
+	ID    ID
+	As    string // one of the As... constants
+	Field string
+}
+
+// The parts an identifier plays in an event, as kept in the EPC index.
+const (
+	AsEPC            = "epc"
+	AsQuantity       = "quantity"
+	AsParent         = "parent"
+	AsChild          = "child"
+	AsChildImplied   = "child_implied" // unpacked by a DELETE that named only the parent
+	AsChildQuantity  = "child_quantity"
+	AsInput          = "input"
+	AsInputQuantity  = "input_quantity"
+	AsOutput         = "output"
+	AsOutputQuantity = "output_quantity"
+)
+
+// Named lists every identifier the event names, in the order of the
+// event's fields.
+func (e *Event) Named() []Named {
+	var out []Named
+	add := func(as, field string, ids []ID) {
+		for i, id := range ids {
+			out = append(out, Named{ID: id, As: as, Field: fmt.Sprintf("%s[%d]", field, i)})
+		}
+	}
+	addQ := func(as, field string, qs []Quantity) {
+		for i, q := range qs {
+			out = append(out, Named{ID: q.Class, As: as, Field: fmt.Sprintf("%s[%d].epcClass", field, i)})
+		}
+	}
+	if e.Parent != nil {
+		out = append(out, Named{ID: *e.Parent, As: AsParent, Field: "parentID"})
+	}
+	add(AsEPC, "epcList", e.EPCs)
+	addQ(AsQuantity, "quantityList", e.Quantities)
+	add(AsChild, "childEPCs", e.Children)
+	addQ(AsChildQuantity, "childQuantityList", e.ChildQuantities)
+	add(AsInput, "inputEPCList", e.Inputs)
+	addQ(AsInputQuantity, "inputQuantityList", e.InputQuantities)
+	add(AsOutput, "outputEPCList", e.Outputs)
+	addQ(AsOutputQuantity, "outputQuantityList", e.OutputQuantities)
+	return out
+}

@@ -1,0 +1,284 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+)
+
+// State keys, all under the app's prefix "a/trace/". {seq} is an event's
+// sequence number as 8 big-endian bytes, so keys sort in chain order;
+// {key} is an identifier's canonical key (see ID.Key), which may contain
+// "/", so it is closed by a 0x00 byte, which no URI contains.
+var keySeq = []byte("seq") // the last sequence number given out
+
+func keyEvent(seq uint64) []byte { return append([]byte("ev/"), sdk.Uint64Bytes(seq)...) }
+
+// keyEventID maps an eventID to the ordinary event that carries it.
+func keyEventID(id string) []byte { return []byte("eid/" + id) }
+
+// keyDeclared maps an eventID to the errorDeclaration that retracts it.
+func keyDeclared(id string) []byte { return []byte("decl/" + id) }
+
+func prefixEPC(key string) []byte          { return []byte("epc/" + key + "\x00") }
+func keyEPC(key string, seq uint64) []byte { return append(prefixEPC(key), sdk.Uint64Bytes(seq)...) }
+func prefixStep(step string) []byte        { return []byte("step/" + step + "\x00") }
+func prefixLocation(gln string) []byte     { return []byte("loc/" + gln + "/") }
+func keyState(key string) []byte           { return []byte("state/" + key) }
+
+var prefixTime = []byte("time/")
+
+// timeKey orders events by eventTime (Unix ms, sign bit flipped so that
+// times before 1970 sort first) and then by sequence number.
+func timeKey(ms int64, seq uint64) []byte {
+	k := binary.BigEndian.AppendUint64(append([]byte(nil), prefixTime...), uint64(ms)^(1<<63))
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// prefixContents lists what a parent holds: "in/" for aggregation (packed
+// in), "with/" for association (attached to).
+func prefixContents(rel, parent string) []byte { return []byte(rel + parent + "\x00") }
+
+const (
+	relPacked   = "in/"
+	relAttached = "with/"
+)
+
+// Record is one captured event as stored under ev/{seq}: the event's
+// JSON exactly as captured, with the facts the chain adds (where and
+// when it was committed, who signed) and the normalized fields the
+// indexes and queries use. Its canonical encoding is the value a state
+// proof proves.
+type Record struct {
+	Seq         uint64   `json:"seq"`
+	Height      uint64   `json:"height"`
+	Time        int64    `json:"time"` // block time, Unix ms
+	TxHash      string   `json:"tx_hash"`
+	Sender      string   `json:"sender"`
+	Type        string   `json:"type"`
+	Action      string   `json:"action,omitempty"`
+	EventID     string   `json:"event_id,omitempty"`
+	EventTime   int64    `json:"event_time"` // Unix ms
+	BizStep     string   `json:"biz_step,omitempty"`
+	Disposition string   `json:"disposition,omitempty"`
+	ReadPoint   string   `json:"read_point,omitempty"`   // canonical key
+	BizLocation string   `json:"biz_location,omitempty"` // canonical key
+	GLNs        []string `json:"glns,omitempty"`
+	Parent      string   `json:"parent,omitempty"`  // canonical key
+	Inputs      []string `json:"inputs,omitempty"`  // canonical keys, objects then classes
+	Outputs     []string `json:"outputs,omitempty"` // canonical keys, objects then classes
+	Objects     []string `json:"objects,omitempty"` // canonical keys of the single objects whose state the event sets
+	Declaration bool     `json:"declaration,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	Corrective  []string `json:"corrective,omitempty"`
+	Context     string   `json:"context,omitempty"`
+	Event       string   `json:"event"`
+}
+
+// LoadRecord returns the event with sequence number seq.
+func LoadRecord(st *chain.Store, seq uint64) (*Record, error) {
+	var r Record
+	found, err := st.GetObject(keyEvent(seq), &r)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: no event %d", chain.ErrNotFound, seq)
+	}
+	return &r, nil
+}
+
+// erroneous reports whether an ordinary event was declared erroneous.
+func erroneous(st *chain.Store, r *Record) bool {
+	return !r.Declaration && r.EventID != "" && st.Has(keyDeclared(r.EventID))
+}
+
+// record stores one event that p may capture, with its indexes, and
+// updates the state of the objects it names.
+func record(ctx *chain.Context, p *Participant, e *Event, context, path string) error {
+	st := ctx.Store()
+	last, err := sdk.BytesUint64(st.Get(keySeq))
+	if err != nil {
+		return err
+	}
+	seq, err := sdk.Add(last, 1)
+	if err != nil {
+		return err
+	}
+	retracts, err := checkEventID(st, p, e, path)
+	if err != nil {
+		return err
+	}
+	r := newRecord(ctx, seq, e, context)
+	roles := map[string][]string{}
+	var order []string
+	note := func(key, as string) {
+		if _, seen := roles[key]; !seen {
+			order = append(order, key)
+		}
+		roles[key] = append(roles[key], as)
+	}
+	for _, n := range e.Named() {
+		note(n.ID.Key, n.As)
+		if !n.ID.Class && !contains(r.Objects, n.ID.Key) {
+			r.Objects = append(r.Objects, n.ID.Key)
+		}
+	}
+	unpackAll := e.Type == AggregationEvent || e.Type == AssociationEvent
+	if unpackAll && e.Action == ActionDelete && len(e.Children) == 0 {
+		// "Unpack everything": the children are those the state holds.
+		if err := contents(st, relationOf(e.Type), e.Parent.Key, func(child string) {
+			note(child, AsChildImplied)
+			r.Objects = append(r.Objects, child)
+		}); err != nil {
+			return err
+		}
+	}
+	st.Set(keySeq, sdk.Uint64Bytes(seq))
+	st.SetObject(keyEvent(seq), r)
+	if e.EventID != "" && e.Declaration == nil {
+		st.Set(keyEventID(e.EventID), sdk.Uint64Bytes(seq))
+	}
+	for _, key := range order {
+		st.Set(keyEPC(key, seq), []byte(strings.Join(roles[key], ",")))
+	}
+	if r.BizStep != "" {
+		st.Set(append(prefixStep(r.BizStep), sdk.Uint64Bytes(seq)...), []byte(r.Type))
+	}
+	for _, gln := range r.GLNs {
+		st.Set(append(prefixLocation(gln), sdk.Uint64Bytes(seq)...), []byte(r.Type))
+	}
+	st.Set(timeKey(r.EventTime, seq), []byte(r.Type))
+
+	switch {
+	case retracts:
+		if err := retract(st, e.EventID); err != nil {
+			return err
+		}
+	case e.Declaration == nil:
+		for _, key := range r.Objects {
+			if err := applyTo(st, key, r, roles[key]); err != nil {
+				return err
+			}
+		}
+	}
+	ctx.Emit("capture", chain.A("seq", seq), chain.A("type", r.Type), chain.A("event_id", r.EventID))
+	return nil
+}
+
+// checkEventID enforces the identity rules. An ordinary event's eventID
+// is unique. An errorDeclaration repeats the eventID of the event it
+// retracts; when that event is on chain, only its capturer or an admin
+// may declare it, and only once, and retract says so. A declaration of
+// an event that is not on chain (it lives in another EPCIS repository)
+// is recorded and retracts nothing here: if the original is captured
+// later, it is an ordinary event, and its capturer declares it again.
+// That way nobody can retract, in advance, an event they did not make.
+func checkEventID(st *chain.Store, p *Participant, e *Event, path string) (retract bool, err error) {
+	if e.EventID == "" {
+		return false, nil
+	}
+	orig, err := sdk.BytesUint64(st.Get(keyEventID(e.EventID)))
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case e.Declaration == nil && orig != 0:
+		return false, fmt.Errorf("%w: %s.eventID: %w: %q is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, orig)
+	case e.Declaration == nil || orig == 0:
+		return false, nil
+	}
+	if d, _ := sdk.BytesUint64(st.Get(keyDeclared(e.EventID))); d != 0 {
+		return false, fmt.Errorf("%w: %s.errorDeclaration: %w: %q was declared erroneous by event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, d)
+	}
+	r, err := LoadRecord(st, orig)
+	if err != nil {
+		return false, err
+	}
+	if r.Sender != p.Address.String() && !p.IsAdmin() {
+		return false, denied(path+".errorDeclaration", "event %d was captured by %s; only it or an admin may declare it erroneous", orig, r.Sender)
+	}
+	return true, nil
+}
+
+func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record {
+	r := &Record{Seq: seq, Height: ctx.Height, Time: ctx.Time.UnixMilli(), TxHash: ctx.TxHash.String(),
+		Sender: ctx.Sender.String(), Type: e.Type, Action: e.Action, EventID: e.EventID,
+		EventTime: e.Time.UnixMilli(), BizStep: e.BizStep, Disposition: e.Disposition,
+		Context: context, Event: e.JSON}
+	for _, l := range []*Location{e.ReadPoint, e.BizLocation} {
+		if l != nil && !contains(r.GLNs, l.GLN) {
+			r.GLNs = append(r.GLNs, l.GLN)
+		}
+	}
+	if e.ReadPoint != nil {
+		r.ReadPoint = e.ReadPoint.Key()
+	}
+	if e.BizLocation != nil {
+		r.BizLocation = e.BizLocation.Key()
+	}
+	if e.Parent != nil {
+		r.Parent = e.Parent.Key
+	}
+	for _, id := range e.Inputs {
+		r.Inputs = append(r.Inputs, id.Key)
+	}
+	for _, q := range e.InputQuantities {
+		r.Inputs = append(r.Inputs, q.Class.Key)
+	}
+	for _, id := range e.Outputs {
+		r.Outputs = append(r.Outputs, id.Key)
+	}
+	for _, q := range e.OutputQuantities {
+		r.Outputs = append(r.Outputs, q.Class.Key)
+	}
+	if d := e.Declaration; d != nil {
+		r.Declaration, r.Reason, r.Corrective = true, d.Reason, d.Corrective
+	}
+	return r
+}
+
+// retract marks the event with eventID as declared erroneous by the
+// event just stored (the latest sequence number) and recomputes the
+// state of every object it touched without it.
+func retract(st *chain.Store, eventID string) error {
+	st.Set(keyDeclared(eventID), st.Get(keySeq))
+	orig, err := sdk.BytesUint64(st.Get(keyEventID(eventID)))
+	if err != nil {
+		return err
+	}
+	r, err := LoadRecord(st, orig)
+	if err != nil {
+		return err
+	}
+	for _, key := range r.Objects {
+		if err := replay(st, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var errStop = errors.New("stop")
+
+// contents calls fn with the key of every object that rel/parent holds.
+func contents(st *chain.Store, rel, parent string, fn func(child string)) error {
+	prefix := prefixContents(rel, parent)
+	return st.Iterate(prefix, func(k, _ []byte) error {
+		fn(string(bytes.TrimPrefix(k, prefix)))
+		return nil
+	})
+}
+
+// relationOf says which containment index an event type maintains.
+func relationOf(typ string) string {
+	if typ == AssociationEvent {
+		return relAttached
+	}
+	return relPacked
+}

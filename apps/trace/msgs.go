@@ -1,0 +1,201 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Name is the app's name in transactions and URLs.
+const Name = "trace"
+
+// The module's actions.
+const (
+	// ActionCapture records EPCIS 2.0 events (payload Capture).
+	ActionCapture = "capture"
+	// ActionRegister registers or updates a participant (payload
+	// Participant). Only an admin participant may send it.
+	ActionRegister = "register_participant"
+)
+
+// MaxEvents bounds the events of one capture, so that one transaction's
+// work stays small; the CLI splits larger documents.
+const MaxEvents = 100
+
+// Capture is the payload of "capture": EPCIS 2.0 events in their JSON-LD
+// form, with every fractional number written as a decimal string
+// (ParseDocument does that), and the document's @context, which is kept
+// with the events so that their namespace prefixes stay meaningful. The
+// module never fetches a context.
+type Capture struct {
+	Context any              `json:"@context,omitempty"`
+	Events  []map[string]any `json:"events"`
+}
+
+// capture is a decoded and validated Capture.
+type capture struct {
+	context string // the @context as JSON, "" when absent
+	events  []*Event
+}
+
+// decodeCapture decodes and validates a capture payload without state.
+func decodeCapture(payload []byte) (*capture, error) {
+	var w struct {
+		Context json.RawMessage   `json:"@context"`
+		Events  []json.RawMessage `json:"events"`
+	}
+	if err := decodeJSONPayload(payload, &w); err != nil {
+		return nil, err
+	}
+	if len(w.Events) == 0 {
+		return nil, fieldError("events", ErrMissingField, "a capture carries at least one event")
+	}
+	if len(w.Events) > MaxEvents {
+		return nil, fieldError("events", ErrBadValue, "%d events, limit %d per transaction (the CLI splits a document)", len(w.Events), MaxEvents)
+	}
+	c := &capture{}
+	if len(w.Context) > 0 {
+		if err := checkContext(w.Context); err != nil {
+			return nil, err
+		}
+		c.context = string(w.Context)
+	}
+	for i, raw := range w.Events {
+		path := fmt.Sprintf("events[%d]", i)
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil || m == nil {
+			return nil, fieldError(path, ErrBadValue, "an event must be a JSON object")
+		}
+		e, err := ParseEvent(m, path)
+		if err != nil {
+			return nil, err
+		}
+		c.events = append(c.events, e)
+	}
+	return c, nil
+}
+
+// checkContext accepts the shapes JSON-LD allows for @context: a URI, an
+// object, or a list of those.
+func checkContext(raw json.RawMessage) error {
+	var v any
+	_ = json.Unmarshal(raw, &v)
+	items, isList := v.([]any)
+	if !isList {
+		items = []any{v}
+	}
+	for _, it := range items {
+		switch t := it.(type) {
+		case map[string]any:
+		case string:
+			if !isURI(t) {
+				return fieldError("@context", ErrBadValue, "%q is not a URI", t)
+			}
+		default:
+			return fieldError("@context", ErrBadValue, "must be a URI, an object or a list of them")
+		}
+	}
+	return nil
+}
+
+// decodeJSONPayload reads a payload through its JSON form into v,
+// refusing unknown fields. Every trace payload is decoded this way, so
+// what the module checks is exactly the JSON a user wrote.
+func decodeJSONPayload(payload []byte, v any) error {
+	j, err := chain.PayloadToJSON(payload)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", chain.ErrBadPayload, err)
+	}
+	return nil
+}
+
+// Participant roles. The role says what kind of company a participant
+// is; only admin carries a power of its own (registering participants).
+// What a participant may capture is set by its prefixes and locations.
+const (
+	RoleAdmin        = "admin"
+	RoleManufacturer = "manufacturer"
+	RoleLogistics    = "logistics"
+	RoleRetailer     = "retailer"
+)
+
+// Wildcard in a participant's prefixes or locations means "all of them".
+const Wildcard = "*"
+
+// Limits on a participant's lists.
+const (
+	MaxPrefixes  = 100
+	MaxLocations = 200
+	MaxName      = 100
+)
+
+// Participant is a company registered to capture events, and the payload
+// of "register_participant". Prefixes are GS1 company prefixes (6 to 12
+// digits); Locations are SGLNs or Digital Links with a GLN. Either list
+// may hold "*".
+type Participant struct {
+	Address   chain.Address `json:"address"`
+	Name      string        `json:"name"`
+	Role      string        `json:"role"`
+	Prefixes  []string      `json:"prefixes"`
+	Locations []string      `json:"locations"`
+}
+
+// Validate checks the participant without state.
+func (p *Participant) Validate() error {
+	if p.Address.IsZero() {
+		return fieldError("address", ErrMissingField, "required")
+	}
+	if p.Name == "" || len(p.Name) > MaxName {
+		return fieldError("name", ErrBadValue, "must be 1 to %d bytes", MaxName)
+	}
+	switch p.Role {
+	case RoleAdmin, RoleManufacturer, RoleLogistics, RoleRetailer:
+	default:
+		return fieldError("role", ErrUnknownWord, "%q is not admin, manufacturer, logistics or retailer", p.Role)
+	}
+	if len(p.Prefixes) > MaxPrefixes {
+		return fieldError("prefixes", ErrBadValue, "%d prefixes, limit %d", len(p.Prefixes), MaxPrefixes)
+	}
+	for i, pre := range p.Prefixes {
+		if pre != Wildcard && (len(pre) < 6 || len(pre) > 12 || !allDigits(pre)) {
+			return fieldError(fmt.Sprintf("prefixes[%d]", i), ErrBadIdentifier, "%q is not a GS1 company prefix (6 to 12 digits) or \"*\"", pre)
+		}
+		if contains(p.Prefixes[:i], pre) {
+			return fieldError(fmt.Sprintf("prefixes[%d]", i), ErrBadValue, "%q is listed twice", pre)
+		}
+	}
+	if len(p.Locations) > MaxLocations {
+		return fieldError("locations", ErrBadValue, "%d locations, limit %d", len(p.Locations), MaxLocations)
+	}
+	for i, loc := range p.Locations {
+		if loc == Wildcard {
+			continue
+		}
+		if _, err := ParseLocation(loc); err != nil {
+			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadIdentifier, "%v", err)
+		}
+		if contains(p.Locations[:i], loc) {
+			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadValue, "%q is listed twice", loc)
+		}
+	}
+	return nil
+}
+
+func decodeParticipant(payload []byte) (*Participant, error) {
+	var p Participant
+	if err := decodeJSONPayload(payload, &p); err != nil {
+		return nil, err
+	}
+	return &p, p.Validate()
+}
