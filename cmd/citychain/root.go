@@ -76,6 +76,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newBenchCmd(g),
 		copyright.VerifyCommand(),
 		newScaffoldCmd(),
+		newDemoCmd(g),
 	)
 	copyright.FetchBlock = func(cmd *cobra.Command, h uint64) ([]byte, []byte, error) {
 		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
