@@ -2,6 +2,7 @@ package apps
 
 import (
 	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/apps/commerce"
 	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/apps/poa"
 	"github.com/citychain/citychain/apps/trace"
@@ -17,5 +18,6 @@ func All() []chain.App {
 		poa.New(),
 		copyright.New(),
 		trace.New(),
+		commerce.New(),
 	}
 }

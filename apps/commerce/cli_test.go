@@ -1,0 +1,149 @@
+package commerce_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/citychain/citychain/apps/commerce"
+	"github.com/citychain/citychain/chain/chaintest"
+	"github.com/citychain/citychain/chain/crypto"
+	"github.com/spf13/cobra"
+)
+
+// testClient is sdk.Client over an in-memory chain: what citychain does
+// over HTTP, done directly.
+type testClient struct {
+	c   *chaintest.Chain
+	key *crypto.PrivateKey
+}
+
+func (tc testClient) Submit(_ *cobra.Command, app, action string, payload any) error {
+	_, err := tc.c.Do(tc.key, app, action, payload)
+	return err
+}
+
+// Query splits "app/path?args" the way the node's router does.
+func (tc testClient) Query(_ *cobra.Command, path string, out any) error {
+	u, err := url.Parse(path)
+	if err != nil {
+		return err
+	}
+	args := map[string]string{}
+	for k, v := range u.Query() {
+		args[k] = v[0]
+	}
+	app, rest, _ := strings.Cut(u.Path, "/")
+	a, err := tc.c.Query(app, rest, args)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(a) // the answer crosses the wire as JSON
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}
+
+func (tc testClient) Print(cmd *cobra.Command, _ any, text func(w io.Writer)) error {
+	text(cmd.OutOrStdout())
+	return nil
+}
+
+// cli runs "citychain tx|query commerce ..." as who.
+func (m *market) cli(who string, query bool, args ...string) (string, error) {
+	m.t.Helper()
+	client := testClient{c: m.c, key: chaintest.Key(who)}
+	cmds := commerce.New().TxCommands(client)
+	if query {
+		cmds = commerce.New().QueryCommands(client)
+	}
+	for _, cmd := range cmds {
+		if cmd.Name() == args[0] {
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetErr(io.Discard)
+			cmd.SetArgs(args[1:])
+			err := cmd.Execute()
+			return out.String(), err
+		}
+	}
+	m.t.Fatalf("no command %q", args[0])
+	return "", nil
+}
+
+// The whole story through the CLI: a shop, an order, a shipment, a
+// dispute and the arbiter's refund.
+func TestCLIStory(t *testing.T) {
+	m := newMarket(t)
+	steps := []struct {
+		who  string
+		args []string
+	}{
+		{"alice", []string{"list-offer", "--item", "Coffee beans 1 kg", "--price", "12", "--stock", "40"}},
+		{"bob", []string{"place-order", "--offer", "1", "--qty", "2"}},
+		{"alice", []string{"ship", "--order", "1", "--tracking", "PARCEL-0042"}},
+		{"alice", []string{"mark-pickup", "--order", "1", "--location", "Kiosk, Station Square"}},
+		{"bob", []string{"dispute", "--order", "1", "--reason", "the bag is torn"}},
+		{"judge", []string{"settle", "--order", "1", "--refund", "--note", "photos checked"}},
+	}
+	for _, s := range steps {
+		if _, err := m.cli(s.who, false, s.args...); err != nil {
+			t.Fatalf("%s %v: %v", s.who, s.args, err)
+		}
+	}
+	out, err := m.cli("eve", true, "order", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"order 1: OrderReturned", "PARCEL-0042", "dispute opened by the buyer", "settled at height",
+		"refund photos checked", "mark_pickup", "final: nothing more can happen"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("query order 1 lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = m.cli("eve", true, "orders", "--seller", addr("alice").String(), "--status", "OrderReturned")
+	if err != nil || !strings.Contains(out, "order 1  OrderReturned") {
+		t.Errorf("orders --seller --status: %v\n%s", err, out)
+	}
+	out, err = m.cli("eve", true, "orders", "--status", "OrderInTransit")
+	if err != nil || strings.TrimSpace(out) != "no orders" {
+		t.Errorf("orders --status OrderInTransit: %v\n%s", err, out)
+	}
+	out, err = m.cli("eve", true, "offers")
+	if err != nil || !strings.Contains(out, `"Coffee beans 1 kg"  price 12  stock 38`) {
+		t.Errorf("offers: %v\n%s", err, out)
+	}
+	out, err = m.cli("eve", true, "params")
+	if err != nil || !strings.Contains(out, addr("judge").String()) || !strings.Contains(out, commerce.EscrowAddress.String()) {
+		t.Errorf("params: %v\n%s", err, out)
+	}
+}
+
+// Mistakes are caught before anything is signed.
+func TestCLIRefusesBeforeSigning(t *testing.T) {
+	m := newMarket(t)
+	cases := []struct {
+		args  []string
+		words string
+	}{
+		{[]string{"settle", "--order", "1", "--refund", "--pay"}, "exactly one"},
+		{[]string{"settle", "--order", "1"}, "exactly one"},
+		{[]string{"list-offer", "--item", "tea", "--price", "0", "--stock", "1"}, "price"},
+		{[]string{"ship", "--order", "1"}, "tracking"},
+	}
+	for _, tc := range cases {
+		if _, err := m.cli("alice", false, tc.args...); err == nil || !strings.Contains(err.Error(), tc.words) {
+			t.Errorf("%v: error %v, want one about %s", tc.args, err, tc.words)
+		}
+	}
+	if _, err := m.cli("eve", true, "orders", "--status", "Lost"); err == nil {
+		t.Error("orders --status Lost was accepted")
+	}
+	if m.c.Height != 0 {
+		t.Errorf("height %d: something was sent", m.c.Height)
+	}
+}

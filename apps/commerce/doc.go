@@ -1,0 +1,57 @@
+// Package commerce is a small marketplace with escrow: merchants list
+// offers, buyers order and pay into an escrow account that the module
+// holds, sellers ship, and the money goes to the seller when the buyer
+// confirms delivery, when a timeout runs out, or when an arbiter settles a
+// dispute. Orders carry the schema.org OrderStatus words
+// (https://schema.org/OrderStatus); README.md maps schema.org Order onto
+// the records.
+//
+// Files, one concern each:
+//
+//	status.go  the status machine: the table of legal steps and Next
+//	msgs.go    the actions and their stateless checks
+//	keeper.go  records, state keys, indexes, escrow moves
+//	orders.go  what each action does to state, and the timeout release
+//	app.go     Check, Deliver, InitGenesis, EndBlock, the genesis state
+//	query.go   queries at /v1/apps/commerce/...
+//	cli.go     citychain tx|query commerce ...
+//	errors.go  the module's error kinds
+//
+// State (under the app's prefix "a/commerce/"; ids and heights are 8
+// bytes big-endian, addresses 20 raw bytes, so no separator follows them):
+//
+//	params                      Params, fixed at genesis
+//	seq/offer, seq/order        the last id given out
+//	offer/{id}                  Offer
+//	offerby/{seller}{id}        0x01: offers by merchant
+//	order/{id}                  Order, with its full history
+//	buyer/{address}{id}         0x01: orders by buyer
+//	seller/{address}{id}        0x01: orders by seller
+//	status/{Status}/{id}        0x01: orders by current status
+//	release/{height}{id}        0x01: orders that EndBlock pays out at height
+//
+// Invariants, checked by the tests after every block of random actions:
+//   - money is conserved: orders only move tokens between the buyer, the
+//     escrow account sdk.ModuleAddress("commerce/escrow") and the seller,
+//     never create or destroy them;
+//   - the escrow account holds at least the sum of Escrow.Amount over all
+//     orders (exactly that sum unless someone sends tokens to it by hand,
+//     which nobody can take out again);
+//   - an order's escrow is held while it is OrderProcessing,
+//     OrderInTransit, OrderPickupAvailable or OrderProblem, released to
+//     the seller once it is OrderDelivered, and refunded to the buyer once
+//     it is OrderCancelled or OrderReturned;
+//   - stock is conserved: an offer's stock plus the quantities of its
+//     orders that are not cancelled equals the stock it was listed with;
+//   - every order has exactly one status/ key, for its current status, and
+//     a release/ key exactly while it is OrderInTransit or
+//     OrderPickupAvailable, at its ReleaseHeight;
+//   - the status machine has no cycles, so an order's history is short
+//     (at most six entries) and is kept inside the order record;
+//   - the arbiter is never a party to an order, and a merchant never
+//     buys from its own offer, so every sender has exactly one role.
+//
+// Deliver and EndBlock are deterministic: ids come from counters in
+// state, time from the block, iteration from the store in key order, and
+// every sum and product is overflow-checked.
+package commerce

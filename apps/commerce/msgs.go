@@ -1,0 +1,234 @@
+package commerce
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Name is the app's name in transactions and URLs.
+const Name = "commerce"
+
+// The actions of the module.
+const (
+	ActionListOffer  = "list_offer"  // a merchant offers an item
+	ActionPlaceOrder = "place_order" // a buyer orders and pays into escrow
+	ActionShip       = "ship"        // the seller ships
+	ActionMarkPickup = "mark_pickup" // the seller says it waits at a pickup point
+	ActionConfirm    = "confirm"     // the buyer confirms delivery
+	ActionCancel     = "cancel"      // either party calls it off before shipping
+	ActionDispute    = "dispute"     // either party asks the arbiter
+	ActionSettle     = "settle"      // the arbiter decides a dispute
+)
+
+// Limits on free text, in bytes of UTF-8.
+const (
+	MaxItem     = 200
+	MaxTracking = 100
+	MaxNote     = 500
+)
+
+// The outcomes of a settlement.
+const (
+	OutcomeRefund = "refund" // the buyer gets the escrow back: OrderReturned
+	OutcomePay    = "pay"    // the seller gets the escrow: OrderDelivered
+)
+
+// ListOffer offers an item at a unit price in the native token, with a
+// stock of units to sell. The offer gets the next offer id.
+type ListOffer struct {
+	Item  string `json:"item"`
+	Price uint64 `json:"price"`
+	Stock uint64 `json:"stock"`
+}
+
+// Validate checks the payload without state. The genesis bounds on price
+// and stock are checked in Deliver, which can read them.
+func (m *ListOffer) Validate() error {
+	if err := checkText("item", m.Item, MaxItem, true); err != nil {
+		return err
+	}
+	if m.Price == 0 {
+		return fmt.Errorf("%w: price: must be at least 1", chain.ErrBadPayload)
+	}
+	if m.Stock == 0 {
+		return fmt.Errorf("%w: stock: must be at least 1", chain.ErrBadPayload)
+	}
+	return nil
+}
+
+// PlaceOrder orders Quantity units of an offer. The sender pays
+// price*quantity into escrow in the same transaction.
+type PlaceOrder struct {
+	Offer    uint64 `json:"offer"`
+	Quantity uint64 `json:"quantity"`
+}
+
+// Validate checks the payload without state.
+func (m *PlaceOrder) Validate() error {
+	if err := checkID("offer", m.Offer); err != nil {
+		return err
+	}
+	if m.Quantity == 0 {
+		return fmt.Errorf("%w: quantity: must be at least 1", chain.ErrBadPayload)
+	}
+	return nil
+}
+
+// Ship marks an order as shipped, with the carrier's tracking reference.
+type Ship struct {
+	Order    uint64 `json:"order"`
+	Tracking string `json:"tracking"`
+}
+
+// Validate checks the payload without state.
+func (m *Ship) Validate() error {
+	if err := checkID("order", m.Order); err != nil {
+		return err
+	}
+	return checkText("tracking", m.Tracking, MaxTracking, true)
+}
+
+// MarkPickup says a shipped order waits for the buyer at a pickup point.
+type MarkPickup struct {
+	Order    uint64 `json:"order"`
+	Location string `json:"location,omitempty"`
+}
+
+// Validate checks the payload without state.
+func (m *MarkPickup) Validate() error {
+	if err := checkID("order", m.Order); err != nil {
+		return err
+	}
+	return checkText("location", m.Location, MaxNote, false)
+}
+
+// Confirm says the buyer has the goods: the escrow goes to the seller.
+type Confirm struct {
+	Order uint64 `json:"order"`
+}
+
+// Validate checks the payload without state.
+func (m *Confirm) Validate() error { return checkID("order", m.Order) }
+
+// Cancel calls off an order before it ships.
+type Cancel struct {
+	Order  uint64 `json:"order"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Validate checks the payload without state.
+func (m *Cancel) Validate() error {
+	if err := checkID("order", m.Order); err != nil {
+		return err
+	}
+	return checkText("reason", m.Reason, MaxNote, false)
+}
+
+// OpenDispute asks the arbiter to decide a shipped order.
+type OpenDispute struct {
+	Order  uint64 `json:"order"`
+	Reason string `json:"reason"`
+}
+
+// Validate checks the payload without state.
+func (m *OpenDispute) Validate() error {
+	if err := checkID("order", m.Order); err != nil {
+		return err
+	}
+	return checkText("reason", m.Reason, MaxNote, true)
+}
+
+// Settle is the arbiter's decision on a disputed order: Outcome is
+// OutcomeRefund or OutcomePay.
+type Settle struct {
+	Order   uint64 `json:"order"`
+	Outcome string `json:"outcome"`
+	Note    string `json:"note,omitempty"`
+}
+
+// Validate checks the payload without state.
+func (m *Settle) Validate() error {
+	if err := checkID("order", m.Order); err != nil {
+		return err
+	}
+	if m.Outcome != OutcomeRefund && m.Outcome != OutcomePay {
+		return fmt.Errorf("%w: outcome: %q, want %q or %q", chain.ErrBadPayload, m.Outcome, OutcomeRefund, OutcomePay)
+	}
+	return checkText("note", m.Note, MaxNote, false)
+}
+
+// step returns the status-machine step the settlement makes.
+func (m *Settle) step() Step {
+	if m.Outcome == OutcomeRefund {
+		return StepSettleRefund
+	}
+	return StepSettlePay
+}
+
+// validator is what every payload type implements.
+type validator interface{ Validate() error }
+
+// decode parses and validates the payload of action.
+func decode(action string, payload []byte) (validator, error) {
+	var m validator
+	switch action {
+	case ActionListOffer:
+		m = &ListOffer{}
+	case ActionPlaceOrder:
+		m = &PlaceOrder{}
+	case ActionShip:
+		m = &Ship{}
+	case ActionMarkPickup:
+		m = &MarkPickup{}
+	case ActionConfirm:
+		m = &Confirm{}
+	case ActionCancel:
+		m = &Cancel{}
+	case ActionDispute:
+		m = &OpenDispute{}
+	case ActionSettle:
+		m = &Settle{}
+	default:
+		return nil, fmt.Errorf("%w: commerce has no action %q (actions: %s)", chain.ErrUnknownAction, action,
+			strings.Join([]string{ActionListOffer, ActionPlaceOrder, ActionShip, ActionMarkPickup,
+				ActionConfirm, ActionCancel, ActionDispute, ActionSettle}, ", "))
+	}
+	if err := chain.DecodePayload(payload, m); err != nil {
+		return nil, err
+	}
+	return m, m.Validate()
+}
+
+func checkID(field string, id uint64) error {
+	if id == 0 {
+		return fmt.Errorf("%w: %s: missing id (ids start at 1)", chain.ErrBadPayload, field)
+	}
+	return nil
+}
+
+// checkText requires printable UTF-8 of at most limit bytes, without
+// surrounding spaces; an empty string passes unless required.
+func checkText(field, s string, limit int, required bool) error {
+	switch {
+	case s == "" && !required:
+		return nil
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("%w: %s: missing", chain.ErrBadPayload, field)
+	case len(s) > limit:
+		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), limit)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%w: %s: not UTF-8", chain.ErrBadPayload, field)
+	case strings.TrimSpace(s) != s:
+		return fmt.Errorf("%w: %s: leading or trailing space", chain.ErrBadPayload, field)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: %s: control character %U", chain.ErrBadPayload, field, r)
+		}
+	}
+	return nil
+}

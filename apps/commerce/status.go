@@ -1,0 +1,190 @@
+package commerce
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Status is an order's status, one of the eight schema.org OrderStatus
+// words, so that anything that speaks schema.org reads it as it is.
+type Status string
+
+// The schema.org OrderStatus values, in the order an order meets them.
+const (
+	// OrderPaymentDue is an order that exists but is not paid yet. Here
+	// it lasts only inside place_order: the order is created in it and
+	// paid into escrow in the same transaction, and if the payment fails
+	// the transaction fails and leaves no order. No stored order is ever
+	// OrderPaymentDue; the first entry of every history shows it.
+	OrderPaymentDue Status = "OrderPaymentDue"
+	// OrderProcessing is paid and waiting for the seller to ship.
+	OrderProcessing Status = "OrderProcessing"
+	// OrderInTransit is shipped, with a tracking reference.
+	OrderInTransit Status = "OrderInTransit"
+	// OrderPickupAvailable is waiting for the buyer at a pickup point.
+	OrderPickupAvailable Status = "OrderPickupAvailable"
+	// OrderDelivered is done: the escrow went to the seller.
+	OrderDelivered Status = "OrderDelivered"
+	// OrderCancelled was called off before shipping: the buyer got the
+	// money back and the offer its stock.
+	OrderCancelled Status = "OrderCancelled"
+	// OrderReturned was refunded by the arbiter after a dispute.
+	OrderReturned Status = "OrderReturned"
+	// OrderProblem is under dispute, waiting for the arbiter.
+	OrderProblem Status = "OrderProblem"
+)
+
+// Statuses lists every status, in the order of the README's table.
+var Statuses = []Status{OrderPaymentDue, OrderProcessing, OrderInTransit, OrderPickupAvailable,
+	OrderDelivered, OrderCancelled, OrderReturned, OrderProblem}
+
+// ParseStatus accepts one of the eight OrderStatus words, bare or as a
+// schema.org URL ("https://schema.org/OrderInTransit").
+func ParseStatus(s string) (Status, error) {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://schema.org/"), "http://schema.org/")
+	if st := Status(s); slices.Contains(Statuses, st) {
+		return st, nil
+	}
+	return "", fmt.Errorf("%w: status %q is not a schema.org OrderStatus (%s)", chain.ErrBadPayload, s, joinStatuses(Statuses, ", "))
+}
+
+// Role is who a sender is to an order.
+type Role string
+
+// The roles. Exactly one applies to any sender (doc.go explains why).
+const (
+	RoleBuyer   Role = "buyer"
+	RoleSeller  Role = "seller"
+	RoleArbiter Role = "arbiter" // named in genesis
+	RoleChain   Role = "chain"   // the chain itself, at the end of a block
+	RoleOther   Role = "other"   // anyone else
+)
+
+// Step is one kind of move in the status machine. Most steps are named
+// after the action that makes them; settle makes one of two steps, and
+// the chain makes auto_release.
+type Step string
+
+// The steps. StepPlace only names the first entry of every history, the
+// order's creation; it is not a transition, since nothing leads into
+// OrderPaymentDue, and Steps leaves it out.
+const (
+	StepPlace        Step = "place"         // place_order creates the order
+	StepPay          Step = "pay"           // part of place_order: the buyer pays into escrow
+	StepShip         Step = "ship"          // the seller ships, with a tracking reference
+	StepMarkPickup   Step = "mark_pickup"   // the seller says it waits at a pickup point
+	StepConfirm      Step = "confirm"       // the buyer confirms delivery: escrow to the seller
+	StepAutoRelease  Step = "auto_release"  // the timeout ran out: escrow to the seller
+	StepCancel       Step = "cancel"        // before shipping: escrow back to the buyer, stock back to the offer
+	StepDispute      Step = "dispute"       // either party asks the arbiter
+	StepSettleRefund Step = "settle_refund" // the arbiter refunds the buyer
+	StepSettlePay    Step = "settle_pay"    // the arbiter pays the seller
+)
+
+// Transition is one row of the status table: Step, made by one of By,
+// moves an order from any of From to To.
+type Transition struct {
+	Step Step
+	From []Status
+	By   []Role
+	To   Status
+}
+
+// machine is the status table, the one place that says which moves are
+// legal. Every move in orders.go goes through Next, which reads it; the
+// README prints the same table. Anything not listed is illegal.
+var machine = []Transition{
+	{StepPay, []Status{OrderPaymentDue}, []Role{RoleBuyer}, OrderProcessing},
+	{StepShip, []Status{OrderProcessing}, []Role{RoleSeller}, OrderInTransit},
+	{StepCancel, []Status{OrderProcessing}, []Role{RoleBuyer, RoleSeller}, OrderCancelled},
+	{StepMarkPickup, []Status{OrderInTransit}, []Role{RoleSeller}, OrderPickupAvailable},
+	{StepConfirm, []Status{OrderInTransit, OrderPickupAvailable}, []Role{RoleBuyer}, OrderDelivered},
+	{StepAutoRelease, []Status{OrderInTransit, OrderPickupAvailable}, []Role{RoleChain}, OrderDelivered},
+	{StepDispute, []Status{OrderInTransit, OrderPickupAvailable}, []Role{RoleBuyer, RoleSeller}, OrderProblem},
+	{StepSettleRefund, []Status{OrderProblem}, []Role{RoleArbiter}, OrderReturned},
+	{StepSettlePay, []Status{OrderProblem}, []Role{RoleArbiter}, OrderDelivered},
+}
+
+// Steps lists every step, in table order.
+func Steps() []Step {
+	out := make([]Step, len(machine))
+	for i, t := range machine {
+		out[i] = t.Step
+	}
+	return out
+}
+
+// Next returns the status that step, made by role, leads to from status
+// from. It fails with ErrIllegalTransition when the step does not leave
+// from, and with both ErrIllegalTransition and chain.ErrUnauthorized when
+// it does but role may not make it. Either message names the current and
+// the requested status.
+func Next(from Status, step Step, role Role) (Status, error) {
+	i := slices.IndexFunc(machine, func(t Transition) bool { return t.Step == step })
+	if i < 0 {
+		return "", fmt.Errorf("%w: %s has no step %q", ErrIllegalTransition, from, step)
+	}
+	t := machine[i]
+	if !slices.Contains(t.From, from) {
+		return "", fmt.Errorf("%w: %s -> %s by %s: %s is allowed only from %s",
+			ErrIllegalTransition, from, t.To, step, step, joinStatuses(t.From, " or "))
+	}
+	if !slices.Contains(t.By, role) {
+		return "", fmt.Errorf("%w: %w: %s -> %s by %s: only the %s may do it, and the sender is %s",
+			ErrIllegalTransition, chain.ErrUnauthorized, from, t.To, step, joinRoles(t.By), describe(role))
+	}
+	return t.To, nil
+}
+
+// Move is a step that is open to a role from some status, for answers
+// that tell a client what can happen next.
+type Move struct {
+	Step Step   `json:"step"`
+	By   Role   `json:"by"`
+	To   Status `json:"to"`
+}
+
+// MovesFrom lists the moves open from status s, in table order.
+func MovesFrom(s Status) []Move {
+	out := []Move{}
+	for _, t := range machine {
+		if slices.Contains(t.From, s) {
+			for _, r := range t.By {
+				out = append(out, Move{Step: t.Step, By: r, To: t.To})
+			}
+		}
+	}
+	return out
+}
+
+// Final reports whether no step leads out of s.
+func (s Status) Final() bool { return len(MovesFrom(s)) == 0 }
+
+func describe(r Role) string {
+	switch r {
+	case RoleOther:
+		return "not a party to the order"
+	case RoleChain:
+		return "the chain"
+	}
+	return "the " + string(r)
+}
+
+func joinStatuses(ss []Status, sep string) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, sep)
+}
+
+func joinRoles(rs []Role) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = string(r)
+	}
+	return strings.Join(parts, " or ")
+}
