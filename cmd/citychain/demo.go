@@ -71,6 +71,7 @@ type demo struct {
 	run_    string // makes identifiers unique to this run
 	links   []string
 	n       int
+	order   uint64 // the shop's order
 }
 
 func newDemo(cmd *cobra.Command, api string, step bool) (*demo, error) {
@@ -149,8 +150,7 @@ func (d *demo) run() error {
 	fmt.Fprintf(d.out, "CityChain workshop story on chain %s at %s\n", d.chainID, d.api)
 	fmt.Fprintf(d.out, "Cast: dev0 city hall (operator, arbiter, trace admin) %s\n      dev1 tea cooperative %s\n      dev2 tea shop %s\n      dev3 delivery van %s\n",
 		d.addr(0), d.addr(1), d.addr(2), d.addr(3))
-	steps := []func() error{d.traceStory, d.copyrightStory}
-	steps = append(steps, demoExtraSteps(d)...)
+	steps := []func() error{d.traceStory, d.copyrightStory, d.commerceOrder, d.commerceDelivered}
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return fmt.Errorf("demo step %d: %w", d.n, err)
@@ -162,18 +162,6 @@ func (d *demo) run() error {
 	}
 	fmt.Fprintf(d.out, "   %-28s %s/\n", "explorer", d.api)
 	return nil
-}
-
-// demoExtraSteps are the steps of modules that register themselves for
-// the story; see demo_commerce.go and demo_city.go.
-var demoSteps []func(*demo) []func() error
-
-func demoExtraSteps(d *demo) []func() error {
-	var out []func() error
-	for _, f := range demoSteps {
-		out = append(out, f(d)...)
-	}
-	return out
 }
 
 func prettyJSON(v any) string {
