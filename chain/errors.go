@@ -32,6 +32,9 @@ var (
 	ErrInvalidBlock = errors.New("invalid block")
 	// ErrInvalidCommit means a commit certificate does not prove the block.
 	ErrInvalidCommit = errors.New("invalid commit")
+	// ErrRejected wraps an app's own reason for refusing a transaction in
+	// CheckTx, so callers can tell it from a storage fault.
+	ErrRejected = errors.New("refused by the app")
 	// ErrOverflow means an integer operation would overflow.
 	ErrOverflow = errors.New("integer overflow")
 )

@@ -122,10 +122,14 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 	}
 	o := NewOverlay(committed)
 	ctx := NewContext(app.Name(), o, info, tx.Sender(), Hash{})
-	if err := app.Deliver(ctx, tx.Action, tx.Payload); err != nil {
-		return err
+	err = app.Deliver(ctx, tx.Action, tx.Payload)
+	if o.Err() != nil {
+		return o.Err()
 	}
-	return o.Err()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	return nil
 }
 
 // Execute applies txs on top of the parent state (read through parent,

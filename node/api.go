@@ -116,6 +116,8 @@ func errorStatus(err error) (int, string) {
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, chain.ErrInvalidTx), errors.Is(err, chain.ErrDecode), errors.Is(err, chain.ErrNonCanonical):
 		return http.StatusBadRequest, "invalid_tx"
+	case errors.Is(err, chain.ErrRejected):
+		return http.StatusBadRequest, "rejected"
 	}
 	return http.StatusInternalServerError, "internal"
 }

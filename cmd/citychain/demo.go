@@ -85,7 +85,7 @@ func newDemo(cmd *cobra.Command, api string, step bool) (*demo, error) {
 		return nil, err
 	}
 	return &demo{ctx: ctx, cl: cl, api: strings.TrimRight(api, "/"), chainID: st.ChainID, out: cmd.OutOrStdout(),
-		step: step, in: bufio.NewReader(cmd.InOrStdin()), run_: fmt.Sprintf("%d", time.Now().Unix()%1_000_000)}, nil
+		step: step, in: bufio.NewReader(cmd.InOrStdin()), run_: fmt.Sprintf("%06d", time.Now().UnixMicro()%1_000_000)}, nil
 }
 
 // stage announces a step of the story.
