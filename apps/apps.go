@@ -2,6 +2,7 @@ package apps
 
 import (
 	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/apps/city"
 	"github.com/citychain/citychain/apps/commerce"
 	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/apps/poa"
@@ -19,5 +20,6 @@ func All() []chain.App {
 		copyright.New(),
 		trace.New(),
 		commerce.New(),
+		city.New(),
 	}
 }

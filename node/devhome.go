@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/apps/city"
 	"github.com/citychain/citychain/apps/commerce"
 	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/apps/trace"
@@ -83,6 +84,7 @@ func DevGenesis(chainID string, validators []*crypto.PrivateKey, t time.Time) *c
 	g.AppState[copyright.Name] = chain.MustJSON(copyright.DefaultGenesis())
 	g.AppState[trace.Name] = chain.MustJSON(trace.DevGenesis(DevAccounts()[0].Address))
 	g.AppState[commerce.Name] = chain.MustJSON(commerce.DevGenesis(DevAccounts()[0].Address))
+	g.AppState[city.Name] = chain.MustJSON(city.DevGenesis(DevAccounts()[0].Address))
 	return g
 }
 

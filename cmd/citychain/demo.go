@@ -150,7 +150,7 @@ func (d *demo) run() error {
 	fmt.Fprintf(d.out, "CityChain workshop story on chain %s at %s\n", d.chainID, d.api)
 	fmt.Fprintf(d.out, "Cast: dev0 city hall (operator, arbiter, trace admin) %s\n      dev1 tea cooperative %s\n      dev2 tea shop %s\n      dev3 delivery van %s\n",
 		d.addr(0), d.addr(1), d.addr(2), d.addr(3))
-	steps := []func() error{d.traceStory, d.copyrightStory, d.commerceOrder, d.commerceDelivered}
+	steps := []func() error{d.traceStory, d.copyrightStory, d.commerceOrder, d.cityStory, d.commerceDelivered}
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return fmt.Errorf("demo step %d: %w", d.n, err)

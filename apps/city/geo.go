@@ -1,0 +1,130 @@
+package city
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Point is a GeoJSON Point (RFC 7946): longitude first, then latitude.
+// GeoJSON writes coordinates as numbers; a payload has no fractional
+// numbers, so here they are decimal text with at most 6 decimal places
+// (a millionth of a degree, about 11 cm): {"type": "Point",
+// "coordinates": ["-3.712247", "40.423853"]}. The NGSI-LD export writes
+// them back as JSON numbers.
+type Point struct {
+	Type        string   `json:"type"`
+	Coordinates []string `json:"coordinates"`
+}
+
+// coordScale is the precision of coordinates: micro-degrees.
+const coordScale = 6
+
+// NewPoint returns the point at a longitude and latitude given as text.
+func NewPoint(lon, lat string) Point { return Point{Type: "Point", Coordinates: []string{lon, lat}} }
+
+// microDegrees parses the point into fixed-point longitude and latitude
+// and checks that they are on Earth.
+func (p Point) microDegrees() (lon, lat int64, err error) {
+	if p.Type != "Point" {
+		return 0, 0, fmt.Errorf("%w: location.type: %q, want \"Point\"", chain.ErrBadPayload, p.Type)
+	}
+	if len(p.Coordinates) != 2 {
+		return 0, 0, fmt.Errorf("%w: location.coordinates: want [longitude, latitude], got %d values", chain.ErrBadPayload, len(p.Coordinates))
+	}
+	if lon, err = parseFixed(p.Coordinates[0], coordScale); err != nil {
+		return 0, 0, fmt.Errorf("%w: location.coordinates[0]: %v", chain.ErrBadPayload, err)
+	}
+	if lat, err = parseFixed(p.Coordinates[1], coordScale); err != nil {
+		return 0, 0, fmt.Errorf("%w: location.coordinates[1]: %v", chain.ErrBadPayload, err)
+	}
+	if lon < -180_000_000 || lon > 180_000_000 {
+		return 0, 0, fmt.Errorf("%w: location.coordinates[0]: %w: longitude %s is outside -180..180", chain.ErrBadPayload, ErrOutOfRange, p.Coordinates[0])
+	}
+	if lat < -90_000_000 || lat > 90_000_000 {
+		return 0, 0, fmt.Errorf("%w: location.coordinates[1]: %w: latitude %s is outside -90..90", chain.ErrBadPayload, ErrOutOfRange, p.Coordinates[1])
+	}
+	return lon, lat, nil
+}
+
+// normalized returns the point with its coordinates in canonical text.
+func (p Point) normalized() (Point, error) {
+	lon, lat, err := p.microDegrees()
+	if err != nil {
+		return Point{}, err
+	}
+	return NewPoint(formatFixed(lon, coordScale), formatFixed(lat, coordScale)), nil
+}
+
+// The spatial index files every device under the grid cell that holds
+// it. A cell is a hundredth of a degree square (about 1.1 km north to
+// south), so a district's bounding box spans a handful of cells and the
+// query reads only those cells' keys instead of every device.
+const cellSize = 10_000 // micro-degrees
+
+// maxBBoxCells bounds the cells one bounding-box query walks; a larger
+// box scans the device list instead, which is then cheaper.
+const maxBBoxCells = 1024
+
+// cell returns the grid cell of a coordinate: floor(v / cellSize), also
+// for negative v.
+func cell(v int64) int64 {
+	c := v / cellSize
+	if v%cellSize < 0 {
+		c--
+	}
+	return c
+}
+
+// cellPrefix is the key prefix of one cell. Cell numbers are shifted to
+// be positive, so that keys sort like the numbers.
+func cellPrefix(latCell, lonCell int64) []byte {
+	const shift = 1 << 20
+	k := append([]byte(nil), "grid/"...)
+	k = binary.BigEndian.AppendUint32(k, uint32(latCell+shift))
+	return binary.BigEndian.AppendUint32(k, uint32(lonCell+shift))
+}
+
+func keyGrid(lon, lat int64, id string) []byte {
+	return append(cellPrefix(cell(lat), cell(lon)), id...)
+}
+
+// BBox is a bounding box in micro-degrees, edges included. Boxes across
+// the antimeridian are not supported: MinLon <= MaxLon.
+type BBox struct{ MinLon, MinLat, MaxLon, MaxLat int64 }
+
+// ParseBBox reads a box from decimal text, as given in the query
+// arguments min_lon, min_lat, max_lon, max_lat.
+func ParseBBox(minLon, minLat, maxLon, maxLat string) (BBox, error) {
+	var b BBox
+	fields := []struct {
+		name string
+		s    string
+		v    *int64
+	}{{"min_lon", minLon, &b.MinLon}, {"min_lat", minLat, &b.MinLat}, {"max_lon", maxLon, &b.MaxLon}, {"max_lat", maxLat, &b.MaxLat}}
+	for _, f := range fields {
+		v, err := parseFixed(f.s, coordScale)
+		if err != nil {
+			return b, fmt.Errorf("%w: %s: %v", chain.ErrBadPayload, f.name, err)
+		}
+		*f.v = v
+	}
+	if b.MinLon < -180_000_000 || b.MaxLon > 180_000_000 || b.MinLat < -90_000_000 || b.MaxLat > 90_000_000 {
+		return b, fmt.Errorf("%w: bounding box: longitudes are within -180..180, latitudes within -90..90", chain.ErrBadPayload)
+	}
+	if b.MinLon > b.MaxLon || b.MinLat > b.MaxLat {
+		return b, fmt.Errorf("%w: bounding box: min_lon/min_lat must not exceed max_lon/max_lat", chain.ErrBadPayload)
+	}
+	return b, nil
+}
+
+// Contains reports whether the point lies in the box.
+func (b BBox) Contains(lon, lat int64) bool {
+	return lon >= b.MinLon && lon <= b.MaxLon && lat >= b.MinLat && lat <= b.MaxLat
+}
+
+// cells returns the number of grid cells the box touches.
+func (b BBox) cells() int64 {
+	return (cell(b.MaxLat) - cell(b.MinLat) + 1) * (cell(b.MaxLon) - cell(b.MinLon) + 1)
+}

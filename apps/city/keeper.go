@@ -1,0 +1,356 @@
+package city
+
+import (
+	"fmt"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+)
+
+// Device is a registered device, stored under dev/{id}. It does not
+// change after registration.
+type Device struct {
+	ID           string        `json:"id"`
+	Type         string        `json:"type"`
+	Category     string        `json:"category,omitempty"`
+	Name         string        `json:"name,omitempty"`
+	PubKey       string        `json:"pubkey"`
+	Owner        chain.Address `json:"owner"`
+	Location     Point         `json:"location"`
+	District     string        `json:"district"`
+	RegisteredBy chain.Address `json:"registered_by"`
+	Height       uint64        `json:"height"`
+	Time         string        `json:"time"`
+}
+
+// Value is the latest value of one attribute and where it came from.
+type Value struct {
+	Value      string `json:"value"`
+	ObservedAt string `json:"observed_at"`
+	Height     uint64 `json:"height"`
+	Source     string `json:"source"` // "registration", "reading" or "command N"
+}
+
+// State is a device's latest state, stored under state/{id}: every
+// attribute's last value, merged from the registration, the readings
+// and the commands the device acknowledged as done.
+type State struct {
+	Attrs      map[string]Value `json:"attrs"`
+	LastSeq    uint64           `json:"last_seq"`              // the highest reading seq accepted
+	Readings   uint64           `json:"readings"`              // readings accepted, the number of the newest history entry
+	ObservedAt string           `json:"observed_at,omitempty"` // of the last reading
+	Height     uint64           `json:"height"`                // of the last change
+}
+
+// HistoryEntry is one accepted reading, stored under hist/{id}/{n}.
+// Only the newest Params.HistoryLimit entries of a device are kept.
+type HistoryEntry struct {
+	N          uint64            `json:"n"`
+	Seq        uint64            `json:"seq"`
+	ObservedAt string            `json:"observed_at"`
+	Height     uint64            `json:"height"`
+	TxHash     chain.Hash        `json:"tx_hash"`
+	Values     map[string]string `json:"values"`
+}
+
+// Command states.
+const (
+	StatusPending = "pending"
+	StatusDone    = ResultDone
+	StatusFailed  = ResultFailed
+)
+
+// CommandRecord is a command and, once it came, the device's answer,
+// stored under cmd/{n}.
+type CommandRecord struct {
+	ID       uint64        `json:"id"`
+	Device   string        `json:"device"`
+	Action   string        `json:"action"`
+	Attr     string        `json:"attr,omitempty"`
+	Value    string        `json:"value,omitempty"`
+	IssuedBy chain.Address `json:"issued_by"`
+	Height   uint64        `json:"height"`
+	Time     string        `json:"time"`
+	Status   string        `json:"status"`
+	Detail   string        `json:"detail,omitempty"`
+	AckedAt  uint64        `json:"acked_at,omitempty"` // height of the acknowledgement
+	AckTime  string        `json:"ack_time,omitempty"`
+}
+
+// Params are fixed at genesis.
+type Params struct {
+	HistoryLimit uint64 `json:"history_limit"`
+}
+
+// DefaultHistoryLimit is how many readings per device the state keeps
+// unless genesis says otherwise. Older ones stay in the blocks.
+const DefaultHistoryLimit = 100
+
+var (
+	keyParams = []byte("params")
+	keyCmdSeq = []byte("seq/cmd")
+	present   = []byte{1}
+)
+
+func keyOperator(a chain.Address) []byte { return append([]byte("op/"), a[:]...) }
+func keyDevice(id string) []byte         { return []byte("dev/" + id) }
+func keyState(id string) []byte          { return []byte("state/" + id) }
+func prefixHistory(id string) []byte     { return []byte("hist/" + id + "/") }
+func keyHistory(id string, n uint64) []byte {
+	return append(prefixHistory(id), sdk.Uint64Bytes(n)...)
+}
+func prefixDistrict(d string) []byte        { return []byte("dist/" + d + "/") }
+func keyDistrict(d, id string) []byte       { return append(prefixDistrict(d), id...) }
+func keyCommand(n uint64) []byte            { return append([]byte("cmd/"), sdk.Uint64Bytes(n)...) }
+func prefixDeviceCommands(id string) []byte { return []byte("devcmd/" + id + "/") }
+func keyDeviceCommand(id string, n uint64) []byte {
+	return append(prefixDeviceCommands(id), sdk.Uint64Bytes(n)...)
+}
+func keyPending(n uint64) []byte { return append([]byte("pending/"), sdk.Uint64Bytes(n)...) }
+
+// IsOperator reports whether addr is a city operator. Other modules may
+// call it with their own context.
+func IsOperator(ctx *chain.Context, addr chain.Address) bool {
+	return ctx.For(Name).Store().Has(keyOperator(addr))
+}
+
+func requireOperator(ctx *chain.Context) error {
+	if !ctx.Store().Has(keyOperator(ctx.Sender)) {
+		return fmt.Errorf("%w: sender %s is not a city operator", chain.ErrUnauthorized, ctx.Sender)
+	}
+	return nil
+}
+
+func loadParams(st *chain.Store) (Params, error) {
+	p := Params{HistoryLimit: DefaultHistoryLimit}
+	_, err := st.GetObject(keyParams, &p)
+	return p, err
+}
+
+func loadDevice(st *chain.Store, field, id string) (*Device, error) {
+	var d Device
+	found, err := st.GetObject(keyDevice(id), &d)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: %s: %w %q", chain.ErrNotFound, field, ErrUnknownDevice, id)
+	}
+	return &d, nil
+}
+
+func loadState(st *chain.Store, id string) (*State, error) {
+	s := State{Attrs: map[string]Value{}}
+	if _, err := st.GetObject(keyState(id), &s); err != nil {
+		return nil, err
+	}
+	if s.Attrs == nil {
+		s.Attrs = map[string]Value{}
+	}
+	return &s, nil
+}
+
+// register files a new device with its initial state and its entries in
+// the district and grid indexes.
+func register(ctx *chain.Context, m *Register) error {
+	if err := requireOperator(ctx); err != nil {
+		return err
+	}
+	st := ctx.Store()
+	if st.Has(keyDevice(m.ID)) {
+		return fmt.Errorf("%w: id: %w: %q", chain.ErrBadPayload, ErrDuplicate, m.ID)
+	}
+	lon, lat, err := m.Location.microDegrees()
+	if err != nil {
+		return err
+	}
+	now := formatTime(ctx.Time)
+	d := Device{ID: m.ID, Type: m.Type, Category: m.Category, Name: m.Name, PubKey: m.PubKey,
+		Owner: m.Owner, Location: m.Location, District: m.District, RegisteredBy: ctx.Sender,
+		Height: ctx.Height, Time: now}
+	s := State{Attrs: map[string]Value{}, Height: ctx.Height}
+	for _, k := range sortedKeys(m.Attrs) {
+		s.Attrs[k] = Value{Value: m.Attrs[k], ObservedAt: now, Height: ctx.Height, Source: "registration"}
+	}
+	st.SetObject(keyDevice(m.ID), &d)
+	st.SetObject(keyState(m.ID), &s)
+	st.Set(keyDistrict(m.District, m.ID), present)
+	st.Set(keyGrid(lon, lat, m.ID), present)
+	ctx.Emit("register", chain.A("device", m.ID), chain.A("type", m.Type), chain.A("district", m.District))
+	return nil
+}
+
+// report applies readings in order. Each must be signed by its device,
+// carry a sequence number above the device's last, and hold values the
+// device's model accepts. One bad reading fails the whole report.
+func report(ctx *chain.Context, readings []signedObservation) error {
+	st := ctx.Store()
+	params, err := loadParams(st)
+	if err != nil {
+		return err
+	}
+	for _, r := range readings {
+		d, err := loadDevice(st, r.field+".body.device", r.Device)
+		if err != nil {
+			return err
+		}
+		if err := verifyDevice(d, kindObservation, ctx.ChainID, r.body, r.sig); err != nil {
+			return fmt.Errorf("%w: %s.signature: %w", chain.ErrBadPayload, r.field, err)
+		}
+		model, err := ModelFor(d.Type, d.Category)
+		if err != nil {
+			return err
+		}
+		values, err := checkValues(r.field+".body.values", model, r.Values, true)
+		if err != nil {
+			return err
+		}
+		at := ctx.Time
+		if !r.ObservedAt.IsZero() {
+			if r.ObservedAt.After(ctx.Time.Add(MaxClockSkew)) {
+				return fmt.Errorf("%w: %s.body.observed_at: %s is more than %s after the block time %s",
+					chain.ErrBadPayload, r.field, formatTime(r.ObservedAt), MaxClockSkew, formatTime(ctx.Time))
+			}
+			at = r.ObservedAt
+		}
+		s, err := loadState(st, d.ID)
+		if err != nil {
+			return err
+		}
+		if r.Seq <= s.LastSeq {
+			return fmt.Errorf("%w: %s.body.seq: %w: %d, the device's last accepted reading was %d",
+				chain.ErrBadPayload, r.field, ErrStale, r.Seq, s.LastSeq)
+		}
+		if s.Readings, err = sdk.Add(s.Readings, 1); err != nil {
+			return err
+		}
+		observed := formatTime(at)
+		s.LastSeq, s.ObservedAt, s.Height = r.Seq, observed, ctx.Height
+		for _, k := range sortedKeys(values) {
+			s.Attrs[k] = Value{Value: values[k], ObservedAt: observed, Height: ctx.Height, Source: "reading"}
+		}
+		st.SetObject(keyState(d.ID), s)
+		st.SetObject(keyHistory(d.ID, s.Readings), &HistoryEntry{N: s.Readings, Seq: r.Seq, ObservedAt: observed,
+			Height: ctx.Height, TxHash: ctx.TxHash, Values: values})
+		// Keep the history bounded: the entry that just fell out of the
+		// window goes. Exactly one per reading, so the window never grows.
+		if s.Readings > params.HistoryLimit {
+			st.Delete(keyHistory(d.ID, s.Readings-params.HistoryLimit))
+		}
+		ctx.Emit("reading", chain.A("device", d.ID), chain.A("seq", r.Seq), chain.A("observed_at", observed))
+	}
+	return nil
+}
+
+// issue records an operator's command to a device as pending.
+func issue(ctx *chain.Context, m *Command, rawValue any) error {
+	if err := requireOperator(ctx); err != nil {
+		return err
+	}
+	st := ctx.Store()
+	d, err := loadDevice(st, "device", m.Device)
+	if err != nil {
+		return err
+	}
+	model, err := ModelFor(d.Type, d.Category)
+	if err != nil {
+		return err
+	}
+	spec, ok := model.Command(m.Action)
+	if !ok {
+		return fmt.Errorf("%w: action: a %s takes no %q command", chain.ErrBadPayload, modelName(model), m.Action)
+	}
+	rec := CommandRecord{Device: d.ID, Action: m.Action, Attr: spec.Attr, IssuedBy: ctx.Sender,
+		Height: ctx.Height, Time: formatTime(ctx.Time), Status: StatusPending}
+	if spec.Attr != "" {
+		a, _ := model.Attr(spec.Attr)
+		if rawValue == nil {
+			return fmt.Errorf("%w: value: %s needs a value for %s", chain.ErrBadPayload, m.Action, spec.Attr)
+		}
+		v, err := a.Normalize(rawValue)
+		if err != nil {
+			return fmt.Errorf("%w: value (%s): %w", chain.ErrBadPayload, spec.Attr, err)
+		}
+		rec.Value = v
+	} else if rawValue != nil {
+		return fmt.Errorf("%w: value: %s takes no value", chain.ErrBadPayload, m.Action)
+	}
+	n, err := sdk.BytesUint64(st.Get(keyCmdSeq))
+	if err != nil {
+		return err
+	}
+	if rec.ID, err = sdk.Add(n, 1); err != nil {
+		return err
+	}
+	st.Set(keyCmdSeq, sdk.Uint64Bytes(rec.ID))
+	st.SetObject(keyCommand(rec.ID), &rec)
+	st.Set(keyDeviceCommand(d.ID, rec.ID), present)
+	st.Set(keyPending(rec.ID), present)
+	ctx.Emit("command", chain.A("id", rec.ID), chain.A("device", d.ID), chain.A("action", rec.Action), chain.A("value", rec.Value))
+	return nil
+}
+
+// acknowledge records a device's answer to one of its pending commands.
+// A command done sets its attribute in the device's state.
+func acknowledge(ctx *chain.Context, a *signedAck) error {
+	st := ctx.Store()
+	var rec CommandRecord
+	found, err := st.GetObject(keyCommand(a.Command), &rec)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("%w: body.command: no command %d", chain.ErrNotFound, a.Command)
+	}
+	if rec.Device != a.Device {
+		return fmt.Errorf("%w: body.device: command %d is for %s, not %s", chain.ErrBadPayload, a.Command, rec.Device, a.Device)
+	}
+	d, err := loadDevice(st, "body.device", a.Device)
+	if err != nil {
+		return err
+	}
+	if err := verifyDevice(d, kindAck, ctx.ChainID, a.body, a.sig); err != nil {
+		return fmt.Errorf("%w: signature: %w", chain.ErrBadPayload, err)
+	}
+	if rec.Status != StatusPending {
+		return fmt.Errorf("%w: body.command: %w: command %d is already %s", chain.ErrBadPayload, ErrNotPending, rec.ID, rec.Status)
+	}
+	rec.Status, rec.Detail = a.Result, a.Detail
+	rec.AckedAt, rec.AckTime = ctx.Height, formatTime(ctx.Time)
+	st.SetObject(keyCommand(rec.ID), &rec)
+	st.Delete(keyPending(rec.ID))
+	if rec.Status == StatusDone && rec.Attr != "" {
+		s, err := loadState(st, d.ID)
+		if err != nil {
+			return err
+		}
+		s.Attrs[rec.Attr] = Value{Value: rec.Value, ObservedAt: rec.AckTime, Height: ctx.Height,
+			Source: fmt.Sprintf("command %d", rec.ID)}
+		s.Height = ctx.Height
+		st.SetObject(keyState(d.ID), s)
+	}
+	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", d.ID), chain.A("result", rec.Status))
+	return nil
+}
+
+// initState writes the genesis operators and params.
+func initState(st *chain.Store, g *GenesisState) error {
+	p := Params{HistoryLimit: g.HistoryLimit}
+	if p.HistoryLimit == 0 {
+		p.HistoryLimit = DefaultHistoryLimit
+	}
+	if p.HistoryLimit > 10_000 {
+		return fmt.Errorf("history_limit: %d, at most 10000", p.HistoryLimit)
+	}
+	st.SetObject(keyParams, &p)
+	for i, op := range g.Operators {
+		if op.IsZero() {
+			return fmt.Errorf("operators[%d]: zero address", i)
+		}
+		if st.Has(keyOperator(op)) {
+			return fmt.Errorf("operators[%d]: %s is listed twice", i, op)
+		}
+		st.Set(keyOperator(op), present)
+	}
+	return nil
+}
