@@ -13,9 +13,12 @@
 //	smt/n/..., smt/v/...  Merkle tree nodes and values (see package state)
 //	m/latest     header of the last committed block
 //
-// Invariant: a block, its commit, receipts, index entries, state changes,
-// tree nodes and the m/latest pointer are written in one Badger
-// transaction (SaveBlock). Badger commits a transaction atomically, so
-// after a crash, kill -9 included, the store holds every block up to
-// m/latest completely and nothing of any later one.
+// Invariant: a block, its commit, receipts, index entries, state changes
+// and the m/latest header are written in one Badger transaction
+// (SaveBlock), after the block's new Merkle tree nodes. Badger commits a
+// transaction atomically, so after a crash, kill -9 included, the store
+// holds every block up to m/latest completely and nothing of any later
+// one but perhaps some of its tree nodes, which are content-addressed and
+// unreachable from any stored root: harmless, and written again if the
+// block is.
 package store

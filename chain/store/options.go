@@ -12,9 +12,10 @@ import (
 //
 //   - MemTableSize 32 MiB, NumMemtables 2: a memtable is both the write
 //     buffer and the bound on one transaction (Badger refuses a
-//     transaction larger than about 15% of it), and a block is one
-//     transaction. 32 MiB allows about 4.8 MiB per block, several times
-//     what a full block of transfers writes.
+//     transaction larger than about 15% of it, 4.8 MiB here). A block's
+//     own transaction (block, receipts, index, state changes) stays far
+//     below that; its Merkle tree nodes, which grow with the state, are
+//     written in separate batches first (see SaveBlock).
 //   - BlockCacheSize 16 MiB, IndexCacheSize 8 MiB: enough for the hot
 //     top of the state tree and recent blocks.
 //   - ValueLogFileSize 64 MiB: small files, so disk use follows the data.

@@ -131,10 +131,27 @@ func (s *Store) SaveBlock(b *chain.Block, c *chain.Commit, res *chain.Result) er
 func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error {
 	h := b.Header.Height
 	hash := b.Hash()
-	// m/latest holds the header itself, written in the same transaction
-	// as the state, so a snapshot reads a header that matches its state
-	// without any lock held across the write (readers never wait for the
-	// fsync).
+	// The Merkle tree's new nodes go first, in batches of their own: they
+	// are many (about log2(n) per changed key) and content-addressed, so a
+	// crash that leaves some of them without their block leaves harmless
+	// orphans, and keeping them out of the block's transaction keeps that
+	// transaction well inside Badger's size limit however big the state.
+	if len(res.TreeWrites) > 0 {
+		wb := s.db.NewWriteBatch()
+		for _, w := range res.TreeWrites {
+			if err := wb.Set(w.Key, w.Value); err != nil {
+				wb.Cancel()
+				return fmt.Errorf("store tree nodes of block %d: %w", h, err)
+			}
+		}
+		if err := wb.Flush(); err != nil {
+			return fmt.Errorf("store tree nodes of block %d: %w", h, err)
+		}
+	}
+	// Then everything that says the block exists, in one transaction:
+	// m/latest holds the header itself, written with the state, so a
+	// snapshot reads a header that matches its state without any lock held
+	// across the write (readers never wait for the fsync).
 	err := s.db.Update(func(txn *badger.Txn) error {
 		set := func(k, v []byte) error { return txn.Set(k, v) }
 		if err := set(heightKey("b/", h), b.Encode()); err != nil {
@@ -151,11 +168,6 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 		for i := range res.Receipts {
 			r := &res.Receipts[i]
 			if err := set(append([]byte("t/"), r.TxHash[:]...), chain.MustEncode(r)); err != nil {
-				return err
-			}
-		}
-		for _, w := range res.TreeWrites {
-			if err := set(w.Key, w.Value); err != nil {
 				return err
 			}
 		}

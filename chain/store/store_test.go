@@ -203,3 +203,25 @@ func BenchmarkCommitBlock(b *testing.B) {
 		}
 	}
 }
+
+// A block whose state update writes far more tree nodes than fit in one
+// Badger transaction is still stored: the nodes go in batches of their
+// own before the block's transaction.
+func TestHugeTreeUpdateIsStored(t *testing.T) {
+	f := open(t, t.TempDir())
+	defer f.st.Close()
+	parent := f.st.Latest()
+	res := &chain.Result{Receipts: []chain.Receipt{}}
+	for i := 0; i < 120_000; i++ {
+		key := []byte(fmt.Sprintf("smt/n/test-node-%08d-padding-to-realistic-size", i))
+		res.TreeWrites = append(res.TreeWrites, state.Write{Key: key, Value: make([]byte, 65)})
+	}
+	b := &chain.Block{Header: chain.Header{ChainID: f.g.ChainID, Height: parent.Height + 1, Time: parent.Time + 1,
+		PrevHash: parent.Hash(), StateRoot: parent.StateRoot}, Txs: [][]byte{}}
+	if err := f.st.SaveBlock(b, &chain.Commit{Height: b.Header.Height, BlockHash: b.Hash()}, res); err != nil {
+		t.Fatalf("save a block with 120,000 tree nodes: %v", err)
+	}
+	if f.st.Latest().Height != b.Header.Height {
+		t.Fatal("latest height did not move")
+	}
+}
