@@ -122,7 +122,7 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 	}
 	o := NewOverlay(committed)
 	ctx := NewContext(app.Name(), o, info, tx.Sender(), Hash{})
-	err = app.Deliver(ctx, tx.Action, tx.Payload)
+	err = deliver(app, ctx, tx.Action, tx.Payload)
 	if o.Err() != nil {
 		return o.Err()
 	}
@@ -164,7 +164,7 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 
 		txo := NewOverlay(block)
 		ctx := NewContext(app.Name(), txo, info, sender, hash)
-		derr := app.Deliver(ctx, tx.Action, tx.Payload)
+		derr := deliver(app, ctx, tx.Action, tx.Payload)
 		if txo.Err() != nil {
 			return nil, fmt.Errorf("tx %d: read state: %w", i, txo.Err())
 		}
@@ -216,6 +216,19 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 	}
 	res.Txs = decoded
 	return res, nil
+}
+
+// deliver runs an app's Deliver and turns a panic into an error. A panic
+// is a bug in the app, but it must not take the node down with it: every
+// node hits the same panic on the same transaction, so recording it as
+// the transaction's failure keeps them in agreement.
+func deliver(app App, ctx *Context, action string, payload []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: app %s panicked on %s: %v", ErrRejected, app.Name(), action, r)
+		}
+	}()
+	return app.Deliver(ctx, action, payload)
 }
 
 // TxError says which transaction made a block invalid. It wraps

@@ -36,7 +36,10 @@ func NewOverlay(parent Reader) *Overlay {
 // Get returns the value of key, or nil when absent.
 func (o *Overlay) Get(key []byte) ([]byte, error) {
 	if v, ok := o.writes[string(key)]; ok {
-		return v, nil
+		// A copy: an app that edits what it read must not change a
+		// pending write behind Set's back (a failed transaction's changes
+		// would survive into the block).
+		return append([]byte(nil), v...), nil
 	}
 	v, err := o.parent.Get(key)
 	if err != nil {
@@ -84,7 +87,7 @@ func (o *Overlay) Iterate(prefix []byte, fn func(key, value []byte) error) error
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := fn([]byte(k), merged[k]); err != nil {
+		if err := fn([]byte(k), append([]byte(nil), merged[k]...)); err != nil {
 			return err
 		}
 	}
