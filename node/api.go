@@ -286,8 +286,8 @@ func (n *Node) handleValidators(w http.ResponseWriter, _ *http.Request) {
 			v.LastCommit = commitView(c)
 		}
 	}
-	if n.engine != nil {
-		v.Consensus = n.engine.view.Load()
+	if eng := n.engine.Load(); eng != nil {
+		v.Consensus = eng.view.Load()
 	}
 	writeJSON(w, http.StatusOK, v)
 }

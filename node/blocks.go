@@ -109,8 +109,17 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 		if err != nil {
 			var te *chain.TxError
 			if errors.As(err, &te) && attempt < 100 {
+				// The pool admitted something the block refuses: a bug, but not
+				// one to halt on. Drop it, and the sender's later transactions
+				// with it, which can no longer follow in nonce order.
 				n.log.Error("dropping a pooled transaction that a block refuses", "tx", te.Hash.String(), "err", te.Err)
-				n.pool.Update([]chain.Hash{te.Hash}, nil, nil)
+				var senders []chain.Address
+				if tx, derr := chain.DecodeTx(txs[te.Index]); derr == nil {
+					senders = []chain.Address{tx.Sender()}
+				}
+				n.pool.Update([]chain.Hash{te.Hash}, senders, func(a chain.Address) (uint64, error) {
+					return chain.Nonce(n.store, a)
+				})
 				continue
 			}
 			return nil, nil, err
@@ -129,23 +138,33 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 	}
 }
 
-// maxClockDrift is how far ahead of this node's clock a block's time may
-// be before the node refuses to vote for it.
+// maxClockDrift is how far ahead of this node's clock a proposed block's
+// time may be before the node refuses to vote for it.
 const maxClockDrift = 10 * time.Second
+
+// errClockAhead marks the one refusal of a block that depends on this
+// node rather than on the block: its clock. It is not remembered, since
+// the block may be fine a moment later.
+var errClockAhead = errors.New("block time is ahead of this node's clock")
 
 // checkBlock validates a block made by another validator for the height
 // after parent, in the named stages: the block alone, its links to the
 // parent, its last commit against the parent's validator set, and its
 // execution against the parent's state. It returns the execution result.
-func (n *Node) checkBlock(b *chain.Block, parent chain.Header, parentVals, vals *chain.ValidatorSet) (*chain.Result, error) {
+//
+// checkClock applies the clock check to proposals only: a block that
+// already carries a commit certificate (block sync) is final whatever this
+// node's clock says, and refusing it would keep a node with a slow clock
+// behind for ever.
+func (n *Node) checkBlock(b *chain.Block, parent chain.Header, parentVals, vals *chain.ValidatorSet, checkClock bool) (*chain.Result, error) {
 	if err := b.ValidateBasic(n.chainID); err != nil {
 		return nil, err
 	}
 	if err := b.Header.ValidateAgainstParent(&parent); err != nil {
 		return nil, err
 	}
-	if b.Header.Time > n.clock().Add(maxClockDrift).UnixMilli() {
-		return nil, fmt.Errorf("%w: block time %s is ahead of this node's clock", chain.ErrInvalidBlock, b.Header.BlockTime())
+	if checkClock && b.Header.Time > n.clock().Add(maxClockDrift).UnixMilli() {
+		return nil, fmt.Errorf("%w: %w (%s)", chain.ErrInvalidBlock, errClockAhead, b.Header.BlockTime())
 	}
 	if b.Header.ValidatorsHash != vals.Hash() {
 		return nil, fmt.Errorf("%w: validators hash does not match the set for height %d", chain.ErrInvalidBlock, b.Header.Height)

@@ -35,6 +35,7 @@ type engine struct {
 	heightStart  time.Time                    // when the current height started
 	proposal     *SignedProposal              // this node's latest proposal at this height
 	resends      uint64
+	retry        *consensus.Commit // a decision whose block could not be stored yet
 
 	view atomic.Pointer[ConsensusView] // for the API, written after each event
 }
@@ -146,6 +147,9 @@ func (e *engine) run(ctx context.Context) {
 				e.startHeight(ctx, e.n.store.Latest().Height+1)
 			}
 		case <-tick.C:
+			if e.retry != nil && e.retry.Height == e.n.store.Latest().Height+1 {
+				e.commit(ctx, *e.retry)
+			}
 			e.maybeSync(ctx)
 			e.resend(ctx)
 			if !e.waitingSince.IsZero() && (e.n.pool.Size() > 0 || time.Since(e.waitingSince) >= e.n.cfg.Block.EmptyEvery.Duration) {
@@ -284,13 +288,15 @@ func (e *engine) do(ctx context.Context, a consensus.Action) {
 	case consensus.ProposeValid:
 		e.proposeValid(ctx, a)
 	case consensus.BroadcastVote:
+		if a.Vote.Type == chain.Precommit && !a.Vote.BlockHash.IsZero() {
+			// The block first, the lock on it second: after a crash in
+			// between, the node must not be locked on a block it lacks.
+			e.saveLockedBlock(a.Vote.BlockHash)
+		}
 		v, err := e.signer.signVote(a)
 		if err != nil {
 			e.n.log.Error("refused to sign a vote", "height", a.Vote.Height, "round", a.Vote.Round, "err", err)
 			return
-		}
-		if a.Vote.Type == chain.Precommit && !a.Vote.BlockHash.IsZero() {
-			e.saveLockedBlock(a.Vote.BlockHash)
 		}
 		e.broadcast(ctx, &Message{Vote: &v})
 		e.handle(ctx, consensus.VoteReceived{Vote: v})
@@ -354,9 +360,13 @@ func (e *engine) commit(ctx context.Context, a consensus.Commit) {
 		return
 	}
 	if err := e.n.commitBlock(pb.block, a.Certificate(), pb.res); err != nil {
-		e.n.log.Error("store decided block", "height", a.Height, "err", err)
+		// A decided block must be stored; keep trying (each tick) rather
+		// than sit at a height the others have left.
+		e.n.log.Error("store decided block; will retry", "height", a.Height, "err", err)
+		e.retry = &a
 		return
 	}
+	e.retry = nil
 	_ = os.Remove(filepath.Join(e.n.home, LockedBlockFile))
 	e.waitForNextHeight(ctx)
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,11 @@ import (
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 )
+
+// maxBlocksPerHeight bounds the different blocks a node checks (executes)
+// at one height: honest proposers make one per round, so only a faulty
+// proposer runs into it.
+const maxBlocksPerHeight = 32
 
 // Proposals: making this node's proposal when the machine asks for one,
 // and checking the proposals of others before the machine may vote.
@@ -26,11 +32,21 @@ func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
 			e.handle(ctx, consensus.VoteReceived{Vote: v})
 		}
 	}
+	if want := consensus.Proposer(e.vals, p.Height, p.Round); p.Proposer != want {
+		e.n.log.Debug("dropping proposal from a validator who is not the round's proposer", "proposer", p.Proposer.String())
+		return
+	}
 	pb, seen := e.blocks[p.BlockHash]
+	if !seen && len(e.blocks) >= maxBlocksPerHeight {
+		e.n.log.Warn("too many different blocks proposed at this height; ignoring another", "height", p.Height, "proposer", p.Proposer.String())
+		return
+	}
 	if !seen {
 		start := time.Now()
 		pb = e.checkProposedBlock(sp)
-		e.blocks[p.BlockHash] = pb
+		if !errors.Is(pb.err, errClockAhead) {
+			e.blocks[p.BlockHash] = pb // the verdict is the block's own: remember it
+		}
 		if d := time.Since(start); d > 300*time.Millisecond {
 			e.n.log.Info("slow proposal check", "height", p.Height, "took", d.String())
 		}
@@ -57,7 +73,7 @@ func (e *engine) checkProposedBlock(sp *SignedProposal) *pendingBlock {
 	if err != nil {
 		return &pendingBlock{err: err}
 	}
-	res, err := e.n.checkBlock(b, parent, parentVals, e.vals)
+	res, err := e.n.checkBlock(b, parent, parentVals, e.vals, true)
 	return &pendingBlock{block: b, res: res, err: err}
 }
 

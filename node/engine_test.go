@@ -38,7 +38,7 @@ func engineNode(t *testing.T) (*Node, *engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.engine = e
+	n.engine.Store(e)
 	return n, e
 }
 
@@ -103,5 +103,23 @@ func TestSignerRefusesConflictingVoteAfterRestart(t *testing.T) {
 	}
 	if _, err := s2.signVote(castOf(v)); err != nil {
 		t.Fatalf("the identical vote must be signable again: %v", err)
+	}
+}
+
+func TestOnlyTheRoundsProposerMayPropose(t *testing.T) {
+	n, e := engineNode(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.startHeight(ctx, 1)
+	proposer := consensus.Proposer(e.vals, 1, 0)
+	for i := 0; i < 4; i++ {
+		key := DevValidatorKey(i)
+		addr := chain.AddressOf(key.PublicKey())
+		p := consensus.Proposal{Height: 1, Round: 0, BlockHash: chain.Hash{9}, POLRound: -1, Proposer: addr}
+		sp := &SignedProposal{Proposal: p, Signature: key.Sign(proposalSignBytes(n.ChainID(), p)), Block: []byte{0x80}}
+		err := n.validateGossipConsensus(chain.MustEncode(&Message{Proposal: sp}))
+		if (addr == proposer) != (err == nil) {
+			t.Errorf("validator %d (proposer: %v): validator says %v", i, addr == proposer, err)
+		}
 	}
 }

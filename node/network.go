@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/chain/store"
 	"github.com/citychain/citychain/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -66,7 +67,7 @@ func (n *Node) applySynced(height uint64, blockBytes, commitBytes []byte) error 
 	if err != nil {
 		return err
 	}
-	res, err := n.checkBlock(b, parent, parentVals, vals)
+	res, err := n.checkBlock(b, parent, parentVals, vals, false)
 	if err != nil {
 		return err
 	}
@@ -183,15 +184,20 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 	if m.Vote != nil {
 		return verifyVote(vals, m.Vote)
 	}
+	p := m.Proposal.Proposal
+	if want := consensus.Proposer(vals, p.Height, p.Round); p.Proposer != want {
+		return fmt.Errorf("%w: %s is not the proposer of height %d round %d (%s is)", chain.ErrUnauthorized, p.Proposer, p.Height, p.Round, want)
+	}
 	return verifyProposal(n.chainID, vals, m.Proposal)
 }
 
 func (n *Node) onGossipConsensus(_ peer.ID, data []byte) {
 	m, err := DecodeMessage(n.chainID, data)
-	if err != nil || n.engine == nil {
+	eng := n.engine.Load()
+	if err != nil || eng == nil {
 		return
 	}
-	n.engine.deliver(&inbound{msg: m})
+	eng.deliver(&inbound{msg: m})
 }
 
 // NodeKeyFile is the libp2p identity key in the home; it is separate from

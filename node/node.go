@@ -60,7 +60,7 @@ type Node struct {
 
 	network   bool
 	p2p       *p2p.Host
-	engine    *engine
+	engine    atomic.Pointer[engine] // set once at Start; read by p2p handlers
 	syncing   atomic.Bool
 	curVals   atomic.Pointer[chain.ValidatorSet] // set of the height being decided
 	curHeight atomic.Uint64                      // the height being decided
@@ -157,6 +157,21 @@ func (n *Node) Start() error {
 		return fmt.Errorf("api listen %s: %w", n.cfg.API.Listen, err)
 	}
 	n.listener = ln
+	// The network and the engine are wired before the API serves, so no
+	// request sees them half made.
+	var eng *engine
+	if n.network {
+		if err := n.startNetwork(); err != nil {
+			ln.Close()
+			return err
+		}
+		if eng, err = newEngine(n, n.p2p); err != nil {
+			ln.Close()
+			_ = n.p2p.Close()
+			return err
+		}
+		n.engine.Store(eng)
+	}
 	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
@@ -169,36 +184,17 @@ func (n *Node) Start() error {
 			n.log.Error("api server", "err", err)
 		}
 	}()
-	if n.network {
-		if err := n.startNetwork(); err != nil {
-			cancel()
-			_ = n.server.Close()
-			n.wg.Wait()
-			return err
-		}
-		eng, err := newEngine(n, n.p2p)
-		if err != nil {
-			cancel()
-			_ = n.server.Close()
-			n.wg.Wait()
-			_ = n.p2p.Close()
-			return err
-		}
-		n.engine = eng
-		// Exit: the engine returns when ctx is cancelled by Stop.
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
+	// Exit: the engine (or the dev producer) returns when ctx is cancelled
+	// by Stop.
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if eng != nil {
 			eng.run(ctx)
-		}()
-	} else {
-		// Exit: the producer returns when ctx is cancelled by Stop.
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
+		} else {
 			n.produce(ctx)
-		}()
-	}
+		}
+	}()
 	attrs := []any{"api", "http://" + ln.Addr().String(), "validator", n.valAddr.String()}
 	if n.p2p != nil {
 		for _, a := range n.p2p.Addrs() {
