@@ -86,10 +86,7 @@ type VoteSummary struct {
 }
 
 func newEngine(n *Node, net network) (*engine, error) {
-	s, err := loadSigner(n.home, n.chainID, n.key)
-	if err != nil {
-		return nil, err
-	}
+	s := n.signer
 	c := n.cfg.Consensus
 	m, err := consensus.New(consensus.Config{ChainID: n.chainID, Self: n.valAddr, Timeouts: consensus.Timeouts{
 		Propose: c.TimeoutPropose.Duration, ProposeDelta: c.TimeoutProposeDelta.Duration,

@@ -123,3 +123,37 @@ func TestOnlyTheRoundsProposerMayPropose(t *testing.T) {
 		}
 	}
 }
+
+// A dev node that crashed after signing the commit of a block it never
+// stored commits its next block at that height in a later round, instead
+// of stalling on its own double-sign guard.
+func TestDevProducerMovesToTheNextRoundAfterACrash(t *testing.T) {
+	home := t.TempDir()
+	if _, err := InitDevHome(home, 0, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(Options{Home: home, Config: cfg, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	// What the crashed process signed: a precommit at height 1, round 0.
+	if _, err := n.signer.signVote(castOf(chain.Vote{ChainID: n.ChainID(), Type: chain.Precommit, Height: 1,
+		BlockHash: chain.Hash{7}, Validator: n.valAddr})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.makeBlock(true); err != nil {
+		t.Fatalf("make block after the crash: %v", err)
+	}
+	c, err := n.Store().Commit(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Round != 1 {
+		t.Fatalf("block 1 committed in round %d, want 1", c.Round)
+	}
+}

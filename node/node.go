@@ -57,6 +57,7 @@ type Node struct {
 
 	key     *crypto.PrivateKey
 	valAddr chain.Address
+	signer  *signer // every vote this node signs goes through its guard
 
 	network   bool
 	p2p       *p2p.Host
@@ -99,6 +100,9 @@ func New(opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
+	if n.signer, err = loadSigner(opts.Home, g.ChainID, key); err != nil {
+		return nil, err
+	}
 
 	st, err := store.Open(store.Config{Dir: filepath.Join(opts.Home, DataDir), Logger: log})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
 )
 
 // produce is the single-validator block producer of `citychain dev`: it
@@ -73,7 +74,10 @@ func (n *Node) makeBlock(force bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	commit := n.selfCommit(block)
+	commit, err := n.selfCommit(block)
+	if err != nil {
+		return 0, err
+	}
 	if err := vs.VerifyCommit(n.chainID, block.Header.Height, block.Hash(), commit); err != nil {
 		return 0, fmt.Errorf("this node's validator alone cannot commit (is it the only validator in genesis?): %w", err)
 	}
@@ -84,13 +88,23 @@ func (n *Node) makeBlock(force bool) (int, error) {
 }
 
 // selfCommit signs a precommit for block and wraps it as a commit: with
-// one validator, its own vote is the whole quorum.
-func (n *Node) selfCommit(b *chain.Block) *chain.Commit {
-	v := chain.Vote{ChainID: n.chainID, Type: chain.Precommit, Height: b.Header.Height,
-		BlockHash: b.Hash(), Validator: n.valAddr}
-	v.Sign(n.key)
+// one validator, its own vote is the whole quorum. It signs through the
+// double-sign guard like a networked validator, so a home used by `dev`
+// and later in a network never holds conflicting votes. If this node
+// crashed after signing a precommit at this height but before storing
+// the block, the new block is committed in the next round.
+func (n *Node) selfCommit(b *chain.Block) (*chain.Commit, error) {
+	var round uint32
+	if last := n.signer.guard.Precommit; last.Type != 0 && last.Height == b.Header.Height {
+		round = last.Round + 1
+	}
+	v, err := n.signer.signVote(consensus.BroadcastVote{Vote: chain.Vote{ChainID: n.chainID, Type: chain.Precommit,
+		Height: b.Header.Height, Round: round, BlockHash: b.Hash(), Validator: n.valAddr}})
+	if err != nil {
+		return nil, fmt.Errorf("sign the commit of block %d: %w", b.Header.Height, err)
+	}
 	return &chain.Commit{Height: v.Height, Round: v.Round, BlockHash: v.BlockHash,
-		Signatures: []chain.CommitSig{{Validator: n.valAddr, Signature: v.Signature}}}
+		Signatures: []chain.CommitSig{{Validator: n.valAddr, Signature: v.Signature}}}, nil
 }
 
 // afterCommit does what follows a stored block: the pool drops what the
