@@ -90,6 +90,8 @@ func errorStatus(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrMempoolFull):
 		return http.StatusServiceUnavailable, "mempool_full"
+	case errors.Is(err, ErrStopping):
+		return http.StatusServiceUnavailable, "stopping"
 	case errors.Is(err, crypto.ErrHighS):
 		return http.StatusBadRequest, "high_s_signature"
 	case errors.Is(err, crypto.ErrBadSignature), errors.Is(err, crypto.ErrMalformedSignature):

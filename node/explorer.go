@@ -9,15 +9,15 @@ import (
 	"strings"
 )
 
-// The explorer is one HTML page served at GET /. Its style and script
-// live in their own files under explorer/ so that they read as CSS and
-// JavaScript, and are inlined into the page when the binary starts. The
+// The explorer is one HTML page served at GET /. Its style, UI strings
+// and script live in their own files under explorer/ so that they read as
+// CSS and JavaScript, and are inlined into the page when the binary starts. The
 // page then needs no second request, and the Content-Security-Policy can
 // name the exact inline script and style by their SHA-256 instead of
 // allowing any inline code: a browser runs nothing else, and talks to no
 // host but this node.
 
-//go:embed explorer/index.html explorer/app.js explorer/style.css
+//go:embed explorer/index.html explorer/strings.js explorer/app.js explorer/style.css
 var explorerFiles embed.FS
 
 // explorerPage is the assembled page and the policy that allows exactly
@@ -40,8 +40,9 @@ func mustBuildExplorerPage() explorerPage {
 }
 
 // buildExplorerPage replaces the /*STYLE*/ and /*SCRIPT*/ markers of
-// index.html with style.css and app.js, and returns a CSP that allows
-// only those two inline blocks and requests to this origin.
+// index.html with style.css and with strings.js followed by app.js, and
+// returns a CSP that allows only those two inline blocks and requests to
+// this origin.
 func buildExplorerPage() (explorerPage, error) {
 	read := func(name string) (string, error) {
 		b, err := explorerFiles.ReadFile("explorer/" + name)
@@ -58,10 +59,15 @@ func buildExplorerPage() (explorerPage, error) {
 	if err != nil {
 		return explorerPage{}, err
 	}
-	script, err := read("app.js")
+	strs, err := read("strings.js")
 	if err != nil {
 		return explorerPage{}, err
 	}
+	app, err := read("app.js")
+	if err != nil {
+		return explorerPage{}, err
+	}
+	script := strs + "\n" + app
 	for _, marker := range []string{"/*STYLE*/", "/*SCRIPT*/"} {
 		if strings.Count(html, marker) != 1 {
 			return explorerPage{}, fmt.Errorf("index.html must hold %s exactly once", marker)

@@ -63,6 +63,7 @@ type Node struct {
 	p2p       *p2p.Host
 	engine    atomic.Pointer[engine] // set once at Start; read by p2p handlers
 	syncing   atomic.Bool
+	stopping  atomic.Bool                        // Stop has begun: submissions answer 503
 	curVals   atomic.Pointer[chain.ValidatorSet] // set of the height being decided
 	curHeight atomic.Uint64                      // the height being decided
 
@@ -220,11 +221,15 @@ func (n *Node) APIAddr() string {
 // Stop shuts the API down, stops block production, waits for both and
 // closes the store.
 func (n *Node) Stop() error {
+	// Refuse new work first, then end the waits, so the API drains fast and
+	// nothing is accepted that the closing store could lose.
+	n.stopping.Store(true)
+	n.waiters.closeAll()
 	if n.cancel != nil {
 		n.cancel()
 	}
 	if n.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = n.server.Shutdown(ctx)
 		cancel()
 	}
@@ -232,7 +237,6 @@ func (n *Node) Stop() error {
 	if n.p2p != nil {
 		_ = n.p2p.Close()
 	}
-	n.waiters.closeAll()
 	return n.store.Close()
 }
 

@@ -294,3 +294,15 @@ func TestMetricsAndErrorsForUnknownRoutes(t *testing.T) {
 		t.Errorf("unknown app query: %d", code)
 	}
 }
+
+func TestAStoppingNodeRefusesNewTransactions(t *testing.T) {
+	n, api := testNode(t)
+	n.stopping.Store(true)
+	tx := sendTx(t, DevKey(8), n.ChainID(), 0, chain.AddressOf(DevKey(9).PublicKey()), 1)
+	if a := post(t, api+"/v1/txs", mustJSON(t, tx)); a.status != http.StatusServiceUnavailable || a.code() != "stopping" {
+		t.Fatalf("got %d %s: %s", a.status, a.code(), a.body)
+	}
+	if n.pool.Size() != 0 {
+		t.Fatal("a stopping node pooled a transaction")
+	}
+}

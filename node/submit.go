@@ -13,6 +13,10 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
+// ErrStopping means the node is shutting down and takes no more
+// transactions; the API answers 503.
+var ErrStopping = errors.New("the node is stopping")
+
 // DefaultWait is how long POST /v1/txs?wait=commit waits for a receipt.
 const DefaultWait = 30 * time.Second
 
@@ -26,6 +30,9 @@ const DefaultWait = 30 * time.Second
 // goroutine, so concurrent submissions use every core), then under the
 // mempool lock the nonce and a trial run against committed state.
 func (n *Node) Submit(tx *chain.Tx) (chain.Hash, error) {
+	if n.stopping.Load() {
+		return chain.Hash{}, ErrStopping
+	}
 	raw := tx.Encode()
 	hash := chain.Sum(raw)
 	if len(raw) > chain.MaxTxSize {

@@ -9,8 +9,9 @@ import (
 // waiters lets API requests with ?wait=commit sleep until their
 // transaction's receipt exists.
 type waiters struct {
-	mu sync.Mutex
-	m  map[chain.Hash][]chan chain.Receipt
+	mu     sync.Mutex
+	m      map[chain.Hash][]chan chain.Receipt
+	closed bool // the node is stopping: new waits end at once
 }
 
 func newWaiters() *waiters { return &waiters{m: map[chain.Hash][]chan chain.Receipt{}} }
@@ -20,8 +21,12 @@ func newWaiters() *waiters { return &waiters{m: map[chain.Hash][]chan chain.Rece
 func (w *waiters) add(h chain.Hash) chan chain.Receipt {
 	ch := make(chan chain.Receipt, 1)
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		close(ch)
+		return ch
+	}
 	w.m[h] = append(w.m[h], ch)
-	w.mu.Unlock()
 	return ch
 }
 
@@ -60,6 +65,7 @@ func (w *waiters) notify(rs []chain.Receipt) {
 func (w *waiters) closeAll() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.closed = true
 	for h, list := range w.m {
 		for _, ch := range list {
 			close(ch)
