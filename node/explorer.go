@@ -10,12 +10,12 @@ import (
 )
 
 // The explorer is one HTML page served at GET /. Its style, UI strings
-// and script live in their own files under explorer/ so that they read as
-// CSS and JavaScript, and are inlined into the page when the binary starts. The
-// page then needs no second request, and the Content-Security-Policy can
-// name the exact inline script and style by their SHA-256 instead of
-// allowing any inline code: a browser runs nothing else, and talks to no
-// host but this node.
+// and script live in their own files under explorer/ so that they read
+// as CSS and JavaScript, and are inlined into the page when the binary
+// starts. The page then needs no second request, and the
+// Content-Security-Policy can name the exact inline script and style by
+// their SHA-256 instead of allowing any inline code: a browser runs
+// nothing else, and talks to no host but this node.
 
 //go:embed explorer/index.html explorer/strings.js explorer/app.js explorer/style.css
 var explorerFiles embed.FS

@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/citychain/citychain/node"
+	"github.com/citychain/citychain/node/client"
+)
+
+// The explorer tests drive a real headless Chromium against a real
+// `citychain dev` node, the way a student opens the explorer: they read
+// what the page shows, not what the API answers.
+
+// findBrowser returns a Chromium or Chrome on PATH. Without one the test
+// is skipped on a laptop, but fails in CI, where the browser is installed.
+func findBrowser(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium, chromium-browser or google-chrome on PATH; CI must install Debian's chromium")
+	}
+	t.Skip("no chromium, chromium-browser or google-chrome on PATH: install one to run the explorer browser tests")
+	return ""
+}
+
+// screenshotDir is where the pages' screenshots go: $CITYCHAIN_SCREENSHOTS
+// if set, else a temporary folder of the test.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CITYCHAIN_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// pageWatch records what the page must never do: throw, log an error to
+// the console, or send a request to a host other than the node.
+type pageWatch struct {
+	host string // host:port of the node
+
+	mu       sync.Mutex
+	errors   []string
+	foreign  []string
+	requests int
+}
+
+func (w *pageWatch) listen(ev any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch ev := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			msg += " " + d.Exception.Description
+		}
+		w.errors = append(w.errors, "exception: "+msg)
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, a.Description+string(a.Value))
+			}
+			w.errors = append(w.errors, "console."+string(ev.Type)+": "+strings.Join(parts, " "))
+		}
+	case *log.EventEntryAdded:
+		// Browser-side errors such as a Content-Security-Policy violation.
+		if ev.Entry.Level == "error" {
+			w.errors = append(w.errors, "log ("+string(ev.Entry.Source)+"): "+ev.Entry.Text+" "+ev.Entry.URL)
+		}
+	case *network.EventRequestWillBeSent:
+		w.requests++
+		u, err := url.Parse(ev.Request.URL)
+		if err != nil {
+			w.foreign = append(w.foreign, ev.Request.URL)
+			return
+		}
+		switch u.Scheme {
+		case "data", "blob", "about":
+			return
+		}
+		if u.Host != w.host {
+			w.foreign = append(w.foreign, ev.Request.URL)
+		}
+	}
+}
+
+// selfTest logs one console error in the page and waits until the
+// listener saw it, then forgets it: proof that a silent console is silent
+// and not deaf.
+func (w *pageWatch) selfTest(p *browserPage) {
+	p.t.Helper()
+	const marker = "citychain-console-selftest"
+	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`console.error('`+marker+`')`))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		found := false
+		kept := w.errors[:0]
+		for _, e := range w.errors {
+			if strings.Contains(e, marker) {
+				found = true
+				continue
+			}
+			kept = append(kept, e)
+		}
+		w.errors = kept
+		w.mu.Unlock()
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatal("the console listener did not see a console.error within 5 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (w *pageWatch) check(t *testing.T) {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.errors {
+		t.Errorf("browser console: %s", e)
+	}
+	for _, u := range w.foreign {
+		t.Errorf("request to a host other than the node: %s", u)
+	}
+	if w.requests == 0 {
+		t.Errorf("saw no network request at all: the network listener is not working")
+	}
+}
+
+// browserPage is one tab on the explorer with bounded waits.
+type browserPage struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+}
+
+// do runs steps with a time limit.
+func (p *browserPage) do(limit time.Duration, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, limit)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.t.Fatalf("browser: %v", err)
+	}
+}
+
+// waitFor polls a JavaScript predicate until it is truthy, for at most limit.
+func (p *browserPage) waitFor(what, predicate string, limit time.Duration) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, limit+5*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](predicate,
+		chromedp.WithPollingTimeout(limit), chromedp.WithPollingInterval(100*time.Millisecond)))
+	if err != nil {
+		text, _ := p.eval(`document.getElementById('view').innerText.slice(0, 600)`)
+		p.t.Fatalf("waiting for %s: %v\npage shows:\n%s", what, err, text)
+	}
+}
+
+func (p *browserPage) eval(expr string) (string, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+}
+
+// open moves to a route of the explorer, as a click on a link does.
+func (p *browserPage) open(route string) {
+	p.t.Helper()
+	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("location.hash = %q", route)))
+}
+
+// shot writes a screenshot of the viewport.
+func (p *browserPage) shot(name string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	// Let the last render and the flash animation settle.
+	_ = chromedp.Do(ctx, chromedp.Sleep(300*time.Millisecond))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(p.shots, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Logf("screenshot %s", path)
+}
+
+// newBrowser starts a headless Chromium with a fresh profile and returns
+// a tab on the explorer at base, with watch listening to it.
+func newBrowser(t *testing.T, base string, watch *pageWatch) *browserPage {
+	t.Helper()
+	exe := findBrowser(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the CI container runs as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 720),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(cancelCtx)
+
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Listen(ctx, watch.listen); err != nil {
+		t.Fatalf("start browser %s: %v", exe, err)
+	}
+	if err := chromedp.Do(startCtx, chromedp.EmulateViewport(1280, 720)); err != nil {
+		t.Fatalf("viewport: %v", err)
+	}
+	return &browserPage{t: t, ctx: ctx, base: base, shots: screenshotDir(t)}
+}
+
+// TestExplorerBrowser opens the explorer of a dev node in Chromium and
+// follows a student's path: the height rises on the dashboard, a transfer
+// shows up on its page with status ok, its block shows the commit
+// signature and the explain view, and the language switches to Chinese
+// and stays so after a reload. Nothing may throw, log an error or reach
+// for another host on the way.
+func TestExplorerBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node and a browser")
+	}
+	findBrowser(t) // skip before building and starting anything
+	port := freePort(t)
+	startDev(t, t.TempDir(), port)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cl := client.New(base)
+
+	checkExplorerHeaders(t, base)
+
+	watch := &pageWatch{host: fmt.Sprintf("127.0.0.1:%d", port)}
+	p := newBrowser(t, base, watch)
+	p.do(20*time.Second, chromedp.Navigate(base+"/#/"))
+	watch.selfTest(p)
+
+	// The dashboard follows the chain with no reload.
+	p.waitFor("the dashboard height", `/^\d+$/.test(document.getElementById('height')?.textContent || '')`, 10*time.Second)
+	first, _ := p.eval(`document.getElementById('height').textContent`)
+	p.waitFor("the height to rise above "+first,
+		fmt.Sprintf(`Number(document.getElementById('height')?.textContent) > %s`, first), 15*time.Second)
+	p.waitFor("the validator set", `document.querySelectorAll('#validators tbody tr').length >= 1`, 10*time.Second)
+	p.waitFor("the quorum bar", `!!document.getElementById('quorum')`, 10*time.Second)
+	p.shot("dashboard")
+
+	// A transfer signed in Go appears on its page, committed and ok.
+	hash := transfer(t, cl, 0, 7, true)
+	p.open("#/tx/" + hash.String())
+	p.waitFor("tx status ok", `document.getElementById('tx-status')?.textContent.trim() === 'ok'`, 15*time.Second)
+	p.waitFor("the transfer event", `(document.getElementById('tx-events')?.textContent || '').includes('amount=7')`, 5*time.Second)
+	p.shot("tx")
+
+	// Its block lists it and shows the commit signature and the explanation.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tv, err := cl.Tx(ctx, hash.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := cl.Block(ctx, fmt.Sprint(tv.Height))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blk.Commit == nil || len(blk.Commit.Signatures) == 0 {
+		t.Fatalf("block %d has no commit signatures in the API", tv.Height)
+	}
+	sig := blk.Commit.Signatures[0]
+	p.open(fmt.Sprintf("#/block/%d", tv.Height))
+	p.waitFor("the commit signature",
+		fmt.Sprintf(`(document.getElementById('commit-sigs')?.textContent || '').includes(%q)`, sig.Signature), 10*time.Second)
+	p.waitFor("the tx in the block", fmt.Sprintf(`(document.getElementById('block-txs')?.textContent || '').includes(%q)`, hash.String()[:10]), 5*time.Second)
+	p.waitFor("the hash link explained", `(document.getElementById('explain')?.textContent || '').includes('✓')`, 5*time.Second)
+	p.waitFor("the signed tx JSON", `(document.getElementById('tx-json')?.textContent || '').includes('"action": "send"')`, 5*time.Second)
+	p.shot("block")
+	p.do(5*time.Second, chromedp.ScrollIntoView(chromedp.ID("explain")))
+	p.shot("block-explain")
+
+	// The search box finds a block by height.
+	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`document.getElementById('q').value = '1'; document.getElementById('search').requestSubmit()`))
+	p.waitFor("block 1 from the search box", `location.hash === '#/block/1' && (document.querySelector('h1')?.textContent || '').includes('#1')`, 10*time.Second)
+
+	p.open("#/blocks")
+	p.waitFor("the block list", `document.querySelectorAll('#blocks tbody tr').length >= 2`, 10*time.Second)
+	p.shot("blocks")
+
+	p.open("#/validators")
+	p.waitFor("the validators page", `document.querySelectorAll('#validators tbody tr').length >= 1 && !!document.getElementById('last-commit')`, 10*time.Second)
+	p.shot("validators")
+
+	to := node.DevAccounts()[9].Address.String()
+	p.open("#/account/" + to)
+	p.waitFor("the account balance", `/^\d+$/.test(document.getElementById('balance')?.textContent || '')`, 10*time.Second)
+	p.shot("account")
+
+	// The language toggle switches the UI to Chinese, and a reload keeps it.
+	p.open("#/")
+	p.waitFor("the dashboard again", `!!document.getElementById('height')`, 10*time.Second)
+	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.waitFor("Chinese text", `document.getElementById('nav').textContent.includes('仪表盘') && document.documentElement.lang === 'zh-CN'`, 5*time.Second)
+	p.waitFor("the Chinese dashboard", `document.getElementById('view').textContent.includes('区块高度')`, 5*time.Second)
+	p.shot("dashboard-zh")
+	p.do(20*time.Second, chromedp.Reload())
+	p.waitFor("Chinese after reload", `document.getElementById('nav')?.textContent.includes('区块')`, 10*time.Second)
+
+	// 200 % zoom on the projector: 1280x720 device pixels, 640x360 CSS
+	// pixels. Nothing overflows sideways.
+	p.do(5*time.Second, chromedp.EmulateViewport(640, 360, chromedp.EmulateScale(2)))
+	p.waitFor("the 200 % zoom layout", `!!document.getElementById('height') && document.documentElement.scrollWidth <= window.innerWidth + 1`, 10*time.Second)
+	p.shot("dashboard-zoom200")
+
+	// A phone: nothing overflows sideways.
+	p.do(5*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	p.waitFor("the phone layout", `!!document.getElementById('height') && document.documentElement.scrollWidth <= window.innerWidth + 1`, 10*time.Second)
+	p.shot("dashboard-phone")
+
+	watch.check(t)
+}
+
+// checkExplorerHeaders checks that GET / is HTML under a policy that lets
+// the page reach only its own origin and run only its own inline code.
+func checkExplorerHeaders(t *testing.T, base string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("GET / Content-Type = %q, want text/html", ct)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "connect-src 'self'", "script-src 'sha256-", "style-src 'sha256-"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "http") {
+		t.Errorf("CSP %q allows unsafe code or another host", csp)
+	}
+}
+
+// TestExplorerDevnetBrowser opens node0's explorer of a 4-validator
+// devnet: the dashboard shows every validator's prevote and precommit and
+// the quorum bar at 3 or 4 of 4 (a node commits as soon as it holds a
+// quorum, so the fourth precommit may come after). When a validator is killed, the round it
+// should have proposed times out, and the round change with its reason
+// appears in the log without a reload.
+func TestExplorerDevnetBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet and a browser")
+	}
+	findBrowser(t)
+	d := startDevnet(t, 4)
+	base := d.net.Nodes[0].API
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := &pageWatch{host: u.Host}
+	p := newBrowser(t, base, watch)
+	p.do(20*time.Second, chromedp.Navigate(base+"/#/"))
+
+	transfer(t, d.nodes[0], 0, 1, true)
+	p.waitFor("four validators", `document.querySelectorAll('#validators tbody tr').length === 4`, 15*time.Second)
+	p.waitFor("prevotes and precommits of the round",
+		`document.querySelectorAll('#validators tbody .badge.ok, #validators tbody .badge.warn').length >= 6`, 20*time.Second)
+	p.waitFor("the quorum bar at a quorum of 4", `/[34] of 4/.test(document.getElementById('quorum')?.textContent || '')`, 20*time.Second)
+	p.shot("devnet-dashboard")
+
+	// One validator down: its turns to propose time out and the round
+	// moves on; the log says so.
+	before, _ := p.eval(`String(document.querySelectorAll('#rounds li').length)`)
+	d.killNode(t, d.net.Nodes[3].PID)
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; ; i++ {
+		if n, _ := p.eval(`String(document.querySelectorAll('#rounds li').length)`); n != "" && n != "0" && n != before {
+			break
+		}
+		if time.Now().After(deadline) {
+			text, _ := p.eval(`document.getElementById('view').innerText.slice(0, 800)`)
+			t.Fatalf("no round change shown within 60 s of killing node3:\n%s", text)
+		}
+		transfer(t, d.nodes[i%3], i%3, 1, true)
+	}
+	p.waitFor("a reason in the round log", `/timeout/i.test(document.getElementById('rounds').textContent)`, 5*time.Second)
+	p.waitFor("the quorum bar at 3 of 4", `(document.getElementById('quorum')?.textContent || '').includes('3 of 4')`, 30*time.Second)
+	p.shot("devnet-round-change")
+
+	watch.check(t)
+}
