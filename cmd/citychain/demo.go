@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -162,11 +161,6 @@ func (d *demo) run() error {
 	}
 	fmt.Fprintf(d.out, "   %-28s %s/\n", "explorer", d.api)
 	return nil
-}
-
-func prettyJSON(v any) string {
-	b, _ := json.MarshalIndent(v, "   ", "  ")
-	return string(bytes.TrimSpace(b))
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
