@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: all build test test-short test-long lint fmt vet bench fuzz dev devnet clean help
+.PHONY: staticcheck all build test test-short test-long lint fmt vet bench fuzz dev devnet clean help
 
 NODES ?= 4
 
@@ -14,7 +14,7 @@ help:
 	@echo "make build      build bin/citychain"
 	@echo "make devnet     build and run a $(NODES)-validator local network in .devnet (Ctrl-C stops it)"
 	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
-	@echo "make test       formatting, vet, architecture rules and every test (CI runs this)"
+	@echo "make test       gofmt, vet, staticcheck, architecture rules and every test (CI runs this)"
 	@echo "make test-long  the long consensus simulation (20,000 seeds)"
 	@echo "make lint       formatting, vet, staticcheck and architecture rules"
 	@echo "make bench      the core benchmarks"
@@ -36,8 +36,15 @@ fmt:
 vet:
 	$(GO) vet ./...
 
-# test is what CI runs: under 10 minutes on a 2-core machine.
-test: fmt vet
+STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+staticcheck:
+	$(STATICCHECK) ./...
+
+# test is what CI runs: under 10 minutes on a 2-core machine. The
+# architecture rules (import direction, determinism) are tests in
+# cmd/citychain/arch_test.go.
+test: fmt vet staticcheck
 	$(GO) test -count=1 -timeout 15m ./...
 
 test-short: fmt vet
@@ -46,8 +53,7 @@ test-short: fmt vet
 test-long:
 	$(GO) test -count=1 -timeout 60m ./chain/consensus/ -run 'TestSimulation' -seeds 20000
 
-lint: fmt vet
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/
 
 bench:
