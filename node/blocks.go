@@ -119,7 +119,7 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 				}
 				n.pool.Update([]chain.Hash{te.Hash}, senders, func(a chain.Address) (uint64, error) {
 					return chain.Nonce(n.store, a)
-				})
+				}, nil)
 				continue
 			}
 			return nil, nil, err

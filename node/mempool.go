@@ -112,21 +112,7 @@ func (m *Mempool) Add(tx *chain.Tx, hash chain.Hash, raw []byte, committedNonce 
 		return false, err
 	}
 	// Admit held-back successors that are now in order.
-	for fq := m.future[sender]; fq != nil; {
-		f := fq[m.senders[sender].next]
-		if f == nil {
-			break
-		}
-		delete(fq, f.tx.Nonce)
-		m.futureCount--
-		q := m.senders[sender]
-		if err := m.addLocked(f.tx, f.hash, f.raw, sender, q.next, check); err != nil {
-			break
-		}
-	}
-	if len(m.future[sender]) == 0 {
-		delete(m.future, sender)
-	}
+	m.promote(sender, committedNonce, check)
 	return true, nil
 }
 
@@ -223,7 +209,10 @@ func (m *Mempool) Reap(maxTxs, maxBytes int) [][]byte {
 // Update removes the transactions of a committed block. nonceOf reads a
 // sender's next nonce from the new committed state; any pooled
 // transaction of an affected sender below it is stale and goes too.
-func (m *Mempool) Update(txHashes []chain.Hash, senders []chain.Address, nonceOf func(chain.Address) (uint64, error)) {
+//
+// check, when not nil, admits held-back gossiped transactions whose turn
+// has come because the block used the nonces before them.
+func (m *Mempool) Update(txHashes []chain.Hash, senders []chain.Address, nonceOf func(chain.Address) (uint64, error), check AdmitFunc) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, h := range txHashes {
@@ -286,6 +275,38 @@ func (m *Mempool) Update(txHashes []chain.Hash, senders []chain.Address, nonceOf
 			continue
 		}
 		delete(m.senders, s)
+	}
+	if check != nil {
+		for _, s := range senders {
+			m.promote(s, func() (uint64, error) { return nonceOf(s) }, check)
+		}
+	}
+}
+
+// promote admits the sender's held-back transactions that now follow in
+// nonce order.
+func (m *Mempool) promote(sender chain.Address, committedNonce func() (uint64, error), check AdmitFunc) {
+	fq := m.future[sender]
+	if fq == nil {
+		return
+	}
+	for {
+		next, err := m.nextNonce(sender, committedNonce)
+		if err != nil {
+			break
+		}
+		f := fq[next]
+		if f == nil {
+			break
+		}
+		delete(fq, next)
+		m.futureCount--
+		if err := m.addLocked(f.tx, f.hash, f.raw, sender, next, check); err != nil {
+			break
+		}
+	}
+	if len(fq) == 0 {
+		delete(m.future, sender)
 	}
 }
 

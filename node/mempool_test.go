@@ -106,7 +106,7 @@ func TestMempoolRefusesWhenFullAndDropsIncluded(t *testing.T) {
 		t.Fatalf("third tx in a pool of 2: %v", err)
 	}
 	addr := chain.AddressOf(carol.PublicKey())
-	m.Update(hashes[:1], []chain.Address{addr}, func(chain.Address) (uint64, error) { return 1, nil })
+	m.Update(hashes[:1], []chain.Address{addr}, func(chain.Address) (uint64, error) { return 1, nil }, nil)
 	if m.Size() != 1 || m.Has(hashes[0]) || !m.Has(hashes[1]) {
 		t.Fatalf("after the block: size %d", m.Size())
 	}
@@ -127,11 +127,26 @@ func TestMempoolDropsWhatAnotherBlockMadeStale(t *testing.T) {
 	// A block from another proposer used nonces 0 and 1 with other
 	// transactions: ours with those nonces are stale, nonce 2 stays.
 	addr := chain.AddressOf(dave.PublicKey())
-	m.Update(nil, []chain.Address{addr}, func(chain.Address) (uint64, error) { return 2, nil })
+	m.Update(nil, []chain.Address{addr}, func(chain.Address) (uint64, error) { return 2, nil }, nil)
 	if m.Size() != 1 {
 		t.Fatalf("size %d, want 1", m.Size())
 	}
 	if n, _ := m.NextNonce(addr); n != 3 {
 		t.Fatalf("next nonce %d, want 3", n)
+	}
+}
+
+func TestMempoolPromotesHeldTxsWhenABlockClosesTheGap(t *testing.T) {
+	m := NewMempool(100, 1<<20)
+	erin := DevKey(4)
+	addr := chain.AddressOf(erin.PublicKey())
+	tx1, h1, raw1 := poolTxFor(t, erin, 1)
+	if ok, err := m.Add(tx1, h1, raw1, committedAt(0), expect(tx1), true); ok || err != nil {
+		t.Fatalf("nonce 1 ahead: %v %v", ok, err)
+	}
+	// Nonce 0 never reached this node: it came in a block from elsewhere.
+	m.Update(nil, []chain.Address{addr}, func(chain.Address) (uint64, error) { return 1, nil }, expect(nil))
+	if !m.Has(h1) || m.Size() != 1 {
+		t.Fatalf("held tx not promoted after the block: size %d", m.Size())
 	}
 }

@@ -121,7 +121,9 @@ func (n *Node) afterCommit(b *chain.Block, res *chain.Result) {
 			senders = append(senders, s)
 		}
 	}
-	n.pool.Update(hashes, senders, func(a chain.Address) (uint64, error) { return chain.Nonce(n.store, a) })
+	next := chain.BlockInfo{ChainID: n.chainID, Height: b.Header.Height + 1, Time: n.clock().UTC()}
+	n.pool.Update(hashes, senders, func(a chain.Address) (uint64, error) { return chain.Nonce(n.store, a) },
+		func(tx *chain.Tx, nonce uint64) error { return n.exec.CheckTx(n.store, next, tx, nonce) })
 	n.waiters.notify(res.Receipts)
 
 	h := b.Header.Height
