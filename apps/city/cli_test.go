@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/citychain/citychain/apps/sdk/sdktest"
+
 	"github.com/citychain/citychain/apps/city"
 	"github.com/citychain/citychain/chain/chaintest"
 )
@@ -16,8 +18,8 @@ import (
 func TestCLIStory(t *testing.T) {
 	c := newCity(t, 0)
 	app := city.New()
-	operator := testClient{c: c, key: chaintest.Key("operator")}
-	gateway := testClient{c: c, key: chaintest.Key("gateway")}
+	operator := sdktest.Client{Chain: c, Key: chaintest.Key("operator")}
+	gateway := sdktest.Client{Chain: c, Key: chaintest.Key("gateway")}
 	keyFile := filepath.Join(t.TempDir(), "sl.key")
 	owner := chaintest.Addr("owner").String()
 

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/citychain/citychain/apps/city"
@@ -93,48 +91,6 @@ func query[T any](t testing.TB, c *chaintest.Chain, path string, args map[string
 		t.Fatalf("query %s: %v in %s", path, err, raw)
 	}
 	return out
-}
-
-// testClient is sdk.Client over an in-memory chain: what citychain does
-// over HTTP, done directly. Every transaction is its own block.
-type testClient struct {
-	c   *chaintest.Chain
-	key *crypto.PrivateKey
-}
-
-func (tc testClient) Submit(_ *cobra.Command, app, action string, payload any) error {
-	_, err := tc.c.Do(tc.key, app, action, payload)
-	return err
-}
-
-func (tc testClient) Query(_ *cobra.Command, path string, out any) error {
-	app, rest, _ := strings.Cut(path, "/")
-	rest, rawQuery, _ := strings.Cut(rest, "?")
-	vals, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return err
-	}
-	args := map[string]string{}
-	for k, v := range vals {
-		args[k] = v[0]
-	}
-	if p, err := url.PathUnescape(rest); err == nil {
-		rest = p
-	}
-	a, err := tc.c.Query(app, rest, args)
-	if err != nil {
-		return err
-	}
-	raw, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, out)
-}
-
-func (tc testClient) Print(cmd *cobra.Command, _ any, text func(w io.Writer)) error {
-	text(cmd.OutOrStdout())
-	return nil
 }
 
 // run executes one of cmds by name with args and returns its output.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citychain/citychain/apps/sdk/sdktest"
+
 	"github.com/citychain/citychain/apps/city"
 	"github.com/citychain/citychain/chain/chaintest"
 )
@@ -29,7 +31,7 @@ func simulator(c *chaintest.Chain, signer string, afterWaits int) func(t *testin
 			}
 			return ctx.Err()
 		}
-		cfg := city.SimConfig{Client: testClient{c: c, key: chaintest.Key(signer)}, Clock: func() time.Time { return now }}
+		cfg := city.SimConfig{Client: sdktest.Client{Chain: c, Key: chaintest.Key(signer)}, Clock: func() time.Time { return now }}
 		cmd := city.SimCommandWithWait(cfg, wait)
 		var out bytes.Buffer
 		cmd.SetOut(&out)

@@ -2,61 +2,20 @@ package commerce_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
-	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/citychain/citychain/apps/sdk/sdktest"
+
 	"github.com/citychain/citychain/apps/commerce"
 	"github.com/citychain/citychain/chain/chaintest"
-	"github.com/citychain/citychain/chain/crypto"
-	"github.com/spf13/cobra"
 )
-
-// testClient is sdk.Client over an in-memory chain: what citychain does
-// over HTTP, done directly.
-type testClient struct {
-	c   *chaintest.Chain
-	key *crypto.PrivateKey
-}
-
-func (tc testClient) Submit(_ *cobra.Command, app, action string, payload any) error {
-	_, err := tc.c.Do(tc.key, app, action, payload)
-	return err
-}
-
-// Query splits "app/path?args" the way the node's router does.
-func (tc testClient) Query(_ *cobra.Command, path string, out any) error {
-	u, err := url.Parse(path)
-	if err != nil {
-		return err
-	}
-	args := map[string]string{}
-	for k, v := range u.Query() {
-		args[k] = v[0]
-	}
-	app, rest, _ := strings.Cut(u.Path, "/")
-	a, err := tc.c.Query(app, rest, args)
-	if err != nil {
-		return err
-	}
-	raw, err := json.Marshal(a) // the answer crosses the wire as JSON
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, out)
-}
-
-func (tc testClient) Print(cmd *cobra.Command, _ any, text func(w io.Writer)) error {
-	text(cmd.OutOrStdout())
-	return nil
-}
 
 // cli runs "citychain tx|query commerce ..." as who.
 func (m *market) cli(who string, query bool, args ...string) (string, error) {
 	m.t.Helper()
-	client := testClient{c: m.c, key: chaintest.Key(who)}
+	client := sdktest.Client{Chain: m.c, Key: chaintest.Key(who)}
 	cmds := commerce.New().TxCommands(client)
 	if query {
 		cmds = commerce.New().QueryCommands(client)

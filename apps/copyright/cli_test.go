@@ -2,7 +2,6 @@ package copyright_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,41 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/citychain/citychain/apps/sdk/sdktest"
+
 	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/chain/chaintest"
-	"github.com/citychain/citychain/chain/crypto"
 	"github.com/spf13/cobra"
 )
-
-// testClient is sdk.Client over an in-memory chain: what citychain does
-// over HTTP, done directly.
-type testClient struct {
-	c   *chaintest.Chain
-	key *crypto.PrivateKey
-}
-
-func (tc testClient) Submit(_ *cobra.Command, app, action string, payload any) error {
-	_, err := tc.c.Do(tc.key, app, action, payload)
-	return err
-}
-
-func (tc testClient) Query(_ *cobra.Command, path string, out any) error {
-	app, rest, _ := strings.Cut(path, "/")
-	a, err := tc.c.Query(app, rest, nil)
-	if err != nil {
-		return err
-	}
-	raw, err := json.Marshal(a) // the answer crosses the wire as JSON
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, out)
-}
-
-func (tc testClient) Print(cmd *cobra.Command, _ any, text func(w io.Writer)) error {
-	text(cmd.OutOrStdout())
-	return nil
-}
 
 func run(t *testing.T, cmds []*cobra.Command, args ...string) (string, error) {
 	t.Helper()
@@ -73,7 +43,7 @@ func TestRegisterVerifyAndCheckTheCertificateOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := copyright.New()
-	alice := testClient{c: c, key: chaintest.Key("alice")}
+	alice := sdktest.Client{Chain: c, Key: chaintest.Key("alice")}
 	if _, err := run(t, app.TxCommands(alice), "register", photo, "--creator", "Ada Ruiz", "--license", "CC-BY-4.0"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +58,7 @@ func TestRegisterVerifyAndCheckTheCertificateOffline(t *testing.T) {
 		return block, vals, nil
 	}
 	certFile, pageFile := filepath.Join(dir, "cert.json"), filepath.Join(dir, "cert.html")
-	bob := testClient{c: c, key: chaintest.Key("bob")}
+	bob := sdktest.Client{Chain: c, Key: chaintest.Key("bob")}
 	out, err := run(t, app.QueryCommands(bob), "verify", photo, "--cert", certFile, "--html", pageFile)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +98,7 @@ func TestVerifyWithoutABlockFetcherStillShowsTheRecord(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "song.mp3")
 	_ = os.WriteFile(file, work("song", 5000), 0o644)
 	app := copyright.New()
-	cl := testClient{c: c, key: chaintest.Key("alice")}
+	cl := sdktest.Client{Chain: c, Key: chaintest.Key("alice")}
 	if _, err := run(t, app.TxCommands(cl), "register", file, "--creator", "Ben", "--license", "CC0-1.0", "--title", "Song"); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +119,7 @@ func TestCLIRefusesBadInputBeforeSigning(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "x.txt")
 	_ = os.WriteFile(file, []byte("some text"), 0o644)
 	app := copyright.New()
-	cl := testClient{c: c, key: chaintest.Key("alice")}
+	cl := sdktest.Client{Chain: c, Key: chaintest.Key("alice")}
 	_, err := run(t, app.TxCommands(cl), "register", file, "--creator", "Ann", "--license", "cc-by-4.0")
 	if err == nil || !strings.Contains(err.Error(), "license:") {
 		t.Errorf("register with a misspelt licence: %v", err)

@@ -1,0 +1,61 @@
+package sdktest
+
+import (
+	"encoding/json"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain/chaintest"
+	"github.com/citychain/citychain/chain/crypto"
+	"github.com/spf13/cobra"
+)
+
+// Client signs with Key and applies each transaction in a block of its
+// own on Chain.
+type Client struct {
+	Chain *chaintest.Chain
+	Key   *crypto.PrivateKey
+}
+
+var _ sdk.Client = Client{}
+
+// Submit sends one transaction and returns its failure, if any.
+func (c Client) Submit(_ *cobra.Command, app, action string, payload any) error {
+	_, err := c.Chain.Do(c.Key, app, action, payload)
+	return err
+}
+
+// Query splits "app/path?args" the way the node's router does, asks the
+// app, and passes the answer through JSON as the wire would.
+func (c Client) Query(_ *cobra.Command, path string, out any) error {
+	app, rest, _ := strings.Cut(path, "/")
+	rest, rawQuery, _ := strings.Cut(rest, "?")
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return err
+	}
+	args := map[string]string{}
+	for k, v := range vals {
+		args[k] = v[0]
+	}
+	if p, err := url.PathUnescape(rest); err == nil {
+		rest = p
+	}
+	a, err := c.Chain.Query(app, rest, args)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// Print writes the text form to the command's output.
+func (c Client) Print(cmd *cobra.Command, _ any, text func(w io.Writer)) error {
+	text(cmd.OutOrStdout())
+	return nil
+}
