@@ -23,42 +23,42 @@ func TestCLIStory(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "sl.key")
 	owner := chaintest.Addr("owner").String()
 
-	out, err := run(t, app.TxCommands(operator), "keygen", "--out", keyFile)
+	out, err := sdktest.Run(t, app.TxCommands(operator), "keygen", "--out", keyFile)
 	if err != nil || !strings.HasPrefix(out, "pubkey 02") && !strings.HasPrefix(out, "pubkey 03") {
 		t.Fatalf("keygen: %v %q", err, out)
 	}
-	if _, err := run(t, app.TxCommands(operator), "keygen", "--out", keyFile); err == nil {
+	if _, err := sdktest.Run(t, app.TxCommands(operator), "keygen", "--out", keyFile); err == nil {
 		t.Error("keygen overwrote a key file")
 	}
-	if _, err := run(t, app.TxCommands(operator), "register-device", "--fiware", "testdata/streetlight_keyvalues_ngsiv2.json",
+	if _, err := sdktest.Run(t, app.TxCommands(operator), "register-device", "--fiware", "testdata/streetlight_keyvalues_ngsiv2.json",
 		"--id", "gu-sl-4567", "--district", "Guadalajara", "--key-file", keyFile, "--owner", owner); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(t, app.TxCommands(operator), "register-device", "--id", "gu-tl-1", "--type", "Device", "--category", "actuator",
+	if _, err := sdktest.Run(t, app.TxCommands(operator), "register-device", "--id", "gu-tl-1", "--type", "Device", "--category", "actuator",
 		"--pubkey", city.PubKeyHex(deviceKey("gu-tl-1")), "--owner", owner, "--lon", "-3.1646", "--lat", "40.6279",
 		"--district", "Guadalajara", "--attr", "signalPlan=day"); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // without --seq, the CLI asks the chain: seq 1, then 2
-		if _, err := run(t, app.TxCommands(gateway), "report", "--device", "gu-sl-4567", "--key-file", keyFile,
+		if _, err := sdktest.Run(t, app.TxCommands(gateway), "report", "--device", "gu-sl-4567", "--key-file", keyFile,
 			"--reading", "powerState=on", "--reading", "illuminanceLevel=0.9"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := run(t, app.TxCommands(gateway), "report", "--device", "gu-sl-4567", "--key-file", keyFile,
+	if _, err := sdktest.Run(t, app.TxCommands(gateway), "report", "--device", "gu-sl-4567", "--key-file", keyFile,
 		"--reading", "illuminanceLevel=9"); err == nil || !strings.Contains(err.Error(), "illuminanceLevel") {
 		t.Errorf("an out-of-range report through the CLI: %v", err)
 	}
-	if _, err := run(t, app.TxCommands(operator), "command", "--device", "gu-sl-4567", "--action", "switch", "--value", "low"); err != nil {
+	if _, err := sdktest.Run(t, app.TxCommands(operator), "command", "--device", "gu-sl-4567", "--action", "switch", "--value", "low"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(t, app.TxCommands(gateway), "ack", "--command", "1", "--key-file", keyFile, "--detail", "ok"); err != nil {
+	if _, err := sdktest.Run(t, app.TxCommands(gateway), "ack", "--command", "1", "--key-file", keyFile, "--detail", "ok"); err != nil {
 		t.Fatal(err)
 	}
 
 	q := func(args ...string) string {
 		t.Helper()
-		out, err := run(t, app.QueryCommands(gateway), args...)
+		out, err := sdktest.Run(t, app.QueryCommands(gateway), args...)
 		if err != nil {
 			t.Fatalf("query %v: %v", args, err)
 		}

@@ -1,16 +1,13 @@
 package city_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"testing"
 
 	"github.com/citychain/citychain/apps/city"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/chaintest"
 	"github.com/citychain/citychain/chain/crypto"
-	"github.com/spf13/cobra"
 )
 
 // The cast: "operator" is the city operator (dev0 in citychain dev),
@@ -91,21 +88,4 @@ func query[T any](t testing.TB, c *chaintest.Chain, path string, args map[string
 		t.Fatalf("query %s: %v in %s", path, err, raw)
 	}
 	return out
-}
-
-// run executes one of cmds by name with args and returns its output.
-func run(t *testing.T, cmds []*cobra.Command, args ...string) (string, error) {
-	t.Helper()
-	for _, cmd := range cmds {
-		if cmd.Name() == args[0] {
-			var out bytes.Buffer
-			cmd.SetOut(&out)
-			cmd.SetErr(io.Discard)
-			cmd.SetArgs(args[1:])
-			err := cmd.Execute()
-			return out.String(), err
-		}
-	}
-	t.Fatalf("no command %q", args[0])
-	return "", nil
 }

@@ -3,7 +3,6 @@ package copyright_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,22 +14,6 @@ import (
 	"github.com/citychain/citychain/chain/chaintest"
 	"github.com/spf13/cobra"
 )
-
-func run(t *testing.T, cmds []*cobra.Command, args ...string) (string, error) {
-	t.Helper()
-	for _, cmd := range cmds {
-		if cmd.Name() == args[0] {
-			var out bytes.Buffer
-			cmd.SetOut(&out)
-			cmd.SetErr(io.Discard)
-			cmd.SetArgs(args[1:])
-			err := cmd.Execute()
-			return out.String(), err
-		}
-	}
-	t.Fatalf("no command %q", args[0])
-	return "", nil
-}
 
 // TestRegisterVerifyAndCheckTheCertificateOffline walks the whole story
 // through the CLI: alice registers a file, anyone verifies it and keeps a
@@ -44,7 +27,7 @@ func TestRegisterVerifyAndCheckTheCertificateOffline(t *testing.T) {
 	}
 	app := copyright.New()
 	alice := sdktest.Client{Chain: c, Key: chaintest.Key("alice")}
-	if _, err := run(t, app.TxCommands(alice), "register", photo, "--creator", "Ada Ruiz", "--license", "CC-BY-4.0"); err != nil {
+	if _, err := sdktest.Run(t, app.TxCommands(alice), "register", photo, "--creator", "Ada Ruiz", "--license", "CC-BY-4.0"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -59,7 +42,7 @@ func TestRegisterVerifyAndCheckTheCertificateOffline(t *testing.T) {
 	}
 	certFile, pageFile := filepath.Join(dir, "cert.json"), filepath.Join(dir, "cert.html")
 	bob := sdktest.Client{Chain: c, Key: chaintest.Key("bob")}
-	out, err := run(t, app.QueryCommands(bob), "verify", photo, "--cert", certFile, "--html", pageFile)
+	out, err := sdktest.Run(t, app.QueryCommands(bob), "verify", photo, "--cert", certFile, "--html", pageFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,24 +53,24 @@ func TestRegisterVerifyAndCheckTheCertificateOffline(t *testing.T) {
 	}
 
 	for _, cert := range []string{certFile, pageFile} {
-		out, err := run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", cert, "--file", photo)
+		out, err := sdktest.Run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", cert, "--file", photo)
 		if err != nil || !strings.Contains(out, "OK") {
 			t.Errorf("citychain verify %s: %v\n%s", filepath.Base(cert), err, out)
 		}
 	}
-	_, err = run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", certFile, "--validators-hash", strings.Repeat("ab", 32))
+	_, err = sdktest.Run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", certFile, "--validators-hash", strings.Repeat("ab", 32))
 	if err == nil {
 		t.Error("a certificate verified against a validator set it does not have")
 	}
 	other := filepath.Join(dir, "other.png")
 	_ = os.WriteFile(other, []byte("not the harbour"), 0o644)
-	if _, err := run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", certFile, "--file", other); err == nil {
+	if _, err := sdktest.Run(t, []*cobra.Command{copyright.VerifyCommand()}, "verify", certFile, "--file", other); err == nil {
 		t.Error("a certificate verified for another file")
 	}
 
 	// The work query finds it by SHA-256 too, and shows the trail.
 	fp, _ := copyright.Fingerprint(bytes.NewReader(work("harbour at dawn", 30_000)))
-	out, err = run(t, app.QueryCommands(bob), "work", fp.SHA256)
+	out, err = sdktest.Run(t, app.QueryCommands(bob), "work", fp.SHA256)
 	if err != nil || !strings.Contains(out, "register") || !strings.Contains(out, fp.InstanceCode) {
 		t.Errorf("query work: %v\n%s", err, out)
 	}
@@ -99,17 +82,17 @@ func TestVerifyWithoutABlockFetcherStillShowsTheRecord(t *testing.T) {
 	_ = os.WriteFile(file, work("song", 5000), 0o644)
 	app := copyright.New()
 	cl := sdktest.Client{Chain: c, Key: chaintest.Key("alice")}
-	if _, err := run(t, app.TxCommands(cl), "register", file, "--creator", "Ben", "--license", "CC0-1.0", "--title", "Song"); err != nil {
+	if _, err := sdktest.Run(t, app.TxCommands(cl), "register", file, "--creator", "Ben", "--license", "CC0-1.0", "--title", "Song"); err != nil {
 		t.Fatal(err)
 	}
 	old := copyright.FetchBlock
 	defer func() { copyright.FetchBlock = old }()
 	copyright.FetchBlock = nil
-	out, err := run(t, app.QueryCommands(cl), "verify", file)
+	out, err := sdktest.Run(t, app.QueryCommands(cl), "verify", file)
 	if err != nil || !strings.Contains(out, "NOT checked") || !strings.Contains(out, "audio/mpeg") {
 		t.Errorf("verify: %v\n%s", err, out)
 	}
-	if _, err := run(t, app.QueryCommands(cl), "verify", file, "--cert", filepath.Join(t.TempDir(), "c.json")); err == nil {
+	if _, err := sdktest.Run(t, app.QueryCommands(cl), "verify", file, "--cert", filepath.Join(t.TempDir(), "c.json")); err == nil {
 		t.Error("a certificate was promised without block evidence")
 	}
 }
@@ -120,11 +103,11 @@ func TestCLIRefusesBadInputBeforeSigning(t *testing.T) {
 	_ = os.WriteFile(file, []byte("some text"), 0o644)
 	app := copyright.New()
 	cl := sdktest.Client{Chain: c, Key: chaintest.Key("alice")}
-	_, err := run(t, app.TxCommands(cl), "register", file, "--creator", "Ann", "--license", "cc-by-4.0")
+	_, err := sdktest.Run(t, app.TxCommands(cl), "register", file, "--creator", "Ann", "--license", "cc-by-4.0")
 	if err == nil || !strings.Contains(err.Error(), "license:") {
 		t.Errorf("register with a misspelt licence: %v", err)
 	}
-	_, err = run(t, app.TxCommands(cl), "transfer", "--work", "ISCC:IAA26E2JXH27TING", "--to", chaintest.Addr("bob").String())
+	_, err = sdktest.Run(t, app.TxCommands(cl), "transfer", "--work", "ISCC:IAA26E2JXH27TING", "--to", chaintest.Addr("bob").String())
 	if err == nil || !strings.Contains(err.Error(), "work:") {
 		t.Errorf("transfer of a 64-bit id: %v", err)
 	}

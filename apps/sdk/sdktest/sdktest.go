@@ -1,10 +1,12 @@
 package sdktest
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/url"
 	"strings"
+	"testing"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain/chaintest"
@@ -58,4 +60,23 @@ func (c Client) Query(_ *cobra.Command, path string, out any) error {
 func (c Client) Print(cmd *cobra.Command, _ any, text func(w io.Writer)) error {
 	text(cmd.OutOrStdout())
 	return nil
+}
+
+// Run executes the command among cmds named args[0] with the rest of args
+// and returns what it printed. It fails the test if there is no such
+// command.
+func Run(t testing.TB, cmds []*cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	for _, cmd := range cmds {
+		if cmd.Name() == args[0] {
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetErr(io.Discard)
+			cmd.SetArgs(args[1:])
+			err := cmd.Execute()
+			return out.String(), err
+		}
+	}
+	t.Fatalf("no command %q", args[0])
+	return "", nil
 }
