@@ -34,15 +34,19 @@ func (n *Node) routes() http.Handler {
 	handle("GET /v1/validators", "validators", n.handleValidators)
 	handle("GET /v1/peers", "peers", n.handlePeers)
 	handle("GET /v1/apps/{app}/{path...}", "apps", n.handleAppQuery)
+	handle("GET /v1/devnet", "devnet", n.handleDevnetStatus)
+	handle("POST /v1/devnet/nodes/{name}/{action}", "devnet_action", n.handleDevnetAction)
+	handle("POST /v1/devnet/links", "devnet_links", n.handleDevnetLinks)
 	mux.HandleFunc("GET /v1/events", n.handleEvents)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", n.handleExplorer)
+	handle("GET /explorer/qr.svg", "qr", n.handleQR)
 	if n.cfg.API.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
 	return mux
 }
@@ -71,7 +75,8 @@ type APIError struct {
 	} `json:"error"`
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+// WriteJSON writes v as the indented JSON answer of the API.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
@@ -79,10 +84,11 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
+// WriteError writes the API's error body: {"error": {code, message}}.
+func WriteError(w http.ResponseWriter, status int, code, msg string) {
 	var e APIError
 	e.Error.Code, e.Error.Message = code, msg
-	writeJSON(w, status, e)
+	WriteJSON(w, status, e)
 }
 
 // errorStatus maps an error kind to an HTTP status and a stable code.
@@ -129,7 +135,7 @@ func (n *Node) fail(w http.ResponseWriter, err error) {
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		n.log.Error("api", "err", err)
 	}
-	writeError(w, status, code, err.Error())
+	WriteError(w, status, code, err.Error())
 }
 
 // StatusView is GET /v1/status.
@@ -163,7 +169,7 @@ func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
 	if n.p2p != nil {
 		peers = len(n.p2p.Peers())
 	}
-	writeJSON(w, http.StatusOK, StatusView{ChainID: n.chainID, NodeID: id,
+	WriteJSON(w, http.StatusOK, StatusView{ChainID: n.chainID, NodeID: id,
 		Moniker: n.cfg.Moniker, Height: h.Height, LatestBlockHash: h.Hash(),
 		LatestBlockTime: h.BlockTime(), StateRoot: h.StateRoot, Syncing: n.syncing.Load(),
 		Peers: peers, Validators: vs.Validators, Validator: n.valAddr, MempoolTxs: n.pool.Size()})
@@ -178,13 +184,13 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 	} else {
 		v, err := strconv.ParseUint(arg, 10, 64)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_height", fmt.Sprintf("height %q is not a number or \"latest\"", arg))
+			WriteError(w, http.StatusBadRequest, "bad_height", fmt.Sprintf("height %q is not a number or \"latest\"", arg))
 			return
 		}
 		h = v
 	}
 	if h > latest {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("block %d does not exist yet; the latest is %d", h, latest))
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("block %d does not exist yet; the latest is %d", h, latest))
 		return
 	}
 	b, err := n.store.Block(h)
@@ -199,29 +205,29 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, blockView(b, c))
+	WriteJSON(w, http.StatusOK, blockView(b, c))
 }
 
 func (n *Node) handleTx(w http.ResponseWriter, r *http.Request) {
 	hash, err := chain.ParseHash(r.PathValue("hash"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_hash", err.Error())
+		WriteError(w, http.StatusBadRequest, "bad_hash", err.Error())
 		return
 	}
 	raw, rc, err := n.store.Tx(hash)
 	if errors.Is(err, store.ErrNotFound) {
 		if n.pool.Has(hash) {
-			writeJSON(w, http.StatusOK, TxView{Hash: hash, Status: "pending", Events: []chain.Event{}})
+			WriteJSON(w, http.StatusOK, TxView{Hash: hash, Status: "pending", Events: []chain.Event{}})
 			return
 		}
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("transaction %s is neither committed nor pending", hash))
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("transaction %s is neither committed nor pending", hash))
 		return
 	}
 	if err != nil {
 		n.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, txView(raw, rc))
+	WriteJSON(w, http.StatusOK, txView(raw, rc))
 }
 
 // AccountView is GET /v1/accounts/{address}.
@@ -238,7 +244,7 @@ type AccountView struct {
 func (n *Node) handleAccount(w http.ResponseWriter, r *http.Request) {
 	addr, err := chain.ParseAddress(r.PathValue("address"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_address", err.Error())
+		WriteError(w, http.StatusBadRequest, "bad_address", err.Error())
 		return
 	}
 	snap := n.store.Snapshot()
@@ -259,7 +265,7 @@ func (n *Node) handleAccount(w http.ResponseWriter, r *http.Request) {
 	if p, ok := n.pool.NextNonce(addr); ok && p > nonce {
 		pending = p
 	}
-	writeJSON(w, http.StatusOK, AccountView{Address: addr, Balance: bal.Balance, Nonce: nonce,
+	WriteJSON(w, http.StatusOK, AccountView{Address: addr, Balance: bal.Balance, Nonce: nonce,
 		PendingNonce: pending, Height: h.Height})
 }
 
@@ -291,7 +297,7 @@ func (n *Node) handleValidators(w http.ResponseWriter, _ *http.Request) {
 	if eng := n.engine.Load(); eng != nil {
 		v.Consensus = eng.view.Load()
 	}
-	writeJSON(w, http.StatusOK, v)
+	WriteJSON(w, http.StatusOK, v)
 }
 
 func (n *Node) handlePeers(w http.ResponseWriter, _ *http.Request) {
@@ -301,7 +307,8 @@ func (n *Node) handlePeers(w http.ResponseWriter, _ *http.Request) {
 			banned = append(banned, id.String())
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"peers": n.peerViews(), "banned": banned})
+	isolated := n.p2p != nil && n.p2p.Isolated()
+	WriteJSON(w, http.StatusOK, map[string]any{"peers": n.peerViews(), "banned": banned, "isolated": isolated})
 }
 
 func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
@@ -319,7 +326,7 @@ func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
 		n.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ans)
+	WriteJSON(w, http.StatusOK, ans)
 }
 
 func (n *Node) queryApp(name string, path []string, args map[string]string, kv chain.Reader, h *chain.Header) (any, error) {

@@ -36,6 +36,9 @@ type DevnetNode struct {
 type Devnet struct {
 	ChainID string       `json:"chain_id"`
 	Nodes   []DevnetNode `json:"nodes"`
+	// Control is the supervisor's address for classroom controls while
+	// `citychain devnet` runs; its token is in ControlTokenFile.
+	Control string `json:"control,omitempty"`
 }
 
 // Save writes the description with mode 0644.

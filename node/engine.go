@@ -36,6 +36,8 @@ type engine struct {
 	proposal     *SignedProposal              // this node's latest proposal at this height
 	resends      uint64
 	retry        *consensus.Commit // a decision whose block could not be stored yet
+	decided      *DecidedView      // the last height this engine decided, with late precommits
+	decidedVals  *chain.ValidatorSet
 
 	view atomic.Pointer[ConsensusView] // for the API, written after each event
 }
@@ -77,6 +79,19 @@ type ConsensusView struct {
 	Quorum     uint64            `json:"quorum"`
 	Total      uint64            `json:"total_power"`
 	Validators []chain.Validator `json:"validators"`
+	// Decided is the last height this node decided, with every precommit
+	// for its block seen so far: the commit needs only 2f+1 of them, the
+	// others arrive after it and are counted here, so a stopped validator
+	// shows as a missing precommit.
+	Decided *DecidedView `json:"decided,omitempty"`
+}
+
+// DecidedView is the outcome of the last height this node decided.
+type DecidedView struct {
+	Height     uint64        `json:"height"`
+	Round      uint32        `json:"round"`
+	BlockHash  chain.Hash    `json:"block_hash"`
+	Precommits []VoteSummary `json:"precommits"`
 }
 
 // VoteSummary is one validator's vote in the current round.
@@ -234,6 +249,10 @@ func msgHeight(m *Message) uint64 {
 // to the machine.
 func (e *engine) onMessage(ctx context.Context, in *inbound) {
 	h := msgHeight(in.msg)
+	if v := in.msg.Vote; v != nil && e.decided != nil && h == e.decided.Height {
+		e.noteLatePrecommit(v, in.self)
+		return
+	}
 	switch {
 	case h < e.height:
 		return // decided already
@@ -264,6 +283,28 @@ func (e *engine) onMessage(ctx context.Context, in *inbound) {
 		return
 	}
 	e.onProposal(ctx, in.msg.Proposal)
+}
+
+// noteLatePrecommit counts a precommit for the block this node last
+// decided that arrived after the decision. It changes nothing in
+// consensus; it shows who else signed.
+func (e *engine) noteLatePrecommit(v *chain.Vote, self bool) {
+	d := e.decided
+	if v.Type != chain.Precommit || v.Round != d.Round || v.BlockHash != d.BlockHash {
+		return
+	}
+	for _, p := range d.Precommits {
+		if p.Validator == v.Validator {
+			return
+		}
+	}
+	if !self {
+		if err := verifyVote(e.decidedVals, v); err != nil {
+			return
+		}
+	}
+	d.Precommits = append(d.Precommits, VoteSummary{Validator: v.Validator, BlockHash: v.BlockHash})
+	e.publishView()
 }
 
 // handle passes one event to the machine and carries out its actions.
@@ -365,6 +406,11 @@ func (e *engine) commit(ctx context.Context, a consensus.Commit) {
 	}
 	e.retry = nil
 	_ = os.Remove(filepath.Join(e.n.home, LockedBlockFile))
+	d := &DecidedView{Height: a.Height, Round: a.Round, BlockHash: a.BlockHash}
+	for _, v := range a.Precommits {
+		d.Precommits = append(d.Precommits, VoteSummary{Validator: v.Validator, BlockHash: v.BlockHash})
+	}
+	e.decided, e.decidedVals = d, e.vals
 	e.waitForNextHeight(ctx)
 }
 
@@ -441,6 +487,11 @@ func (e *engine) publishView() {
 		Proposer: consensus.Proposer(e.vals, s.Height, s.Round), Quorum: e.vals.Quorum(),
 		Total: e.vals.TotalPower(), Validators: e.vals.Validators,
 		Prevotes: []VoteSummary{}, Precommits: []VoteSummary{}}
+	if d := e.decided; d != nil {
+		// A copy: the engine goes on appending to its own.
+		v.Decided = &DecidedView{Height: d.Height, Round: d.Round, BlockHash: d.BlockHash,
+			Precommits: append([]VoteSummary(nil), d.Precommits...)}
+	}
 	for _, x := range e.m.Votes(s.Round, chain.Prevote) {
 		v.Prevotes = append(v.Prevotes, VoteSummary{Validator: x.Validator, BlockHash: x.BlockHash})
 	}

@@ -157,3 +157,50 @@ func TestDevProducerMovesToTheNextRoundAfterACrash(t *testing.T) {
 		t.Fatalf("block 1 committed in round %d, want 1", c.Round)
 	}
 }
+
+// After a decision the engine goes on counting precommits for the decided
+// block that arrive late, so the explorer can show who else signed; it
+// counts nothing forged, nothing for another block or round, nothing
+// twice.
+func TestEngineCountsLatePrecommitsOfTheDecidedBlock(t *testing.T) {
+	n, e := engineNode(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.startHeight(ctx, 1)
+	block := chain.Hash{0xdd}
+	vote := func(i int, typ chain.VoteType, round uint32, h chain.Hash) *chain.Vote {
+		k := DevValidatorKey(i)
+		v := chain.Vote{ChainID: n.ChainID(), Type: typ, Height: 1, Round: round, BlockHash: h, Validator: chain.AddressOf(k.PublicKey())}
+		v.Sign(k)
+		return &v
+	}
+	// As if height 1 had been decided in round 0 with validators 0 to 2.
+	e.decided, e.decidedVals = &DecidedView{Height: 1, Round: 0, BlockHash: block}, e.vals
+	for i := 0; i < 3; i++ {
+		v := vote(i, chain.Precommit, 0, block)
+		e.decided.Precommits = append(e.decided.Precommits, VoteSummary{Validator: v.Validator, BlockHash: block})
+	}
+	e.publishView()
+	forged := vote(3, chain.Precommit, 0, block)
+	forged.Signature[5] ^= 1
+	for _, v := range []*chain.Vote{
+		forged,
+		vote(3, chain.Prevote, 0, block),
+		vote(3, chain.Precommit, 1, block),
+		vote(3, chain.Precommit, 0, chain.Hash{0xee}),
+		vote(1, chain.Precommit, 0, block),
+	} {
+		e.onMessage(ctx, &inbound{msg: &Message{Vote: v}})
+	}
+	if got := len(e.view.Load().Decided.Precommits); got != 3 {
+		t.Fatalf("after forged, mismatched and repeated votes the decided block shows %d precommits, want 3", got)
+	}
+	e.onMessage(ctx, &inbound{msg: &Message{Vote: vote(3, chain.Precommit, 0, block)}})
+	d := e.view.Load().Decided
+	if d == nil || len(d.Precommits) != 4 || d.Height != 1 {
+		t.Fatalf("a late precommit of validator 3 was not counted: %+v", d)
+	}
+	if d.Precommits[3].Validator != chain.AddressOf(DevValidatorKey(3).PublicKey()) {
+		t.Errorf("fourth precommit is from %s", d.Precommits[3].Validator)
+	}
+}

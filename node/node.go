@@ -35,6 +35,9 @@ type Options struct {
 	// libp2p gossip and Tendermint consensus. Without it the node is the
 	// single validator of `citychain dev` and makes blocks by itself.
 	Network bool
+	// Control is the devnet supervisor that started this node, if any:
+	// the explorer's classroom controls go to it (see DevnetControl).
+	Control *DevnetControl
 }
 
 // Node is a running CityChain node: store, executor, mempool, block
@@ -60,6 +63,7 @@ type Node struct {
 	signer  *signer // every vote this node signs goes through its guard
 
 	network   bool
+	control   *DevnetControl
 	p2p       *p2p.Host
 	engine    atomic.Pointer[engine] // set once at Start; read by p2p handlers
 	syncing   atomic.Bool
@@ -92,7 +96,7 @@ func New(opts Options) (*Node, error) {
 		clock = time.Now
 	}
 	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, genesis: g,
-		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), network: opts.Network}
+		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), network: opts.Network, control: opts.Control}
 	n.pool = NewMempool(opts.Config.Mempool.MaxTxs, opts.Config.Mempool.MaxBytes)
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 

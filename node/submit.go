@@ -122,14 +122,14 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ch == nil {
-		writeJSON(w, http.StatusAccepted, SubmitAnswer{Hash: hash})
+		WriteJSON(w, http.StatusAccepted, SubmitAnswer{Hash: hash})
 		return
 	}
 	// Already committed earlier: answer from the store.
 	if raw, rc, err := n.store.Tx(hash); err == nil {
 		n.waiters.remove(hash, ch)
 		v := txView(raw, rc)
-		writeJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
+		WriteJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
 		return
 	}
 	timer := time.NewTimer(timeout)
@@ -137,14 +137,14 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	select {
 	case rc, ok := <-ch:
 		if !ok {
-			writeError(w, http.StatusServiceUnavailable, "shutting_down", "the node is stopping; the transaction may still commit after restart")
+			WriteError(w, http.StatusServiceUnavailable, "shutting_down", "the node is stopping; the transaction may still commit after restart")
 			return
 		}
 		v := txView(tx.Encode(), &rc)
-		writeJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
+		WriteJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
 	case <-timer.C:
 		n.waiters.remove(hash, ch)
-		writeError(w, http.StatusGatewayTimeout, "wait_timeout",
+		WriteError(w, http.StatusGatewayTimeout, "wait_timeout",
 			fmt.Sprintf("transaction %s is pending but not committed after %s; ask GET /v1/txs/%s later", hash, timeout, hash))
 	case <-r.Context().Done():
 		n.waiters.remove(hash, ch)
@@ -153,7 +153,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) reject(w http.ResponseWriter, status int, code, msg string) {
 	n.metrics.txRejected.WithLabelValues(code).Inc()
-	writeError(w, status, code, msg)
+	WriteError(w, status, code, msg)
 }
 
 // handleEvents streams events as Server-Sent Events: each message has an
@@ -162,7 +162,7 @@ func (n *Node) reject(w http.ResponseWriter, status int, code, msg string) {
 func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, http.StatusInternalServerError, "no_streaming", "this connection cannot stream")
+		WriteError(w, http.StatusInternalServerError, "no_streaming", "this connection cannot stream")
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")

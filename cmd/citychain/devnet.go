@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -43,17 +41,10 @@ an empty passphrase. Their keys are public: local use only.`,
 		},
 	}
 	cmd.Flags().IntVar(&count, "nodes", 4, "number of validators, 1 to 7")
-	cmd.Flags().StringVar(&dir, "dir", ".devnet", "folder of the node homes and devnet.json")
+	cmd.PersistentFlags().StringVar(&dir, "dir", ".devnet", "folder of the node homes and devnet.json")
+	cmd.AddCommand(newDevnetCtlCmd(g, &dir))
 	cmd.Flags().IntVar(&basePort, "base-port", 8700, "API port of node0; libp2p ports start at base-port+1000")
 	return cmd
-}
-
-// child is one node process of the devnet.
-type child struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
 }
 
 func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
@@ -67,74 +58,26 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 	if err != nil {
 		return err
 	}
-	var children []*child
-	stopAll := func() {
-		for _, c := range children {
-			if c.cmd.ProcessState == nil {
-				_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGINT)
-			}
-		}
-		deadline := time.After(10 * time.Second)
-		for _, c := range children {
-			select {
-			case <-c.done:
-			case <-deadline:
-				_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
-				<-c.done
-			}
-		}
+	sup, err := newSupervisor(dir, self, d, out)
+	if err != nil {
+		return err
 	}
-	for i := range d.Nodes {
-		nd := &d.Nodes[i]
-		logf, err := os.OpenFile(filepath.Join(nd.Home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			stopAll()
-			return err
-		}
-		c := &child{name: nd.Name, done: make(chan struct{})}
-		c.cmd = exec.Command(self, "node", "--home", nd.Home)
-		c.cmd.Stdout, c.cmd.Stderr = logf, logf
-		// Own process group: Ctrl-C reaches the supervisor only, which
-		// stops each node by its PID.
-		c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := c.cmd.Start(); err != nil {
-			logf.Close()
-			stopAll()
-			return fmt.Errorf("start %s: %w", nd.Name, err)
-		}
-		nd.PID = c.cmd.Process.Pid
-		children = append(children, c)
-		go func() { // exits when the child exits
-			c.err = c.cmd.Wait()
-			logf.Close()
-			close(c.done)
-		}()
-	}
-	if err := d.Save(dir); err != nil {
-		stopAll()
+	defer sup.close()
+	if err := sup.startAll(); err != nil {
+		sup.stopAll()
 		return err
 	}
 	if err := waitForAPIs(cmd.Context(), d, 30*time.Second); err != nil {
-		stopAll()
+		sup.stopAll()
 		return fmt.Errorf("%w (see the node.log files in %s)", err, dir)
 	}
 	printDevnet(out, d, dir, created, time.Since(start))
 
-	// Report nodes that die; the others carry on.
-	var mu sync.Mutex
-	for _, c := range children {
-		go func() { // exits when the child exits
-			<-c.done
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(out, "%s  %s (pid %d) exited: %v\n", time.Now().Format("15:04:05"), c.name, c.cmd.Process.Pid, exitText(c.err))
-		}()
-	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	fmt.Fprintln(cmd.ErrOrStderr(), "stopping every node...")
-	stopAll()
+	sup.stopAll()
 	return nil
 }
 
@@ -187,8 +130,10 @@ func printDevnet(w io.Writer, d *node.Devnet, dir string, created bool, took tim
 	} else {
 		fmt.Fprintf(w, "node(s) down or lying, and halts (safely, without forking) if more fail, resuming when they return.\n")
 	}
-	fmt.Fprintf(w, "\nTry:  kill -9 %d      (node%d; watch the others carry on)\n", d.Nodes[n-1].PID, n-1)
+	fmt.Fprintf(w, "\nTry:  citychain devnet ctl --dir %s stop node%d      (SIGKILL; watch the others carry on)\n", dir, n-1)
+	fmt.Fprintf(w, "      citychain devnet ctl --dir %s start node%d     (it catches up)\n", dir, n-1)
 	fmt.Fprintf(w, "      citychain tx bank send --home %s --node %s --from dev0 --to %s --amount 5 --wait\n",
 		d.Nodes[0].Home, d.Nodes[0].API, node.DevAccounts()[1].Address)
+	fmt.Fprintf(w, "Explorer: %s/#/network shows the nodes and has the same controls (stop, pause, cut ...).\n", d.Nodes[0].API)
 	fmt.Fprintf(w, "Logs: %s/nodeI/node.log.  Description: %s.  Stop with Ctrl-C.\n\n", dir, filepath.Join(dir, node.DevnetFile))
 }

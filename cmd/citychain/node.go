@@ -38,7 +38,8 @@ API and explorer. Stop it with Ctrl-C (SIGINT or SIGTERM).`,
 			if err != nil {
 				return err
 			}
-			n, err := node.New(node.Options{Home: g.home, Config: cfg, Logger: log, Network: true})
+			n, err := node.New(node.Options{Home: g.home, Config: cfg, Logger: log, Network: true,
+				Control: node.DevnetControlFromEnv()})
 			if err != nil {
 				return err
 			}
