@@ -207,17 +207,36 @@ function quorumState() {
   return { k, total, quorum: Number(v.quorum) || 0, live };
 }
 
+// bar draws k of total voting power against the 2f+1 line.
+function bar(id, k, total, quorum, label) {
+  const fill = el('div', { class: 'fill' + (k >= quorum ? '' : ' short') });
+  fill.style.width = Math.min(100, (100 * k) / total) + '%';
+  const line = el('div', { class: 'line', title: '2f+1' });
+  line.style.left = `calc(${(100 * quorum) / total}% - .1rem)`;
+  return el('div', { class: 'quorum', id, role: 'img', 'aria-label': label }, fill, line, el('div', { class: 'label' }, label));
+}
+
+// decidedState is the power that precommitted the block this node last
+// decided, counting precommits that came after the decision: a stopped
+// validator shows as a gap here even though the chain goes on.
+function decidedState() {
+  const v = S.vals;
+  const d = v && v.consensus && v.consensus.decided;
+  if (!d) return null;
+  const power = new Map((v.validators || []).map(x => [x.address, Number(x.power) || 0]));
+  const k = (d.precommits || []).reduce((n, p) => n + (power.get(p.validator) || 0), 0);
+  return { height: d.height, k, signers: new Set((d.precommits || []).map(p => p.validator)) };
+}
+
 function quorumBar() {
   const q = quorumState();
   if (!q || !q.total) return el('p', { class: 'muted' }, t('loading'));
-  const fill = el('div', { class: 'fill' + (q.k >= q.quorum ? '' : ' short') });
-  fill.style.width = Math.min(100, (100 * q.k) / q.total) + '%';
-  const line = el('div', { class: 'line', title: '2f+1' });
-  line.style.left = `calc(${(100 * q.quorum) / q.total}% - .1rem)`;
+  const d = decidedState();
   return el('div', null,
-    el('div', { class: 'quorum', id: 'quorum', role: 'img', 'aria-label': t('quorum', q.k, q.total, q.quorum) },
-      fill, line, el('div', { class: 'label' }, t('quorum', q.k, q.total, q.quorum))),
-    el('p', { class: 'muted' }, q.live ? t('quorum_help_live') : t('quorum_help_last')));
+    bar('quorum', q.k, q.total, q.quorum, t('quorum', q.k, q.total, q.quorum)),
+    el('p', { class: 'muted' }, q.live ? t('quorum_help_live') : t('quorum_help_last')),
+    d ? [bar('quorum-last', d.k, q.total, q.quorum, t('quorum_decided', d.height, d.k, q.total)),
+      el('p', { class: 'muted' }, t('quorum_help_decided'))] : null);
 }
 
 function proposerNow() {
@@ -404,6 +423,7 @@ async function viewAccount(addr) {
         [t('f_nonce'), a.nonce],
         [t('f_pending'), a.pending_nonce],
         [t('f_height'), blockLink(a.height)],
+        [t('orders_title'), link('#/orders/' + encodeURIComponent(a.address), t('orders_open'))],
       ])),
       card(t('recent_by'), txsTable(mine, 'account-txs'))));
 }
@@ -452,6 +472,17 @@ function linkTree(links, id) {
   return list(links, { id });
 }
 
+// pageURL is the address of one of this explorer's pages.
+const pageURL = hash => location.origin + location.pathname + hash;
+
+// qrFigure shows a QR code of url, drawn by this node (no outside
+// service), with the address under it.
+function qrFigure(url, id) {
+  return el('figure', { class: 'qr' },
+    el('img', { id, src: '/explorer/qr.svg?text=' + encodeURIComponent(url), alt: t('qr_alt', url), width: 148, height: 148 }),
+    el('figcaption', { class: 'muted' }, t('qr_caption')));
+}
+
 async function viewTrace(epc) {
   if (!epc) return lookup(t('trace_title'), t('trace_ask'), v => '#/trace/' + epcPath(v));
   const base = '/v1/apps/trace/epcs/' + epcPath(epc);
@@ -470,7 +501,9 @@ async function viewTrace(epc) {
     : el('p', { class: 'muted', id: 'trace-events' }, t('trace_no_events'));
   return el('div', null, el('h1', null, t('trace_title')),
     el('div', { class: 'grid' },
-      card(null, kv([[t('trace_epc'), el('code', null, prov.epc), 'trace-epc'], [t('trace_key'), el('code', null, prov.key)], [t('f_height'), blockLink(prov.height)]])),
+      card(null, el('div', { class: 'with-qr' },
+        kv([[t('trace_epc'), el('code', null, prov.epc), 'trace-epc'], [t('trace_key'), el('code', null, prov.key)], [t('f_height'), blockLink(prov.height)]]),
+        qrFigure(pageURL('#/trace/' + epcPath(epc)), 'trace-qr'))),
       card(t('trace_events') + ' (' + events.length + ')', timeline),
       el('div', { class: 'grid two' },
         card(t('trace_up'), linkTree(prov.upstream, 'trace-up')),
@@ -478,7 +511,7 @@ async function viewTrace(epc) {
 }
 
 async function viewOrder(id) {
-  if (!id) return lookup(t('order_title', ''), t('order_ask'), v => '#/order/' + encodeURIComponent(v));
+  if (!id) return lookup(t('order_title', ''), t('order_ask'), v => (/^city1/i.test(v) ? '#/orders/' : '#/order/') + encodeURIComponent(v.toLowerCase()));
   const a = await api('/v1/apps/commerce/order/' + encodeURIComponent(id));
   const o = a.order || {};
   const esc = o.escrow || {};
@@ -500,6 +533,21 @@ async function viewOrder(id) {
         a.next && a.next.length ? [t('order_next'), a.next.map(n => typeof n === 'string' ? n : JSON.stringify(n)).join(', ')] : null,
       ])),
       card(t('order_history'), hist)));
+}
+
+// viewOrdersOf tracks an account's orders: as buyer and as seller.
+async function viewOrdersOf(addr) {
+  const q = role => api('/v1/apps/commerce/orders?' + role + '=' + encodeURIComponent(addr)).then(a => a.orders || []);
+  const [bought, sold] = await Promise.all([q('buyer'), q('seller')]);
+  const list = (os, id) => os.length ? table(id, [[t('col_id')], [t('order_item')], [t('f_status')], [t('order_total'), 'hide-sm'], [t('col_height'), 'hide-sm']],
+    os.map(o => el('tr', null, el('td', null, link('#/order/' + encodeURIComponent(o.id), '#' + o.id)), el('td', null, o.item),
+      el('td', null, badge(o.status, /Delivered|Returned|Cancelled/.test(o.status || '') ? 'ok' : 'warn')),
+      el('td', { class: 'hide-sm' }, o.total), el('td', { class: 'hide-sm' }, o.history && o.history.length ? blockLink(o.history[o.history.length - 1].height) : ''))))
+    : el('p', { class: 'muted', id }, t('orders_none'));
+  return el('div', null, el('h1', null, t('orders_title')), el('p', null, acctLink(addr)),
+    el('div', { class: 'grid two' },
+      card(t('orders_bought') + ' (' + bought.length + ')', list(bought, 'orders-bought')),
+      card(t('orders_sold') + ' (' + sold.length + ')', list(sold, 'orders-sold'))));
 }
 
 async function viewDevice(id) {
@@ -610,6 +658,132 @@ function viewVerify() {
         V.name ? kv([[t('verify_file'), V.name], V.hash ? [t('verify_sha'), el('code', null, V.hash), 'verify-hash'] : null]) : null, out)));
 }
 
+// ---- network view and classroom controls ---------------------------------------------
+
+// NET holds the last control's outcome, so that the page's 2-second
+// refresh keeps showing it. busy names the control on its way.
+const NET = { msg: '', detail: '', bad: false, busy: '', last: null, stale: false };
+
+// netData asks the devnet supervisor (through this node) for every node
+// and link. A node that no supervisor started answers 404 not_devnet; the
+// view then draws this node and its own peers.
+async function netData() {
+  const self = S.status || await api('/v1/status');
+  try {
+    const d = await api('/v1/devnet');
+    return { devnet: true, self: self.node_id, nodes: d.nodes || [], links: d.links || [], dir: d.dir };
+  } catch (e) {
+    if (e.status !== 404) throw e;
+  }
+  const p = await api('/v1/peers');
+  const me = { name: self.moniker || t('net_this'), peer_id: self.node_id, state: p.isolated ? 'cut' : 'running', height: self.height, reachable: true };
+  const others = (p.peers || []).map(x => ({ name: short(x.id, 6), peer_id: x.id, state: 'running', height: x.height, reachable: true }));
+  return { devnet: false, self: self.node_id, nodes: [me, ...others], links: others.map(o => [me.name, o.name]) };
+}
+
+// nodeLook says how to draw a node: its state, and "behind" when it
+// answers but trails the highest node by more than one block.
+function nodeLook(n, top) {
+  if (n.state === 'running' && n.reachable && n.height + 1 < top) return 'behind';
+  if (n.state === 'running' && !n.reachable) return 'silent';
+  return n.state;
+}
+
+// netGraph draws the nodes on a circle and their libp2p connections as
+// lines; colour and label say whether a node is up, behind, paused, cut
+// off or stopped.
+function netGraph(data) {
+  const W = 600, H = 380, R = 140, cx = W / 2, cy = H / 2;
+  const nodes = data.nodes;
+  const top = Math.max(0, ...nodes.filter(n => n.reachable).map(n => n.height));
+  const pos = new Map(nodes.map((n, i) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, nodes.length);
+    return [n.name, { x: cx + R * Math.cos(a), y: cy + R * Math.sin(a) }];
+  }));
+  const lines = data.links.filter(([a, b]) => pos.has(a) && pos.has(b)).map(([a, b]) =>
+    svg('line', { x1: pos.get(a).x.toFixed(1), y1: pos.get(a).y.toFixed(1), x2: pos.get(b).x.toFixed(1), y2: pos.get(b).y.toFixed(1), class: 'link' }));
+  const dots = nodes.map(n => {
+    const p = pos.get(n.name), look = nodeLook(n, top);
+    const sub = n.reachable ? '#' + n.height : t('st_' + n.state);
+    return svg('g', { class: 'net-node s-' + look + (n.peer_id === data.self ? ' self' : ''), id: 'net-' + n.name },
+      svg('title', null, `${n.name}: ${t('st_' + look)}${n.reachable ? ', ' + t('f_height') + ' ' + n.height : ''}`),
+      svg('circle', { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: 34 }),
+      svg('text', { x: p.x.toFixed(1), y: (p.y - 4).toFixed(1), class: 'name' }, n.name),
+      svg('text', { x: p.x.toFixed(1), y: (p.y + 14).toFixed(1), class: 'sub' }, sub));
+  });
+  return svg('svg', { id: 'net-graph', class: 'plot net', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('net_graph_label', nodes.length, data.links.length) },
+    svg('rect', { x: 0, y: 0, width: W, height: H, class: 'plot-bg' }), lines, dots);
+}
+
+// allowed lists the controls that make sense in a node's state.
+function allowed(state) {
+  switch (state) {
+    case 'running': return ['stop', 'pause', 'restart', 'cut'];
+    case 'cut': return ['heal', 'stop', 'pause', 'restart'];
+    case 'paused': return ['resume', 'stop'];
+    default: return ['start'];
+  }
+}
+
+async function control(name, action, self) {
+  NET.busy = name + '/' + action;
+  Object.assign(NET, { msg: t('ctl_busy', t('act_' + action), name), detail: '', bad: false });
+  render(false);
+  try {
+    const r = await fetch('/v1/devnet/nodes/' + encodeURIComponent(name) + '/' + encodeURIComponent(action),
+      { method: 'POST', headers: { 'X-CityChain-Control': '1', Accept: 'application/json' } });
+    let body = null;
+    try { body = await r.json(); } catch (e) { /* no body */ }
+    if (!r.ok) throw new Error((body && body.error && body.error.message) || r.status + ' ' + r.statusText);
+    Object.assign(NET, { msg: t('ctl_done', t('act_' + action), name), detail: body.message || '' });
+  } catch (e) {
+    // Stopping the node that serves this page ends the request with it.
+    if (self && action !== 'cut' && action !== 'heal') Object.assign(NET, { msg: t('ctl_self_gone', name), detail: '' });
+    else Object.assign(NET, { msg: t('error') + e.message, detail: '', bad: true });
+  }
+  NET.busy = '';
+  render(false);
+}
+
+function controlTable(data) {
+  const top = Math.max(0, ...data.nodes.filter(n => n.reachable).map(n => n.height));
+  const rows = data.nodes.map(n => {
+    const self = n.peer_id === data.self, look = nodeLook(n, top);
+    const buttons = data.devnet ? allowed(n.state).map(a => el('button', {
+      type: 'button', id: `ctl-${n.name}-${a}`, class: 'ctl ' + a, title: t('act_help_' + a),
+      disabled: NET.busy ? '' : null, on: { click: () => control(n.name, a, self) } }, t('act_' + a))) : null;
+    return el('tr', { id: 'net-row-' + n.name },
+      el('td', null, n.api && !self ? el('a', { href: n.api + '/#/network', title: t('net_open') }, n.name) : n.name,
+        self ? [' ', badge(t('net_this'), 'nil')] : null),
+      el('td', null, badge(t('st_' + look), look === 'running' ? 'ok' : look === 'stopped' || look === 'exited' ? 'bad' : 'warn')),
+      el('td', null, n.reachable ? n.height : '—'),
+      el('td', { class: 'hide-sm' }, n.peers ? n.peers.length + (n.other_peers ? ' +' + n.other_peers : '') : ''),
+      data.devnet ? el('td', { class: 'ctls' }, buttons) : null);
+  });
+  return table('net-nodes', [[t('col_node')], [t('col_state')], [t('col_height')], [t('col_links'), 'hide-sm'], data.devnet ? [t('col_controls')] : null].filter(Boolean), rows);
+}
+
+async function viewNetwork() {
+  let data;
+  try {
+    data = await netData();
+    NET.last = data;
+    NET.stale = false;
+  } catch (e) {
+    if (!NET.last) throw e;
+    data = NET.last; // this node is down or paused: keep its last view
+    NET.stale = true;
+  }
+  const msg = NET.msg ? el('p', { id: 'ctl-msg', class: NET.bad ? 'error' : 'ok', role: 'status' }, NET.msg,
+    NET.detail ? el('span', { class: 'muted' }, ' — ' + NET.detail) : null) : el('p', { id: 'ctl-msg', role: 'status' });
+  return el('div', null, el('h1', null, t('net_title')),
+    el('div', { class: 'grid two' },
+      card(t('net_graph'), netGraph(data), el('p', { class: 'muted' }, t('net_legend'))),
+      card(t('net_nodes'), data.devnet ? el('p', null, t('net_help')) : el('p', { class: 'warn', id: 'net-no-devnet' }, t('net_no_devnet')),
+        NET.stale ? el('p', { class: 'error', id: 'net-stale' }, t('net_stale')) : null,
+        msg, controlTable(data))));
+}
+
 // ---- router ------------------------------------------------------------------------------
 
 // A route is a hash path; each maps to a view and says whether it
@@ -623,8 +797,10 @@ function route() {
     case 'tx': return { nav: '', view: () => viewTx(parts[1] || ''), retry: true };
     case 'account': return { nav: '', view: () => viewAccount(parts[1] || '') };
     case 'validators': return { nav: 'vals', live: true, view: viewValidators };
+    case 'network': return { nav: 'net', poll: true, view: viewNetwork };
     case 'trace': return { nav: 'trace', view: () => viewTrace(parts.slice(1).join('/')) };
     case 'order': return { nav: 'order', view: () => viewOrder(parts[1] || '') };
+    case 'orders': return { nav: 'order', view: () => viewOrdersOf(parts[1] || '') };
     case 'device': return { nav: 'city', view: () => viewDevice(parts[1] || '') };
     case 'city': return { nav: 'city', view: viewCity };
     case 'verify': return { nav: 'verify', view: viewVerify };
@@ -649,8 +825,10 @@ async function render(focus) {
     node = el('p', { class: 'error' }, t('error') + e.message);
   }
   if (seq !== renderSeq) return; // a newer render won
+  const had = document.activeElement && view.contains(document.activeElement) ? document.activeElement.id : '';
   view.replaceChildren(node);
   if (focus) { window.scrollTo(0, 0); view.focus({ preventScroll: true }); }
+  else if (had && document.getElementById(had)) document.getElementById(had).focus({ preventScroll: true });
 }
 
 // rerenderLive redraws the current page when the stream brings news it
@@ -665,7 +843,7 @@ function rerenderLive(type) {
 }
 
 function drawNav(active) {
-  const items = [['dash', '#/', t('nav_dash')], ['blocks', '#/blocks', t('nav_blocks')], ['vals', '#/validators', t('nav_vals')],
+  const items = [['dash', '#/', t('nav_dash')], ['blocks', '#/blocks', t('nav_blocks')], ['vals', '#/validators', t('nav_vals')], ['net', '#/network', t('nav_net')],
     ['trace', '#/trace', t('nav_trace')], ['order', '#/order', t('nav_order')], ['city', '#/city', t('nav_city')], ['verify', '#/verify', t('nav_verify')]];
   document.getElementById('nav').replaceChildren(...items.map(([k, href, label]) =>
     el('a', { href, class: k === active ? 'on' : null, 'aria-current': k === active ? 'page' : null }, label)));
@@ -700,6 +878,9 @@ function start() {
     render(false);
   });
   document.getElementById('search').addEventListener('submit', search);
+  // The network page follows the supervisor's view, which has no event
+  // stream: it is asked again every 2 s while the page is open.
+  setInterval(() => { if (route().poll && !document.hidden && !NET.busy) render(false); }, 2000);
   window.addEventListener('hashchange', () => render(true));
   drawChrome();
   render(true);
