@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -340,6 +341,19 @@ func TestExplorerBrowser(t *testing.T) {
 	p.waitFor("the validators page", `document.querySelectorAll('#validators tbody tr').length >= 1 && !!document.getElementById('last-commit')`, 10*time.Second)
 	p.shot("validators")
 
+	// A dev node has no devnet supervisor: the network view shows the
+	// node alone and offers no controls, and the API refuses them.
+	watch.mu.Lock()
+	watch.expected = append(watch.expected, "404 (Not Found) "+base+"/v1/devnet")
+	watch.mu.Unlock()
+	p.open("#/network")
+	p.waitFor("the network view without a devnet", `!!document.getElementById('net-no-devnet') && document.querySelectorAll('#net-graph .net-node').length === 1`, 10*time.Second)
+	if n, _ := p.eval(`String(document.querySelectorAll('button.ctl').length)`); n != "0" {
+		t.Errorf("a dev node's network view offers %s control buttons, want none", n)
+	}
+	p.shot("network-dev")
+	refuseControl(t, base)
+
 	to := node.DevAccounts()[9].Address.String()
 	p.open("#/account/" + to)
 	p.waitFor("the account balance", `/^\d+$/.test(document.getElementById('balance')?.textContent || '')`, 10*time.Second)
@@ -367,6 +381,42 @@ func TestExplorerBrowser(t *testing.T) {
 	p.shot("dashboard-phone")
 
 	watch.check(t)
+}
+
+// refuseControl checks that a node started without a devnet supervisor
+// refuses a control request, even one in the form its own page sends.
+func refuseControl(t *testing.T, base string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/v1/devnet/nodes/node0/stop", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(node.ControlHeader, "1")
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e node.APIError
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	if resp.StatusCode != http.StatusNotFound || e.Error.Code != "not_devnet" {
+		t.Errorf("stop on a dev node: %s %q, want 404 not_devnet", resp.Status, e.Error.Code)
+	}
+}
+
+func getJSONTest(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", u, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
 }
 
 // checkExplorerHeaders checks that GET / is HTML under a policy that lets
@@ -540,12 +590,27 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	p.open("#/trace/" + epc)
 	p.waitFor("the packet's events", `(t => t.includes('commissioning') && t.includes('packing'))(document.getElementById('trace-events')?.textContent || '')`, 15*time.Second)
 	p.waitFor("the upstream tree", `document.querySelectorAll('#trace-up li a').length >= 1`, 5*time.Second)
+	// The QR code is drawn by the node and holds this page's address.
+	p.waitFor("the QR code image", `(i => !!i && i.complete && i.naturalWidth > 0)(document.getElementById('trace-qr'))`, 10*time.Second)
+	p.waitFor("the QR code of this page", `decodeURIComponent(new URL(document.getElementById('trace-qr').src).searchParams.get('text')) === decodeURIComponent(location.href)`, 5*time.Second)
 	p.shot("trace")
 
 	p.open("#/order/" + order)
 	p.waitFor("the delivered order", `(document.getElementById('order-status')?.textContent || '') === 'OrderDelivered'`, 10*time.Second)
 	p.waitFor("the order history", `document.querySelectorAll('#order-history tbody tr').length >= 3`, 5*time.Second)
 	p.shot("order")
+
+	// Order tracking by account: the buyer sees it as bought, the seller
+	// as sold.
+	var ord struct {
+		Order struct{ Buyer, Seller string } `json:"order"`
+	}
+	getJSONTest(t, base+"/v1/apps/commerce/order/"+order, &ord)
+	p.open("#/orders/" + ord.Order.Buyer)
+	p.waitFor("the buyer's order", fmt.Sprintf(`!!document.querySelector('#orders-bought a[href="#/order/%s"]')`, order), 10*time.Second)
+	p.shot("orders-buyer")
+	p.open("#/orders/" + ord.Order.Seller)
+	p.waitFor("the seller's order", fmt.Sprintf(`!!document.querySelector('#orders-sold a[href="#/order/%s"]')`, order), 10*time.Second)
 
 	p.open("#/device/" + lamp)
 	p.waitFor("the streetlight state", `(document.getElementById('device-attrs')?.textContent || '').includes('illuminanceLevel')`, 10*time.Second)

@@ -693,8 +693,9 @@ function nodeLook(n, top) {
 // lines; colour and label say whether a node is up, behind, paused, cut
 // off or stopped.
 function netGraph(data) {
-  const W = 600, H = 380, R = 140, cx = W / 2, cy = H / 2;
+  const W = 600, H = 380, cx = W / 2, cy = H / 2;
   const nodes = data.nodes;
+  const R = nodes.length > 1 ? 140 : 0; // one node sits in the middle
   const top = Math.max(0, ...nodes.filter(n => n.reachable).map(n => n.height));
   const pos = new Map(nodes.map((n, i) => {
     const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, nodes.length);

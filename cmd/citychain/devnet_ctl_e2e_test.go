@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/citychain/citychain/node"
+)
+
+// ctl runs `citychain devnet ctl ARGS --dir DIR` and returns its output
+// and whether it succeeded.
+func (d *devnetProc) ctl(t *testing.T, args ...string) (string, bool) {
+	t.Helper()
+	cmd := exec.Command(citychainBin(t), append([]string{"devnet", "ctl", "--dir", d.dir}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err == nil
+}
+
+func (d *devnetProc) ctlStatus(t *testing.T) devnetView {
+	t.Helper()
+	out, ok := d.ctl(t, "status", "--output", "json")
+	if !ok {
+		t.Fatalf("ctl status: %s", out)
+	}
+	var v devnetView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("ctl status --output json: %v\n%s", err, out)
+	}
+	return v
+}
+
+// waitView polls ctl status until ok says the view is the one wanted.
+func (d *devnetProc) waitView(t *testing.T, what string, limit time.Duration, ok func(devnetView) bool) devnetView {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		v := d.ctlStatus(t)
+		if ok(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			out, _ := d.ctl(t, "status")
+			t.Fatalf("within %s, no %s:\n%s", limit, what, out)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+func state(v devnetView, name string) devnetNodeView {
+	for _, n := range v.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return devnetNodeView{}
+}
+
+// TestDevnetCtl drives a running devnet from the command line: status
+// shows 4 nodes fully linked; pause freezes a process (SIGSTOP) and
+// resume wakes it; cut isolates node2, whose height stays while the
+// others go on, and heal brings it back level; stop kills node3 and start
+// runs a new process for it. Wrong actions, unknown nodes and a folder
+// without a running supervisor are refused with an explanation.
+func TestDevnetCtl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	d := startDevnet(t, 4)
+	v := d.waitView(t, "4 running nodes and 6 links", 20*time.Second, func(v devnetView) bool {
+		return len(v.Nodes) == 4 && len(v.Links) == 6 && state(v, "node3").State == "running"
+	})
+	if v.ChainID != node.DevnetChainID {
+		t.Errorf("chain id %q", v.ChainID)
+	}
+	if b, err := os.Stat(filepath.Join(d.dir, node.ControlTokenFile)); err != nil || b.Mode().Perm() != 0o600 {
+		t.Errorf("control token file: %v, mode %v; want mode 0600", err, b.Mode().Perm())
+	}
+
+	// Pause: the process is stopped by the kernel ("T" in /proc).
+	pid := state(v, "node1").PID
+	if out, ok := d.ctl(t, "pause", "node1"); !ok || !strings.Contains(out, "paused") {
+		t.Fatalf("pause: %s", out)
+	}
+	if st := procState(t, pid); st != "T" {
+		t.Errorf("node1 (pid %d) is in state %q after pause, want T", pid, st)
+	}
+	if out, ok := d.ctl(t, "pause", "node1"); ok || !strings.Contains(out, "paused already") {
+		t.Errorf("a second pause: %s", out)
+	}
+	if out, ok := d.ctl(t, "resume", "1"); !ok {
+		t.Fatalf("resume: %s", out)
+	}
+	if st := procState(t, pid); st == "T" {
+		t.Errorf("node1 still stopped after resume")
+	}
+
+	// Cut node2 off: no links, its height stays while the others go on.
+	if out, ok := d.ctl(t, "cut", "node2"); !ok || !strings.Contains(out, "cut off") {
+		t.Fatalf("cut: %s", out)
+	}
+	v = d.waitView(t, "node2 cut off without links", 20*time.Second, func(v devnetView) bool {
+		return state(v, "node2").State == "cut" && len(state(v, "node2").Peers) == 0 && len(v.Links) == 3
+	})
+	cutAt := d.height(2)
+	for i := 0; d.height(0) < cutAt+2; i++ {
+		if i > 100 {
+			t.Fatal("the other three did not go on while node2 was cut off")
+		}
+		transfer(t, d.nodes[0], 0, 1, true)
+	}
+	if h := d.height(2); h != cutAt {
+		t.Errorf("node2 moved from %d to %d while cut off", cutAt, h)
+	}
+	if out, ok := d.ctl(t, "heal", "node2"); !ok {
+		t.Fatalf("heal: %s", out)
+	}
+	top := d.height(0)
+	d.waitHeight(t, top, 30*time.Second, 2)
+	d.waitView(t, "node2 linked again", 30*time.Second, func(v devnetView) bool {
+		return state(v, "node2").State == "running" && len(v.Links) == 6
+	})
+
+	// Stop is SIGKILL; start runs a new process that catches up.
+	old := state(d.ctlStatus(t), "node3").PID
+	if out, ok := d.ctl(t, "stop", "node3"); !ok || !strings.Contains(out, "SIGKILL") {
+		t.Fatalf("stop: %s", out)
+	}
+	if err := syscall.Kill(old, 0); err == nil {
+		t.Errorf("node3's process %d still exists after stop", old)
+	}
+	if s := state(d.ctlStatus(t), "node3"); s.State != "stopped" || s.PID != 0 {
+		t.Errorf("node3 after stop: %+v", s)
+	}
+	transfer(t, d.nodes[0], 0, 1, true) // three of four still commit
+	if out, ok := d.ctl(t, "start", "node3"); !ok {
+		t.Fatalf("start: %s", out)
+	}
+	v = d.waitView(t, "node3 running again", 30*time.Second, func(v devnetView) bool {
+		return state(v, "node3").State == "running" && state(v, "node3").Reachable
+	})
+	if p := state(v, "node3").PID; p == old || p == 0 {
+		t.Errorf("node3 runs as pid %d after start, before it was %d", p, old)
+	}
+	d.waitHeight(t, d.height(0), 30*time.Second, 3)
+	d.checkSameChain(t, 0, 1, 2, 3)
+
+	// Refusals, each with a reason.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"start", "node0"}, "running already"},
+		{[]string{"resume", "node0"}, "not paused"},
+		{[]string{"stop", "node9"}, `no node "node9"`},
+		{[]string{"explode", "node0"}, "unknown action"},
+		{[]string{"stop"}, "needs a node"},
+	} {
+		if out, ok := d.ctl(t, c.args...); ok || !strings.Contains(out, c.want) {
+			t.Errorf("ctl %s: ok=%v %q, want a refusal with %q", strings.Join(c.args, " "), ok, out, c.want)
+		}
+	}
+	other := t.TempDir()
+	cmd := exec.Command(citychainBin(t), "devnet", "ctl", "--dir", other, "status")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no devnet in") {
+		t.Errorf("ctl on a folder without a devnet: err=%v %s", err, out)
+	}
+}
+
+// procState is the one-letter state of a process in /proc/PID/stat.
+func procState(t *testing.T, pid int) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			t.Fatalf("read /proc/%d/stat: %v", pid, err)
+		}
+		// pid (comm) S ...: the state follows the last ')'.
+		s := string(b)
+		st := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]
+		if st != "R" || time.Now().After(deadline) {
+			return st
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
