@@ -43,9 +43,10 @@ staticcheck:
 
 # test is what CI runs: under 10 minutes on a 2-core machine. The
 # architecture rules (import direction, determinism) are tests in
-# cmd/citychain/arch_test.go.
+# cmd/citychain/arch_test.go. The explorer's browser tests write a
+# screenshot of every page to screenshots/.
 test: fmt vet staticcheck
-	$(GO) test -count=1 -timeout 15m ./...
+	CITYCHAIN_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -timeout 15m ./...
 
 test-short: fmt vet
 	$(GO) test -short -count=1 ./...
