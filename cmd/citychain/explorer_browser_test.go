@@ -211,6 +211,40 @@ func (p *browserPage) open(route string) {
 	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("location.hash = %q", route)))
 }
 
+// overflowing lists the elements that stick out on the right of a
+// viewport W CSS pixels wide, or "" when the page fits. W is given, not
+// read from the page, because a phone's layout viewport widens to fit
+// content that overflows.
+const overflowing = `(W => document.documentElement.scrollWidth <= W + 1 ? '' :
+  [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > W + 1)
+    .slice(0, 8).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join(', '))`
+
+// checkLayouts opens each route at a phone's width and at 200 % zoom of
+// the projector, and checks that the page renders and nothing overflows
+// sideways. It puts the projector's 1280x720 back at the end.
+func (p *browserPage) checkLayouts(routes ...string) {
+	p.t.Helper()
+	views := []struct {
+		name  string
+		width int
+		set   chromedp.Action[chromedp.Void]
+	}{
+		{"phone", 390, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)},
+		{"zoom200", 640, chromedp.EmulateViewport(640, 360, chromedp.EmulateScale(2))},
+	}
+	for _, v := range views {
+		p.do(5*time.Second, v.set)
+		for _, r := range routes {
+			p.open(r)
+			p.waitFor(r+" at "+v.name+" size", `!!document.querySelector('#view h1, #view #height') && !document.querySelector('#view > p.error')`, 15*time.Second)
+			if wide, _ := p.eval(fmt.Sprintf("%s(%d)", overflowing, v.width)); wide != "" {
+				p.t.Errorf("%s at %s size overflows sideways: %s", r, v.name, wide)
+			}
+		}
+	}
+	p.do(5*time.Second, chromedp.EmulateViewport(1280, 720))
+}
+
 // shot writes a screenshot of the viewport.
 func (p *browserPage) shot(name string) {
 	p.t.Helper()
@@ -358,6 +392,8 @@ func TestExplorerBrowser(t *testing.T) {
 	p.open("#/account/" + to)
 	p.waitFor("the account balance", `/^\d+$/.test(document.getElementById('balance')?.textContent || '')`, 10*time.Second)
 	p.shot("account")
+
+	p.checkLayouts("#/", "#/blocks", fmt.Sprintf("#/block/%d", tv.Height), "#/tx/"+hash.String(), "#/validators", "#/account/"+to, "#/network")
 
 	// The language toggle switches the UI to Chinese, and a reload keeps it.
 	p.open("#/")
@@ -549,6 +585,7 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	p.checkLayouts("#/network", "#/")
 
 	watch.check(t)
 }
@@ -649,6 +686,8 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	watch.mu.Unlock()
 	p.do(10*time.Second, chromedp.SetUploadFiles(chromedp.ID("verify-file"), []string{other}))
 	p.waitFor("not registered", `(document.getElementById('verify-result')?.textContent || '').includes('Not registered')`, 10*time.Second)
+
+	p.checkLayouts("#/trace/"+epc, "#/order/"+order, "#/orders/"+ord.Order.Buyer, "#/device/"+lamp, "#/city", "#/verify")
 
 	// In Chinese, on a phone, the trace page does not overflow sideways.
 	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))

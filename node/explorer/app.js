@@ -731,8 +731,9 @@ async function control(name, action, self) {
   Object.assign(NET, { msg: t('ctl_busy', t('act_' + action), name), detail: '', bad: false });
   render(false);
   try {
+    // A paused or stopped node never answers; give up after 20 s.
     const r = await fetch('/v1/devnet/nodes/' + encodeURIComponent(name) + '/' + encodeURIComponent(action),
-      { method: 'POST', headers: { 'X-CityChain-Control': '1', Accept: 'application/json' } });
+      { method: 'POST', headers: { 'X-CityChain-Control': '1', Accept: 'application/json' }, signal: AbortSignal.timeout(20000) });
     let body = null;
     try { body = await r.json(); } catch (e) { /* no body */ }
     if (!r.ok) throw new Error((body && body.error && body.error.message) || r.status + ' ' + r.statusText);
