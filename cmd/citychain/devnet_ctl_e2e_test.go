@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,6 +154,40 @@ func TestDevnetCtl(t *testing.T) {
 	}
 	d.waitHeight(t, d.height(0), 30*time.Second, 3)
 	d.checkSameChain(t, 0, 1, 2, 3)
+
+	// Restart: a clean stop (SIGTERM) and a new process.
+	old = state(d.ctlStatus(t), "node0").PID
+	if out, ok := d.ctl(t, "restart", "node0"); !ok || !strings.Contains(out, "restarted") {
+		t.Fatalf("restart: %s", out)
+	}
+	v = d.waitView(t, "node0 back after restart", 30*time.Second, func(v devnetView) bool {
+		return state(v, "node0").State == "running" && state(v, "node0").Reachable && state(v, "node0").PID != old
+	})
+	d.waitHeight(t, d.height(1), 30*time.Second, 0)
+
+	// The supervisor obeys its token only.
+	var dn node.Devnet
+	b, err := os.ReadFile(filepath.Join(d.dir, node.DevnetFile))
+	if err != nil || json.Unmarshal(b, &dn) != nil || dn.Control == "" {
+		t.Fatalf("devnet.json names no control address: %v %s", err, b)
+	}
+	for _, tok := range []string{"", "Bearer wrong"} {
+		req, _ := http.NewRequest(http.MethodPost, dn.Control+"/v1/devnet/nodes/node1/stop", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("supervisor with authorization %q: %s, want 401", tok, resp.Status)
+		}
+	}
+	if s := state(d.ctlStatus(t), "node1"); s.State != "running" {
+		t.Errorf("node1 is %s after refused stops", s.State)
+	}
 
 	// Refusals, each with a reason.
 	for _, c := range []struct {
