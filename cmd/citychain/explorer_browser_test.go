@@ -371,6 +371,10 @@ func TestExplorerBrowser(t *testing.T) {
 	p.waitFor("the block list", `document.querySelectorAll('#blocks tbody tr').length >= 2`, 10*time.Second)
 	p.shot("blocks")
 
+	p.open("#/txs")
+	p.waitFor("the transfer in the transaction list", fmt.Sprintf(`!!document.querySelector('#txs a[href="#/tx/%s"]')`, hash.String()), 10*time.Second)
+	p.shot("txs")
+
 	p.open("#/validators")
 	p.waitFor("the validators page", `document.querySelectorAll('#validators tbody tr').length >= 1 && !!document.getElementById('last-commit')`, 10*time.Second)
 	p.shot("validators")
@@ -393,7 +397,7 @@ func TestExplorerBrowser(t *testing.T) {
 	p.waitFor("the account balance", `/^\d+$/.test(document.getElementById('balance')?.textContent || '')`, 10*time.Second)
 	p.shot("account")
 
-	p.checkLayouts("#/", "#/blocks", fmt.Sprintf("#/block/%d", tv.Height), "#/tx/"+hash.String(), "#/validators", "#/account/"+to, "#/network")
+	p.checkLayouts("#/", "#/blocks", "#/txs", fmt.Sprintf("#/block/%d", tv.Height), "#/tx/"+hash.String(), "#/validators", "#/account/"+to, "#/network")
 
 	// The language toggle switches the UI to Chinese, and a reload keeps it.
 	p.open("#/")
@@ -656,6 +660,7 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	p.open("#/city")
 	p.waitFor("three device dots", `document.querySelectorAll('#city-map circle').length >= 3`, 10*time.Second)
 	p.waitFor("the dots link to devices", fmt.Sprintf(`!!document.querySelector('#city-map a[href="#/device/%s"]')`, lamp), 5*time.Second)
+	p.waitFor("the streetlight's dot drawn by its state", fmt.Sprintf(`/\b(lit|dim|dark)\b/.test(document.getElementById('dot-%s')?.getAttribute('class') || '')`, lamp), 5*time.Second)
 	p.shot("city")
 
 	// The page hashes the design file itself; only the hash is asked for.
@@ -671,7 +676,14 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	p.waitFor("the verify page", `!!document.getElementById('verify-file')`, 10*time.Second)
 	p.do(10*time.Second, chromedp.SetUploadFiles(chromedp.ID("verify-file"), []string{path}))
 	p.waitFor("the registration", fmt.Sprintf(`(document.getElementById('verify-hash')?.textContent || '') === %q && (document.getElementById('verify-result')?.textContent || '').includes('CC-BY-NC-4.0')`, design), 10*time.Second)
+	// The page checks the Merkle proof itself, up to the block header.
+	p.waitFor("the certificate checked in the page", `document.querySelectorAll('#verify-cert li > .ok').length === 3 && !document.querySelector('#verify-cert .bad')`, 10*time.Second)
 	p.shot("verify")
+	// A record changed by one byte does not check.
+	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`checkProof({ ...V.proof, value: V.proof.value.slice(0, -2) + (V.proof.value.endsWith('00') ? '01' : '00') }).then(c => { document.body.dataset.tampered = String(c.ok) })`))
+	p.waitFor("the tampered record refused", `document.body.dataset.tampered === 'false'`, 5*time.Second)
+	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`checkProof({ ...V.proof, proof: { ...V.proof.proof, siblings: V.proof.proof.siblings.map((h, i) => i === 0 ? 'ff' + h.slice(2) : h) } }).then(c => { document.body.dataset.forged = String(c.ok) })`))
+	p.waitFor("the forged sibling refused", `document.body.dataset.forged === 'false'`, 5*time.Second)
 
 	// A file nobody registered: the node answers 404, which the browser
 	// logs; that one error is expected, any other is not.

@@ -298,7 +298,7 @@ function viewDashboard() {
       card(t('round_log'), roundLog())),
     el('div', { class: 'grid two' },
       card(t('latest_blocks'), blocksTable(S.blocks.slice(0, 10), 'latest-blocks'), el('p', null, link('#/blocks', t('all_blocks')))),
-      card(t('latest_txs'), txsTable(S.txs.slice(0, 10), 'latest-txs'))));
+      card(t('latest_txs'), txsTable(S.txs.slice(0, 10), 'latest-txs'), el('p', null, link('#/txs', t('all_txs'))))));
 }
 
 // ---- lists and detail pages ----------------------------------------------------------
@@ -313,6 +313,27 @@ async function viewBlocks(top) {
     top < head ? link('#/blocks/' + Math.min(head, top + 20), t('newer')) : null,
     top - 20 >= 0 ? link('#/blocks/' + (top - 20), t('older')) : null);
   return el('div', null, el('h1', null, t('blocks_title')), card(null, blocksTable(bs, 'blocks'), pager));
+}
+
+// viewTxs lists the transactions of the blocks at and below top, newest
+// first: up to 25, from at most 60 blocks per page.
+async function viewTxs(top) {
+  const head = S.status ? S.status.height : (await api('/v1/status')).height;
+  top = Math.min(top == null || isNaN(top) ? head : top, head);
+  const txs = [];
+  let h = top;
+  for (let scanned = 0; h >= 1 && scanned < 60 && txs.length < 25; scanned += 10) {
+    const hs = [];
+    for (let i = 0; i < 10 && h - i >= 1; i++) hs.push(h - i);
+    h -= hs.length;
+    const bs = (await Promise.all(hs.map(x => api('/v1/blocks/' + x).catch(() => null)))).filter(Boolean);
+    for (const b of bs) for (const x of b.txs || []) txs.push({ ...x, height: b.height });
+  }
+  const pager = el('div', { class: 'pager' },
+    top < head ? link('#/txs', t('newest')) : null,
+    h >= 1 ? link('#/txs/' + h, t('older')) : null);
+  return el('div', null, el('h1', null, t('txs_title')),
+    card(null, el('p', { class: 'muted' }, t('txs_range', top, h + 1)), txsTable(txs, 'txs'), pager));
 }
 
 async function viewBlock(h) {
@@ -579,6 +600,30 @@ function svg(tag, attrs, ...kids) {
   return e;
 }
 
+// attr reads a device's latest value of one attribute.
+const attr = (d, k) => { const a = d.state && d.state.attrs && d.state.attrs[k]; return a ? a.value : undefined; };
+
+// deviceLook says how a device's latest state is drawn: a class for the
+// dot's colour and a short text under its name.
+function deviceLook(d) {
+  switch (d.type) {
+    case 'Streetlight': {
+      const p = attr(d, 'powerState'), lvl = attr(d, 'illuminanceLevel');
+      const txt = p === undefined ? '' : t('city_lamp', p, lvl);
+      return { cls: p === 'on' ? 'lit' : p === 'low' ? 'dim' : p === 'off' ? 'dark' : '', text: txt };
+    }
+    case 'TrafficFlowObserved': {
+      const c = attr(d, 'congested'), n = attr(d, 'intensity');
+      return { cls: c === true || c === 'true' ? 'jam' : n === undefined ? '' : 'flow', text: n === undefined ? '' : t('city_traffic', n) };
+    }
+    case 'AirQualityObserved': {
+      const lvl = attr(d, 'airQualityLevel'), i = attr(d, 'airQualityIndex');
+      return { cls: lvl ? 'aq-' + String(lvl).replace(/[^A-Za-z]/g, '') : '', text: i === undefined ? (lvl || '') : 'AQI ' + i };
+    }
+  }
+  return { cls: '', text: '' };
+}
+
 // cityPlot draws devices as dots at their longitude and latitude, scaled
 // to fit, with east to the right and north up. No map tiles are fetched.
 function cityPlot(devs) {
@@ -599,8 +644,9 @@ function cityPlot(devs) {
       const cx = ox + (p.x * k - minX) * s, cy = H - (oy + (p.y - minY) * s);
       return svg('a', { href: '#/device/' + encodeURIComponent(p.d.id) },
         svg('title', null, p.d.id + ' — ' + (p.d.name || p.d.type)),
-        svg('circle', { cx: cx.toFixed(1), cy: cy.toFixed(1), r: 7, class: 'dot t-' + String(p.d.type || '').replace(/[^A-Za-z]/g, '') }),
-        svg('text', { x: (cx + 10).toFixed(1), y: (cy + 4).toFixed(1), class: 'dot-label' }, p.d.id));
+        svg('circle', { cx: cx.toFixed(1), cy: cy.toFixed(1), r: 8, id: 'dot-' + p.d.id, class: 'dot t-' + String(p.d.type || '').replace(/[^A-Za-z]/g, '') + ' ' + deviceLook(p.d).cls }),
+        svg('text', { x: (cx + 11).toFixed(1), y: (cy + 1).toFixed(1), class: 'dot-label' }, p.d.id),
+        svg('text', { x: (cx + 11).toFixed(1), y: (cy + 14).toFixed(1), class: 'dot-state' }, deviceLook(p.d).text));
     }));
 }
 
@@ -609,30 +655,106 @@ async function viewCity() {
   const list = Array.isArray(devs) ? devs : (devs.devices || []);
   return el('div', null, el('h1', null, t('city_title')),
     el('div', { class: 'grid' },
-      card(t('city_map'), cityPlot(list), el('p', { class: 'muted' }, t('city_help'))),
-      card(t('city_list') + ' (' + list.length + ')', table('city-devices', [[t('col_id')], [t('col_type')], [t('device_name'), 'hide-sm'], [t('device_district'), 'hide-sm']],
+      card(t('city_map'), cityPlot(list), el('p', { class: 'muted' }, t('city_help')), el('p', { class: 'muted' }, t('city_legend'))),
+      card(t('city_list') + ' (' + list.length + ')', table('city-devices', [[t('col_id')], [t('col_type')], [t('device_state')], [t('device_name'), 'hide-sm'], [t('device_district'), 'hide-sm']],
         list.map(d => el('tr', null, el('td', null, link('#/device/' + encodeURIComponent(d.id), d.id)), el('td', null, d.type),
+          el('td', null, deviceLook(d).text || '—'),
           el('td', { class: 'hide-sm' }, d.name || ''), el('td', { class: 'hide-sm' }, d.district || '')))))));
+}
+
+// ---- proofs checked in the browser ------------------------------------------------
+
+const hexBytes = h => new Uint8Array((String(h).match(/../g) || []).map(x => parseInt(x, 16)));
+const bytesHex = b => Array.from(b, x => x.toString(16).padStart(2, '0')).join('');
+const sha256 = async bytes => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+
+// nodeHash is a tree node's hash: SHA-256 of a tag byte (0 leaf, 1 inner)
+// and two 32-byte halves (key path and value hash, or left and right).
+async function nodeHash(tag, a, b) {
+  const e = new Uint8Array(65);
+  e[0] = tag; e.set(a, 1); e.set(b, 33);
+  return sha256(e);
+}
+
+// checkProof rebuilds the state root from a record's stored bytes and the
+// sibling hashes of its Merkle proof, the way chain/state.VerifyProof
+// does: the leaf commits to SHA-256(key) and SHA-256(value); going up,
+// bit d of the key's path says whether the walk is the left (0) or the
+// right (1) child at depth d.
+async function checkProof(pv) {
+  const p = pv && pv.proof;
+  if (!p || !p.leaf || !pv.value) return { ok: false, why: t('proof_none') };
+  const path = await sha256(hexBytes(pv.key));
+  if (bytesHex(path) !== p.leaf.path) return { ok: false, why: t('proof_other_key') };
+  const vh = await sha256(hexBytes(pv.value));
+  if (bytesHex(vh) !== p.leaf.value_hash) return { ok: false, why: t('proof_value') };
+  const sibs = p.siblings || [];
+  let h = await nodeHash(0, path, vh);
+  for (let d = sibs.length - 1; d >= 0; d--) {
+    const right = (path[d >> 3] >> (7 - (d & 7))) & 1;
+    h = right ? await nodeHash(1, hexBytes(sibs[d]), h) : await nodeHash(1, h, hexBytes(sibs[d]));
+  }
+  const root = bytesHex(h);
+  return { ok: root === pv.state_root, root, depth: sibs.length, why: root === pv.state_root ? '' : t('proof_root') };
+}
+
+// certificate checks a proven record as far as a browser can: the Merkle
+// proof up to the state root, that root against the block's header, and
+// how many validators signed that block's commit (their secp256k1
+// signatures are checked by `citychain verify CERT`, not here: browsers
+// have no secp256k1).
+async function certificate(pv) {
+  const c = await checkProof(pv);
+  const [b, vals] = await Promise.all([api('/v1/blocks/' + pv.height), api('/v1/validators')]);
+  c.block = b;
+  c.headerOK = b.state_root === pv.state_root;
+  // The commit that finalised block h is served with it, or as the
+  // node's last commit, or inside block h+1.
+  let commit = b.commit || (vals.last_commit && vals.last_commit.height === b.height ? vals.last_commit : null);
+  if (!commit && vals.height > b.height + 1) commit = (await api('/v1/blocks/' + (b.height + 1))).last_commit;
+  c.sigs = commit ? commit.signatures.length : 0;
+  c.quorum = vals.quorum;
+  return c;
+}
+
+function certView(c, pv) {
+  if (!c) return el('p', { class: 'muted', id: 'verify-cert' }, t('proof_checking'));
+  const mark = ok => ok ? el('span', { class: 'ok' }, '✓ ') : el('span', { class: 'bad' }, '✗ ');
+  return el('div', { id: 'verify-cert' },
+    el('h3', null, t('cert_title')),
+    el('ol', { class: 'cert' },
+      el('li', { id: 'cert-proof' }, mark(c.ok), c.ok ? t('cert_proof_ok', c.depth) : t('cert_proof_bad', c.why)),
+      el('li', { id: 'cert-header' }, mark(c.headerOK), t('cert_header', pv.height), ' ', blockLink(pv.height), el('br'), el('code', null, pv.state_root)),
+      el('li', { id: 'cert-commit' }, mark(c.sigs >= c.quorum), t('cert_commit', c.sigs, c.quorum))),
+    el('p', { class: 'muted' }, t('cert_help')));
 }
 
 // The verify page hashes a chosen file in the browser; only its SHA-256
 // goes to the node. V keeps the last answer so that a re-render keeps it.
-const V = { name: '', hash: '', busy: false, work: null, missing: false, error: '' };
+const V = { name: '', hash: '', busy: false, work: null, proof: null, cert: null, missing: false, error: '' };
 
 async function verifyFile(file) {
   if (!file) return;
-  Object.assign(V, { name: file.name, hash: '', busy: true, work: null, missing: false, error: '' });
+  Object.assign(V, { name: file.name, hash: '', busy: true, work: null, proof: null, cert: null, missing: false, error: '' });
   render(false);
   try {
     if (!(window.crypto && crypto.subtle)) throw new Error(t('verify_no_subtle'));
     const sum = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
     V.hash = Array.from(sum, b => b.toString(16).padStart(2, '0')).join('');
-    try { V.work = (await api('/v1/apps/copyright/verify/' + V.hash)).work || null; } catch (e) {
+    try {
+      const a = await api('/v1/apps/copyright/verify/' + V.hash);
+      V.work = a.work || null;
+      V.proof = a.proof || null;
+    } catch (e) {
       if (e.status === 404) V.missing = true; else throw e;
     }
   } catch (e) { V.error = e.message; }
   V.busy = false;
   render(false);
+  if (V.proof) {
+    try { V.cert = await certificate(V.proof); } catch (e) { V.cert = { ok: false, why: e.message, headerOK: false, sigs: 0, quorum: 1 }; }
+    render(false);
+  }
 }
 
 function viewVerify() {
@@ -650,7 +772,8 @@ function viewVerify() {
     [t('verify_title_f'), w.title], [t('verify_creator'), w.creator], [t('verify_registrant'), acctLink(w.registrant)],
     w.holder && w.holder !== w.registrant ? [t('verify_holder'), acctLink(w.holder)] : null,
     [t('f_height'), blockLink(w.height)], [t('f_time'), fullTime(w.time)], [t('verify_license'), w.license || '—'],
-    [t('verify_iscc'), el('code', null, w.id)], w.tx_hash ? [t('tx_title'), txLink(w.tx_hash)] : null]));
+    [t('verify_iscc'), el('code', null, w.id)], w.tx_hash ? [t('tx_title'), txLink(w.tx_hash)] : null]),
+    V.proof ? certView(V.cert, V.proof) : null);
   else if (V.missing) out = el('p', { class: 'warn', id: 'verify-result' }, '✗ ' + t('verify_missing'));
   return el('div', null, el('h1', null, t('verify_title')),
     el('div', { class: 'grid' },
@@ -796,6 +919,7 @@ function route() {
     case '': return { nav: 'dash', live: true, view: viewDashboard };
     case 'blocks': return { nav: 'blocks', view: () => viewBlocks(parts[1] ? Number(parts[1]) : null) };
     case 'block': return { nav: 'blocks', view: () => viewBlock(parts[1] || 'latest') };
+    case 'txs': return { nav: 'blocks', view: () => viewTxs(parts[1] ? Number(parts[1]) : null) };
     case 'tx': return { nav: '', view: () => viewTx(parts[1] || ''), retry: true };
     case 'account': return { nav: '', view: () => viewAccount(parts[1] || '') };
     case 'validators': return { nav: 'vals', live: true, view: viewValidators };
@@ -803,8 +927,8 @@ function route() {
     case 'trace': return { nav: 'trace', view: () => viewTrace(parts.slice(1).join('/')) };
     case 'order': return { nav: 'order', view: () => viewOrder(parts[1] || '') };
     case 'orders': return { nav: 'order', view: () => viewOrdersOf(parts[1] || '') };
-    case 'device': return { nav: 'city', view: () => viewDevice(parts[1] || '') };
-    case 'city': return { nav: 'city', view: viewCity };
+    case 'device': return { nav: 'city', onBlock: true, view: () => viewDevice(parts[1] || '') };
+    case 'city': return { nav: 'city', onBlock: true, view: viewCity };
     case 'verify': return { nav: 'verify', view: viewVerify };
     default: return { nav: '', view: () => el('p', { class: 'error' }, t('not_found')) };
   }
@@ -834,12 +958,12 @@ async function render(focus) {
 }
 
 // rerenderLive redraws the current page when the stream brings news it
-// shows: live pages on every event, a transaction page that is not yet
-// committed when a block arrives.
+// shows: live pages on every event, the city's pages on every block, a
+// transaction page that is not yet committed when a block arrives.
 let liveFrame = 0;
 function rerenderLive(type) {
   const r = route();
-  const stale = r.live || (r.retry && type === 'block' && !/^(ok|failed)$/.test((document.getElementById('tx-status') || {}).textContent || ''));
+  const stale = r.live || (r.onBlock && type === 'block') || (r.retry && type === 'block' && !/^(ok|failed)$/.test((document.getElementById('tx-status') || {}).textContent || ''));
   if (!stale || liveFrame) return;
   liveFrame = requestAnimationFrame(() => { liveFrame = 0; render(false); });
 }
