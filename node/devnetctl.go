@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -72,18 +73,26 @@ var errNotDevnet = errors.New("classroom controls exist only on a devnet that `c
 // handleDevnetStatus passes GET /v1/devnet to the supervisor: the nodes,
 // their state and height, and the links between them.
 func (n *Node) handleDevnetStatus(w http.ResponseWriter, r *http.Request) {
+	if err := fromThisMachine(r); err != nil {
+		WriteError(w, http.StatusForbidden, "forbidden", err.Error())
+		return
+	}
 	n.toSupervisor(w, r, http.MethodGet, "/v1/devnet")
 }
 
 // handleDevnetAction passes POST /v1/devnet/nodes/{name}/{action} to the
-// supervisor, after checking that the request comes from this node's own
-// explorer (or a tool that sets ControlHeader).
+// supervisor, after checking that the request comes from this machine,
+// through this node's own page or a tool that sets ControlHeader.
 func (n *Node) handleDevnetAction(w http.ResponseWriter, r *http.Request) {
+	if err := fromThisMachine(r); err != nil {
+		WriteError(w, http.StatusForbidden, "forbidden", err.Error())
+		return
+	}
 	if r.Header.Get(ControlHeader) == "" {
 		WriteError(w, http.StatusForbidden, "forbidden", "a control request must carry the header "+ControlHeader)
 		return
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+	if o := r.Header.Get("Origin"); o != "" {
 		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
 			WriteError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("control requests are taken from this node's own page only, not from %s", o))
 			return
@@ -91,6 +100,25 @@ func (n *Node) handleDevnetAction(w http.ResponseWriter, r *http.Request) {
 	}
 	name, action := r.PathValue("name"), r.PathValue("action")
 	n.toSupervisor(w, r, http.MethodPost, "/v1/devnet/nodes/"+url.PathEscape(name)+"/"+url.PathEscape(action))
+}
+
+// fromThisMachine accepts a request that came over loopback and named a
+// loopback host. The name matters as much as the address: a hostile page
+// whose own name resolves to 127.0.0.1 (DNS rebinding) is same-origin in
+// the browser's eyes, but its requests carry its name in Host.
+func fromThisMachine(r *http.Request) error {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("classroom controls are taken from this machine only, not from %s", r.RemoteAddr)
+	}
+	name := r.Host
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		name = h
+	}
+	if ip := net.ParseIP(name); (ip == nil || !ip.IsLoopback()) && name != "localhost" {
+		return fmt.Errorf("classroom controls answer to 127.0.0.1 or localhost only, not to the host name %q", name)
+	}
+	return nil
 }
 
 // toSupervisor makes the request to the supervisor and copies its answer.

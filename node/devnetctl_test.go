@@ -14,7 +14,7 @@ import (
 func TestDevnetControlsAreRefusedWithoutASupervisor(t *testing.T) {
 	n := &Node{metrics: newMetrics(func() float64 { return 0 })}
 	for _, r := range []*http.Request{
-		httptest.NewRequest(http.MethodGet, "/v1/devnet", nil),
+		local(httptest.NewRequest(http.MethodGet, "/v1/devnet", nil)),
 		controlRequest("node1", "stop", ""),
 		httptest.NewRequest(http.MethodPost, "/v1/devnet/links", strings.NewReader(`{"cut":true}`)),
 	} {
@@ -48,7 +48,23 @@ func TestDevnetControlsGoToTheSupervisorWithItsToken(t *testing.T) {
 			return r
 		}(), http.StatusForbidden, "forbidden"},
 		{"another origin", controlRequest("node1", "stop", "http://evil.example"), http.StatusForbidden, "forbidden"},
-		{"own page", controlRequest("node1", "stop", "http://example.com"), http.StatusConflict, "conflict"},
+		{"own page", controlRequest("node1", "stop", "http://127.0.0.1:8700"), http.StatusConflict, "conflict"},
+		{"opaque origin", controlRequest("node1", "stop", "null"), http.StatusForbidden, "forbidden"},
+		{"DNS rebinding", func() *http.Request {
+			r := controlRequest("node1", "stop", "http://attacker.example:8700")
+			r.Host = "attacker.example:8700"
+			return r
+		}(), http.StatusForbidden, "forbidden"},
+		{"from another machine", func() *http.Request {
+			r := controlRequest("node1", "stop", "")
+			r.RemoteAddr = "192.0.2.7:40000"
+			return r
+		}(), http.StatusForbidden, "forbidden"},
+		{"status read through a rebound name", func() *http.Request {
+			r := local(httptest.NewRequest(http.MethodGet, "/v1/devnet", nil))
+			r.Host = "attacker.example:8700"
+			return r
+		}(), http.StatusForbidden, "forbidden"},
 		{"no origin (a tool)", controlRequest("node1", "stop", ""), http.StatusConflict, "conflict"},
 		{"links without token", httptest.NewRequest(http.MethodPost, "/v1/devnet/links", strings.NewReader(`{"cut":true}`)), http.StatusUnauthorized, "unauthorized"},
 		{"links with a wrong token", func() *http.Request {
@@ -76,18 +92,24 @@ func TestDevnetControlsGoToTheSupervisorWithItsToken(t *testing.T) {
 
 	sup.Close()
 	w := httptest.NewRecorder()
-	n.routes().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/devnet", nil))
+	n.routes().ServeHTTP(w, local(httptest.NewRequest(http.MethodGet, "/v1/devnet", nil)))
 	if w.Code != http.StatusBadGateway || errCode(t, w) != "supervisor_unreachable" {
 		t.Errorf("with the supervisor gone: %d %s, want 502 supervisor_unreachable", w.Code, w.Body)
 	}
 }
 
 func controlRequest(name, action, origin string) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, "/v1/devnet/nodes/"+name+"/"+action, nil)
+	r := local(httptest.NewRequest(http.MethodPost, "/v1/devnet/nodes/"+name+"/"+action, nil))
 	r.Header.Set(ControlHeader, "1")
 	if origin != "" {
 		r.Header.Set("Origin", origin)
 	}
+	return r
+}
+
+// local makes r come from this machine to its explorer at 127.0.0.1:8700.
+func local(r *http.Request) *http.Request {
+	r.RemoteAddr, r.Host = "127.0.0.1:50123", "127.0.0.1:8700"
 	return r
 }
 

@@ -445,6 +445,7 @@ func (e *engine) maybeSync(ctx context.Context) {
 	}
 	if after := e.n.store.Latest().Height; after > before {
 		e.n.log.Info("caught up by block sync", "from", before, "to", after)
+		e.decided = nil // this node did not decide the synced blocks
 		e.waitingSince = time.Time{}
 		e.startHeight(ctx, after+1)
 	}

@@ -166,14 +166,16 @@ func TestEngineCountsLatePrecommitsOfTheDecidedBlock(t *testing.T) {
 	n, e := engineNode(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e.startHeight(ctx, 1)
+	// Height 2 is being decided, as after a decision of height 1.
+	e.startHeight(ctx, 2)
 	block := chain.Hash{0xdd}
-	vote := func(i int, typ chain.VoteType, round uint32, h chain.Hash) *chain.Vote {
+	voteAt := func(height uint64, i int, typ chain.VoteType, round uint32, h chain.Hash) *chain.Vote {
 		k := DevValidatorKey(i)
-		v := chain.Vote{ChainID: n.ChainID(), Type: typ, Height: 1, Round: round, BlockHash: h, Validator: chain.AddressOf(k.PublicKey())}
+		v := chain.Vote{ChainID: n.ChainID(), Type: typ, Height: height, Round: round, BlockHash: h, Validator: chain.AddressOf(k.PublicKey())}
 		v.Sign(k)
 		return &v
 	}
+	vote := func(i int, typ chain.VoteType, round uint32, h chain.Hash) *chain.Vote { return voteAt(1, i, typ, round, h) }
 	// As if height 1 had been decided in round 0 with validators 0 to 2.
 	e.decided, e.decidedVals = &DecidedView{Height: 1, Round: 0, BlockHash: block}, e.vals
 	for i := 0; i < 3; i++ {
@@ -202,5 +204,10 @@ func TestEngineCountsLatePrecommitsOfTheDecidedBlock(t *testing.T) {
 	}
 	if d.Precommits[3].Validator != chain.AddressOf(DevValidatorKey(3).PublicKey()) {
 		t.Errorf("fourth precommit is from %s", d.Precommits[3].Validator)
+	}
+	// Votes of the height being decided still go to the machine.
+	e.onMessage(ctx, &inbound{msg: &Message{Vote: voteAt(2, 3, chain.Prevote, 0, chain.Hash{0x22})}})
+	if got := len(e.m.Votes(0, chain.Prevote)); got != 1 {
+		t.Errorf("a prevote of height 2 reached the machine %d times, want 1", got)
 	}
 }

@@ -50,6 +50,9 @@ an empty passphrase. Their keys are public: local use only.`,
 func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 	out := cmd.OutOrStdout()
 	start := time.Now()
+	// Ctrl-C from here on stops every node started so far.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	d, created, err := node.InitDevnet(dir, count, basePort, time.Now())
 	if err != nil {
 		return err
@@ -67,15 +70,15 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 		sup.stopAll()
 		return err
 	}
-	if err := waitForAPIs(cmd.Context(), d, 30*time.Second); err != nil {
+	if err := waitForAPIs(ctx, d, 30*time.Second); err != nil {
 		sup.stopAll()
+		if ctx.Err() != nil {
+			return nil // interrupted while starting
+		}
 		return fmt.Errorf("%w (see the node.log files in %s)", err, dir)
 	}
 	printDevnet(out, d, dir, created, time.Since(start))
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	<-ctx.Done()
 	fmt.Fprintln(cmd.ErrOrStderr(), "stopping every node...")
 	sup.stopAll()
 	return nil
@@ -93,6 +96,9 @@ func waitForAPIs(ctx context.Context, d *node.Devnet, limit time.Duration) error
 	for _, nd := range d.Nodes {
 		cl := client.New(nd.API)
 		for {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			c, cancel := context.WithTimeout(ctx, time.Second)
 			_, err := cl.Status(c)
 			cancel()

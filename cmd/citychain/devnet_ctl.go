@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,7 +141,7 @@ func (c *ctlClient) status(ctx context.Context) (devnetView, error) {
 
 func (c *ctlClient) action(ctx context.Context, name, action string) (actionResult, error) {
 	var r actionResult
-	err := c.do(ctx, http.MethodPost, "/v1/devnet/nodes/"+name+"/"+action, &r)
+	err := c.do(ctx, http.MethodPost, "/v1/devnet/nodes/"+url.PathEscape(name)+"/"+url.PathEscape(action), &r)
 	return r, err
 }
 

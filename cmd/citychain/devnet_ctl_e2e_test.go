@@ -204,6 +204,12 @@ func TestDevnetCtl(t *testing.T) {
 			t.Errorf("ctl %s: ok=%v %q, want a refusal with %q", strings.Join(c.args, " "), ok, out, c.want)
 		}
 	}
+	// A second supervisor for the same folder is refused.
+	second := exec.Command(citychainBin(t), "devnet", "--nodes", "4", "--dir", d.dir)
+	if out, err := second.CombinedOutput(); err == nil || !strings.Contains(string(out), "another `citychain devnet` runs") {
+		t.Errorf("a second devnet on the same folder: err=%v %s", err, out)
+	}
+
 	other := t.TempDir()
 	cmd := exec.Command(citychainBin(t), "devnet", "ctl", "--dir", other, "status")
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no devnet in") {
@@ -227,5 +233,50 @@ func procState(t *testing.T, pid int) string {
 			return st
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDevnetStopsEveryNode stops a devnet with one node paused: Ctrl-C
+// (SIGINT to the supervisor) ends every node process, paused or not, and
+// the controls are gone with the supervisor.
+func TestDevnetStopsEveryNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	d := startDevnet(t, 4)
+	v := d.waitView(t, "4 running nodes", 20*time.Second, func(v devnetView) bool {
+		for _, n := range v.Nodes {
+			if n.State != "running" {
+				return false
+			}
+		}
+		return len(v.Nodes) == 4
+	})
+	if out, ok := d.ctl(t, "pause", "node2"); !ok {
+		t.Fatalf("pause: %s", out)
+	}
+	if err := d.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }() // ends when the supervisor does
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the supervisor exited with %v:\n%s", err, d.output())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the supervisor did not exit within 30 s of SIGINT:\n%s", d.output())
+	}
+	for _, n := range v.Nodes {
+		if err := syscall.Kill(n.PID, 0); err == nil {
+			t.Errorf("%s (pid %d) still runs after the devnet stopped", n.Name, n.PID)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, node.ControlTokenFile)); err == nil {
+		t.Errorf("%s is left behind", node.ControlTokenFile)
+	}
+	if out, ok := d.ctl(t, "status"); ok || !strings.Contains(out, "not running under `citychain devnet`") {
+		t.Errorf("ctl after the devnet stopped: %s", out)
 	}
 }

@@ -33,12 +33,13 @@ type supervisor struct {
 	url   string
 	httpc *http.Client
 
-	mu      sync.Mutex // serialises actions; guards members and net
+	mu      sync.Mutex // guards members, their flags, and net
 	net     *node.Devnet
 	members []*member
 	closing bool
 
-	srv *http.Server
+	srv  *http.Server
+	lock *os.File // flock on DIR/supervisor.lock
 }
 
 // member is one node process: the current one, or the last one if it
@@ -49,6 +50,7 @@ type member struct {
 	err    error  // from Wait, once done is closed
 	paused bool   // stopped by SIGSTOP
 	asked  string // the action that ended the process; "" if it died by itself
+	busy   string // a control under way on this node (stop, restart), "" if none
 }
 
 func (m *member) running() bool {
@@ -64,20 +66,31 @@ func (m *member) running() bool {
 }
 
 func newSupervisor(dir, exe string, d *node.Devnet, out io.Writer) (*supervisor, error) {
-	if err := refuseSecondSupervisor(dir); err != nil {
+	lock, err := lockDevnet(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := refuseOrphans(d); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
+		lock.Close()
 		return nil, err
 	}
-	s := &supervisor{dir: dir, exe: exe, out: out, token: hex.EncodeToString(b[:]), net: d,
+	s := &supervisor{dir: dir, exe: exe, out: out, token: hex.EncodeToString(b[:]), net: d, lock: lock,
 		members: make([]*member, len(d.Nodes)), httpc: &http.Client{Timeout: 5 * time.Second}}
-	if err := os.WriteFile(filepath.Join(dir, node.ControlTokenFile), []byte(s.token+"\n"), 0o600); err != nil {
+	// A fresh file, so that it is 0600 even if an old one was not.
+	tokenFile := filepath.Join(dir, node.ControlTokenFile)
+	_ = os.Remove(tokenFile)
+	if err := os.WriteFile(tokenFile, []byte(s.token+"\n"), 0o600); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	s.url = "http://" + ln.Addr().String()
@@ -90,17 +103,34 @@ func newSupervisor(dir, exe string, d *node.Devnet, out io.Writer) (*supervisor,
 	return s, nil
 }
 
-// refuseSecondSupervisor fails if a supervisor already answers for dir:
-// two would start every node twice.
-func refuseSecondSupervisor(dir string) error {
-	c, err := loadControl(dir)
+// lockDevnet takes an exclusive lock on DIR/supervisor.lock for the life
+// of this process: two supervisors would start every node twice.
+func lockDevnet(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "supervisor.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil // none recorded, or it left no token: nothing runs
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	if _, err := c.status(ctx); err == nil {
-		return fmt.Errorf("a devnet supervisor already runs for %s at %s; stop it with Ctrl-C first, or drive it with `citychain devnet ctl --dir %s`", dir, c.url, dir)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another `citychain devnet` runs for %s; stop it with Ctrl-C first, or drive it with `citychain devnet ctl --dir %s`", dir, dir)
+	}
+	return f, nil
+}
+
+// refuseOrphans fails if a node of an earlier run still runs (its
+// supervisor was killed): a second copy could not open its store.
+func refuseOrphans(d *node.Devnet) error {
+	for _, nd := range d.Nodes {
+		if nd.PID <= 0 {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(nd.PID), "cmdline"))
+		if err != nil {
+			continue // gone
+		}
+		if strings.Contains(string(cmdline), "node\x00--home\x00"+nd.Home) {
+			return fmt.Errorf("%s of an earlier run still runs as pid %d (its supervisor was killed); stop it first: kill %d", nd.Name, nd.PID, nd.PID)
+		}
 	}
 	return nil
 }
@@ -128,9 +158,7 @@ func (s *supervisor) startAll() error {
 	return nil
 }
 
-// start runs node i as a new process in its own process group, so that
-// Ctrl-C reaches the supervisor only, which stops each node by its PID.
-// The caller holds mu.
+// start runs node i as a new process. The caller holds mu.
 func (s *supervisor) start(i int) error {
 	nd := &s.net.Nodes[i]
 	logf, err := os.OpenFile(filepath.Join(nd.Home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -141,7 +169,10 @@ func (s *supervisor) start(i int) error {
 	m.cmd = exec.Command(s.exe, "node", "--home", nd.Home)
 	m.cmd.Stdout, m.cmd.Stderr = logf, logf
 	m.cmd.Env = append(os.Environ(), node.EnvDevnetControl+"="+s.url, node.EnvDevnetToken+"="+s.token)
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group: Ctrl-C in the terminal reaches the supervisor
+	// only, which stops each node itself. If the supervisor dies without
+	// doing so (kill -9), the kernel sends each node SIGTERM.
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := m.cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("start %s: %w", nd.Name, err)
@@ -152,14 +183,20 @@ func (s *supervisor) start(i int) error {
 		m.err = m.cmd.Wait()
 		logf.Close()
 		close(m.done)
-		s.reportExit(nd.Name, m)
+		s.reportExit(i, m)
 	}()
 	return s.net.Save(s.dir)
 }
 
-func (s *supervisor) reportExit(name string, m *member) {
+// reportExit notes in devnet.json that node i no longer runs, and says
+// why on the terminal.
+func (s *supervisor) reportExit(i int, m *member) {
 	s.mu.Lock()
-	asked, closing := m.asked, s.closing
+	asked, closing, name := m.asked, s.closing, s.net.Nodes[i].Name
+	if s.members[i] == m {
+		s.net.Nodes[i].PID = 0
+		_ = s.net.Save(s.dir)
+	}
 	s.mu.Unlock()
 	if closing {
 		return
@@ -172,29 +209,35 @@ func (s *supervisor) reportExit(name string, m *member) {
 }
 
 // stopAll stops every node: SIGINT, then SIGKILL for any still running
-// after 10 s. Paused nodes are resumed so that they can stop cleanly.
+// after 10 s. Paused nodes are resumed so that they can stop cleanly. No
+// control is taken once it has begun.
 func (s *supervisor) stopAll() {
 	s.mu.Lock()
 	s.closing = true
 	ms := append([]*member(nil), s.members...)
+	paused := make([]bool, len(ms))
+	for i, m := range ms {
+		paused[i] = m != nil && m.paused
+	}
 	s.mu.Unlock()
-	for _, m := range ms {
+	for i, m := range ms {
 		if m.running() {
-			_ = syscall.Kill(m.cmd.Process.Pid, syscall.SIGINT)
-			if m.paused {
-				_ = syscall.Kill(m.cmd.Process.Pid, syscall.SIGCONT)
+			_ = m.cmd.Process.Signal(syscall.SIGINT)
+			if paused[i] {
+				_ = m.cmd.Process.Signal(syscall.SIGCONT)
 			}
 		}
 	}
-	deadline := time.After(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for _, m := range ms {
 		if m == nil || m.cmd == nil {
 			continue
 		}
 		select {
 		case <-m.done:
-		case <-deadline:
-			_ = syscall.Kill(m.cmd.Process.Pid, syscall.SIGKILL)
+		case <-ctx.Done():
+			_ = m.cmd.Process.Kill()
 			<-m.done
 		}
 	}
@@ -209,6 +252,7 @@ func (s *supervisor) close() {
 	s.net.Control = ""
 	_ = s.net.Save(s.dir)
 	s.mu.Unlock()
+	_ = s.lock.Close() // releases the flock
 }
 
 // ctlError is a refused control, with its HTTP status.
@@ -225,114 +269,139 @@ func conflict(format string, args ...any) error {
 }
 
 // act carries out one control on the named node and says what it did.
-func (s *supervisor) act(ctx context.Context, name, action string) (string, error) {
+// mu is not held while it waits for a process to end, so that the
+// status stays readable; the node is marked busy meanwhile.
+func (s *supervisor) act(ctx context.Context, name, action string) (string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closing {
+		return name, "", conflict("the devnet is stopping")
+	}
 	i := s.index(name)
 	if i < 0 {
 		var names []string
 		for _, nd := range s.net.Nodes {
 			names = append(names, nd.Name)
 		}
-		return "", &ctlError{http.StatusNotFound, "not_found", fmt.Sprintf("no node %q in this devnet; it has %s", name, strings.Join(names, ", "))}
+		return name, "", &ctlError{http.StatusNotFound, "not_found", fmt.Sprintf("no node %q in this devnet; it has %s", name, strings.Join(names, ", "))}
 	}
 	name = s.net.Nodes[i].Name
 	m := s.members[i]
+	if m != nil && m.busy != "" {
+		return name, "", conflict("%s is busy with %s; try again in a moment", name, m.busy)
+	}
 	pid := 0
 	if m.running() {
 		pid = m.cmd.Process.Pid
 	}
+	// wait ends m's process with sig, then SIGKILL after grace (if any),
+	// and releases mu meanwhile.
+	wait := func(sig syscall.Signal, grace time.Duration) error {
+		m.busy = action
+		s.mu.Unlock()
+		err := endProcess(m, sig, grace)
+		s.mu.Lock()
+		m.busy = ""
+		m.paused = false
+		return err
+	}
 	switch action {
 	case "stop":
 		if !m.running() {
-			return "", conflict("%s is already stopped; start it with: start %s", name, name)
+			return name, "", conflict("%s is already stopped; start it with: start %s", name, name)
 		}
 		m.asked = "stop, SIGKILL"
-		if err := killAndWait(m, syscall.SIGKILL, 0); err != nil {
-			return "", err
+		if err := wait(syscall.SIGKILL, 0); err != nil {
+			return name, "", err
 		}
-		return fmt.Sprintf("%s stopped: SIGKILL to pid %d, as if the machine lost power", name, pid), nil
+		return name, fmt.Sprintf("%s stopped: SIGKILL to pid %d, as if the machine lost power", name, pid), nil
 	case "pause":
 		if !m.running() {
-			return "", conflict("%s is stopped, not running; there is nothing to pause", name)
+			return name, "", conflict("%s is stopped, not running; there is nothing to pause", name)
 		}
 		if m.paused {
-			return "", conflict("%s is paused already; resume it with: resume %s", name, name)
+			return name, "", conflict("%s is paused already; resume it with: resume %s", name, name)
 		}
-		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-			return "", err
+		if err := m.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			return name, "", err
 		}
 		m.paused = true
-		return fmt.Sprintf("%s paused: SIGSTOP to pid %d; it holds its connections but answers nothing", name, pid), nil
+		return name, fmt.Sprintf("%s paused: SIGSTOP to pid %d; it holds its connections but answers nothing", name, pid), nil
 	case "resume":
 		if !m.running() || !m.paused {
-			return "", conflict("%s is not paused", name)
+			return name, "", conflict("%s is not paused", name)
 		}
-		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-			return "", err
+		if err := m.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+			return name, "", err
 		}
 		m.paused = false
-		return fmt.Sprintf("%s resumed: SIGCONT to pid %d", name, pid), nil
+		return name, fmt.Sprintf("%s resumed: SIGCONT to pid %d", name, pid), nil
 	case "start":
 		if m.running() {
-			return "", conflict("%s is running already (pid %d)", name, pid)
+			return name, "", conflict("%s is running already (pid %d)", name, pid)
 		}
 		if err := s.start(i); err != nil {
-			return "", err
+			return name, "", err
 		}
-		return fmt.Sprintf("%s started as pid %d; it catches up by block sync", name, s.net.Nodes[i].PID), nil
+		return name, fmt.Sprintf("%s started as pid %d; it catches up by block sync", name, s.net.Nodes[i].PID), nil
 	case "restart":
 		if m.running() {
 			m.asked = "restart"
 			if m.paused {
-				_ = syscall.Kill(pid, syscall.SIGCONT)
-				m.paused = false
+				_ = m.cmd.Process.Signal(syscall.SIGCONT)
 			}
-			if err := killAndWait(m, syscall.SIGTERM, 10*time.Second); err != nil {
-				return "", err
+			if err := wait(syscall.SIGTERM, 10*time.Second); err != nil {
+				return name, "", err
+			}
+			if s.closing {
+				return name, "", conflict("the devnet is stopping")
 			}
 		}
 		if err := s.start(i); err != nil {
-			return "", err
+			return name, "", err
 		}
-		return fmt.Sprintf("%s restarted as pid %d", name, s.net.Nodes[i].PID), nil
+		return name, fmt.Sprintf("%s restarted as pid %d", name, s.net.Nodes[i].PID), nil
 	case "cut", "heal":
 		if !m.running() {
-			return "", conflict("%s is stopped; start it first", name)
+			return name, "", conflict("%s is stopped; start it first", name)
 		}
 		if m.paused {
-			return "", conflict("%s is paused and cannot take the order; resume it first", name)
+			return name, "", conflict("%s is paused and cannot take the order; resume it first", name)
 		}
 		if err := s.setLinks(ctx, i, action == "cut"); err != nil {
-			return "", err
+			return name, "", err
 		}
 		if action == "cut" {
-			return fmt.Sprintf("%s cut off: it closed every link and refuses new ones, but keeps running", name), nil
+			return name, fmt.Sprintf("%s cut off: it closed every link and refuses new ones, but keeps running", name), nil
 		}
-		return fmt.Sprintf("%s healed: it takes connections again and catches up", name), nil
+		return name, fmt.Sprintf("%s healed: it takes connections again and catches up", name), nil
 	}
-	return "", &ctlError{http.StatusBadRequest, "bad_request", fmt.Sprintf("unknown action %q; want one of %s", action, strings.Join(node.DevnetActions, ", "))}
+	return name, "", &ctlError{http.StatusBadRequest, "bad_request", fmt.Sprintf("unknown action %q; want one of %s", action, strings.Join(node.DevnetActions, ", "))}
 }
 
-// killAndWait signals the process and waits for it to end; with a grace
-// period it sends SIGKILL once that runs out.
-func killAndWait(m *member, sig syscall.Signal, grace time.Duration) error {
-	if err := syscall.Kill(m.cmd.Process.Pid, sig); err != nil {
+// endProcess signals m's process and waits for it to end; with a grace
+// period it sends SIGKILL once that runs out. Signals go through
+// os.Process, which never reaches another process that reused the PID.
+func endProcess(m *member, sig syscall.Signal, grace time.Duration) error {
+	if err := m.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
 	if grace > 0 {
+		t := time.NewTimer(grace)
+		defer t.Stop()
 		select {
 		case <-m.done:
 			return nil
-		case <-time.After(grace):
-			_ = syscall.Kill(m.cmd.Process.Pid, syscall.SIGKILL)
+		case <-t.C:
+			_ = m.cmd.Process.Kill()
 		}
 	}
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
 	select {
 	case <-m.done:
-		m.paused = false
 		return nil
-	case <-time.After(10 * time.Second):
+	case <-t.C:
 		return fmt.Errorf("pid %d did not end within 10 s of %s", m.cmd.Process.Pid, sig)
 	}
 }
@@ -520,7 +589,7 @@ type actionResult struct {
 
 func (s *supervisor) handleAction(w http.ResponseWriter, r *http.Request) {
 	name, action := r.PathValue("name"), r.PathValue("action")
-	msg, err := s.act(r.Context(), name, action)
+	canonical, msg, err := s.act(r.Context(), name, action)
 	if err != nil {
 		var ce *ctlError
 		if errors.As(err, &ce) {
@@ -531,5 +600,5 @@ func (s *supervisor) handleAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(s.out, "%s  %s\n", time.Now().Format("15:04:05"), msg)
-	node.WriteJSON(w, http.StatusOK, actionResult{Node: name, Action: action, Message: msg})
+	node.WriteJSON(w, http.StatusOK, actionResult{Node: canonical, Action: action, Message: msg})
 }
