@@ -40,18 +40,23 @@ type Mempool struct {
 	// not offered to blocks, until the gap closes.
 	future      map[chain.Address]map[uint64]*futureTx
 	futureCount int
+	blocks      uint64 // committed blocks seen by Update: the future queue's clock
 }
 
 type futureTx struct {
-	tx   *chain.Tx
-	hash chain.Hash
-	raw  []byte
+	tx     *chain.Tx
+	hash   chain.Hash
+	raw    []byte
+	heldAt uint64 // Mempool.blocks when it was held back
 }
 
-// Bounds of the future queue.
+// Bounds of the future queue. A held-back transaction whose gap has not
+// closed within maxFutureAge blocks is dropped: the transactions before
+// it are not coming, and it would only take room from others.
 const (
 	maxFuturePerSender = 64
 	maxFutureTotal     = 10_000
+	maxFutureAge       = 50
 )
 
 type poolTx struct {
@@ -133,6 +138,7 @@ func (m *Mempool) holdFuture(sender chain.Address, f *futureTx) {
 		m.future[sender] = fq
 	}
 	if _, ok := fq[f.tx.Nonce]; !ok && len(fq) < maxFuturePerSender {
+		f.heldAt = m.blocks
 		fq[f.tx.Nonce] = f
 		m.futureCount++
 	}
@@ -215,6 +221,10 @@ func (m *Mempool) Reap(maxTxs, maxBytes int) [][]byte {
 func (m *Mempool) Update(txHashes []chain.Hash, senders []chain.Address, nonceOf func(chain.Address) (uint64, error), check AdmitFunc) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.blocks++
+	if m.futureCount > 0 && m.blocks%10 == 0 {
+		m.expireFuture()
+	}
 	for _, h := range txHashes {
 		if e, ok := m.byHash[h]; ok {
 			m.remove(e)
@@ -281,6 +291,29 @@ func (m *Mempool) Update(txHashes []chain.Hash, senders []chain.Address, nonceOf
 			m.promote(s, func() (uint64, error) { return nonceOf(s) }, check)
 		}
 	}
+}
+
+// expireFuture drops held-back transactions older than maxFutureAge
+// blocks.
+func (m *Mempool) expireFuture() {
+	for s, fq := range m.future {
+		for nonce, f := range fq {
+			if m.blocks-f.heldAt > maxFutureAge {
+				delete(fq, nonce)
+				m.futureCount--
+			}
+		}
+		if len(fq) == 0 {
+			delete(m.future, s)
+		}
+	}
+}
+
+// Held returns how many gossiped transactions wait for a nonce gap to close.
+func (m *Mempool) Held() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.futureCount
 }
 
 // promote admits the sender's held-back transactions that now follow in

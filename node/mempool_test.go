@@ -150,3 +150,39 @@ func TestMempoolPromotesHeldTxsWhenABlockClosesTheGap(t *testing.T) {
 		t.Fatalf("held tx not promoted after the block: size %d", m.Size())
 	}
 }
+
+// A held-back transaction whose gap never closes is dropped after
+// maxFutureAge blocks; one whose gap closes in time is not.
+func TestMempoolDropsHeldTxsThatWaitTooLong(t *testing.T) {
+	m := NewMempool(100, 1<<20)
+	erin, frank := DevKey(4), DevKey(5)
+	late, hl, rawl := poolTxFor(t, erin, 3) // nonces 0 to 2 never come
+	if ok, err := m.Add(late, hl, rawl, committedAt(0), expect(late), true); ok || err != nil {
+		t.Fatalf("nonce 3 ahead: %v %v", ok, err)
+	}
+	none := func(chain.Address) (uint64, error) { return 0, nil }
+	for i := 0; i < maxFutureAge; i++ {
+		m.Update(nil, nil, none, nil)
+	}
+	if m.Held() != 1 {
+		t.Fatalf("held %d after %d blocks, want 1 still waiting", m.Held(), maxFutureAge)
+	}
+	// Frank's gap closes in time: held now, admitted when nonce 0 arrives.
+	f1, h1, raw1 := poolTxFor(t, frank, 1)
+	if ok, err := m.Add(f1, h1, raw1, committedAt(0), expect(f1), true); ok || err != nil {
+		t.Fatalf("frank's nonce 1 ahead: %v %v", ok, err)
+	}
+	for i := 0; i < 20; i++ {
+		m.Update(nil, nil, none, nil)
+	}
+	if m.Held() != 1 {
+		t.Fatalf("held %d after %d blocks, want only frank's (erin's expired)", m.Held(), maxFutureAge+20)
+	}
+	f0, h0, raw0 := poolTxFor(t, frank, 0)
+	if ok, err := m.Add(f0, h0, raw0, committedAt(0), expect(f0), true); !ok || err != nil {
+		t.Fatalf("frank's nonce 0: %v %v", ok, err)
+	}
+	if !m.Has(h1) || m.Has(hl) || m.Held() != 0 {
+		t.Errorf("frank's nonce 1 pooled: %v, erin's nonce 3 pooled: %v, held %d; want true, false, 0", m.Has(h1), m.Has(hl), m.Held())
+	}
+}
