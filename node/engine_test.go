@@ -175,7 +175,9 @@ func TestEngineCountsLatePrecommitsOfTheDecidedBlock(t *testing.T) {
 		v.Sign(k)
 		return &v
 	}
-	vote := func(i int, typ chain.VoteType, round uint32, h chain.Hash) *chain.Vote { return voteAt(1, i, typ, round, h) }
+	vote := func(i int, typ chain.VoteType, round uint32, h chain.Hash) *chain.Vote {
+		return voteAt(1, i, typ, round, h)
+	}
 	// As if height 1 had been decided in round 0 with validators 0 to 2.
 	e.decided, e.decidedVals = &DecidedView{Height: 1, Round: 0, BlockHash: block}, e.vals
 	for i := 0; i < 3; i++ {
