@@ -28,6 +28,7 @@ func (n *Node) routes() http.Handler {
 	}
 	handle("GET /v1/status", "status", n.handleStatus)
 	handle("GET /v1/blocks/{height}", "blocks", n.handleBlock)
+	handle("GET /v1/blocks/{height}/changes", "block_changes", n.handleBlockChanges)
 	handle("GET /v1/txs/{hash}", "txs_get", n.handleTx)
 	handle("POST /v1/txs", "txs_post", n.handleSubmit)
 	handle("GET /v1/accounts/{address}", "accounts", n.handleAccount)
@@ -176,21 +177,8 @@ func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
-	arg := r.PathValue("height")
-	latest := n.store.Latest().Height
-	var h uint64
-	if arg == "latest" {
-		h = latest
-	} else {
-		v, err := strconv.ParseUint(arg, 10, 64)
-		if err != nil {
-			WriteError(w, http.StatusBadRequest, "bad_height", fmt.Sprintf("height %q is not a number or \"latest\"", arg))
-			return
-		}
-		h = v
-	}
-	if h > latest {
-		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("block %d does not exist yet; the latest is %d", h, latest))
+	h, ok := blockHeight(w, r, n.store.Latest().Height)
+	if !ok {
 		return
 	}
 	b, err := n.store.Block(h)

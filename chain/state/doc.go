@@ -59,6 +59,22 @@
 // stopped, or it could not be in that subtree. VerifyProof needs no
 // store and rejects malformed input with ErrInvalidProof.
 //
+// # Diffs
+//
+// Diff compares the trees at two roots, say the states before and after
+// a block, by walking both from the top at once. Equal hashes mean equal
+// subtrees, so it skips every subtree the two share and descends only
+// where they differ: d changed keys cost O(d log n) node reads, however
+// big the tree. Where one side has a leaf and the other a subtree (a key
+// was added next to a lone key, or a delete let a leaf float up), the
+// walk carries the leaf down along its path, beside an empty sibling: a
+// leaf's hash does not depend on its depth, so it still matches the same
+// leaf wherever the other tree holds it lower down.
+//
+// A leaf holds only its key's path, a hash. To say which key changed,
+// Update also stores each key it writes, content-addressed like a value:
+// under SHA-256(key), which is the path.
+//
 // # Storage layout
 //
 // The tree never writes to the store. Update returns the writes, and the
@@ -66,10 +82,13 @@
 //
 //	"smt/n/" || node hash  -> 65-byte node encoding (tag, two hashes)
 //	"smt/v/" || value hash -> value bytes
+//	"smt/v/" || key path   -> key bytes (the path is the key's hash)
 //
-// Both are content-addressed: the key is the hash of the stored bytes, so
-// a write never changes the meaning of an existing key, writing twice is
-// harmless, and a reader can (and does) check every node it loads.
+// All are content-addressed: the store key is the hash of the stored
+// bytes, so a write never changes the meaning of an existing key, writing
+// twice is harmless (a key equal to some value shares its entry), and a
+// reader can (and does) check every node it loads. Stores written before
+// keys were kept lack them; Diff then reports the path alone.
 // Nothing is pruned, so the state at every earlier height can be read
 // and proven from its root.
 //

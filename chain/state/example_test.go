@@ -59,3 +59,38 @@ func Example() {
 	// alice has 1000000 rejected: true
 	// mallory has no balance: <nil>
 }
+
+// ExampleTree_Diff shows what one block changed: the keys whose values
+// differ between the state roots before and after it.
+func ExampleTree_Diff() {
+	store := mapStore{}
+	tree := state.NewTree(state.Config{Store: store})
+	before, writes, _ := tree.Update(state.EmptyRoot, []state.Change{
+		{Key: []byte("balance/alice"), Value: []byte("100")},
+		{Key: []byte("balance/bob"), Value: []byte("42")},
+	})
+	store.save(writes)
+	// The block: alice pays bob 10 and carol opens an account.
+	after, writes, _ := tree.Update(before, []state.Change{
+		{Key: []byte("balance/alice"), Value: []byte("90")},
+		{Key: []byte("balance/bob"), Value: []byte("52")},
+		{Key: []byte("balance/carol"), Value: []byte("0")},
+	})
+	store.save(writes)
+
+	diffs, truncated, err := tree.Diff(before, after, 10)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range diffs {
+		fmt.Printf("%s: %q -> %q\n", d.Key, d.Old, d.New)
+	}
+	fmt.Println("truncated:", truncated)
+
+	// Output:
+	// balance/alice: "100" -> "90"
+	// balance/bob: "42" -> "52"
+	// balance/carol: "" -> "0"
+	// truncated: false
+}

@@ -38,8 +38,10 @@ type Write struct {
 // Only the paths to the changed keys are read and rehashed, so an update
 // of k keys in a tree of n keys costs O(k log n) node reads and hashes.
 // writes holds only the nodes and values this update created, in a
-// deterministic order: values first, then nodes bottom-up (post-order),
-// so a new root node comes last.
+// deterministic order: values first (with the key of each new leaf,
+// stored like a value under its hash, which is its path, so that Diff can
+// name it), then nodes bottom-up (post-order), so a new root node comes
+// last.
 //
 // Until the next Update returns, the tree also serves this Update's nodes
 // and values from memory, so Update, Get and Prove work on newRoot before
@@ -68,6 +70,7 @@ func (t *Tree) Update(root Hash, changes []Change) (newRoot Hash, writes []Write
 // leaves into changes with stored set, meaning "already in the store".
 type change struct {
 	path   Hash
+	key    []byte // set for sets, nil for deletes and stored leaves
 	value  []byte
 	vh     Hash
 	stored bool
@@ -81,8 +84,9 @@ func sortChanges(changes []Change) ([]change, error) {
 	for i, c := range changes {
 		cs[i].path = PathOf(c.Key)
 		if len(c.Value) > 0 {
-			// Copy: the caller may reuse its buffer after Update returns,
-			// but the value lives on in the writes and the cache.
+			// Copy: the caller may reuse its buffers after Update returns,
+			// but the key and value live on in the writes and the cache.
+			cs[i].key = bytes.Clone(c.Key)
 			cs[i].value = bytes.Clone(c.Value)
 			cs[i].vh = PathOf(c.Value)
 		}
@@ -188,6 +192,13 @@ func (u *updater) build(depth int, leaves []change) (Hash, kind, error) {
 		h := n.hash()
 		if !l.stored {
 			u.values = append(u.values, newValue{h: l.vh, v: l.value})
+			if len(l.key) > 0 {
+				// The leaf holds only the key's hash. Keeping the key
+				// itself, content-addressed like a value, lets Diff say
+				// which key changed. (The empty key cannot be stored:
+				// the store reads empty bytes as absent.)
+				u.values = append(u.values, newValue{h: l.path, v: l.key})
+			}
 			u.nodes = append(u.nodes, newNode{h: h, n: n})
 		}
 		return h, kindLeaf, nil
@@ -247,9 +258,9 @@ func (u *updater) kindOf(h Hash, k kind) (kind, error) {
 	return kindInner, nil
 }
 
-// writes turns what the update created into store writes: values first,
-// then nodes in creation order. Two keys with the same value share one
-// value write.
+// writes turns what the update created into store writes: values and
+// keys first, then nodes in creation order. Two keys with the same value
+// (or a key equal to a value) share one write.
 func (u *updater) writes() []Write {
 	ws := make([]Write, 0, len(u.values)+len(u.nodes))
 	seen := make(map[Hash]bool, len(u.values)) // membership only; order comes from u.values

@@ -10,7 +10,7 @@
 //	h/{hash}     height of the block with that hash
 //	t/{txhash}   receipt of the transaction (which names height and index)
 //	s/{key}      latest value of a state key
-//	smt/n/..., smt/v/...  Merkle tree nodes and values (see package state)
+//	smt/n/..., smt/v/...  Merkle tree nodes, and values and keys (see package state)
 //	m/latest     header of the last committed block
 //
 // Invariant: a block, its commit, receipts, index entries, state changes
