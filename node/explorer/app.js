@@ -381,6 +381,7 @@ async function explainBlock(b, parent) {
   let firstTx = null;
   if (b.txs && b.txs.length) firstTx = await api('/v1/txs/' + b.txs[0].hash).catch(() => null);
   const sameRoot = parent && parent.state_root === b.state_root;
+  const changes = await api('/v1/blocks/' + b.height + '/changes').catch(() => null);
   return el('section', { class: 'card explain', id: 'explain' },
     el('h2', null, t('explain')),
     el('h3', null, t('ex_link_h')),
@@ -396,7 +397,27 @@ async function explainBlock(b, parent) {
     el('h3', null, t('ex_state_h')),
     el('div', { class: 'chain' },
       box(t('before'), parent ? parent.state_root : '?'), el('span', { class: 'arrow' }, '→'), box(t('after'), b.state_root)),
-    el('p', null, sameRoot ? t('ex_state_same') : t('ex_state_changed', (b.txs || []).length)));
+    el('p', null, sameRoot ? t('ex_state_same') : t('ex_state_changed', (b.txs || []).length)),
+    changes && changes.changes.length ? changesTable(changes) : null);
+}
+
+// stateValue shows a stored value: decoded JSON when the node could
+// decode it, an 8-byte number as a number, anything else as hex.
+function stateValue(hex, json) {
+  if (json !== undefined) return el('code', null, short(JSON.stringify(json), 60));
+  if (!hex) return el('span', { class: 'nil' }, t('ex_absent'));
+  if (/^[0-9a-f]{16}$/.test(hex)) return el('span', { title: '0x' + hex }, BigInt('0x' + hex).toString());
+  return el('code', { title: hex }, short(hex, 16));
+}
+
+// changesTable lists the state keys a block wrote, which is what moved
+// its state root.
+function changesTable(c) {
+  return el('div', null,
+    el('p', null, t('ex_changes', c.changes.length) + (c.truncated ? ' ' + t('ex_changes_more') : '')),
+    table('state-changes', [[t('col_app')], [t('ex_key')], [t('before')], [t('after')]], c.changes.map(x => el('tr', null,
+      el('td', null, x.app || ''), el('td', { class: 'mono' }, x.path || short(x.key_hash || x.key, 12)),
+      el('td', null, stateValue(x.old, x.old_json)), el('td', null, stateValue(x.new, x.new_json))))));
 }
 
 // signedTx shows a transaction's JSON with the signature set apart: the

@@ -129,6 +129,9 @@ const STRINGS = {
     cert_header: h => `That state root is the one in the header of block #${h}:`,
     cert_commit: (k, q) => `${k} validator signatures on that block's commit; ${q} are needed.`,
     cert_help: 'A browser has no secp256k1, so it counts the signatures without checking them. For an offline check of everything, save a certificate with: citychain query copyright verify FILE --cert c.json, then run citychain verify c.json.',
+    ex_absent: '(absent)', ex_key: 'Key',
+    ex_changes: n => `The ${n} state key(s) this block wrote, read by comparing the state tree before and after it (only the subtrees whose hashes differ are walked):`,
+    ex_changes_more: '(the first 200 are shown)',
     foot: 'Served by this node · no external requests · API at /v1',
   },
   zh: {
@@ -254,6 +257,9 @@ const STRINGS = {
     cert_header: h => `该状态根正是区块 #${h} 区块头中的状态根：`,
     cert_commit: (k, q) => `该区块的提交中有 ${k} 个验证者签名；需要 ${q} 个。`,
     cert_help: '浏览器不支持 secp256k1，因此这里只统计签名数量而不验证签名。如需离线完整检查，请先用 citychain query copyright verify FILE --cert c.json 保存证书，再运行 citychain verify c.json。',
+    ex_absent: '（不存在）', ex_key: '键',
+    ex_changes: n => `本区块写入的 ${n} 个状态键，通过比较区块前后的状态树得出（只遍历哈希不同的子树）：`,
+    ex_changes_more: '（仅显示前 200 个）',
     foot: '由本节点提供 · 无外部请求 · API 位于 /v1',
   },
 };
