@@ -35,6 +35,10 @@ type Options struct {
 	// libp2p gossip and Tendermint consensus. Without it the node is the
 	// single validator of `citychain dev` and makes blocks by itself.
 	Network bool
+	// P2P runs a libp2p host without consensus, for `citychain dev`: the
+	// node serves its blocks and takes transactions from peers, so a full
+	// node can follow a dev chain. Network implies it.
+	P2P bool
 	// Control is the devnet supervisor that started this node, if any:
 	// the explorer's classroom controls go to it (see DevnetControl).
 	Control *DevnetControl
@@ -63,6 +67,7 @@ type Node struct {
 	signer  *signer // every vote this node signs goes through its guard
 
 	network   bool
+	serveP2P  bool
 	control   *DevnetControl
 	p2p       *p2p.Host
 	engine    atomic.Pointer[engine] // set once at Start; read by p2p handlers
@@ -96,7 +101,7 @@ func New(opts Options) (*Node, error) {
 		clock = time.Now
 	}
 	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, genesis: g,
-		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), network: opts.Network, control: opts.Control}
+		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), network: opts.Network, serveP2P: opts.Network || opts.P2P, control: opts.Control}
 	n.pool = NewMempool(opts.Config.Mempool.MaxTxs, opts.Config.Mempool.MaxBytes)
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 
@@ -169,11 +174,13 @@ func (n *Node) Start() error {
 	// The network and the engine are wired before the API serves, so no
 	// request sees them half made.
 	var eng *engine
-	if n.network {
+	if n.serveP2P {
 		if err := n.startNetwork(); err != nil {
 			ln.Close()
 			return err
 		}
+	}
+	if n.network {
 		if eng, err = newEngine(n, n.p2p); err != nil {
 			ln.Close()
 			_ = n.p2p.Close()
@@ -252,6 +259,19 @@ func (n *Node) PeerID() string {
 		return ""
 	}
 	return n.p2p.ID().String()
+}
+
+// P2PAddrs returns the libp2p addresses peers can dial, each ending in
+// /p2p/ID, or nil without a libp2p host.
+func (n *Node) P2PAddrs() []string {
+	if n.p2p == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range n.p2p.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
 }
 
 // ChainID returns the chain id from genesis.

@@ -43,6 +43,7 @@ Stop with Ctrl-C; run the same command again to carry on the same chain.`,
 			}
 			if cmd.Flags().Changed("base-port") {
 				cfg.API.Listen = fmt.Sprintf("127.0.0.1:%d", basePort)
+				cfg.P2P.Listen = node.DefaultConfig("", basePort).P2P.Listen
 			}
 			if cmd.Flags().Changed("empty-every") {
 				cfg.Block.EmptyEvery.Duration = emptyEvery
@@ -55,7 +56,7 @@ Stop with Ctrl-C; run the same command again to carry on the same chain.`,
 			if err != nil {
 				return err
 			}
-			n, err := node.New(node.Options{Home: home, Config: cfg, Logger: log})
+			n, err := node.New(node.Options{Home: home, Config: cfg, Logger: log, P2P: true})
 			if err != nil {
 				return err
 			}
@@ -63,7 +64,7 @@ Stop with Ctrl-C; run the same command again to carry on the same chain.`,
 				n.Stop()
 				return err
 			}
-			printDevBanner(cmd.OutOrStdout(), home, "http://"+n.APIAddr(), created)
+			printDevBanner(cmd.OutOrStdout(), home, "http://"+n.APIAddr(), n.P2PAddrs(), created)
 
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -77,14 +78,21 @@ Stop with Ctrl-C; run the same command again to carry on the same chain.`,
 	return cmd
 }
 
-func printDevBanner(w io.Writer, home, api string, created bool) {
+func printDevBanner(w io.Writer, home, api string, p2pAddrs []string, created bool) {
 	abs, _ := filepath.Abs(home)
 	state := "resumed the chain in"
 	if created {
 		state = "created a new chain in"
 	}
 	fmt.Fprintf(w, "\nCityChain development node: %s %s\n", state, abs)
-	fmt.Fprintf(w, "  API and explorer: %s\n\n", api)
+	fmt.Fprintf(w, "  API and explorer: %s\n", api)
+	if len(p2pAddrs) > 0 {
+		fmt.Fprintf(w, "  libp2p:           %s\n", p2pAddrs[0])
+		fmt.Fprintf(w, "  Follow it from another home: citychain init --home F --base-port 8800 --genesis %s --bootstrap %s\n",
+			filepath.Join(home, node.GenesisFile), p2pAddrs[0])
+		fmt.Fprintln(w, "                               citychain node --home F")
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Development accounts (keystore names, empty passphrase):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tADDRESS\tPRIVATE KEY")

@@ -53,12 +53,8 @@ func citychainBin(t testing.TB) string {
 // freePort asks the kernel for a free port on 127.0.0.1.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	// A dev node listens for libp2p on port+1000 too.
+	return freeBasePort(t, 1)
 }
 
 // proc is a citychain process started by a test.
@@ -82,8 +78,15 @@ func (l lockedBuffer) Write(p []byte) (int, error) {
 // startDev starts `citychain dev` and waits until its API answers.
 func startDev(t testing.TB, home string, port int) *proc {
 	t.Helper()
+	return startProc(t, port, "dev", "--home", home, "--base-port", fmt.Sprint(port), "--empty-every", "1s")
+}
+
+// startProc starts a citychain command that serves the API on port, and
+// waits until the API answers. The test's cleanup kills it.
+func startProc(t testing.TB, port int, args ...string) *proc {
+	t.Helper()
 	p := &proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	p.cmd = exec.Command(citychainBin(t), "dev", "--home", home, "--base-port", fmt.Sprint(port), "--empty-every", "1s")
+	p.cmd = exec.Command(citychainBin(t), args...)
 	w := lockedBuffer{p.mu, p.out}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {
