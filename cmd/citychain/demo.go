@@ -69,6 +69,7 @@ type demo struct {
 	in      *bufio.Reader
 	run_    string // makes identifiers unique to this run
 	links   []string
+	pages   []string // explorer pages of what the story made
 	n       int
 	order   uint64 // the shop's order
 }
@@ -143,6 +144,11 @@ func (d *demo) link(what, path string) {
 	d.links = append(d.links, fmt.Sprintf("%-28s %s%s", what, d.api, path))
 }
 
+// page notes an explorer page (a #/ route) of something the story made.
+func (d *demo) page(what, route string) {
+	d.pages = append(d.pages, fmt.Sprintf("%-28s %s/%s", what, d.api, route))
+}
+
 func (d *demo) addr(i int) chain.Address { return chain.AddressOf(node.DevKey(i).PublicKey()) }
 
 func (d *demo) run() error {
@@ -159,7 +165,12 @@ func (d *demo) run() error {
 	for _, l := range d.links {
 		fmt.Fprintf(d.out, "   %s\n", l)
 	}
-	fmt.Fprintf(d.out, "   %-28s %s/\n", "explorer", d.api)
+	fmt.Fprintf(d.out, "\n   In the explorer:\n")
+	for _, p := range d.pages {
+		fmt.Fprintf(d.out, "   %s\n", p)
+	}
+	fmt.Fprintf(d.out, "   %-28s %s/#/\n", "the dashboard", d.api)
+	fmt.Fprintf(d.out, "   %-28s %s/#/network\n", "the nodes (stop one there)", d.api)
 	return nil
 }
 

@@ -94,6 +94,8 @@ func (d *demo) cityStory() error {
 	}
 	fmt.Fprintf(d.out, "   streetlight %s acknowledged command %d\n", devs[1].id, id)
 	d.link("the streetlight", "/v1/apps/city/device/"+devs[1].id)
+	d.page("the district map", "#/city")
+	d.page("the streetlight", "#/device/"+devs[1].id)
 	d.link("the district", "/v1/apps/city/district/TeaQuarter")
 	d.link("the lamp as NGSI-LD", "/v1/apps/city/ngsi/"+devs[1].id)
 	return nil

@@ -73,6 +73,7 @@ func (d *demo) commerceDelivered() error {
 		return err
 	}
 	d.link("the order and its history", fmt.Sprintf("/v1/apps/commerce/order/%d", d.order))
+	d.page("the order", fmt.Sprintf("#/order/%d", d.order))
 	return nil
 }
 

@@ -83,6 +83,7 @@ func (d *demo) traceStory() error {
 	fmt.Fprintf(d.out, "   The packet %s was made from two sacks and packed in a case:\n", pack)
 	fmt.Fprintf(d.out, "   provenance: %d upstream links\n", countLinks(prov["upstream"]))
 	d.link("packet provenance", "/v1/apps/trace/epcs/"+pack+"/provenance")
+	d.page("the packet, with its QR code", "#/trace/"+pack)
 	return nil
 }
 
