@@ -39,7 +39,7 @@ func checkDemoOutput(t *testing.T, out string) {
 	t.Helper()
 	for _, want := range []string{"trace.capture by dev0 committed", "copyright.register by dev1 committed",
 		"commerce.place_order by dev2 committed", "city.report by dev3 committed", "city.ack by dev3 committed", "OrderDelivered", "The end.", "/v1/apps/commerce/order/",
-		"In the explorer:", "/#/trace/urn:epc:", "/#/order/", "/#/device/SL-", "/#/network"} {
+		"In the explorer:", "/#/trace/urn:epc:", "/#/order/", "/#/device/SL-", "/#/network", "citychain-design-"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out)
 		}

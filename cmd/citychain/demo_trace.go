@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/citychain/citychain/apps/copyright"
@@ -142,5 +144,12 @@ func (d *demo) copyrightStory() error {
 	fmt.Fprintf(d.out, "   work %s\n   registered at height %d; the answer carries a Merkle proof of it (sha256 %x…)\n",
 		fp.InstanceCode, ans.Proof.Height, sum[:6])
 	d.link("design registration", "/v1/apps/copyright/verify/"+fp.SHA256)
+	// A copy of the file to drop on the explorer's verify page, which
+	// hashes it in the browser.
+	path := filepath.Join(os.TempDir(), "citychain-design-"+d.run_+".svg")
+	if err := os.WriteFile(path, d.designFile(), 0o644); err == nil {
+		d.page("check the design: drop "+filepath.Base(path), "#/verify")
+		fmt.Fprintf(d.out, "   the design file, to check on the explorer's Verify page: %s\n", path)
+	}
 	return nil
 }
