@@ -334,7 +334,7 @@ func TestExplorerBrowser(t *testing.T) {
 	// A transfer signed in Go appears on its page, committed and ok.
 	hash := transfer(t, cl, 0, 7, true)
 	p.open("#/tx/" + hash.String())
-	p.waitFor("tx status ok", `document.getElementById('tx-status')?.textContent.trim() === 'ok'`, 15*time.Second)
+	p.waitFor("tx status ok", `document.querySelector('#tx-status .badge')?.dataset.status === 'ok'`, 15*time.Second)
 	p.waitFor("the transfer event", `(document.getElementById('tx-events')?.textContent || '').includes('amount=7')`, 5*time.Second)
 	p.shot("tx")
 
@@ -679,13 +679,16 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	p.do(10*time.Second, chromedp.SetUploadFiles(chromedp.ID("verify-file"), []string{path}))
 	p.waitFor("the registration", fmt.Sprintf(`(document.getElementById('verify-hash')?.textContent || '') === %q && (document.getElementById('verify-result')?.textContent || '').includes('CC-BY-NC-4.0')`, design), 10*time.Second)
 	// The page checks the Merkle proof itself, up to the block header.
-	p.waitFor("the certificate checked in the page", `document.querySelectorAll('#verify-cert li > .ok').length === 3 && !document.querySelector('#verify-cert .bad')`, 10*time.Second)
+	p.waitFor("the certificate checked in the page", `document.querySelectorAll('#verify-cert li > .ok').length === 4 && !document.querySelector('#verify-cert .bad')`, 10*time.Second)
 	p.shot("verify")
 	// A record changed by one byte does not check.
 	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`checkProof({ ...V.proof, value: V.proof.value.slice(0, -2) + (V.proof.value.endsWith('00') ? '01' : '00') }).then(c => { document.body.dataset.tampered = String(c.ok) })`))
 	p.waitFor("the tampered record refused", `document.body.dataset.tampered === 'false'`, 5*time.Second)
 	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`checkProof({ ...V.proof, proof: { ...V.proof.proof, siblings: V.proof.proof.siblings.map((h, i) => i === 0 ? 'ff' + h.slice(2) : h) } }).then(c => { document.body.dataset.forged = String(c.ok) })`))
 	p.waitFor("the forged sibling refused", `document.body.dataset.forged === 'false'`, 5*time.Second)
+	// A valid proof of another file's record does not vouch for this one.
+	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`certificate(V.proof, 'ab'.repeat(32)).then(c => { document.body.dataset.otherfile = String(c.fileOK) })`))
+	p.waitFor("a proof of another file's record refused", `document.body.dataset.otherfile === 'false'`, 5*time.Second)
 
 	// A file nobody registered: the node answers 404, which the browser
 	// logs; that one error is expected, any other is not.
@@ -700,6 +703,10 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	watch.mu.Unlock()
 	p.do(10*time.Second, chromedp.SetUploadFiles(chromedp.ID("verify-file"), []string{other}))
 	p.waitFor("not registered", `(document.getElementById('verify-result')?.textContent || '').includes('Not registered')`, 10*time.Second)
+
+	// A mistyped address with a stray % says so instead of throwing.
+	p.open("#/device/%zz")
+	p.waitFor("the bad address explained", `/%/.test(document.querySelector('#view .error')?.textContent || '')`, 5*time.Second)
 
 	p.checkLayouts("#/trace/"+epc, "#/order/"+order, "#/orders/"+ord.Order.Buyer, "#/device/"+lamp, "#/city", "#/verify")
 

@@ -42,7 +42,11 @@ const txLink = h => link('#/tx/' + h, short(h), 'mono');
 const acctLink = a => a ? link('#/account/' + a, short(a, 12), 'mono') : '';
 const when = s => { const d = new Date(s); return isNaN(d) ? '' : d.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB'); };
 const badge = (text, cls) => el('span', { class: 'badge ' + cls }, text);
-const statusBadge = s => badge(s || '?', s === 'ok' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
+const statusBadge = s => {
+  const b = badge(STRINGS.en['txst_' + s] ? t('txst_' + s) : (s || '?'), s === 'ok' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
+  b.dataset.status = s || '';
+  return b;
+};
 
 function table(id, heads, rows) {
   return el('div', { class: 'scroll' }, el('table', { id },
@@ -57,7 +61,8 @@ const card = (title, ...body) => el('section', { class: 'card' }, title ? el('h2
 // ---- API -------------------------------------------------------------------
 
 async function api(path) {
-  const r = await fetch(path, { headers: { Accept: 'application/json' } });
+  // A paused node accepts the connection and never answers: give up.
+  const r = await fetch(path, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(10000) });
   let body = null;
   try { body = await r.json(); } catch (e) { /* empty or not JSON */ }
   if (!r.ok) {
@@ -82,29 +87,54 @@ const S = {
 };
 const MAX_BLOCKS = 30, MAX_TXS = 15, MAX_ROUNDS = 50;
 
+// addBlock merges a block summary by height, newest first, and says
+// whether it was new.
 function addBlock(b) {
-  if (S.blocks.length && b.height <= S.blocks[0].height) return false;
-  S.blocks.unshift(b);
+  if (S.blocks.some(x => x.height === b.height)) return false;
+  const i = S.blocks.findIndex(x => x.height < b.height);
+  if (i < 0) S.blocks.push(b); else S.blocks.splice(i, 0, b);
   S.blocks.length = Math.min(S.blocks.length, MAX_BLOCKS);
-  if (S.status) S.status.height = b.height;
+  if (S.status && b.height > S.status.height) S.status.height = b.height;
   return true;
 }
 function addTx(x) {
   if (S.txs.some(y => y.hash === x.hash)) return;
-  S.txs.unshift(x);
+  S.txs.push(x);
+  S.txs.sort((a, b) => (b.height - a.height) || ((b.index ?? 0) - (a.index ?? 0)));
   S.txs.length = Math.min(S.txs.length, MAX_TXS);
+}
+
+// loadBlocks fetches blocks by height and merges them, with their txs.
+async function loadBlocks(hs) {
+  const bs = await Promise.all(hs.map(h => api('/v1/blocks/' + h).catch(() => null)));
+  for (const b of bs.filter(Boolean)) {
+    addBlock({ height: b.height, hash: b.hash, time: b.time, txs: b.txs.length, proposer: b.proposer });
+    b.txs.forEach((x, i) => addTx({ ...x, height: b.height, index: i }));
+  }
+}
+
+// fillGap fetches the recent blocks up to top that the page lacks: the
+// stream drops events for a slow reader, and says nothing while it
+// reconnects.
+let gapTop = 0, filling = false;
+async function fillGap(top) {
+  gapTop = Math.max(gapTop, top);
+  if (filling) return;
+  filling = true;
+  try {
+    for (let done = -1; done !== gapTop;) {
+      done = gapTop;
+      const hs = [];
+      for (let h = done; h >= 1 && h > done - 20; h--) if (!S.blocks.some(b => b.height === h)) hs.push(h);
+      if (hs.length) await loadBlocks(hs);
+    }
+  } finally { filling = false; }
+  rerenderLive('block');
 }
 
 async function loadInitial() {
   S.status = await api('/v1/status');
-  const top = S.status.height;
-  const hs = [];
-  for (let h = top; h >= 1 && hs.length < 20; h--) hs.push(h);
-  const blocks = await Promise.all(hs.map(h => api('/v1/blocks/' + h).catch(() => null)));
-  for (const b of blocks.filter(Boolean).reverse()) {
-    addBlock({ height: b.height, hash: b.hash, time: b.time, txs: b.txs.length, proposer: b.proposer });
-    for (const x of b.txs) addTx({ ...x, height: b.height });
-  }
+  await fillGap(S.status.height);
   await refreshValidators();
 }
 
@@ -119,23 +149,56 @@ function scheduleValidators() {
   valsTimer = setTimeout(async () => { valsTimer = null; await refreshValidators(); rerenderLive(); }, 200);
 }
 
+// lastEvent is when the stream last brought anything; a heartbeat asks
+// the node directly when it has been quiet, because a paused node keeps
+// the stream open and sends nothing.
+let lastEvent = Date.now(), beating = false;
+
+function setLive(on) {
+  if (S.live !== on) { S.live = on; showLive(); }
+}
+
 function connect() {
   const es = new EventSource('/v1/events');
-  es.onopen = () => { S.live = true; showLive(); };
-  es.onerror = () => { S.live = false; showLive(); };
+  es.onopen = () => {
+    setLive(true);
+    lastEvent = Date.now();
+    api('/v1/status').then(st => { S.status = st; fillGap(st.height); }, () => {});
+  };
+  es.onerror = () => setLive(false);
   const on = (type, fn) => es.addEventListener(type, e => {
     let d;
     try { d = JSON.parse(e.data); } catch (err) { return; }
+    lastEvent = Date.now();
+    setLive(true);
     fn(d);
     rerenderLive(type);
   });
-  on('block', d => { addBlock(d); scheduleValidators(); });
+  on('block', d => {
+    const gap = S.blocks.length > 0 && d.height > S.blocks[0].height + 1;
+    addBlock(d);
+    if (gap) fillGap(d.height);
+    scheduleValidators();
+  });
   on('tx', d => addTx(d));
   on('consensus', d => {
     S.step = d;
     noteRound(d);
     scheduleValidators();
   });
+  setInterval(async () => {
+    if (beating || Date.now() - lastEvent < 10000) return;
+    beating = true;
+    try {
+      S.status = await api('/v1/status');
+      lastEvent = Date.now();
+      setLive(true);
+      fillGap(S.status.height);
+    } catch (e) {
+      setLive(false);
+    }
+    beating = false;
+  }, 5000);
 }
 
 // noteRound logs what a teacher wants to point at: a height that needs a
@@ -166,13 +229,19 @@ function showLive() {
 
 // ---- dashboard -----------------------------------------------------------------
 
+// rates measures over the newest run of consecutive blocks (at most 20),
+// so that a block the page missed cannot skew them.
 function rates() {
-  const bs = S.blocks.slice(0, 20);
-  if (bs.length < 2) return { interval: null, tps: null };
-  const span = (new Date(bs[0].time) - new Date(bs[bs.length - 1].time)) / 1000;
+  const run = S.blocks.slice(0, 1);
+  for (const b of S.blocks.slice(1, 20)) {
+    if (b.height !== run[run.length - 1].height - 1) break;
+    run.push(b);
+  }
+  if (run.length < 2) return { interval: null, tps: null };
+  const span = (new Date(run[0].time) - new Date(run[run.length - 1].time)) / 1000;
   if (!(span > 0)) return { interval: null, tps: null };
-  const txs = bs.slice(0, -1).reduce((n, b) => n + (b.txs || 0), 0);
-  return { interval: span / (bs.length - 1), tps: txs / span };
+  const txs = run.slice(0, -1).reduce((n, b) => n + (b.txs || 0), 0);
+  return { interval: span / (run.length - 1), tps: txs / span };
 }
 
 // votesOf finds a validator's vote in a list of {validator, block_hash}.
@@ -248,7 +317,10 @@ function validatorTable() {
   const v = S.vals;
   if (!v) return el('p', null, t('loading'));
   const c = v.consensus;
-  const signed = new Set(((v.last_commit && v.last_commit.signatures) || []).map(s => s.validator));
+  // Who precommitted the last block: every precommit this node saw for
+  // it when it shows them, else the commit (only the first 2f+1).
+  const dec = decidedState();
+  const signed = dec ? dec.signers : new Set(((v.last_commit && v.last_commit.signatures) || []).map(s => s.validator));
   const prop = proposerNow();
   const rows = (v.validators || []).map(x => el('tr', null,
     el('td', null, acctLink(x.address), x.address === prop ? [' ', badge(t('is_proposer'), 'ok')] : null),
@@ -319,7 +391,7 @@ async function viewBlocks(top) {
 // first: up to 25, from at most 60 blocks per page.
 async function viewTxs(top) {
   const head = S.status ? S.status.height : (await api('/v1/status')).height;
-  top = Math.min(top == null || isNaN(top) ? head : top, head);
+  top = Math.max(0, Math.min(top == null || isNaN(top) ? head : top, head));
   const txs = [];
   let h = top;
   for (let scanned = 0; h >= 1 && scanned < 60 && txs.length < 25; scanned += 10) {
@@ -376,7 +448,7 @@ async function viewBlock(h) {
 
 async function explainBlock(b, parent) {
   if (b.height === 0) return card(t('explain'), el('p', null, t('genesis')));
-  const linked = parent && parent.hash === b.prev_hash;
+  const linked = parent ? parent.hash === b.prev_hash : null; // null: the parent could not be read
   const box = (label, value) => el('div', { class: 'box' }, el('div', { class: 'muted' }, label), el('code', null, short(value, 12)));
   let firstTx = null;
   if (b.txs && b.txs.length) firstTx = await api('/v1/txs/' + b.txs[0].hash).catch(() => null);
@@ -390,7 +462,8 @@ async function explainBlock(b, parent) {
       box('#' + (b.height - 1) + ' hash', parent ? parent.hash : '?'), el('span', { class: 'arrow' }, '→'),
       box('#' + b.height + ' prev_hash', b.prev_hash), el('span', { class: 'arrow' }, '→'),
       box('#' + b.height + ' hash', b.hash)),
-    el('p', { class: linked ? 'ok' : 'bad' }, linked ? '✓ ' + t('ex_link_ok') : '✗ ' + t('ex_link_bad')),
+    linked === null ? el('p', { class: 'warn' }, '? ' + t('ex_link_unknown'))
+      : el('p', { class: linked ? 'ok' : 'bad' }, linked ? '✓ ' + t('ex_link_ok') : '✗ ' + t('ex_link_bad')),
     el('h3', null, t('ex_sign_h')),
     el('p', null, t('ex_sign_vote')),
     firstTx && firstTx.tx ? [el('p', null, t('ex_sign_tx')), signedTx(firstTx.tx)] : el('p', { class: 'muted' }, t('ex_sign_none')),
@@ -410,6 +483,21 @@ function stateValue(hex, json) {
   return el('code', { title: hex }, short(hex, 16));
 }
 
+// changedFields keeps, of two JSON objects, the fields whose values
+// differ: an order that changed status should not show its whole record
+// twice.
+function changedFields(a, b) {
+  const isObj = x => x && typeof x === 'object' && !Array.isArray(x);
+  if (!isObj(a) || !isObj(b)) return [a, b];
+  const oa = {}, ob = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (JSON.stringify(a[k]) === JSON.stringify(b[k])) continue;
+    if (k in a) oa[k] = a[k];
+    if (k in b) ob[k] = b[k];
+  }
+  return [oa, ob];
+}
+
 // changesTable lists the state keys a block wrote, which is what moved
 // its state root.
 function changesTable(c) {
@@ -417,14 +505,14 @@ function changesTable(c) {
     el('p', null, t('ex_changes', c.changes.length) + (c.truncated ? ' ' + t('ex_changes_more') : '')),
     table('state-changes', [[t('col_app')], [t('ex_key')], [t('before')], [t('after')]], c.changes.map(x => el('tr', null,
       el('td', null, x.app || ''), el('td', { class: 'mono' }, x.path || short(x.key_hash || x.key, 12)),
-      el('td', null, stateValue(x.old, x.old_json)), el('td', null, stateValue(x.new, x.new_json))))));
+      ...(([o, n]) => [el('td', null, stateValue(x.old, o)), el('td', null, stateValue(x.new, n))])(changedFields(x.old_json, x.new_json))))));
 }
 
 // signedTx shows a transaction's JSON with the signature set apart: the
 // part above the line is what was signed.
 function signedTx(tx) {
   const { signature, ...signed } = tx;
-  return el('pre', { id: 'tx-json' }, JSON.stringify(signed, null, 2) + '\n/* ↑ signed bytes = canonical CBOR of the fields above */\n"signature": "' + (signature || '') + '"');
+  return el('pre', { id: 'tx-json' }, JSON.stringify(signed, null, 2) + '\n/* ↑ ' + t('ex_signed_comment') + ' */\n"signature": "' + (signature || '') + '"');
 }
 
 async function viewTx(hash) {
@@ -710,6 +798,7 @@ async function checkProof(pv) {
   const vh = await sha256(hexBytes(pv.value));
   if (bytesHex(vh) !== p.leaf.value_hash) return { ok: false, why: t('proof_value') };
   const sibs = p.siblings || [];
+  if (sibs.length > 256) return { ok: false, why: t('proof_deep') };
   let h = await nodeHash(0, path, vh);
   for (let d = sibs.length - 1; d >= 0; d--) {
     const right = (path[d >> 3] >> (7 - (d & 7))) & 1;
@@ -724,8 +813,12 @@ async function checkProof(pv) {
 // how many validators signed that block's commit (their secp256k1
 // signatures are checked by `citychain verify CERT`, not here: browsers
 // have no secp256k1).
-async function certificate(pv) {
+async function certificate(pv, fileHash) {
   const c = await checkProof(pv);
+  // The proven record must be about this file: it holds the file's
+  // SHA-256 as text.
+  const ascii = Array.from(fileHash, ch => ch.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+  c.fileOK = String(pv.value || '').includes(ascii);
   const [b, vals] = await Promise.all([api('/v1/blocks/' + pv.height), api('/v1/validators')]);
   c.block = b;
   c.headerOK = b.state_root === pv.state_root;
@@ -733,8 +826,11 @@ async function certificate(pv) {
   // node's last commit, or inside block h+1.
   let commit = b.commit || (vals.last_commit && vals.last_commit.height === b.height ? vals.last_commit : null);
   if (!commit && vals.height > b.height + 1) commit = (await api('/v1/blocks/' + (b.height + 1))).last_commit;
+  // Signatures are weighed by voting power, as the quorum is.
+  const power = new Map((vals.validators || []).map(x => [x.address, Number(x.power) || 0]));
   c.sigs = commit ? commit.signatures.length : 0;
-  c.quorum = vals.quorum;
+  c.power = commit ? commit.signatures.reduce((n, s) => n + (power.get(s.validator) || 0), 0) : 0;
+  c.quorum = Number(vals.quorum) || 0;
   return c;
 }
 
@@ -744,9 +840,10 @@ function certView(c, pv) {
   return el('div', { id: 'verify-cert' },
     el('h3', null, t('cert_title')),
     el('ol', { class: 'cert' },
+      el('li', { id: 'cert-file' }, mark(c.fileOK), c.fileOK ? t('cert_file_ok') : t('cert_file_bad')),
       el('li', { id: 'cert-proof' }, mark(c.ok), c.ok ? t('cert_proof_ok', c.depth) : t('cert_proof_bad', c.why)),
       el('li', { id: 'cert-header' }, mark(c.headerOK), t('cert_header', pv.height), ' ', blockLink(pv.height), el('br'), el('code', null, pv.state_root)),
-      el('li', { id: 'cert-commit' }, mark(c.sigs >= c.quorum), t('cert_commit', c.sigs, c.quorum))),
+      el('li', { id: 'cert-commit' }, mark(c.power >= c.quorum), t('cert_commit', c.sigs, c.power, c.quorum))),
     el('p', { class: 'muted' }, t('cert_help')));
 }
 
@@ -756,24 +853,32 @@ const V = { name: '', hash: '', busy: false, work: null, proof: null, cert: null
 
 async function verifyFile(file) {
   if (!file) return;
+  // A file chosen later wins: results of an earlier one are dropped.
+  const run = V.run = (V.run || 0) + 1;
+  const current = () => run === V.run;
   Object.assign(V, { name: file.name, hash: '', busy: true, work: null, proof: null, cert: null, missing: false, error: '' });
   render(false);
+  const out = { hash: '', work: null, proof: null, missing: false, error: '' };
   try {
     if (!(window.crypto && crypto.subtle)) throw new Error(t('verify_no_subtle'));
     const sum = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-    V.hash = Array.from(sum, b => b.toString(16).padStart(2, '0')).join('');
+    out.hash = bytesHex(sum);
     try {
-      const a = await api('/v1/apps/copyright/verify/' + V.hash);
-      V.work = a.work || null;
-      V.proof = a.proof || null;
+      const a = await api('/v1/apps/copyright/verify/' + out.hash);
+      out.work = a.work || null;
+      out.proof = a.proof || null;
     } catch (e) {
-      if (e.status === 404) V.missing = true; else throw e;
+      if (e.status === 404) out.missing = true; else throw e;
     }
-  } catch (e) { V.error = e.message; }
-  V.busy = false;
+  } catch (e) { out.error = e.message; }
+  if (!current()) return;
+  Object.assign(V, out, { busy: false });
   render(false);
   if (V.proof) {
-    try { V.cert = await certificate(V.proof); } catch (e) { V.cert = { ok: false, why: e.message, headerOK: false, sigs: 0, quorum: 1 }; }
+    let cert;
+    try { cert = await certificate(V.proof, V.hash); } catch (e) { cert = { ok: false, why: e.message, fileOK: false, headerOK: false, sigs: 0, power: 0, quorum: 1 }; }
+    if (!current()) return;
+    V.cert = cert;
     render(false);
   }
 }
@@ -813,11 +918,14 @@ const NET = { msg: '', detail: '', bad: false, busy: '', last: null, stale: fals
 // view then draws this node and its own peers.
 async function netData() {
   const self = S.status || await api('/v1/status');
-  try {
-    const d = await api('/v1/devnet');
-    return { devnet: true, self: self.node_id, nodes: d.nodes || [], links: d.links || [], dir: d.dir };
-  } catch (e) {
-    if (e.status !== 404) throw e;
+  if (!NET.notDevnet) {
+    try {
+      const d = await api('/v1/devnet');
+      return { devnet: true, self: self.node_id, nodes: d.nodes || [], links: d.links || [], dir: d.dir };
+    } catch (e) {
+      if (e.status !== 404) throw e;
+      NET.notDevnet = true; // it will not become one: stop asking
+    }
   }
   const p = await api('/v1/peers');
   const me = { name: self.moniker || t('net_this'), peer_id: self.node_id, state: p.isolated ? 'cut' : 'running', height: self.height, reachable: true };
@@ -854,7 +962,9 @@ function netGraph(data) {
       svg('title', null, `${n.name}: ${t('st_' + look)}${n.reachable ? ', ' + t('f_height') + ' ' + n.height : ''}`),
       svg('circle', { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: 34 }),
       svg('text', { x: p.x.toFixed(1), y: (p.y - 4).toFixed(1), class: 'name' }, n.name),
-      svg('text', { x: p.x.toFixed(1), y: (p.y + 14).toFixed(1), class: 'sub' }, sub));
+      svg('text', { x: p.x.toFixed(1), y: (p.y + 14).toFixed(1), class: 'sub' }, sub),
+      // Not by colour alone: a node that is not simply up says what it is.
+      look !== 'running' && n.reachable ? svg('text', { x: p.x.toFixed(1), y: (p.y + 50).toFixed(1), class: 'state' }, t('st_' + look)) : null);
   });
   return svg('svg', { id: 'net-graph', class: 'plot net', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('net_graph_label', nodes.length, data.links.length) },
     svg('rect', { x: 0, y: 0, width: W, height: H, class: 'plot-bg' }), lines, dots);
@@ -935,7 +1045,10 @@ async function viewNetwork() {
 // A route is a hash path; each maps to a view and says whether it
 // follows the live stream (re-rendered as events arrive).
 function route() {
-  const parts = (location.hash.replace(/^#\/?/, '') || '').split('/').map(decodeURIComponent);
+  const parts = (location.hash.replace(/^#\/?/, '') || '').split('/').map(p => {
+    try { return decodeURIComponent(p); } catch (e) { return null; } // a stray % in a typed address
+  });
+  if (parts.includes(null)) return { nav: '', view: () => el('p', { class: 'error' }, t('bad_address')) };
   switch (parts[0]) {
     case '': return { nav: 'dash', live: true, view: viewDashboard };
     case 'blocks': return { nav: 'blocks', view: () => viewBlocks(parts[1] ? Number(parts[1]) : null) };
@@ -948,14 +1061,28 @@ function route() {
     case 'trace': return { nav: 'trace', view: () => viewTrace(parts.slice(1).join('/')) };
     case 'order': return { nav: 'order', view: () => viewOrder(parts[1] || '') };
     case 'orders': return { nav: 'order', view: () => viewOrdersOf(parts[1] || '') };
-    case 'device': return { nav: 'city', onBlock: true, view: () => viewDevice(parts[1] || '') };
+    case 'device': return { nav: 'city', onBlock: !!parts[1], view: () => viewDevice(parts[1] || '') };
     case 'city': return { nav: 'city', onBlock: true, view: viewCity };
     case 'verify': return { nav: 'verify', view: viewVerify };
     default: return { nav: '', view: () => el('p', { class: 'error' }, t('not_found')) };
   }
 }
 
-let renderSeq = 0;
+// focusKey names the focused element so that it can be found again in a
+// redrawn view: by id, or a link by its target and text.
+function focusKey(e) {
+  if (!e || e === document.body) return null;
+  if (e.id) return { id: e.id };
+  if (e.tagName === 'A') return { href: e.getAttribute('href'), text: e.textContent };
+  return null;
+}
+function refocus(view, k) {
+  const e = k.id ? document.getElementById(k.id)
+    : [...view.querySelectorAll('a')].find(a => a.getAttribute('href') === k.href && a.textContent === k.text);
+  if (e && view.contains(e)) e.focus({ preventScroll: true });
+}
+
+let renderSeq = 0, pendingFocus = false;
 async function render(focus) {
   const seq = ++renderSeq;
   const r = route();
@@ -971,25 +1098,48 @@ async function render(focus) {
   } catch (e) {
     node = el('p', { class: 'error' }, t('error') + e.message);
   }
-  if (seq !== renderSeq) return; // a newer render won
-  const had = document.activeElement && view.contains(document.activeElement) ? document.activeElement.id : '';
+  if (seq !== renderSeq) { // a newer render won; it takes over the move to the top
+    pendingFocus = pendingFocus || focus;
+    return;
+  }
+  const key = view.contains(document.activeElement) ? focusKey(document.activeElement) : null;
   view.replaceChildren(node);
-  if (focus) { window.scrollTo(0, 0); view.focus({ preventScroll: true }); }
-  else if (had && document.getElementById(had)) document.getElementById(had).focus({ preventScroll: true });
+  if (focus || pendingFocus) {
+    pendingFocus = false;
+    window.scrollTo(0, 0);
+    view.focus({ preventScroll: true });
+  } else if (key) refocus(view, key);
 }
 
 // rerenderLive redraws the current page when the stream brings news it
 // shows: live pages on every event, the city's pages on every block, a
-// transaction page that is not yet committed when a block arrives.
-let liveFrame = 0;
+// transaction page that is not yet committed when a block arrives. It
+// redraws at most once a second, and not while a pointer is pressed or
+// someone types in the page, so that links and buttons stay clickable on
+// a busy chain.
+let liveTimer = 0, lastLive = 0, pointerDown = false;
+addEventListener('pointerdown', () => { pointerDown = true; }, true);
+addEventListener('pointerup', () => { pointerDown = false; }, true);
+addEventListener('pointercancel', () => { pointerDown = false; }, true);
 function rerenderLive(type) {
   const r = route();
-  const stale = r.live || (r.onBlock && type === 'block') || (r.retry && type === 'block' && !/^(ok|failed)$/.test((document.getElementById('tx-status') || {}).textContent || ''));
-  if (!stale || liveFrame) return;
-  liveFrame = requestAnimationFrame(() => { liveFrame = 0; render(false); });
+  const st = (document.querySelector('#tx-status .badge') || { dataset: {} }).dataset.status;
+  const stale = r.live || (r.onBlock && type === 'block') || (r.retry && type === 'block' && st !== 'ok' && st !== 'failed');
+  if (!stale || liveTimer) return;
+  const go = () => {
+    const typing = document.activeElement && /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
+    if (pointerDown || typing) { liveTimer = setTimeout(go, 250); return; }
+    liveTimer = 0;
+    lastLive = Date.now();
+    render(false);
+  };
+  liveTimer = setTimeout(go, Math.max(0, 1000 - (Date.now() - lastLive)));
 }
 
+let navDrawn = '';
 function drawNav(active) {
+  if (navDrawn === active + '/' + lang) return; // unchanged: keep the links (and a click on one)
+  navDrawn = active + '/' + lang;
   const items = [['dash', '#/', t('nav_dash')], ['blocks', '#/blocks', t('nav_blocks')], ['vals', '#/validators', t('nav_vals')], ['net', '#/network', t('nav_net')],
     ['trace', '#/trace', t('nav_trace')], ['order', '#/order', t('nav_order')], ['city', '#/city', t('nav_city')], ['verify', '#/verify', t('nav_verify')]];
   document.getElementById('nav').replaceChildren(...items.map(([k, href, label]) =>
@@ -999,7 +1149,9 @@ function drawNav(active) {
 function drawChrome() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   document.title = t('title');
-  document.getElementById('lang').textContent = t('other_lang');
+  const lb = document.getElementById('lang');
+  lb.textContent = t('other_lang');
+  lb.lang = lang === 'zh' ? 'en' : 'zh-CN'; // the button names the other language in that language
   document.getElementById('q').placeholder = t('search');
   document.getElementById('q').setAttribute('aria-label', t('search'));
   document.getElementById('foot').textContent = t('foot');
@@ -1027,7 +1179,11 @@ function start() {
   document.getElementById('search').addEventListener('submit', search);
   // The network page follows the supervisor's view, which has no event
   // stream: it is asked again every 2 s while the page is open.
-  setInterval(() => { if (route().poll && !document.hidden && !NET.busy) render(false); }, 2000);
+  setInterval(() => {
+    if (!route().poll || document.hidden || NET.busy || NET.polling) return;
+    NET.polling = true;
+    render(false).finally(() => { NET.polling = false; });
+  }, 2000);
   window.addEventListener('hashchange', () => render(true));
   drawChrome();
   render(true);
