@@ -1180,7 +1180,7 @@ function start() {
   // The network page follows the supervisor's view, which has no event
   // stream: it is asked again every 2 s while the page is open.
   setInterval(() => {
-    if (!route().poll || document.hidden || NET.busy || NET.polling) return;
+    if (!route().poll || document.hidden || NET.busy || NET.polling || pointerDown) return;
     NET.polling = true;
     render(false).finally(() => { NET.polling = false; });
   }, 2000);
