@@ -279,7 +279,7 @@ func (n *Node) handleValidators(w http.ResponseWriter, _ *http.Request) {
 	v := ValidatorsView{Height: h + 1, Validators: vs.Validators, Quorum: vs.Quorum(), Total: vs.TotalPower()}
 	if h > 0 {
 		if c, err := n.store.Commit(h); err == nil {
-			v.LastCommit = commitView(c)
+			v.LastCommit = commitView(n.chainID, c)
 		}
 	}
 	if eng := n.engine.Load(); eng != nil {

@@ -3,6 +3,8 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -133,6 +135,22 @@ func TestTransferCommitsAndIsQueryable(t *testing.T) {
 	getJSON(t, api+"/v1/txs/"+tx.Hash().String(), &tv)
 	if tv.Status != chain.StatusOK || len(tv.Events) != 1 || tv.Events[0].Type != "transfer" {
 		t.Errorf("tx view = %+v", tv)
+	}
+
+	// The bytes the explorer shows: the hash is SHA-256 of raw, the
+	// signatures verify over sign_bytes.
+	raw, _ := hex.DecodeString(tv.Raw)
+	if sum := sha256.Sum256(raw); chain.Hash(sum) != tx.Hash() {
+		t.Errorf("SHA-256 of raw = %x, want the tx hash %s", sum, tx.Hash())
+	}
+	signed, _ := hex.DecodeString(tv.SignBytes)
+	if err := DevKey(0).PublicKey().Verify(signed, tx.Signature); err != nil {
+		t.Errorf("the tx signature does not verify over sign_bytes: %v", err)
+	}
+	vb, _ := hex.DecodeString(b.Commit.Signatures[0].SignBytes)
+	sig, _ := hex.DecodeString(b.Commit.Signatures[0].Signature)
+	if err := n.key.PublicKey().Verify(vb, sig); err != nil {
+		t.Errorf("the commit signature does not verify over its sign_bytes: %v", err)
 	}
 }
 

@@ -50,6 +50,9 @@ type CommitView struct {
 type CommitSigV struct {
 	Validator chain.Address `json:"validator"`
 	Signature string        `json:"signature"`
+	// SignBytes is the canonical encoding of the precommit the signature
+	// is over (hex); the signature signs its SHA-256.
+	SignBytes string `json:"sign_bytes"`
 }
 
 // TxView is GET /v1/txs/{hash}: the transaction and its receipt.
@@ -62,15 +65,21 @@ type TxView struct {
 	Events []chain.Event   `json:"events"`
 	Sender chain.Address   `json:"sender"`
 	Tx     json.RawMessage `json:"tx,omitempty"`
+	// Raw is the transaction's canonical encoding (hex), whose SHA-256 is
+	// its hash; SignBytes is the part its signature covers (hex).
+	Raw       string `json:"raw,omitempty"`
+	SignBytes string `json:"sign_bytes,omitempty"`
 }
 
-func commitView(c *chain.Commit) *CommitView {
+func commitView(chainID string, c *chain.Commit) *CommitView {
 	if c == nil {
 		return nil
 	}
 	v := &CommitView{Height: c.Height, Round: c.Round, BlockHash: c.BlockHash, Signatures: []CommitSigV{}}
 	for _, s := range c.Signatures {
-		v.Signatures = append(v.Signatures, CommitSigV{Validator: s.Validator, Signature: hex.EncodeToString(s.Signature)})
+		vote := chain.Vote{ChainID: chainID, Type: chain.Precommit, Height: c.Height, Round: c.Round, BlockHash: c.BlockHash, Validator: s.Validator}
+		v.Signatures = append(v.Signatures, CommitSigV{Validator: s.Validator, Signature: hex.EncodeToString(s.Signature),
+			SignBytes: hex.EncodeToString(vote.SignBytes())})
 	}
 	return v
 }
@@ -80,7 +89,7 @@ func blockView(b *chain.Block, c *chain.Commit) BlockView {
 	v := BlockView{Hash: b.Hash(), ChainID: h.ChainID, Height: h.Height, Time: h.BlockTime(),
 		PrevHash: h.PrevHash, TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot,
 		Proposer: h.Proposer, ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash,
-		Txs: []TxSummary{}, Commit: commitView(c), LastCommit: commitView(b.LastCommit)}
+		Txs: []TxSummary{}, Commit: commitView(h.ChainID, c), LastCommit: commitView(h.ChainID, b.LastCommit)}
 	for _, raw := range b.Txs {
 		s := TxSummary{Hash: chain.Sum(raw)}
 		if tx, err := chain.DecodeTx(raw); err == nil {
@@ -106,6 +115,7 @@ func txView(raw []byte, r *chain.Receipt) TxView {
 		if j, err := json.Marshal(tx); err == nil {
 			v.Tx = j
 		}
+		v.Raw, v.SignBytes = hex.EncodeToString(raw), hex.EncodeToString(tx.SignBytes())
 	}
 	return v
 }

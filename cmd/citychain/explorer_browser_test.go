@@ -359,6 +359,8 @@ func TestExplorerBrowser(t *testing.T) {
 	p.waitFor("the tx in the block", fmt.Sprintf(`(document.getElementById('block-txs')?.textContent || '').includes(%q)`, hash.String()[:10]), 5*time.Second)
 	p.waitFor("the hash link explained", `(document.getElementById('explain')?.textContent || '').includes('✓')`, 5*time.Second)
 	p.waitFor("the signed tx JSON", `(document.getElementById('tx-json')?.textContent || '').includes('"action": "send"')`, 5*time.Second)
+	// The exact bytes signed, and the tx hash recomputed by the page.
+	p.waitFor("the signed bytes and the recomputed hash", `!!document.getElementById('vote-bytes') && !!document.getElementById('tx-sign-bytes') && document.getElementById('ex-tx-hash')?.className === 'ok'`, 5*time.Second)
 	// The keys the transfer wrote: two balances and the sender's nonce.
 	p.waitFor("the state changes of the block", `(t => t.includes('bank') && t.includes('bal/') && t.includes('nonce/'))(document.getElementById('state-changes')?.textContent || '')`, 5*time.Second)
 	p.shot("block")

@@ -452,6 +452,7 @@ async function explainBlock(b, parent) {
   const box = (label, value) => el('div', { class: 'box' }, el('div', { class: 'muted' }, label), el('code', null, short(value, 12)));
   let firstTx = null;
   if (b.txs && b.txs.length) firstTx = await api('/v1/txs/' + b.txs[0].hash).catch(() => null);
+  const [voteBytes, txBytes] = await Promise.all([voteBytesView(b), txBytesView(firstTx)]);
   const sameRoot = parent && parent.state_root === b.state_root;
   const changes = await api('/v1/blocks/' + b.height + '/changes').catch(() => null);
   return el('section', { class: 'card explain', id: 'explain' },
@@ -466,7 +467,8 @@ async function explainBlock(b, parent) {
       : el('p', { class: linked ? 'ok' : 'bad' }, linked ? '✓ ' + t('ex_link_ok') : '✗ ' + t('ex_link_bad')),
     el('h3', null, t('ex_sign_h')),
     el('p', null, t('ex_sign_vote')),
-    firstTx && firstTx.tx ? [el('p', null, t('ex_sign_tx')), signedTx(firstTx.tx)] : el('p', { class: 'muted' }, t('ex_sign_none')),
+    voteBytes,
+    firstTx && firstTx.tx ? [el('p', null, t('ex_sign_tx')), signedTx(firstTx.tx), txBytes] : el('p', { class: 'muted' }, t('ex_sign_none')),
     el('h3', null, t('ex_state_h')),
     el('div', { class: 'chain' },
       box(t('before'), parent ? parent.state_root : '?'), el('span', { class: 'arrow' }, '→'), box(t('after'), b.state_root)),
@@ -506,6 +508,43 @@ function changesTable(c) {
     table('state-changes', [[t('col_app')], [t('ex_key')], [t('before')], [t('after')]], c.changes.map(x => el('tr', null,
       el('td', null, x.app || ''), el('td', { class: 'mono' }, x.path || short(x.key_hash || x.key, 12)),
       ...(([o, n]) => [el('td', null, stateValue(x.old, o)), el('td', null, stateValue(x.new, n))])(changedFields(x.old_json, x.new_json))))));
+}
+
+// hexDump shows bytes as hex pairs, the first 160 of them.
+function hexDump(hex, id) {
+  const pairs = (hex.slice(0, 320).match(/../g) || []).join(' ');
+  return el('pre', { class: 'hex', id }, pairs + (hex.length > 320 ? ' …' : ''));
+}
+
+// digest is SHA-256 of hex bytes, as hex, computed by this browser; ''
+// where the browser offers no Web Crypto (plain http to another host).
+async function digest(hex) {
+  try { return bytesHex(await sha256(hexBytes(hex))); } catch (e) { return ''; }
+}
+
+// voteBytesView shows the exact bytes the first validator of the commit
+// signed, and their SHA-256.
+async function voteBytesView(b) {
+  const s = b.commit && b.commit.signatures && b.commit.signatures[0];
+  if (!s || !s.sign_bytes) return null;
+  const d = await digest(s.sign_bytes);
+  return el('div', null,
+    el('p', null, t('ex_vote_bytes', s.sign_bytes.length / 2), ' ', acctLink(s.validator), ':'),
+    hexDump(s.sign_bytes, 'vote-bytes'),
+    d ? el('p', { class: 'muted' }, t('ex_digest'), ' ', el('code', null, d)) : null);
+}
+
+// txBytesView shows the bytes a transaction's signature covers, and
+// recomputes the transaction hash from its whole encoding in the browser.
+async function txBytesView(x) {
+  if (!x || !x.raw || !x.sign_bytes) return null;
+  const [ds, dh] = await Promise.all([digest(x.sign_bytes), digest(x.raw)]);
+  return el('div', null,
+    el('p', null, t('ex_tx_bytes', x.sign_bytes.length / 2)),
+    hexDump(x.sign_bytes, 'tx-sign-bytes'),
+    ds ? el('p', { class: 'muted' }, t('ex_digest'), ' ', el('code', null, ds)) : null,
+    dh ? el('p', { id: 'ex-tx-hash', class: dh === x.hash ? 'ok' : 'bad' },
+      (dh === x.hash ? '✓ ' : '✗ ') + t('ex_tx_hash', x.raw.length / 2), ' ', el('code', null, short(dh, 12))) : null);
 }
 
 // signedTx shows a transaction's JSON with the signature set apart: the

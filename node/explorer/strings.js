@@ -138,6 +138,10 @@ const STRINGS = {
     ex_link_unknown: 'The parent block could not be read, so the link is not checked here.',
     ex_signed_comment: 'signed bytes = canonical CBOR of the fields above',
     bad_address: 'This address holds a stray % sign; check the link.',
+    ex_vote_bytes: n => `The ${n} bytes signed by`,
+    ex_tx_bytes: n => `The ${n} bytes its signature covers (the same fields, canonical CBOR):`,
+    ex_digest: 'SHA-256, computed by this page (this is what the key signs):',
+    ex_tx_hash: n => `SHA-256 of all ${n} bytes of the transaction, signature included, computed by this page, equals its hash:`,
     foot: 'Served by this node · no external requests · API at /v1',
   },
   zh: {
@@ -272,6 +276,10 @@ const STRINGS = {
     ex_link_unknown: '无法读取父区块，因此这里没有检查链接。',
     ex_signed_comment: '签名的字节 = 上面各字段的规范 CBOR 编码',
     bad_address: '该地址中有多余的 % 符号，请检查链接。',
+    ex_vote_bytes: n => `以下 ${n} 个字节的签名者：`,
+    ex_tx_bytes: n => `其签名覆盖的 ${n} 个字节（即上述字段的规范 CBOR 编码）：`,
+    ex_digest: '由本页面计算的 SHA-256（私钥签署的就是它）：',
+    ex_tx_hash: n => `本页面计算的整笔交易 ${n} 个字节（含签名）的 SHA-256，与交易哈希一致：`,
     foot: '由本节点提供 · 无外部请求 · API 位于 /v1',
   },
 };
