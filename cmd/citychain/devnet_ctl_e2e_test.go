@@ -280,3 +280,46 @@ func TestDevnetStopsEveryNode(t *testing.T) {
 		t.Errorf("ctl after the devnet stopped: %s", out)
 	}
 }
+
+// TestDevnetNodesEndWithAKilledSupervisor kills the supervisor with
+// SIGKILL, so it cannot stop its nodes: the kernel sends each one SIGTERM
+// (the parent-death signal), and a new `citychain devnet` on the same
+// folder resumes the chain.
+func TestDevnetNodesEndWithAKilledSupervisor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	d := startDevnet(t, 4)
+	v := d.waitView(t, "4 running nodes", 20*time.Second, func(v devnetView) bool {
+		return len(v.Nodes) == 4 && state(v, "node3").State == "running"
+	})
+	transfer(t, d.nodes[0], 0, 1, true)
+	top := d.height(0)
+	d.kill()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, n := range v.Nodes {
+		for syscall.Kill(n.PID, 0) == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s (pid %d) still runs 20 s after its supervisor was killed", n.Name, n.PID)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	again := exec.Command(citychainBin(t), "devnet", "--nodes", "4", "--dir", d.dir)
+	var out bytes.Buffer
+	again.Stdout, again.Stderr = &out, &out
+	if err := again.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = again.Process.Signal(os.Interrupt)
+		_ = again.Wait()
+	}()
+	for i := range d.nodes {
+		d.waitAPI(t, i, 30*time.Second)
+	}
+	transfer(t, d.nodes[1], 1, 1, true)
+	if h := d.height(1); h <= top {
+		t.Errorf("the resumed devnet is at height %d, before it was %d\n%s", h, top, out.String())
+	}
+}
