@@ -521,6 +521,7 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	p.waitFor("four validators", `document.querySelectorAll('#validators tbody tr').length === 4`, 15*time.Second)
 	p.waitFor("prevotes and precommits of the round",
 		`document.querySelectorAll('#validators tbody .badge.ok, #validators tbody .badge.warn').length >= 6`, 20*time.Second)
+	p.waitFor("the round's step marked", `document.querySelectorAll('#steps li.now').length === 1`, 10*time.Second)
 	p.waitFor("the decided block's bar at 4 of 4", `(document.getElementById('quorum-last')?.textContent || '').includes('4 of 4')`, 20*time.Second)
 	p.shot("devnet-dashboard")
 

@@ -313,6 +313,15 @@ function proposerNow() {
   return (c && c.proposer) || (S.step && S.step.proposer) || (S.blocks[0] && S.blocks[0].proposer) || '';
 }
 
+// stepBar shows the four steps of a Tendermint round with the current
+// one marked, so the room can follow a height through them.
+function stepBar(step) {
+  const steps = ['propose', 'prevote', 'precommit', 'commit'];
+  const at = steps.indexOf(step);
+  return el('ol', { class: 'steps', id: 'steps', 'aria-label': t('steps_label') }, steps.map((x, i) =>
+    el('li', { class: i === at ? 'now' : i < at ? 'done' : null, 'aria-current': i === at ? 'step' : null }, t('step_' + x))));
+}
+
 function validatorTable() {
   const v = S.vals;
   if (!v) return el('p', null, t('loading'));
@@ -330,7 +339,7 @@ function validatorTable() {
     el('td', { class: 'hide-sm' }, signed.has(x.address) ? badge(t('yes'), 'ok') : badge(t('no'), 'nil'))));
   const now = c ? el('p', null, t('round_now', c.height, c.round, c.step) + (c.reason ? ' · ' + c.reason : ''))
     : el('p', { class: 'muted' }, t('no_consensus'));
-  return el('div', null, now, quorumBar(),
+  return el('div', null, now, c ? stepBar(c.step) : null, quorumBar(),
     table('validators', [[t('col_validator')], [t('col_power')], [t('col_prevote')], [t('col_precommit')], [t('col_last'), 'hide-sm']], rows));
 }
 

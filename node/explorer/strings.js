@@ -26,7 +26,7 @@ const STRINGS = {
     col_height: 'Height', col_time: 'Time', col_txs: 'Txs', col_proposer: 'Proposer', col_hash: 'Hash',
     col_app: 'App', col_action: 'Action', col_sender: 'Sender', col_status: 'Status', col_nonce: 'Nonce',
     col_validator: 'Validator', col_power: 'Power', col_prevote: 'Prevote', col_precommit: 'Precommit',
-    col_last: 'Precommitted last block', col_signature: 'Signature', col_type: 'Type', col_attrs: 'Attributes',
+    col_last: 'Last block', col_signature: 'Signature', col_type: 'Type', col_attrs: 'Attributes',
     vote_nil: 'nil', vote_none: '—', vote_for: h => 'for ' + h.slice(0, 8) + '…',
     yes: 'yes', no: 'no', is_proposer: 'proposer',
     blocks_title: 'Blocks', newer: '← Newer', older: 'Older →',
@@ -142,6 +142,7 @@ const STRINGS = {
     ex_tx_bytes: n => `The ${n} bytes its signature covers (the same fields, canonical CBOR):`,
     ex_digest: 'SHA-256, computed by this page (this is what the key signs):',
     ex_tx_hash: n => `SHA-256 of all ${n} bytes of the transaction, signature included, computed by this page, equals its hash:`,
+    steps_label: 'Steps of the round', step_propose: '1 propose', step_prevote: '2 prevote', step_precommit: '3 precommit', step_commit: '4 commit',
     foot: 'Served by this node · no external requests · API at /v1',
   },
   zh: {
@@ -164,7 +165,7 @@ const STRINGS = {
     col_height: '高度', col_time: '时间', col_txs: '交易数', col_proposer: '提议者', col_hash: '哈希',
     col_app: '应用', col_action: '操作', col_sender: '发送者', col_status: '状态', col_nonce: 'Nonce',
     col_validator: '验证者', col_power: '投票权', col_prevote: '预投票', col_precommit: '预提交',
-    col_last: '已预提交上一区块', col_signature: '签名', col_type: '类型', col_attrs: '属性',
+    col_last: '上一区块', col_signature: '签名', col_type: '类型', col_attrs: '属性',
     vote_nil: '空票', vote_none: '—', vote_for: h => '投给 ' + h.slice(0, 8) + '…',
     yes: '是', no: '否', is_proposer: '提议者',
     blocks_title: '区块', newer: '← 较新', older: '较旧 →',
@@ -280,6 +281,7 @@ const STRINGS = {
     ex_tx_bytes: n => `其签名覆盖的 ${n} 个字节（即上述字段的规范 CBOR 编码）：`,
     ex_digest: '由本页面计算的 SHA-256（私钥签署的就是它）：',
     ex_tx_hash: n => `本页面计算的整笔交易 ${n} 个字节（含签名）的 SHA-256，与交易哈希一致：`,
+    steps_label: '本轮的阶段', step_propose: '1 提议', step_prevote: '2 预投票', step_precommit: '3 预提交', step_commit: '4 提交',
     foot: '由本节点提供 · 无外部请求 · API 位于 /v1',
   },
 };
