@@ -147,6 +147,13 @@ func (w *pageWatch) selfTest(p *browserPage) {
 	}
 }
 
+// reset forgets the errors seen so far, after a check.
+func (w *pageWatch) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.errors = nil
+}
+
 func (w *pageWatch) check(t *testing.T) {
 	t.Helper()
 	w.mu.Lock()
@@ -595,7 +602,22 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	p.checkLayouts("#/network", "#/")
+	watch.check(t)
+	watch.reset()
 
+	// Stopping the node that serves the page takes the page's node away:
+	// the page says so, keeps the last view and shows itself offline. Its
+	// failed requests to node0 are expected from here on.
+	watch.mu.Lock()
+	watch.expected = append(watch.expected, base+"/v1/")
+	watch.mu.Unlock()
+	p.open("#/network")
+	p.waitFor("node0's stop button", `!!document.getElementById('ctl-node0-stop')`, 10*time.Second)
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node0-stop")))
+	p.waitFor("the page saying its node is down", `/node0/.test(document.getElementById('ctl-msg')?.textContent || '') && !document.querySelector('#ctl-msg.error')`, 30*time.Second)
+	p.waitFor("the last view kept, marked stale", `!!document.getElementById('net-stale') && document.querySelectorAll('#net-graph .net-node').length === 4 && !!document.querySelector('#net-node0.s-silent') && document.querySelectorAll('button.ctl:not([disabled])').length === 0`, 20*time.Second)
+	p.waitFor("the page offline", `!document.getElementById('live').classList.contains('on')`, 20*time.Second)
+	p.shot("devnet-network-self-stopped")
 	watch.check(t)
 }
 

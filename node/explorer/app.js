@@ -1055,7 +1055,7 @@ function controlTable(data) {
     const self = n.peer_id === data.self, look = nodeLook(n, top);
     const buttons = data.devnet ? allowed(n.state).map(a => el('button', {
       type: 'button', id: `ctl-${n.name}-${a}`, class: 'ctl ' + a, title: t('act_help_' + a),
-      disabled: NET.busy ? '' : null, on: { click: () => control(n.name, a, self) } }, t('act_' + a))) : null;
+      disabled: NET.busy || NET.stale ? '' : null, on: { click: () => control(n.name, a, self) } }, t('act_' + a))) : null;
     return el('tr', { id: 'net-row-' + n.name },
       el('td', null, n.api && !self ? el('a', { href: n.api + '/#/network', title: t('net_open') }, n.name) : n.name,
         self ? [' ', badge(t('net_this'), 'nil')] : null),
@@ -1075,7 +1075,9 @@ async function viewNetwork() {
     NET.stale = false;
   } catch (e) {
     if (!NET.last) throw e;
-    data = NET.last; // this node is down or paused: keep its last view
+    // This node is down or paused: keep its last view, with this node
+    // marked as not answering, and no controls (they go through it).
+    data = { ...NET.last, nodes: NET.last.nodes.map(n => n.peer_id === NET.last.self ? { ...n, reachable: false } : n) };
     NET.stale = true;
   }
   const msg = NET.msg ? el('p', { id: 'ctl-msg', class: NET.bad ? 'error' : 'ok', role: 'status' }, NET.msg,
