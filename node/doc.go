@@ -9,8 +9,17 @@
 //     with 503 when full rather than dropping later.
 //   - the block producer (produce.go): in `citychain dev` the node is the
 //     only validator and makes a block as soon as transactions arrive.
+//   - the consensus driver (engine.go, engine_propose.go): in a network
+//     the node runs the Tendermint machine of chain/consensus, signs
+//     through its double-sign guard, gossips over p2p and catches up by
+//     block sync (network.go, blocks.go).
 //   - the HTTP API (api.go, submit.go): the routes of DESIGN.md, errors as
 //     {"error": {"code", "message"}}, the SSE event stream and /metrics.
+//   - the explorer (explorer.go, explorer/): one embedded page served at /.
+//   - the devnet (devnet.go, supervisor*.go, devnetctl.go): the homes of a
+//     local network, and the Supervisor that runs its node processes and
+//     carries out the classroom controls (stop, pause, cut ...), which a
+//     node passes on from its explorer only when that Supervisor started it.
 //
 // Invariants: a transaction is acknowledged with a receipt only after its
 // block is stored (one fsynced Badger transaction); the mempool and

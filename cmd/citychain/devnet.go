@@ -61,17 +61,17 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 	if err != nil {
 		return err
 	}
-	sup, err := newSupervisor(dir, self, d, out)
+	sup, err := node.NewSupervisor(node.SupervisorConfig{Dir: dir, Exe: self, Devnet: d, Out: out})
 	if err != nil {
 		return err
 	}
-	defer sup.close()
-	if err := sup.startAll(); err != nil {
-		sup.stopAll()
+	defer sup.Close()
+	if err := sup.StartAll(); err != nil {
+		sup.StopAll()
 		return err
 	}
 	if err := waitForAPIs(ctx, d, 30*time.Second); err != nil {
-		sup.stopAll()
+		sup.StopAll()
 		if ctx.Err() != nil {
 			return nil // interrupted while starting
 		}
@@ -80,15 +80,8 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 	printDevnet(out, d, dir, created, time.Since(start))
 	<-ctx.Done()
 	fmt.Fprintln(cmd.ErrOrStderr(), "stopping every node...")
-	sup.stopAll()
+	sup.StopAll()
 	return nil
-}
-
-func exitText(err error) string {
-	if err == nil {
-		return "clean exit"
-	}
-	return err.Error()
 }
 
 func waitForAPIs(ctx context.Context, d *node.Devnet, limit time.Duration) error {

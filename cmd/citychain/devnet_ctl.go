@@ -133,19 +133,19 @@ func (c *ctlClient) do(ctx context.Context, method, path string, v any) error {
 	return json.Unmarshal(body, v)
 }
 
-func (c *ctlClient) status(ctx context.Context) (devnetView, error) {
-	var v devnetView
+func (c *ctlClient) status(ctx context.Context) (node.DevnetView, error) {
+	var v node.DevnetView
 	err := c.do(ctx, http.MethodGet, "/v1/devnet", &v)
 	return v, err
 }
 
-func (c *ctlClient) action(ctx context.Context, name, action string) (actionResult, error) {
-	var r actionResult
+func (c *ctlClient) action(ctx context.Context, name, action string) (node.ActionResult, error) {
+	var r node.ActionResult
 	err := c.do(ctx, http.MethodPost, "/v1/devnet/nodes/"+url.PathEscape(name)+"/"+url.PathEscape(action), &r)
 	return r, err
 }
 
-func printDevnetView(w io.Writer, v devnetView) {
+func printDevnetView(w io.Writer, v node.DevnetView) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tSTATE\tPID\tHEIGHT\tLINKS\tAPI")
 	for _, n := range v.Nodes {

@@ -27,13 +27,13 @@ func (d *devnetProc) ctl(t *testing.T, args ...string) (string, bool) {
 	return out.String(), err == nil
 }
 
-func (d *devnetProc) ctlStatus(t *testing.T) devnetView {
+func (d *devnetProc) ctlStatus(t *testing.T) node.DevnetView {
 	t.Helper()
 	out, ok := d.ctl(t, "status", "--output", "json")
 	if !ok {
 		t.Fatalf("ctl status: %s", out)
 	}
-	var v devnetView
+	var v node.DevnetView
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("ctl status --output json: %v\n%s", err, out)
 	}
@@ -41,7 +41,7 @@ func (d *devnetProc) ctlStatus(t *testing.T) devnetView {
 }
 
 // waitView polls ctl status until ok says the view is the one wanted.
-func (d *devnetProc) waitView(t *testing.T, what string, limit time.Duration, ok func(devnetView) bool) devnetView {
+func (d *devnetProc) waitView(t *testing.T, what string, limit time.Duration, ok func(node.DevnetView) bool) node.DevnetView {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -57,13 +57,13 @@ func (d *devnetProc) waitView(t *testing.T, what string, limit time.Duration, ok
 	}
 }
 
-func state(v devnetView, name string) devnetNodeView {
+func state(v node.DevnetView, name string) node.DevnetNodeView {
 	for _, n := range v.Nodes {
 		if n.Name == name {
 			return n
 		}
 	}
-	return devnetNodeView{}
+	return node.DevnetNodeView{}
 }
 
 // TestDevnetCtl drives a running devnet from the command line: status
@@ -77,7 +77,7 @@ func TestDevnetCtl(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	d := startDevnet(t, 4)
-	v := d.waitView(t, "4 running nodes and 6 links", 20*time.Second, func(v devnetView) bool {
+	v := d.waitView(t, "4 running nodes and 6 links", 20*time.Second, func(v node.DevnetView) bool {
 		return len(v.Nodes) == 4 && len(v.Links) == 6 && state(v, "node3").State == "running"
 	})
 	if v.ChainID != node.DevnetChainID {
@@ -109,7 +109,7 @@ func TestDevnetCtl(t *testing.T) {
 	if out, ok := d.ctl(t, "cut", "node2"); !ok || !strings.Contains(out, "cut off") {
 		t.Fatalf("cut: %s", out)
 	}
-	v = d.waitView(t, "node2 cut off without links", 20*time.Second, func(v devnetView) bool {
+	v = d.waitView(t, "node2 cut off without links", 20*time.Second, func(v node.DevnetView) bool {
 		return state(v, "node2").State == "cut" && len(state(v, "node2").Peers) == 0 && len(v.Links) == 3
 	})
 	cutAt := d.height(2)
@@ -127,7 +127,7 @@ func TestDevnetCtl(t *testing.T) {
 	}
 	top := d.height(0)
 	d.waitHeight(t, top, 30*time.Second, 2)
-	d.waitView(t, "node2 linked again", 30*time.Second, func(v devnetView) bool {
+	d.waitView(t, "node2 linked again", 30*time.Second, func(v node.DevnetView) bool {
 		return state(v, "node2").State == "running" && len(v.Links) == 6
 	})
 
@@ -146,7 +146,7 @@ func TestDevnetCtl(t *testing.T) {
 	if out, ok := d.ctl(t, "start", "node3"); !ok {
 		t.Fatalf("start: %s", out)
 	}
-	v = d.waitView(t, "node3 running again", 30*time.Second, func(v devnetView) bool {
+	v = d.waitView(t, "node3 running again", 30*time.Second, func(v node.DevnetView) bool {
 		return state(v, "node3").State == "running" && state(v, "node3").Reachable
 	})
 	if p := state(v, "node3").PID; p == old || p == 0 {
@@ -160,7 +160,7 @@ func TestDevnetCtl(t *testing.T) {
 	if out, ok := d.ctl(t, "restart", "node0"); !ok || !strings.Contains(out, "restarted") {
 		t.Fatalf("restart: %s", out)
 	}
-	v = d.waitView(t, "node0 back after restart", 30*time.Second, func(v devnetView) bool {
+	v = d.waitView(t, "node0 back after restart", 30*time.Second, func(v node.DevnetView) bool {
 		return state(v, "node0").State == "running" && state(v, "node0").Reachable && state(v, "node0").PID != old
 	})
 	d.waitHeight(t, d.height(1), 30*time.Second, 0)
@@ -244,7 +244,7 @@ func TestDevnetStopsEveryNode(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	d := startDevnet(t, 4)
-	v := d.waitView(t, "4 running nodes", 20*time.Second, func(v devnetView) bool {
+	v := d.waitView(t, "4 running nodes", 20*time.Second, func(v node.DevnetView) bool {
 		for _, n := range v.Nodes {
 			if n.State != "running" {
 				return false
@@ -290,7 +290,7 @@ func TestDevnetNodesEndWithAKilledSupervisor(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	d := startDevnet(t, 4)
-	v := d.waitView(t, "4 running nodes", 20*time.Second, func(v devnetView) bool {
+	v := d.waitView(t, "4 running nodes", 20*time.Second, func(v node.DevnetView) bool {
 		return len(v.Nodes) == 4 && state(v, "node3").State == "running"
 	})
 	transfer(t, d.nodes[0], 0, 1, true)
