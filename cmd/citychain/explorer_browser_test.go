@@ -602,6 +602,14 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	p.checkLayouts("#/network", "#/")
+
+	// The same page in Chinese.
+	p.open("#/network")
+	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.waitFor("the Chinese network page", `document.getElementById('nav').textContent.includes('网络') && (document.getElementById('ctl-node3-stop')?.textContent || '') === '停止' && (document.getElementById('ctl-msg')?.textContent || '').includes('完成')`, 10*time.Second)
+	p.shot("devnet-network-zh")
+	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.waitFor("English again", `(document.getElementById('ctl-node3-stop')?.textContent || '') === 'Stop'`, 10*time.Second)
 	watch.check(t)
 	watch.reset()
 

@@ -959,7 +959,8 @@ function viewVerify() {
 
 // NET holds the last control's outcome, so that the page's 2-second
 // refresh keeps showing it. busy names the control on its way.
-const NET = { msg: '', detail: '', bad: false, busy: '', last: null, stale: false };
+// msg is a function, so that it is drawn in the language of the moment.
+const NET = { msg: null, detail: '', bad: false, busy: '', last: null, stale: false };
 
 // netData asks the devnet supervisor (through this node) for every node
 // and link. A node that no supervisor started answers 404 not_devnet; the
@@ -1030,7 +1031,7 @@ function allowed(state) {
 
 async function control(name, action, self) {
   NET.busy = name + '/' + action;
-  Object.assign(NET, { msg: t('ctl_busy', t('act_' + action), name), detail: '', bad: false });
+  Object.assign(NET, { msg: () => t('ctl_busy', t('act_' + action), name), detail: '', bad: false });
   render(false);
   try {
     // A paused or stopped node never answers; give up after 20 s.
@@ -1039,11 +1040,11 @@ async function control(name, action, self) {
     let body = null;
     try { body = await r.json(); } catch (e) { /* no body */ }
     if (!r.ok) throw new Error((body && body.error && body.error.message) || r.status + ' ' + r.statusText);
-    Object.assign(NET, { msg: t('ctl_done', t('act_' + action), name), detail: body.message || '' });
+    Object.assign(NET, { msg: () => t('ctl_done', t('act_' + action), name), detail: body.message || '' });
   } catch (e) {
     // Stopping the node that serves this page ends the request with it.
-    if (self && action !== 'cut' && action !== 'heal') Object.assign(NET, { msg: t('ctl_self_gone', name), detail: '' });
-    else Object.assign(NET, { msg: t('error') + e.message, detail: '', bad: true });
+    if (self && action !== 'cut' && action !== 'heal') Object.assign(NET, { msg: () => t('ctl_self_gone', name), detail: '' });
+    else Object.assign(NET, { msg: () => t('error') + e.message, detail: '', bad: true });
   }
   NET.busy = '';
   render(false);
@@ -1080,7 +1081,7 @@ async function viewNetwork() {
     data = { ...NET.last, nodes: NET.last.nodes.map(n => n.peer_id === NET.last.self ? { ...n, reachable: false } : n) };
     NET.stale = true;
   }
-  const msg = NET.msg ? el('p', { id: 'ctl-msg', class: NET.bad ? 'error' : 'ok', role: 'status' }, NET.msg,
+  const msg = NET.msg ? el('p', { id: 'ctl-msg', class: NET.bad ? 'error' : 'ok', role: 'status' }, NET.msg(),
     NET.detail ? el('span', { class: 'muted' }, ' — ' + NET.detail) : null) : el('p', { id: 'ctl-msg', role: 'status' });
   return el('div', null, el('h1', null, t('net_title')),
     el('div', { class: 'grid two' },
