@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: staticcheck all build test test-short test-long lint fmt vet bench fuzz dev devnet clean help
+.PHONY: test-race staticcheck all build test test-short test-long lint fmt vet bench fuzz dev devnet clean help
 
 NODES ?= 4
 
@@ -47,6 +47,12 @@ staticcheck:
 # screenshot of every page to screenshots/.
 test: fmt vet staticcheck
 	CITYCHAIN_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) test-race
+
+# test-race runs the packages that own goroutines (node and p2p) under the
+# race detector; chain and apps have none, by rule.
+test-race:
+	$(GO) test -race -count=1 -timeout 10m ./node/... ./p2p/...
 
 test-short: fmt vet
 	$(GO) test -short -count=1 ./...
