@@ -153,6 +153,9 @@ type StatusView struct {
 	Validators      []chain.Validator `json:"validators"`
 	Validator       chain.Address     `json:"validator"`
 	MempoolTxs      int               `json:"mempool_txs"`
+	// Devnet is true when a `citychain devnet` supervisor started this
+	// node: the classroom controls under /v1/devnet answer.
+	Devnet bool `json:"devnet"`
 }
 
 func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
@@ -173,7 +176,8 @@ func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
 	WriteJSON(w, http.StatusOK, StatusView{ChainID: n.chainID, NodeID: id,
 		Moniker: n.cfg.Moniker, Height: h.Height, LatestBlockHash: h.Hash(),
 		LatestBlockTime: h.BlockTime(), StateRoot: h.StateRoot, Syncing: n.syncing.Load(),
-		Peers: peers, Validators: vs.Validators, Validator: n.valAddr, MempoolTxs: n.pool.Size()})
+		Peers: peers, Validators: vs.Validators, Validator: n.valAddr, MempoolTxs: n.pool.Size(),
+		Devnet: n.control != nil})
 }
 
 func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {

@@ -83,6 +83,11 @@ func TestDevnetCtl(t *testing.T) {
 	if v.ChainID != node.DevnetChainID {
 		t.Errorf("chain id %q", v.ChainID)
 	}
+	var st node.StatusView
+	getJSONTest(t, d.net.Nodes[2].API+"/v1/status", &st)
+	if !st.Devnet {
+		t.Errorf("node2's status does not say devnet: true")
+	}
 	if b, err := os.Stat(filepath.Join(d.dir, node.ControlTokenFile)); err != nil || b.Mode().Perm() != 0o600 {
 		t.Errorf("control token file: %v, mode %v; want mode 0600", err, b.Mode().Perm())
 	}

@@ -963,18 +963,13 @@ function viewVerify() {
 const NET = { msg: null, detail: '', bad: false, busy: '', last: null, stale: false };
 
 // netData asks the devnet supervisor (through this node) for every node
-// and link. A node that no supervisor started answers 404 not_devnet; the
-// view then draws this node and its own peers.
+// and link. A node that no supervisor started (its status says so) has
+// no such view: the page then draws this node and its own peers.
 async function netData() {
   const self = S.status || await api('/v1/status');
-  if (!NET.notDevnet) {
-    try {
-      const d = await api('/v1/devnet');
-      return { devnet: true, self: self.node_id, nodes: d.nodes || [], links: d.links || [], dir: d.dir };
-    } catch (e) {
-      if (e.status !== 404) throw e;
-      NET.notDevnet = true; // it will not become one: stop asking
-    }
+  if (self.devnet) {
+    const d = await api('/v1/devnet');
+    return { devnet: true, self: self.node_id, nodes: d.nodes || [], links: d.links || [], dir: d.dir };
   }
   const p = await api('/v1/peers');
   const me = { name: self.moniker || t('net_this'), peer_id: self.node_id, state: p.isolated ? 'cut' : 'running', height: self.height, reachable: true };
