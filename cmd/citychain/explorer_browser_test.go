@@ -610,6 +610,11 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
 	p.waitFor("the Chinese network page", `document.getElementById('nav').textContent.includes('网络') && (document.getElementById('ctl-node3-stop')?.textContent || '') === '停止' && (document.getElementById('ctl-msg')?.textContent || '').includes('完成')`, 10*time.Second)
 	p.shot("devnet-network-zh")
+	// The round log, which the node writes in English, reads in Chinese.
+	p.open("#/")
+	p.waitFor("the round log in Chinese", `(t => t.includes('超时') && !/timeout/i.test(t))(document.getElementById('rounds')?.textContent || '')`, 10*time.Second)
+	p.shot("devnet-dashboard-zh")
+	p.open("#/network")
 	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
 	p.waitFor("English again", `(document.getElementById('ctl-node3-stop')?.textContent || '') === 'Stop'`, 10*time.Second)
 	watch.check(t)

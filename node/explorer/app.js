@@ -17,6 +17,12 @@ function t(key, ...args) {
   return typeof v === 'function' ? v(...args) : v;
 }
 
+// why and stepName translate what the node reports in English: the rule
+// that moved a round on, and the step it moved to. Unknown ones stay as
+// the node wrote them.
+const why = r => (STRINGS[lang].reasons || {})[r] || r;
+const stepName = x => (STRINGS[lang].steps || {})[x] || x;
+
 // ---- DOM helpers -----------------------------------------------------------
 
 // el builds an element; children are nodes or text (never HTML).
@@ -337,7 +343,7 @@ function validatorTable() {
     el('td', null, c ? voteCell(c.prevotes, x.address) : el('span', { class: 'nil' }, t('vote_none'))),
     el('td', null, c ? voteCell(c.precommits, x.address) : el('span', { class: 'nil' }, t('vote_none'))),
     el('td', { class: 'hide-sm' }, signed.has(x.address) ? badge(t('yes'), 'ok') : badge(t('no'), 'nil'))));
-  const now = c ? el('p', null, t('round_now', c.height, c.round, c.step) + (c.reason ? ' · ' + c.reason : ''))
+  const now = c ? el('p', null, t('round_now', c.height, c.round, stepName(c.step)) + (c.reason ? ' · ' + why(c.reason) : ''))
     : el('p', { class: 'muted' }, t('no_consensus'));
   return el('div', null, now, c ? stepBar(c.step) : null, quorumBar(),
     table('validators', [[t('col_validator')], [t('col_power')], [t('col_prevote')], [t('col_precommit')], [t('col_last'), 'hide-sm']], rows));
@@ -346,7 +352,7 @@ function validatorTable() {
 function roundLog() {
   if (!S.rounds.length) return el('p', { class: 'muted', id: 'rounds' }, t('no_rounds'));
   return el('ul', { class: 'log', id: 'rounds' }, S.rounds.map(r =>
-    el('li', null, el('span', { class: 'muted' }, when(r.at) + ' '), r.newRound ? t('round_entry', r.height, r.round, r.reason) : t('timeout_entry', r.height, r.round, r.reason, r.step))));
+    el('li', null, el('span', { class: 'muted' }, when(r.at) + ' '), r.newRound ? t('round_entry', r.height, r.round, why(r.reason)) : t('timeout_entry', r.height, r.round, why(r.reason), stepName(r.step)))));
 }
 
 function blocksTable(blocks, id) {
@@ -614,7 +620,7 @@ function viewValidators() {
   return el('div', null, el('h1', null, t('vals_title')),
     el('div', { class: 'grid' },
       card(null, kv([[t('f_quorum'), v.quorum], [t('f_total'), v.total_power], [t('height'), v.height]]), validatorTable()),
-      card(t('consensus_now'), c ? kv([[t('f_height'), c.height], [t('f_round'), c.round], [t('f_step'), c.step + (c.reason ? ' · ' + c.reason : '')],
+      card(t('consensus_now'), c ? kv([[t('f_height'), c.height], [t('f_round'), c.round], [t('f_step'), stepName(c.step) + (c.reason ? ' · ' + why(c.reason) : '')],
         [t('proposer'), acctLink(c.proposer)]]) : el('p', { class: 'muted' }, t('no_consensus'))),
       card(t('last_commit'), lc ? [el('p', null, blockLink(lc.height), ' · ', t('commit_intro', lc.round, lc.signatures.length)),
         table('last-commit', [[t('col_validator')], [t('col_signature')]], lc.signatures.map(s =>

@@ -143,6 +143,9 @@ const STRINGS = {
     ex_digest: 'SHA-256, computed by this page (this is what the key signs):',
     ex_tx_hash: n => `SHA-256 of all ${n} bytes of the transaction, signature included, computed by this page, equals its hash:`,
     steps_label: 'Steps of the round', step_propose: '1 propose', step_prevote: '2 prevote', step_precommit: '3 precommit', step_commit: '4 commit',
+    // The node reports consensus reasons and steps in English; no
+    // translation needed here.
+    reasons: {}, steps: {},
     foot: 'Served by this node · no external requests · API at /v1',
   },
   zh: {
@@ -282,6 +285,13 @@ const STRINGS = {
     ex_digest: '由本页面计算的 SHA-256（私钥签署的就是它）：',
     ex_tx_hash: n => `本页面计算的整笔交易 ${n} 个字节（含签名）的 SHA-256，与交易哈希一致：`,
     steps_label: '本轮的阶段', step_propose: '1 提议', step_prevote: '2 预投票', step_precommit: '3 预提交', step_commit: '4 提交',
+    reasons: {
+      'new height': '新高度', 'proposal received': '收到提议', 'propose timeout': '提议超时',
+      '+2/3 prevotes for a block': '超过 2/3 的预投票投给同一区块', '+2/3 prevotes for nil': '超过 2/3 的预投票为空票',
+      'prevote timeout': '预投票超时', 'precommit timeout': '预提交超时',
+      'f+1 validators in a later round': 'f+1 个验证者已进入更晚的轮次', '+2/3 precommits for a block': '超过 2/3 的预提交投给同一区块',
+    },
+    steps: { propose: '提议', prevote: '预投票', precommit: '预提交', commit: '提交' },
     foot: '由本节点提供 · 无外部请求 · API 位于 /v1',
   },
 };
