@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -128,7 +129,19 @@ func (n *Node) toSupervisor(w http.ResponseWriter, r *http.Request, method, path
 		WriteError(w, http.StatusNotFound, "not_devnet", errNotDevnet.Error())
 		return
 	}
-	req, err := http.NewRequestWithContext(r.Context(), method, c.URL+path, nil)
+	// A control may stop this very node, whose Stop then waits for its
+	// open requests: this one ends when the node stops, not after the
+	// supervisor, which is waiting for the node.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() { // ends with the request, or cancels it when the node stops
+		select {
+		case <-n.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, nil)
 	if err != nil {
 		WriteError(w, http.StatusInternalServerError, "internal", err.Error())
 		return

@@ -78,6 +78,8 @@ type Node struct {
 
 	listener net.Listener
 	server   *http.Server
+	quit     chan struct{} // closed when Stop begins
+	quitOnce sync.Once
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 }
@@ -101,7 +103,7 @@ func New(opts Options) (*Node, error) {
 		clock = time.Now
 	}
 	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, genesis: g,
-		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), network: opts.Network, serveP2P: opts.Network || opts.P2P, control: opts.Control}
+		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), quit: make(chan struct{}), network: opts.Network, serveP2P: opts.Network || opts.P2P, control: opts.Control}
 	n.pool = NewMempool(opts.Config.Mempool.MaxTxs, opts.Config.Mempool.MaxBytes)
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 
@@ -235,6 +237,7 @@ func (n *Node) Stop() error {
 	// Refuse new work first, then end the waits, so the API drains fast and
 	// nothing is accepted that the closing store could lose.
 	n.stopping.Store(true)
+	n.quitOnce.Do(func() { close(n.quit) })
 	n.waiters.closeAll()
 	if n.cancel != nil {
 		n.cancel()

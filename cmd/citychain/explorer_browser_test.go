@@ -336,6 +336,7 @@ func TestExplorerBrowser(t *testing.T) {
 		fmt.Sprintf(`Number(document.getElementById('height')?.textContent) > %s`, first), 15*time.Second)
 	p.waitFor("the validator set", `document.querySelectorAll('#validators tbody tr').length >= 1`, 10*time.Second)
 	p.waitFor("the quorum bar", `!!document.getElementById('quorum')`, 10*time.Second)
+	p.waitFor("block interval, tx rate and proposer", `/^\d+(\.\d+)? s$/.test(document.getElementById('interval')?.textContent || '') && /^\d+(\.\d+)?$/.test(document.getElementById('tps')?.textContent || '') && /^city1/.test(document.getElementById('proposer')?.textContent || '')`, 15*time.Second)
 	p.shot("dashboard")
 
 	// A transfer signed in Go appears on its page, committed and ok.
@@ -603,6 +604,21 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// Restart node2 from the page: a new process, back in the graph.
+	old2 := state(d.ctlStatus(t), "node2").PID
+	p.open("#/network")
+	p.waitFor("node2's restart button", `!!document.getElementById('ctl-node2-restart')`, 10*time.Second)
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node2-restart")))
+	p.waitFor("the restart reported", `/node2/.test(document.getElementById('ctl-msg')?.textContent || '') && /restarted/.test(document.getElementById('ctl-msg')?.textContent || '')`, 30*time.Second)
+	p.waitFor("node2 up and linked again", `!!document.querySelector('#net-node2.s-running') && document.querySelectorAll('#net-graph line.link').length === 6`, 40*time.Second)
+	if pid := state(d.ctlStatus(t), "node2").PID; pid == old2 || pid == 0 {
+		t.Errorf("node2 runs as pid %d after Restart, before it was %d", pid, old2)
+	}
+	// A node that answers but trails the head is drawn as behind.
+	if look, _ := p.eval(`nodeLook({ state: 'running', reachable: true, height: 3 }, 9)`); look != "behind" {
+		t.Errorf("a node 6 blocks behind looks %q, want behind", look)
+	}
+
 	p.checkLayouts("#/network", "#/")
 
 	// The same page in Chinese.
@@ -627,6 +643,10 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	watch.expected = append(watch.expected, base+"/v1/")
 	watch.mu.Unlock()
 	p.open("#/network")
+	p.waitFor("node0's restart button", `!!document.getElementById('ctl-node0-restart')`, 10*time.Second)
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node0-restart")))
+	p.waitFor("the page waiting for its node", `/restarting/.test(document.getElementById('ctl-msg')?.textContent || '')`, 30*time.Second)
+	p.waitFor("its node back", `/node0 is back/.test(document.getElementById('ctl-msg')?.textContent || '') && !!document.getElementById('ctl-node0-stop')`, 60*time.Second)
 	p.waitFor("node0's stop button", `!!document.getElementById('ctl-node0-stop')`, 10*time.Second)
 	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node0-stop")))
 	p.waitFor("the page saying its node is down", `/node0/.test(document.getElementById('ctl-msg')?.textContent || '') && !document.querySelector('#ctl-msg.error')`, 30*time.Second)

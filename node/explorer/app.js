@@ -1044,7 +1044,8 @@ async function control(name, action, self) {
     Object.assign(NET, { msg: () => t('ctl_done', t('act_' + action), name), detail: body.message || '' });
   } catch (e) {
     // Stopping the node that serves this page ends the request with it.
-    if (self && action !== 'cut' && action !== 'heal') Object.assign(NET, { msg: () => t('ctl_self_gone', name), detail: '' });
+    if (self && (action === 'restart' || action === 'start')) Object.assign(NET, { msg: () => t('ctl_self_restart', name), detail: '', back: name });
+    else if (self && action !== 'cut' && action !== 'heal') Object.assign(NET, { msg: () => t('ctl_self_gone', name), detail: '' });
     else Object.assign(NET, { msg: () => t('error') + e.message, detail: '', bad: true });
   }
   NET.busy = '';
@@ -1075,6 +1076,10 @@ async function viewNetwork() {
     data = await netData();
     NET.last = data;
     NET.stale = false;
+    if (NET.back) { // the page's own node came back from a restart
+      const name = NET.back;
+      Object.assign(NET, { msg: () => t('ctl_self_back', name), detail: '', back: '' });
+    }
   } catch (e) {
     if (!NET.last) throw e;
     // This node is down or paused: keep its last view, with this node
