@@ -73,6 +73,9 @@ type pageWatch struct {
 	errors   []string
 	foreign  []string
 	requests int
+	// writes are the requests other than GET, which only the classroom
+	// controls send: a file checked on the Verify page is never uploaded.
+	writes []string
 }
 
 func (w *pageWatch) listen(ev any) {
@@ -101,6 +104,9 @@ func (w *pageWatch) listen(ev any) {
 		}
 	case *network.EventRequestWillBeSent:
 		w.requests++
+		if ev.Request.Method != "GET" || ev.Request.HasPostData {
+			w.writes = append(w.writes, ev.Request.Method+" "+ev.Request.URL)
+		}
 		u, err := url.Parse(ev.Request.URL)
 		if err != nil {
 			w.foreign = append(w.foreign, ev.Request.URL)
@@ -730,13 +736,18 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	if sum := sha256.Sum256(file); hex.EncodeToString(sum[:]) != design {
 		t.Fatalf("the rebuilt design file hashes to %x, the demo registered %s", sum, design)
 	}
-	path := filepath.Join(t.TempDir(), "design.svg")
-	if err := os.WriteFile(path, file, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	p.open("#/verify")
 	p.waitFor("the verify page", `!!document.getElementById('verify-file')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.SetUploadFiles(chromedp.ID("verify-file"), []string{path}))
+	// The file is dropped on the page, as a teacher would drag it there.
+	lit, err := json.Marshal(string(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.do(10*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([`+string(lit)+`], 'design.svg', { type: 'image/svg+xml' }));
+		document.getElementById('verify-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+	})()`))
 	p.waitFor("the registration", fmt.Sprintf(`(document.getElementById('verify-hash')?.textContent || '') === %q && (document.getElementById('verify-result')?.textContent || '').includes('CC-BY-NC-4.0')`, design), 10*time.Second)
 	// The page checks the Merkle proof itself, up to the block header.
 	p.waitFor("the certificate checked in the page", `document.querySelectorAll('#verify-cert li > .ok').length === 4 && !document.querySelector('#verify-cert .bad')`, 10*time.Second)
@@ -763,6 +774,13 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	watch.mu.Unlock()
 	p.do(10*time.Second, chromedp.SetUploadFiles(chromedp.ID("verify-file"), []string{other}))
 	p.waitFor("not registered", `(document.getElementById('verify-result')?.textContent || '').includes('Not registered')`, 10*time.Second)
+	// Neither file left the browser: the page only read with GET.
+	watch.mu.Lock()
+	writes := append([]string(nil), watch.writes...)
+	watch.mu.Unlock()
+	if len(writes) > 0 {
+		t.Errorf("the modules pages sent requests other than GET: %v", writes)
+	}
 
 	// A mistyped address with a stray % says so instead of throwing.
 	p.open("#/device/%zz")
