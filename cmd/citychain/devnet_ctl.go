@@ -34,6 +34,8 @@ act on one of its nodes, or show every node with its state, height and links.
   cut NODE        partition: the node closes every link and refuses new ones
   heal NODE       end the partition; the node reconnects and catches up
 
+A cut lasts as long as the node's process: restart (or stop and start) ends it.
+
 NODE is a name (node2) or a number (2). The explorer's network page
 (/#/network) has the same controls. They exist only for a devnet started on
 this machine: the supervisor listens on 127.0.0.1 and obeys holders of
