@@ -731,6 +731,13 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	p.waitFor("the streetlight's dot drawn by its state", fmt.Sprintf(`/\b(lit|dim|dark)\b/.test(document.getElementById('dot-%s')?.getAttribute('class') || '')`, lamp), 5*time.Second)
 	p.shot("city")
 
+	// The map follows the chain: a second run of the story registers more
+	// devices, and their dots appear without a reload.
+	before, _ := p.eval(`String(document.querySelectorAll('#city-map circle').length)`)
+	p.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`document.body.dataset.mark = 'kept'`))
+	run(t, "demo", "--node", base)
+	p.waitFor("the new devices on the map", fmt.Sprintf(`document.querySelectorAll('#city-map circle').length > %s && document.body.dataset.mark === 'kept'`, before), 20*time.Second)
+
 	// The page hashes the design file itself; only the hash is asked for.
 	file := (&demo{run_: strings.TrimPrefix(lamp, "SL-")}).designFile()
 	if sum := sha256.Sum256(file); hex.EncodeToString(sum[:]) != design {
