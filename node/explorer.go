@@ -17,8 +17,13 @@ import (
 // their SHA-256 instead of allowing any inline code: a browser runs
 // nothing else, and talks to no host but this node.
 
-//go:embed explorer/index.html explorer/strings.js explorer/app.js explorer/style.css
+//go:embed explorer/index.html explorer/style.css explorer/*.js
 var explorerFiles embed.FS
+
+// scriptFiles are joined, in this order, into the page's one script.
+// strings.js turns on strict mode and defines STRINGS; core.js holds the
+// helpers and the live state the others use; router.js starts the page.
+var scriptFiles = []string{"strings.js", "core.js", "dashboard.js", "chain.js", "modules.js", "verify.js", "network.js", "router.js"}
 
 // explorerPage is the assembled page and the policy that allows exactly
 // its inline script and style.
@@ -40,7 +45,7 @@ func mustBuildExplorerPage() explorerPage {
 }
 
 // buildExplorerPage replaces the /*STYLE*/ and /*SCRIPT*/ markers of
-// index.html with style.css and with strings.js followed by app.js, and
+// index.html with style.css and with the scriptFiles joined, and
 // returns a CSP that allows only those two inline blocks and requests to
 // this origin.
 func buildExplorerPage() (explorerPage, error) {
@@ -59,15 +64,15 @@ func buildExplorerPage() (explorerPage, error) {
 	if err != nil {
 		return explorerPage{}, err
 	}
-	strs, err := read("strings.js")
-	if err != nil {
-		return explorerPage{}, err
+	var parts []string
+	for _, name := range scriptFiles {
+		js, err := read(name)
+		if err != nil {
+			return explorerPage{}, err
+		}
+		parts = append(parts, js)
 	}
-	app, err := read("app.js")
-	if err != nil {
-		return explorerPage{}, err
-	}
-	script := strs + "\n" + app
+	script := strings.Join(parts, "\n")
 	for _, marker := range []string{"/*STYLE*/", "/*SCRIPT*/"} {
 		if strings.Count(html, marker) != 1 {
 			return explorerPage{}, fmt.Errorf("index.html must hold %s exactly once", marker)

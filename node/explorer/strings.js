@@ -3,7 +3,7 @@
 // text the page shows comes from here (a value may be a function of the
 // numbers it shows). To add a language, add an object with the same keys;
 // a missing key falls back to English. explorer.go joins this file and
-// app.js into the page's one script.
+// the page's other .js files into its one script.
 
 const STRINGS = {
   en: {
