@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/citychain/citychain/chain/consensus"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -48,6 +49,26 @@ type ConsensusConfig struct {
 	TimeoutPrecommit      Duration `toml:"timeout_precommit"`
 	TimeoutPrecommitDelta Duration `toml:"timeout_precommit_delta"`
 	CommitWait            Duration `toml:"commit_wait" comment:"pause after a commit before the next height, to gather transactions"`
+}
+
+// consensusConfig writes timeouts and the commit wait as config settings.
+// The defaults come from consensus.DefaultTimeouts, their one source.
+func consensusConfig(t consensus.Timeouts, commitWait time.Duration) ConsensusConfig {
+	return ConsensusConfig{
+		TimeoutPropose: Duration{t.Propose}, TimeoutProposeDelta: Duration{t.ProposeDelta},
+		TimeoutPrevote: Duration{t.Prevote}, TimeoutPrevoteDelta: Duration{t.PrevoteDelta},
+		TimeoutPrecommit: Duration{t.Precommit}, TimeoutPrecommitDelta: Duration{t.PrecommitDelta},
+		CommitWait: Duration{commitWait},
+	}
+}
+
+// Timeouts returns the settings as the consensus machine takes them.
+func (c ConsensusConfig) Timeouts() consensus.Timeouts {
+	return consensus.Timeouts{
+		Propose: c.TimeoutPropose.Duration, ProposeDelta: c.TimeoutProposeDelta.Duration,
+		Prevote: c.TimeoutPrevote.Duration, PrevoteDelta: c.TimeoutPrevoteDelta.Duration,
+		Precommit: c.TimeoutPrecommit.Duration, PrecommitDelta: c.TimeoutPrecommitDelta.Duration,
+	}
 }
 
 // APIConfig configures the HTTP API.
@@ -98,12 +119,7 @@ func DefaultConfig(moniker string, apiPort int) Config {
 			fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", apiPort+1000),
 			fmt.Sprintf("/ip4/127.0.0.1/udp/%d/quic-v1", apiPort+1000),
 		}},
-		Consensus: ConsensusConfig{
-			TimeoutPropose: Duration{1500 * time.Millisecond}, TimeoutProposeDelta: Duration{500 * time.Millisecond},
-			TimeoutPrevote: Duration{500 * time.Millisecond}, TimeoutPrevoteDelta: Duration{250 * time.Millisecond},
-			TimeoutPrecommit: Duration{500 * time.Millisecond}, TimeoutPrecommitDelta: Duration{250 * time.Millisecond},
-			CommitWait: Duration{200 * time.Millisecond},
-		},
+		Consensus: consensusConfig(consensus.DefaultTimeouts(), 200*time.Millisecond),
 		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20},
 		Block:   BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
 		Log:     LogConfig{Level: "info"},

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/citychain/citychain/chain"
@@ -26,15 +24,16 @@ func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
 		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
 		return
 	}
+	if want := consensus.Proposer(e.vals, p.Height, p.Round); p.Proposer != want {
+		e.n.log.Debug("dropping proposal from a validator who is not the round's proposer", "proposer", p.Proposer.String())
+		return
+	}
+	e.noteProposal(sp)
 	for _, v := range sp.POL {
 		v := v
 		if verifyVote(e.vals, &v) == nil && v.Type == chain.Prevote && v.Height == p.Height {
 			e.handle(ctx, consensus.VoteReceived{Vote: v})
 		}
-	}
-	if want := consensus.Proposer(e.vals, p.Height, p.Round); p.Proposer != want {
-		e.n.log.Debug("dropping proposal from a validator who is not the round's proposer", "proposer", p.Proposer.String())
-		return
 	}
 	pb, seen := e.blocks[p.BlockHash]
 	if !seen && len(e.blocks) >= maxBlocksPerHeight {
@@ -42,12 +41,16 @@ func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
 		return
 	}
 	if !seen {
-		start := time.Now()
+		start := e.sched.Now()
 		pb = e.checkProposedBlock(sp)
-		if !errors.Is(pb.err, errClockAhead) {
-			e.blocks[p.BlockHash] = pb // the verdict is the block's own: remember it
+		if errors.Is(pb.err, errClockAhead) {
+			// The verdict is this node's clock's, not the block's: judge it
+			// again on the next tick and on every later delivery.
+			e.clockAhead[p.BlockHash] = sp
+		} else {
+			e.blocks[p.BlockHash] = pb
 		}
-		if d := time.Since(start); d > 300*time.Millisecond {
+		if d := e.sched.Now().Sub(start); d > 300*time.Millisecond {
 			e.n.log.Info("slow proposal check", "height", p.Height, "took", d.String())
 		}
 	}
@@ -57,6 +60,23 @@ func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: pb.err == nil})
 }
 
+// noteProposal remembers the first signed proposal of each round and
+// reports a second one for another block as equivocation.
+func (e *engine) noteProposal(sp *SignedProposal) {
+	first, ok := e.firstProposal[sp.Proposal.Round]
+	if !ok {
+		e.firstProposal[sp.Proposal.Round] = sp
+		return
+	}
+	if first.Proposal.BlockHash != sp.Proposal.BlockHash {
+		e.reportConflictingProposals(first, sp)
+	}
+}
+
+// checkProposedBlock checks the block of a proposal for the current
+// height: the proposal names it, it was made for this height, a fresh
+// proposal's block names its signer as proposer, and the block passes
+// checkBlock against the parent and the state.
 func (e *engine) checkProposedBlock(sp *SignedProposal) *pendingBlock {
 	b, err := chain.DecodeBlock(sp.Block)
 	if err != nil {
@@ -68,6 +88,11 @@ func (e *engine) checkProposedBlock(sp *SignedProposal) *pendingBlock {
 	if b.Header.Height != e.height {
 		return &pendingBlock{err: fmt.Errorf("%w: block for height %d at height %d", chain.ErrInvalidBlock, b.Header.Height, e.height)}
 	}
+	// A re-proposal (POLRound >= 0) carries a block an earlier round's
+	// proposer made; a fresh one must be its signer's own.
+	if sp.Proposal.POLRound < 0 && !sp.Proposal.Proposer.IsZero() && b.Header.Proposer != sp.Proposal.Proposer {
+		return &pendingBlock{err: fmt.Errorf("%w: block names proposer %s, the proposal is signed by %s", chain.ErrInvalidBlock, b.Header.Proposer, sp.Proposal.Proposer)}
+	}
 	parent := e.n.store.Latest()
 	parentVals, err := e.n.validatorsFor(parent.Height)
 	if err != nil {
@@ -77,10 +102,22 @@ func (e *engine) checkProposedBlock(sp *SignedProposal) *pendingBlock {
 	return &pendingBlock{block: b, res: res, err: err}
 }
 
+// proposeNew proposes a fresh block. A validator that restarted after
+// signing a proposal for this very round proposes the same block again,
+// from its vault: its guard would refuse any other.
 func (e *engine) proposeNew(ctx context.Context, a consensus.ProposeNew) {
 	parent := e.n.store.Latest()
 	if parent.Height+1 != a.Height {
 		return
+	}
+	if p, b, ok := e.signer.proposedBlock(a.Height, a.Round); ok {
+		pb := e.checkProposedBlock(&SignedProposal{Proposal: p, Block: b.Encode()})
+		if pb.err == nil {
+			e.blocks[p.BlockHash] = pb
+			e.propose(ctx, p, b, nil)
+			return
+		}
+		e.n.log.Warn("the block proposed before a restart no longer checks", "height", a.Height, "err", pb.err)
 	}
 	var last *chain.Commit
 	if parent.Height > 0 {
@@ -118,31 +155,31 @@ func (e *engine) proposeValid(ctx context.Context, a consensus.ProposeValid) {
 }
 
 func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Block, pol []chain.Vote) {
-	sig, err := e.signer.signProposal(p)
+	raw := b.Encode()
+	sig, err := e.signer.signProposal(p, raw)
 	if err != nil {
 		e.n.log.Error("refused to sign a proposal", "height", p.Height, "round", p.Round, "err", err)
 		return
 	}
-	sp := &SignedProposal{Proposal: p, Signature: sig, Block: b.Encode(), POL: pol}
+	sp := &SignedProposal{Proposal: p, Signature: sig, Block: raw, POL: pol}
 	e.proposal = sp
+	e.firstProposal[p.Round] = sp
 	e.broadcast(ctx, &Message{Proposal: sp})
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: true})
 }
 
-// saveLockedBlock keeps the block this validator is locked on, so that
-// after a restart it can propose it again (the guard keeps the lock).
-func (e *engine) saveLockedBlock(h chain.Hash) {
+// saveLockedBlock keeps the block this validator is about to lock on, so
+// that after a restart it can propose it again (the guard keeps the lock).
+func (e *engine) saveLockedBlock(h chain.Hash) error {
 	pb := e.blocks[h]
 	if pb == nil || pb.block == nil {
-		return
+		return fmt.Errorf("block %s is not held", h)
 	}
-	if err := writeFileSync(filepath.Join(e.n.home, LockedBlockFile), pb.block.Encode()); err != nil {
-		e.n.log.Error("save locked block", "err", err)
-	}
+	return e.n.vault.Save(LockedBlockFile, pb.block.Encode())
 }
 
 func (e *engine) loadLockedBlock(h chain.Hash) *pendingBlock {
-	raw, err := os.ReadFile(filepath.Join(e.n.home, LockedBlockFile))
+	raw, err := e.n.vault.Load(LockedBlockFile)
 	if err != nil {
 		return nil
 	}
@@ -150,6 +187,6 @@ func (e *engine) loadLockedBlock(h chain.Hash) *pendingBlock {
 	if err != nil || b.Hash() != h {
 		return nil
 	}
-	sp := &SignedProposal{Block: raw, Proposal: consensus.Proposal{BlockHash: h}}
+	sp := &SignedProposal{Block: raw, Proposal: consensus.Proposal{BlockHash: h, POLRound: 0}}
 	return e.checkProposedBlock(sp)
 }

@@ -34,7 +34,7 @@ func engineNode(t *testing.T) (*Node, *engine) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Stop() })
-	e, err := newEngine(n, nil)
+	e, err := newEngine(n, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func castOf(v chain.Vote) consensus.BroadcastVote { return consensus.BroadcastVo
 func TestSignerRefusesConflictingVoteAfterRestart(t *testing.T) {
 	home := t.TempDir()
 	key := DevValidatorKey(0)
-	s, err := loadSigner(home, "guard-test", key)
+	s, err := loadSigner(dirVault(home), "guard-test", key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestSignerRefusesConflictingVoteAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A new process: the guard comes back from disk.
-	s2, err := loadSigner(home, "guard-test", key)
+	s2, err := loadSigner(dirVault(home), "guard-test", key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,28 +159,44 @@ func (n *Node) onGossipTx(_ peer.ID, data []byte) {
 	}
 }
 
-// validateGossipConsensus is the consensus topic's validator: the shape,
-// and the signature of the vote or proposal against the validator set of
-// the height being decided. A peer that sends forged or malformed
-// consensus messages is rejected here, which costs it its gossip score.
+// validateGossipConsensus is the consensus topic's validator. It judges
+// a message only by the validator set of the message's own height, and
+// punishes (rejects, which costs the forwarding peer gossip score) only
+// what is provably wrong:
+//
+//   - malformed bytes, or a message for the height being decided whose
+//     signature does not verify under that height's set, or a proposal
+//     from a validator who is not the round's proposer: rejected;
+//   - a message for the next height signed by a member of the current
+//     set, verified under it: accepted (sets rarely change; when they do,
+//     it fails to verify and is ignored);
+//   - anything else (older heights, later heights, signers this node
+//     cannot judge yet): ignored, which forwards nothing and costs no one
+//     anything. A node that is behind or ahead never bans honest peers.
 func (n *Node) validateGossipConsensus(data []byte) error {
 	m, err := DecodeMessage(n.chainID, data)
 	if err != nil {
 		return err
 	}
-	vals := n.curVals.Load()
-	if vals == nil {
+	cur := n.current.Load()
+	if cur == nil {
 		return p2p.ErrIgnore // not started yet
 	}
-	// The set can change at a height boundary: a message for another
-	// height from someone outside the current set may be honest, so it is
-	// dropped without penalty (the engine checks later heights in time).
-	if h := msgHeight(m); h != n.curHeight.Load() {
-		signer := m.Proposal.proposerOr(m.Vote)
-		if _, ok := vals.Find(signer); !ok {
-			return p2p.ErrIgnore
+	switch h := msgHeight(m); {
+	case h == cur.height:
+		return checkAtHeight(n.chainID, cur.vals, m)
+	case h == cur.height+1:
+		if _, ok := cur.vals.Find(msgSigner(m)); ok && verifySigned(n.chainID, cur.vals, m) == nil {
+			return nil
 		}
 	}
+	return p2p.ErrIgnore
+}
+
+// checkAtHeight checks a message against the validator set of its own
+// height: the signature, and for a proposal that its signer is the
+// round's proposer.
+func checkAtHeight(chainID string, vals *chain.ValidatorSet, m *Message) error {
 	if m.Vote != nil {
 		return verifyVote(vals, m.Vote)
 	}
@@ -188,7 +204,7 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 	if want := consensus.Proposer(vals, p.Height, p.Round); p.Proposer != want {
 		return fmt.Errorf("%w: %s is not the proposer of height %d round %d (%s is)", chain.ErrUnauthorized, p.Proposer, p.Height, p.Round, want)
 	}
-	return verifyProposal(n.chainID, vals, m.Proposal)
+	return verifyProposal(chainID, vals, m.Proposal)
 }
 
 func (n *Node) onGossipConsensus(_ peer.ID, data []byte) {

@@ -65,6 +65,7 @@ type Node struct {
 	key     *crypto.PrivateKey
 	valAddr chain.Address
 	signer  *signer // every vote this node signs goes through its guard
+	vault   vault   // the signer's state and the blocks it must keep
 
 	network   bool
 	serveP2P  bool
@@ -73,8 +74,7 @@ type Node struct {
 	engine    atomic.Pointer[engine] // set once at Start; read by p2p handlers
 	syncing   atomic.Bool
 	stopping  atomic.Bool                        // Stop has begun: submissions answer 503
-	curVals   atomic.Pointer[chain.ValidatorSet] // set of the height being decided
-	curHeight atomic.Uint64                      // the height being decided
+	current   atomic.Pointer[heightSet] // the height being decided and its validator set
 
 	listener net.Listener
 	server   *http.Server
@@ -102,26 +102,36 @@ func New(opts Options) (*Node, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, genesis: g,
-		chainID: g.ChainID, bus: NewBus(), waiters: newWaiters(), quit: make(chan struct{}), network: opts.Network, serveP2P: opts.Network || opts.P2P, control: opts.Control}
-	n.pool = NewMempool(opts.Config.Mempool.MaxTxs, opts.Config.Mempool.MaxBytes)
-	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
+	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, bus: NewBus(),
+		waiters: newWaiters(), quit: make(chan struct{}), network: opts.Network,
+		serveP2P: opts.Network || opts.P2P, control: opts.Control}
 
 	key, err := LoadValidatorKey(filepath.Join(opts.Home, ValidatorKeyFile))
 	if err != nil {
 		return nil, err
 	}
-	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
-	if n.signer, err = loadSigner(opts.Home, g.ChainID, key); err != nil {
-		return nil, err
-	}
-
 	st, err := store.Open(store.Config{Dir: filepath.Join(opts.Home, DataDir), Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	n.store = st
-	appList := opts.Apps
+	return assemble(n, g, key, st, dirVault(opts.Home), opts.Apps)
+}
+
+// assemble finishes a node around an open store: the signer from the
+// vault, the executor, and the genesis state on first start. New calls it
+// with the home's files; the seeded simulation with an in-memory store
+// and vault. On error it closes the store.
+func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store, v vault, appList []chain.App) (*Node, error) {
+	n.genesis, n.chainID = g, g.ChainID
+	n.pool = NewMempool(n.cfg.Mempool.MaxTxs, n.cfg.Mempool.MaxBytes)
+	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
+	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
+	n.vault, n.store = v, st
+	var err error
+	if n.signer, err = loadSigner(v, g.ChainID, key); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if appList == nil {
 		appList = apps.All()
 	}
@@ -137,7 +147,7 @@ func New(opts Options) (*Node, error) {
 	}
 	latest := st.Latest()
 	n.metrics.height.Set(float64(latest.Height))
-	log.Info("store opened", "chain_id", g.ChainID, "height", latest.Height,
+	n.log.Info("store opened", "chain_id", g.ChainID, "height", latest.Height,
 		"state_root", latest.StateRoot.String())
 	return n, nil
 }
@@ -183,7 +193,7 @@ func (n *Node) Start() error {
 		}
 	}
 	if n.network {
-		if eng, err = newEngine(n, n.p2p); err != nil {
+		if eng, err = newEngine(n, n.p2p, nil); err != nil {
 			ln.Close()
 			_ = n.p2p.Close()
 			return err
@@ -202,6 +212,14 @@ func (n *Node) Start() error {
 			n.log.Error("api server", "err", err)
 		}
 	}()
+	// Exit: block sync returns when ctx is cancelled by Stop.
+	if eng != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			eng.syncLoop(ctx, n.p2p)
+		}()
+	}
 	// Exit: the engine (or the dev producer) returns when ctx is cancelled
 	// by Stop.
 	n.wg.Add(1)

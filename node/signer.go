@@ -12,29 +12,29 @@ import (
 )
 
 // SignStateFile holds what the validator signed last (the double-sign
-// guard), and LockedBlockFile the block it is locked on, both next to the
-// data folder of the home.
+// guard), ProposedBlockFile the block of its last proposal and
+// LockedBlockFile the block it is locked on, all in the node's home.
 const (
-	SignStateFile   = "sign_state.cbor"
-	LockedBlockFile = "locked_block.cbor"
+	SignStateFile     = "sign_state.cbor"
+	ProposedBlockFile = "proposed_block.cbor"
+	LockedBlockFile   = "locked_block.cbor"
 )
 
 // signer signs votes and proposals for the node's validator key and never
 // signs two conflicting ones for one height and round, even across a
-// crash: it records each signature in the guard and writes the guard to
-// disk (fsync included) before it returns the signature.
+// crash: it records each signature in the guard and saves the guard to
+// its vault (durably) before it returns the signature.
 type signer struct {
 	chainID string
 	key     *crypto.PrivateKey
 	addr    chain.Address
-	path    string
+	vault   vault
 	guard   consensus.DoubleSignGuard
 }
 
-func loadSigner(home, chainID string, key *crypto.PrivateKey) (*signer, error) {
-	s := &signer{chainID: chainID, key: key, addr: chain.AddressOf(key.PublicKey()),
-		path: filepath.Join(home, SignStateFile)}
-	b, err := os.ReadFile(s.path)
+func loadSigner(v vault, chainID string, key *crypto.PrivateKey) (*signer, error) {
+	s := &signer{chainID: chainID, key: key, addr: chain.AddressOf(key.PublicKey()), vault: v}
+	b, err := v.Load(SignStateFile)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return s, nil
@@ -43,7 +43,7 @@ func loadSigner(home, chainID string, key *crypto.PrivateKey) (*signer, error) {
 	}
 	g, err := consensus.DecodeDoubleSignGuard(b)
 	if err != nil {
-		return nil, fmt.Errorf("sign state %s is damaged (%w); refusing to sign rather than risk a double vote", s.path, err)
+		return nil, fmt.Errorf("sign state %s is damaged (%w); refusing to sign rather than risk a double vote", SignStateFile, err)
 	}
 	s.guard = g
 	return s, nil
@@ -59,7 +59,7 @@ func (s *signer) signVote(a consensus.BroadcastVote) (chain.Vote, error) {
 	if err := next.Record(a); err != nil {
 		return v, err
 	}
-	if err := writeFileSync(s.path, next.Encode()); err != nil {
+	if err := s.vault.Save(SignStateFile, next.Encode()); err != nil {
 		return v, fmt.Errorf("persist sign state: %w", err)
 	}
 	s.guard = next
@@ -67,17 +67,44 @@ func (s *signer) signVote(a consensus.BroadcastVote) (chain.Vote, error) {
 	return v, nil
 }
 
-// signProposal records and persists the proposal, then signs it.
-func (s *signer) signProposal(p consensus.Proposal) ([]byte, error) {
+// signProposal saves the proposed block, then records and persists the
+// proposal, then signs it. The block goes first: after a crash at any
+// point the guard never names a proposal whose block is lost, so a
+// restarted proposer can propose the same block again in the same round
+// instead of losing the round to its own guard.
+func (s *signer) signProposal(p consensus.Proposal, block []byte) ([]byte, error) {
 	next := s.guard
 	if err := next.RecordProposal(p); err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(s.path, next.Encode()); err != nil {
-		return nil, fmt.Errorf("persist sign state: %w", err)
+	if next.Proposal != s.guard.Proposal {
+		if err := s.vault.Save(ProposedBlockFile, block); err != nil {
+			return nil, fmt.Errorf("persist proposed block: %w", err)
+		}
+		if err := s.vault.Save(SignStateFile, next.Encode()); err != nil {
+			return nil, fmt.Errorf("persist sign state: %w", err)
+		}
 	}
 	s.guard = next
 	return s.key.Sign(proposalSignBytes(s.chainID, p)), nil
+}
+
+// proposedBlock returns the block of the last proposal signed if that
+// proposal was for height and round, as saved by signProposal.
+func (s *signer) proposedBlock(height uint64, round uint32) (consensus.Proposal, *chain.Block, bool) {
+	p := s.guard.Proposal
+	if p.BlockHash.IsZero() || p.Height != height || p.Round != round {
+		return p, nil, false
+	}
+	raw, err := s.vault.Load(ProposedBlockFile)
+	if err != nil {
+		return p, nil, false
+	}
+	b, err := chain.DecodeBlock(raw)
+	if err != nil || b.Hash() != p.BlockHash {
+		return p, nil, false
+	}
+	return p, b, true
 }
 
 // resign returns the votes this validator signed at height before a

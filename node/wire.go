@@ -103,11 +103,3 @@ func verifyProposal(chainID string, vs *chain.ValidatorSet, sp *SignedProposal) 
 	}
 	return pub.Verify(proposalSignBytes(chainID, sp.Proposal), sp.Signature)
 }
-
-// proposerOr returns the proposer of sp, or the voter of v when sp is nil.
-func (sp *SignedProposal) proposerOr(v *chain.Vote) chain.Address {
-	if sp != nil {
-		return sp.Proposal.Proposer
-	}
-	return v.Validator
-}

@@ -23,11 +23,13 @@ type Timeouts struct {
 }
 
 // DefaultTimeouts returns timeouts suited to a local network of a few
-// nodes: 1 s to propose and 500 ms for each vote step in round 0, growing
-// by half of that in every further round.
+// nodes: 1.5 s to propose (the proposer builds and executes a block
+// first) and 500 ms for each vote step in round 0, growing by 500 ms and
+// 250 ms in every further round. They are the defaults of a node's
+// config.toml; there is no other source.
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
-		Propose: time.Second, ProposeDelta: 500 * time.Millisecond,
+		Propose: 1500 * time.Millisecond, ProposeDelta: 500 * time.Millisecond,
 		Prevote: 500 * time.Millisecond, PrevoteDelta: 250 * time.Millisecond,
 		Precommit: 500 * time.Millisecond, PrecommitDelta: 250 * time.Millisecond,
 	}

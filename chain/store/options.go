@@ -26,8 +26,16 @@ import (
 //     transaction.
 //   - NumCompactors 2 and a small L0 budget: compaction keeps up without
 //     starving the node on a 2-core machine.
-func badgerOptions(dir string, log *slog.Logger) badger.Options {
-	o := badger.DefaultOptions(dir).
+func badgerOptions(cfg Config) badger.Options {
+	if cfg.InMemory {
+		// A memtable of 4 MiB still holds a full block's transaction.
+		return badger.DefaultOptions("").WithInMemory(true).
+			WithMemTableSize(4 << 20).WithNumMemtables(2).
+			WithBlockCacheSize(1 << 20).WithIndexCacheSize(1 << 20).
+			WithNumCompactors(2).WithLogger(badgerLogger{cfg.Logger})
+	}
+	log := cfg.Logger
+	o := badger.DefaultOptions(cfg.Dir).
 		WithMemTableSize(32 << 20).
 		WithNumMemtables(2).
 		WithBlockCacheSize(16 << 20).

@@ -41,13 +41,17 @@ type Config struct {
 	Logger *slog.Logger
 	// TreeCacheNodes bounds the Merkle node cache (0: the default).
 	TreeCacheNodes int
+	// InMemory keeps the whole database in memory, with small buffers, and
+	// ignores Dir: for tests and the seeded simulation, where many stores
+	// live at once. What it holds is gone when it closes.
+	InMemory bool
 }
 
 // Open opens or creates the database in cfg.Dir and reads the latest
 // committed height. Badger replays its write-ahead log here, which is
 // how a node killed mid-write comes back at its last complete block.
 func Open(cfg Config) (*Store, error) {
-	db, err := badger.Open(badgerOptions(cfg.Dir, cfg.Logger))
+	db, err := badger.Open(badgerOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Dir, err)
 	}
