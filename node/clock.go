@@ -56,7 +56,9 @@ type vault interface {
 // and fsynced (writeFileSync).
 type dirVault string
 
-func (d dirVault) Load(name string) ([]byte, error) { return os.ReadFile(filepath.Join(string(d), name)) }
+func (d dirVault) Load(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(d), name))
+}
 
 func (d dirVault) Save(name string, data []byte) error {
 	return writeFileSync(filepath.Join(string(d), name), data)

@@ -120,9 +120,9 @@ func DefaultConfig(moniker string, apiPort int) Config {
 			fmt.Sprintf("/ip4/127.0.0.1/udp/%d/quic-v1", apiPort+1000),
 		}},
 		Consensus: consensusConfig(consensus.DefaultTimeouts(), 200*time.Millisecond),
-		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20},
-		Block:   BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
-		Log:     LogConfig{Level: "info"},
+		Mempool:   MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20},
+		Block:     BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
+		Log:       LogConfig{Level: "info"},
 	}
 }
 

@@ -80,6 +80,7 @@ type pendingBlock struct {
 	res   *chain.Result
 	err   error // why it is invalid; nil if valid
 }
+
 // newEngine makes the engine of node n over the given network (nil for
 // none), fetcher of blocks for sync (nil for none) and scheduler (nil for
 // the real clock).

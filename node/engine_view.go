@@ -38,7 +38,6 @@ type VoteSummary struct {
 	BlockHash chain.Hash    `json:"block_hash"` // zero: nil vote
 }
 
-
 // publishView records the machine's state for the API.
 func (e *engine) publishView() {
 	if e.vals == nil {

@@ -67,14 +67,14 @@ type Node struct {
 	signer  *signer // every vote this node signs goes through its guard
 	vault   vault   // the signer's state and the blocks it must keep
 
-	network   bool
-	serveP2P  bool
-	control   *DevnetControl
-	p2p       *p2p.Host
-	engine    atomic.Pointer[engine] // set once at Start; read by p2p handlers
-	syncing   atomic.Bool
-	stopping  atomic.Bool                        // Stop has begun: submissions answer 503
-	current   atomic.Pointer[heightSet] // the height being decided and its validator set
+	network  bool
+	serveP2P bool
+	control  *DevnetControl
+	p2p      *p2p.Host
+	engine   atomic.Pointer[engine] // set once at Start; read by p2p handlers
+	syncing  atomic.Bool
+	stopping atomic.Bool               // Stop has begun: submissions answer 503
+	current  atomic.Pointer[heightSet] // the height being decided and its validator set
 
 	listener net.Listener
 	server   *http.Server
