@@ -278,7 +278,16 @@ func (m *Machine) onProposal(e ProposalReceived) error {
 	if err != nil {
 		return fmt.Errorf("proposal for round %d: %w", p.Round, err)
 	}
-	if rs.hasProposal(p) {
+	if i := rs.proposalIndex(p); i >= 0 {
+		// The same proposal again. A verdict of invalid may have been the
+		// driver's own circumstance (its clock was behind the block's
+		// time); a later delivery judged valid upgrades it. Valid never
+		// turns invalid: validity of a block depends only on the block
+		// and the parent state.
+		if e.Valid && !rs.proposals[i].valid {
+			rs.proposals[i].valid = true
+			m.settle(p.Round)
+		}
 		return nil
 	}
 	if len(rs.proposals) >= maxProposalsPerRound {

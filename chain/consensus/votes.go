@@ -168,12 +168,13 @@ func (rs *roundState) proposalFor(hash chain.Hash) (proposalSeen, bool) {
 	return proposalSeen{}, false
 }
 
-// hasProposal reports whether exactly p was already received.
-func (rs *roundState) hasProposal(p Proposal) bool {
-	for _, s := range rs.proposals {
+// proposalIndex returns the index of exactly p among the proposals
+// received, or -1.
+func (rs *roundState) proposalIndex(p Proposal) int {
+	for i, s := range rs.proposals {
 		if s.p == p {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
