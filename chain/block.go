@@ -32,6 +32,11 @@ type Header struct {
 	Proposer       Address `cbor:"proposer" json:"proposer"`
 	ValidatorsHash Hash    `cbor:"validators_hash" json:"validators_hash"`
 	LastCommitHash Hash    `cbor:"last_commit_hash" json:"last_commit_hash"`
+	// EvidenceHash is the Merkle root over the block's evidence
+	// (ComputeEvidenceHash). It is left out of the encoding when zero,
+	// that is when the block carries no evidence, so a block without
+	// evidence has the bytes and hash it had before evidence existed.
+	EvidenceHash Hash `cbor:"evidence_hash,omitzero" json:"evidence_hash,omitzero"`
 }
 
 // Hash returns the block hash: SHA-256 over the canonical header.
@@ -40,14 +45,17 @@ func (h *Header) Hash() Hash { return Sum(MustEncode(h)) }
 // BlockTime returns Time as a time.Time in UTC.
 func (h *Header) BlockTime() time.Time { return time.UnixMilli(h.Time).UTC() }
 
-// Block is a header, the transactions it orders and the commit
-// certificate of the previous block. Txs holds each transaction's exact
-// canonical bytes, so a transaction hash is always over the bytes that
-// were signed and gossiped, never over a re-encoding.
+// Block is a header, the transactions it orders, the commit certificate
+// of the previous block and the evidence of misbehaviour it reports. Txs
+// holds each transaction's exact canonical bytes, so a transaction hash
+// is always over the bytes that were signed and gossiped, never over a
+// re-encoding. Evidence is left out of the encoding when empty, like the
+// header's EvidenceHash.
 type Block struct {
-	Header     Header   `cbor:"header"`
-	Txs        [][]byte `cbor:"txs"`
-	LastCommit *Commit  `cbor:"last_commit"`
+	Header     Header     `cbor:"header"`
+	Txs        [][]byte   `cbor:"txs"`
+	LastCommit *Commit    `cbor:"last_commit"`
+	Evidence   []Evidence `cbor:"evidence,omitempty"`
 }
 
 // Hash returns the block hash.
@@ -88,7 +96,10 @@ func ComputeTxRoot(txs [][]byte) Hash {
 }
 
 // ValidateBasic runs the checks that need nothing but the block itself:
-// sizes, the chain id, the transaction root and the last-commit hash.
+// sizes, the chain id, the transaction root, the last-commit hash, the
+// evidence hash and the shape of the evidence (ValidateEvidenceList; the
+// evidence's signatures need the validator set of each offence's height
+// and are checked by the node, see Evidence.Verify).
 func (b *Block) ValidateBasic(chainID string) error {
 	h := &b.Header
 	if h.ChainID != chainID {
@@ -110,6 +121,12 @@ func (b *Block) ValidateBasic(chainID string) error {
 	}
 	if got := b.LastCommit.Hash(); got != h.LastCommitHash {
 		return fmt.Errorf("%w: last commit hash %s, header says %s", ErrInvalidBlock, got, h.LastCommitHash)
+	}
+	if got := ComputeEvidenceHash(b.Evidence); got != h.EvidenceHash {
+		return fmt.Errorf("%w: evidence hash %s, header says %s", ErrInvalidBlock, got, h.EvidenceHash)
+	}
+	if err := ValidateEvidenceList(chainID, h.Height, b.Evidence); err != nil {
+		return err
 	}
 	if h.Height == 1 && b.LastCommit != nil {
 		return fmt.Errorf("%w: first block carries a last commit", ErrInvalidBlock)

@@ -30,6 +30,9 @@ var (
 	// ErrInvalidBlock means a block fails validation against its parent,
 	// the validator set or the state.
 	ErrInvalidBlock = errors.New("invalid block")
+	// ErrInvalidEvidence means evidence of misbehaviour is malformed, too
+	// old, or does not verify against the validator set of its height.
+	ErrInvalidEvidence = errors.New("invalid evidence")
 	// ErrInvalidCommit means a commit certificate does not prove the block.
 	ErrInvalidCommit = errors.New("invalid commit")
 	// ErrRejected wraps an app's own reason for refusing a transaction in
