@@ -27,7 +27,8 @@ import (
 // randomness or floats; check integer overflow.
 //
 // Optional behaviour is found by type assertion: GenesisInitializer for initial
-// state, EndBlocker for work at the end of every block.
+// state, EvidenceHandler for evidence of misbehaviour carried in a block,
+// EndBlocker for work at the end of every block.
 type App interface {
 	Name() string
 	Check(action string, payload []byte) error
@@ -41,9 +42,32 @@ type GenesisInitializer interface {
 	InitGenesis(ctx *Context, raw json.RawMessage) error
 }
 
+// EvidenceHandler is implemented by apps that act on evidence of
+// misbehaviour (apps/poa). The executor hands each piece of the block's
+// evidence, in block order, to every such app, in app order, before the
+// block's transactions. The evidence has passed ValidateBasic, but its
+// signatures were checked by the node against the validator set of the
+// offence's height (the executor cannot read old sets), so the handler
+// must not check them against the current set: an offender may have left
+// it since. The same offence can arrive again in a later block; handling
+// it twice should change nothing.
+//
+// A handler runs in a write cache of its own, like a transaction: if it
+// returns an error or panics, its writes are dropped, an
+// "evidence_failed" block event records the error, and the block still
+// applies. Only a storage fault aborts the block.
+type EvidenceHandler interface {
+	HandleEvidence(ctx *Context, ev Evidence) error
+}
+
 // EndBlocker is implemented by apps that act at the end of each block
-// (timeouts, scheduled releases). Its errors abort the block, so it should
-// only fail on a broken invariant.
+// (timeouts, scheduled releases), after the transactions. EndBlock runs in
+// a write cache of its own: if it returns an error or panics, its writes
+// are dropped, an "end_block_failed" block event with the error text
+// records it (Result.BlockEvents), and the block still applies, the same
+// way on every node. So a bug in one app's hook cannot halt the chain, but
+// it can silently stop the app's scheduled work: it should only fail on a
+// broken invariant. Only a storage fault aborts the block.
 type EndBlocker interface {
 	EndBlock(ctx *Context) error
 }
@@ -153,11 +177,14 @@ func AppKey(app string, key []byte) []byte { return append(appPrefix(app), key..
 
 func appPrefix(app string) []byte { return []byte("a/" + app + "/") }
 
-// BlockInfo is the part of a block header that apps may see.
+// BlockInfo is what the executor and apps learn of the block being
+// applied: the part of its header that apps may see, and its evidence,
+// which the executor hands to EvidenceHandlers before the transactions.
 type BlockInfo struct {
-	ChainID string
-	Height  uint64
-	Time    time.Time
+	ChainID  string
+	Height   uint64
+	Time     time.Time
+	Evidence []Evidence
 }
 
 // NewContext returns a context for app over kv. The executor makes one per

@@ -19,6 +19,13 @@
 // mempool and gossip), ValidateAgainstParent and VerifyCommit (against the
 // previous header and the validator set), and Execute (against state).
 //
+// Evidence of misbehaviour (two conflicting votes or proposals signed by
+// one validator) travels in blocks. Its shape is checked with the block;
+// its signatures need the validator set of the offence's own height, which
+// the node holds and the executor does not, so the node verifies them
+// before it votes. The executor hands the evidence to the apps that handle
+// it (EvidenceHandler) before the block's transactions.
+//
 // Subpackages: crypto (keys and signatures), state (the sparse Merkle
 // tree), store (Badger persistence).
 package chain

@@ -20,8 +20,9 @@ var (
 // writing anything; the caller stores the result in one batch.
 //
 // Determinism rule: the result depends only on the parent state, the
-// block's header fields that apps see (height, time) and its
-// transactions. Apps run in the order of the list given to the executor.
+// block's header fields that apps see (height, time), its evidence and
+// its transactions. Apps run in the order of the list given to the
+// executor.
 type Executor struct {
 	chainID  string
 	apps     []App
@@ -77,6 +78,13 @@ type Result struct {
 	TreeWrites []state.Write
 	// Txs are the block's transactions, decoded, in order.
 	Txs []*Tx
+	// BlockEvents are the events of the block itself rather than of one
+	// transaction, in the order they happened: what apps emitted while
+	// handling evidence, in EndBlock and in NextValidators, and an
+	// "evidence_failed" or "end_block_failed" event for each hook that
+	// returned an error or panicked. They are the same on every node but
+	// are not under any root of the header.
+	BlockEvents []Event
 }
 
 // InitChain builds the genesis state over an empty store.
@@ -132,13 +140,39 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 	return nil
 }
 
-// Execute applies txs on top of the parent state (read through parent,
-// whose Merkle root is parentRoot) for the block described by info.
+// Execute applies a block on top of the parent state (read through
+// parent, whose Merkle root is parentRoot): first info.Evidence, handed
+// to every EvidenceHandler, then txs, then the EndBlock hooks, then the
+// validator set for the next height.
+//
 // A transaction that fails in its app gets a failed receipt; one that is
 // malformed, badly signed or has the wrong nonce makes the whole block
 // invalid (ErrInvalidBlock), since an honest proposer never includes it.
+// So does evidence that breaks a stateless rule (ValidateEvidenceList);
+// the evidence's signatures are not checked here, see EvidenceHandler.
+// A hook that fails or panics is recorded in Result.BlockEvents and
+// does not stop the block.
 func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [][]byte) (*Result, error) {
+	if err := ValidateEvidenceList(e.chainID, info.Height, info.Evidence); err != nil {
+		return nil, err
+	}
 	block := NewOverlay(parent)
+	var blockEvents []Event
+	for i := range info.Evidence {
+		ev := info.Evidence[i]
+		for _, a := range e.apps {
+			h, ok := a.(EvidenceHandler)
+			if !ok {
+				continue
+			}
+			events, err := runHook(block, a, info, "evidence_failed", []Attr{A("evidence", ev.Hash())},
+				func(ctx *Context) error { return h.HandleEvidence(ctx, ev) })
+			if err != nil {
+				return nil, fmt.Errorf("evidence %d in %s: %w", i, a.Name(), err)
+			}
+			blockEvents = append(blockEvents, events...)
+		}
+	}
 	receipts := make([]Receipt, 0, len(txs))
 	decoded := make([]*Tx, 0, len(txs))
 	for i, raw := range txs {
@@ -184,10 +218,11 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 		if !ok {
 			continue
 		}
-		ctx := NewContext(a.Name(), block, info, Address{}, Hash{})
-		if err := eb.EndBlock(ctx); err != nil {
+		events, err := runHook(block, a, info, "end_block_failed", nil, eb.EndBlock)
+		if err != nil {
 			return nil, fmt.Errorf("end block of %s: %w", a.Name(), err)
 		}
+		blockEvents = append(blockEvents, events...)
 	}
 	for _, a := range e.apps {
 		gov, ok := a.(ValidatorGovernor)
@@ -206,6 +241,7 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 			}
 			block.Set(keyValidators, MustEncode(checked))
 		}
+		blockEvents = append(blockEvents, ctx.Events()...)
 	}
 	if block.Err() != nil {
 		return nil, fmt.Errorf("read state: %w", block.Err())
@@ -215,7 +251,46 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 		return nil, err
 	}
 	res.Txs = decoded
+	if blockEvents == nil {
+		blockEvents = []Event{}
+	}
+	res.BlockEvents = blockEvents
 	return res, nil
+}
+
+// runHook runs one block-level hook of app (HandleEvidence or EndBlock)
+// in a write cache of its own and returns the events it emitted. If the
+// hook returns an error or panics, its writes are dropped and the result
+// is a single event of type failed, with attrs and the error text: every
+// node runs the same hook on the same state and gets the same error, so
+// recording it keeps them in agreement where halting would stop the
+// chain for everyone. A storage fault is this node's alone and is
+// returned as an error instead.
+func runHook(block *Overlay, app App, info BlockInfo, failed string, attrs []Attr, hook func(*Context) error) ([]Event, error) {
+	o := NewOverlay(block)
+	ctx := NewContext(app.Name(), o, info, Address{}, Hash{})
+	err := recoverHook(func() error { return hook(ctx) })
+	if o.Err() != nil {
+		return nil, fmt.Errorf("read state: %w", o.Err())
+	}
+	if err != nil {
+		attrs = append(append([]Attr(nil), attrs...), A("error", err.Error()))
+		return []Event{{App: app.Name(), Type: failed, Attrs: attrs}}, nil
+	}
+	o.Flush()
+	return ctx.Events(), nil
+}
+
+// recoverHook calls hook and turns a panic into an error whose text is
+// the panic value, without a stack trace, so that it is the same on
+// every node.
+func recoverHook(hook func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return hook()
 }
 
 // deliver runs an app's Deliver and turns a panic into an error. A panic

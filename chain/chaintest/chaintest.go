@@ -20,6 +20,10 @@ type Chain struct {
 	Height uint64
 	Time   time.Time
 	Root   chain.Hash
+	// BlockEvents are the block-level events of the latest block
+	// (chain.Result.BlockEvents): evidence handling, EndBlock hooks and
+	// validator-set changes.
+	BlockEvents []chain.Event
 
 	kv      chain.MemReader          // latest state
 	nodes   memNodes                 // Merkle tree nodes
@@ -100,16 +104,25 @@ func (c *Chain) Tx(key *crypto.PrivateKey, app, action string, payload any) ([]b
 // Block applies a block of raw transactions and returns its receipts.
 // The block time advances by one second per block.
 func (c *Chain) Block(txs ...[]byte) ([]chain.Receipt, error) {
+	return c.BlockWithEvidence(nil, txs...)
+}
+
+// BlockWithEvidence is Block for a block that also carries evidence. As
+// in the executor, the evidence's signatures are not checked here: a node
+// checks them against the validator set of the offence's height before
+// it votes for the block.
+func (c *Chain) BlockWithEvidence(evs []chain.Evidence, txs ...[]byte) ([]chain.Receipt, error) {
 	clear(c.pending)
 	c.Height++
 	c.Time = c.Time.Add(time.Second)
-	info := chain.BlockInfo{ChainID: ChainID, Height: c.Height, Time: c.Time}
+	info := chain.BlockInfo{ChainID: ChainID, Height: c.Height, Time: c.Time, Evidence: evs}
 	res, err := c.Exec.Execute(c.kv, c.Root, info, txs)
 	if err != nil {
 		c.Height--
 		return nil, err
 	}
 	c.apply(res)
+	c.BlockEvents = res.BlockEvents
 	return res.Receipts, nil
 }
 
