@@ -8,7 +8,6 @@ import (
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
-	"github.com/citychain/citychain/chain/crypto"
 )
 
 // App is the poa module.
@@ -36,17 +35,9 @@ type Proposal struct {
 	DecidedAt uint64   `json:"decided_at" cbor:"decided_at"`     // 0 while open
 	Effective uint64   `json:"effective_at" cbor:"effective_at"` // first height the new set signs
 	Skipped   string   `json:"skipped,omitempty" cbor:"skipped"` // why a due change was not applied
-}
-
-// EvidenceRecord is recorded evidence.
-type EvidenceRecord struct {
-	Validator string   `json:"validator" cbor:"validator"`
-	Height    uint64   `json:"height" cbor:"height"`
-	Round     uint64   `json:"round" cbor:"round"`
-	Type      uint64   `json:"type" cbor:"type"`
-	Votes     Evidence `json:"votes" cbor:"votes"`
-	Reporter  string   `json:"reporter" cbor:"reporter"`
-	Committed uint64   `json:"committed_at" cbor:"committed_at"`
+	// Cause is "evidence {hash}" for a removal that evidence decided
+	// rather than votes; empty for a voted change.
+	Cause string `json:"cause,omitempty" cbor:"cause,omitempty"`
 }
 
 // Check validates payloads without state.
@@ -70,7 +61,13 @@ func (*App) Check(action string, payload []byte) error {
 	return fmt.Errorf("%w: poa has no action %q (actions: %s, %s)", chain.ErrUnknownAction, action, ActionPropose, ActionEvidence)
 }
 
-// Deliver executes a proposal vote or records evidence.
+// errEvidenceInBlocks is the answer to the retired "evidence" action.
+var errEvidenceInBlocks = fmt.Errorf("%w: poa no longer takes evidence as a transaction: nodes put evidence "+
+	"in blocks, where it is checked against the validator set of its own height (see apps/poa/README.md)", chain.ErrUnknownAction)
+
+// Deliver executes a proposal vote. The retired "evidence" action still
+// passes Check, so that blocks that carried it stay valid, but Deliver
+// refuses it: evidence travels in blocks now (HandleEvidence).
 func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	switch action {
 	case ActionPropose:
@@ -80,11 +77,7 @@ func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 		}
 		return propose(ctx, &m)
 	case ActionEvidence:
-		var e Evidence
-		if err := chain.DecodePayload(payload, &e); err != nil {
-			return err
-		}
-		return recordEvidence(ctx, &e)
+		return errEvidenceInBlocks
 	}
 	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
 }
@@ -226,40 +219,6 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	return chain.NewValidatorSet(vals)
 }
 
-func recordEvidence(ctx *chain.Context, e *Evidence) error {
-	a, b, err := e.conflict(ctx.ChainID)
-	if err != nil {
-		return err
-	}
-	vs, err := ctx.Validators()
-	if err != nil {
-		return err
-	}
-	val, ok := vs.Find(a.Validator)
-	if !ok {
-		return fmt.Errorf("%w: %s is not a validator", chain.ErrBadPayload, a.Validator)
-	}
-	pub, err := crypto.ParseCompressedPublicKey(val.PubKey)
-	if err != nil {
-		return err
-	}
-	for i, v := range []*chain.Vote{a, b} {
-		if err := pub.Verify(v.SignBytes(), v.Signature); err != nil {
-			return fmt.Errorf("%w: vote %c: %w", chain.ErrBadPayload, 'a'+i, err)
-		}
-	}
-	key := evKey(a)
-	st := ctx.Store()
-	if st.Has(key) {
-		return fmt.Errorf("%w: evidence against %s at height %d round %d is already recorded", chain.ErrBadPayload, a.Validator, a.Height, a.Round)
-	}
-	st.SetObject(key, &EvidenceRecord{Validator: a.Validator.String(), Height: a.Height, Round: uint64(a.Round),
-		Type: uint64(a.Type), Votes: *e, Reporter: ctx.Sender.String(), Committed: ctx.Height})
-	ctx.Emit("equivocation", chain.A("validator", a.Validator), chain.A("height", a.Height),
-		chain.A("round", uint64(a.Round)), chain.A("type", uint64(a.Type)))
-	return nil
-}
-
 func propKey(id string) []byte { return []byte("prop/" + id) }
 
 func schedPrefix(h uint64) []byte {
@@ -268,14 +227,9 @@ func schedPrefix(h uint64) []byte {
 
 func schedKey(h uint64, id string) []byte { return append(schedPrefix(h), id...) }
 
-func evKey(v *chain.Vote) []byte {
-	k := append([]byte("ev/"), v.Validator[:]...)
-	k = append(k, sdk.Uint64Bytes(v.Height)...)
-	k = append(k, sdk.Uint64Bytes(uint64(v.Round))...)
-	return append(k, byte(v.Type))
-}
-
-// Query serves proposals, proposal/{id} and evidence.
+// Query serves proposals, proposal/{id}, evidence (every recorded
+// offence) and evidence/{height} (the offences recorded by the block at
+// that height).
 func (*App) Query(q *chain.QueryContext, path []string, _ map[string]string) (any, error) {
 	st := q.Store()
 	switch {
@@ -301,16 +255,10 @@ func (*App) Query(q *chain.QueryContext, path []string, _ map[string]string) (an
 		}
 		return p, nil
 	case len(path) == 1 && path[0] == "evidence":
-		out := []EvidenceRecord{}
-		err := st.Iterate([]byte("ev/"), func(_, v []byte) error {
-			var r EvidenceRecord
-			if err := chain.Decode(v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-			return nil
-		})
-		return out, err
+		return queryEvidence(st, "")
+	case len(path) == 2 && path[0] == "evidence":
+		return queryEvidence(st, path[1])
 	}
-	return nil, fmt.Errorf("%w: poa has queries %s", chain.ErrNotFound, strings.Join([]string{"proposals", "proposal/{id}", "evidence"}, ", "))
+	return nil, fmt.Errorf("%w: poa has queries %s", chain.ErrNotFound,
+		strings.Join([]string{"proposals", "proposal/{id}", "evidence", "evidence/{height}"}, ", "))
 }

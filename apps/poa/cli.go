@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
 	"github.com/spf13/cobra"
 )
 
@@ -72,7 +73,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 	}
 	evidence := &cobra.Command{
 		Use:   "evidence",
-		Short: "List validators caught signing conflicting votes",
+		Short: "List validators caught signing conflicting votes or proposals",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var es []EvidenceRecord
@@ -84,8 +85,19 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 					fmt.Fprintln(w, "no evidence")
 				}
 				for _, e := range es {
-					fmt.Fprintf(w, "%s equivocated at height %d round %d (step %d); recorded at %d\n",
-						e.Validator, e.Height, e.Round, e.Type, e.Committed)
+					what := fmt.Sprintf("voted twice (step %d)", e.Type)
+					if e.Kind == chain.EvidenceConflictingProposal {
+						what = "proposed twice"
+					}
+					outcome := fmt.Sprintf("removed from height %d", e.RemovalAt)
+					if e.RemovalAt == 0 {
+						outcome = "not removed"
+						if e.NotRemoved != "" {
+							outcome += ": " + e.NotRemoved
+						}
+					}
+					fmt.Fprintf(w, "%s %s at height %d round %d; recorded at %d, %s\n",
+						e.Validator, what, e.Height, e.Round, e.Committed, outcome)
 				}
 			})
 		},

@@ -10,19 +10,24 @@
 // block to learn of the change before it must use it.
 //
 // Evidence. Two votes signed by one validator for the same height, round
-// and step but for different blocks prove that the validator equivocated.
-// Anyone may submit the pair (action "evidence"); the app checks both
-// signatures against the validator's key and records the evidence once.
-// Nodes that see conflicting votes submit it by themselves. The record is
-// what the authorities act on, by voting the validator out.
+// and step but for different blocks, or two proposals for the same height
+// and round, prove that the validator misbehaved. Nodes put such evidence
+// in blocks after checking it against the validator set of the offence's
+// height (see chain.Evidence); the executor hands it to HandleEvidence,
+// which records the offence once and removes the offender from the set
+// ActivationDelay heights after the block that carried it, like a decided
+// vote, except that the last validator is never removed. README.md states
+// the rule in full. The old "evidence" transaction is refused.
 //
 // State (under "a/poa/"):
 //
 //	prop/{id}              an open proposal and the addresses that voted for it
 //	sched/{height}/{id}    a decided change and the height it takes effect
-//	ev/{validator}/{h}/{r}/{type}  recorded evidence
+//	ev/{validator}/{h}/{r}/{type}  a recorded offence (type 0: a proposal)
+//	removal/{validator}    the height a removal decided by evidence takes effect
 //
 // Invariants: the set never becomes empty; a change that is no longer
 // possible when it comes due (the validator was already removed) is
-// skipped with an event, never half-applied.
+// skipped with an event, never half-applied; an offence is recorded and
+// acted on at most once.
 package poa

@@ -1,0 +1,182 @@
+package poa
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+)
+
+// EvidenceRecord is one recorded offence, as stored and queried. Records
+// written before evidence travelled in blocks have no Kind in storage;
+// queries show them as duplicate votes, which is all they could be.
+type EvidenceRecord struct {
+	Validator string   `json:"validator" cbor:"validator"`
+	Height    uint64   `json:"height" cbor:"height"` // of the offence
+	Round     uint64   `json:"round" cbor:"round"`
+	Type      uint64   `json:"type" cbor:"type"`   // vote type of a duplicate vote; 0 for a proposal
+	Votes     Evidence `json:"votes" cbor:"votes"` // the two votes of a duplicate vote
+	Reporter  string   `json:"reporter" cbor:"reporter"`
+	Committed uint64   `json:"committed_at" cbor:"committed_at"` // height of the block that carried it
+
+	// Kind is chain.EvidenceDuplicateVote or chain.EvidenceConflictingProposal.
+	Kind string `json:"kind" cbor:"kind,omitempty"`
+	// Proposals are the two proposals of a conflicting proposal.
+	Proposals *ProposalPair `json:"proposals,omitempty" cbor:"proposals,omitempty"`
+	// Hash is the hash of the evidence that proved the offence.
+	Hash string `json:"evidence_hash,omitempty" cbor:"evidence_hash,omitempty"`
+	// RemovalAt is the first height the set without the offender signs;
+	// zero when the offender is not removed, and NotRemoved says why.
+	RemovalAt  uint64 `json:"removal_at,omitempty" cbor:"removal_at,omitempty"`
+	NotRemoved string `json:"not_removed,omitempty" cbor:"not_removed,omitempty"`
+}
+
+// ProposalJSON is a signed block proposal as it appears in a record.
+type ProposalJSON struct {
+	Height    uint64 `json:"height" cbor:"height"`
+	Round     uint64 `json:"round" cbor:"round"`
+	BlockHash string `json:"block_hash" cbor:"block_hash"`
+	POLRound  int64  `json:"pol_round" cbor:"pol_round"`
+	Proposer  string `json:"proposer" cbor:"proposer"`
+	Signature string `json:"signature" cbor:"signature"`
+}
+
+// ProposalPair is the two proposals of a conflicting proposal.
+type ProposalPair struct {
+	A ProposalJSON `json:"a" cbor:"a"`
+	B ProposalJSON `json:"b" cbor:"b"`
+}
+
+func proposalToJSON(p *chain.EvidenceProposal) ProposalJSON {
+	return ProposalJSON{Height: p.Height, Round: uint64(p.Round), BlockHash: p.BlockHash.String(),
+		POLRound: int64(p.POLRound), Proposer: p.Proposer.String(), Signature: hex.EncodeToString(p.Signature)}
+}
+
+// HandleEvidence records an offence proved by evidence in the block and
+// schedules the offender's removal from the validator set, by the rule in
+// README.md: the set without the offender signs from the height of this
+// block plus ActivationDelay, unless the offender is no longer a
+// validator or is the last one, in which case the offence is recorded
+// but nobody is removed. An offence already recorded changes nothing.
+//
+// The evidence's signatures were checked by the validators against the
+// set of the offence's height before they voted for this block; the
+// current set may no longer hold the offender, so they are not checked
+// here.
+func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
+	o := ev.Offence()
+	st := ctx.Store()
+	key := offenceKey(o)
+	if st.Has(key) {
+		ctx.Emit("evidence_repeated", chain.A("validator", o.Validator), chain.A("height", o.Height),
+			chain.A("kind", o.Kind))
+		return nil
+	}
+	rec := EvidenceRecord{Validator: o.Validator.String(), Height: o.Height, Round: uint64(o.Round),
+		Type: uint64(o.VoteType), Kind: o.Kind, Hash: ev.Hash().String(), Committed: ctx.Height}
+	if d := ev.DuplicateVote; d != nil {
+		rec.Votes = Evidence{A: VoteToJSON(&d.A), B: VoteToJSON(&d.B)}
+	} else {
+		c := ev.ConflictingProposal
+		rec.Proposals = &ProposalPair{A: proposalToJSON(&c.A), B: proposalToJSON(&c.B)}
+	}
+	ctx.Emit(o.Kind, chain.A("validator", o.Validator), chain.A("height", o.Height),
+		chain.A("round", uint64(o.Round)), chain.A("type", uint64(o.VoteType)))
+
+	at, reason, err := scheduleRemoval(ctx, o.Validator, ev.Hash())
+	if err != nil {
+		return err
+	}
+	rec.RemovalAt, rec.NotRemoved = at, reason
+	if reason != "" {
+		ctx.Emit("not_removed", chain.A("validator", o.Validator), chain.A("reason", reason))
+	} else {
+		ctx.Emit("removal_scheduled", chain.A("validator", o.Validator), chain.A("effective_at", at))
+	}
+	st.SetObject(key, &rec)
+	return nil
+}
+
+// scheduleRemoval decides the offender's removal and returns the height
+// it takes effect, or a reason why there is none.
+func scheduleRemoval(ctx *chain.Context, addr chain.Address, evHash chain.Hash) (uint64, string, error) {
+	vs, err := ctx.Validators()
+	if err != nil {
+		return 0, "", err
+	}
+	if _, ok := vs.Find(addr); !ok {
+		return 0, "no longer a validator", nil
+	}
+	if len(vs.Validators) == 1 {
+		return 0, "the last validator is never removed", nil
+	}
+	st := ctx.Store()
+	// A removal of this validator for earlier evidence may still be on its
+	// way: one is enough.
+	if b := st.Get(removalKey(addr)); b != nil {
+		due, err := sdk.BytesUint64(b)
+		if err != nil {
+			return 0, "", fmt.Errorf("removal of %s: %w", addr, err)
+		}
+		if due > ctx.Height {
+			return due, "", nil
+		}
+	}
+	due := ctx.Height + ActivationDelay
+	id := removalID(addr, ctx.Height)
+	p := Proposal{ID: id, Op: OpRemove, Address: addr.String(), Votes: []string{}, Height: ctx.Height,
+		DecidedAt: ctx.Height, Effective: due, Cause: "evidence " + evHash.String()}
+	st.SetObject(propKey(id), &p)
+	st.Set(schedKey(due, id), []byte(id))
+	st.Set(removalKey(addr), sdk.Uint64Bytes(due))
+	return due, "", nil
+}
+
+// removalID names the removal of addr decided at height, in the form of a
+// proposal id; its preimage differs from every voted proposal's.
+func removalID(addr chain.Address, height uint64) string {
+	h := chain.Sum([]byte("evidence|" + addr.String() + "|" + strconv.FormatUint(height, 10)))
+	return h.String()[:16]
+}
+
+// offenceKey is where an offence is recorded: the validator, the height,
+// the round and the vote type, or 0 for a conflicting proposal. Votes
+// recorded before proposals could be charged have the same keys.
+func offenceKey(o chain.Offence) []byte {
+	k := append([]byte("ev/"), o.Validator[:]...)
+	k = append(k, sdk.Uint64Bytes(o.Height)...)
+	k = append(k, sdk.Uint64Bytes(uint64(o.Round))...)
+	return append(k, byte(o.VoteType))
+}
+
+func removalKey(addr chain.Address) []byte { return append([]byte("removal/"), addr[:]...) }
+
+// queryEvidence lists recorded offences in key order (by validator, then
+// height), all of them or those carried by the block at height.
+func queryEvidence(st *chain.Store, height string) ([]EvidenceRecord, error) {
+	var want uint64
+	if height != "" {
+		h, err := strconv.ParseUint(height, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%w: evidence/{height}: %q is not a height", chain.ErrBadPayload, height)
+		}
+		want = h
+	}
+	out := []EvidenceRecord{}
+	err := st.Iterate([]byte("ev/"), func(_, v []byte) error {
+		var r EvidenceRecord
+		if err := chain.Decode(v, &r); err != nil {
+			return err
+		}
+		if r.Kind == "" {
+			r.Kind = chain.EvidenceDuplicateVote
+		}
+		if height == "" || r.Committed == want {
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
