@@ -1,8 +1,10 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"sort"
 	"sync/atomic"
 	"time"
 
@@ -174,8 +176,17 @@ func (e *engine) onTick(ctx context.Context) {
 	if e.retry != nil && e.retry.Height == e.n.store.Latest().Height+1 {
 		e.commit(ctx, *e.retry)
 	}
-	for h, sp := range e.clockAhead {
-		delete(e.clockAhead, h)
+	pending := make([]*SignedProposal, 0, len(e.clockAhead))
+	for _, sp := range e.clockAhead {
+		pending = append(pending, sp)
+	}
+	// In round order, so that every run of the simulation does the same.
+	sort.Slice(pending, func(i, j int) bool {
+		a, b := pending[i].Proposal, pending[j].Proposal
+		return a.Round < b.Round || a.Round == b.Round && bytes.Compare(a.BlockHash[:], b.BlockHash[:]) < 0
+	})
+	e.clockAhead = map[chain.Hash]*SignedProposal{}
+	for _, sp := range pending {
 		e.onProposal(ctx, sp)
 	}
 	e.resend(ctx)

@@ -161,18 +161,23 @@ func (n *Node) onGossipTx(_ peer.ID, data []byte) {
 
 // validateGossipConsensus is the consensus topic's validator. It judges
 // a message only by the validator set of the message's own height, and
-// punishes (rejects, which costs the forwarding peer gossip score) only
-// what is provably wrong:
+// rejects (which costs the peer that passed it on gossip score, and in
+// the end a ban) only what is provably wrong whoever forwarded it:
 //
-//   - malformed bytes, or a message for the height being decided whose
-//     signature does not verify under that height's set, or a proposal
-//     from a validator who is not the round's proposer: rejected;
-//   - a message for the next height signed by a member of the current
-//     set, verified under it: accepted (sets rarely change; when they do,
-//     it fails to verify and is ignored);
-//   - anything else (older heights, later heights, signers this node
-//     cannot judge yet): ignored, which forwards nothing and costs no one
-//     anything. A node that is behind or ahead never bans honest peers.
+//   - malformed bytes, or a message for the height being decided, signed
+//     in the name of a member of that height's set, whose signature does
+//     not verify under the member's key: rejected;
+//   - a message for the height being decided from a member, with a good
+//     signature (a proposal only from the round's proposer): accepted;
+//   - a message for the next height, signed by a member of the current
+//     set and verified under it (a proposal only from the proposer the
+//     current set would name): accepted, since sets rarely change; when
+//     they do, it is ignored instead;
+//   - anything else: ignored, which forwards nothing and costs no one
+//     anything. That covers older and later heights, signers outside the
+//     set, and proposals from the wrong proposer: an honest peer one
+//     height behind may have passed those on in good faith, under the
+//     set it knew. The engine drops them too.
 func (n *Node) validateGossipConsensus(data []byte) error {
 	m, err := DecodeMessage(n.chainID, data)
 	if err != nil {
@@ -184,27 +189,30 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 	}
 	switch h := msgHeight(m); {
 	case h == cur.height:
-		return checkAtHeight(n.chainID, cur.vals, m)
+		return judgeAtHeight(n.chainID, cur.vals, m)
 	case h == cur.height+1:
-		if _, ok := cur.vals.Find(msgSigner(m)); ok && verifySigned(n.chainID, cur.vals, m) == nil {
+		if judgeAtHeight(n.chainID, cur.vals, m) == nil {
 			return nil
 		}
 	}
 	return p2p.ErrIgnore
 }
 
-// checkAtHeight checks a message against the validator set of its own
-// height: the signature, and for a proposal that its signer is the
-// round's proposer.
-func checkAtHeight(chainID string, vals *chain.ValidatorSet, m *Message) error {
-	if m.Vote != nil {
-		return verifyVote(vals, m.Vote)
+// judgeAtHeight judges a message by the validator set of its height: nil
+// if it is a member's and its signature verifies (for a proposal, the
+// round's proposer's), p2p.ErrIgnore if the signer is not a member or not
+// the round's proposer, and the verification error otherwise.
+func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *Message) error {
+	if _, ok := vals.Find(msgSigner(m)); !ok {
+		return p2p.ErrIgnore
 	}
-	p := m.Proposal.Proposal
-	if want := consensus.Proposer(vals, p.Height, p.Round); p.Proposer != want {
-		return fmt.Errorf("%w: %s is not the proposer of height %d round %d (%s is)", chain.ErrUnauthorized, p.Proposer, p.Height, p.Round, want)
+	if m.Proposal != nil {
+		p := m.Proposal.Proposal
+		if consensus.Proposer(vals, p.Height, p.Round) != p.Proposer {
+			return p2p.ErrIgnore
+		}
 	}
-	return verifyProposal(chainID, vals, m.Proposal)
+	return verifySigned(chainID, vals, m)
 }
 
 func (n *Node) onGossipConsensus(_ peer.ID, data []byte) {

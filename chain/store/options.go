@@ -30,7 +30,7 @@ func badgerOptions(cfg Config) badger.Options {
 	if cfg.InMemory {
 		// A memtable of 4 MiB still holds a full block's transaction.
 		return badger.DefaultOptions("").WithInMemory(true).
-			WithMemTableSize(4 << 20).WithNumMemtables(2).
+			WithMemTableSize(4 << 20).WithNumMemtables(2).WithValueThreshold(1 << 10).
 			WithBlockCacheSize(1 << 20).WithIndexCacheSize(1 << 20).
 			WithNumCompactors(2).WithLogger(badgerLogger{cfg.Logger})
 	}

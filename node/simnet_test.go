@@ -1,0 +1,384 @@
+package node
+
+import (
+	"container/heap"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+	"github.com/citychain/citychain/chain/store"
+	"github.com/citychain/citychain/p2p"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// This file is the world of the seeded simulation: virtual time, an
+// in-process gossip network with loss, delay, duplication and
+// partitions, and block sync between simulated peers. Each simulated node
+// is a real Node (in-memory Badger store, real executor, mempool and
+// signer) with its real engine; the simulation only plugs in the
+// scheduler, the gossip and the sync transport, and feeds the engine's
+// dispatch one input at a time, so a seed always does the same thing.
+
+// simNet is the simulated network and its clock.
+type simNet struct {
+	seed    uint64
+	rng     *rand.Rand
+	now     time.Duration // virtual time since the start
+	t0      time.Time     // what now 0 is on the nodes' clocks
+	queue   eventQueue
+	seq     uint64
+	chainID string
+	genesis *chain.Genesis
+	nodes   []*simNode
+	ctx     context.Context
+
+	consensusCfg ConsensusConfig
+	calm, chaos  linkModel
+	gst          time.Duration
+	partitions   []partition
+
+	failures []string
+	tracing  bool
+	trace    []string
+	stats    simStats
+}
+
+// simStats counts what a run did, for its summary.
+type simStats struct {
+	delivered, ignored, rejected, syncBlocks, stalls int
+}
+
+// linkModel is how the network treats one message.
+type linkModel struct {
+	loss, dup          float64
+	minDelay, maxDelay time.Duration
+	slow               float64 // share of messages delayed by up to slowDelay more
+	slowDelay          time.Duration
+}
+
+// partition splits the nodes into groups between from and to; messages
+// between groups are lost.
+type partition struct {
+	from, to time.Duration
+	group    []int
+}
+
+// event is one thing that happens at a virtual time.
+type event struct {
+	at   time.Duration
+	seq  uint64
+	node int
+	life int // the node's life when scheduled; a crash makes it stale
+	fn   func()
+}
+
+type eventQueue []*event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	return q[i].at < q[j].at || q[i].at == q[j].at && q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+func newSimNet(seed uint64) *simNet {
+	return &simNet{seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5EED0C17)), chainID: "sim",
+		t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ctx: context.Background()}
+}
+
+// at runs fn at virtual time t (not before now).
+func (s *simNet) at(t time.Duration, fn func()) { s.atNode(t, -1, 0, fn) }
+
+// atNode runs fn at t if node i is still in the same life by then.
+func (s *simNet) atNode(t time.Duration, i, life int, fn func()) {
+	s.seq++
+	heap.Push(&s.queue, &event{at: max(t, s.now), seq: s.seq, node: i, life: life, fn: fn})
+}
+
+// runUntil runs events up to virtual time end, or until done says so.
+func (s *simNet) runUntil(end time.Duration, done func() bool) {
+	for s.queue.Len() > 0 && len(s.failures) == 0 {
+		if done != nil && done() {
+			return
+		}
+		ev := heap.Pop(&s.queue).(*event)
+		if ev.at > end {
+			heap.Push(&s.queue, ev)
+			s.now = end
+			return
+		}
+		s.now = ev.at
+		if ev.node >= 0 {
+			n := s.nodes[ev.node]
+			if !n.up || n.life != ev.life {
+				continue
+			}
+		}
+		ev.fn()
+	}
+}
+
+func (s *simNet) failf(format string, a ...any) {
+	s.failures = append(s.failures, fmt.Sprintf("at %v: ", s.now)+fmt.Sprintf(format, a...))
+}
+
+func (s *simNet) tracef(format string, a ...any) {
+	if s.tracing {
+		s.trace = append(s.trace, fmt.Sprintf("%8v ", s.now)+fmt.Sprintf(format, a...))
+	}
+}
+
+// link returns the model in force now.
+func (s *simNet) link() linkModel {
+	if s.now < s.gst {
+		return s.chaos
+	}
+	return s.calm
+}
+
+// cut reports whether a and b are in different groups of a partition now.
+func (s *simNet) cut(a, b int) bool {
+	for _, p := range s.partitions {
+		if s.now >= p.from && s.now < p.to && p.group[a] != p.group[b] {
+			return true
+		}
+	}
+	return false
+}
+
+// delay draws one message's delay, or reports it lost.
+func (s *simNet) delay() (time.Duration, bool) {
+	l := s.link()
+	if l.loss > 0 && s.rng.Float64() < l.loss {
+		return 0, false
+	}
+	d := l.minDelay
+	if l.maxDelay > l.minDelay {
+		d += time.Duration(s.rng.Int64N(int64(l.maxDelay - l.minDelay)))
+	}
+	if l.slow > 0 && l.slowDelay > 0 && s.rng.Float64() < l.slow {
+		d += time.Duration(s.rng.Int64N(int64(l.slowDelay)))
+	}
+	return d, true
+}
+
+// send carries gossip bytes from node `from` to node `to`.
+func (s *simNet) send(from, to int, data []byte) {
+	if from == to || s.cut(from, to) {
+		return
+	}
+	if s.nodes[from].mutedUntil > s.now {
+		return
+	}
+	copies := 1
+	if l := s.link(); l.dup > 0 && s.rng.Float64() < l.dup {
+		copies = 2
+	}
+	for range copies {
+		d, ok := s.delay()
+		if !ok {
+			continue
+		}
+		r := s.nodes[to]
+		s.atNode(s.now+d, to, r.life, func() { s.receive(r, from, data) })
+	}
+}
+
+// gossip is a node publishing: to every other node, which forward what
+// their validator accepts, once, as gossipsub does.
+func (s *simNet) gossip(from *simNode, data []byte) {
+	from.seen[sha256.Sum256(data)] = true
+	for _, o := range s.nodes {
+		s.send(from.id, o.id, data)
+	}
+}
+
+// receive runs a node's real gossip validator on bytes that came from
+// peer `from`, then delivers and forwards them. A rejection costs `from`
+// gossip score in a real network; an honest sender or forwarder must
+// never be rejected.
+func (s *simNet) receive(r *simNode, from int, data []byte) {
+	h := sha256.Sum256(data)
+	if r.seen[h] {
+		return
+	}
+	r.seen[h] = true
+	if r.fault == silent {
+		return
+	}
+	err := r.n.validateGossipConsensus(data)
+	switch {
+	case errors.Is(err, p2p.ErrIgnore):
+		s.stats.ignored++
+		return
+	case err != nil:
+		s.stats.rejected++
+		if f := s.nodes[from]; f.honestSender() {
+			s.failf("no honest peer banned: %s rejected a message from honest %s: %v", r.name, f.name, err)
+		}
+		return
+	}
+	s.stats.delivered++
+	m, derr := DecodeMessage(s.chainID, data)
+	if derr != nil {
+		s.failf("%s: accepted bytes it cannot decode: %v", r.name, derr)
+		return
+	}
+	s.input(r, &inbound{msg: m})
+	for _, o := range s.nodes {
+		if o.id != from {
+			s.send(r.id, o.id, data)
+		}
+	}
+}
+
+// input hands x to a node's engine through dispatch, then lets block
+// sync act if the engine poked it.
+func (s *simNet) input(n *simNode, x any) {
+	if !n.up || n.e == nil {
+		return
+	}
+	n.e.dispatch(s.ctx, x)
+	select {
+	case <-n.e.sync.wake:
+		s.syncStep(n)
+	default:
+	}
+}
+
+// simSched is a node's scheduler in virtual time. Its clock may run
+// ahead or behind by the node's skew.
+type simSched struct {
+	s *simNet
+	n *simNode
+}
+
+func (c simSched) Now() time.Time { return c.s.t0.Add(c.s.now + c.n.skew) }
+
+func (c simSched) After(d time.Duration, x any) {
+	n := c.n
+	c.s.atNode(c.s.now+d, n.id, n.life, func() { c.s.input(n, x) })
+}
+
+// simGossip is a node's network: PublishConsensus goes through the
+// node's fault, then to simNet.gossip.
+type simGossip struct {
+	s *simNet
+	n *simNode
+}
+
+func (g simGossip) PublishConsensus(_ context.Context, data []byte) error {
+	g.s.publish(g.n, data)
+	return nil
+}
+
+func (g simGossip) Peers() []p2p.PeerInfo { return g.s.peersOf(g.n) }
+
+// peersOf is what n's status exchange would say of the others: each
+// reachable node's height, and what a lying peer claims.
+func (s *simNet) peersOf(n *simNode) []p2p.PeerInfo {
+	var out []p2p.PeerInfo
+	for _, o := range s.nodes {
+		if o.id == n.id || !o.up || s.cut(n.id, o.id) {
+			continue
+		}
+		h := o.store.Latest().Height
+		if o.fault == staller {
+			h += 1000
+		}
+		out = append(out, p2p.PeerInfo{ID: o.pid, Height: h})
+	}
+	return out
+}
+
+// syncStep is the sync loop's body for one node in virtual time: ask
+// the best peer ahead, wait the network's delay (or the request timeout
+// for a peer that never answers), hand the blocks to the engine and
+// record the outcome, with the same syncer and engine code as syncOnce.
+func (s *simNet) syncStep(n *simNode) {
+	if n.syncBusy || !n.up || n.e == nil {
+		return
+	}
+	local := n.store.Latest().Height
+	pid, claimed, ok := n.e.sync.pick(n.sched.Now(), local, s.peersOf(n))
+	if !ok {
+		return
+	}
+	peerNode := s.byPID(pid)
+	n.syncBusy = true
+	life := n.life
+	to := local + min(claimed-local, p2p.MaxSyncRange)
+	d, delivered := s.delay()
+	if peerNode.fault == staller || !delivered {
+		s.stats.stalls++
+		s.atNode(s.now+syncRequestTimeout, n.id, life, func() {
+			n.syncBusy = false
+			n.e.sync.record(n.sched.Now(), pid, syncStalled)
+		})
+		return
+	}
+	var entries [][2][]byte
+	src := blockSource{peerNode.n}
+	for h := local + 1; h <= to && h <= peerNode.store.Latest().Height; h++ {
+		b, c, err := src.BlockAndCommit(h)
+		if err != nil {
+			break
+		}
+		entries = append(entries, [2][]byte{b, c})
+	}
+	s.atNode(s.now+2*d, n.id, life, func() {
+		n.syncBusy = false
+		if len(entries) == 0 {
+			n.e.sync.record(n.sched.Now(), pid, syncFailed)
+			return
+		}
+		b := &syncBatch{from: local + 1, entries: entries, reply: make(chan syncResult, 1)}
+		s.input(n, b)
+		r := <-b.reply
+		s.stats.syncBlocks += r.applied
+		n.e.syncDone(pid, r)
+		if r.err != nil && peerNode.honestSender() {
+			s.failf("%s refused a block that honest %s served: %v", n.name, peerNode.name, r.err)
+		}
+		s.syncStep(n)
+	})
+}
+
+func (s *simNet) byPID(p peer.ID) *simNode {
+	for _, o := range s.nodes {
+		if o.pid == p {
+			return o
+		}
+	}
+	return nil
+}
+
+// newGenesis makes the genesis of validators with the given powers.
+func (s *simNet) newGenesis(keys []*crypto.PrivateKey, powers []uint64) {
+	g := DevGenesis(s.chainID, keys, s.t0.Add(-time.Minute))
+	for i := range g.Validators {
+		g.Validators[i].Power = powers[i]
+	}
+	s.genesis = g
+}
+
+// openStore opens a node's in-memory store; it lives across the node's
+// crashes, as a disk does.
+func (s *simNet) openStore() *store.Store {
+	st, err := store.Open(store.Config{InMemory: true})
+	if err != nil {
+		panic(fmt.Sprintf("open in-memory store: %v", err))
+	}
+	return st
+}
