@@ -34,14 +34,9 @@ type Lock struct {
 // which block (by hash) it proposes for Height and Round, and POLRound, the
 // round of the proof-of-lock (+2/3 prevotes) that justifies proposing it
 // again, or -1 for a fresh block. The wire form with its signature belongs
-// to the driver; these fields are what it must sign.
-type Proposal struct {
-	Height    uint64        `cbor:"height"`
-	Round     uint32        `cbor:"round"`
-	BlockHash chain.Hash    `cbor:"block_hash"`
-	POLRound  int32         `cbor:"pol_round"`
-	Proposer  chain.Address `cbor:"proposer"`
-}
+// to the driver; these fields are what it must sign. The type is
+// chain.Proposal, defined with its sign bytes next to chain.Vote.
+type Proposal = chain.Proposal
 
 // ProposalReceived delivers a proposal whose signature the driver has
 // checked. Valid is the driver's verdict after executing the block against
