@@ -34,7 +34,9 @@ type timer struct {
 
 func (c *manualClock) Now() time.Time { return c.now }
 
-func (c *manualClock) After(d time.Duration, x any) { c.timers = append(c.timers, timer{c.now.Add(d), x}) }
+func (c *manualClock) After(d time.Duration, x any) {
+	c.timers = append(c.timers, timer{c.now.Add(d), x})
+}
 
 // recorder is a network that keeps every published message.
 type recorder struct {
