@@ -41,17 +41,17 @@ type engine struct {
 	waitingSince time.Time                    // when the next height's start was delayed; zero if not
 	reported     map[string]bool              // evidence already reported
 	heightStart  time.Time                    // when the current height started
-	proposal     *SignedProposal              // this node's latest proposal at this height
+	proposal     *chain.SignedProposal              // this node's latest proposal at this height
 	resends      uint64
 	retry        *consensus.Commit // a decision whose block could not be stored yet
 	decided      *DecidedView      // the last height this engine decided, with late precommits
 	decidedVals  *chain.ValidatorSet
 	// clockAhead holds proposals refused only because their time was ahead
 	// of this node's clock; each tick judges them again.
-	clockAhead map[chain.Hash]*SignedProposal
+	clockAhead map[chain.Hash]*chain.SignedProposal
 	// firstProposal is the first signed proposal seen per round of this
 	// height, to catch a proposer signing two.
-	firstProposal map[uint32]*SignedProposal
+	firstProposal map[uint32]*chain.SignedProposal
 
 	view atomic.Pointer[ConsensusView] // for the API, written after each event
 }
@@ -64,7 +64,7 @@ type network interface {
 
 // inbound is a consensus message from a peer (or from this node).
 type inbound struct {
-	msg  *Message
+	msg  *chain.ConsensusMessage
 	self bool
 }
 
@@ -94,7 +94,7 @@ func newEngine(n *Node, net network, sched scheduler) (*engine, error) {
 	}
 	e := &engine{n: n, m: m, signer: n.signer, net: net, in: make(chan any, 8192),
 		blocks: map[chain.Hash]*pendingBlock{}, reported: map[string]bool{},
-		clockAhead: map[chain.Hash]*SignedProposal{}, firstProposal: map[uint32]*SignedProposal{},
+		clockAhead: map[chain.Hash]*chain.SignedProposal{}, firstProposal: map[uint32]*chain.SignedProposal{},
 		sync: newSyncer()}
 	e.sched = sched
 	if sched == nil {
@@ -176,7 +176,7 @@ func (e *engine) onTick(ctx context.Context) {
 	if e.retry != nil && e.retry.Height == e.n.store.Latest().Height+1 {
 		e.commit(ctx, *e.retry)
 	}
-	pending := make([]*SignedProposal, 0, len(e.clockAhead))
+	pending := make([]*chain.SignedProposal, 0, len(e.clockAhead))
 	for _, sp := range e.clockAhead {
 		pending = append(pending, sp)
 	}
@@ -185,7 +185,7 @@ func (e *engine) onTick(ctx context.Context) {
 		a, b := pending[i].Proposal, pending[j].Proposal
 		return a.Round < b.Round || a.Round == b.Round && bytes.Compare(a.BlockHash[:], b.BlockHash[:]) < 0
 	})
-	e.clockAhead = map[chain.Hash]*SignedProposal{}
+	e.clockAhead = map[chain.Hash]*chain.SignedProposal{}
 	for _, sp := range pending {
 		e.onProposal(ctx, sp)
 	}
@@ -232,8 +232,8 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 	e.height, e.vals = h, vals
 	e.n.current.Store(&heightSet{height: h, vals: vals})
 	e.blocks = map[chain.Hash]*pendingBlock{}
-	e.clockAhead = map[chain.Hash]*SignedProposal{}
-	e.firstProposal = map[uint32]*SignedProposal{}
+	e.clockAhead = map[chain.Hash]*chain.SignedProposal{}
+	e.firstProposal = map[uint32]*chain.SignedProposal{}
 	e.heightStart, e.proposal = e.sched.Now(), nil
 	lock := e.signer.guard.LockAt(h)
 	if lock != nil {
@@ -246,12 +246,12 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 		// Others may need the proof of our lock to accept its block again.
 		for _, v := range lock.POL {
 			v := v
-			e.broadcast(ctx, &Message{Vote: &v})
+			e.broadcast(ctx, &chain.ConsensusMessage{Vote: &v})
 		}
 	}
 	for _, v := range e.signer.resign(h) {
 		v := v
-		e.broadcast(ctx, &Message{Vote: &v})
+		e.broadcast(ctx, &chain.ConsensusMessage{Vote: &v})
 		e.handle(ctx, consensus.VoteReceived{Vote: v})
 	}
 	for _, in := range e.future.take(h) {
@@ -311,11 +311,11 @@ func (e *engine) vote(ctx context.Context, a consensus.BroadcastVote) {
 		e.n.log.Error("refused to sign a vote", "height", a.Vote.Height, "round", a.Vote.Round, "err", err)
 		return
 	}
-	e.broadcast(ctx, &Message{Vote: &v})
+	e.broadcast(ctx, &chain.ConsensusMessage{Vote: &v})
 	e.handle(ctx, consensus.VoteReceived{Vote: v})
 }
 
-func (e *engine) broadcast(ctx context.Context, m *Message) {
+func (e *engine) broadcast(ctx context.Context, m *chain.ConsensusMessage) {
 	if e.net == nil {
 		return
 	}
@@ -334,10 +334,10 @@ func (e *engine) resend(ctx context.Context) {
 	}
 	e.resends++
 	if e.proposal != nil && e.proposal.Proposal.Round == e.m.Snapshot().Round {
-		e.broadcast(ctx, &Message{Proposal: e.proposal, Resend: e.resends})
+		e.broadcast(ctx, &chain.ConsensusMessage{Proposal: e.proposal, Resend: e.resends})
 	}
 	for _, v := range e.signer.resign(e.height) {
 		v := v
-		e.broadcast(ctx, &Message{Vote: &v, Resend: e.resends})
+		e.broadcast(ctx, &chain.ConsensusMessage{Vote: &v, Resend: e.resends})
 	}
 }

@@ -123,7 +123,7 @@ func (e *engine) reportEvidence(a consensus.Evidence) {
 
 // reportConflictingProposals notes two signed proposals of one proposer
 // for one round naming different blocks.
-func (e *engine) reportConflictingProposals(a, b *SignedProposal) {
+func (e *engine) reportConflictingProposals(a, b *chain.SignedProposal) {
 	key := fmt.Sprintf("proposal/%s/%d/%d", a.Proposal.Proposer, a.Proposal.Height, a.Proposal.Round)
 	if e.reported[key] {
 		return

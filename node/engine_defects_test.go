@@ -33,22 +33,22 @@ func TestGossipJudgesAMessageByItsOwnHeight(t *testing.T) {
 	eVote.Sign(e)
 	cases := []struct {
 		name string
-		msg  *Message
+		msg  *chain.ConsensusMessage
 		want string // "accept", "ignore" or "reject"
 	}{
-		{"B's prevote for the height being decided", &Message{Vote: r.vote(1, chain.Prevote, 1, 0, b.Hash())}, "accept"},
-		{"the round's proposal", &Message{Proposal: r.proposal(r.addr(r.proposerOf(1, 0)), 1, 0, b)}, "accept"},
-		{"C's prevote for the next height", &Message{Vote: r.vote(2, chain.Prevote, 2, 0, chain.Hash{1})}, "accept"},
+		{"B's prevote for the height being decided", &chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 1, 0, b.Hash())}, "accept"},
+		{"the round's proposal", &chain.ConsensusMessage{Proposal: r.proposal(r.addr(r.proposerOf(1, 0)), 1, 0, b)}, "accept"},
+		{"C's prevote for the next height", &chain.ConsensusMessage{Vote: r.vote(2, chain.Prevote, 2, 0, chain.Hash{1})}, "accept"},
 		{"a proposal for the next height from a validator the new set may make its proposer",
-			&Message{Proposal: r.proposal(r.addr(notProposer), 2, 0, b)}, "ignore"},
+			&chain.ConsensusMessage{Proposal: r.proposal(r.addr(notProposer), 2, 0, b)}, "ignore"},
 		{"a proposal for height 9 from a validator who is not its proposer today",
-			&Message{Proposal: r.proposal(r.addr(notProposer), 9, 3, b)}, "ignore"},
-		{"a vote for the next height by E, who joins at that height", &Message{Vote: &eVote}, "ignore"},
-		{"a vote for a height already decided", &Message{Vote: r.vote(1, chain.Prevote, 0, 0, chain.Hash{})}, "ignore"},
-		{"a vote far ahead", &Message{Vote: r.vote(1, chain.Prevote, 500, 0, chain.Hash{})}, "ignore"},
+			&chain.ConsensusMessage{Proposal: r.proposal(r.addr(notProposer), 9, 3, b)}, "ignore"},
+		{"a vote for the next height by E, who joins at that height", &chain.ConsensusMessage{Vote: &eVote}, "ignore"},
+		{"a vote for a height already decided", &chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 0, 0, chain.Hash{})}, "ignore"},
+		{"a vote far ahead", &chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 500, 0, chain.Hash{})}, "ignore"},
 		{"a proposal of the height being decided from the wrong proposer",
-			&Message{Proposal: r.proposal(r.addr((r.proposerOf(1, 0)+1)%4), 1, 0, b)}, "ignore"},
-		{"B's prevote with a forged signature", &Message{Vote: forged}, "reject"},
+			&chain.ConsensusMessage{Proposal: r.proposal(r.addr((r.proposerOf(1, 0)+1)%4), 1, 0, b)}, "ignore"},
+		{"B's prevote with a forged signature", &chain.ConsensusMessage{Vote: forged}, "reject"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,14 +77,14 @@ func TestFutureVotesCannotPinTheBuffer(t *testing.T) {
 	r.e.startHeight(r.ctx, 1)
 	for i := range 2000 {
 		// B floods heights far ahead and the next height in many rounds.
-		r.send(&Message{Vote: r.vote(1, chain.Prevote, 3+uint64(i), 0, chain.Hash{1})})
-		r.send(&Message{Vote: r.vote(1, chain.Prevote, 2, uint32(i), chain.Hash{2})})
+		r.send(&chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 3+uint64(i), 0, chain.Hash{1})})
+		r.send(&chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 2, uint32(i), chain.Hash{2})})
 	}
 	if n := len(r.e.future.msgs); n > futurePerValidator {
 		t.Fatalf("the buffer holds %d of B's messages, want at most %d", n, futurePerValidator)
 	}
 	honest := r.vote(2, chain.Prevote, 2, 0, chain.Hash{3}) // C, early for height 2
-	r.send(&Message{Vote: honest})
+	r.send(&chain.ConsensusMessage{Vote: honest})
 	r.e.startHeight(r.ctx, 2)
 	if !r.voted(2, chain.Prevote, 0, chain.Hash{3}) {
 		t.Fatal("C's early prevote for height 2 was lost behind B's flood")
@@ -135,7 +135,7 @@ func TestStallingSyncPeerCostsConsensusNothing(t *testing.T) {
 	<-f.asked
 	// While the request hangs, the engine goes on with consensus.
 	b := r.blockBy(r.addr(r.proposerOf(1, 0)))
-	r.send(&Message{Vote: r.vote(1, chain.Prevote, 1, 0, b.Hash())})
+	r.send(&chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 1, 0, b.Hash())})
 	if !r.voted(1, chain.Prevote, 0, b.Hash()) {
 		t.Fatal("a vote was not taken while a sync request was outstanding")
 	}
@@ -196,9 +196,9 @@ func TestNoLockOnABlockThatCannotBeSaved(t *testing.T) {
 	r.e.startHeight(r.ctx, 1)
 	p := r.proposerOf(1, 0)
 	b := r.blockBy(r.addr(p))
-	r.send(&Message{Proposal: r.proposal(r.addr(p), 1, 0, b)})
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(r.addr(p), 1, 0, b)})
 	for i := 1; i < 4; i++ {
-		r.send(&Message{Vote: r.vote(i, chain.Prevote, 1, 0, b.Hash())})
+		r.send(&chain.ConsensusMessage{Vote: r.vote(i, chain.Prevote, 1, 0, b.Hash())})
 	}
 	if r.voted(0, chain.Precommit, 0, b.Hash()) {
 		t.Fatal("A precommitted (locked on) a block it could not save")
@@ -227,13 +227,13 @@ func TestProposalAheadOfTheClockIsJudgedAgain(t *testing.T) {
 	b := r.blockBy(r.addr(p))
 	r.clock.now = r.clock.now.Add(-time.Minute) // ours is a minute behind
 	r.e.startHeight(r.ctx, 1)
-	r.send(&Message{Proposal: r.proposal(r.addr(p), 1, 0, b)})
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(r.addr(p), 1, 0, b)})
 	if r.voted(r.self, chain.Prevote, 0, b.Hash()) {
 		t.Fatal("prevoted a block a minute ahead of this node's clock")
 	}
 	for i := 0; i < 4; i++ {
 		if i != r.self {
-			r.send(&Message{Vote: r.vote(i, chain.Precommit, 1, 0, b.Hash())})
+			r.send(&chain.ConsensusMessage{Vote: r.vote(i, chain.Precommit, 1, 0, b.Hash())})
 		}
 	}
 	if r.store.Latest().Height != 0 {

@@ -26,33 +26,10 @@ type heightSet struct {
 	vals   *chain.ValidatorSet
 }
 
-func msgHeight(m *Message) uint64 {
-	if m.Vote != nil {
-		return m.Vote.Height
-	}
-	return m.Proposal.Proposal.Height
-}
-
-// msgSigner is the validator that signed m.
-func msgSigner(m *Message) chain.Address {
-	if m.Vote != nil {
-		return m.Vote.Validator
-	}
-	return m.Proposal.Proposal.Proposer
-}
-
-// msgRound is the round m is for.
-func msgRound(m *Message) uint32 {
-	if m.Vote != nil {
-		return m.Vote.Round
-	}
-	return m.Proposal.Proposal.Round
-}
-
 // onMessage sorts a message by height and passes those of the current
 // height to the machine.
 func (e *engine) onMessage(ctx context.Context, in *inbound) {
-	h := msgHeight(in.msg)
+	h := in.msg.Height()
 	if v := in.msg.Vote; v != nil && e.decided != nil && h == e.decided.Height {
 		e.noteLatePrecommit(v, in.self)
 		return
@@ -77,7 +54,7 @@ func (e *engine) onMessage(ctx context.Context, in *inbound) {
 	}
 	if v := in.msg.Vote; v != nil {
 		if !in.self {
-			if err := verifyVote(e.vals, v); err != nil {
+			if err := e.vals.VerifyVote(v); err != nil {
 				e.n.log.Debug("dropping vote", "from", v.Validator.String(), "err", err)
 				return
 			}
@@ -102,7 +79,7 @@ func (e *engine) noteLatePrecommit(v *chain.Vote, self bool) {
 		}
 	}
 	if !self {
-		if err := verifyVote(e.decidedVals, v); err != nil {
+		if err := e.decidedVals.VerifyVote(v); err != nil {
 			return
 		}
 	}
@@ -138,11 +115,11 @@ type futureBuffer struct {
 
 // add keeps in if it is for the height after the current one.
 func (f *futureBuffer) add(in *inbound, cur *chain.ValidatorSet, chainID string) {
-	h := msgHeight(in.msg)
+	h := in.msg.Height()
 	if h != f.height {
 		f.height, f.msgs = h, nil
 	}
-	signer := msgSigner(in.msg)
+	signer := in.msg.Signer()
 	known := false
 	if cur != nil {
 		if _, ok := cur.Find(signer); ok {
@@ -154,12 +131,12 @@ func (f *futureBuffer) add(in *inbound, cur *chain.ValidatorSet, chainID string)
 	}
 	same := func(x *inbound) bool {
 		if known {
-			return msgSigner(x.msg) == signer
+			return x.msg.Signer() == signer
 		}
 		if cur == nil {
 			return true
 		}
-		_, ok := cur.Find(msgSigner(x.msg))
+		_, ok := cur.Find(x.msg.Signer())
 		return !ok
 	}
 	quota := futurePerValidator
@@ -172,7 +149,7 @@ func (f *futureBuffer) add(in *inbound, cur *chain.ValidatorSet, chainID string)
 			continue
 		}
 		count++
-		if far < 0 || msgRound(x.msg) > msgRound(f.msgs[far].msg) {
+		if far < 0 || x.msg.Round() > f.msgs[far].msg.Round() {
 			far = i
 		}
 	}
@@ -180,7 +157,7 @@ func (f *futureBuffer) add(in *inbound, cur *chain.ValidatorSet, chainID string)
 		f.msgs = append(f.msgs, in)
 		return
 	}
-	if msgRound(in.msg) < msgRound(f.msgs[far].msg) {
+	if in.msg.Round() < f.msgs[far].msg.Round() {
 		f.msgs[far] = in
 	}
 }
@@ -196,9 +173,9 @@ func (f *futureBuffer) take(h uint64) []*inbound {
 }
 
 // verifySigned checks the signature of a vote or proposal against vs.
-func verifySigned(chainID string, vs *chain.ValidatorSet, m *Message) error {
+func verifySigned(chainID string, vs *chain.ValidatorSet, m *chain.ConsensusMessage) error {
 	if m.Vote != nil {
-		return verifyVote(vs, m.Vote)
+		return vs.VerifyVote(m.Vote)
 	}
-	return verifyProposal(chainID, vs, m.Proposal)
+	return vs.VerifyProposal(chainID, m.Proposal)
 }

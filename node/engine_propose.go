@@ -18,9 +18,9 @@ const maxBlocksPerHeight = 32
 // Proposals: making this node's proposal when the machine asks for one,
 // and checking the proposals of others before the machine may vote.
 
-func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
+func (e *engine) onProposal(ctx context.Context, sp *chain.SignedProposal) {
 	p := sp.Proposal
-	if err := verifyProposal(e.n.chainID, e.vals, sp); err != nil {
+	if err := e.vals.VerifyProposal(e.n.chainID, sp); err != nil {
 		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
 		return
 	}
@@ -31,7 +31,7 @@ func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
 	e.noteProposal(sp)
 	for _, v := range sp.POL {
 		v := v
-		if verifyVote(e.vals, &v) == nil && v.Type == chain.Prevote && v.Height == p.Height {
+		if e.vals.VerifyVote(&v) == nil && v.Type == chain.Prevote && v.Height == p.Height {
 			e.handle(ctx, consensus.VoteReceived{Vote: v})
 		}
 	}
@@ -62,7 +62,7 @@ func (e *engine) onProposal(ctx context.Context, sp *SignedProposal) {
 
 // noteProposal remembers the first signed proposal of each round and
 // reports a second one for another block as equivocation.
-func (e *engine) noteProposal(sp *SignedProposal) {
+func (e *engine) noteProposal(sp *chain.SignedProposal) {
 	first, ok := e.firstProposal[sp.Proposal.Round]
 	if !ok {
 		e.firstProposal[sp.Proposal.Round] = sp
@@ -77,7 +77,7 @@ func (e *engine) noteProposal(sp *SignedProposal) {
 // height: the proposal names it, it was made for this height, a fresh
 // proposal's block names its signer as proposer, and the block passes
 // checkBlock against the parent and the state.
-func (e *engine) checkProposedBlock(sp *SignedProposal) *pendingBlock {
+func (e *engine) checkProposedBlock(sp *chain.SignedProposal) *pendingBlock {
 	b, err := chain.DecodeBlock(sp.Block)
 	if err != nil {
 		return &pendingBlock{err: err}
@@ -111,7 +111,7 @@ func (e *engine) proposeNew(ctx context.Context, a consensus.ProposeNew) {
 		return
 	}
 	if p, b, ok := e.signer.proposedBlock(a.Height, a.Round); ok {
-		pb := e.checkProposedBlock(&SignedProposal{Proposal: p, Block: b.Encode()})
+		pb := e.checkProposedBlock(&chain.SignedProposal{Proposal: p, Block: b.Encode()})
 		if pb.err == nil {
 			e.blocks[p.BlockHash] = pb
 			e.propose(ctx, p, b, nil)
@@ -161,10 +161,10 @@ func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Blo
 		e.n.log.Error("refused to sign a proposal", "height", p.Height, "round", p.Round, "err", err)
 		return
 	}
-	sp := &SignedProposal{Proposal: p, Signature: sig, Block: raw, POL: pol}
+	sp := &chain.SignedProposal{Proposal: p, Signature: sig, Block: raw, POL: pol}
 	e.proposal = sp
 	e.firstProposal[p.Round] = sp
-	e.broadcast(ctx, &Message{Proposal: sp})
+	e.broadcast(ctx, &chain.ConsensusMessage{Proposal: sp})
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: true})
 }
 
@@ -187,6 +187,6 @@ func (e *engine) loadLockedBlock(h chain.Hash) *pendingBlock {
 	if err != nil || b.Hash() != h {
 		return nil
 	}
-	sp := &SignedProposal{Block: raw, Proposal: consensus.Proposal{BlockHash: h, POLRound: 0}}
+	sp := &chain.SignedProposal{Block: raw, Proposal: consensus.Proposal{BlockHash: h, POLRound: 0}}
 	return e.checkProposedBlock(sp)
 }

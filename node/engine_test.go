@@ -54,7 +54,7 @@ func TestEngineTurnsEquivocationIntoEvidence(t *testing.T) {
 		v := chain.Vote{ChainID: n.ChainID(), Type: chain.Prevote, Height: 1, Round: 0,
 			BlockHash: block, Validator: chain.AddressOf(b.PublicKey())}
 		v.Sign(b)
-		e.onMessage(ctx, &inbound{msg: &Message{Vote: &v}})
+		e.onMessage(ctx, &inbound{msg: &chain.ConsensusMessage{Vote: &v}})
 	}
 
 	var found *chain.Tx
@@ -116,8 +116,8 @@ func TestOnlyTheRoundsProposerMayPropose(t *testing.T) {
 		key := DevValidatorKey(i)
 		addr := chain.AddressOf(key.PublicKey())
 		p := consensus.Proposal{Height: 1, Round: 0, BlockHash: chain.Hash{9}, POLRound: -1, Proposer: addr}
-		sp := &SignedProposal{Proposal: p, Signature: key.Sign(proposalSignBytes(n.ChainID(), p)), Block: []byte{0x80}}
-		err := n.validateGossipConsensus(chain.MustEncode(&Message{Proposal: sp}))
+		sp := &chain.SignedProposal{Proposal: p, Signature: key.Sign(chain.ProposalSignBytes(n.ChainID(), p)), Block: []byte{0x80}}
+		err := n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: sp}))
 		if (addr == proposer) != (err == nil) {
 			t.Errorf("validator %d (proposer: %v): validator says %v", i, addr == proposer, err)
 		}
@@ -194,12 +194,12 @@ func TestEngineCountsLatePrecommitsOfTheDecidedBlock(t *testing.T) {
 		vote(3, chain.Precommit, 0, chain.Hash{0xee}),
 		vote(1, chain.Precommit, 0, block),
 	} {
-		e.onMessage(ctx, &inbound{msg: &Message{Vote: v}})
+		e.onMessage(ctx, &inbound{msg: &chain.ConsensusMessage{Vote: v}})
 	}
 	if got := len(e.view.Load().Decided.Precommits); got != 3 {
 		t.Fatalf("after forged, mismatched and repeated votes the decided block shows %d precommits, want 3", got)
 	}
-	e.onMessage(ctx, &inbound{msg: &Message{Vote: vote(3, chain.Precommit, 0, block)}})
+	e.onMessage(ctx, &inbound{msg: &chain.ConsensusMessage{Vote: vote(3, chain.Precommit, 0, block)}})
 	d := e.view.Load().Decided
 	if d == nil || len(d.Precommits) != 4 || d.Height != 1 {
 		t.Fatalf("a late precommit of validator 3 was not counted: %+v", d)
@@ -208,7 +208,7 @@ func TestEngineCountsLatePrecommitsOfTheDecidedBlock(t *testing.T) {
 		t.Errorf("fourth precommit is from %s", d.Precommits[3].Validator)
 	}
 	// Votes of the height being decided still go to the machine.
-	e.onMessage(ctx, &inbound{msg: &Message{Vote: voteAt(2, 3, chain.Prevote, 0, chain.Hash{0x22})}})
+	e.onMessage(ctx, &inbound{msg: &chain.ConsensusMessage{Vote: voteAt(2, 3, chain.Prevote, 0, chain.Hash{0x22})}})
 	if got := len(e.m.Votes(0, chain.Prevote)); got != 1 {
 		t.Errorf("a prevote of height 2 reached the machine %d times, want 1", got)
 	}

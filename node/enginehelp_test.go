@@ -40,11 +40,11 @@ func (c *manualClock) After(d time.Duration, x any) {
 
 // recorder is a network that keeps every published message.
 type recorder struct {
-	sent []*Message
+	sent []*chain.ConsensusMessage
 }
 
 func (r *recorder) PublishConsensus(_ context.Context, data []byte) error {
-	m, err := DecodeMessage(testChainID, data)
+	m, err := chain.DecodeConsensusMessage(testChainID, data)
 	if err != nil {
 		return err
 	}
@@ -55,8 +55,8 @@ func (r *recorder) PublishConsensus(_ context.Context, data []byte) error {
 func (r *recorder) Peers() []p2p.PeerInfo { return nil }
 
 // proposals returns the proposals published so far.
-func (r *recorder) proposals() []*SignedProposal {
-	var out []*SignedProposal
+func (r *recorder) proposals() []*chain.SignedProposal {
+	var out []*chain.SignedProposal
 	for _, m := range r.sent {
 		if m.Proposal != nil {
 			out = append(out, m.Proposal)
@@ -138,9 +138,9 @@ func (r *rig) vote(i int, t chain.VoteType, h uint64, round uint32, block chain.
 }
 
 // proposal is a signed proposal of block by the validator with address by.
-func (r *rig) proposal(by chain.Address, h uint64, round uint32, b *chain.Block) *SignedProposal {
+func (r *rig) proposal(by chain.Address, h uint64, round uint32, b *chain.Block) *chain.SignedProposal {
 	p := consensus.Proposal{Height: h, Round: round, BlockHash: b.Hash(), POLRound: -1, Proposer: by}
-	return &SignedProposal{Proposal: p, Block: b.Encode(), Signature: r.key(by).Sign(proposalSignBytes(testChainID, p))}
+	return &chain.SignedProposal{Proposal: p, Block: b.Encode(), Signature: r.key(by).Sign(chain.ProposalSignBytes(testChainID, p))}
 }
 
 // blockBy builds the next block as the validator with address by would,
@@ -164,7 +164,7 @@ func (r *rig) blockBy(by chain.Address) *chain.Block {
 }
 
 // send hands a message to the engine as if from a peer.
-func (r *rig) send(m *Message) { r.e.dispatch(r.ctx, &inbound{msg: m}) }
+func (r *rig) send(m *chain.ConsensusMessage) { r.e.dispatch(r.ctx, &inbound{msg: m}) }
 
 // precommitted reports whether the engine's machine holds validator i's
 // vote of type t for block in round 0.

@@ -179,7 +179,7 @@ func (n *Node) onGossipTx(_ peer.ID, data []byte) {
 //     height behind may have passed those on in good faith, under the
 //     set it knew. The engine drops them too.
 func (n *Node) validateGossipConsensus(data []byte) error {
-	m, err := DecodeMessage(n.chainID, data)
+	m, err := chain.DecodeConsensusMessage(n.chainID, data)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 	if cur == nil {
 		return p2p.ErrIgnore // not started yet
 	}
-	switch h := msgHeight(m); {
+	switch h := m.Height(); {
 	case h == cur.height:
 		return judgeAtHeight(n.chainID, cur.vals, m)
 	case h == cur.height+1:
@@ -202,8 +202,8 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 // if it is a member's and its signature verifies (for a proposal, the
 // round's proposer's), p2p.ErrIgnore if the signer is not a member or not
 // the round's proposer, and the verification error otherwise.
-func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *Message) error {
-	if _, ok := vals.Find(msgSigner(m)); !ok {
+func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *chain.ConsensusMessage) error {
+	if _, ok := vals.Find(m.Signer()); !ok {
 		return p2p.ErrIgnore
 	}
 	if m.Proposal != nil {
@@ -216,7 +216,7 @@ func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *Message) error {
 }
 
 func (n *Node) onGossipConsensus(_ peer.ID, data []byte) {
-	m, err := DecodeMessage(n.chainID, data)
+	m, err := chain.DecodeConsensusMessage(n.chainID, data)
 	eng := n.engine.Load()
 	if err != nil || eng == nil {
 		return

@@ -86,7 +86,7 @@ func (s *signer) signProposal(p consensus.Proposal, block []byte) ([]byte, error
 		}
 	}
 	s.guard = next
-	return s.key.Sign(proposalSignBytes(s.chainID, p)), nil
+	return s.key.Sign(chain.ProposalSignBytes(s.chainID, p)), nil
 }
 
 // proposedBlock returns the block of the last proposal signed if that

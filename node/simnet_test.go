@@ -230,7 +230,7 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 		return
 	}
 	s.stats.delivered++
-	m, derr := DecodeMessage(s.chainID, data)
+	m, derr := chain.DecodeConsensusMessage(s.chainID, data)
 	if derr != nil {
 		s.failf("%s: accepted bytes it cannot decode: %v", r.name, derr)
 		return

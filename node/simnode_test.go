@@ -166,7 +166,7 @@ func (s *simNet) publish(n *simNode, data []byte) {
 	if !n.up || n.fault == silent {
 		return
 	}
-	m, err := DecodeMessage(s.chainID, data)
+	m, err := chain.DecodeConsensusMessage(s.chainID, data)
 	if err != nil {
 		s.failf("%s published bytes it cannot decode: %v", n.name, err)
 		return
@@ -199,15 +199,15 @@ func (s *simNet) publish(n *simNode, data []byte) {
 
 // sign signs a vote or proposal with n's key, past its guard: what a
 // faulty validator can do.
-func (s *simNet) signVote(n *simNode, v chain.Vote) *Message {
+func (s *simNet) signVote(n *simNode, v chain.Vote) *chain.ConsensusMessage {
 	v.Signature = nil
 	v.Sign(n.key)
-	return &Message{Vote: &v}
+	return &chain.ConsensusMessage{Vote: &v}
 }
 
-func (s *simNet) signProposal(n *simNode, p consensus.Proposal, block []byte) *Message {
-	sp := &SignedProposal{Proposal: p, Block: block, Signature: n.key.Sign(proposalSignBytes(s.chainID, p))}
-	return &Message{Proposal: sp}
+func (s *simNet) signProposal(n *simNode, p consensus.Proposal, block []byte) *chain.ConsensusMessage {
+	sp := &chain.SignedProposal{Proposal: p, Block: block, Signature: n.key.Sign(chain.ProposalSignBytes(s.chainID, p))}
+	return &chain.ConsensusMessage{Proposal: sp}
 }
 
 // equivVote sends the vote the engine made and a conflicting one; each
@@ -236,7 +236,7 @@ func (s *simNet) equivVote(n *simNode, v *chain.Vote, data []byte) {
 
 // equivPropose sends the engine's proposal to some peers and a second,
 // different valid block (one millisecond later) to the others.
-func (s *simNet) equivPropose(n *simNode, sp *SignedProposal, data []byte) {
+func (s *simNet) equivPropose(n *simNode, sp *chain.SignedProposal, data []byte) {
 	alt := data
 	if b, err := chain.DecodeBlock(sp.Block); err == nil && sp.Proposal.POLRound < 0 {
 		b.Header.Time++
@@ -256,7 +256,7 @@ func (s *simNet) equivPropose(n *simNode, sp *SignedProposal, data []byte) {
 
 // corrupt replaces a fresh proposal's block by one with a wrong state
 // root, signed: a proposal every honest node must judge invalid.
-func (s *simNet) corrupt(n *simNode, m *Message) []byte {
+func (s *simNet) corrupt(n *simNode, m *chain.ConsensusMessage) []byte {
 	b, err := chain.DecodeBlock(m.Proposal.Block)
 	if err != nil {
 		return chain.MustEncode(m)
