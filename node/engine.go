@@ -41,7 +41,7 @@ type engine struct {
 	waitingSince time.Time                    // when the next height's start was delayed; zero if not
 	reported     map[string]bool              // evidence already reported
 	heightStart  time.Time                    // when the current height started
-	proposal     *chain.SignedProposal              // this node's latest proposal at this height
+	proposal     *chain.SignedProposal        // this node's latest proposal at this height
 	resends      uint64
 	retry        *consensus.Commit // a decision whose block could not be stored yet
 	decided      *DecidedView      // the last height this engine decided, with late precommits

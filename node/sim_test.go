@@ -85,7 +85,7 @@ func randomSim(seed uint64) *simNet {
 	var faulty uint64
 	for _, i := range rng.Perm(nv) {
 		if p := powerOf(keys[i]); faulty+p <= f && rng.IntN(3) != 0 {
-			faults[i] = []fault{silent, equivVoter, equivProposer, badProposer, twin, spammer}[rng.IntN(6)]
+			faults[i] = []fault{silent, equivVoter, equivProposer, badProposer, twin, spammer, forker}[rng.IntN(7)]
 			faulty += p
 		}
 	}
@@ -148,11 +148,16 @@ func randomSim(seed uint64) *simNet {
 		n := good[rng.IntN(len(good))]
 		at := time.Duration(rng.IntN(int(max(gst, 3*time.Second)/time.Millisecond))) * time.Millisecond
 		back := at + time.Duration(100+rng.IntN(2500))*time.Millisecond
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(3) {
+		case 0:
 			// A restart right after proposing: the proposer must propose
 			// the same block again, not lose the round to its own guard.
 			s.at(at, func() { n.crashAfterPropose = back - at })
-		} else {
+		case 1:
+			// A crash right after deciding, before anyone else may have
+			// learnt of the decision.
+			s.at(at, func() { n.crashAfterDecide = back - at })
+		default:
 			s.at(at, func() { s.crash(n) })
 			s.at(back, func() {
 				if !n.up {
@@ -293,8 +298,8 @@ func TestSimulation(t *testing.T) {
 		return
 	}
 	count := seedCount(t)
-	if testing.Short() {
-		count = min(count, 50)
+	if testing.Short() || raceEnabled {
+		count = min(count, 30)
 	}
 	var (
 		mu     sync.Mutex

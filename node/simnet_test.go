@@ -236,6 +236,9 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 		return
 	}
 	s.input(r, &inbound{msg: m})
+	if r.fault == forker && m.Proposal != nil && r.up {
+		s.endorse(r, m.Proposal)
+	}
 	for _, o := range s.nodes {
 		if o.id != from {
 			s.send(r.id, o.id, data)
@@ -249,7 +252,20 @@ func (s *simNet) input(n *simNode, x any) {
 	if !n.up || n.e == nil {
 		return
 	}
+	before := n.store.Latest().Height
 	n.e.dispatch(s.ctx, x)
+	if back := n.crashAfterDecide; back > 0 && n.store.Latest().Height > before {
+		if _, synced := x.(*syncBatch); !synced {
+			n.crashAfterDecide = 0
+			s.crash(n)
+			s.at(s.now+back, func() {
+				if !n.up {
+					s.boot(n)
+				}
+			})
+			return
+		}
+	}
 	select {
 	case <-n.e.sync.wake:
 		s.syncStep(n)

@@ -39,7 +39,13 @@ type simNode struct {
 	// crashAfterPropose: crash right after the next proposal it signs,
 	// and come back after this long.
 	crashAfterPropose time.Duration
-	sent              [][]byte // consensus messages it published, for a replayer
+	// crashAfterDecide: crash right after the next block it decides by
+	// consensus, and come back after this long.
+	crashAfterDecide time.Duration
+	// endorsed: the forker's votes already sent at this height.
+	endorsed map[[2]uint64]bool
+	hid      uint64   // the height at which the forker hid a precommit
+	sent     [][]byte // consensus messages it published, for a replayer
 }
 
 // fault is how a simulated node misbehaves. Faulty nodes run the same
@@ -56,11 +62,12 @@ const (
 	spammer             // honest, but also floods far-future and next-height votes
 	staller             // not a validator: claims a far greater height, never answers sync
 	replayer            // not a validator: re-sends old proposals and votes it saw
+	forker              // prevotes and precommits every block proposed; hides its first precommit from all but one peer
 )
 
 func (f fault) String() string {
 	return [...]string{"honest", "silent", "equivocating voter", "equivocating proposer",
-		"invalid-block proposer", "twin", "far-future spammer", "sync staller", "stale re-sender"}[f]
+		"invalid-block proposer", "twin", "far-future spammer", "sync staller", "stale re-sender", "forker"}[f]
 }
 
 // honestSender reports whether every message this node sends or forwards
@@ -208,6 +215,38 @@ func (s *simNet) signVote(n *simNode, v chain.Vote) *chain.ConsensusMessage {
 func (s *simNet) signProposal(n *simNode, p consensus.Proposal, block []byte) *chain.ConsensusMessage {
 	sp := &chain.SignedProposal{Proposal: p, Block: block, Signature: n.key.Sign(chain.ProposalSignBytes(s.chainID, p))}
 	return &chain.ConsensusMessage{Proposal: sp}
+}
+
+// endorse is the forker's habit: for every proposal it receives at its
+// height, a prevote and a precommit for the block, whatever else it
+// signed. Its first precommit for a block at a height goes to one peer
+// only, so that one node may decide what no one else can.
+func (s *simNet) endorse(n *simNode, sp *chain.SignedProposal) {
+	if n.endorsed == nil {
+		n.endorsed = map[[2]uint64]bool{}
+	}
+	p := sp.Proposal
+	h := n.store.Latest().Height + 1
+	if p.Height != h {
+		return
+	}
+	key := [2]uint64{p.Height, uint64(p.Round)<<32 | uint64(p.BlockHash[0])<<8 | uint64(p.BlockHash[1])}
+	if n.endorsed[key] {
+		return
+	}
+	n.endorsed[key] = true
+	for _, t := range []chain.VoteType{chain.Prevote, chain.Precommit} {
+		v := chain.Vote{ChainID: s.chainID, Type: t, Height: p.Height, Round: p.Round, BlockHash: p.BlockHash,
+			Validator: chain.AddressOf(n.key.PublicKey())}
+		data := chain.MustEncode(s.signVote(n, v))
+		if t == chain.Precommit && n.hid != p.Height {
+			n.hid = p.Height
+			n.seen[sha256.Sum256(data)] = true
+			s.send(n.id, s.rng.IntN(len(s.nodes)), data)
+			continue
+		}
+		s.gossip(n, data)
+	}
 }
 
 // equivVote sends the vote the engine made and a conflicting one; each
