@@ -28,9 +28,12 @@ import (
 //     starving the node on a 2-core machine.
 func badgerOptions(cfg Config) badger.Options {
 	if cfg.InMemory {
-		// A memtable of 4 MiB still holds a full block's transaction.
+		// In memory there is no value log: every value must stay under
+		// ValueThreshold (at most 1 MiB in Badger), which must stay under
+		// the largest batch (15% of a memtable, so 8 MiB memtables). Blocks
+		// above 1 MiB cannot be stored in memory; tests keep theirs small.
 		return badger.DefaultOptions("").WithInMemory(true).
-			WithMemTableSize(4 << 20).WithNumMemtables(2).WithValueThreshold(1 << 10).
+			WithMemTableSize(8 << 20).WithNumMemtables(2).WithValueThreshold(1 << 20).
 			WithBlockCacheSize(1 << 20).WithIndexCacheSize(1 << 20).
 			WithNumCompactors(2).WithLogger(badgerLogger{cfg.Logger})
 	}

@@ -1,0 +1,118 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/citychain/citychain/apps/poa"
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+)
+
+// Scenarios on the simulated network, told in validators A to E.
+
+// calmSim is a network of validators A..D (equal power) and the given
+// extra nodes, calm from the start.
+func calmSim(seed uint64, extra ...fault) *simNet {
+	s := newSimNet(seed)
+	keys := []*crypto.PrivateKey{DevValidatorKey(0), DevValidatorKey(1), DevValidatorKey(2), DevValidatorKey(3)}
+	s.newGenesis(keys, []uint64{1, 1, 1, 1})
+	for i, k := range keys {
+		s.addNode(string(rune('A'+i)), k, honest)
+	}
+	for i, f := range extra {
+		s.addNode(string(rune('E'+i)), DevValidatorKey(4+i), f)
+	}
+	s.consensusCfg = consensusConfig(DefaultConfig("", 0).Consensus.Timeouts(), 50*time.Millisecond)
+	s.calm = linkModel{minDelay: time.Millisecond, maxDelay: 40 * time.Millisecond}
+	s.chaos = s.calm
+	return s
+}
+
+// poaTx is validator key's signed poa proposal.
+func poaTx(t *testing.T, s *simNet, key *crypto.PrivateKey, nonce uint64, m poa.Propose) *chain.Tx {
+	t.Helper()
+	payload, err := chain.EncodePayload(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := &chain.Tx{ChainID: s.chainID, App: poa.Name, Action: poa.ActionPropose, Payload: payload, Nonce: nonce}
+	tx.Sign(key)
+	return tx
+}
+
+// inSet reports whether addr is in the validator set stored by n.
+func inSet(n *simNode, addr chain.Address) bool {
+	vs, err := chain.LoadValidators(n.store)
+	if err != nil {
+		return false
+	}
+	_, ok := vs.Find(addr)
+	return ok
+}
+
+// signedBy reports whether n stores a commit at or below its latest
+// height signed by addr.
+func signedBy(n *simNode, addr chain.Address) bool {
+	for h := n.store.Latest().Height; h > 0; h-- {
+		c, err := n.store.Commit(h)
+		if err != nil {
+			return false
+		}
+		for _, sig := range c.Signatures {
+			if sig.Validator == addr {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// A, B and C vote E in while D is down; D comes back and syncs across the
+// change. Through the change no node rejects a message from an honest
+// peer (each rejection would cost that peer gossip score and, repeated,
+// a ban), E starts signing commits, and everyone agrees.
+func TestSimValidatorJoinsAndNoOneIsBanned(t *testing.T) {
+	s := calmSim(11, honest)
+	s.tracing = testing.Verbose()
+	defer s.close()
+	for _, n := range s.nodes {
+		s.boot(n)
+	}
+	e := s.nodes[4]
+	eAddr := chain.AddressOf(e.key.PublicKey())
+	add := poa.Propose{Op: poa.OpAdd, Address: eAddr.String(), PubKey: fmt.Sprintf("%x", e.key.PublicKey().Bytes()), Power: 1}
+	s.at(time.Second, func() {
+		for _, n := range s.nodes[:3] {
+			if _, err := n.n.Submit(poaTx(t, s, n.key, 0, add)); err != nil {
+				s.failf("%s: submit: %v", n.name, err)
+			}
+		}
+	})
+	d := s.nodes[3]
+	s.at(1500*time.Millisecond, func() { s.crash(d) })
+	joined := func() bool { return inSet(s.nodes[0], eAddr) }
+	s.runUntil(60*time.Second, joined)
+	if !joined() {
+		t.Fatalf("E did not join in a minute: %s\n%s", s.describe(0), strings.Join(s.trace, "\n"))
+	}
+	s.at(s.now+2*time.Second, func() { s.boot(d) })
+	target := s.nodes[0].store.Latest().Height + 5
+	s.runUntil(s.now+60*time.Second, func() bool { return s.minHonestHeight() >= target && signedBy(s.nodes[0], eAddr) })
+	s.checkAgreement()
+	for _, f := range s.failures {
+		t.Error(f)
+	}
+	if s.minHonestHeight() < target {
+		t.Fatalf("after E joined the lowest node is at %d, want %d: %s", s.minHonestHeight(), target, s.describe(target))
+	}
+	if !signedBy(s.nodes[0], eAddr) {
+		t.Fatal("E never signed a commit")
+	}
+	if !inSet(d, eAddr) {
+		t.Fatal("D synced past the change without E in its set")
+	}
+	t.Logf("%s", s.describe(target))
+}
