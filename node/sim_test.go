@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/chain/crypto"
@@ -168,7 +169,45 @@ func randomSim(seed uint64) *simNet {
 		gst = max(gst, back)
 	}
 	s.gst = gst
+	if rng.IntN(3) == 0 {
+		s.load(gst + simProgressBound)
+	}
 	return s
+}
+
+// load submits a few bank transfers every half second until end, to
+// every node that is up, as transaction gossip would: blocks then carry
+// transactions, which every validator re-executes before it votes.
+func (s *simNet) load(end time.Duration) {
+	nonces := make([]uint64, 4)
+	var step func()
+	step = func() {
+		if s.now > end {
+			return
+		}
+		for k := range 1 + s.rng.IntN(2) {
+			i := (int(s.now/time.Millisecond) + k) % len(nonces)
+			p, err := chain.EncodePayload(bank.Send{To: DevAccounts()[(i+1)%len(nonces)].Address, Amount: 1 + uint64(s.rng.IntN(9))})
+			if err != nil {
+				panic(err)
+			}
+			tx := &chain.Tx{ChainID: s.chainID, App: bank.Name, Action: "send", Payload: p, Nonce: nonces[i]}
+			tx.Sign(DevKey(i))
+			taken := false
+			for _, n := range s.nodes {
+				if n.up && n.n != nil {
+					if _, err := n.n.Submit(tx); err == nil {
+						taken = true
+					}
+				}
+			}
+			if taken {
+				nonces[i]++
+			}
+		}
+		s.at(s.now+500*time.Millisecond, step)
+	}
+	s.at(200*time.Millisecond, step)
 }
 
 func addrOf(k *crypto.PrivateKey) chain.Address { return chain.AddressOf(k.PublicKey()) }
