@@ -15,7 +15,7 @@ help:
 	@echo "make devnet     build and run a $(NODES)-validator local network in .devnet (Ctrl-C stops it)"
 	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
 	@echo "make test       gofmt, vet, staticcheck, architecture rules and every test (CI runs this)"
-	@echo "make test-long  the long consensus simulation (20,000 seeds)"
+	@echo "make test-long  the long simulation of the consensus driver (20,000 seeds)"
 	@echo "make lint       formatting, vet, staticcheck and architecture rules"
 	@echo "make bench      the core benchmarks"
 	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s)"
@@ -58,7 +58,7 @@ test-short: fmt vet
 	$(GO) test -short -count=1 ./...
 
 test-long:
-	$(GO) test -count=1 -timeout 60m ./chain/consensus/ -run 'TestSimulation' -seeds 20000
+	$(GO) test -count=1 -timeout 120m ./node/ -run 'TestSimulation$$' -seeds 20000 -v
 
 lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/

@@ -116,3 +116,45 @@ func TestSimValidatorJoinsAndNoOneIsBanned(t *testing.T) {
 	}
 	t.Logf("%s", s.describe(target))
 }
+
+// C and D crash: with 2 of 4 validators the chain halts, safely. When C
+// comes back, 3 of 4 are a quorum again and the chain resumes by itself,
+// C catching up first; then D comes back and catches up too.
+func TestSimTwoOfFourCrashedHaltsThenResumes(t *testing.T) {
+	s := calmSim(42)
+	s.tracing = testing.Verbose()
+	defer s.close()
+	a, b, c, d := s.nodes[0], s.nodes[1], s.nodes[2], s.nodes[3]
+	height := func(n *simNode) uint64 { return n.store.Latest().Height }
+	for _, n := range s.nodes {
+		s.boot(n)
+	}
+	s.runUntil(3*time.Second, nil)
+	if height(a) < 2 {
+		t.Fatalf("only %d blocks in 3s with everyone up", height(a))
+	}
+	s.crash(c)
+	s.crash(d)
+	s.runUntil(5*time.Second, nil)
+	stuckA, stuckB := height(a), height(b)
+	s.runUntil(20*time.Second, nil)
+	if height(a) != stuckA || height(b) != stuckB {
+		t.Fatalf("A and B went from heights %d, %d to %d, %d with half the power down", stuckA, stuckB, height(a), height(b))
+	}
+	s.boot(c)
+	s.runUntil(30*time.Second, func() bool { return min(height(a), height(b), height(c)) >= stuckA+3 })
+	for _, n := range []*simNode{a, b, c} {
+		if height(n) < stuckA+3 {
+			t.Fatalf("%s at height %d, want at least %d after C came back\n%s", n.name, height(n), stuckA+3, strings.Join(s.trace, "\n"))
+		}
+	}
+	s.boot(d)
+	s.runUntil(s.now+10*time.Second, func() bool { return height(d) >= height(a)-1 })
+	if height(d) < height(a)-1 {
+		t.Fatalf("D at height %d, A at %d", height(d), height(a))
+	}
+	s.checkAgreement()
+	for _, f := range s.failures {
+		t.Error(f)
+	}
+}

@@ -63,9 +63,17 @@
 //
 // The driver must also gossip: send its own proposals and votes of the
 // current height again until the height is decided, relay the votes and
-// proposals of others, and answer lagging peers with commits. Tendermint is
+// proposals of others, and let lagging peers catch up (package node serves
+// its blocks with their commit certificates by block sync). Tendermint is
 // live only if every message of a correct validator eventually reaches
 // every correct validator.
+//
+// The driver that ships is the engine of package node. The package's
+// seeded simulation (node/sim_test.go) runs that engine, with its signer,
+// block checks, mempool and block sync, for several validators in one
+// process, in virtual time, under loss, partitions, crashes and Byzantine
+// validators, and checks agreement, validity and liveness on every seed;
+// this package's own tests drive the Machine event by event.
 //
 // After a crash, the driver persists nothing of the Machine: it loads its
 // DoubleSignGuard, starts the height with Lock: guard.LockAt(height), and
