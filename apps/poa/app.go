@@ -61,13 +61,9 @@ func (*App) Check(action string, payload []byte) error {
 	return fmt.Errorf("%w: poa has no action %q (actions: %s, %s)", chain.ErrUnknownAction, action, ActionPropose, ActionEvidence)
 }
 
-// errEvidenceInBlocks is the answer to the retired "evidence" action.
-var errEvidenceInBlocks = fmt.Errorf("%w: poa no longer takes evidence as a transaction: nodes put evidence "+
-	"in blocks, where it is checked against the validator set of its own height (see apps/poa/README.md)", chain.ErrUnknownAction)
-
-// Deliver executes a proposal vote. The retired "evidence" action still
-// passes Check, so that blocks that carried it stay valid, but Deliver
-// refuses it: evidence travels in blocks now (HandleEvidence).
+// Deliver executes a proposal vote, or records evidence reported by a
+// transaction. That action is only a record: it removes nobody, and the
+// evidence that acts travels in blocks (HandleEvidence).
 func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	switch action {
 	case ActionPropose:
@@ -77,7 +73,11 @@ func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 		}
 		return propose(ctx, &m)
 	case ActionEvidence:
-		return errEvidenceInBlocks
+		var e Evidence
+		if err := chain.DecodePayload(payload, &e); err != nil {
+			return err
+		}
+		return recordReported(ctx, &e)
 	}
 	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
 }

@@ -17,7 +17,8 @@
 // which records the offence once and removes the offender from the set
 // ActivationDelay heights after the block that carried it, like a decided
 // vote, except that the last validator is never removed. README.md states
-// the rule in full. The old "evidence" transaction is refused.
+// the rule in full. The older "evidence" transaction, judged against the
+// current set, only records a reported duplicate vote.
 //
 // State (under "a/poa/"):
 //

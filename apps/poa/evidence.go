@@ -7,11 +7,13 @@ import (
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
 )
 
 // EvidenceRecord is one recorded offence, as stored and queried. Records
-// written before evidence travelled in blocks have no Kind in storage;
-// queries show them as duplicate votes, which is all they could be.
+// made by the "evidence" transaction have no Kind in storage and remove
+// nobody until block evidence of the same offence charges them; queries
+// show their kind as a duplicate vote, which is all they can be.
 type EvidenceRecord struct {
 	Validator string   `json:"validator" cbor:"validator"`
 	Height    uint64   `json:"height" cbor:"height"` // of the offence
@@ -59,7 +61,8 @@ func proposalToJSON(p *chain.EvidenceProposal) ProposalJSON {
 // README.md: the set without the offender signs from the height of this
 // block plus ActivationDelay, unless the offender is no longer a
 // validator or is the last one, in which case the offence is recorded
-// but nobody is removed. An offence already recorded changes nothing.
+// but nobody is removed. An offence already charged by block evidence
+// changes nothing; one only reported by a transaction is charged now.
 //
 // The evidence's signatures were checked by the validators against the
 // set of the offence's height before they voted for this block; the
@@ -69,13 +72,21 @@ func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
 	o := ev.Offence()
 	st := ctx.Store()
 	key := offenceKey(o)
-	if st.Has(key) {
+	var rec EvidenceRecord
+	found, err := st.GetObject(key, &rec)
+	if err != nil {
+		return err
+	}
+	if found && rec.Kind != "" {
 		ctx.Emit("evidence_repeated", chain.A("validator", o.Validator), chain.A("height", o.Height),
 			chain.A("kind", o.Kind))
 		return nil
 	}
-	rec := EvidenceRecord{Validator: o.Validator.String(), Height: o.Height, Round: uint64(o.Round),
-		Type: uint64(o.VoteType), Kind: o.Kind, Hash: ev.Hash().String(), Committed: ctx.Height}
+	if !found {
+		rec = EvidenceRecord{Validator: o.Validator.String(), Height: o.Height, Round: uint64(o.Round),
+			Type: uint64(o.VoteType), Committed: ctx.Height}
+	}
+	rec.Kind, rec.Hash = o.Kind, ev.Hash().String()
 	if d := ev.DuplicateVote; d != nil {
 		rec.Votes = Evidence{A: VoteToJSON(&d.A), B: VoteToJSON(&d.B)}
 	} else {
@@ -149,6 +160,46 @@ func offenceKey(o chain.Offence) []byte {
 	k = append(k, sdk.Uint64Bytes(o.Height)...)
 	k = append(k, sdk.Uint64Bytes(uint64(o.Round))...)
 	return append(k, byte(o.VoteType))
+}
+
+// recordReported records a duplicate vote reported by a transaction, the
+// way evidence was taken before it travelled in blocks: checked against
+// the current validator set, recorded once with its reporter, and acted
+// on by nobody. The record has no Kind, so that block evidence of the
+// same offence still charges it.
+func recordReported(ctx *chain.Context, e *Evidence) error {
+	a, b, err := e.conflict(ctx.ChainID)
+	if err != nil {
+		return err
+	}
+	vs, err := ctx.Validators()
+	if err != nil {
+		return err
+	}
+	val, ok := vs.Find(a.Validator)
+	if !ok {
+		return fmt.Errorf("%w: %s is not a validator", chain.ErrBadPayload, a.Validator)
+	}
+	pub, err := crypto.ParseCompressedPublicKey(val.PubKey)
+	if err != nil {
+		return err
+	}
+	for i, v := range []*chain.Vote{a, b} {
+		if err := pub.Verify(v.SignBytes(), v.Signature); err != nil {
+			return fmt.Errorf("%w: vote %c: %w", chain.ErrBadPayload, 'a'+i, err)
+		}
+	}
+	o := chain.Offence{Validator: a.Validator, Height: a.Height, Round: a.Round, Kind: chain.EvidenceDuplicateVote, VoteType: a.Type}
+	key := offenceKey(o)
+	st := ctx.Store()
+	if st.Has(key) {
+		return fmt.Errorf("%w: evidence against %s at height %d round %d is already recorded", chain.ErrBadPayload, a.Validator, a.Height, a.Round)
+	}
+	st.SetObject(key, &EvidenceRecord{Validator: a.Validator.String(), Height: a.Height, Round: uint64(a.Round),
+		Type: uint64(a.Type), Votes: *e, Reporter: ctx.Sender.String(), Committed: ctx.Height})
+	ctx.Emit("equivocation", chain.A("validator", a.Validator), chain.A("height", a.Height),
+		chain.A("round", uint64(a.Round)), chain.A("type", uint64(a.Type)))
+	return nil
 }
 
 func removalKey(addr chain.Address) []byte { return append([]byte("removal/"), addr[:]...) }

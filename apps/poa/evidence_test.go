@@ -266,3 +266,26 @@ func TestOldRecordsReadTheSame(t *testing.T) {
 		t.Fatalf("an old record reads as %+v", back)
 	}
 }
+
+func TestAReportedOffenceIsChargedWhenItsEvidenceArrivesInABlock(t *testing.T) {
+	c := newChain(t)
+	blocks(t, c, 5)
+	report := poa.Evidence{A: vote(t, "D", 4, "x"), B: vote(t, "D", 4, "y")}
+	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, report); err != nil {
+		t.Fatal(err)
+	}
+	withEvidence(t, c, twoVotes("D", chain.Precommit, 4))
+	recs := records(t, c, "evidence")
+	if len(recs) != 1 || recs[0].Kind != chain.EvidenceDuplicateVote || recs[0].RemovalAt != c.Height+poa.ActivationDelay ||
+		recs[0].Reporter != chaintest.Addr("reporter").String() || recs[0].Committed != c.Height-1 {
+		t.Fatalf("records %+v", recs)
+	}
+	blocks(t, c, 1)
+	if isMember(t, c, "D") {
+		t.Fatal("D is still a validator")
+	}
+	withEvidence(t, c, twoVotes("D", chain.Precommit, 4))
+	if got := fmt.Sprint(blockEventTypes(c)); got != "[evidence_repeated]" {
+		t.Fatalf("block events %s", got)
+	}
+}

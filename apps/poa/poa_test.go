@@ -144,24 +144,42 @@ func vote(t *testing.T, who string, height uint64, block string) poa.VoteJSON {
 	return poa.VoteToJSON(&v)
 }
 
-func TestTheEvidenceTransactionIsRetired(t *testing.T) {
+func TestDEquivocatesAndAnyoneCanReportIt(t *testing.T) {
 	c := newChain(t)
 	ev := poa.Evidence{A: vote(t, "D", 7, "block x"), B: vote(t, "D", 7, "block y")}
 	r, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, ev)
-	if err == nil || !strings.Contains(r.Error, "evidence in blocks") {
-		t.Fatalf("receipt %+v, err %v; want a refusal that points to evidence in blocks", r, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got, _ := c.Query(poa.Name, "evidence", nil); len(got.([]poa.EvidenceRecord)) != 0 {
-		t.Fatalf("the refused transaction recorded %+v", got)
+	if r.Events[0].Type != "equivocation" {
+		t.Fatalf("events %+v", r.Events)
 	}
-	// Check still judges the shape, so blocks that carried the action
-	// before it was retired stay valid.
-	p, _ := chain.EncodePayload(ev)
-	if err := poa.New().Check(poa.ActionEvidence, p); err != nil {
-		t.Fatalf("Check of a well-formed pair: %v", err)
+	got, err := c.Query(poa.Name, "evidence", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := got.([]poa.EvidenceRecord)
+	if len(recs) != 1 || recs[0].Validator != chaintest.Addr("D").String() || recs[0].Height != 7 ||
+		recs[0].Reporter != chaintest.Addr("reporter").String() || recs[0].RemovalAt != 0 {
+		t.Fatalf("evidence = %+v", recs)
+	}
+	// A report is only a record: D stays.
+	c.Block()
+	c.Block()
+	if members(t, c) != 4 {
+		t.Fatal("a reported equivocation removed a validator")
+	}
+	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, ev); err == nil {
+		t.Fatal("the same evidence was recorded twice")
+	}
+
+	forged := poa.Evidence{A: vote(t, "C", 8, "x"), B: vote(t, "C", 8, "y")}
+	forged.B.Signature = vote(t, "B", 8, "y").Signature
+	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, forged); err == nil {
+		t.Fatal("evidence with a signature by someone else was accepted")
 	}
 	same := poa.Evidence{A: vote(t, "C", 9, "x"), B: vote(t, "C", 9, "x")}
-	p, _ = chain.EncodePayload(same)
+	p, _ := chain.EncodePayload(same)
 	if err := poa.New().Check(poa.ActionEvidence, p); !errors.Is(err, chain.ErrBadPayload) {
 		t.Fatalf("two identical votes passed Check: %v", err)
 	}
