@@ -75,10 +75,9 @@ type ConflictingProposal struct {
 }
 
 // EvidenceProposal is a signed block proposal as it appears in evidence:
-// the fields a proposer signs, and its signature. The sign bytes are the
-// canonical encoding of {chain_id, proposal: {height, round, block_hash,
-// pol_round, proposer}}, the very bytes a node signs when it proposes, so
-// a proposal taken off the wire can be put into evidence unchanged.
+// the fields of a Proposal and the proposer's signature over them
+// (ProposalSignBytes), so a proposal taken off the wire can be put into
+// evidence unchanged (NewEvidenceProposal).
 type EvidenceProposal struct {
 	Height    uint64  `cbor:"height" json:"height"`
 	Round     uint32  `cbor:"round" json:"round"`
@@ -88,23 +87,21 @@ type EvidenceProposal struct {
 	Signature []byte  `cbor:"signature" json:"signature"`
 }
 
-// proposalBody is the signed part of a proposal, field for field the
-// proposal of the consensus wire.
-type proposalBody struct {
-	Height    uint64  `cbor:"height"`
-	Round     uint32  `cbor:"round"`
-	BlockHash Hash    `cbor:"block_hash"`
-	POLRound  int32   `cbor:"pol_round"`
-	Proposer  Address `cbor:"proposer"`
+// NewEvidenceProposal returns the evidence half of a proposal signed with
+// sig, as a SignedProposal carries it.
+func NewEvidenceProposal(p Proposal, sig []byte) EvidenceProposal {
+	return EvidenceProposal{Height: p.Height, Round: p.Round, BlockHash: p.BlockHash, POLRound: p.POLRound,
+		Proposer: p.Proposer, Signature: bytes.Clone(sig)}
+}
+
+// Proposal returns the signed fields of p.
+func (p *EvidenceProposal) Proposal() Proposal {
+	return Proposal{Height: p.Height, Round: p.Round, BlockHash: p.BlockHash, POLRound: p.POLRound, Proposer: p.Proposer}
 }
 
 // evidenceProposalSignBytes returns the bytes a proposer signs for p.
 func evidenceProposalSignBytes(chainID string, p *EvidenceProposal) []byte {
-	return MustEncode(&struct {
-		ChainID  string       `cbor:"chain_id"`
-		Proposal proposalBody `cbor:"proposal"`
-	}{chainID, proposalBody{Height: p.Height, Round: p.Round, BlockHash: p.BlockHash,
-		POLRound: p.POLRound, Proposer: p.Proposer}})
+	return ProposalSignBytes(chainID, p.Proposal())
 }
 
 // Sign signs the proposal for chainID with key, as a proposer does.

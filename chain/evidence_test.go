@@ -230,6 +230,23 @@ func TestProposalSignBytesByHand(t *testing.T) {
 	}
 }
 
+func TestAProposalOffTheWireVerifiesInEvidence(t *testing.T) {
+	vals := setOf("A", "B", "C", "D")
+	sign := func(block string) chain.EvidenceProposal {
+		sp := chain.SignedProposal{Proposal: chain.Proposal{Height: 6, Round: 1, BlockHash: chain.Sum([]byte(block)),
+			POLRound: 0, Proposer: chaintest.Addr("C")}}
+		sp.Sign(chaintest.ChainID, chaintest.Key("C"))
+		if err := vals.VerifyProposal(chaintest.ChainID, &sp); err != nil {
+			t.Fatal(err)
+		}
+		return chain.NewEvidenceProposal(sp.Proposal, sp.Signature)
+	}
+	ev := chain.NewConflictingProposal(sign("x"), sign("y"))
+	if err := ev.Verify(chaintest.ChainID, vals); err != nil {
+		t.Fatalf("two wire proposals as evidence: %v", err)
+	}
+}
+
 func TestDecodeEvidence(t *testing.T) {
 	ev := doubleVote()
 	got, err := chain.DecodeEvidence(ev.Encode())
