@@ -92,7 +92,8 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 		if ms <= parent.Time {
 			ms = parent.Time + 1 // block times strictly increase
 		}
-		info := chain.BlockInfo{ChainID: n.chainID, Height: parent.Height + 1, Time: time.UnixMilli(ms).UTC()}
+		evs := n.evpool.pending(parent.Height+1, chain.MaxBlockEvidence)
+		info := chain.BlockInfo{ChainID: n.chainID, Height: parent.Height + 1, Time: time.UnixMilli(ms).UTC(), Evidence: evs}
 		start := time.Now()
 		snap := n.store.Snapshot()
 		if snap.Header().Height != parent.Height {
@@ -130,9 +131,11 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 				ChainID: n.chainID, Height: info.Height, Time: ms, PrevHash: parent.Hash(),
 				TxRoot: chain.ComputeTxRoot(txs), StateRoot: res.StateRoot, ReceiptsRoot: res.ReceiptsRoot,
 				Proposer: proposer, ValidatorsHash: vs.Hash(), LastCommitHash: lastCommit.Hash(),
+				EvidenceHash: chain.ComputeEvidenceHash(evs),
 			},
 			Txs:        txs,
 			LastCommit: lastCommit,
+			Evidence:   evs,
 		}
 		return b, res, nil
 	}
@@ -177,6 +180,12 @@ func (n *Node) checkBlock(b *chain.Block, parent chain.Header, parentVals, vals 
 			return nil, fmt.Errorf("%w: last commit: %w", chain.ErrInvalidBlock, err)
 		}
 	}
+	// Evidence is judged by the validator set of its offence's height,
+	// which the executor cannot read: the node checks it here, before it
+	// votes for or stores the block.
+	if err := n.evpool.verifyBlock(n.chainID, b.Evidence, n.validatorsFor); err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
 	n.preverify(b.Txs)
 	if d := time.Since(t0); d > 200*time.Millisecond {
@@ -189,7 +198,7 @@ func (n *Node) checkBlock(b *chain.Block, parent chain.Header, parentVals, vals 
 	}
 	start := time.Now()
 	res, err := n.exec.Execute(snap, parent.StateRoot, chain.BlockInfo{ChainID: n.chainID,
-		Height: b.Header.Height, Time: b.Header.BlockTime()}, b.Txs)
+		Height: b.Header.Height, Time: b.Header.BlockTime(), Evidence: b.Evidence}, b.Txs)
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +223,7 @@ func (n *Node) commitBlock(b *chain.Block, c *chain.Commit, res *chain.Result) e
 		return err
 	}
 	n.metrics.blockStore.Observe(time.Since(start).Seconds())
+	n.evpool.committed(b.Header.Height, b.Evidence)
 	n.afterCommit(b, res)
 	n.sigs.drop(b.TxHashes())
 	return nil

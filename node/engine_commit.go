@@ -2,9 +2,9 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
-	"github.com/citychain/citychain/apps/poa"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 )
@@ -94,41 +94,37 @@ func (e *engine) applySyncBatch(ctx context.Context, b *syncBatch) syncResult {
 	return r
 }
 
-// reportEvidence submits conflicting votes as a poa evidence transaction
-// signed by this node's validator key.
+// evidencePoolSize bounds the evidence a node holds for blocks to come.
+const evidencePoolSize = 1000
+
+// reportEvidence keeps two conflicting votes the machine saw as evidence
+// for a block to carry: this node proposes it in its next block, and
+// every validator checks it against the validator set of the offence's
+// height before voting for that block.
 func (e *engine) reportEvidence(a consensus.Evidence) {
-	key := fmt.Sprintf("%s/%d/%d/%d", a.A.Validator, a.A.Height, a.A.Round, a.A.Type)
-	if e.reported[key] {
-		return
-	}
-	e.reported[key] = true
-	e.n.log.Warn("equivocation seen", "validator", a.A.Validator.String(), "height", a.A.Height, "round", a.A.Round)
-	payload, err := chain.EncodePayload(poa.Evidence{A: poa.VoteToJSON(&a.A), B: poa.VoteToJSON(&a.B)})
-	if err != nil {
-		return
-	}
-	nonce, err := chain.Nonce(e.n.store, e.n.valAddr)
-	if err != nil {
-		return
-	}
-	if p, ok := e.n.pool.NextNonce(e.n.valAddr); ok {
-		nonce = p
-	}
-	tx := &chain.Tx{ChainID: e.n.chainID, App: poa.Name, Action: poa.ActionEvidence, Payload: payload, Nonce: nonce}
-	tx.Sign(e.n.key)
-	if _, err := e.n.Submit(tx); err != nil {
-		e.n.log.Warn("submit evidence", "err", err)
-	}
+	e.keepEvidence(chain.NewDuplicateVote(a.A, a.B))
 }
 
-// reportConflictingProposals notes two signed proposals of one proposer
-// for one round naming different blocks.
+// reportConflictingProposals keeps two signed proposals of one proposer
+// for one round naming different blocks as evidence.
 func (e *engine) reportConflictingProposals(a, b *chain.SignedProposal) {
-	key := fmt.Sprintf("proposal/%s/%d/%d", a.Proposal.Proposer, a.Proposal.Height, a.Proposal.Round)
-	if e.reported[key] {
+	e.keepEvidence(chain.NewConflictingProposal(chain.NewEvidenceProposal(a.Proposal, a.Signature),
+		chain.NewEvidenceProposal(b.Proposal, b.Signature)))
+}
+
+func (e *engine) keepEvidence(ev chain.Evidence) {
+	o := ev.Offence()
+	if e.reported[o.String()] {
 		return
 	}
-	e.reported[key] = true
-	e.n.log.Warn("conflicting proposals seen", "validator", a.Proposal.Proposer.String(),
-		"height", a.Proposal.Height, "round", a.Proposal.Round)
+	e.reported[o.String()] = true
+	err := e.n.evpool.add(ev, e.n.validatorsFor, e.n.chainID)
+	switch {
+	case err == nil:
+		e.n.log.Warn("misbehaviour seen; evidence kept for the next block", "offence", o.String())
+	case errors.Is(err, chain.ErrInvalidEvidence):
+		e.n.log.Error("evidence the engine made does not verify", "offence", o.String(), "err", err)
+	default:
+		e.n.log.Debug("evidence not kept", "offence", o.String(), "err", err)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/citychain/citychain/apps/poa"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/chain/crypto"
@@ -56,25 +55,21 @@ func TestEngineTurnsEquivocationIntoEvidence(t *testing.T) {
 		v.Sign(b)
 		e.onMessage(ctx, &inbound{msg: &chain.ConsensusMessage{Vote: &v}})
 	}
-
-	var found *chain.Tx
-	for _, raw := range n.pool.Reap(100, 1<<20) {
-		tx, err := chain.DecodeTx(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tx.App == poa.Name && tx.Action == poa.ActionEvidence {
-			found = tx
-		}
+	// The evidence waits for the next block; the offence's own block cannot
+	// carry it.
+	if got := n.evpool.pending(1, chain.MaxBlockEvidence); len(got) != 0 {
+		t.Fatalf("a block at the offence's height would carry %d pieces of evidence", len(got))
 	}
-	if found == nil {
-		t.Fatal("no evidence transaction in the mempool after an equivocation")
+	evs := n.evpool.pending(2, chain.MaxBlockEvidence)
+	if len(evs) != 1 || evs[0].DuplicateVote == nil || evs[0].Offender() != chain.AddressOf(b.PublicKey()) {
+		t.Fatalf("pending evidence %+v, want B's double prevote", evs)
 	}
-	if found.Sender() != chain.AddressOf(DevValidatorKey(0).PublicKey()) {
-		t.Errorf("evidence signed by %s, want this node's validator", found.Sender())
+	vals, err := n.validatorsFor(1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(e.reported) != 1 {
-		t.Errorf("reported %d equivocations, want 1", len(e.reported))
+	if err := evs[0].Verify(n.ChainID(), vals); err != nil {
+		t.Fatalf("the evidence does not verify against the set of height 1: %v", err)
 	}
 }
 

@@ -66,6 +66,7 @@ type Node struct {
 	valAddr chain.Address
 	signer  *signer // every vote this node signs goes through its guard
 	vault   vault   // the signer's state and the blocks it must keep
+	evpool  *evidencePool
 
 	network  bool
 	serveP2P bool
@@ -146,6 +147,7 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 		return nil, err
 	}
 	latest := st.Latest()
+	n.evpool = newEvidencePool(latest.Height, evidencePoolSize)
 	n.metrics.height.Set(float64(latest.Height))
 	n.log.Info("store opened", "chain_id", g.ChainID, "height", latest.Height,
 		"state_root", latest.StateRoot.String())

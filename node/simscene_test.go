@@ -158,3 +158,85 @@ func TestSimTwoOfFourCrashedHaltsThenResumes(t *testing.T) {
 		t.Error(f)
 	}
 }
+
+// removedSoon runs the simulation until the validator with addr is out of
+// every honest node's set and the chain has gone on for a few heights.
+func removedSoon(t *testing.T, s *simNet, addr chain.Address) {
+	t.Helper()
+	out := func() bool {
+		for _, n := range s.nodes {
+			if n.countsHonest() && inSet(n, addr) {
+				return false
+			}
+		}
+		return true
+	}
+	s.runUntil(60*time.Second, out)
+	if !out() {
+		t.Fatalf("the offender is still a validator after a minute: %s", s.describe(0))
+	}
+	target := s.nodes[0].store.Latest().Height + 3
+	s.runUntil(s.now+30*time.Second, func() bool { return s.minHonestHeight() >= target })
+	s.checkAgreement()
+	for _, f := range s.failures {
+		t.Error(f)
+	}
+	if s.minHonestHeight() < target {
+		t.Fatalf("the chain stopped after the removal: %s", s.describe(target))
+	}
+}
+
+// offences returns the kinds of evidence the blocks stored by n carried
+// against addr.
+func offences(n *simNode, addr chain.Address) []string {
+	var kinds []string
+	for h := uint64(1); h <= n.store.Latest().Height; h++ {
+		b, err := n.store.Block(h)
+		if err != nil {
+			return kinds
+		}
+		for _, ev := range b.Evidence {
+			if ev.Offender() == addr {
+				kinds = append(kinds, ev.Kind())
+			}
+		}
+	}
+	return kinds
+}
+
+// E, a fifth validator, signs conflicting votes. The others see both, a
+// block carries the evidence, and poa removes E from the set: the four
+// honest validators go on without it.
+func TestSimEquivocatingVoterIsRemovedByEvidence(t *testing.T) {
+	s := calmSim(21, equivVoter)
+	defer s.close()
+	// E is a validator from genesis.
+	keys := []*crypto.PrivateKey{DevValidatorKey(0), DevValidatorKey(1), DevValidatorKey(2), DevValidatorKey(3), DevValidatorKey(4)}
+	s.newGenesis(keys, []uint64{1, 1, 1, 1, 1})
+	for _, n := range s.nodes {
+		s.boot(n)
+	}
+	e := chain.AddressOf(s.nodes[4].key.PublicKey())
+	removedSoon(t, s, e)
+	kinds := offences(s.nodes[0], e)
+	if len(kinds) == 0 || kinds[0] != chain.EvidenceDuplicateVote {
+		t.Fatalf("blocks carried %v against E, want a duplicate vote", kinds)
+	}
+}
+
+// E proposes two different blocks in one round; the proposal evidence
+// removes it the same way.
+func TestSimEquivocatingProposerIsRemovedByEvidence(t *testing.T) {
+	s := calmSim(22, equivProposer)
+	defer s.close()
+	keys := []*crypto.PrivateKey{DevValidatorKey(0), DevValidatorKey(1), DevValidatorKey(2), DevValidatorKey(3), DevValidatorKey(4)}
+	s.newGenesis(keys, []uint64{1, 1, 1, 1, 1})
+	for _, n := range s.nodes {
+		s.boot(n)
+	}
+	e := chain.AddressOf(s.nodes[4].key.PublicKey())
+	removedSoon(t, s, e)
+	if kinds := offences(s.nodes[0], e); len(kinds) == 0 || kinds[0] != chain.EvidenceConflictingProposal {
+		t.Fatalf("blocks carried %v against E, want conflicting proposals", kinds)
+	}
+}

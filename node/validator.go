@@ -51,5 +51,3 @@ func LoadValidatorKey(path string) (*crypto.PrivateKey, error) {
 	}
 	return key, nil
 }
-
-func cryptoPub(b []byte) (*crypto.PublicKey, error) { return crypto.ParseCompressedPublicKey(b) }

@@ -239,7 +239,7 @@ func (f *flood) rogueVote(n uint64) []byte {
 	v := &chain.Vote{ChainID: f.chainID, Type: chain.Prevote, Height: 1 + n, BlockHash: randomHash(),
 		Validator: chain.AddressOf(f.rogue.PublicKey())}
 	v.Sign(f.rogue)
-	return chain.MustEncode(&node.Message{Vote: v})
+	return chain.MustEncode(&chain.ConsensusMessage{Vote: v})
 }
 
 // forgedVote claims to be a real validator's precommit but is signed by
@@ -248,7 +248,7 @@ func (f *flood) forgedVote(n uint64) []byte {
 	v := &chain.Vote{ChainID: f.chainID, Type: chain.Precommit, Height: 1 + n, BlockHash: randomHash(),
 		Validator: f.victim}
 	v.Sign(f.rogue)
-	return chain.MustEncode(&node.Message{Vote: v})
+	return chain.MustEncode(&chain.ConsensusMessage{Vote: v})
 }
 
 func randomBytes(n int) []byte {
