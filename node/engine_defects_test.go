@@ -101,6 +101,7 @@ type stallFetcher struct {
 	release chan struct{}
 	mu      sync.Mutex
 	calls   int
+	banned  []string
 }
 
 func (f *stallFetcher) Peers() []p2p.PeerInfo {
@@ -121,6 +122,12 @@ func (f *stallFetcher) FetchBlocks(ctx context.Context, _ peer.ID, _, _ uint64) 
 }
 
 func (f *stallFetcher) AvoidForSync(peer.ID, time.Duration) {}
+
+func (f *stallFetcher) BanPeer(p peer.ID, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.banned = append(f.banned, reason)
+}
 
 // Defect 3: a peer that claims a greater height and never answers costs
 // consensus nothing (sync waits on its own goroutine), and the syncer
@@ -161,6 +168,20 @@ func TestStallingSyncPeerCostsConsensusNothing(t *testing.T) {
 	defer f.mu.Unlock()
 	if f.calls != 1 {
 		t.Fatalf("the staller was asked %d times, want 1", f.calls)
+	}
+	if len(f.banned) != 0 {
+		t.Fatalf("banned after one stall: %v", f.banned)
+	}
+	// A third stall in a row earns a ban.
+	if _, ban := r.e.sync.judge(r.clock.Now(), "staller2", syncStalled); ban {
+		t.Fatal("banned after one stall")
+	}
+	r.e.sync.judge(r.clock.Now(), "staller2", syncStalled)
+	if _, ban := r.e.sync.judge(r.clock.Now(), "staller2", syncStalled); !ban {
+		t.Fatal("not banned after three stalls in a row")
+	}
+	if _, ban := r.e.sync.judge(r.clock.Now(), "honest", syncServed); ban {
+		t.Fatal("a peer that served blocks is banned")
 	}
 }
 

@@ -35,6 +35,11 @@ const (
 	syncMaxRest   = 2 * time.Minute
 	// syncRefusedRest is how long a peer that served a refused block rests.
 	syncRefusedRest = 10 * time.Minute
+	// syncStallsToBan is how many stalls in a row get a peer banned: it
+	// claims blocks it never serves. A slow but honest peer answers one of
+	// them; a paused or lagging one claims no height above ours and is
+	// never asked.
+	syncStallsToBan = 3
 )
 
 // syncOutcome is how one request to a peer ended.
@@ -58,6 +63,7 @@ type syncer struct {
 // syncPeer is what the syncer remembers of one peer.
 type syncPeer struct {
 	strikes int       // stalls and failures since it last served well
+	stalls  int       // stalls in a row
 	rest    time.Time // not asked again before this
 	refused int       // blocks it served that were refused
 }
@@ -117,6 +123,13 @@ func (s *syncer) pick(now time.Time, local uint64, peers []p2p.PeerInfo) (peer.I
 // record notes how a request to p ended and returns how long p now rests
 // (zero if it may be asked again at once).
 func (s *syncer) record(now time.Time, p peer.ID, o syncOutcome) time.Duration {
+	rest, _ := s.judge(now, p, o)
+	return rest
+}
+
+// judge is record, also saying whether p has earned a ban: a block of its
+// was refused, or it stalled syncStallsToBan times in a row.
+func (s *syncer) judge(now time.Time, p peer.ID, o syncOutcome) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sp := s.peers[p]
@@ -125,20 +138,26 @@ func (s *syncer) record(now time.Time, p peer.ID, o syncOutcome) time.Duration {
 		s.peers[p] = sp
 	}
 	var rest time.Duration
+	ban := false
 	switch o {
 	case syncServed:
-		sp.strikes = 0
+		sp.strikes, sp.stalls = 0, 0
 	case syncFailed, syncStalled:
 		sp.strikes++
 		rest = syncFirstRest << min(sp.strikes-1, 10)
 		rest = min(rest, syncMaxRest)
+		if o == syncStalled {
+			sp.stalls++
+			ban = sp.stalls >= syncStallsToBan
+		}
 	case syncRefused:
 		sp.strikes++
 		sp.refused++
 		rest = syncRefusedRest
+		ban = true
 	}
 	sp.rest = now.Add(rest)
-	return rest
+	return rest, ban
 }
 
 // resting reports whether p is resting at now, for tests and status.
@@ -154,6 +173,7 @@ type fetcher interface {
 	Peers() []p2p.PeerInfo
 	FetchBlocks(ctx context.Context, p peer.ID, from, to uint64) ([]p2p.Entry, error)
 	AvoidForSync(p peer.ID, d time.Duration)
+	BanPeer(p peer.ID, reason string)
 }
 
 // syncLoop is the sync goroutine of a networked node. Each second, or
@@ -194,8 +214,11 @@ func (e *engine) syncOnce(ctx context.Context, f fetcher) bool {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(rctx.Err(), context.DeadlineExceeded) {
 			o = syncStalled
 		}
-		rest := e.sync.record(e.sched.Now(), p, o)
+		rest, ban := e.sync.judge(e.sched.Now(), p, o)
 		e.n.log.Warn("block sync: no blocks from peer", "peer", p.String(), "from", local+1, "rests", rest.String(), "err", err)
+		if ban {
+			f.BanPeer(p, "sync stalls")
+		}
 		return true
 	}
 	b := &syncBatch{from: local + 1, reply: make(chan syncResult, 1)}
@@ -213,22 +236,25 @@ func (e *engine) syncOnce(ctx context.Context, f fetcher) bool {
 	case <-ctx.Done():
 		return false
 	}
-	e.syncDone(p, r)
+	if e.syncDone(p, r) {
+		f.BanPeer(p, "refused block")
+	}
 	return true
 }
 
-// syncDone records the engine's verdict on a batch from p.
-func (e *engine) syncDone(p peer.ID, r syncResult) {
-	switch {
-	case r.err != nil:
-		rest := e.sync.record(e.sched.Now(), p, syncRefused)
-		if f, ok := e.net.(fetcher); ok {
-			f.AvoidForSync(p, rest)
-		}
-		e.n.log.Warn("block sync: refused a block; avoiding peer", "peer", p.String(), "for", rest.String(), "err", r.err)
-	default:
+// syncDone records the engine's verdict on a batch from p and reports
+// whether p has earned a ban.
+func (e *engine) syncDone(p peer.ID, r syncResult) bool {
+	if r.err == nil {
 		// Blocks already stored by consensus count as served: the peer was
 		// right, only slower than consensus.
 		e.sync.record(e.sched.Now(), p, syncServed)
+		return false
 	}
+	rest, ban := e.sync.judge(e.sched.Now(), p, syncRefused)
+	if f, ok := e.net.(fetcher); ok {
+		f.AvoidForSync(p, rest)
+	}
+	e.n.log.Warn("block sync: refused a block; avoiding peer", "peer", p.String(), "for", rest.String(), "err", r.err)
+	return ban
 }

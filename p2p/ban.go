@@ -116,3 +116,13 @@ func (h *Host) unregisterBanMetrics() {
 	}
 	h.registered = nil
 }
+
+// BanPeer bans p for the configured BanDuration and disconnects it, for a
+// reason the caller has proof of (for example a peer that keeps claiming
+// blocks it never serves). reason labels the bans metric.
+func (h *Host) BanPeer(p peer.ID, reason string) {
+	if h.ban(p, h.cfg.BanDuration, reason) {
+		h.log.Warn("banning peer", "peer", p.String(), "reason", reason, "for", h.cfg.BanDuration)
+	}
+	h.disconnect(p, reason)
+}
