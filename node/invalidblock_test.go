@@ -221,7 +221,36 @@ func invalidBlocks(g *chainGen) []blockCase {
 			},
 			kinds: invalid, msg: fmt.Sprintf("bytes, limit %d", chain.MaxBlockSize),
 		},
-		{name: "the block as its proposer built it"},
+		{
+			// The executor cannot read old validator sets; the node checks
+			// evidence against the set of the offence's height itself.
+			name: "evidence with a forged signature",
+			mutate: func(b *chain.Block) {
+				ev := g.doubleVote(3, h-1, chain.Hash{0xb2})
+				ev.DuplicateVote.B.Signature[7] ^= 1
+				b.Evidence = []chain.Evidence{ev}
+				g.reexecute(b)
+			},
+			kinds: []error{chain.ErrInvalidBlock, chain.ErrInvalidEvidence}, msg: "signature b of",
+		},
+		{
+			name: "evidence against someone who was not a validator",
+			mutate: func(b *chain.Block) {
+				b.Evidence = []chain.Evidence{g.doubleVote(6, h-1, chain.Hash{0xb2})}
+				g.reexecute(b)
+			},
+			kinds: []error{chain.ErrInvalidBlock, chain.ErrInvalidEvidence},
+			msg:   fmt.Sprintf("was not a validator at height %d", h-1),
+		},
+		{
+			// Valid evidence, verified against the set of its height and
+			// executed by poa, leaves the block valid.
+			name: "the block as its proposer built it, with evidence of an earlier double vote",
+			mutate: func(b *chain.Block) {
+				b.Evidence = []chain.Evidence{g.doubleVote(3, h-1, chain.Hash{0xb2})}
+				g.reexecute(b)
+			},
+		},
 	}
 }
 
