@@ -40,7 +40,8 @@ type Proposal struct {
 	Cause string `json:"cause,omitempty" cbor:"cause,omitempty"`
 }
 
-// Check validates payloads without state.
+// Check validates payloads without state. It refuses the retired
+// "evidence" transaction (ErrEvidenceTx).
 func (*App) Check(action string, payload []byte) error {
 	switch action {
 	case ActionPropose:
@@ -51,19 +52,15 @@ func (*App) Check(action string, payload []byte) error {
 		_, _, err := m.validate()
 		return err
 	case ActionEvidence:
-		var e Evidence
-		if err := chain.DecodePayload(payload, &e); err != nil {
-			return err
-		}
-		_, _, err := e.conflict("")
-		return err
+		return ErrEvidenceTx
 	}
-	return fmt.Errorf("%w: poa has no action %q (actions: %s, %s)", chain.ErrUnknownAction, action, ActionPropose, ActionEvidence)
+	return fmt.Errorf("%w: poa has no action %q (its one action is %s; evidence travels in blocks)",
+		chain.ErrUnknownAction, action, ActionPropose)
 }
 
-// Deliver executes a proposal vote, or records evidence reported by a
-// transaction. That action is only a record: it removes nobody, and the
-// evidence that acts travels in blocks (HandleEvidence).
+// Deliver executes a proposal vote. Evidence is not a transaction: it
+// travels in blocks and reaches the module through HandleEvidence, so
+// the retired "evidence" action fails with ErrEvidenceTx here too.
 func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	switch action {
 	case ActionPropose:
@@ -73,11 +70,7 @@ func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 		}
 		return propose(ctx, &m)
 	case ActionEvidence:
-		var e Evidence
-		if err := chain.DecodePayload(payload, &e); err != nil {
-			return err
-		}
-		return recordReported(ctx, &e)
+		return ErrEvidenceTx
 	}
 	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
 }

@@ -17,8 +17,10 @@
 // which records the offence once and removes the offender from the set
 // ActivationDelay heights after the block that carried it, like a decided
 // vote, except that the last validator is never removed. README.md states
-// the rule in full. The older "evidence" transaction, judged against the
-// current set, only records a reported duplicate vote.
+// the rule in full. The retired "evidence" transaction, which could only
+// be judged against the set of the height it landed in, is refused
+// (ErrEvidenceTx); records it made on older chains still read, and block
+// evidence of the same offence still charges them.
 //
 // State (under "a/poa/"):
 //

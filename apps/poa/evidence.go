@@ -7,21 +7,22 @@ import (
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
-	"github.com/citychain/citychain/chain/crypto"
 )
 
 // EvidenceRecord is one recorded offence, as stored and queried. Records
-// made by the "evidence" transaction have no Kind in storage and remove
-// nobody until block evidence of the same offence charges them; queries
-// show their kind as a duplicate vote, which is all they can be.
+// made by the retired "evidence" transaction, on a chain that ran it
+// before evidence travelled in blocks, have a Reporter and no Kind in
+// storage, and removed nobody: block evidence of the same offence still
+// charges them (HandleEvidence), and queries show their kind as a
+// duplicate vote, which is all they can be.
 type EvidenceRecord struct {
 	Validator string   `json:"validator" cbor:"validator"`
 	Height    uint64   `json:"height" cbor:"height"` // of the offence
 	Round     uint64   `json:"round" cbor:"round"`
-	Type      uint64   `json:"type" cbor:"type"`   // vote type of a duplicate vote; 0 for a proposal
-	Votes     Evidence `json:"votes" cbor:"votes"` // the two votes of a duplicate vote
-	Reporter  string   `json:"reporter" cbor:"reporter"`
-	Committed uint64   `json:"committed_at" cbor:"committed_at"` // height of the block that carried it
+	Type      uint64   `json:"type" cbor:"type"`                   // vote type of a duplicate vote; 0 for a proposal
+	Votes     VotePair `json:"votes" cbor:"votes"`                 // the two votes of a duplicate vote
+	Reporter  string   `json:"reporter,omitempty" cbor:"reporter"` // only on records of the retired transaction
+	Committed uint64   `json:"committed_at" cbor:"committed_at"`   // height of the block that carried it
 
 	// Kind is chain.EvidenceDuplicateVote or chain.EvidenceConflictingProposal.
 	Kind string `json:"kind" cbor:"kind,omitempty"`
@@ -62,7 +63,8 @@ func proposalToJSON(p *chain.EvidenceProposal) ProposalJSON {
 // block plus ActivationDelay, unless the offender is no longer a
 // validator or is the last one, in which case the offence is recorded
 // but nobody is removed. An offence already charged by block evidence
-// changes nothing; one only reported by a transaction is charged now.
+// changes nothing; one only reported by the retired evidence transaction
+// is charged now, its reporter kept.
 //
 // The evidence's signatures were checked by the validators against the
 // set of the offence's height before they voted for this block; the
@@ -88,7 +90,7 @@ func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
 	}
 	rec.Kind, rec.Hash = o.Kind, ev.Hash().String()
 	if d := ev.DuplicateVote; d != nil {
-		rec.Votes = Evidence{A: VoteToJSON(&d.A), B: VoteToJSON(&d.B)}
+		rec.Votes = VotePair{A: VoteToJSON(&d.A), B: VoteToJSON(&d.B)}
 	} else {
 		c := ev.ConflictingProposal
 		rec.Proposals = &ProposalPair{A: proposalToJSON(&c.A), B: proposalToJSON(&c.B)}
@@ -160,46 +162,6 @@ func offenceKey(o chain.Offence) []byte {
 	k = append(k, sdk.Uint64Bytes(o.Height)...)
 	k = append(k, sdk.Uint64Bytes(uint64(o.Round))...)
 	return append(k, byte(o.VoteType))
-}
-
-// recordReported records a duplicate vote reported by a transaction, the
-// way evidence was taken before it travelled in blocks: checked against
-// the current validator set, recorded once with its reporter, and acted
-// on by nobody. The record has no Kind, so that block evidence of the
-// same offence still charges it.
-func recordReported(ctx *chain.Context, e *Evidence) error {
-	a, b, err := e.conflict(ctx.ChainID)
-	if err != nil {
-		return err
-	}
-	vs, err := ctx.Validators()
-	if err != nil {
-		return err
-	}
-	val, ok := vs.Find(a.Validator)
-	if !ok {
-		return fmt.Errorf("%w: %s is not a validator", chain.ErrBadPayload, a.Validator)
-	}
-	pub, err := crypto.ParseCompressedPublicKey(val.PubKey)
-	if err != nil {
-		return err
-	}
-	for i, v := range []*chain.Vote{a, b} {
-		if err := pub.Verify(v.SignBytes(), v.Signature); err != nil {
-			return fmt.Errorf("%w: vote %c: %w", chain.ErrBadPayload, 'a'+i, err)
-		}
-	}
-	o := chain.Offence{Validator: a.Validator, Height: a.Height, Round: a.Round, Kind: chain.EvidenceDuplicateVote, VoteType: a.Type}
-	key := offenceKey(o)
-	st := ctx.Store()
-	if st.Has(key) {
-		return fmt.Errorf("%w: evidence against %s at height %d round %d is already recorded", chain.ErrBadPayload, a.Validator, a.Height, a.Round)
-	}
-	st.SetObject(key, &EvidenceRecord{Validator: a.Validator.String(), Height: a.Height, Round: uint64(a.Round),
-		Type: uint64(a.Type), Votes: *e, Reporter: ctx.Sender.String(), Committed: ctx.Height})
-	ctx.Emit("equivocation", chain.A("validator", a.Validator), chain.A("height", a.Height),
-		chain.A("round", uint64(a.Round)), chain.A("type", uint64(a.Type)))
-	return nil
 }
 
 func removalKey(addr chain.Address) []byte { return append([]byte("removal/"), addr[:]...) }

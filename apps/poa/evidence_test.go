@@ -2,6 +2,7 @@ package poa_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"testing"
 
@@ -253,11 +254,11 @@ func TestOldRecordsReadTheSame(t *testing.T) {
 		Height    uint64       `cbor:"height"`
 		Round     uint64       `cbor:"round"`
 		Type      uint64       `cbor:"type"`
-		Votes     poa.Evidence `cbor:"votes"`
+		Votes     poa.VotePair `cbor:"votes"`
 		Reporter  string       `cbor:"reporter"`
 		Committed uint64       `cbor:"committed_at"`
 	}
-	old := oldRecord{Validator: "city1x", Height: 7, Type: 2, Votes: poa.Evidence{A: vote(t, "D", 7, "x")}, Reporter: "city1r", Committed: 9}
+	old := oldRecord{Validator: "city1x", Height: 7, Type: 2, Votes: poa.VotePair{A: vote(t, "D", 7, "x")}, Reporter: "city1r", Committed: 9}
 	var back poa.EvidenceRecord
 	if err := chain.Decode(chain.MustEncode(&old), &back); err != nil {
 		t.Fatalf("an old record does not decode: %v", err)
@@ -267,13 +268,36 @@ func TestOldRecordsReadTheSame(t *testing.T) {
 	}
 }
 
+// TestAReportedOffenceIsChargedWhenItsEvidenceArrivesInABlock: a chain
+// that ran the retired evidence transaction holds records with a
+// reporter and no kind, which removed nobody. Block evidence of the same
+// offence charges such a record, keeping its reporter, and is a repeat
+// only after that. The record is written into the state as that
+// transaction wrote it, since the transaction itself is refused now.
 func TestAReportedOffenceIsChargedWhenItsEvidenceArrivesInABlock(t *testing.T) {
 	c := newChain(t)
 	blocks(t, c, 5)
-	report := poa.Evidence{A: vote(t, "D", 4, "x"), B: vote(t, "D", 4, "y")}
-	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, report); err != nil {
-		t.Fatal(err)
+	type reported struct { // an EvidenceRecord as the transaction stored it
+		Validator string       `cbor:"validator"`
+		Height    uint64       `cbor:"height"`
+		Round     uint64       `cbor:"round"`
+		Type      uint64       `cbor:"type"`
+		Votes     poa.VotePair `cbor:"votes"`
+		Reporter  string       `cbor:"reporter"`
+		Committed uint64       `cbor:"committed_at"`
 	}
+	d := chaintest.Addr("D")
+	key := append([]byte("a/poa/ev/"), d[:]...)
+	key = binary.BigEndian.AppendUint64(key, 4)
+	key = binary.BigEndian.AppendUint64(key, 0)
+	key = append(key, byte(chain.Precommit))
+	c.State().(chain.MemReader)[string(key)] = chain.MustEncode(&reported{Validator: d.String(), Height: 4,
+		Type: uint64(chain.Precommit), Votes: poa.VotePair{A: vote(t, "D", 4, "x"), B: vote(t, "D", 4, "y")},
+		Reporter: chaintest.Addr("reporter").String(), Committed: c.Height})
+	if recs := records(t, c, "evidence"); len(recs) != 1 || recs[0].Kind != chain.EvidenceDuplicateVote || recs[0].RemovalAt != 0 {
+		t.Fatalf("the reported record reads as %+v", recs)
+	}
+
 	withEvidence(t, c, twoVotes("D", chain.Precommit, 4))
 	recs := records(t, c, "evidence")
 	if len(recs) != 1 || recs[0].Kind != chain.EvidenceDuplicateVote || recs[0].RemovalAt != c.Height+poa.ActivationDelay ||

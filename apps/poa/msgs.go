@@ -13,9 +13,25 @@ const Name = "poa"
 
 // Actions.
 const (
-	ActionPropose  = "propose"
+	// ActionPropose is a vote to add or remove a validator.
+	ActionPropose = "propose"
+	// ActionEvidence is the retired evidence transaction: two conflicting
+	// votes sent by a reporter, judged against the current validator set.
+	// Check and Deliver refuse it with ErrEvidenceTx. Evidence travels in
+	// blocks instead (chain.Block.Evidence, HandleEvidence).
 	ActionEvidence = "evidence"
 )
+
+// ErrEvidenceTx is why the retired evidence transaction is refused. It
+// wraps chain.ErrUnknownAction, so the API answers 400 unknown_action.
+// A transaction could only be judged against the validator set of the
+// height it lands in; evidence in a block is verified by the validators
+// against the set of the offence's own height before they vote, so a
+// validator that left the set since is still answerable.
+var ErrEvidenceTx = fmt.Errorf("%w: poa no longer takes evidence as a transaction: "+
+	"evidence of double signing travels in blocks, where every validator verifies it against the validator set "+
+	"of the offence's own height before voting, and poa records it and removes the offender from there "+
+	"(see apps/poa/README.md, \"Evidence\")", chain.ErrUnknownAction)
 
 // Operations a proposal can ask for.
 const (
@@ -71,7 +87,8 @@ func (m *Propose) id() string {
 	return h.String()[:16]
 }
 
-// VoteJSON is a signed consensus vote as it appears in evidence.
+// VoteJSON is a signed consensus vote as a record shows it: the fields
+// and JSON names of chain.Vote, with the signature in hex.
 type VoteJSON struct {
 	Type      uint64 `json:"type" cbor:"type"`
 	Height    uint64 `json:"height" cbor:"height"`
@@ -81,57 +98,15 @@ type VoteJSON struct {
 	Signature string `json:"signature" cbor:"signature"`
 }
 
-// Evidence is two conflicting votes by one validator.
-type Evidence struct {
+// VotePair is the two conflicting votes of a duplicate vote, as a record
+// keeps them (chain.DuplicateVote's a and b).
+type VotePair struct {
 	A VoteJSON `json:"a" cbor:"a"`
 	B VoteJSON `json:"b" cbor:"b"`
 }
 
-// VoteToJSON converts a consensus vote for an evidence payload.
+// VoteToJSON converts a consensus vote for a record.
 func VoteToJSON(v *chain.Vote) VoteJSON {
 	return VoteJSON{Type: uint64(v.Type), Height: v.Height, Round: uint64(v.Round),
 		BlockHash: v.BlockHash.String(), Validator: v.Validator.String(), Signature: hex.EncodeToString(v.Signature)}
-}
-
-func (j VoteJSON) vote(chainID string) (*chain.Vote, error) {
-	if j.Type != uint64(chain.Prevote) && j.Type != uint64(chain.Precommit) {
-		return nil, fmt.Errorf("type %d is not a vote type", j.Type)
-	}
-	if j.Round > 1<<31 {
-		return nil, fmt.Errorf("round %d out of range", j.Round)
-	}
-	bh, err := chain.ParseHash(j.BlockHash)
-	if err != nil {
-		return nil, fmt.Errorf("block_hash: %w", err)
-	}
-	val, err := chain.ParseAddress(j.Validator)
-	if err != nil {
-		return nil, fmt.Errorf("validator: %w", err)
-	}
-	sig, err := hex.DecodeString(j.Signature)
-	if err != nil {
-		return nil, fmt.Errorf("signature: %w", err)
-	}
-	return &chain.Vote{ChainID: chainID, Type: chain.VoteType(j.Type), Height: j.Height, Round: uint32(j.Round),
-		BlockHash: bh, Validator: val, Signature: sig}, nil
-}
-
-// conflict checks the shape of the evidence: same validator, height,
-// round and type, different blocks.
-func (e *Evidence) conflict(chainID string) (*chain.Vote, *chain.Vote, error) {
-	a, err := e.A.vote(chainID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: a: %w", chain.ErrBadPayload, err)
-	}
-	b, err := e.B.vote(chainID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: b: %w", chain.ErrBadPayload, err)
-	}
-	if a.Validator != b.Validator || a.Height != b.Height || a.Round != b.Round || a.Type != b.Type {
-		return nil, nil, fmt.Errorf("%w: the votes are not by one validator for one height, round and step", chain.ErrBadPayload)
-	}
-	if a.BlockHash == b.BlockHash {
-		return nil, nil, fmt.Errorf("%w: the votes are for the same block: no conflict", chain.ErrBadPayload)
-	}
-	return a, b, nil
 }

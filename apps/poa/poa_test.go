@@ -144,43 +144,37 @@ func vote(t *testing.T, who string, height uint64, block string) poa.VoteJSON {
 	return poa.VoteToJSON(&v)
 }
 
-func TestDEquivocatesAndAnyoneCanReportIt(t *testing.T) {
+// TestTheEvidenceTransactionIsRefused: evidence travels in blocks now.
+// The retired transaction fails Check, with an error that names the new
+// path, so no mempool takes it and a block that carries it is invalid;
+// Deliver refuses it too.
+func TestTheEvidenceTransactionIsRefused(t *testing.T) {
 	c := newChain(t)
-	ev := poa.Evidence{A: vote(t, "D", 7, "block x"), B: vote(t, "D", 7, "block y")}
-	r, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, ev)
+	report := poa.VotePair{A: vote(t, "D", 7, "block x"), B: vote(t, "D", 7, "block y")}
+	p, err := chain.EncodePayload(report)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Events[0].Type != "equivocation" {
-		t.Fatalf("events %+v", r.Events)
+	app := poa.New()
+	err = app.Check(poa.ActionEvidence, p)
+	if !errors.Is(err, poa.ErrEvidenceTx) || !errors.Is(err, chain.ErrUnknownAction) {
+		t.Fatalf("Check(evidence) = %v, want ErrEvidenceTx", err)
 	}
-	got, err := c.Query(poa.Name, "evidence", nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, want := range []string{"travels in blocks", "offence's own height", "apps/poa/README.md"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal %q does not say %q", err, want)
+		}
 	}
-	recs := got.([]poa.EvidenceRecord)
-	if len(recs) != 1 || recs[0].Validator != chaintest.Addr("D").String() || recs[0].Height != 7 ||
-		recs[0].Reporter != chaintest.Addr("reporter").String() || recs[0].RemovalAt != 0 {
-		t.Fatalf("evidence = %+v", recs)
+	ctx := chain.NewContext(poa.Name, chain.NewOverlay(c.State()), chain.BlockInfo{ChainID: chaintest.ChainID, Height: c.Height + 1},
+		chaintest.Addr("reporter"), chain.Hash{})
+	if err := app.Deliver(ctx, poa.ActionEvidence, p); !errors.Is(err, poa.ErrEvidenceTx) {
+		t.Fatalf("Deliver(evidence) = %v, want ErrEvidenceTx", err)
 	}
-	// A report is only a record: D stays.
-	c.Block()
-	c.Block()
-	if members(t, c) != 4 {
-		t.Fatal("a reported equivocation removed a validator")
+	root := c.Root
+	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, report); !errors.Is(err, chain.ErrInvalidBlock) {
+		t.Fatalf("a block carrying the evidence transaction: %v, want an invalid block", err)
 	}
-	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, ev); err == nil {
-		t.Fatal("the same evidence was recorded twice")
-	}
-
-	forged := poa.Evidence{A: vote(t, "C", 8, "x"), B: vote(t, "C", 8, "y")}
-	forged.B.Signature = vote(t, "B", 8, "y").Signature
-	if _, err := c.Do(chaintest.Key("reporter"), poa.Name, poa.ActionEvidence, forged); err == nil {
-		t.Fatal("evidence with a signature by someone else was accepted")
-	}
-	same := poa.Evidence{A: vote(t, "C", 9, "x"), B: vote(t, "C", 9, "x")}
-	p, _ := chain.EncodePayload(same)
-	if err := poa.New().Check(poa.ActionEvidence, p); !errors.Is(err, chain.ErrBadPayload) {
-		t.Fatalf("two identical votes passed Check: %v", err)
+	if c.Root != root || len(records(t, c, "evidence")) != 0 {
+		t.Fatal("the refused transaction changed the state")
 	}
 }
