@@ -24,9 +24,14 @@ type BlockView struct {
 	Proposer       chain.Address `json:"proposer"`
 	ValidatorsHash chain.Hash    `json:"validators_hash"`
 	LastCommitHash chain.Hash    `json:"last_commit_hash"`
-	Txs            []TxSummary   `json:"txs"`
-	Commit         *CommitView   `json:"commit"`
-	LastCommit     *CommitView   `json:"last_commit"`
+	// EvidenceHash is the Merkle root of the block's evidence: all zeros
+	// for none, the root of an empty list. The header's encoding leaves
+	// it out when zero, so that is how to rehash such a header.
+	EvidenceHash chain.Hash     `json:"evidence_hash"`
+	Txs          []TxSummary    `json:"txs"`
+	Evidence     []EvidenceView `json:"evidence"`
+	Commit       *CommitView    `json:"commit"`
+	LastCommit   *CommitView    `json:"last_commit"`
 }
 
 // TxSummary is a transaction inside a block listing.
@@ -53,6 +58,63 @@ type CommitSigV struct {
 	// SignBytes is the canonical encoding of the precommit the signature
 	// is over (hex); the signature signs its SHA-256.
 	SignBytes string `json:"sign_bytes"`
+}
+
+// EvidenceView is one piece of evidence a block carries. The first
+// fields say what it proves (chain.Evidence's Offence and the two block
+// hashes, a's first); duplicate_vote or conflicting_proposal holds the two
+// signed statements under the names chain.Evidence has in JSON, each with
+// its signature in hex and the bytes that signature signs.
+type EvidenceView struct {
+	Hash     chain.Hash    `json:"hash"` // SHA-256 of the evidence's encoding
+	Kind     string        `json:"kind"` // chain.EvidenceDuplicateVote or chain.EvidenceConflictingProposal
+	Offender chain.Address `json:"offender"`
+	Height   uint64        `json:"height"` // of the offence
+	Round    uint32        `json:"round"`
+	// VoteType is 1 (prevote) or 2 (precommit) for a duplicate vote, 0 for
+	// a conflicting proposal.
+	VoteType            chain.VoteType    `json:"vote_type"`
+	BlockHashes         [2]chain.Hash     `json:"block_hashes"`
+	DuplicateVote       *VotePairView     `json:"duplicate_vote,omitempty"`
+	ConflictingProposal *ProposalPairView `json:"conflicting_proposal,omitempty"`
+}
+
+// VotePairView is the two votes of a duplicate vote.
+type VotePairView struct {
+	A VoteView `json:"a"`
+	B VoteView `json:"b"`
+}
+
+// VoteView is a signed vote: chain.Vote's JSON fields, the signature in
+// hex, and SignBytes, the hex of the canonical encoding the signature is
+// over (chain_id included); the signature signs its SHA-256.
+type VoteView struct {
+	Type      chain.VoteType `json:"type"`
+	Height    uint64         `json:"height"`
+	Round     uint32         `json:"round"`
+	BlockHash chain.Hash     `json:"block_hash"`
+	Validator chain.Address  `json:"validator"`
+	Signature string         `json:"signature"`
+	SignBytes string         `json:"sign_bytes"`
+}
+
+// ProposalPairView is the two proposals of a conflicting proposal.
+type ProposalPairView struct {
+	A ProposalView `json:"a"`
+	B ProposalView `json:"b"`
+}
+
+// ProposalView is a signed proposal as evidence holds it:
+// chain.EvidenceProposal's JSON fields, the signature in hex, and the hex
+// of the bytes it signs (chain.ProposalSignBytes).
+type ProposalView struct {
+	Height    uint64        `json:"height"`
+	Round     uint32        `json:"round"`
+	BlockHash chain.Hash    `json:"block_hash"`
+	POLRound  int32         `json:"pol_round"`
+	Proposer  chain.Address `json:"proposer"`
+	Signature string        `json:"signature"`
+	SignBytes string        `json:"sign_bytes"`
 }
 
 // TxView is GET /v1/txs/{hash}: the transaction and its receipt.
@@ -84,12 +146,45 @@ func commitView(chainID string, c *chain.Commit) *CommitView {
 	return v
 }
 
+func voteView(v *chain.Vote) VoteView {
+	return VoteView{Type: v.Type, Height: v.Height, Round: v.Round, BlockHash: v.BlockHash, Validator: v.Validator,
+		Signature: hex.EncodeToString(v.Signature), SignBytes: hex.EncodeToString(v.SignBytes())}
+}
+
+func proposalView(chainID string, p *chain.EvidenceProposal) ProposalView {
+	return ProposalView{Height: p.Height, Round: p.Round, BlockHash: p.BlockHash, POLRound: p.POLRound,
+		Proposer: p.Proposer, Signature: hex.EncodeToString(p.Signature),
+		SignBytes: hex.EncodeToString(chain.ProposalSignBytes(chainID, p.Proposal()))}
+}
+
+// evidenceView shows one piece of a stored block's evidence, which
+// passed Block.ValidateBasic: exactly one kind is set.
+func evidenceView(chainID string, ev *chain.Evidence) EvidenceView {
+	o := ev.Offence()
+	v := EvidenceView{Hash: ev.Hash(), Kind: o.Kind, Offender: o.Validator, Height: o.Height, Round: o.Round, VoteType: o.VoteType}
+	switch {
+	case ev.DuplicateVote != nil:
+		d := ev.DuplicateVote
+		v.BlockHashes = [2]chain.Hash{d.A.BlockHash, d.B.BlockHash}
+		v.DuplicateVote = &VotePairView{A: voteView(&d.A), B: voteView(&d.B)}
+	case ev.ConflictingProposal != nil:
+		c := ev.ConflictingProposal
+		v.BlockHashes = [2]chain.Hash{c.A.BlockHash, c.B.BlockHash}
+		v.ConflictingProposal = &ProposalPairView{A: proposalView(chainID, &c.A), B: proposalView(chainID, &c.B)}
+	}
+	return v
+}
+
 func blockView(b *chain.Block, c *chain.Commit) BlockView {
 	h := b.Header
 	v := BlockView{Hash: b.Hash(), ChainID: h.ChainID, Height: h.Height, Time: h.BlockTime(),
 		PrevHash: h.PrevHash, TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot,
 		Proposer: h.Proposer, ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash,
-		Txs: []TxSummary{}, Commit: commitView(h.ChainID, c), LastCommit: commitView(h.ChainID, b.LastCommit)}
+		EvidenceHash: h.EvidenceHash, Txs: []TxSummary{}, Evidence: []EvidenceView{},
+		Commit: commitView(h.ChainID, c), LastCommit: commitView(h.ChainID, b.LastCommit)}
+	for i := range b.Evidence {
+		v.Evidence = append(v.Evidence, evidenceView(h.ChainID, &b.Evidence[i]))
+	}
 	for _, raw := range b.Txs {
 		s := TxSummary{Hash: chain.Sum(raw)}
 		if tx, err := chain.DecodeTx(raw); err == nil {
@@ -100,9 +195,11 @@ func blockView(b *chain.Block, c *chain.Commit) BlockView {
 	return v
 }
 
+// blockSummary is a block as the event stream announces it; evidence is
+// the number of pieces of evidence it carries.
 func blockSummary(b *chain.Block) map[string]any {
 	return map[string]any{"height": b.Header.Height, "hash": b.Hash(), "time": b.Header.BlockTime(),
-		"txs": len(b.Txs), "proposer": b.Header.Proposer, "state_root": b.Header.StateRoot}
+		"txs": len(b.Txs), "evidence": len(b.Evidence), "proposer": b.Header.Proposer, "state_root": b.Header.StateRoot}
 }
 
 func txView(raw []byte, r *chain.Receipt) TxView {
