@@ -50,7 +50,7 @@ type simNet struct {
 
 // simStats counts what a run did, for its summary.
 type simStats struct {
-	delivered, ignored, rejected, syncBlocks, stalls int
+	delivered, ignored, rejected, syncBlocks, stalls, bans int
 }
 
 // linkModel is how the network treats one message.
@@ -175,7 +175,7 @@ func (s *simNet) delay() (time.Duration, bool) {
 
 // send carries gossip bytes from node `from` to node `to`.
 func (s *simNet) send(from, to int, data []byte) {
-	if from == to || s.cut(from, to) {
+	if from == to || s.cut(from, to) || s.nodes[from].banned[to] || s.nodes[to].banned[from] {
 		return
 	}
 	if s.nodes[from].mutedUntil > s.now {
@@ -306,7 +306,7 @@ func (g simGossip) Peers() []p2p.PeerInfo { return g.s.peersOf(g.n) }
 func (s *simNet) peersOf(n *simNode) []p2p.PeerInfo {
 	var out []p2p.PeerInfo
 	for _, o := range s.nodes {
-		if o.id == n.id || !o.up || s.cut(n.id, o.id) {
+		if o.id == n.id || !o.up || s.cut(n.id, o.id) || n.banned[o.id] || o.banned[n.id] {
 			continue
 		}
 		h := o.store.Latest().Height
@@ -336,11 +336,21 @@ func (s *simNet) syncStep(n *simNode) {
 	life := n.life
 	to := local + min(claimed-local, p2p.MaxSyncRange)
 	d, delivered := s.delay()
-	if peerNode.fault == staller || !delivered {
+	if peerNode.fault == staller {
 		s.stats.stalls++
 		s.atNode(s.now+syncRequestTimeout, n.id, life, func() {
 			n.syncBusy = false
-			n.e.sync.record(n.sched.Now(), pid, syncStalled)
+			if _, ban := n.e.sync.judge(n.sched.Now(), pid, syncStalled); ban {
+				s.ban(n, peerNode, "sync stalls")
+			}
+		})
+		return
+	}
+	if !delivered {
+		// A lost request is a broken stream: an error, not a stall.
+		s.atNode(s.now+2*d+time.Millisecond, n.id, life, func() {
+			n.syncBusy = false
+			n.e.sync.record(n.sched.Now(), pid, syncFailed)
 		})
 		return
 	}
@@ -363,12 +373,28 @@ func (s *simNet) syncStep(n *simNode) {
 		s.input(n, b)
 		r := <-b.reply
 		s.stats.syncBlocks += r.applied
-		n.e.syncDone(pid, r)
+		if n.e.syncDone(pid, r) {
+			s.ban(n, peerNode, "refused block")
+		}
 		if r.err != nil && peerNode.honestSender() {
 			s.failf("%s refused a block that honest %s served: %v", n.name, peerNode.name, r.err)
 		}
 		s.syncStep(n)
 	})
+}
+
+// ban is node n banning peer p, as p2p.Host.BanPeer does: no more
+// traffic between them. An honest peer must never be banned.
+func (s *simNet) ban(n, p *simNode, reason string) {
+	if p.honestSender() && p.fault != staller {
+		s.failf("no honest peer banned: %s banned honest %s for %s", n.name, p.name, reason)
+	}
+	if n.banned == nil {
+		n.banned = map[int]bool{}
+	}
+	n.banned[p.id] = true
+	s.stats.bans++
+	s.tracef("%s bans %s: %s", n.name, p.name, reason)
 }
 
 func (s *simNet) byPID(p peer.ID) *simNode {

@@ -44,8 +44,9 @@ type simNode struct {
 	crashAfterDecide time.Duration
 	// endorsed: the forker's votes already sent at this height.
 	endorsed map[[2]uint64]bool
-	hid      uint64   // the height at which the forker hid a precommit
-	sent     [][]byte // consensus messages it published, for a replayer
+	hid      uint64       // the height at which the forker hid a precommit
+	sent     [][]byte     // consensus messages it published, for a replayer
+	banned   map[int]bool // peers it banned (a ban outlives its crashes)
 }
 
 // fault is how a simulated node misbehaves. Faulty nodes run the same
