@@ -17,7 +17,10 @@ import (
 //     connected, and everything it sends is still received and decoded
 //     before it is dropped. Here the peer is disconnected and refused for
 //     Config.BanDuration;
-//   - a peer on another chain, refused for Config.SyncBan (see status.go).
+//   - a peer the node has proof against and bans with BanPeer (block sync
+//     does), refused for Config.BanDuration too;
+//   - a peer on another chain, refused for Config.WrongChainBan (see
+//     status.go).
 //
 // Bans live in the gater's ban list, apart from the operator's block list,
 // and end only when their time runs out (see gater).
@@ -84,7 +87,7 @@ func (h *Host) banLowScores(scores map[peer.ID]float64) {
 func newBanCounter() *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "citychain_p2p_bans_total",
-		Help: "Peers banned by this node, by reason (gossip_score, wrong_chain).",
+		Help: "Peers banned by this node, by reason (gossip_score, wrong_chain, or the one given to BanPeer).",
 	}, []string{"reason"})
 }
 

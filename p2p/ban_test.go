@@ -192,3 +192,28 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name, label string) flo
 	}
 	return 0
 }
+
+// The node's block sync bans a peer that keeps claiming blocks it never
+// serves: BanPeer disconnects it, keeps it out for BanDuration and counts
+// the ban under the reason given.
+func TestBanPeer(t *testing.T) {
+	clock := &testClock{}
+	reg := prometheus.NewRegistry()
+	a := newNode(t, "A", nil, func(c *Config) { c.Now = clock.now; c.Metrics = reg })
+	b := newNode(t, "B", nil, bootstrapTo(a))
+	eventually(t, 10*time.Second, "B connected to A", func() bool { return connected(a, b) })
+
+	a.BanPeer(b.ID(), "sync stalls")
+	a.BanPeer(b.ID(), "sync stalls") // already banned: not counted again
+	eventually(t, 5*time.Second, "B cut off", func() bool { return !connected(a, b) && !connected(b, a) })
+	if !slices.Contains(a.Banned(), b.ID()) {
+		t.Errorf("Banned() = %v, want B", a.Banned())
+	}
+	if got := metricValue(t, reg, "citychain_p2p_bans_total", "sync stalls"); got != 1 {
+		t.Errorf("bans_total{reason=%q} = %v, want 1", "sync stalls", got)
+	}
+	never(t, time.Second, "B back during its ban", func() bool { return connected(a, b) })
+
+	clock.advance(10*time.Minute + time.Second) // the default BanDuration
+	eventually(t, 10*time.Second, "B back after its ban", func() bool { return connected(a, b) })
+}

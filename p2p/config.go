@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/citychain/citychain/chain"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -13,24 +14,26 @@ import (
 )
 
 // Size and count limits of the wire protocols. They are constants, not
-// settings, because both ends of a connection must agree on them.
+// settings, because both ends of a connection must agree on them. The
+// block sync limits are defined with the protocol in package chain and
+// repeated here under the names p2p callers know.
 const (
-	// MaxSyncRange is the largest number of blocks one sync request asks for.
-	MaxSyncRange = 100
-	// MaxEntrySize bounds one block or one commit in a sync answer.
-	MaxEntrySize = 16 << 20
-	// MaxSyncResponse bounds the bytes a client reads for one sync request;
-	// a longer answer is cut after the last whole entry within the bound.
-	MaxSyncResponse = 64 << 20
+	// MaxSyncRange is the largest number of blocks one sync request asks
+	// for (chain.MaxSyncRange).
+	MaxSyncRange = chain.MaxSyncRange
+	// MaxEntrySize bounds one block or one commit in a sync answer
+	// (chain.MaxSyncEntrySize).
+	MaxEntrySize = chain.MaxSyncEntrySize
+	// MaxSyncResponse bounds the block and commit bytes of one sync answer
+	// (chain.MaxSyncAnswerSize); a server stops before the entry that
+	// would cross it, and a client refuses an answer that does.
+	MaxSyncResponse = chain.MaxSyncAnswerSize
 	// maxStatusSize bounds one status frame.
 	maxStatusSize = 256
 	// maxChainIDLen bounds the chain id, which appears in every protocol ID.
 	maxChainIDLen = 64
 	// maxServing bounds the sync requests this node answers at once.
 	maxServing = 4
-	// maxFetchFailures is how often one Sync call retries a peer whose
-	// answers fail (timeouts, bad frames) before it stops asking it.
-	maxFetchFailures = 3
 )
 
 // BlockSource is the node's block store as this package sees it. Height is
@@ -49,12 +52,6 @@ type BlockSource interface {
 type HashSource interface {
 	LatestHash() []byte
 }
-
-// ApplyFunc receives the blocks fetched by Sync, one height at a time and
-// in increasing order. It must verify the commit against the block and
-// the validator set, store the block and advance BlockSource.Height; an
-// error means the block (or the peer that served it) is not to be trusted.
-type ApplyFunc func(height uint64, block, commit []byte) error
 
 // Config holds everything New needs. Fields marked optional have working
 // zero values; the timing fields exist so that tests can run faster.
@@ -93,7 +90,7 @@ type Config struct {
 
 	// Logger receives the package's logs. Optional: slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for bans and progress rates. Optional: time.Now.
+	// Now is the clock for bans and peer status times. Optional: time.Now.
 	Now func() time.Time
 	// Metrics, when set, receives libp2p's Prometheus metrics. Optional.
 	Metrics prometheus.Registerer
@@ -121,12 +118,12 @@ type Config struct {
 	DialTimeout time.Duration
 	// StatusTimeout bounds one status exchange. Optional: 5s.
 	StatusTimeout time.Duration
-	// RequestTimeout bounds one sync request and its answer. Optional: 30s.
+	// RequestTimeout bounds one sync request and its answer, on the side
+	// that asks (FetchBlocks) and on the side that serves. Optional: 30s.
 	RequestTimeout time.Duration
-	// SyncBan is how long Sync avoids a peer that served a block apply
-	// rejected, and how long a peer on another chain is refused.
+	// WrongChainBan is how long a peer on another chain is refused.
 	// Optional: 1 minute.
-	SyncBan time.Duration
+	WrongChainBan time.Duration
 	// BanDuration is how long a peer whose gossip score fell below the
 	// gray list threshold is disconnected and refused. Optional: 10
 	// minutes, the time the invalid-message count takes to fade.
@@ -154,7 +151,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.DialTimeout, 5*time.Second)
 	setDefault(&c.StatusTimeout, 5*time.Second)
 	setDefault(&c.RequestTimeout, 30*time.Second)
-	setDefault(&c.SyncBan, time.Minute)
+	setDefault(&c.WrongChainBan, time.Minute)
 	setDefault(&c.BanDuration, 10*time.Minute)
 	return c
 }
@@ -188,17 +185,14 @@ func (c Config) validate() error {
 	return nil
 }
 
-// Names of topics and protocols for one chain.
+// Names of topics and protocols for one chain. The gossip topics and the
+// sync protocol are part of the chain's wire format, so package chain
+// names them (chain.TxTopic, chain.ConsensusTopic, chain.SyncProtocolID);
+// the status protocol, the DHT and discovery are this package's own.
 
-// TxTopic is the gossip topic for transactions of a chain.
-func TxTopic(chainID string) string { return "/citychain/" + chainID + "/txs/1" }
-
-// ConsensusTopic is the gossip topic for consensus messages of a chain.
-func ConsensusTopic(chainID string) string { return "/citychain/" + chainID + "/consensus/1" }
-
-// SyncProtocol is the stream protocol for block sync of a chain.
-func SyncProtocol(chainID string) protocol.ID {
-	return protocol.ID("/citychain/" + chainID + "/sync/1")
+// syncProtocol is chain.SyncProtocolID as a libp2p protocol ID.
+func syncProtocol(chainID string) protocol.ID {
+	return protocol.ID(chain.SyncProtocolID(chainID))
 }
 
 // StatusProtocol is the stream protocol of the status exchange. It is the

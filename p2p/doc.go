@@ -8,9 +8,12 @@
 // The package knows nothing about what it carries. Transactions,
 // consensus messages, blocks and commits are opaque byte slices; the node
 // passes in callbacks that judge them (Config.ValidateTx,
-// Config.ValidateConsensus, the apply function given to Sync) and a
-// BlockSource that serves stored blocks. This keeps the network layer
-// small and lets the consensus code change without touching it.
+// Config.ValidateConsensus) and a BlockSource that serves stored blocks.
+// Block sync is split the same way: FetchBlocks asks a given peer for a
+// range of blocks and checks only framing and sizes, while choosing the
+// peer, verifying the blocks and resting or banning a peer that failed
+// (AvoidForSync, BanPeer) belong to the node. This keeps the network
+// layer small and lets the consensus code change without touching it.
 //
 // # Identity
 //
@@ -36,24 +39,33 @@
 // (and is disconnected and shunned for a while) instead of a bare
 // "protocol not supported".
 //
+// The gossip topics, the gossip message ID and the block sync protocol
+// are part of the chain's wire format, so package chain defines them
+// (chain.TxTopic, chain.ConsensusTopic, chain.GossipMessageID,
+// chain.SyncProtocolID, chain.SyncRequest and the sync limits) and this
+// package carries them. The status protocol and the DHT are its own.
+//
 // Stream messages are frames: a 4-byte big-endian length and that many
 // bytes. A sync request is one 16-byte frame holding the first and last
 // height wanted (at most MaxSyncRange blocks). The answer is a pair of
 // frames (block, commit) per height, in order from the first height, and
 // an empty frame to end; a server sends fewer blocks than asked when it
-// has fewer. Every read has a size limit and every stream a deadline.
+// has fewer, or when one more would take the answer above
+// MaxSyncResponse. Every read has a size limit and every stream a
+// deadline; FetchBlocks also gives up as soon as its ctx ends.
 //
 // # Gossip
 //
 // Gossip messages carry no libp2p signature and no author field
 // (StrictNoSign): CityChain messages are already signed by their authors,
 // and a second signature would double the verification cost. The message
-// ID is the SHA-256 of the topic name and the data, so the same bytes
-// published twice on one topic, by anyone, are one message. A validator that returns an error rejects the
-// message, which lowers the sender's gossip score; one that returns
-// ErrIgnore drops it without penalty. Only accepted messages are relayed
-// and handed to the node's handlers. Messages this node publishes are
-// neither validated again nor handed back to its own handlers.
+// ID is the SHA-256 of the topic name and the data
+// (chain.GossipMessageID), so the same bytes published twice on one
+// topic, by anyone, are one message. A validator that returns an error
+// rejects the message, which lowers the sender's gossip score; one that
+// returns ErrIgnore drops it without penalty. Only accepted messages are
+// relayed and handed to the node's handlers. Messages this node publishes
+// are neither validated again nor handed back to its own handlers.
 //
 // # Blocks and bans
 //
@@ -62,8 +74,10 @@
 // (Block, Unblock, SetBlocked, used by classroom controls) and changes
 // only by hand. The ban list belongs to this package: a peer whose gossip
 // score falls below the gray list threshold (a few rejected messages) is
-// disconnected and banned for Config.BanDuration, and a peer on another
-// chain for Config.SyncBan. A ban ends only when its time runs out:
+// disconnected and banned for Config.BanDuration, and so is a peer the
+// node bans with BanPeer (block sync does, for a peer that claims blocks
+// it never serves); a peer on another chain is banned for
+// Config.WrongChainBan. A ban ends only when its time runs out:
 // Unblock does not lift it, and the end of a ban does not lift a block.
 // Banned lists the banned peers, Blocked the blocked ones.
 //
@@ -77,8 +91,9 @@
 // for the timers that close connections to peers of another chain and
 // for the score checks that ban peers (gossipsub runs those on goroutines
 // of its own; one that starts after Close has begun does nothing).
-// Short-lived goroutines inside a call (parallel dials, status requests)
-// end before that call returns. Goroutines inside libp2p, gossipsub, the
+// Short-lived goroutines inside a call (parallel dials, the stream reset
+// FetchBlocks arranges for when its ctx ends) end before that call
+// returns. Goroutines inside libp2p, gossipsub, the
 // DHT and mDNS are stopped by closing those services.
 // Node handlers (OnTx, OnConsensus) run on the topic reader goroutine and
 // must return quickly; a slow handler makes the subscription drop

@@ -28,8 +28,9 @@ var (
 	ErrProtocol = errors.New("protocol violation")
 	// ErrWrongChain means a peer reported a different chain id.
 	ErrWrongChain = errors.New("peer is on another chain")
-	// ErrSyncInProgress means Sync was called while another Sync runs.
-	ErrSyncInProgress = errors.New("sync already in progress")
+	// ErrNoBlocks means a peer answered a request for blocks without any:
+	// it has none of them (yet).
+	ErrNoBlocks = errors.New("peer sent no blocks")
 	// ErrBadKey means a node key file is malformed or not Ed25519.
 	ErrBadKey = errors.New("bad node key")
 )

@@ -27,14 +27,3 @@ func ExamplePeerID() {
 	// true
 	// /ip4/127.0.0.1/tcp/9700/p2p/12D3KooW...
 }
-
-// The names under which a chain's nodes gossip.
-func ExampleTxTopic() {
-	fmt.Println(p2p.TxTopic("citychain-devnet"))
-	fmt.Println(p2p.ConsensusTopic("citychain-devnet"))
-	fmt.Println(p2p.SyncProtocol("citychain-devnet"))
-	// Output:
-	// /citychain/citychain-devnet/txs/1
-	// /citychain/citychain-devnet/consensus/1
-	// /citychain/citychain-devnet/sync/1
-}

@@ -1,12 +1,21 @@
 package p2p
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/citychain/citychain/chain"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
+
+// Block sync, the asking side. This package only carries blocks: which
+// peer to ask, how long to rest a peer that failed, and whether a block
+// is real are the node's decisions (node/sync.go). The bytes of the
+// protocol are defined in package chain (see chain.SyncRequest).
 
 // Entry is one block and its commit certificate, as a peer served them,
 // still encoded: the caller decodes and checks them.
@@ -16,27 +25,120 @@ type Entry struct {
 
 // FetchBlocks asks peer p for the blocks from..to (at most MaxSyncRange)
 // and returns what it answered, at least one block, in height order. It
-// gives up when ctx ends or after Config.RequestTimeout, whichever comes
-// first, so a peer that accepts the stream and never answers costs the
-// caller no more than that. It checks framing and sizes only; whether the
-// blocks are real is the caller's judgement (see the node's syncer).
+// checks framing and sizes only; whether the blocks are real is the
+// caller's judgement (see the node's syncer).
+//
+// It gives up when ctx ends or after Config.RequestTimeout, whichever
+// comes first, and then returns an error that wraps ctx's error
+// (context.DeadlineExceeded when either time ran out), so a peer that
+// accepts the stream and never answers costs the caller no more than
+// that. Other errors: ErrProtocol for a range that is not 1 to
+// MaxSyncRange heights from height 1 on and for an answer that breaks the
+// protocol (more blocks than asked for, cut short, no end frame);
+// ErrTooLarge for a frame or answer above its limit; ErrNoBlocks for an
+// answer without blocks; ErrClosed after Close; and the stream's error if
+// p cannot be reached, does not speak the protocol or resets the stream.
 func (h *Host) FetchBlocks(ctx context.Context, p peer.ID, from, to uint64) ([]Entry, error) {
-	if from == 0 || to < from || to-from+1 > MaxSyncRange {
-		return nil, fmt.Errorf("%w: blocks %d to %d", ErrProtocol, from, to)
+	req := chain.SyncRequest{From: from, To: to}
+	if err := req.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	if !h.tasks.enter() {
 		return nil, ErrClosed
 	}
 	defer h.tasks.leave()
-	got, err := h.fetchRange(ctx, p, syncRequest{From: from, To: to})
+
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.RequestTimeout)
+	defer cancel()
+	s, err := h.lh.NewStream(ctx, p, syncProtocol(h.cfg.ChainID))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sync stream to %s: %w", p, err)
 	}
-	out := make([]Entry, len(got))
-	for i, e := range got {
-		out[i] = Entry{Block: e.block, Commit: e.commit}
+	defer s.Close()
+	// The deadline bounds each read and write; resetting the stream when
+	// ctx ends also covers a ctx that is cancelled without a deadline.
+	// The reset runs on a goroutine of its own, waited for before return.
+	reset := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.Reset()
+		close(reset)
+	})
+	defer func() {
+		if !stop() {
+			<-reset
+		}
+	}()
+	deadline, _ := ctx.Deadline() // set: WithTimeout above
+	entries, err := func() ([]Entry, error) {
+		if err := s.SetDeadline(deadline); err != nil {
+			return nil, err
+		}
+		if err := writeFrame(s, req.Encode()); err != nil {
+			return nil, err
+		}
+		if err := s.CloseWrite(); err != nil {
+			return nil, err
+		}
+		return readAnswer(bufio.NewReaderSize(s, 64<<10), req)
+	}()
+	if err != nil {
+		s.Reset()
+		// Past the deadline, whatever the read saw, the cause is that time
+		// ran out; the stream's deadline can fire a moment before ctx's.
+		if cause := ctx.Err(); cause != nil || !time.Now().Before(deadline) {
+			if cause == nil {
+				cause = context.DeadlineExceeded
+			}
+			err = fmt.Errorf("%w (%v)", cause, err)
+		}
+		return nil, fmt.Errorf("blocks %d to %d from %s: %w", from, to, p, err)
 	}
-	return out, nil
+	return entries, nil
+}
+
+// readAnswer reads the answer to req: a block frame and a commit frame per
+// height, ended by an empty frame. At least one block must come; fewer
+// than asked for is fine (the peer may have fewer, or the answer reached
+// MaxSyncResponse).
+func readAnswer(r io.Reader, req chain.SyncRequest) ([]Entry, error) {
+	var entries []Entry
+	total := 0
+	for {
+		height := req.From + uint64(len(entries))
+		block, err := readFrame(r, MaxEntrySize)
+		if err != nil {
+			return nil, fmt.Errorf("block %d: %w", height, cutShort(err))
+		}
+		if len(block) == 0 {
+			break // end of answer
+		}
+		if uint64(len(entries)) == req.Count() {
+			return nil, fmt.Errorf("%w: more than the %d blocks asked for", ErrProtocol, req.Count())
+		}
+		commit, err := readFrame(r, MaxEntrySize)
+		if err != nil {
+			return nil, fmt.Errorf("commit %d: %w", height, cutShort(err))
+		}
+		total += len(block) + len(commit)
+		if len(entries) > 0 && total > MaxSyncResponse {
+			return nil, fmt.Errorf("%w: answer above %d bytes at block %d", ErrTooLarge, MaxSyncResponse, height)
+		}
+		entries = append(entries, Entry{Block: block, Commit: commit})
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("%w from height %d", ErrNoBlocks, req.From)
+	}
+	return entries, nil
+}
+
+// cutShort marks the end of a stream in the middle of an answer, which
+// only a peer that breaks the protocol causes, as ErrProtocol. A peer
+// that cannot answer resets the stream instead.
+func cutShort(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: answer cut short: %w", ErrProtocol, err)
+	}
+	return err
 }
 
 // AvoidForSync marks p as a peer whose blocks were refused, for d: Peers

@@ -2,11 +2,11 @@ package p2p
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/citychain/citychain/chain"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -28,17 +28,14 @@ const (
 	scoreInspectPeriod = time.Second
 )
 
-// messageID names a gossip message by the SHA-256 of its topic and data,
-// so equal bytes are one message however often and by whomever they are
-// published. The topic is included because gossipsub keeps one "seen"
-// cache for all topics: without it, bytes seen on one topic would be
-// dropped on the other.
+// messageID is gossipsub's name for a message: chain.GossipMessageID of
+// its topic and data, so equal bytes on one topic are one message however
+// often and by whomever they are published. The topic is inside because
+// gossipsub keeps one "seen" cache for all topics: without it, bytes seen
+// on one topic would be dropped on the other.
 func messageID(m *pb.Message) string {
-	h := sha256.New()
-	h.Write([]byte(m.GetTopic()))
-	h.Write([]byte{0}) // topic names never contain a zero byte
-	h.Write(m.GetData())
-	return string(h.Sum(nil))
+	id := chain.GossipMessageID(m.GetTopic(), m.GetData())
+	return string(id[:])
 }
 
 // startGossip creates the gossipsub router, joins both topics, registers
@@ -46,7 +43,7 @@ func messageID(m *pb.Message) string {
 func (h *Host) startGossip(ctx context.Context) error {
 	params := pubsub.DefaultGossipSubParams()
 	params.HeartbeatInterval = h.cfg.GossipHeartbeat
-	txTopic, consTopic := TxTopic(h.cfg.ChainID), ConsensusTopic(h.cfg.ChainID)
+	txTopic, consTopic := chain.TxTopic(h.cfg.ChainID), chain.ConsensusTopic(h.cfg.ChainID)
 
 	ps, err := pubsub.NewGossipSub(ctx, h.lh,
 		pubsub.WithGossipSubParams(params),

@@ -2,11 +2,15 @@ package p2p
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/citychain/citychain/chain"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 )
 
 // threeNodes starts A, then B and C with A as their bootstrap peer, and
@@ -146,9 +150,7 @@ func TestPublishLimits(t *testing.T) {
 
 func TestTopicNames(t *testing.T) {
 	cases := []struct{ got, want string }{
-		{TxTopic("city-1"), "/citychain/city-1/txs/1"},
-		{ConsensusTopic("city-1"), "/citychain/city-1/consensus/1"},
-		{string(SyncProtocol("city-1")), "/citychain/city-1/sync/1"},
+		{string(syncProtocol("city-1")), "/citychain/city-1/sync/1"},
 		{string(dhtPrefix("city-1")), "/citychain/city-1"},
 		{mdnsServiceName("City_1.test"), "_citychain-city-1-test._udp"},
 	}
@@ -160,5 +162,31 @@ func TestTopicNames(t *testing.T) {
 	long := mdnsServiceName(strings.Repeat("a", 64))
 	if label := strings.TrimSuffix(strings.TrimPrefix(long, "_"), "._udp"); len(label) > 62 {
 		t.Errorf("mdns label of %d bytes", len(label))
+	}
+}
+
+// The gossip message ID is the one p2p has always used, SHA-256 of the
+// topic, a zero byte and the data, now computed by chain.GossipMessageID:
+// nodes before and after the move drop each other's duplicates.
+func TestMessageID(t *testing.T) {
+	topic, data := chain.ConsensusTopic("city-1"), []byte("a vote")
+	want := sha256.Sum256(append(append([]byte(topic), 0), data...))
+	if got := messageID(&pb.Message{Topic: &topic, Data: data}); got != string(want[:]) {
+		t.Errorf("got %x, want %x", got, want)
+	}
+	other := chain.TxTopic("city-1")
+	if messageID(&pb.Message{Topic: &other, Data: data}) == string(want[:]) {
+		t.Error("the same bytes on two topics share an ID")
+	}
+}
+
+// A node joins the topics package chain names for its chain.
+func TestJoinsTheChainsTopics(t *testing.T) {
+	n := newNode(t, "A", nil, nil)
+	if got, want := n.txTopic.String(), chain.TxTopic("testchain"); got != want {
+		t.Errorf("tx topic %q, want %q", got, want)
+	}
+	if got, want := n.consTopic.String(), chain.ConsensusTopic("testchain"); got != want {
+		t.Errorf("consensus topic %q, want %q", got, want)
 	}
 }

@@ -22,7 +22,7 @@ var loopbackListen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic
 // is "block-h" with commit "commit-h" (or whatever add is given).
 type memBlocks struct {
 	mu      sync.Mutex
-	entries []entry // entries[h-1] is height h
+	entries []Entry // entries[h-1] is height h
 }
 
 func (m *memBlocks) Height() uint64 {
@@ -38,7 +38,7 @@ func (m *memBlocks) BlockAndCommit(h uint64) ([]byte, []byte, error) {
 		return nil, nil, fmt.Errorf("no block at height %d", h)
 	}
 	e := m.entries[h-1]
-	return e.block, e.commit, nil
+	return e.Block, e.Commit, nil
 }
 
 func (m *memBlocks) LatestHash() []byte {
@@ -50,7 +50,7 @@ func (m *memBlocks) LatestHash() []byte {
 func (m *memBlocks) add(block, commit []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.entries = append(m.entries, entry{block: block, commit: commit})
+	m.entries = append(m.entries, Entry{Block: block, Commit: commit})
 }
 
 // goodChain returns a store holding heights 1..n of the valid test chain.
@@ -58,15 +58,6 @@ func goodChain(n int) *memBlocks {
 	m := &memBlocks{}
 	for h := 1; h <= n; h++ {
 		m.add(goodBlock(uint64(h)), []byte(fmt.Sprintf("commit-%d", h)))
-	}
-	return m
-}
-
-// junkChain returns a store of n blocks that no honest node would accept.
-func junkChain(n int) *memBlocks {
-	m := &memBlocks{}
-	for h := 1; h <= n; h++ {
-		m.add([]byte(fmt.Sprintf("junk-%d", h)), []byte("no commit"))
 	}
 	return m
 }
@@ -258,4 +249,17 @@ func peerInfo(n *testNode, id peer.ID) (PeerInfo, bool) {
 		}
 	}
 	return PeerInfo{}, false
+}
+
+// waitStatus waits until n knows the height of every peer in ids.
+func waitStatus(t *testing.T, n *testNode, ids ...peer.ID) {
+	t.Helper()
+	eventually(t, 10*time.Second, n.name+" to learn its peers' heights", func() bool {
+		for _, id := range ids {
+			if info, ok := peerInfo(n, id); !ok || info.StatusAt.IsZero() {
+				return false
+			}
+		}
+		return true
+	})
 }

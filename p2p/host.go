@@ -59,7 +59,6 @@ type Host struct {
 
 	statusQ chan peer.ID
 	serving chan struct{} // semaphore of sync requests being answered
-	syncing atomic.Bool
 
 	tasks  tasks
 	cancel context.CancelFunc
@@ -157,7 +156,7 @@ func (h *Host) start(ctx context.Context) error {
 		return err
 	}
 	h.lh.SetStreamHandler(StatusProtocol, h.guard(h.serveStatus))
-	h.lh.SetStreamHandler(SyncProtocol(h.cfg.ChainID), h.guard(h.serveSync))
+	h.lh.SetStreamHandler(syncProtocol(h.cfg.ChainID), h.guard(h.serveSync))
 	if err := h.startGossip(ctx); err != nil {
 		return err
 	}

@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"time"
 
+	"github.com/citychain/citychain/chain"
 	"github.com/libp2p/go-libp2p/core/network"
 )
 
-// serveSync answers one block range request: the stored blocks and
-// commits from the first requested height on, as many as this node has
-// and as fit in MaxSyncResponse, then an empty frame. A malformed request
-// or a busy server resets the stream; the asker then tries elsewhere.
+// serveSync answers one block sync request (see chain.SyncRequest for the
+// protocol): the stored blocks and commits from the first requested
+// height on, as many as this node has and as fit in MaxSyncResponse, then
+// an empty frame. A malformed request or a busy server resets the stream;
+// the asker then tries elsewhere.
 func (h *Host) serveSync(s network.Stream) {
 	p := s.Conn().RemotePeer()
 	select {
@@ -25,7 +27,7 @@ func (h *Host) serveSync(s network.Stream) {
 		s.Reset()
 		return
 	}
-	b, err := readFrame(s, 16)
+	b, err := readFrame(s, chain.SyncRequestSize)
 	if err != nil {
 		s.Reset()
 		return
@@ -40,7 +42,7 @@ func (h *Host) serveSync(s network.Stream) {
 	w := bufio.NewWriterSize(s, 64<<10)
 	var sent, bytes int
 	height := h.cfg.Blocks.Height()
-	for i := range req.count() {
+	for i := range req.Count() {
 		ht := req.From + i
 		if ht > height {
 			break

@@ -26,8 +26,8 @@ type PeerInfo struct {
 	Hash     []byte
 	StatusAt time.Time
 	Score    float64 // gossip score; negative after invalid messages
-	// SyncBanned means Sync avoids this peer for now, because a block it
-	// served was rejected.
+	// SyncBanned means the node's block sync avoids this peer for now,
+	// because a block it served was refused (see AvoidForSync).
 	SyncBanned bool
 }
 
@@ -76,7 +76,7 @@ func direction(d network.Direction) string {
 }
 
 // peerTable remembers what peers said in the status exchange (while they
-// are connected) and which peers Sync avoids (until the ban ends, even
+// are connected) and which peers block sync avoids (until that ends, even
 // across reconnects).
 type peerTable struct {
 	now func() time.Time
@@ -143,7 +143,7 @@ func (h *Host) ourStatus() status {
 }
 
 // requestStatus asks peer p for its status and records it. A peer on
-// another chain is refused for Config.SyncBan and disconnected shortly
+// another chain is refused for Config.WrongChainBan and disconnected shortly
 // after; the error wraps ErrWrongChain.
 func (h *Host) requestStatus(ctx context.Context, p peer.ID) (status, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.StatusTimeout)
@@ -196,12 +196,12 @@ func (h *Host) requestStatus(ctx context.Context, p peer.ID) (status, error) {
 // request to be answered, so that both sides learn why they part.
 const foreignGrace = time.Second
 
-// rejectForeign refuses a peer of another chain for Config.SyncBan and
+// rejectForeign refuses a peer of another chain for Config.WrongChainBan and
 // closes the connection after foreignGrace.
 func (h *Host) rejectForeign(p peer.ID, chainID string) {
-	if h.ban(p, h.cfg.SyncBan, banWrongChain) {
+	if h.ban(p, h.cfg.WrongChainBan, banWrongChain) {
 		h.log.Warn("peer is on another chain; disconnecting", "peer", p.String(),
-			"their_chain", chainID, "our_chain", h.cfg.ChainID, "ban", h.cfg.SyncBan)
+			"their_chain", chainID, "our_chain", h.cfg.ChainID, "ban", h.cfg.WrongChainBan)
 	}
 	h.peers.forget(p)
 	time.AfterFunc(foreignGrace, func() {
@@ -333,20 +333,4 @@ func (h *Host) statusWorker(ctx context.Context) {
 			}
 		}
 	}
-}
-
-// refreshStatus asks every connected peer for its status at once and
-// waits for the answers (each bounded by Config.StatusTimeout).
-func (h *Host) refreshStatus(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, p := range h.lh.Network().Peers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := h.requestStatus(ctx, p); err != nil && ctx.Err() == nil {
-				h.log.Debug("status exchange failed", "peer", p.String(), "err", err)
-			}
-		}()
-	}
-	wg.Wait()
 }

@@ -2,10 +2,13 @@ package p2p
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/citychain/citychain/chain"
 )
 
 func TestStatusEncoding(t *testing.T) {
@@ -44,26 +47,38 @@ func TestStatusEncoding(t *testing.T) {
 func TestSyncRequestDecoding(t *testing.T) {
 	cases := []struct {
 		name string
-		req  syncRequest
+		req  chain.SyncRequest
 		ok   bool
 	}{
-		{"one block", syncRequest{1, 1}, true},
-		{"full range", syncRequest{5, 5 + MaxSyncRange - 1}, true},
-		{"height zero", syncRequest{0, 3}, false},
-		{"reversed", syncRequest{9, 8}, false},
-		{"too long", syncRequest{5, 5 + MaxSyncRange}, false},
-		{"wraps around", syncRequest{1 << 63, 1}, false},
+		{"one block", chain.SyncRequest{From: 1, To: 1}, true},
+		{"full range", chain.SyncRequest{From: 5, To: 5 + MaxSyncRange - 1}, true},
+		{"height zero", chain.SyncRequest{From: 0, To: 3}, false},
+		{"reversed", chain.SyncRequest{From: 9, To: 8}, false},
+		{"too long", chain.SyncRequest{From: 5, To: 5 + MaxSyncRange}, false},
+		{"wraps around", chain.SyncRequest{From: 1 << 63, To: 1}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := decodeSyncRequest(c.req.encode())
+			got, err := decodeSyncRequest(c.req.Encode())
 			if c.ok && (err != nil || got != c.req) {
 				t.Errorf("got %+v, %v", got, err)
 			}
-			if !c.ok && !errors.Is(err, ErrProtocol) {
-				t.Errorf("got %v, want ErrProtocol", err)
+			if !c.ok && (!errors.Is(err, ErrProtocol) || !errors.Is(err, chain.ErrDecode)) {
+				t.Errorf("got %v, want ErrProtocol and chain.ErrDecode", err)
 			}
 		})
+	}
+	if _, err := decodeSyncRequest(make([]byte, chain.SyncRequestSize+1)); !errors.Is(err, ErrProtocol) {
+		t.Errorf("long frame: got %v, want ErrProtocol", err)
+	}
+}
+
+// The request frame is the one p2p has always sent: From and To as two
+// 8-byte big-endian integers.
+func TestSyncRequestBytes(t *testing.T) {
+	got := hex.EncodeToString(chain.SyncRequest{From: 1, To: 100}.Encode())
+	if want := "0000000000000001" + "0000000000000064"; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }
 

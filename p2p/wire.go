@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/citychain/citychain/chain"
 )
 
 // A frame is a 4-byte big-endian length followed by that many bytes. The
@@ -96,35 +98,13 @@ func decodeStatus(b []byte) (status, error) {
 	return s, nil
 }
 
-// syncRequest asks for the blocks from From to To, both included.
-type syncRequest struct {
-	From, To uint64
-}
-
-func (r syncRequest) encode() []byte {
-	b := binary.BigEndian.AppendUint64(nil, r.From)
-	return binary.BigEndian.AppendUint64(b, r.To)
-}
-
-// decodeSyncRequest parses a request and checks that it is a valid range
-// of at most MaxSyncRange heights, starting at height 1 or later.
-func decodeSyncRequest(b []byte) (syncRequest, error) {
-	if len(b) != 16 {
-		return syncRequest{}, fmt.Errorf("%w: sync request of %d bytes", ErrProtocol, len(b))
-	}
-	r := syncRequest{From: binary.BigEndian.Uint64(b), To: binary.BigEndian.Uint64(b[8:])}
-	if err := r.check(); err != nil {
-		return syncRequest{}, err
+// decodeSyncRequest parses the frame of a block sync request
+// (chain.DecodeSyncRequest). Its errors wrap both ErrProtocol and the
+// chain's ErrDecode.
+func decodeSyncRequest(b []byte) (chain.SyncRequest, error) {
+	r, err := chain.DecodeSyncRequest(b)
+	if err != nil {
+		return chain.SyncRequest{}, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	return r, nil
 }
-
-func (r syncRequest) check() error {
-	if r.From == 0 || r.To < r.From || r.To-r.From >= MaxSyncRange {
-		return fmt.Errorf("%w: sync range [%d, %d]", ErrProtocol, r.From, r.To)
-	}
-	return nil
-}
-
-// count is the number of heights in a checked request.
-func (r syncRequest) count() uint64 { return r.To - r.From + 1 }
