@@ -47,6 +47,7 @@ async function viewBlock(h) {
     [t('f_receipts_root'), el('code', null, b.receipts_root)],
     [t('f_vals_hash'), el('code', null, b.validators_hash)],
     [t('f_last_commit_hash'), el('code', null, b.last_commit_hash)],
+    [t('f_evidence_hash'), el('code', null, b.evidence_hash || ZERO), 'evidence-hash'],
     [t('f_chain'), b.chain_id],
   ]);
   const txs = table('block-txs', [[t('col_hash')], [t('col_app')], [t('col_action')], [t('col_sender'), 'hide-sm'], [t('col_nonce')]],
@@ -67,6 +68,7 @@ async function viewBlock(h) {
     el('h1', null, t('block_title', b.height)),
     el('div', { class: 'grid' },
       card(null, fields),
+      await evidenceCard(b),
       card(t('txs') + ' (' + (b.txs || []).length + ')', txs),
       card(t('commit'), commit),
       await explainBlock(b, parent)));
@@ -237,5 +239,91 @@ function viewValidators() {
         table('last-commit', [[t('col_validator')], [t('col_signature')]], lc.signatures.map(s =>
           el('tr', null, el('td', null, acctLink(s.validator)), el('td', { class: 'mono' }, s.signature))))] : el('p', null, '—')),
       card(t('f_pubkey'), table('val-keys', [[t('col_validator')], [t('f_pubkey')]], (v.validators || []).map(x =>
-        el('tr', null, el('td', null, acctLink(x.address)), el('td', { class: 'mono' }, x.pubkey)))))));
+        el('tr', null, el('td', null, valLink(x.address)), el('td', { class: 'mono' }, x.pubkey))))),
+      card(t('ev_records'), S.evidence && S.evidence.length
+        ? [el('p', null, t('ev_records_help')), recordsTable(S.evidence, 'evidence-list', true, v.height)]
+        : el('p', { class: 'muted', id: 'evidence-list' }, S.evidence ? t('ev_records_none') : t('loading')))));
+}
+
+// ---- evidence of misbehaviour ------------------------------------------------
+// A block may carry evidence that a validator signed two statements an
+// honest one never signs together; poa records each offence (GET
+// /v1/apps/poa/evidence) and removes the offender from the set.
+
+const valLink = a => a ? link('#/validator/' + encodeURIComponent(a), short(a, 12), 'mono') : '';
+
+// offenceName says what a piece of evidence (kind, vote_type) or a poa
+// record (kind, type) proves.
+function offenceName(kind, voteType) {
+  if (kind === 'conflicting_proposal') return t('ev_kind_proposal');
+  return t('ev_kind_vote', voteType === 2 ? t('ev_precommit') : t('ev_prevote'));
+}
+
+// hashCell shows one of the two conflicting block hashes; all zeros is a
+// vote for no block.
+const hashCell = h => h === ZERO ? el('span', { class: 'nil' }, t('vote_nil')) : el('code', { title: h }, short(h, 8));
+
+// outcome says what poa did about a recorded offence, as seen from the
+// set that signs height next.
+function outcome(r, next) {
+  if (r.removal_at) {
+    return r.removal_at <= next ? badge(t('ev_removed', r.removal_at), 'bad')
+      : badge(t('ev_removal_due', r.removal_at, r.removal_at - next), 'warn');
+  }
+  return el('span', { class: 'muted' }, t('ev_not_removed', (STRINGS[lang].ev_reasons || {})[r.not_removed] || r.not_removed || '—'));
+}
+
+// evidenceCard lists the evidence block b carries, with what each piece
+// proves, the two blocks it names, and what poa did about it.
+async function evidenceCard(b) {
+  const evs = b.evidence || [];
+  if (!evs.length) return null;
+  const [recs, vals] = await Promise.all([api('/v1/apps/poa/evidence').catch(() => null),
+    S.vals ? Promise.resolve(S.vals) : api('/v1/validators').catch(() => null)]);
+  const next = vals ? vals.height : 0;
+  const rows = evs.map(ev => {
+    const r = (recs || []).find(x => x.validator === ev.offender && x.height === ev.height && x.round === ev.round &&
+      x.type === ev.vote_type && x.kind === ev.kind);
+    let did = '—';
+    if (r && r.committed_at < b.height && !r.reporter) did = [t('ev_repeat'), ' ', blockLink(r.committed_at)];
+    else if (r) did = outcome(r, next);
+    return el('tr', null, el('td', null, valLink(ev.offender)), el('td', null, offenceName(ev.kind, ev.vote_type)),
+      el('td', null, ev.height + ' / ' + ev.round), el('td', null, hashCell(ev.block_hashes[0])),
+      el('td', null, hashCell(ev.block_hashes[1])), el('td', null, did));
+  });
+  const kinds = new Set(evs.map(ev => ev.kind));
+  return el('section', { class: 'card evidence', id: 'evidence' },
+    el('h2', null, t('ev_title', evs.length)),
+    el('p', null, t('ev_intro')),
+    kinds.has('duplicate_vote') ? el('p', null, t('ev_explain_vote')) : null,
+    kinds.has('conflicting_proposal') ? el('p', null, t('ev_explain_proposal')) : null,
+    table('block-evidence', [[t('col_validator')], [t('col_offence')], [t('col_at')], [t('col_block_a')], [t('col_block_b')], [t('col_outcome')]], rows),
+    el('p', { class: 'muted' }, t('ev_poa')));
+}
+
+// recordsTable lists poa's records of offences, with the validator when
+// they are of several.
+function recordsTable(recs, id, withValidator, next) {
+  return table(id, [withValidator ? [t('col_validator')] : null, [t('col_offence')], [t('col_at')], [t('col_reported')], [t('col_outcome')]].filter(Boolean),
+    recs.map(r => el('tr', null, withValidator ? el('td', null, valLink(r.validator)) : null,
+      el('td', null, offenceName(r.kind, r.type)), el('td', null, r.height + ' / ' + r.round),
+      el('td', null, blockLink(r.committed_at)), el('td', null, outcome(r, next)))));
+}
+
+// viewValidator shows one validator: whether it is in the set, and the
+// offences poa recorded against it, with its removal.
+async function viewValidator(addr) {
+  const [vals, recs] = await Promise.all([api('/v1/validators'), api('/v1/apps/poa/evidence').catch(() => null)]);
+  const me = (vals.validators || []).find(x => x.address === addr);
+  const mine = (recs || []).filter(r => r.validator === addr);
+  return el('div', null, el('h1', null, t('val_title')),
+    el('div', { class: 'grid' },
+      card(null, kv([
+        [t('f_address'), el('code', null, addr)],
+        [t('val_member_h'), me ? badge(t('val_member', vals.height, me.power), 'ok') : badge(t('val_not_member', vals.height), 'nil'), 'val-member'],
+        me ? [t('f_pubkey'), el('code', null, me.pubkey)] : null,
+        [t('account_title'), link('#/account/' + encodeURIComponent(addr), t('val_account'))],
+      ])),
+      card(t('val_evidence'), mine.length ? [el('p', null, t('val_evidence_help')), recordsTable(mine, 'val-evidence', false, vals.height)]
+        : el('p', { class: 'muted', id: 'val-evidence' }, recs ? t('val_no_evidence') : t('ev_no_poa')))));
 }

@@ -87,6 +87,8 @@ const S = {
   blocks: [],     // block summaries, newest first
   txs: [],        // recent txs, newest first
   vals: null,     // GET /v1/validators
+  evidence: null, // GET /v1/apps/poa/evidence: poa's records of offences
+  evidenceAt: -1, // the height S.evidence was read at
   step: null,     // last consensus event
   rounds: [],     // round changes and timeouts, newest first
   lastRound: null, // {height, round} of the last consensus step
@@ -115,7 +117,7 @@ function addTx(x) {
 async function loadBlocks(hs) {
   const bs = await Promise.all(hs.map(h => api('/v1/blocks/' + h).catch(() => null)));
   for (const b of bs.filter(Boolean)) {
-    addBlock({ height: b.height, hash: b.hash, time: b.time, txs: b.txs.length, proposer: b.proposer });
+    addBlock({ height: b.height, hash: b.hash, time: b.time, txs: b.txs.length, evidence: (b.evidence || []).length, proposer: b.proposer });
     b.txs.forEach((x, i) => addTx({ ...x, height: b.height, index: i }));
   }
 }
@@ -147,6 +149,13 @@ async function loadInitial() {
 
 async function refreshValidators() {
   try { S.vals = await api('/v1/validators'); } catch (e) { /* keep the last view */ }
+  // Poa's records change only with a block: read them once per height.
+  if (S.vals && S.vals.height !== S.evidenceAt) {
+    try {
+      S.evidence = await api('/v1/apps/poa/evidence');
+      S.evidenceAt = S.vals.height;
+    } catch (e) { if (e.status === 404) S.evidence = []; } // a chain without poa records none
+  }
 }
 
 // Validator refreshes are coalesced: a round emits several steps at once.

@@ -121,9 +121,16 @@ function roundLog() {
     el('li', null, el('span', { class: 'muted' }, when(r.at) + ' '), r.newRound ? t('round_entry', r.height, r.round, why(r.reason)) : t('timeout_entry', r.height, r.round, why(r.reason), stepName(r.step)))));
 }
 
+// evidenceBadge marks a block that carries evidence of misbehaviour; b
+// is a summary (a count) or a whole block (a list).
+function evidenceBadge(b) {
+  const n = typeof b.evidence === 'number' ? b.evidence : (b.evidence || []).length;
+  return n > 0 ? [' ', badge(t('ev_badge', n), 'bad')] : null;
+}
+
 function blocksTable(blocks, id) {
   return table(id, [[t('col_height')], [t('col_time')], [t('col_txs')], [t('col_proposer'), 'hide-sm'], [t('col_hash'), 'hide-sm']],
-    blocks.map(b => el('tr', null, el('td', null, blockLink(b.height)), el('td', null, when(b.time)),
+    blocks.map(b => el('tr', null, el('td', null, blockLink(b.height), evidenceBadge(b)), el('td', null, when(b.time)),
       el('td', null, typeof b.txs === 'number' ? b.txs : (b.txs || []).length),
       el('td', { class: 'hide-sm' }, acctLink(b.proposer)), el('td', { class: 'hide-sm mono' }, short(b.hash)))));
 }

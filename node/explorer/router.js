@@ -15,6 +15,7 @@ function route() {
     case 'tx': return { nav: '', view: () => viewTx(parts[1] || ''), retry: true };
     case 'account': return { nav: '', view: () => viewAccount(parts[1] || '') };
     case 'validators': return { nav: 'vals', live: true, view: viewValidators };
+    case 'validator': return { nav: 'vals', onBlock: true, view: () => viewValidator(parts[1] || '') };
     case 'network': return { nav: 'net', poll: true, view: viewNetwork };
     case 'trace': return { nav: 'trace', view: () => viewTrace(parts.slice(1).join('/')) };
     case 'order': return { nav: 'order', view: () => viewOrder(parts[1] || '') };
