@@ -30,25 +30,48 @@ const DefaultWait = 30 * time.Second
 // goroutine, so concurrent submissions use every core), then under the
 // mempool lock the nonce and a trial run against committed state.
 func (n *Node) Submit(tx *chain.Tx) (chain.Hash, error) {
+	c := n.checkStateless(tx)
+	if c.err != nil {
+		return c.hash, c.err
+	}
+	return c.hash, n.pool1(tx, c)
+}
+
+// checked is a transaction after the stateless checks: its encoding and
+// hash, and why it was refused, if it was.
+type checked struct {
+	raw  []byte
+	hash chain.Hash
+	err  error
+}
+
+// checkStateless runs the checks that need no state: size, shape, chain
+// id and the signature. It is safe to run on many goroutines at once.
+func (n *Node) checkStateless(tx *chain.Tx) checked {
 	if n.stopping.Load() {
-		return chain.Hash{}, ErrStopping
+		return checked{err: ErrStopping}
 	}
 	raw := tx.Encode()
-	hash := chain.Sum(raw)
+	c := checked{raw: raw, hash: chain.Sum(raw)}
 	if len(raw) > chain.MaxTxSize {
-		return hash, fmt.Errorf("%w: %d bytes, limit %d", chain.ErrInvalidTx, len(raw), chain.MaxTxSize)
+		c.err = fmt.Errorf("%w: %d bytes, limit %d", chain.ErrInvalidTx, len(raw), chain.MaxTxSize)
+		return c
 	}
-	if err := tx.ValidateBasic(n.chainID); err != nil {
-		return hash, err
-	}
-	added, err := n.admit(tx, raw, hash, false)
+	c.err = tx.ValidateBasic(n.chainID)
+	return c
+}
+
+// pool1 runs the stateful checks of a transaction that passed
+// checkStateless, pools it and gossips it if it is new.
+func (n *Node) pool1(tx *chain.Tx, c checked) error {
+	added, err := n.admit(tx, c.raw, c.hash, false)
 	if err != nil || !added || n.p2p == nil {
-		return hash, err
+		return err
 	}
-	if err := n.p2p.PublishTx(context.Background(), raw); err != nil {
+	if err := n.p2p.PublishTx(context.Background(), c.raw); err != nil {
 		n.log.Debug("gossip tx", "err", err)
 	}
-	return hash, nil
+	return nil
 }
 
 // admit runs the stateful checks of a transaction whose signature was
@@ -73,15 +96,24 @@ type SubmitAnswer struct {
 }
 
 func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBatchBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			n.reject(w, http.StatusRequestEntityTooLarge, "too_large",
-				fmt.Sprintf("request body is over the %d-byte limit", MaxBodyBytes))
+				fmt.Sprintf("request body is over the %d-byte limit of a batch", MaxBatchBytes))
 			return
 		}
 		n.reject(w, http.StatusBadRequest, "bad_body", err.Error())
+		return
+	}
+	if isCBOR(r) || bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")) {
+		n.handleBatch(w, r, body)
+		return
+	}
+	if len(body) > MaxBodyBytes {
+		n.reject(w, http.StatusRequestEntityTooLarge, "too_large",
+			fmt.Sprintf("request body is over the %d-byte limit of one transaction; send a JSON array for a batch", MaxBodyBytes))
 		return
 	}
 	if !json.Valid(body) {
