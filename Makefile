@@ -64,7 +64,7 @@ lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/ ./node/
 
 FUZZTIME ?= 30s
 fuzz:

@@ -67,7 +67,7 @@ func (r *recorder) proposals() []*chain.SignedProposal {
 
 // rig is one engine under test and what it stands on.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	g     *chain.Genesis
 	keys  []*crypto.PrivateKey // A, B, C, D
@@ -81,7 +81,7 @@ type rig struct {
 }
 
 // newRig makes validator self (0 = A) of a 4-validator chain.
-func newRig(t *testing.T, self int) *rig {
+func newRig(t testing.TB, self int) *rig {
 	t.Helper()
 	keys := []*crypto.PrivateKey{DevValidatorKey(0), DevValidatorKey(1), DevValidatorKey(2), DevValidatorKey(3)}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -145,7 +145,10 @@ func (r *rig) proposal(by chain.Address, h uint64, round uint32, b *chain.Block)
 
 // blockBy builds the next block as the validator with address by would,
 // at the rig's clock.
-func (r *rig) blockBy(by chain.Address) *chain.Block {
+func (r *rig) blockBy(by chain.Address) *chain.Block { return r.blockOf(by, 100) }
+
+// blockOf is blockBy with up to maxTxs transactions from the pool.
+func (r *rig) blockOf(by chain.Address, maxTxs int) *chain.Block {
 	r.t.Helper()
 	parent := r.store.Latest()
 	var last *chain.Commit
@@ -156,7 +159,7 @@ func (r *rig) blockBy(by chain.Address) *chain.Block {
 		}
 		last = c
 	}
-	b, _, err := r.n.buildBlock(parent, last, by, 100)
+	b, _, err := r.n.buildBlock(parent, last, by, maxTxs)
 	if err != nil {
 		r.t.Fatal(err)
 	}
