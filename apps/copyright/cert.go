@@ -86,19 +86,23 @@ type CertHeader struct {
 	Proposer       chain.Address `json:"proposer"`
 	ValidatorsHash chain.Hash    `json:"validators_hash"`
 	LastCommitHash chain.Hash    `json:"last_commit_hash"`
+	// EvidenceHash is left out for a block without evidence, as the
+	// header's encoding leaves it out.
+	EvidenceHash chain.Hash `json:"evidence_hash,omitzero"`
 }
 
 func certHeader(h *chain.Header) CertHeader {
 	return CertHeader{ChainID: h.ChainID, Height: h.Height, TimeMillis: h.Time, Time: formatTime(h.BlockTime()),
 		PrevHash: h.PrevHash, TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot,
-		Proposer: h.Proposer, ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash}
+		Proposer: h.Proposer, ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash,
+		EvidenceHash: h.EvidenceHash}
 }
 
 // Header returns the chain header these fields describe.
 func (h *CertHeader) Header() *chain.Header {
 	return &chain.Header{ChainID: h.ChainID, Height: h.Height, Time: h.TimeMillis, PrevHash: h.PrevHash,
 		TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot, Proposer: h.Proposer,
-		ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash}
+		ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash, EvidenceHash: h.EvidenceHash}
 }
 
 // NewCertificate assembles a certificate from a verify answer and the
@@ -294,6 +298,7 @@ type blockJSON struct {
 	Proposer       chain.Address `json:"proposer"`
 	ValidatorsHash chain.Hash    `json:"validators_hash"`
 	LastCommitHash chain.Hash    `json:"last_commit_hash"`
+	EvidenceHash   chain.Hash    `json:"evidence_hash"`
 	Commit         *struct {
 		Height     uint64     `json:"height"`
 		Round      uint32     `json:"round"`
@@ -316,7 +321,7 @@ func ParseBlockEvidence(block, validators []byte) (*chain.Header, *chain.Commit,
 	}
 	h := &chain.Header{ChainID: b.ChainID, Height: b.Height, Time: b.Time.UnixMilli(), PrevHash: b.PrevHash,
 		TxRoot: b.TxRoot, StateRoot: b.StateRoot, ReceiptsRoot: b.ReceiptsRoot, Proposer: b.Proposer,
-		ValidatorsHash: b.ValidatorsHash, LastCommitHash: b.LastCommitHash}
+		ValidatorsHash: b.ValidatorsHash, LastCommitHash: b.LastCommitHash, EvidenceHash: b.EvidenceHash}
 	if h.Hash() != b.Hash {
 		return nil, nil, nil, fmt.Errorf("block %d: the header fields hash to %s, the node says %s", b.Height, h.Hash(), b.Hash)
 	}

@@ -50,6 +50,18 @@ func signLatest(t testing.TB, c *chaintest.Chain, validators ...string) signedBl
 // certificate and the block behind it.
 func certified(t testing.TB) ([]byte, *copyright.Certificate, signedBlock) {
 	t.Helper()
+	photo, ans, b := registered(t)
+	cert, err := copyright.NewCertificate(ans, b.header, b.commit, b.vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return photo, cert, b
+}
+
+// registered registers a photo for alice and returns the file, the
+// registry's answer for it and the block behind it.
+func registered(t testing.TB) ([]byte, *copyright.VerifyAnswer, signedBlock) {
+	t.Helper()
 	c, err := chaintest.New([]chain.App{copyright.New()}, map[string]any{copyright.Name: copyright.DefaultGenesis()})
 	if err != nil {
 		t.Fatal(err)
@@ -64,12 +76,7 @@ func certified(t testing.TB) ([]byte, *copyright.Certificate, signedBlock) {
 		t.Fatal(err)
 	}
 	ans := a.(copyright.VerifyAnswer)
-	b := signLatest(t, c, "validator")
-	cert, err := copyright.NewCertificate(&ans, b.header, b.commit, b.vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return photo, cert, b
+	return photo, &ans, signLatest(t, c, "validator")
 }
 
 func TestCertificateVerifiesOffline(t *testing.T) {
@@ -237,5 +244,44 @@ func TestParseBlockEvidenceReadsTheNodesJSON(t *testing.T) {
 	lying := bytes.Replace(block, []byte(b.header.StateRoot.String()), []byte(strings.Repeat("0", 64)), 1)
 	if _, _, _, err := copyright.ParseBlockEvidence(lying, vals); err == nil {
 		t.Error("a header whose fields do not hash to its hash was accepted")
+	}
+}
+
+// A block that carries evidence has an evidence hash in its header; a
+// certificate of such a block keeps it, so the header still hashes to
+// the block the validators signed.
+func TestCertificateOfABlockWithEvidence(t *testing.T) {
+	photo, ans, b := registered(t)
+	cert, err := copyright.NewCertificate(ans, b.header, b.commit, b.vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := *b.header
+	h.EvidenceHash = chain.Sum([]byte("the block's evidence"))
+	commit := &chain.Commit{Height: h.Height, BlockHash: h.Hash()}
+	vote := chain.Vote{ChainID: h.ChainID, Type: chain.Precommit, Height: h.Height, BlockHash: h.Hash(), Validator: chaintest.Addr("validator")}
+	vote.Sign(chaintest.Key("validator"))
+	commit.Signatures = []chain.CommitSig{{Validator: vote.Validator, Signature: vote.Signature}}
+	ev, err := copyright.NewCertificate(ans, &h, commit, b.vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := copyright.ReadCertificate(ev.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, _ := copyright.Fingerprint(bytes.NewReader(photo))
+	v, err := copyright.VerifyCertificate(back, copyright.VerifyOptions{TrustedValidators: b.vals.Hash(), File: fp})
+	if err != nil {
+		t.Fatalf("a certificate of a block with evidence does not verify: %v", err)
+	}
+	if v.BlockHash != h.Hash() {
+		t.Fatalf("verified block %s, want %s", v.BlockHash, h.Hash())
+	}
+	if !bytes.Contains(ev.Encode(), []byte(`"evidence_hash"`)) {
+		t.Error("the certificate leaves out the evidence hash")
+	}
+	if bytes.Contains(cert.Encode(), []byte(`"evidence_hash"`)) {
+		t.Error("a certificate of a block without evidence shows an evidence hash")
 	}
 }
