@@ -70,10 +70,7 @@ func (n *Node) instrument(route string, h http.HandlerFunc) http.Handler {
 
 // APIError is the body of every error answer.
 type APIError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	Error ErrorCause `json:"error"`
 }
 
 // WriteJSON writes v as the indented JSON answer of the API.
