@@ -9,10 +9,15 @@
 //     with 503 when full rather than dropping later.
 //   - the block producer (produce.go): in `citychain dev` the node is the
 //     only validator and makes a block as soon as transactions arrive.
-//   - the consensus driver (engine.go, engine_propose.go): in a network
-//     the node runs the Tendermint machine of chain/consensus, signs
-//     through its double-sign guard, gossips over p2p and catches up by
-//     block sync (network.go, blocks.go).
+//   - the consensus driver (engine.go, engine_msgs.go, engine_propose.go,
+//     engine_commit.go): in a network the node runs the Tendermint machine
+//     of chain/consensus, signs through its double-sign guard (signer.go),
+//     gossips over p2p (network.go), checks and builds blocks (blocks.go),
+//     keeps evidence of misbehaviour for blocks to carry (evidence.go) and
+//     catches up by block sync on a goroutine of its own (sync.go). It meets
+//     time, the network and the disk through small interfaces (clock.go), so
+//     the seeded simulation (sim*_test.go) runs this very code; see
+//     docs/consensus.md.
 //   - the HTTP API (api.go, submit.go): the routes of DESIGN.md, errors as
 //     {"error": {"code", "message"}}, the SSE event stream and /metrics.
 //   - the explorer (explorer.go, explorer/): one embedded page served at /.
