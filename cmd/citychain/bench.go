@@ -1,333 +1,360 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"sync"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/citychain/citychain/apps/bank"
-	"github.com/citychain/citychain/chain"
-	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/node"
-	"github.com/citychain/citychain/node/client"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
-// benchReport is what `citychain bench` prints.
-type benchReport struct {
-	Submitted    int            `json:"submitted"`
-	Accepted     int            `json:"accepted"`
-	Rejected     map[string]int `json:"rejected"`
-	Committed    int            `json:"committed"`
-	Seconds      float64        `json:"seconds"`
-	TxPerSecond  float64        `json:"tx_per_second"`
-	SubmitPerSec float64        `json:"submit_per_second"`
-	LatencyP50   float64        `json:"latency_p50_seconds"`
-	LatencyP90   float64        `json:"latency_p90_seconds"`
-	LatencyP99   float64        `json:"latency_p99_seconds"`
-	Blocks       int            `json:"blocks"`
-	MaxBlockTxs  int            `json:"max_block_txs"`
+// `citychain bench`: a load generator whose numbers can be trusted. The
+// files:
+//
+//	bench.go          the command, its flags and their checks
+//	bench_load.go     the senders and the transactions of each --mix
+//	bench_nodes.go    reaching the nodes, the setup, committing it everywhere
+//	bench_run.go      sending, following blocks, sampling mempools
+//	bench_report.go   the summary and the series over time (pure)
+//	bench_html.go     the --report page
+//	bench_ceiling.go  the signature-verification limit (--ceiling)
+
+// Bounds of the flags.
+const (
+	benchDefaultCount = 10_000
+	benchMaxCount     = 1_000_000
+	benchMaxRate      = 1_000_000
+	benchMaxDuration  = 24 * time.Hour
+	benchMaxSettle    = 10 * time.Minute
+)
+
+// benchOptions are the flags of one run.
+type benchOptions struct {
+	devnet      string   // --devnet DIR
+	nodeFlag    string   // --node, as given
+	nodeSet     bool     // --node was given
+	nodes       []string // the API URLs to load, resolved by targets
+	count       int      // 0: no count limit
+	countSet    bool
+	duration    time.Duration // 0: no time limit
+	rate        int           // offered tx/s; 0: as fast as the nodes take them
+	mix         string
+	concurrency int
+	senders     int
+	settle      time.Duration
+	report      string // --report FILE.html
+	hashes      string // --hashes FILE
+	ceiling     bool
+	validators  int // N of the ceiling; 0: from the devnet or the node
+}
+
+// check validates the flags; each error names the flag and the problem.
+func (o *benchOptions) check() error {
+	if o.devnet != "" && o.nodeSet {
+		return errors.New("give --devnet DIR or --node URL[,URL...], not both")
+	}
+	if o.devnet == "" {
+		urls, err := parseNodeList(o.nodeFlag)
+		if err != nil {
+			return err
+		}
+		o.nodes = urls
+	}
+	switch {
+	case o.countSet && (o.count < 1 || o.count > benchMaxCount):
+		return fmt.Errorf("--count %d: want 1 to %d", o.count, benchMaxCount)
+	case o.duration < 0 || o.duration > benchMaxDuration:
+		return fmt.Errorf("--duration %s: want a positive duration up to %s", o.duration, benchMaxDuration)
+	case o.rate < 0 || o.rate > benchMaxRate:
+		return fmt.Errorf("--rate %d: want 0 (as fast as the nodes take them) to %d tx/s", o.rate, benchMaxRate)
+	case o.concurrency < 1 || o.concurrency > 256:
+		return fmt.Errorf("--concurrency %d: want 1 to 256", o.concurrency)
+	case o.senders < 1 || o.senders > 2000:
+		return fmt.Errorf("--senders %d: want 1 to 2000", o.senders)
+	case o.settle < 0 || o.settle > benchMaxSettle:
+		return fmt.Errorf("--settle %s: want 0 to %s", o.settle, benchMaxSettle)
+	case o.validators < 0 || o.validators > 1000:
+		return fmt.Errorf("--validators %d: want 1 to 1000 (0: from the devnet or the node)", o.validators)
+	}
+	if _, err := mixKinds(o.mix); err != nil {
+		return err
+	}
+	if o.report != "" {
+		if ext := strings.ToLower(filepath.Ext(o.report)); ext != ".html" && ext != ".htm" {
+			return fmt.Errorf("--report %q: the report is an HTML page; name it FILE.html", o.report)
+		}
+	}
+	if !o.countSet && o.duration == 0 {
+		o.count = benchDefaultCount
+	}
+	return nil
+}
+
+// parseNodeList reads --node: one URL or several separated by commas.
+func parseNodeList(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		if part == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--node %q: %q is not a node URL such as http://127.0.0.1:8700", s, part)
+		}
+		out = append(out, strings.TrimRight(part, "/"))
+	}
+	return out, nil
+}
+
+// devnetNodes returns the API URLs of the devnet in dir: from the
+// devnet.json a running `citychain devnet` writes, else from the config
+// of each home (node0, node1, ...).
+func devnetNodes(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, node.DevnetFile))
+	if err == nil {
+		var d node.Devnet
+		if err := json.Unmarshal(b, &d); err != nil {
+			return nil, fmt.Errorf("--devnet %s: read %s: %w", dir, node.DevnetFile, err)
+		}
+		var urls []string
+		for _, n := range d.Nodes {
+			if n.API != "" {
+				urls = append(urls, n.API)
+			}
+		}
+		if len(urls) == 0 {
+			return nil, fmt.Errorf("--devnet %s: %s lists no node", dir, node.DevnetFile)
+		}
+		return urls, nil
+	}
+	var urls []string
+	for _, home := range node.DevnetHomes(dir) {
+		cfg, err := node.LoadConfig(home)
+		if err != nil {
+			return nil, fmt.Errorf("--devnet %s: %w", dir, err)
+		}
+		urls = append(urls, "http://"+cfg.API.Listen)
+	}
+	if len(urls) == 0 {
+		return nil, fmt.Errorf("--devnet %s: no %s and no node homes there; start one with citychain devnet --dir %s", dir, node.DevnetFile, dir)
+	}
+	return urls, nil
 }
 
 func newBenchCmd(g *globals) *cobra.Command {
-	var rate, count, concurrency, senders int
-	var settle time.Duration
+	o := &benchOptions{}
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Send signed transfers to a node and report throughput and latency",
-		Long: `Sign --count bank transfers from the development accounts ahead of time, send them
-to --node at --rate per second (0: as fast as the node takes them) from
---concurrency workers, follow the node's event stream, and report how many were
-committed, the committed transactions per second, and the latency from
-submission to commit.
+		Short: "Load nodes with signed transactions and report throughput and latency",
+		Long: `Send signed transactions to one node (--node URL), several (--node URL,URL,...)
+or every node of a devnet (--devnet DIR), follow the blocks, and report what was
+submitted, accepted and committed, the committed transactions per second, and
+the latency from submission to commit.
 
-Works against "citychain dev" and "citychain devnet", whose genesis funds dev0..dev9.`,
+Each sender account sends to one node, senders spread over the nodes round
+robin (sender i to node i mod N), so that each sender's nonces reach one node in
+order. Transactions are signed before the clock starts, so that signing does
+not compete with the nodes for the CPU (with --duration and no --rate or
+--count, the first 20,000 are; more are signed as they go).
+
+The run ends after --count submissions or --duration, whichever comes first
+(--count 10000 when neither is given), then waits up to --settle for the
+accepted transactions to be committed.
+
+--mix chooses the transactions, all valid under the dev genesis of "citychain
+dev" and "citychain devnet":
+  transfer  bank sends of 1 to dev9
+  trace     EPCIS ObjectEvent captures (OBSERVE of one EPC per sender); dev0 is
+            the genesis trace admin and registers the other senders first
+  city      sensor reports, one reading signed by the sender's own device;
+            dev0, the genesis city operator, registers the devices first
+  mixed     the three in turn
+
+--output json prints one object: offered_tps, committed_tps, submitted, accepted,
+rejected, committed, accepted_not_committed, latency_ms {p50, p95, p99, max},
+duration_s, blocks, max_block_txs (see docs/benchmarks.md).`,
 		Example: `  citychain bench --count 20000
-  citychain bench --rate 1000 --count 30000 --output json`,
+  citychain bench --devnet .devnet --duration 30s --rate 1000 --report bench.html
+  citychain bench --node http://127.0.0.1:8700,http://127.0.0.1:8701 --mix mixed --output json
+  citychain bench --devnet .devnet --duration 20s --ceiling
+  citychain bench ceiling --validators 4`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if senders < 1 || senders > 2000 {
-				return fmt.Errorf("--senders must be 1 to 2000")
-			}
-			if count < 1 || count > 1_000_000 {
-				return fmt.Errorf("--count must be 1 to 1000000")
-			}
-			if concurrency < 1 || concurrency > 256 {
-				return fmt.Errorf("--concurrency must be 1 to 256")
-			}
-			r, err := runBench(cmd.Context(), cmd.ErrOrStderr(), g.node, rate, count, concurrency, senders, settle)
-			if err != nil {
+			o.nodeFlag, o.nodeSet = g.node, cmd.Flags().Changed("node")
+			o.countSet = cmd.Flags().Changed("count")
+			if err := o.check(); err != nil {
 				return err
 			}
-			return g.printOut(cmd.OutOrStdout(), r, func(w io.Writer) {
-				fmt.Fprintf(w, "submitted %d, accepted %d, committed %d in %.2f s\n", r.Submitted, r.Accepted, r.Committed, r.Seconds)
-				fmt.Fprintf(w, "throughput: %.0f committed tx/s (submitted at %.0f tx/s)\n", r.TxPerSecond, r.SubmitPerSec)
-				fmt.Fprintf(w, "latency submit->commit: p50 %.3f s, p90 %.3f s, p99 %.3f s\n", r.LatencyP50, r.LatencyP90, r.LatencyP99)
-				fmt.Fprintf(w, "blocks: %d, largest %d txs\n", r.Blocks, r.MaxBlockTxs)
-				if len(r.Rejected) > 0 {
-					fmt.Fprintf(w, "rejected: %v\n", r.Rejected)
+			if o.devnet != "" {
+				urls, err := devnetNodes(o.devnet)
+				if err != nil {
+					return err
 				}
-			})
+				o.nodes = urls
+			}
+			return runBenchCmd(cmd, g, o)
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&rate, "rate", 0, "transactions per second to send (0: as fast as possible)")
-	f.IntVar(&count, "count", 10000, "transactions to send")
-	f.IntVar(&concurrency, "concurrency", 10, "parallel senders (HTTP connections)")
-	f.IntVar(&senders, "senders", 100, "accounts to send from; beyond dev0..dev9 they are made and funded first")
-	f.DurationVar(&settle, "settle", 30*time.Second, "how long to wait for the last commits")
+	f.StringVar(&o.devnet, "devnet", "", "load every node of the devnet in DIR (its devnet.json, else its node homes)")
+	f.IntVar(&o.count, "count", 0, "submissions to send (default 10000 when --duration is not given)")
+	f.DurationVar(&o.duration, "duration", 0, "how long to send (with --count too, whichever ends first)")
+	f.IntVar(&o.rate, "rate", 0, "offered transactions per second, over all nodes (0: as fast as the nodes take them)")
+	f.StringVar(&o.mix, "mix", "transfer", "transactions to send: transfer, trace, city or mixed")
+	f.IntVar(&o.concurrency, "concurrency", 10, "parallel HTTP senders")
+	f.IntVar(&o.senders, "senders", 100, "accounts to send from; beyond dev0..dev9 they are made and funded first")
+	f.DurationVar(&o.settle, "settle", 30*time.Second, "how long to wait, after sending, for the accepted transactions to be committed")
+	f.StringVar(&o.report, "report", "", "write an HTML page with the run's charts to FILE.html")
+	f.StringVar(&o.hashes, "hashes", "", "write the hashes of the committed transactions to FILE, one per line")
+	f.BoolVar(&o.ceiling, "ceiling", false, "measure the signature-verification limit first and state committed tx/s as a share of it")
+	f.IntVar(&o.validators, "validators", 0, "nodes N of the verification limit (default: the devnet's nodes, else the node's validators)")
+	cmd.AddCommand(newBenchCeilingCmd(g))
 	return cmd
 }
 
-func runBench(ctx context.Context, log io.Writer, api string, rate, count, concurrency, senders int, settle time.Duration) (*benchReport, error) {
-	cl := client.New(api)
-	st, err := cl.Status(ctx)
+// runBenchCmd runs the load and prints the report.
+func runBenchCmd(cmd *cobra.Command, g *globals, o *benchOptions) error {
+	ctx := cmd.Context()
+	log := cmd.ErrOrStderr()
+	targets, chainID, validators, err := connectTargets(ctx, o.nodes)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// Sign everything first so that signing does not compete with the node
-	// for the CPU while the clock runs.
-	fmt.Fprintf(log, "signing %d transfers from %d accounts...\n", count, senders)
-	keys, err := benchKeys(ctx, log, cl, st.ChainID, senders)
-	if err != nil {
-		return nil, err
-	}
-	queues := make([][][]byte, senders)
-	to := chain.AddressOf(node.DevKey(node.DevKeyCount - 1).PublicKey())
-	payload, err := chain.EncodePayload(bank.Send{To: to, Amount: 1})
-	if err != nil {
-		return nil, err
-	}
-	for s := 0; s < senders; s++ {
-		key := keys[s]
-		acct, err := cl.Account(ctx, chain.AddressOf(key.PublicKey()))
+	var ceiling *benchCeiling
+	if o.ceiling {
+		n := o.validators
+		switch {
+		case n > 0:
+		case o.devnet != "":
+			n = len(targets)
+		default:
+			n = validators
+		}
+		c, err := measureCeiling(n, ceilingVerifications, ceilingTimeLimit)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		n := count / senders
-		if s < count%senders {
-			n++
-		}
-		for i := 0; i < n; i++ {
-			tx := &chain.Tx{ChainID: st.ChainID, App: bank.Name, Action: bank.ActionSend, Payload: payload, Nonce: acct.PendingNonce + uint64(i)}
-			tx.Sign(key)
-			b, _ := json.Marshal(tx)
-			queues[s] = append(queues[s], b)
+		ceiling = &c
+		fmt.Fprintln(log, c)
+	}
+	w, err := prepareWorkload(ctx, log, targets, chainID, o)
+	if err != nil {
+		return err
+	}
+	rec, err := runLoad(ctx, log, targets, w, o, isTerminal(log))
+	if err != nil {
+		return err
+	}
+	r := summarize(rec)
+	if o.hashes != "" {
+		if err := writeHashes(o.hashes, rec); err != nil {
+			return err
 		}
 	}
-
-	var mu sync.Mutex
-	submitted := map[chain.Hash]time.Time{}
-	committedAt := map[chain.Hash]time.Time{}
-	r := &benchReport{Rejected: map[string]int{}}
-
-	// Follow blocks: the event stream says a block is in, the block lists
-	// its transactions.
-	evCtx, stopEvents := context.WithCancel(ctx)
-	defer stopEvents()
-	var evWG sync.WaitGroup
-	evWG.Add(1)
-	var lastSeen uint64
-	if st, err := cl.Status(ctx); err == nil {
-		lastSeen = st.Height
-	}
-	go func() { // exits when evCtx is cancelled or the stream ends
-		defer evWG.Done()
-		_ = cl.Events(evCtx, func(ev client.StreamEvent) bool {
-			if ev.Type != "block" {
-				return true
-			}
-			seen := time.Now()
-			var b struct{ Height uint64 }
-			if json.Unmarshal(ev.Data, &b) != nil {
-				return true
-			}
-			// The stream drops events for a slow reader: fetch every block
-			// since the last one seen, not just this one.
-			for h := lastSeen + 1; h <= b.Height; h++ {
-				bv, err := cl.Block(evCtx, fmt.Sprint(h))
-				if err != nil {
-					return true
-				}
-				lastSeen = h
-				mu.Lock()
-				if len(bv.Txs) > 0 {
-					r.Blocks++
-					r.MaxBlockTxs = max(r.MaxBlockTxs, len(bv.Txs))
-				}
-				for _, t := range bv.Txs {
-					committedAt[t.Hash] = seen
-				}
-				mu.Unlock()
-			}
-			return true
-		})
-	}()
-	time.Sleep(200 * time.Millisecond) // let the stream connect
-
-	tokens := make(chan struct{}, 1024)
-	pace, stopPace := context.WithCancel(ctx)
-	defer stopPace()
-	go func() { // exits when pace is cancelled
-		defer close(tokens)
-		if rate <= 0 {
-			for {
-				select {
-				case <-pace.Done():
-					return
-				case tokens <- struct{}{}:
-				}
-			}
+	if o.report != "" {
+		page, err := benchPage(o, targets, chainID, rec, r, ceiling)
+		if err != nil {
+			return err
 		}
-		interval := time.Second / time.Duration(rate)
-		next := time.Now()
-		for {
-			next = next.Add(interval)
-			if d := time.Until(next); d > 0 {
-				time.Sleep(d)
-			}
-			select {
-			case <-pace.Done():
-				return
-			case tokens <- struct{}{}:
-			}
+		if err := os.WriteFile(o.report, page, 0o644); err != nil {
+			return fmt.Errorf("--report: %w", err)
 		}
-	}()
-
-	fmt.Fprintf(log, "sending to %s...\n", api)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < concurrency; w++ {
-		wg.Add(1)
-		go func(w int) { // exits when its senders' queues are empty
-			defer wg.Done()
-			for s := w; s < senders; s += concurrency {
-				for _, body := range queues[s] {
-					if _, ok := <-tokens; !ok {
-						return
-					}
-					t0 := time.Now()
-					ans, err := cl.SubmitJSON(ctx, body, false)
-					mu.Lock()
-					r.Submitted++
-					if err != nil {
-						code := "network"
-						var ce *client.Error
-						if errors.As(err, &ce) {
-							code = ce.Code
-						}
-						r.Rejected[code]++
-					} else {
-						r.Accepted++
-						submitted[ans.Hash] = t0
-					}
-					mu.Unlock()
-				}
-			}
-		}(w)
+		fmt.Fprintf(log, "report written to %s\n", o.report)
 	}
-	wg.Wait()
-	stopPace()
-	sendTime := time.Since(start)
-
-	deadline := time.Now().Add(settle)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		done := 0
-		for h := range submitted {
-			if _, ok := committedAt[h]; ok {
-				done++
-			}
+	if ceiling != nil && g.output == "json" {
+		fmt.Fprintln(log, ceiling.share(r.CommittedTPS))
+	}
+	return g.printOut(cmd.OutOrStdout(), r, func(w io.Writer) {
+		fmt.Fprintf(w, "submitted %d, accepted %d, committed %d in %.2f s; accepted but not committed: %d\n",
+			r.Submitted, r.Accepted, r.Committed, r.DurationS, r.AcceptedNotCommitted)
+		fmt.Fprintf(w, "throughput: %.1f committed tx/s (offered %.1f tx/s)\n", r.CommittedTPS, r.OfferedTPS)
+		fmt.Fprintf(w, "latency submit->commit: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+			r.LatencyMS.P50, r.LatencyMS.P95, r.LatencyMS.P99, r.LatencyMS.Max)
+		fmt.Fprintf(w, "blocks: %d, largest %d txs\n", r.Blocks, r.MaxBlockTxs)
+		if len(r.Rejected) > 0 {
+			fmt.Fprintf(w, "rejected: %v\n", r.Rejected)
 		}
-		mu.Unlock()
-		if done == len(submitted) {
-			break
+		if ceiling != nil {
+			fmt.Fprintln(w, ceiling)
+			fmt.Fprintln(w, ceiling.share(r.CommittedTPS))
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	stopEvents()
-	evWG.Wait()
-
-	var lat []float64
-	var last time.Time
-	for h, t0 := range submitted {
-		if t1, ok := committedAt[h]; ok {
-			if t1.Before(t0) {
-				// Committed before this run sent it: another client sent the
-				// identical transaction (same key, nonce and payload sign to
-				// the same bytes). It has no latency of its own.
-				continue
-			}
-			lat = append(lat, t1.Sub(t0).Seconds())
-			if t1.After(last) {
-				last = t1
-			}
-		}
-	}
-	sort.Float64s(lat)
-	r.Committed = len(lat)
-	if r.Committed > 0 {
-		r.Seconds = last.Sub(start).Seconds()
-		r.TxPerSecond = float64(r.Committed) / r.Seconds
-		r.LatencyP50 = lat[len(lat)*50/100]
-		r.LatencyP90 = lat[len(lat)*90/100]
-		r.LatencyP99 = lat[min(len(lat)-1, len(lat)*99/100)]
-	}
-	r.SubmitPerSec = float64(r.Submitted) / sendTime.Seconds()
-	return r, nil
+	})
 }
 
-// benchKeys returns n sending keys: dev0..dev9 first, then accounts
-// derived from a fixed seed, which it funds from the dev accounts and
-// waits for.
-func benchKeys(ctx context.Context, log io.Writer, cl *client.Client, chainID string, n int) ([]*crypto.PrivateKey, error) {
-	keys := make([]*crypto.PrivateKey, 0, n)
-	for i := 0; i < n && i < node.DevKeyCount; i++ {
-		keys = append(keys, node.DevKey(i))
+// newBenchCeilingCmd is `citychain bench ceiling`: the limit alone.
+func newBenchCeilingCmd(g *globals) *cobra.Command {
+	var devnet string
+	var validators int
+	cmd := &cobra.Command{
+		Use:   "ceiling",
+		Short: "Measure one core's secp256k1 verify time and print the verification limit",
+		Long: `Verify the signature of a signed transfer 2,000 times on one core and print the
+limit it sets on a network of N nodes sharing this machine's C cores, each node
+verifying every transaction once: C / (N x verify time) tx/s.
+
+N is --validators, else the number of nodes of --devnet DIR, else the number of
+validators the node at --node reports.`,
+		Example: `  citychain bench ceiling --validators 4
+  citychain bench ceiling --devnet .devnet --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if validators < 0 || validators > 1000 {
+				return fmt.Errorf("--validators %d: want 1 to 1000", validators)
+			}
+			n := validators
+			switch {
+			case n > 0:
+			case devnet != "":
+				urls, err := devnetNodes(devnet)
+				if err != nil {
+					return err
+				}
+				n = len(urls)
+			default:
+				urls, err := parseNodeList(g.node)
+				if err != nil {
+					return err
+				}
+				_, _, v, err := connectTargets(cmd.Context(), urls[:1])
+				if err != nil {
+					return fmt.Errorf("%w (or give --validators N)", err)
+				}
+				n = v
+			}
+			c, err := measureCeiling(n, ceilingVerifications, ceilingTimeLimit)
+			if err != nil {
+				return err
+			}
+			return g.printOut(cmd.OutOrStdout(), c, func(w io.Writer) { fmt.Fprintln(w, c) })
+		},
 	}
-	if n <= node.DevKeyCount {
-		return keys, nil
+	cmd.Flags().StringVar(&devnet, "devnet", "", "take N from the devnet in DIR")
+	cmd.Flags().IntVar(&validators, "validators", 0, "N, the nodes that each verify every transaction")
+	return cmd
+}
+
+// writeHashes writes the committed hashes, one per line, in commit order.
+func writeHashes(path string, rec *benchRecord) error {
+	var b strings.Builder
+	for _, h := range committedHashes(rec) {
+		b.WriteString(h.String())
+		b.WriteByte('\n')
 	}
-	fmt.Fprintf(log, "funding %d extra sender accounts...\n", n-node.DevKeyCount)
-	nonces := map[int]uint64{}
-	for i := 0; i < node.DevKeyCount; i++ {
-		a, err := cl.Account(ctx, chain.AddressOf(node.DevKey(i).PublicKey()))
-		if err != nil {
-			return nil, err
-		}
-		nonces[i] = a.PendingNonce
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("--hashes: %w", err)
 	}
-	var last chain.Hash
-	for i := node.DevKeyCount; i < n; i++ {
-		h := chain.Sum([]byte(fmt.Sprintf("citychain bench sender %d", i)))
-		k, err := crypto.PrivateKeyFromBytes(h[:])
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-		from := i % node.DevKeyCount
-		p, err := chain.EncodePayload(bank.Send{To: chain.AddressOf(k.PublicKey()), Amount: 1_000_000})
-		if err != nil {
-			return nil, err
-		}
-		tx := &chain.Tx{ChainID: chainID, App: bank.Name, Action: bank.ActionSend, Payload: p, Nonce: nonces[from]}
-		nonces[from]++
-		tx.Sign(node.DevKey(from))
-		ans, err := cl.Submit(ctx, tx, false)
-		if err != nil {
-			return nil, fmt.Errorf("fund sender %d: %w", i, err)
-		}
-		last = ans.Hash
-	}
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if tv, err := cl.Tx(ctx, last.String()); err == nil && tv.Status != "pending" {
-			return keys, nil
-		}
-	}
-	return nil, fmt.Errorf("funding transactions were not committed within 60 s")
+	return nil
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar makes
+// sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,0 +1,448 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/node/client"
+)
+
+// A run: workers post the signed transactions at the offered rate, a
+// follower reads every new block of the first node to time commits, a
+// sampler reads every node's mempool size. Each goroutine ends when the
+// run's context does, and runLoad waits for all of them before it
+// returns the record.
+
+// Timing of the run's helpers.
+const (
+	benchSubmitTimeout = 10 * time.Second
+	benchFollowPoll    = 200 * time.Millisecond // follower's poll besides the event stream
+	benchSampleEvery   = 500 * time.Millisecond
+	benchProgressEvery = 250 * time.Millisecond
+	benchMaxRetireLogs = 5
+)
+
+// benchRun is the state the goroutines of a run share, under mu.
+type benchRun struct {
+	mu        sync.Mutex
+	start     time.Time
+	submitted int
+	perSecond []int
+	rejected  map[string]int
+	txs       map[chain.Hash]*benchEntry
+	blocks    []benchBlock
+	mempool   []benchMempool
+	lastSeen  uint64 // height of the last block the follower read
+	retired   int
+	active    int    // senders not retired
+	stopSend  func() // ends sending, when no sender is left
+	// Distinct accepted transactions, and those of them seen in a block.
+	nAccepted, nCommitted int
+}
+
+// benchEntry is one transaction this run posted.
+type benchEntry struct {
+	sent      time.Time // start of the latest POST before its commit
+	committed time.Time // when the follower saw its block
+	height    uint64
+	accepted  bool
+}
+
+// runLoad sends the workload to the targets and returns what it saw.
+func runLoad(ctx context.Context, log io.Writer, targets []benchTarget, w *benchWorkload, o *benchOptions, progress bool) (*benchRecord, error) {
+	// Every worker keeps its connections: the default keeps two per host.
+	if t, ok := http.DefaultTransport.(*http.Transport); ok && t.MaxIdleConnsPerHost < o.concurrency {
+		t.MaxIdleConnsPerHost = o.concurrency
+	}
+	r := &benchRun{rejected: map[string]int{}, txs: map[chain.Hash]*benchEntry{}}
+	st, err := targets[0].cl.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.lastSeen = st.Height
+
+	bg, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	var bgWG sync.WaitGroup
+	bgWG.Add(2)
+	go func() { defer bgWG.Done(); r.follow(bg, targets[0].cl) }()
+	go func() { defer bgWG.Done(); r.sample(bg, targets) }()
+
+	fmt.Fprintf(log, "sending to %d node(s): %s\n", len(targets), targetList(targets))
+	r.start = time.Now()
+	sendCtx, stopSend := context.WithCancel(ctx)
+	defer stopSend()
+	if o.duration > 0 {
+		sendCtx, stopSend = context.WithDeadline(ctx, r.start.Add(o.duration))
+		defer stopSend()
+	}
+	done := make(chan struct{})
+	if progress {
+		bgWG.Add(1)
+		go func() { defer bgWG.Done(); r.progress(log, o, done) }()
+	}
+	limit := 0
+	if o.duration > 0 && o.rate > 0 {
+		limit = int(math.Ceil(float64(o.rate) * o.duration.Seconds()))
+	}
+	tokens := pace(sendCtx, o.rate, o.concurrency, limit)
+	var claimed atomic.Int64
+	claim := func() bool { return o.count == 0 || claimed.Add(1) <= int64(o.count) }
+	// Senders take turns in a ring: a worker takes the sender whose turn
+	// it is, sends its next transaction and puts it back at the end. So
+	// every sender has at most one transaction in flight (its nonces
+	// arrive in order) and all senders advance evenly.
+	ring := make(chan *benchSender, len(w.senders))
+	for _, s := range w.senders {
+		ring <- s
+	}
+	r.active, r.stopSend = len(w.senders), stopSend
+	var wg sync.WaitGroup
+	for k := 0; k < o.concurrency; k++ {
+		wg.Add(1)
+		go func() { // exits when sending ends or no sender is left
+			defer wg.Done()
+			r.work(ctx, sendCtx, log, w, targets, ring, tokens, claim)
+		}()
+	}
+	wg.Wait()
+	stopSend()
+	sendEnd := time.Now()
+	if n := w.live.Load(); n > 0 {
+		fmt.Fprintf(log, "signed %d transactions during the run (they shared the CPU with the nodes)\n", n)
+	}
+
+	deadline := sendEnd.Add(o.settle)
+	for r.uncommitted() > 0 && time.Now().Before(deadline) {
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			break
+		}
+	}
+	close(done)
+	stopBg()
+	bgWG.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bench interrupted: %w", err)
+	}
+	return r.record(sendEnd), nil
+}
+
+// pace returns a channel that yields rate tokens per second, catching
+// up after a slow spell, until ctx ends or limit tokens (0: no limit)
+// were given, when it closes the channel. It is nil for rate 0: no
+// pacing.
+func pace(ctx context.Context, rate, buffer, limit int) <-chan struct{} {
+	if rate <= 0 {
+		return nil
+	}
+	tokens := make(chan struct{}, buffer)
+	go func() { // exits when ctx ends or the limit is reached
+		defer close(tokens)
+		interval := time.Second / time.Duration(rate)
+		next := time.Now()
+		for n := 0; limit == 0 || n < limit; n++ {
+			if d := time.Until(next); d > 0 {
+				if sleepCtx(ctx, d) != nil {
+					return
+				}
+			}
+			next = next.Add(interval)
+			select {
+			case <-ctx.Done():
+				return
+			case tokens <- struct{}{}:
+			}
+		}
+	}()
+	return tokens
+}
+
+// work sends transactions, one per turn of a sender taken from the
+// ring, until sending ends (sendCtx, the pace's limit), the count is
+// reached, or no sender is left.
+func (r *benchRun) work(ctx, sendCtx context.Context, log io.Writer, w *benchWorkload, targets []benchTarget,
+	ring chan *benchSender, tokens <-chan struct{}, claim func() bool) {
+	// A retired sender is not put back; when the last one retires, retire
+	// ends sending.
+	for {
+		if tokens != nil {
+			select {
+			case <-sendCtx.Done():
+				return
+			case _, ok := <-tokens:
+				if !ok {
+					return
+				}
+			}
+		}
+		var s *benchSender
+		select {
+		case <-sendCtx.Done():
+			return
+		case s = <-ring:
+		}
+		if !claim() {
+			ring <- s
+			return
+		}
+		b, err := w.next(s)
+		if err == nil {
+			err = r.submit(ctx, targets[s.target], s, b)
+		}
+		if err != nil {
+			r.retire(log, s, err)
+			continue
+		}
+		ring <- s
+	}
+}
+
+// errRefused is a refusal that retrying the same transaction will not
+// cure: the sender stops, since its later nonces would only be refused.
+var errRefused = errors.New("refused")
+
+// submit posts one transaction. A refusal for a passing reason (full
+// mempool, no answer) keeps the transaction for the sender's next turn;
+// any other refusal is errRefused.
+func (r *benchRun) submit(ctx context.Context, t benchTarget, s *benchSender, b benchBody) error {
+	now := time.Now()
+	r.mu.Lock()
+	r.submitted++
+	sec := max(int(now.Sub(r.start)/time.Second), 0)
+	for len(r.perSecond) <= sec {
+		r.perSecond = append(r.perSecond, 0)
+	}
+	r.perSecond[sec]++
+	e := r.txs[b.hash]
+	if e == nil {
+		e = &benchEntry{}
+		r.txs[b.hash] = e
+	}
+	if e.committed.IsZero() {
+		e.sent = now
+	}
+	r.mu.Unlock()
+
+	c, cancel := context.WithTimeout(ctx, benchSubmitTimeout)
+	_, err := t.cl.SubmitJSON(c, b.json, false)
+	cancel()
+	code, msg := "", ""
+	var ce *client.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		code, msg = ce.Code, ce.Message
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		code, msg = "timeout", err.Error()
+	default:
+		code, msg = "network", err.Error()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if code == "" {
+		if !e.accepted {
+			e.accepted = true
+			r.nAccepted++
+			if !e.committed.IsZero() {
+				r.nCommitted++
+			}
+		}
+		return nil
+	}
+	r.rejected[code]++
+	switch code {
+	case "mempool_full", "stopping", "timeout", "network":
+		s.retry = &b
+		return nil
+	}
+	return fmt.Errorf("%w by %s: %s: %s", errRefused, t.url, code, msg)
+}
+
+func (r *benchRun) retire(log io.Writer, s *benchSender, err error) {
+	r.mu.Lock()
+	r.retired++
+	r.active--
+	n, left := r.retired, r.active
+	r.mu.Unlock()
+	if left == 0 {
+		fmt.Fprintln(log, "every sender stopped")
+		r.stopSend()
+	}
+	switch {
+	case n <= benchMaxRetireLogs:
+		fmt.Fprintf(log, "sender %s stops: %v\n", s.name, err)
+	case n == benchMaxRetireLogs+1:
+		fmt.Fprintln(log, "more senders stop; the rejected counts say why")
+	}
+}
+
+// follow reads every block of the node as soon as its event stream
+// announces one, polling besides in case the stream drops events.
+func (r *benchRun) follow(ctx context.Context, cl *client.Client) {
+	wake := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // exits when ctx ends or the stream breaks
+		defer wg.Done()
+		_ = cl.Events(ctx, func(ev client.StreamEvent) bool {
+			if ev.Type == "block" {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+			return true
+		})
+	}()
+	defer wg.Wait()
+	tick := time.NewTicker(benchFollowPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-tick.C:
+		}
+		r.catchUp(ctx, cl)
+	}
+}
+
+// catchUp reads the blocks after the last one read, up to the node's
+// height, and marks this run's transactions in them as committed now.
+func (r *benchRun) catchUp(ctx context.Context, cl *client.Client) {
+	seen := time.Now()
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := cl.Status(c)
+	if err != nil {
+		return
+	}
+	for h := r.lastSeenHeight() + 1; h <= st.Height; h++ {
+		b, err := cl.Block(c, fmt.Sprint(h))
+		if err != nil {
+			return
+		}
+		r.mu.Lock()
+		for _, t := range b.Txs {
+			if e := r.txs[t.Hash]; e != nil && e.committed.IsZero() {
+				e.committed, e.height = seen, h
+				if e.accepted {
+					r.nCommitted++
+				}
+			}
+		}
+		r.blocks = append(r.blocks, benchBlock{Height: h, Seen: seen, Txs: len(b.Txs)})
+		r.lastSeen = h
+		r.mu.Unlock()
+	}
+}
+
+func (r *benchRun) lastSeenHeight() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastSeen
+}
+
+// sample reads every node's mempool size from GET /v1/status.
+func (r *benchRun) sample(ctx context.Context, targets []benchTarget) {
+	tick := time.NewTicker(benchSampleEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		at := time.Now()
+		sizes := make([]int, len(targets))
+		for i, t := range targets {
+			c, cancel := context.WithTimeout(ctx, 2*time.Second)
+			st, err := t.cl.Status(c)
+			cancel()
+			sizes[i] = -1
+			if err == nil {
+				sizes[i] = st.MempoolTxs
+			}
+		}
+		r.mu.Lock()
+		r.mempool = append(r.mempool, benchMempool{At: at, Sizes: sizes})
+		r.mu.Unlock()
+	}
+}
+
+// uncommitted counts accepted transactions not yet seen in a block.
+func (r *benchRun) uncommitted() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.nAccepted - r.nCommitted
+}
+
+// record returns what the run saw, once its goroutines have ended.
+func (r *benchRun) record(sendEnd time.Time) *benchRecord {
+	rec := &benchRecord{Start: r.start, SendEnd: sendEnd, Submitted: r.submitted, PerSecond: r.perSecond,
+		Rejected: r.rejected, Mempool: r.mempool}
+	ours := map[uint64]int{}
+	for h, e := range r.txs {
+		if !e.accepted {
+			continue
+		}
+		rec.Accepted = append(rec.Accepted, benchTx{Hash: h, Sent: e.sent, Committed: e.committed})
+		if !e.committed.IsZero() {
+			ours[e.height]++
+		}
+	}
+	for _, b := range r.blocks {
+		b.Ours = ours[b.Height]
+		rec.Blocks = append(rec.Blocks, b)
+	}
+	return rec
+}
+
+// progress draws a bar on the terminal until done is closed.
+func (r *benchRun) progress(log io.Writer, o *benchOptions, done <-chan struct{}) {
+	tick := time.NewTicker(benchProgressEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			fmt.Fprintf(log, "\r%s\r", strings.Repeat(" ", 79))
+			return
+		case <-tick.C:
+		}
+		r.mu.Lock()
+		sub, elapsed := r.submitted, time.Since(r.start)
+		committed, waiting := r.nCommitted, r.nAccepted-r.nCommitted
+		r.mu.Unlock()
+		frac := 0.0
+		if o.count > 0 {
+			frac = float64(sub) / float64(o.count)
+		}
+		if o.duration > 0 {
+			frac = max(frac, elapsed.Seconds()/o.duration.Seconds())
+		}
+		frac = min(frac, 1)
+		const width = 24
+		bar := strings.Repeat("#", int(frac*width)) + strings.Repeat(".", width-int(frac*width))
+		fmt.Fprintf(log, "\r[%s] %3.0f%%  sent %d  committed %d  waiting %d  %.1f s ", bar, 100*frac, sub, committed, waiting, elapsed.Seconds())
+	}
+}
+
+func targetList(targets []benchTarget) string {
+	var urls []string
+	for _, t := range targets {
+		urls = append(urls, t.url)
+	}
+	return strings.Join(urls, ", ")
+}
