@@ -39,7 +39,7 @@ type engine struct {
 	blocks       map[chain.Hash]*pendingBlock // blocks proposed at this height
 	future       futureBuffer                 // messages for the next height
 	waitingSince time.Time                    // when the next height's start was delayed; zero if not
-	reported     map[string]bool              // evidence already reported
+	reported     map[chain.Offence]bool       // offences of this height already kept
 	heightStart  time.Time                    // when the current height started
 	proposal     *chain.SignedProposal        // this node's latest proposal at this height
 	resends      uint64
@@ -50,8 +50,12 @@ type engine struct {
 	// of this node's clock; each tick judges them again.
 	clockAhead map[chain.Hash]*chain.SignedProposal
 	// firstProposal is the first signed proposal seen per round of this
-	// height, to catch a proposer signing two.
-	firstProposal map[uint32]*chain.SignedProposal
+	// height (its signed fields), to catch a proposer signing two.
+	firstProposal map[uint32]chain.EvidenceProposal
+	// checked counts the blocks checked per proposer at this height, and
+	// polTaken the re-proposals whose POL votes were taken.
+	checked  map[chain.Address]int
+	polTaken map[polKey]bool
 
 	view atomic.Pointer[ConsensusView] // for the API, written after each event
 }
@@ -92,10 +96,8 @@ func newEngine(n *Node, net network, sched scheduler) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{n: n, m: m, signer: n.signer, net: net, in: make(chan any, 8192),
-		blocks: map[chain.Hash]*pendingBlock{}, reported: map[string]bool{},
-		clockAhead: map[chain.Hash]*chain.SignedProposal{}, firstProposal: map[uint32]*chain.SignedProposal{},
-		sync: newSyncer()}
+	e := &engine{n: n, m: m, signer: n.signer, net: net, in: make(chan any, 8192), sync: newSyncer()}
+	e.resetHeight()
 	e.sched = sched
 	if sched == nil {
 		e.sched = realTime{clock: n.clock, in: e.in, done: n.quit}
@@ -153,7 +155,7 @@ func (e *engine) dispatch(ctx context.Context, x any) {
 			e.handle(ctx, v)
 		}
 	case waitOver:
-		if !e.waitingSince.IsZero() && e.n.pool.Size() > 0 {
+		if v.height == e.height && !e.waitingSince.IsZero() && e.n.pool.Size() > 0 {
 			e.startNext(ctx)
 		}
 	case txReady:
@@ -231,9 +233,7 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 	}
 	e.height, e.vals = h, vals
 	e.n.current.Store(&heightSet{height: h, vals: vals})
-	e.blocks = map[chain.Hash]*pendingBlock{}
-	e.clockAhead = map[chain.Hash]*chain.SignedProposal{}
-	e.firstProposal = map[uint32]*chain.SignedProposal{}
+	e.resetHeight()
 	e.heightStart, e.proposal = e.sched.Now(), nil
 	lock := e.signer.guard.LockAt(h)
 	if lock != nil {
@@ -257,6 +257,17 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 	for _, in := range e.future.take(h) {
 		e.onMessage(ctx, in)
 	}
+}
+
+// resetHeight forgets what the engine kept about the previous height's
+// proposals and offences.
+func (e *engine) resetHeight() {
+	e.blocks = map[chain.Hash]*pendingBlock{}
+	e.clockAhead = map[chain.Hash]*chain.SignedProposal{}
+	e.firstProposal = map[uint32]chain.EvidenceProposal{}
+	e.checked = map[chain.Address]int{}
+	e.polTaken = map[polKey]bool{}
+	e.reported = map[chain.Offence]bool{}
 }
 
 // handle passes one event to the machine and carries out its actions.
@@ -301,6 +312,14 @@ func (e *engine) do(ctx context.Context, a consensus.Action) {
 // cannot be saved the vote is not signed at all.
 func (e *engine) vote(ctx context.Context, a consensus.BroadcastVote) {
 	if a.Vote.Type == chain.Precommit && !a.Vote.BlockHash.IsZero() {
+		// Ask the guard first: a precommit it would refuse must not replace
+		// the block of the lock it keeps.
+		v := a.Vote
+		v.ChainID = e.n.chainID
+		if err := e.signer.guard.Check(v); err != nil {
+			e.n.log.Error("refused to sign a vote", "height", v.Height, "round", v.Round, "err", err)
+			return
+		}
 		if err := e.saveLockedBlock(a.Vote.BlockHash); err != nil {
 			e.n.log.Error("not locking on a block that cannot be saved", "height", a.Vote.Height, "round", a.Vote.Round, "err", err)
 			return

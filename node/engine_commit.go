@@ -13,9 +13,11 @@ import (
 func (e *engine) commit(ctx context.Context, a consensus.Commit) {
 	pb := e.blocks[a.BlockHash]
 	if pb == nil || pb.block == nil || pb.err != nil {
-		// Decided without the block in hand (its proposal was lost): the
-		// others have stored it; block sync fetches it.
+		// Decided without the block in hand (its proposal was lost): block
+		// sync fetches it from the others, or a re-sent proposal brings it
+		// and the next tick stores it.
 		e.n.log.Warn("decided a block this node does not hold; syncing it", "height", a.Height)
+		e.retry = &a
 		e.sync.poke()
 		return
 	}
@@ -43,11 +45,11 @@ func (e *engine) commit(ctx context.Context, a consensus.Commit) {
 // tick and txReady start it later otherwise.
 func (e *engine) waitForNextHeight() {
 	e.waitingSince = e.sched.Now()
-	e.sched.After(e.n.cfg.Consensus.CommitWait.Duration, waitOver{})
+	e.sched.After(e.n.cfg.Consensus.CommitWait.Duration, waitOver{height: e.height})
 }
 
-// waitOver is the wake-up at the end of CommitWait.
-type waitOver struct{}
+// waitOver is the wake-up at the end of the commit wait of height.
+type waitOver struct{ height uint64 }
 
 // syncBatch is blocks fetched by block sync from one peer, handed to the
 // engine to check and store on its own goroutine; the result goes back
@@ -79,6 +81,11 @@ func (e *engine) applySyncBatch(ctx context.Context, b *syncBatch) syncResult {
 		e.n.syncing.Store(true)
 		err := e.n.applySynced(h, ent[0], ent[1])
 		e.n.syncing.Store(false)
+		if errors.Is(err, errLocal) {
+			// This node's own fault, not the peer's: try again later.
+			e.n.log.Error("store a synced block", "height", h, "err", err)
+			break
+		}
 		if err != nil {
 			r.err = fmt.Errorf("block %d: %w", h, err)
 			break
@@ -107,18 +114,19 @@ func (e *engine) reportEvidence(a consensus.Evidence) {
 
 // reportConflictingProposals keeps two signed proposals of one proposer
 // for one round naming different blocks as evidence.
-func (e *engine) reportConflictingProposals(a, b *chain.SignedProposal) {
-	e.keepEvidence(chain.NewConflictingProposal(chain.NewEvidenceProposal(a.Proposal, a.Signature),
-		chain.NewEvidenceProposal(b.Proposal, b.Signature)))
+func (e *engine) reportConflictingProposals(a, b chain.EvidenceProposal) {
+	e.keepEvidence(chain.NewConflictingProposal(a, b))
 }
 
 func (e *engine) keepEvidence(ev chain.Evidence) {
 	o := ev.Offence()
-	if e.reported[o.String()] {
+	if e.reported[o] {
 		return
 	}
-	e.reported[o.String()] = true
 	err := e.n.evpool.add(ev, e.n.validatorsFor, e.n.chainID)
+	if err == nil || errors.Is(err, errEvidenceKnown) {
+		e.reported[o] = true // kept, or known: no need to try again at this height
+	}
 	switch {
 	case err == nil:
 		e.n.log.Warn("misbehaviour seen; evidence kept for the next block", "offence", o.String())

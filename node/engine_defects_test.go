@@ -296,3 +296,170 @@ func TestTimeoutsHaveOneSource(t *testing.T) {
 		t.Fatalf("first timeout at %v, want %v", r.clock.timers[0].at, want)
 	}
 }
+
+// A proposal's block bytes and POL travel beside the proposer's
+// signature. A copy of B's honest proposal with other bytes is rejected by
+// gossip (it is provably not what B signed) and dropped by the engine,
+// and B's real proposal is still judged and prevoted.
+func TestTamperedProposalCannotSpoilTheBlock(t *testing.T) {
+	r := newRig(t, 0)
+	if r.proposerOf(1, 0) == 0 {
+		r = newRig(t, 1)
+	}
+	r.e.startHeight(r.ctx, 1)
+	p := r.addr(r.proposerOf(1, 0))
+	honest := r.proposal(p, 1, 0, r.blockBy(p))
+	other := r.blockOf(p, 1) // another valid block
+	other.Header.Time++
+	tampered := *honest
+	tampered.Block = other.Encode()
+	err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &tampered}))
+	if err == nil || errors.Is(err, p2p.ErrIgnore) {
+		t.Fatalf("gossip validator on a proposal with other bytes: %v, want a rejection", err)
+	}
+	r.send(&chain.ConsensusMessage{Proposal: &tampered})
+	if len(r.e.blocks) != 0 || len(r.e.m.Votes(0, chain.Prevote)) != 0 {
+		t.Fatal("the tampered copy left a verdict or a vote")
+	}
+	r.send(&chain.ConsensusMessage{Proposal: honest})
+	if !r.voted(r.self, chain.Prevote, 0, honest.Proposal.BlockHash) {
+		t.Fatal("the honest proposal was not prevoted after a tampered copy")
+	}
+}
+
+// A re-proposal's POL must prove its round: a POL vote with a bad
+// signature makes the proposal provably wrong, at the gossip validator
+// and in the engine, and costs no more checks than the set has members.
+func TestForgedPOLIsRefused(t *testing.T) {
+	r := newRig(t, 0)
+	r.e.startHeight(r.ctx, 1)
+	p := r.addr(r.proposerOf(1, 1))
+	b := r.blockBy(p)
+	prop := consensus.Proposal{Height: 1, Round: 1, BlockHash: b.Hash(), POLRound: 0, Proposer: p}
+	var pol []chain.Vote
+	for i := 0; i < 3; i++ {
+		pol = append(pol, *r.vote(i, chain.Prevote, 1, 0, b.Hash()))
+	}
+	good := &chain.SignedProposal{Proposal: prop, Block: b.Encode(), POL: pol,
+		Signature: r.key(p).Sign(chain.ProposalSignBytes(testChainID, prop))}
+	if err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: good})); err != nil {
+		t.Fatalf("a re-proposal with a true POL: %v", err)
+	}
+	for name, bad := range map[string]func(pol []chain.Vote) []chain.Vote{
+		"a forged signature": func(pol []chain.Vote) []chain.Vote {
+			pol[1].Signature = append([]byte(nil), pol[1].Signature...)
+			pol[1].Signature[9] ^= 1
+			return pol
+		},
+		"a vote of another round": func(pol []chain.Vote) []chain.Vote {
+			return append(pol, *r.vote(3, chain.Prevote, 1, 1, b.Hash()))
+		},
+		"one validator twice": func(pol []chain.Vote) []chain.Vote { return append(pol, pol[0]) },
+	} {
+		sp := *good
+		sp.POL = bad(append([]chain.Vote(nil), pol...))
+		err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &sp}))
+		if err == nil || errors.Is(err, p2p.ErrIgnore) {
+			t.Errorf("%s: gossip validator says %v, want a rejection", name, err)
+		}
+		if _, err := checkSigned(testChainID, r.e.vals, &sp); err == nil {
+			t.Errorf("%s: the engine would take the proposal", name)
+		}
+	}
+}
+
+// One faulty proposer cannot exhaust the blocks a node checks at a
+// height: past maxBlocksPerProposer blocks of its own, its proposals are
+// ignored, and another proposer's block is still judged.
+func TestOneProposerCannotExhaustTheBlockChecks(t *testing.T) {
+	r := newRig(t, 0)
+	r.e.startHeight(r.ctx, 1)
+	f := r.proposerOf(1, 0) // the faulty one proposes rounds 0, 4, 8, 12 ...
+	judged := 0
+	for k := 0; k < maxBlocksPerProposer+2; k++ {
+		round := uint32(4 * k)
+		b := r.blockOf(r.addr(f), 0)
+		b.Header.Time += int64(k + 1)
+		if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(f), 1, round, b)); ok {
+			judged++
+		}
+	}
+	if judged != maxBlocksPerProposer {
+		t.Fatalf("judged %d of the faulty proposer's blocks, want %d", judged, maxBlocksPerProposer)
+	}
+	other := r.proposerOf(1, 1)
+	if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(other), 1, 1, r.blockBy(r.addr(other)))); !ok {
+		t.Fatal("another proposer's block was not judged")
+	}
+	far := r.blockOf(r.addr(f), 0)
+	far.Header.Time += 99
+	if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(f), 1, 4*100, far)); ok {
+		t.Fatal("a proposal far beyond the round window was judged")
+	}
+}
+
+// A precommit the guard would refuse does not replace the locked block
+// on disk: after a crash the node must still hold the block of its lock.
+func TestRefusedPrecommitKeepsTheLockedBlock(t *testing.T) {
+	r := newRig(t, 0)
+	r.e.startHeight(r.ctx, 1)
+	p := r.addr(r.proposerOf(1, 0))
+	l := r.blockBy(p)
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, l)})
+	for i := 1; i < 4; i++ {
+		r.send(&chain.ConsensusMessage{Vote: r.vote(i, chain.Prevote, 1, 0, l.Hash())})
+	}
+	if lock := r.e.signer.guard.LockAt(1); lock == nil || lock.BlockHash != l.Hash() {
+		t.Fatal("A did not lock on L")
+	}
+	other := r.blockOf(p, 0)
+	other.Header.Time++
+	r.e.blocks[other.Hash()] = &pendingBlock{block: other}
+	r.e.vote(r.ctx, consensus.BroadcastVote{Vote: chain.Vote{Type: chain.Precommit, Height: 1, Round: 0,
+		BlockHash: other.Hash(), Validator: r.addr(0)}})
+	raw, err := r.vault.Load(LockedBlockFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := chain.DecodeBlock(raw); err != nil || b.Hash() != l.Hash() {
+		t.Fatal("a refused precommit replaced the locked block on disk")
+	}
+}
+
+// An honest validator re-sends its early vote every tick, each copy with
+// a new Resend number; the next-height buffer keeps it once, so the
+// re-sends do not crowd out its later rounds.
+func TestFutureBufferKeepsAReSentVoteOnce(t *testing.T) {
+	r := newRig(t, 0)
+	r.e.startHeight(r.ctx, 1)
+	v := r.vote(2, chain.Prevote, 2, 0, chain.Hash{3})
+	for i := range 100 {
+		r.send(&chain.ConsensusMessage{Vote: v, Resend: uint64(i)})
+	}
+	r.send(&chain.ConsensusMessage{Vote: r.vote(2, chain.Prevote, 2, 1, chain.Hash{4})})
+	if n := len(r.e.future.msgs); n != 2 {
+		t.Fatalf("the buffer holds %d messages, want the vote once and the later round's", n)
+	}
+}
+
+// A block sync failure of this node's own (here: a block that does not
+// follow its store) is no fault of the peer: it is neither refused nor
+// banned.
+func TestLocalSyncFailureBlamesNoPeer(t *testing.T) {
+	r := newRig(t, 0)
+	r.e.startHeight(r.ctx, 1)
+	b := &syncBatch{from: 1, entries: [][2][]byte{{{0x80}, {0x80}}}, reply: make(chan syncResult, 1)}
+	// Height 0 is below the store's next height: skipped, not refused.
+	b.from = 0
+	r.e.dispatch(r.ctx, b)
+	if res := <-b.reply; res.err != nil || res.applied != 0 {
+		t.Fatalf("a block the store already has: %+v", res)
+	}
+	err := r.n.applySynced(5, []byte{0x80}, []byte{0x80})
+	if !errors.Is(err, errLocal) {
+		t.Fatalf("a block that does not follow the store: %v, want a local failure", err)
+	}
+	if err := r.n.applySynced(1, []byte{0x80}, []byte{0x80}); err == nil || errors.Is(err, errLocal) {
+		t.Fatalf("undecodable bytes from a peer: %v, want the peer's fault", err)
+	}
+}

@@ -139,6 +139,11 @@ func (f *futureBuffer) add(in *inbound, cur *chain.ValidatorSet, chainID string)
 		_, ok := cur.Find(x.msg.Signer())
 		return !ok
 	}
+	for _, x := range f.msgs {
+		if sameStatement(x.msg, in.msg) {
+			return // a re-send of what is kept already
+		}
+	}
 	quota := futurePerValidator
 	if !known {
 		quota = futureUnknown
@@ -160,6 +165,19 @@ func (f *futureBuffer) add(in *inbound, cur *chain.ValidatorSet, chainID string)
 	if in.msg.Round() < f.msgs[far].msg.Round() {
 		f.msgs[far] = in
 	}
+}
+
+// sameStatement reports whether a and b carry the same signed vote or
+// proposal, whatever their Resend numbers.
+func sameStatement(a, b *chain.ConsensusMessage) bool {
+	switch {
+	case a.Vote != nil && b.Vote != nil:
+		x, y := a.Vote, b.Vote
+		return x.Validator == y.Validator && x.Type == y.Type && x.Height == y.Height && x.Round == y.Round && x.BlockHash == y.BlockHash
+	case a.Proposal != nil && b.Proposal != nil:
+		return a.Proposal.Proposal == b.Proposal.Proposal
+	}
+	return false
 }
 
 // take returns the messages kept for height h and empties the buffer.

@@ -10,73 +10,161 @@ import (
 	"github.com/citychain/citychain/chain/consensus"
 )
 
-// maxBlocksPerHeight bounds the different blocks a node checks (executes)
-// at one height: honest proposers make one per round, so only a faulty
-// proposer runs into it.
-const maxBlocksPerHeight = 32
+// maxBlocksPerProposer bounds the different blocks a node checks
+// (executes) from one proposer at one height. An honest proposer makes at
+// most one fresh block per round it owns, and the round window
+// (consensus.DefaultMaxRoundsAhead) bounds the rounds; a faulty one runs
+// into this first, and only its own proposals are ignored.
+const maxBlocksPerProposer = 4
+
+// maxClockAhead bounds the proposals kept to be judged again because
+// their time was ahead of this node's clock.
+const maxClockAhead = 8
 
 // Proposals: making this node's proposal when the machine asks for one,
 // and checking the proposals of others before the machine may vote.
 
 func (e *engine) onProposal(ctx context.Context, sp *chain.SignedProposal) {
+	pb, ok := e.judgeProposal(ctx, sp)
+	if !ok {
+		return
+	}
 	p := sp.Proposal
-	if err := e.vals.VerifyProposal(e.n.chainID, sp); err != nil {
-		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
-		return
-	}
-	if want := consensus.Proposer(e.vals, p.Height, p.Round); p.Proposer != want {
-		e.n.log.Debug("dropping proposal from a validator who is not the round's proposer", "proposer", p.Proposer.String())
-		return
-	}
-	e.noteProposal(sp)
-	for _, v := range sp.POL {
-		v := v
-		if e.vals.VerifyVote(&v) == nil && v.Type == chain.Prevote && v.Height == p.Height {
-			e.handle(ctx, consensus.VoteReceived{Vote: v})
-		}
-	}
-	pb, seen := e.blocks[p.BlockHash]
-	if !seen && len(e.blocks) >= maxBlocksPerHeight {
-		e.n.log.Warn("too many different blocks proposed at this height; ignoring another", "height", p.Height, "proposer", p.Proposer.String())
-		return
-	}
-	if !seen {
-		start := e.sched.Now()
-		pb = e.checkProposedBlock(sp)
-		if errors.Is(pb.err, errClockAhead) {
-			// The verdict is this node's clock's, not the block's: judge it
-			// again on the next tick and on every later delivery.
-			e.clockAhead[p.BlockHash] = sp
-		} else {
-			e.blocks[p.BlockHash] = pb
-		}
-		if d := e.sched.Now().Sub(start); d > 300*time.Millisecond {
-			e.n.log.Info("slow proposal check", "height", p.Height, "took", d.String())
-		}
-	}
 	if pb.err != nil {
 		e.n.log.Warn("proposal refused", "height", p.Height, "round", p.Round, "proposer", p.Proposer.String(), "err", pb.err)
 	}
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: pb.err == nil})
 }
 
-// noteProposal remembers the first signed proposal of each round and
-// reports a second one for another block as equivocation.
+// judgeProposal gives the verdict on a proposal of the current height,
+// and reports whether the machine should hear of it at all. Proposals
+// that are provably not what their proposer signed, or that no honest
+// proposer sends, are dropped without a verdict, so that no one can
+// spoil the verdict on an honest proposal's block: a proposal's block
+// bytes and POL travel beside the signature, not under it.
+//
+// In order: the signed proposal and its bytes (checkSigned: the round's
+// proposer signed it, the bytes are the block it names, the POL proves
+// its POL round), the round window, the proposal's own rule (a fresh
+// proposal's block names its signer; a verdict on the proposal, not on the
+// block), and then the block's verdict, cached by block hash, at most
+// maxBlocksPerProposer blocks per proposer.
+func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal) (*pendingBlock, bool) {
+	p := sp.Proposal
+	b, err := checkSigned(e.n.chainID, e.vals, sp)
+	if err != nil {
+		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
+		return nil, false
+	}
+	if uint64(p.Round) > uint64(e.m.Snapshot().Round)+consensus.DefaultMaxRoundsAhead {
+		return nil, false
+	}
+	e.noteProposal(sp)
+	if p.POLRound >= 0 {
+		key := polKey{p.BlockHash, p.POLRound}
+		if !e.polTaken[key] {
+			e.polTaken[key] = true
+			for _, v := range sp.POL { // verified by checkSigned
+				e.handle(ctx, consensus.VoteReceived{Vote: v})
+			}
+		}
+	}
+	if p.POLRound < 0 && b.Header.Proposer != p.Proposer {
+		return &pendingBlock{err: fmt.Errorf("%w: block names proposer %s, the proposal is signed by %s",
+			chain.ErrInvalidBlock, b.Header.Proposer, p.Proposer)}, true
+	}
+	pb, seen := e.blocks[p.BlockHash]
+	if seen {
+		return pb, true
+	}
+	if e.checked[p.Proposer] >= maxBlocksPerProposer {
+		e.n.log.Warn("too many different blocks from one proposer at this height; ignoring another", "height", p.Height, "proposer", p.Proposer.String())
+		return nil, false
+	}
+	start := e.sched.Now()
+	pb = e.checkBlockOf(b)
+	if errors.Is(pb.err, errClockAhead) {
+		// The verdict is this node's clock's, not the block's: judge it
+		// again on the next tick and on every later delivery.
+		if len(e.clockAhead) < maxClockAhead {
+			e.clockAhead[p.BlockHash] = sp
+		}
+	} else {
+		e.blocks[p.BlockHash] = pb
+		e.checked[p.Proposer]++
+	}
+	if d := e.sched.Now().Sub(start); d > 300*time.Millisecond {
+		e.n.log.Info("slow proposal check", "height", p.Height, "took", d.String())
+	}
+	return pb, true
+}
+
+// polKey names the POL of a re-proposal: its block and POL round.
+type polKey struct {
+	block chain.Hash
+	round int32
+}
+
+// checkSigned checks what a signed proposal proves by itself, against
+// the validator set of its height: the round's proposer signed it, its
+// bytes decode to the block it names, and its POL is empty for a fresh
+// proposal, or else prevotes of distinct members for that block in the
+// POL round, each signature valid. It returns the decoded block.
+func checkSigned(chainID string, vals *chain.ValidatorSet, sp *chain.SignedProposal) (*chain.Block, error) {
+	p := sp.Proposal
+	if want := consensus.Proposer(vals, p.Height, p.Round); p.Proposer != want {
+		return nil, fmt.Errorf("%w: %s is not the proposer of height %d round %d", chain.ErrUnauthorized, p.Proposer, p.Height, p.Round)
+	}
+	if err := vals.VerifyProposal(chainID, sp); err != nil {
+		return nil, err
+	}
+	b, err := chain.DecodeBlock(sp.Block)
+	if err != nil {
+		return nil, err
+	}
+	if b.Hash() != p.BlockHash {
+		return nil, fmt.Errorf("%w: the proposal's bytes are block %s, it names %s", chain.ErrInvalidBlock, b.Hash(), p.BlockHash)
+	}
+	if p.POLRound < 0 {
+		if len(sp.POL) > 0 {
+			return nil, fmt.Errorf("%w: a fresh proposal carries %d POL votes", chain.ErrDecode, len(sp.POL))
+		}
+		return b, nil
+	}
+	if len(sp.POL) > len(vals.Validators) {
+		return nil, fmt.Errorf("%w: %d POL votes for %d validators", chain.ErrDecode, len(sp.POL), len(vals.Validators))
+	}
+	seen := make(map[chain.Address]bool, len(sp.POL))
+	for i := range sp.POL {
+		v := &sp.POL[i]
+		if v.Type != chain.Prevote || v.Height != p.Height || v.Round != uint32(p.POLRound) || v.BlockHash != p.BlockHash || seen[v.Validator] {
+			return nil, fmt.Errorf("%w: POL vote %d is not a distinct prevote for the block in round %d", chain.ErrDecode, i, p.POLRound)
+		}
+		seen[v.Validator] = true
+		if err := vals.VerifyVote(v); err != nil {
+			return nil, fmt.Errorf("POL vote %d: %w", i, err)
+		}
+	}
+	return b, nil
+}
+
+// noteProposal remembers the first signed proposal of each round (its
+// signed fields only) and reports a second one for another block as
+// equivocation.
 func (e *engine) noteProposal(sp *chain.SignedProposal) {
 	first, ok := e.firstProposal[sp.Proposal.Round]
 	if !ok {
-		e.firstProposal[sp.Proposal.Round] = sp
+		e.firstProposal[sp.Proposal.Round] = chain.NewEvidenceProposal(sp.Proposal, sp.Signature)
 		return
 	}
-	if first.Proposal.BlockHash != sp.Proposal.BlockHash {
-		e.reportConflictingProposals(first, sp)
+	if first.BlockHash != sp.Proposal.BlockHash {
+		e.reportConflictingProposals(first, chain.NewEvidenceProposal(sp.Proposal, sp.Signature))
 	}
 }
 
 // checkProposedBlock checks the block of a proposal for the current
-// height: the proposal names it, it was made for this height, a fresh
-// proposal's block names its signer as proposer, and the block passes
-// checkBlock against the parent and the state.
+// height: the proposal names it, a fresh proposal's block names its
+// signer as proposer, and the block passes checkBlockOf.
 func (e *engine) checkProposedBlock(sp *chain.SignedProposal) *pendingBlock {
 	b, err := chain.DecodeBlock(sp.Block)
 	if err != nil {
@@ -85,13 +173,20 @@ func (e *engine) checkProposedBlock(sp *chain.SignedProposal) *pendingBlock {
 	if b.Hash() != sp.Proposal.BlockHash {
 		return &pendingBlock{err: fmt.Errorf("%w: block hash %s, proposal names %s", chain.ErrInvalidBlock, b.Hash(), sp.Proposal.BlockHash)}
 	}
-	if b.Header.Height != e.height {
-		return &pendingBlock{err: fmt.Errorf("%w: block for height %d at height %d", chain.ErrInvalidBlock, b.Header.Height, e.height)}
-	}
 	// A re-proposal (POLRound >= 0) carries a block an earlier round's
 	// proposer made; a fresh one must be its signer's own.
 	if sp.Proposal.POLRound < 0 && !sp.Proposal.Proposer.IsZero() && b.Header.Proposer != sp.Proposal.Proposer {
 		return &pendingBlock{err: fmt.Errorf("%w: block names proposer %s, the proposal is signed by %s", chain.ErrInvalidBlock, b.Header.Proposer, sp.Proposal.Proposer)}
+	}
+	return e.checkBlockOf(b)
+}
+
+// checkBlockOf checks a block for the current height against the parent
+// and the state (checkBlock) and returns the verdict with the execution
+// result.
+func (e *engine) checkBlockOf(b *chain.Block) *pendingBlock {
+	if b.Header.Height != e.height {
+		return &pendingBlock{err: fmt.Errorf("%w: block for height %d at height %d", chain.ErrInvalidBlock, b.Header.Height, e.height)}
 	}
 	parent := e.n.store.Latest()
 	parentVals, err := e.n.validatorsFor(parent.Height)
@@ -102,22 +197,11 @@ func (e *engine) checkProposedBlock(sp *chain.SignedProposal) *pendingBlock {
 	return &pendingBlock{block: b, res: res, err: err}
 }
 
-// proposeNew proposes a fresh block. A validator that restarted after
-// signing a proposal for this very round proposes the same block again,
-// from its vault: its guard would refuse any other.
+// proposeNew proposes a fresh block.
 func (e *engine) proposeNew(ctx context.Context, a consensus.ProposeNew) {
 	parent := e.n.store.Latest()
-	if parent.Height+1 != a.Height {
+	if parent.Height+1 != a.Height || e.proposeSaved(ctx, a.Height, a.Round) {
 		return
-	}
-	if p, b, ok := e.signer.proposedBlock(a.Height, a.Round); ok {
-		pb := e.checkProposedBlock(&chain.SignedProposal{Proposal: p, Block: b.Encode()})
-		if pb.err == nil {
-			e.blocks[p.BlockHash] = pb
-			e.propose(ctx, p, b, nil)
-			return
-		}
-		e.n.log.Warn("the block proposed before a restart no longer checks", "height", a.Height, "err", pb.err)
 	}
 	var last *chain.Commit
 	if parent.Height > 0 {
@@ -138,20 +222,48 @@ func (e *engine) proposeNew(ctx context.Context, a consensus.ProposeNew) {
 }
 
 func (e *engine) proposeValid(ctx context.Context, a consensus.ProposeValid) {
+	if e.proposeSaved(ctx, a.Proposal.Height, a.Proposal.Round) {
+		return
+	}
 	pb := e.blocks[a.Proposal.BlockHash]
 	if pb == nil || pb.block == nil || pb.err != nil {
 		e.n.log.Warn("cannot propose the valid block again: this node does not hold it", "height", a.Proposal.Height)
 		return
 	}
+	e.propose(ctx, a.Proposal, pb.block, e.polFor(a.Proposal))
+}
+
+// proposeSaved proposes again the proposal this validator signed for
+// height and round before a restart, from its vault: its guard refuses
+// any other. It reports whether there was one.
+func (e *engine) proposeSaved(ctx context.Context, height uint64, round uint32) bool {
+	p, b, ok := e.signer.proposedBlock(height, round)
+	if !ok {
+		return false
+	}
+	pb := e.checkBlockOf(b)
+	if pb.err != nil {
+		e.n.log.Warn("the block proposed before a restart no longer checks", "height", height, "err", pb.err)
+		return true
+	}
+	e.blocks[p.BlockHash] = pb
+	e.propose(ctx, p, b, e.polFor(p))
+	return true
+}
+
+// polFor returns the prevotes this node holds that justify re-proposing
+// p's block: those for it in p's POL round.
+func (e *engine) polFor(p consensus.Proposal) []chain.Vote {
+	if p.POLRound < 0 {
+		return nil
+	}
 	var pol []chain.Vote
-	if a.Proposal.POLRound >= 0 {
-		for _, v := range e.m.Votes(uint32(a.Proposal.POLRound), chain.Prevote) {
-			if v.BlockHash == a.Proposal.BlockHash {
-				pol = append(pol, v)
-			}
+	for _, v := range e.m.Votes(uint32(p.POLRound), chain.Prevote) {
+		if v.BlockHash == p.BlockHash {
+			pol = append(pol, v)
 		}
 	}
-	e.propose(ctx, a.Proposal, pb.block, pol)
+	return pol
 }
 
 func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Block, pol []chain.Vote) {
@@ -163,7 +275,7 @@ func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Blo
 	}
 	sp := &chain.SignedProposal{Proposal: p, Signature: sig, Block: raw, POL: pol}
 	e.proposal = sp
-	e.firstProposal[p.Round] = sp
+	e.firstProposal[p.Round] = chain.NewEvidenceProposal(p, sig)
 	e.broadcast(ctx, &chain.ConsensusMessage{Proposal: sp})
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: true})
 }

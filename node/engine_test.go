@@ -110,9 +110,13 @@ func TestOnlyTheRoundsProposerMayPropose(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		key := DevValidatorKey(i)
 		addr := chain.AddressOf(key.PublicKey())
-		p := consensus.Proposal{Height: 1, Round: 0, BlockHash: chain.Hash{9}, POLRound: -1, Proposer: addr}
-		sp := &chain.SignedProposal{Proposal: p, Signature: key.Sign(chain.ProposalSignBytes(n.ChainID(), p)), Block: []byte{0x80}}
-		err := n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: sp}))
+		b, _, err := n.buildBlock(n.store.Latest(), nil, addr, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := consensus.Proposal{Height: 1, Round: 0, BlockHash: b.Hash(), POLRound: -1, Proposer: addr}
+		sp := &chain.SignedProposal{Proposal: p, Signature: key.Sign(chain.ProposalSignBytes(n.ChainID(), p)), Block: b.Encode()}
+		err = n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: sp}))
 		if (addr == proposer) != (err == nil) {
 			t.Errorf("validator %d (proposer: %v): validator says %v", i, addr == proposer, err)
 		}

@@ -46,7 +46,7 @@ func (n *Node) validatorsFor(h uint64) (*chain.ValidatorSet, error) {
 func (n *Node) applySynced(height uint64, blockBytes, commitBytes []byte) error {
 	parent := n.store.Latest()
 	if height != parent.Height+1 {
-		return fmt.Errorf("synced block %d does not follow %d", height, parent.Height)
+		return fmt.Errorf("%w: synced block %d does not follow %d", errLocal, height, parent.Height)
 	}
 	b, err := chain.DecodeBlock(blockBytes)
 	if err != nil {
@@ -58,21 +58,28 @@ func (n *Node) applySynced(height uint64, blockBytes, commitBytes []byte) error 
 	}
 	vals, err := chain.LoadValidators(n.store)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errLocal, err)
 	}
 	if err := vals.VerifyCommit(n.chainID, height, b.Hash(), &c); err != nil {
 		return err
 	}
 	parentVals, err := n.validatorsFor(parent.Height)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errLocal, err)
 	}
 	res, err := n.checkBlock(b, parent, parentVals, vals, false)
 	if err != nil {
 		return err
 	}
-	return n.commitBlock(b, &c, res)
+	if err := n.commitBlock(b, &c, res); err != nil {
+		return fmt.Errorf("%w: %w", errLocal, err)
+	}
+	return nil
 }
+
+// errLocal marks a failure of this node (its store, its state) while it
+// handled something from a peer: no fault of the peer's.
+var errLocal = errors.New("this node failed")
 
 // blockSource serves this node's blocks to peers that sync.
 type blockSource struct{ n *Node }
@@ -194,25 +201,37 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 		if judgeAtHeight(n.chainID, cur.vals, m) == nil {
 			return nil
 		}
+	case h > cur.height+1:
+		// Someone may be ahead: let block sync look, which trusts commits,
+		// not this message. The message itself goes nowhere.
+		if eng := n.engine.Load(); eng != nil {
+			eng.sync.poke()
+		}
 	}
 	return p2p.ErrIgnore
 }
 
 // judgeAtHeight judges a message by the validator set of its height: nil
 // if it is a member's and its signature verifies (for a proposal, the
-// round's proposer's), p2p.ErrIgnore if the signer is not a member or not
-// the round's proposer, and the verification error otherwise.
+// round's proposer's, with bytes that are the block it names and a POL
+// that proves its round: checkSigned), p2p.ErrIgnore if the signer is not
+// a member or not the round's proposer, and the error otherwise.
 func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *chain.ConsensusMessage) error {
 	if _, ok := vals.Find(m.Signer()); !ok {
 		return p2p.ErrIgnore
 	}
-	if m.Proposal != nil {
-		p := m.Proposal.Proposal
-		if consensus.Proposer(vals, p.Height, p.Round) != p.Proposer {
-			return p2p.ErrIgnore
-		}
+	if m.Vote != nil {
+		return vals.VerifyVote(m.Vote)
 	}
-	return verifySigned(chainID, vals, m)
+	p := m.Proposal.Proposal
+	if consensus.Proposer(vals, p.Height, p.Round) != p.Proposer {
+		return p2p.ErrIgnore
+	}
+	// The proposer's signature covers the proposal, not the block bytes or
+	// the POL beside it: those must prove themselves, or anyone could
+	// forward an honest proposal with other bytes.
+	_, err := checkSigned(chainID, vals, m.Proposal)
+	return err
 }
 
 func (n *Node) onGossipConsensus(_ peer.ID, data []byte) {

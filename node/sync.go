@@ -134,6 +134,9 @@ func (s *syncer) judge(now time.Time, p peer.ID, o syncOutcome) (time.Duration, 
 	defer s.mu.Unlock()
 	sp := s.peers[p]
 	if sp == nil {
+		if len(s.peers) >= syncMemory {
+			s.forget(now)
+		}
 		sp = &syncPeer{}
 		s.peers[p] = sp
 	}
@@ -158,6 +161,22 @@ func (s *syncer) judge(now time.Time, p peer.ID, o syncOutcome) (time.Duration, 
 	}
 	sp.rest = now.Add(rest)
 	return rest, ban
+}
+
+// syncMemory bounds the peers the syncer remembers.
+const syncMemory = 1024
+
+// forget drops what the syncer remembers of peers that are not resting;
+// if all are, of all of them. The caller holds s.mu.
+func (s *syncer) forget(now time.Time) {
+	for id, sp := range s.peers {
+		if !now.Before(sp.rest) {
+			delete(s.peers, id)
+		}
+	}
+	if len(s.peers) >= syncMemory {
+		clear(s.peers)
+	}
 }
 
 // resting reports whether p is resting at now, for tests and status.
