@@ -338,7 +338,7 @@ func TestSimulation(t *testing.T) {
 	}
 	count := seedCount(t)
 	if testing.Short() || raceEnabled {
-		count = min(count, 30)
+		count = min(count, 12)
 	}
 	var (
 		mu     sync.Mutex
