@@ -135,37 +135,6 @@ func (n *Node) startNetwork() error {
 	return nil
 }
 
-// validateGossipTx is the tx topic's validator. It verifies the
-// signature, and remembers that it did, so that neither the mempool nor
-// the check of a proposal that includes the transaction verifies it again.
-func (n *Node) validateGossipTx(data []byte) error {
-	h := chain.Sum(data)
-	if n.verified(h) {
-		return nil
-	}
-	tx, err := chain.DecodeTx(data)
-	if err != nil {
-		return err
-	}
-	if err := tx.ValidateBasic(n.chainID); err != nil {
-		return err
-	}
-	n.sigs.add(h)
-	return nil
-}
-
-// onGossipTx adds a transaction from a peer to the mempool. Its signature
-// was checked by validateGossipTx, so it is not checked again.
-func (n *Node) onGossipTx(_ peer.ID, data []byte) {
-	tx, err := chain.DecodeTx(data)
-	if err != nil {
-		return
-	}
-	if _, err := n.admit(tx, data, chain.Sum(data), true); err != nil {
-		n.log.Debug("gossiped tx not admitted", "err", err)
-	}
-}
-
 // validateGossipConsensus is the consensus topic's validator. It judges
 // a message only by the validator set of the message's own height, and
 // rejects (which costs the peer that passed it on gossip score, and in

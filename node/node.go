@@ -67,6 +67,7 @@ type Node struct {
 	signer  *signer // every vote this node signs goes through its guard
 	vault   vault   // the signer's state and the blocks it must keep
 	evpool  *evidencePool
+	txs     *txBatcher // transactions to gossip in the next batch
 
 	network  bool
 	serveP2P bool
@@ -124,6 +125,7 @@ func New(opts Options) (*Node, error) {
 // and vault. On error it closes the store.
 func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store, v vault, appList []chain.App) (*Node, error) {
 	n.genesis, n.chainID = g, g.ChainID
+	n.txs = newTxBatcher()
 	n.pool = NewMempool(n.cfg.Mempool.MaxTxs, n.cfg.Mempool.MaxBytes)
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
@@ -214,6 +216,15 @@ func (n *Node) Start() error {
 			n.log.Error("api server", "err", err)
 		}
 	}()
+	// Exit: tx gossip returns when ctx is cancelled by Stop, after a last
+	// flush.
+	if n.p2p != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.gossipTxs(ctx)
+		}()
+	}
 	// Exit: block sync returns when ctx is cancelled by Stop.
 	if eng != nil {
 		n.wg.Add(1)

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,9 +67,7 @@ func (n *Node) pool1(tx *chain.Tx, c checked) error {
 	if err != nil || !added || n.p2p == nil {
 		return err
 	}
-	if err := n.p2p.PublishTx(context.Background(), c.raw); err != nil {
-		n.log.Debug("gossip tx", "err", err)
-	}
+	n.txs.add(c.raw) // gossiped with the next batch (txgossip.go)
 	return nil
 }
 

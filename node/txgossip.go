@@ -1,0 +1,171 @@
+package node
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Transaction gossip in batches. A node gossips the transactions its
+// clients submit not one message each but gathered into batches
+// (chain.EncodeTxBatch): a batch goes out when it is full or a few
+// milliseconds after its first transaction, whichever comes first. At a
+// thousand transactions a second that is a couple of hundred messages a
+// second instead of a thousand, and gossip's per-peer send queues no
+// longer overflow and drop them.
+
+// Batching limits.
+const (
+	// txBatchWait is how long a batch waits for more transactions after
+	// its first.
+	txBatchWait = 5 * time.Millisecond
+	// txBatchMax and txBatchBytes flush a batch early.
+	txBatchMax   = 500
+	txBatchBytes = 512 << 10
+)
+
+// txBatcher gathers encoded transactions for the next batch. It is safe
+// for concurrent use.
+type txBatcher struct {
+	mu      sync.Mutex
+	pending [][]byte
+	size    int
+	kick    chan struct{} // a batch has begun, or is full
+}
+
+func newTxBatcher() *txBatcher { return &txBatcher{kick: make(chan struct{}, 1)} }
+
+// add queues raw for the next batch.
+func (b *txBatcher) add(raw []byte) {
+	b.mu.Lock()
+	b.pending = append(b.pending, raw)
+	b.size += len(raw)
+	first, full := len(b.pending) == 1, len(b.pending) >= txBatchMax || b.size >= txBatchBytes
+	b.mu.Unlock()
+	if first || full {
+		select {
+		case b.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take returns what is queued, at most one batch's worth, and whether
+// more is left.
+func (b *txBatcher) take() ([][]byte, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, size := 0, 0
+	for n < len(b.pending) && n < txBatchMax && (n == 0 || size+len(b.pending[n]) <= txBatchBytes) {
+		size += len(b.pending[n])
+		n++
+	}
+	out := b.pending[:n:n]
+	b.pending = b.pending[n:]
+	b.size -= size
+	return out, len(b.pending) > 0
+}
+
+// gossipTxs is the goroutine that publishes batches. It returns when ctx
+// ends, after sending what is queued.
+func (n *Node) gossipTxs(ctx context.Context) {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			n.flushTxs(context.Background())
+			return
+		case <-n.txs.kick:
+		}
+		// Give the batch a moment to fill, unless it is full already.
+		t.Reset(txBatchWait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		case <-n.txs.kick:
+			if !t.Stop() {
+				<-t.C
+			}
+		}
+		n.flushTxs(ctx)
+	}
+}
+
+// flushTxs publishes everything queued, one batch at a time.
+func (n *Node) flushTxs(ctx context.Context) {
+	for {
+		batch, more := n.txs.take()
+		if len(batch) > 0 {
+			if err := n.p2p.PublishTx(ctx, chain.EncodeTxBatch(batch)); err != nil && ctx.Err() == nil {
+				n.log.Debug("gossip tx batch", "txs", len(batch), "err", err)
+			}
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+// validateGossipTx is the tx topic's validator, for a single transaction
+// or a batch. It verifies each signature, and remembers that it did, so
+// that neither the mempool nor the check of a proposal that includes the
+// transaction verifies it again. A batch with one malformed or forged
+// transaction is rejected whole: an honest node batches only what it
+// checked itself.
+func (n *Node) validateGossipTx(data []byte) error {
+	if !chain.IsTxBatch(data) {
+		return n.validateTx(data)
+	}
+	txs, err := chain.DecodeTxBatch(data)
+	if err != nil {
+		return err
+	}
+	for _, raw := range txs {
+		if err := n.validateTx(raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateTx checks one gossiped transaction without state.
+func (n *Node) validateTx(raw []byte) error {
+	h := chain.Sum(raw)
+	if n.verified(h) {
+		return nil
+	}
+	tx, err := chain.DecodeTx(raw)
+	if err != nil {
+		return err
+	}
+	if err := tx.ValidateBasic(n.chainID); err != nil {
+		return err
+	}
+	n.sigs.add(h)
+	return nil
+}
+
+// onGossipTx adds the transactions of a gossip message from a peer to the
+// mempool, in order. Their signatures were checked by validateGossipTx.
+func (n *Node) onGossipTx(_ peer.ID, data []byte) {
+	txs := [][]byte{data}
+	if chain.IsTxBatch(data) {
+		var err error
+		if txs, err = chain.DecodeTxBatch(data); err != nil {
+			return
+		}
+	}
+	for _, raw := range txs {
+		tx, err := chain.DecodeTx(raw)
+		if err != nil {
+			continue
+		}
+		if _, err := n.admit(tx, raw, chain.Sum(raw), true); err != nil {
+			n.log.Debug("gossiped tx not admitted", "err", err)
+		}
+	}
+}
