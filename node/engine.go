@@ -297,6 +297,7 @@ func (e *engine) do(ctx context.Context, a consensus.Action) {
 	case consensus.Evidence:
 		e.reportEvidence(a)
 	case consensus.StepChanged:
+		e.n.log.Debug("step", "height", a.Height, "round", a.Round, "step", a.Step.String(), "reason", a.Reason.String())
 		e.n.bus.Publish("consensus", map[string]any{"height": a.Height, "round": a.Round,
 			"step": a.Step.String(), "reason": a.Reason.String(),
 			"proposer": consensus.Proposer(e.vals, a.Height, a.Round)})

@@ -34,6 +34,9 @@ func (e *engine) onProposal(ctx context.Context, sp *chain.SignedProposal) {
 		e.n.log.Warn("proposal refused", "height", p.Height, "round", p.Round, "proposer", p.Proposer.String(), "err", pb.err)
 	}
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: pb.err == nil})
+	snap := e.m.Snapshot()
+	e.n.log.Debug("proposal taken", "round", p.Round, "pol", p.POLRound, "valid", pb.err == nil,
+		"at_round", snap.Round, "step", snap.Step.String(), "locked_round", snap.LockedRound)
 }
 
 // judgeProposal gives the verdict on a proposal of the current height,
@@ -257,13 +260,7 @@ func (e *engine) polFor(p consensus.Proposal) []chain.Vote {
 	if p.POLRound < 0 {
 		return nil
 	}
-	var pol []chain.Vote
-	for _, v := range e.m.Votes(uint32(p.POLRound), chain.Prevote) {
-		if v.BlockHash == p.BlockHash {
-			pol = append(pol, v)
-		}
-	}
-	return pol
+	return e.m.VotesFor(uint32(p.POLRound), chain.Prevote, p.BlockHash)
 }
 
 func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Block, pol []chain.Vote) {

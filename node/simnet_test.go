@@ -235,6 +235,14 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 		s.failf("%s: accepted bytes it cannot decode: %v", r.name, derr)
 		return
 	}
+	if s.tracing {
+		if v := m.Vote; v != nil {
+			s.tracef("%s <- %s: vote %d h=%d r=%d %x by %s", r.name, s.nodes[from].name, v.Type, v.Height, v.Round, v.BlockHash[:3], v.Validator.String()[:10])
+		} else {
+			p := m.Proposal.Proposal
+			s.tracef("%s <- %s: proposal h=%d r=%d pol=%d %x by %s", r.name, s.nodes[from].name, p.Height, p.Round, p.POLRound, p.BlockHash[:3], p.Proposer.String()[:10])
+		}
+	}
 	s.input(r, &inbound{msg: m})
 	if r.fault == forker && m.Proposal != nil && r.up {
 		s.endorse(r, m.Proposal)

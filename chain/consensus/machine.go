@@ -410,6 +410,20 @@ func (m *Machine) Votes(round uint32, t chain.VoteType) []chain.Vote {
 	return rs.votes(t).first()
 }
 
+// VotesFor returns copies of every vote of type t in round of the
+// current height for block hash, in validator-set order. Unlike Votes it
+// includes a validator's later votes: an equivocating validator whose
+// first prevote was nil still counts toward a proof-of-lock for the block
+// it also prevoted, and the proof a re-proposal carries must hold every
+// vote that made the quorum.
+func (m *Machine) VotesFor(round uint32, t chain.VoteType, hash chain.Hash) []chain.Vote {
+	rs, ok := m.rounds[round]
+	if !ok {
+		return nil
+	}
+	return rs.votes(t).votesFor(hash)
+}
+
 // Validators returns the validator set of the current height, or nil before
 // the first NewHeight. The caller must not modify it.
 func (m *Machine) Validators() *chain.ValidatorSet { return m.vals }

@@ -41,3 +41,22 @@ func TestProposalJudgedAgainOnALaterDelivery(t *testing.T) {
 		t.Fatal("a later invalid verdict undid a valid one")
 	}
 }
+
+// VotesFor holds every vote for a block, a validator's later ones too;
+// Votes holds each validator's first vote only.
+func TestVotesForIncludesLaterVotes(t *testing.T) {
+	sc := newScene(t, "A", "B", "C", "D")
+	m, _ := sc.machine("A")
+	sc.feed(m, sc.vote("B", chain.Prevote, 0, ""), sc.vote("B", chain.Prevote, 0, "X"), sc.vote("C", chain.Prevote, 0, "X"))
+	if got := len(m.VotesFor(0, chain.Prevote, block("X"))); got != 2 {
+		t.Fatalf("VotesFor X: %d votes, want B's and C's", got)
+	}
+	for _, v := range m.Votes(0, chain.Prevote) {
+		if v.Validator == sc.addr["B"] && !v.BlockHash.IsZero() {
+			t.Fatal("Votes shows B's later vote instead of its first")
+		}
+	}
+	if m.VotesFor(7, chain.Prevote, block("X")) != nil {
+		t.Fatal("votes for a round never seen")
+	}
+}
