@@ -204,13 +204,13 @@ func offences(n *simNode, addr chain.Address) []string {
 	return kinds
 }
 
-// E, a fifth validator, signs conflicting votes. The others see both, a
-// block carries the evidence, and poa removes E from the set: the four
-// honest validators go on without it.
-func TestSimEquivocatingVoterIsRemovedByEvidence(t *testing.T) {
-	s := calmSim(21, equivVoter)
+// fifthOffends runs A to D honest and E, a fifth validator from
+// genesis, with fault f, until E is out of the set; the blocks must have
+// charged E with an offence of kind.
+func fifthOffends(t *testing.T, seed uint64, f fault, kind string) {
+	t.Helper()
+	s := calmSim(seed, f)
 	defer s.close()
-	// E is a validator from genesis.
 	keys := []*crypto.PrivateKey{DevValidatorKey(0), DevValidatorKey(1), DevValidatorKey(2), DevValidatorKey(3), DevValidatorKey(4)}
 	s.newGenesis(keys, []uint64{1, 1, 1, 1, 1})
 	for _, n := range s.nodes {
@@ -218,25 +218,20 @@ func TestSimEquivocatingVoterIsRemovedByEvidence(t *testing.T) {
 	}
 	e := chain.AddressOf(s.nodes[4].key.PublicKey())
 	removedSoon(t, s, e)
-	kinds := offences(s.nodes[0], e)
-	if len(kinds) == 0 || kinds[0] != chain.EvidenceDuplicateVote {
-		t.Fatalf("blocks carried %v against E, want a duplicate vote", kinds)
+	if kinds := offences(s.nodes[0], e); len(kinds) == 0 || kinds[0] != kind {
+		t.Fatalf("blocks carried %v against E, want %s", kinds, kind)
 	}
+}
+
+// E signs conflicting votes. The others see both, a block carries the
+// evidence, and poa removes E from the set: the four honest validators
+// go on without it.
+func TestSimEquivocatingVoterIsRemovedByEvidence(t *testing.T) {
+	fifthOffends(t, 21, equivVoter, chain.EvidenceDuplicateVote)
 }
 
 // E proposes two different blocks in one round; the proposal evidence
 // removes it the same way.
 func TestSimEquivocatingProposerIsRemovedByEvidence(t *testing.T) {
-	s := calmSim(22, equivProposer)
-	defer s.close()
-	keys := []*crypto.PrivateKey{DevValidatorKey(0), DevValidatorKey(1), DevValidatorKey(2), DevValidatorKey(3), DevValidatorKey(4)}
-	s.newGenesis(keys, []uint64{1, 1, 1, 1, 1})
-	for _, n := range s.nodes {
-		s.boot(n)
-	}
-	e := chain.AddressOf(s.nodes[4].key.PublicKey())
-	removedSoon(t, s, e)
-	if kinds := offences(s.nodes[0], e); len(kinds) == 0 || kinds[0] != chain.EvidenceConflictingProposal {
-		t.Fatalf("blocks carried %v against E, want conflicting proposals", kinds)
-	}
+	fifthOffends(t, 22, equivProposer, chain.EvidenceConflictingProposal)
 }
