@@ -26,6 +26,7 @@ import (
 var (
 	seedsFlag = flag.Int("seeds", 500, "how many seeds TestSimulation runs (CITYCHAIN_SEEDS sets the default)")
 	seedFlag  = flag.Uint64("seed", 0, "replay only this TestSimulation seed, with a trace")
+	fromFlag  = flag.Uint64("seedfrom", 1, "the first seed TestSimulation runs; -seeds counts from it")
 )
 
 // seedCount is -seeds if given, else CITYCHAIN_SEEDS, else 500.
@@ -357,8 +358,8 @@ func TestSimulation(t *testing.T) {
 					mu.Unlock()
 					return
 				}
+				seed := *fromFlag + next
 				next++
-				seed := next
 				mu.Unlock()
 				out := runSeed(seed, os.Getenv("CITYCHAIN_SIMTRACE") == strconv.FormatUint(seed, 10))
 				mu.Lock()
