@@ -488,3 +488,35 @@ func TestReproposalCarriesEveryPrevoteForItsBlock(t *testing.T) {
 		}
 	}
 }
+
+// Two signed proposals of the round's proposer for different blocks are
+// kept as evidence once, whichever order they come in; a full pool does
+// not mark the offence as kept, so it is tried again.
+func TestConflictingProposalsBecomeEvidence(t *testing.T) {
+	r := newRig(t, 0)
+	r.e.startHeight(r.ctx, 1)
+	p := r.addr(r.proposerOf(1, 0))
+	a := r.blockBy(p)
+	b := r.blockOf(p, 0)
+	b.Header.Time++
+	r.n.evpool = newEvidencePool(0, 1)
+	filler := chain.NewDuplicateVote(*r.vote(3, chain.Prevote, 1, 5, chain.Hash{1}), *r.vote(3, chain.Prevote, 1, 5, chain.Hash{2}))
+	if err := r.n.evpool.add(filler, r.n.validatorsFor, testChainID); err != nil {
+		t.Fatal(err)
+	}
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, a)})
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, b)})
+	if r.n.evpool.size() != 1 || len(r.e.reported) != 0 {
+		t.Fatalf("with the pool full: %d pending, %d marked kept", r.n.evpool.size(), len(r.e.reported))
+	}
+	r.n.evpool = newEvidencePool(0, 10)
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, b), Resend: 1})
+	evs := r.n.evpool.pending(2, chain.MaxBlockEvidence)
+	if len(evs) != 1 || evs[0].ConflictingProposal == nil || evs[0].Offender() != p {
+		t.Fatalf("pending evidence %+v, want the proposer's two proposals", evs)
+	}
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, a), Resend: 2})
+	if r.n.evpool.size() != 1 {
+		t.Fatalf("the same offence kept %d times", r.n.evpool.size())
+	}
+}
