@@ -119,6 +119,7 @@ func (e *engine) deliver(in *inbound) {
 // run is the engine's goroutine: it feeds dispatch from the inbox, the
 // mempool and a once-a-second tick. It returns when ctx is cancelled.
 func (e *engine) run(ctx context.Context) {
+	e.judgeFromStart()
 	e.awaitPeers(ctx, 3*time.Second)
 	e.start(ctx)
 	t := time.NewTicker(time.Second)
@@ -134,6 +135,17 @@ func (e *engine) run(ctx context.Context) {
 		case <-t.C:
 			e.dispatch(ctx, tick{})
 		}
+	}
+}
+
+// judgeFromStart lets the gossip validator judge the first height's
+// messages before the engine starts it: peers that are quicker to connect
+// send their proposal and votes while this node still waits for the
+// others (awaitPeers), and the inbox keeps them until then. Without it
+// they were ignored, and the first height lost its round 0.
+func (e *engine) judgeFromStart() {
+	if vals, err := chain.LoadValidators(e.n.store); err == nil {
+		e.n.current.Store(&heightSet{height: e.n.store.Latest().Height + 1, vals: vals})
 	}
 }
 

@@ -520,3 +520,18 @@ func TestConflictingProposalsBecomeEvidence(t *testing.T) {
 		t.Fatalf("the same offence kept %d times", r.n.evpool.size())
 	}
 }
+
+// A node still waiting for its peers before the first round takes the
+// first height's messages of quicker peers: they are judged and kept,
+// not ignored (which cost a fresh devnet its first round).
+func TestFirstHeightMessagesAreTakenBeforeTheStart(t *testing.T) {
+	r := newRig(t, 0)
+	data := chain.MustEncode(&chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 1, 0, chain.Hash{5})})
+	if err := r.n.validateGossipConsensus(data); !errors.Is(err, p2p.ErrIgnore) {
+		t.Fatalf("before anything: %v, want ignored", err)
+	}
+	r.e.judgeFromStart()
+	if err := r.n.validateGossipConsensus(data); err != nil {
+		t.Fatalf("a prevote of height 1 while the node waits for its peers: %v", err)
+	}
+}
