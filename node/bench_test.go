@@ -83,7 +83,11 @@ func BenchmarkCheckProposal1000(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		r.n.sigs.drop(block.TxHashes())
-		if pb := r.e.checkProposedBlock(sp); pb.err != nil {
+		blk, err := checkSigned(testChainID, r.e.vals, sp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if pb := r.e.checkBlockOf(blk); pb.err != nil {
 			b.Fatal(pb.err)
 		}
 	}

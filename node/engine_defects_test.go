@@ -274,7 +274,10 @@ func TestFreshProposalMustBeItsSignersBlock(t *testing.T) {
 	p := r.proposerOf(1, 0)
 	other := r.addr((p + 1) % 4)
 	b := r.blockBy(other) // made in another validator's name
-	pb := r.e.checkProposedBlock(r.proposal(r.addr(p), 1, 0, b))
+	pb, judged := r.e.judgeProposal(r.ctx, r.proposal(r.addr(p), 1, 0, b))
+	if !judged {
+		t.Fatal("the proposal was dropped without a verdict")
+	}
 	if pb.err == nil || !strings.Contains(pb.err.Error(), "block names proposer") {
 		t.Fatalf("verdict %v, want a refusal naming the proposer mismatch", pb.err)
 	}

@@ -165,25 +165,6 @@ func (e *engine) noteProposal(sp *chain.SignedProposal) {
 	}
 }
 
-// checkProposedBlock checks the block of a proposal for the current
-// height: the proposal names it, a fresh proposal's block names its
-// signer as proposer, and the block passes checkBlockOf.
-func (e *engine) checkProposedBlock(sp *chain.SignedProposal) *pendingBlock {
-	b, err := chain.DecodeBlock(sp.Block)
-	if err != nil {
-		return &pendingBlock{err: err}
-	}
-	if b.Hash() != sp.Proposal.BlockHash {
-		return &pendingBlock{err: fmt.Errorf("%w: block hash %s, proposal names %s", chain.ErrInvalidBlock, b.Hash(), sp.Proposal.BlockHash)}
-	}
-	// A re-proposal (POLRound >= 0) carries a block an earlier round's
-	// proposer made; a fresh one must be its signer's own.
-	if sp.Proposal.POLRound < 0 && !sp.Proposal.Proposer.IsZero() && b.Header.Proposer != sp.Proposal.Proposer {
-		return &pendingBlock{err: fmt.Errorf("%w: block names proposer %s, the proposal is signed by %s", chain.ErrInvalidBlock, b.Header.Proposer, sp.Proposal.Proposer)}
-	}
-	return e.checkBlockOf(b)
-}
-
 // checkBlockOf checks a block for the current height against the parent
 // and the state (checkBlock) and returns the verdict with the execution
 // result.
@@ -296,6 +277,5 @@ func (e *engine) loadLockedBlock(h chain.Hash) *pendingBlock {
 	if err != nil || b.Hash() != h {
 		return nil
 	}
-	sp := &chain.SignedProposal{Block: raw, Proposal: consensus.Proposal{BlockHash: h, POLRound: 0}}
-	return e.checkProposedBlock(sp)
+	return e.checkBlockOf(b)
 }

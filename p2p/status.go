@@ -53,18 +53,6 @@ func (h *Host) Peers() []PeerInfo {
 	return out
 }
 
-// BestHeight returns the highest height a connected peer has reported,
-// or 0 if none has.
-func (h *Host) BestHeight() uint64 {
-	var best uint64
-	for _, id := range h.lh.Network().Peers() {
-		if st, _, ok := h.peers.status(id); ok && st.Height > best {
-			best = st.Height
-		}
-	}
-	return best
-}
-
 func direction(d network.Direction) string {
 	switch d {
 	case network.DirInbound:
