@@ -34,3 +34,37 @@ func BenchmarkDecodeVerifyTx(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTxBatchGossip measures the gossip framing of transactions: a
+// batch of 500 signed transfers (what the node sends per tx-topic message
+// at most) encoded, then decoded again as a receiving node does before
+// it checks each transaction.
+func BenchmarkTxBatchGossip(b *testing.B) {
+	key, err := crypto.PrivateKeyFromHex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+	if err != nil {
+		b.Fatal(err)
+	}
+	to := chain.AddressOf(key.PublicKey())
+	p, err := chain.PayloadFromJSON([]byte(`{"to":"` + to.String() + `","amount":10}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	txs := make([][]byte, 500)
+	for i := range txs {
+		tx := &chain.Tx{ChainID: "citychain-bench", App: "bank", Action: "send", Payload: p, Nonce: uint64(i)}
+		tx.Sign(key)
+		txs[i] = tx.Encode()
+	}
+	var size int64
+	for _, raw := range txs {
+		size += int64(len(raw))
+	}
+	b.SetBytes(size)
+	for b.Loop() {
+		batch := chain.EncodeTxBatch(txs)
+		back, err := chain.DecodeTxBatch(batch)
+		if err != nil || len(back) != len(txs) {
+			b.Fatalf("decode: %v, %d txs", err, len(back))
+		}
+	}
+}
