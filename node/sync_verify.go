@@ -1,0 +1,142 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+)
+
+// The checks the verify stage of block sync runs ahead of the engine
+// (see sync_pipe.go): decoding, the commit certificate against the set
+// the block is expected to be signed by, and every transaction's
+// signature. None of them changes anything; each only records a verdict
+// in the block for the engine to use.
+
+// decode parses the block and its commit, in that order, and drops the
+// served bytes. An error is kept for the engine to report: the same one
+// applySynced always gave for bytes that do not decode.
+func (b *syncBlock) decode() {
+	blk, err := chain.DecodeBlock(b.raw[0])
+	if err != nil {
+		b.decodeErr = err
+		return
+	}
+	var c chain.Commit
+	if err := chain.Decode(b.raw[1], &c); err != nil {
+		b.decodeErr = fmt.Errorf("commit %d: %w", b.height, err)
+		return
+	}
+	b.block, b.commit, b.hash = blk, &c, blk.Hash()
+	b.raw = [2][]byte{}
+}
+
+// verifyJob is one piece of a block's checks: its certificate against
+// vals (when vals is set), or the signatures of transactions lo to hi-1.
+type verifyJob struct {
+	b      *syncBlock
+	vals   *chain.ValidatorSet
+	hash   chain.Hash // of vals
+	lo, hi int
+}
+
+// jobs splits the checks of a decoded block into verify jobs. The
+// certificate is checked only if the header names vals, the set the
+// block is expected to be signed by; otherwise the engine checks it
+// against the set it finds at apply time.
+func (b *syncBlock) jobs(vals *chain.ValidatorSet, hash chain.Hash) []verifyJob {
+	n := len(b.block.Txs)
+	b.txOK, b.txHash = make([]bool, n), make([]chain.Hash, n)
+	var out []verifyJob
+	if vals != nil && b.block.Header.ValidatorsHash == hash {
+		out = append(out, verifyJob{b: b, vals: vals, hash: hash})
+	}
+	for lo := 0; lo < n; lo += syncVerifyChunk {
+		out = append(out, verifyJob{b: b, lo: lo, hi: min(lo+syncVerifyChunk, n)})
+	}
+	return out
+}
+
+// run does the job and, if it was the block's last, marks the block ready.
+func (j verifyJob) run(chainID string, keys keyCache) {
+	b := j.b
+	if j.vals != nil {
+		b.certErr = j.vals.VerifyCommit(chainID, b.height, b.hash, b.commit)
+		b.certSet = j.hash
+	} else {
+		for i := j.lo; i < j.hi; i++ {
+			raw := b.block.Txs[i]
+			tx, err := chain.DecodeTx(raw)
+			if err != nil || keys.verify(tx) != nil {
+				continue // the executor finds it again and says why
+			}
+			b.txOK[i], b.txHash[i] = true, chain.Sum(raw)
+		}
+	}
+	if b.pending.Add(-1) == 0 {
+		close(b.ready)
+	}
+}
+
+// verifyWorker runs verify jobs until ctx ends.
+func verifyWorker(ctx context.Context, chainID string, jobs <-chan verifyJob) {
+	keys := keyCache{}
+	for {
+		select {
+		case j := <-jobs:
+			j.run(chainID, keys)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// expectedSet is the verify stage's guess of the validator set that signs
+// the blocks ahead: the latest stored one, loaded again whenever the
+// store has moved on.
+type expectedSet struct {
+	height uint64
+	loaded bool
+	vals   *chain.ValidatorSet
+	hash   chain.Hash
+}
+
+// latest returns the set stored after the latest block, and its hash; a
+// nil set if it cannot be read (the engine then checks every
+// certificate itself).
+func (s *expectedSet) latest(n *Node) (*chain.ValidatorSet, chain.Hash) {
+	h := n.store.Latest().Height
+	if !s.loaded || h != s.height {
+		s.height, s.loaded, s.vals, s.hash = h, true, nil, chain.Hash{}
+		if vals, err := chain.LoadValidators(n.store); err == nil {
+			s.vals, s.hash = vals, vals.Hash()
+		}
+	}
+	return s.vals, s.hash
+}
+
+// keyCacheSize bounds a keyCache; a full one starts again empty.
+const keyCacheSize = 4096
+
+// keyCache keeps parsed public keys by their compressed bytes. Parsing
+// one costs a square root, about a tenth of a verification, and the
+// transactions of a stretch of blocks come from far fewer senders than
+// there are transactions. A cache belongs to one goroutine.
+type keyCache map[string]*crypto.PublicKey
+
+// verify is tx.VerifySignature with the key taken from the cache.
+func (c keyCache) verify(tx *chain.Tx) error {
+	pub, ok := c[string(tx.PubKey)]
+	if !ok {
+		var err error
+		if pub, err = crypto.ParseCompressedPublicKey(tx.PubKey); err != nil {
+			return err
+		}
+		if len(c) >= keyCacheSize {
+			clear(c)
+		}
+		c[string(tx.PubKey)] = pub
+	}
+	return pub.Verify(tx.SignBytes(), tx.Signature)
+}
