@@ -85,7 +85,7 @@ func (e *engine) applySyncBatch(ctx context.Context, b *syncBatch) syncResult {
 		}
 	}
 	r := syncResult{at: len(blocks)}
-	ahead := 0
+	stats := &e.sync.pipe.stats
 	for i, sb := range blocks {
 		if sb.height <= e.n.store.Latest().Height {
 			continue
@@ -107,9 +107,7 @@ func (e *engine) applySyncBatch(ctx context.Context, b *syncBatch) syncResult {
 			break
 		}
 		r.applied++
-		if sb.certAhead {
-			ahead++
-		}
+		stats.count(sb)
 	}
 	if r.applied > 0 {
 		// One line per catch-up, not per batch: the pipeline hands over
@@ -119,7 +117,8 @@ func (e *engine) applySyncBatch(ctx context.Context, b *syncBatch) syncResult {
 			level = slog.LevelInfo
 		}
 		e.n.log.Log(ctx, level, "caught up by block sync", "to", e.n.store.Latest().Height,
-			"blocks", r.applied, "verified_ahead", ahead)
+			"synced_blocks", stats.blocks.Load(), "certificates_verified_ahead", stats.certsAhead.Load(),
+			"synced_txs", stats.txs.Load(), "signatures_verified_ahead", stats.sigsAhead.Load())
 		e.decided = nil // this node did not decide the synced blocks
 		e.retry = nil
 		e.startNext(ctx)

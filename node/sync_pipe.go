@@ -120,6 +120,31 @@ type syncPipe struct {
 	nextGen    uint64
 	pauseUntil time.Time
 	avgSize    int // bytes per block of the latest answers
+
+	stats syncStats
+}
+
+// syncStats counts what the engine applied, and how much of the checking
+// the verify stage had done for it: for logs and tests.
+type syncStats struct {
+	blocks, certsAhead atomic.Int64 // blocks stored; of them, certificates verified ahead
+	txs, sigsAhead     atomic.Int64 // their transactions; of them, signatures verified ahead
+}
+
+// count adds a stored block to the stats.
+func (s *syncStats) count(b *syncBlock) {
+	s.blocks.Add(1)
+	if b.certAhead {
+		s.certsAhead.Add(1)
+	}
+	s.txs.Add(int64(len(b.block.Txs)))
+	n := 0
+	for _, ok := range b.txOK {
+		if ok {
+			n++
+		}
+	}
+	s.sigsAhead.Add(int64(n))
 }
 
 func newSyncPipe() *syncPipe {
