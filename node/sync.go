@@ -38,8 +38,10 @@ const (
 	// syncRefusedRest is how long a peer that served a refused block rests.
 	syncRefusedRest = 10 * time.Minute
 	// syncStatusWait is how soon the loop looks again while a connected
-	// peer's height is not known yet, as just after start.
+	// peer's height is not known yet, during the first syncStartup after
+	// start, so that catching up does not wait for the next tick.
 	syncStatusWait = 100 * time.Millisecond
+	syncStartup    = 10 * time.Second
 	// syncStallsToBan is how many stalls in a row get a peer banned: it
 	// claims blocks it never serves. A slow but honest peer answers one of
 	// them; a paused or lagging one claims no height above ours and is
@@ -232,6 +234,7 @@ func (e *engine) syncLoop(ctx context.Context, f fetcher) {
 	e.startSyncStages(ctx, &stages, f)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	started := time.Now()
 	var soon <-chan time.Time
 	for {
 		select {
@@ -245,7 +248,7 @@ func (e *engine) syncLoop(ctx context.Context, f fetcher) {
 		for ctx.Err() == nil && e.syncOnce(ctx, f) {
 		}
 		soon = nil
-		if heightsUnknown(f.Peers()) {
+		if time.Since(started) < syncStartup && heightsUnknown(f.Peers()) {
 			soon = time.After(syncStatusWait)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +52,7 @@ type catchupReport struct {
 	BlocksPerS    float64 `json:"blocks_per_s"`
 	APIUpS        float64 `json:"api_up_s"`      // process start to the first answer of its API
 	FirstBlockS   float64 `json:"first_block_s"` // process start to its first synced block
+	CPUS          float64 `json:"cpu_s"`         // CPU time the new node used until it caught up (Linux; else 0)
 	Submitted     int     `json:"submitted"`     // transfers this run committed first, to reach --txs
 	HashesChecked int     `json:"hashes_checked"`
 	HashesMatch   bool    `json:"hashes_match"`
@@ -112,9 +114,10 @@ new node's block hash and state root with node0's at every height, and stops
 the process (SIGINT, by its PID).
 
 It prints the blocks and transactions replayed, the seconds, and transactions
-per second. --output json prints one object: blocks, txs, seconds,
-replayed_tps, blocks_per_s, api_up_s, first_block_s, submitted,
-hashes_checked, hashes_match, node_binary.
+per second, and the CPU time the new node used meanwhile (from /proc, on
+Linux). --output json prints one object: blocks, txs, seconds, replayed_tps,
+blocks_per_s, api_up_s, first_block_s, cpu_s, submitted, hashes_checked,
+hashes_match, node_binary.
 
 --node-binary runs the new node with another citychain binary (an older build,
 say), so that two versions can be measured against the same devnet.`,
@@ -137,6 +140,10 @@ say), so that two versions can be measured against the same devnet.`,
 				fmt.Fprintf(w, "replayed %d blocks with %d transactions in %.2f s: %.0f tx/s (%.1f blocks/s)\n",
 					r.Blocks, r.Txs, r.Seconds, r.ReplayedTPS, r.BlocksPerS)
 				fmt.Fprintf(w, "start-up: API up after %.2f s, first block after %.2f s\n", r.APIUpS, r.FirstBlockS)
+				if r.CPUS > 0 {
+					fmt.Fprintf(w, "the new node used %.2f CPU-seconds meanwhile: %.2f of this machine's %d cores\n",
+						r.CPUS, r.CPUS/r.Seconds, runtime.NumCPU())
+				}
 				fmt.Fprintf(w, "block hashes and state roots equal node0's at all %d heights\n", r.HashesChecked)
 				if r.Submitted > 0 {
 					fmt.Fprintf(w, "(%d transfers were committed first to reach --txs %d)\n", r.Submitted, o.txs)
@@ -214,7 +221,7 @@ func runCatchup(ctx context.Context, log io.Writer, o *catchupOptions) (*catchup
 	}
 	secs := prog.caughtUp.Seconds()
 	r := &catchupReport{Blocks: height, Txs: chainTxs, Seconds: round(secs, 3),
-		APIUpS: round(prog.apiUp.Seconds(), 3), FirstBlockS: round(prog.firstBlock.Seconds(), 3),
+		APIUpS: round(prog.apiUp.Seconds(), 3), FirstBlockS: round(prog.firstBlock.Seconds(), 3), CPUS: round(prog.cpu.Seconds(), 2),
 		Submitted: submitted, HashesChecked: checked, HashesMatch: true, NodeBinary: o.nodeBinary}
 	if secs > 0 {
 		r.ReplayedTPS = round(float64(chainTxs)/secs, 1)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -61,7 +62,7 @@ func runCatchupJSON(t *testing.T, args ...string) catchupReport {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
 	want := []string{"blocks", "txs", "seconds", "replayed_tps", "blocks_per_s", "api_up_s", "first_block_s",
-		"submitted", "hashes_checked", "hashes_match", "node_binary"}
+		"cpu_s", "submitted", "hashes_checked", "hashes_match", "node_binary"}
 	for _, f := range want {
 		if _, ok := fields[f]; !ok {
 			t.Errorf("the report has no %q:\n%s", f, out)
@@ -101,6 +102,9 @@ func checkCatchupReport(t *testing.T, d *devnetProc, r catchupReport, minTxs int
 	}
 	if !(r.APIUpS > 0 && r.APIUpS <= r.FirstBlockS && r.FirstBlockS <= r.Seconds) {
 		t.Errorf("want 0 < api_up_s <= first_block_s <= seconds: %+v", r)
+	}
+	if r.CPUS <= 0 || r.CPUS > r.Seconds*float64(runtime.NumCPU())+0.5 {
+		t.Errorf("cpu_s %.2f: want more than 0 and at most %d cores for %.2f s", r.CPUS, runtime.NumCPU(), r.Seconds)
 	}
 	near := func(got, want float64) bool { return math.Abs(got-want) <= 0.01*want+0.1 }
 	if !near(r.ReplayedTPS, float64(r.Txs)/r.Seconds) || !near(r.BlocksPerS, float64(r.Blocks)/r.Seconds) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,9 +35,11 @@ type catchupNode struct {
 	exited  chan error // gets Wait's result once the process has ended
 }
 
-// catchupProgress is when the new node got where.
+// catchupProgress is when the new node got where, and the CPU time it
+// had used when it caught up (zero where /proc cannot tell).
 type catchupProgress struct {
 	apiUp, firstBlock, caughtUp time.Duration // since the process started
+	cpu                         time.Duration
 }
 
 // newCatchupNode makes the new node's home with the devnet's genesis and
@@ -149,6 +153,7 @@ func (nn *catchupNode) waitHeight(ctx context.Context, log io.Writer, target uin
 			height = st.Height
 			if height >= target {
 				p.caughtUp = since
+				p.cpu = processCPU(nn.pid())
 				if progress {
 					clearLine(log)
 				}
@@ -198,6 +203,31 @@ func (nn *catchupNode) close(log io.Writer) {
 	case nn.keep:
 		fmt.Fprintf(log, "the new node's home and node.log are kept in %s\n", nn.home)
 	}
+}
+
+// processCPU returns the user and system CPU time process pid has used,
+// from /proc/PID/stat (Linux), or zero if that cannot be read.
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	// After "pid (comm) ", the fields from the third on: utime and stime
+	// are the 14th and 15th, in clock ticks of 1/100 s.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	user, err1 := strconv.ParseUint(f[11], 10, 64)
+	sys, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(user+sys) * 10 * time.Millisecond
 }
 
 // logTail returns the last lines of the node's log.
