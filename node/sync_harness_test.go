@@ -203,7 +203,7 @@ func (f *fakePeers) requests() []fakeAsk {
 // joiner is a new full node of g's chain (its key is no validator's)
 // that catches up from fakePeers.
 type joiner struct {
-	t      *testing.T
+	t      testing.TB
 	n      *Node
 	e      *engine
 	f      *fakePeers
@@ -231,7 +231,7 @@ func (l *syncLog) String() string {
 	return l.buf.String()
 }
 
-func newJoiner(t *testing.T, g *chain.Genesis, f *fakePeers) *joiner {
+func newJoiner(t testing.TB, g *chain.Genesis, f *fakePeers) *joiner {
 	t.Helper()
 	st, err := store.Open(store.Config{Dir: t.TempDir()})
 	if err != nil {
