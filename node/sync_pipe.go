@@ -38,10 +38,14 @@ import (
 // certificate against the latest stored set when the block's header names
 // that set, and the engine uses that verdict only if the set it loads at
 // apply time is the very same (same hash). Otherwise, as after a change
-// of the set, it verifies the certificate again itself. A transaction's
-// signature depends on nothing but the transaction, so its verdict always
-// stands; a signature that failed is left to the executor, which then
-// refuses the block with the same error as without the pipeline.
+// of the set, it verifies the certificate again itself. The verify stage
+// checks a block's transactions only once its certificate has verified,
+// so that a peer serving made-up blocks costs the workers nothing; what
+// it leaves unchecked the engine checks, on every core, as it always
+// did. A transaction's signature depends on nothing but the
+// transaction, so its verdict always stands; a signature that failed is
+// left to the executor, which then refuses the block with the same error
+// as without the pipeline.
 //
 // Memory is bounded: the fetch stage starts a request only while fewer
 // than limitBlocks blocks and limitBytes bytes are held (fetched and not
@@ -129,6 +133,7 @@ type syncPipe struct {
 type syncStats struct {
 	blocks, certsAhead atomic.Int64 // blocks stored; of them, certificates verified ahead
 	txs, sigsAhead     atomic.Int64 // their transactions; of them, signatures verified ahead
+	sigsChecked        atomic.Int64 // signatures the workers checked, for blocks stored or not
 }
 
 // count adds a stored block to the stats.
@@ -276,14 +281,15 @@ func (e *engine) startSyncStages(ctx context.Context, wg *sync.WaitGroup, f fetc
 		wg.Add(1)
 		go func() { // exits when ctx ends
 			defer wg.Done()
-			verifyWorker(ctx, e.n.chainID, jobs)
+			verifyWorker(ctx, jobs, &e.sync.pipe.stats.sigsChecked)
 		}()
 	}
 }
 
 // verifyLoop is the verify stage's dispatcher: it decodes each block the
-// fetch stage hands on, in order, and splits its checks into jobs for
-// the workers. The last job of a block closes its ready channel.
+// fetch stage hands on, in order, checks its certificate, and hands the
+// signatures of its transactions to the workers in jobs. The last job of
+// a block closes its ready channel.
 func (s *syncPipe) verifyLoop(ctx context.Context, n *Node, jobs chan<- verifyJob) {
 	var sets expectedSet
 	for {
@@ -302,7 +308,8 @@ func (s *syncPipe) verifyLoop(ctx context.Context, n *Node, jobs chan<- verifyJo
 			close(b.ready)
 			continue
 		}
-		batch := b.jobs(sets.latest(n))
+		vals, hash := sets.latest(n)
+		batch := b.check(n.chainID, vals, hash)
 		if len(batch) == 0 {
 			close(b.ready)
 			continue

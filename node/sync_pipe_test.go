@@ -122,6 +122,40 @@ func TestSyncRefusesABadSignatureAndBansItsPeer(t *testing.T) {
 	j.sameBlocks(honest)
 }
 
+// Peer "liar" serves the real blocks, each with a certificate only two of
+// the four validators signed: short of a quorum. The new node refuses
+// the first and bans the liar, and its workers verified no transaction
+// of any of them: transactions are checked ahead only for a block whose
+// certificate holds.
+func TestSyncChecksNoTransactionOfABlockNoQuorumSigned(t *testing.T) {
+	g := newChainGen(t)
+	growChain(g, 4, 30)
+	blocks := servedChain(g)
+	lies := make([][2][]byte, len(blocks))
+	for i, e := range blocks {
+		b, err := chain.DecodeBlock(e[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		lies[i] = [2][]byte{e[0], g.commit(uint64(i+1), b.Hash(), 2).Encode()}
+	}
+	f := newFakePeers()
+	f.add("liar", lies)
+	j := newJoiner(t, g.n.genesis, f)
+	j.startEngine()
+	j.startSync()
+	syncWait(t, 20*time.Second, "the liar banned", func() bool { _, ok := f.bannedFor("liar"); return ok })
+	if h := j.height(); h != 0 {
+		t.Fatalf("stored %d blocks whose certificates lack a quorum", h)
+	}
+	if n := j.e.sync.pipe.stats.sigsChecked.Load(); n != 0 {
+		t.Errorf("the workers checked %d signatures of blocks no quorum signed", n)
+	}
+	if !strings.Contains(j.logs.String(), chain.ErrInvalidCommit.Error()) {
+		t.Errorf("block 1 was not refused for its certificate:\n%s", j.logs)
+	}
+}
+
 // Peer "A" breaks off its answer after three blocks. Those three stay
 // and are stored; A rests after its failure (and is not banned for one);
 // the next request goes to B and starts at block 4, not 1.
@@ -221,10 +255,10 @@ func prepare(t *testing.T, chainID string, h uint64, entry [2][]byte, vals *chai
 	if sb.decodeErr != nil {
 		t.Fatal(sb.decodeErr)
 	}
-	jobs := sb.jobs(vals, vals.Hash())
+	jobs := sb.check(chainID, vals, vals.Hash())
 	sb.pending.Store(int32(len(jobs)))
 	for _, j := range jobs {
-		j.run(chainID, keyCache{})
+		j.run(keyCache{})
 	}
 	return sb
 }

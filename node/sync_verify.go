@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
@@ -10,7 +11,7 @@ import (
 
 // The checks the verify stage of block sync runs ahead of the engine
 // (see sync_pipe.go): decoding, the commit certificate against the set
-// the block is expected to be signed by, and every transaction's
+// the block is expected to be signed by, then every transaction's
 // signature. None of them changes anything; each only records a verdict
 // in the block for the engine to use.
 
@@ -32,60 +33,63 @@ func (b *syncBlock) decode() {
 	b.raw = [2][]byte{}
 }
 
-// verifyJob is one piece of a block's checks: its certificate against
-// vals (when vals is set), or the signatures of transactions lo to hi-1.
-type verifyJob struct {
-	b      *syncBlock
-	vals   *chain.ValidatorSet
-	hash   chain.Hash // of vals
-	lo, hi int
-}
-
-// jobs splits the checks of a decoded block into verify jobs. The
-// certificate is checked only if the header names vals, the set the
-// block is expected to be signed by; otherwise the engine checks it
-// against the set it finds at apply time.
-func (b *syncBlock) jobs(vals *chain.ValidatorSet, hash chain.Hash) []verifyJob {
+// check runs the checks of a decoded block that the verify stage does
+// itself, and returns the transaction checks it leaves to the workers.
+// It verifies the certificate only if the header names vals, the set the
+// block is expected to be signed by, and hands out the transactions'
+// signatures only if the certificate verified: a block no quorum signed
+// is refused by the engine anyway, so a peer that serves made-up blocks
+// costs the workers nothing. Everything it does not check is left to
+// the engine, which checks it against the set it finds at apply time.
+func (b *syncBlock) check(chainID string, vals *chain.ValidatorSet, hash chain.Hash) []verifyJob {
+	if vals == nil || b.block.Header.ValidatorsHash != hash {
+		return nil
+	}
+	b.certErr, b.certSet = vals.VerifyCommit(chainID, b.height, b.hash, b.commit), hash
+	if b.certErr != nil {
+		return nil
+	}
 	n := len(b.block.Txs)
 	b.txOK, b.txHash = make([]bool, n), make([]chain.Hash, n)
 	var out []verifyJob
-	if vals != nil && b.block.Header.ValidatorsHash == hash {
-		out = append(out, verifyJob{b: b, vals: vals, hash: hash})
-	}
 	for lo := 0; lo < n; lo += syncVerifyChunk {
 		out = append(out, verifyJob{b: b, lo: lo, hi: min(lo+syncVerifyChunk, n)})
 	}
 	return out
 }
 
-// run does the job and, if it was the block's last, marks the block ready.
-func (j verifyJob) run(chainID string, keys keyCache) {
+// verifyJob is the signatures of transactions lo to hi-1 of a block.
+type verifyJob struct {
+	b      *syncBlock
+	lo, hi int
+}
+
+// run does the job and, if it was the block's last, marks the block
+// ready. It returns how many signatures it verified.
+func (j verifyJob) run(keys keyCache) int {
 	b := j.b
-	if j.vals != nil {
-		b.certErr = j.vals.VerifyCommit(chainID, b.height, b.hash, b.commit)
-		b.certSet = j.hash
-	} else {
-		for i := j.lo; i < j.hi; i++ {
-			raw := b.block.Txs[i]
-			tx, err := chain.DecodeTx(raw)
-			if err != nil || keys.verify(tx) != nil {
-				continue // the executor finds it again and says why
-			}
-			b.txOK[i], b.txHash[i] = true, chain.Sum(raw)
+	for i := j.lo; i < j.hi; i++ {
+		raw := b.block.Txs[i]
+		tx, err := chain.DecodeTx(raw)
+		if err != nil || keys.verify(tx) != nil {
+			continue // the executor finds it again and says why
 		}
+		b.txOK[i], b.txHash[i] = true, chain.Sum(raw)
 	}
 	if b.pending.Add(-1) == 0 {
 		close(b.ready)
 	}
+	return j.hi - j.lo
 }
 
-// verifyWorker runs verify jobs until ctx ends.
-func verifyWorker(ctx context.Context, chainID string, jobs <-chan verifyJob) {
+// verifyWorker runs verify jobs until ctx ends, counting the
+// signatures it checks in checked.
+func verifyWorker(ctx context.Context, jobs <-chan verifyJob, checked *atomic.Int64) {
 	keys := keyCache{}
 	for {
 		select {
 		case j := <-jobs:
-			j.run(chainID, keys)
+			checked.Add(int64(j.run(keys)))
 		case <-ctx.Done():
 			return
 		}
