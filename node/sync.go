@@ -311,7 +311,7 @@ func (e *engine) syncOnce(ctx context.Context, f fetcher) bool {
 	}
 	// A whole answer counts as served; whether its blocks are real is the
 	// engine's verdict, and a refused one costs the peer far more
-	// (syncDone). An answer of a generation since dropped counts for
+	// (syncRefusedBy). An answer of a generation since dropped counts for
 	// nothing.
 	if pipe.current(gen) {
 		e.sync.record(e.sched.Now(), p, syncServed)
