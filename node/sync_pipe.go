@@ -308,7 +308,7 @@ func (s *syncPipe) verifyLoop(ctx context.Context, n *Node, jobs chan<- verifyJo
 			close(b.ready)
 			continue
 		}
-		vals, hash := sets.latest(n)
+		vals, hash := sets.forBlock(n, b.block)
 		batch := b.check(n.chainID, vals, hash)
 		if len(batch) == 0 {
 			close(b.ready)

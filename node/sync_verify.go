@@ -96,22 +96,26 @@ func verifyWorker(ctx context.Context, jobs <-chan verifyJob, checked *atomic.In
 	}
 }
 
-// expectedSet is the verify stage's guess of the validator set that signs
-// the blocks ahead: the latest stored one, loaded again whenever the
-// store has moved on.
+// expectedSet is the verify stage's guess of the validator set that
+// signs the blocks ahead: the latest stored one when it was last read. It
+// is read again only when a block names another set and the store has
+// moved on since, so that a stretch of blocks under one set costs no
+// reads, and blocks naming a set the node does not know cost at most one
+// read per stored height.
 type expectedSet struct {
-	height uint64
+	height uint64 // of the store when vals was read
 	loaded bool
 	vals   *chain.ValidatorSet
 	hash   chain.Hash
 }
 
-// latest returns the set stored after the latest block, and its hash; a
-// nil set if it cannot be read (the engine then checks every
-// certificate itself).
-func (s *expectedSet) latest(n *Node) (*chain.ValidatorSet, chain.Hash) {
-	h := n.store.Latest().Height
-	if !s.loaded || h != s.height {
+// forBlock returns the set to check b against ahead, and its hash; a nil
+// set if it cannot be read (the engine then checks the certificate).
+func (s *expectedSet) forBlock(n *Node, b *chain.Block) (*chain.ValidatorSet, chain.Hash) {
+	if s.loaded && b.Header.ValidatorsHash == s.hash {
+		return s.vals, s.hash
+	}
+	if h := n.store.Latest().Height; !s.loaded || h != s.height {
 		s.height, s.loaded, s.vals, s.hash = h, true, nil, chain.Hash{}
 		if vals, err := chain.LoadValidators(n.store); err == nil {
 			s.vals, s.hash = vals, vals.Hash()
