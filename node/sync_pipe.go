@@ -24,8 +24,8 @@ import (
 //	                             it holds, and hands on each block as it
 //	                             arrives, before the answer is complete
 //	verify (verifyLoop, workers) decodes each block and verifies its
-//	                             certificate and its transactions' signatures,
-//	                             spread over GOMAXPROCS workers
+//	                             certificate, then has GOMAXPROCS workers
+//	                             verify its transactions' signatures
 //	apply  (applyLoop)           takes the verified blocks in height order,
 //	                             hands them to the engine in batches and
 //	                             judges the peer of a block the engine refuses
