@@ -66,9 +66,11 @@ const (
 	syncAheadBlocks = 2 * p2p.MaxSyncRange
 	// syncAheadBytes bounds the bytes held before another request starts.
 	syncAheadBytes = 32 << 20
-	// syncBatchBlocks bounds the blocks the engine applies in one go, so
-	// that consensus messages wait at most that long.
+	// syncBatchBlocks and syncBatchTxs bound what the engine applies in
+	// one go (a batch ends with the block that reaches either), so that
+	// consensus messages wait at most that long.
 	syncBatchBlocks = 32
+	syncBatchTxs    = 4000
 	// syncVerifyChunk is how many transactions one verify job checks:
 	// enough to make the hand-over cheap, few enough to spread a block
 	// over the workers.
@@ -327,7 +329,8 @@ func (s *syncPipe) verifyLoop(ctx context.Context, n *Node, jobs chan<- verifyJo
 
 // applyLoop is the apply stage: it takes the blocks in the order they
 // were fetched, waits until each is verified, and hands the engine every
-// consecutive one that is ready, up to syncBatchBlocks at a time. When
+// consecutive one that is ready, up to syncBatchBlocks or syncBatchTxs at
+// a time. When
 // the engine refuses a block it judges the block's peer (rest and ban,
 // as syncDone says) and drops every block held after it.
 func (e *engine) applyLoop(ctx context.Context, f fetcher) {
@@ -347,11 +350,15 @@ func (e *engine) applyLoop(ctx context.Context, f fetcher) {
 			return
 		}
 		var batch []*syncBlock
-		for head != nil && len(batch) < syncBatchBlocks && isClosed(head.ready) {
+		txs := 0
+		for head != nil && len(batch) < syncBatchBlocks && txs < syncBatchTxs && isClosed(head.ready) {
 			if s.stale(head) {
 				s.release(head)
 			} else {
 				batch = append(batch, head)
+				if head.block != nil {
+					txs += len(head.block.Txs)
+				}
 			}
 			head = nil
 			select {
