@@ -90,6 +90,7 @@ type fakePeers struct {
 	mu      sync.Mutex
 	chains  map[peer.ID][][2][]byte
 	cutAt   map[peer.ID]int // the peer's answers break off after this many blocks
+	hangAt  map[peer.ID]int // the peer's answers stop after this many blocks, until the request ends
 	banned  map[peer.ID]string
 	avoided map[peer.ID]time.Duration
 	asked   []fakeAsk
@@ -106,7 +107,7 @@ type fakeAsk struct {
 }
 
 func newFakePeers() *fakePeers {
-	return &fakePeers{chains: map[peer.ID][][2][]byte{}, cutAt: map[peer.ID]int{},
+	return &fakePeers{chains: map[peer.ID][][2][]byte{}, cutAt: map[peer.ID]int{}, hangAt: map[peer.ID]int{},
 		banned: map[peer.ID]string{}, avoided: map[peer.ID]time.Duration{}}
 }
 
@@ -131,13 +132,17 @@ func (f *fakePeers) Peers() []p2p.PeerInfo {
 
 func (f *fakePeers) StreamBlocks(ctx context.Context, p peer.ID, from, to uint64, deliver func(p2p.Entry)) (int, error) {
 	f.mu.Lock()
-	blocks, cut := f.chains[p], f.cutAt[p]
+	blocks, cut, hang := f.chains[p], f.cutAt[p], f.hangAt[p]
 	f.asked = append(f.asked, fakeAsk{p, from, to})
 	f.mu.Unlock()
 	n := 0
 	for h := from; h <= to && h <= uint64(len(blocks)); h++ {
 		if cut > 0 && n == cut {
 			return n, fmt.Errorf("%w: answer cut short", p2p.ErrProtocol)
+		}
+		if hang > 0 && n == hang {
+			<-ctx.Done()
+			return n, ctx.Err()
 		}
 		if f.gap > 0 {
 			select {
@@ -211,6 +216,7 @@ type joiner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	once   sync.Once
 }
 
 // syncLog keeps a node's log lines for the test to read.
@@ -264,8 +270,10 @@ func (j *joiner) run(fn func()) {
 }
 
 // stop ends the node's goroutines, which must all return within a few
-// seconds, and closes it.
-func (j *joiner) stop() {
+// seconds, and closes it. Only the first call does anything.
+func (j *joiner) stop() { j.once.Do(j.stopOnce) }
+
+func (j *joiner) stopOnce() {
 	j.cancel()
 	done := make(chan struct{})
 	go func() { j.wg.Wait(); close(done) }()

@@ -184,6 +184,27 @@ func TestSyncKeepsTheBlocksOfABrokenAnswer(t *testing.T) {
 	}
 }
 
+// Peer "A" sends three blocks and then nothing more. The new node stores
+// the three while the request hangs, and when the node stops, every sync
+// goroutine returns at once (the harness checks it) although a request
+// is outstanding and the engine is gone.
+func TestSyncStopsWhileARequestHangs(t *testing.T) {
+	g := newChainGen(t)
+	growChain(g, 4, 1)
+	f := newFakePeers()
+	f.add("A", servedChain(g))
+	f.hangAt["A"] = 3
+	j := newJoiner(t, g.n.genesis, f)
+	j.startEngine()
+	j.startSync()
+	j.waitHeight(3, 10*time.Second)
+	start := time.Now()
+	j.stop()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("stopping took %s with a request outstanding", took)
+	}
+}
+
 // Validators A, B and C vote validator E in; the change takes effect two
 // heights later, inside the one range the new node fetches. It stores
 // every block, E is in its set, and the certificates signed by the old
