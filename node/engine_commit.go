@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
@@ -51,19 +52,25 @@ func (e *engine) waitForNextHeight() {
 // waitOver is the wake-up at the end of the commit wait of height.
 type waitOver struct{ height uint64 }
 
-// syncBatch is blocks fetched by block sync from one peer, handed to the
-// engine to check and store on its own goroutine; the result goes back
-// on reply (buffered, so the engine never waits for the syncer).
+// syncBatch is blocks fetched by block sync, handed to the engine to
+// check and store on its own goroutine; the result goes back on reply
+// (buffered, so the engine never waits for the syncer). The sync pipeline
+// hands over blocks it has verified ahead; entries are blocks as served,
+// which the engine decodes and verifies itself (tests, the simulation).
 type syncBatch struct {
 	from    uint64
 	entries [][2][]byte // block, commit
+	blocks  []*syncBlock
 	reply   chan syncResult
 }
 
-// syncResult says how many blocks of a batch were stored and, if one was
-// refused, why.
+// syncResult says how many blocks of a batch were stored and where the
+// batch stopped: at is the index of the block that was refused (err says
+// why) or that this node failed to store (err is nil); it is the batch's
+// length when every block was stored or skipped.
 type syncResult struct {
 	applied int
+	at      int
 	err     error
 }
 
@@ -71,29 +78,47 @@ type syncResult struct {
 // skipping those consensus has stored meanwhile, then starts the height
 // after the last one.
 func (e *engine) applySyncBatch(ctx context.Context, b *syncBatch) syncResult {
-	var r syncResult
-	for i, ent := range b.entries {
-		h := b.from + uint64(i)
-		latest := e.n.store.Latest().Height
-		if h <= latest {
+	blocks := b.blocks
+	if blocks == nil {
+		for i, ent := range b.entries {
+			blocks = append(blocks, &syncBlock{height: b.from + uint64(i), raw: ent})
+		}
+	}
+	r := syncResult{at: len(blocks)}
+	stats := &e.sync.pipe.stats
+	for i, sb := range blocks {
+		if sb.height <= e.n.store.Latest().Height {
 			continue
 		}
+		if sb.block == nil && sb.decodeErr == nil {
+			sb.decode()
+		}
 		e.n.syncing.Store(true)
-		err := e.n.applySynced(h, ent[0], ent[1])
+		err := e.n.applyPrepared(sb)
 		e.n.syncing.Store(false)
 		if errors.Is(err, errLocal) {
 			// This node's own fault, not the peer's: try again later.
-			e.n.log.Error("store a synced block", "height", h, "err", err)
+			e.n.log.Error("store a synced block", "height", sb.height, "err", err)
+			r.at = i
 			break
 		}
 		if err != nil {
-			r.err = fmt.Errorf("block %d: %w", h, err)
+			r.at, r.err = i, fmt.Errorf("block %d: %w", sb.height, err)
 			break
 		}
 		r.applied++
+		stats.count(sb)
 	}
 	if r.applied > 0 {
-		e.n.log.Info("caught up by block sync", "to", e.n.store.Latest().Height)
+		// One line per catch-up, not per batch: the pipeline hands over
+		// small batches as blocks become ready.
+		level := slog.LevelDebug
+		if e.sync.pipe.heldBlocks() <= len(blocks) {
+			level = slog.LevelInfo
+		}
+		e.n.log.Log(ctx, level, "caught up by block sync", "to", e.n.store.Latest().Height,
+			"synced_blocks", stats.blocks.Load(), "certificates_verified_ahead", stats.certsAhead.Load(),
+			"synced_txs", stats.txs.Load(), "signatures_verified_ahead", stats.sigsAhead.Load())
 		e.decided = nil // this node did not decide the synced blocks
 		e.retry = nil
 		e.startNext(ctx)

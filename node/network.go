@@ -2,7 +2,6 @@ package node
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/citychain/citychain/chain"
@@ -42,39 +41,15 @@ func (n *Node) validatorsFor(h uint64) (*chain.ValidatorSet, error) {
 
 // applySynced checks and stores one block fetched by block sync: its
 // commit must be signed by its validator set, and executing it must give
-// the state root in its header.
+// the state root in its header. It decodes and checks everything itself,
+// on the calling goroutine; the sync pipeline verifies blocks ahead and
+// calls applyPrepared instead.
 func (n *Node) applySynced(height uint64, blockBytes, commitBytes []byte) error {
-	parent := n.store.Latest()
-	if height != parent.Height+1 {
-		return fmt.Errorf("%w: synced block %d does not follow %d", errLocal, height, parent.Height)
+	sb := &syncBlock{height: height, raw: [2][]byte{blockBytes, commitBytes}}
+	if sb.height == n.store.Latest().Height+1 {
+		sb.decode()
 	}
-	b, err := chain.DecodeBlock(blockBytes)
-	if err != nil {
-		return err
-	}
-	var c chain.Commit
-	if err := chain.Decode(commitBytes, &c); err != nil {
-		return fmt.Errorf("commit %d: %w", height, err)
-	}
-	vals, err := chain.LoadValidators(n.store)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errLocal, err)
-	}
-	if err := vals.VerifyCommit(n.chainID, height, b.Hash(), &c); err != nil {
-		return err
-	}
-	parentVals, err := n.validatorsFor(parent.Height)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errLocal, err)
-	}
-	res, err := n.checkBlock(b, parent, parentVals, vals, false)
-	if err != nil {
-		return err
-	}
-	if err := n.commitBlock(b, &c, res); err != nil {
-		return fmt.Errorf("%w: %w", errLocal, err)
-	}
-	return nil
+	return n.applyPrepared(sb)
 }
 
 // errLocal marks a failure of this node (its store, its state) while it

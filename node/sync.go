@@ -11,12 +11,14 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// Block sync: how a node that is behind catches up. It runs on its own
-// goroutine (syncLoop), never on the engine's: a peer that claims a great
-// height and then never answers costs the syncer one request timeout and
-// costs consensus nothing. Fetched blocks go to the engine, which checks
-// each against its commit certificate and re-executes it before storing
-// it (applySynced); a claimed height is only a hint until a commit
+// Block sync: how a node that is behind catches up. It runs on
+// goroutines of its own, never on the engine's: a peer that claims a
+// great height and then never answers costs the syncer one request
+// timeout and costs consensus nothing. Blocks go through a pipeline
+// (sync_pipe.go): this file's loop fetches them, a verify stage checks
+// their commits and signatures on every core, and the engine checks each
+// block against its commit certificate and re-executes it before storing
+// it (applyPrepared); a claimed height is only a hint until a commit
 // proves it.
 //
 // The syncer remembers each peer across rounds of fetching: a peer that
@@ -35,6 +37,11 @@ const (
 	syncMaxRest   = 2 * time.Minute
 	// syncRefusedRest is how long a peer that served a refused block rests.
 	syncRefusedRest = 10 * time.Minute
+	// syncStatusWait is how soon the loop looks again while a connected
+	// peer's height is not known yet, during the first syncStartup after
+	// start, so that catching up does not wait for the next tick.
+	syncStatusWait = 100 * time.Millisecond
+	syncStartup    = 10 * time.Second
 	// syncStallsToBan is how many stalls in a row get a peer banned: it
 	// claims blocks it never serves. A slow but honest peer answers one of
 	// them; a paused or lagging one claims no height above ours and is
@@ -53,11 +60,13 @@ const (
 )
 
 // syncer chooses the peer to fetch from and remembers how peers did. It
-// is safe for concurrent use.
+// is safe for concurrent use. It also holds the sync pipeline's shared
+// state.
 type syncer struct {
 	mu    sync.Mutex
 	peers map[peer.ID]*syncPeer
 	wake  chan struct{}
+	pipe  *syncPipe
 }
 
 // syncPeer is what the syncer remembers of one peer.
@@ -69,7 +78,7 @@ type syncPeer struct {
 }
 
 func newSyncer() *syncer {
-	return &syncer{peers: map[peer.ID]*syncPeer{}, wake: make(chan struct{}, 1)}
+	return &syncer{peers: map[peer.ID]*syncPeer{}, wake: make(chan struct{}, 1), pipe: newSyncPipe()}
 }
 
 // poke asks the sync loop to look for peers ahead now rather than at its
@@ -195,68 +204,117 @@ type fetcher interface {
 	BanPeer(p peer.ID, reason string)
 }
 
-// syncLoop is the sync goroutine of a networked node. Each second, or
-// when poked, it fetches from the best peer ahead until no peer it may
-// ask is ahead. It returns when ctx ends.
+// streamer is optional behaviour of a fetcher: it hands over each block
+// as soon as it arrives (p2p.Host.StreamBlocks), so the pipeline can
+// verify the first blocks of an answer while the rest are on the wire.
+type streamer interface {
+	StreamBlocks(ctx context.Context, p peer.ID, from, to uint64, deliver func(p2p.Entry)) (int, error)
+}
+
+// stream fetches from..to from p through f, streaming if f can.
+func stream(ctx context.Context, f fetcher, p peer.ID, from, to uint64, deliver func(p2p.Entry)) (int, error) {
+	if s, ok := f.(streamer); ok {
+		return s.StreamBlocks(ctx, p, from, to, deliver)
+	}
+	entries, err := f.FetchBlocks(ctx, p, from, to)
+	for _, en := range entries {
+		deliver(en)
+	}
+	return len(entries), err
+}
+
+// syncLoop is the sync goroutine of a networked node and the fetch stage
+// of the pipeline. Each second, when poked, and when the pipeline has
+// made room, it fetches from the best peer ahead until no peer it may
+// ask is ahead of the blocks it holds or the pipeline is full. It starts
+// the other stages and returns when ctx ends, once they have returned.
 func (e *engine) syncLoop(ctx context.Context, f fetcher) {
+	var stages sync.WaitGroup
+	defer stages.Wait()
+	e.startSyncStages(ctx, &stages, f)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	started := time.Now()
+	var soon <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-e.sync.wake:
+		case <-e.sync.pipe.room:
 		case <-t.C:
+		case <-soon:
 		}
 		for ctx.Err() == nil && e.syncOnce(ctx, f) {
+		}
+		soon = nil
+		if time.Since(started) < syncStartup && heightsUnknown(f.Peers()) {
+			soon = time.After(syncStatusWait)
 		}
 	}
 }
 
-// syncOnce makes one request to the best peer ahead and hands what it
-// got to the engine. It reports whether it asked anyone.
+// heightsUnknown reports whether some connected peer has not told its
+// height yet.
+func heightsUnknown(peers []p2p.PeerInfo) bool {
+	for _, p := range peers {
+		if p.StatusAt.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// syncOnce makes one request to the best peer ahead of the blocks the
+// pipeline holds, and hands each block to the pipeline as it arrives;
+// it does not wait for the engine. It reports whether it asked anyone:
+// not when no peer it may ask is ahead, when the pipeline is full, or
+// while it rests after a failure of this node's own.
 func (e *engine) syncOnce(ctx context.Context, f fetcher) bool {
-	local := e.n.store.Latest().Height
-	p, claimed, ok := e.sync.pick(e.sched.Now(), local, f.Peers())
+	pipe := e.sync.pipe
+	from, count, gen, ok := pipe.plan(e.sched.Now(), e.n.store.Latest().Height)
 	if !ok {
 		return false
 	}
-	to := local + min(claimed-local, p2p.MaxSyncRange)
+	p, claimed, ok := e.sync.pick(e.sched.Now(), from-1, f.Peers())
+	if !ok {
+		return false
+	}
+	to := from - 1 + min(claimed-(from-1), count)
 	rctx, cancel := context.WithTimeout(ctx, syncRequestTimeout)
-	entries, err := f.FetchBlocks(rctx, p, local+1, to)
+	got, size := 0, 0
+	n, err := stream(rctx, f, p, from, to, func(en p2p.Entry) {
+		b := &syncBlock{height: from + uint64(got), peer: p, gen: gen,
+			size: len(en.Block) + len(en.Commit), raw: [2][]byte{en.Block, en.Commit}}
+		got++
+		size += b.size
+		pipe.push(ctx, b)
+	})
 	cancel()
+	pipe.fetched(gen, from, n, size)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false
 		}
+		// Blocks that came before the failure stay in the pipeline: each
+		// proves itself by its commit. The peer is judged on its answer.
 		o := syncFailed
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(rctx.Err(), context.DeadlineExceeded) {
 			o = syncStalled
 		}
 		rest, ban := e.sync.judge(e.sched.Now(), p, o)
-		e.n.log.Warn("block sync: no blocks from peer", "peer", p.String(), "from", local+1, "rests", rest.String(), "err", err)
+		e.n.log.Warn("block sync: request failed", "peer", p.String(), "from", from, "blocks", n, "rests", rest.String(), "err", err)
 		if ban {
 			f.BanPeer(p, "sync stalls")
 		}
 		return true
 	}
-	b := &syncBatch{from: local + 1, reply: make(chan syncResult, 1)}
-	for _, en := range entries {
-		b.entries = append(b.entries, [2][]byte{en.Block, en.Commit})
-	}
-	select {
-	case e.in <- b:
-	case <-ctx.Done():
-		return false
-	}
-	var r syncResult
-	select {
-	case r = <-b.reply:
-	case <-ctx.Done():
-		return false
-	}
-	if e.syncDone(p, r) {
-		f.BanPeer(p, "refused block")
+	// A whole answer counts as served; whether its blocks are real is the
+	// engine's verdict, and a refused one costs the peer far more
+	// (syncRefusedBy). An answer of a generation since dropped counts for
+	// nothing.
+	if pipe.current(gen) {
+		e.sync.record(e.sched.Now(), p, syncServed)
 	}
 	return true
 }
@@ -270,10 +328,18 @@ func (e *engine) syncDone(p peer.ID, r syncResult) bool {
 		e.sync.record(e.sched.Now(), p, syncServed)
 		return false
 	}
+	f, _ := e.net.(fetcher)
+	return e.syncRefusedBy(f, p, r.err)
+}
+
+// syncRefusedBy records that the engine refused a block p served, for
+// err: p rests for syncRefusedRest, which f (if not nil) shows in
+// /v1/peers. It reports whether p has earned a ban.
+func (e *engine) syncRefusedBy(f fetcher, p peer.ID, err error) bool {
 	rest, ban := e.sync.judge(e.sched.Now(), p, syncRefused)
-	if f, ok := e.net.(fetcher); ok {
+	if f != nil {
 		f.AvoidForSync(p, rest)
 	}
-	e.n.log.Warn("block sync: refused a block; avoiding peer", "peer", p.String(), "for", rest.String(), "err", r.err)
+	e.n.log.Warn("block sync: refused a block; avoiding peer", "peer", p.String(), "for", rest.String(), "err", err)
 	return ban
 }

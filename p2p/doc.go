@@ -10,7 +10,8 @@
 // passes in callbacks that judge them (Config.ValidateTx,
 // Config.ValidateConsensus) and a BlockSource that serves stored blocks.
 // Block sync is split the same way: FetchBlocks asks a given peer for a
-// range of blocks and checks only framing and sizes, while choosing the
+// range of blocks (StreamBlocks hands each over as it arrives) and checks
+// only framing and sizes, while choosing the
 // peer, verifying the blocks and resting or banning a peer that failed
 // (AvoidForSync, BanPeer) belong to the node. This keeps the network
 // layer small and lets the consensus code change without touching it.

@@ -38,13 +38,34 @@ type Entry struct {
 // ErrTooLarge for a frame or answer above its limit; ErrNoBlocks for an
 // answer without blocks; ErrClosed after Close; and the stream's error if
 // p cannot be reached, does not speak the protocol or resets the stream.
+// On any error it returns no entries, not even those read before it.
 func (h *Host) FetchBlocks(ctx context.Context, p peer.ID, from, to uint64) ([]Entry, error) {
+	var entries []Entry
+	if _, err := h.StreamBlocks(ctx, p, from, to, func(e Entry) { entries = append(entries, e) }); err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// StreamBlocks is FetchBlocks that hands each entry to deliver as soon as
+// it is read, in height order, instead of all of them at the end, so the
+// caller can start checking the first blocks while the rest are still on
+// the wire. It returns how many entries it delivered and the same errors
+// as FetchBlocks; an error can come after some entries were delivered
+// (an answer cut short, or above its size limit), and those stay
+// delivered: each block proves itself by its commit, not by the answer
+// it came in.
+//
+// deliver runs on the caller's goroutine between two reads of the
+// stream, while the request's time limit runs: it must not wait on
+// anything that may take long.
+func (h *Host) StreamBlocks(ctx context.Context, p peer.ID, from, to uint64, deliver func(Entry)) (int, error) {
 	req := chain.SyncRequest{From: from, To: to}
 	if err := req.ValidateBasic(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+		return 0, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	if !h.tasks.enter() {
-		return nil, ErrClosed
+		return 0, ErrClosed
 	}
 	defer h.tasks.leave()
 
@@ -52,7 +73,7 @@ func (h *Host) FetchBlocks(ctx context.Context, p peer.ID, from, to uint64) ([]E
 	defer cancel()
 	s, err := h.lh.NewStream(ctx, p, syncProtocol(h.cfg.ChainID))
 	if err != nil {
-		return nil, fmt.Errorf("sync stream to %s: %w", p, err)
+		return 0, fmt.Errorf("sync stream to %s: %w", p, err)
 	}
 	defer s.Close()
 	// The deadline bounds each read and write; resetting the stream when
@@ -69,17 +90,17 @@ func (h *Host) FetchBlocks(ctx context.Context, p peer.ID, from, to uint64) ([]E
 		}
 	}()
 	deadline, _ := ctx.Deadline() // set: WithTimeout above
-	entries, err := func() ([]Entry, error) {
+	n, err := func() (int, error) {
 		if err := s.SetDeadline(deadline); err != nil {
-			return nil, err
+			return 0, err
 		}
 		if err := writeFrame(s, req.Encode()); err != nil {
-			return nil, err
+			return 0, err
 		}
 		if err := s.CloseWrite(); err != nil {
-			return nil, err
+			return 0, err
 		}
-		return readAnswer(bufio.NewReaderSize(s, 64<<10), req)
+		return streamAnswer(bufio.NewReaderSize(s, 64<<10), req, deliver)
 	}()
 	if err != nil {
 		s.Reset()
@@ -91,44 +112,55 @@ func (h *Host) FetchBlocks(ctx context.Context, p peer.ID, from, to uint64) ([]E
 			}
 			err = fmt.Errorf("%w (%v)", cause, err)
 		}
-		return nil, fmt.Errorf("blocks %d to %d from %s: %w", from, to, p, err)
+		return n, fmt.Errorf("blocks %d to %d from %s: %w", from, to, p, err)
 	}
-	return entries, nil
+	return n, nil
 }
 
 // readAnswer reads the answer to req: a block frame and a commit frame per
 // height, ended by an empty frame. At least one block must come; fewer
 // than asked for is fine (the peer may have fewer, or the answer reached
-// MaxSyncResponse).
+// MaxSyncResponse). On error it returns no entries.
 func readAnswer(r io.Reader, req chain.SyncRequest) ([]Entry, error) {
 	var entries []Entry
-	total := 0
+	if _, err := streamAnswer(r, req, func(e Entry) { entries = append(entries, e) }); err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// streamAnswer is readAnswer handing each entry to deliver as soon as
+// both its frames are read. It returns how many it delivered, also on
+// error.
+func streamAnswer(r io.Reader, req chain.SyncRequest, deliver func(Entry)) (int, error) {
+	n, total := 0, 0
 	for {
-		height := req.From + uint64(len(entries))
+		height := req.From + uint64(n)
 		block, err := readFrame(r, MaxEntrySize)
 		if err != nil {
-			return nil, fmt.Errorf("block %d: %w", height, cutShort(err))
+			return n, fmt.Errorf("block %d: %w", height, cutShort(err))
 		}
 		if len(block) == 0 {
 			break // end of answer
 		}
-		if uint64(len(entries)) == req.Count() {
-			return nil, fmt.Errorf("%w: more than the %d blocks asked for", ErrProtocol, req.Count())
+		if uint64(n) == req.Count() {
+			return n, fmt.Errorf("%w: more than the %d blocks asked for", ErrProtocol, req.Count())
 		}
 		commit, err := readFrame(r, MaxEntrySize)
 		if err != nil {
-			return nil, fmt.Errorf("commit %d: %w", height, cutShort(err))
+			return n, fmt.Errorf("commit %d: %w", height, cutShort(err))
 		}
 		total += len(block) + len(commit)
-		if len(entries) > 0 && total > MaxSyncResponse {
-			return nil, fmt.Errorf("%w: answer above %d bytes at block %d", ErrTooLarge, MaxSyncResponse, height)
+		if n > 0 && total > MaxSyncResponse {
+			return n, fmt.Errorf("%w: answer above %d bytes at block %d", ErrTooLarge, MaxSyncResponse, height)
 		}
-		entries = append(entries, Entry{Block: block, Commit: commit})
+		deliver(Entry{Block: block, Commit: commit})
+		n++
 	}
-	if len(entries) == 0 {
-		return nil, fmt.Errorf("%w from height %d", ErrNoBlocks, req.From)
+	if n == 0 {
+		return 0, fmt.Errorf("%w from height %d", ErrNoBlocks, req.From)
 	}
-	return entries, nil
+	return n, nil
 }
 
 // cutShort marks the end of a stream in the middle of an answer, which

@@ -214,7 +214,7 @@ duration_s, blocks, max_block_txs (see docs/benchmarks.md).`,
 	f.StringVar(&o.hashes, "hashes", "", "write the hashes of the committed transactions to FILE, one per line")
 	f.BoolVar(&o.ceiling, "ceiling", false, "measure the signature-verification limit first and state committed tx/s as a share of it")
 	f.IntVar(&o.validators, "validators", 0, "nodes N of the verification limit (default: the devnet's nodes, else the node's validators)")
-	cmd.AddCommand(newBenchCeilingCmd(g))
+	cmd.AddCommand(newBenchCeilingCmd(g), newBenchCatchupCmd(g))
 	return cmd
 }
 

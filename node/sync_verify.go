@@ -1,0 +1,150 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+)
+
+// The checks the verify stage of block sync runs ahead of the engine
+// (see sync_pipe.go): decoding, the commit certificate against the set
+// the block is expected to be signed by, then every transaction's
+// signature. None of them changes anything; each only records a verdict
+// in the block for the engine to use.
+
+// decode parses the block and its commit, in that order, and drops the
+// served bytes. An error is kept for the engine to report: the same one
+// applySynced always gave for bytes that do not decode.
+func (b *syncBlock) decode() {
+	blk, err := chain.DecodeBlock(b.raw[0])
+	if err != nil {
+		b.decodeErr = err
+		return
+	}
+	var c chain.Commit
+	if err := chain.Decode(b.raw[1], &c); err != nil {
+		b.decodeErr = fmt.Errorf("commit %d: %w", b.height, err)
+		return
+	}
+	b.block, b.commit, b.hash = blk, &c, blk.Hash()
+	b.raw = [2][]byte{}
+}
+
+// check runs the checks of a decoded block that the verify stage does
+// itself, and returns the transaction checks it leaves to the workers.
+// It verifies the certificate only if the header names vals, the set the
+// block is expected to be signed by, and hands out the transactions'
+// signatures only if the certificate verified: a block no quorum signed
+// is refused by the engine anyway, so a peer that serves made-up blocks
+// costs the workers nothing. Everything it does not check is left to
+// the engine, which checks it against the set it finds at apply time.
+func (b *syncBlock) check(chainID string, vals *chain.ValidatorSet, hash chain.Hash) []verifyJob {
+	if vals == nil || b.block.Header.ValidatorsHash != hash {
+		return nil
+	}
+	b.certErr, b.certSet = vals.VerifyCommit(chainID, b.height, b.hash, b.commit), hash
+	if b.certErr != nil {
+		return nil
+	}
+	n := len(b.block.Txs)
+	b.txOK, b.txHash = make([]bool, n), make([]chain.Hash, n)
+	var out []verifyJob
+	for lo := 0; lo < n; lo += syncVerifyChunk {
+		out = append(out, verifyJob{b: b, lo: lo, hi: min(lo+syncVerifyChunk, n)})
+	}
+	return out
+}
+
+// verifyJob is the signatures of transactions lo to hi-1 of a block.
+type verifyJob struct {
+	b      *syncBlock
+	lo, hi int
+}
+
+// run does the job and, if it was the block's last, marks the block
+// ready. It returns how many signatures it verified.
+func (j verifyJob) run(keys keyCache) int {
+	b := j.b
+	for i := j.lo; i < j.hi; i++ {
+		raw := b.block.Txs[i]
+		tx, err := chain.DecodeTx(raw)
+		if err != nil || keys.verify(tx) != nil {
+			continue // the executor finds it again and says why
+		}
+		b.txOK[i], b.txHash[i] = true, chain.Sum(raw)
+	}
+	if b.pending.Add(-1) == 0 {
+		close(b.ready)
+	}
+	return j.hi - j.lo
+}
+
+// verifyWorker runs verify jobs until ctx ends, counting the
+// signatures it checks in checked.
+func verifyWorker(ctx context.Context, jobs <-chan verifyJob, checked *atomic.Int64) {
+	keys := keyCache{}
+	for {
+		select {
+		case j := <-jobs:
+			checked.Add(int64(j.run(keys)))
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// expectedSet is the verify stage's guess of the validator set that
+// signs the blocks ahead: the latest stored one when it was last read. It
+// is read again only when a block names another set and the store has
+// moved on since, so that a stretch of blocks under one set costs no
+// reads, and blocks naming a set the node does not know cost at most one
+// read per stored height.
+type expectedSet struct {
+	height uint64 // of the store when vals was read
+	loaded bool
+	vals   *chain.ValidatorSet
+	hash   chain.Hash
+}
+
+// forBlock returns the set to check b against ahead, and its hash; a nil
+// set if it cannot be read (the engine then checks the certificate).
+func (s *expectedSet) forBlock(n *Node, b *chain.Block) (*chain.ValidatorSet, chain.Hash) {
+	if s.loaded && b.Header.ValidatorsHash == s.hash {
+		return s.vals, s.hash
+	}
+	if h := n.store.Latest().Height; !s.loaded || h != s.height {
+		s.height, s.loaded, s.vals, s.hash = h, true, nil, chain.Hash{}
+		if vals, err := chain.LoadValidators(n.store); err == nil {
+			s.vals, s.hash = vals, vals.Hash()
+		}
+	}
+	return s.vals, s.hash
+}
+
+// keyCacheSize bounds a keyCache; a full one starts again empty.
+const keyCacheSize = 4096
+
+// keyCache keeps parsed public keys by their compressed bytes. Parsing
+// one costs a square root, about a tenth of a verification, and the
+// transactions of a stretch of blocks come from far fewer senders than
+// there are transactions. A cache belongs to one goroutine.
+type keyCache map[string]*crypto.PublicKey
+
+// verify is tx.VerifySignature with the key taken from the cache.
+func (c keyCache) verify(tx *chain.Tx) error {
+	pub, ok := c[string(tx.PubKey)]
+	if !ok {
+		var err error
+		if pub, err = crypto.ParseCompressedPublicKey(tx.PubKey); err != nil {
+			return err
+		}
+		if len(c) >= keyCacheSize {
+			clear(c)
+		}
+		c[string(tx.PubKey)] = pub
+	}
+	return pub.Verify(tx.SignBytes(), tx.Signature)
+}
