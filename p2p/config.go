@@ -77,6 +77,10 @@ type Config struct {
 
 	// Blocks serves the sync and status protocols.
 	Blocks BlockSource
+	// Txs serves the transaction fetch protocol. Optional: without it the
+	// protocol is not served, and peers that ask get "protocol not
+	// supported".
+	Txs TxSource
 	// ValidateTx and ValidateConsensus run the stateless checks on a
 	// gossip message from a peer (see ErrIgnore for the outcomes). They
 	// run concurrently on many goroutines.
@@ -118,8 +122,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// StatusTimeout bounds one status exchange. Optional: 5s.
 	StatusTimeout time.Duration
-	// RequestTimeout bounds one sync request and its answer, on the side
-	// that asks (FetchBlocks) and on the side that serves. Optional: 30s.
+	// RequestTimeout bounds one sync or transaction fetch request and its
+	// answer, on the side that asks (FetchBlocks, FetchTxs) and on the
+	// side that serves. The asker's ctx may set a shorter one. Optional:
+	// 30s.
 	RequestTimeout time.Duration
 	// WrongChainBan is how long a peer on another chain is refused.
 	// Optional: 1 minute.
