@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
 )
 
 // Compact proposals. A proposal carries its block as a chain.CompactBlock:
@@ -90,6 +91,23 @@ func (s *seenTxs) get(h chain.Hash) []byte {
 type txSource struct{ n *Node }
 
 func (s txSource) TxByHash(h chain.Hash) []byte { return s.n.pool.Lookup(h) }
+
+// offerOwnBlocks lets peers fetch the transactions of the blocks this
+// validator keeps in its vault for height h, the one it proposed and the
+// one it is locked on: after a restart its mempool is empty, and it may
+// be the only node that holds them.
+func (e *engine) offerOwnBlocks(h uint64, lock *consensus.Lock) {
+	if p := e.signer.guard.Proposal; p.Height == h {
+		if _, b, ok := e.signer.proposedBlock(h, p.Round); ok {
+			e.n.pool.Remember(b.Txs...)
+		}
+	}
+	if lock != nil {
+		if pb := e.blocks[lock.BlockHash]; pb != nil && pb.block != nil {
+			e.n.pool.Remember(pb.block.Txs...)
+		}
+	}
+}
 
 // rebuild makes the full block of a compact one from the transactions
 // this node holds and, when w is not nil, those fetched for it. If some

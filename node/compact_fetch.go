@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -22,10 +23,11 @@ import (
 // as when a proposal is lost. Block sync still fetches a decided block
 // the node never rebuilt.
 //
-// Whom to ask: first the peers that delivered the proposal, in the order
-// they did (with flood publishing that is the proposer itself whenever
-// the two are connected, and the proposer holds every transaction of its
-// block), then every other connected peer in ID order, one at a time. A
+// Whom to ask, one at a time: first the proposer's own node, which holds
+// every transaction of its block (found by the identity it gives in the
+// status exchange, compact_ident.go), then the peers that delivered the
+// proposal, which may hold them too, then every other connected peer in
+// ID order. A
 // peer that answers with a transaction that does not hash to the hash
 // asked for is not asked again for txDistrust, and nothing of its answer
 // is kept; a peer that fails or does not hold the transactions is simply
@@ -34,7 +36,10 @@ import (
 // A fetched transaction is kept by hash and then treated like any other
 // transaction of a proposed block: its signature is verified when the
 // block is checked (preverify, then the executor), so a proposer that
-// includes a forged one makes its block invalid.
+// includes a forged one makes its block invalid. Once verified it goes
+// into the mempool, as if gossip had brought it late (keepFetched): if
+// the block is not decided, the next proposer can include it, whether or
+// not the proposer that first held it is still up.
 
 // Fetch limits.
 const (
@@ -144,25 +149,34 @@ func (e *engine) ask(ctx context.Context, w *txWait, missing []chain.Hash) {
 		hashes: append([]chain.Hash(nil), missing...)})
 }
 
-// nextPeer picks whom to ask: the peers that delivered the proposal, then
-// the other connected peers by ID, leaving out those asked in this pass
-// and those not trusted.
+// nextPeer picks whom to ask: the node of a proposer of the block, then
+// the peers that delivered a proposal of it, then the other connected
+// peers by ID, leaving out those asked in this pass and those not
+// trusted.
 func (e *engine) nextPeer(w *txWait) (peer.ID, bool) {
 	now := e.sched.Now()
 	usable := func(p peer.ID) bool {
 		until, bad := e.distrust[p]
 		return p != "" && !w.asked[p] && !(bad && now.Before(until))
 	}
+	var peers []p2p.PeerInfo
+	if e.net != nil {
+		peers = e.net.Peers()
+	}
+	for _, sp := range w.props {
+		for _, pi := range peers {
+			if usable(pi.ID) && e.peerIs(pi.ID, pi.Identity, sp.Proposal.Proposer) {
+				return pi.ID, true
+			}
+		}
+	}
 	for _, p := range w.sources {
 		if usable(p) {
 			return p, true
 		}
 	}
-	if e.net == nil {
-		return "", false
-	}
 	var others []peer.ID
-	for _, pi := range e.net.Peers() {
+	for _, pi := range peers {
 		if usable(pi.ID) {
 			others = append(others, pi.ID)
 		}
@@ -246,6 +260,24 @@ func (e *engine) distrustPeer(p peer.ID) {
 		}
 	}
 	e.distrust[p] = now.Add(txDistrust)
+}
+
+// keepFetched admits into the mempool, in block order, the transactions
+// fetched for a block whose signatures its check verified.
+func (e *engine) keepFetched(hashes []chain.Hash, w *txWait) {
+	for _, h := range hashes {
+		raw := w.got[h]
+		if raw == nil || !e.n.sigs.has(h) {
+			continue
+		}
+		tx, err := chain.DecodeTx(raw)
+		if err != nil {
+			continue
+		}
+		if _, err := e.n.admit(tx, raw, h, true); err != nil {
+			e.n.log.Debug("fetched tx not admitted", "tx", h.String(), "err", err)
+		}
+	}
 }
 
 // resume judges the proposals of w if its block can be rebuilt now, and

@@ -63,6 +63,7 @@ type engine struct {
 	// until when they are not asked again.
 	waits    map[chain.Hash]*txWait
 	distrust map[peer.ID]time.Time
+	idents   map[peer.ID]identityCheck // peers' identities, checked (compact_ident.go)
 	fetchSeq uint64
 
 	view atomic.Pointer[ConsensusView] // for the API, written after each event
@@ -109,7 +110,7 @@ func newEngine(n *Node, net network, sched scheduler) (*engine, error) {
 		return nil, err
 	}
 	e := &engine{n: n, m: m, signer: n.signer, net: net, in: make(chan any, 8192), sync: newSyncer(),
-		distrust: map[peer.ID]time.Time{}}
+		distrust: map[peer.ID]time.Time{}, idents: map[peer.ID]identityCheck{}}
 	switch f := net.(type) {
 	case txFetcher: // the simulation's network
 		e.fetch = f
@@ -284,11 +285,9 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 	if lock != nil {
 		if b := e.loadLockedBlock(lock.BlockHash); b != nil {
 			e.blocks[lock.BlockHash] = b
-			if b.block != nil {
-				e.n.pool.Remember(b.block.Txs...) // peers may need them to rebuild it
-			}
 		}
 	}
+	e.offerOwnBlocks(h, lock)
 	e.handle(ctx, consensus.NewHeight{Height: h, Validators: vals, Lock: lock})
 	if lock != nil {
 		// Others may need the proof of our lock to accept its block again.

@@ -103,6 +103,9 @@ func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal, fr
 		pb = &pendingBlock{err: err} // the signed block itself breaks a rule
 	} else {
 		pb = e.checkBlockOf(b)
+		if w != nil {
+			e.keepFetched(cb.TxHashes, w)
+		}
 	}
 	if errors.Is(pb.err, errClockAhead) {
 		// The verdict is this node's clock's, not the block's: judge it

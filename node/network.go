@@ -111,6 +111,10 @@ func (n *Node) startNetwork() error {
 	if err != nil {
 		return err
 	}
+	pid, err := p2p.PeerID(key)
+	if err != nil {
+		return err
+	}
 	h, err := p2p.New(p2p.Config{
 		ChainID:           n.chainID,
 		Key:               key,
@@ -120,6 +124,7 @@ func (n *Node) startNetwork() error {
 		DHT:               n.cfg.P2P.DHT,
 		Blocks:            blockSource{n},
 		Txs:               txSource{n},
+		Identity:          peerIdentity(n.chainID, n.key, pid),
 		ValidateTx:        n.validateGossipTx,
 		ValidateConsensus: n.validateGossipConsensus,
 		OnTx:              n.onGossipTx,

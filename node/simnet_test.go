@@ -394,7 +394,7 @@ func (s *simNet) peersOf(n *simNode) []p2p.PeerInfo {
 		if o.fault == staller {
 			h += 1000
 		}
-		out = append(out, p2p.PeerInfo{ID: o.pid, Height: h})
+		out = append(out, p2p.PeerInfo{ID: o.pid, Height: h, Identity: o.ident})
 	}
 	return out
 }

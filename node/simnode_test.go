@@ -44,6 +44,7 @@ type simNode struct {
 	crashAfterDecide time.Duration
 	// endorsed: the forker's votes already sent at this height.
 	endorsed map[[2]uint64]bool
+	ident    []byte       // what it says of itself in the status exchange
 	hid      uint64       // the height at which the forker hid a precommit
 	sent     [][]byte     // consensus messages it published, for a replayer
 	banned   map[int]bool // peers it banned (a ban outlives its crashes)
@@ -92,6 +93,7 @@ func (s *simNet) addNode(name string, key *crypto.PrivateKey, f fault) *simNode 
 	n := &simNode{id: len(s.nodes), name: name, key: key, fault: f,
 		pid: peer.ID("sim-" + name), store: s.openStore(), vault: newMemVault()}
 	n.sched = simSched{s, n}
+	n.ident = peerIdentity(s.chainID, key, n.pid)
 	s.nodes = append(s.nodes, n)
 	return n
 }
