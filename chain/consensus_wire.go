@@ -63,8 +63,8 @@ type SignedProposal struct {
 // in block order: what a proposal carries. The transactions reach every
 // validator by gossip before they reach a block, so a validator rebuilds
 // the block from the transactions it holds (Rebuild) and fetches only the
-// ones it lacks (TxRequest). A 2,000-transfer block of about 400 KB
-// travels as about 70 KB.
+// ones it lacks (TxRequest). A block of 2,000 bank transfers, 472 KB
+// encoded, travels as a 69 KB proposal (34 bytes a transaction).
 //
 // The header is the full block's header, so the compact block and the
 // full block have one hash, and a commit for one is a commit for the

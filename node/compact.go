@@ -12,8 +12,8 @@ import (
 // the header, the last commit, the evidence and the hashes of the
 // transactions, not the transactions themselves. Validators already hold
 // nearly all of them, since every transaction is gossiped before a block
-// includes it, so a 2,000-transfer proposal shrinks from about 400 KB to
-// about 70 KB. A validator rebuilds the block from its mempool and from
+// includes it, so the proposal of a block of 2,000 transfers shrinks from
+// 472 KB to 69 KB (TestCompactProposalBytes). A validator rebuilds the block from its mempool and from
 // the transactions it has seen lately (Mempool.Lookup), and fetches the
 // rest from peers (compact_fetch.go).
 //

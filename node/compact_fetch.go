@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -84,6 +85,7 @@ type txWait struct {
 	props    []*chain.SignedProposal // the proposals naming it, to judge once it is rebuilt
 	sources  []peer.ID               // peers that delivered one of them, first first
 	got      map[chain.Hash][]byte   // fetched, each checked against its hash
+	gotBytes int                     // the bytes in got
 	asked    map[peer.ID]bool        // asked in the current pass
 	seq      uint64                  // the request in flight, if busy
 	busy     bool
@@ -211,13 +213,24 @@ func (e *engine) onTxAnswer(ctx context.Context, a *txAnswer) {
 	default:
 		got := 0
 		for i, raw := range a.txs {
-			if raw != nil {
+			if raw != nil && w.got[a.hashes[i]] == nil {
 				w.got[a.hashes[i]] = raw
+				w.gotBytes += len(raw)
 				got++
 			}
 		}
 		e.n.pool.Remember(fetched(a)...)
 		e.n.log.Debug("transactions fetched", "peer", a.peer.String(), "asked", len(a.hashes), "got", got)
+		if w.gotBytes > chain.MaxBlockSize {
+			// The proposer signed a block whose transactions alone are too
+			// large: it is invalid, and fetching the rest would only cost.
+			e.blocks[w.block] = &pendingBlock{err: fmt.Errorf("%w: transactions of more than %d bytes", chain.ErrInvalidBlock, chain.MaxBlockSize)}
+			delete(e.waits, w.block)
+			for _, sp := range w.props {
+				e.onProposal(ctx, sp, "")
+			}
+			return
+		}
 	}
 	e.resume(ctx, w)
 }

@@ -374,3 +374,88 @@ func TestSeenTxsForgetsTheOldestFirst(t *testing.T) {
 		t.Fatal("a transaction larger than the memory pushed everything out")
 	}
 }
+
+// v1Proposal is a proposal message as the consensus topic's version 1
+// carried it, with the whole block's bytes: kept here only to measure
+// what the compact form saves.
+type v1Proposal struct {
+	Proposal struct {
+		Proposal  chain.Proposal `cbor:"proposal"`
+		Signature []byte         `cbor:"signature"`
+		Block     []byte         `cbor:"block"`
+		POL       []chain.Vote   `cbor:"pol"`
+	} `cbor:"proposal"`
+}
+
+// The bytes a proposal of a block of 2,000 transfers puts on the wire,
+// whole (version 1) and compact. Run with -v to see the figures.
+func TestCompactProposalBytes(t *testing.T) {
+	const transfers = 2000
+	r := newRig(t, 0)
+	r.n.pool = NewMempool(1_000_000, 1<<30)
+	r.e.startHeight(r.ctx, 1)
+	for i := range transfers {
+		tx := sendTx(t, DevKey(i%8), testChainID, uint64(i/8), DevAccounts()[9].Address, 1)
+		if _, err := r.n.Submit(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := r.addr(r.proposerOf(1, 0))
+	b := r.blockOf(p, transfers)
+	if len(b.Txs) != transfers {
+		t.Fatalf("block of %d transfers", len(b.Txs))
+	}
+	sp := r.proposal(p, 1, 0, b)
+	compact := chain.MustEncode(&chain.ConsensusMessage{Proposal: sp})
+	var v1 v1Proposal
+	v1.Proposal.Proposal, v1.Proposal.Signature, v1.Proposal.Block = sp.Proposal, sp.Signature, b.Encode()
+	whole := chain.MustEncode(&v1)
+	t.Logf("a block of %d transfers: %d bytes encoded; its proposal message: %d bytes whole (consensus/1), %d bytes compact (consensus/2), %.1f%%, %.1f bytes per transfer",
+		transfers, len(b.Encode()), len(whole), len(compact), 100*float64(len(compact))/float64(len(whole)),
+		float64(len(compact))/transfers)
+	if m, err := chain.DecodeConsensusMessage(testChainID, compact); err != nil || len(m.Proposal.Block.TxHashes) != transfers {
+		t.Fatalf("the compact proposal does not decode to %d hashes: %v", transfers, err)
+	}
+	if 4*len(compact) > len(whole) {
+		t.Errorf("the compact proposal is %d bytes, more than a quarter of the whole one's %d", len(compact), len(whole))
+	}
+}
+
+// A proposer cannot make a node fetch more than a block may hold: once
+// the transactions fetched for a block pass chain.MaxBlockSize, the block
+// is judged invalid and nothing more is asked.
+func TestAProposalOfTooManyBytesIsRefusedWithoutFetchingItAll(t *testing.T) {
+	c := newCompactScene(t, 1, func(int) bool { return true })
+	const fillers = 300 // 300 × 64 KiB: well above a block's 16 MiB
+	b := *c.block
+	b.Txs = nil
+	for i := range fillers {
+		f := bytes.Repeat([]byte{byte(i), byte(i >> 8)}, chain.MaxTxSize/2)
+		b.Txs = append(b.Txs, f)
+	}
+	b.Header.TxRoot = chain.ComputeTxRoot(b.Txs)
+	c.block = &b
+	c.sp = c.rig.proposal(c.p, 1, 0, &b)
+	c.deliver("P")
+	a := c.lastRequest()
+	if len(a.hashes) != fillers {
+		t.Fatalf("asked for %d transactions, want %d", len(a.hashes), fillers)
+	}
+	served := 0
+	c.answer(a, func(h chain.Hash) []byte {
+		if served == 260 { // 260 × 64 KiB > 16 MiB
+			return nil
+		}
+		served++
+		return c.honestly(h)
+	})
+	if pb := c.e.blocks[b.Hash()]; pb == nil || !errors.Is(pb.err, chain.ErrInvalidBlock) {
+		t.Fatalf("verdict %v, want an invalid block", pb)
+	}
+	if len(c.net.asked) != 1 || len(c.e.waits) != 0 {
+		t.Fatalf("%d requests and %d waits after the verdict, want 1 and none", len(c.net.asked), len(c.e.waits))
+	}
+	if got, ok := c.prevoted(); !ok || !got.IsZero() {
+		t.Fatalf("prevoted %s (%v), want nil", got, ok)
+	}
+}
