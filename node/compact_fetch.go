@@ -86,6 +86,7 @@ type txWait struct {
 	sources  []peer.ID               // peers that delivered one of them, first first
 	got      map[chain.Hash][]byte   // fetched, each checked against its hash
 	gotBytes int                     // the bytes in got
+	missing  []chain.Hash            // what was missing when last looked at
 	asked    map[peer.ID]bool        // asked in the current pass
 	seq      uint64                  // the request in flight, if busy
 	busy     bool
@@ -118,6 +119,7 @@ func (e *engine) awaitTxs(ctx context.Context, sp *chain.SignedProposal, from pe
 	if from != "" && !containsPeer(w.sources, from) {
 		w.sources = append(w.sources, from)
 	}
+	w.missing = missing
 	if !w.busy {
 		e.ask(ctx, w, missing)
 	}
@@ -299,6 +301,7 @@ func (e *engine) resume(ctx context.Context, w *txWait) {
 	sp := w.props[0]
 	_, missing, _ := e.rebuild(&sp.Block, w.block, w)
 	if len(missing) > 0 {
+		w.missing = missing
 		if !w.busy {
 			e.ask(ctx, w, missing)
 		}
@@ -309,6 +312,18 @@ func (e *engine) resume(ctx context.Context, w *txWait) {
 	for _, sp := range w.props {
 		e.onProposal(ctx, sp, "")
 	}
+}
+
+// arrived reports whether what w missed when last looked at has come by
+// other means since (gossip, the mempool): a look at those transactions
+// only, cheap enough for every txReady.
+func (e *engine) arrived(w *txWait) bool {
+	for _, h := range w.missing {
+		if w.got[h] == nil && e.n.pool.Lookup(h) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // retryWaits runs each tick: a block whose missing transactions have

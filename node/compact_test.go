@@ -459,3 +459,24 @@ func TestAProposalOfTooManyBytesIsRefusedWithoutFetchingItAll(t *testing.T) {
 		t.Fatalf("prevoted %s (%v), want nil", got, ok)
 	}
 }
+
+// A transaction that gossip brings late, while the request for it is
+// still out, completes the block at once: the node does not wait for the
+// answer, and the answer, when it comes, changes nothing.
+func TestALateGossipedTransactionCompletesTheBlock(t *testing.T) {
+	c := newCompactScene(t, 3, func(i int) bool { return i != 1 })
+	c.deliver("P")
+	a := c.lastRequest()
+	if _, ok := c.prevoted(); ok {
+		t.Fatal("prevoted before the block could be rebuilt")
+	}
+	c.n.onGossipTx("P", c.block.Txs[1])
+	c.e.dispatch(c.ctx, txReady{})
+	if got, ok := c.prevoted(); !ok || got != c.block.Hash() {
+		t.Fatalf("after gossip brought the transaction: prevoted %s (%v), want the block", got, ok)
+	}
+	c.answer(a, c.honestly)
+	if len(c.net.asked) != 1 || len(c.e.waits) != 0 {
+		t.Fatalf("%d requests, %d waits; want the one request and no wait", len(c.net.asked), len(c.e.waits))
+	}
+}

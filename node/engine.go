@@ -201,7 +201,7 @@ func (e *engine) dispatch(ctx context.Context, x any) {
 			e.startNext(ctx)
 		}
 		for _, w := range e.sortedWaits() {
-			if e.waits[w.block] == w {
+			if e.waits[w.block] == w && e.arrived(w) {
 				e.resume(ctx, w)
 			}
 		}
