@@ -271,17 +271,16 @@ func (e *engine) polFor(p consensus.Proposal) []chain.Vote {
 	return e.m.VotesFor(uint32(p.POLRound), chain.Prevote, p.BlockHash)
 }
 
-// propose signs p and gossips it with b in compact form. The vault keeps
-// the full block (signProposal), and the mempool remembers its
-// transactions, so that peers missing some can fetch them from this node
-// even after a restart emptied its pool.
+// propose signs p and gossips it with b in compact form. Peers that miss
+// some of b's transactions fetch them from this node's mempool; the vault
+// keeps the whole block (signProposal), so that after a restart empties
+// the mempool this node can still serve them (offerOwnBlocks).
 func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Block, pol []chain.Vote) {
 	sig, err := e.signer.signProposal(p, b.Encode())
 	if err != nil {
 		e.n.log.Error("refused to sign a proposal", "height", p.Height, "round", p.Round, "err", err)
 		return
 	}
-	e.n.pool.Remember(b.Txs...)
 	sp := &chain.SignedProposal{Proposal: p, Signature: sig, Block: b.Compact(), POL: pol}
 	e.proposal = sp
 	e.firstProposal[p.Round] = chain.NewEvidenceProposal(p, sig)

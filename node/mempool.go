@@ -26,8 +26,9 @@ var ErrMempoolFull = errors.New("mempool is full")
 //     when a committed block made it stale (its nonce was used).
 //
 // Beside the pool it keeps a small bounded memory of transactions seen
-// but not pooled (seen): gossiped ones it refused, ones fetched for a
-// proposal, those of blocks this node proposed. Proposals name their
+// but not pooled (seen): gossiped ones it refused or holds back for their
+// nonce, ones fetched for a proposal, those of the blocks in the vault
+// after a restart. Proposals name their
 // transactions by hash, and a node rebuilds a proposed block from what
 // Lookup finds here before it asks peers for the rest; peers ask it in
 // turn. Nothing in that memory is offered to blocks, and nothing in it
