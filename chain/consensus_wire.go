@@ -10,9 +10,11 @@ import (
 
 // Consensus messages are what validators send each other while they agree
 // on a block: a proposal per round and prevotes and precommits (Vote, in
-// commit.go), gossiped on one topic per chain; and the block sync
-// protocol, through which a node that fell behind fetches finished blocks
-// with their commits. This file defines their bytes, so that every
+// commit.go), gossiped on one topic per chain; the transaction fetch
+// protocol, through which a validator asks a peer for the transactions of
+// a proposed block that it does not hold; and the block sync protocol,
+// through which a node that fell behind fetches finished blocks with their
+// commits. This file defines their bytes, so that every
 // implementation and every layer (the consensus engine in node, the
 // transport in p2p) uses the same ones. docs/protocol.md ("Consensus
 // messages") describes them as tables, and testdata/golden/consensus.json
@@ -23,7 +25,8 @@ import (
 // proof-of-lock (+2/3 prevotes) that justifies proposing it again, or -1
 // for a fresh block. It is what the proposer signs (ProposalSignBytes)
 // and what the consensus state machine reasons about; the block itself
-// travels next to it in a SignedProposal.
+// travels next to it, in compact form, in a SignedProposal. BlockHash is
+// the hash of the full block's header, which is also the compact block's.
 type Proposal struct {
 	Height    uint64  `cbor:"height"`
 	Round     uint32  `cbor:"round"`
@@ -43,16 +46,105 @@ func ProposalSignBytes(chainID string, p Proposal) []byte {
 }
 
 // SignedProposal is a proposer's signed proposal together with the block
-// it proposes and, when it proposes a block again (POLRound >= 0), the
-// prevotes of that round that justify it, so that a validator who missed
-// them can still accept the proposal. Block and POL are outside what was
-// signed: the signature covers the block's hash, and each POL vote
-// carries its own signature.
+// it proposes, in compact form, and, when it proposes a block again
+// (POLRound >= 0), the prevotes of that round that justify it, so that a
+// validator who missed them can still accept the proposal. Block and POL
+// are outside what was signed: the signature covers the block's hash,
+// which binds the header, which binds the body (CompactBlock.ValidateBasic);
+// each POL vote carries its own signature.
 type SignedProposal struct {
-	Proposal  Proposal `cbor:"proposal"`
-	Signature []byte   `cbor:"signature"`
-	Block     []byte   `cbor:"block"`
-	POL       []Vote   `cbor:"pol"`
+	Proposal  Proposal     `cbor:"proposal"`
+	Signature []byte       `cbor:"signature"`
+	Block     CompactBlock `cbor:"block"`
+	POL       []Vote       `cbor:"pol"`
+}
+
+// CompactBlock is a block with its transactions replaced by their hashes,
+// in block order: what a proposal carries. The transactions reach every
+// validator by gossip before they reach a block, so a validator rebuilds
+// the block from the transactions it holds (Rebuild) and fetches only the
+// ones it lacks (TxRequest). A block of 2,000 bank transfers, 472 KB
+// encoded, travels as a 69 KB proposal (34 bytes a transaction).
+//
+// The header is the full block's header, so the compact block and the
+// full block have one hash, and a commit for one is a commit for the
+// other. The header commits to the body: TxRoot is the Merkle root over
+// the transaction hashes, so the hash list can be checked against it
+// before any transaction is at hand.
+type CompactBlock struct {
+	Header     Header     `cbor:"header"`
+	TxHashes   []Hash     `cbor:"tx_hashes"`
+	LastCommit *Commit    `cbor:"last_commit"`
+	Evidence   []Evidence `cbor:"evidence,omitempty"`
+}
+
+// Compact returns b in compact form. It shares b's last commit and
+// evidence.
+func (b *Block) Compact() CompactBlock {
+	return CompactBlock{Header: b.Header, TxHashes: b.TxHashes(), LastCommit: b.LastCommit, Evidence: b.Evidence}
+}
+
+// Hash returns the block hash: the hash of the header.
+func (c *CompactBlock) Hash() Hash { return c.Header.Hash() }
+
+// ValidateBasic checks that the body is the one the header commits to: at
+// most MaxBlockTxs transaction hashes whose Merkle root is the header's
+// TxRoot, and a last commit and evidence whose hashes are the header's.
+// It fails with ErrInvalidBlock. With the proposer's signature over the
+// header's hash, this proves that the compact block is the proposer's;
+// the other rules of a block run on the rebuilt block
+// (Block.ValidateBasic and the node's checks).
+func (c *CompactBlock) ValidateBasic() error {
+	h := &c.Header
+	if len(c.TxHashes) > MaxBlockTxs {
+		return fmt.Errorf("%w: %d txs, limit %d", ErrInvalidBlock, len(c.TxHashes), MaxBlockTxs)
+	}
+	if got := txRootOf(c.TxHashes); got != h.TxRoot {
+		return fmt.Errorf("%w: tx root %s, header says %s", ErrInvalidBlock, got, h.TxRoot)
+	}
+	if got := c.LastCommit.Hash(); got != h.LastCommitHash {
+		return fmt.Errorf("%w: last commit hash %s, header says %s", ErrInvalidBlock, got, h.LastCommitHash)
+	}
+	if got := ComputeEvidenceHash(c.Evidence); got != h.EvidenceHash {
+		return fmt.Errorf("%w: evidence hash %s, header says %s", ErrInvalidBlock, got, h.EvidenceHash)
+	}
+	return nil
+}
+
+// txRootOf is ComputeTxRoot from the transaction hashes.
+func txRootOf(hashes []Hash) Hash {
+	leaves := make([][]byte, len(hashes))
+	for i := range hashes {
+		leaves[i] = hashes[i][:]
+	}
+	return MerkleRoot(leaves)
+}
+
+// Rebuild returns the full block, given the canonical bytes of its
+// transactions in block order. It checks what it is given before it
+// trusts it: one transaction per listed hash, each hashing to the hash at
+// its place, the Merkle root over the transactions themselves equal to
+// the header's TxRoot, and the encoded block within MaxBlockSize. So the
+// rebuilt block has the header, and therefore the hash, that the proposer
+// signed, or Rebuild fails with ErrInvalidBlock. The block shares c's
+// last commit and evidence and the transactions' bytes.
+func (c *CompactBlock) Rebuild(txs [][]byte) (*Block, error) {
+	if len(txs) != len(c.TxHashes) {
+		return nil, fmt.Errorf("%w: %d transactions for %d hashes", ErrInvalidBlock, len(txs), len(c.TxHashes))
+	}
+	for i, raw := range txs {
+		if got := Sum(raw); got != c.TxHashes[i] {
+			return nil, fmt.Errorf("%w: tx %d is %s, the block lists %s", ErrInvalidBlock, i, got, c.TxHashes[i])
+		}
+	}
+	b := &Block{Header: c.Header, Txs: txs, LastCommit: c.LastCommit, Evidence: c.Evidence}
+	if got := ComputeTxRoot(b.Txs); got != b.Header.TxRoot {
+		return nil, fmt.Errorf("%w: tx root %s, header says %s", ErrInvalidBlock, got, b.Header.TxRoot)
+	}
+	if size := len(b.Encode()); size > MaxBlockSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidBlock, size, MaxBlockSize)
+	}
+	return b, nil
 }
 
 // Sign signs the proposal for chainID with key.
@@ -61,7 +153,8 @@ func (sp *SignedProposal) Sign(chainID string, key *crypto.PrivateKey) {
 }
 
 // ConsensusMessage is what validators gossip on the consensus topic:
-// exactly one of a signed proposal (with its block) or a signed vote.
+// exactly one of a signed proposal (with its compact block) or a signed
+// vote.
 type ConsensusMessage struct {
 	Proposal *SignedProposal `cbor:"proposal,omitempty"`
 	Vote     *Vote           `cbor:"vote,omitempty"`
@@ -75,9 +168,12 @@ type ConsensusMessage struct {
 
 // Limits of a consensus message, checked by DecodeConsensusMessage.
 const (
-	// MaxConsensusMessageSize bounds an encoded consensus message: a full
-	// block and its POL. The gossip layer may set a lower bound of its own.
-	MaxConsensusMessageSize = MaxBlockSize + (1 << 20)
+	// MaxConsensusMessageSize bounds an encoded consensus message. The
+	// largest a proposal can be is a compact block of MaxBlockTxs hashes
+	// (about 140 KB) with its header, last commit and evidence
+	// (MaxBlockEvidence pieces), and MaxPOLVotes votes (about 200 KB): well
+	// inside. It is also the gossip layer's default bound on a message.
+	MaxConsensusMessageSize = 4 << 20
 	// MaxPOLVotes bounds the prevotes a proposal carries as its POL.
 	MaxPOLVotes = 1000
 )
@@ -116,10 +212,12 @@ func (m *ConsensusMessage) Signer() Address {
 // runs its stateless checks: at most MaxConsensusMessageSize bytes, the
 // canonical encoding, exactly one of a proposal or a vote, a vote of a
 // known type for this chain, a POLRound of -1 or below the proposal's
-// round, and at most MaxPOLVotes POL votes, each for this chain. It fails
-// with ErrDecode or ErrNonCanonical for bytes that are not such a message
-// and ErrWrongChain for a vote of another chain. Signatures are not
-// checked here; see VerifyVote and VerifyProposal.
+// round, at most MaxPOLVotes POL votes, each for this chain, and at most
+// MaxBlockTxs transaction hashes in the compact block. It fails with
+// ErrDecode or ErrNonCanonical for bytes that are not such a message and
+// ErrWrongChain for a vote of another chain. Signatures are not checked
+// here, see VerifyVote and VerifyProposal, nor is the compact block
+// against its header, see CompactBlock.ValidateBasic.
 func DecodeConsensusMessage(chainID string, data []byte) (*ConsensusMessage, error) {
 	if len(data) > MaxConsensusMessageSize {
 		return nil, fmt.Errorf("%w: consensus message of %d bytes", ErrDecode, len(data))
@@ -144,6 +242,9 @@ func DecodeConsensusMessage(chainID string, data []byte) (*ConsensusMessage, err
 		// compare them as 64-bit integers so neither wraps.
 		if p.POLRound < -1 || p.POLRound >= 0 && int64(p.POLRound) >= int64(p.Round) {
 			return nil, fmt.Errorf("%w: pol_round %d in round %d", ErrDecode, p.POLRound, p.Round)
+		}
+		if n := len(m.Proposal.Block.TxHashes); n > MaxBlockTxs {
+			return nil, fmt.Errorf("%w: %d transaction hashes, limit %d", ErrDecode, n, MaxBlockTxs)
 		}
 		if len(m.Proposal.POL) > MaxPOLVotes {
 			return nil, fmt.Errorf("%w: %d POL votes", ErrDecode, len(m.Proposal.POL))
@@ -196,11 +297,18 @@ func (vs *ValidatorSet) verifySigned(who Address, role string, msg, sig []byte) 
 // trailing number is the version of the message format.
 
 // TxTopic is the gossip topic on which a chain's transactions travel, each
-// message one transaction in its canonical encoding.
+// message one transaction in its canonical encoding or a batch of them
+// (EncodeTxBatch).
 func TxTopic(chainID string) string { return "/citychain/" + chainID + "/txs/1" }
 
 // ConsensusTopic is the gossip topic of a chain's ConsensusMessages.
-func ConsensusTopic(chainID string) string { return "/citychain/" + chainID + "/consensus/1" }
+// Version 2: proposals carry a CompactBlock (version 1 carried the whole
+// block's bytes).
+func ConsensusTopic(chainID string) string { return "/citychain/" + chainID + "/consensus/2" }
+
+// TxFetchProtocolID is the stream protocol through which a node asks a
+// peer for transactions by hash (see TxRequest).
+func TxFetchProtocolID(chainID string) string { return "/citychain/" + chainID + "/txfetch/1" }
 
 // SyncProtocolID is the stream protocol of a chain's block sync (see
 // SyncRequest).
@@ -274,6 +382,67 @@ func DecodeSyncRequest(b []byte) (SyncRequest, error) {
 	r := SyncRequest{From: binary.BigEndian.Uint64(b), To: binary.BigEndian.Uint64(b[8:])}
 	if err := r.ValidateBasic(); err != nil {
 		return SyncRequest{}, err
+	}
+	return r, nil
+}
+
+// Transaction fetch. A validator that cannot rebuild a proposed block
+// from the transactions it holds opens a stream of TxFetchProtocolID to a
+// peer and writes one frame holding an encoded TxRequest, then closes its
+// side. The peer answers with exactly one frame per requested hash, in
+// the order of the request: the transaction's canonical bytes, or an
+// empty frame if it does not hold that transaction. A frame holds at most
+// MaxTxSize bytes, and the non-empty frames of one answer at most
+// MaxTxAnswerSize bytes together (a peer leaves empty the frames that
+// would cross it). A peer that cannot or will not answer resets the
+// stream. The asker checks that each transaction hashes to the hash it
+// asked for; the frames are only transport.
+const (
+	// MaxTxRequest is the most hashes one request asks for: a block's
+	// worth.
+	MaxTxRequest = MaxBlockTxs
+	// MaxTxRequestSize is the length of the longest encoded TxRequest.
+	MaxTxRequestSize = MaxTxRequest * HashSize
+	// MaxTxAnswerSize bounds the transaction bytes of one answer: a
+	// block's worth.
+	MaxTxAnswerSize = MaxBlockSize
+)
+
+// TxRequest asks a peer for the transactions with the given hashes.
+type TxRequest struct {
+	Hashes []Hash
+}
+
+// Encode returns the hashes one after the other, 32 bytes each.
+func (r TxRequest) Encode() []byte {
+	b := make([]byte, 0, len(r.Hashes)*HashSize)
+	for _, h := range r.Hashes {
+		b = append(b, h[:]...)
+	}
+	return b
+}
+
+// ValidateBasic checks that r asks for 1 to MaxTxRequest transactions, or
+// fails with ErrDecode.
+func (r TxRequest) ValidateBasic() error {
+	if len(r.Hashes) == 0 || len(r.Hashes) > MaxTxRequest {
+		return fmt.Errorf("%w: tx request for %d transactions, want 1 to %d", ErrDecode, len(r.Hashes), MaxTxRequest)
+	}
+	return nil
+}
+
+// DecodeTxRequest parses a request: a whole number of 32-byte hashes,
+// 1 to MaxTxRequest of them. It fails with ErrDecode.
+func DecodeTxRequest(b []byte) (TxRequest, error) {
+	if len(b)%HashSize != 0 || len(b) > MaxTxRequestSize {
+		return TxRequest{}, fmt.Errorf("%w: tx request of %d bytes", ErrDecode, len(b))
+	}
+	r := TxRequest{Hashes: make([]Hash, len(b)/HashSize)}
+	for i := range r.Hashes {
+		copy(r.Hashes[i][:], b[i*HashSize:])
+	}
+	if err := r.ValidateBasic(); err != nil {
+		return TxRequest{}, err
 	}
 	return r, nil
 }

@@ -3,11 +3,9 @@ package chain_test
 // Golden vectors of the consensus messages, written to
 // testdata/golden/consensus.json with every byte string in hex: a
 // proposal and its sign bytes, two votes, three gossip messages (block 2
-// proposed again with its proof-of-lock, a prevote, a resent nil
-// precommit), the topic names, and a sync request with its answer. The
-// bytes were first produced by the node and p2p code that carried these
-// messages before their definitions moved into chain, so the file also
-// proves that the move changed no byte on the wire. After an intended
+// proposed again, in compact form, with its proof-of-lock, a prevote, a
+// resent nil precommit), the topic names, a transaction fetch request
+// with its answer, and a sync request with its answer. After an intended
 // change of format, regenerate with
 //
 //	go test ./chain/ -run TestGoldenConsensus -update
@@ -21,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/citychain/citychain/chain"
@@ -70,6 +69,22 @@ type cwSyncJSON struct {
 	AnswerHex       string `json:"answer_hex"`
 }
 
+type cwCompactJSON struct {
+	Comment     string   `json:"comment"`
+	TxHashes    []string `json:"tx_hashes"`
+	EncodingHex string   `json:"encoding_hex"`
+	Hash        string   `json:"hash"`
+}
+
+type cwTxFetchJSON struct {
+	Comment         string   `json:"comment"`
+	ProtocolID      string   `json:"protocol_id"`
+	Hashes          []string `json:"hashes"`
+	RequestHex      string   `json:"request_hex"`
+	RequestFrameHex string   `json:"request_frame_hex"`
+	AnswerHex       string   `json:"answer_hex"`
+}
+
 type cwFileJSON struct {
 	Comment        string          `json:"comment"`
 	ChainID        string          `json:"chain_id"`
@@ -77,8 +92,10 @@ type cwFileJSON struct {
 	TxTopic        string          `json:"tx_topic"`
 	ConsensusTopic string          `json:"consensus_topic"`
 	Proposal       cwProposalJSON  `json:"proposal"`
+	CompactBlock   cwCompactJSON   `json:"compact_block"`
 	Votes          []cwVoteJSON    `json:"votes"`
 	Messages       []cwMessageJSON `json:"messages"`
+	TxFetch        cwTxFetchJSON   `json:"tx_fetch"`
 	Sync           cwSyncJSON      `json:"sync"`
 }
 
@@ -98,7 +115,7 @@ func cwProposal() *chain.SignedProposal {
 	_, _, b2 := goldenChain()
 	sp := &chain.SignedProposal{
 		Proposal: chain.Proposal{Height: 2, Round: 1, BlockHash: b2.Hash(), POLRound: 0, Proposer: goldenAddr(1)},
-		Block:    b2.Encode(),
+		Block:    b2.Compact(),
 	}
 	for _, i := range []int{0, 1, 2} {
 		sp.POL = append(sp.POL, *cwVote(chain.Prevote, 2, 0, b2.Hash(), i))
@@ -122,7 +139,7 @@ type cwNamedMessage struct {
 func cwMessages() []cwNamedMessage {
 	votes := cwVotes()
 	return []cwNamedMessage{
-		{"proposal", "the proposal above with block 2 and its POL (golden keys 0, 1, 2 prevoting block 2 in round 0)",
+		{"proposal", "the proposal above with block 2 in compact form and its POL (golden keys 0, 1, 2 prevoting block 2 in round 0)",
 			&chain.ConsensusMessage{Proposal: cwProposal()}},
 		{"prevote", "votes[0], first sending", &chain.ConsensusMessage{Vote: votes[0]}},
 		{"nil_precommit_resent", "votes[1], sent for the third time (resend 2)", &chain.ConsensusMessage{Vote: votes[1], Resend: 2}},
@@ -132,6 +149,23 @@ func cwMessages() []cwNamedMessage {
 // cwFrame is one sync frame: a 4-byte big-endian length, then b.
 func cwFrame(b []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)
+}
+
+// cwNotHeld is a transaction hash no one holds, asked for in the golden
+// transaction fetch.
+var cwNotHeld = chain.Sum([]byte("a transaction no one holds"))
+
+// cwTxFetch is a request for block 2's two transactions and one that the
+// peer does not hold, and the answer: the two transactions, then an empty
+// frame.
+func cwTxFetch() (chain.TxRequest, []byte) {
+	_, _, b2 := goldenChain()
+	req := chain.TxRequest{Hashes: append(b2.TxHashes(), cwNotHeld)}
+	var answer []byte
+	for _, raw := range append(b2.Txs, nil) {
+		answer = append(answer, cwFrame(raw)...)
+	}
+	return req, answer
 }
 
 // cwSyncAnswer is the answer to a request for heights 1 and 2: block 1
@@ -160,6 +194,16 @@ func consensusGoldenFile(t *testing.T) []byte {
 	sb := chain.ProposalSignBytes(goldenChainID, p)
 	sbHash := sha256.Sum256(sb)
 	req := chain.SyncRequest{From: 1, To: 2}
+	txReq, txAnswer := cwTxFetch()
+	var hashes []string
+	for _, h := range txReq.Hashes {
+		hashes = append(hashes, h.String())
+	}
+	cb := sp.Block
+	var cbHashes []string
+	for _, h := range cb.TxHashes {
+		cbHashes = append(cbHashes, h.String())
+	}
 	f := cwFileJSON{
 		Comment: "consensus messages of chain citychain-golden, whose validators are golden keys 0..3 " +
 			"(power 10 each, see commit.json); block 2 is the block of block.json",
@@ -168,6 +212,17 @@ func consensusGoldenFile(t *testing.T) []byte {
 		Proposal: cwProposalJSON{Height: p.Height, Round: p.Round, BlockHash: p.BlockHash.String(),
 			POLRound: p.POLRound, Proposer: p.Proposer.String(), ProposerHex: hx(p.Proposer[:]),
 			SignBytesHex: hx(sb), SignBytesSHA256: hx(sbHash[:]), Signature: hx(sp.Signature)},
+		CompactBlock: cwCompactJSON{
+			Comment: "block 2 in compact form, as the proposal carries it: the header, the hashes of its " +
+				"two transfers, the last commit; the hash is the header's, the same as block 2's",
+			TxHashes: cbHashes, EncodingHex: hx(chain.MustEncode(&cb)), Hash: cb.Hash().String(),
+		},
+		TxFetch: cwTxFetchJSON{
+			Comment: "a request for block 2's two transactions and one the peer does not hold, as sent " +
+				"(in one frame), and the answer (one frame per hash in request order, empty for the one not held)",
+			ProtocolID: chain.TxFetchProtocolID(goldenChainID), Hashes: hashes,
+			RequestHex: hx(txReq.Encode()), RequestFrameHex: hx(cwFrame(txReq.Encode())), AnswerHex: hx(txAnswer),
+		},
 		Sync: cwSyncJSON{
 			Comment: "a request for heights 1 and 2, as sent (in one frame) and the answer " +
 				"(block 1, its commit, block 2, its commit, empty frame); block 2's commit is the one of commit.json",
@@ -246,9 +301,11 @@ func TestGoldenConsensusFileAsClient(t *testing.T) {
 		if sum := sha256.Sum256(unhex(t, f.Proposal.SignBytesHex)); hx(sum[:]) != f.Proposal.SignBytesSHA256 {
 			t.Error("sign_bytes_sha256 is not SHA-256 of the sign bytes")
 		}
-		b, err := chain.DecodeBlock(sp.Block)
-		if err != nil || b.Hash() != sp.Proposal.BlockHash {
-			t.Errorf("%s: the block does not decode to the proposed hash (%v)", gm.Name, err)
+		if err := sp.Block.ValidateBasic(); err != nil || sp.Block.Hash() != sp.Proposal.BlockHash {
+			t.Errorf("%s: the compact block is not the proposed block (%v)", gm.Name, err)
+		}
+		if hx(chain.MustEncode(&sp.Block)) != f.CompactBlock.EncodingHex || sp.Block.Hash().String() != f.CompactBlock.Hash {
+			t.Errorf("%s: the compact block disagrees with the compact_block section", gm.Name)
 		}
 		for _, v := range sp.POL {
 			if err := vs.VerifyVote(&v); err != nil || v.Type != chain.Prevote || v.Round != uint32(sp.Proposal.POLRound) || v.BlockHash != sp.Proposal.BlockHash {
@@ -266,6 +323,8 @@ func TestGoldenConsensusFileAsClient(t *testing.T) {
 			t.Errorf("vote of %s is in no message", gv.Validator)
 		}
 	}
+
+	checkGoldenTxFetch(t, &f)
 
 	req, err := chain.DecodeSyncRequest(unhex(t, f.Sync.RequestHex))
 	if err != nil || req.From != f.Sync.From || req.To != f.Sync.To {
@@ -301,6 +360,63 @@ func TestGoldenConsensusFileAsClient(t *testing.T) {
 	}
 }
 
+// checkGoldenTxFetch reads the golden transaction fetch as an asker
+// would: it decodes the request, takes the answer apart frame by frame,
+// checks each transaction against the hash it was asked for, and rebuilds
+// block 2 from the compact block of the proposal and the transactions,
+// byte for byte the block of block.json.
+func checkGoldenTxFetch(t *testing.T, f *cwFileJSON) {
+	t.Helper()
+	req, err := chain.DecodeTxRequest(unhex(t, f.TxFetch.RequestHex))
+	if err != nil || len(req.Hashes) != len(f.TxFetch.Hashes) {
+		t.Fatalf("tx request decodes to %d hashes, %v", len(req.Hashes), err)
+	}
+	if !bytes.Equal(unhex(t, f.TxFetch.RequestFrameHex), cwFrame(req.Encode())) {
+		t.Error("the tx request frame is not the length and the request")
+	}
+	answer := unhex(t, f.TxFetch.AnswerHex)
+	got := map[chain.Hash][]byte{}
+	for i, h := range req.Hashes {
+		if h.String() != f.TxFetch.Hashes[i] {
+			t.Errorf("tx request hash %d is %s, the file says %s", i, h, f.TxFetch.Hashes[i])
+		}
+		if len(answer) < 4 || uint64(len(answer)-4) < uint64(binary.BigEndian.Uint32(answer)) {
+			t.Fatalf("tx answer: frame %d missing or cut short", i)
+		}
+		n := binary.BigEndian.Uint32(answer)
+		raw := answer[4 : 4+n]
+		answer = answer[4+n:]
+		if len(raw) == 0 {
+			continue // not held
+		}
+		if chain.Sum(raw) != h {
+			t.Errorf("tx answer frame %d hashes to %s, asked for %s", i, chain.Sum(raw), h)
+		}
+		got[h] = raw
+	}
+	if len(answer) != 0 {
+		t.Errorf("tx answer: %d bytes after the last frame", len(answer))
+	}
+	m, err := chain.DecodeConsensusMessage(f.ChainID, unhex(t, f.Messages[0].EncodingHex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := m.Proposal.Block
+	var txs [][]byte
+	for _, h := range cb.TxHashes {
+		txs = append(txs, got[h])
+	}
+	b, err := cb.Rebuild(txs)
+	if err != nil {
+		t.Fatalf("rebuild block 2 from the fetched transactions: %v", err)
+	}
+	var blk goldenBlockJSON
+	readGolden(t, "block.json", &blk)
+	if hx(b.Encode()) != blk.EncodingHex || b.Hash() != m.Proposal.Proposal.BlockHash {
+		t.Error("the rebuilt block is not block 2 of block.json")
+	}
+}
+
 // TestGoldenConsensusByHand rebuilds the proposal sign bytes and the vote
 // messages from the file's fields with refEncode, following
 // docs/protocol.md, so the documented layout is known to be enough.
@@ -330,8 +446,27 @@ func TestGoldenConsensusByHand(t *testing.T) {
 			t.Errorf("message %s by hand:\n got %s\nwant %s", f.Messages[i+1].Name, got, f.Messages[i+1].EncodingHex)
 		}
 	}
-	if want := "/citychain/" + f.ChainID + "/consensus/1"; f.ConsensusTopic != want {
+	if want := "/citychain/" + f.ChainID + "/consensus/2"; f.ConsensusTopic != want {
 		t.Errorf("consensus topic %q, want %q", f.ConsensusTopic, want)
+	}
+	if want := "/citychain/" + f.ChainID + "/txfetch/1"; f.TxFetch.ProtocolID != want {
+		t.Errorf("tx fetch protocol %q, want %q", f.TxFetch.ProtocolID, want)
+	}
+	// The compact block by hand: header, tx_hashes, last_commit; no
+	// evidence key, since block 2 has none.
+	var blk goldenBlockJSON
+	readGolden(t, "block.json", &blk)
+	var hashes []any
+	for _, h := range f.CompactBlock.TxHashes {
+		hashes = append(hashes, unhex(t, h))
+	}
+	cb := map[string]any{"header": rawCBOR(unhex(t, blk.Header.EncodingHex)), "tx_hashes": hashes,
+		"last_commit": rawCBOR(unhex(t, blk.LastCommit.EncodingHex))}
+	if got := hx(refEncode(cb)); got != f.CompactBlock.EncodingHex {
+		t.Errorf("compact block by hand:\n got %s\nwant %s", got, f.CompactBlock.EncodingHex)
+	}
+	if f.CompactBlock.Hash != blk.Hash {
+		t.Errorf("compact block hash %s, block 2 is %s", f.CompactBlock.Hash, blk.Hash)
 	}
 }
 
@@ -374,6 +509,7 @@ func cwRefusals() []struct {
 		{"POL of the round before", withProposal(func(sp *chain.SignedProposal) { sp.Proposal.Round, sp.Proposal.POLRound = 7, 6 }), nil},
 		{"round beyond int32", withProposal(func(sp *chain.SignedProposal) { sp.Proposal.Round = 1 << 31 }), nil},
 		{"MaxPOLVotes POL votes", withProposal(func(sp *chain.SignedProposal) { sp.POL = polOf(chain.MaxPOLVotes) }), nil},
+		{"MaxBlockTxs transaction hashes", withProposal(func(sp *chain.SignedProposal) { sp.Block.TxHashes = hashesOf(chain.MaxBlockTxs) }), nil},
 		{"resent", refEncode(orderedMap{{"vote", voteRaw}, {"resend", uint64(1)}}), nil},
 
 		{"too large", make([]byte, chain.MaxConsensusMessageSize+1), chain.ErrDecode},
@@ -397,7 +533,20 @@ func cwRefusals() []struct {
 		{"POL in round 0", withProposal(func(sp *chain.SignedProposal) { sp.Proposal.Round = 0 }), chain.ErrDecode},
 		{"too many POL votes", withProposal(func(sp *chain.SignedProposal) { sp.POL = polOf(chain.MaxPOLVotes + 1) }), chain.ErrDecode},
 		{"POL vote of another chain", withProposal(func(sp *chain.SignedProposal) { sp.POL[1].ChainID = "other-chain" }), chain.ErrWrongChain},
+		{"too many transaction hashes", withProposal(func(sp *chain.SignedProposal) { sp.Block.TxHashes = hashesOf(chain.MaxBlockTxs + 1) }), chain.ErrDecode},
+		{"a whole block where the compact one belongs", refEncode(orderedMap{{"proposal", orderedMap{
+			{"pol", []any{}}, {"block", b2.Encode()}, {"proposal", rawCBOR(chain.MustEncode(&cwProposal().Proposal))},
+			{"signature", cwProposal().Signature}}}}), chain.ErrDecode},
 	}
+}
+
+// hashesOf returns n made-up transaction hashes.
+func hashesOf(n int) []chain.Hash {
+	out := make([]chain.Hash, n)
+	for i := range out {
+		binary.BigEndian.PutUint32(out[i][:], uint32(i))
+	}
+	return out
 }
 
 func TestDecodeConsensusMessageRefusals(t *testing.T) {
@@ -449,7 +598,7 @@ func TestVerifyVoteAndProposal(t *testing.T) {
 		{"vote without signature", vote(func(v *chain.Vote) { v.Signature = nil }), crypto.ErrMalformedSignature},
 		{"vote with high S", vote(func(v *chain.Vote) { v.Signature = highS(v.Signature) }), crypto.ErrHighS},
 		{"proposal", proposal(goldenChainID, func(*chain.SignedProposal) {}), nil},
-		{"proposal without its block, which is not signed", proposal(goldenChainID, func(sp *chain.SignedProposal) { sp.Block = nil }), nil},
+		{"proposal without its block, which is not signed", proposal(goldenChainID, func(sp *chain.SignedProposal) { sp.Block = chain.CompactBlock{} }), nil},
 		{"proposal signed for another chain", proposal("other-chain", func(*chain.SignedProposal) {}), crypto.ErrBadSignature},
 		{"proposal changed after signing", proposal(goldenChainID, func(sp *chain.SignedProposal) { sp.Proposal.BlockHash[0] ^= 1 }), crypto.ErrBadSignature},
 		{"proposal by an outsider", proposal(goldenChainID, func(sp *chain.SignedProposal) {
@@ -551,8 +700,132 @@ func ExampleConsensusMessage() {
 	fmt.Println("signer:", m.Signer())
 	fmt.Println("valid: ", goldenValidators().VerifyVote(m.Vote) == nil)
 	// Output:
-	// topic:  /citychain/citychain-golden/consensus/1
+	// topic:  /citychain/citychain-golden/consensus/2
 	// height: 2 round: 1
 	// signer: city1qqdx6s9zykspaszxreh9c3008uye32dyajxdym
 	// valid:  true
+}
+
+// A compact block is checked against its header before any transaction
+// is at hand, and a rebuilt block against the compact one: each case
+// breaks one link and names the phrase only that check gives.
+func TestCompactBlock(t *testing.T) {
+	_, _, b2 := goldenChain()
+	other := goldenTransfer(0, 3, 99, 2).Encode()
+	compact := func(edit func(c *chain.CompactBlock)) error {
+		c := b2.Compact()
+		c.TxHashes = append([]chain.Hash(nil), c.TxHashes...)
+		edit(&c)
+		return c.ValidateBasic()
+	}
+	rebuild := func(edit func(c *chain.CompactBlock, txs [][]byte) [][]byte) error {
+		c := b2.Compact()
+		c.TxHashes = append([]chain.Hash(nil), c.TxHashes...)
+		txs := edit(&c, append([][]byte(nil), b2.Txs...))
+		b, err := c.Rebuild(txs)
+		if err == nil && (b.Hash() != b2.Hash() || !bytes.Equal(b.Encode(), b2.Encode())) {
+			return errors.New("rebuilt another block without an error")
+		}
+		return err
+	}
+	cases := []struct {
+		name string
+		err  error
+		msg  string // empty: no error
+	}{
+		{"block 2", compact(func(*chain.CompactBlock) {}), ""},
+		{"a hash list in another order", compact(func(c *chain.CompactBlock) { c.TxHashes[0], c.TxHashes[1] = c.TxHashes[1], c.TxHashes[0] }), "tx root"},
+		{"a hash list with one more", compact(func(c *chain.CompactBlock) { c.TxHashes = append(c.TxHashes, chain.Sum(other)) }), "tx root"},
+		{"a hash list with one less", compact(func(c *chain.CompactBlock) { c.TxHashes = c.TxHashes[:1] }), "tx root"},
+		{"a hash list with one hash changed", compact(func(c *chain.CompactBlock) { c.TxHashes[1] = chain.Sum(other) }), "tx root"},
+		{"too many hashes", compact(func(c *chain.CompactBlock) { c.TxHashes = hashesOf(chain.MaxBlockTxs + 1) }), "4001 txs, limit 4000"},
+		{"another last commit", compact(func(c *chain.CompactBlock) { c.LastCommit = nil }), "last commit hash"},
+		{"evidence the header does not name", compact(func(c *chain.CompactBlock) { c.Evidence = goldenEvidenceList() }), "evidence hash"},
+
+		{"rebuilt from its transactions", rebuild(func(_ *chain.CompactBlock, txs [][]byte) [][]byte { return txs }), ""},
+		{"rebuilt with a transaction missing", rebuild(func(_ *chain.CompactBlock, txs [][]byte) [][]byte { return txs[:1] }), "1 transactions for 2 hashes"},
+		{"rebuilt with another transaction in place of one", rebuild(func(_ *chain.CompactBlock, txs [][]byte) [][]byte {
+			txs[1] = other
+			return txs
+		}), "tx 1 is " + chain.Sum(other).String()},
+		{"rebuilt with the transactions swapped", rebuild(func(_ *chain.CompactBlock, txs [][]byte) [][]byte {
+			txs[0], txs[1] = txs[1], txs[0]
+			return txs
+		}), "tx 0 is"},
+		{"rebuilt from a hash list that the header does not commit to", rebuild(func(c *chain.CompactBlock, txs [][]byte) [][]byte {
+			c.TxHashes[1] = chain.Sum(other)
+			txs[1] = other
+			return txs
+		}), "tx root"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.msg == "" {
+				if tc.err != nil {
+					t.Fatalf("refused: %v", tc.err)
+				}
+				return
+			}
+			if !errors.Is(tc.err, chain.ErrInvalidBlock) || !strings.Contains(tc.err.Error(), tc.msg) {
+				t.Fatalf("err = %v, want %v saying %q", tc.err, chain.ErrInvalidBlock, tc.msg)
+			}
+		})
+	}
+}
+
+// goldenEvidenceList is one piece of evidence: golden key 3 prevoting two
+// blocks at height 1.
+func goldenEvidenceList() []chain.Evidence {
+	a := *cwVote(chain.Prevote, 1, 0, chain.Sum([]byte("a")), 3)
+	b := *cwVote(chain.Prevote, 1, 0, chain.Sum([]byte("b")), 3)
+	return []chain.Evidence{chain.NewDuplicateVote(a, b)}
+}
+
+func TestTxRequest(t *testing.T) {
+	enc := func(n int) []byte { return chain.TxRequest{Hashes: hashesOf(n)}.Encode() }
+	cases := []struct {
+		name  string
+		data  []byte
+		count int // 0: refused with ErrDecode
+	}{
+		{"one hash", enc(1), 1},
+		{"MaxTxRequest hashes", enc(chain.MaxTxRequest), chain.MaxTxRequest},
+		{"empty", nil, 0},
+		{"one hash too many", enc(chain.MaxTxRequest + 1), 0},
+		{"31 bytes", enc(1)[:31], 0},
+		{"a hash and a byte", append(enc(1), 0), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := chain.DecodeTxRequest(tc.data)
+			if tc.count == 0 {
+				if !errors.Is(err, chain.ErrDecode) {
+					t.Fatalf("err = %v, want ErrDecode", err)
+				}
+				return
+			}
+			if err != nil || len(r.Hashes) != tc.count || !bytes.Equal(r.Encode(), tc.data) {
+				t.Fatalf("DecodeTxRequest = %d hashes, %v; want %d and the same bytes back", len(r.Hashes), err, tc.count)
+			}
+		})
+	}
+	if err := (chain.TxRequest{}).ValidateBasic(); !errors.Is(err, chain.ErrDecode) {
+		t.Errorf("an empty request validates: %v", err)
+	}
+}
+
+func FuzzDecodeTxRequest(f *testing.F) {
+	req, _ := cwTxFetch()
+	f.Add(req.Encode())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := chain.DecodeTxRequest(b)
+		if err != nil {
+			checkErrKind(t, err, chain.ErrDecode)
+			return
+		}
+		if !bytes.Equal(r.Encode(), b) {
+			t.Fatal("decoded, but re-encodes differently")
+		}
+	})
 }

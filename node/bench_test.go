@@ -83,7 +83,11 @@ func BenchmarkCheckProposal1000(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		r.n.sigs.drop(block.TxHashes())
-		blk, err := checkSigned(testChainID, r.e.vals, sp)
+		cb, err := checkSigned(testChainID, r.e.vals, sp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		blk, err := cb.Rebuild(block.Txs) // as if every transaction were fetched
 		if err != nil {
 			b.Fatal(err)
 		}

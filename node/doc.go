@@ -13,6 +13,8 @@
 //     engine_commit.go): in a network the node runs the Tendermint machine
 //     of chain/consensus, signs through its double-sign guard (signer.go),
 //     gossips over p2p (network.go), checks and builds blocks (blocks.go),
+//     rebuilds compact proposals and fetches the transactions it lacks
+//     (compact*.go),
 //     keeps evidence of misbehaviour for blocks to carry (evidence.go) and
 //     catches up by block sync on a goroutine of its own (sync.go). It meets
 //     time, the network and the disk through small interfaces (clock.go), so

@@ -11,6 +11,7 @@ import (
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/p2p"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // engine drives the Tendermint state machine of package consensus: it is
@@ -32,6 +33,7 @@ type engine struct {
 	net    network   // nil: no network (unit tests)
 	sched  scheduler // the clock and timers
 	sync   *syncer   // which peer to catch up from; its memory of peers
+	fetch  txFetcher // asks peers for transactions; nil: no network
 
 	in           chan any // what run hands to dispatch
 	height       uint64   // the height being decided
@@ -56,6 +58,13 @@ type engine struct {
 	// polTaken the re-proposals whose POL votes were taken.
 	checked  map[chain.Address]int
 	polTaken map[polKey]bool
+	// waits holds proposed blocks whose transactions are being fetched
+	// (compact_fetch.go); distrust the peers that served wrong ones, and
+	// until when they are not asked again.
+	waits    map[chain.Hash]*txWait
+	distrust map[peer.ID]time.Time
+	idents   map[peer.ID]identityCheck // peers' identities, checked (compact_ident.go)
+	fetchSeq uint64
 
 	view atomic.Pointer[ConsensusView] // for the API, written after each event
 }
@@ -66,14 +75,18 @@ type network interface {
 	Peers() []p2p.PeerInfo
 }
 
-// inbound is a consensus message from a peer (or from this node).
+// inbound is a consensus message from a peer (or from this node). from is
+// the peer that delivered it, if known: the first one asked for the
+// transactions of a proposal.
 type inbound struct {
 	msg  *chain.ConsensusMessage
 	self bool
+	from peer.ID
 }
 
 // The other things dispatch takes besides messages, timeouts, the end of
-// the commit wait (waitOver) and synced blocks (syncBatch): txReady says
+// the commit wait (waitOver), synced blocks (syncBatch) and fetched
+// transactions (txAnswer): txReady says
 // the mempool has new transactions, tick is the once-a-second
 // housekeeping (retries, re-sends, the idle chain's next height).
 type (
@@ -96,7 +109,14 @@ func newEngine(n *Node, net network, sched scheduler) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{n: n, m: m, signer: n.signer, net: net, in: make(chan any, 8192), sync: newSyncer()}
+	e := &engine{n: n, m: m, signer: n.signer, net: net, in: make(chan any, 8192), sync: newSyncer(),
+		distrust: map[peer.ID]time.Time{}, idents: map[peer.ID]identityCheck{}}
+	switch f := net.(type) {
+	case txFetcher: // the simulation's network
+		e.fetch = f
+	case txPeers:
+		e.fetch = &liveTxFetcher{peers: f, in: e.in}
+	}
 	e.resetHeight()
 	e.sched = sched
 	if sched == nil {
@@ -117,8 +137,12 @@ func (e *engine) deliver(in *inbound) {
 }
 
 // run is the engine's goroutine: it feeds dispatch from the inbox, the
-// mempool and a once-a-second tick. It returns when ctx is cancelled.
+// mempool and a once-a-second tick. It returns when ctx is cancelled,
+// once the transaction fetches it started have ended.
 func (e *engine) run(ctx context.Context) {
+	if f, ok := e.fetch.(*liveTxFetcher); ok {
+		defer f.wait()
+	}
 	e.judgeFromStart()
 	e.awaitPeers(ctx, 3*time.Second)
 	e.start(ctx)
@@ -171,21 +195,30 @@ func (e *engine) dispatch(ctx context.Context, x any) {
 			e.startNext(ctx)
 		}
 	case txReady:
-		// A transaction arrived: an idle chain starts its next height.
+		// A transaction arrived: an idle chain starts its next height, and
+		// a proposal waiting for it may be complete.
 		if !e.waitingSince.IsZero() && e.sched.Now().Sub(e.waitingSince) >= e.n.cfg.Consensus.CommitWait.Duration {
 			e.startNext(ctx)
+		}
+		for _, w := range e.sortedWaits() {
+			if e.waits[w.block] == w && e.arrived(w) {
+				e.resume(ctx, w)
+			}
 		}
 	case tick:
 		e.onTick(ctx)
 	case *syncBatch:
 		v.reply <- e.applySyncBatch(ctx, v)
+	case *txAnswer:
+		e.onTxAnswer(ctx, v)
 	}
 }
 
 // onTick is the housekeeping of every second: retry storing a decided
 // block, judge again proposals that were ahead of this node's clock,
-// re-send this node's messages of a height that drags on, and start an
-// idle chain's next height when it is time.
+// fetch again what proposals still lack, re-send this node's messages of
+// a height that drags on, and start an idle chain's next height when it
+// is time.
 func (e *engine) onTick(ctx context.Context) {
 	if e.retry != nil && e.retry.Height == e.n.store.Latest().Height+1 {
 		e.commit(ctx, *e.retry)
@@ -201,8 +234,9 @@ func (e *engine) onTick(ctx context.Context) {
 	})
 	e.clockAhead = map[chain.Hash]*chain.SignedProposal{}
 	for _, sp := range pending {
-		e.onProposal(ctx, sp)
+		e.onProposal(ctx, sp, "")
 	}
+	e.retryWaits(ctx)
 	e.resend(ctx)
 	if !e.waitingSince.IsZero() && (e.n.pool.Size() > 0 || e.sched.Now().Sub(e.waitingSince) >= e.n.cfg.Block.EmptyEvery.Duration) {
 		e.startNext(ctx)
@@ -253,6 +287,7 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 			e.blocks[lock.BlockHash] = b
 		}
 	}
+	e.offerOwnBlocks(h, lock)
 	e.handle(ctx, consensus.NewHeight{Height: h, Validators: vals, Lock: lock})
 	if lock != nil {
 		// Others may need the proof of our lock to accept its block again.
@@ -280,6 +315,7 @@ func (e *engine) resetHeight() {
 	e.checked = map[chain.Address]int{}
 	e.polTaken = map[polKey]bool{}
 	e.reported = map[chain.Offence]bool{}
+	e.waits = map[chain.Hash]*txWait{}
 }
 
 // handle passes one event to the machine and carries out its actions.

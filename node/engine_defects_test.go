@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -204,7 +205,7 @@ func TestRestartedProposerProposesItsBlockAgain(t *testing.T) {
 	if len(again) != 1 {
 		t.Fatalf("after the restart the proposer published %d proposals, want 1", len(again))
 	}
-	if again[0].Proposal != first[0].Proposal || string(again[0].Block) != string(first[0].Block) {
+	if again[0].Proposal != first[0].Proposal || !bytes.Equal(chain.MustEncode(&again[0].Block), chain.MustEncode(&first[0].Block)) {
 		t.Fatalf("after the restart it proposed %+v, want the same proposal %+v", again[0].Proposal, first[0].Proposal)
 	}
 }
@@ -274,7 +275,7 @@ func TestFreshProposalMustBeItsSignersBlock(t *testing.T) {
 	p := r.proposerOf(1, 0)
 	other := r.addr((p + 1) % 4)
 	b := r.blockBy(other) // made in another validator's name
-	pb, judged := r.e.judgeProposal(r.ctx, r.proposal(r.addr(p), 1, 0, b))
+	pb, judged := r.e.judgeProposal(r.ctx, r.proposal(r.addr(p), 1, 0, b), "")
 	if !judged {
 		t.Fatal("the proposal was dropped without a verdict")
 	}
@@ -300,33 +301,62 @@ func TestTimeoutsHaveOneSource(t *testing.T) {
 	}
 }
 
-// A proposal's block bytes and POL travel beside the proposer's
-// signature. A copy of B's honest proposal with other bytes is rejected by
-// gossip (it is provably not what B signed) and dropped by the engine,
-// and B's real proposal is still judged and prevoted.
+// A proposal's compact block and POL travel beside the proposer's
+// signature. A copy of B's honest proposal with another body (another
+// header, or a transaction list the header does not commit to) is
+// rejected by gossip (it is provably not what B signed) and dropped by the
+// engine, and B's real proposal is still judged and prevoted.
 func TestTamperedProposalCannotSpoilTheBlock(t *testing.T) {
-	r := newRig(t, 0)
-	if r.proposerOf(1, 0) == 0 {
-		r = newRig(t, 1)
-	}
-	r.e.startHeight(r.ctx, 1)
-	p := r.addr(r.proposerOf(1, 0))
-	honest := r.proposal(p, 1, 0, r.blockBy(p))
-	other := r.blockOf(p, 1) // another valid block
-	other.Header.Time++
-	tampered := *honest
-	tampered.Block = other.Encode()
-	err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &tampered}))
-	if err == nil || errors.Is(err, p2p.ErrIgnore) {
-		t.Fatalf("gossip validator on a proposal with other bytes: %v, want a rejection", err)
-	}
-	r.send(&chain.ConsensusMessage{Proposal: &tampered})
-	if len(r.e.blocks) != 0 || len(r.e.m.Votes(0, chain.Prevote)) != 0 {
-		t.Fatal("the tampered copy left a verdict or a vote")
-	}
-	r.send(&chain.ConsensusMessage{Proposal: honest})
-	if !r.voted(r.self, chain.Prevote, 0, honest.Proposal.BlockHash) {
-		t.Fatal("the honest proposal was not prevoted after a tampered copy")
+	for _, c := range []struct {
+		name   string
+		tamper func(r *rig, cb *chain.CompactBlock)
+	}{
+		{"another valid block's header", func(r *rig, cb *chain.CompactBlock) {
+			other := r.blockOf(cb.Header.Proposer, 1)
+			other.Header.Time++
+			*cb = other.Compact()
+		}},
+		{"a transaction hash dropped", func(_ *rig, cb *chain.CompactBlock) { cb.TxHashes = cb.TxHashes[1:] }},
+		{"two transaction hashes swapped", func(_ *rig, cb *chain.CompactBlock) {
+			cb.TxHashes[0], cb.TxHashes[1] = cb.TxHashes[1], cb.TxHashes[0]
+		}},
+		{"a transaction hash replaced", func(r *rig, cb *chain.CompactBlock) {
+			cb.TxHashes[2] = sendTx(r.t, DevKey(5), testChainID, 0, DevAccounts()[1].Address, 1).Hash()
+		}},
+		{"evidence the header does not name", func(r *rig, cb *chain.CompactBlock) {
+			a, b := *r.vote(3, chain.Prevote, 1, 0, chain.Hash{1}), *r.vote(3, chain.Prevote, 1, 0, chain.Hash{2})
+			cb.Evidence = []chain.Evidence{chain.NewDuplicateVote(a, b)}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, 0)
+			if r.proposerOf(1, 0) == 0 {
+				r = newRig(t, 1)
+			}
+			r.e.startHeight(r.ctx, 1)
+			for i := range 3 {
+				if _, err := r.n.Submit(sendTx(t, DevKey(2), testChainID, uint64(i), DevAccounts()[1].Address, 1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := r.addr(r.proposerOf(1, 0))
+			honest := r.proposal(p, 1, 0, r.blockBy(p))
+			tampered := *honest
+			tampered.Block.TxHashes = append([]chain.Hash(nil), honest.Block.TxHashes...)
+			c.tamper(r, &tampered.Block)
+			err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &tampered}))
+			if err == nil || errors.Is(err, p2p.ErrIgnore) {
+				t.Fatalf("gossip validator on a proposal with another body: %v, want a rejection", err)
+			}
+			r.send(&chain.ConsensusMessage{Proposal: &tampered})
+			if len(r.e.blocks) != 0 || len(r.e.waits) != 0 || len(r.e.m.Votes(0, chain.Prevote)) != 0 {
+				t.Fatal("the tampered copy left a verdict, a wait or a vote")
+			}
+			r.send(&chain.ConsensusMessage{Proposal: honest})
+			if !r.voted(r.self, chain.Prevote, 0, honest.Proposal.BlockHash) {
+				t.Fatal("the honest proposal was not prevoted after a tampered copy")
+			}
+		})
 	}
 }
 
@@ -343,7 +373,7 @@ func TestForgedPOLIsRefused(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		pol = append(pol, *r.vote(i, chain.Prevote, 1, 0, b.Hash()))
 	}
-	good := &chain.SignedProposal{Proposal: prop, Block: b.Encode(), POL: pol,
+	good := &chain.SignedProposal{Proposal: prop, Block: b.Compact(), POL: pol,
 		Signature: r.key(p).Sign(chain.ProposalSignBytes(testChainID, prop))}
 	if err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: good})); err != nil {
 		t.Fatalf("a re-proposal with a true POL: %v", err)
@@ -383,7 +413,7 @@ func TestOneProposerCannotExhaustTheBlockChecks(t *testing.T) {
 		round := uint32(4 * k)
 		b := r.blockOf(r.addr(f), 0)
 		b.Header.Time += int64(k + 1)
-		if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(f), 1, round, b)); ok {
+		if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(f), 1, round, b), ""); ok {
 			judged++
 		}
 	}
@@ -391,12 +421,12 @@ func TestOneProposerCannotExhaustTheBlockChecks(t *testing.T) {
 		t.Fatalf("judged %d of the faulty proposer's blocks, want %d", judged, maxBlocksPerProposer)
 	}
 	other := r.proposerOf(1, 1)
-	if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(other), 1, 1, r.blockBy(r.addr(other)))); !ok {
+	if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(other), 1, 1, r.blockBy(r.addr(other))), ""); !ok {
 		t.Fatal("another proposer's block was not judged")
 	}
 	far := r.blockOf(r.addr(f), 0)
 	far.Header.Time += 99
-	if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(f), 1, 4*100, far)); ok {
+	if _, ok := r.e.judgeProposal(r.ctx, r.proposal(r.addr(f), 1, 4*100, far), ""); ok {
 		t.Fatal("a proposal far beyond the round window was judged")
 	}
 }

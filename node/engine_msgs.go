@@ -62,7 +62,7 @@ func (e *engine) onMessage(ctx context.Context, in *inbound) {
 		e.handle(ctx, consensus.VoteReceived{Vote: *v})
 		return
 	}
-	e.onProposal(ctx, in.msg.Proposal)
+	e.onProposal(ctx, in.msg.Proposal, in.from)
 }
 
 // noteLatePrecommit counts a precommit for the block this node last

@@ -8,6 +8,7 @@ import (
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // maxBlocksPerProposer bounds the different blocks a node checks
@@ -24,8 +25,10 @@ const maxClockAhead = 8
 // Proposals: making this node's proposal when the machine asks for one,
 // and checking the proposals of others before the machine may vote.
 
-func (e *engine) onProposal(ctx context.Context, sp *chain.SignedProposal) {
-	pb, ok := e.judgeProposal(ctx, sp)
+// onProposal judges a proposal, delivered by peer from if known, and
+// tells the machine the verdict, if there is one yet.
+func (e *engine) onProposal(ctx context.Context, sp *chain.SignedProposal, from peer.ID) {
+	pb, ok := e.judgeProposal(ctx, sp, from)
 	if !ok {
 		return
 	}
@@ -43,18 +46,21 @@ func (e *engine) onProposal(ctx context.Context, sp *chain.SignedProposal) {
 // and reports whether the machine should hear of it at all. Proposals
 // that are provably not what their proposer signed, or that no honest
 // proposer sends, are dropped without a verdict, so that no one can
-// spoil the verdict on an honest proposal's block: a proposal's block
-// bytes and POL travel beside the signature, not under it.
+// spoil the verdict on an honest proposal's block: a proposal's compact
+// block and POL travel beside the signature, not under it.
 //
-// In order: the signed proposal and its bytes (checkSigned: the round's
-// proposer signed it, the bytes are the block it names, the POL proves
-// its POL round), the round window, the proposal's own rule (a fresh
-// proposal's block names its signer; a verdict on the proposal, not on the
-// block), and then the block's verdict, cached by block hash, at most
-// maxBlocksPerProposer blocks per proposer.
-func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal) (*pendingBlock, bool) {
+// In order: the signed proposal and its compact block (checkSigned: the
+// round's proposer signed it, the compact block is the one it names, the
+// POL proves its POL round), the round window, the proposal's own rule (a
+// fresh proposal's block names its signer; a verdict on the proposal, not
+// on the block), and then the block's verdict, cached by block hash, at
+// most maxBlocksPerProposer blocks per proposer. A block whose
+// transactions are not all at hand gets no verdict yet: the proposal
+// waits while they are fetched (awaitTxs), and is judged again when they
+// come.
+func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal, from peer.ID) (*pendingBlock, bool) {
 	p := sp.Proposal
-	b, err := checkSigned(e.n.chainID, e.vals, sp)
+	cb, err := checkSigned(e.n.chainID, e.vals, sp)
 	if err != nil {
 		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
 		return nil, false
@@ -72,29 +78,48 @@ func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal) (*
 			}
 		}
 	}
-	if p.POLRound < 0 && b.Header.Proposer != p.Proposer {
+	if p.POLRound < 0 && cb.Header.Proposer != p.Proposer {
 		return &pendingBlock{err: fmt.Errorf("%w: block names proposer %s, the proposal is signed by %s",
-			chain.ErrInvalidBlock, b.Header.Proposer, p.Proposer)}, true
+			chain.ErrInvalidBlock, cb.Header.Proposer, p.Proposer)}, true
 	}
 	pb, seen := e.blocks[p.BlockHash]
 	if seen {
 		return pb, true
 	}
-	if e.checked[p.Proposer] >= maxBlocksPerProposer {
+	w := e.waits[p.BlockHash] // counted already if not nil
+	if w == nil && e.checked[p.Proposer] >= maxBlocksPerProposer {
 		e.n.log.Warn("too many different blocks from one proposer at this height; ignoring another", "height", p.Height, "proposer", p.Proposer.String())
 		return nil, false
 	}
+	b, missing, err := e.rebuild(cb, p.BlockHash, w)
+	if len(missing) > 0 {
+		if e.awaitTxs(ctx, sp, from, missing) && w == nil {
+			e.checked[p.Proposer]++
+		}
+		return nil, false
+	}
 	start := e.sched.Now()
-	pb = e.checkBlockOf(b)
+	if err != nil {
+		pb = &pendingBlock{err: err} // the signed block itself breaks a rule
+	} else {
+		pb = e.checkBlockOf(b)
+		if w != nil {
+			e.keepFetched(cb.TxHashes, w)
+		}
+	}
 	if errors.Is(pb.err, errClockAhead) {
 		// The verdict is this node's clock's, not the block's: judge it
-		// again on the next tick and on every later delivery.
+		// again on the next tick and on every later delivery. A wait stays,
+		// with what was fetched for the block.
 		if len(e.clockAhead) < maxClockAhead {
 			e.clockAhead[p.BlockHash] = sp
 		}
 	} else {
 		e.blocks[p.BlockHash] = pb
-		e.checked[p.Proposer]++
+		if w == nil {
+			e.checked[p.Proposer]++
+		}
+		delete(e.waits, p.BlockHash)
 	}
 	if d := e.sched.Now().Sub(start); d > 300*time.Millisecond {
 		e.n.log.Info("slow proposal check", "height", p.Height, "took", d.String())
@@ -110,10 +135,12 @@ type polKey struct {
 
 // checkSigned checks what a signed proposal proves by itself, against
 // the validator set of its height: the round's proposer signed it, its
-// bytes decode to the block it names, and its POL is empty for a fresh
-// proposal, or else prevotes of distinct members for that block in the
-// POL round, each signature valid. It returns the decoded block.
-func checkSigned(chainID string, vals *chain.ValidatorSet, sp *chain.SignedProposal) (*chain.Block, error) {
+// compact block has the header it names and the body that header commits
+// to (transaction hashes, last commit, evidence), and its POL is empty
+// for a fresh proposal, or else prevotes of distinct members for that
+// block in the POL round, each signature valid. It returns the compact
+// block.
+func checkSigned(chainID string, vals *chain.ValidatorSet, sp *chain.SignedProposal) (*chain.CompactBlock, error) {
 	p := sp.Proposal
 	if want := consensus.Proposer(vals, p.Height, p.Round); p.Proposer != want {
 		return nil, fmt.Errorf("%w: %s is not the proposer of height %d round %d", chain.ErrUnauthorized, p.Proposer, p.Height, p.Round)
@@ -121,12 +148,12 @@ func checkSigned(chainID string, vals *chain.ValidatorSet, sp *chain.SignedPropo
 	if err := vals.VerifyProposal(chainID, sp); err != nil {
 		return nil, err
 	}
-	b, err := chain.DecodeBlock(sp.Block)
-	if err != nil {
-		return nil, err
-	}
+	b := &sp.Block
 	if b.Hash() != p.BlockHash {
-		return nil, fmt.Errorf("%w: the proposal's bytes are block %s, it names %s", chain.ErrInvalidBlock, b.Hash(), p.BlockHash)
+		return nil, fmt.Errorf("%w: the proposal's block is %s, it names %s", chain.ErrInvalidBlock, b.Hash(), p.BlockHash)
+	}
+	if err := b.ValidateBasic(); err != nil {
+		return nil, err
 	}
 	if p.POLRound < 0 {
 		if len(sp.POL) > 0 {
@@ -244,14 +271,17 @@ func (e *engine) polFor(p consensus.Proposal) []chain.Vote {
 	return e.m.VotesFor(uint32(p.POLRound), chain.Prevote, p.BlockHash)
 }
 
+// propose signs p and gossips it with b in compact form. Peers that miss
+// some of b's transactions fetch them from this node's mempool; the vault
+// keeps the whole block (signProposal), so that after a restart empties
+// the mempool this node can still serve them (offerOwnBlocks).
 func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Block, pol []chain.Vote) {
-	raw := b.Encode()
-	sig, err := e.signer.signProposal(p, raw)
+	sig, err := e.signer.signProposal(p, b.Encode())
 	if err != nil {
 		e.n.log.Error("refused to sign a proposal", "height", p.Height, "round", p.Round, "err", err)
 		return
 	}
-	sp := &chain.SignedProposal{Proposal: p, Signature: sig, Block: raw, POL: pol}
+	sp := &chain.SignedProposal{Proposal: p, Signature: sig, Block: b.Compact(), POL: pol}
 	e.proposal = sp
 	e.firstProposal[p.Round] = chain.NewEvidenceProposal(p, sig)
 	e.broadcast(ctx, &chain.ConsensusMessage{Proposal: sp})

@@ -115,7 +115,7 @@ func TestOnlyTheRoundsProposerMayPropose(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := consensus.Proposal{Height: 1, Round: 0, BlockHash: b.Hash(), POLRound: -1, Proposer: addr}
-		sp := &chain.SignedProposal{Proposal: p, Signature: key.Sign(chain.ProposalSignBytes(n.ChainID(), p)), Block: b.Encode()}
+		sp := &chain.SignedProposal{Proposal: p, Signature: key.Sign(chain.ProposalSignBytes(n.ChainID(), p)), Block: b.Compact()}
 		err = n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: sp}))
 		if (addr == proposer) != (err == nil) {
 			t.Errorf("validator %d (proposer: %v): validator says %v", i, addr == proposer, err)

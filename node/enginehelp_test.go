@@ -140,7 +140,7 @@ func (r *rig) vote(i int, t chain.VoteType, h uint64, round uint32, block chain.
 // proposal is a signed proposal of block by the validator with address by.
 func (r *rig) proposal(by chain.Address, h uint64, round uint32, b *chain.Block) *chain.SignedProposal {
 	p := consensus.Proposal{Height: h, Round: round, BlockHash: b.Hash(), POLRound: -1, Proposer: by}
-	return &chain.SignedProposal{Proposal: p, Block: b.Encode(), Signature: r.key(by).Sign(chain.ProposalSignBytes(testChainID, p))}
+	return &chain.SignedProposal{Proposal: p, Block: b.Compact(), Signature: r.key(by).Sign(chain.ProposalSignBytes(testChainID, p))}
 }
 
 // blockBy builds the next block as the validator with address by would,

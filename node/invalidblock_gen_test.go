@@ -182,10 +182,13 @@ func (g *chainGen) commit(height uint64, block chain.Hash, signers int) *chain.C
 }
 
 // proposal returns the round-0 proposal of the candidate's height for
-// the block raw, whose hash is hash, signed by that round's proposer.
-func (g *chainGen) proposal(raw []byte, hash chain.Hash) *chain.SignedProposal {
-	p := chain.Proposal{Height: g.height, Round: 0, BlockHash: hash, POLRound: -1, Proposer: g.proposer(g.height)}
-	sp := &chain.SignedProposal{Proposal: p, Block: raw}
+// block b, in compact form, signed by that round's proposer. The node
+// remembers b's transactions, as if gossip had brought them, so that it
+// can rebuild the block and judge it by the rules under test.
+func (g *chainGen) proposal(b *chain.Block) *chain.SignedProposal {
+	g.n.pool.Remember(b.Txs...)
+	p := chain.Proposal{Height: g.height, Round: 0, BlockHash: b.Hash(), POLRound: -1, Proposer: g.proposer(g.height)}
+	sp := &chain.SignedProposal{Proposal: p, Block: b.Compact()}
 	sp.Sign(g.chainID, g.keys[p.Proposer])
 	return sp
 }

@@ -272,24 +272,24 @@ func TestInvalidBlocks(t *testing.T) {
 		t.Run(c.name+"/proposal", func(t *testing.T) {
 			ctx := context.Background()
 			e := g.engineAt(ctx)
-			sp := g.proposal(raw, hash)
+			sp := g.proposal(b)
 			msg := c.msg
 			if c.proposalMsg != "" {
 				msg = c.proposalMsg
 			}
-			// Bytes that are not the block the proposer signed prove
-			// nothing about that block: the engine drops the proposal
-			// without a verdict, and the machine never hears of it.
+			// A compact block that is not the block the proposer signed
+			// proves nothing about that block: the engine drops the
+			// proposal without a verdict, and the machine never hears of it.
 			if _, err := checkSigned(g.chainID, e.vals, sp); err != nil {
 				c.check(t, err, msg)
-				e.onProposal(ctx, sp)
+				e.onProposal(ctx, sp, "")
 				if len(e.m.Votes(0, chain.Prevote)) != 0 || len(e.blocks) != 0 {
 					t.Error("a dropped proposal reached the machine or left a verdict")
 				}
 				return
 			}
-			e.onProposal(ctx, sp)
-			pb, judged := e.judgeProposal(ctx, sp)
+			e.onProposal(ctx, sp, "")
+			pb, judged := e.judgeProposal(ctx, sp, "")
 			if !judged {
 				t.Fatal("the engine did not judge the block")
 			}

@@ -24,6 +24,15 @@ var ErrMempoolFull = errors.New("mempool is full")
 //   - it is bounded in count and bytes, and refuses when full;
 //   - a transaction leaves only when a committed block includes it, or
 //     when a committed block made it stale (its nonce was used).
+//
+// Beside the pool it keeps a small bounded memory of transactions seen
+// but not pooled (seen): gossiped ones it refused or holds back for their
+// nonce, ones fetched for a proposal, those of the blocks in the vault
+// after a restart. Proposals name their
+// transactions by hash, and a node rebuilds a proposed block from what
+// Lookup finds here before it asks peers for the rest; peers ask it in
+// turn. Nothing in that memory is offered to blocks, and nothing in it
+// counts as verified.
 type Mempool struct {
 	mu       sync.Mutex
 	maxTxs   int
@@ -41,6 +50,8 @@ type Mempool struct {
 	future      map[chain.Address]map[uint64]*futureTx
 	futureCount int
 	blocks      uint64 // committed blocks seen by Update: the future queue's clock
+
+	seen *seenTxs // has its own lock
 }
 
 type futureTx struct {
@@ -77,7 +88,8 @@ type senderQueue struct {
 func NewMempool(maxTxs, maxBytes int) *Mempool {
 	return &Mempool{maxTxs: maxTxs, maxBytes: maxBytes, order: list.New(),
 		byHash: map[chain.Hash]*list.Element{}, senders: map[chain.Address]*senderQueue{},
-		ready: make(chan struct{}, 1), future: map[chain.Address]map[uint64]*futureTx{}}
+		ready: make(chan struct{}, 1), future: map[chain.Address]map[uint64]*futureTx{},
+		seen: newSeenTxs(seenMaxTxs, seenMaxBytes)}
 }
 
 // Ready is signalled (without blocking) whenever a transaction is added.
@@ -141,6 +153,8 @@ func (m *Mempool) holdFuture(sender chain.Address, f *futureTx) {
 		f.heldAt = m.blocks
 		fq[f.tx.Nonce] = f
 		m.futureCount++
+		// A proposal may include it before its turn comes here.
+		m.seen.add(f.hash, f.raw)
 	}
 }
 
@@ -174,6 +188,32 @@ func (m *Mempool) Has(hash chain.Hash) bool {
 	defer m.mu.Unlock()
 	_, ok := m.byHash[hash]
 	return ok
+}
+
+// Lookup returns the canonical bytes of the transaction whose hash is h
+// if the pool holds it or has seen it lately (Remember; a transaction
+// held back for its nonce is remembered too); nil otherwise. Unlike Has,
+// it does not say that the transaction's signature was verified.
+func (m *Mempool) Lookup(h chain.Hash) []byte {
+	var raw []byte
+	m.mu.Lock()
+	if e, ok := m.byHash[h]; ok {
+		raw = e.Value.(*poolTx).raw
+	}
+	m.mu.Unlock()
+	if raw != nil {
+		return raw
+	}
+	return m.seen.get(h)
+}
+
+// Remember keeps transactions that are not pooled but that peers may
+// ask for, or a proposal may name: each raw under its hash, the oldest
+// forgotten first once the memory is full.
+func (m *Mempool) Remember(txs ...[]byte) {
+	for _, raw := range txs {
+		m.seen.add(chain.Sum(raw), raw)
+	}
 }
 
 // NextNonce returns the nonce a sender's next transaction must carry,

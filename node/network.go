@@ -86,6 +86,10 @@ func (n *Node) startNetwork() error {
 	if err != nil {
 		return err
 	}
+	pid, err := p2p.PeerID(key)
+	if err != nil {
+		return err
+	}
 	h, err := p2p.New(p2p.Config{
 		ChainID:           n.chainID,
 		Key:               key,
@@ -94,6 +98,8 @@ func (n *Node) startNetwork() error {
 		MDNS:              n.cfg.P2P.MDNS,
 		DHT:               n.cfg.P2P.DHT,
 		Blocks:            blockSource{n},
+		Txs:               txSource{n},
+		Identity:          peerIdentity(n.chainID, n.key, pid),
 		ValidateTx:        n.validateGossipTx,
 		ValidateConsensus: n.validateGossipConsensus,
 		OnTx:              n.onGossipTx,
@@ -157,9 +163,11 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 
 // judgeAtHeight judges a message by the validator set of its height: nil
 // if it is a member's and its signature verifies (for a proposal, the
-// round's proposer's, with bytes that are the block it names and a POL
-// that proves its round: checkSigned), p2p.ErrIgnore if the signer is not
-// a member or not the round's proposer, and the error otherwise.
+// round's proposer's, with a compact block that is the block it names and
+// a POL that proves its round: checkSigned), p2p.ErrIgnore if the signer
+// is not a member or not the round's proposer, and the error otherwise.
+// The transactions of a proposal are not looked for here: forwarding
+// never waits for them.
 func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *chain.ConsensusMessage) error {
 	if _, ok := vals.Find(m.Signer()); !ok {
 		return p2p.ErrIgnore
@@ -171,20 +179,20 @@ func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *chain.ConsensusM
 	if consensus.Proposer(vals, p.Height, p.Round) != p.Proposer {
 		return p2p.ErrIgnore
 	}
-	// The proposer's signature covers the proposal, not the block bytes or
-	// the POL beside it: those must prove themselves, or anyone could
-	// forward an honest proposal with other bytes.
+	// The proposer's signature covers the proposal, not the compact block
+	// or the POL beside it: those must prove themselves, or anyone could
+	// forward an honest proposal with another body.
 	_, err := checkSigned(chainID, vals, m.Proposal)
 	return err
 }
 
-func (n *Node) onGossipConsensus(_ peer.ID, data []byte) {
+func (n *Node) onGossipConsensus(from peer.ID, data []byte) {
 	m, err := chain.DecodeConsensusMessage(n.chainID, data)
 	eng := n.engine.Load()
 	if err != nil || eng == nil {
 		return
 	}
-	eng.deliver(&inbound{msg: m})
+	eng.deliver(&inbound{msg: m, from: from})
 }
 
 // NodeKeyFile is the libp2p identity key in the home; it is separate from

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/citychain/citychain/chain"
 )
 
 // freeBase finds a base port such that base+i and base+1000+i are free
@@ -67,9 +69,10 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 }
 
 // Two validators over real libp2p on 127.0.0.1, in one process: they
-// decide blocks together, a transaction sent to one reaches the other by
-// gossip, and a follower that joins later catches up by block sync and
-// then follows consensus.
+// decide blocks together with compact proposals, a transaction sent to one
+// reaches the other by gossip, one that only the proposer holds is
+// fetched by the other, and a follower that joins later catches up by
+// block sync and then follows consensus.
 func TestTwoValidatorsAndAFollowerOverLibp2p(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts libp2p hosts")
@@ -96,6 +99,27 @@ func TestTwoValidatorsAndAFollowerOverLibp2p(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "B stores the transfer's receipt", func() bool {
 		_, err := b.Store().Receipt(hash)
+		return err == nil
+	})
+
+	// A transfer that only A holds, as if gossip had lost it: A's pool
+	// takes it without gossiping it. When A proposes it, B finds it in
+	// neither its pool nor its memory, fetches it from A over the
+	// transaction fetch protocol and rebuilds the block; with two
+	// validators the block needs B's votes, so B's receipt proves it.
+	lost := sendTx(t, DevKey(0), a.ChainID(), 1, DevAccounts()[2].Address, 3)
+	raw := lost.Encode()
+	if err := a.validateTx(raw); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.admit(lost, raw, chain.Sum(raw), false); !ok || err != nil {
+		t.Fatalf("A's pool refused the transfer: %v", err)
+	}
+	if b.pool.Lookup(chain.Sum(raw)) != nil {
+		t.Fatal("B holds the transfer that only A was given")
+	}
+	waitFor(t, 30*time.Second, "B stores the receipt of the transfer it had to fetch", func() bool {
+		_, err := b.Store().Receipt(chain.Sum(raw))
 		return err == nil
 	})
 

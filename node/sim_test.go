@@ -104,6 +104,9 @@ func randomSim(seed uint64) *simNet {
 	if rng.IntN(3) == 0 {
 		s.addNode("R", DevValidatorKey(101), replayer)
 	}
+	if rng.IntN(3) == 0 {
+		s.addNode("L", DevValidatorKey(102), txLiar)
+	}
 	for _, n := range s.nodes {
 		if rng.IntN(5) == 0 {
 			n.skew = time.Duration(rng.IntN(4000)-2000) * time.Millisecond
@@ -178,9 +181,20 @@ func randomSim(seed uint64) *simNet {
 
 // load submits a few bank transfers every half second until end, to
 // every node that is up, as transaction gossip would: blocks then carry
-// transactions, which every validator re-executes before it votes.
+// transactions, which every validator re-executes before it votes. In
+// half the runs gossip loses some: each node misses each transfer with a
+// chance of its own, up to one in two, as when its gossip queue overflows,
+// and then misses the sender's later ones too until a block takes the
+// one it lacks (its pool refuses a nonce gap). Such a node must fetch
+// the transactions of the blocks others propose.
 func (s *simNet) load(end time.Duration) {
 	nonces := make([]uint64, 4)
+	miss := make([]float64, len(s.nodes))
+	if s.rng.IntN(2) == 0 {
+		for i := range miss {
+			miss[i] = s.rng.Float64() / 2
+		}
+	}
 	var step func()
 	step = func() {
 		if s.now > end {
@@ -196,7 +210,7 @@ func (s *simNet) load(end time.Duration) {
 			tx.Sign(DevKey(i))
 			taken := false
 			for _, n := range s.nodes {
-				if n.up && n.n != nil {
+				if n.up && n.n != nil && s.rng.Float64() >= miss[n.id] {
 					if _, err := n.n.Submit(tx); err == nil {
 						taken = true
 					}
@@ -218,6 +232,7 @@ type simOutcome struct {
 	failures []string
 	summary  string
 	catchUp  time.Duration
+	stats    simStats
 }
 
 // runSeed runs one seeded simulation and checks it.
@@ -237,7 +252,7 @@ func runSeed(seed uint64, tracing bool) simOutcome {
 	}
 	s.runUntil(s.gst+simProgressBound, func() bool { return s.minHonestHeight() >= target })
 	s.checkAgreement()
-	out := simOutcome{failures: s.failures, catchUp: s.now - s.gst}
+	out := simOutcome{failures: s.failures, catchUp: s.now - s.gst, stats: s.stats}
 	if len(out.failures) == 0 && s.minHonestHeight() < target {
 		out.failures = append(out.failures, fmt.Sprintf("liveness: %v after GST the lowest honest node is at height %d, want %d",
 			simProgressBound, s.minHonestHeight(), target))
@@ -345,6 +360,7 @@ func TestSimulation(t *testing.T) {
 		mu     sync.Mutex
 		failed int
 		worst  time.Duration
+		fetch  simStats // the transaction fetches of every run
 		next   uint64
 		wg     sync.WaitGroup
 	)
@@ -364,6 +380,9 @@ func TestSimulation(t *testing.T) {
 				out := runSeed(seed, os.Getenv("CITYCHAIN_SIMTRACE") == strconv.FormatUint(seed, 10))
 				mu.Lock()
 				worst = max(worst, out.catchUp)
+				fetch.txRequests += out.stats.txRequests
+				fetch.txServed += out.stats.txServed
+				fetch.txLies += out.stats.txLies
 				if len(out.failures) > 0 {
 					failed++
 					t.Errorf("seed %d failed:\n  %s\n  run: %s\n  replay: go test ./node/ -run 'TestSimulation$' -seed %d -v",
@@ -374,7 +393,8 @@ func TestSimulation(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d seeds, %d failed; slowest progress after GST %v", count, failed, worst)
+	t.Logf("%d seeds, %d failed; slowest progress after GST %v; %d requests for missing transactions, %d served, %d of them altered by a liar",
+		count, failed, worst, fetch.txRequests, fetch.txServed, fetch.txLies)
 }
 
 // TestSimulationIsDeterministic runs seeds twice and expects the same

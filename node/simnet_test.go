@@ -48,9 +48,13 @@ type simNet struct {
 	stats    simStats
 }
 
-// simStats counts what a run did, for its summary.
+// simStats counts what a run did, for its summary: gossip messages
+// delivered, ignored and rejected; blocks synced, sync stalls and bans;
+// requests for transactions, transactions served in answers and answers
+// altered by a liar.
 type simStats struct {
 	delivered, ignored, rejected, syncBlocks, stalls, bans int
+	txRequests, txServed, txLies                           int
 }
 
 // linkModel is how the network treats one message.
@@ -243,7 +247,7 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 			s.tracef("%s <- %s: proposal h=%d r=%d pol=%d %x by %s", r.name, s.nodes[from].name, p.Height, p.Round, p.POLRound, p.BlockHash[:3], p.Proposer.String()[:10])
 		}
 	}
-	s.input(r, &inbound{msg: m})
+	s.input(r, &inbound{msg: m, from: s.nodes[from].pid})
 	if r.fault == forker && m.Proposal != nil && r.up {
 		s.endorse(r, m.Proposal)
 	}
@@ -309,6 +313,75 @@ func (g simGossip) PublishConsensus(_ context.Context, data []byte) error {
 
 func (g simGossip) Peers() []p2p.PeerInfo { return g.s.peersOf(g.n) }
 
+// errNoAnswer is a request for transactions that got no answer in time.
+var errNoAnswer = errors.New("no answer within the request timeout")
+
+// FetchTxs carries a request for transactions to the peer a names and its
+// answer back, each way with the network's delay and loss. A request to a
+// peer that is down, cut off or silent, or whose request or answer is
+// lost, fails after txFetchTimeout, as a stream that gets no answer does.
+// The answer is dispatched once, like p2p's.
+func (g simGossip) FetchTxs(_ context.Context, a *txAnswer) {
+	s, n := g.s, g.n
+	life := n.life
+	done := false
+	deliver := func(txs [][]byte, err error) {
+		if done {
+			return
+		}
+		done = true
+		b := *a
+		b.txs, b.err = txs, err
+		s.input(n, &b)
+	}
+	s.stats.txRequests++
+	s.atNode(s.now+txFetchTimeout, n.id, life, func() { deliver(nil, errNoAnswer) })
+	o := s.byPID(a.peer)
+	if o == nil || o.id == n.id || !s.reachable(n, o) {
+		return
+	}
+	d, ok := s.delay()
+	if !ok {
+		return
+	}
+	s.atNode(s.now+d, o.id, o.life, func() {
+		if o.fault == silent || o.n == nil || !s.reachable(n, o) {
+			return
+		}
+		txs := s.serveTxs(o, a.hashes)
+		back, ok := s.delay()
+		if !ok {
+			return
+		}
+		s.atNode(s.now+back, n.id, life, func() { deliver(txs, nil) })
+	})
+}
+
+// reachable reports whether a and b can talk now.
+func (s *simNet) reachable(a, b *simNode) bool {
+	return b.up && !s.cut(a.id, b.id) && !a.banned[b.id] && !b.banned[a.id]
+}
+
+// serveTxs is node o answering a request for transactions from its pool,
+// as p2p's server does; a transaction liar alters each one it holds.
+func (s *simNet) serveTxs(o *simNode, hashes []chain.Hash) [][]byte {
+	txs := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		raw := txSource{o.n}.TxByHash(h)
+		if raw == nil {
+			continue
+		}
+		if o.fault == txLiar {
+			raw = append([]byte(nil), raw...)
+			raw[len(raw)-1] ^= 1
+			s.stats.txLies++
+		}
+		txs[i] = raw
+		s.stats.txServed++
+	}
+	return txs
+}
+
 // peersOf is what n's status exchange would say of the others: each
 // reachable node's height, and what a lying peer claims.
 func (s *simNet) peersOf(n *simNode) []p2p.PeerInfo {
@@ -321,7 +394,7 @@ func (s *simNet) peersOf(n *simNode) []p2p.PeerInfo {
 		if o.fault == staller {
 			h += 1000
 		}
-		out = append(out, p2p.PeerInfo{ID: o.pid, Height: h})
+		out = append(out, p2p.PeerInfo{ID: o.pid, Height: h, Identity: o.ident})
 	}
 	return out
 }

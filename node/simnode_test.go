@@ -44,6 +44,7 @@ type simNode struct {
 	crashAfterDecide time.Duration
 	// endorsed: the forker's votes already sent at this height.
 	endorsed map[[2]uint64]bool
+	ident    []byte       // what it says of itself in the status exchange
 	hid      uint64       // the height at which the forker hid a precommit
 	sent     [][]byte     // consensus messages it published, for a replayer
 	banned   map[int]bool // peers it banned (a ban outlives its crashes)
@@ -64,23 +65,27 @@ const (
 	staller             // not a validator: claims a far greater height, never answers sync
 	replayer            // not a validator: re-sends old proposals and votes it saw
 	forker              // prevotes and precommits every block proposed; hides its first precommit from all but one peer
+	txLiar              // not a validator: answers every request for transactions with altered ones
 )
 
 func (f fault) String() string {
 	return [...]string{"honest", "silent", "equivocating voter", "equivocating proposer",
-		"invalid-block proposer", "twin", "far-future spammer", "sync staller", "stale re-sender", "forker"}[f]
+		"invalid-block proposer", "twin", "far-future spammer", "sync staller", "stale re-sender", "forker",
+		"transaction liar"}[f]
 }
 
 // honestSender reports whether every message this node sends or forwards
-// is one an honest node would: such a peer must never be rejected.
+// is one an honest node would: such a peer must never be rejected. (The
+// transaction liar gossips honestly; it lies only when asked for
+// transactions.)
 func (n *simNode) honestSender() bool {
-	return n.fault == honest || n.fault == twin || n.fault == staller || n.fault == replayer
+	return n.fault == honest || n.fault == twin || n.fault == staller || n.fault == replayer || n.fault == txLiar
 }
 
 // countsHonest reports whether the node's chain is checked for agreement
 // and progress.
 func (n *simNode) countsHonest() bool {
-	return n.fault == honest || n.fault == staller || n.fault == replayer
+	return n.fault == honest || n.fault == staller || n.fault == replayer || n.fault == txLiar
 }
 
 // addNode adds a node holding key.
@@ -88,6 +93,7 @@ func (s *simNet) addNode(name string, key *crypto.PrivateKey, f fault) *simNode 
 	n := &simNode{id: len(s.nodes), name: name, key: key, fault: f,
 		pid: peer.ID("sim-" + name), store: s.openStore(), vault: newMemVault()}
 	n.sched = simSched{s, n}
+	n.ident = peerIdentity(s.chainID, key, n.pid)
 	s.nodes = append(s.nodes, n)
 	return n
 }
@@ -213,7 +219,7 @@ func (s *simNet) signVote(n *simNode, v chain.Vote) *chain.ConsensusMessage {
 	return &chain.ConsensusMessage{Vote: &v}
 }
 
-func (s *simNet) signProposal(n *simNode, p consensus.Proposal, block []byte) *chain.ConsensusMessage {
+func (s *simNet) signProposal(n *simNode, p consensus.Proposal, block chain.CompactBlock) *chain.ConsensusMessage {
 	sp := &chain.SignedProposal{Proposal: p, Block: block, Signature: n.key.Sign(chain.ProposalSignBytes(s.chainID, p))}
 	return &chain.ConsensusMessage{Proposal: sp}
 }
@@ -278,11 +284,12 @@ func (s *simNet) equivVote(n *simNode, v *chain.Vote, data []byte) {
 // different valid block (one millisecond later) to the others.
 func (s *simNet) equivPropose(n *simNode, sp *chain.SignedProposal, data []byte) {
 	alt := data
-	if b, err := chain.DecodeBlock(sp.Block); err == nil && sp.Proposal.POLRound < 0 {
+	if sp.Proposal.POLRound < 0 {
+		b := sp.Block
 		b.Header.Time++
 		p := sp.Proposal
 		p.BlockHash = b.Hash()
-		alt = chain.MustEncode(s.signProposal(n, p, b.Encode()))
+		alt = chain.MustEncode(s.signProposal(n, p, b))
 	}
 	n.seen[sha256.Sum256(data)], n.seen[sha256.Sum256(alt)] = true, true
 	for _, o := range s.nodes {
@@ -297,14 +304,11 @@ func (s *simNet) equivPropose(n *simNode, sp *chain.SignedProposal, data []byte)
 // corrupt replaces a fresh proposal's block by one with a wrong state
 // root, signed: a proposal every honest node must judge invalid.
 func (s *simNet) corrupt(n *simNode, m *chain.ConsensusMessage) []byte {
-	b, err := chain.DecodeBlock(m.Proposal.Block)
-	if err != nil {
-		return chain.MustEncode(m)
-	}
+	b := m.Proposal.Block
 	b.Header.StateRoot[0] ^= 0xff
 	p := m.Proposal.Proposal
 	p.BlockHash = b.Hash()
-	return chain.MustEncode(s.signProposal(n, p, b.Encode()))
+	return chain.MustEncode(s.signProposal(n, p, b))
 }
 
 // spam floods votes signed by n for far-future heights and for the next

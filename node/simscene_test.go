@@ -235,3 +235,68 @@ func TestSimEquivocatingVoterIsRemovedByEvidence(t *testing.T) {
 func TestSimEquivocatingProposerIsRemovedByEvidence(t *testing.T) {
 	fifthOffends(t, 22, equivProposer, chain.EvidenceConflictingProposal)
 }
+
+// A holds some transfers that gossip lost on the way to B, C and D; E, a
+// node outside the set, holds them too but answers every request for
+// transactions with altered ones. A proposes them and crashes at once,
+// and is back a second later. B, C and D ask A, which is down, and the
+// other peers: B, C and D hold nothing, and E's answers are refused and
+// E is not asked again by whoever it lied to. Nothing gets a vote until
+// A, back, serves the transfers from the block it saved (its mempool is
+// gone); then they are pooled everywhere and committed, and every node
+// agrees.
+func TestSimMissingTransactionsComeOnlyFromTheProposer(t *testing.T) {
+	s := calmSim(31, txLiar)
+	s.tracing = testing.Verbose()
+	defer s.close()
+	for _, n := range s.nodes {
+		s.boot(n)
+	}
+	a, e := s.nodes[0], s.nodes[4]
+	s.runUntil(2*time.Second, nil)
+	var hashes []chain.Hash
+	for i := range 5 {
+		tx := sendTx(t, DevKey(3), s.chainID, uint64(i), DevAccounts()[1].Address, 1)
+		for _, n := range []*simNode{a, e} {
+			if _, err := n.n.Submit(tx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hashes = append(hashes, tx.Hash())
+	}
+	a.crashAfterPropose = time.Second
+	committed := func() bool {
+		for _, n := range s.nodes {
+			for _, h := range hashes {
+				if _, err := n.store.Receipt(h); err != nil {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	s.runUntil(60*time.Second, committed)
+	s.checkAgreement()
+	for _, f := range s.failures {
+		t.Error(f)
+	}
+	if !committed() {
+		t.Fatalf("the transfers were not committed on every node in a minute: %s\n%s", s.describe(0), strings.Join(s.trace, "\n"))
+	}
+	if a.life < 2 {
+		t.Fatal("A never crashed: the scenario did not happen")
+	}
+	// Every node E lied to distrusts it and asked it once: E altered the
+	// five transfers once per node it answered.
+	lied := 0
+	for _, n := range s.nodes[1:4] {
+		if _, ok := n.e.distrust[e.pid]; ok {
+			lied++
+		}
+	}
+	if lied == 0 || s.stats.txLies != 5*lied {
+		t.Fatalf("%d nodes distrust E, which altered %d transactions; want at least one, each asking E once",
+			lied, s.stats.txLies)
+	}
+	t.Logf("%s", s.describe(0))
+}

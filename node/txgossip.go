@@ -151,6 +151,8 @@ func (n *Node) validateTx(raw []byte) error {
 
 // onGossipTx adds the transactions of a gossip message from a peer to the
 // mempool, in order. Their signatures were checked by validateGossipTx.
+// One the pool refuses (it is full, say) is still remembered: a proposal
+// may include it, and then this node need not fetch it.
 func (n *Node) onGossipTx(_ peer.ID, data []byte) {
 	txs := [][]byte{data}
 	if chain.IsTxBatch(data) {
@@ -164,7 +166,9 @@ func (n *Node) onGossipTx(_ peer.ID, data []byte) {
 		if err != nil {
 			continue
 		}
-		if _, err := n.admit(tx, raw, chain.Sum(raw), true); err != nil {
+		h := chain.Sum(raw)
+		if _, err := n.admit(tx, raw, h, true); err != nil {
+			n.pool.Remember(raw)
 			n.log.Debug("gossiped tx not admitted", "err", err)
 		}
 	}

@@ -29,7 +29,7 @@ const (
 	// would cross it, and a client refuses an answer that does.
 	MaxSyncResponse = chain.MaxSyncAnswerSize
 	// maxStatusSize bounds one status frame.
-	maxStatusSize = 256
+	maxStatusSize = 512
 	// maxChainIDLen bounds the chain id, which appears in every protocol ID.
 	maxChainIDLen = 64
 	// maxServing bounds the sync requests this node answers at once.
@@ -77,6 +77,16 @@ type Config struct {
 
 	// Blocks serves the sync and status protocols.
 	Blocks BlockSource
+	// Identity is what this node says about itself in the status
+	// exchange, beside its height, at most MaxIdentitySize bytes; peers see
+	// it in PeerInfo.Identity. This package gives it no meaning and checks
+	// nothing in it: the node does (a validator's signed claim that this
+	// peer ID is its node). Optional.
+	Identity []byte
+	// Txs serves the transaction fetch protocol. Optional: without it the
+	// protocol is not served, and peers that ask get "protocol not
+	// supported".
+	Txs TxSource
 	// ValidateTx and ValidateConsensus run the stateless checks on a
 	// gossip message from a peer (see ErrIgnore for the outcomes). They
 	// run concurrently on many goroutines.
@@ -118,8 +128,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// StatusTimeout bounds one status exchange. Optional: 5s.
 	StatusTimeout time.Duration
-	// RequestTimeout bounds one sync request and its answer, on the side
-	// that asks (FetchBlocks) and on the side that serves. Optional: 30s.
+	// RequestTimeout bounds one sync or transaction fetch request and its
+	// answer, on the side that asks (FetchBlocks, FetchTxs) and on the
+	// side that serves. The asker's ctx may set a shorter one. Optional:
+	// 30s.
 	RequestTimeout time.Duration
 	// WrongChainBan is how long a peer on another chain is refused.
 	// Optional: 1 minute.
@@ -179,6 +191,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: missing gossip validator", ErrConfig)
 	case c.OnTx == nil || c.OnConsensus == nil:
 		return fmt.Errorf("%w: missing gossip handler", ErrConfig)
+	case len(c.Identity) > MaxIdentitySize:
+		return fmt.Errorf("%w: identity of %d bytes, limit %d", ErrConfig, len(c.Identity), MaxIdentitySize)
 	case c.MaxMessageSize > MaxEntrySize:
 		return fmt.Errorf("%w: max message size above %d", ErrConfig, MaxEntrySize)
 	}

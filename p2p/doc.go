@@ -1,14 +1,17 @@
 // Package p2p is how a CityChain node talks to other nodes: a libp2p host
 // (TCP and QUIC, Noise or TLS encryption, yamux streams), gossip topics for
-// transactions and consensus messages, a request/response protocol for
-// block sync, a status exchange that tells each side the other's height,
+// transactions and consensus messages, request/response protocols for
+// block sync and for fetching transactions by hash, a status exchange that tells each side the other's height,
 // peer discovery (static bootstrap peers, optional mDNS and Kademlia DHT)
 // and a connection gate that can cut this node off from chosen peers.
 //
 // The package knows nothing about what it carries. Transactions,
 // consensus messages, blocks and commits are opaque byte slices; the node
 // passes in callbacks that judge them (Config.ValidateTx,
-// Config.ValidateConsensus) and a BlockSource that serves stored blocks.
+// Config.ValidateConsensus), a BlockSource that serves stored blocks and a
+// TxSource that serves transactions by hash. FetchTxs is split like block
+// sync: it checks framing and sizes, and the node checks that each
+// transaction is the one it asked for and decides whom to ask.
 // Block sync is split the same way: FetchBlocks asks a given peer for a
 // range of blocks (StreamBlocks hands each over as it arrives) and checks
 // only framing and sizes, while choosing the
@@ -29,8 +32,9 @@
 // Every protocol ID and topic carries the chain id, so nodes of different
 // chains never mix their traffic:
 //
-//	/citychain/{chain}/txs/1        gossip topic, one transaction per message
-//	/citychain/{chain}/consensus/1  gossip topic, one consensus message each
+//	/citychain/{chain}/txs/1        gossip topic, a transaction or a batch per message
+//	/citychain/{chain}/consensus/2  gossip topic, one consensus message each
+//	/citychain/{chain}/txfetch/1    stream: transaction hashes and the transactions
 //	/citychain/{chain}/sync/1       stream: a block range request and its answer
 //	/citychain/{chain}/kad/1.0.0    the private Kademlia DHT (when enabled)
 //	/citychain/status/1             stream: chain id, height, latest block hash
@@ -40,10 +44,11 @@
 // (and is disconnected and shunned for a while) instead of a bare
 // "protocol not supported".
 //
-// The gossip topics, the gossip message ID and the block sync protocol
-// are part of the chain's wire format, so package chain defines them
-// (chain.TxTopic, chain.ConsensusTopic, chain.GossipMessageID,
-// chain.SyncProtocolID, chain.SyncRequest and the sync limits) and this
+// The gossip topics, the gossip message ID, the transaction fetch and the
+// block sync protocols are part of the chain's wire format, so package
+// chain defines them (chain.TxTopic, chain.ConsensusTopic,
+// chain.GossipMessageID, chain.TxFetchProtocolID, chain.TxRequest,
+// chain.SyncProtocolID, chain.SyncRequest and their limits) and this
 // package carries them. The status protocol and the DHT are its own.
 //
 // Stream messages are frames: a 4-byte big-endian length and that many
@@ -52,8 +57,11 @@
 // frames (block, commit) per height, in order from the first height, and
 // an empty frame to end; a server sends fewer blocks than asked when it
 // has fewer, or when one more would take the answer above
-// MaxSyncResponse. Every read has a size limit and every stream a
-// deadline; FetchBlocks also gives up as soon as its ctx ends.
+// MaxSyncResponse. A transaction fetch request is one frame of 32-byte
+// hashes (at most chain.MaxTxRequest); the answer is one frame per hash,
+// in order, empty for a transaction the peer does not hold. Every read
+// has a size limit and every stream a deadline; FetchBlocks and FetchTxs
+// also give up as soon as their ctx ends.
 //
 // # Gossip
 //
@@ -93,8 +101,8 @@
 // for the score checks that ban peers (gossipsub runs those on goroutines
 // of its own; one that starts after Close has begun does nothing).
 // Short-lived goroutines inside a call (parallel dials, the stream reset
-// FetchBlocks arranges for when its ctx ends) end before that call
-// returns. Goroutines inside libp2p, gossipsub, the
+// FetchBlocks and FetchTxs arrange for when their ctx ends) end before
+// that call returns. Goroutines inside libp2p, gossipsub, the
 // DHT and mDNS are stopped by closing those services.
 // Node handlers (OnTx, OnConsensus) run on the topic reader goroutine and
 // must return quickly; a slow handler makes the subscription drop

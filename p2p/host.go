@@ -57,8 +57,9 @@ type Host struct {
 	mdns  mdns.Service // nil unless Config.MDNS
 	found chan peer.AddrInfo
 
-	statusQ chan peer.ID
-	serving chan struct{} // semaphore of sync requests being answered
+	statusQ    chan peer.ID
+	serving    chan struct{} // semaphore of sync requests being answered
+	servingTxs chan struct{} // semaphore of transaction fetch requests being answered
 
 	tasks  tasks
 	cancel context.CancelFunc
@@ -86,16 +87,17 @@ func New(cfg Config) (*Host, error) {
 	}
 
 	h := &Host{
-		cfg:       cfg,
-		log:       cfg.Logger.With("component", "p2p"),
-		self:      self,
-		gater:     newGater(cfg.Now),
-		bans:      newBanCounter(),
-		bootstrap: boot,
-		peers:     newPeerTable(cfg.Now),
-		found:     make(chan peer.AddrInfo, 64),
-		statusQ:   make(chan peer.ID, 64),
-		serving:   make(chan struct{}, maxServing),
+		cfg:        cfg,
+		log:        cfg.Logger.With("component", "p2p"),
+		self:       self,
+		gater:      newGater(cfg.Now),
+		bans:       newBanCounter(),
+		bootstrap:  boot,
+		peers:      newPeerTable(cfg.Now),
+		found:      make(chan peer.AddrInfo, 64),
+		statusQ:    make(chan peer.ID, 64),
+		serving:    make(chan struct{}, maxServing),
+		servingTxs: make(chan struct{}, maxServingTxs),
 	}
 	if h.lh, h.conns, err = buildHost(cfg, listen, h.gater); err != nil {
 		return nil, err
@@ -157,6 +159,9 @@ func (h *Host) start(ctx context.Context) error {
 	}
 	h.lh.SetStreamHandler(StatusProtocol, h.guard(h.serveStatus))
 	h.lh.SetStreamHandler(syncProtocol(h.cfg.ChainID), h.guard(h.serveSync))
+	if h.cfg.Txs != nil {
+		h.lh.SetStreamHandler(txFetchProtocol(h.cfg.ChainID), h.guard(h.serveTxs))
+	}
 	if err := h.startGossip(ctx); err != nil {
 		return err
 	}

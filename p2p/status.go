@@ -20,10 +20,12 @@ type PeerInfo struct {
 	Addrs     []ma.Multiaddr // remote addresses of the open connections
 	Direction string         // "inbound" or "outbound": who dialled first
 	Latency   time.Duration  // smoothed round trip; 0 if not yet measured
-	// Height and Hash are what the peer last said in the status exchange;
-	// StatusAt is when (zero if it has not answered yet).
+	// Height, Hash and Identity are what the peer last said in the status
+	// exchange (Identity unchecked: see Config.Identity); StatusAt is when
+	// (zero if it has not answered yet).
 	Height   uint64
 	Hash     []byte
+	Identity []byte
 	StatusAt time.Time
 	Score    float64 // gossip score; negative after invalid messages
 	// SyncBanned means the node's block sync avoids this peer for now,
@@ -45,7 +47,7 @@ func (h *Host) Peers() []PeerInfo {
 			}
 		}
 		if st, at, ok := h.peers.status(id); ok {
-			info.Height, info.Hash, info.StatusAt = st.Height, st.Hash, at
+			info.Height, info.Hash, info.Identity, info.StatusAt = st.Height, st.Hash, st.Identity, at
 		}
 		info.SyncBanned = h.peers.syncBanned(id)
 		out = append(out, info)
@@ -123,7 +125,7 @@ func (t *peerTable) syncBanned(p peer.ID) bool {
 
 // ourStatus is what this node tells its peers.
 func (h *Host) ourStatus() status {
-	s := status{ChainID: h.cfg.ChainID, Height: h.cfg.Blocks.Height()}
+	s := status{ChainID: h.cfg.ChainID, Height: h.cfg.Blocks.Height(), Identity: h.cfg.Identity}
 	if hs, ok := h.cfg.Blocks.(HashSource); ok {
 		s.Hash = hs.LatestHash()
 	}

@@ -18,9 +18,17 @@ func TestStatusEncoding(t *testing.T) {
 		t.Fatalf("round trip: %+v, %v", got, err)
 	}
 	noHash := status{ChainID: "c", Height: 0}
-	if got, err := decodeStatus(noHash.encode()); err != nil || got.Hash != nil {
+	if got, err := decodeStatus(noHash.encode()); err != nil || got.Hash != nil || got.Identity != nil {
 		t.Fatalf("no hash: %+v, %v", got, err)
 	}
+	withID := status{ChainID: "testchain", Height: 7, Hash: good.Hash, Identity: bytes.Repeat([]byte{9}, MaxIdentitySize)}
+	if got, err := decodeStatus(withID.encode()); err != nil || !bytes.Equal(got.Identity, withID.Identity) || !bytes.Equal(got.Hash, good.Hash) {
+		t.Fatalf("with an identity: %+v, %v", got, err)
+	}
+	if got := (status{ChainID: "c", Identity: make([]byte, MaxIdentitySize+1)}).encode(); !bytes.Equal(got, noHash.encode()) {
+		t.Fatal("an identity over the limit was sent")
+	}
+	idEnc := withID.encode()
 
 	enc := good.encode()
 	cases := []struct {
@@ -34,6 +42,10 @@ func TestStatusEncoding(t *testing.T) {
 		{"missing hash", enc[:len(enc)-1]},
 		{"trailing byte", append(append([]byte{}, enc...), 0)},
 		{"hash too long", append(status{ChainID: "c"}.encode()[:10], append([]byte{65}, make([]byte, 65)...)...)},
+		{"identity cut short", idEnc[:len(idEnc)-1]},
+		{"identity of length zero", append(append([]byte{}, enc...), 0)},
+		{"identity too long", append(append([]byte{}, enc...), append([]byte{MaxIdentitySize + 1}, make([]byte, MaxIdentitySize+1)...)...)},
+		{"identity with a trailing byte", append(append([]byte{}, idEnc...), 1)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -156,5 +168,35 @@ func TestNewRejectsBadConfig(t *testing.T) {
 				t.Errorf("got %v, want ErrConfig", err)
 			}
 		})
+	}
+}
+
+// A node's Identity reaches its peers through the status exchange, as
+// given; a node without one shows none.
+func TestIdentityInStatus(t *testing.T) {
+	id := bytes.Repeat([]byte{0x5e}, MaxIdentitySize)
+	a := newNode(t, "A", nil, func(c *Config) { c.Identity = id })
+	b := newNode(t, "B", nil, bootstrapTo(a))
+	waitStatus(t, b, a.ID())
+	waitStatus(t, a, b.ID())
+	if info, _ := peerInfo(b, a.ID()); !bytes.Equal(info.Identity, id) {
+		t.Fatalf("B sees A's identity as %x", info.Identity)
+	}
+	if info, _ := peerInfo(a, b.ID()); info.Identity != nil {
+		t.Fatalf("A sees an identity %x for B, which has none", info.Identity)
+	}
+	key, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	cfg := Config{ChainID: "testchain", Key: key, ListenAddrs: loopbackListen, Blocks: &memBlocks{},
+		ValidateTx: in.validate, ValidateConsensus: in.validate, OnTx: in.onTx, OnConsensus: in.onCons}
+	if err := cfg.validate(); err != nil {
+		t.Fatalf("the config without an identity: %v", err)
+	}
+	cfg.Identity = make([]byte, MaxIdentitySize+1)
+	if err := cfg.validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "identity") {
+		t.Errorf("an identity over the limit: %v, want ErrConfig", err)
 	}
 }

@@ -46,27 +46,41 @@ func readFrame(r io.Reader, max int) ([]byte, error) {
 
 // status is what two nodes tell each other when they connect.
 type status struct {
-	ChainID string
-	Height  uint64
-	Hash    []byte // latest block hash; empty if the node does not say
+	ChainID  string
+	Height   uint64
+	Hash     []byte // latest block hash; empty if the node does not say
+	Identity []byte // Config.Identity; empty if the node has none
 }
 
 // maxHashLen bounds status.Hash.
 const maxHashLen = 64
 
+// MaxIdentitySize bounds Config.Identity.
+const MaxIdentitySize = 128
+
 // encode lays a status out as: chain id length (1 byte), chain id,
-// height (8 bytes, big-endian), hash length (1 byte), hash.
+// height (8 bytes, big-endian), hash length (1 byte), hash, and, only if
+// there is an identity, its length (1 byte) and the identity.
 func (s status) encode() []byte {
 	hash := s.Hash
 	if len(hash) > maxHashLen {
 		hash = nil // never send what the peer would refuse
 	}
-	b := make([]byte, 0, 1+len(s.ChainID)+8+1+len(hash))
+	id := s.Identity
+	if len(id) > MaxIdentitySize {
+		id = nil
+	}
+	b := make([]byte, 0, 1+len(s.ChainID)+8+1+len(hash)+1+len(id))
 	b = append(b, byte(len(s.ChainID)))
 	b = append(b, s.ChainID...)
 	b = binary.BigEndian.AppendUint64(b, s.Height)
 	b = append(b, byte(len(hash)))
-	return append(b, hash...)
+	b = append(b, hash...)
+	if len(id) > 0 {
+		b = append(b, byte(len(id)))
+		b = append(b, id...)
+	}
+	return b
 }
 
 // decodeStatus is the strict inverse of encode: every byte must be used.
@@ -89,12 +103,22 @@ func decodeStatus(b []byte) (status, error) {
 	b = b[8:]
 	n = int(b[0])
 	b = b[1:]
-	if n > maxHashLen || len(b) != n {
+	if n > maxHashLen || len(b) < n {
 		return bad("hash length")
 	}
 	if n > 0 {
-		s.Hash = append([]byte(nil), b...)
+		s.Hash = append([]byte(nil), b[:n]...)
 	}
+	b = b[n:]
+	if len(b) == 0 {
+		return s, nil // no identity
+	}
+	n = int(b[0])
+	b = b[1:]
+	if n == 0 || n > MaxIdentitySize || len(b) != n {
+		return bad("identity length")
+	}
+	s.Identity = append([]byte(nil), b...)
 	return s, nil
 }
 

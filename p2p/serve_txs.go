@@ -1,0 +1,67 @@
+package p2p
+
+import (
+	"bufio"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+	"github.com/libp2p/go-libp2p/core/network"
+)
+
+// maxServingTxs bounds the transaction fetch requests this node answers
+// at once.
+const maxServingTxs = 8
+
+// serveTxs answers one transaction fetch request (see chain.TxRequest):
+// one frame per requested hash, in order, holding the transaction if
+// Config.Txs has it and fits in the answer, empty otherwise. A malformed
+// request or a busy server resets the stream; the asker then tries
+// another peer.
+func (h *Host) serveTxs(s network.Stream) {
+	p := s.Conn().RemotePeer()
+	select {
+	case h.servingTxs <- struct{}{}:
+		defer func() { <-h.servingTxs }()
+	default:
+		h.log.Debug("tx request refused: busy", "peer", p.String())
+		s.Reset()
+		return
+	}
+	if err := s.SetDeadline(time.Now().Add(h.cfg.RequestTimeout)); err != nil {
+		s.Reset()
+		return
+	}
+	b, err := readFrame(s, chain.MaxTxRequestSize)
+	if err != nil {
+		s.Reset()
+		return
+	}
+	req, err := chain.DecodeTxRequest(b)
+	if err != nil {
+		h.log.Debug("bad tx request", "peer", p.String(), "err", err)
+		s.Reset()
+		return
+	}
+	w := bufio.NewWriterSize(s, 64<<10)
+	served, bytes := 0, 0
+	for _, hash := range req.Hashes {
+		raw := h.cfg.Txs.TxByHash(hash)
+		if len(raw) > chain.MaxTxSize || bytes+len(raw) > chain.MaxTxAnswerSize {
+			raw = nil // the asker would refuse the answer; say "not held"
+		}
+		if writeFrame(w, raw) != nil {
+			s.Reset()
+			return
+		}
+		if raw != nil {
+			served++
+			bytes += len(raw)
+		}
+	}
+	if w.Flush() != nil {
+		s.Reset()
+		return
+	}
+	s.Close()
+	h.log.Debug("served transactions", "peer", p.String(), "asked", len(req.Hashes), "served", served, "bytes", bytes)
+}
