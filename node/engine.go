@@ -34,6 +34,9 @@ type engine struct {
 	sched  scheduler // the clock and timers
 	sync   *syncer   // which peer to catch up from; its memory of peers
 	fetch  txFetcher // asks peers for transactions; nil: no network
+	// checker checks proposed blocks off this goroutine (engine_check.go);
+	// nil: on it.
+	checker blockChecker
 
 	in           chan any // what run hands to dispatch
 	height       uint64   // the height being decided
@@ -62,6 +65,7 @@ type engine struct {
 	// (compact_fetch.go); distrust the peers that served wrong ones, and
 	// until when they are not asked again.
 	waits    map[chain.Hash]*txWait
+	checking map[chain.Hash]*blockCheck // proposed blocks being checked
 	distrust map[peer.ID]time.Time
 	idents   map[peer.ID]identityCheck // peers' identities, checked (compact_ident.go)
 	fetchSeq uint64
@@ -85,9 +89,9 @@ type inbound struct {
 }
 
 // The other things dispatch takes besides messages, timeouts, the end of
-// the commit wait (waitOver), synced blocks (syncBatch) and fetched
-// transactions (txAnswer): txReady says
-// the mempool has new transactions, tick is the once-a-second
+// the commit wait (waitOver), synced blocks (syncBatch), fetched
+// transactions (txAnswer) and the verdicts of block checks (checkDone):
+// txReady says the mempool has new transactions, tick is the once-a-second
 // housekeeping (retries, re-sends, the idle chain's next height).
 type (
 	txReady struct{}
@@ -142,6 +146,9 @@ func (e *engine) deliver(in *inbound) {
 func (e *engine) run(ctx context.Context) {
 	if f, ok := e.fetch.(*liveTxFetcher); ok {
 		defer f.wait()
+	}
+	if c, ok := e.checker.(*goChecker); ok {
+		defer c.wait()
 	}
 	e.judgeFromStart()
 	e.awaitPeers(ctx, 3*time.Second)
@@ -211,6 +218,8 @@ func (e *engine) dispatch(ctx context.Context, x any) {
 		v.reply <- e.applySyncBatch(ctx, v)
 	case *txAnswer:
 		e.onTxAnswer(ctx, v)
+	case *checkDone:
+		e.onChecked(ctx, v)
 	}
 }
 
@@ -316,6 +325,7 @@ func (e *engine) resetHeight() {
 	e.polTaken = map[polKey]bool{}
 	e.reported = map[chain.Offence]bool{}
 	e.waits = map[chain.Hash]*txWait{}
+	e.checking = map[chain.Hash]*blockCheck{}
 }
 
 // handle passes one event to the machine and carries out its actions.

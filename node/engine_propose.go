@@ -86,6 +86,9 @@ func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal, fr
 	if seen {
 		return pb, true
 	}
+	if e.joinCheck(sp) {
+		return nil, false // judged when the check in flight ends
+	}
 	w := e.waits[p.BlockHash] // counted already if not nil
 	if w == nil && e.checked[p.Proposer] >= maxBlocksPerProposer {
 		e.n.log.Warn("too many different blocks from one proposer at this height; ignoring another", "height", p.Height, "proposer", p.Proposer.String())
@@ -99,14 +102,28 @@ func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal, fr
 		return nil, false
 	}
 	start := e.sched.Now()
-	if err != nil {
+	switch {
+	case err != nil:
 		pb = &pendingBlock{err: err} // the signed block itself breaks a rule
-	} else {
+	case e.checker != nil:
+		e.startCheck(sp, b, cb, w)
+		return nil, false // judged when the check ends (onChecked)
+	default:
 		pb = e.checkBlockOf(b)
-		if w != nil {
-			e.keepFetched(cb.TxHashes, w)
-		}
 	}
+	if err == nil && w != nil {
+		e.keepFetched(cb.TxHashes, w)
+	}
+	e.settle(sp, w, pb, e.sched.Now().Sub(start), false)
+	return pb, true
+}
+
+// settle records the verdict pb on the block of proposal sp, whose
+// check took took; w is the fetch that completed the block, if any.
+// counted says the block was counted against its proposer's bound when
+// its check started (startCheck).
+func (e *engine) settle(sp *chain.SignedProposal, w *txWait, pb *pendingBlock, took time.Duration, counted bool) {
+	p := sp.Proposal
 	if errors.Is(pb.err, errClockAhead) {
 		// The verdict is this node's clock's, not the block's: judge it
 		// again on the next tick and on every later delivery. A wait stays,
@@ -114,17 +131,19 @@ func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal, fr
 		if len(e.clockAhead) < maxClockAhead {
 			e.clockAhead[p.BlockHash] = sp
 		}
+		if counted {
+			e.checked[p.Proposer]-- // counted again when judged again
+		}
 	} else {
 		e.blocks[p.BlockHash] = pb
-		if w == nil {
+		if w == nil && !counted {
 			e.checked[p.Proposer]++
 		}
 		delete(e.waits, p.BlockHash)
 	}
-	if d := e.sched.Now().Sub(start); d > 300*time.Millisecond {
-		e.n.log.Info("slow proposal check", "height", p.Height, "took", d.String())
+	if took > 300*time.Millisecond {
+		e.n.log.Info("slow proposal check", "height", p.Height, "took", took.String())
 	}
-	return pb, true
 }
 
 // polKey names the POL of a re-proposal: its block and POL round.
@@ -196,16 +215,12 @@ func (e *engine) noteProposal(sp *chain.SignedProposal) {
 // and the state (checkBlock) and returns the verdict with the execution
 // result.
 func (e *engine) checkBlockOf(b *chain.Block) *pendingBlock {
-	if b.Header.Height != e.height {
-		return &pendingBlock{err: fmt.Errorf("%w: block for height %d at height %d", chain.ErrInvalidBlock, b.Header.Height, e.height)}
-	}
-	parent := e.n.store.Latest()
-	parentVals, err := e.n.validatorsFor(parent.Height)
-	if err != nil {
-		return &pendingBlock{err: err}
-	}
-	res, err := e.n.checkBlock(b, parent, parentVals, e.vals, true)
-	return &pendingBlock{block: b, res: res, err: err}
+	return e.prepareCheck(b)()
+}
+
+// errWrongHeight refuses a block proposed for another height.
+func errWrongHeight(got, want uint64) error {
+	return fmt.Errorf("%w: block for height %d at height %d", chain.ErrInvalidBlock, got, want)
 }
 
 // proposeNew proposes a fresh block.

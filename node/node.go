@@ -202,6 +202,7 @@ func (n *Node) Start() error {
 			_ = n.p2p.Close()
 			return err
 		}
+		eng.checker = &goChecker{in: eng.in, done: n.quit}
 		n.engine.Store(eng)
 	}
 	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}

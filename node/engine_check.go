@@ -1,0 +1,139 @@
+package node
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Checking a proposed block means executing it, which takes a large
+// block hundreds of milliseconds. A running node does that away from the
+// engine's goroutine, so that meanwhile the engine keeps taking votes,
+// timeouts and other proposals; the verdict comes back through dispatch
+// as a *checkDone, like any other input, and only then does the machine
+// hear of the proposal. The proposals that name the block while it is
+// being checked wait in its blockCheck and are judged again with it.
+
+// blockChecker runs the check of a proposed block where the engine does
+// not wait for it, and hands &checkDone{c, run(), took} to the engine's
+// dispatch afterwards. A running node uses goChecker; the simulation
+// runs the check at once and delivers the verdict later in virtual time;
+// an engine without one checks on its own goroutine.
+type blockChecker interface {
+	Check(c *blockCheck, run func() *pendingBlock)
+}
+
+// blockCheck is the check of one proposed block in flight.
+type blockCheck struct {
+	height uint64
+	block  *chain.Block
+	cb     *chain.CompactBlock
+	wait   *txWait                 // the fetch that completed the block, if any
+	props  []*chain.SignedProposal // proposals naming the block, in arrival order
+}
+
+// maxCheckWaiters bounds the proposals kept waiting for one check: one
+// per round of the round window is what honest proposers send.
+const maxCheckWaiters = 16
+
+// checkDone is the verdict of a blockCheck and how long it took.
+type checkDone struct {
+	c    *blockCheck
+	pb   *pendingBlock
+	took time.Duration
+}
+
+// goChecker runs each check on its own goroutine. A check ends by itself
+// (one execution); its goroutine exits after handing the verdict over or
+// when the node stops, and wait waits for them all.
+type goChecker struct {
+	in   chan<- any
+	done <-chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (g *goChecker) Check(c *blockCheck, run func() *pendingBlock) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		start := time.Now()
+		pb := run()
+		select {
+		case g.in <- &checkDone{c: c, pb: pb, took: time.Since(start)}:
+		case <-g.done:
+		}
+	}()
+}
+
+func (g *goChecker) wait() { g.wg.Wait() }
+
+// startCheck begins checking block b of proposal sp, asynchronously when
+// the engine has a checker. Everything the check reads from the engine
+// is taken here, on the engine's goroutine; the check itself reads only
+// the store's snapshot and the node's thread-safe parts.
+func (e *engine) startCheck(sp *chain.SignedProposal, b *chain.Block, cb *chain.CompactBlock, w *txWait) {
+	run := e.prepareCheck(b)
+	c := &blockCheck{height: e.height, block: b, cb: cb, wait: w, props: []*chain.SignedProposal{sp}}
+	e.checking[sp.Proposal.BlockHash] = c
+	if w == nil { // a fetched block was counted when its fetch began
+		e.checked[sp.Proposal.Proposer]++
+	}
+	e.checker.Check(c, run)
+}
+
+// joinCheck lets a proposal wait for the check of its block already in
+// flight. It reports whether one is.
+func (e *engine) joinCheck(sp *chain.SignedProposal) bool {
+	c := e.checking[sp.Proposal.BlockHash]
+	if c == nil {
+		return false
+	}
+	if len(c.props) < maxCheckWaiters {
+		c.props = append(c.props, sp)
+	}
+	return true
+}
+
+// onChecked takes the verdict of a check: it is recorded as if the
+// check had run inline, and the proposals that waited for it are judged
+// again, now with the verdict at hand. A verdict of an earlier height is
+// stale and dropped.
+func (e *engine) onChecked(ctx context.Context, d *checkDone) {
+	c := d.c
+	hash := c.block.Hash()
+	if c.height != e.height || e.checking[hash] != c {
+		return
+	}
+	delete(e.checking, hash)
+	if d.pb.block != nil && c.wait != nil {
+		e.keepFetched(c.cb.TxHashes, c.wait)
+	}
+	e.settle(c.props[0], c.wait, d.pb, d.took, c.wait == nil)
+	if _, ok := e.blocks[hash]; !ok {
+		return // kept for the tick (the clock was behind the block's time)
+	}
+	for _, sp := range c.props {
+		e.onProposal(ctx, sp, "")
+	}
+}
+
+// prepareCheck returns the check of b against the current height's
+// parent and validator sets, to be run now or on another goroutine.
+func (e *engine) prepareCheck(b *chain.Block) func() *pendingBlock {
+	if b.Header.Height != e.height {
+		pb := &pendingBlock{err: errWrongHeight(b.Header.Height, e.height)}
+		return func() *pendingBlock { return pb }
+	}
+	parent := e.n.store.Latest()
+	parentVals, err := e.n.validatorsFor(parent.Height)
+	if err != nil {
+		return func() *pendingBlock { return &pendingBlock{err: err} }
+	}
+	vals := e.vals
+	return func() *pendingBlock {
+		res, err := e.n.checkBlock(b, parent, parentVals, vals, true)
+		return &pendingBlock{block: b, res: res, err: err}
+	}
+}
