@@ -413,7 +413,7 @@ func TestBenchMixesAreValidUnderTheDevGenesis(t *testing.T) {
 					t.Fatal(err)
 				}
 				var tx chain.Tx
-				if err := json.Unmarshal(b.json, &tx); err != nil {
+				if err := json.Unmarshal(b.body, &tx); err != nil {
 					t.Fatal(err)
 				}
 				if tx.Hash() != b.hash {
