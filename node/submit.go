@@ -56,7 +56,7 @@ func (n *Node) checkStateless(tx *chain.Tx) checked {
 		c.err = fmt.Errorf("%w: %d bytes, limit %d", chain.ErrInvalidTx, len(raw), chain.MaxTxSize)
 		return c
 	}
-	c.err = tx.ValidateBasic(n.chainID)
+	c.err = tx.ValidateBasicWith(n.chainID, n.keys)
 	return c
 }
 
