@@ -129,15 +129,17 @@ func (n *Node) afterCommit(b *chain.Block, res *chain.Result) {
 	h := b.Header.Height
 	n.metrics.height.Set(float64(h))
 	n.metrics.blockTxs.Observe(float64(len(b.Txs)))
-	for i, r := range res.Receipts {
-		n.metrics.txs.WithLabelValues(r.Status).Inc()
-		tx := res.Txs[i]
-		n.bus.Publish("tx", map[string]any{"hash": r.TxHash, "height": h, "index": r.Index,
-			"status": r.Status, "error": r.Error, "app": tx.App, "action": tx.Action, "sender": tx.Sender()})
+	statuses := map[string]int{}
+	for _, r := range res.Receipts {
+		statuses[r.Status]++
 	}
-	n.bus.Publish("consensus", map[string]any{"height": h, "round": 0, "step": "commit",
+	for status, count := range statuses {
+		n.metrics.txs.WithLabelValues(status).Add(float64(count))
+	}
+	n.publishTxs(h, res)
+	n.bus.Publish(EventConsensus, map[string]any{"height": h, "round": 0, "step": "commit",
 		"block_hash": b.Hash(), "proposer": b.Header.Proposer})
-	n.bus.Publish("block", blockSummary(b))
+	n.bus.Publish(EventBlock, blockSummary(b))
 	if len(b.Txs) > 0 {
 		n.log.Info("committed block", "height", h, "txs", len(b.Txs), "hash", b.Hash().String()[:12])
 	} else {

@@ -405,7 +405,7 @@ func (r *benchRun) follow(ctx context.Context, cl *client.Client) {
 				}
 			}
 			return true
-		})
+		}, "block")
 	}()
 	defer wg.Wait()
 	tick := time.NewTicker(benchFollowPoll)

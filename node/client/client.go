@@ -173,9 +173,14 @@ type StreamEvent struct {
 }
 
 // Events reads GET /v1/events and sends each event to fn until ctx ends,
-// the stream breaks, or fn returns false.
-func (c *Client) Events(ctx context.Context, fn func(StreamEvent) bool) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events", nil)
+// the stream breaks, or fn returns false. With types, the node sends
+// only events of those types (block, tx, consensus).
+func (c *Client) Events(ctx context.Context, fn func(StreamEvent) bool, types ...string) error {
+	path := "/v1/events"
+	if len(types) > 0 {
+		path += "?types=" + url.QueryEscape(strings.Join(types, ","))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		return err
 	}
