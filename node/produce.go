@@ -66,7 +66,7 @@ func (n *Node) makeBlock(force bool) (int, error) {
 			return 0, err
 		}
 	}
-	block, res, err := n.buildBlock(parent, last, n.valAddr, n.cfg.Block.MaxTxs)
+	block, res, err := n.buildBlock(parent, last, n.valAddr, min(n.cfg.Block.MaxTxs, chain.MaxBlockTxs))
 	if err != nil {
 		return 0, err
 	}

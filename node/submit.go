@@ -99,17 +99,24 @@ func (n *Node) pool1(tx *chain.Tx, c checked) error {
 
 // admit runs the stateful checks of a transaction whose signature was
 // verified and pools it. It reports whether the pool took a new
-// transaction.
+// transaction; one already committed is accepted again without effect.
+//
+// A committed transaction's nonce is used, so the pool refuses it (for
+// its nonce, or first for want of room): only then is its receipt
+// looked up, which spares every new transaction a read of the store.
 func (n *Node) admit(tx *chain.Tx, raw []byte, hash chain.Hash, fromGossip bool) (bool, error) {
-	if _, err := n.store.Receipt(hash); err == nil {
-		return false, nil // already committed
-	}
 	sender := tx.Sender()
 	latest := n.store.Latest()
 	info := chain.BlockInfo{ChainID: n.chainID, Height: latest.Height + 1, Time: n.clock().UTC()}
-	return n.pool.Add(tx, hash, raw,
+	added, err := n.pool.Add(tx, hash, raw,
 		func() (uint64, error) { return chain.Nonce(n.store, sender) },
 		func(tx *chain.Tx, nonce uint64) error { return n.exec.CheckTx(n.store, info, tx, nonce) }, fromGossip)
+	if errors.Is(err, chain.ErrBadNonce) || errors.Is(err, ErrMempoolFull) {
+		if _, rerr := n.store.Receipt(hash); rerr == nil {
+			return false, nil // already committed
+		}
+	}
+	return added, err
 }
 
 // SubmitAnswer is the answer of POST /v1/txs.
