@@ -82,7 +82,7 @@ type APIConfig struct {
 type MempoolConfig struct {
 	MaxTxs   int `toml:"max_txs" comment:"transactions the mempool holds before it answers 503"`
 	MaxBytes int `toml:"max_bytes" comment:"bytes the mempool holds before it answers 503"`
-	KeyCache int `toml:"key_cache" comment:"parsed public keys of recent senders kept for checking their next signatures (0: 10000)"`
+	KeyCache int `toml:"key_cache" comment:"public keys of recent senders kept parsed, with tables that make checking their signatures cheaper (0: 4096)"`
 }
 
 // BlockConfig shapes block production.
