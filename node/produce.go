@@ -12,7 +12,8 @@ import (
 // produce is the single-validator block producer of `citychain dev`: it
 // makes a block as soon as transactions are pooled, keeps making blocks
 // while any remain, and makes an empty block after EmptyEvery of quiet so
-// the chain visibly keeps time. It returns when ctx is cancelled.
+// the chain visibly keeps time. Under load it lets blocks fill (gather).
+// It returns when ctx is cancelled.
 func (n *Node) produce(ctx context.Context) {
 	quiet := time.NewTimer(n.cfg.Block.EmptyEvery.Duration)
 	defer quiet.Stop()
@@ -40,6 +41,7 @@ func (n *Node) produce(ctx context.Context) {
 			if count == 0 {
 				break
 			}
+			n.gather(ctx, count)
 		}
 		if !quiet.Stop() {
 			select {
@@ -48,6 +50,33 @@ func (n *Node) produce(ctx context.Context) {
 			}
 		}
 		quiet.Reset(n.cfg.Block.EmptyEvery.Duration)
+	}
+}
+
+// gatherWait bounds how long the producer lets a block fill under load.
+const gatherWait = 100 * time.Millisecond
+
+// gather waits, after a block of last transactions, for the pool to hold
+// a full block, at most gatherWait, when last was at least a quarter of
+// block.max_txs: the node is under load. A block stores each state key
+// it changes once, with the Merkle tree nodes above it, however many of
+// its transactions changed the key, so fuller blocks cost less per
+// transaction. At light load the next block follows at once.
+func (n *Node) gather(ctx context.Context, last int) {
+	full := min(n.cfg.Block.MaxTxs, chain.MaxBlockTxs)
+	if last < full/4 {
+		return
+	}
+	timer := time.NewTimer(gatherWait)
+	defer timer.Stop()
+	for n.pool.Size() < full {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			return
+		case <-n.pool.Ready():
+		}
 	}
 }
 
