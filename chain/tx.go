@@ -79,14 +79,18 @@ func DecodeTx(b []byte) (*Tx, error) {
 // the signature. It is what the mempool and gossip run before anything
 // touches state. Errors wrap ErrWrongChain, ErrInvalidTx or a
 // crypto error kind.
-func (tx *Tx) ValidateBasic(chainID string) error {
+func (tx *Tx) ValidateBasic(chainID string) error { return tx.ValidateBasicWith(chainID, nil) }
+
+// ValidateBasicWith is ValidateBasic with the sender's parsed key taken
+// from keys (see VerifySignatureWith).
+func (tx *Tx) ValidateBasicWith(chainID string, keys *crypto.KeyCache) error {
 	if tx.ChainID != chainID {
 		return fmt.Errorf("%w: tx is for %q, this chain is %q", ErrWrongChain, tx.ChainID, chainID)
 	}
 	if err := tx.checkShape(); err != nil {
 		return err
 	}
-	return tx.VerifySignature()
+	return tx.VerifySignatureWith(keys)
 }
 
 func (tx *Tx) checkShape() error {
@@ -112,8 +116,13 @@ func (tx *Tx) checkShape() error {
 }
 
 // VerifySignature checks the signature against PubKey over SignBytes.
-func (tx *Tx) VerifySignature() error {
-	pub, err := crypto.ParseCompressedPublicKey(tx.PubKey)
+func (tx *Tx) VerifySignature() error { return tx.VerifySignatureWith(nil) }
+
+// VerifySignatureWith is VerifySignature with PubKey parsed through
+// keys: a sender whose key the cache holds costs no parsing. The
+// signature itself is verified every time. A nil cache parses the key.
+func (tx *Tx) VerifySignatureWith(keys *crypto.KeyCache) error {
+	pub, err := keys.ParseCompressed(tx.PubKey)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidTx, err)
 	}

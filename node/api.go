@@ -82,6 +82,20 @@ func WriteJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
+// writeLine writes v as a JSON answer on one line: the form of the
+// answers to submissions, which programs read by the thousand and
+// people seldom do. The other answers stay indented, for reading.
+func writeLine(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, "internal", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
 // WriteError writes the API's error body: {"error": {code, message}}.
 func WriteError(w http.ResponseWriter, status int, code, msg string) {
 	var e APIError

@@ -66,7 +66,7 @@ func (n *Node) preverify(txs [][]byte) {
 				if err != nil {
 					continue // the executor reports it
 				}
-				if tx.VerifySignature() == nil {
+				if tx.VerifySignatureWith(n.keys) == nil {
 					n.sigs.add(h)
 				}
 			}

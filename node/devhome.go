@@ -88,6 +88,15 @@ func DevGenesis(chainID string, validators []*crypto.PrivateKey, t time.Time) *c
 	return g
 }
 
+// DevBlockMaxTxs is block.max_txs in a new `citychain dev` home: the
+// chain's limit, twice the default of a network's nodes. A block writes
+// each state key it changes once, with the Merkle tree nodes above it,
+// however many of its transactions changed the key; so under load, the
+// more transactions of the same senders a block holds, the less each
+// costs to store. A lone validator gathers no votes on its blocks, so
+// their size delays no consensus.
+const DevBlockMaxTxs = chain.MaxBlockTxs
+
 // InitDevHome prepares a home for `citychain dev` unless it already has
 // a genesis: config with the API on apiPort, the dev validator key, a
 // genesis with the dev accounts, and the dev keys in the keystore with an
@@ -99,7 +108,9 @@ func InitDevHome(home string, apiPort int, now time.Time) (bool, error) {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return false, err
 	}
-	if err := DefaultConfig("dev", apiPort).Save(home); err != nil {
+	cfg := DefaultConfig("dev", apiPort)
+	cfg.Block.MaxTxs = DevBlockMaxTxs
+	if err := cfg.Save(home); err != nil {
 		return false, err
 	}
 	vk := DevValidatorKey(0)

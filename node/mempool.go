@@ -181,6 +181,17 @@ func (m *Mempool) addLocked(tx *chain.Tx, hash chain.Hash, raw []byte, sender ch
 	return nil
 }
 
+// Room returns ErrMempoolFull if the pool could not take a transaction
+// of size bytes now, nil if it could.
+func (m *Mempool) Room(size int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.order.Len() >= m.maxTxs || m.bytes+size > m.maxBytes {
+		return fmt.Errorf("%w: %d transactions, %d bytes pooled", ErrMempoolFull, m.order.Len(), m.bytes)
+	}
+	return nil
+}
+
 // Has reports whether a transaction is pooled. Pooled transactions have
 // verified signatures, so the executor uses Has as its Verified check.
 func (m *Mempool) Has(hash chain.Hash) bool {

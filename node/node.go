@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,8 @@ type Node struct {
 	metrics *metrics
 	waiters *waiters
 	sigs    verifiedSet
+	keys    *crypto.KeyCache // parsed public keys of recent senders
+	slots   chan struct{}    // one per core: signature checks of submissions
 
 	key     *crypto.PrivateKey
 	valAddr chain.Address
@@ -127,6 +130,8 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 	n.genesis, n.chainID = g, g.ChainID
 	n.txs = newTxBatcher()
 	n.pool = NewMempool(n.cfg.Mempool.MaxTxs, n.cfg.Mempool.MaxBytes)
+	n.keys = crypto.NewKeyCache(n.cfg.Mempool.KeyCache)
+	n.slots = make(chan struct{}, runtime.NumCPU())
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
 	n.vault, n.store = v, st

@@ -12,7 +12,8 @@ import (
 // produce is the single-validator block producer of `citychain dev`: it
 // makes a block as soon as transactions are pooled, keeps making blocks
 // while any remain, and makes an empty block after EmptyEvery of quiet so
-// the chain visibly keeps time. It returns when ctx is cancelled.
+// the chain visibly keeps time. Under load it lets blocks fill (gather).
+// It returns when ctx is cancelled.
 func (n *Node) produce(ctx context.Context) {
 	quiet := time.NewTimer(n.cfg.Block.EmptyEvery.Duration)
 	defer quiet.Stop()
@@ -40,6 +41,7 @@ func (n *Node) produce(ctx context.Context) {
 			if count == 0 {
 				break
 			}
+			n.gather(ctx, count)
 		}
 		if !quiet.Stop() {
 			select {
@@ -48,6 +50,33 @@ func (n *Node) produce(ctx context.Context) {
 			}
 		}
 		quiet.Reset(n.cfg.Block.EmptyEvery.Duration)
+	}
+}
+
+// gatherWait bounds how long the producer lets a block fill under load.
+const gatherWait = 100 * time.Millisecond
+
+// gather waits, after a block of last transactions, for the pool to hold
+// a full block, at most gatherWait, when last was at least a quarter of
+// block.max_txs: the node is under load. A block stores each state key
+// it changes once, with the Merkle tree nodes above it, however many of
+// its transactions changed the key, so fuller blocks cost less per
+// transaction. At light load the next block follows at once.
+func (n *Node) gather(ctx context.Context, last int) {
+	full := min(n.cfg.Block.MaxTxs, chain.MaxBlockTxs)
+	if last < full/4 {
+		return
+	}
+	timer := time.NewTimer(gatherWait)
+	defer timer.Stop()
+	for n.pool.Size() < full {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			return
+		case <-n.pool.Ready():
+		}
 	}
 }
 
@@ -66,7 +95,7 @@ func (n *Node) makeBlock(force bool) (int, error) {
 			return 0, err
 		}
 	}
-	block, res, err := n.buildBlock(parent, last, n.valAddr, n.cfg.Block.MaxTxs)
+	block, res, err := n.buildBlock(parent, last, n.valAddr, min(n.cfg.Block.MaxTxs, chain.MaxBlockTxs))
 	if err != nil {
 		return 0, err
 	}
@@ -129,15 +158,17 @@ func (n *Node) afterCommit(b *chain.Block, res *chain.Result) {
 	h := b.Header.Height
 	n.metrics.height.Set(float64(h))
 	n.metrics.blockTxs.Observe(float64(len(b.Txs)))
-	for i, r := range res.Receipts {
-		n.metrics.txs.WithLabelValues(r.Status).Inc()
-		tx := res.Txs[i]
-		n.bus.Publish("tx", map[string]any{"hash": r.TxHash, "height": h, "index": r.Index,
-			"status": r.Status, "error": r.Error, "app": tx.App, "action": tx.Action, "sender": tx.Sender()})
+	statuses := map[string]int{}
+	for _, r := range res.Receipts {
+		statuses[r.Status]++
 	}
-	n.bus.Publish("consensus", map[string]any{"height": h, "round": 0, "step": "commit",
+	for status, count := range statuses {
+		n.metrics.txs.WithLabelValues(status).Add(float64(count))
+	}
+	n.publishTxs(h, res)
+	n.bus.Publish(EventConsensus, map[string]any{"height": h, "round": 0, "step": "commit",
 		"block_hash": b.Hash(), "proposer": b.Header.Proposer})
-	n.bus.Publish("block", blockSummary(b))
+	n.bus.Publish(EventBlock, blockSummary(b))
 	if len(b.Txs) > 0 {
 		n.log.Info("committed block", "height", h, "txs", len(b.Txs), "hash", b.Hash().String()[:12])
 	} else {

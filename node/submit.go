@@ -29,7 +29,7 @@ const DefaultWait = 30 * time.Second
 // goroutine, so concurrent submissions use every core), then under the
 // mempool lock the nonce and a trial run against committed state.
 func (n *Node) Submit(tx *chain.Tx) (chain.Hash, error) {
-	c := n.checkStateless(tx)
+	c := n.checkStateless(tx, nil)
 	if c.err != nil {
 		return c.hash, c.err
 	}
@@ -45,19 +45,45 @@ type checked struct {
 }
 
 // checkStateless runs the checks that need no state: size, shape, chain
-// id and the signature. It is safe to run on many goroutines at once.
-func (n *Node) checkStateless(tx *chain.Tx) checked {
-	if n.stopping.Load() {
-		return checked{err: ErrStopping}
+// id and the signature. raw is the transaction's canonical encoding if
+// the caller has it (a CBOR batch item that decoded), else nil. It is
+// safe to run on many goroutines at once; the signature checks of the
+// node take turns for one slot per core (see checkSlots).
+//
+// A transaction the mempool could not take now is refused before its
+// signature is checked, unless it is already pooled or committed (then
+// it is accepted again, as always): under overload, retries cost no
+// verification.
+func (n *Node) checkStateless(tx *chain.Tx, raw []byte) checked {
+	if raw == nil {
+		raw = tx.Encode()
 	}
-	raw := tx.Encode()
 	c := checked{raw: raw, hash: chain.Sum(raw)}
+	if n.stopping.Load() {
+		c.err = ErrStopping
+		return c
+	}
 	if len(raw) > chain.MaxTxSize {
 		c.err = fmt.Errorf("%w: %d bytes, limit %d", chain.ErrInvalidTx, len(raw), chain.MaxTxSize)
 		return c
 	}
-	c.err = tx.ValidateBasic(n.chainID)
+	if err := n.pool.Room(len(raw)); err != nil && !n.known(c.hash) {
+		c.err = err
+		return c
+	}
+	n.slots <- struct{}{}
+	c.err = tx.ValidateBasicWith(n.chainID, n.keys)
+	<-n.slots
 	return c
+}
+
+// known reports whether a transaction is pooled or committed.
+func (n *Node) known(hash chain.Hash) bool {
+	if n.pool.Has(hash) {
+		return true
+	}
+	_, err := n.store.Receipt(hash)
+	return err == nil
 }
 
 // pool1 runs the stateful checks of a transaction that passed
@@ -73,17 +99,24 @@ func (n *Node) pool1(tx *chain.Tx, c checked) error {
 
 // admit runs the stateful checks of a transaction whose signature was
 // verified and pools it. It reports whether the pool took a new
-// transaction.
+// transaction; one already committed is accepted again without effect.
+//
+// A committed transaction's nonce is used, so the pool refuses it (for
+// its nonce, or first for want of room): only then is its receipt
+// looked up, which spares every new transaction a read of the store.
 func (n *Node) admit(tx *chain.Tx, raw []byte, hash chain.Hash, fromGossip bool) (bool, error) {
-	if _, err := n.store.Receipt(hash); err == nil {
-		return false, nil // already committed
-	}
 	sender := tx.Sender()
 	latest := n.store.Latest()
 	info := chain.BlockInfo{ChainID: n.chainID, Height: latest.Height + 1, Time: n.clock().UTC()}
-	return n.pool.Add(tx, hash, raw,
+	added, err := n.pool.Add(tx, hash, raw,
 		func() (uint64, error) { return chain.Nonce(n.store, sender) },
 		func(tx *chain.Tx, nonce uint64) error { return n.exec.CheckTx(n.store, info, tx, nonce) }, fromGossip)
+	if errors.Is(err, chain.ErrBadNonce) || errors.Is(err, ErrMempoolFull) {
+		if _, rerr := n.store.Receipt(hash); rerr == nil {
+			return false, nil // already committed
+		}
+	}
+	return added, err
 }
 
 // SubmitAnswer is the answer of POST /v1/txs.
@@ -92,6 +125,9 @@ type SubmitAnswer struct {
 	Receipt *TxView    `json:"receipt,omitempty"`
 }
 
+// handleSubmit is POST /v1/txs: one transaction in its JSON form, or a
+// batch (submit_batch.go). Its answers are JSON on one line, like every
+// answer a program reads by the thousand.
 func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBatchBytes))
 	if err != nil {
@@ -113,12 +149,13 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("request body is over the %d-byte limit of one transaction; send a JSON array for a batch", MaxBodyBytes))
 		return
 	}
-	if !json.Valid(body) {
-		n.reject(w, http.StatusBadRequest, "malformed_json", "request body is not valid JSON: expected a signed transaction object")
-		return
-	}
 	var tx chain.Tx
-	if err := json.Unmarshal(bytes.TrimSpace(body), &tx); err != nil {
+	if err := json.Unmarshal(body, &tx); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			n.reject(w, http.StatusBadRequest, "malformed_json", "request body is not valid JSON: expected a signed transaction object")
+			return
+		}
 		status, code := errorStatus(err)
 		n.reject(w, status, code, err.Error())
 		return
@@ -137,12 +174,18 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		timeout = d
 	}
-	hash := tx.Hash()
+	c := n.checkStateless(&tx, nil)
+	if c.err != nil {
+		status, code := errorStatus(c.err)
+		n.reject(w, status, code, c.err.Error())
+		return
+	}
+	hash := c.hash
 	var ch chan chain.Receipt
 	if wait == "commit" {
-		ch = n.waiters.add(hash) // before Submit, so a fast commit is not missed
+		ch = n.waiters.add(hash) // before pooling, so a fast commit is not missed
 	}
-	if _, err := n.Submit(&tx); err != nil {
+	if err := n.pool1(&tx, c); err != nil {
 		if ch != nil {
 			n.waiters.remove(hash, ch)
 		}
@@ -151,14 +194,14 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ch == nil {
-		WriteJSON(w, http.StatusAccepted, SubmitAnswer{Hash: hash})
+		writeLine(w, http.StatusAccepted, SubmitAnswer{Hash: hash})
 		return
 	}
 	// Already committed earlier: answer from the store.
 	if raw, rc, err := n.store.Tx(hash); err == nil {
 		n.waiters.remove(hash, ch)
 		v := txView(raw, rc)
-		WriteJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
+		writeLine(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
 		return
 	}
 	timer := time.NewTimer(timeout)
@@ -166,32 +209,48 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	select {
 	case rc, ok := <-ch:
 		if !ok {
-			WriteError(w, http.StatusServiceUnavailable, "shutting_down", "the node is stopping; the transaction may still commit after restart")
+			n.rejectLine(w, http.StatusServiceUnavailable, "shutting_down", "the node is stopping; the transaction may still commit after restart")
 			return
 		}
-		v := txView(tx.Encode(), &rc)
-		WriteJSON(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
+		v := txView(c.raw, &rc)
+		writeLine(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
 	case <-timer.C:
 		n.waiters.remove(hash, ch)
-		WriteError(w, http.StatusGatewayTimeout, "wait_timeout",
+		n.rejectLine(w, http.StatusGatewayTimeout, "wait_timeout",
 			fmt.Sprintf("transaction %s is pending but not committed after %s; ask GET /v1/txs/%s later", hash, timeout, hash))
 	case <-r.Context().Done():
 		n.waiters.remove(hash, ch)
 	}
 }
 
+// reject answers a refused submission with the API's error body, on one
+// line, and counts it by code.
 func (n *Node) reject(w http.ResponseWriter, status int, code, msg string) {
 	n.metrics.txRejected.WithLabelValues(code).Inc()
-	WriteError(w, status, code, msg)
+	n.rejectLine(w, status, code, msg)
+}
+
+// rejectLine writes the API's error body on one line without counting a
+// refusal (the transaction was taken; only the wait failed).
+func (n *Node) rejectLine(w http.ResponseWriter, status int, code, msg string) {
+	var e APIError
+	e.Error.Code, e.Error.Message = code, msg
+	writeLine(w, status, e)
 }
 
 // handleEvents streams events as Server-Sent Events: each message has an
 // "event:" line with the type (block, tx, consensus) and a JSON "data:"
-// line. A comment line every 15 s keeps proxies from closing the stream.
+// line; ?types=block,consensus keeps only the types named. A comment
+// line every 15 s keeps proxies from closing the stream.
 func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		WriteError(w, http.StatusInternalServerError, "no_streaming", "this connection cannot stream")
+		return
+	}
+	types, err := parseEventTypes(r.URL.Query().Get("types"))
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, "bad_types", err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -199,7 +258,7 @@ func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, ": citychain event stream, chain %s\n\n", n.chainID)
 	flusher.Flush()
-	events, cancel := n.bus.Subscribe(256)
+	events, cancel := n.bus.Subscribe(256, types...)
 	defer cancel()
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()

@@ -51,104 +51,125 @@ func (n *Node) handleBatch(w http.ResponseWriter, r *http.Request, body []byte) 
 		n.reject(w, http.StatusBadRequest, "bad_wait", "wait=commit takes one transaction, not a batch")
 		return
 	}
-	txs, errs, err := decodeBatch(body, isCBOR(r))
+	items, err := decodeBatch(body, isCBOR(r))
 	if err != nil {
 		n.reject(w, http.StatusBadRequest, "bad_batch", err.Error())
 		return
 	}
-	if len(txs) > MaxBatchTxs {
+	if len(items) > MaxBatchTxs {
 		n.reject(w, http.StatusRequestEntityTooLarge, "too_large",
-			fmt.Sprintf("a batch of %d transactions; the limit is %d", len(txs), MaxBatchTxs))
+			fmt.Sprintf("a batch of %d transactions; the limit is %d", len(items), MaxBatchTxs))
 		return
 	}
-	out := make([]BatchResult, len(txs))
-	for i, err := range n.SubmitBatch(txs, errs) {
-		if txs[i] != nil {
-			out[i].Hash = txs[i].Hash()
-		}
-		if err != nil {
-			_, code := errorStatus(err)
+	out := make([]BatchResult, len(items))
+	for i, c := range n.submitItems(items) {
+		out[i].Hash = c.hash
+		if c.err != nil {
+			_, code := errorStatus(c.err)
 			n.metrics.txRejected.WithLabelValues(code).Inc()
-			out[i].Error = &ErrorCause{Code: code, Message: err.Error()}
+			out[i].Error = &ErrorCause{Code: code, Message: c.err.Error()}
 		}
 	}
-	WriteJSON(w, http.StatusOK, out)
+	writeLine(w, http.StatusOK, out)
+}
+
+// batchItem is one transaction of a batch as decoded: the transaction,
+// its canonical encoding when the batch carried it (CBOR), or why it
+// could not be read.
+type batchItem struct {
+	tx  *chain.Tx
+	raw []byte
+	err error
 }
 
 // decodeBatch parses a batch body. A transaction that does not parse
-// gets its error in errs (and a nil entry in txs); the batch as a whole
-// fails only if the body is not an array.
-func decodeBatch(body []byte, cbor bool) ([]*chain.Tx, []error, error) {
-	var items [][]byte
+// gets its error in its item; the batch as a whole fails only if the
+// body is not an array.
+func decodeBatch(body []byte, cbor bool) ([]batchItem, error) {
 	if cbor {
-		if err := chain.Decode(body, &items); err != nil {
-			return nil, nil, fmt.Errorf("body is not a CBOR array of encoded transactions: %w", err)
+		var raws [][]byte
+		if err := chain.Decode(body, &raws); err != nil {
+			return nil, fmt.Errorf("body is not a CBOR array of encoded transactions: %w", err)
 		}
-	} else {
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, nil, fmt.Errorf("body is not a JSON array of signed transactions: %w", err)
+		items := make([]batchItem, len(raws))
+		for i, raw := range raws {
+			// DecodeTx accepts only the canonical encoding, so raw is
+			// the transaction's encoding and need not be made again.
+			items[i].tx, items[i].err = chain.DecodeTx(raw)
+			if items[i].err == nil {
+				items[i].raw = raw
+			}
 		}
-		for _, r := range raws {
-			items = append(items, r)
-		}
+		return items, nil
 	}
-	txs := make([]*chain.Tx, len(items))
-	errs := make([]error, len(items))
-	for i, it := range items {
-		if cbor {
-			txs[i], errs[i] = chain.DecodeTx(it)
-			continue
-		}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, fmt.Errorf("body is not a JSON array of signed transactions: %w", err)
+	}
+	items := make([]batchItem, len(raws))
+	for i, r := range raws {
 		var tx chain.Tx
-		if err := json.Unmarshal(it, &tx); err != nil {
-			errs[i] = fmt.Errorf("%w: transaction %d: %w", chain.ErrDecode, i, err)
+		if err := json.Unmarshal(r, &tx); err != nil {
+			items[i].err = fmt.Errorf("%w: transaction %d: %w", chain.ErrDecode, i, err)
 			continue
 		}
-		txs[i] = &tx
+		items[i].tx = &tx
 	}
-	return txs, errs, nil
+	return items, nil
 }
 
 // SubmitBatch submits txs as Submit does each, and returns each one's
 // error (nil when pooled or already known). A non-nil errs[i] is kept as
-// the answer for txs[i], which is then skipped. The stateless checks,
-// signatures included, run on every core at once; the transactions then
-// enter the mempool one by one in the order given, so a sender's
-// consecutive nonces may come in one batch.
+// the answer for txs[i], which is then skipped.
 func (n *Node) SubmitBatch(txs []*chain.Tx, errs []error) []error {
+	items := make([]batchItem, len(txs))
+	for i, tx := range txs {
+		items[i].tx = tx
+		if errs != nil {
+			items[i].err = errs[i]
+		}
+	}
 	out := make([]error, len(txs))
-	checks := make([]checked, len(txs))
+	for i, c := range n.submitItems(items) {
+		out[i] = c.err
+	}
+	return out
+}
+
+// submitItems submits the items of a batch and returns each one's
+// outcome: its hash (zero if it did not decode) and its error. The
+// stateless checks, signatures included, run on every core at once; the
+// transactions then enter the mempool one by one in the order given, so
+// a sender's consecutive nonces may come in one batch.
+func (n *Node) submitItems(items []batchItem) []checked {
+	checks := make([]checked, len(items))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.NumCPU(), max(len(txs), 1)) {
+	for range min(runtime.NumCPU(), max(len(items), 1)) {
 		wg.Add(1)
 		go func() { // exits when work is closed
 			defer wg.Done()
 			for i := range work {
-				checks[i] = n.checkStateless(txs[i])
+				checks[i] = n.checkStateless(items[i].tx, items[i].raw)
 			}
 		}()
 	}
-	for i := range txs {
-		if errs != nil && errs[i] != nil || txs[i] == nil {
-			continue
+	for i, it := range items {
+		switch {
+		case it.err != nil:
+			checks[i].err = it.err
+		case it.tx == nil:
+			checks[i].err = fmt.Errorf("%w: transaction %d is missing", chain.ErrDecode, i)
+		default:
+			work <- i
 		}
-		work <- i
 	}
 	close(work)
 	wg.Wait()
-	for i, tx := range txs {
-		switch {
-		case errs != nil && errs[i] != nil:
-			out[i] = errs[i]
-		case tx == nil:
-			out[i] = fmt.Errorf("%w: transaction %d is missing", chain.ErrDecode, i)
-		case checks[i].err != nil:
-			out[i] = checks[i].err
-		default:
-			out[i] = n.pool1(tx, checks[i])
+	for i, it := range items {
+		if checks[i].err == nil {
+			checks[i].err = n.pool1(it.tx, checks[i])
 		}
 	}
-	return out
+	return checks
 }

@@ -142,7 +142,7 @@ func (n *Node) validateTx(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.ValidateBasic(n.chainID); err != nil {
+	if err := tx.ValidateBasicWith(n.chainID, n.keys); err != nil {
 		return err
 	}
 	n.sigs.add(h)

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,19 +14,70 @@ import (
 )
 
 // TestBenchAgainstDevnet runs the real `citychain bench` against a real
-// 4-node devnet and checks that its report can be trusted: every field
-// is there, the counts are consistent, nothing accepted is left
-// uncommitted, and every transaction it says is committed is in a block
-// on every node. Throughput itself is not asserted.
+// 4-node devnet, one transaction per request and then in batches, and
+// checks that each report can be trusted: every field is there, the
+// counts are consistent, nothing accepted is left uncommitted, and every
+// transaction it says is committed is in a block on every node.
+// Throughput itself is not asserted.
 func TestBenchAgainstDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
 	d := startDevnet(t, 4)
+	t.Run("one per request", func(t *testing.T) {
+		before := postsTo(t, d)
+		r := checkBenchRun(t, d, "--duration", "4s", "--rate", "200")
+		if posts := postsTo(t, d) - before; posts < r.Submitted {
+			t.Errorf("%d POST /v1/txs for %d submissions, want one each", posts, r.Submitted)
+		}
+	})
+	// Up to 50 transactions of different senders in one request: each
+	// batch holds what the pace lets go at once.
+	t.Run("batches", func(t *testing.T) {
+		before := postsTo(t, d)
+		r := checkBenchRun(t, d, "--duration", "4s", "--rate", "400", "--batch", "50", "--senders", "200", "--concurrency", "4")
+		if posts := postsTo(t, d) - before; posts >= r.Submitted {
+			t.Errorf("%d POST /v1/txs for %d submissions: no batches", posts, r.Submitted)
+		}
+	})
+}
+
+// postsTo sums the POST /v1/txs requests every node of the devnet has
+// answered, from its citychain_http_requests_total.
+func postsTo(t *testing.T, d *devnetProc) int {
+	t.Helper()
+	total := 0
+	for _, n := range d.net.Nodes {
+		resp, err := http.Get(n.API + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "citychain_http_requests_total{") && strings.Contains(line, `route="txs_post"`) {
+				var v float64
+				if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err != nil {
+					t.Fatalf("metrics line %q: %v", line, err)
+				}
+				total += int(v)
+			}
+		}
+	}
+	return total
+}
+
+// checkBenchRun runs the bench against the devnet with args and checks
+// its report and the chain against each other.
+func checkBenchRun(t *testing.T, d *devnetProc, args ...string) benchReport {
+	t.Helper()
 	tmp := t.TempDir()
 	hashesFile, page := filepath.Join(tmp, "hashes.txt"), filepath.Join(tmp, "bench.html")
-	out := run(t, "bench", "--devnet", d.dir, "--duration", "4s", "--rate", "200", "--output", "json",
-		"--hashes", hashesFile, "--report", page)
+	out := run(t, append(append([]string{"bench", "--devnet", d.dir}, args...), "--output", "json",
+		"--hashes", hashesFile, "--report", page)...)
 
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(out), &fields); err != nil {
@@ -109,4 +163,5 @@ func TestBenchAgainstDevnet(t *testing.T) {
 	if !strings.Contains(string(html), "<svg") || strings.Contains(string(html), "<script") {
 		t.Errorf("the report page is not the self-contained SVG page")
 	}
+	return r
 }

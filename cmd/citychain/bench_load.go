@@ -70,9 +70,10 @@ const (
 	benchDeviceSeed = "citychain bench"
 )
 
-// benchBody is a signed transaction in its JSON form, ready to post.
+// benchBody is a signed transaction ready to post: its JSON form, or
+// with --batch its canonical encoding, the item of a CBOR batch.
 type benchBody struct {
-	json []byte
+	body []byte
 	hash chain.Hash
 }
 
@@ -99,6 +100,7 @@ type benchWorkload struct {
 	run     string // tag unique to this run, in EPC serials
 	to      chain.Address
 	now     func() time.Time
+	cbor    bool // bodies are canonical encodings (for batches), not JSON
 	senders []*benchSender
 	live    atomic.Int64 // transactions signed during the run, beyond those signed ahead
 }
@@ -260,13 +262,16 @@ func (w *benchWorkload) build(s *benchSender) (benchBody, error) {
 	}
 	tx := &chain.Tx{ChainID: w.chainID, App: app, Action: action, Payload: p, Nonce: s.nonce}
 	tx.Sign(s.key)
-	b, err := json.Marshal(tx)
-	if err != nil {
-		return benchBody{}, err
+	raw := tx.Encode()
+	body := raw
+	if !w.cbor {
+		if body, err = json.Marshal(tx); err != nil {
+			return benchBody{}, err
+		}
 	}
 	s.nonce++
 	s.built++
-	return benchBody{json: b, hash: tx.Hash()}, nil
+	return benchBody{body: body, hash: chain.Sum(raw)}, nil
 }
 
 // next returns the transaction the sender sends now: a refused one

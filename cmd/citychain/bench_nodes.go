@@ -102,6 +102,7 @@ func prepareWorkload(ctx context.Context, log io.Writer, targets []benchTarget, 
 	if err != nil {
 		return nil, err
 	}
+	w.cbor = o.batch > 1
 	setup, err := w.setupTxs(ctx, nodeState{targets[0].cl})
 	if err != nil {
 		return nil, fmt.Errorf("prepare senders: %w", err)
@@ -127,15 +128,29 @@ func prepareWorkload(ctx context.Context, log io.Writer, targets []benchTarget, 
 	return w, nil
 }
 
-// commitSetup sends txs to the first node, checks that each committed
-// with an ok receipt, and waits until every node reached the height of
-// the last one (every node checks new transactions against its own
-// committed state). It gives up after a minute.
+// setupBatch is how many setup transactions go in one request.
+const setupBatch = 500
+
+// commitSetup sends txs to the first node in batches, checks that each
+// committed with an ok receipt, and waits until every node reached the
+// height of the last one (every node checks new transactions against
+// its own committed state). It gives up after a minute.
 func commitSetup(ctx context.Context, targets []benchTarget, txs []*chain.Tx) error {
 	cl := targets[0].cl
-	for _, tx := range txs {
-		if _, err := cl.Submit(ctx, tx, false); err != nil {
-			return fmt.Errorf("setup transaction %s/%s: %w", tx.App, tx.Action, err)
+	for i := 0; i < len(txs); i += setupBatch {
+		part := txs[i:min(i+setupBatch, len(txs))]
+		raws := make([][]byte, len(part))
+		for j, tx := range part {
+			raws[j] = tx.Encode()
+		}
+		res, err := cl.SubmitBatch(ctx, raws)
+		if err != nil {
+			return fmt.Errorf("setup transactions: %w", err)
+		}
+		for j, r := range res {
+			if r.Error != nil {
+				return fmt.Errorf("setup transaction %s/%s: %s: %s", part[j].App, part[j].Action, r.Error.Code, r.Error.Message)
+			}
 		}
 	}
 	deadline := time.Now().Add(time.Minute)

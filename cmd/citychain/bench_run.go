@@ -94,24 +94,24 @@ func runLoad(ctx context.Context, log io.Writer, targets []benchTarget, w *bench
 	if o.duration > 0 && o.rate > 0 {
 		limit = int(math.Ceil(float64(o.rate) * o.duration.Seconds()))
 	}
-	tokens := pace(sendCtx, o.rate, o.concurrency, limit)
+	tokens := pace(sendCtx, o.rate, o.concurrency*o.batch, limit)
 	var claimed atomic.Int64
-	claim := func() bool { return o.count == 0 || claimed.Add(1) <= int64(o.count) }
-	// Senders take turns in a ring: a worker takes the sender whose turn
-	// it is, sends its next transaction and puts it back at the end. So
-	// every sender has at most one transaction in flight (its nonces
-	// arrive in order) and all senders advance evenly.
-	ring := make(chan *benchSender, len(w.senders))
-	for _, s := range w.senders {
-		ring <- s
+	// claim grants up to n more submissions under --count.
+	claim := func(n int) int {
+		if o.count == 0 {
+			return n
+		}
+		over := claimed.Add(int64(n)) - int64(o.count)
+		return max(n-int(max(over, 0)), 0)
 	}
+	turns := newBenchTurns(w.senders, len(targets))
 	r.active, r.stopSend = len(w.senders), stopSend
 	var wg sync.WaitGroup
 	for k := 0; k < o.concurrency; k++ {
 		wg.Add(1)
 		go func() { // exits when sending ends or no sender is left
 			defer wg.Done()
-			r.work(ctx, sendCtx, log, w, targets, ring, tokens, claim)
+			r.work(ctx, sendCtx, log, w, targets, turns, tokens, claim, o.batch)
 		}()
 	}
 	wg.Wait()
@@ -166,90 +166,192 @@ func pace(ctx context.Context, rate, buffer, limit int) <-chan struct{} {
 	return tokens
 }
 
-// work sends transactions, one per turn of a sender taken from the
-// ring, until sending ends (sendCtx, the pace's limit), the count is
-// reached, or no sender is left.
+// work sends transactions until sending ends (sendCtx, the pace's
+// limit), the count is reached, or no sender is left. Each turn it takes
+// up to batch senders bound for one node, as many as are waiting (and
+// as the pace allows), and sends one transaction of each: alone, or with
+// batch over 1 in one CBOR batch.
 func (r *benchRun) work(ctx, sendCtx context.Context, log io.Writer, w *benchWorkload, targets []benchTarget,
-	ring chan *benchSender, tokens <-chan struct{}, claim func() bool) {
-	// A retired sender is not put back; when the last one retires, retire
-	// ends sending.
+	turns *benchTurns, tokens <-chan struct{}, claim func(int) int, batch int) {
 	for {
-		if tokens != nil {
-			select {
-			case <-sendCtx.Done():
-				return
-			case _, ok := <-tokens:
-				if !ok {
-					return
-				}
+		senders := turns.take(sendCtx, batch)
+		n := len(senders)
+		if tokens != nil && n > 0 {
+			n = takeTokens(sendCtx, tokens, n)
+		}
+		if n > 0 {
+			n = claim(n)
+		}
+		turns.giveBack(senders[n:])
+		if n == 0 {
+			return
+		}
+		senders = senders[:n]
+		bodies := make([]benchBody, 0, n)
+		ready := senders[:0:0]
+		for _, s := range senders {
+			b, err := w.next(s)
+			if err != nil {
+				r.retire(log, s, err)
+				continue
 			}
+			ready, bodies = append(ready, s), append(bodies, b)
 		}
-		var s *benchSender
-		select {
-		case <-sendCtx.Done():
-			return
-		case s = <-ring:
-		}
-		if !claim() {
-			ring <- s
-			return
-		}
-		b, err := w.next(s)
-		if err == nil {
-			err = r.submit(ctx, targets[s.target], s, b)
-		}
-		if err != nil {
-			r.retire(log, s, err)
+		if len(ready) == 0 {
 			continue
 		}
-		ring <- s
+		t := targets[ready[0].target]
+		var errs []error
+		if batch > 1 {
+			errs = r.submitBatch(ctx, t, ready, bodies)
+		} else {
+			errs = []error{r.submit(ctx, t, ready[0], bodies[0])}
+		}
+		var back []*benchSender
+		for i, s := range ready {
+			if errs[i] != nil {
+				r.retire(log, s, errs[i])
+				continue
+			}
+			back = append(back, s)
+		}
+		turns.put(back...)
 	}
+}
+
+// takeTokens waits for one token of the pace, then takes those already
+// there, up to n in all. It returns 0 if sending ended first.
+func takeTokens(ctx context.Context, tokens <-chan struct{}, n int) int {
+	select {
+	case <-ctx.Done():
+		return 0
+	case _, ok := <-tokens:
+		if !ok {
+			return 0
+		}
+	}
+	got := 1
+	for got < n {
+		select {
+		case _, ok := <-tokens:
+			if !ok {
+				return got
+			}
+			got++
+		default:
+			return got
+		}
+	}
+	return got
 }
 
 // errRefused is a refusal that retrying the same transaction will not
 // cure: the sender stops, since its later nonces would only be refused.
 var errRefused = errors.New("refused")
 
-// submit posts one transaction. A refusal for a passing reason (full
-// mempool, no answer) keeps the transaction for the sender's next turn;
-// any other refusal is errRefused.
+// submit posts one transaction in its JSON form. A refusal for a passing
+// reason (full mempool, no answer) keeps the transaction for the
+// sender's next turn; any other refusal is errRefused.
 func (r *benchRun) submit(ctx context.Context, t benchTarget, s *benchSender, b benchBody) error {
+	entries := r.begin([]benchBody{b})
+	c, cancel := context.WithTimeout(ctx, benchSubmitTimeout)
+	_, err := t.cl.SubmitJSON(c, b.body, false)
+	cancel()
+	code, msg := refusal(ctx, err)
+	if code == "" && err != nil {
+		return err // the run itself ends
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.answer(t, s, b, entries[0], code, msg)
+}
+
+// submitBatch posts one transaction of each sender as a CBOR batch and
+// returns each sender's outcome as submit does. Every transaction is
+// timed from the start of the batch's POST. A batch refused as a whole,
+// or not answered, counts as that refusal of each of its transactions.
+func (r *benchRun) submitBatch(ctx context.Context, t benchTarget, senders []*benchSender, bodies []benchBody) []error {
+	entries := r.begin(bodies)
+	raws := make([][]byte, len(bodies))
+	for i, b := range bodies {
+		raws[i] = b.body
+	}
+	c, cancel := context.WithTimeout(ctx, benchSubmitTimeout)
+	res, err := t.cl.SubmitBatch(c, raws)
+	cancel()
+	code, msg := refusal(ctx, err)
+	errs := make([]error, len(bodies))
+	if code == "" && err != nil {
+		for i := range errs {
+			errs[i] = err // the run itself ends
+		}
+		return errs
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, b := range bodies {
+		c, m := code, msg
+		switch {
+		case err != nil:
+		case res[i].Hash != b.hash:
+			c, m = "bad_answer", fmt.Sprintf("answer %d names transaction %s, not %s", i, res[i].Hash, b.hash)
+		case res[i].Error != nil:
+			c, m = res[i].Error.Code, res[i].Error.Message
+		}
+		errs[i] = r.answer(t, senders[i], b, entries[i], c, m)
+	}
+	return errs
+}
+
+// begin counts the submission of bodies, starting now, and returns the
+// entry of each transaction.
+func (r *benchRun) begin(bodies []benchBody) []*benchEntry {
 	now := time.Now()
 	r.mu.Lock()
-	r.submitted++
+	defer r.mu.Unlock()
+	r.submitted += len(bodies)
 	sec := max(int(now.Sub(r.start)/time.Second), 0)
 	for len(r.perSecond) <= sec {
 		r.perSecond = append(r.perSecond, 0)
 	}
-	r.perSecond[sec]++
-	e := r.txs[b.hash]
-	if e == nil {
-		e = &benchEntry{}
-		r.txs[b.hash] = e
+	r.perSecond[sec] += len(bodies)
+	entries := make([]*benchEntry, len(bodies))
+	for i, b := range bodies {
+		e := r.txs[b.hash]
+		if e == nil {
+			e = &benchEntry{}
+			r.txs[b.hash] = e
+		}
+		if e.committed.IsZero() {
+			e.sent = now
+		}
+		entries[i] = e
 	}
-	if e.committed.IsZero() {
-		e.sent = now
-	}
-	r.mu.Unlock()
+	return entries
+}
 
-	c, cancel := context.WithTimeout(ctx, benchSubmitTimeout)
-	_, err := t.cl.SubmitJSON(c, b.json, false)
-	cancel()
-	code, msg := "", ""
+// refusal names what went wrong with a POST: "" for an answer, the
+// API's error code for a refusal, "timeout" or "network" for no answer.
+// It returns "" with err not nil when the run itself was cancelled.
+func refusal(ctx context.Context, err error) (code, msg string) {
 	var ce *client.Error
 	switch {
 	case err == nil:
+		return "", ""
 	case errors.As(err, &ce):
-		code, msg = ce.Code, ce.Message
+		return ce.Code, ce.Message
 	case ctx.Err() != nil:
-		return ctx.Err()
+		return "", ""
 	case errors.Is(err, context.DeadlineExceeded):
-		code, msg = "timeout", err.Error()
-	default:
-		code, msg = "network", err.Error()
+		return "timeout", err.Error()
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	return "network", err.Error()
+}
+
+// answer records one transaction's answer, code "" being its
+// acceptance. A refusal for a passing reason keeps the transaction for
+// the sender's next turn; any other is errRefused. The caller holds mu.
+func (r *benchRun) answer(t benchTarget, s *benchSender, b benchBody, e *benchEntry, code, msg string) error {
 	if code == "" {
 		if !e.accepted {
 			e.accepted = true
@@ -303,7 +405,7 @@ func (r *benchRun) follow(ctx context.Context, cl *client.Client) {
 				}
 			}
 			return true
-		})
+		}, "block")
 	}()
 	defer wg.Wait()
 	tick := time.NewTicker(benchFollowPoll)

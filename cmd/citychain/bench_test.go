@@ -5,7 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,6 +24,7 @@ import (
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/chaintest"
 	"github.com/citychain/citychain/node"
+	"github.com/citychain/citychain/node/client"
 )
 
 func TestBenchPercentile(t *testing.T) {
@@ -238,6 +243,8 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"negative rate", []string{"--rate", "-5"}, "--rate -5"},
 		{"unknown mix", []string{"--mix", "copyright"}, `--mix "copyright": want transfer, trace, city or mixed`},
 		{"no concurrency", []string{"--concurrency", "0"}, "--concurrency 0"},
+		{"no batch", []string{"--batch", "0"}, "--batch 0: want 1 (one transaction per request) to 5000"},
+		{"batch over the node's limit", []string{"--batch", "5001"}, "--batch 5001"},
 		{"too many senders", []string{"--senders", "5000"}, "--senders 5000"},
 		{"negative settle", []string{"--settle", "-1s"}, "--settle -1s"},
 		{"report not html", []string{"--report", "out.txt"}, `--report "out.txt": the report is an HTML page`},
@@ -413,7 +420,7 @@ func TestBenchMixesAreValidUnderTheDevGenesis(t *testing.T) {
 					t.Fatal(err)
 				}
 				var tx chain.Tx
-				if err := json.Unmarshal(b.json, &tx); err != nil {
+				if err := json.Unmarshal(b.body, &tx); err != nil {
 					t.Fatal(err)
 				}
 				if tx.Hash() != b.hash {
@@ -449,5 +456,120 @@ func applyBlock(t *testing.T, c *chaintest.Chain, what string, raws [][]byte) {
 			_ = chain.Decode(raws[i], &tx)
 			t.Fatalf("%s tx %d (%s/%s): %s", what, i, tx.App, tx.Action, r.Error)
 		}
+	}
+}
+
+// Senders wait their turn in one queue per node: a worker takes up to a
+// batch of one node's senders, oldest first; the nodes take turns; a
+// sender given back goes to the front, one put back to the end.
+func TestBenchTurns(t *testing.T) {
+	var senders []*benchSender
+	for i := range 7 {
+		senders = append(senders, &benchSender{name: fmt.Sprint("s", i), target: i % 2})
+	}
+	turns := newBenchTurns(senders, 2)
+	ctx := context.Background()
+	names := func(ss []*benchSender) string {
+		var out []string
+		for _, s := range ss {
+			out = append(out, s.name)
+		}
+		return strings.Join(out, " ")
+	}
+	steps := []struct {
+		max  int
+		want string
+	}{
+		{3, "s0 s2 s4"}, // node 0's first three
+		{3, "s1 s3 s5"}, // then node 1
+		{3, "s6"},       // node 0 again: what is left
+	}
+	var taken [][]*benchSender
+	for _, st := range steps {
+		got := turns.take(ctx, st.max)
+		if names(got) != st.want {
+			t.Fatalf("take(%d) = %q, want %q", st.max, names(got), st.want)
+		}
+		taken = append(taken, got)
+	}
+	turns.put(taken[0][0])                                // s0's turn is over
+	turns.giveBack(taken[2])                              // s6 was not sent
+	turns.giveBack(taken[1][1:])                          // nor s3, s5
+	if got := names(turns.take(ctx, 5)); got != "s3 s5" { // node 1 is next
+		t.Fatalf("after giving back: %q", got)
+	}
+	if got := names(turns.take(ctx, 5)); got != "s6 s0" {
+		t.Fatalf("node 0 after giving back and putting back: %q", got)
+	}
+	done, cancel := context.WithCancel(ctx)
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	if got := turns.take(done, 1); got != nil { // every sender is out
+		t.Fatalf("take after the end: %q", names(got))
+	}
+}
+
+// A batch answer is handled per transaction, as single answers are: an
+// accepted one counts once, a refusal for a passing reason keeps the
+// transaction for the sender's next turn, any other refusal stops its
+// sender only; a batch refused as a whole is that refusal of each.
+func TestBenchBatchAnswers(t *testing.T) {
+	var answer func(raws [][]byte) (int, any)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var raws [][]byte
+		if r.Header.Get("Content-Type") != "application/cbor" || chain.Decode(body, &raws) != nil {
+			http.Error(w, "want a CBOR batch", http.StatusBadRequest)
+			return
+		}
+		status, v := answer(raws)
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(v)
+	}))
+	defer srv.Close()
+	target := benchTarget{url: srv.URL, cl: client.New(srv.URL)}
+	bodies := make([]benchBody, 4)
+	var senders []*benchSender
+	for i := range bodies {
+		raw := []byte(fmt.Sprint("tx", i))
+		bodies[i] = benchBody{body: raw, hash: chain.Sum(raw)}
+		senders = append(senders, &benchSender{name: fmt.Sprint("s", i)})
+	}
+	run := &benchRun{start: time.Now(), rejected: map[string]int{}, txs: map[chain.Hash]*benchEntry{}}
+
+	answer = func(raws [][]byte) (int, any) {
+		out := make([]node.BatchResult, len(raws))
+		for i, raw := range raws {
+			out[i].Hash = chain.Sum(raw)
+		}
+		out[1].Error = &node.ErrorCause{Code: "mempool_full", Message: "full"}
+		out[2].Error = &node.ErrorCause{Code: "bad_nonce", Message: "used"}
+		out[3].Hash = chain.Hash{} // names another transaction
+		return http.StatusOK, out
+	}
+	errs := run.submitBatch(context.Background(), target, senders, bodies)
+	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], errRefused) || !errors.Is(errs[3], errRefused) {
+		t.Fatalf("outcomes %v", errs)
+	}
+	if senders[1].retry == nil || senders[1].retry.hash != bodies[1].hash || senders[0].retry != nil {
+		t.Fatal("only the transaction refused for a passing reason waits for a retry")
+	}
+	if run.submitted != 4 || run.nAccepted != 1 || !reflect.DeepEqual(run.rejected, map[string]int{"mempool_full": 1, "bad_nonce": 1, "bad_answer": 1}) {
+		t.Fatalf("submitted %d, accepted %d, rejected %v", run.submitted, run.nAccepted, run.rejected)
+	}
+	for i, b := range bodies {
+		if e := run.txs[b.hash]; e == nil || e.sent.IsZero() {
+			t.Fatalf("transaction %d is not timed from its POST", i)
+		}
+	}
+
+	answer = func([][]byte) (int, any) {
+		return http.StatusServiceUnavailable, node.APIError{Error: node.ErrorCause{Code: "stopping", Message: "bye"}}
+	}
+	errs = run.submitBatch(context.Background(), target, senders[:2], bodies[:2])
+	if errs[0] != nil || errs[1] != nil || senders[0].retry == nil || run.rejected["stopping"] != 2 {
+		t.Fatalf("a batch refused as a whole for a passing reason: %v, rejected %v", errs, run.rejected)
+	}
+	if run.nAccepted != 1 || run.submitted != 6 {
+		t.Fatalf("accepted %d, submitted %d", run.nAccepted, run.submitted)
 	}
 }

@@ -141,6 +141,31 @@ func (c *Client) SubmitJSONTimeout(ctx context.Context, body []byte, wait bool, 
 	return &a, c.do(req, &a)
 }
 
+// SubmitBatch posts signed transactions as one batch: a CBOR array of
+// their canonical encodings (application/cbor), the cheapest form for
+// the node to read. The node answers per transaction, in order; a
+// refusal of one transaction is in its BatchResult, not in the error,
+// which reports only a batch refused as a whole or no answer.
+func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte) ([]node.BatchResult, error) {
+	body, err := chain.Encode(raws)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/txs", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/cbor")
+	var out []node.BatchResult
+	if err := c.do(req, &out); err != nil {
+		return nil, err
+	}
+	if len(out) != len(raws) {
+		return nil, fmt.Errorf("node %s answered %d results for a batch of %d transactions", c.base, len(out), len(raws))
+	}
+	return out, nil
+}
+
 // StreamEvent is one message of the node's event stream.
 type StreamEvent struct {
 	Type string
@@ -148,9 +173,14 @@ type StreamEvent struct {
 }
 
 // Events reads GET /v1/events and sends each event to fn until ctx ends,
-// the stream breaks, or fn returns false.
-func (c *Client) Events(ctx context.Context, fn func(StreamEvent) bool) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events", nil)
+// the stream breaks, or fn returns false. With types, the node sends
+// only events of those types (block, tx, consensus).
+func (c *Client) Events(ctx context.Context, fn func(StreamEvent) bool, types ...string) error {
+	path := "/v1/events"
+	if len(types) > 0 {
+		path += "?types=" + url.QueryEscape(strings.Join(types, ","))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		return err
 	}

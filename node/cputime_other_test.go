@@ -1,0 +1,8 @@
+//go:build !unix
+
+package node
+
+import "testing"
+
+// reportCPU reports nothing where the process's CPU time is not read.
+func reportCPU(*testing.B) {}
