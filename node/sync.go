@@ -37,9 +37,10 @@ const (
 	syncMaxRest   = 2 * time.Minute
 	// syncRefusedRest is how long a peer that served a refused block rests.
 	syncRefusedRest = 10 * time.Minute
-	// syncStatusWait is how soon the loop looks again while a connected
-	// peer's height is not known yet, during the first syncStartup after
-	// start, so that catching up does not wait for the next tick.
+	// syncStatusWait is how soon the loop looks again while it has no
+	// peer or a peer's height is not known yet, during the first
+	// syncStartup after start, so that catching up does not wait for the
+	// next tick.
 	syncStatusWait = 100 * time.Millisecond
 	syncStartup    = 10 * time.Second
 	// syncStallsToBan is how many stalls in a row get a peer banned: it
@@ -224,10 +225,11 @@ func stream(ctx context.Context, f fetcher, p peer.ID, from, to uint64, deliver 
 }
 
 // syncLoop is the sync goroutine of a networked node and the fetch stage
-// of the pipeline. Each second, when poked, and when the pipeline has
-// made room, it fetches from the best peer ahead until no peer it may
-// ask is ahead of the blocks it holds or the pipeline is full. It starts
-// the other stages and returns when ctx ends, once they have returned.
+// of the pipeline. At start, each second, when poked, and when the
+// pipeline has made room, it fetches from the best peer ahead until no
+// peer it may ask is ahead of the blocks it holds or the pipeline is
+// full. It starts the other stages and returns when ctx ends, once they
+// have returned.
 func (e *engine) syncLoop(ctx context.Context, f fetcher) {
 	var stages sync.WaitGroup
 	defer stages.Wait()
@@ -235,8 +237,13 @@ func (e *engine) syncLoop(ctx context.Context, f fetcher) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	started := time.Now()
-	var soon <-chan time.Time
 	for {
+		for ctx.Err() == nil && e.syncOnce(ctx, f) {
+		}
+		var soon <-chan time.Time
+		if time.Since(started) < syncStartup && heightsUnknown(f.Peers()) {
+			soon = time.After(syncStatusWait)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -245,24 +252,18 @@ func (e *engine) syncLoop(ctx context.Context, f fetcher) {
 		case <-t.C:
 		case <-soon:
 		}
-		for ctx.Err() == nil && e.syncOnce(ctx, f) {
-		}
-		soon = nil
-		if time.Since(started) < syncStartup && heightsUnknown(f.Peers()) {
-			soon = time.After(syncStatusWait)
-		}
 	}
 }
 
-// heightsUnknown reports whether some connected peer has not told its
-// height yet.
+// heightsUnknown reports whether this node has no peer yet, or a peer
+// that has not told its height yet.
 func heightsUnknown(peers []p2p.PeerInfo) bool {
 	for _, p := range peers {
 		if p.StatusAt.IsZero() {
 			return true
 		}
 	}
-	return false
+	return len(peers) == 0
 }
 
 // syncOnce makes one request to the best peer ahead of the blocks the
