@@ -62,7 +62,7 @@ func benchPage(o *benchOptions, targets []benchTarget, chainID string, rec *benc
 	sum := []benchRow{
 		{"committed_tps", fmt.Sprintf("%.1f tx/s", r.CommittedTPS), "committed / duration_s"},
 		{"offered_tps", fmt.Sprintf("%.1f tx/s", r.OfferedTPS), "submitted / seconds spent sending"},
-		{"submitted", fmt.Sprint(r.Submitted), "POST /v1/txs attempts"},
+		{"submitted", fmt.Sprint(r.Submitted), "transactions posted to /v1/txs, each attempt"},
 		{"accepted", fmt.Sprint(r.Accepted), "distinct transactions a node accepted"},
 		{"rejected", rejected, "refusals by reason"},
 		{"committed", fmt.Sprint(r.Committed), "accepted transactions of this run found in a block"},
@@ -74,7 +74,7 @@ func benchPage(o *benchOptions, targets []benchTarget, chainID string, rec *benc
 	}
 	if c != nil {
 		sum = append(sum,
-			benchRow{"verification limit", fmt.Sprintf("%.0f tx/s", c.LimitTPS), fmt.Sprintf("%d cores / (%d nodes x %.1f µs per verify)", c.Cores, c.Nodes, c.VerifyUS)},
+			benchRow{"verification limit", fmt.Sprintf("%.0f tx/s", c.LimitTPS), fmt.Sprintf("%d cores / (%d nodes x %.1f µs per verify of a known sender)", c.Cores, c.Nodes, c.VerifyUS)},
 			benchRow{"share of the limit", fmt.Sprintf("%.1f%%", 100*r.CommittedTPS/math.Max(c.LimitTPS, 1)), "committed_tps / verification limit"})
 	}
 	orNone := func(v int, unit string) string {
@@ -99,6 +99,7 @@ func benchPage(o *benchOptions, targets []benchTarget, chainID string, rec *benc
 		{Name: "--count", Value: orNone(o.count, "")},
 		{Name: "--senders", Value: fmt.Sprint(o.senders)},
 		{Name: "--concurrency", Value: fmt.Sprint(o.concurrency)},
+		{Name: "--batch", Value: fmt.Sprint(o.batch)},
 		{Name: "--settle", Value: o.settle.String()},
 	}
 

@@ -16,8 +16,9 @@ import (
 // benchReport is the summary `citychain bench --output json` prints, one
 // object with exactly these fields (docs/benchmarks.md documents them):
 //
-//   - submitted: POST /v1/txs requests sent (a refused transaction that is
-//     retried counts once per attempt);
+//   - submitted: transactions sent in POST /v1/txs requests, one per
+//     request unless --batch (a refused transaction that is retried
+//     counts once per attempt);
 //   - accepted: distinct transactions a node accepted;
 //   - rejected: refusals by reason, the API's error code ("mempool_full",
 //     "bad_nonce", ...) or "network" / "timeout" when no answer came;
@@ -59,8 +60,9 @@ type benchLatency struct {
 type benchRecord struct {
 	Start   time.Time // the first submission began
 	SendEnd time.Time // the last submission was answered
-	// Submitted counts POST attempts, PerSecond the same by the second
-	// (since Start) they began in; Rejected counts refusals by reason.
+	// Submitted counts transactions posted (each attempt), PerSecond the
+	// same by the second (since Start) their POST began in; Rejected
+	// counts refusals by reason.
 	Submitted int
 	PerSecond []int
 	Rejected  map[string]int

@@ -187,7 +187,7 @@ func TestBenchCommittedHashesInCommitOrder(t *testing.T) {
 }
 
 func TestBenchPageIsSelfContained(t *testing.T) {
-	o := &benchOptions{mix: "transfer", rate: 200, duration: 4 * time.Second, senders: 100, concurrency: 10, settle: 30 * time.Second}
+	o := &benchOptions{mix: "transfer", rate: 200, duration: 4 * time.Second, senders: 100, concurrency: 10, batch: 1, settle: 30 * time.Second}
 	rec := sampleRecord()
 	rec.Mempool = []benchMempool{{At: at(500), Sizes: []int{3, 4}}, {At: at(1000), Sizes: []int{-1, 2}}}
 	targets := []benchTarget{{url: "http://127.0.0.1:8700"}, {url: "http://127.0.0.1:8701"}}
