@@ -112,7 +112,9 @@ func New(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(store.Config{Dir: filepath.Join(opts.Home, DataDir), Logger: log})
+	sc := opts.Config.Store.storeConfig()
+	sc.Dir, sc.Logger = filepath.Join(opts.Home, DataDir), log
+	st, err := store.Open(sc)
 	if err != nil {
 		return nil, err
 	}

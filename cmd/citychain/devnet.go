@@ -53,7 +53,7 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 	// Ctrl-C from here on stops every node started so far.
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d, created, err := node.InitDevnet(dir, count, basePort, time.Now())
+	d, created, err := node.PrepareDevnet(dir, count, basePort, time.Now())
 	if err != nil {
 		return err
 	}
@@ -67,6 +67,12 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 	}
 	defer sup.Close()
 	if err := sup.StartAll(); err != nil {
+		sup.StopAll()
+		return err
+	}
+	// A node does not read its keystore, so the development keys go in
+	// while the nodes start, and are there before the table says so.
+	if err := node.FillDevKeystores(d); err != nil {
 		sup.StopAll()
 		return err
 	}
