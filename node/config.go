@@ -102,7 +102,7 @@ type StoreConfig struct {
 	BlockCacheMB   int `toml:"block_cache_mb" comment:"cache of table blocks in MiB; 0 keeps tables uncompressed and reads them from their memory map"`
 	IndexCacheMB   int `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
 	ValueLogFileMB int `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
-	TreeCacheNodes int `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 220 bytes each"`
+	TreeCacheNodes int `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
 }
 
 // storeConfig returns the store settings as package store takes them.
@@ -119,8 +119,9 @@ func (c StoreConfig) storeConfig() store.Config {
 // MemoryConfig sets the Go runtime's garbage collector for the process of
 // `citychain node` and `citychain dev` (see ApplyRuntime).
 type MemoryConfig struct {
-	GCPercent int `toml:"gc_percent" comment:"garbage the heap may gather between collections, in percent of the live heap (Go's GOGC, which overrides it)"`
-	LimitMB   int `toml:"limit_mb" comment:"soft limit of the Go runtime's memory in MiB: the garbage collector works harder as it nears it; 0 for none; GOMEMLIMIT in the environment overrides it"`
+	GCPercent    int      `toml:"gc_percent" comment:"garbage the heap may gather between collections, in percent of the live heap (Go's GOGC, which overrides it)"`
+	LimitMB      int      `toml:"limit_mb" comment:"soft limit of the Go runtime's memory in MiB: the garbage collector works harder as it nears it; 0 for none; GOMEMLIMIT in the environment overrides it"`
+	ReleaseEvery Duration `toml:"release_every" comment:"how often a node whose mempool is empty collects garbage and returns free memory to the system; 0s never"`
 }
 
 // BlockConfig shapes block production.
@@ -165,7 +166,7 @@ func DefaultConfig(moniker string, apiPort int) Config {
 		Block:     BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
 		Store: StoreConfig{MemtableMB: store.DefaultMemTableSize >> 20,
 			ValueLogFileMB: store.DefaultValueLogFileSize >> 20, TreeCacheNodes: 16384},
-		Memory: MemoryConfig{GCPercent: 100},
+		Memory: MemoryConfig{GCPercent: 100, ReleaseEvery: Duration{30 * time.Second}},
 		Log:    LogConfig{Level: "info"},
 	}
 }
@@ -227,6 +228,8 @@ func (c Config) validateMemory() error {
 		return fmt.Errorf("config: memory.gc_percent must be 10 to 1000")
 	case c.Memory.LimitMB < 0 || c.Memory.LimitMB > 1<<20:
 		return fmt.Errorf("config: memory.limit_mb must be 0 to %d", 1<<20)
+	case c.Memory.ReleaseEvery.Duration < 0 || c.Memory.ReleaseEvery.Duration > 0 && c.Memory.ReleaseEvery.Duration < time.Second:
+		return fmt.Errorf("config: memory.release_every must be 0s or at least 1s")
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func TestSavedConfigExplainsTheMemorySettings(t *testing.T) {
 	}
 	lines := strings.Split(string(b), "\n")
 	for _, key := range []string{"peer_queue", "validate_queue", "seen_ttl", "memtable_mb", "block_cache_mb",
-		"index_cache_mb", "value_log_file_mb", "tree_cache_nodes", "gc_percent", "limit_mb"} {
+		"index_cache_mb", "value_log_file_mb", "tree_cache_nodes", "gc_percent", "limit_mb", "release_every"} {
 		found := false
 		for i, l := range lines {
 			if strings.HasPrefix(l, key+" = ") {
@@ -82,6 +82,7 @@ func TestValidateRefusesMemorySettingsOutOfRange(t *testing.T) {
 		{"seen ttl of 0", func(c *Config) { c.P2P.SeenTTL = Duration{0} }},
 		{"gc percent of 5", func(c *Config) { c.Memory.GCPercent = 5 }},
 		{"negative memory limit", func(c *Config) { c.Memory.LimitMB = -1 }},
+		{"release every millisecond", func(c *Config) { c.Memory.ReleaseEvery = Duration{time.Millisecond} }},
 	}
 	if err := DefaultConfig("", 8700).Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)

@@ -40,7 +40,7 @@ type Config struct {
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
 	// TreeCacheNodes bounds the Merkle node cache (0: the default,
-	// state.DefaultCacheNodes). A cached node costs about 220 bytes.
+	// state.DefaultCacheNodes). A cached node costs 250 to 350 bytes.
 	TreeCacheNodes int
 	// InMemory keeps the whole database in memory, with small buffers, and
 	// ignores Dir and the sizes below: for tests and the seeded
