@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/chain/crypto"
+	"github.com/citychain/citychain/chain/store"
+	"github.com/citychain/citychain/p2p"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -29,6 +32,8 @@ type Config struct {
 	Consensus ConsensusConfig `toml:"consensus"`
 	Mempool   MempoolConfig   `toml:"mempool"`
 	Block     BlockConfig     `toml:"block"`
+	Store     StoreConfig     `toml:"store"`
+	Memory    MemoryConfig    `toml:"memory"`
 	Log       LogConfig       `toml:"log"`
 }
 
@@ -38,6 +43,12 @@ type P2PConfig struct {
 	Bootstrap []string `toml:"bootstrap" comment:"peers to dial at start, as /ip4/.../tcp/.../p2p/ID"`
 	MDNS      bool     `toml:"mdns" comment:"find peers on the local network by multicast DNS"`
 	DHT       bool     `toml:"dht" comment:"find peers through a Kademlia DHT seeded by the bootstrap peers"`
+	// The gossip buffers. Each holds pointers when idle; what a full one
+	// costs is its length times the messages in it, a transaction batch
+	// or a vote (about 200 bytes) and now and then a proposal.
+	PeerQueue     int      `toml:"peer_queue" comment:"gossip messages waiting to be sent, per peer; a peer that falls this far behind loses messages"`
+	ValidateQueue int      `toml:"validate_queue" comment:"gossip messages waiting for validation; beyond it they are dropped"`
+	SeenTTL       Duration `toml:"seen_ttl" comment:"how long a gossip message id is remembered so that it is delivered once (about 100 bytes each)"`
 }
 
 // ConsensusConfig holds the round timeouts of Tendermint consensus: each
@@ -78,11 +89,41 @@ type APIConfig struct {
 	Pprof  bool   `toml:"pprof" comment:"serve Go profiles at /debug/pprof/ (for performance work)"`
 }
 
-// MempoolConfig bounds the mempool.
+// MempoolConfig bounds the mempool. A pooled transaction costs its bytes
+// and about 250 bytes of bookkeeping.
 type MempoolConfig struct {
-	MaxTxs   int `toml:"max_txs" comment:"transactions the mempool holds before it answers 503"`
-	MaxBytes int `toml:"max_bytes" comment:"bytes the mempool holds before it answers 503"`
-	KeyCache int `toml:"key_cache" comment:"public keys of recent senders kept parsed, with tables that make checking their signatures cheaper (0: 4096)"`
+	MaxTxs   int `toml:"max_txs" comment:"transactions the mempool holds before it answers 503 (each costs its bytes and about 250 more)"`
+	MaxBytes int `toml:"max_bytes" comment:"transaction bytes the mempool holds before it answers 503"`
+	KeyCache int `toml:"key_cache" comment:"public keys of recent senders kept parsed (0: 4096)"`
+}
+
+// StoreConfig bounds the buffers of the node's Badger store and of the
+// state tree's cache; package store says what each costs.
+type StoreConfig struct {
+	MemtableMB     int `toml:"memtable_mb" comment:"Badger write buffer in MiB: costs about 2.6 times this on the heap under load, and bounds the largest block this node can store (15% of it: 16 MiB holds 3,400 to 6,800 transactions)"`
+	BlockCacheMB   int `toml:"block_cache_mb" comment:"cache of table blocks in MiB; 0 keeps tables uncompressed and reads them from their memory map"`
+	IndexCacheMB   int `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
+	ValueLogFileMB int `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
+	TreeCacheNodes int `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
+}
+
+// storeConfig returns the store settings as package store takes them.
+func (c StoreConfig) storeConfig() store.Config {
+	return store.Config{
+		MemTableSize:     int64(c.MemtableMB) << 20,
+		BlockCacheSize:   int64(c.BlockCacheMB) << 20,
+		IndexCacheSize:   int64(c.IndexCacheMB) << 20,
+		ValueLogFileSize: int64(c.ValueLogFileMB) << 20,
+		TreeCacheNodes:   c.TreeCacheNodes,
+	}
+}
+
+// MemoryConfig sets the Go runtime's garbage collector for the process of
+// `citychain node` and `citychain dev` (see ApplyRuntime).
+type MemoryConfig struct {
+	GCPercent    int      `toml:"gc_percent" comment:"garbage the heap may gather between collections, in percent of the live heap (Go's GOGC, which overrides it)"`
+	LimitMB      int      `toml:"limit_mb" comment:"soft limit of the Go runtime's memory in MiB: the garbage collector works harder as it nears it; 0 for none; GOMEMLIMIT in the environment overrides it"`
+	ReleaseEvery Duration `toml:"release_every" comment:"how often a node whose mempool is empty collects garbage and returns free memory to the system; 0s never"`
 }
 
 // BlockConfig shapes block production.
@@ -120,11 +161,15 @@ func DefaultConfig(moniker string, apiPort int) Config {
 		P2P: P2PConfig{Listen: []string{
 			fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", apiPort+1000),
 			fmt.Sprintf("/ip4/127.0.0.1/udp/%d/quic-v1", apiPort+1000),
-		}},
+		}, PeerQueue: p2p.DefaultPeerQueue, ValidateQueue: p2p.DefaultValidateQueue,
+			SeenTTL: Duration{p2p.DefaultSeenTTL}},
 		Consensus: consensusConfig(consensus.DefaultTimeouts(), 200*time.Millisecond),
 		Mempool:   MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20, KeyCache: crypto.DefaultKeyCacheSize},
 		Block:     BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
-		Log:       LogConfig{Level: "info"},
+		Store: StoreConfig{MemtableMB: store.DefaultMemTableSize >> 20,
+			ValueLogFileMB: store.DefaultValueLogFileSize >> 20, TreeCacheNodes: 16384},
+		Memory: MemoryConfig{GCPercent: 100, ReleaseEvery: Duration{30 * time.Second}},
+		Log:    LogConfig{Level: "info"},
 	}
 }
 
@@ -165,7 +210,47 @@ func (c Config) Validate() error {
 	if c.Block.EmptyEvery.Duration <= 0 {
 		return fmt.Errorf("config: block.empty_every must be positive")
 	}
+	return c.validateMemory()
+}
+
+// validateMemory checks the settings that bound memory.
+func (c Config) validateMemory() error {
+	st := c.Store
+	switch {
+	case st.MemtableMB < store.MinMemTableSize>>20 || st.MemtableMB > 1024:
+		return fmt.Errorf("config: store.memtable_mb must be %d to 1024", store.MinMemTableSize>>20)
+	case st.BlockCacheMB < 0 || st.BlockCacheMB > 1<<16 || st.IndexCacheMB < 0 || st.IndexCacheMB > 1<<16:
+		return fmt.Errorf("config: store cache sizes must be 0 to 65536 MiB")
+	case st.ValueLogFileMB < 1 || st.ValueLogFileMB > 1023:
+		return fmt.Errorf("config: store.value_log_file_mb must be 1 to 1023")
+	case st.TreeCacheNodes <= 0:
+		return fmt.Errorf("config: store.tree_cache_nodes must be positive")
+	case c.P2P.PeerQueue <= 0 || c.P2P.ValidateQueue <= 0:
+		return fmt.Errorf("config: p2p queues must be positive")
+	case c.P2P.SeenTTL.Duration <= 0:
+		return fmt.Errorf("config: p2p.seen_ttl must be positive")
+	case c.Memory.GCPercent < 10 || c.Memory.GCPercent > 1000:
+		return fmt.Errorf("config: memory.gc_percent must be 10 to 1000")
+	case c.Memory.LimitMB < 0 || c.Memory.LimitMB > 1<<20:
+		return fmt.Errorf("config: memory.limit_mb must be 0 to %d", 1<<20)
+	case c.Memory.ReleaseEvery.Duration < 0 || c.Memory.ReleaseEvery.Duration > 0 && c.Memory.ReleaseEvery.Duration < time.Second:
+		return fmt.Errorf("config: memory.release_every must be 0s or at least 1s")
+	}
 	return nil
+}
+
+// ApplyRuntime sets the garbage collector of the Go runtime: its target
+// percentage (debug.SetGCPercent) unless GOGC is set in the environment,
+// and its soft memory limit (debug.SetMemoryLimit) unless GOMEMLIMIT is.
+// Both belong to the whole process, so the commands that run one node
+// call this; New does not, since tests run many nodes in one process.
+func (c MemoryConfig) ApplyRuntime() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(c.GCPercent)
+	}
+	if c.LimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(c.LimitMB) << 20)
+	}
 }
 
 // Save writes the config to home/config.toml.

@@ -128,14 +128,22 @@ func InitDevHome(home string, apiPort int, now time.Time) (bool, error) {
 // passphrase, skipping names that exist, and the home's validator key as
 // "validator", so that development validators can sign poa votes.
 func ImportDevKeys(home string) error {
+	_, err := importDevKeys(home, nil)
+	return err
+}
+
+// importDevKeys is ImportDevKeys, taking the development keys from the
+// keystore src when it is given: their files are copied, sealed as they
+// are, instead of sealed again. It returns the home's keystore.
+func importDevKeys(home string, src *keystore.Keystore) (*keystore.Keystore, error) {
 	ks, err := keystore.OpenConfig(keystore.Config{Dir: filepath.Join(home, KeystoreDir), LightKDF: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if vk, err := LoadValidatorKey(filepath.Join(home, ValidatorKeyFile)); err == nil {
 		if _, err := ks.Show("validator"); err != nil {
 			if err := ks.Import("validator", vk, ""); err != nil {
-				return fmt.Errorf("import validator key: %w", err)
+				return nil, fmt.Errorf("import validator key: %w", err)
 			}
 		}
 	}
@@ -144,9 +152,15 @@ func ImportDevKeys(home string) error {
 		if _, err := ks.Show(name); err == nil {
 			continue
 		}
+		if src != nil {
+			if err := src.CopyTo(ks, name); err == nil {
+				continue
+			}
+			// The source lacks it or holds a damaged file: seal it here.
+		}
 		if err := ks.Import(name, DevKey(i), ""); err != nil {
-			return fmt.Errorf("import %s: %w", name, err)
+			return nil, fmt.Errorf("import %s: %w", name, err)
 		}
 	}
-	return nil
+	return ks, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
+	"github.com/citychain/citychain/node/keystore"
 	"github.com/citychain/citychain/p2p"
 	libp2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
 )
@@ -71,14 +72,28 @@ func DevnetHomes(dir string) []string {
 	}
 }
 
-// InitDevnet prepares count validator homes in dir unless they exist:
-// keys, one shared genesis with the development accounts funded, and
-// configs whose API and p2p ports follow basePort (API basePort+i, p2p
-// basePort+1000+i) with every other node as a bootstrap peer. On an
-// existing dir it checks that the node count matches and reuses it. It
-// returns the description of the devnet (PIDs zero) and whether it
-// created it.
+// InitDevnet prepares count validator homes in dir unless they exist
+// (PrepareDevnet) and puts the development keys into their keystores
+// (FillDevKeystores). It returns the description of the devnet (PIDs
+// zero) and whether it created it.
 func InitDevnet(dir string, count, basePort int, now time.Time) (*Devnet, bool, error) {
+	d, created, err := PrepareDevnet(dir, count, basePort, now)
+	if err != nil {
+		return nil, false, err
+	}
+	return d, created, FillDevKeystores(d)
+}
+
+// PrepareDevnet writes what the nodes of a devnet need to start, in count
+// validator homes in dir unless they exist: keys, one shared genesis with
+// the development accounts funded, and configs whose API and p2p ports
+// follow basePort (API basePort+i, p2p basePort+1000+i) with every other
+// node as a bootstrap peer. The keystores are left to FillDevKeystores,
+// which `citychain devnet` runs while the nodes start, since a node does
+// not read its keystore. On an existing dir it checks that the node count
+// matches and reuses it. It returns the description of the devnet (PIDs
+// zero) and whether it created it.
+func PrepareDevnet(dir string, count, basePort int, now time.Time) (*Devnet, bool, error) {
 	if count < 1 || count > 7 {
 		return nil, false, fmt.Errorf("--nodes must be 1 to 7, got %d", count)
 	}
@@ -161,11 +176,27 @@ func createDevnet(dir string, count, basePort int, now time.Time) error {
 		if err := p2p.SaveKey(filepath.Join(home, NodeKeyFile), nk); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
-		if err := ImportDevKeys(home); err != nil {
-			return err
-		}
 		if err := g.Save(filepath.Join(home, GenesisFile)); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// FillDevKeystores puts dev0..dev9 and each home's validator key (as
+// "validator") into the keystore of every home of d, with an empty
+// passphrase, skipping names that are there. Each development key is
+// sealed once, in the first home, and its file copied to the others:
+// sealing runs scrypt, the one costly step of making a devnet.
+func FillDevKeystores(d *Devnet) error {
+	var first *keystore.Keystore
+	for _, nd := range d.Nodes {
+		ks, err := importDevKeys(nd.Home, first)
+		if err != nil {
+			return fmt.Errorf("keystore of %s: %w", nd.Name, err)
+		}
+		if first == nil {
+			first = ks
 		}
 	}
 	return nil

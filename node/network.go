@@ -108,6 +108,9 @@ func (n *Node) startNetwork() error {
 		Metrics:           n.metrics.reg,
 		StatusInterval:    2 * time.Second,
 		RedialInterval:    3 * time.Second,
+		PeerQueue:         n.cfg.P2P.PeerQueue,
+		ValidateQueue:     n.cfg.P2P.ValidateQueue,
+		SeenTTL:           n.cfg.P2P.SeenTTL.Duration,
 	})
 	if err != nil {
 		return err

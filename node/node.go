@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,7 +116,9 @@ func New(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(store.Config{Dir: filepath.Join(opts.Home, DataDir), Logger: log})
+	sc := opts.Config.Store.storeConfig()
+	sc.Dir, sc.Logger = filepath.Join(opts.Home, DataDir), log
+	st, err := store.Open(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +253,14 @@ func (n *Node) Start() error {
 			n.produce(ctx)
 		}
 	}()
+	// Exit: the memory release returns when ctx is cancelled by Stop.
+	if every := n.cfg.Memory.ReleaseEvery.Duration; every > 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.releaseWhenIdle(ctx, every)
+		}()
+	}
 	attrs := []any{"api", "http://" + ln.Addr().String(), "validator", n.valAddr.String()}
 	if n.p2p != nil {
 		for _, a := range n.p2p.Addrs() {
@@ -289,6 +300,30 @@ func (n *Node) Stop() error {
 		_ = n.p2p.Close()
 	}
 	return n.store.Close()
+}
+
+// releaseWhenIdle collects garbage and returns the free memory to the
+// system every period in which the mempool is found empty. Go's runtime
+// returns memory only above its heap goal, twice the live heap by
+// default, and Badger's memtable arena is live heap that is mostly not
+// yet written: the goal stays far above what the node touches, and the
+// garbage of an idle node (empty blocks, votes, peer status) would be
+// kept until the next load reuses it. One collection of a small heap
+// costs a few milliseconds; under load the mempool is rarely empty, and
+// the collector runs often anyway. It returns when ctx is cancelled.
+func (n *Node) releaseWhenIdle(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n.pool.Size() == 0 {
+				debug.FreeOSMemory()
+			}
+		}
+	}
 }
 
 func (n *Node) homePath(name string) string { return filepath.Join(n.home, name) }

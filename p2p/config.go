@@ -36,6 +36,17 @@ const (
 	maxServing = 4
 )
 
+// Defaults of the gossip buffers in Config. The queues hold pointers
+// while idle; full, they cost their length times the messages in them.
+// Gossipsub drops a message when a queue is full, and a transaction batch
+// dropped on the way is one the proposer may never see, so the queues are
+// sized for bursts of several thousand transactions a second.
+const (
+	DefaultPeerQueue     = 4096
+	DefaultValidateQueue = 4096
+	DefaultSeenTTL       = 2 * time.Minute
+)
+
 // BlockSource is the node's block store as this package sees it. Height is
 // the height of the latest stored block (0 before the first block);
 // BlockAndCommit returns the stored block at height h in its canonical
@@ -111,8 +122,16 @@ type Config struct {
 	// MaxMessageSize bounds one gossip message. Optional: 4 MiB.
 	MaxMessageSize int
 	// SeenTTL is how long a gossip message ID is remembered, so that the
-	// same bytes are not delivered twice. Optional: 2 minutes.
+	// same bytes are not delivered twice; each costs about 100 bytes.
+	// Optional: DefaultSeenTTL.
 	SeenTTL time.Duration
+	// PeerQueue is the number of gossip messages waiting to be sent to one
+	// peer; beyond it gossipsub drops them. Optional: DefaultPeerQueue.
+	PeerQueue int
+	// ValidateQueue is the number of gossip messages waiting for their
+	// validator; beyond it gossipsub drops them. Optional:
+	// DefaultValidateQueue.
+	ValidateQueue int
 	// GossipHeartbeat is the gossipsub mesh maintenance period. Optional: 1s.
 	GossipHeartbeat time.Duration
 	// RedialInterval is how often lost bootstrap peers are dialled again.
@@ -155,7 +174,9 @@ func (c Config) withDefaults() Config {
 	}
 	setDefault(&c.MaxPeers, 32)
 	setDefault(&c.MaxMessageSize, 4<<20)
-	setDefault(&c.SeenTTL, 2*time.Minute)
+	setDefault(&c.SeenTTL, DefaultSeenTTL)
+	setDefault(&c.PeerQueue, DefaultPeerQueue)
+	setDefault(&c.ValidateQueue, DefaultValidateQueue)
 	setDefault(&c.GossipHeartbeat, time.Second)
 	setDefault(&c.RedialInterval, 10*time.Second)
 	setDefault(&c.StatusInterval, 10*time.Second)

@@ -12,12 +12,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// Queue sizes. Gossipsub drops messages when a queue is full, and a
-// transaction dropped on the way is one the proposer may never see, so the
-// queues are sized for bursts of a few thousand transactions a second.
+// Subscription buffers; the per-peer and validation queues are set by
+// Config.PeerQueue and Config.ValidateQueue.
 const (
-	outboundQueue = 4096 // per peer, messages waiting to be sent
-	validateQueue = 4096 // messages waiting for validation
 	txSubBuffer   = 4096 // accepted transactions waiting for OnTx
 	consSubBuffer = 1024 // accepted consensus messages waiting for OnConsensus
 	// envelopeRoom is what a gossip RPC adds around the data (topic name,
@@ -56,8 +53,8 @@ func (h *Host) startGossip(ctx context.Context) error {
 		pubsub.WithFloodPublish(true),
 		pubsub.WithMaxMessageSize(h.cfg.MaxMessageSize+envelopeRoom),
 		pubsub.WithSeenMessagesTTL(h.cfg.SeenTTL),
-		pubsub.WithPeerOutboundQueueSize(outboundQueue),
-		pubsub.WithValidateQueueSize(validateQueue),
+		pubsub.WithPeerOutboundQueueSize(h.cfg.PeerQueue),
+		pubsub.WithValidateQueueSize(h.cfg.ValidateQueue),
 		pubsub.WithPeerScore(scoreParams(txTopic, consTopic), scoreThresholds()),
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(h.inspectScores), scoreInspectPeriod),
 		pubsub.WithLogger(h.cfg.Logger.With("component", "gossipsub")),

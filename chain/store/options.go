@@ -1,24 +1,48 @@
 package store
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
-// badgerOptions returns Badger settings for a laptop that runs several
-// nodes at once. Badger's defaults are tuned for servers: 64 MiB memtables
-// times five, a 256 MiB block cache and 1 GiB value-log files. Here:
+// Defaults of the memory settings in Config, for a laptop that runs
+// several nodes at once. Badger's own defaults are tuned for servers:
+// five 64 MiB memtables, a 256 MiB block cache and 1 GiB value-log files.
+const (
+	DefaultMemTableSize     = 16 << 20
+	DefaultValueLogFileSize = 16 << 20
+	// MinMemTableSize keeps room for the transaction of a small block
+	// (see Config.MemTableSize).
+	MinMemTableSize = 4 << 20
+	// numMemtables is the memtable being written plus the one being
+	// flushed to disk. Fewer is not possible; more only buffers bursts
+	// that the flush cannot keep up with anyway.
+	numMemtables = 2
+)
+
+// badgerOptions returns Badger settings bounded by cfg. What each costs:
 //
-//   - MemTableSize 32 MiB, NumMemtables 2: a memtable is both the write
-//     buffer and the bound on one transaction (Badger refuses a
-//     transaction larger than about 15% of it, 4.8 MiB here). A block's
-//     own transaction (block, receipts, index, state changes) stays far
-//     below that; its Merkle tree nodes, which grow with the state, are
-//     written in separate batches first (see SaveBlock).
-//   - BlockCacheSize 16 MiB, IndexCacheSize 8 MiB: enough for the hot
-//     top of the state tree and recent blocks.
-//   - ValueLogFileSize 64 MiB: small files, so disk use follows the data.
+//   - Memtables: each is an arena of about 1.3 x MemTableSize on the Go
+//     heap (the memtable plus room for one full transaction), and a
+//     write-ahead file of 2 x MemTableSize mapped into memory, of which
+//     the pages written so far count in the resident size. At most two
+//     exist, one written while the other is flushed. The arena is live
+//     heap, so the garbage collector lets the heap grow by as much again
+//     before it collects: a 64 MiB memtable costs some 170 MiB of
+//     resident memory under load. The memtable also bounds one
+//     transaction (see Config.MemTableSize).
+//   - Block cache (BlockCacheSize): decompressed table blocks. With none,
+//     tables are written uncompressed and read straight from their memory
+//     map, which is what a store of hashes and small values wants anyway:
+//     Merkle nodes and balances do not compress. With a cache, tables are
+//     compressed with Snappy and the cache holds what was read.
+//   - Index cache (IndexCacheSize): table indexes and Bloom filters. With
+//     none they stay in each table's memory map and on the heap.
+//   - Value-log files (ValueLogFileSize): written through a memory map,
+//     so the current file's written pages count in the resident size.
 //   - ValueThreshold 1 KiB: tree nodes (65 bytes) and balances stay in
 //     the LSM tree; only large values such as blocks go to the value log.
 //   - SyncWrites: each block's one transaction is fsynced before the node
@@ -33,24 +57,48 @@ func badgerOptions(cfg Config) badger.Options {
 		// the largest batch (15% of a memtable, so 8 MiB memtables). Blocks
 		// above 1 MiB cannot be stored in memory; tests keep theirs small.
 		return badger.DefaultOptions("").WithInMemory(true).
-			WithMemTableSize(8 << 20).WithNumMemtables(2).WithValueThreshold(1 << 20).
+			WithMemTableSize(8 << 20).WithNumMemtables(numMemtables).WithValueThreshold(1 << 20).
 			WithBlockCacheSize(1 << 20).WithIndexCacheSize(1 << 20).
-			WithNumCompactors(2).WithLogger(badgerLogger{cfg.Logger})
+			WithNumCompactors(2).WithMetricsEnabled(false).WithLogger(badgerLogger{cfg.Logger})
 	}
-	log := cfg.Logger
-	o := badger.DefaultOptions(cfg.Dir).
-		WithMemTableSize(32 << 20).
-		WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(8 << 20).
-		WithValueLogFileSize(64 << 20).
+	compression := options.None
+	if cfg.BlockCacheSize > 0 {
+		compression = options.Snappy
+	}
+	return badger.DefaultOptions(cfg.Dir).
+		WithMemTableSize(cfg.MemTableSize).
+		WithNumMemtables(numMemtables).
+		WithBlockCacheSize(cfg.BlockCacheSize).
+		WithIndexCacheSize(cfg.IndexCacheSize).
+		WithCompression(compression).
+		WithValueLogFileSize(cfg.ValueLogFileSize).
 		WithValueThreshold(1 << 10).
 		WithSyncWrites(true).
 		WithNumCompactors(2).
 		WithNumLevelZeroTables(4).
 		WithNumLevelZeroTablesStall(8).
-		WithLogger(badgerLogger{log})
-	return o
+		WithMetricsEnabled(false).
+		WithLogger(badgerLogger{cfg.Logger})
+}
+
+// withDefaults fills the zero sizes of cfg and checks the others.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.MemTableSize == 0 {
+		cfg.MemTableSize = DefaultMemTableSize
+	}
+	if cfg.ValueLogFileSize == 0 {
+		cfg.ValueLogFileSize = DefaultValueLogFileSize
+	}
+	switch {
+	case cfg.MemTableSize < MinMemTableSize:
+		return cfg, fmt.Errorf("%w: memtable of %d bytes, at least %d", ErrConfig, cfg.MemTableSize, MinMemTableSize)
+	case cfg.BlockCacheSize < 0 || cfg.IndexCacheSize < 0:
+		return cfg, fmt.Errorf("%w: negative cache size", ErrConfig)
+	case cfg.ValueLogFileSize < 1<<20 || cfg.ValueLogFileSize >= 1<<30:
+		// Badger's own bounds on a value-log file.
+		return cfg, fmt.Errorf("%w: value-log file of %d bytes, want 1 MiB to 1 GiB", ErrConfig, cfg.ValueLogFileSize)
+	}
+	return cfg, nil
 }
 
 // badgerLogger sends Badger's own messages to slog, warnings and errors

@@ -39,18 +39,47 @@ type Config struct {
 	Dir string
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
-	// TreeCacheNodes bounds the Merkle node cache (0: the default).
+	// TreeCacheNodes bounds the Merkle node cache (0: the default,
+	// state.DefaultCacheNodes). A cached node costs 250 to 350 bytes.
 	TreeCacheNodes int
 	// InMemory keeps the whole database in memory, with small buffers, and
-	// ignores Dir: for tests and the seeded simulation, where many stores
-	// live at once. What it holds is gone when it closes.
+	// ignores Dir and the sizes below: for tests and the seeded
+	// simulation, where many stores live at once. What it holds is gone
+	// when it closes.
 	InMemory bool
+
+	// The sizes of Badger's buffers, in bytes; badgerOptions says what
+	// each costs in memory.
+	//
+	// MemTableSize is one memtable, the write buffer (0:
+	// DefaultMemTableSize, at least MinMemTableSize). It also bounds the
+	// transaction that stores a block: Badger takes at most 15% of a
+	// memtable in one transaction, counting each entry as its key, its
+	// value (or a 12-byte pointer for values of 1 KiB or more, which go
+	// to the value log) and about 12 bytes, and at most one entry per 96
+	// bytes of that 15%. A block of the demo modules needs about 350
+	// (transfers) to 700 (mixed) bytes per transaction, so 16 MiB
+	// memtables (2.4 MiB) hold 3,400 to 6,800 transactions. SaveBlock
+	// fails with ErrBlockTooLarge on a block that does not fit.
+	MemTableSize int64
+	// BlockCacheSize caches table blocks (0: none, and tables are not
+	// compressed).
+	BlockCacheSize int64
+	// IndexCacheSize caches table indexes and Bloom filters (0: none,
+	// they stay with each table).
+	IndexCacheSize int64
+	// ValueLogFileSize is one value-log file (0: DefaultValueLogFileSize).
+	ValueLogFileSize int64
 }
 
 // Open opens or creates the database in cfg.Dir and reads the latest
 // committed height. Badger replays its write-ahead log here, which is
 // how a node killed mid-write comes back at its last complete block.
 func Open(cfg Config) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Dir, err)
@@ -189,6 +218,9 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 		}
 		return set(keyLatest, chain.MustEncode(&b.Header))
 	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("store block %d of %d txs: %w (raise the memtable size)", h, len(b.Txs), ErrBlockTooLarge)
+	}
 	if err != nil {
 		return fmt.Errorf("store block %d: %w", h, err)
 	}

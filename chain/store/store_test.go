@@ -44,7 +44,14 @@ type fixture struct {
 
 func open(t testing.TB, dir string) *fixture {
 	t.Helper()
-	st, err := store.Open(store.Config{Dir: dir})
+	return openWith(t, store.Config{Dir: dir})
+}
+
+// openWith opens the store cfg describes and writes the genesis if it is
+// new.
+func openWith(t testing.TB, cfg store.Config) *fixture {
+	t.Helper()
+	st, err := store.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +84,16 @@ func open(t testing.TB, dir string) *fixture {
 // block builds, executes and saves the next block with n puts.
 func (f *fixture) block(t testing.TB, n int) *chain.Block {
 	t.Helper()
+	b, err := f.tryBlock(t, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// tryBlock is block, returning the error of SaveBlock.
+func (f *fixture) tryBlock(t testing.TB, n int) (*chain.Block, error) {
+	t.Helper()
 	parent := f.st.Latest()
 	txs := make([][]byte, n)
 	for i := range txs {
@@ -97,10 +114,7 @@ func (f *fixture) block(t testing.TB, n int) *chain.Block {
 		PrevHash: parent.Hash(), TxRoot: chain.ComputeTxRoot(txs), StateRoot: res.StateRoot,
 		ReceiptsRoot: res.ReceiptsRoot, ValidatorsHash: f.vs.Hash()}, Txs: txs}
 	c := &chain.Commit{Height: info.Height, BlockHash: b.Hash()}
-	if err := f.st.SaveBlock(b, c, res); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return b, f.st.SaveBlock(b, c, res)
 }
 
 func TestBlocksSurviveReopen(t *testing.T) {

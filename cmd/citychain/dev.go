@@ -56,6 +56,7 @@ Stop with Ctrl-C; run the same command again to carry on the same chain.`,
 			if err != nil {
 				return err
 			}
+			cfg.Memory.ApplyRuntime()
 			n, err := node.New(node.Options{Home: home, Config: cfg, Logger: log, P2P: true})
 			if err != nil {
 				return err

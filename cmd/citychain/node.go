@@ -38,6 +38,7 @@ API and explorer. Stop it with Ctrl-C (SIGINT or SIGTERM).`,
 			if err != nil {
 				return err
 			}
+			cfg.Memory.ApplyRuntime()
 			n, err := node.New(node.Options{Home: g.home, Config: cfg, Logger: log, Network: true,
 				Control: node.DevnetControlFromEnv()})
 			if err != nil {

@@ -226,7 +226,44 @@ func (ks *Keystore) store(name string, priv *crypto.PrivateKey, passphrase strin
 	return Info{Name: name, Address: chain.AddressOf(pub), PubKey: hex.EncodeToString(pub.Bytes())}, nil
 }
 
+// CopyTo stores the key called name in dst exactly as ks holds it,
+// sealed under the same passphrase, so that no key is derived again: what
+// makes several development homes cheap. It fails with ErrNotFound,
+// ErrCorrupt, ErrInvalidName or ErrExists.
+func (ks *Keystore) CopyTo(dst *Keystore, name string) error {
+	data, err := ks.readBytes(name)
+	if err != nil {
+		return err
+	}
+	if _, err := parseFile(name, data); err != nil {
+		return fmt.Errorf("key %q: %w", name, err)
+	}
+	if err := dst.checkFree(name); err != nil {
+		return err
+	}
+	if err := writeNew(dst.dir, name+fileExt, data); err != nil {
+		if errors.Is(err, ErrExists) {
+			return fmt.Errorf("%w: %q", ErrExists, name)
+		}
+		return fmt.Errorf("write key %q: %w", name, err)
+	}
+	return nil
+}
+
 func (ks *Keystore) read(name string) (*keyFile, error) {
+	data, err := ks.readBytes(name)
+	if err != nil {
+		return nil, err
+	}
+	kf, err := parseFile(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", name, err)
+	}
+	return kf, nil
+}
+
+// readBytes returns the file of the key called name, unparsed.
+func (ks *Keystore) readBytes(name string) ([]byte, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
@@ -245,11 +282,7 @@ func (ks *Keystore) read(name string) (*keyFile, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("%w: %q is larger than %d bytes", ErrCorrupt, name, maxFileSize)
 	}
-	kf, err := parseFile(name, data)
-	if err != nil {
-		return nil, fmt.Errorf("key %q: %w", name, err)
-	}
-	return kf, nil
+	return data, nil
 }
 
 // writeNew creates dir/file holding data, mode 0600, or fails with

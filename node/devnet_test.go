@@ -1,0 +1,112 @@
+package node
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/citychain/citychain/node/keystore"
+)
+
+// A fresh devnet decides its first height in round 0: every node waits
+// for its peers before the first round, and judges the messages of peers
+// that were quicker to start instead of dropping them, so the first
+// proposal reaches everyone in time. A start-up that loses the first
+// proposal (a node proposing into a network that is not there yet, or
+// ignoring what came early) shows here as a first commit in round 1 or
+// later, however fast the machine.
+func TestFreshDevnetDecidesHeightOneInRoundZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts libp2p hosts")
+	}
+	dir := t.TempDir()
+	d, _, err := PrepareDevnet(dir, 4, freeBase(t, 4), time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*Node
+	for _, nd := range d.Nodes { // one after the other, as the supervisor does
+		nodes = append(nodes, startHome(t, nd.Home))
+	}
+	waitFor(t, 30*time.Second, "every node stores height 1", func() bool {
+		for _, n := range nodes {
+			if n.Store().Latest().Height < 1 {
+				return false
+			}
+		}
+		return true
+	})
+	first, err := nodes[0].Store().Block(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range nodes {
+		b, err := n.Store().Block(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Hash() != first.Hash() {
+			t.Fatalf("node%d stored another block 1", i)
+		}
+		c, err := n.Store().Commit(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Round != 0 {
+			t.Errorf("node%d: height 1 was decided in round %d, want round 0", i, c.Round)
+		}
+	}
+}
+
+// The development keys are sealed once and copied into every home: the
+// files of dev0..dev9 are the same bytes everywhere, each home's
+// "validator" is its own key, and every key opens with the empty
+// passphrase. Filling again changes nothing.
+func TestFillDevKeystoresSealsEachDevKeyOnce(t *testing.T) {
+	dir := t.TempDir()
+	d, created, err := InitDevnet(dir, 3, 19950, time.Now())
+	if err != nil || !created {
+		t.Fatalf("created %v, err %v", created, err)
+	}
+	read := func(home, name string) []byte {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(home, KeystoreDir, name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for i := 0; i < DevKeyCount; i++ {
+		name := fmt.Sprintf("dev%d", i)
+		want := read(d.Nodes[0].Home, name)
+		for _, nd := range d.Nodes[1:] {
+			if !bytes.Equal(read(nd.Home, name), want) {
+				t.Errorf("%s of %s differs from node0's", name, nd.Name)
+			}
+		}
+	}
+	for i, nd := range d.Nodes {
+		ks, err := keystore.Open(filepath.Join(nd.Home, KeystoreDir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := ks.Load("dev3", "")
+		if err != nil || !bytes.Equal(k.Bytes(), DevKey(3).Bytes()) {
+			t.Fatalf("%s: dev3: %v", nd.Name, err)
+		}
+		v, err := ks.Load("validator", "")
+		if err != nil || !bytes.Equal(v.Bytes(), DevValidatorKey(i).Bytes()) {
+			t.Fatalf("%s: validator: %v", nd.Name, err)
+		}
+	}
+	before := read(d.Nodes[2].Home, "dev0")
+	if err := FillDevKeystores(d); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(read(d.Nodes[2].Home, "dev0"), before) {
+		t.Error("filling again rewrote a key")
+	}
+}
