@@ -94,7 +94,7 @@ type APIConfig struct {
 type MempoolConfig struct {
 	MaxTxs   int `toml:"max_txs" comment:"transactions the mempool holds before it answers 503 (each costs its bytes and about 250 more)"`
 	MaxBytes int `toml:"max_bytes" comment:"transaction bytes the mempool holds before it answers 503"`
-	KeyCache int `toml:"key_cache" comment:"public keys of recent senders kept parsed (0: 4096)"`
+	KeyCache int `toml:"key_cache" comment:"parsed public keys of recent senders kept for checking their next signatures (0: 10000)"`
 }
 
 // StoreConfig bounds the buffers of the node's Badger store and of the

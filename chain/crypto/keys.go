@@ -22,13 +22,8 @@ const (
 // PrivateKey is a secp256k1 secret key.
 type PrivateKey struct{ k *secp256k1.PrivateKey }
 
-// PublicKey is a secp256k1 public key. A key from a KeyCache also holds
-// the table of its small multiples (multiples.go), which makes checking
-// its signatures cheaper.
-type PublicKey struct {
-	k     *secp256k1.PublicKey
-	table *multiples // nil: verify with the library's own method
-}
+// PublicKey is a secp256k1 public key.
+type PublicKey struct{ k *secp256k1.PublicKey }
 
 // GenerateKey returns a new private key from the operating system's
 // random source.
@@ -123,56 +118,10 @@ func (k *PublicKey) Verify(msg, sig []byte) error {
 		return ErrHighS
 	}
 	h := sha256.Sum256(msg)
-	if k.table != nil {
-		if !k.verifyWithTable(h[:], &r, &s) {
-			return ErrBadSignature
-		}
-		return nil
-	}
 	if !ecdsa.NewSignature(&r, &s).Verify(h[:], k.k) {
 		return ErrBadSignature
 	}
 	return nil
-}
-
-// verifyWithTable is the ECDSA equation for r, s in [1, N-1] over the
-// 32-byte hash, with u2·Q from the key's table of multiples: the steps
-// of the library's Verify (which explains them), the same answers.
-func (k *PublicKey) verifyWithTable(hash []byte, r, s *secp256k1.ModNScalar) bool {
-	var e secp256k1.ModNScalar
-	e.SetByteSlice(hash)
-	w := new(secp256k1.ModNScalar).InverseValNonConst(s)
-	u1 := new(secp256k1.ModNScalar).Mul2(&e, w)
-	u2 := new(secp256k1.ModNScalar).Mul2(r, w)
-	var x, u1G, u2Q secp256k1.JacobianPoint
-	secp256k1.ScalarBaseMultNonConst(u1, &u1G)
-	k.table.mul(u2, &u2Q)
-	secp256k1.AddNonConst(&u1G, &u2Q, &x)
-	if (x.X.IsZero() && x.Y.IsZero()) || x.Z.IsZero() {
-		return false // the point at infinity
-	}
-	// x's affine X is X/Z²: compare r·Z² with X, then (r+N)·Z² if r+N < p.
-	z2 := new(secp256k1.FieldVal).SquareVal(&x.Z)
-	rb := r.Bytes()
-	var rp secp256k1.FieldVal
-	rp.SetBytes(&rb)
-	got := new(secp256k1.FieldVal).Mul2(&rp, z2).Normalize()
-	if got.Equals(&x.X) {
-		return true
-	}
-	if rp.IsGtOrEqPrimeMinusOrder() {
-		return false
-	}
-	rp.Add(&orderAsField)
-	got.Mul2(&rp, z2).Normalize()
-	return got.Equals(&x.X)
-}
-
-// withTable returns the key with its table of multiples.
-func (k *PublicKey) withTable() *PublicKey {
-	var q secp256k1.JacobianPoint
-	k.k.AsJacobian(&q)
-	return &PublicKey{k: k.k, table: newMultiples(&q)}
 }
 
 // Equal reports whether two public keys are the same point.

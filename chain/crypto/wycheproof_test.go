@@ -102,16 +102,7 @@ type verdict struct {
 
 func (v verdict) accepted() bool { return v.parseErr == nil && v.err == nil }
 
-// TestWycheproof runs every vector twice: with the key as parsed, and
-// with the key from a KeyCache, which verifies through the key's tables
-// of multiples (multiples.go). Both must give the file's answers.
 func TestWycheproof(t *testing.T) {
-	for _, source := range []string{"parsed", "cached"} {
-		t.Run(source, func(t *testing.T) { testWycheproof(t, source == "cached") })
-	}
-}
-
-func testWycheproof(t *testing.T, cached bool) {
 	for _, f := range wycheproofFiles {
 		t.Run(f.name, func(t *testing.T) {
 			file := loadWycheproof(t, f.name)
@@ -127,13 +118,6 @@ func testWycheproof(t *testing.T, cached bool) {
 				pub, err := crypto.PublicKeyFromBytes(g.PublicKey.Uncompressed)
 				if err != nil {
 					t.Fatalf("group public key: %v", err)
-				}
-				if cached { // the second time, the key comes with its tables
-					cache := crypto.NewKeyCache(1)
-					_, _ = cache.ParseCompressed(pub.Bytes())
-					if pub, err = cache.ParseCompressed(pub.Bytes()); err != nil {
-						t.Fatalf("group public key through the cache: %v", err)
-					}
 				}
 				for _, tc := range g.Tests {
 					total++
