@@ -66,6 +66,7 @@ type engine struct {
 	// until when they are not asked again.
 	waits    map[chain.Hash]*txWait
 	checking map[chain.Hash]*blockCheck // proposed blocks being checked
+	parked   []consensus.TimeoutFired    // propose timeouts waiting for a check
 	distrust map[peer.ID]time.Time
 	idents   map[peer.ID]identityCheck // peers' identities, checked (compact_ident.go)
 	fetchSeq uint64
@@ -194,7 +195,7 @@ func (e *engine) dispatch(ctx context.Context, x any) {
 	case *inbound:
 		e.onMessage(ctx, v)
 	case consensus.TimeoutFired:
-		if v.Height == e.height {
+		if v.Height == e.height && !e.parkTimeout(v) {
 			e.handle(ctx, v)
 		}
 	case waitOver:
@@ -326,6 +327,7 @@ func (e *engine) resetHeight() {
 	e.reported = map[chain.Offence]bool{}
 	e.waits = map[chain.Hash]*txWait{}
 	e.checking = map[chain.Hash]*blockCheck{}
+	e.parked = nil
 }
 
 // handle passes one event to the machine and carries out its actions.

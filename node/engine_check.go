@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
 )
 
 // Checking a proposed block means executing it, which takes a large
@@ -111,12 +112,59 @@ func (e *engine) onChecked(ctx context.Context, d *checkDone) {
 		e.keepFetched(c.cb.TxHashes, c.wait)
 	}
 	e.settle(c.props[0], c.wait, d.pb, d.took, c.wait == nil)
-	if _, ok := e.blocks[hash]; !ok {
-		return // kept for the tick (the clock was behind the block's time)
+	if _, ok := e.blocks[hash]; ok { // else kept for the tick (the clock was behind the block's time)
+		for _, sp := range c.props {
+			e.onProposal(ctx, sp, "")
+		}
 	}
-	for _, sp := range c.props {
-		e.onProposal(ctx, sp, "")
+	e.releaseTimeouts(ctx)
+}
+
+// parkTimeout holds back a propose timeout of a round whose proposal is
+// being checked, and reports whether it did. The machine's propose step
+// waits for the verdict as it did when the check ran on the engine's
+// goroutine: a block that takes longer to execute than the timeout is
+// not refused for that alone. A check always ends (one execution), and
+// the timeout is handed over then (releaseTimeouts).
+func (e *engine) parkTimeout(t consensus.TimeoutFired) bool {
+	if t.Step != consensus.StepPropose || !e.checkingRound(t.Round) {
+		return false
 	}
+	e.parked = append(e.parked, t)
+	return true
+}
+
+// releaseTimeouts hands the machine the parked timeouts whose round has
+// no check in flight any more.
+func (e *engine) releaseTimeouts(ctx context.Context) {
+	kept := e.parked[:0]
+	var due []consensus.TimeoutFired
+	for _, t := range e.parked {
+		if e.checkingRound(t.Round) {
+			kept = append(kept, t)
+		} else {
+			due = append(due, t)
+		}
+	}
+	e.parked = kept
+	for _, t := range due {
+		if t.Height == e.height {
+			e.handle(ctx, t)
+		}
+	}
+}
+
+// checkingRound reports whether a proposal of round r names a block
+// being checked.
+func (e *engine) checkingRound(r uint32) bool {
+	for _, c := range e.checking {
+		for _, sp := range c.props {
+			if sp.Proposal.Round == r {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // prepareCheck returns the check of b against the current height's

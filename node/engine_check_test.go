@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
 )
 
 // heldChecker keeps each check until the test releases it, as a slow
@@ -120,5 +121,35 @@ func TestChecksInFlightCountAgainstTheProposer(t *testing.T) {
 	}
 	if len(h.held) != maxBlocksPerProposer {
 		t.Fatalf("%d checks started for one proposer, want %d", len(h.held), maxBlocksPerProposer)
+	}
+}
+
+// A propose timeout that fires while the round's proposal is checked
+// waits for the verdict: a block slower to execute than the timeout is
+// not prevoted nil for that alone, as when the check held up the engine.
+func TestProposeTimeoutWaitsForTheCheck(t *testing.T) {
+	r, h := asyncRig(t)
+	p := r.proposerOf(1, 0)
+	b := r.blockBy(r.addr(p))
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(r.addr(p), 1, 0, b)})
+	r.e.dispatch(r.ctx, consensus.TimeoutFired{Height: 1, Round: 0, Step: consensus.StepPropose})
+	if r.voted(r.self, chain.Prevote, 0, chain.Hash{}) {
+		t.Fatal("prevoted nil while the proposal's block was being checked")
+	}
+	h.release(r, 0)
+	if !r.voted(r.self, chain.Prevote, 0, b.Hash()) {
+		t.Fatal("no prevote for the block once its check passed")
+	}
+	if len(r.e.parked) != 0 {
+		t.Fatalf("%d timeouts still parked after the check", len(r.e.parked))
+	}
+}
+
+// With no check in flight the propose timeout acts at once.
+func TestProposeTimeoutWithoutACheckActs(t *testing.T) {
+	r, _ := asyncRig(t)
+	r.e.dispatch(r.ctx, consensus.TimeoutFired{Height: 1, Round: 0, Step: consensus.StepPropose})
+	if !r.voted(r.self, chain.Prevote, 0, chain.Hash{}) {
+		t.Fatal("no nil prevote after the propose timeout with no proposal")
 	}
 }
