@@ -66,7 +66,7 @@ type engine struct {
 	// until when they are not asked again.
 	waits    map[chain.Hash]*txWait
 	checking map[chain.Hash]*blockCheck // proposed blocks being checked
-	parked   []consensus.TimeoutFired    // propose timeouts waiting for a check
+	parked   []consensus.TimeoutFired   // propose timeouts waiting for a check
 	distrust map[peer.ID]time.Time
 	idents   map[peer.ID]identityCheck // peers' identities, checked (compact_ident.go)
 	fetchSeq uint64
