@@ -222,6 +222,9 @@ func (e *engine) dispatch(ctx context.Context, x any) {
 	case *checkDone:
 		e.onChecked(ctx, v)
 	}
+	if len(e.parked) > 0 {
+		e.releaseTimeouts(ctx) // a check or fetch may have ended
+	}
 }
 
 // onTick is the housekeeping of every second: retry storing a decided

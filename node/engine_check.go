@@ -80,6 +80,8 @@ func (e *engine) startCheck(sp *chain.SignedProposal, b *chain.Block, cb *chain.
 	e.checking[sp.Proposal.BlockHash] = c
 	if w == nil { // a fetched block was counted when its fetch began
 		e.checked[sp.Proposal.Proposer]++
+	} else {
+		delete(e.waits, sp.Proposal.BlockHash) // complete: the check has it now
 	}
 	e.checker.Check(c, run)
 }
@@ -112,22 +114,30 @@ func (e *engine) onChecked(ctx context.Context, d *checkDone) {
 		e.keepFetched(c.cb.TxHashes, c.wait)
 	}
 	e.settle(c.props[0], c.wait, d.pb, d.took, c.wait == nil)
-	if _, ok := e.blocks[hash]; ok { // else kept for the tick (the clock was behind the block's time)
-		for _, sp := range c.props {
-			e.onProposal(ctx, sp, "")
+	if _, ok := e.blocks[hash]; !ok {
+		// Kept for the tick: the clock was behind the block's time. What was
+		// fetched for it stays too, as when the check runs inline.
+		if c.wait != nil {
+			e.waits[hash] = c.wait
 		}
+		return
 	}
-	e.releaseTimeouts(ctx)
+	for _, sp := range c.props {
+		e.onProposal(ctx, sp, "")
+	}
 }
 
-// parkTimeout holds back a propose timeout of a round whose proposal is
-// being checked, and reports whether it did. The machine's propose step
-// waits for the verdict as it did when the check ran on the engine's
-// goroutine: a block that takes longer to execute than the timeout is
-// not refused for that alone. A check always ends (one execution), and
-// the timeout is handed over then (releaseTimeouts).
+// parkTimeout holds back a timeout of a round whose proposal is being
+// checked, or is being fetched from its proposer's node (the first
+// request of a fetch), and reports whether it did. The round waits for
+// the verdict as it did when the check ran on the engine's goroutine and
+// held every timeout up meanwhile: a block that takes longer to execute
+// than a step's timeout is not refused for that alone, while the votes
+// that arrive meanwhile are taken. A check always ends (one execution)
+// and a request has a deadline; the timeout is handed over then
+// (releaseTimeouts).
 func (e *engine) parkTimeout(t consensus.TimeoutFired) bool {
-	if t.Step != consensus.StepPropose || !e.checkingRound(t.Round) {
+	if !e.checkingRound(t.Round) {
 		return false
 	}
 	e.parked = append(e.parked, t)
@@ -155,10 +165,21 @@ func (e *engine) releaseTimeouts(ctx context.Context) {
 }
 
 // checkingRound reports whether a proposal of round r names a block
-// being checked.
+// being checked, or one whose missing transactions are being asked of
+// the first peer (the proposer's node, when known).
 func (e *engine) checkingRound(r uint32) bool {
 	for _, c := range e.checking {
 		for _, sp := range c.props {
+			if sp.Proposal.Round == r {
+				return true
+			}
+		}
+	}
+	for _, w := range e.waits {
+		if !w.busy || w.requests > 1 {
+			continue
+		}
+		for _, sp := range w.props {
 			if sp.Proposal.Round == r {
 				return true
 			}
