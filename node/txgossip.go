@@ -142,7 +142,14 @@ func (n *Node) validateTx(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.ValidateBasicWith(n.chainID, n.keys); err != nil {
+	// One slot per core, shared with submissions: however many batches
+	// arrive at once, only that many checks are runnable, so the
+	// consensus topic's validator and the engine are not queued behind
+	// hundreds of signature checks for the CPU.
+	n.slots <- struct{}{}
+	err = tx.ValidateBasicWith(n.chainID, n.keys)
+	<-n.slots
+	if err != nil {
 		return err
 	}
 	n.sigs.add(h)
