@@ -279,7 +279,7 @@ func loadTransfers(ctx context.Context, log io.Writer, targets []benchTarget, ch
 		urls[i] = t.url
 	}
 	o := &benchOptions{nodes: urls, count: count, countSet: true, mix: "transfer",
-		concurrency: 10, senders: 100, settle: 2 * time.Minute}
+		concurrency: 10, senders: 100, batch: 50, settle: 2 * time.Minute}
 	w, err := prepareWorkload(ctx, log, targets, chainID, o)
 	if err != nil {
 		return 0, err

@@ -66,6 +66,11 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 		return err
 	}
 	defer sup.Close()
+	// The development keys are in every keystore before any node runs:
+	// scripts and tools use them as soon as devnet.json names the nodes.
+	if err := node.FillDevKeystores(d); err != nil {
+		return err
+	}
 	if err := sup.StartAll(); err != nil {
 		sup.StopAll()
 		return err
@@ -77,36 +82,11 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 		}
 		return fmt.Errorf("%w (see the node.log files in %s)", err, dir)
 	}
-	// A node does not read its keystore, so the development keys go in
-	// once the first block is decided (or a few seconds have passed
-	// without it): until then the cores are the nodes'. They are there
-	// before the table says so.
-	waitForHeight(ctx, d.Nodes[0].API, 1, 5*time.Second)
-	if err := node.FillDevKeystores(d); err != nil {
-		sup.StopAll()
-		return err
-	}
 	printDevnet(out, d, dir, created, time.Since(start))
 	<-ctx.Done()
 	fmt.Fprintln(cmd.ErrOrStderr(), "stopping every node...")
 	sup.StopAll()
 	return nil
-}
-
-// waitForHeight polls the node at api until it reports height h, ctx is
-// done or limit has passed, whichever comes first.
-func waitForHeight(ctx context.Context, api string, h uint64, limit time.Duration) {
-	cl := client.New(api)
-	deadline := time.Now().Add(limit)
-	for ctx.Err() == nil && time.Now().Before(deadline) {
-		c, cancel := context.WithTimeout(ctx, time.Second)
-		st, err := cl.Status(c)
-		cancel()
-		if err == nil && st.Height >= h {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func waitForAPIs(ctx context.Context, d *node.Devnet, limit time.Duration) error {
