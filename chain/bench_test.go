@@ -11,18 +11,7 @@ import (
 // from the network: decode the canonical bytes (with the canonical
 // re-encoding check), run the stateless checks and verify the signature.
 func BenchmarkDecodeVerifyTx(b *testing.B) {
-	key, err := crypto.PrivateKeyFromHex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-	if err != nil {
-		b.Fatal(err)
-	}
-	to := chain.AddressOf(key.PublicKey())
-	p, err := chain.PayloadFromJSON([]byte(`{"to":"` + to.String() + `","amount":10}`))
-	if err != nil {
-		b.Fatal(err)
-	}
-	tx := &chain.Tx{ChainID: "citychain-bench", App: "bank", Action: "send", Payload: p, Nonce: 7}
-	tx.Sign(key)
-	raw := tx.Encode()
+	raw := benchTransfer(b, 7)
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
 		got, err := chain.DecodeTx(raw)
@@ -40,20 +29,9 @@ func BenchmarkDecodeVerifyTx(b *testing.B) {
 // at most) encoded, then decoded again as a receiving node does before
 // it checks each transaction.
 func BenchmarkTxBatchGossip(b *testing.B) {
-	key, err := crypto.PrivateKeyFromHex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-	if err != nil {
-		b.Fatal(err)
-	}
-	to := chain.AddressOf(key.PublicKey())
-	p, err := chain.PayloadFromJSON([]byte(`{"to":"` + to.String() + `","amount":10}`))
-	if err != nil {
-		b.Fatal(err)
-	}
 	txs := make([][]byte, 500)
 	for i := range txs {
-		tx := &chain.Tx{ChainID: "citychain-bench", App: "bank", Action: "send", Payload: p, Nonce: uint64(i)}
-		tx.Sign(key)
-		txs[i] = tx.Encode()
+		txs[i] = benchTransfer(b, uint64(i))
 	}
 	var size int64
 	for _, raw := range txs {
@@ -67,4 +45,22 @@ func BenchmarkTxBatchGossip(b *testing.B) {
 			b.Fatalf("decode: %v, %d txs", err, len(back))
 		}
 	}
+}
+
+// benchTransfer returns a signed bank transfer with the given nonce, in
+// its canonical encoding.
+func benchTransfer(b *testing.B, nonce uint64) []byte {
+	b.Helper()
+	key, err := crypto.PrivateKeyFromHex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+	if err != nil {
+		b.Fatal(err)
+	}
+	to := chain.AddressOf(key.PublicKey())
+	p, err := chain.PayloadFromJSON([]byte(`{"to":"` + to.String() + `","amount":10}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx := &chain.Tx{ChainID: "citychain-bench", App: "bank", Action: "send", Payload: p, Nonce: nonce}
+	tx.Sign(key)
+	return tx.Encode()
 }
