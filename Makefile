@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race staticcheck all build test test-short test-long lint fmt vet bench fuzz dev devnet clean help
+.PHONY: test-race staticcheck all build test test-short test-long test-scaling lint fmt vet bench fuzz dev devnet clean help
 
 NODES ?= 4
 
@@ -16,6 +16,7 @@ help:
 	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
 	@echo "make test       gofmt, vet, staticcheck, architecture rules and every test (CI runs this)"
 	@echo "make test-long  the long simulation of the consensus driver (20,000 seeds)"
+	@echo "make test-scaling  the simulation at 4 to 64 validators on a WAN: the table and curves of docs/scaling.md"
 	@echo "make lint       formatting, vet, staticcheck and architecture rules"
 	@echo "make bench      the core benchmarks"
 	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s)"
@@ -59,6 +60,13 @@ test-short: fmt vet
 
 test-long:
 	$(GO) test -count=1 -timeout 120m ./node/ -run 'TestSimulation$$' -seeds 20000 -v
+
+# test-scaling prints the table of docs/scaling.md and redraws its curves
+# (docs/scaling.svg). SCALING_ARGS narrows it, e.g.
+# SCALING_ARGS='-scaling-sizes 4,7 -scaling-seeds 1'.
+SCALING_ARGS ?=
+test-scaling:
+	$(GO) test -count=1 -timeout 90m ./node/ -run 'TestScaling$$' -v -args -scaling -scaling-svg $(CURDIR)/docs/scaling.svg $(SCALING_ARGS)
 
 lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/
