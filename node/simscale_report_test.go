@@ -61,6 +61,7 @@ var (
 	mPublished = func(x heightSample) float64 { return float64(x.published) }
 	mSends     = func(x heightSample) float64 { return float64(x.sends) }
 	mKB        = func(x heightSample) float64 { return float64(x.bytes) / 1000 }
+	mCommitKB  = func(x heightSample) float64 { return float64(x.commitBytes) / 1000 }
 )
 
 func parseSizes(t *testing.T) []int {
@@ -169,18 +170,18 @@ func scalingTable(cells []*scaleCell, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d seeds x %d heights per row; WAN %v-%v one-way per link, up to %v jitter, %.0f%% loss; a transfer every %v\n\n",
 		*scalingSeeds, *scalingHeight, wanMinDelay, wanMaxDelay, wanJitter, 100*wanLoss, wanTxEvery)
-	b.WriteString("| validators | gossip | block time p50 / p90 (s) | proposal to first commit p50 (s) | first to last node p50 (s) | rounds p50 / max | signed msgs per block p50 | transmissions per block p50 / p90 | per validator p50 | kB per block p50 | kB per validator p50 | blocks synced | wall time (s) |\n")
-	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| validators | gossip | block time p50 / p90 (s) | proposal to first commit p50 (s) | first to last node p50 (s) | rounds p50 / max | signed msgs per block p50 | transmissions per block p50 / p90 | per validator p50 | kB per block p50 | kB per validator p50 | commit certificate kB | blocks synced | wall time (s) |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cells {
 		synced := 0
 		for _, x := range c.samples {
 			synced += x.synced
 		}
 		n := float64(c.n)
-		fmt.Fprintf(&b, "| %d | %s | %.2f / %.2f | %.2f | %.2f | %.0f / %.0f | %.0f | %.0f / %.0f | %.0f | %.1f | %.1f | %d | %.1f |\n",
+		fmt.Fprintf(&b, "| %d | %s | %.2f / %.2f | %.2f | %.2f | %.0f / %.0f | %.0f | %.0f / %.0f | %.0f | %.1f | %.1f | %.1f | %d | %.1f |\n",
 			c.n, c.mode, c.pick(.5, mBlockTime), c.pick(.9, mBlockTime), c.pick(.5, mToCommit), c.pick(.5, mSpread),
 			c.pick(.5, mRounds), c.pick(1, mRounds), c.pick(.5, mPublished), c.pick(.5, mSends), c.pick(.9, mSends),
-			c.pick(.5, mSends)/n, c.pick(.5, mKB), c.pick(.5, mKB)/n, synced, c.wall.Seconds())
+			c.pick(.5, mSends)/n, c.pick(.5, mKB), c.pick(.5, mKB)/n, c.pick(.5, mCommitKB), synced, c.wall.Seconds())
 	}
 	b.WriteString("\nGrowth with n (least-squares slope of log cost on log n; 1 is linear, 2 quadratic, 3 cubic):\n\n")
 	b.WriteString("| gossip | signed msgs per block | transmissions per block | kB per block | block time |\n|---|---:|---:|---:|---:|\n")

@@ -27,6 +27,7 @@ type heightSample struct {
 	spread       time.Duration // from the first node storing it to the last
 	round        uint32        // the round that decided it
 	signatures   int           // in its commit certificate
+	commitBytes  int           // the certificate's encoded size
 	precommits   int           // validators that precommitted the block
 	published    int           // messages the engines published for it, re-sends included
 	resends      int
@@ -95,7 +96,7 @@ func runScale(r scaleRun) scaleResult {
 		}
 		out.samples = append(out.samples, heightSample{height: h,
 			blockTime: hm.firstStored - prev.firstStored, proposeToEnd: hm.firstStored - hm.firstProposal,
-			spread: hm.lastStored - hm.firstStored, round: c.Round, signatures: len(c.Signatures),
+			spread: hm.lastStored - hm.firstStored, round: c.Round, signatures: len(c.Signatures), commitBytes: len(chain.MustEncode(c)),
 			precommits: len(hm.precommitters[c.BlockHash]), published: hm.published, resends: hm.resends,
 			sends: hm.sends, bytes: hm.bytes, synced: hm.synced})
 	}
