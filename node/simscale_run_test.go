@@ -31,6 +31,9 @@ type heightSample struct {
 	precommits   int           // validators that precommitted the block
 	published    int           // messages the engines published for it, re-sends included
 	resends      int
+	doubled      int // votes published twice, neither as a re-send
+	// The first sendings among them, by kind, every round.
+	proposals, prevotes, precommitsSent int
 	sends        int // transmissions of those messages on links
 	bytes        int
 	synced       int // nodes that got it by block sync
@@ -97,7 +100,8 @@ func runScale(r scaleRun) scaleResult {
 		out.samples = append(out.samples, heightSample{height: h,
 			blockTime: hm.firstStored - prev.firstStored, proposeToEnd: hm.firstStored - hm.firstProposal,
 			spread: hm.lastStored - hm.firstStored, round: c.Round, signatures: len(c.Signatures), commitBytes: len(chain.MustEncode(c)),
-			precommits: len(hm.precommitters[c.BlockHash]), published: hm.published, resends: hm.resends,
+			precommits: len(hm.precommitters[c.BlockHash]), published: hm.published, resends: hm.resends, doubled: hm.doubled,
+			proposals: hm.proposals, prevotes: hm.prevotes, precommitsSent: hm.precommits,
 			sends: hm.sends, bytes: hm.bytes, synced: hm.synced})
 	}
 	out.wall = time.Since(start)
@@ -123,6 +127,11 @@ func checkScale(res scaleResult) []string {
 		if x.signatures < res.quorum || x.precommits < res.quorum {
 			errs = append(errs, fmt.Sprintf("height %d: commit with %d signatures, %d validators precommitted it; quorum %d",
 				x.height, x.signatures, x.precommits, res.quorum))
+		}
+		// A vote goes out once; only the engine's re-sends (numbered)
+		// repeat it.
+		if x.doubled > 0 {
+			errs = append(errs, fmt.Sprintf("height %d: %d votes published twice without being re-sends", x.height, x.doubled))
 		}
 		// One proposal and a prevote and precommit from a quorum at least.
 		if x.published < 1+2*res.quorum {

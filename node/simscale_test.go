@@ -209,6 +209,9 @@ type heightMeter struct {
 	precommits int
 	// precommitters: who precommitted each block (first sendings).
 	precommitters map[chain.Hash]map[chain.Address]bool
+	// votes: each vote's first sendings; twice is a wasted broadcast.
+	votes   map[voteKey]int
+	doubled int // votes sent a second time without being a re-send
 	sends         int // transmissions on links, lost ones included
 	bytes         int
 	firstProposal time.Duration // when the first proposal was published
@@ -226,7 +229,7 @@ func newScaleMeter() *scaleMeter {
 func (m *scaleMeter) at(h uint64) *heightMeter {
 	hm := m.heights[h]
 	if hm == nil {
-		hm = &heightMeter{firstProposal: -1, precommitters: map[chain.Hash]map[chain.Address]bool{}}
+		hm = &heightMeter{firstProposal: -1, precommitters: map[chain.Hash]map[chain.Address]bool{}, votes: map[voteKey]int{}}
 		m.heights[h] = hm
 	}
 	return hm
@@ -245,6 +248,12 @@ func (m *scaleMeter) published(s *simNet, data []byte, msg *chain.ConsensusMessa
 		hm.resends++
 		return
 	}
+	if v := msg.Vote; v != nil {
+		k := voteKey{v.Validator, v.Type, v.Round, v.BlockHash}
+		if hm.votes[k]++; hm.votes[k] > 1 {
+			hm.doubled++
+		}
+	}
 	switch v := msg.Vote; {
 	case msg.Proposal != nil:
 		hm.proposals++
@@ -260,6 +269,14 @@ func (m *scaleMeter) published(s *simNet, data []byte, msg *chain.ConsensusMessa
 		}
 		hm.precommitters[v.BlockHash][v.Validator] = true
 	}
+}
+
+// voteKey is what a vote says, whoever carries it.
+type voteKey struct {
+	validator chain.Address
+	kind      chain.VoteType
+	round     uint32
+	block     chain.Hash
 }
 
 // sent notes one transmission of data on a link.
