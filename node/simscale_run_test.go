@@ -32,11 +32,13 @@ type heightSample struct {
 	published    int           // messages the engines published for it, re-sends included
 	resends      int
 	doubled      int // votes published twice, neither as a re-send
-	// The first sendings among them, by kind, every round.
-	proposals, prevotes, precommitsSent int
 	sends        int // transmissions of those messages on links
 	bytes        int
 	synced       int // nodes that got it by block sync
+
+	// The first sendings among the published messages, by kind, every
+	// round.
+	proposals, prevotes, precommitsSent int
 }
 
 // scaleResult is a run's samples and what went wrong.

@@ -210,8 +210,8 @@ type heightMeter struct {
 	// precommitters: who precommitted each block (first sendings).
 	precommitters map[chain.Hash]map[chain.Address]bool
 	// votes: each vote's first sendings; twice is a wasted broadcast.
-	votes   map[voteKey]int
-	doubled int // votes sent a second time without being a re-send
+	votes         map[voteKey]int
+	doubled       int // votes sent a second time without being a re-send
 	sends         int // transmissions on links, lost ones included
 	bytes         int
 	firstProposal time.Duration // when the first proposal was published
