@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race staticcheck all build test test-short test-long lint fmt vet bench fuzz dev devnet clean help
+.PHONY: test-race staticcheck all build test test-short test-long test-faults lint fmt vet bench fuzz dev devnet clean help
 
 NODES ?= 4
 
@@ -16,6 +16,7 @@ help:
 	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
 	@echo "make test       gofmt, vet, staticcheck, architecture rules and every test (CI runs this)"
 	@echo "make test-long  the long simulation of the consensus driver (20,000 seeds)"
+	@echo "make test-faults the fault matrix on real 4-node devnets, with its table"
 	@echo "make lint       formatting, vet, staticcheck and architecture rules"
 	@echo "make bench      the core benchmarks"
 	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s)"
@@ -59,6 +60,15 @@ test-short: fmt vet
 
 test-long:
 	$(GO) test -count=1 -timeout 120m ./node/ -run 'TestSimulation$$' -seeds 20000 -v
+
+# test-faults applies every fault of the matrix (kills, pauses, a wiped
+# folder, partitions, skewed clocks, a power cut, a twin validator) to a
+# fresh devnet each under a stream of transfers, checks the invariants
+# after each and prints the table (also written to FAULT_TABLE).
+FAULT_TABLE ?= faults.txt
+test-faults:
+	CITYCHAIN_FAULT_TABLE=$(CURDIR)/$(FAULT_TABLE) $(GO) test -count=1 -timeout 60m ./cmd/citychain/ -run 'TestFaultMatrix$$' -v -args -faults
+	@cat $(FAULT_TABLE)
 
 lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/

@@ -105,6 +105,7 @@ type StoreConfig struct {
 	IndexCacheMB   int `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
 	ValueLogFileMB int `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
 	TreeCacheNodes int `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
+	MinFreeMB      int `toml:"min_free_mb" comment:"MiB that must stay free on the data folder's disk: below it the node stops cleanly, and it waits for that much before it starts (0: 4 x memtable_mb + 4 x value_log_file_mb + 32)"`
 }
 
 // storeConfig returns the store settings as package store takes them.
@@ -225,6 +226,8 @@ func (c Config) validateMemory() error {
 		return fmt.Errorf("config: store.value_log_file_mb must be 1 to 1023")
 	case st.TreeCacheNodes <= 0:
 		return fmt.Errorf("config: store.tree_cache_nodes must be positive")
+	case st.MinFreeMB < 0 || st.MinFreeMB > 1<<20:
+		return fmt.Errorf("config: store.min_free_mb must be 0 (automatic) to %d", 1<<20)
 	case c.P2P.PeerQueue <= 0 || c.P2P.ValidateQueue <= 0:
 		return fmt.Errorf("config: p2p queues must be positive")
 	case c.P2P.SeenTTL.Duration <= 0:

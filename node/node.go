@@ -85,6 +85,7 @@ type Node struct {
 	listener net.Listener
 	server   *http.Server
 	quit     chan struct{} // closed when Stop begins
+	failed   chan error    // why the node must stop on its own (Failed)
 	quitOnce sync.Once
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -109,7 +110,7 @@ func New(opts Options) (*Node, error) {
 		clock = time.Now
 	}
 	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, bus: NewBus(),
-		waiters: newWaiters(), quit: make(chan struct{}), network: opts.Network,
+		waiters: newWaiters(), quit: make(chan struct{}), failed: make(chan error, 1), network: opts.Network,
 		serveP2P: opts.Network || opts.P2P, control: opts.Control}
 
 	key, err := LoadValidatorKey(filepath.Join(opts.Home, ValidatorKeyFile))
@@ -253,6 +254,15 @@ func (n *Node) Start() error {
 			n.produce(ctx)
 		}
 	}()
+	// Exit: the disk watch returns when Stop begins, or once it reported
+	// a full disk on Failed.
+	if n.home != "" {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.watchDisk(filepath.Join(n.home, DataDir))
+		}()
+	}
 	// Exit: the memory release returns when ctx is cancelled by Stop.
 	if every := n.cfg.Memory.ReleaseEvery.Duration; every > 0 {
 		n.wg.Add(1)
