@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race staticcheck all build test test-short test-long test-faults lint fmt vet bench fuzz dev devnet clean help
+.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak lint fmt vet bench fuzz dev devnet clean help
 
 NODES ?= 4
 
@@ -17,6 +17,7 @@ help:
 	@echo "make test       gofmt, vet, staticcheck, architecture rules and every test (CI runs this)"
 	@echo "make test-long  the long simulation of the consensus driver (20,000 seeds)"
 	@echo "make test-faults the fault matrix on real 4-node devnets, with its table"
+	@echo "make test-soak  a devnet under steady load for SOAK (default 30m), checked for growth"
 	@echo "make lint       formatting, vet, staticcheck and architecture rules"
 	@echo "make bench      the core benchmarks"
 	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s)"
@@ -69,6 +70,15 @@ FAULT_TABLE ?= faults.txt
 test-faults:
 	CITYCHAIN_FAULT_TABLE=$(CURDIR)/$(FAULT_TABLE) $(GO) test -count=1 -timeout 60m ./cmd/citychain/ -run 'TestFaultMatrix$$' -v -args -faults
 	@cat $(FAULT_TABLE)
+
+# test-soak runs a devnet under the city simulator and 100 transfers a
+# second for SOAK, samples every node and checks that memory, goroutines,
+# open files and disk per block stay within bounds (report in SOAK_REPORT).
+SOAK ?= 30m
+SOAK_REPORT ?= soak.txt
+test-soak:
+	CITYCHAIN_SOAK_REPORT=$(CURDIR)/$(SOAK_REPORT) $(GO) test -count=1 -timeout 0 ./cmd/citychain/ -run 'TestSoak$$' -v -args -soak $(SOAK)
+	@cat $(SOAK_REPORT)
 
 lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/

@@ -100,12 +100,13 @@ type MempoolConfig struct {
 // StoreConfig bounds the buffers of the node's Badger store and of the
 // state tree's cache; package store says what each costs.
 type StoreConfig struct {
-	MemtableMB     int `toml:"memtable_mb" comment:"Badger write buffer in MiB: costs about 2.6 times this on the heap under load, and bounds the largest block this node can store (15% of it: 16 MiB holds 3,400 to 6,800 transactions)"`
-	BlockCacheMB   int `toml:"block_cache_mb" comment:"cache of table blocks in MiB; 0 keeps tables uncompressed and reads them from their memory map"`
-	IndexCacheMB   int `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
-	ValueLogFileMB int `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
-	TreeCacheNodes int `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
-	MinFreeMB      int `toml:"min_free_mb" comment:"MiB that must stay free on the data folder's disk: below it the node stops cleanly, and it waits for that much before it starts (0: 4 x memtable_mb + 4 x value_log_file_mb + 32)"`
+	MemtableMB      int      `toml:"memtable_mb" comment:"Badger write buffer in MiB: costs about 2.6 times this on the heap under load, and bounds the largest block this node can store (15% of it: 16 MiB holds 3,400 to 6,800 transactions)"`
+	BlockCacheMB    int      `toml:"block_cache_mb" comment:"cache of table blocks in MiB; 0 keeps tables uncompressed and reads them from their memory map"`
+	IndexCacheMB    int      `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
+	ValueLogFileMB  int      `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
+	TreeCacheNodes  int      `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
+	ValueLogGCEvery Duration `toml:"value_log_gc_every" comment:"how often Badger's value log is garbage-collected (files at least half stale are rewritten and removed); 0s never"`
+	MinFreeMB       int      `toml:"min_free_mb" comment:"MiB that must stay free on the data folder's disk: below it the node stops cleanly, and it waits for that much before it starts (0: 4 x memtable_mb + 4 x value_log_file_mb + 32)"`
 }
 
 // storeConfig returns the store settings as package store takes them.
@@ -168,7 +169,8 @@ func DefaultConfig(moniker string, apiPort int) Config {
 		Mempool:   MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20, KeyCache: crypto.DefaultKeyCacheSize},
 		Block:     BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
 		Store: StoreConfig{MemtableMB: store.DefaultMemTableSize >> 20,
-			ValueLogFileMB: store.DefaultValueLogFileSize >> 20, TreeCacheNodes: 16384},
+			ValueLogFileMB: store.DefaultValueLogFileSize >> 20, TreeCacheNodes: 16384,
+			ValueLogGCEvery: Duration{10 * time.Minute}},
 		Memory: MemoryConfig{GCPercent: 100, ReleaseEvery: Duration{30 * time.Second}},
 		Log:    LogConfig{Level: "info"},
 	}
@@ -226,6 +228,8 @@ func (c Config) validateMemory() error {
 		return fmt.Errorf("config: store.value_log_file_mb must be 1 to 1023")
 	case st.TreeCacheNodes <= 0:
 		return fmt.Errorf("config: store.tree_cache_nodes must be positive")
+	case st.ValueLogGCEvery.Duration != 0 && st.ValueLogGCEvery.Duration < 10*time.Second:
+		return fmt.Errorf("config: store.value_log_gc_every must be 0s (never) or at least 10s")
 	case st.MinFreeMB < 0 || st.MinFreeMB > 1<<20:
 		return fmt.Errorf("config: store.min_free_mb must be 0 (automatic) to %d", 1<<20)
 	case c.P2P.PeerQueue <= 0 || c.P2P.ValidateQueue <= 0:

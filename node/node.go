@@ -263,6 +263,14 @@ func (n *Node) Start() error {
 			n.watchDisk(filepath.Join(n.home, DataDir))
 		}()
 	}
+	// Exit: the value-log collection returns when ctx is cancelled by Stop.
+	if every := n.cfg.Store.ValueLogGCEvery.Duration; every > 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.collectValueLog(ctx, every)
+		}()
+	}
 	// Exit: the memory release returns when ctx is cancelled by Stop.
 	if every := n.cfg.Memory.ReleaseEvery.Duration; every > 0 {
 		n.wg.Add(1)
@@ -333,6 +341,29 @@ func (n *Node) releaseWhenIdle(ctx context.Context, every time.Duration) {
 				debug.FreeOSMemory()
 			}
 		}
+	}
+}
+
+// collectValueLog runs Badger's value-log garbage collection every so
+// often, so that a long-running node's value log does not keep what later
+// writes made stale.
+func (n *Node) collectValueLog(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		files, err := n.store.CollectValueLog(0.5, 16)
+		lsm, vlog := n.store.DiskSize()
+		if err != nil {
+			n.log.Warn("value-log GC", "err", err)
+			continue
+		}
+		n.log.Info("value-log GC", "rewritten_files", files, "lsm_mb", lsm>>20, "vlog_mb", vlog>>20, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 

@@ -96,6 +96,31 @@ func Open(cfg Config) (*Store, error) {
 // Close flushes and closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// CollectValueLog runs Badger's value-log garbage collection: a value-log
+// file at least discardRatio stale is rewritten without its stale values
+// and removed. It repeats while a pass finds a file to rewrite, at most
+// maxFiles times, and returns how many it rewrote. A store in memory has
+// no value log: nothing to do.
+func (s *Store) CollectValueLog(discardRatio float64, maxFiles int) (int, error) {
+	n := 0
+	for n < maxFiles {
+		err := s.db.RunValueLogGC(discardRatio)
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrGCInMemoryMode):
+			return n, nil
+		default:
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// DiskSize returns the bytes of the store's tables (LSM) and value log,
+// as Badger last measured them (it does so about once a minute).
+func (s *Store) DiskSize() (lsm, vlog int64) { return s.db.Size() }
+
 // Tree returns the state tree reading from this store.
 func (s *Store) Tree() *state.Tree { return s.tree }
 
