@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak lint fmt vet bench fuzz dev devnet clean help
+.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak bench-prune lint fmt vet bench fuzz dev devnet clean help
 
 NODES ?= 4
 
@@ -84,7 +84,11 @@ lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/ ./node/
+	$(GO) test -run '^$$' -bench . -skip 'BenchmarkPruneState' -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/ ./node/
+
+# bench-prune measures what state pruning gives back on disk (about 3 min).
+bench-prune:
+	$(GO) test -run '^$$' -bench 'BenchmarkPruneState' -benchtime 1x ./chain/store/
 
 FUZZTIME ?= 30s
 fuzz:

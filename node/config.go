@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/chain/store"
@@ -106,6 +107,7 @@ type StoreConfig struct {
 	ValueLogFileMB  int      `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
 	TreeCacheNodes  int      `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
 	ValueLogGCEvery Duration `toml:"value_log_gc_every" comment:"how often Badger's value log is garbage-collected (files at least half stale are rewritten and removed); 0s never"`
+	KeepStates      uint64   `toml:"keep_states" comment:"0 keeps the state of every height; N keeps only the last N (more than 10000, the age up to which evidence is judged) and deletes older state trees every 1000 blocks; blocks and receipts are always kept"`
 	MinFreeMB       int      `toml:"min_free_mb" comment:"MiB that must stay free on the data folder's disk: below it the node stops cleanly, and it waits for that much before it starts (0: 4 x memtable_mb + 4 x value_log_file_mb + 32)"`
 }
 
@@ -230,6 +232,8 @@ func (c Config) validateMemory() error {
 		return fmt.Errorf("config: store.tree_cache_nodes must be positive")
 	case st.ValueLogGCEvery.Duration != 0 && st.ValueLogGCEvery.Duration < 10*time.Second:
 		return fmt.Errorf("config: store.value_log_gc_every must be 0s (never) or at least 10s")
+	case st.KeepStates != 0 && st.KeepStates <= chain.MaxEvidenceAge:
+		return fmt.Errorf("config: store.keep_states must be 0 (keep all) or more than %d: evidence up to that age is judged against the validator set of its height, which is read from that height's state", chain.MaxEvidenceAge)
 	case st.MinFreeMB < 0 || st.MinFreeMB > 1<<20:
 		return fmt.Errorf("config: store.min_free_mb must be 0 (automatic) to %d", 1<<20)
 	case c.P2P.PeerQueue <= 0 || c.P2P.ValidateQueue <= 0:

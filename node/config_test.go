@@ -88,6 +88,7 @@ func TestValidateRefusesMemorySettingsOutOfRange(t *testing.T) {
 		{"negative memory limit", func(c *Config) { c.Memory.LimitMB = -1 }},
 		{"release every millisecond", func(c *Config) { c.Memory.ReleaseEvery = Duration{time.Millisecond} }},
 		{"negative free-space floor", func(c *Config) { c.Store.MinFreeMB = -1 }},
+		{"keep 100 states, under the evidence age", func(c *Config) { c.Store.KeepStates = 100 }},
 		{"value-log GC every second", func(c *Config) { c.Store.ValueLogGCEvery = Duration{time.Second} }},
 	}
 	if err := DefaultConfig("", 8700).Validate(); err != nil {

@@ -271,6 +271,14 @@ func (n *Node) Start() error {
 			n.collectValueLog(ctx, every)
 		}()
 	}
+	// Exit: state pruning returns when ctx is cancelled by Stop.
+	if keep := n.cfg.Store.KeepStates; keep > 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.pruneStates(ctx, keep)
+		}()
+	}
 	// Exit: the memory release returns when ctx is cancelled by Stop.
 	if every := n.cfg.Memory.ReleaseEvery.Duration; every > 0 {
 		n.wg.Add(1)
@@ -364,6 +372,37 @@ func (n *Node) collectValueLog(ctx context.Context, every time.Duration) {
 			continue
 		}
 		n.log.Info("value-log GC", "rewritten_files", files, "lsm_mb", lsm>>20, "vlog_mb", vlog>>20, "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// pruneEvery is how many blocks a node with store.keep_states lets pass
+// between two prunes.
+const pruneEvery = 1000
+
+// pruneStates deletes the state trees older than the last keep heights,
+// once every pruneEvery blocks (checked every minute).
+func (n *Node) pruneStates(ctx context.Context, keep uint64) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	var last uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		top := n.store.Latest().Height
+		if top < keep || top-last < pruneEvery {
+			continue
+		}
+		start := time.Now()
+		res, err := n.store.PruneState(keep)
+		if err != nil {
+			n.log.Warn("state pruning", "err", err)
+			continue
+		}
+		last = top
+		n.log.Info("state pruned", "kept_from", res.From, "live_nodes", res.Live, "deleted", res.Deleted, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 

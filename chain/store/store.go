@@ -31,6 +31,11 @@ type Store struct {
 	mu     sync.RWMutex
 	latest chain.Header // header of the last committed block (or genesis)
 	inited bool
+	pruned uint64 // lowest height whose state is kept (PruneState); 0: all
+
+	// commitMu is held by a commit from its first write to its last, and
+	// by PruneState while it deletes.
+	commitMu sync.Mutex
 }
 
 // Config holds what Open needs.
@@ -87,6 +92,10 @@ func Open(cfg Config) (*Store, error) {
 	s := &Store{db: db}
 	s.tree = state.NewTree(state.Config{Store: treeReader{db}, CacheNodes: cfg.TreeCacheNodes})
 	if err := s.loadLatest(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadPruned(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -187,6 +196,8 @@ func (s *Store) SaveBlock(b *chain.Block, c *chain.Commit, res *chain.Result) er
 }
 
 func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	h := b.Header.Height
 	hash := b.Hash()
 	// The Merkle tree's new nodes go first, in batches of their own: they
@@ -397,6 +408,9 @@ func (s *Store) Prove(root chain.Hash, key []byte) (*state.Proof, error) {
 // GetAt reads a state key as it was after block height, through the
 // Merkle tree of that height's state root.
 func (s *Store) GetAt(height uint64, key []byte) ([]byte, bool, error) {
+	if err := s.checkKept(height); err != nil {
+		return nil, false, err
+	}
 	b, err := s.Block(height)
 	if err != nil {
 		return nil, false, err
