@@ -156,7 +156,6 @@ func (s *Store) checkKept(height uint64) error {
 	return nil
 }
 
-
 // Compact merges the store's tables into one level, so that the space of
 // deleted entries (a prune's) is given back now rather than by later
 // compactions. It holds up commits while it runs; the node does not call
