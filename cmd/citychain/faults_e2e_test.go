@@ -183,6 +183,9 @@ func faultCases() []faultCase {
 		{name: "clock 8 s ahead", short: true, apply: func(t *testing.T, f *faultRun) time.Duration {
 			return f.skewed(t, 2, "8s")
 		}},
+		{name: "clock 8 s behind", apply: func(t *testing.T, f *faultRun) time.Duration {
+			return f.skewed(t, 3, "-8s")
+		}},
 		{name: "clock 3 min ahead", apply: func(t *testing.T, f *faultRun) time.Duration {
 			return f.skewed(t, 2, "3m")
 		}},
