@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pelletier/go-toml/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -490,5 +491,30 @@ func TestOldConfigTakesAPIDefaults(t *testing.T) {
 	want := defaultAPIConfig("127.0.0.1:8800")
 	if fmt.Sprint(cfg.API) != fmt.Sprint(want) {
 		t.Errorf("api %+v, want %+v", cfg.API, want)
+	}
+}
+
+// A new home's config.toml has every API setting, each with its comment.
+func TestSavedConfigExplainsTheAPISettings(t *testing.T) {
+	b, err := toml.Marshal(DefaultConfig("n", 8700))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, key := range []string{"read_header_timeout", "read_timeout", "write_timeout", "idle_timeout",
+		"max_connections", "max_in_flight", "max_event_streams", "client_rate", "client_burst",
+		"rate_limit_loopback", "cors_origins"} {
+		found := false
+		for i, l := range lines {
+			if strings.HasPrefix(l, key+" = ") {
+				found = true
+				if i == 0 || !strings.HasPrefix(lines[i-1], "# ") {
+					t.Errorf("%s has no comment", key)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s missing from config.toml", key)
+		}
 	}
 }

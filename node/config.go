@@ -99,7 +99,7 @@ type APIConfig struct {
 	MaxInFlight       int      `toml:"max_in_flight" comment:"requests handled at once (event streams not counted); more are answered 503 at once"`
 	MaxEventStreams   int      `toml:"max_event_streams" comment:"open /v1/events streams; more are answered 503"`
 	ClientRate        int      `toml:"client_rate" comment:"requests per second one client address may make on average; more are answered 429; 0 for no limit"`
-	ClientBurst       int      `toml:"client_burst" comment:"requests one client address may make at once above client_rate (the explorer loads a page with about 30)"`
+	ClientBurst       int      `toml:"client_burst" comment:"requests one client address may make at once above client_rate (an explorer page makes up to about 70 when it opens)"`
 	RateLimitLoopback bool     `toml:"rate_limit_loopback" comment:"apply client_rate to clients on this machine (127.0.0.1, ::1) too; off, so devnets, benchmarks and tests run at full speed"`
 	CORSOrigins       []string `toml:"cors_origins" comment:"web origins other than this node's own whose pages may call the API, such as 'http://localhost:3000', or '*' for any; empty for none (the explorer needs none)"`
 }
