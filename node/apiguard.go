@@ -3,7 +3,6 @@ package node
 import (
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/cors"
-	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 )
 
@@ -21,12 +19,15 @@ import (
 // connections, send their headers a byte a minute, or ask a hundred
 // times a second. Each bound below refuses one of them without slowing
 // the node's own work (consensus and block production never wait for the
-// API), and answers what it refuses, so an honest client knows why:
+// API), and answers a request it refuses with the API's error body, so
+// an honest client knows why:
 //
-//	connections   api.max_connections, a listener that accepts no more
-//	              (netutil.LimitListener); the rest wait in the system's
-//	              accept queue, and api.read_header_timeout and
-//	              api.idle_timeout free the slots of idle ones
+//	connections   api.client_connections per client address, closed at
+//	              once beyond; api.max_connections in all, beyond which
+//	              the listener accepts no more (netutil.LimitListener)
+//	              and the rest wait in the system's accept queue; idle
+//	              ones are closed after api.read_header_timeout or
+//	              api.idle_timeout (apilisten.go)
 //	slow clients  api.read_header_timeout, api.read_timeout (headers and
 //	              body), api.write_timeout (the answer)
 //	one client    api.client_rate and api.client_burst, a token bucket
@@ -37,11 +38,11 @@ import (
 //	event streams api.max_event_streams open /v1/events: 503
 //	web pages     no CORS unless api.cors_origins names origins
 //
-// Loopback clients (127.0.0.0/8, ::1) skip the per-client rate unless
-// api.rate_limit_loopback is set: devnets, `citychain bench` and the
-// tests submit thousands of transactions a second from this machine, and
-// whoever is on it can stop the node anyway. The other bounds hold for
-// every client.
+// Loopback clients (127.0.0.0/8, ::1) skip the per-client bounds (rate
+// and connections) unless api.limit_loopback is set: devnets, `citychain
+// bench` and the tests submit thousands of transactions a second from
+// this machine, and whoever is on it can stop the node anyway. The other
+// bounds hold for every client.
 
 // clientLimiterSize bounds the token buckets kept, one per recent client
 // address. The least recently seen goes first; a client whose bucket is
@@ -68,11 +69,6 @@ func newAPIGuard(cfg APIConfig, refused *prometheus.CounterVec) *apiGuard {
 		g.clients, _ = lru.New[netip.Addr, *rate.Limiter](clientLimiterSize)
 	}
 	return g
-}
-
-// listener bounds the connections of ln.
-func (g *apiGuard) listener(ln net.Listener) net.Listener {
-	return netutil.LimitListener(ln, g.cfg.MaxConnections)
 }
 
 // server returns the HTTP server of h with the configured timeouts.
@@ -114,7 +110,7 @@ func (g *apiGuard) limitClients(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr, ok := clientAddr(r.RemoteAddr)
-		if !ok || (addr.IsLoopback() && !g.cfg.RateLimitLoopback) {
+		if !ok || (addr.IsLoopback() && !g.cfg.LimitLoopback) {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -214,22 +210,4 @@ func (g *apiGuard) refuse(w http.ResponseWriter, r *http.Request, status int, co
 func extendWriteDeadline(w http.ResponseWriter, d time.Duration) {
 	// Not supported by test recorders, which have no deadline to move.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
-}
-
-// warnIfExposed logs a warning when the API listens on addr beyond
-// loopback, where other machines reach it.
-func (n *Node) warnIfExposed(addr net.Addr) {
-	if !listensBeyondLoopback(addr) {
-		return
-	}
-	n.log.Warn("the API listens beyond this machine: whoever reaches it can read the chain, submit transactions and open the explorer; see docs/security.md",
-		"api", addr.String(), "pprof", n.cfg.API.Pprof, "cors_origins", n.cfg.API.CORSOrigins,
-		"client_rate", n.cfg.API.ClientRate, "max_connections", n.cfg.API.MaxConnections)
-}
-
-// listensBeyondLoopback reports whether addr can be reached from other
-// machines: any address but a loopback one.
-func listensBeyondLoopback(addr net.Addr) bool {
-	tcp, ok := addr.(*net.TCPAddr)
-	return !ok || !tcp.IP.IsLoopback()
 }

@@ -43,7 +43,7 @@ func getFrom(h http.Handler, remote string) *httptest.ResponseRecorder {
 
 // A client over its rate is answered 429 with Retry-After and the API's
 // error body; another client is not affected; the bucket refills with
-// time. Loopback clients are exempt unless rate_limit_loopback is set,
+// time. Loopback clients are exempt unless limit_loopback is set,
 // and the addresses of one IPv6 /64 share a bucket.
 func TestClientOverItsRateIsAnswered429(t *testing.T) {
 	cfg := DefaultConfig("", 0).API
@@ -94,14 +94,14 @@ func TestClientOverItsRateIsAnswered429(t *testing.T) {
 		t.Errorf("a fifth address of one IPv6 /64: %d, want 429", w.Code)
 	}
 
-	cfg.RateLimitLoopback = true
+	cfg.LimitLoopback = true
 	_, h, _ = guardOnly(cfg)
 	codes := []int{}
 	for range 4 {
 		codes = append(codes, getFrom(h, "127.0.0.1:1000").Code)
 	}
 	if codes[3] != http.StatusTooManyRequests {
-		t.Errorf("loopback with rate_limit_loopback: %v, want the 4th refused", codes)
+		t.Errorf("loopback with limit_loopback: %v, want the 4th refused", codes)
 	}
 
 	cfg.ClientRate = 0
@@ -457,6 +457,7 @@ func TestValidateRefusesBadAPISettings(t *testing.T) {
 		{"api.write_timeout", func(c *APIConfig) { c.WriteTimeout = Duration{2 * time.Hour} }},
 		{"api.idle_timeout", func(c *APIConfig) { c.IdleTimeout = Duration{time.Millisecond} }},
 		{"api.max_connections", func(c *APIConfig) { c.MaxConnections = 0 }},
+		{"api.client_connections", func(c *APIConfig) { c.ClientConnections = 0 }},
 		{"api.max_in_flight", func(c *APIConfig) { c.MaxInFlight = -1 }},
 		{"api.max_event_streams", func(c *APIConfig) { c.MaxEventStreams = 0 }},
 		{"api.client_rate", func(c *APIConfig) { c.ClientRate = -5 }},
@@ -502,8 +503,8 @@ func TestSavedConfigExplainsTheAPISettings(t *testing.T) {
 	}
 	lines := strings.Split(string(b), "\n")
 	for _, key := range []string{"read_header_timeout", "read_timeout", "write_timeout", "idle_timeout",
-		"max_connections", "max_in_flight", "max_event_streams", "client_rate", "client_burst",
-		"rate_limit_loopback", "cors_origins"} {
+		"max_connections", "client_connections", "max_in_flight", "max_event_streams", "client_rate", "client_burst",
+		"limit_loopback", "cors_origins"} {
 		found := false
 		for i, l := range lines {
 			if strings.HasPrefix(l, key+" = ") {
@@ -515,6 +516,78 @@ func TestSavedConfigExplainsTheAPISettings(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s missing from config.toml", key)
+		}
+	}
+}
+
+// dialFrom opens a connection to addr from the loopback address ip.
+func dialFrom(t *testing.T, ip, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 2 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// statusOn asks GET /v1/status on c and returns the status line, or the
+// read error.
+func statusOn(c net.Conn) string {
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := fmt.Fprintf(c, "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return "error: " + err.Error()
+	}
+	l, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return strings.TrimSpace(l)
+}
+
+// A client address holds at most client_connections at once: one more is
+// closed at once, other clients are served, and a closed connection
+// gives its place back. Loopback clients are exempt unless
+// limit_loopback is set.
+func TestOneClientsConnectionsAreBounded(t *testing.T) {
+	n, base := guardedNode(t, func(c *APIConfig) {
+		c.ClientConnections, c.LimitLoopback = 2, true
+	})
+	addr := strings.TrimPrefix(base, "http://")
+	held := []net.Conn{dialFrom(t, "127.0.0.2", addr), dialFrom(t, "127.0.0.2", addr)}
+	for i, c := range held {
+		if l := statusOn(c); !strings.HasPrefix(l, "HTTP/1.1 200") {
+			t.Fatalf("connection %d of 2: %q", i+1, l)
+		}
+	}
+	if l := statusOn(dialFrom(t, "127.0.0.2", addr)); !strings.HasPrefix(l, "error: ") {
+		t.Fatalf("a third connection from the same address: %q, want it closed", l)
+	}
+	if l := statusOn(dialFrom(t, "127.0.0.3", addr)); !strings.HasPrefix(l, "HTTP/1.1 200") {
+		t.Fatalf("another address meanwhile: %q", l)
+	}
+	if got := testutil.ToFloat64(n.metrics.apiRefused.WithLabelValues("client_connections")); got != 1 {
+		t.Errorf("refused connections counted: %v, want 1", got)
+	}
+	held[0].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l := statusOn(dialFrom(t, "127.0.0.2", addr))
+		if strings.HasPrefix(l, "HTTP/1.1 200") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after one of its two closed, a new connection from the address: %q", l)
+		}
+		time.Sleep(50 * time.Millisecond) // the node may not have seen the close yet
+	}
+
+	_, base = guardedNode(t, func(c *APIConfig) { c.ClientConnections = 2 })
+	addr = strings.TrimPrefix(base, "http://")
+	for i := range 4 {
+		if l := statusOn(dialFrom(t, "127.0.0.2", addr)); !strings.HasPrefix(l, "HTTP/1.1 200") {
+			t.Fatalf("loopback connection %d with a limit of 2 and limit_loopback off: %q", i+1, l)
 		}
 	}
 }

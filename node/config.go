@@ -96,11 +96,12 @@ type APIConfig struct {
 	WriteTimeout      Duration `toml:"write_timeout" comment:"time to answer a request once read; POST /v1/txs?wait=commit adds its wait, and /v1/events gets it anew for every event"`
 	IdleTimeout       Duration `toml:"idle_timeout" comment:"how long an idle keep-alive connection stays open"`
 	MaxConnections    int      `toml:"max_connections" comment:"connections served at once; more wait in the system's accept queue until one closes"`
+	ClientConnections int      `toml:"client_connections" comment:"connections one client address may hold open at once; more are closed as soon as they are accepted"`
 	MaxInFlight       int      `toml:"max_in_flight" comment:"requests handled at once (event streams not counted); more are answered 503 at once"`
 	MaxEventStreams   int      `toml:"max_event_streams" comment:"open /v1/events streams; more are answered 503"`
 	ClientRate        int      `toml:"client_rate" comment:"requests per second one client address may make on average; more are answered 429; 0 for no limit"`
 	ClientBurst       int      `toml:"client_burst" comment:"requests one client address may make at once above client_rate (an explorer page makes up to about 70 when it opens)"`
-	RateLimitLoopback bool     `toml:"rate_limit_loopback" comment:"apply client_rate to clients on this machine (127.0.0.1, ::1) too; off, so devnets, benchmarks and tests run at full speed"`
+	LimitLoopback     bool     `toml:"limit_loopback" comment:"apply client_rate and client_connections to clients on this machine (127.0.0.1, ::1) too; off, so devnets, benchmarks and tests run at full speed"`
 	CORSOrigins       []string `toml:"cors_origins" comment:"web origins other than this node's own whose pages may call the API, such as 'http://localhost:3000', or '*' for any; empty for none (the explorer needs none)"`
 }
 
@@ -113,6 +114,7 @@ func defaultAPIConfig(addr string) APIConfig {
 		WriteTimeout:      Duration{30 * time.Second},
 		IdleTimeout:       Duration{60 * time.Second},
 		MaxConnections:    1024,
+		ClientConnections: 32,
 		MaxInFlight:       256,
 		MaxEventStreams:   64,
 		ClientRate:        50,
@@ -328,7 +330,8 @@ func (c APIConfig) validate() error {
 	for _, l := range []struct {
 		key    string
 		v, max int
-	}{{"max_connections", c.MaxConnections, 1 << 20}, {"max_in_flight", c.MaxInFlight, 1 << 20},
+	}{{"max_connections", c.MaxConnections, 1 << 20}, {"client_connections", c.ClientConnections, 1 << 20},
+		{"max_in_flight", c.MaxInFlight, 1 << 20},
 		{"max_event_streams", c.MaxEventStreams, 1 << 16}} {
 		if l.v < 1 || l.v > l.max {
 			return fmt.Errorf("config: api.%s is %d; want 1 to %d", l.key, l.v, l.max)

@@ -39,7 +39,7 @@ func newMetrics(mempoolSize func() float64) *metrics {
 	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citychain_http_requests_total",
 		Help: "API requests, by route and status code."}, []string{"route", "code"})
 	m.apiRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citychain_api_refused_total",
-		Help: "API requests refused by the API's bounds, by error code (rate_limited, busy, too_many_streams)."}, []string{"code"})
+		Help: "API requests refused by the API's bounds, by error code (rate_limited, busy, too_many_streams, client_connections)."}, []string{"code"})
 	m.reg.MustRegister(m.height, m.txs, m.mempool, m.blockTxs, m.blockExec, m.blockStore,
 		m.txRejected, m.httpRequests, m.apiRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -24,6 +24,7 @@ import (
 // short test goes far beyond them, and what the test sends.
 const (
 	floodMaxConns   = 64
+	floodClientConn = 16 // connections one address may hold
 	floodMaxFlight  = 16
 	floodMaxStreams = 4
 	floodRate       = 20 // requests a second per client address
@@ -32,9 +33,9 @@ const (
 	floodRequestsFor = 8 * time.Second // phase 1: requests
 	floodConnsFor    = 6 * time.Second // phase 2: connections
 	floodRaters      = 4               // goroutines asking as fast as they are answered, 5 ms apart
-	floodSlowBodies  = 24              // goroutines sending bodies a byte at a time
+	floodSlowBodies  = 24              // goroutines sending bodies a byte at a time, from two addresses
 	floodStreams     = 10              // event streams asked for
-	floodConns       = 200             // idle connections held at once
+	floodConns       = 200             // idle connections held at once, from one address
 
 	// floodRSSBound is the most resident memory the node may reach during
 	// the flood: twice the 60 MB measured (docs/security.md).
@@ -46,21 +47,22 @@ const (
 
 // TestAPIFloodIsRefusedWhileBlocksGoOn starts `citychain dev` with small
 // API limits (client_rate 20/s with a burst of 40, 16 requests in flight,
-// 4 event streams, 64 connections, 2-3 s timeouts, and the rate applied
-// to loopback clients) and floods it from several loopback addresses,
-// each a client of its own:
+// 4 event streams, 16 connections per client and 64 in all, 2-3 s
+// timeouts, and the per-client limits applied to loopback clients) and
+// floods it from several loopback addresses, each a client of its own:
 //
-//   - 127.0.0.2 asks GET /v1/status about 800 times a second: the excess
+//   - 127.0.0.2 asks GET /v1/status some 500 times a second: the excess
 //     is answered 429 with Retry-After and the rate_limited error body;
-//   - 127.0.0.3 holds 24 POSTs whose bodies come a byte at a time: 16
-//     hold every in-flight slot until the read timeout ends them, and the
-//     rest are answered 503 busy at once (or 429, past their rate);
+//   - 127.0.0.3 and 127.0.0.6 hold 12 POSTs each whose bodies come a
+//     byte at a time: 16 hold every in-flight slot until the read timeout
+//     ends them, and the rest are answered 503 busy at once (or 429, past
+//     their rate);
 //   - 127.0.0.4 asks for 10 event streams: 4 are served, 6 are answered
 //     503 too_many_streams, and the 4 carry block events throughout, past
 //     the read and write timeouts;
-//   - then 127.0.0.5 holds 200 idle connections, three times the limit of
-//     64: the node's open files stay within the limit, and the API
-//     answers again once they go.
+//   - then 127.0.0.5 keeps 200 idle connections open: the node closes all
+//     but 16 at once, keeps its open files within its limits, and answers
+//     the test's own status requests from 127.0.0.1 meanwhile.
 //
 // All the while the node makes a block at least every 3 seconds, and its
 // resident memory stays under 120 MB.
@@ -78,7 +80,7 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 	}
 	api := &cfg.API
 	api.MaxConnections, api.MaxInFlight, api.MaxEventStreams = floodMaxConns, floodMaxFlight, floodMaxStreams
-	api.ClientRate, api.ClientBurst, api.RateLimitLoopback = floodRate, floodBurst, true
+	api.ClientConnections, api.ClientRate, api.ClientBurst, api.LimitLoopback = floodClientConn, floodRate, floodBurst, true
 	api.ReadHeaderTimeout, api.ReadTimeout = node.Duration{Duration: 2 * time.Second}, node.Duration{Duration: 3 * time.Second}
 	api.WriteTimeout, api.IdleTimeout = node.Duration{Duration: 2 * time.Second}, node.Duration{Duration: 5 * time.Second}
 	if err := cfg.Save(home); err != nil {
@@ -135,24 +137,41 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 		}()
 	}
 	var slow statusCounts
-	for range floodSlowBodies {
+	for i := range floodSlowBodies {
+		ip := []string{"127.0.0.3", "127.0.0.6"}[i%2] // 12 each, within client_connections
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(phase1End) {
-				slow.add(slowPost(addr, "127.0.0.3", phase1End))
+				slow.add(slowPost(addr, ip, phase1End))
 				time.Sleep(50 * time.Millisecond)
 			}
 		}()
 	}
 	wg.Wait()
 	t.Logf("phase 1, %s: GET /v1/status from one client: %s", floodRequestsFor, rated.String())
-	t.Logf("phase 1: slow POSTs from one client: %s", slow.String())
+	t.Logf("phase 1: slow POSTs from two clients: %s", slow.String())
 
-	// Phase 2: three times as many idle connections as the node serves.
+	// Phase 2: one client keeps 200 idle connections open, while the test
+	// asks for the status from another address.
 	phase2End := time.Now().Add(floodConnsFor)
 	wg.Add(1)
 	go func() { defer wg.Done(); sample(phase2End) }()
+	var asked, answered atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(500 * time.Millisecond) // once the flood is on
+		for time.Now().Before(phase2End) {
+			c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if _, err := observer.Status(c); err == nil {
+				answered.Add(1)
+			}
+			cancel()
+			asked.Add(1)
+			time.Sleep(250 * time.Millisecond)
+		}
+	}()
 	var dialled atomic.Int64
 	for range floodConns {
 		wg.Add(1)
@@ -175,7 +194,9 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 	}
 	wg.Wait()
 	flooded := time.Since(start)
-	t.Logf("phase 2, %s: %d idle connections opened, %d at most at once", floodConnsFor, dialled.Load(), floodConns)
+	closedAtOnce := refusedCount(t, base, "client_connections")
+	t.Logf("phase 2, %s: %d idle connections opened from one address, %d at most at once, %d closed by the node at once; %d of %d status requests from another address answered",
+		floodConnsFor, dialled.Load(), floodConns, closedAtOnce, answered.Load(), asked.Load())
 
 	// The API answers again once the connections are gone.
 	var recovered time.Duration
@@ -228,6 +249,12 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 	checkBlockGaps(t, observer, h0, h1, start, start.Add(flooded))
 	if maxRSS.Load() > floodRSSBound {
 		t.Errorf("resident memory reached %.1f MB, above the bound of %d MB", float64(maxRSS.Load())/(1<<20), floodRSSBound>>20)
+	}
+	if closedAtOnce < floodConns-floodClientConn {
+		t.Errorf("the node closed %d connections at once; one address held %d with a limit of %d", closedAtOnce, floodConns, floodClientConn)
+	}
+	if asked.Load() == 0 || answered.Load() < asked.Load()*9/10 {
+		t.Errorf("while one address held %d connections, %d of %d status requests from another were answered", floodConns, answered.Load(), asked.Load())
 	}
 	if limit := int64(fds0 + floodMaxConns + 16); maxFDs.Load() > limit {
 		t.Errorf("the node had %d files open under %d connections, above %d (%d before, plus %d connections, plus 16)",
@@ -466,4 +493,30 @@ func countFDs(t *testing.T, pid int) int {
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// refusedCount reads citychain_api_refused_total{code="code"} from the
+// node's /metrics.
+func refusedCount(t *testing.T, base, code string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	prefix := `citychain_api_refused_total{code="` + code + `"} `
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, prefix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", l, err)
+			}
+			return int(f)
+		}
+	}
+	return 0
 }
