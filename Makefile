@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak bench-prune lint fmt vet bench fuzz dev devnet clean help
+.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak bench-prune lint fmt vet bench fuzz vulncheck vulncheck-if-online dev devnet clean help
 
 NODES ?= 4
 
@@ -18,9 +18,10 @@ help:
 	@echo "make test-long  the long simulation of the consensus driver (20,000 seeds)"
 	@echo "make test-faults the fault matrix on real 4-node devnets, with its table"
 	@echo "make test-soak  a devnet under steady load for SOAK (default 30m), checked for growth"
-	@echo "make lint       formatting, vet, staticcheck and architecture rules"
+	@echo "make lint       formatting, vet, staticcheck, architecture rules, and govulncheck when its database is reachable"
+	@echo "make vulncheck  govulncheck against the Go vulnerability database (needs the network)"
 	@echo "make bench      the core benchmarks"
-	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s)"
+	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s; $(words $(FUZZ_TARGETS)) targets)"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/citychain
@@ -82,6 +83,7 @@ test-soak:
 
 lint: fmt vet staticcheck
 	$(GO) test -count=1 -run TestArchitecture ./cmd/citychain/
+	@$(MAKE) --no-print-directory vulncheck-if-online
 
 bench:
 	$(GO) test -run '^$$' -bench . -skip 'BenchmarkPruneState' -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/ ./node/
@@ -90,12 +92,44 @@ bench:
 bench-prune:
 	$(GO) test -run '^$$' -bench 'BenchmarkPruneState' -benchtime 1x ./chain/store/
 
+# FUZZ_TARGETS are the fuzz targets of the tree, as package:name: every
+# decoder of bytes from a peer, a client or a file has one.
 FUZZTIME ?= 30s
+# Minimizing each new interesting input may take up to a minute by
+# default, which would eat the whole FUZZTIME of a slow target.
+FUZZMINIMIZE ?= 2s
+FUZZ_TARGETS = \
+	./chain/:FuzzDecodeTx ./chain/:FuzzDecodeBlock ./chain/:FuzzPayloadFromJSON \
+	./chain/:FuzzDecodeEvidence ./chain/:FuzzDecodeConsensusMessage ./chain/:FuzzDecodeTxRequest \
+	./chain/:FuzzDecodeTxBatch ./chain/:FuzzDecodeSyncRequest ./chain/:FuzzDecodeCommit ./chain/:FuzzLoadGenesis \
+	./chain/state/:FuzzVerifyProof ./chain/consensus/:FuzzDecodeDoubleSignGuard \
+	./p2p/:FuzzDecodeStatus ./p2p/:FuzzSyncAnswer ./p2p/:FuzzTxAnswer \
+	./node/:FuzzGossipTx ./node/:FuzzGossipConsensus ./node/:FuzzSyncAnswerDecode ./node/:FuzzParseConfig \
+	./node/keystore/:FuzzParseFile \
+	./apps/trace/:FuzzParseDocument ./apps/copyright/:FuzzReadCertificate ./apps/copyright/:FuzzParseBlockEvidence \
+	./apps/city/:FuzzParseFIWARE
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTx$$' -fuzztime $(FUZZTIME) ./chain/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlock$$' -fuzztime $(FUZZTIME) ./chain/
-	$(GO) test -run '^$$' -fuzz '^FuzzPayloadFromJSON$$' -fuzztime $(FUZZTIME) ./chain/
-	$(GO) test -run '^$$' -fuzz '^FuzzVerifyProof$$' -fuzztime $(FUZZTIME) ./chain/state/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${name}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg; \
+	done
+
+# vulncheck looks up every module and standard library package the
+# binary uses in the Go vulnerability database (vuln.go.dev).
+GOVULNCHECK = $(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB ?= https://vuln.go.dev
+vulncheck:
+	$(GOVULNCHECK) -db $(VULNDB) ./...
+
+# vulncheck-if-online runs vulncheck where the database answers, and says
+# plainly that it did not where it does not (an offline machine), without
+# failing: lint must pass offline.
+vulncheck-if-online:
+	@if command -v curl >/dev/null 2>&1 && curl -sfI --max-time 5 -o /dev/null $(VULNDB)/index/db.json.gz; then \
+		$(MAKE) --no-print-directory vulncheck; \
+	else \
+		echo "vulncheck: SKIPPED: the Go vulnerability database $(VULNDB) cannot be reached from this machine (offline, or no curl); run 'make vulncheck' where it can"; \
+	fi
 
 clean:
 	rm -rf bin

@@ -82,6 +82,7 @@ type Node struct {
 	stopping atomic.Bool               // Stop has begun: submissions answer 503
 	current  atomic.Pointer[heightSet] // the height being decided and its validator set
 
+	guard    *apiGuard
 	listener net.Listener
 	server   *http.Server
 	quit     chan struct{} // closed when Stop begins
@@ -137,6 +138,7 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 	n.keys = crypto.NewKeyCache(n.cfg.Mempool.KeyCache)
 	n.slots = make(chan struct{}, runtime.NumCPU())
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
+	n.guard = newAPIGuard(n.cfg.API, n.metrics.apiRefused)
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
 	n.vault, n.store = v, st
 	var err error
@@ -195,6 +197,8 @@ func (n *Node) Start() error {
 	if err != nil {
 		return fmt.Errorf("api listen %s: %w", n.cfg.API.Listen, err)
 	}
+	n.warnIfExposed(ln.Addr())
+	ln = n.guard.listener(ln)
 	n.listener = ln
 	// The network and the engine are wired before the API serves, so no
 	// request sees them half made.
@@ -214,7 +218,7 @@ func (n *Node) Start() error {
 		eng.checker = &goChecker{in: eng.in, done: n.quit}
 		n.engine.Store(eng)
 	}
-	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	n.server = n.guard.server(n.routes())
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 
