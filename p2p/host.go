@@ -53,9 +53,10 @@ type Host struct {
 	consTopic *pubsub.Topic
 	scores    atomic.Pointer[map[peer.ID]float64]
 
-	kad   *dht.IpfsDHT // nil unless Config.DHT
-	mdns  mdns.Service // nil unless Config.MDNS
-	found chan peer.AddrInfo
+	kad        *dht.IpfsDHT // nil unless Config.DHT
+	mdns       mdns.Service // nil unless Config.MDNS
+	found      chan peer.AddrInfo
+	discovered *discovered // peers found by mDNS or the DHT, for redialling
 
 	statusQ    chan peer.ID
 	serving    chan struct{} // semaphore of sync requests being answered
@@ -95,6 +96,7 @@ func New(cfg Config) (*Host, error) {
 		bootstrap:  boot,
 		peers:      newPeerTable(cfg.Now),
 		found:      make(chan peer.AddrInfo, 64),
+		discovered: newDiscovered(cfg.MaxPeers),
 		statusQ:    make(chan peer.ID, 64),
 		serving:    make(chan struct{}, maxServing),
 		servingTxs: make(chan struct{}, maxServingTxs),
@@ -177,7 +179,7 @@ func (h *Host) start(ctx context.Context) error {
 		h.lh.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
 		h.conns.Protect(ai.ID, "bootstrap")
 	}
-	if len(h.bootstrap) > 0 {
+	if len(h.bootstrap) > 0 || h.cfg.MDNS || h.cfg.DHT {
 		h.tasks.goFunc(func() { h.redialLoop(ctx) })
 	}
 	return h.startDiscovery(ctx)
