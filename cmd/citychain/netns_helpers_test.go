@@ -262,6 +262,17 @@ func heightAtLeast(h uint64) func(*node.StatusView) bool {
 	return func(s *node.StatusView) bool { return s.Height >= h }
 }
 
+// sinceToBlock returns how long after start node i's block h was made,
+// by the block's own time (every node shares this machine's clock).
+func (n *nsNet) sinceToBlock(start time.Time, i int, h uint64) time.Duration {
+	n.t.Helper()
+	b, err := n.nodes[i].cl.Block(context.Background(), fmt.Sprint(h))
+	if err != nil {
+		n.t.Fatalf("%s block %d: %v", n.nodes[i].name, h, err)
+	}
+	return b.Time.Sub(start)
+}
+
 // maxHeight is the highest height among the listed nodes.
 func (n *nsNet) maxHeight(idx []int) uint64 { return slices.Max(n.heights(idx)) }
 
