@@ -59,9 +59,9 @@ func TestNetnsShortPartition(t *testing.T) {
 	n.lab.Switch.Heal()
 	caught := n.waitAll("catch up after the heal", 30*time.Second, []int{0}, heightAtLeast(ahead))
 	acked, fails := txs.finish()
-	n.checkTxs(acked, all, 30*time.Second)
-	t.Logf("figure: short 4 validators, 5 ms: peers by mDNS %.1f s, first block %.1f s, validator0 behind by %d blocks caught up %.1f s after the heal; %d transactions acknowledged (%d submits retried); whole test %.0f s",
-		found.Seconds(), first.Seconds(), ahead-alone, caught.Seconds(), len(acked), fails, time.Since(began).Seconds())
+	blocks := n.checkTxs(acked, all, 30*time.Second)
+	t.Logf("figure: short 4 validators, 5 ms: peers by mDNS %.1f s, first block %.1f s, validator0 behind by %d blocks caught up %.1f s after the heal; %d transactions acknowledged (%d submits retried); %d of %d blocks decided after round 0; whole test %.0f s",
+		found.Seconds(), first.Seconds(), ahead-alone, caught.Seconds(), len(acked), fails, laterRounds(blocks), len(blocks), time.Since(began).Seconds())
 }
 
 // TestNetnsMDNSPartition: 7 validators in 7 namespaces find each other by
@@ -103,9 +103,9 @@ func TestNetnsMDNSPartition(t *testing.T) {
 	resumed := n.waitAll("commit again after the heal", 60*time.Second, all, heightAtLeast(before+1))
 	n.waitAll("commit 3 blocks after the heal", 30*time.Second, all, heightAtLeast(before+3))
 	acked, fails := txs.finish()
-	n.checkTxs(acked, all, 60*time.Second)
-	t.Logf("figure: 7 validators, mDNS, %v: all peers found %.1f s after start, first block %.1f s, %.2f blocks/s under load; 3|4 partition %s: no block, heights stayed at %d; first block %.1f s after the heal; %d transactions acknowledged (%d submits retried), all committed once; switch %+v; whole test %.0f s",
-		classroom, found.Seconds(), first.Seconds(), rate, cut, before, resumed.Seconds(), len(acked), fails, n.lab.Switch.Stats(), time.Since(began).Seconds())
+	blocks := n.checkTxs(acked, all, 60*time.Second)
+	t.Logf("figure: 7 validators, mDNS, %v: all peers found %.1f s after start, first block %.1f s, %.2f blocks/s under load; 3|4 partition %s: no block, heights stayed at %d; first block %.1f s after the heal; %d transactions acknowledged (%d submits retried), all committed once; switch %+v; %d of %d blocks decided after round 0; whole test %.0f s",
+		classroom, found.Seconds(), first.Seconds(), rate, cut, before, resumed.Seconds(), len(acked), fails, n.lab.Switch.Stats(), laterRounds(blocks), len(blocks), time.Since(began).Seconds())
 }
 
 // TestNetnsClassroom: the 7 validators of a class, then 10 students' full
@@ -139,9 +139,9 @@ func TestNetnsClassroom(t *testing.T) {
 
 	acked, fails := txs.finish()
 	acked2, fails2 := more.finish()
-	n.checkTxs(append(acked, acked2...), all, 90*time.Second)
-	t.Logf("figure: classroom 7 validators + 10 late full nodes, %v: validators found by mDNS %.1f s, first block %.1f s; 10 full nodes caught up to height %d in %.1f s and had 6 peers after %.1f s; %.2f blocks/s with 17 nodes; %d transactions acknowledged (%d retried), all committed once on all 17; switch %+v; whole test %.0f s",
-		classroom, found.Seconds(), first.Seconds(), head, caught.Seconds(), peered.Seconds(), rate, len(acked)+len(acked2), fails+fails2, n.lab.Switch.Stats(), time.Since(began).Seconds())
+	blocks := n.checkTxs(append(acked, acked2...), all, 90*time.Second)
+	t.Logf("figure: classroom 7 validators + 10 late full nodes, %v: validators found by mDNS %.1f s, first block %.1f s; 10 full nodes caught up to height %d in %.1f s and had 6 peers after %.1f s; %.2f blocks/s with 17 nodes; %d transactions acknowledged (%d retried), all committed once on all 17; switch %+v; %d of %d blocks decided after round 0; whole test %.0f s",
+		classroom, found.Seconds(), first.Seconds(), head, caught.Seconds(), peered.Seconds(), rate, len(acked)+len(acked2), fails+fails2, n.lab.Switch.Stats(), laterRounds(blocks), len(blocks), time.Since(began).Seconds())
 }
 
 // TestNetnsDHTWithoutMulticast: the access point drops multicast, so mDNS
@@ -163,13 +163,13 @@ func TestNetnsDHTWithoutMulticast(t *testing.T) {
 	found := time.Since(start)
 	rate := n.blockRate(all, 20*time.Second)
 	acked, fails := txs.finish()
-	n.checkTxs(acked, all, 60*time.Second)
+	blocks := n.checkTxs(acked, all, 60*time.Second)
 	st := n.lab.Switch.Stats()
 	if st.Multicast == 0 {
 		t.Fatalf("the switch dropped no multicast: mDNS was not tried, so the test shows nothing")
 	}
-	t.Logf("figure: DHT, multicast blocked (%d multicast frames dropped), bootstrap validator0 only, %v: first block %.1f s, all 6 peers found %.1f s after start, %.2f blocks/s; %d transactions acknowledged (%d retried); whole test %.0f s",
-		st.Multicast, classroom, first.Seconds(), found.Seconds(), rate, len(acked), fails, time.Since(began).Seconds())
+	t.Logf("figure: DHT, multicast blocked (%d multicast frames dropped), bootstrap validator0 only, %v: first block %.1f s, all 6 peers found %.1f s after start, %.2f blocks/s; %d transactions acknowledged (%d retried); %d of %d blocks decided after round 0; whole test %.0f s",
+		st.Multicast, classroom, first.Seconds(), found.Seconds(), rate, len(acked), fails, laterRounds(blocks), len(blocks), time.Since(began).Seconds())
 }
 
 // TestNetnsWAN: 7 validators on WAN links (50-200 ms one way, 2% loss)
@@ -192,9 +192,9 @@ func TestNetnsWAN(t *testing.T) {
 		t.Fatalf("only %.2f blocks/s on WAN links", rate)
 	}
 	acked, fails := txs.finish()
-	n.checkTxs(acked, all, 60*time.Second)
-	t.Logf("figure: WAN 7 validators, %v: connected %.1f s, first block %.1f s, %.2f blocks/s under load; %d transactions acknowledged (%d retried), all committed once; switch %+v; whole test %.0f s",
-		wan, found.Seconds(), first.Seconds(), rate, len(acked), fails, n.lab.Switch.Stats(), time.Since(began).Seconds())
+	blocks := n.checkTxs(acked, all, 60*time.Second)
+	t.Logf("figure: WAN 7 validators, %v: connected %.1f s, first block %.1f s, %.2f blocks/s under load; %d transactions acknowledged (%d retried), all committed once; switch %+v; %d of %d blocks decided after round 0; whole test %.0f s",
+		wan, found.Seconds(), first.Seconds(), rate, len(acked), fails, n.lab.Switch.Stats(), laterRounds(blocks), len(blocks), time.Since(began).Seconds())
 }
 
 // blockRate measures blocks per second over window on the listed nodes

@@ -421,8 +421,8 @@ func (s *txStream) finish() ([]chain.Hash, int) {
 // checkTxs waits until every acknowledged transaction has a receipt on
 // node idx[0], then checks every listed node: the same chain at every
 // height, every acknowledged transaction in it exactly once, with an ok
-// receipt, and no transaction in it twice.
-func (n *nsNet) checkTxs(acked []chain.Hash, idx []int, limit time.Duration) {
+// receipt, and no transaction in it twice. It returns the chain's blocks.
+func (n *nsNet) checkTxs(acked []chain.Hash, idx []int, limit time.Duration) []*node.BlockView {
 	n.t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(limit)
@@ -465,4 +465,17 @@ func (n *nsNet) checkTxs(acked []chain.Hash, idx []int, limit time.Duration) {
 			n.t.Fatalf("%s: receipt of %s: %+v, %v", n.nodes[idx[len(idx)-1]].name, h, tv, err)
 		}
 	}
+	return blocks
+}
+
+// laterRounds counts the blocks decided after round 0: each one cost at
+// least one round of timeouts (a proposal or votes that came too late).
+func laterRounds(blocks []*node.BlockView) int {
+	k := 0
+	for _, b := range blocks {
+		if b.Commit != nil && b.Commit.Round > 0 {
+			k++
+		}
+	}
+	return k
 }
