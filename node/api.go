@@ -20,11 +20,13 @@ import (
 // MaxBodyBytes bounds a request body: a transaction's JSON form.
 const MaxBodyBytes = 64 << 10
 
-// routes returns the HTTP API of DESIGN.md.
+// routes returns the HTTP API of DESIGN.md behind the bounds of the
+// API's guard (apiguard.go).
 func (n *Node) routes() http.Handler {
 	mux := http.NewServeMux()
+	bound := n.guard.bound
 	handle := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, n.instrument(route, h))
+		mux.Handle(pattern, bound(n.instrument(route, h)))
 	}
 	handle("GET /v1/status", "status", n.handleStatus)
 	handle("GET /v1/blocks/{height}", "blocks", n.handleBlock)
@@ -38,18 +40,21 @@ func (n *Node) routes() http.Handler {
 	handle("GET /v1/devnet", "devnet", n.handleDevnetStatus)
 	handle("POST /v1/devnet/nodes/{name}/{action}", "devnet_action", n.handleDevnetAction)
 	handle("POST /v1/devnet/links", "devnet_links", n.handleDevnetLinks)
+	// Event streams last; they have a bound of their own
+	// (api.max_event_streams) instead of holding an in-flight slot.
 	mux.HandleFunc("GET /v1/events", n.handleEvents)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /{$}", n.handleExplorer)
+	mux.Handle("GET /metrics", bound(promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /{$}", bound(http.HandlerFunc(n.handleExplorer)))
 	handle("GET /explorer/qr.svg", "qr", n.handleQR)
 	if n.cfg.API.Pprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.Handle("/debug/pprof/", bound(http.HandlerFunc(pprof.Index)))
+		// A CPU profile moves its own write deadline by its ?seconds=.
+		mux.Handle("/debug/pprof/profile", bound(http.HandlerFunc(pprof.Profile)))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", bound(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
-	})
-	return mux
+	})))
+	return n.guard.front(mux)
 }
 
 // statusRecorder remembers the status code for metrics.
@@ -59,6 +64,10 @@ type statusRecorder struct {
 }
 
 func (s *statusRecorder) WriteHeader(code int) { s.code = code; s.ResponseWriter.WriteHeader(code) }
+
+// Unwrap lets http.ResponseController reach the connection, to move the
+// deadlines of a request that waits on purpose.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (n *Node) instrument(route string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

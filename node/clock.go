@@ -2,8 +2,10 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,6 +21,28 @@ type scheduler interface {
 	// blocks and is never cancelled: stale wake-ups are ignored by the
 	// engine.
 	After(d time.Duration, x any)
+}
+
+// EnvClockSkew names a test hook: a duration ("90s", "-2m") that a node
+// started by "citychain node" adds to its wall clock, as if the machine's
+// clock were that far off. The fault tests use it to show that a node
+// whose clock is wrong neither stops the chain nor makes block times go
+// backwards. It changes only the clock consensus reads (block times and
+// the check that a proposal is not from the future), not timers.
+const EnvClockSkew = "CITYCHAIN_CLOCK_SKEW"
+
+// SkewedClock returns the wall clock moved by the duration in skew (the
+// value of EnvClockSkew), or nil and no error for an empty value.
+func SkewedClock(skew string) (func() time.Time, time.Duration, error) {
+	skew = strings.TrimSpace(skew)
+	if skew == "" {
+		return nil, 0, nil
+	}
+	d, err := time.ParseDuration(skew)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s=%q: want a duration such as 90s or -2m: %w", EnvClockSkew, skew, err)
+	}
+	return func() time.Time { return time.Now().Add(d) }, d, nil
 }
 
 // realTime is the scheduler of a running node: the wall clock (or the

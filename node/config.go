@@ -3,11 +3,14 @@ package node
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
 
+	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/chain/store"
@@ -83,10 +86,42 @@ func (c ConsensusConfig) Timeouts() consensus.Timeouts {
 	}
 }
 
-// APIConfig configures the HTTP API.
+// APIConfig configures the HTTP API. The limits let the API be left
+// listening on a network: apiguard.go says what each one refuses and how.
 type APIConfig struct {
-	Listen string `toml:"listen" comment:"address of the HTTP API and explorer"`
-	Pprof  bool   `toml:"pprof" comment:"serve Go profiles at /debug/pprof/ (for performance work)"`
+	Listen string `toml:"listen" comment:"address of the HTTP API and explorer; 127.0.0.1 keeps it to this machine (the node warns at start when it listens beyond)"`
+	Pprof  bool   `toml:"pprof" comment:"serve Go profiles at /debug/pprof/ (for performance work; never on an address others can reach)"`
+
+	ReadHeaderTimeout Duration `toml:"read_header_timeout" comment:"time a client has to send a request's headers"`
+	ReadTimeout       Duration `toml:"read_timeout" comment:"time a client has to send a whole request, body included"`
+	WriteTimeout      Duration `toml:"write_timeout" comment:"time to answer a request once read; POST /v1/txs?wait=commit adds its wait, and /v1/events gets it anew for every event"`
+	IdleTimeout       Duration `toml:"idle_timeout" comment:"how long an idle keep-alive connection stays open"`
+	MaxConnections    int      `toml:"max_connections" comment:"connections served at once; more wait in the system's accept queue until one closes"`
+	ClientConnections int      `toml:"client_connections" comment:"connections one client address may hold open at once; more are closed as soon as they are accepted"`
+	MaxInFlight       int      `toml:"max_in_flight" comment:"requests handled at once (event streams not counted); more are answered 503 at once"`
+	MaxEventStreams   int      `toml:"max_event_streams" comment:"open /v1/events streams; more are answered 503"`
+	ClientRate        int      `toml:"client_rate" comment:"requests per second one client address may make on average; more are answered 429; 0 for no limit"`
+	ClientBurst       int      `toml:"client_burst" comment:"requests one client address may make at once above client_rate (an explorer page makes up to about 70 when it opens)"`
+	LimitLoopback     bool     `toml:"limit_loopback" comment:"apply client_rate and client_connections to clients on this machine (127.0.0.1, ::1) too; off, so devnets, benchmarks and tests run at full speed"`
+	CORSOrigins       []string `toml:"cors_origins" comment:"web origins other than this node's own whose pages may call the API, such as 'http://localhost:3000', or '*' for any; empty for none (the explorer needs none)"`
+}
+
+// defaultAPIConfig returns the API settings of a new home, on addr.
+func defaultAPIConfig(addr string) APIConfig {
+	return APIConfig{
+		Listen:            addr,
+		ReadHeaderTimeout: Duration{10 * time.Second},
+		ReadTimeout:       Duration{30 * time.Second},
+		WriteTimeout:      Duration{30 * time.Second},
+		IdleTimeout:       Duration{60 * time.Second},
+		MaxConnections:    1024,
+		ClientConnections: 32,
+		MaxInFlight:       256,
+		MaxEventStreams:   64,
+		ClientRate:        50,
+		ClientBurst:       200,
+		CORSOrigins:       []string{},
+	}
 }
 
 // MempoolConfig bounds the mempool. A pooled transaction costs its bytes
@@ -100,11 +135,14 @@ type MempoolConfig struct {
 // StoreConfig bounds the buffers of the node's Badger store and of the
 // state tree's cache; package store says what each costs.
 type StoreConfig struct {
-	MemtableMB     int `toml:"memtable_mb" comment:"Badger write buffer in MiB: costs about 2.6 times this on the heap under load, and bounds the largest block this node can store (15% of it: 16 MiB holds 3,400 to 6,800 transactions)"`
-	BlockCacheMB   int `toml:"block_cache_mb" comment:"cache of table blocks in MiB; 0 keeps tables uncompressed and reads them from their memory map"`
-	IndexCacheMB   int `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
-	ValueLogFileMB int `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
-	TreeCacheNodes int `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
+	MemtableMB      int      `toml:"memtable_mb" comment:"Badger write buffer in MiB: costs about 2.6 times this on the heap under load, and bounds the largest block this node can store (15% of it: 16 MiB holds 3,400 to 6,800 transactions)"`
+	BlockCacheMB    int      `toml:"block_cache_mb" comment:"cache of table blocks in MiB; 0 keeps tables uncompressed and reads them from their memory map"`
+	IndexCacheMB    int      `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
+	ValueLogFileMB  int      `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`
+	TreeCacheNodes  int      `toml:"tree_cache_nodes" comment:"state tree nodes kept in memory, about 300 bytes each"`
+	ValueLogGCEvery Duration `toml:"value_log_gc_every" comment:"how often Badger's value log is garbage-collected (files at least half stale are rewritten and removed); 0s never"`
+	KeepStates      uint64   `toml:"keep_states" comment:"0 keeps the state of every height; N keeps only the last N (more than 10000, the age up to which evidence is judged) and deletes older state trees every 1000 blocks; blocks and receipts are always kept"`
+	MinFreeMB       int      `toml:"min_free_mb" comment:"MiB that must stay free on the data folder's disk: below it the node stops cleanly, and it waits for that much before it starts (0: 4 x memtable_mb + 4 x value_log_file_mb + 32)"`
 }
 
 // storeConfig returns the store settings as package store takes them.
@@ -157,7 +195,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func DefaultConfig(moniker string, apiPort int) Config {
 	return Config{
 		Moniker: moniker,
-		API:     APIConfig{Listen: fmt.Sprintf("127.0.0.1:%d", apiPort)},
+		API:     defaultAPIConfig(fmt.Sprintf("127.0.0.1:%d", apiPort)),
 		P2P: P2PConfig{Listen: []string{
 			fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", apiPort+1000),
 			fmt.Sprintf("/ip4/127.0.0.1/udp/%d/quic-v1", apiPort+1000),
@@ -167,7 +205,8 @@ func DefaultConfig(moniker string, apiPort int) Config {
 		Mempool:   MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20, KeyCache: crypto.DefaultKeyCacheSize},
 		Block:     BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
 		Store: StoreConfig{MemtableMB: store.DefaultMemTableSize >> 20,
-			ValueLogFileMB: store.DefaultValueLogFileSize >> 20, TreeCacheNodes: 16384},
+			ValueLogFileMB: store.DefaultValueLogFileSize >> 20, TreeCacheNodes: 16384,
+			ValueLogGCEvery: Duration{10 * time.Minute}},
 		Memory: MemoryConfig{GCPercent: 100, ReleaseEvery: Duration{30 * time.Second}},
 		Log:    LogConfig{Level: "info"},
 	}
@@ -181,19 +220,30 @@ func LoadConfig(home string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
+	cfg, err := ParseConfig(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig reads the bytes of a config.toml: a key that is missing
+// takes its default, an unknown key is an error, and the result is
+// validated.
+func ParseConfig(b []byte) (Config, error) {
 	cfg := DefaultConfig("", 8700)
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return Config{}, fmt.Errorf("config %s: %w", path, err)
+		return Config{}, err
 	}
 	return cfg, cfg.Validate()
 }
 
 // Validate checks the settings.
 func (c Config) Validate() error {
-	if c.API.Listen == "" {
-		return fmt.Errorf("config: api.listen is empty")
+	if err := c.API.validate(); err != nil {
+		return err
 	}
 	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
 		return fmt.Errorf("config: mempool bounds must be positive")
@@ -225,6 +275,12 @@ func (c Config) validateMemory() error {
 		return fmt.Errorf("config: store.value_log_file_mb must be 1 to 1023")
 	case st.TreeCacheNodes <= 0:
 		return fmt.Errorf("config: store.tree_cache_nodes must be positive")
+	case st.ValueLogGCEvery.Duration != 0 && st.ValueLogGCEvery.Duration < 10*time.Second:
+		return fmt.Errorf("config: store.value_log_gc_every must be 0s (never) or at least 10s")
+	case st.KeepStates != 0 && st.KeepStates <= chain.MaxEvidenceAge:
+		return fmt.Errorf("config: store.keep_states must be 0 (keep all) or more than %d: evidence up to that age is judged against the validator set of its height, which is read from that height's state", chain.MaxEvidenceAge)
+	case st.MinFreeMB < 0 || st.MinFreeMB > 1<<20:
+		return fmt.Errorf("config: store.min_free_mb must be 0 (automatic) to %d", 1<<20)
 	case c.P2P.PeerQueue <= 0 || c.P2P.ValidateQueue <= 0:
 		return fmt.Errorf("config: p2p queues must be positive")
 	case c.P2P.SeenTTL.Duration <= 0:
@@ -260,4 +316,64 @@ func (c Config) Save(home string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(home, ConfigFile), b, 0o644)
+}
+
+// validate checks the API settings; each error names its key.
+func (c APIConfig) validate() error {
+	if c.Listen == "" {
+		return fmt.Errorf("config: api.listen is empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("config: api.listen %q: %w", c.Listen, err)
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"read_header_timeout", c.ReadHeaderTimeout}, {"read_timeout", c.ReadTimeout},
+		{"write_timeout", c.WriteTimeout}, {"idle_timeout", c.IdleTimeout}} {
+		if d.v.Duration < 100*time.Millisecond || d.v.Duration > time.Hour {
+			return fmt.Errorf("config: api.%s is %s; want 100ms to 1h", d.key, d.v)
+		}
+	}
+	if c.ReadTimeout.Duration < c.ReadHeaderTimeout.Duration {
+		return fmt.Errorf("config: api.read_timeout (%s) is shorter than api.read_header_timeout (%s)", c.ReadTimeout, c.ReadHeaderTimeout)
+	}
+	for _, l := range []struct {
+		key    string
+		v, max int
+	}{{"max_connections", c.MaxConnections, 1 << 20}, {"client_connections", c.ClientConnections, 1 << 20},
+		{"max_in_flight", c.MaxInFlight, 1 << 20},
+		{"max_event_streams", c.MaxEventStreams, 1 << 16}} {
+		if l.v < 1 || l.v > l.max {
+			return fmt.Errorf("config: api.%s is %d; want 1 to %d", l.key, l.v, l.max)
+		}
+	}
+	if c.ClientRate < 0 || c.ClientRate > 1_000_000 {
+		return fmt.Errorf("config: api.client_rate is %d; want 0 (no limit) to 1000000 requests per second", c.ClientRate)
+	}
+	if c.ClientRate > 0 && (c.ClientBurst < 1 || c.ClientBurst > 1_000_000) {
+		return fmt.Errorf("config: api.client_burst is %d; want 1 to 1000000 requests", c.ClientBurst)
+	}
+	for _, o := range c.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return fmt.Errorf("config: api.cors_origins: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkOrigin accepts a web origin as browsers send it: scheme, host and
+// an optional port, nothing after; or "*".
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return fmt.Errorf("%q is not an origin: %w", o, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q is not an origin; want scheme://host[:port], such as http://localhost:3000, or *", o)
+	}
+	return nil
 }

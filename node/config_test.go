@@ -1,6 +1,10 @@
 package node
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +87,9 @@ func TestValidateRefusesMemorySettingsOutOfRange(t *testing.T) {
 		{"gc percent of 5", func(c *Config) { c.Memory.GCPercent = 5 }},
 		{"negative memory limit", func(c *Config) { c.Memory.LimitMB = -1 }},
 		{"release every millisecond", func(c *Config) { c.Memory.ReleaseEvery = Duration{time.Millisecond} }},
+		{"negative free-space floor", func(c *Config) { c.Store.MinFreeMB = -1 }},
+		{"keep 100 states, under the evidence age", func(c *Config) { c.Store.KeepStates = 100 }},
+		{"value-log GC every second", func(c *Config) { c.Store.ValueLogGCEvery = Duration{time.Second} }},
 	}
 	if err := DefaultConfig("", 8700).Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
@@ -118,5 +125,37 @@ func TestNodeOpensItsStoreWithTheConfiguredSizes(t *testing.T) {
 	defer n.Stop()
 	if n.Store().Latest().Height != 0 || !n.Store().Initialized() {
 		t.Fatal("genesis not stored")
+	}
+}
+
+// The free-space floor follows the store's sizes unless set.
+func TestFreeSpaceFloor(t *testing.T) {
+	st := DefaultConfig("", 8700).Store
+	if got, want := st.NeedFreeMB(), uint64(4*st.MemtableMB+4*st.ValueLogFileMB+32); got != want {
+		t.Fatalf("automatic floor %d MiB, want %d", got, want)
+	}
+	st.MinFreeMB = 500
+	if got := st.NeedFreeMB(); got != 500 {
+		t.Fatalf("set floor %d MiB, want 500", got)
+	}
+}
+
+// WaitForDisk returns at once with room to spare and, on a disk without
+// the room asked for, waits until its context ends and says why.
+func TestWaitForDisk(t *testing.T) {
+	dir := t.TempDir()
+	free, err := FreeMB(dir)
+	if err != nil {
+		t.Skipf("free space not readable here: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := WaitForDisk(context.Background(), dir, 1, log); err != nil {
+		t.Fatalf("with %d MiB free and 1 needed: %v", free, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = WaitForDisk(ctx, dir, free+1<<20, log)
+	if !errors.Is(err, ErrDiskFull) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("asking for a terabyte more than free: %v", err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Classroom controls. `citychain devnet` runs a supervisor that can stop,
@@ -63,10 +65,13 @@ func (c *DevnetControl) Authorized(r *http.Request) bool {
 }
 
 // LinksRequest is the body of POST /v1/devnet/links, which only the
-// supervisor may send: cut true isolates this node from every peer, false
-// lets it connect again.
+// supervisor may send. Cut true with no Peers isolates this node from
+// every peer; cut true with Peers (libp2p IDs) refuses only those, which
+// is how the supervisor splits a devnet in two; cut false lets it connect
+// to everyone again.
 type LinksRequest struct {
-	Cut bool `json:"cut"`
+	Cut   bool     `json:"cut"`
+	Peers []string `json:"peers,omitempty"`
 }
 
 var errNotDevnet = errors.New("classroom controls exist only on a devnet that `citychain devnet` started on this machine; this node has no supervisor")
@@ -177,17 +182,32 @@ func (n *Node) handleDevnetLinks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req LinksRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1024))
+	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		WriteError(w, http.StatusBadRequest, "bad_request", "body: want {\"cut\": true|false}: "+err.Error())
+		WriteError(w, http.StatusBadRequest, "bad_request", "body: want {\"cut\": true|false, \"peers\": [ID...]}: "+err.Error())
 		return
 	}
-	n.p2p.BlockAll(req.Cut)
-	if req.Cut {
+	ids := make([]peer.ID, 0, len(req.Peers))
+	for _, s := range req.Peers {
+		id, err := peer.Decode(s)
+		if err != nil {
+			WriteError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("peers: %q is not a libp2p peer ID: %v", s, err))
+			return
+		}
+		ids = append(ids, id)
+	}
+	switch {
+	case req.Cut && len(ids) > 0:
+		n.p2p.SetBlocked(ids)
+		n.log.Warn("links to some peers cut by the devnet supervisor: the devnet is split", "peers", len(ids))
+	case req.Cut:
+		n.p2p.BlockAll(true)
 		n.log.Warn("links cut by the devnet supervisor: this node is isolated")
-	} else {
+	default:
+		n.p2p.BlockAll(false)
+		n.p2p.SetBlocked(nil)
 		n.log.Info("links healed by the devnet supervisor")
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"isolated": n.p2p.Isolated(), "peers": len(n.p2p.Peers())})
+	WriteJSON(w, http.StatusOK, map[string]any{"isolated": n.p2p.Isolated(), "blocked": len(n.p2p.Blocked()), "peers": len(n.p2p.Peers())})
 }

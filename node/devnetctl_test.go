@@ -13,6 +13,7 @@ import (
 // the supervisor's token.
 func TestDevnetControlsAreRefusedWithoutASupervisor(t *testing.T) {
 	n := &Node{metrics: newMetrics(func() float64 { return 0 })}
+	n.guard = newAPIGuard(DefaultConfig("", 0).API, n.metrics.apiRefused)
 	for _, r := range []*http.Request{
 		local(httptest.NewRequest(http.MethodGet, "/v1/devnet", nil)),
 		controlRequest("node1", "stop", ""),
@@ -35,6 +36,7 @@ func TestDevnetControlsGoToTheSupervisorWithItsToken(t *testing.T) {
 	}))
 	defer sup.Close()
 	n := &Node{control: &DevnetControl{URL: sup.URL, Token: "s3cret"}, metrics: newMetrics(func() float64 { return 0 })}
+	n.guard = newAPIGuard(DefaultConfig("", 0).API, n.metrics.apiRefused)
 
 	cases := []struct {
 		name   string

@@ -301,6 +301,10 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 		}
 	}
 	e.offerOwnBlocks(h, lock)
+	// The votes signed before a restart, taken before the new height can
+	// sign any: a proposer prevotes its own proposal while handling
+	// NewHeight, and vote has sent that prevote already.
+	resigned := e.signer.resign(h)
 	e.handle(ctx, consensus.NewHeight{Height: h, Validators: vals, Lock: lock})
 	if lock != nil {
 		// Others may need the proof of our lock to accept its block again.
@@ -309,7 +313,7 @@ func (e *engine) startHeight(ctx context.Context, h uint64) {
 			e.broadcast(ctx, &chain.ConsensusMessage{Vote: &v})
 		}
 	}
-	for _, v := range e.signer.resign(h) {
+	for _, v := range resigned {
 		v := v
 		e.broadcast(ctx, &chain.ConsensusMessage{Vote: &v})
 		e.handle(ctx, consensus.VoteReceived{Vote: v})

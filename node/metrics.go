@@ -17,6 +17,7 @@ type metrics struct {
 	blockStore   prometheus.Histogram
 	txRejected   *prometheus.CounterVec
 	httpRequests *prometheus.CounterVec
+	apiRefused   *prometheus.CounterVec
 }
 
 func newMetrics(mempoolSize func() float64) *metrics {
@@ -37,8 +38,10 @@ func newMetrics(mempoolSize func() float64) *metrics {
 		Help: "Transactions refused at submission, by error code."}, []string{"code"})
 	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citychain_http_requests_total",
 		Help: "API requests, by route and status code."}, []string{"route", "code"})
+	m.apiRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citychain_api_refused_total",
+		Help: "API requests refused by the API's bounds, by error code (rate_limited, busy, too_many_streams, client_connections)."}, []string{"code"})
 	m.reg.MustRegister(m.height, m.txs, m.mempool, m.blockTxs, m.blockExec, m.blockStore,
-		m.txRejected, m.httpRequests,
+		m.txRejected, m.httpRequests, m.apiRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

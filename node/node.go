@@ -82,9 +82,11 @@ type Node struct {
 	stopping atomic.Bool               // Stop has begun: submissions answer 503
 	current  atomic.Pointer[heightSet] // the height being decided and its validator set
 
+	guard    *apiGuard
 	listener net.Listener
 	server   *http.Server
 	quit     chan struct{} // closed when Stop begins
+	failed   chan error    // why the node must stop on its own (Failed)
 	quitOnce sync.Once
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -109,7 +111,7 @@ func New(opts Options) (*Node, error) {
 		clock = time.Now
 	}
 	n := &Node{home: opts.Home, cfg: opts.Config, log: log, clock: clock, bus: NewBus(),
-		waiters: newWaiters(), quit: make(chan struct{}), network: opts.Network,
+		waiters: newWaiters(), quit: make(chan struct{}), failed: make(chan error, 1), network: opts.Network,
 		serveP2P: opts.Network || opts.P2P, control: opts.Control}
 
 	key, err := LoadValidatorKey(filepath.Join(opts.Home, ValidatorKeyFile))
@@ -136,6 +138,7 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 	n.keys = crypto.NewKeyCache(n.cfg.Mempool.KeyCache)
 	n.slots = make(chan struct{}, runtime.NumCPU())
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
+	n.guard = newAPIGuard(n.cfg.API, n.metrics.apiRefused)
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
 	n.vault, n.store = v, st
 	var err error
@@ -194,6 +197,8 @@ func (n *Node) Start() error {
 	if err != nil {
 		return fmt.Errorf("api listen %s: %w", n.cfg.API.Listen, err)
 	}
+	n.warnIfExposed(ln.Addr())
+	ln = n.guard.listener(ln)
 	n.listener = ln
 	// The network and the engine are wired before the API serves, so no
 	// request sees them half made.
@@ -213,7 +218,7 @@ func (n *Node) Start() error {
 		eng.checker = &goChecker{in: eng.in, done: n.quit}
 		n.engine.Store(eng)
 	}
-	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	n.server = n.guard.server(n.routes())
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 
@@ -253,6 +258,31 @@ func (n *Node) Start() error {
 			n.produce(ctx)
 		}
 	}()
+	// Exit: the disk watch returns when Stop begins, or once it reported
+	// a full disk on Failed.
+	if n.home != "" {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.watchDisk(filepath.Join(n.home, DataDir))
+		}()
+	}
+	// Exit: the value-log collection returns when ctx is cancelled by Stop.
+	if every := n.cfg.Store.ValueLogGCEvery.Duration; every > 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.collectValueLog(ctx, every)
+		}()
+	}
+	// Exit: state pruning returns when ctx is cancelled by Stop.
+	if keep := n.cfg.Store.KeepStates; keep > 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.pruneStates(ctx, keep)
+		}()
+	}
 	// Exit: the memory release returns when ctx is cancelled by Stop.
 	if every := n.cfg.Memory.ReleaseEvery.Duration; every > 0 {
 		n.wg.Add(1)
@@ -323,6 +353,60 @@ func (n *Node) releaseWhenIdle(ctx context.Context, every time.Duration) {
 				debug.FreeOSMemory()
 			}
 		}
+	}
+}
+
+// collectValueLog runs Badger's value-log garbage collection every so
+// often, so that a long-running node's value log does not keep what later
+// writes made stale.
+func (n *Node) collectValueLog(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		files, err := n.store.CollectValueLog(0.5, 16)
+		lsm, vlog := n.store.DiskSize()
+		if err != nil {
+			n.log.Warn("value-log GC", "err", err)
+			continue
+		}
+		n.log.Info("value-log GC", "rewritten_files", files, "lsm_mb", lsm>>20, "vlog_mb", vlog>>20, "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// pruneEvery is how many blocks a node with store.keep_states lets pass
+// between two prunes.
+const pruneEvery = 1000
+
+// pruneStates deletes the state trees older than the last keep heights,
+// once every pruneEvery blocks (checked every minute).
+func (n *Node) pruneStates(ctx context.Context, keep uint64) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	var last uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		top := n.store.Latest().Height
+		if top < keep || top-last < pruneEvery {
+			continue
+		}
+		start := time.Now()
+		res, err := n.store.PruneState(keep)
+		if err != nil {
+			n.log.Warn("state pruning", "err", err)
+			continue
+		}
+		last = top
+		n.log.Info("state pruned", "kept_from", res.From, "live_nodes", res.Live, "deleted", res.Deleted, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 

@@ -46,6 +46,14 @@ type simNet struct {
 	tracing  bool
 	trace    []string
 	stats    simStats
+
+	// The scaling runs (simscale_test.go) set these; nil in the others.
+	// wan gives each link its own delay; mesh limits forwarding to each
+	// node's mesh peers, as gossipsub does; meter counts what is sent and
+	// when each height is stored.
+	wan   *wanLinks
+	mesh  [][]int
+	meter *scaleMeter
 }
 
 // simStats counts what a run did, for its summary: gossip messages
@@ -161,11 +169,15 @@ func (s *simNet) cut(a, b int) bool {
 	return false
 }
 
-// delay draws one message's delay, or reports it lost.
-func (s *simNet) delay() (time.Duration, bool) {
+// delay draws the delay of one message from node a to node b, or
+// reports it lost.
+func (s *simNet) delay(a, b int) (time.Duration, bool) {
 	l := s.link()
 	if l.loss > 0 && s.rng.Float64() < l.loss {
 		return 0, false
+	}
+	if s.wan != nil {
+		return s.wan.draw(s.rng, a, b), true
 	}
 	d := l.minDelay
 	if l.maxDelay > l.minDelay {
@@ -190,7 +202,8 @@ func (s *simNet) send(from, to int, data []byte) {
 		copies = 2
 	}
 	for range copies {
-		d, ok := s.delay()
+		s.meter.sent(data)
+		d, ok := s.delay(from, to)
 		if !ok {
 			continue
 		}
@@ -251,6 +264,14 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 	if r.fault == forker && m.Proposal != nil && r.up {
 		s.endorse(r, m.Proposal)
 	}
+	if s.mesh != nil {
+		for _, o := range s.mesh[r.id] {
+			if o != from {
+				s.send(r.id, o, data)
+			}
+		}
+		return
+	}
 	for _, o := range s.nodes {
 		if o.id != from {
 			s.send(r.id, o.id, data)
@@ -266,6 +287,10 @@ func (s *simNet) input(n *simNode, x any) {
 	}
 	before := n.store.Latest().Height
 	n.e.dispatch(s.ctx, x)
+	if s.meter != nil && n.store.Latest().Height > before {
+		_, synced := x.(*syncBatch)
+		s.meter.stored(s, n, before, synced)
+	}
 	if back := n.crashAfterDecide; back > 0 && n.store.Latest().Height > before {
 		if _, synced := x.(*syncBatch); !synced {
 			n.crashAfterDecide = 0
@@ -340,7 +365,7 @@ func (g simGossip) FetchTxs(_ context.Context, a *txAnswer) {
 	if o == nil || o.id == n.id || !s.reachable(n, o) {
 		return
 	}
-	d, ok := s.delay()
+	d, ok := s.delay(n.id, o.id)
 	if !ok {
 		return
 	}
@@ -349,7 +374,7 @@ func (g simGossip) FetchTxs(_ context.Context, a *txAnswer) {
 			return
 		}
 		txs := s.serveTxs(o, a.hashes)
-		back, ok := s.delay()
+		back, ok := s.delay(o.id, n.id)
 		if !ok {
 			return
 		}
@@ -416,7 +441,7 @@ func (s *simNet) syncStep(n *simNode) {
 	n.syncBusy = true
 	life := n.life
 	to := local + min(claimed-local, p2p.MaxSyncRange)
-	d, delivered := s.delay()
+	d, delivered := s.delay(n.id, peerNode.id)
 	if peerNode.fault == staller {
 		s.stats.stalls++
 		s.atNode(s.now+syncRequestTimeout, n.id, life, func() {

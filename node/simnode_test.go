@@ -211,6 +211,7 @@ func (s *simNet) publish(n *simNode, data []byte) {
 	case n.fault == badProposer && m.Proposal != nil && m.Proposal.Proposal.POLRound < 0:
 		data = s.corrupt(n, m)
 	}
+	s.meter.published(s, data, m)
 	s.gossip(n, data)
 	if len(n.sent) < 64 {
 		n.sent = append(n.sent, data)

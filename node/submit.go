@@ -204,6 +204,8 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeLine(w, http.StatusOK, SubmitAnswer{Hash: hash, Receipt: &v})
 		return
 	}
+	// The wait is on purpose: the answer's deadline starts after it.
+	extendWriteDeadline(w, timeout+n.cfg.API.WriteTimeout.Duration)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
@@ -238,13 +240,21 @@ func (n *Node) rejectLine(w http.ResponseWriter, status int, code, msg string) {
 	writeLine(w, status, e)
 }
 
+// eventPing is how often an idle event stream gets a comment line.
+const eventPing = 15 * time.Second
+
 // handleEvents streams events as Server-Sent Events: each message has an
 // "event:" line with the type (block, tx, consensus) and a JSON "data:"
 // line; ?types=block,consensus keeps only the types named. A comment
 // line every 15 s keeps proxies from closing the stream.
+//
+// At most api.max_event_streams streams are open; the next is answered
+// 503. Each message must be written within api.write_timeout, the
+// deadline moved before each, so a stream lives as long as its client
+// reads, and a client that stops reading is dropped once the system's
+// buffers fill.
 func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		WriteError(w, http.StatusInternalServerError, "no_streaming", "this connection cannot stream")
 		return
 	}
@@ -253,28 +263,45 @@ func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "bad_types", err.Error())
 		return
 	}
+	done, ok := n.guard.openStream()
+	if !ok {
+		n.guard.refuse(w, r, http.StatusServiceUnavailable, "too_many_streams", int(eventPing.Seconds()),
+			fmt.Sprintf("%d event streams are open, the limit of this node (api.max_event_streams); retry later", n.cfg.API.MaxEventStreams))
+		return
+	}
+	defer done()
+	rc := http.NewResponseController(w)
+	write := func(format string, args ...any) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(n.cfg.API.WriteTimeout.Duration))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, ": citychain event stream, chain %s\n\n", n.chainID)
-	flusher.Flush()
+	if !write(": citychain event stream, chain %s\n\n", n.chainID) {
+		return
+	}
 	events, cancel := n.bus.Subscribe(256, types...)
 	defer cancel()
-	ping := time.NewTicker(15 * time.Second)
+	ping := time.NewTicker(eventPing)
 	defer ping.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-n.quit:
+			return
 		case ev, ok := <-events:
-			if !ok {
+			if !ok || !write("event: %s\ndata: %s\n\n", ev.Type, ev.Data) {
 				return
 			}
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, ev.Data)
-			flusher.Flush()
 		case <-ping.C:
-			fmt.Fprint(w, ": ping\n\n")
-			flusher.Flush()
+			if !write(": ping\n\n") {
+				return
+			}
 		}
 	}
 }

@@ -139,6 +139,83 @@ func (s *Supervisor) act(ctx context.Context, name, action string) (string, stri
 	return name, "", &ctlError{http.StatusBadRequest, "bad_request", fmt.Sprintf("unknown action %q; want one of %s", action, strings.Join(DevnetActions, ", "))}
 }
 
+// actAll carries out one control on every node in turn, in order: "stop
+// all" then "start all" restarts a whole devnet at once, as a power cut
+// would. It stops at the first node that refuses and says which.
+func (s *Supervisor) actAll(ctx context.Context, action string) (string, string, error) {
+	s.mu.Lock()
+	n := len(s.net.Nodes)
+	s.mu.Unlock()
+	var done []string
+	for i := 0; i < n; i++ {
+		_, msg, err := s.act(ctx, fmt.Sprint(i), action)
+		if err != nil {
+			if len(done) > 0 {
+				return "all", "", fmt.Errorf("%w (done before it: %s)", err, strings.Join(done, "; "))
+			}
+			return "all", "", err
+		}
+		done = append(done, msg)
+	}
+	return "all", strings.Join(done, "; "), nil
+}
+
+// split partitions the devnet in two: the nodes named in list (comma
+// separated names or numbers) on one side, the rest on the other. Each
+// running node refuses links to the other side's nodes, keeping its own
+// side's; "heal all" (or heal on each node) ends it.
+func (s *Supervisor) split(ctx context.Context, list string) (string, string, error) {
+	s.mu.Lock()
+	side := make([]bool, len(s.net.Nodes))
+	var left, right []string
+	for _, name := range strings.Split(list, ",") {
+		i := s.index(strings.TrimSpace(name))
+		if i < 0 {
+			s.mu.Unlock()
+			return list, "", &ctlError{http.StatusNotFound, "not_found", fmt.Sprintf("split: no node %q in this devnet", name)}
+		}
+		side[i] = true
+	}
+	ids := make([]string, len(s.net.Nodes))
+	for i, nd := range s.net.Nodes {
+		if side[i] {
+			left = append(left, nd.Name)
+		} else {
+			right = append(right, nd.Name)
+		}
+		_, id, ok := strings.Cut(nd.P2P, "/p2p/")
+		if !ok {
+			s.mu.Unlock()
+			return list, "", fmt.Errorf("split: %s has no peer ID in its address %q", nd.Name, nd.P2P)
+		}
+		ids[i] = id
+	}
+	if len(left) == 0 || len(right) == 0 {
+		s.mu.Unlock()
+		return list, "", &ctlError{http.StatusBadRequest, "bad_request", "split: name the nodes of one side, leaving at least one node on the other: split node0,node1"}
+	}
+	var run []int
+	for i, m := range s.members {
+		if m.running() && !m.paused {
+			run = append(run, i)
+		}
+	}
+	s.mu.Unlock()
+	for _, i := range run {
+		var other []string
+		for j := range ids {
+			if side[j] != side[i] {
+				other = append(other, ids[j])
+			}
+		}
+		if err := s.setLinksTo(ctx, i, LinksRequest{Cut: true, Peers: other}); err != nil {
+			return list, "", err
+		}
+	}
+	l, r := strings.Join(left, ","), strings.Join(right, ",")
+	return l + "|" + r, fmt.Sprintf("devnet split: %s | %s; end it with: heal all", l, r), nil
+}
+
 // endProcess signals m's process and waits for it to end; with a grace
 // period it sends SIGKILL once that runs out. Signals go through
 // os.Process, which never reaches another process that reused the PID.
@@ -168,7 +245,12 @@ func endProcess(m *member, sig syscall.Signal, grace time.Duration) error {
 
 // setLinks asks node i to cut or heal its links.
 func (s *Supervisor) setLinks(ctx context.Context, i int, cut bool) error {
-	body, _ := json.Marshal(LinksRequest{Cut: cut})
+	return s.setLinksTo(ctx, i, LinksRequest{Cut: cut})
+}
+
+// setLinksTo sends node i a links order.
+func (s *Supervisor) setLinksTo(ctx context.Context, i int, lr LinksRequest) error {
+	body, _ := json.Marshal(lr)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.net.Nodes[i].API+"/v1/devnet/links", strings.NewReader(string(body)))
 	if err != nil {
 		return err

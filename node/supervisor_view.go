@@ -164,7 +164,16 @@ type ActionResult struct {
 
 func (s *Supervisor) handleAction(w http.ResponseWriter, r *http.Request) {
 	name, action := r.PathValue("name"), r.PathValue("action")
-	canonical, msg, err := s.act(r.Context(), name, action)
+	var canonical, msg string
+	var err error
+	switch {
+	case action == "split":
+		canonical, msg, err = s.split(r.Context(), name)
+	case name == "all":
+		canonical, msg, err = s.actAll(r.Context(), action)
+	default:
+		canonical, msg, err = s.act(r.Context(), name, action)
+	}
 	if err != nil {
 		var ce *ctlError
 		if errors.As(err, &ce) {

@@ -31,6 +31,11 @@ type Store struct {
 	mu     sync.RWMutex
 	latest chain.Header // header of the last committed block (or genesis)
 	inited bool
+	pruned uint64 // lowest height whose state is kept (PruneState); 0: all
+
+	// commitMu is held by a commit from its first write to its last, and
+	// by PruneState while it deletes.
+	commitMu sync.Mutex
 }
 
 // Config holds what Open needs.
@@ -90,11 +95,40 @@ func Open(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.loadPruned(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Close flushes and closes the database.
 func (s *Store) Close() error { return s.db.Close() }
+
+// CollectValueLog runs Badger's value-log garbage collection: a value-log
+// file at least discardRatio stale is rewritten without its stale values
+// and removed. It repeats while a pass finds a file to rewrite, at most
+// maxFiles times, and returns how many it rewrote. A store in memory has
+// no value log: nothing to do.
+func (s *Store) CollectValueLog(discardRatio float64, maxFiles int) (int, error) {
+	n := 0
+	for n < maxFiles {
+		err := s.db.RunValueLogGC(discardRatio)
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrGCInMemoryMode):
+			return n, nil
+		default:
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// DiskSize returns the bytes of the store's tables (LSM) and value log,
+// as Badger last measured them (it does so about once a minute).
+func (s *Store) DiskSize() (lsm, vlog int64) { return s.db.Size() }
 
 // Tree returns the state tree reading from this store.
 func (s *Store) Tree() *state.Tree { return s.tree }
@@ -162,6 +196,8 @@ func (s *Store) SaveBlock(b *chain.Block, c *chain.Commit, res *chain.Result) er
 }
 
 func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	h := b.Header.Height
 	hash := b.Hash()
 	// The Merkle tree's new nodes go first, in batches of their own: they
@@ -372,6 +408,9 @@ func (s *Store) Prove(root chain.Hash, key []byte) (*state.Proof, error) {
 // GetAt reads a state key as it was after block height, through the
 // Merkle tree of that height's state root.
 func (s *Store) GetAt(height uint64, key []byte) ([]byte, bool, error) {
+	if err := s.checkKept(height); err != nil {
+		return nil, false, err
+	}
 	b, err := s.Block(height)
 	if err != nil {
 		return nil, false, err

@@ -103,6 +103,13 @@ func (f *fixture) tryBlock(t testing.TB, n int) (*chain.Block, error) {
 		tx.Sign(f.key)
 		txs[i] = tx.Encode()
 	}
+	return f.saveTxs(t, txs)
+}
+
+// saveTxs executes txs as the next block and saves it.
+func (f *fixture) saveTxs(t testing.TB, txs [][]byte) (*chain.Block, error) {
+	t.Helper()
+	parent := f.st.Latest()
 	info := chain.BlockInfo{ChainID: f.g.ChainID, Height: parent.Height + 1, Time: time.UnixMilli(parent.Time + 1000)}
 	snap := f.st.Snapshot()
 	res, err := f.exec.Execute(snap, parent.StateRoot, info, txs)

@@ -69,9 +69,14 @@ Stop with Ctrl-C; run the same command again to carry on the same chain.`,
 
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-			<-sig
-			fmt.Fprintln(cmd.ErrOrStderr(), "stopping...")
-			return n.Stop()
+			select {
+			case <-sig:
+				fmt.Fprintln(cmd.ErrOrStderr(), "stopping...")
+				return n.Stop()
+			case err := <-n.Failed():
+				_ = n.Stop()
+				return err
+			}
 		},
 	}
 	cmd.Flags().IntVar(&basePort, "base-port", 8700, "HTTP API port (libp2p will use base-port+1000)")

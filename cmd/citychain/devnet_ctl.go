@@ -20,8 +20,8 @@ import (
 
 func newDevnetCtlCmd(g *globals, dir *string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "ctl status | ACTION NODE",
-		Short: "Drive a running devnet: stop, pause, resume, start, restart, cut or heal a node",
+		Use:   "ctl status | ACTION NODE|all | split NODES",
+		Short: "Drive a running devnet: stop, pause, resume, start, restart, cut, heal or split nodes",
 		Long: `Ask the supervisor of the devnet in --dir (the running "citychain devnet") to
 act on one of its nodes, or show every node with its state, height and links.
 
@@ -33,8 +33,14 @@ act on one of its nodes, or show every node with its state, height and links.
   restart NODE    stop it cleanly (SIGTERM) and start it again
   cut NODE        partition: the node closes every link and refuses new ones
   heal NODE       end the partition; the node reconnects and catches up
+  split NODES     partition the devnet in two: the listed nodes (node0,node1)
+                  on one side, the rest on the other; each side keeps its
+                  own links; "heal all" ends it
 
-A cut lasts as long as the node's process: restart (or stop and start) ends it.
+NODE "all" applies an action to every node in turn: "stop all" then
+"start all" is a power cut of the whole devnet, "heal all" ends every cut
+and split. A cut or split lasts as long as the node's process: restart (or
+stop and start) ends it.
 
 NODE is a name (node2) or a number (2). The explorer's network page
 (/#/network) has the same controls. They exist only for a devnet started on
@@ -42,7 +48,8 @@ this machine: the supervisor listens on 127.0.0.1 and obeys holders of
 DIR/control.token.`,
 		Example: `  citychain devnet ctl status
   citychain devnet ctl --dir /tmp/citynet stop node3
-  citychain devnet ctl cut 1 && sleep 10 && citychain devnet ctl heal 1`,
+  citychain devnet ctl cut 1 && sleep 10 && citychain devnet ctl heal 1
+  citychain devnet ctl split node0,node1 && sleep 10 && citychain devnet ctl heal all`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := loadControl(*dir)
@@ -65,8 +72,8 @@ DIR/control.token.`,
 			if len(args) != 2 {
 				return fmt.Errorf("%s needs a node: citychain devnet ctl %s node1", args[0], args[0])
 			}
-			if !validAction(args[0]) {
-				return fmt.Errorf("unknown action %q; want status or one of %s", args[0], strings.Join(node.DevnetActions, ", "))
+			if !validAction(args[0]) && args[0] != "split" {
+				return fmt.Errorf("unknown action %q; want status, split or one of %s", args[0], strings.Join(node.DevnetActions, ", "))
 			}
 			res, err := c.action(ctx, args[1], args[0])
 			if err != nil {

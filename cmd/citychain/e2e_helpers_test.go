@@ -85,8 +85,17 @@ func startDev(t testing.TB, home string, port int) *proc {
 // waits until the API answers. The test's cleanup kills it.
 func startProc(t testing.TB, port int, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, port, nil, args...)
+}
+
+// startProcEnv is startProc with extra environment variables (NAME=value).
+func startProcEnv(t testing.TB, port int, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	p.cmd = exec.Command(citychainBin(t), args...)
+	if len(env) > 0 {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	w := lockedBuffer{p.mu, p.out}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {

@@ -332,10 +332,10 @@ func (n *nsNet) dumpLogs() {
 	}
 }
 
-// txStream sends signed transfers from several development accounts,
+// nsTxStream sends signed transfers from several development accounts,
 // each to one node, at a bounded rate and count, and remembers the hash
 // of every transaction a node acknowledged.
-type txStream struct {
+type nsTxStream struct {
 	n     *nsNet
 	stop  chan struct{}
 	wg    sync.WaitGroup
@@ -349,8 +349,8 @@ type txStream struct {
 // transfer every interval, at most max in all. A submit that fails is
 // retried with the same signed bytes (resending is idempotent), so an
 // answer lost on the way neither loses nor repeats a nonce.
-func (n *nsNet) sendTxs(devs, targets []int, interval time.Duration, max int) *txStream {
-	s := &txStream{n: n, stop: make(chan struct{})}
+func (n *nsNet) sendTxs(devs, targets []int, interval time.Duration, max int) *nsTxStream {
+	s := &nsTxStream{n: n, stop: make(chan struct{})}
 	to := node.DevAccounts()[9].Address.String()
 	for k, dev := range devs {
 		s.wg.Add(1)
@@ -359,7 +359,7 @@ func (n *nsNet) sendTxs(devs, targets []int, interval time.Duration, max int) *t
 	return s
 }
 
-func (s *txStream) send(dev int, cl *client.Client, to string, interval time.Duration, max int) {
+func (s *nsTxStream) send(dev int, cl *client.Client, to string, interval time.Duration, max int) {
 	defer s.wg.Done()
 	key := node.DevKey(dev)
 	addr := chain.AddressOf(key.PublicKey())
@@ -410,7 +410,7 @@ func (s *txStream) send(dev int, cl *client.Client, to string, interval time.Dur
 
 // finish stops the senders and returns the acknowledged hashes and the
 // number of submits that failed (and were retried).
-func (s *txStream) finish() ([]chain.Hash, int) {
+func (s *nsTxStream) finish() ([]chain.Hash, int) {
 	close(s.stop)
 	s.wg.Wait()
 	s.mu.Lock()

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,8 +41,20 @@ API and explorer. Stop it with Ctrl-C (SIGINT or SIGTERM).`,
 				return err
 			}
 			cfg.Memory.ApplyRuntime()
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			if err := waitForDisk(g.home, cfg, log, sig); err != nil {
+				return err
+			}
+			clock, skew, err := node.SkewedClock(os.Getenv(node.EnvClockSkew))
+			if err != nil {
+				return err
+			}
+			if clock != nil {
+				log.Warn("this node's clock is skewed on purpose (a test hook)", "env", node.EnvClockSkew, "skew", skew.String())
+			}
 			n, err := node.New(node.Options{Home: g.home, Config: cfg, Logger: log, Network: true,
-				Control: node.DevnetControlFromEnv()})
+				Control: node.DevnetControlFromEnv(), Clock: clock})
 			if err != nil {
 				return err
 			}
@@ -48,13 +62,35 @@ API and explorer. Stop it with Ctrl-C (SIGINT or SIGTERM).`,
 				n.Stop()
 				return err
 			}
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-			<-sig
-			log.Info("stopping")
-			return n.Stop()
+			select {
+			case <-sig:
+				log.Info("stopping")
+				return n.Stop()
+			case err := <-n.Failed():
+				_ = n.Stop()
+				return err
+			}
 		},
 	}
+}
+
+// waitForDisk holds the start of a node until the disk of its data folder
+// has the space store.min_free_mb asks for, or a signal comes.
+func waitForDisk(home string, cfg node.Config, log *slog.Logger, sig <-chan os.Signal) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // ends with the wait
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	dir := filepath.Join(home, node.DataDir)
+	if _, err := os.Stat(dir); err != nil {
+		dir = home // a new node: the data folder is made on the home's disk
+	}
+	return node.WaitForDisk(ctx, dir, cfg.Store.NeedFreeMB(), log)
 }
 
 func newInitCmd(g *globals) *cobra.Command {

@@ -1,0 +1,13 @@
+package node
+
+import "syscall"
+
+// FreeMB returns the MiB that an unprivileged writer may still use on the
+// filesystem holding dir.
+func FreeMB(dir string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize) >> 20, nil
+}

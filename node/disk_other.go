@@ -1,0 +1,10 @@
+//go:build !linux
+
+package node
+
+import "errors"
+
+// FreeMB is not implemented here: a node does not watch its disk.
+func FreeMB(string) (uint64, error) {
+	return 0, errors.New("free disk space is read on Linux only")
+}
