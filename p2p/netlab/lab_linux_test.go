@@ -209,7 +209,13 @@ func TestLabCloseRemovesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := []string{l.Hosts[0].NS, l.Hosts[1].NS}
-	if pids := l.Hosts[1].PIDs(); len(pids) != 1 || pids[0] != cmd.Process.Pid {
+	// ip netns exec enters the namespace a moment after it starts.
+	pids := l.Hosts[1].PIDs()
+	for deadline := time.Now().Add(5 * time.Second); len(pids) == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		pids = l.Hosts[1].PIDs()
+	}
+	if len(pids) != 1 || pids[0] != cmd.Process.Pid {
 		l.Close()
 		t.Fatalf("PIDs in %s: %v, want [%d]", names[1], pids, cmd.Process.Pid)
 	}
