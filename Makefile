@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak test-scaling bench-prune lint fmt vet bench fuzz vulncheck vulncheck-if-online dev devnet clean help
+.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak test-scaling test-net bench-prune lint fmt vet bench fuzz vulncheck vulncheck-if-online dev devnet clean help
 
 NODES ?= 4
 
@@ -16,6 +16,7 @@ help:
 	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
 	@echo "make test       gofmt, vet, staticcheck, architecture rules and every test (CI runs this)"
 	@echo "make test-long  the long simulation of the consensus driver (20,000 seeds)"
+	@echo "make test-net   nodes in network namespaces: mDNS, partitions, a classroom, DHT, WAN (root)"
 	@echo "make test-scaling  the simulation at 4 to 64 validators on a WAN: the table and curves of docs/scaling.md"
 	@echo "make test-faults the fault matrix on real 4-node devnets, with its table"
 	@echo "make test-soak  a devnet under steady load for SOAK (default 30m), checked for growth"
@@ -63,6 +64,14 @@ test-short: fmt vet
 
 test-long:
 	$(GO) test -count=1 -timeout 120m ./node/ -run 'TestSimulation$$' -seeds 20000 -v
+
+# test-net runs every node in its own network namespace behind a switch
+# that delays, drops and partitions frames (p2p/netlab; needs root and
+# iproute2, and skips otherwise). About 5.5 minutes on 2 cores; make test
+# runs only its short case.
+test-net:
+	$(GO) test -count=1 -timeout 5m -v ./p2p/netlab/
+	$(GO) test -count=1 -timeout 30m -v -run 'TestNetns' ./cmd/citychain/ -args -netns
 
 # test-faults applies every fault of the matrix (kills, pauses, a wiped
 # folder, partitions, skewed clocks, a power cut, a twin validator) to a

@@ -75,6 +75,9 @@ type poolTx struct {
 	raw    []byte
 	sender chain.Address
 	nonce  uint64
+	// offered is Mempool.blocks when the transaction was admitted or last
+	// handed out by Lingering.
+	offered uint64
 }
 
 // senderQueue tracks one sender's pooled transactions. next is the nonce
@@ -172,7 +175,7 @@ func (m *Mempool) addLocked(tx *chain.Tx, hash chain.Hash, raw []byte, sender ch
 		m.senders[sender] = q
 	}
 	q.next, q.count = next+1, q.count+1
-	m.byHash[hash] = m.order.PushBack(&poolTx{hash: hash, raw: raw, sender: sender, nonce: tx.Nonce})
+	m.byHash[hash] = m.order.PushBack(&poolTx{hash: hash, raw: raw, sender: sender, nonce: tx.Nonce, offered: m.blocks})
 	m.bytes += len(raw)
 	select {
 	case m.ready <- struct{}{}:
@@ -259,6 +262,25 @@ func (m *Mempool) Reap(maxTxs, maxBytes int) [][]byte {
 		}
 		size += len(p.raw)
 		out = append(out, p.raw)
+	}
+	return out
+}
+
+// Lingering returns up to max pooled transactions, oldest first, that
+// have waited through at least age committed blocks since they were
+// admitted or last returned here, and restarts their wait. The node
+// gossips them again: a transaction gossiped while this node was cut off
+// reached no one, and gossip alone never sends it twice.
+func (m *Mempool) Lingering(age uint64, max int) [][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out [][]byte
+	for e := m.order.Front(); e != nil && len(out) < max; e = e.Next() {
+		p := e.Value.(*poolTx)
+		if m.blocks-p.offered >= age {
+			p.offered = m.blocks
+			out = append(out, p.raw)
+		}
 	}
 	return out
 }

@@ -186,3 +186,38 @@ func TestMempoolDropsHeldTxsThatWaitTooLong(t *testing.T) {
 		t.Errorf("frank's nonce 1 pooled: %v, erin's nonce 3 pooled: %v, held %d; want true, false, 0", m.Has(h1), m.Has(hl), m.Held())
 	}
 }
+
+// A transaction that waits through regossip-age blocks is offered for
+// gossip again, once per such wait, oldest first and at most max at a time.
+func TestMempoolOffersLingeringTxsAgain(t *testing.T) {
+	m := NewMempool(100, 1<<20)
+	alice := DevKey(0)
+	var hashes []chain.Hash
+	for i := uint64(0); i < 3; i++ {
+		tx, h, raw := poolTxFor(t, alice, i)
+		if ok, err := m.Add(tx, h, raw, committedAt(0), expect(tx), false); !ok || err != nil {
+			t.Fatalf("nonce %d: %v %v", i, ok, err)
+		}
+		hashes = append(hashes, h)
+	}
+	none := func(chain.Address) (uint64, error) { return 0, nil }
+	block := func() { m.Update(nil, nil, none, nil) } // a block with none of them
+	if got := m.Lingering(2, 10); len(got) != 0 {
+		t.Fatalf("offered %d transactions that have not waited", len(got))
+	}
+	block()
+	block()
+	got := m.Lingering(2, 2)
+	if len(got) != 2 || chain.Sum(got[0]) != hashes[0] || chain.Sum(got[1]) != hashes[1] {
+		t.Fatalf("after 2 blocks, max 2: got %d, want the two oldest", len(got))
+	}
+	// The third is still due; the first two wait again from now.
+	if got := m.Lingering(2, 10); len(got) != 1 || chain.Sum(got[0]) != hashes[2] {
+		t.Fatalf("then: got %d, want the third alone", len(got))
+	}
+	block()
+	block()
+	if got := m.Lingering(2, 10); len(got) != 3 {
+		t.Fatalf("2 blocks later: got %d, want all 3 again", len(got))
+	}
+}

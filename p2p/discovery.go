@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +30,9 @@ import (
 //     others, which lets nodes that share one bootstrap peer meet.
 //
 // Peers found by mDNS or the DHT are queued on Host.found and dialled by
-// one goroutine, so discovery never blocks on a slow dial.
+// one goroutine, so discovery never blocks on a slow dial. They are also
+// remembered (rediscover.go), and the redial loop dials them again when
+// their connection drops, as it does bootstrap peers.
 
 const (
 	// advertiseEvery bounds the time between two DHT advertisements.
@@ -99,14 +102,20 @@ func (n mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	}
 }
 
-// redialLoop dials every bootstrap peer that is not connected, now and
-// then every Config.RedialInterval. It returns when ctx is cancelled.
+// redialLoop dials every bootstrap peer that is not connected, and every
+// discovered peer that is not connected while there is room for it, now
+// and then every Config.RedialInterval. It returns when ctx is cancelled.
 func (h *Host) redialLoop(ctx context.Context) {
 	tick := time.NewTicker(h.cfg.RedialInterval)
 	defer tick.Stop()
 	for {
+		targets := h.bootstrap
+		if len(h.lh.Network().Peers()) < h.cfg.MaxPeers {
+			isConnected := func(p peer.ID) bool { return h.lh.Network().Connectedness(p) == network.Connected }
+			targets = append(slices.Clip(targets), h.discovered.toRedial(h.cfg.Now(), isConnected)...)
+		}
 		var wg sync.WaitGroup
-		for _, ai := range h.bootstrap {
+		for _, ai := range targets {
 			if !h.shouldDial(ai.ID) {
 				continue
 			}
@@ -133,7 +142,11 @@ func (h *Host) dialFound(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case ai := <-h.found:
-			if ai.ID == "" || !h.shouldDial(ai.ID) || len(h.lh.Network().Peers()) >= h.cfg.MaxPeers {
+			if ai.ID == "" || ai.ID == h.self {
+				continue
+			}
+			h.discovered.add(ai, h.cfg.Now())
+			if !h.shouldDial(ai.ID) || len(h.lh.Network().Peers()) >= h.cfg.MaxPeers {
 				continue
 			}
 			h.dial(ctx, ai)
