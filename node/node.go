@@ -267,29 +267,15 @@ func (n *Node) Start() error {
 			n.watchDisk(filepath.Join(n.home, DataDir))
 		}()
 	}
-	// Exit: the value-log collection returns when ctx is cancelled by Stop.
+	// The periodic chores; each returns when ctx is cancelled by Stop.
 	if every := n.cfg.Store.ValueLogGCEvery.Duration; every > 0 {
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			n.collectValueLog(ctx, every)
-		}()
+		n.periodic(ctx, every, n.collectValueLog)
 	}
-	// Exit: state pruning returns when ctx is cancelled by Stop.
 	if keep := n.cfg.Store.KeepStates; keep > 0 {
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			n.pruneStates(ctx, keep)
-		}()
+		n.periodic(ctx, time.Minute, n.pruneStates(keep))
 	}
-	// Exit: the memory release returns when ctx is cancelled by Stop.
 	if every := n.cfg.Memory.ReleaseEvery.Duration; every > 0 {
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			n.releaseWhenIdle(ctx, every)
-		}()
+		n.periodic(ctx, every, n.releaseWhenIdle)
 	}
 	attrs := []any{"api", "http://" + ln.Addr().String(), "validator", n.valAddr.String()}
 	if n.p2p != nil {
@@ -340,70 +326,64 @@ func (n *Node) Stop() error {
 // garbage of an idle node (empty blocks, votes, peer status) would be
 // kept until the next load reuses it. One collection of a small heap
 // costs a few milliseconds; under load the mempool is rarely empty, and
-// the collector runs often anyway. It returns when ctx is cancelled.
-func (n *Node) releaseWhenIdle(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n.pool.Size() == 0 {
-				debug.FreeOSMemory()
-			}
-		}
+// the collector runs often anyway.
+func (n *Node) releaseWhenIdle() {
+	if n.pool.Size() == 0 {
+		debug.FreeOSMemory()
 	}
 }
 
-// collectValueLog runs Badger's value-log garbage collection every so
-// often, so that a long-running node's value log does not keep what later
-// writes made stale.
-func (n *Node) collectValueLog(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// periodic runs fn every period on a goroutine of n.wg, until ctx is
+// cancelled.
+func (n *Node) periodic(ctx context.Context, every time.Duration, fn func()) {
+	n.wg.Add(1)
+	go func() { // exits when ctx is cancelled
+		defer n.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn()
+			}
 		}
-		start := time.Now()
-		files, err := n.store.CollectValueLog(0.5, 16)
-		lsm, vlog := n.store.DiskSize()
-		if err != nil {
-			n.log.Warn("value-log GC", "err", err)
-			continue
-		}
-		n.log.Info("value-log GC", "rewritten_files", files, "lsm_mb", lsm>>20, "vlog_mb", vlog>>20, "took", time.Since(start).Round(time.Millisecond))
+	}()
+}
+
+// collectValueLog runs Badger's value-log garbage collection, so that a
+// long-running node's value log does not keep what later writes made
+// stale.
+func (n *Node) collectValueLog() {
+	start := time.Now()
+	files, err := n.store.CollectValueLog(0.5, 16)
+	if err != nil {
+		n.log.Warn("value-log GC", "err", err)
+		return
 	}
+	lsm, vlog := n.store.DiskSize()
+	n.log.Info("value-log GC", "rewritten_files", files, "lsm_mb", lsm>>20, "vlog_mb", vlog>>20, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // pruneEvery is how many blocks a node with store.keep_states lets pass
 // between two prunes.
 const pruneEvery = 1000
 
-// pruneStates deletes the state trees older than the last keep heights,
-// once every pruneEvery blocks (checked every minute).
-func (n *Node) pruneStates(ctx context.Context, keep uint64) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
+// pruneStates returns the chore that deletes the state trees older than
+// the last keep heights, once every pruneEvery blocks.
+func (n *Node) pruneStates(keep uint64) func() {
 	var last uint64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	return func() {
 		top := n.store.Latest().Height
 		if top < keep || top-last < pruneEvery {
-			continue
+			return
 		}
 		start := time.Now()
 		res, err := n.store.PruneState(keep)
 		if err != nil {
 			n.log.Warn("state pruning", "err", err)
-			continue
+			return
 		}
 		last = top
 		n.log.Info("state pruned", "kept_from", res.From, "live_nodes", res.Live, "deleted", res.Deleted, "took", time.Since(start).Round(time.Millisecond))
