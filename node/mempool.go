@@ -50,6 +50,7 @@ type Mempool struct {
 	future      map[chain.Address]map[uint64]*futureTx
 	futureCount int
 	blocks      uint64 // committed blocks seen by Update: the future queue's clock
+	ticks       uint64 // calls of Lingering: its clock when blocks are slow
 
 	seen *seenTxs // has its own lock
 }
@@ -75,9 +76,9 @@ type poolTx struct {
 	raw    []byte
 	sender chain.Address
 	nonce  uint64
-	// offered is Mempool.blocks when the transaction was admitted or last
-	// handed out by Lingering.
-	offered uint64
+	// offered is Mempool.blocks, and offeredTick Mempool.ticks, when the
+	// transaction was admitted or last handed out by Lingering.
+	offered, offeredTick uint64
 }
 
 // senderQueue tracks one sender's pooled transactions. next is the nonce
@@ -175,7 +176,7 @@ func (m *Mempool) addLocked(tx *chain.Tx, hash chain.Hash, raw []byte, sender ch
 		m.senders[sender] = q
 	}
 	q.next, q.count = next+1, q.count+1
-	m.byHash[hash] = m.order.PushBack(&poolTx{hash: hash, raw: raw, sender: sender, nonce: tx.Nonce, offered: m.blocks})
+	m.byHash[hash] = m.order.PushBack(&poolTx{hash: hash, raw: raw, sender: sender, nonce: tx.Nonce, offered: m.blocks, offeredTick: m.ticks})
 	m.bytes += len(raw)
 	select {
 	case m.ready <- struct{}{}:
@@ -267,18 +268,23 @@ func (m *Mempool) Reap(maxTxs, maxBytes int) [][]byte {
 }
 
 // Lingering returns up to max pooled transactions, oldest first, that
-// have waited through at least age committed blocks since they were
-// admitted or last returned here, and restarts their wait. The node
-// gossips them again: a transaction gossiped while this node was cut off
-// reached no one, and gossip alone never sends it twice.
-func (m *Mempool) Lingering(age uint64, max int) [][]byte {
+// have waited through at least age committed blocks, or ticks calls of
+// Lingering, since they were admitted or last returned here, and
+// restarts their wait. The node calls it on a timer and gossips them
+// again: a transaction gossiped while this node was cut off, or before
+// gossip had found its peers, reached no one, and gossip alone never
+// sends it twice. The count of calls stands in for time on a chain that
+// makes blocks slowly or not at all (a dev chain makes an empty block
+// only every few seconds).
+func (m *Mempool) Lingering(age, ticks uint64, max int) [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.ticks++
 	var out [][]byte
 	for e := m.order.Front(); e != nil && len(out) < max; e = e.Next() {
 		p := e.Value.(*poolTx)
-		if m.blocks-p.offered >= age {
-			p.offered = m.blocks
+		if m.blocks-p.offered >= age || m.ticks-p.offeredTick >= ticks {
+			p.offered, p.offeredTick = m.blocks, m.ticks
 			out = append(out, p.raw)
 		}
 	}

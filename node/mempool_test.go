@@ -187,8 +187,10 @@ func TestMempoolDropsHeldTxsThatWaitTooLong(t *testing.T) {
 	}
 }
 
-// A transaction that waits through regossip-age blocks is offered for
-// gossip again, once per such wait, oldest first and at most max at a time.
+// A transaction that waits through regossip-age blocks, or through
+// enough calls of Lingering on a chain that makes no blocks, is offered
+// for gossip again, once per such wait, oldest first and at most max at
+// a time.
 func TestMempoolOffersLingeringTxsAgain(t *testing.T) {
 	m := NewMempool(100, 1<<20)
 	alice := DevKey(0)
@@ -202,22 +204,30 @@ func TestMempoolOffersLingeringTxsAgain(t *testing.T) {
 	}
 	none := func(chain.Address) (uint64, error) { return 0, nil }
 	block := func() { m.Update(nil, nil, none, nil) } // a block with none of them
-	if got := m.Lingering(2, 10); len(got) != 0 {
+	const ticks = 100                                 // out of the way until the last part
+	if got := m.Lingering(2, ticks, 10); len(got) != 0 {
 		t.Fatalf("offered %d transactions that have not waited", len(got))
 	}
 	block()
 	block()
-	got := m.Lingering(2, 2)
+	got := m.Lingering(2, ticks, 2)
 	if len(got) != 2 || chain.Sum(got[0]) != hashes[0] || chain.Sum(got[1]) != hashes[1] {
 		t.Fatalf("after 2 blocks, max 2: got %d, want the two oldest", len(got))
 	}
 	// The third is still due; the first two wait again from now.
-	if got := m.Lingering(2, 10); len(got) != 1 || chain.Sum(got[0]) != hashes[2] {
+	if got := m.Lingering(2, ticks, 10); len(got) != 1 || chain.Sum(got[0]) != hashes[2] {
 		t.Fatalf("then: got %d, want the third alone", len(got))
 	}
 	block()
 	block()
-	if got := m.Lingering(2, 10); len(got) != 3 {
+	if got := m.Lingering(2, ticks, 10); len(got) != 3 {
 		t.Fatalf("2 blocks later: got %d, want all 3 again", len(got))
+	}
+	// No more blocks: after 3 calls all are due again by the count of calls.
+	for i := 1; i <= 3; i++ {
+		got := m.Lingering(100, 3, 10)
+		if want := map[bool]int{true: 3, false: 0}[i == 3]; len(got) != want {
+			t.Fatalf("call %d without blocks: got %d, want %d", i, len(got), want)
+		}
 	}
 }

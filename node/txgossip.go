@@ -36,11 +36,14 @@ const (
 // 45 s partition were still not committed 40 s after the heal. So every
 // regossipEvery the node gossips again, in one batch of at most
 // txBatchMax, the pooled transactions that have waited through
-// regossipAge committed blocks. Peers that have them already drop them
-// as duplicates.
+// regossipAge committed blocks or regossipTicks of those periods
+// (whichever comes first: a dev chain makes a block only every few
+// seconds when idle). Peers that have them already drop them as
+// duplicates.
 const (
 	regossipEvery = 5 * time.Second
 	regossipAge   = 5
+	regossipTicks = 2
 )
 
 // txBatcher gathers encoded transactions for the next batch. It is safe
@@ -98,7 +101,7 @@ func (n *Node) gossipTxs(ctx context.Context) {
 			n.flushTxs(context.Background())
 			return
 		case <-again.C:
-			for _, raw := range n.pool.Lingering(regossipAge, txBatchMax) {
+			for _, raw := range n.pool.Lingering(regossipAge, regossipTicks, txBatchMax) {
 				n.txs.add(raw) // kicks this loop
 			}
 			continue
