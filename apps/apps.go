@@ -13,13 +13,18 @@ import (
 // All returns every module in its fixed order. The order is part of the
 // state machine (genesis and end-of-block hooks run in it): append new
 // modules at the end.
+//
+// Modules reach each other only through what is handed over here: the
+// bank's module accounts (bank.Account) go to the module that owns them,
+// which declares the methods it needs as an interface of its own.
 func All() []chain.App {
+	b := bank.New()
 	return []chain.App{
-		bank.New(),
+		b,
 		poa.New(),
 		copyright.New(),
 		trace.New(),
-		commerce.New(),
+		commerce.New(b.ModuleAccount("commerce/escrow")),
 		city.New(),
 	}
 }

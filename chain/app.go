@@ -101,15 +101,39 @@ type Context struct {
 // app's own prefix, so apps cannot collide.
 func (c *Context) Store() *Store { return &Store{kv: c.kv, prefix: appPrefix(c.app)} }
 
-// For returns a copy of the context scoped to another app. An app's
-// exported helpers (bank.Transfer) use it so that other apps can call
-// them with their own context; events are still recorded in the
-// transaction's receipt under the named app.
-func (c *Context) For(app string) *Context {
+// StoreKey is an app's right to its own part of the state. The executor
+// makes one for each app that implements KeyUser and hands it over when
+// the app is registered; its fields are unexported, so no other code can
+// make one that works. An app's keeper, called by another app with that
+// app's context, uses it (Context.With) to reach its own keys: the
+// caller reaches them only through what the keeper chooses to offer.
+type StoreKey struct{ app string }
+
+// App returns the name of the app the key belongs to.
+func (k *StoreKey) App() string { return k.app }
+
+// KeyUser is implemented by apps whose code runs in other apps'
+// transactions (a keeper, such as the bank's accounts handed to
+// commerce). UseKey is called once, by NewExecutor.
+type KeyUser interface {
+	UseKey(k *StoreKey)
+}
+
+// With returns a copy of the context scoped to the app of k: its Store is
+// that app's and its events are recorded under that app's name, in the
+// same receipt. It panics on a key the executor did not make, which is a
+// bug in the calling app (and fails its transaction).
+func (c *Context) With(k *StoreKey) *Context {
+	if k == nil || k.app == "" {
+		panic("chain: Context.With a store key the executor did not issue")
+	}
 	cc := *c
-	cc.app = app
+	cc.app = k.app
 	return &cc
 }
+
+// App returns the name of the app the context is scoped to.
+func (c *Context) App() string { return c.app }
 
 // Validators returns the validator set that signs the current block.
 func (c *Context) Validators() (*ValidatorSet, error) { return LoadValidators(c.kv) }
@@ -195,5 +219,5 @@ func NewContext(app string, kv *Overlay, b BlockInfo, sender Address, txHash Has
 }
 
 // Events returns the events emitted so far through this context and every
-// context derived from it with For.
+// context derived from it with With.
 func (c *Context) Events() []Event { return *c.events }

@@ -58,6 +58,11 @@ func NewExecutor(cfg ExecConfig) (*Executor, error) {
 		}
 		e.byName[n] = a
 	}
+	for _, a := range cfg.Apps {
+		if u, ok := a.(KeyUser); ok {
+			u.UseKey(&StoreKey{app: a.Name()})
+		}
+	}
 	return e, nil
 }
 

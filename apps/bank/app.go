@@ -5,39 +5,41 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the bank module.
-type App struct{}
-
-// New returns the bank app.
-func New() *App { return &App{} }
-
-// Name returns "bank".
-func (*App) Name() string { return Name }
-
-// Check validates an action's payload without state.
-func (*App) Check(action string, payload []byte) error {
-	switch action {
-	case ActionSend:
-		_, err := decodeSend(payload)
-		return err
-	}
-	return fmt.Errorf("%w: bank has no action %q (actions: %s)", chain.ErrUnknownAction, action, ActionSend)
+// App is the bank module. Its Name, Check, Deliver and Query come from
+// the action and query tables of sdk.Module.
+type App struct {
+	*sdk.Module
+	key *chain.StoreKey
+	// owners maps each module account to the name it was made under:
+	// plain sends cannot reach those addresses.
+	owners map[chain.Address]string
 }
 
-// Deliver executes an action.
-func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
-	switch action {
-	case ActionSend:
-		m, err := decodeSend(payload)
-		if err != nil {
-			return err
-		}
-		return Transfer(ctx, ctx.Sender, m.To, m.Amount)
+// New returns the bank app.
+func New() *App {
+	a := &App{owners: map[chain.Address]string{}}
+	a.Module = sdk.NewModule(Name,
+		[]sdk.Handler{sdk.Action(ActionSend, "send tokens from the sender to another account", a.send)},
+		[]sdk.Route{
+			sdk.Query("balance/{address}", "the balance of an account", queryBalance),
+			sdk.Query("supply", "the total supply of the native token", querySupply),
+		})
+	return a
+}
+
+// UseKey receives the bank's store key, with which its module accounts
+// reach the balances from other modules' transactions.
+func (a *App) UseKey(k *chain.StoreKey) { a.key = k }
+
+func (a *App) send(ctx *chain.Context, m *Send) error {
+	if owner, ok := a.owners[m.To]; ok {
+		return fmt.Errorf("%w: to: %s is the module account %q, which only its module pays into", chain.ErrBadPayload, m.To, owner)
 	}
-	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
+	return transfer(ctx, ctx.Sender, m.To, m.Amount)
 }
 
 // GenesisState is the bank's part of the genesis file.

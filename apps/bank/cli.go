@@ -3,72 +3,40 @@ package bank
 import (
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // TxCommands returns "citychain tx bank send".
 func (*App) TxCommands(c sdk.Client) []*cobra.Command {
-	var to, memo string
-	var amount uint64
-	send := &cobra.Command{
-		Use:     "send --to ADDRESS --amount N",
-		Short:   "Send tokens from the --from key to another account",
-		Example: `  citychain tx bank send --from dev0 --to city1... --amount 10 --wait`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			addr, err := chain.ParseAddress(to)
-			if err != nil {
-				return fmt.Errorf("--to: %w", err)
+	send := sdk.TxCmd(c, Name, ActionSend, "send --to ADDRESS --amount N", "Send tokens from the --from key to another account",
+		func(f *pflag.FlagSet) func([]string) (*Send, error) {
+			to := f.String("to", "", "recipient address (city1...)")
+			amount := f.Uint64("amount", 0, "amount to send, in whole tokens")
+			memo := f.String("memo", "", "optional note stored with the transfer")
+			_ = cobra.MarkFlagRequired(f, "to")
+			_ = cobra.MarkFlagRequired(f, "amount")
+			return func([]string) (*Send, error) {
+				addr, err := chain.ParseAddress(*to)
+				if err != nil {
+					return nil, fmt.Errorf("--to: %w", err)
+				}
+				return &Send{To: addr, Amount: *amount, Memo: *memo}, nil
 			}
-			m := Send{To: addr, Amount: amount, Memo: memo}
-			if err := m.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionSend, &m)
-		},
-	}
-	send.Flags().StringVar(&to, "to", "", "recipient address (city1...)")
-	send.Flags().Uint64Var(&amount, "amount", 0, "amount to send, in whole tokens")
-	send.Flags().StringVar(&memo, "memo", "", "optional note stored with the transfer")
-	_ = send.MarkFlagRequired("to")
-	_ = send.MarkFlagRequired("amount")
+		})
+	send.Example = `  citychain tx bank send --from dev0 --to city1... --amount 10 --wait`
 	return []*cobra.Command{send}
 }
 
 // QueryCommands returns "citychain query bank balance|supply".
 func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
-	balance := &cobra.Command{
-		Use:   "balance ADDRESS",
-		Short: "Show the balance of an account",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := chain.ParseAddress(args[0]); err != nil {
-				return err
-			}
-			var a BalanceAnswer
-			if err := c.Query(cmd, "bank/balance/"+args[0], &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) {
-				fmt.Fprintln(w, strconv.FormatUint(a.Balance, 10))
-			})
-		},
+	return []*cobra.Command{
+		sdk.QueryCmd(c, "balance ADDRESS", "Show the balance of an account", sdk.Path(Name+"/balance/%s"),
+			func(w io.Writer, a *BalanceAnswer) { fmt.Fprintln(w, a.Balance) }),
+		sdk.QueryCmd(c, "supply", "Show the total supply of the native token", sdk.Path(Name+"/supply"),
+			func(w io.Writer, a *SupplyAnswer) { fmt.Fprintln(w, a.Supply) }),
 	}
-	supply := &cobra.Command{
-		Use:   "supply",
-		Short: "Show the total supply of the native token",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var a SupplyAnswer
-			if err := c.Query(cmd, "bank/supply", &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) { fmt.Fprintln(w, a.Supply) })
-		},
-	}
-	return []*cobra.Command{balance, supply}
 }

@@ -11,19 +11,11 @@ var keySupply = []byte("supply")
 
 func keyBalance(a chain.Address) []byte { return append([]byte("bal/"), a[:]...) }
 
-// Balance returns the balance of addr. Other modules call it with their
-// own context.
-func Balance(ctx *chain.Context, addr chain.Address) (uint64, error) {
-	return sdk.BytesUint64(ctx.For(Name).Store().Get(keyBalance(addr)))
-}
-
-// Transfer moves amount from one account to another and emits a
-// "transfer" event. It fails with chain.ErrInsufficientFunds when from
-// holds less than amount. Modules use it to move funds in and out of
-// their own accounts (sdk.ModuleAddress).
-func Transfer(ctx *chain.Context, from, to chain.Address, amount uint64) error {
-	bctx := ctx.For(Name)
-	st := bctx.Store()
+// transfer moves amount between two accounts in the bank's own context
+// and emits a "transfer" event. It fails with chain.ErrInsufficientFunds
+// when from holds less than amount.
+func transfer(ctx *chain.Context, from, to chain.Address, amount uint64) error {
+	st := ctx.Store()
 	fromBal, err := sdk.BytesUint64(st.Get(keyBalance(from)))
 	if err != nil {
 		return err
@@ -41,7 +33,7 @@ func Transfer(ctx *chain.Context, from, to chain.Address, amount uint64) error {
 		return err
 	}
 	st.Set(keyBalance(to), sdk.Uint64Bytes(sum))
-	bctx.Emit("transfer", chain.A("from", from), chain.A("to", to), chain.A("amount", amount))
+	ctx.Emit("transfer", chain.A("from", from), chain.A("to", to), chain.A("amount", amount))
 	return nil
 }
 
@@ -64,4 +56,46 @@ func mint(st *chain.Store, addr chain.Address, amount uint64) error {
 	st.Set(keyBalance(addr), sdk.Uint64Bytes(bal))
 	st.Set(keySupply, sdk.Uint64Bytes(supply))
 	return nil
+}
+
+// Account is a module account: an address nobody holds the key of
+// (sdk.ModuleAddress), whose funds only the module holding this value can
+// move, and which plain sends cannot reach. It is the capability the bank
+// hands to a module at wiring time (apps/apps.go); the module declares
+// the methods it needs as an interface of its own.
+type Account struct {
+	bank *App
+	name string
+	addr chain.Address
+}
+
+// ModuleAccount makes the account name ("commerce/escrow") for the module
+// that will hold it. Call it while wiring the modules, before the chain
+// starts: the set of module accounts is part of the bank's rules.
+func (a *App) ModuleAccount(name string) *Account {
+	addr := sdk.ModuleAddress(name)
+	a.owners[addr] = name
+	return &Account{bank: a, name: name, addr: addr}
+}
+
+// Address returns the account's address.
+func (m *Account) Address() chain.Address { return m.addr }
+
+// Balance returns what the account holds.
+func (m *Account) Balance(ctx *chain.Context) (uint64, error) {
+	return sdk.BytesUint64(ctx.With(m.bank.key).Store().Get(keyBalance(m.addr)))
+}
+
+// Collect moves amount from the transaction's sender, who signed the
+// module's action, into the account.
+func (m *Account) Collect(ctx *chain.Context, amount uint64) error {
+	if ctx.Sender.IsZero() {
+		return fmt.Errorf("bank: %s collects only from the sender of a transaction", m.name)
+	}
+	return transfer(ctx.With(m.bank.key), ctx.Sender, m.addr, amount)
+}
+
+// Pay moves amount from the account to another one.
+func (m *Account) Pay(ctx *chain.Context, to chain.Address, amount uint64) error {
+	return transfer(ctx.With(m.bank.key), m.addr, to, amount)
 }

@@ -44,15 +44,16 @@ type sendWire struct {
 	Memo   string `cbor:"memo,omitempty"`
 }
 
-func decodeSend(payload []byte) (*Send, error) {
+// DecodePayload decodes the wire form (sdk.PayloadDecoder).
+func (m *Send) DecodePayload(payload []byte) error {
 	var w sendWire
 	if err := chain.DecodePayload(payload, &w); err != nil {
-		return nil, err
+		return err
 	}
 	to, err := chain.ParseAddress(w.To)
 	if err != nil {
-		return nil, fmt.Errorf("%w: to: %w", chain.ErrBadPayload, err)
+		return fmt.Errorf("%w: to: %w", chain.ErrBadPayload, err)
 	}
-	m := &Send{To: to, Amount: w.Amount, Memo: w.Memo}
-	return m, m.Validate()
+	*m = Send{To: to, Amount: w.Amount, Memo: w.Memo}
+	return nil
 }

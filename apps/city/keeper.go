@@ -111,7 +111,7 @@ func keyPending(n uint64) []byte { return append([]byte("pending/"), sdk.Uint64B
 // IsOperator reports whether addr is a city operator. Other modules may
 // call it with their own context.
 func IsOperator(ctx *chain.Context, addr chain.Address) bool {
-	return ctx.For(Name).Store().Has(keyOperator(addr))
+	return ctx.Store().Has(keyOperator(addr))
 }
 
 func requireOperator(ctx *chain.Context) error {

@@ -9,10 +9,22 @@ import (
 )
 
 // App is the commerce module.
-type App struct{}
+// EscrowAccount is what commerce needs of the bank: the module account that holds
+// the buyers' payments (bank.Account). apps/apps.go hands it over; commerce
+// can move no other funds.
+type EscrowAccount interface {
+	Address() chain.Address
+	// Collect moves amount from the transaction's sender into the account.
+	Collect(ctx *chain.Context, amount uint64) error
+	// Pay moves amount from the account to another one.
+	Pay(ctx *chain.Context, to chain.Address, amount uint64) error
+}
 
-// New returns the commerce app.
-func New() *App { return &App{} }
+// App is the commerce module.
+type App struct{ escrow EscrowAccount }
+
+// New returns the commerce app, paying through escrow.
+func New(escrow EscrowAccount) *App { return &App{escrow: escrow} }
 
 // Name returns "commerce".
 func (*App) Name() string { return Name }
@@ -24,7 +36,7 @@ func (*App) Check(action string, payload []byte) error {
 }
 
 // Deliver executes an action.
-func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
+func (a *App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	msg, err := decode(action, payload)
 	if err != nil {
 		return err
@@ -33,25 +45,25 @@ func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	case *ListOffer:
 		return listOffer(ctx, m)
 	case *PlaceOrder:
-		return placeOrder(ctx, m)
+		return a.placeOrder(ctx, m)
 	case *Ship:
 		return ship(ctx, m)
 	case *MarkPickup:
 		return markPickup(ctx, m)
 	case *Confirm:
-		return confirm(ctx, m)
+		return a.confirm(ctx, m)
 	case *Cancel:
-		return cancel(ctx, m)
+		return a.cancel(ctx, m)
 	case *OpenDispute:
 		return openDispute(ctx, m)
 	case *Settle:
-		return settle(ctx, m)
+		return a.settle(ctx, m)
 	}
 	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
 }
 
 // EndBlock pays out the shipments whose release timer ends in this block.
-func (*App) EndBlock(ctx *chain.Context) error { return releaseDue(ctx) }
+func (a *App) EndBlock(ctx *chain.Context) error { return a.releaseDue(ctx) }
 
 // GenesisState is the module's part of the genesis file: its Params.
 // Fields left out take the DefaultGenesis values.

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/apps/commerce"
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -22,7 +21,7 @@ var (
 )
 
 func TestBadPayloadsAreRefusedBeforeState(t *testing.T) {
-	app := commerce.New()
+	app := commerce.New(nil)
 	long := strings.Repeat("x", commerce.MaxItem+1)
 	cases := []struct {
 		name, action, json string
@@ -83,7 +82,7 @@ func TestBadPayloadsAreRefusedBeforeState(t *testing.T) {
 
 func TestGenesis(t *testing.T) {
 	start := func(g any) error {
-		_, err := chaintest.New([]chain.App{bank.New(), commerce.New()}, map[string]any{commerce.Name: g})
+		_, err := chaintest.New(withBank(), map[string]any{commerce.Name: g})
 		return err
 	}
 	ok := []struct {

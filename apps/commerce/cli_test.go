@@ -16,9 +16,9 @@ import (
 func (m *market) cli(who string, query bool, args ...string) (string, error) {
 	m.t.Helper()
 	client := sdktest.Client{Chain: m.c, Key: chaintest.Key(who)}
-	cmds := commerce.New().TxCommands(client)
+	cmds := commerce.New(nil).TxCommands(client)
 	if query {
-		cmds = commerce.New().QueryCommands(client)
+		cmds = commerce.New(nil).QueryCommands(client)
 	}
 	for _, cmd := range cmds {
 		if cmd.Name() == args[0] {

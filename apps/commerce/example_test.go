@@ -5,7 +5,6 @@ import (
 
 	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/apps/commerce"
-	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/chaintest"
 )
 
@@ -13,7 +12,7 @@ import (
 // that the parcel arrived.
 func Example() {
 	alice, bob, judge := chaintest.Key("alice"), chaintest.Key("bob"), chaintest.Addr("judge")
-	c, _ := chaintest.New([]chain.App{bank.New(), commerce.New()}, map[string]any{
+	c, _ := chaintest.New(withBank(), map[string]any{
 		bank.Name:     bank.GenesisState{Balances: []bank.GenesisBalance{{Address: chaintest.Addr("bob"), Amount: 100}}},
 		commerce.Name: commerce.DevGenesis(judge),
 	})

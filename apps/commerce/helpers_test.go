@@ -61,7 +61,7 @@ func newMarketWith(t testing.TB, g commerce.GenesisState) *market {
 	for _, p := range people {
 		bals = append(bals, bank.GenesisBalance{Address: addr(p), Amount: startBalance})
 	}
-	c, err := chaintest.New([]chain.App{bank.New(), commerce.New()}, map[string]any{
+	c, err := chaintest.New(withBank(), map[string]any{
 		bank.Name:     bank.GenesisState{Balances: bals},
 		commerce.Name: g,
 	})
@@ -90,7 +90,7 @@ func (m *market) try(who, action string, payload any) error {
 	if err != nil {
 		return err
 	}
-	if err := commerce.New().Check(action, p); err != nil {
+	if err := commerce.New(nil).Check(action, p); err != nil {
 		return err
 	}
 	_, err = m.c.Do(chaintest.Key(who), commerce.Name, action, payload)
@@ -188,4 +188,10 @@ func wantErr(t testing.TB, err, kind error, words ...string) {
 			t.Errorf("error %q does not mention %q", err, w)
 		}
 	}
+}
+
+// withBank returns the bank and commerce, wired as in apps/apps.go.
+func withBank() []chain.App {
+	b := bank.New()
+	return []chain.App{b, commerce.New(b.ModuleAccount("commerce/escrow"))}
 }

@@ -5,7 +5,6 @@ import (
 	"math/bits"
 	"time"
 
-	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
@@ -233,7 +232,7 @@ func roleOf(o *Order, p *Params, sender chain.Address) Role {
 
 // payOut moves the whole escrow of o to the seller (EscrowReleased) or
 // back to the buyer (EscrowRefunded).
-func payOut(ctx *chain.Context, o *Order, state string) error {
+func (a *App) payOut(ctx *chain.Context, o *Order, state string) error {
 	to := o.Seller
 	if state == EscrowRefunded {
 		to = o.Buyer
@@ -241,7 +240,7 @@ func payOut(ctx *chain.Context, o *Order, state string) error {
 	if o.Escrow.State != EscrowHeld {
 		return fmt.Errorf("order %d: escrow is %s, not held", o.ID, o.Escrow.State) // a broken invariant
 	}
-	if err := bank.Transfer(ctx, EscrowAddress, to, o.Escrow.Amount); err != nil {
+	if err := a.escrow.Pay(ctx, to, o.Escrow.Amount); err != nil {
 		return fmt.Errorf("order %d: pay out escrow: %w", o.ID, err)
 	}
 	o.Escrow = Escrow{Amount: 0, State: state}

@@ -3,7 +3,6 @@ package commerce
 import (
 	"fmt"
 
-	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
@@ -44,7 +43,7 @@ func listOffer(ctx *chain.Context, m *ListOffer) error {
 // the offer's stock and pays price*quantity into escrow, which makes it
 // OrderProcessing. If the buyer cannot pay, the transaction fails and
 // leaves neither an order nor a change of stock.
-func placeOrder(ctx *chain.Context, m *PlaceOrder) error {
+func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 	st := ctx.Store()
 	p, err := loadParams(st)
 	if err != nil {
@@ -74,7 +73,7 @@ func placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 		Quantity: m.Quantity, Price: offer.Price, Total: total, Status: OrderPaymentDue}
 	record(ctx, o, StepPlace, "", OrderPaymentDue, RoleBuyer, fmt.Sprintf("%d x %d", m.Quantity, offer.Price))
 
-	if err := bank.Transfer(ctx, ctx.Sender, EscrowAddress, total); err != nil {
+	if err := a.escrow.Collect(ctx, total); err != nil {
 		return fmt.Errorf("order %d: pay %d into escrow: %w", id, total, err)
 	}
 	o.Escrow = Escrow{Amount: total, State: EscrowHeld}
@@ -122,14 +121,14 @@ func markPickup(ctx *chain.Context, m *MarkPickup) error {
 }
 
 // confirm pays the escrow to the seller.
-func confirm(ctx *chain.Context, m *Confirm) error {
+func (a *App) confirm(ctx *chain.Context, m *Confirm) error {
 	st := ctx.Store()
 	o, was, _, err := act(ctx, st, m.Order, StepConfirm, "")
 	if err != nil {
 		return err
 	}
 	unschedule(st, o)
-	if err := payOut(ctx, o, EscrowReleased); err != nil {
+	if err := a.payOut(ctx, o, EscrowReleased); err != nil {
 		return err
 	}
 	saveOrder(st, o, was)
@@ -137,13 +136,13 @@ func confirm(ctx *chain.Context, m *Confirm) error {
 }
 
 // cancel refunds the buyer and gives the units back to the offer.
-func cancel(ctx *chain.Context, m *Cancel) error {
+func (a *App) cancel(ctx *chain.Context, m *Cancel) error {
 	st := ctx.Store()
 	o, was, _, err := act(ctx, st, m.Order, StepCancel, m.Reason)
 	if err != nil {
 		return err
 	}
-	if err := payOut(ctx, o, EscrowRefunded); err != nil {
+	if err := a.payOut(ctx, o, EscrowRefunded); err != nil {
 		return err
 	}
 	offer, err := loadOffer(st, o.Offer)
@@ -179,7 +178,7 @@ func openDispute(ctx *chain.Context, m *OpenDispute) error {
 
 // settle carries out the arbiter's decision: the escrow back to the
 // buyer (OrderReturned) or on to the seller (OrderDelivered).
-func settle(ctx *chain.Context, m *Settle) error {
+func (a *App) settle(ctx *chain.Context, m *Settle) error {
 	st := ctx.Store()
 	o, was, _, err := act(ctx, st, m.Order, m.step(), m.Note)
 	if err != nil {
@@ -192,7 +191,7 @@ func settle(ctx *chain.Context, m *Settle) error {
 	if m.Outcome == OutcomeRefund {
 		state = EscrowRefunded
 	}
-	if err := payOut(ctx, o, state); err != nil {
+	if err := a.payOut(ctx, o, state); err != nil {
 		return err
 	}
 	o.Dispute.Outcome, o.Dispute.Note, o.Dispute.SettledHeight = m.Outcome, m.Note, ctx.Height
@@ -206,7 +205,7 @@ func settle(ctx *chain.Context, m *Settle) error {
 // Every key it finds belongs to an order in transit or waiting for
 // pickup, since the steps out of those statuses delete it; finding
 // anything else is a broken invariant and fails the block.
-func releaseDue(ctx *chain.Context) error {
+func (a *App) releaseDue(ctx *chain.Context) error {
 	st := ctx.Store()
 	var ids []uint64
 	err := st.Iterate(prefixReleaseAt(ctx.Height), func(k, _ []byte) error {
@@ -227,7 +226,7 @@ func releaseDue(ctx *chain.Context) error {
 			return err
 		}
 		unschedule(st, o)
-		if err := payOut(ctx, o, EscrowReleased); err != nil {
+		if err := a.payOut(ctx, o, EscrowReleased); err != nil {
 			return err
 		}
 		saveOrder(st, o, was)

@@ -141,6 +141,8 @@ func (f *fakeClient) Submit(cmd *cobra.Command, app, action string, payload any)
 	return nil
 }
 func (f *fakeClient) Query(*cobra.Command, string, any) error { return errors.New("offline") }
+func (f *fakeClient) Block(*cobra.Command, uint64, any) error { return errors.New("offline") }
+func (f *fakeClient) Validators(*cobra.Command, any) error    { return errors.New("offline") }
 func (f *fakeClient) Print(*cobra.Command, any, func(io.Writer)) error {
 	return nil
 }

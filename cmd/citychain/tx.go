@@ -243,3 +243,17 @@ func (c *cliClient) Query(cmd *cobra.Command, path string, out any) error {
 func (c *cliClient) Print(cmd *cobra.Command, v any, text func(w io.Writer)) error {
 	return c.g.printOut(cmd.OutOrStdout(), v, text)
 }
+
+// Block implements sdk.Client.
+func (c *cliClient) Block(cmd *cobra.Command, height uint64, out any) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+	defer cancel()
+	return client.New(c.g.node).Get(ctx, fmt.Sprintf("/v1/blocks/%d", height), out)
+}
+
+// Validators implements sdk.Client.
+func (c *cliClient) Validators(cmd *cobra.Command, out any) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+	defer cancel()
+	return client.New(c.g.node).Get(ctx, "/v1/validators", out)
+}

@@ -1,0 +1,79 @@
+package sdk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Load decodes the record stored under key. An absent key is an error
+// that wraps chain.ErrNotFound and names the record: what is how a
+// person would say it ("order 12", "device tl-7").
+func Load[T any](st *chain.Store, key []byte, what string) (*T, error) {
+	v := new(T)
+	ok, err := st.GetObject(key, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", chain.ErrNotFound, what)
+	}
+	return v, nil
+}
+
+// Find is Load for a record that may be absent: nil without error when
+// it is.
+func Find[T any](st *chain.Store, key []byte) (*T, error) {
+	v := new(T)
+	ok, err := st.GetObject(key, v)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Save stores the canonical encoding of v under key.
+func Save(st *chain.Store, key []byte, v any) { st.SetObject(key, v) }
+
+// errStop ends an iteration of Each early.
+var errStop = errors.New("sdk: stop")
+
+// Each calls fn for the keys under prefix in key order, after the key
+// after when it is not nil, until fn has taken limit of them (fn returns
+// whether it took the entry: a filter returns false). It reports
+// truncated when it stopped at the limit with keys left under the prefix:
+// the caller answers what it took and says that more may follow. A
+// limit of 0 or less takes everything.
+func Each(st *chain.Store, prefix, after []byte, limit int, fn func(key, value []byte) (bool, error)) (truncated bool, err error) {
+	taken := 0
+	err = st.Iterate(prefix, func(k, v []byte) error {
+		if after != nil && bytes.Compare(k, after) <= 0 {
+			return nil
+		}
+		if limit > 0 && taken >= limit {
+			truncated = true
+			return errStop
+		}
+		ok, err := fn(k, v)
+		if ok {
+			taken++
+		}
+		return err
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return truncated, err
+}
+
+// Any reports whether a key exists under prefix, reading at most one.
+func Any(st *chain.Store, prefix []byte) (bool, error) {
+	found := false
+	err := st.Iterate(prefix, func(_, _ []byte) error { found = true; return errStop })
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return found, err
+}
