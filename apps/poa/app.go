@@ -127,15 +127,12 @@ func possible(vs *chain.ValidatorSet, op string, addr chain.Address) error {
 	return nil
 }
 
+// votedPower is the power in vs of the validators among votes.
 func votedPower(vs *chain.ValidatorSet, votes []string) uint64 {
 	var p uint64
-	for _, v := range votes {
-		a, err := chain.ParseAddress(v)
-		if err != nil {
-			continue
-		}
-		if val, ok := vs.Find(a); ok {
-			p += val.Power
+	for _, v := range vs.Validators {
+		if slices.Contains(votes, v.Address.String()) {
+			p += v.Power
 		}
 	}
 	return p
@@ -186,6 +183,24 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 		return nil, nil
 	}
 	return chain.NewValidatorSet(vals)
+}
+
+func queryProposals(q *chain.QueryContext, _ sdk.Params) (any, error) {
+	out := []Proposal{}
+	_, err := sdk.EachRecord(q.Store(), []byte("prop/"), nil, 0, func(_ []byte, p *Proposal) (bool, error) {
+		out = append(out, *p)
+		return true, nil
+	})
+	return out, err
+}
+
+func queryProposal(q *chain.QueryContext, p sdk.Params) (any, error) {
+	id := p.Path("id")
+	pr, err := sdk.Load[Proposal](q.Store(), propKey(id), "proposal "+id)
+	if err != nil {
+		return nil, err
+	}
+	return pr, nil
 }
 
 func propKey(id string) []byte { return []byte("prop/" + id) }

@@ -185,3 +185,26 @@ func offenceKey(o chain.Offence) []byte {
 }
 
 func removalKey(addr chain.Address) []byte { return append([]byte("removal/"), addr[:]...) }
+
+// queryEvidence lists the recorded offences in key order (by validator,
+// then height): all of them, or with a height those carried by the block
+// at that height. Records of the retired transaction have no kind in
+// storage and read as the duplicate votes they are.
+func queryEvidence(q *chain.QueryContext, p sdk.Params) (any, error) {
+	all := p.Path("height") == ""
+	height, err := p.Uint("height", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := []EvidenceRecord{}
+	_, err = sdk.EachRecord(q.Store(), []byte("ev/"), nil, 0, func(_ []byte, r *EvidenceRecord) (bool, error) {
+		if r.Kind == "" {
+			r.Kind = chain.EvidenceDuplicateVote
+		}
+		if all || r.Committed == height {
+			out = append(out, *r)
+		}
+		return true, nil
+	})
+	return out, err
+}
