@@ -9,9 +9,9 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the poa module. Its Name, Query and, but for the retired
-// evidence transaction, Check and Deliver come from the action and query
-// tables of sdk.Module.
+// App is the poa module. Its Name and Query come from the action and
+// query tables of sdk.Module, and so do Check and Deliver for every
+// action but the retired evidence transaction.
 type App struct{ *sdk.Module }
 
 // New returns the poa app.
