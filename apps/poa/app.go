@@ -3,21 +3,47 @@ package poa
 import (
 	"encoding/hex"
 	"fmt"
-	"sort"
-	"strings"
+	"slices"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the poa module.
-type App struct{}
+// App is the poa module. Its Name and Query come from the action and
+// query tables of sdk.Module, and so do Check and Deliver for every
+// action but the retired evidence transaction.
+type App struct{ *sdk.Module }
 
 // New returns the poa app.
-func New() *App { return &App{} }
+func New() *App {
+	return &App{sdk.NewModule(Name,
+		[]sdk.Handler{sdk.Action(ActionPropose, "vote to add or remove a validator (validators only)", propose)},
+		[]sdk.Route{
+			sdk.Query("proposals", "every proposal, open and decided", queryProposals),
+			sdk.Query("proposal/{id}", "one proposal", queryProposal),
+			sdk.Query("evidence", "every recorded offence, by validator then height", queryEvidence),
+			sdk.Query("evidence/{height}", "the offences recorded by the block at that height", queryEvidence),
+		})}
+}
 
-// Name returns "poa".
-func (*App) Name() string { return Name }
+// Check validates payloads without state. It refuses the retired
+// "evidence" transaction (ErrEvidenceTx).
+func (a *App) Check(action string, payload []byte) error {
+	if action == ActionEvidence {
+		return ErrEvidenceTx
+	}
+	return a.Module.Check(action, payload)
+}
+
+// Deliver executes a proposal vote. Evidence is not a transaction: it
+// travels in blocks and reaches the module through HandleEvidence, so
+// the retired "evidence" action fails with ErrEvidenceTx here too.
+func (a *App) Deliver(ctx *chain.Context, action string, payload []byte) error {
+	if action == ActionEvidence {
+		return ErrEvidenceTx
+	}
+	return a.Module.Deliver(ctx, action, payload)
+}
 
 // ActivationDelay is how many heights after the deciding block a change
 // takes effect.
@@ -40,43 +66,10 @@ type Proposal struct {
 	Cause string `json:"cause,omitempty" cbor:"cause,omitempty"`
 }
 
-// Check validates payloads without state. It refuses the retired
-// "evidence" transaction (ErrEvidenceTx).
-func (*App) Check(action string, payload []byte) error {
-	switch action {
-	case ActionPropose:
-		var m Propose
-		if err := chain.DecodePayload(payload, &m); err != nil {
-			return err
-		}
-		_, _, err := m.validate()
-		return err
-	case ActionEvidence:
-		return ErrEvidenceTx
-	}
-	return fmt.Errorf("%w: poa has no action %q (its one action is %s; evidence travels in blocks)",
-		chain.ErrUnknownAction, action, ActionPropose)
-}
-
-// Deliver executes a proposal vote. Evidence is not a transaction: it
-// travels in blocks and reaches the module through HandleEvidence, so
-// the retired "evidence" action fails with ErrEvidenceTx here too.
-func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
-	switch action {
-	case ActionPropose:
-		var m Propose
-		if err := chain.DecodePayload(payload, &m); err != nil {
-			return err
-		}
-		return propose(ctx, &m)
-	case ActionEvidence:
-		return ErrEvidenceTx
-	}
-	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
-}
-
+// propose counts the sender's vote and decides the change once the
+// voters hold a quorum of the current set's power.
 func propose(ctx *chain.Context, m *Propose) error {
-	addr, pub, err := m.validate()
+	addr, pub, err := m.parse()
 	if err != nil {
 		return err
 	}
@@ -92,29 +85,22 @@ func propose(ctx *chain.Context, m *Propose) error {
 	}
 	st := ctx.Store()
 	id := m.id()
-	var p Proposal
-	found, err := st.GetObject(propKey(id), &p)
+	p, err := sdk.Find[Proposal](st, propKey(id))
 	if err != nil {
 		return err
 	}
-	if !found {
-		power := m.Power
-		if m.Op == OpAdd && power == 0 {
-			power = 1
-		}
-		p = Proposal{ID: id, Op: m.Op, Address: addr.String(), PubKey: hex.EncodeToString(pub), Power: power,
+	if p == nil {
+		p = &Proposal{ID: id, Op: m.Op, Address: addr.String(), PubKey: hex.EncodeToString(pub), Power: m.power(),
 			Votes: []string{}, Height: ctx.Height}
 	}
 	if p.DecidedAt != 0 {
 		return fmt.Errorf("%w: proposal %s was decided at height %d", chain.ErrBadPayload, id, p.DecidedAt)
 	}
-	for _, v := range p.Votes {
-		if v == ctx.Sender.String() {
-			return fmt.Errorf("%w: %s already voted for proposal %s", chain.ErrBadPayload, ctx.Sender, id)
-		}
+	if slices.Contains(p.Votes, ctx.Sender.String()) {
+		return fmt.Errorf("%w: %s already voted for proposal %s", chain.ErrBadPayload, ctx.Sender, id)
 	}
 	p.Votes = append(p.Votes, ctx.Sender.String())
-	sort.Strings(p.Votes)
+	slices.Sort(p.Votes)
 	ctx.Emit("vote", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address), chain.A("voter", ctx.Sender))
 	if votedPower(vs, p.Votes) >= vs.Quorum() {
 		p.DecidedAt = ctx.Height
@@ -123,7 +109,7 @@ func propose(ctx *chain.Context, m *Propose) error {
 		ctx.Emit("decided", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address),
 			chain.A("effective_at", p.Effective))
 	}
-	st.SetObject(propKey(id), &p)
+	sdk.Save(st, propKey(id), p)
 	return nil
 }
 
@@ -141,15 +127,12 @@ func possible(vs *chain.ValidatorSet, op string, addr chain.Address) error {
 	return nil
 }
 
+// votedPower is the power in vs of the validators among votes.
 func votedPower(vs *chain.ValidatorSet, votes []string) uint64 {
 	var p uint64
-	for _, v := range votes {
-		a, err := chain.ParseAddress(v)
-		if err != nil {
-			continue
-		}
-		if val, ok := vs.Find(a); ok {
-			p += val.Power
+	for _, v := range vs.Validators {
+		if slices.Contains(votes, v.Address.String()) {
+			p += v.Power
 		}
 	}
 	return p
@@ -159,16 +142,12 @@ func votedPower(vs *chain.ValidatorSet, votes []string) uint64 {
 // height, in proposal-id order.
 func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	st := ctx.Store()
-	prefix := schedPrefix(ctx.Height + 1)
 	var ids []string
-	if err := st.Iterate(prefix, func(k, v []byte) error {
+	if _, err := sdk.Each(st, schedPrefix(ctx.Height+1), nil, 0, func(_, v []byte) (bool, error) {
 		ids = append(ids, string(v))
-		return nil
-	}); err != nil {
+		return true, nil
+	}); err != nil || len(ids) == 0 {
 		return nil, err
-	}
-	if len(ids) == 0 {
-		return nil, nil
 	}
 	vs, err := ctx.Validators()
 	if err != nil {
@@ -177,18 +156,17 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	vals := append([]chain.Validator(nil), vs.Validators...)
 	changed := false
 	for _, id := range ids {
-		var p Proposal
-		if _, err := st.GetObject(propKey(id), &p); err != nil {
+		p, err := sdk.Load[Proposal](st, propKey(id), "proposal "+id)
+		if err != nil {
 			return nil, err
 		}
 		addr, err := chain.ParseAddress(p.Address)
 		if err != nil {
 			return nil, err
 		}
-		cur := &chain.ValidatorSet{Validators: vals}
-		if err := possible(cur, p.Op, addr); err != nil {
+		if err := possible(&chain.ValidatorSet{Validators: vals}, p.Op, addr); err != nil {
 			p.Skipped = err.Error()
-			st.SetObject(propKey(id), &p)
+			sdk.Save(st, propKey(id), p)
 			ctx.Emit("skipped", chain.A("proposal", id), chain.A("reason", p.Skipped))
 			continue
 		}
@@ -196,12 +174,7 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 			pub, _ := hex.DecodeString(p.PubKey)
 			vals = append(vals, chain.Validator{Address: addr, PubKey: pub, Power: p.Power})
 		} else {
-			for i, v := range vals {
-				if v.Address == addr {
-					vals = append(vals[:i:i], vals[i+1:]...)
-					break
-				}
-			}
+			vals = slices.DeleteFunc(vals, func(v chain.Validator) bool { return v.Address == addr })
 		}
 		changed = true
 		ctx.Emit("applied", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address))
@@ -212,6 +185,24 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	return chain.NewValidatorSet(vals)
 }
 
+func queryProposals(q *chain.QueryContext, _ sdk.Params) (any, error) {
+	out := []Proposal{}
+	_, err := sdk.EachRecord(q.Store(), []byte("prop/"), nil, 0, func(_ []byte, p *Proposal) (bool, error) {
+		out = append(out, *p)
+		return true, nil
+	})
+	return out, err
+}
+
+func queryProposal(q *chain.QueryContext, p sdk.Params) (any, error) {
+	id := p.Path("id")
+	pr, err := sdk.Load[Proposal](q.Store(), propKey(id), "proposal "+id)
+	if err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
 func propKey(id string) []byte { return []byte("prop/" + id) }
 
 func schedPrefix(h uint64) []byte {
@@ -219,39 +210,3 @@ func schedPrefix(h uint64) []byte {
 }
 
 func schedKey(h uint64, id string) []byte { return append(schedPrefix(h), id...) }
-
-// Query serves proposals, proposal/{id}, evidence (every recorded
-// offence) and evidence/{height} (the offences recorded by the block at
-// that height).
-func (*App) Query(q *chain.QueryContext, path []string, _ map[string]string) (any, error) {
-	st := q.Store()
-	switch {
-	case len(path) == 1 && path[0] == "proposals":
-		out := []Proposal{}
-		err := st.Iterate([]byte("prop/"), func(_, v []byte) error {
-			var p Proposal
-			if err := chain.Decode(v, &p); err != nil {
-				return err
-			}
-			out = append(out, p)
-			return nil
-		})
-		return out, err
-	case len(path) == 2 && path[0] == "proposal":
-		var p Proposal
-		found, err := st.GetObject(propKey(path[1]), &p)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, fmt.Errorf("%w: proposal %s", chain.ErrNotFound, path[1])
-		}
-		return p, nil
-	case len(path) == 1 && path[0] == "evidence":
-		return queryEvidence(st, "")
-	case len(path) == 2 && path[0] == "evidence":
-		return queryEvidence(st, path[1])
-	}
-	return nil, fmt.Errorf("%w: poa has queries %s", chain.ErrNotFound,
-		strings.Join([]string{"proposals", "proposal/{id}", "evidence", "evidence/{height}"}, ", "))
-}

@@ -24,10 +24,13 @@
 //
 // State (under "a/poa/"):
 //
-//	prop/{id}              an open proposal and the addresses that voted for it
-//	sched/{height}/{id}    a decided change and the height it takes effect
-//	ev/{validator}/{h}/{r}/{type}  a recorded offence (type 0: a proposal)
-//	removal/{validator}    the height a removal decided by evidence takes effect
+//	prop/{id}                     an open proposal and the addresses that voted for it
+//	sched/{height}/{id}           a decided change and the height it takes effect
+//	ev/{validator}{h}{r}{type}    a recorded offence (type 0: a proposal)
+//	removal/{validator}           the height a removal decided by evidence takes effect
+//
+// Heights and rounds are 8 bytes big-endian, the type 1 byte, addresses
+// 20 raw bytes.
 //
 // Invariants: the set never becomes empty; a change that is no longer
 // possible when it comes due (the validator was already removed) is

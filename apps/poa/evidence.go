@@ -36,6 +36,36 @@ type EvidenceRecord struct {
 	NotRemoved string `json:"not_removed,omitempty" cbor:"not_removed,omitempty"`
 }
 
+// Pair is the two conflicting statements of an offence, as a record keeps
+// them (the a and b of chain.DuplicateVote and chain.ConflictingProposal).
+type Pair[T any] struct {
+	A T `json:"a" cbor:"a"`
+	B T `json:"b" cbor:"b"`
+}
+
+// VotePair is the two votes of a duplicate vote.
+type VotePair = Pair[VoteJSON]
+
+// ProposalPair is the two proposals of a conflicting proposal.
+type ProposalPair = Pair[ProposalJSON]
+
+// VoteJSON is a signed consensus vote as a record shows it: the fields
+// and JSON names of chain.Vote, with the signature in hex.
+type VoteJSON struct {
+	Type      uint64 `json:"type" cbor:"type"`
+	Height    uint64 `json:"height" cbor:"height"`
+	Round     uint64 `json:"round" cbor:"round"`
+	BlockHash string `json:"block_hash" cbor:"block_hash"`
+	Validator string `json:"validator" cbor:"validator"`
+	Signature string `json:"signature" cbor:"signature"`
+}
+
+// VoteToJSON converts a consensus vote for a record.
+func VoteToJSON(v *chain.Vote) VoteJSON {
+	return VoteJSON{Type: uint64(v.Type), Height: v.Height, Round: uint64(v.Round),
+		BlockHash: v.BlockHash.String(), Validator: v.Validator.String(), Signature: hex.EncodeToString(v.Signature)}
+}
+
 // ProposalJSON is a signed block proposal as it appears in a record.
 type ProposalJSON struct {
 	Height    uint64 `json:"height" cbor:"height"`
@@ -44,12 +74,6 @@ type ProposalJSON struct {
 	POLRound  int64  `json:"pol_round" cbor:"pol_round"`
 	Proposer  string `json:"proposer" cbor:"proposer"`
 	Signature string `json:"signature" cbor:"signature"`
-}
-
-// ProposalPair is the two proposals of a conflicting proposal.
-type ProposalPair struct {
-	A ProposalJSON `json:"a" cbor:"a"`
-	B ProposalJSON `json:"b" cbor:"b"`
 }
 
 func proposalToJSON(p *chain.EvidenceProposal) ProposalJSON {
@@ -74,18 +98,17 @@ func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
 	o := ev.Offence()
 	st := ctx.Store()
 	key := offenceKey(o)
-	var rec EvidenceRecord
-	found, err := st.GetObject(key, &rec)
+	rec, err := sdk.Find[EvidenceRecord](st, key)
 	if err != nil {
 		return err
 	}
-	if found && rec.Kind != "" {
+	if rec != nil && rec.Kind != "" {
 		ctx.Emit("evidence_repeated", chain.A("validator", o.Validator), chain.A("height", o.Height),
 			chain.A("kind", o.Kind))
 		return nil
 	}
-	if !found {
-		rec = EvidenceRecord{Validator: o.Validator.String(), Height: o.Height, Round: uint64(o.Round),
+	if rec == nil {
+		rec = &EvidenceRecord{Validator: o.Validator.String(), Height: o.Height, Round: uint64(o.Round),
 			Type: uint64(o.VoteType), Committed: ctx.Height}
 	}
 	rec.Kind, rec.Hash = o.Kind, ev.Hash().String()
@@ -108,7 +131,7 @@ func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
 	} else {
 		ctx.Emit("removal_scheduled", chain.A("validator", o.Validator), chain.A("effective_at", at))
 	}
-	st.SetObject(key, &rec)
+	sdk.Save(st, key, rec)
 	return nil
 }
 
@@ -127,21 +150,18 @@ func scheduleRemoval(ctx *chain.Context, addr chain.Address, evHash chain.Hash) 
 	}
 	st := ctx.Store()
 	// A removal of this validator for earlier evidence may still be on its
-	// way: one is enough.
-	if b := st.Get(removalKey(addr)); b != nil {
-		due, err := sdk.BytesUint64(b)
-		if err != nil {
-			return 0, "", fmt.Errorf("removal of %s: %w", addr, err)
-		}
-		if due > ctx.Height {
-			return due, "", nil
-		}
+	// way: one is enough. (No removal reads as height 0, long past.)
+	due, err := sdk.BytesUint64(st.Get(removalKey(addr)))
+	if err != nil {
+		return 0, "", fmt.Errorf("removal of %s: %w", addr, err)
 	}
-	due := ctx.Height + ActivationDelay
+	if due > ctx.Height {
+		return due, "", nil
+	}
+	due = ctx.Height + ActivationDelay
 	id := removalID(addr, ctx.Height)
-	p := Proposal{ID: id, Op: OpRemove, Address: addr.String(), Votes: []string{}, Height: ctx.Height,
-		DecidedAt: ctx.Height, Effective: due, Cause: "evidence " + evHash.String()}
-	st.SetObject(propKey(id), &p)
+	sdk.Save(st, propKey(id), &Proposal{ID: id, Op: OpRemove, Address: addr.String(), Votes: []string{},
+		Height: ctx.Height, DecidedAt: ctx.Height, Effective: due, Cause: "evidence " + evHash.String()})
 	st.Set(schedKey(due, id), []byte(id))
 	st.Set(removalKey(addr), sdk.Uint64Bytes(due))
 	return due, "", nil
@@ -166,30 +186,25 @@ func offenceKey(o chain.Offence) []byte {
 
 func removalKey(addr chain.Address) []byte { return append([]byte("removal/"), addr[:]...) }
 
-// queryEvidence lists recorded offences in key order (by validator, then
-// height), all of them or those carried by the block at height.
-func queryEvidence(st *chain.Store, height string) ([]EvidenceRecord, error) {
-	var want uint64
-	if height != "" {
-		h, err := strconv.ParseUint(height, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: evidence/{height}: %q is not a height", chain.ErrBadPayload, height)
-		}
-		want = h
+// queryEvidence lists the recorded offences in key order (by validator,
+// then height): all of them, or with a height those carried by the block
+// at that height. Records of the retired transaction have no kind in
+// storage and read as the duplicate votes they are.
+func queryEvidence(q *chain.QueryContext, p sdk.Params) (any, error) {
+	all := p.Path("height") == ""
+	height, err := p.Uint("height", 0)
+	if err != nil {
+		return nil, err
 	}
 	out := []EvidenceRecord{}
-	err := st.Iterate([]byte("ev/"), func(_, v []byte) error {
-		var r EvidenceRecord
-		if err := chain.Decode(v, &r); err != nil {
-			return err
-		}
+	_, err = sdk.EachRecord(q.Store(), []byte("ev/"), nil, 0, func(_ []byte, r *EvidenceRecord) (bool, error) {
 		if r.Kind == "" {
 			r.Kind = chain.EvidenceDuplicateVote
 		}
-		if height == "" || r.Committed == want {
-			out = append(out, r)
+		if all || r.Committed == height {
+			out = append(out, *r)
 		}
-		return nil
+		return true, nil
 	})
 	return out, err
 }

@@ -47,9 +47,15 @@ type Propose struct {
 	Power   uint64 `json:"power,omitempty" cbor:"power,omitempty"`   // for add; default 1
 }
 
-// validate checks the message without state and returns the parsed
-// address and, for add, the public key.
-func (m *Propose) validate() (chain.Address, []byte, error) {
+// Validate checks the message without state (sdk.Validator).
+func (m *Propose) Validate() error {
+	_, _, err := m.parse()
+	return err
+}
+
+// parse checks the message without state and returns the parsed address
+// and, for add, the public key, which must be the address's own.
+func (m *Propose) parse() (chain.Address, []byte, error) {
 	addr, err := chain.ParseAddress(m.Address)
 	if err != nil {
 		return addr, nil, fmt.Errorf("%w: address: %w", chain.ErrBadPayload, err)
@@ -76,37 +82,17 @@ func (m *Propose) validate() (chain.Address, []byte, error) {
 	return addr, nil, fmt.Errorf("%w: op: %q is neither %q nor %q", chain.ErrBadPayload, m.Op, OpAdd, OpRemove)
 }
 
+// power is the voting power the proposal gives: for add, 1 unless set.
+func (m *Propose) power() uint64 {
+	if m.Op == OpAdd && m.Power == 0 {
+		return 1
+	}
+	return m.Power
+}
+
 // id names a proposal by its content, so that every validator sending the
 // same proposal votes for the same thing.
 func (m *Propose) id() string {
-	power := m.Power
-	if m.Op == OpAdd && power == 0 {
-		power = 1
-	}
-	h := chain.Sum([]byte(fmt.Sprintf("%s|%s|%s|%d", m.Op, m.Address, m.PubKey, power)))
+	h := chain.Sum([]byte(fmt.Sprintf("%s|%s|%s|%d", m.Op, m.Address, m.PubKey, m.power())))
 	return h.String()[:16]
-}
-
-// VoteJSON is a signed consensus vote as a record shows it: the fields
-// and JSON names of chain.Vote, with the signature in hex.
-type VoteJSON struct {
-	Type      uint64 `json:"type" cbor:"type"`
-	Height    uint64 `json:"height" cbor:"height"`
-	Round     uint64 `json:"round" cbor:"round"`
-	BlockHash string `json:"block_hash" cbor:"block_hash"`
-	Validator string `json:"validator" cbor:"validator"`
-	Signature string `json:"signature" cbor:"signature"`
-}
-
-// VotePair is the two conflicting votes of a duplicate vote, as a record
-// keeps them (chain.DuplicateVote's a and b).
-type VotePair struct {
-	A VoteJSON `json:"a" cbor:"a"`
-	B VoteJSON `json:"b" cbor:"b"`
-}
-
-// VoteToJSON converts a consensus vote for a record.
-func VoteToJSON(v *chain.Vote) VoteJSON {
-	return VoteJSON{Type: uint64(v.Type), Height: v.Height, Round: uint64(v.Round),
-		BlockHash: v.BlockHash.String(), Validator: v.Validator.String(), Signature: hex.EncodeToString(v.Signature)}
 }

@@ -178,3 +178,33 @@ func TestTheEvidenceTransactionIsRefused(t *testing.T) {
 		t.Fatal("the refused transaction changed the state")
 	}
 }
+
+func TestQueries(t *testing.T) {
+	c := newChain(t)
+	r, err := c.Do(chaintest.Key("A"), poa.Name, poa.ActionPropose, addE())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := r.Events[0].Attrs[0].Value
+	got, err := c.Query(poa.Name, "proposal/"+id, nil)
+	if p, ok := got.(*poa.Proposal); err != nil || !ok || p.ID != id || len(p.Votes) != 1 || p.DecidedAt != 0 {
+		t.Fatalf("proposal/%s = %+v, %v", id, got, err)
+	}
+	cases := []struct {
+		name, path string
+		args       map[string]string
+		want       error
+	}{
+		{"no such proposal", "proposal/0000000000000000", nil, chain.ErrNotFound},
+		{"a height that is not a number", "evidence/ten", nil, chain.ErrBadPayload},
+		{"an argument the query does not take", "proposals", map[string]string{"limit": "5"}, chain.ErrBadPayload},
+		{"no such query", "validators", nil, chain.ErrNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := c.Query(poa.Name, tc.path, tc.args); !errors.Is(err, tc.want) {
+				t.Fatalf("%s: %v, want %v", tc.path, err, tc.want)
+			}
+		})
+	}
+}
