@@ -79,32 +79,24 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 			fmt.Fprintln(w)
 			printDevices(w, a.Devices)
 		})
-	var ngsiDistrict string
-	ngsi := &cobra.Command{
-		Use:   "ngsi (ID | --district NAME)",
-		Short: "Export a device, or a district's devices, as NGSI-LD entities (JSON-LD)",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var out json.RawMessage
-			var path string
-			switch {
-			case len(args) == 1 && ngsiDistrict == "":
-				path = Name + "/ngsi/" + url.PathEscape(args[0])
-			case len(args) == 0 && ngsiDistrict != "":
-				path = Name + "/ngsi?" + url.Values{"district": {ngsiDistrict}}.Encode()
-			default:
-				return fmt.Errorf("give a device id or --district, not both")
+	ngsi := sdk.QueryCmd(c, "ngsi (ID | --district NAME)", "Export a device, or a district's devices, as NGSI-LD entities (JSON-LD)",
+		func(f *pflag.FlagSet) func([]string) (string, error) {
+			district := f.String("district", "", "export every device of this district")
+			return func(args []string) (string, error) {
+				switch {
+				case len(args) == 1 && *district == "":
+					return Name + "/ngsi/" + url.PathEscape(args[0]), nil
+				case len(args) == 0 && *district != "":
+					return Name + "/ngsi?" + url.Values{"district": {*district}}.Encode(), nil
+				}
+				return "", fmt.Errorf("give a device id or --district, not both")
 			}
-			if err := c.Query(cmd, path, &out); err != nil {
-				return err
-			}
+		}, func(w io.Writer, out *json.RawMessage) {
 			// JSON-LD is the answer in either output format.
-			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
-			return enc.Encode(out)
-		},
-	}
-	ngsi.Flags().StringVar(&ngsiDistrict, "district", "", "export every device of this district")
+			_ = enc.Encode(out)
+		})
 	commands := sdk.QueryCmd(c, "commands (ID | --pending)", "List a device's commands, or every command not yet acknowledged",
 		func(f *pflag.FlagSet) func([]string) (string, error) {
 			pending := f.Bool("pending", false, "only commands not yet acknowledged")
@@ -127,7 +119,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 			}
 			tw.Flush()
 		})
-	commands.Args = cobra.MaximumNArgs(1)
+	ngsi.Args, commands.Args = cobra.MaximumNArgs(1), cobra.MaximumNArgs(1)
 	command := sdk.QueryCmd(c, "command N", "Show a command and the device's answer",
 		func(*pflag.FlagSet) func([]string) (string, error) {
 			return func(args []string) (string, error) {

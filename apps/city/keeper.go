@@ -110,12 +110,6 @@ func keyDeviceCommand(id string, n uint64) []byte {
 }
 func keyPending(n uint64) []byte { return append([]byte("pending/"), sdk.Uint64Bytes(n)...) }
 
-// IsOperator reports whether addr is a city operator. Other modules may
-// call it with their own context.
-func IsOperator(ctx *chain.Context, addr chain.Address) bool {
-	return ctx.Store().Has(keyOperator(addr))
-}
-
 func requireOperator(ctx *chain.Context) error {
 	if !ctx.Store().Has(keyOperator(ctx.Sender)) {
 		return fmt.Errorf("%w: sender %s is not a city operator", chain.ErrUnauthorized, ctx.Sender)
@@ -138,19 +132,21 @@ func loadDevice(st *chain.Store, field, id string) (*Device, error) {
 	return d, err
 }
 
-// loadState loads a device's state; a device without one has none yet.
-func loadState(st *chain.Store, id string) (*State, error) {
-	s, err := sdk.Find[State](st, keyState(id))
+// loadView loads the device id with its latest state (every registered
+// device has one); field names where the id came from.
+func loadView(st *chain.Store, field, id string) (*DeviceView, error) {
+	d, err := loadDevice(st, field, id)
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
-		s = &State{}
+	s, err := sdk.Load[State](st, keyState(id), "state of device "+id)
+	if err != nil {
+		return nil, err
 	}
 	if s.Attrs == nil {
 		s.Attrs = map[string]Value{}
 	}
-	return s, nil
+	return &DeviceView{Device: *d, State: *s}, nil
 }
 
 // register files a new device with its initial state and its entries in
@@ -194,10 +190,11 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 		return err
 	}
 	for _, r := range *readings {
-		d, err := loadDevice(st, r.field+".body.device", r.Device)
+		dv, err := loadView(st, r.field+".body.device", r.Device)
 		if err != nil {
 			return err
 		}
+		d, s := &dv.Device, &dv.State
 		if err := verifyDevice(d, kindObservation, ctx.ChainID, r.body, r.sig); err != nil {
 			return fmt.Errorf("%w: %s.signature: %w", chain.ErrBadPayload, r.field, err)
 		}
@@ -216,10 +213,6 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 					chain.ErrBadPayload, r.field, formatTime(r.ObservedAt), MaxClockSkew, formatTime(ctx.Time))
 			}
 			at = r.ObservedAt
-		}
-		s, err := loadState(st, d.ID)
-		if err != nil {
-			return err
 		}
 		if r.Seq <= s.LastSeq {
 			return fmt.Errorf("%w: %s.body.seq: %w: %d, the device's last accepted reading was %d",
@@ -305,11 +298,11 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 	if rec.Device != a.Device {
 		return fmt.Errorf("%w: body.device: command %d is for %s, not %s", chain.ErrBadPayload, a.Command, rec.Device, a.Device)
 	}
-	d, err := loadDevice(st, "body.device", a.Device)
+	dv, err := loadView(st, "body.device", a.Device)
 	if err != nil {
 		return err
 	}
-	if err := verifyDevice(d, kindAck, ctx.ChainID, a.body, a.sig); err != nil {
+	if err := verifyDevice(&dv.Device, kindAck, ctx.ChainID, a.body, a.sig); err != nil {
 		return fmt.Errorf("%w: signature: %w", chain.ErrBadPayload, err)
 	}
 	if rec.Status != StatusPending {
@@ -320,16 +313,13 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 	sdk.Save(st, keyCommand(rec.ID), rec)
 	st.Delete(keyPending(rec.ID))
 	if rec.Status == StatusDone && rec.Attr != "" {
-		s, err := loadState(st, d.ID)
-		if err != nil {
-			return err
-		}
+		s := &dv.State
 		s.Attrs[rec.Attr] = Value{Value: rec.Value, ObservedAt: rec.AckTime, Height: ctx.Height,
 			Source: fmt.Sprintf("command %d", rec.ID)}
 		s.Height = ctx.Height
-		sdk.Save(st, keyState(d.ID), s)
+		sdk.Save(st, keyState(dv.ID), s)
 	}
-	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", d.ID), chain.A("result", rec.Status))
+	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", dv.ID), chain.A("result", rec.Status))
 	return nil
 }
 

@@ -117,13 +117,18 @@ type Ack struct {
 // Validate checks the registration without state: the id, the key, the
 // place and the initial attributes against the type's model.
 func (m *Register) Validate() error {
-	_, err := m.normalize()
+	attrs := make(map[string]any, len(m.Attrs))
+	for k, v := range m.Attrs {
+		attrs[k] = v
+	}
+	_, err := m.normalize(attrs)
 	return err
 }
 
-// normalize checks the registration and returns it with coordinates and
+// normalize checks the registration with the attributes attrs, which may
+// hold integers and booleans, and returns it with coordinates and
 // attributes in canonical text.
-func (m *Register) normalize() (*Register, error) {
+func (m *Register) normalize(attrs map[string]any) (*Register, error) {
 	if err := checkID("id", m.ID); err != nil {
 		return nil, err
 	}
@@ -147,16 +152,12 @@ func (m *Register) normalize() (*Register, error) {
 	if err := checkName("district", m.District, MaxDistrictLen, districtChars); err != nil {
 		return nil, err
 	}
-	raw := make(map[string]any, len(m.Attrs))
-	for k, v := range m.Attrs {
-		raw[k] = v
-	}
-	attrs, err := checkValues("attrs", model, raw, false)
+	text, err := checkValues("attrs", model, attrs, false)
 	if err != nil {
 		return nil, err
 	}
 	out := *m
-	out.Location, out.Attrs = loc, attrs
+	out.Location, out.Attrs = loc, text
 	return &out, nil
 }
 
@@ -166,13 +167,7 @@ func (m *Command) Validate() error {
 	if err := checkID("device", m.Device); err != nil {
 		return err
 	}
-	known := false
-	for _, mod := range models {
-		if _, ok := mod.Command(m.Action); ok {
-			known = true
-		}
-	}
-	if !known {
+	if !slices.ContainsFunc(models, func(mod Model) bool { _, ok := mod.Command(m.Action); return ok }) {
 		return fmt.Errorf("%w: action: %q is no device's command (see: citychain query city models)", chain.ErrBadPayload, m.Action)
 	}
 	if len(m.Value) > MaxDetailLen {
@@ -226,20 +221,13 @@ type signedWire struct {
 	Signature string          `cbor:"signature"`
 }
 
-// DecodePayload reads a registration whose owner is bech32 text and whose
-// attributes may be integers and booleans, and leaves it checked and in
-// canonical text.
+// DecodePayload reads a registration whose attributes may be integers
+// and booleans, and leaves it checked and in canonical text.
 func (m *Register) DecodePayload(payload []byte) error {
 	var w struct {
-		ID       string         `cbor:"id"`
-		Type     string         `cbor:"type"`
-		Category string         `cbor:"category,omitempty"`
-		Name     string         `cbor:"name,omitempty"`
-		PubKey   string         `cbor:"pubkey"`
-		Owner    string         `cbor:"owner"`
-		Location Point          `cbor:"location"`
-		District string         `cbor:"district"`
-		Attrs    map[string]any `cbor:"attrs,omitempty"`
+		Register
+		Owner string         `json:"owner"` // parsed here, so that its error names the field
+		Attrs map[string]any `json:"attrs,omitempty"`
 	}
 	if err := chain.DecodePayload(payload, &w); err != nil {
 		return err
@@ -248,18 +236,8 @@ func (m *Register) DecodePayload(payload []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: owner: %v", chain.ErrBadPayload, err)
 	}
-	model, err := ModelFor(w.Type, w.Category)
-	if err != nil {
-		return err
-	}
-	// Integers and booleans in attrs become text here, so that the rest
-	// of the checks see one form.
-	attrs, err := checkValues("attrs", model, w.Attrs, false)
-	if err != nil {
-		return err
-	}
-	n, err := (&Register{ID: w.ID, Type: w.Type, Category: w.Category, Name: w.Name, PubKey: w.PubKey,
-		Owner: owner, Location: w.Location, District: w.District, Attrs: attrs}).normalize()
+	w.Register.Owner = owner
+	n, err := w.Register.normalize(w.Attrs)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func routes() []sdk.Route {
 			func(*chain.QueryContext, sdk.Params) (any, error) { return Models(), nil }),
 		sdk.Query("devices", "devices whose id starts with prefix, in id order", devices, "prefix", "limit"),
 		sdk.Query("device/{id}", "a device and its latest state", func(q *chain.QueryContext, p sdk.Params) (any, error) {
-			return view(q.Store(), p.Path("id"))
+			return loadView(q.Store(), "device", p.Path("id"))
 		}),
 		sdk.Query("history/{id}", "a device's stored readings, newest first", history, "limit"),
 		sdk.Query("bbox", "the devices inside a bounding box, edges included", bbox,
@@ -81,7 +81,7 @@ func routes() []sdk.Route {
 			return district(q, p.Path("name"), p)
 		}, "limit"),
 		sdk.Query("ngsi/{id}", "a device as an NGSI-LD entity", func(q *chain.QueryContext, p sdk.Params) (any, error) {
-			dv, err := view(q.Store(), p.Path("id"))
+			dv, err := loadView(q.Store(), "device", p.Path("id"))
 			if err != nil {
 				return nil, err
 			}
@@ -132,7 +132,7 @@ func devices(q *chain.QueryContext, p sdk.Params) (any, error) {
 	}
 	st, out := q.Store(), []DeviceView{}
 	_, err = sdk.Each(st, []byte("dev/"+p.Arg("prefix")), nil, limit, func(k, _ []byte) (bool, error) {
-		dv, err := view(st, string(k[len("dev/"):]))
+		dv, err := loadView(st, "device", string(k[len("dev/"):]))
 		if err == nil {
 			out = append(out, *dv)
 		}
@@ -149,7 +149,7 @@ func history(q *chain.QueryContext, p sdk.Params) (any, error) {
 		return nil, err
 	}
 	st, id := q.Store(), p.Path("id")
-	dv, err := view(st, id)
+	dv, err := loadView(st, "device", id)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func bbox(q *chain.QueryContext, p sdk.Params) (any, error) {
 	st, a := q.Store(), BBoxAnswer{Height: q.Height, Devices: []DeviceView{}}
 	keep := func(prefix []byte) error {
 		_, err := sdk.Each(st, prefix, nil, limit-len(a.Devices), func(k, _ []byte) (bool, error) {
-			dv, err := view(st, string(k[len(prefix):]))
+			dv, err := loadView(st, "device", string(k[len(prefix):]))
 			if err != nil {
 				return false, err
 			}
@@ -232,7 +232,7 @@ func district(q *chain.QueryContext, name string, p sdk.Params) (*DistrictAnswer
 	var intensity, no2, pm10 int64 = 0, -1, -1
 	st, prefix := q.Store(), prefixDistrict(name)
 	err = st.Iterate(prefix, func(k, _ []byte) error {
-		dv, err := view(st, string(k[len(prefix):]))
+		dv, err := loadView(st, "device", string(k[len(prefix):]))
 		if err != nil {
 			return err
 		}
@@ -316,15 +316,3 @@ func commands(st *chain.Store, prefix []byte, devicePrefix, status string, p sdk
 	return out, err
 }
 
-// view returns the device id with its latest state.
-func view(st *chain.Store, id string) (*DeviceView, error) {
-	d, err := loadDevice(st, "device", id)
-	if err != nil {
-		return nil, err
-	}
-	s, err := loadState(st, id)
-	if err != nil {
-		return nil, err
-	}
-	return &DeviceView{Device: *d, State: *s}, nil
-}
