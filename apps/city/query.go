@@ -315,4 +315,3 @@ func commands(st *chain.Store, prefix []byte, devicePrefix, status string, p sdk
 	})
 	return out, err
 }
-
