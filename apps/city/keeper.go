@@ -202,7 +202,7 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 		if err != nil {
 			return err
 		}
-		values, err := checkValues(r.field+".body.values", model, r.Values, true)
+		values, err := checkValues(r.field+".body.values", model, r.Values)
 		if err != nil {
 			return err
 		}

@@ -152,7 +152,7 @@ func (m *Register) normalize(attrs map[string]any) (*Register, error) {
 	if err := checkName("district", m.District, MaxDistrictLen, districtChars); err != nil {
 		return nil, err
 	}
-	text, err := checkValues("attrs", model, attrs, false)
+	text, err := checkValues("attrs", model, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -275,10 +275,8 @@ func (r *report) DecodePayload(payload []byte) error {
 	for i, sw := range w.Readings {
 		field := fmt.Sprintf("readings[%d]", i)
 		var o struct {
-			Device     string         `cbor:"device"`
-			Seq        uint64         `cbor:"seq"`
-			ObservedAt string         `cbor:"observed_at,omitempty"`
-			Values     map[string]any `cbor:"values"`
+			Observation
+			Values map[string]any `json:"values"` // integers and booleans as they came
 		}
 		if err := chain.DecodePayload(sw.Body, &o); err != nil {
 			return fmt.Errorf("%s.body: %w", field, err)
@@ -330,14 +328,13 @@ type command struct {
 // boolean.
 func (m *command) DecodePayload(payload []byte) error {
 	var w struct {
-		Device string `cbor:"device"`
-		Action string `cbor:"action"`
-		Value  any    `cbor:"value,omitempty"`
+		Command
+		Value any `json:"value,omitempty"`
 	}
 	if err := chain.DecodePayload(payload, &w); err != nil {
 		return err
 	}
-	m.Device, m.Action, m.raw = w.Device, w.Action, w.Value
+	m.Command, m.raw = w.Command, w.Value
 	switch v := w.Value.(type) {
 	case nil:
 	case string:
@@ -378,13 +375,9 @@ func (a *signedAck) DecodePayload(payload []byte) error {
 
 // checkValues checks attribute values against a model and returns them
 // in canonical text. It walks the names in sorted order, so that with
-// several bad values every node reports the same one. needSome says
-// whether an empty set is an error (a reading) or fine (a registration
-// without initial state).
-func checkValues(field string, model *Model, vals map[string]any, needSome bool) (map[string]string, error) {
-	if needSome && len(vals) == 0 {
-		return nil, fmt.Errorf("%w: %s: no attributes", chain.ErrBadPayload, field)
-	}
+// several bad values every node reports the same one. A reading without
+// values never gets here: its decoding refuses it.
+func checkValues(field string, model *Model, vals map[string]any) (map[string]string, error) {
 	if len(vals) > MaxValues {
 		return nil, fmt.Errorf("%w: %s: %d attributes, at most %d", chain.ErrBadPayload, field, len(vals), MaxValues)
 	}

@@ -64,22 +64,34 @@ const (
 	maxLimit     = 1000
 )
 
+// list is a query that answers at most limit items, from its "limit"
+// argument (defaultLimit when absent, at most maxLimit).
+func list(fn func(q *chain.QueryContext, p sdk.Params, limit int) (any, error)) func(*chain.QueryContext, sdk.Params) (any, error) {
+	return func(q *chain.QueryContext, p sdk.Params) (any, error) {
+		limit, err := p.Limit(defaultLimit, maxLimit)
+		if err != nil {
+			return nil, err
+		}
+		return fn(q, p, limit)
+	}
+}
+
 // routes is the query table, served at /v1/apps/city/{path}.
 func routes() []sdk.Route {
 	return []sdk.Route{
 		sdk.Query("info", "chain id, operators, params", info),
 		sdk.Query("models", "the device models: attributes, units, ranges, commands",
 			func(*chain.QueryContext, sdk.Params) (any, error) { return Models(), nil }),
-		sdk.Query("devices", "devices whose id starts with prefix, in id order", devices, "prefix", "limit"),
+		sdk.Query("devices", "devices whose id starts with prefix, in id order", list(devices), "prefix", "limit"),
 		sdk.Query("device/{id}", "a device and its latest state", func(q *chain.QueryContext, p sdk.Params) (any, error) {
 			return loadView(q.Store(), "device", p.Path("id"))
 		}),
-		sdk.Query("history/{id}", "a device's stored readings, newest first", history, "limit"),
-		sdk.Query("bbox", "the devices inside a bounding box, edges included", bbox,
+		sdk.Query("history/{id}", "a device's stored readings, newest first", list(history), "limit"),
+		sdk.Query("bbox", "the devices inside a bounding box, edges included", list(bbox),
 			"min_lon", "min_lat", "max_lon", "max_lat", "limit"),
-		sdk.Query("district/{name}", "a district's devices and a summary over them", func(q *chain.QueryContext, p sdk.Params) (any, error) {
-			return district(q, p.Path("name"), p)
-		}, "limit"),
+		sdk.Query("district/{name}", "a district's devices and a summary over them", list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+			return district(q, p.Path("name"), limit)
+		}), "limit"),
 		sdk.Query("ngsi/{id}", "a device as an NGSI-LD entity", func(q *chain.QueryContext, p sdk.Params) (any, error) {
 			dv, err := loadView(q.Store(), "device", p.Path("id"))
 			if err != nil {
@@ -87,7 +99,7 @@ func routes() []sdk.Route {
 			}
 			return Entity(&dv.Device, &dv.State), nil
 		}),
-		sdk.Query("ngsi", "a district's devices as NGSI-LD entities", ngsiDistrict, "district", "limit"),
+		sdk.Query("ngsi", "a district's devices as NGSI-LD entities", list(ngsiDistrict), "district", "limit"),
 		sdk.Query("command/{n}", "one command and its acknowledgement", func(q *chain.QueryContext, p sdk.Params) (any, error) {
 			n, err := p.Uint("n", 0)
 			if err != nil {
@@ -95,16 +107,16 @@ func routes() []sdk.Route {
 			}
 			return sdk.Load[CommandRecord](q.Store(), keyCommand(n), fmt.Sprintf("command %d", n))
 		}),
-		sdk.Query("commands/{id}", "a device's commands, or those with the given status", func(q *chain.QueryContext, p sdk.Params) (any, error) {
-			return commands(q.Store(), prefixDeviceCommands(p.Path("id")), "", p.Arg("status"), p)
-		}, "status", "limit"),
+		sdk.Query("commands/{id}", "a device's commands, or those with the given status", list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+			return commands(q.Store(), prefixDeviceCommands(p.Path("id")), "", p.Arg("status"), limit)
+		}), "status", "limit"),
 		sdk.Query("commands", "with status=pending: the commands not yet acknowledged, of devices whose id starts with prefix",
-			func(q *chain.QueryContext, p sdk.Params) (any, error) {
+			list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 				if p.Arg("status") != StatusPending {
 					return nil, fmt.Errorf("%w: commands: list a device's commands (commands/{id}) or the pending ones (?status=pending)", chain.ErrBadPayload)
 				}
-				return commands(q.Store(), []byte("pending/"), p.Arg("prefix"), "", p)
-			}, "status", "prefix", "limit"),
+				return commands(q.Store(), []byte("pending/"), p.Arg("prefix"), "", limit)
+			}), "status", "prefix", "limit"),
 	}
 }
 
@@ -125,13 +137,9 @@ func info(q *chain.QueryContext, _ sdk.Params) (any, error) {
 	return a, err
 }
 
-func devices(q *chain.QueryContext, p sdk.Params) (any, error) {
-	limit, err := p.Limit(defaultLimit, maxLimit)
-	if err != nil {
-		return nil, err
-	}
+func devices(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 	st, out := q.Store(), []DeviceView{}
-	_, err = sdk.Each(st, []byte("dev/"+p.Arg("prefix")), nil, limit, func(k, _ []byte) (bool, error) {
+	_, err := sdk.Each(st, []byte("dev/"+p.Arg("prefix")), nil, limit, func(k, _ []byte) (bool, error) {
 		dv, err := loadView(st, "device", string(k[len("dev/"):]))
 		if err == nil {
 			out = append(out, *dv)
@@ -143,11 +151,7 @@ func devices(q *chain.QueryContext, p sdk.Params) (any, error) {
 
 // history reads the device's entries from the newest back: they are
 // numbered without gaps up to the device's reading count.
-func history(q *chain.QueryContext, p sdk.Params) (any, error) {
-	limit, err := p.Limit(defaultLimit, maxLimit)
-	if err != nil {
-		return nil, err
-	}
+func history(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 	st, id := q.Store(), p.Path("id")
 	dv, err := loadView(st, "device", id)
 	if err != nil {
@@ -166,11 +170,7 @@ func history(q *chain.QueryContext, p sdk.Params) (any, error) {
 
 // bbox walks the grid cells the box touches, or every device when the
 // box is too large for that to pay, and keeps the devices inside.
-func bbox(q *chain.QueryContext, p sdk.Params) (any, error) {
-	limit, err := p.Limit(defaultLimit, maxLimit)
-	if err != nil {
-		return nil, err
-	}
+func bbox(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 	b, err := ParseBBox(p.Arg("min_lon"), p.Arg("min_lat"), p.Arg("max_lon"), p.Arg("max_lat"))
 	if err != nil {
 		return nil, err
@@ -204,11 +204,11 @@ func bbox(q *chain.QueryContext, p sdk.Params) (any, error) {
 	return a, nil
 }
 
-func ngsiDistrict(q *chain.QueryContext, p sdk.Params) (any, error) {
+func ngsiDistrict(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 	if p.Arg("district") == "" {
 		return nil, fmt.Errorf("%w: ngsi: give a device (ngsi/{id}) or ?district=NAME", chain.ErrBadPayload)
 	}
-	a, err := district(q, p.Arg("district"), p)
+	a, err := district(q, p.Arg("district"), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -219,11 +219,7 @@ func ngsiDistrict(q *chain.QueryContext, p sdk.Params) (any, error) {
 	return out, nil
 }
 
-func district(q *chain.QueryContext, name string, p sdk.Params) (*DistrictAnswer, error) {
-	limit, err := p.Limit(defaultLimit, maxLimit)
-	if err != nil {
-		return nil, err
-	}
+func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, error) {
 	if err := checkName("district", name, MaxDistrictLen, districtChars); err != nil {
 		return nil, err
 	}
@@ -231,7 +227,7 @@ func district(q *chain.QueryContext, name string, p sdk.Params) (*DistrictAnswer
 		Summary: DistrictSummary{ByType: map[string]int{}, Signals: map[string]int{}}}
 	var intensity, no2, pm10 int64 = 0, -1, -1
 	st, prefix := q.Store(), prefixDistrict(name)
-	err = st.Iterate(prefix, func(k, _ []byte) error {
+	err := st.Iterate(prefix, func(k, _ []byte) error {
 		dv, err := loadView(st, "device", string(k[len(prefix):]))
 		if err != nil {
 			return err
@@ -295,13 +291,9 @@ func fixedOf(m *Model, attrs map[string]Value, name string, def int64) int64 {
 // commands lists command records whose numbers are the last 8 bytes of
 // the keys under prefix, keeping those of devices starting with
 // devicePrefix and with the given status ("" for any).
-func commands(st *chain.Store, prefix []byte, devicePrefix, status string, p sdk.Params) ([]CommandRecord, error) {
-	limit, err := p.Limit(defaultLimit, maxLimit)
-	if err != nil {
-		return nil, err
-	}
+func commands(st *chain.Store, prefix []byte, devicePrefix, status string, limit int) ([]CommandRecord, error) {
 	out := []CommandRecord{}
-	_, err = sdk.Each(st, prefix, nil, limit, func(k, _ []byte) (bool, error) {
+	_, err := sdk.Each(st, prefix, nil, limit, func(k, _ []byte) (bool, error) {
 		n, err := sdk.BytesUint64(k[len(k)-8:])
 		if err != nil {
 			return false, err
