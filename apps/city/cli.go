@@ -197,9 +197,6 @@ func ackCmd(c sdk.Client) *cobra.Command {
 					return nil, err
 				}
 				body.Device = rec.Device
-				if err := body.Validate(); err != nil {
-					return nil, err
-				}
 				chainID, err := chainIDFor(cmd, c)
 				if err != nil {
 					return nil, err

@@ -97,9 +97,8 @@ var (
 func keyOperator(a chain.Address) []byte { return append([]byte("op/"), a[:]...) }
 func keyDevice(id string) []byte         { return []byte("dev/" + id) }
 func keyState(id string) []byte          { return []byte("state/" + id) }
-func prefixHistory(id string) []byte     { return []byte("hist/" + id + "/") }
 func keyHistory(id string, n uint64) []byte {
-	return append(prefixHistory(id), sdk.Uint64Bytes(n)...)
+	return append([]byte("hist/"+id+"/"), sdk.Uint64Bytes(n)...)
 }
 func prefixDistrict(d string) []byte        { return []byte("dist/" + d + "/") }
 func keyDistrict(d, id string) []byte       { return append(prefixDistrict(d), id...) }
