@@ -5,74 +5,29 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the city module.
-type App struct{}
+// App is the city module. Its Name, Check, Deliver and Query come from
+// the action and query tables of sdk.Module. Check takes a registration
+// in full; a report, command or acknowledgement only for its shape,
+// since its device's model and key are in the state. Registering and
+// commanding need a city operator as sender; reports and
+// acknowledgements may come from anyone and are checked against the
+// device's key instead.
+type App struct{ *sdk.Module }
 
 // New returns the city app.
-func New() *App { return &App{} }
-
-// Name returns "city".
-func (*App) Name() string { return Name }
-
-// Check validates an action's payload without state. A registration is
-// checked in full; a report, command or acknowledgement for its shape,
-// since its device's model and key are in the state.
-func (*App) Check(action string, payload []byte) error {
-	var err error
-	switch action {
-	case ActionRegister:
-		_, _, err = decodeRegister(payload)
-	case ActionReport:
-		_, err = decodeReport(payload)
-	case ActionCommand:
-		_, _, err = decodeCommand(payload)
-	case ActionAck:
-		_, err = decodeAck(payload)
-	default:
-		err = unknownAction(action)
-	}
-	return err
-}
-
-// Deliver executes an action. Registering and commanding need a city
-// operator as sender; reports and acknowledgements may come from anyone
-// and are checked against the device's key instead.
-func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
-	switch action {
-	case ActionRegister:
-		m, _, err := decodeRegister(payload)
-		if err != nil {
-			return err
-		}
-		return register(ctx, m)
-	case ActionReport:
-		rs, err := decodeReport(payload)
-		if err != nil {
-			return err
-		}
-		return report(ctx, rs)
-	case ActionCommand:
-		m, raw, err := decodeCommand(payload)
-		if err != nil {
-			return err
-		}
-		return issue(ctx, m, raw)
-	case ActionAck:
-		a, err := decodeAck(payload)
-		if err != nil {
-			return err
-		}
-		return acknowledge(ctx, a)
-	}
-	return unknownAction(action)
-}
-
-func unknownAction(action string) error {
-	return fmt.Errorf("%w: city has no action %q (actions: %s, %s, %s, %s)", chain.ErrUnknownAction, action,
-		ActionRegister, ActionReport, ActionCommand, ActionAck)
+func New() *App {
+	return &App{sdk.NewModule(Name,
+		[]sdk.Handler{
+			sdk.Action(ActionRegister, "an operator registers a device with its key, type, place and district", register),
+			sdk.Action(ActionReport, "readings, each signed by its device; anyone may carry them", deliverReport),
+			sdk.Action(ActionCommand, "an operator asks a device to act", issue),
+			sdk.Action(ActionAck, "a device answers a command, signed with its key", acknowledge),
+		},
+		routes())}
 }
 
 // GenesisState is the city's part of the genesis file: who may register

@@ -9,6 +9,7 @@ import (
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // TxCommands returns "citychain tx city register-device|report|command|ack|keygen";
@@ -18,228 +19,193 @@ func (*App) TxCommands(c sdk.Client) []*cobra.Command {
 }
 
 func registerCmd(c sdk.Client) *cobra.Command {
-	var m Register
-	var pubkey, keyFile, owner, lon, lat, fiware string
-	var attrs []string
-	cmd := &cobra.Command{
-		Use:   "register-device --id ID --type TYPE (--pubkey HEX | --key-file FILE) --owner ADDRESS --lon X --lat Y --district NAME",
-		Short: "Register a device with its own key (the --from key must be a city operator)",
-		Long: `Register a device: its id, FIWARE type, public key, owner, location and district.
+	var cmd *cobra.Command // the command being built, for its flags and output
+	cmd = sdk.TxCmd(c, Name, ActionRegister,
+		"register-device --id ID --type TYPE (--pubkey HEX | --key-file FILE) --owner ADDRESS --lon X --lat Y --district NAME",
+		"Register a device with its own key (the --from key must be a city operator)",
+		func(f *pflag.FlagSet) func([]string) (*Register, error) {
+			var m Register
+			f.StringVar(&m.ID, "id", "", "device id: letters, digits and . _ : - (it becomes urn:ngsi-ld:TYPE:ID)")
+			f.StringVar(&m.Type, "type", "", "FIWARE type: Streetlight, TrafficFlowObserved, AirQualityObserved or Device")
+			f.StringVar(&m.Category, "category", "", "for a Device: sensor, or actuator (a traffic light)")
+			f.StringVar(&m.Name, "name", "", "a name for people")
+			f.StringVar(&m.District, "district", "", "district name: letters, digits and . _ -")
+			pubkey := f.String("pubkey", "", "the device's public key, hex (33-byte compressed)")
+			keyFile := f.String("key-file", "", "read the device's public key from its key file (see keygen)")
+			owner := f.String("owner", "", "the owner's address (city1...)")
+			lon := f.String("lon", "", "longitude, decimal degrees (at most 6 decimal places)")
+			lat := f.String("lat", "", "latitude, decimal degrees (at most 6 decimal places)")
+			attrs := f.StringArray("attr", nil, "initial attribute NAME=VALUE (repeatable)")
+			fiware := f.String("fiware", "", "read the device from a FIWARE entity file (JSON)")
+			_ = cobra.MarkFlagRequired(f, "owner")
+			return func([]string) (*Register, error) {
+				msg := m
+				msg.Attrs = map[string]string{}
+				if *fiware != "" {
+					im, err := readFIWARE(cmd, *fiware)
+					if err != nil {
+						return nil, err
+					}
+					if !f.Changed("id") {
+						msg.ID = im.Register.ID
+					}
+					if !f.Changed("type") {
+						msg.Type, msg.Category = im.Register.Type, im.Register.Category
+					}
+					if !f.Changed("name") {
+						msg.Name = im.Register.Name
+					}
+					if !f.Changed("district") {
+						msg.District = im.Register.District
+					}
+					msg.Location, msg.Attrs = im.Register.Location, im.Register.Attrs
+				}
+				if *lon != "" || *lat != "" {
+					msg.Location = NewPoint(*lon, *lat)
+				}
+				if err := parseKV("--attr", *attrs, msg.Attrs); err != nil {
+					return nil, err
+				}
+				var err error
+				if msg.PubKey, err = pubKeyFlag(*pubkey, *keyFile); err != nil {
+					return nil, err
+				}
+				if msg.Owner, err = chain.ParseAddress(*owner); err != nil {
+					return nil, fmt.Errorf("--owner: %w", err)
+				}
+				return &msg, nil
+			}
+		})
+	cmd.Long = `Register a device: its id, FIWARE type, public key, owner, location and district.
 --attr sets its initial state (an installation attribute such as lanternHeight).
 --fiware reads all of that but the key and owner from a FIWARE entity (NGSI-v2 or
 NGSI-LD JSON); flags given as well take precedence. See the models and their
-attributes with: citychain query city models`,
-		Example: `  citychain tx city keygen --out sl-001.key
+attributes with: citychain query city models`
+	cmd.Example = `  citychain tx city keygen --out sl-001.key
   citychain tx city register-device --from dev0 --id centro-sl-001 --type Streetlight \
       --key-file sl-001.key --owner city1... --lon -3.7122 --lat 40.4238 --district Centro \
       --attr lanternHeight=8 --wait
-  citychain tx city register-device --from dev0 --fiware streetlight.json --key-file sl.key --owner city1...`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			msg := m
-			msg.Attrs = map[string]string{}
-			if fiware != "" {
-				im, err := readFIWARE(cmd, fiware)
-				if err != nil {
-					return err
-				}
-				f := cmd.Flags()
-				if !f.Changed("id") {
-					msg.ID = im.Register.ID
-				}
-				if !f.Changed("type") {
-					msg.Type, msg.Category = im.Register.Type, im.Register.Category
-				}
-				if !f.Changed("name") {
-					msg.Name = im.Register.Name
-				}
-				if !f.Changed("district") {
-					msg.District = im.Register.District
-				}
-				msg.Location = im.Register.Location
-				msg.Attrs = im.Register.Attrs
-			}
-			if lon != "" || lat != "" {
-				msg.Location = NewPoint(lon, lat)
-			}
-			if err := parseKV("--attr", attrs, msg.Attrs); err != nil {
-				return err
-			}
-			var err error
-			if msg.PubKey, err = pubKeyFlag(pubkey, keyFile); err != nil {
-				return err
-			}
-			if msg.Owner, err = chain.ParseAddress(owner); err != nil {
-				return fmt.Errorf("--owner: %w", err)
-			}
-			if err := msg.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionRegister, &msg)
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&m.ID, "id", "", "device id: letters, digits and . _ : - (it becomes urn:ngsi-ld:TYPE:ID)")
-	f.StringVar(&m.Type, "type", "", "FIWARE type: Streetlight, TrafficFlowObserved, AirQualityObserved or Device")
-	f.StringVar(&m.Category, "category", "", "for a Device: sensor, or actuator (a traffic light)")
-	f.StringVar(&m.Name, "name", "", "a name for people")
-	f.StringVar(&m.District, "district", "", "district name: letters, digits and . _ -")
-	f.StringVar(&pubkey, "pubkey", "", "the device's public key, hex (33-byte compressed)")
-	f.StringVar(&keyFile, "key-file", "", "read the device's public key from its key file (see keygen)")
-	f.StringVar(&owner, "owner", "", "the owner's address (city1...)")
-	f.StringVar(&lon, "lon", "", "longitude, decimal degrees (at most 6 decimal places)")
-	f.StringVar(&lat, "lat", "", "latitude, decimal degrees (at most 6 decimal places)")
-	f.StringArrayVar(&attrs, "attr", nil, "initial attribute NAME=VALUE (repeatable)")
-	f.StringVar(&fiware, "fiware", "", "read the device from a FIWARE entity file (JSON)")
-	_ = cmd.MarkFlagRequired("owner")
+  citychain tx city register-device --from dev0 --fiware streetlight.json --key-file sl.key --owner city1...`
 	return cmd
 }
 
 func reportCmd(c sdk.Client) *cobra.Command {
-	var obs Observation
-	var keyFile, fiware string
-	var values []string
-	cmd := &cobra.Command{
-		Use:   "report --device ID --key-file FILE --reading NAME=VALUE ...",
-		Short: "Send a reading signed with the device's key (any --from account carries it)",
-		Long: `Sign one reading with the device's key and send it. The --from account only
+	var cmd *cobra.Command
+	cmd = sdk.TxCmd(c, Name, ActionReport, "report --device ID --key-file FILE --reading NAME=VALUE ...",
+		"Send a reading signed with the device's key (any --from account carries it)",
+		func(f *pflag.FlagSet) func([]string) (*Report, error) {
+			var obs Observation
+			f.StringVar(&obs.Device, "device", "", "the device's id")
+			keyFile := f.String("key-file", "", "the device's key file (see keygen)")
+			values := f.StringArray("reading", nil, "a value NAME=VALUE (repeatable)")
+			f.Uint64Var(&obs.Seq, "seq", 0, "the reading's sequence number (default: the device's last + 1)")
+			f.StringVar(&obs.ObservedAt, "observed-at", "", "when it was observed, RFC 3339 (default: the block time)")
+			fiware := f.String("fiware", "", "take the values (and device id and time) from a FIWARE entity file")
+			_ = cobra.MarkFlagRequired(f, "key-file")
+			return func([]string) (*Report, error) {
+				key, err := LoadKeyFile(*keyFile)
+				if err != nil {
+					return nil, err
+				}
+				o := obs
+				o.Values = map[string]string{}
+				if *fiware != "" {
+					im, err := readFIWARE(cmd, *fiware)
+					if err != nil {
+						return nil, err
+					}
+					if o.Device == "" {
+						o.Device = im.Register.ID
+					}
+					if o.ObservedAt == "" {
+						o.ObservedAt = im.ObservedAt
+					}
+					o.Values = im.Values
+				}
+				if err := parseKV("--reading", *values, o.Values); err != nil {
+					return nil, err
+				}
+				if err := checkID("--device", o.Device); err != nil {
+					return nil, err
+				}
+				if o.Seq == 0 {
+					var dv DeviceView
+					if err := c.Query(cmd, Name+"/device/"+o.Device, &dv); err != nil {
+						return nil, fmt.Errorf("find the device's last seq (or give --seq): %w", err)
+					}
+					o.Seq = dv.State.LastSeq + 1
+				}
+				chainID, err := chainIDFor(cmd, c)
+				if err != nil {
+					return nil, err
+				}
+				r, err := SignReading(key, chainID, o)
+				return &Report{Readings: []Reading{r}}, err
+			}
+		})
+	cmd.Long = `Sign one reading with the device's key and send it. The --from account only
 carries the transaction, as a gateway would; the chain checks the device's
 signature. --seq defaults to one above the device's last reading; without
 --observed-at the reading counts as observed at its block's time. Decimals are
-written as text with at most the model's decimal places (citychain query city models).`,
-		Example: `  citychain tx city report --from dev1 --device centro-sl-001 --key-file sl-001.key \
-      --reading powerState=on --reading illuminanceLevel=0.8 --wait`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			key, err := LoadKeyFile(keyFile)
-			if err != nil {
-				return err
-			}
-			o := obs
-			o.Values = map[string]string{}
-			if fiware != "" {
-				im, err := readFIWARE(cmd, fiware)
-				if err != nil {
-					return err
-				}
-				if o.Device == "" {
-					o.Device = im.Register.ID
-				}
-				if o.ObservedAt == "" {
-					o.ObservedAt = im.ObservedAt
-				}
-				o.Values = im.Values
-			}
-			if err := parseKV("--reading", values, o.Values); err != nil {
-				return err
-			}
-			if err := checkID("--device", o.Device); err != nil {
-				return err
-			}
-			if o.Seq == 0 {
-				var dv DeviceView
-				if err := c.Query(cmd, Name+"/device/"+o.Device, &dv); err != nil {
-					return fmt.Errorf("find the device's last seq (or give --seq): %w", err)
-				}
-				o.Seq = dv.State.LastSeq + 1
-			}
-			chainID, err := chainIDFor(cmd, c)
-			if err != nil {
-				return err
-			}
-			r, err := SignReading(key, chainID, o)
-			if err != nil {
-				return err
-			}
-			m := Report{Readings: []Reading{r}}
-			payload, err := chain.EncodePayload(&m)
-			if err != nil {
-				return err
-			}
-			if _, err := decodeReport(payload); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionReport, &m)
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&obs.Device, "device", "", "the device's id")
-	f.StringVar(&keyFile, "key-file", "", "the device's key file (see keygen)")
-	f.StringArrayVar(&values, "reading", nil, "a value NAME=VALUE (repeatable)")
-	f.Uint64Var(&obs.Seq, "seq", 0, "the reading's sequence number (default: the device's last + 1)")
-	f.StringVar(&obs.ObservedAt, "observed-at", "", "when it was observed, RFC 3339 (default: the block time)")
-	f.StringVar(&fiware, "fiware", "", "take the values (and device id and time) from a FIWARE entity file")
-	_ = cmd.MarkFlagRequired("key-file")
+written as text with at most the model's decimal places (citychain query city models).`
+	cmd.Example = `  citychain tx city report --from dev1 --device centro-sl-001 --key-file sl-001.key \
+      --reading powerState=on --reading illuminanceLevel=0.8 --wait`
 	return cmd
 }
 
 func commandCmd(c sdk.Client) *cobra.Command {
-	var m Command
-	cmd := &cobra.Command{
-		Use:   "command --device ID --action ACTION [--value VALUE]",
-		Short: "Send a command to a device (the --from key must be a city operator)",
-		Long: `Record a command for a device; the device answers with "tx city ack".
+	cmd := sdk.TxCmd(c, Name, ActionCommand, "command --device ID --action ACTION [--value VALUE]",
+		"Send a command to a device (the --from key must be a city operator)",
+		func(f *pflag.FlagSet) func([]string) (*Command, error) {
+			var m Command
+			f.StringVar(&m.Device, "device", "", "the device's id")
+			f.StringVar(&m.Action, "action", "", "dim, switch, set-signal, set-plan or reboot")
+			f.StringVar(&m.Value, "value", "", "the command's value")
+			_ = cobra.MarkFlagRequired(f, "device")
+			_ = cobra.MarkFlagRequired(f, "action")
+			return func([]string) (*Command, error) { msg := m; return &msg, nil }
+		})
+	cmd.Long = `Record a command for a device; the device answers with "tx city ack".
 Streetlights take dim (0 to 1) and switch (on, off, low); traffic lights take
 set-signal (red, amber, green, flashing, off) and set-plan (a plan name); every
-device takes reboot.`,
-		Example: `  citychain tx city command --from dev0 --device centro-sl-001 --action dim --value 0.4 --wait
-  citychain tx city command --from dev0 --device centro-tl-001 --action set-plan --value night --wait`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			msg := m
-			if err := msg.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionCommand, &msg)
-		},
-	}
-	cmd.Flags().StringVar(&m.Device, "device", "", "the device's id")
-	cmd.Flags().StringVar(&m.Action, "action", "", "dim, switch, set-signal, set-plan or reboot")
-	cmd.Flags().StringVar(&m.Value, "value", "", "the command's value")
-	_ = cmd.MarkFlagRequired("device")
-	_ = cmd.MarkFlagRequired("action")
+device takes reboot.`
+	cmd.Example = `  citychain tx city command --from dev0 --device centro-sl-001 --action dim --value 0.4 --wait
+  citychain tx city command --from dev0 --device centro-tl-001 --action set-plan --value night --wait`
 	return cmd
 }
 
 func ackCmd(c sdk.Client) *cobra.Command {
-	var b AckBody
-	var keyFile string
-	cmd := &cobra.Command{
-		Use:     "ack --command N --key-file FILE [--result done|failed] [--detail TEXT]",
-		Short:   "Acknowledge a command, signed with the device's key",
-		Example: `  citychain tx city ack --from dev1 --command 3 --key-file sl-001.key --wait`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			key, err := LoadKeyFile(keyFile)
-			if err != nil {
-				return err
+	var cmd *cobra.Command
+	cmd = sdk.TxCmd(c, Name, ActionAck, "ack --command N --key-file FILE [--result done|failed] [--detail TEXT]",
+		"Acknowledge a command, signed with the device's key",
+		func(f *pflag.FlagSet) func([]string) (*Ack, error) {
+			var b AckBody
+			f.Uint64Var(&b.Command, "command", 0, "the command's number")
+			keyFile := f.String("key-file", "", "the device's key file")
+			f.StringVar(&b.Result, "result", ResultDone, "done or failed")
+			f.StringVar(&b.Detail, "detail", "", "a note from the device")
+			_ = cobra.MarkFlagRequired(f, "command")
+			_ = cobra.MarkFlagRequired(f, "key-file")
+			return func([]string) (*Ack, error) {
+				key, err := LoadKeyFile(*keyFile)
+				if err != nil {
+					return nil, err
+				}
+				body := b
+				var rec CommandRecord
+				if err := c.Query(cmd, fmt.Sprintf("%s/command/%d", Name, body.Command), &rec); err != nil {
+					return nil, err
+				}
+				body.Device = rec.Device
+				chainID, err := chainIDFor(cmd, c)
+				if err != nil {
+					return nil, err
+				}
+				a, err := SignAck(key, chainID, body)
+				return &a, err
 			}
-			body := b
-			var rec CommandRecord
-			if err := c.Query(cmd, fmt.Sprintf("%s/command/%d", Name, body.Command), &rec); err != nil {
-				return err
-			}
-			body.Device = rec.Device
-			if err := body.Validate(); err != nil {
-				return err
-			}
-			chainID, err := chainIDFor(cmd, c)
-			if err != nil {
-				return err
-			}
-			m, err := SignAck(key, chainID, body)
-			if err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionAck, &m)
-		},
-	}
-	cmd.Flags().Uint64Var(&b.Command, "command", 0, "the command's number")
-	cmd.Flags().StringVar(&keyFile, "key-file", "", "the device's key file")
-	cmd.Flags().StringVar(&b.Result, "result", ResultDone, "done or failed")
-	cmd.Flags().StringVar(&b.Detail, "detail", "", "a note from the device")
-	_ = cmd.MarkFlagRequired("command")
-	_ = cmd.MarkFlagRequired("key-file")
+		})
+	cmd.Example = `  citychain tx city ack --from dev1 --command 3 --key-file sl-001.key --wait`
 	return cmd
 }
 

@@ -42,7 +42,7 @@ func parseFixed(s string, scale int) (int64, error) {
 		return 0, fmt.Errorf("%q is not a decimal number (digits before the point are required)", s)
 	case hasPoint && frac == "":
 		return 0, fmt.Errorf("%q is not a decimal number (digits after the point are required)", s)
-	case !allDigits(whole) || !allDigits(frac):
+	case strings.Trim(whole+frac, "0123456789") != "":
 		return 0, fmt.Errorf("%q is not a decimal number (write digits, an optional '-' and '.', no exponent)", s)
 	case len(frac) > scale:
 		return 0, fmt.Errorf("%q has %d decimal places, this attribute takes at most %d", s, len(frac), scale)
@@ -97,13 +97,4 @@ func formatFixed(v int64, scale int) string {
 		s = "-" + s
 	}
 	return s
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -27,11 +27,11 @@
 //	model.go    the device models: attributes, kinds, units, ranges, commands
 //	decimal.go  fixed-point decimals: how "12.2 °C" is checked without floats
 //	geo.go      GeoJSON points, the grid index, bounding boxes
-//	msgs.go     the actions' payloads and their stateless checks
+//	msgs.go     the actions' payloads, their wire forms and stateless checks
 //	sign.go     what a device signs, and device keys
 //	keeper.go   state records, state keys and the rules of each action
-//	app.go      Check, Deliver, InitGenesis, DevGenesis
-//	query.go    queries at /v1/apps/city/...
+//	app.go      the action table (sdk.Module), InitGenesis, DevGenesis
+//	query.go    the query table: /v1/apps/city/...
 //	ngsi.go     the NGSI-LD export
 //	fiware.go   reading FIWARE entities (NGSI-v2 and NGSI-LD) into messages
 //	cli.go      citychain tx city ...

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -71,7 +73,7 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 	}
 	im := &Imported{Values: map[string]string{}}
 	r := &im.Register
-	r.ID = sanitize(strings.TrimPrefix(id, "urn:ngsi-ld:"+typ+":"), MaxIDLen, true)
+	r.ID = sanitize(strings.TrimPrefix(id, "urn:ngsi-ld:"+typ+":"), MaxIDLen, idChars)
 	r.Type, r.Category = typ, category
 	r.Name, _ = unwrap(doc["name"]).(string)
 	r.District = districtOf(doc)
@@ -84,7 +86,7 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 	if im.ObservedAt, err = observedAt(doc); err != nil {
 		return nil, fmt.Errorf("FIWARE entity %s: %w", id, err)
 	}
-	for _, key := range sortedKeys(doc) {
+	for _, key := range slices.Sorted(maps.Keys(doc)) {
 		if entityKeys[key] {
 			continue
 		}
@@ -223,26 +225,26 @@ func firstString(v any) string {
 
 func districtOf(doc map[string]any) string {
 	if s, ok := unwrap(doc["areaServed"]).(string); ok && s != "" {
-		return sanitize(s, MaxDistrictLen, false)
+		return sanitize(s, MaxDistrictLen, districtChars)
 	}
 	for _, k := range []struct{ obj, field string }{{"municipalityInfo", "district"}, {"address", "addressLocality"}} {
 		if m, ok := unwrap(doc[k.obj]).(map[string]any); ok {
 			if s, ok := m[k.field].(string); ok && s != "" {
-				return sanitize(s, MaxDistrictLen, false)
+				return sanitize(s, MaxDistrictLen, districtChars)
 			}
 		}
 	}
 	return ""
 }
 
-// sanitize makes s a valid id (colons allowed) or district name: other
-// characters become '-', runs of them one '-'.
-func sanitize(s string, maxLen int, colon bool) string {
+// sanitize makes s a valid id (extra is idChars) or district name
+// (districtChars): other characters become '-', runs of them one '-'.
+func sanitize(s string, maxLen int, extra string) string {
 	var b strings.Builder
 	dash := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if idChar(c) && (colon || c != ':') {
+		if nameChar(c, extra) {
 			b.WriteByte(c)
 			dash = false
 		} else if !dash {

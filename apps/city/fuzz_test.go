@@ -8,25 +8,14 @@ package city_test
 //	go test ./apps/city/ -run '^$' -fuzz FuzzParseFIWARE -fuzztime 30s
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/citychain/citychain/apps/city"
+	"github.com/citychain/citychain/apps/sdk/sdktest"
 )
 
 func FuzzParseFIWARE(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json*"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no FIWARE examples in testdata: %v", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	sdktest.AddFiles(f, "testdata/*.json*")
 	f.Add([]byte(`{"type": "Streetlight", "location": {"type": "Point", "coordinates": [1e400, 0]}}`))
 	f.Add([]byte(`{"type": "AirQualityObserved", "NO2": {"value": "-0.0000000000000000001"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -2,6 +2,8 @@ package city
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -95,9 +97,8 @@ var (
 func keyOperator(a chain.Address) []byte { return append([]byte("op/"), a[:]...) }
 func keyDevice(id string) []byte         { return []byte("dev/" + id) }
 func keyState(id string) []byte          { return []byte("state/" + id) }
-func prefixHistory(id string) []byte     { return []byte("hist/" + id + "/") }
 func keyHistory(id string, n uint64) []byte {
-	return append(prefixHistory(id), sdk.Uint64Bytes(n)...)
+	return append([]byte("hist/"+id+"/"), sdk.Uint64Bytes(n)...)
 }
 func prefixDistrict(d string) []byte        { return []byte("dist/" + d + "/") }
 func keyDistrict(d, id string) []byte       { return append(prefixDistrict(d), id...) }
@@ -107,12 +108,6 @@ func keyDeviceCommand(id string, n uint64) []byte {
 	return append(prefixDeviceCommands(id), sdk.Uint64Bytes(n)...)
 }
 func keyPending(n uint64) []byte { return append([]byte("pending/"), sdk.Uint64Bytes(n)...) }
-
-// IsOperator reports whether addr is a city operator. Other modules may
-// call it with their own context.
-func IsOperator(ctx *chain.Context, addr chain.Address) bool {
-	return ctx.Store().Has(keyOperator(addr))
-}
 
 func requireOperator(ctx *chain.Context) error {
 	if !ctx.Store().Has(keyOperator(ctx.Sender)) {
@@ -127,27 +122,30 @@ func loadParams(st *chain.Store) (Params, error) {
 	return p, err
 }
 
+// loadDevice loads the device id; field names where the id came from.
 func loadDevice(st *chain.Store, field, id string) (*Device, error) {
-	var d Device
-	found, err := st.GetObject(keyDevice(id), &d)
+	d, err := sdk.Find[Device](st, keyDevice(id))
+	if err == nil && d == nil {
+		err = fmt.Errorf("%w: %s: %w %q", chain.ErrNotFound, field, ErrUnknownDevice, id)
+	}
+	return d, err
+}
+
+// loadView loads the device id with its latest state (every registered
+// device has one); field names where the id came from.
+func loadView(st *chain.Store, field, id string) (*DeviceView, error) {
+	d, err := loadDevice(st, field, id)
 	if err != nil {
 		return nil, err
 	}
-	if !found {
-		return nil, fmt.Errorf("%w: %s: %w %q", chain.ErrNotFound, field, ErrUnknownDevice, id)
-	}
-	return &d, nil
-}
-
-func loadState(st *chain.Store, id string) (*State, error) {
-	s := State{Attrs: map[string]Value{}}
-	if _, err := st.GetObject(keyState(id), &s); err != nil {
+	s, err := sdk.Load[State](st, keyState(id), "state of device "+id)
+	if err != nil {
 		return nil, err
 	}
 	if s.Attrs == nil {
 		s.Attrs = map[string]Value{}
 	}
-	return &s, nil
+	return &DeviceView{Device: *d, State: *s}, nil
 }
 
 // register files a new device with its initial state and its entries in
@@ -169,31 +167,33 @@ func register(ctx *chain.Context, m *Register) error {
 		Owner: m.Owner, Location: m.Location, District: m.District, RegisteredBy: ctx.Sender,
 		Height: ctx.Height, Time: now}
 	s := State{Attrs: map[string]Value{}, Height: ctx.Height}
-	for _, k := range sortedKeys(m.Attrs) {
+	for _, k := range slices.Sorted(maps.Keys(m.Attrs)) {
 		s.Attrs[k] = Value{Value: m.Attrs[k], ObservedAt: now, Height: ctx.Height, Source: "registration"}
 	}
-	st.SetObject(keyDevice(m.ID), &d)
-	st.SetObject(keyState(m.ID), &s)
+	sdk.Save(st, keyDevice(m.ID), &d)
+	sdk.Save(st, keyState(m.ID), &s)
 	st.Set(keyDistrict(m.District, m.ID), present)
 	st.Set(keyGrid(lon, lat, m.ID), present)
 	ctx.Emit("register", chain.A("device", m.ID), chain.A("type", m.Type), chain.A("district", m.District))
 	return nil
 }
 
-// report applies readings in order. Each must be signed by its device,
-// carry a sequence number above the device's last, and hold values the
-// device's model accepts. One bad reading fails the whole report.
-func report(ctx *chain.Context, readings []signedObservation) error {
+// deliverReport applies readings in order. Each must be signed by its
+// device, carry a sequence number above the device's last, and hold
+// values the device's model accepts. One bad reading fails the whole
+// report.
+func deliverReport(ctx *chain.Context, readings *report) error {
 	st := ctx.Store()
 	params, err := loadParams(st)
 	if err != nil {
 		return err
 	}
-	for _, r := range readings {
-		d, err := loadDevice(st, r.field+".body.device", r.Device)
+	for _, r := range *readings {
+		dv, err := loadView(st, r.field+".body.device", r.Device)
 		if err != nil {
 			return err
 		}
+		d, s := &dv.Device, &dv.State
 		if err := verifyDevice(d, kindObservation, ctx.ChainID, r.body, r.sig); err != nil {
 			return fmt.Errorf("%w: %s.signature: %w", chain.ErrBadPayload, r.field, err)
 		}
@@ -201,7 +201,7 @@ func report(ctx *chain.Context, readings []signedObservation) error {
 		if err != nil {
 			return err
 		}
-		values, err := checkValues(r.field+".body.values", model, r.Values, true)
+		values, err := checkValues(r.field+".body.values", model, r.Values)
 		if err != nil {
 			return err
 		}
@@ -213,10 +213,6 @@ func report(ctx *chain.Context, readings []signedObservation) error {
 			}
 			at = r.ObservedAt
 		}
-		s, err := loadState(st, d.ID)
-		if err != nil {
-			return err
-		}
 		if r.Seq <= s.LastSeq {
 			return fmt.Errorf("%w: %s.body.seq: %w: %d, the device's last accepted reading was %d",
 				chain.ErrBadPayload, r.field, ErrStale, r.Seq, s.LastSeq)
@@ -226,11 +222,11 @@ func report(ctx *chain.Context, readings []signedObservation) error {
 		}
 		observed := formatTime(at)
 		s.LastSeq, s.ObservedAt, s.Height = r.Seq, observed, ctx.Height
-		for _, k := range sortedKeys(values) {
+		for _, k := range slices.Sorted(maps.Keys(values)) {
 			s.Attrs[k] = Value{Value: values[k], ObservedAt: observed, Height: ctx.Height, Source: "reading"}
 		}
-		st.SetObject(keyState(d.ID), s)
-		st.SetObject(keyHistory(d.ID, s.Readings), &HistoryEntry{N: s.Readings, Seq: r.Seq, ObservedAt: observed,
+		sdk.Save(st, keyState(d.ID), s)
+		sdk.Save(st, keyHistory(d.ID, s.Readings), &HistoryEntry{N: s.Readings, Seq: r.Seq, ObservedAt: observed,
 			Height: ctx.Height, TxHash: ctx.TxHash, Values: values})
 		// Keep the history bounded: the entry that just fell out of the
 		// window goes. Exactly one per reading, so the window never grows.
@@ -243,7 +239,7 @@ func report(ctx *chain.Context, readings []signedObservation) error {
 }
 
 // issue records an operator's command to a device as pending.
-func issue(ctx *chain.Context, m *Command, rawValue any) error {
+func issue(ctx *chain.Context, m *command) error {
 	if err := requireOperator(ctx); err != nil {
 		return err
 	}
@@ -264,15 +260,15 @@ func issue(ctx *chain.Context, m *Command, rawValue any) error {
 		Height: ctx.Height, Time: formatTime(ctx.Time), Status: StatusPending}
 	if spec.Attr != "" {
 		a, _ := model.Attr(spec.Attr)
-		if rawValue == nil {
+		if m.raw == nil {
 			return fmt.Errorf("%w: value: %s needs a value for %s", chain.ErrBadPayload, m.Action, spec.Attr)
 		}
-		v, err := a.Normalize(rawValue)
+		v, err := a.Normalize(m.raw)
 		if err != nil {
 			return fmt.Errorf("%w: value (%s): %w", chain.ErrBadPayload, spec.Attr, err)
 		}
 		rec.Value = v
-	} else if rawValue != nil {
+	} else if m.raw != nil {
 		return fmt.Errorf("%w: value: %s takes no value", chain.ErrBadPayload, m.Action)
 	}
 	n, err := sdk.BytesUint64(st.Get(keyCmdSeq))
@@ -283,7 +279,7 @@ func issue(ctx *chain.Context, m *Command, rawValue any) error {
 		return err
 	}
 	st.Set(keyCmdSeq, sdk.Uint64Bytes(rec.ID))
-	st.SetObject(keyCommand(rec.ID), &rec)
+	sdk.Save(st, keyCommand(rec.ID), &rec)
 	st.Set(keyDeviceCommand(d.ID, rec.ID), present)
 	st.Set(keyPending(rec.ID), present)
 	ctx.Emit("command", chain.A("id", rec.ID), chain.A("device", d.ID), chain.A("action", rec.Action), chain.A("value", rec.Value))
@@ -294,22 +290,18 @@ func issue(ctx *chain.Context, m *Command, rawValue any) error {
 // A command done sets its attribute in the device's state.
 func acknowledge(ctx *chain.Context, a *signedAck) error {
 	st := ctx.Store()
-	var rec CommandRecord
-	found, err := st.GetObject(keyCommand(a.Command), &rec)
+	rec, err := sdk.Load[CommandRecord](st, keyCommand(a.Command), fmt.Sprintf("body.command: no command %d", a.Command))
 	if err != nil {
 		return err
-	}
-	if !found {
-		return fmt.Errorf("%w: body.command: no command %d", chain.ErrNotFound, a.Command)
 	}
 	if rec.Device != a.Device {
 		return fmt.Errorf("%w: body.device: command %d is for %s, not %s", chain.ErrBadPayload, a.Command, rec.Device, a.Device)
 	}
-	d, err := loadDevice(st, "body.device", a.Device)
+	dv, err := loadView(st, "body.device", a.Device)
 	if err != nil {
 		return err
 	}
-	if err := verifyDevice(d, kindAck, ctx.ChainID, a.body, a.sig); err != nil {
+	if err := verifyDevice(&dv.Device, kindAck, ctx.ChainID, a.body, a.sig); err != nil {
 		return fmt.Errorf("%w: signature: %w", chain.ErrBadPayload, err)
 	}
 	if rec.Status != StatusPending {
@@ -317,19 +309,16 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 	}
 	rec.Status, rec.Detail = a.Result, a.Detail
 	rec.AckedAt, rec.AckTime = ctx.Height, formatTime(ctx.Time)
-	st.SetObject(keyCommand(rec.ID), &rec)
+	sdk.Save(st, keyCommand(rec.ID), rec)
 	st.Delete(keyPending(rec.ID))
 	if rec.Status == StatusDone && rec.Attr != "" {
-		s, err := loadState(st, d.ID)
-		if err != nil {
-			return err
-		}
+		s := &dv.State
 		s.Attrs[rec.Attr] = Value{Value: rec.Value, ObservedAt: rec.AckTime, Height: ctx.Height,
 			Source: fmt.Sprintf("command %d", rec.ID)}
 		s.Height = ctx.Height
-		st.SetObject(keyState(d.ID), s)
+		sdk.Save(st, keyState(dv.ID), s)
 	}
-	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", d.ID), chain.A("result", rec.Status))
+	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", dv.ID), chain.A("result", rec.Status))
 	return nil
 }
 
@@ -342,7 +331,7 @@ func initState(st *chain.Store, g *GenesisState) error {
 	if p.HistoryLimit > 10_000 {
 		return fmt.Errorf("history_limit: %d, at most 10000", p.HistoryLimit)
 	}
-	st.SetObject(keyParams, &p)
+	sdk.Save(st, keyParams, &p)
 	for i, op := range g.Operators {
 		if op.IsZero() {
 			return fmt.Errorf("operators[%d]: zero address", i)

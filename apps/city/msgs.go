@@ -3,9 +3,12 @@ package city
 import (
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/fxamacker/cbor/v2"
@@ -114,50 +117,48 @@ type Ack struct {
 // Validate checks the registration without state: the id, the key, the
 // place and the initial attributes against the type's model.
 func (m *Register) Validate() error {
-	_, _, err := m.normalize()
+	attrs := make(map[string]any, len(m.Attrs))
+	for k, v := range m.Attrs {
+		attrs[k] = v
+	}
+	_, err := m.normalize(attrs)
 	return err
 }
 
-// normalize checks the registration and returns it with coordinates and
-// attributes in canonical text, and the device's model.
-func (m *Register) normalize() (*Register, *Model, error) {
+// normalize checks the registration with the attributes attrs, which may
+// hold integers and booleans, and returns it with coordinates and
+// attributes in canonical text.
+func (m *Register) normalize(attrs map[string]any) (*Register, error) {
 	if err := checkID("id", m.ID); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	model, err := ModelFor(m.Type, m.Category)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if len(m.Name) > MaxNameLen {
-		return nil, nil, fmt.Errorf("%w: name: %d bytes, at most %d", chain.ErrBadPayload, len(m.Name), MaxNameLen)
-	}
-	if err := printable(m.Name); err != nil {
-		return nil, nil, fmt.Errorf("%w: name: %v", chain.ErrBadPayload, err)
+	if err := sdk.CheckText("name", m.Name, MaxNameLen, sdk.Optional); err != nil {
+		return nil, err
 	}
 	if _, err := parsePubKey(m.PubKey); err != nil {
-		return nil, nil, fmt.Errorf("%w: pubkey: %v", chain.ErrBadPayload, err)
+		return nil, fmt.Errorf("%w: pubkey: %v", chain.ErrBadPayload, err)
 	}
 	if m.Owner.IsZero() {
-		return nil, nil, fmt.Errorf("%w: owner: missing", chain.ErrBadPayload)
+		return nil, fmt.Errorf("%w: owner: missing", chain.ErrBadPayload)
 	}
 	loc, err := m.Location.normalized()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if err := checkDistrict(m.District); err != nil {
-		return nil, nil, err
+	if err := checkName("district", m.District, MaxDistrictLen, districtChars); err != nil {
+		return nil, err
 	}
-	raw := make(map[string]any, len(m.Attrs))
-	for k, v := range m.Attrs {
-		raw[k] = v
-	}
-	attrs, err := checkValues("attrs", model, raw, false)
+	text, err := checkValues("attrs", model, attrs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := *m
-	out.Location, out.Attrs = loc, attrs
-	return &out, model, nil
+	out.Location, out.Attrs = loc, text
+	return &out, nil
 }
 
 // Validate checks the command's shape without state; its value is
@@ -166,13 +167,7 @@ func (m *Command) Validate() error {
 	if err := checkID("device", m.Device); err != nil {
 		return err
 	}
-	known := false
-	for _, mod := range models {
-		if _, ok := mod.Command(m.Action); ok {
-			known = true
-		}
-	}
-	if !known {
+	if !slices.ContainsFunc(models, func(mod Model) bool { _, ok := mod.Command(m.Action); return ok }) {
 		return fmt.Errorf("%w: action: %q is no device's command (see: citychain query city models)", chain.ErrBadPayload, m.Action)
 	}
 	if len(m.Value) > MaxDetailLen {
@@ -192,63 +187,69 @@ func (b *AckBody) Validate() error {
 	if b.Result != ResultDone && b.Result != ResultFailed {
 		return fmt.Errorf("%w: body.result: %q, want %q or %q", chain.ErrBadPayload, b.Result, ResultDone, ResultFailed)
 	}
-	if len(b.Detail) > MaxDetailLen {
-		return fmt.Errorf("%w: body.detail: %d bytes, at most %d", chain.ErrBadPayload, len(b.Detail), MaxDetailLen)
-	}
-	if err := printable(b.Detail); err != nil {
-		return fmt.Errorf("%w: body.detail: %v", chain.ErrBadPayload, err)
-	}
-	return nil
+	return sdk.CheckText("body.detail", b.Detail, MaxDetailLen, sdk.Optional)
 }
 
-// The wire forms below are what Check and Deliver decode. They differ
-// from the message types where a payload may hold more than our own
-// client sends (numbers as integers), and where the exact signed bytes
-// must be kept: a signed body is decoded as cbor.RawMessage, so the
+// Validate checks a signed report as the chain's stateless check does,
+// signatures' shape included (not whether they verify: that needs the
+// devices' keys in the state).
+func (m *Report) Validate() error { return checkWire(m, new(report)) }
+
+// Validate checks a signed acknowledgement as the chain's stateless check
+// does.
+func (a *Ack) Validate() error { return checkWire(a, new(signedAck)) }
+
+// checkWire encodes m as a payload and decodes it into its wire form w.
+func checkWire(m any, w sdk.PayloadDecoder) error {
+	p, err := chain.EncodePayload(m)
+	if err != nil {
+		return err
+	}
+	return w.DecodePayload(p)
+}
+
+// The types below are what the action table decodes payloads into. They
+// differ from the message types where a payload may hold more than our
+// own client sends (numbers as integers), and where the exact signed
+// bytes must be kept: a signed body is decoded as cbor.RawMessage, so the
 // signature is checked over the bytes that came in the transaction,
 // never over a re-encoding of what we understood.
 
-type registerWire struct {
-	ID       string         `cbor:"id"`
-	Type     string         `cbor:"type"`
-	Category string         `cbor:"category,omitempty"`
-	Name     string         `cbor:"name,omitempty"`
-	PubKey   string         `cbor:"pubkey"`
-	Owner    string         `cbor:"owner"`
-	Location Point          `cbor:"location"`
-	District string         `cbor:"district"`
-	Attrs    map[string]any `cbor:"attrs,omitempty"`
-}
-
+// signedWire is a signed body as it sits in a payload.
 type signedWire struct {
 	Body      cbor.RawMessage `cbor:"body"`
 	Signature string          `cbor:"signature"`
 }
 
-type reportWire struct {
-	Readings []signedWire `cbor:"readings"`
+// DecodePayload reads a registration whose attributes may be integers
+// and booleans, and leaves it checked and in canonical text.
+func (m *Register) DecodePayload(payload []byte) error {
+	var w struct {
+		Register
+		Owner string         `json:"owner"` // parsed here, so that its error names the field
+		Attrs map[string]any `json:"attrs,omitempty"`
+	}
+	if err := chain.DecodePayload(payload, &w); err != nil {
+		return err
+	}
+	owner, err := chain.ParseAddress(w.Owner)
+	if err != nil {
+		return fmt.Errorf("%w: owner: %v", chain.ErrBadPayload, err)
+	}
+	w.Register.Owner = owner
+	n, err := w.Register.normalize(w.Attrs)
+	if err != nil {
+		return err
+	}
+	*m = *n
+	return nil
 }
 
-type observationWire struct {
-	Device     string         `cbor:"device"`
-	Seq        uint64         `cbor:"seq"`
-	ObservedAt string         `cbor:"observed_at,omitempty"`
-	Values     map[string]any `cbor:"values"`
-}
+// report is a Report as Deliver sees it: each reading's body decoded and
+// checked for shape, with the signed bytes and the signature.
+type report []signedObservation
 
-type commandWire struct {
-	Device string `cbor:"device"`
-	Action string `cbor:"action"`
-	Value  any    `cbor:"value,omitempty"`
-}
-
-type ackWire struct {
-	Body      cbor.RawMessage `cbor:"body"`
-	Signature string          `cbor:"signature"`
-}
-
-// signedObservation is a reading as Deliver sees it: the body decoded
-// and checked for shape, the signed bytes and the signature.
+// signedObservation is one reading of a report.
 type signedObservation struct {
 	Device     string
 	Seq        uint64
@@ -258,92 +259,82 @@ type signedObservation struct {
 	field      string // "readings[i]", for error messages
 }
 
-// signedAck is an acknowledgement as Deliver sees it.
-type signedAck struct {
-	AckBody
-	body, sig []byte
-}
-
-func decodeRegister(payload []byte) (*Register, *Model, error) {
-	var w registerWire
+// DecodePayload decodes and checks the readings one by one, so that the
+// error names the first bad one.
+func (r *report) DecodePayload(payload []byte) error {
+	var w struct {
+		Readings []signedWire `cbor:"readings"`
+	}
 	if err := chain.DecodePayload(payload, &w); err != nil {
-		return nil, nil, err
+		return err
 	}
-	owner, err := chain.ParseAddress(w.Owner)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: owner: %v", chain.ErrBadPayload, err)
+	if len(w.Readings) == 0 || len(w.Readings) > MaxReadings {
+		return fmt.Errorf("%w: readings: %d, want 1 to %d in one report", chain.ErrBadPayload, len(w.Readings), MaxReadings)
 	}
-	model, err := ModelFor(w.Type, w.Category)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Integers and booleans in attrs become text here, so that the rest
-	// of the checks see one form.
-	attrs, err := checkValues("attrs", model, w.Attrs, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	m := &Register{ID: w.ID, Type: w.Type, Category: w.Category, Name: w.Name, PubKey: w.PubKey,
-		Owner: owner, Location: w.Location, District: w.District, Attrs: attrs}
-	return m.normalize()
-}
-
-func decodeReport(payload []byte) ([]signedObservation, error) {
-	var w reportWire
-	if err := chain.DecodePayload(payload, &w); err != nil {
-		return nil, err
-	}
-	if len(w.Readings) == 0 {
-		return nil, fmt.Errorf("%w: readings: empty", chain.ErrBadPayload)
-	}
-	if len(w.Readings) > MaxReadings {
-		return nil, fmt.Errorf("%w: readings: %d, at most %d in one report", chain.ErrBadPayload, len(w.Readings), MaxReadings)
-	}
-	out := make([]signedObservation, len(w.Readings))
-	for i, r := range w.Readings {
+	*r = make(report, len(w.Readings))
+	for i, sw := range w.Readings {
 		field := fmt.Sprintf("readings[%d]", i)
-		var o observationWire
-		if err := chain.DecodePayload(r.Body, &o); err != nil {
-			return nil, fmt.Errorf("%s.body: %w", field, err)
+		var o struct {
+			Observation
+			Values map[string]any `json:"values"` // integers and booleans as they came
+		}
+		if err := chain.DecodePayload(sw.Body, &o); err != nil {
+			return fmt.Errorf("%s.body: %w", field, err)
 		}
 		if err := checkID(field+".body.device", o.Device); err != nil {
-			return nil, err
+			return err
 		}
 		if o.Seq == 0 {
-			return nil, fmt.Errorf("%w: %s.body.seq: must be positive", chain.ErrBadPayload, field)
+			return fmt.Errorf("%w: %s.body.seq: must be positive", chain.ErrBadPayload, field)
 		}
 		var at time.Time
 		if o.ObservedAt != "" {
 			t, err := parseTime(o.ObservedAt)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s.body.observed_at: %v", chain.ErrBadPayload, field, err)
+				return fmt.Errorf("%w: %s.body.observed_at: %v", chain.ErrBadPayload, field, err)
 			}
 			at = t
 		}
 		if len(o.Values) == 0 || len(o.Values) > MaxValues {
-			return nil, fmt.Errorf("%w: %s.body.values: %d attributes, want 1 to %d", chain.ErrBadPayload, field, len(o.Values), MaxValues)
+			return fmt.Errorf("%w: %s.body.values: %d attributes, want 1 to %d", chain.ErrBadPayload, field, len(o.Values), MaxValues)
 		}
-		for _, k := range sortedKeys(o.Values) {
-			if err := checkAttrName(field+".body.values", k); err != nil {
-				return nil, err
+		for _, k := range slices.Sorted(maps.Keys(o.Values)) {
+			if err := checkName(field+".body.values", k, 64, "_"); err != nil {
+				return err
 			}
 		}
-		sig, err := parseSignature(r.Signature)
+		sig, err := parseSignature(sw.Signature)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s.signature: %v", chain.ErrBadPayload, field, err)
+			return fmt.Errorf("%w: %s.signature: %v", chain.ErrBadPayload, field, err)
 		}
-		out[i] = signedObservation{Device: o.Device, Seq: o.Seq, ObservedAt: at, Values: o.Values,
-			body: r.Body, sig: sig, field: field}
+		(*r)[i] = signedObservation{Device: o.Device, Seq: o.Seq, ObservedAt: at, Values: o.Values,
+			body: sw.Body, sig: sig, field: field}
 	}
-	return out, nil
+	return nil
 }
 
-func decodeCommand(payload []byte) (*Command, any, error) {
-	var w commandWire
-	if err := chain.DecodePayload(payload, &w); err != nil {
-		return nil, nil, err
+// Validate has nothing left to check: DecodePayload checks each reading
+// as it decodes it, because it must keep the exact bytes signed.
+func (r *report) Validate() error { return nil }
+
+// command is a Command as Deliver sees it, with its value as it came: a
+// text attribute takes "5" but not the integer 5.
+type command struct {
+	Command
+	raw any
+}
+
+// DecodePayload reads a command whose value may be an integer or a
+// boolean.
+func (m *command) DecodePayload(payload []byte) error {
+	var w struct {
+		Command
+		Value any `json:"value,omitempty"`
 	}
-	m := &Command{Device: w.Device, Action: w.Action}
+	if err := chain.DecodePayload(payload, &w); err != nil {
+		return err
+	}
+	m.Command, m.raw = w.Command, w.Value
 	switch v := w.Value.(type) {
 	case nil:
 	case string:
@@ -351,47 +342,47 @@ func decodeCommand(payload []byte) (*Command, any, error) {
 	case int64, uint64, bool:
 		m.Value = fmt.Sprint(v)
 	default:
-		return nil, nil, fmt.Errorf("%w: value: want a string, a number or a boolean, got %s", chain.ErrBadPayload, typeName(v))
+		return fmt.Errorf("%w: value: want a string, a number or a boolean, got %s", chain.ErrBadPayload, typeName(v))
 	}
-	if err := m.Validate(); err != nil {
-		return nil, nil, err
-	}
-	return m, w.Value, nil
+	return nil
 }
 
-func decodeAck(payload []byte) (*signedAck, error) {
-	var w ackWire
+// signedAck is an acknowledgement as Deliver sees it.
+type signedAck struct {
+	AckBody
+	body, sig []byte
+}
+
+// DecodePayload decodes and checks the body, and keeps its signed bytes.
+func (a *signedAck) DecodePayload(payload []byte) error {
+	var w signedWire
 	if err := chain.DecodePayload(payload, &w); err != nil {
-		return nil, err
+		return err
 	}
-	var b AckBody
-	if err := chain.DecodePayload(w.Body, &b); err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+	if err := chain.DecodePayload(w.Body, &a.AckBody); err != nil {
+		return fmt.Errorf("body: %w", err)
 	}
-	if err := b.Validate(); err != nil {
-		return nil, err
+	if err := a.AckBody.Validate(); err != nil {
+		return err
 	}
 	sig, err := parseSignature(w.Signature)
 	if err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", chain.ErrBadPayload, err)
+		return fmt.Errorf("%w: signature: %v", chain.ErrBadPayload, err)
 	}
-	return &signedAck{AckBody: b, body: w.Body, sig: sig}, nil
+	a.body, a.sig = w.Body, sig
+	return nil
 }
 
 // checkValues checks attribute values against a model and returns them
 // in canonical text. It walks the names in sorted order, so that with
-// several bad values every node reports the same one. needSome says
-// whether an empty set is an error (a reading) or fine (a registration
-// without initial state).
-func checkValues(field string, model *Model, vals map[string]any, needSome bool) (map[string]string, error) {
-	if needSome && len(vals) == 0 {
-		return nil, fmt.Errorf("%w: %s: no attributes", chain.ErrBadPayload, field)
-	}
+// several bad values every node reports the same one. A reading without
+// values never gets here: its decoding refuses it.
+func checkValues(field string, model *Model, vals map[string]any) (map[string]string, error) {
 	if len(vals) > MaxValues {
 		return nil, fmt.Errorf("%w: %s: %d attributes, at most %d", chain.ErrBadPayload, field, len(vals), MaxValues)
 	}
 	out := make(map[string]string, len(vals))
-	for _, k := range sortedKeys(vals) {
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
 		a, ok := model.Attr(k)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s.%s: a %s has no attribute %q (see: citychain query city models)",
@@ -413,48 +404,35 @@ func modelName(m *Model) string {
 	return m.Type
 }
 
+// The characters besides letters and digits that names may hold. A
+// device id fits in a URL path and in an NGSI-LD URN unchanged; a
+// district is like an id without ':'; an attribute name is a Go-like
+// identifier.
+const (
+	idChars       = "._:-"
+	districtChars = "._-"
+)
+
 // checkID checks a device id: 1 to MaxIDLen letters, digits and . _ : -
-// so that it fits in a URL path and in an NGSI-LD URN unchanged.
-func checkID(field, s string) error {
-	if s == "" || len(s) > MaxIDLen {
-		return fmt.Errorf("%w: %s: %d bytes, want 1 to %d", chain.ErrBadPayload, field, len(s), MaxIDLen)
+func checkID(field, s string) error { return checkName(field, s, MaxIDLen, idChars) }
+
+// checkName checks that s has 1 to max bytes, each a letter, a digit or
+// one of extra.
+func checkName(field, s string, max int, extra string) error {
+	if s == "" || len(s) > max {
+		return fmt.Errorf("%w: %s: %d bytes, want 1 to %d", chain.ErrBadPayload, field, len(s), max)
 	}
 	for i := 0; i < len(s); i++ {
-		if !idChar(s[i]) {
-			return fmt.Errorf("%w: %s: %q has %q; use letters, digits and . _ : -", chain.ErrBadPayload, field, s, s[i])
+		if !nameChar(s[i], extra) {
+			return fmt.Errorf("%w: %s: %q has %q; use letters, digits and %s", chain.ErrBadPayload, field, s, s[i],
+				strings.Join(strings.Split(extra, ""), " "))
 		}
 	}
 	return nil
 }
 
-// checkDistrict checks a district name: like an id, without ':'.
-func checkDistrict(s string) error {
-	if s == "" || len(s) > MaxDistrictLen {
-		return fmt.Errorf("%w: district: %d bytes, want 1 to %d", chain.ErrBadPayload, len(s), MaxDistrictLen)
-	}
-	for i := 0; i < len(s); i++ {
-		if !idChar(s[i]) || s[i] == ':' {
-			return fmt.Errorf("%w: district: %q has %q; use letters, digits and . _ -", chain.ErrBadPayload, s, s[i])
-		}
-	}
-	return nil
-}
-
-func checkAttrName(field, s string) error {
-	if s == "" || len(s) > 64 {
-		return fmt.Errorf("%w: %s: attribute name of %d bytes", chain.ErrBadPayload, field, len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return fmt.Errorf("%w: %s: attribute name %q has %q", chain.ErrBadPayload, field, s, c)
-		}
-	}
-	return nil
-}
-
-func idChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+func nameChar(c byte, extra string) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0
 }
 
 // parseTime reads an RFC 3339 time. The state keeps times in UTC.
@@ -489,13 +467,4 @@ func parseSignature(s string) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes, want %d", len(b), crypto.SignatureSize)
 	}
 	return b, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,6 +1,10 @@
 package city
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+)
 
 // NGSI-LD (ETSI GS CIM 009) is the API smart-city platforms such as
 // FIWARE's context brokers speak. An entity there is a JSON-LD object
@@ -55,7 +59,7 @@ func Entity(d *Device, s *State) map[string]any {
 		e["deviceCategory"] = property([]string{d.Category}, "", "")
 	}
 	model, err := ModelFor(d.Type, d.Category)
-	for _, name := range sortedKeys(s.Attrs) {
+	for _, name := range slices.Sorted(maps.Keys(s.Attrs)) {
 		v := s.Attrs[name]
 		var a *Attr
 		if err == nil {

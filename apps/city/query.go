@@ -1,7 +1,6 @@
 package city
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -65,121 +64,67 @@ const (
 	maxLimit     = 1000
 )
 
-var errStop = errors.New("stop")
-
-// Query serves:
-//
-//	info                          chain id, operators, params
-//	models                        the device models: attributes, units, ranges, commands
-//	devices?prefix=P&limit=N      devices whose id starts with P
-//	device/{id}                   a device and its latest state
-//	history/{id}?limit=N          its stored readings, newest first
-//	bbox?min_lon=&min_lat=&max_lon=&max_lat=&limit=N
-//	district/{name}               a district's devices and summary
-//	ngsi/{id}                     a device as an NGSI-LD entity
-//	ngsi?district=NAME            a district's devices as NGSI-LD entities
-//	command/{n}                   one command and its acknowledgement
-//	commands/{id}                 a device's commands
-//	commands?status=pending&prefix=P  commands not yet acknowledged
-func (*App) Query(q *chain.QueryContext, path []string, args map[string]string) (any, error) {
-	st := q.Store()
-	limit, err := limitArg(args)
-	if err != nil {
-		return nil, err
+// list is a query that answers at most limit items, from its "limit"
+// argument (defaultLimit when absent, at most maxLimit).
+func list(fn func(q *chain.QueryContext, p sdk.Params, limit int) (any, error)) func(*chain.QueryContext, sdk.Params) (any, error) {
+	return func(q *chain.QueryContext, p sdk.Params) (any, error) {
+		limit, err := p.Limit(defaultLimit, maxLimit)
+		if err != nil {
+			return nil, err
+		}
+		return fn(q, p, limit)
 	}
-	switch {
-	case len(path) == 1 && path[0] == "info":
-		return info(q)
-	case len(path) == 1 && path[0] == "models":
-		return Models(), nil
-	case len(path) == 1 && path[0] == "devices":
-		out := []DeviceView{}
-		err := st.Iterate([]byte("dev/"+args["prefix"]), func(_, v []byte) error {
-			if len(out) == limit {
-				return errStop
-			}
-			dv, err := viewOf(st, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, *dv)
-			return nil
-		})
-		return out, ignoreStop(err)
-	case len(path) == 2 && path[0] == "device":
-		d, err := loadDevice(st, "device", path[1])
-		if err != nil {
-			return nil, err
-		}
-		s, err := loadState(st, d.ID)
-		if err != nil {
-			return nil, err
-		}
-		return DeviceView{Device: *d, State: *s}, nil
-	case len(path) == 2 && path[0] == "history":
-		return history(q, path[1], limit)
-	case len(path) == 1 && path[0] == "bbox":
-		b, err := ParseBBox(args["min_lon"], args["min_lat"], args["max_lon"], args["max_lat"])
-		if err != nil {
-			return nil, err
-		}
-		devs, err := inBBox(st, b, limit)
-		return BBoxAnswer{Height: q.Height, Devices: devs}, err
-	case len(path) == 2 && path[0] == "district":
-		return district(q, path[1], limit)
-	case len(path) == 2 && path[0] == "ngsi":
-		d, err := loadDevice(st, "device", path[1])
-		if err != nil {
-			return nil, err
-		}
-		s, err := loadState(st, d.ID)
-		if err != nil {
-			return nil, err
-		}
-		return Entity(d, s), nil
-	case len(path) == 1 && path[0] == "ngsi":
-		if args["district"] == "" {
-			return nil, fmt.Errorf("%w: ngsi: give a device (ngsi/{id}) or ?district=NAME", chain.ErrBadPayload)
-		}
-		a, err := district(q, args["district"], limit)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]map[string]any, len(a.Devices))
-		for i := range a.Devices {
-			out[i] = Entity(&a.Devices[i].Device, &a.Devices[i].State)
-		}
-		return out, nil
-	case len(path) == 2 && path[0] == "command":
-		n, err := strconv.ParseUint(path[1], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: command: %q is not a number", chain.ErrBadPayload, path[1])
-		}
-		var rec CommandRecord
-		found, err := st.GetObject(keyCommand(n), &rec)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, fmt.Errorf("%w: command %d", chain.ErrNotFound, n)
-		}
-		return rec, nil
-	case len(path) == 2 && path[0] == "commands":
-		return commands(st, prefixDeviceCommands(path[1]), "", args["status"], limit)
-	case len(path) == 1 && path[0] == "commands":
-		if args["status"] != StatusPending {
-			return nil, fmt.Errorf("%w: commands: list a device's commands (commands/{id}) or the pending ones (?status=pending)", chain.ErrBadPayload)
-		}
-		return commands(st, []byte("pending/"), args["prefix"], "", limit)
-	}
-	return nil, fmt.Errorf("%w: city has queries info, models, devices, device/{id}, history/{id}, bbox, district/{name}, ngsi/{id}, ngsi?district=, command/{n}, commands/{id}, commands?status=pending", chain.ErrNotFound)
 }
 
-func info(q *chain.QueryContext) (InfoAnswer, error) {
+// routes is the query table, served at /v1/apps/city/{path}.
+func routes() []sdk.Route {
+	return []sdk.Route{
+		sdk.Query("info", "chain id, operators, params", info),
+		sdk.Query("models", "the device models: attributes, units, ranges, commands",
+			func(*chain.QueryContext, sdk.Params) (any, error) { return Models(), nil }),
+		sdk.Query("devices", "devices whose id starts with prefix, in id order", list(devices), "prefix", "limit"),
+		sdk.Query("device/{id}", "a device and its latest state", func(q *chain.QueryContext, p sdk.Params) (any, error) {
+			return loadView(q.Store(), "device", p.Path("id"))
+		}),
+		sdk.Query("history/{id}", "a device's stored readings, newest first", list(history), "limit"),
+		sdk.Query("bbox", "the devices inside a bounding box, edges included", list(bbox),
+			"min_lon", "min_lat", "max_lon", "max_lat", "limit"),
+		sdk.Query("district/{name}", "a district's devices and a summary over them", list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+			return district(q, p.Path("name"), limit)
+		}), "limit"),
+		sdk.Query("ngsi/{id}", "a device as an NGSI-LD entity", func(q *chain.QueryContext, p sdk.Params) (any, error) {
+			dv, err := loadView(q.Store(), "device", p.Path("id"))
+			if err != nil {
+				return nil, err
+			}
+			return Entity(&dv.Device, &dv.State), nil
+		}),
+		sdk.Query("ngsi", "a district's devices as NGSI-LD entities", list(ngsiDistrict), "district", "limit"),
+		sdk.Query("command/{n}", "one command and its acknowledgement", func(q *chain.QueryContext, p sdk.Params) (any, error) {
+			n, err := p.Uint("n", 0)
+			if err != nil {
+				return nil, err
+			}
+			return sdk.Load[CommandRecord](q.Store(), keyCommand(n), fmt.Sprintf("command %d", n))
+		}),
+		sdk.Query("commands/{id}", "a device's commands, or those with the given status", list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+			return commands(q.Store(), prefixDeviceCommands(p.Path("id")), "", p.Arg("status"), limit)
+		}), "status", "limit"),
+		sdk.Query("commands", "with status=pending: the commands not yet acknowledged, of devices whose id starts with prefix",
+			list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+				if p.Arg("status") != StatusPending {
+					return nil, fmt.Errorf("%w: commands: list a device's commands (commands/{id}) or the pending ones (?status=pending)", chain.ErrBadPayload)
+				}
+				return commands(q.Store(), []byte("pending/"), p.Arg("prefix"), "", limit)
+			}), "status", "prefix", "limit"),
+	}
+}
+
+func info(q *chain.QueryContext, _ sdk.Params) (any, error) {
 	st := q.Store()
 	p, err := loadParams(st)
 	if err != nil {
-		return InfoAnswer{}, err
+		return nil, err
 	}
 	a := InfoAnswer{ChainID: q.ChainID, Height: q.Height, Time: formatTime(q.Time),
 		Operators: []chain.Address{}, HistoryLimit: p.HistoryLimit}
@@ -192,83 +137,98 @@ func info(q *chain.QueryContext) (InfoAnswer, error) {
 	return a, err
 }
 
-func history(q *chain.QueryContext, id string, limit int) (HistoryAnswer, error) {
-	st := q.Store()
-	if _, err := loadDevice(st, "device", id); err != nil {
-		return HistoryAnswer{}, err
-	}
-	var all []HistoryEntry
-	err := st.Iterate(prefixHistory(id), func(_, v []byte) error {
-		var e HistoryEntry
-		if err := chain.Decode(v, &e); err != nil {
-			return err
-		}
-		all = append(all, e)
-		return nil
-	})
-	if err != nil {
-		return HistoryAnswer{}, err
-	}
-	out := make([]HistoryEntry, 0, min(limit, len(all)))
-	for i := len(all) - 1; i >= 0 && len(out) < limit; i-- {
-		out = append(out, all[i])
-	}
-	return HistoryAnswer{Device: id, Height: q.Height, Entries: out}, nil
-}
-
-// inBBox walks the grid cells the box touches, or every device when the
-// box is too large for that to pay, and keeps the devices inside.
-func inBBox(st *chain.Store, b BBox, limit int) ([]DeviceView, error) {
-	out := []DeviceView{}
-	keep := func(v []byte) error {
-		if len(out) == limit {
-			return errStop
-		}
-		dv, err := viewOf(st, v)
-		if err != nil {
-			return err
-		}
-		lon, lat, err := dv.Location.microDegrees()
-		if err != nil {
-			return err
-		}
-		if b.Contains(lon, lat) {
+func devices(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+	st, out := q.Store(), []DeviceView{}
+	_, err := sdk.Each(st, []byte("dev/"+p.Arg("prefix")), nil, limit, func(k, _ []byte) (bool, error) {
+		dv, err := loadView(st, "device", string(k[len("dev/"):]))
+		if err == nil {
 			out = append(out, *dv)
 		}
-		return nil
+		return true, err
+	})
+	return out, err
+}
+
+// history reads the device's entries from the newest back: they are
+// numbered without gaps up to the device's reading count.
+func history(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+	st, id := q.Store(), p.Path("id")
+	dv, err := loadView(st, "device", id)
+	if err != nil {
+		return nil, err
+	}
+	a := HistoryAnswer{Device: id, Height: q.Height, Entries: []HistoryEntry{}}
+	for n := dv.State.Readings; n > 0 && len(a.Entries) < limit; n-- {
+		e, err := sdk.Find[HistoryEntry](st, keyHistory(id, n))
+		if err != nil || e == nil { // nil: the older ones fell out of the window
+			return a, err
+		}
+		a.Entries = append(a.Entries, *e)
+	}
+	return a, nil
+}
+
+// bbox walks the grid cells the box touches, or every device when the
+// box is too large for that to pay, and keeps the devices inside.
+func bbox(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+	b, err := ParseBBox(p.Arg("min_lon"), p.Arg("min_lat"), p.Arg("max_lon"), p.Arg("max_lat"))
+	if err != nil {
+		return nil, err
+	}
+	st, a := q.Store(), BBoxAnswer{Height: q.Height, Devices: []DeviceView{}}
+	keep := func(prefix []byte) error {
+		_, err := sdk.Each(st, prefix, nil, limit-len(a.Devices), func(k, _ []byte) (bool, error) {
+			dv, err := loadView(st, "device", string(k[len(prefix):]))
+			if err != nil {
+				return false, err
+			}
+			lon, lat, err := dv.Location.microDegrees()
+			if err != nil || !b.Contains(lon, lat) {
+				return false, err
+			}
+			a.Devices = append(a.Devices, *dv)
+			return true, nil
+		})
+		return err
 	}
 	if b.cells() > maxBBoxCells {
-		err := st.Iterate([]byte("dev/"), func(_, v []byte) error { return keep(v) })
-		return out, ignoreStop(err)
+		return a, keep([]byte("dev/"))
 	}
 	for la := cell(b.MinLat); la <= cell(b.MaxLat); la++ {
-		for lo := cell(b.MinLon); lo <= cell(b.MaxLon); lo++ {
-			prefix := cellPrefix(la, lo)
-			err := st.Iterate(prefix, func(k, _ []byte) error {
-				return keep(st.Get(keyDevice(string(k[len(prefix):]))))
-			})
-			if errors.Is(err, errStop) {
-				return out, nil
-			}
-			if err != nil {
+		for lo := cell(b.MinLon); lo <= cell(b.MaxLon) && len(a.Devices) < limit; lo++ {
+			if err := keep(cellPrefix(la, lo)); err != nil {
 				return nil, err
 			}
 		}
 	}
+	return a, nil
+}
+
+func ngsiDistrict(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+	if p.Arg("district") == "" {
+		return nil, fmt.Errorf("%w: ngsi: give a device (ngsi/{id}) or ?district=NAME", chain.ErrBadPayload)
+	}
+	a, err := district(q, p.Arg("district"), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, len(a.Devices))
+	for i := range a.Devices {
+		out[i] = Entity(&a.Devices[i].Device, &a.Devices[i].State)
+	}
 	return out, nil
 }
 
-func district(q *chain.QueryContext, name string, limit int) (DistrictAnswer, error) {
-	st := q.Store()
-	if err := checkDistrict(name); err != nil {
-		return DistrictAnswer{}, err
+func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, error) {
+	if err := checkName("district", name, MaxDistrictLen, districtChars); err != nil {
+		return nil, err
 	}
-	a := DistrictAnswer{District: name, Height: q.Height, Devices: []DeviceView{},
+	a := &DistrictAnswer{District: name, Height: q.Height, Devices: []DeviceView{},
 		Summary: DistrictSummary{ByType: map[string]int{}, Signals: map[string]int{}}}
 	var intensity, no2, pm10 int64 = 0, -1, -1
-	prefix := prefixDistrict(name)
+	st, prefix := q.Store(), prefixDistrict(name)
 	err := st.Iterate(prefix, func(k, _ []byte) error {
-		dv, err := viewOf(st, st.Get(keyDevice(string(k[len(prefix):]))))
+		dv, err := loadView(st, "device", string(k[len(prefix):]))
 		if err != nil {
 			return err
 		}
@@ -301,7 +261,7 @@ func district(q *chain.QueryContext, name string, limit int) (DistrictAnswer, er
 		return nil
 	})
 	if err != nil {
-		return DistrictAnswer{}, err
+		return nil, err
 	}
 	a.Summary.TrafficIntensity = strconv.FormatInt(intensity, 10)
 	if no2 >= 0 {
@@ -333,57 +293,17 @@ func fixedOf(m *Model, attrs map[string]Value, name string, def int64) int64 {
 // devicePrefix and with the given status ("" for any).
 func commands(st *chain.Store, prefix []byte, devicePrefix, status string, limit int) ([]CommandRecord, error) {
 	out := []CommandRecord{}
-	err := st.Iterate(prefix, func(k, _ []byte) error {
-		if len(out) == limit {
-			return errStop
-		}
+	_, err := sdk.Each(st, prefix, nil, limit, func(k, _ []byte) (bool, error) {
 		n, err := sdk.BytesUint64(k[len(k)-8:])
 		if err != nil {
-			return err
+			return false, err
 		}
-		var rec CommandRecord
-		if _, err := st.GetObject(keyCommand(n), &rec); err != nil {
-			return err
+		rec, err := sdk.Load[CommandRecord](st, keyCommand(n), fmt.Sprintf("command %d", n))
+		if err != nil || !strings.HasPrefix(rec.Device, devicePrefix) || status != "" && rec.Status != status {
+			return false, err
 		}
-		if strings.HasPrefix(rec.Device, devicePrefix) && (status == "" || rec.Status == status) {
-			out = append(out, rec)
-		}
-		return nil
+		out = append(out, *rec)
+		return true, nil
 	})
-	return out, ignoreStop(err)
-}
-
-func viewOf(st *chain.Store, raw []byte) (*DeviceView, error) {
-	if raw == nil {
-		return nil, fmt.Errorf("index points at a missing device") // broken invariant
-	}
-	var dv DeviceView
-	if err := chain.Decode(raw, &dv.Device); err != nil {
-		return nil, err
-	}
-	s, err := loadState(st, dv.ID)
-	if err != nil {
-		return nil, err
-	}
-	dv.State = *s
-	return &dv, nil
-}
-
-func limitArg(args map[string]string) (int, error) {
-	s, ok := args["limit"]
-	if !ok {
-		return defaultLimit, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, fmt.Errorf("%w: limit: %q, want 1 to %d", chain.ErrBadPayload, s, maxLimit)
-	}
-	return n, nil
-}
-
-func ignoreStop(err error) error {
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
+	return out, err
 }

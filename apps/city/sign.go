@@ -46,22 +46,23 @@ func signBytes(kind, chainID string, body []byte) []byte {
 // SignReading signs an observation with the device's key for the chain
 // chainID.
 func SignReading(key *crypto.PrivateKey, chainID string, obs Observation) (Reading, error) {
-	body, err := chain.EncodePayload(obs)
-	if err != nil {
-		return Reading{}, err
-	}
-	sig := key.Sign(signBytes(kindObservation, chainID, body))
-	return Reading{Body: obs, Signature: hex.EncodeToString(sig)}, nil
+	sig, err := sign(key, kindObservation, chainID, obs)
+	return Reading{Body: obs, Signature: sig}, err
 }
 
 // SignAck signs a device's acknowledgement of a command.
 func SignAck(key *crypto.PrivateKey, chainID string, b AckBody) (Ack, error) {
-	body, err := chain.EncodePayload(b)
+	sig, err := sign(key, kindAck, chainID, b)
+	return Ack{Body: b, Signature: sig}, err
+}
+
+// sign returns the hex signature of body, encoded as in a payload.
+func sign(key *crypto.PrivateKey, kind, chainID string, body any) (string, error) {
+	b, err := chain.EncodePayload(body)
 	if err != nil {
-		return Ack{}, err
+		return "", err
 	}
-	sig := key.Sign(signBytes(kindAck, chainID, body))
-	return Ack{Body: b, Signature: hex.EncodeToString(sig)}, nil
+	return hex.EncodeToString(key.Sign(signBytes(kind, chainID, b))), nil
 }
 
 // verifyDevice checks sig over body against the device's registered key.

@@ -105,7 +105,7 @@ the real time. The run stops after --duration or --count readings, or on Ctrl-C.
 				return fmt.Errorf("--lat %q: want a latitude in -85..85", lat)
 			}
 			if !cmd.Flags().Changed("prefix") {
-				o.prefix = strings.ToLower(sanitize(o.district, 24, false)) + "-"
+				o.prefix = strings.ToLower(sanitize(o.district, 24, districtChars)) + "-"
 			}
 			return runSim(cmd, cfg, o, wait)
 		},
@@ -156,7 +156,7 @@ func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions, wait func(context.C
 	case o.speed <= 0:
 		return fmt.Errorf("--speed %g: must be positive", o.speed)
 	}
-	if err := checkDistrict(o.district); err != nil {
+	if err := checkName("district", o.district, MaxDistrictLen, districtChars); err != nil {
 		return fmt.Errorf("--district: %w", err)
 	}
 	base := cmd.Context()

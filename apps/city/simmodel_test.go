@@ -35,7 +35,7 @@ func TestSimulatedDevicesStayInsideTheirModels(t *testing.T) {
 					for k, v := range d.observe(r, at) {
 						vals[k] = v
 					}
-					if _, err := checkValues("values", model, vals, true); err != nil {
+					if _, err := checkValues("values", model, vals); err != nil {
 						t.Fatalf("%s at %s: %v", d.reg.ID, at, err)
 					}
 				}
