@@ -100,11 +100,22 @@ func Path(format string) func(f *pflag.FlagSet) func(args []string) (string, err
 }
 
 // positionals counts the words of use after the first that are upper
-// case, such as ADDRESS or ID: the positional arguments.
+// case, such as ADDRESS or ID: the positional arguments. The value of a
+// flag (--limit N) and anything in brackets ([--after ID]) do not count.
 func positionals(use string) int {
-	n := 0
-	for _, w := range strings.Fields(use)[1:] {
-		if w == strings.ToUpper(w) && strings.ToLower(w) != w && !strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "[") {
+	n, depth := 0, 0
+	words := strings.Fields(use)
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		opens := strings.HasPrefix(w, "[")
+		depth += strings.Count(w, "[") - strings.Count(w, "]")
+		switch {
+		case opens || depth > 0 || strings.HasSuffix(w, "]"):
+		case strings.HasPrefix(w, "-"):
+			if !strings.Contains(w, "=") {
+				i++ // the flag's value
+			}
+		case w == strings.ToUpper(w) && strings.ToLower(w) != w:
 			n++
 		}
 	}

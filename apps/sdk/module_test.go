@@ -246,3 +246,22 @@ func TestTxCmdAndQueryCmd(t *testing.T) {
 		t.Error("show without its ID argument was accepted")
 	}
 }
+
+func TestQueryCmdCountsPositionals(t *testing.T) {
+	cl := sdktest.Client{}
+	for use, want := range map[string]int{
+		"supply":                         0,
+		"balance ADDRESS":                1,
+		"history ID [--limit N]":         1,
+		"bbox --min-lon X --max-lon Y":   0,
+		"between FROM TO [--after ID]":   2,
+		"show ID --format=json":          1,
+		"list [FILTER [MORE]] --limit N": 0,
+	} {
+		cmd := sdk.QueryCmd(cl, use, "", sdk.Path("x"), func(io.Writer, *Note) {})
+		args := make([]string, want+1)
+		if cmd.Args(cmd, args[:want]) != nil || cmd.Args(cmd, args) == nil {
+			t.Errorf("%q does not take exactly %d arguments", use, want)
+		}
+	}
+}
