@@ -182,27 +182,11 @@ func loadParams(st *chain.Store) (Params, error) {
 }
 
 func loadOffer(st *chain.Store, id uint64) (*Offer, error) {
-	var o Offer
-	ok, err := st.GetObject(keyOffer(id), &o)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no offer %d", chain.ErrNotFound, id)
-	}
-	return &o, nil
+	return sdk.Load[Offer](st, keyOffer(id), fmt.Sprint("offer ", id))
 }
 
 func loadOrder(st *chain.Store, id uint64) (*Order, error) {
-	var o Order
-	ok, err := st.GetObject(keyOrder(id), &o)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no order %d", chain.ErrNotFound, id)
-	}
-	return &o, nil
+	return sdk.Load[Order](st, keyOrder(id), fmt.Sprint("order ", id))
 }
 
 // saveOrder stores o and keeps the status index in step with it: was is
@@ -214,7 +198,7 @@ func saveOrder(st *chain.Store, o *Order, was Status) {
 		}
 		st.Set(keyStatus(o.Status, o.ID), present)
 	}
-	st.SetObject(keyOrder(o.ID), o)
+	sdk.Save(st, keyOrder(o.ID), o)
 }
 
 // roleOf returns who sender is to o.

@@ -32,7 +32,7 @@ func listOffer(ctx *chain.Context, m *ListOffer) error {
 	if err != nil {
 		return err
 	}
-	st.SetObject(keyOffer(id), &Offer{ID: id, Seller: ctx.Sender, Item: m.Item, Price: m.Price, Stock: m.Stock, Height: ctx.Height})
+	sdk.Save(st, keyOffer(id), &Offer{ID: id, Seller: ctx.Sender, Item: m.Item, Price: m.Price, Stock: m.Stock, Height: ctx.Height})
 	st.Set(keyOfferBy(ctx.Sender, id), present)
 	ctx.Emit("offer_listed", chain.A("offer", id), chain.A("seller", ctx.Sender), chain.A("item", m.Item),
 		chain.A("price", m.Price), chain.A("stock", m.Stock))
@@ -81,7 +81,7 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 		return err
 	}
 	offer.Stock -= m.Quantity // checked against the stock above
-	st.SetObject(keyOffer(offer.ID), offer)
+	sdk.Save(st, keyOffer(offer.ID), offer)
 	st.Set(keyBuyer(o.Buyer, id), present)
 	st.Set(keySeller(o.Seller, id), present)
 	saveOrder(st, o, "")
@@ -152,7 +152,7 @@ func (a *App) cancel(ctx *chain.Context, m *Cancel) error {
 	if offer.Stock, err = sdk.Add(offer.Stock, o.Quantity); err != nil {
 		return err
 	}
-	st.SetObject(keyOffer(offer.ID), offer)
+	sdk.Save(st, keyOffer(offer.ID), offer)
 	saveOrder(st, o, was)
 	return nil
 }
