@@ -1,7 +1,6 @@
 package commerce
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -33,12 +32,12 @@ func New(escrow EscrowAccount) *App {
 	a.Module = sdk.NewModule(Name, []sdk.Handler{
 		sdk.Action(ActionListOffer, "offer an item for sale at a unit price, with a stock of units", listOffer),
 		sdk.Action(ActionPlaceOrder, "order units of an offer and pay price*quantity into escrow", a.placeOrder),
-		sdk.Action(ActionShip, "mark an order shipped (seller); starts the auto-release timer", ship),
-		sdk.Action(ActionMarkPickup, "say a shipped order waits at a pickup point (seller)", markPickup),
-		sdk.Action(ActionConfirm, "confirm delivery (buyer): the escrow goes to the seller", a.confirm),
-		sdk.Action(ActionCancel, "call off an order before it ships (buyer or seller): full refund", a.cancel),
-		sdk.Action(ActionDispute, "ask the arbiter to decide a shipped order (buyer or seller)", openDispute),
-		sdk.Action(ActionSettle, "decide a dispute (arbiter): refund the buyer or pay the seller", a.settle),
+		sdk.Action(ActionShip, "mark an order shipped (seller); starts the auto-release timer", onOrder(ship)),
+		sdk.Action(ActionMarkPickup, "say a shipped order waits at a pickup point (seller)", onOrder(markPickup)),
+		sdk.Action(ActionConfirm, "confirm delivery (buyer): the escrow goes to the seller", onOrder(a.confirm)),
+		sdk.Action(ActionCancel, "call off an order before it ships (buyer or seller): full refund", onOrder(a.cancel)),
+		sdk.Action(ActionDispute, "ask the arbiter to decide a shipped order (buyer or seller)", onOrder(openDispute)),
+		sdk.Action(ActionSettle, "decide a dispute (arbiter): refund the buyer or pay the seller", onOrder(a.settle)),
 	}, []sdk.Route{
 		sdk.Query("order/{id}", "one order, its history and the moves open from its status", queryOrder),
 		sdk.Query("orders", "orders in id order, filtered by buyer, seller and status", queryOrders,
@@ -101,7 +100,7 @@ func (g *GenesisState) Validate() error {
 	case g.Arbiter == EscrowAddress:
 		return fmt.Errorf("arbiter: the escrow account cannot sign")
 	}
-	if _, err := mul(g.MaxPrice, g.MaxStock); err != nil {
+	if _, err := sdk.Mul(g.MaxPrice, g.MaxStock); err != nil {
 		return fmt.Errorf("max_price * max_stock must fit in 64 bits: %w", err)
 	}
 	return nil
@@ -116,12 +115,8 @@ func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 		GenesisState
 		Arbiter string `json:"arbiter"`
 	}{GenesisState: DefaultGenesis()}
-	if len(raw) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return fmt.Errorf("commerce genesis: %w", err)
-		}
+	if err := sdk.DecodeGenesis(raw, &in); err != nil {
+		return fmt.Errorf("commerce genesis: %w", err)
 	}
 	g := in.GenesisState
 	if in.Arbiter != "" {

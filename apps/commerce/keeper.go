@@ -2,7 +2,6 @@ package commerce
 
 import (
 	"fmt"
-	"math/bits"
 	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -115,27 +114,19 @@ var (
 // does not keep empty values.
 var present = []byte{1}
 
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 // u64 is the form of ids and heights in keys: 8 bytes big-endian, which
 // sort like the numbers.
 func u64(n uint64) []byte { return sdk.Uint64Bytes(n) }
 
-func keyOffer(id uint64) []byte                    { return cat(prefixOffer, u64(id)) }
-func keyOfferBy(a chain.Address, id uint64) []byte { return cat(prefixOfferBy, a[:], u64(id)) }
-func keyOrder(id uint64) []byte                    { return cat(prefixOrder, u64(id)) }
-func keyBuyer(a chain.Address, id uint64) []byte   { return cat(prefixBuyer, a[:], u64(id)) }
-func keySeller(a chain.Address, id uint64) []byte  { return cat(prefixSeller, a[:], u64(id)) }
-func prefixStatusOf(s Status) []byte               { return cat(prefixStatus, []byte(s), []byte("/")) }
-func keyStatus(s Status, id uint64) []byte         { return cat(prefixStatusOf(s), u64(id)) }
-func prefixReleaseAt(h uint64) []byte              { return cat(prefixRelease, u64(h)) }
-func keyRelease(h, id uint64) []byte               { return cat(prefixReleaseAt(h), u64(id)) }
+func keyOffer(id uint64) []byte                    { return sdk.Key(prefixOffer, u64(id)) }
+func keyOfferBy(a chain.Address, id uint64) []byte { return sdk.Key(prefixOfferBy, a[:], u64(id)) }
+func keyOrder(id uint64) []byte                    { return sdk.Key(prefixOrder, u64(id)) }
+func keyBuyer(a chain.Address, id uint64) []byte   { return sdk.Key(prefixBuyer, a[:], u64(id)) }
+func keySeller(a chain.Address, id uint64) []byte  { return sdk.Key(prefixSeller, a[:], u64(id)) }
+func prefixStatusOf(s Status) []byte               { return sdk.Key(prefixStatus, []byte(s), []byte("/")) }
+func keyStatus(s Status, id uint64) []byte         { return sdk.Key(prefixStatusOf(s), u64(id)) }
+func prefixReleaseAt(h uint64) []byte              { return sdk.Key(prefixRelease, u64(h)) }
+func keyRelease(h, id uint64) []byte               { return sdk.Key(prefixReleaseAt(h), u64(id)) }
 
 // idAtEnd reads the id that ends every index key.
 func idAtEnd(k []byte) (uint64, error) {
@@ -149,29 +140,6 @@ func idAtEnd(k []byte) (uint64, error) {
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-// mul returns a*b or chain.ErrOverflow.
-func mul(a, b uint64) (uint64, error) {
-	hi, lo := bits.Mul64(a, b)
-	if hi != 0 {
-		return 0, fmt.Errorf("%d * %d: %w", a, b, chain.ErrOverflow)
-	}
-	return lo, nil
-}
-
-// nextID increments the counter under key and returns the new value, so
-// ids are 1, 2, 3, ... in the order transactions are applied.
-func nextID(st *chain.Store, key []byte) (uint64, error) {
-	n, err := sdk.BytesUint64(st.Get(key))
-	if err != nil {
-		return 0, err
-	}
-	if n, err = sdk.Add(n, 1); err != nil {
-		return 0, err
-	}
-	st.Set(key, sdk.Uint64Bytes(n))
-	return n, nil
-}
 
 func loadParams(st *chain.Store) (Params, error) {
 	p := DefaultGenesis()

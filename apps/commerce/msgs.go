@@ -159,14 +159,6 @@ func (m *Settle) Validate() error {
 	return sdk.CheckText("note", m.Note, MaxNote, sdk.Optional)
 }
 
-// step returns the status-machine step the settlement makes.
-func (m *Settle) step() Step {
-	if m.Outcome == OutcomeRefund {
-		return StepSettleRefund
-	}
-	return StepSettlePay
-}
-
 func checkID(field string, id uint64) error {
 	if id == 0 {
 		return fmt.Errorf("%w: %s: missing id (ids start at 1)", chain.ErrBadPayload, field)

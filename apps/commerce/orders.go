@@ -28,7 +28,7 @@ func listOffer(ctx *chain.Context, m *ListOffer) error {
 	case m.Stock > p.MaxStock:
 		return fmt.Errorf("%w: stock: %d is above max_stock %d", chain.ErrBadPayload, m.Stock, p.MaxStock)
 	}
-	id, err := nextID(st, keyOfferSeq)
+	id, err := sdk.NextID(st, keyOfferSeq)
 	if err != nil {
 		return err
 	}
@@ -61,11 +61,11 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 	case m.Quantity > offer.Stock:
 		return fmt.Errorf("%w: offer %d has %d left, the order asks for %d", ErrOutOfStock, offer.ID, offer.Stock, m.Quantity)
 	}
-	total, err := mul(offer.Price, m.Quantity)
+	total, err := sdk.Mul(offer.Price, m.Quantity)
 	if err != nil {
 		return err
 	}
-	id, err := nextID(st, keyOrderSeq)
+	id, err := sdk.NextID(st, keyOrderSeq)
 	if err != nil {
 		return err
 	}
@@ -88,114 +88,133 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 	return nil
 }
 
+// orderMsg is the payload of an action that moves one existing order
+// one step: it names the order, the step and the note for the history.
+type orderMsg interface {
+	sdk.Validator
+	target() (id uint64, step Step, note string)
+}
+
+func (m *Ship) target() (uint64, Step, string)        { return m.Order, StepShip, m.Tracking }
+func (m *MarkPickup) target() (uint64, Step, string)  { return m.Order, StepMarkPickup, m.Location }
+func (m *Confirm) target() (uint64, Step, string)     { return m.Order, StepConfirm, "" }
+func (m *Cancel) target() (uint64, Step, string)      { return m.Order, StepCancel, m.Reason }
+func (m *OpenDispute) target() (uint64, Step, string) { return m.Order, StepDispute, m.Reason }
+func (m *Settle) target() (uint64, Step, string) {
+	if m.Outcome == OutcomeRefund {
+		return m.Order, StepSettleRefund, m.Note
+	}
+	return m.Order, StepSettlePay, m.Note
+}
+
+// change is an order that a transaction or EndBlock is moving: loaded,
+// taken one step along the status table and recorded in its history,
+// but not yet saved.
+type change struct {
+	ctx *chain.Context
+	st  *chain.Store
+	p   Params
+	o   *Order
+	was Status // the status before the step
+}
+
+// onOrder returns the deliver function of an action that moves one
+// order: it loads the order, moves it with the sender's role, lets then
+// add what belongs to the step (money, stock, indexes), and saves it.
+func onOrder[M orderMsg](then func(c *change, m M) error) func(*chain.Context, M) error {
+	return func(ctx *chain.Context, m M) error {
+		id, step, note := m.target()
+		st := ctx.Store()
+		p, err := loadParams(st)
+		if err != nil {
+			return err
+		}
+		o, err := loadOrder(st, id)
+		if err != nil {
+			return err
+		}
+		c := &change{ctx: ctx, st: st, p: p, o: o, was: o.Status}
+		if err := move(ctx, o, step, roleOf(o, &p, ctx.Sender), note); err != nil {
+			return err
+		}
+		if err := then(c, m); err != nil {
+			return err
+		}
+		saveOrder(st, o, c.was)
+		return nil
+	}
+}
+
 // ship records the tracking reference and starts the release timer: at
 // the end of block height+ReleaseAfterBlocks, EndBlock pays the seller
 // unless the order has left transit by then.
-func ship(ctx *chain.Context, m *Ship) error {
-	st := ctx.Store()
-	o, was, p, err := act(ctx, st, m.Order, StepShip, m.Tracking)
+func ship(c *change, m *Ship) error {
+	due, err := sdk.Add(c.ctx.Height, c.p.ReleaseAfterBlocks)
 	if err != nil {
 		return err
 	}
-	due, err := sdk.Add(ctx.Height, p.ReleaseAfterBlocks)
-	if err != nil {
-		return err
-	}
-	o.Tracking = m.Tracking
-	o.ReleaseHeight = due
-	st.Set(keyRelease(due, o.ID), present)
-	saveOrder(st, o, was)
+	c.o.Tracking, c.o.ReleaseHeight = m.Tracking, due
+	c.st.Set(keyRelease(due, c.o.ID), present)
 	return nil
 }
 
-// markPickup notes that the goods wait at a pickup point. The release
-// timer keeps running from shipping.
-func markPickup(ctx *chain.Context, m *MarkPickup) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, StepMarkPickup, m.Location)
-	if err != nil {
-		return err
-	}
-	saveOrder(st, o, was)
-	return nil
-}
+// markPickup only moves the order: the goods wait at a pickup point, and
+// the release timer keeps running from shipping.
+func markPickup(*change, *MarkPickup) error { return nil }
 
 // confirm pays the escrow to the seller.
-func (a *App) confirm(ctx *chain.Context, m *Confirm) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, StepConfirm, "")
-	if err != nil {
-		return err
-	}
-	unschedule(st, o)
-	if err := a.payOut(ctx, o, EscrowReleased); err != nil {
-		return err
-	}
-	saveOrder(st, o, was)
-	return nil
+func (a *App) confirm(c *change, _ *Confirm) error { return a.release(c) }
+
+// release takes the order off the release index and pays its escrow to
+// the seller.
+func (a *App) release(c *change) error {
+	unschedule(c.st, c.o)
+	return a.payOut(c.ctx, c.o, EscrowReleased)
 }
 
 // cancel refunds the buyer and gives the units back to the offer.
-func (a *App) cancel(ctx *chain.Context, m *Cancel) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, StepCancel, m.Reason)
+func (a *App) cancel(c *change, _ *Cancel) error {
+	if err := a.payOut(c.ctx, c.o, EscrowRefunded); err != nil {
+		return err
+	}
+	offer, err := loadOffer(c.st, c.o.Offer)
 	if err != nil {
 		return err
 	}
-	if err := a.payOut(ctx, o, EscrowRefunded); err != nil {
+	if offer.Stock, err = sdk.Add(offer.Stock, c.o.Quantity); err != nil {
 		return err
 	}
-	offer, err := loadOffer(st, o.Offer)
-	if err != nil {
-		return err
-	}
-	if offer.Stock, err = sdk.Add(offer.Stock, o.Quantity); err != nil {
-		return err
-	}
-	sdk.Save(st, keyOffer(offer.ID), offer)
-	saveOrder(st, o, was)
+	sdk.Save(c.st, keyOffer(offer.ID), offer)
 	return nil
 }
 
 // openDispute stops the release timer and puts the order before the
 // arbiter. Without an arbiter in genesis nobody could settle it, so it
 // is refused.
-func openDispute(ctx *chain.Context, m *OpenDispute) error {
-	st := ctx.Store()
-	o, was, p, err := act(ctx, st, m.Order, StepDispute, m.Reason)
-	if err != nil {
-		return err
-	}
-	if p.Arbiter.IsZero() {
+func openDispute(c *change, m *OpenDispute) error {
+	if c.p.Arbiter.IsZero() {
 		return fmt.Errorf("order %d: %w: %s -> %s by %s: genesis names no arbiter to settle it",
-			o.ID, ErrNoArbiter, was, o.Status, StepDispute)
+			c.o.ID, ErrNoArbiter, c.was, c.o.Status, StepDispute)
 	}
-	unschedule(st, o)
-	o.Dispute = &Dispute{OpenedBy: ctx.Sender, Role: roleOf(o, &p, ctx.Sender), Reason: m.Reason, Height: ctx.Height}
-	saveOrder(st, o, was)
+	unschedule(c.st, c.o)
+	c.o.Dispute = &Dispute{OpenedBy: c.ctx.Sender, Role: roleOf(c.o, &c.p, c.ctx.Sender), Reason: m.Reason, Height: c.ctx.Height}
 	return nil
 }
 
 // settle carries out the arbiter's decision: the escrow back to the
 // buyer (OrderReturned) or on to the seller (OrderDelivered).
-func (a *App) settle(ctx *chain.Context, m *Settle) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, m.step(), m.Note)
-	if err != nil {
-		return err
-	}
-	if o.Dispute == nil { // every OrderProblem has one
-		return fmt.Errorf("order %d is %s without a dispute record", o.ID, was)
+func (a *App) settle(c *change, m *Settle) error {
+	if c.o.Dispute == nil { // every OrderProblem has one
+		return fmt.Errorf("order %d is %s without a dispute record", c.o.ID, c.was)
 	}
 	state := EscrowReleased
 	if m.Outcome == OutcomeRefund {
 		state = EscrowRefunded
 	}
-	if err := a.payOut(ctx, o, state); err != nil {
+	if err := a.payOut(c.ctx, c.o, state); err != nil {
 		return err
 	}
-	o.Dispute.Outcome, o.Dispute.Note, o.Dispute.SettledHeight = m.Outcome, m.Note, ctx.Height
-	saveOrder(st, o, was)
+	c.o.Dispute.Outcome, c.o.Dispute.Note, c.o.Dispute.SettledHeight = m.Outcome, m.Note, c.ctx.Height
 	return nil
 }
 
@@ -221,36 +240,16 @@ func (a *App) releaseDue(ctx *chain.Context) error {
 		if err != nil {
 			return fmt.Errorf("release index at height %d: %w", ctx.Height, err)
 		}
-		was := o.Status
+		c := &change{ctx: ctx, st: st, o: o, was: o.Status}
 		if err := move(ctx, o, StepAutoRelease, RoleChain, fmt.Sprintf("not confirmed by height %d", ctx.Height)); err != nil {
 			return err
 		}
-		unschedule(st, o)
-		if err := a.payOut(ctx, o, EscrowReleased); err != nil {
+		if err := a.release(c); err != nil {
 			return err
 		}
-		saveOrder(st, o, was)
+		saveOrder(st, o, c.was)
 	}
 	return nil
-}
-
-// act loads an order for an action by the transaction's sender and moves
-// it one step. It returns the changed order, not yet saved, with its
-// status before the step and the params.
-func act(ctx *chain.Context, st *chain.Store, id uint64, step Step, note string) (*Order, Status, Params, error) {
-	p, err := loadParams(st)
-	if err != nil {
-		return nil, "", p, err
-	}
-	o, err := loadOrder(st, id)
-	if err != nil {
-		return nil, "", p, err
-	}
-	was := o.Status
-	if err := move(ctx, o, step, roleOf(o, &p, ctx.Sender), note); err != nil {
-		return nil, "", p, err
-	}
-	return o, was, p, nil
 }
 
 // move takes o one step along the status table, made by role, and

@@ -109,9 +109,9 @@ func queryOrders(q *chain.QueryContext, p sdk.Params) (any, error) {
 	prefix := prefixOrder
 	switch {
 	case !buyer.IsZero():
-		prefix = cat(prefixBuyer, buyer[:])
+		prefix = sdk.Key(prefixBuyer, buyer[:])
 	case !seller.IsZero():
-		prefix = cat(prefixSeller, seller[:])
+		prefix = sdk.Key(prefixSeller, seller[:])
 	case status != "":
 		prefix = prefixStatusOf(status)
 	}
@@ -139,7 +139,7 @@ func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
 	}
 	prefix := prefixOffer
 	if !seller.IsZero() {
-		prefix = cat(prefixOfferBy, seller[:])
+		prefix = sdk.Key(prefixOfferBy, seller[:])
 	}
 	st := q.Store()
 	ans := &OffersAnswer{Offers: []Offer{}, QueryHeight: q.Height}
@@ -162,7 +162,7 @@ func eachID(st *chain.Store, prefix []byte, p sdk.Params, keep func(id uint64) (
 	if err != nil {
 		return false, err
 	}
-	return sdk.Each(st, prefix, cat(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
+	return sdk.Each(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
 		id, err := idAtEnd(k)
 		if err != nil {
 			return false, err
