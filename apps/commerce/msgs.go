@@ -46,16 +46,7 @@ type ListOffer struct {
 // Validate checks the payload without state. The genesis bounds on price
 // and stock are checked in Deliver, which can read them.
 func (m *ListOffer) Validate() error {
-	if err := sdk.CheckText("item", m.Item, MaxItem); err != nil {
-		return err
-	}
-	if m.Price == 0 {
-		return fmt.Errorf("%w: price: must be at least 1", chain.ErrBadPayload)
-	}
-	if m.Stock == 0 {
-		return fmt.Errorf("%w: stock: must be at least 1", chain.ErrBadPayload)
-	}
-	return nil
+	return sdk.FirstError(sdk.CheckText("item", m.Item, MaxItem), atLeast1("price", m.Price), atLeast1("stock", m.Stock))
 }
 
 // PlaceOrder orders Quantity units of an offer. The sender pays
@@ -67,13 +58,7 @@ type PlaceOrder struct {
 
 // Validate checks the payload without state.
 func (m *PlaceOrder) Validate() error {
-	if err := checkID("offer", m.Offer); err != nil {
-		return err
-	}
-	if m.Quantity == 0 {
-		return fmt.Errorf("%w: quantity: must be at least 1", chain.ErrBadPayload)
-	}
-	return nil
+	return sdk.FirstError(checkID("offer", m.Offer), atLeast1("quantity", m.Quantity))
 }
 
 // Ship marks an order as shipped, with the carrier's tracking reference.
@@ -84,10 +69,7 @@ type Ship struct {
 
 // Validate checks the payload without state.
 func (m *Ship) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return sdk.CheckText("tracking", m.Tracking, MaxTracking)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("tracking", m.Tracking, MaxTracking))
 }
 
 // MarkPickup says a shipped order waits for the buyer at a pickup point.
@@ -98,10 +80,7 @@ type MarkPickup struct {
 
 // Validate checks the payload without state.
 func (m *MarkPickup) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return sdk.CheckText("location", m.Location, MaxNote, sdk.Optional)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("location", m.Location, MaxNote, sdk.Optional))
 }
 
 // Confirm says the buyer has the goods: the escrow goes to the seller.
@@ -120,10 +99,7 @@ type Cancel struct {
 
 // Validate checks the payload without state.
 func (m *Cancel) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return sdk.CheckText("reason", m.Reason, MaxNote, sdk.Optional)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("reason", m.Reason, MaxNote, sdk.Optional))
 }
 
 // OpenDispute asks the arbiter to decide a shipped order.
@@ -134,10 +110,7 @@ type OpenDispute struct {
 
 // Validate checks the payload without state.
 func (m *OpenDispute) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return sdk.CheckText("reason", m.Reason, MaxNote)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("reason", m.Reason, MaxNote))
 }
 
 // Settle is the arbiter's decision on a disputed order: Outcome is
@@ -150,13 +123,18 @@ type Settle struct {
 
 // Validate checks the payload without state.
 func (m *Settle) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
+	var outcome error
 	if m.Outcome != OutcomeRefund && m.Outcome != OutcomePay {
-		return fmt.Errorf("%w: outcome: %q, want %q or %q", chain.ErrBadPayload, m.Outcome, OutcomeRefund, OutcomePay)
+		outcome = fmt.Errorf("%w: outcome: %q, want %q or %q", chain.ErrBadPayload, m.Outcome, OutcomeRefund, OutcomePay)
 	}
-	return sdk.CheckText("note", m.Note, MaxNote, sdk.Optional)
+	return sdk.FirstError(checkID("order", m.Order), outcome, sdk.CheckText("note", m.Note, MaxNote, sdk.Optional))
+}
+
+func atLeast1(field string, n uint64) error {
+	if n == 0 {
+		return fmt.Errorf("%w: %s: must be at least 1", chain.ErrBadPayload, field)
+	}
+	return nil
 }
 
 func checkID(field string, id uint64) error {

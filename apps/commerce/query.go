@@ -115,21 +115,11 @@ func queryOrders(q *chain.QueryContext, p sdk.Params) (any, error) {
 	case status != "":
 		prefix = prefixStatusOf(status)
 	}
-	st := q.Store()
-	ans := &OrdersAnswer{Orders: []Order{}, QueryHeight: q.Height}
-	ans.Truncated, err = eachID(st, prefix, p, func(id uint64) (bool, error) {
-		o, err := loadOrder(st, id)
-		if err != nil {
-			return false, err
-		}
-		if (!buyer.IsZero() && o.Buyer != buyer) || (!seller.IsZero() && o.Seller != seller) ||
-			(status != "" && o.Status != status) {
-			return false, nil
-		}
-		ans.Orders = append(ans.Orders, *o)
-		return true, nil
+	orders, truncated, err := list(q.Store(), prefix, p, loadOrder, func(o *Order) bool {
+		return (buyer.IsZero() || o.Buyer == buyer) && (seller.IsZero() || o.Seller == seller) &&
+			(status == "" || o.Status == status)
 	})
-	return ans, err
+	return &OrdersAnswer{Orders: orders, Truncated: truncated, QueryHeight: q.Height}, err
 }
 
 func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
@@ -141,34 +131,34 @@ func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if !seller.IsZero() {
 		prefix = sdk.Key(prefixOfferBy, seller[:])
 	}
-	st := q.Store()
-	ans := &OffersAnswer{Offers: []Offer{}, QueryHeight: q.Height}
-	ans.Truncated, err = eachID(st, prefix, p, func(id uint64) (bool, error) {
-		o, err := loadOffer(st, id)
-		if err != nil {
-			return false, err
-		}
-		ans.Offers = append(ans.Offers, *o)
-		return true, nil
-	})
-	return ans, err
+	offers, truncated, err := list(q.Store(), prefix, p, loadOffer, func(*Offer) bool { return true })
+	return &OffersAnswer{Offers: offers, Truncated: truncated, QueryHeight: q.Height}, err
 }
 
-// eachID hands keep the ids that end the keys under prefix, in ascending
-// order, from the first id above the query's after= argument, until it
-// took MaxList of them (sdk.Each).
-func eachID(st *chain.Store, prefix []byte, p sdk.Params, keep func(id uint64) (bool, error)) (bool, error) {
+// list loads the records whose ids end the keys under prefix, in id
+// order from the first id above the query's after= argument, and keeps
+// those that pass keep, up to MaxList of them. It reports truncated when
+// it stopped there with keys left (sdk.Each).
+func list[T any](st *chain.Store, prefix []byte, p sdk.Params,
+	load func(*chain.Store, uint64) (*T, error), keep func(*T) bool) ([]T, bool, error) {
 	after, err := p.Uint("after", 0)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	return sdk.Each(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
+	out := []T{}
+	truncated, err := sdk.Each(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
 		id, err := idAtEnd(k)
 		if err != nil {
 			return false, err
 		}
-		return keep(id)
+		r, err := load(st, id)
+		if err != nil || !keep(r) {
+			return false, err
+		}
+		out = append(out, *r)
+		return true, nil
 	})
+	return out, truncated, err
 }
 
 func parseID(field, s string) (uint64, error) {

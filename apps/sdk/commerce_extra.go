@@ -55,3 +55,16 @@ func DecodeGenesis(raw json.RawMessage, g any) error {
 	dec.DisallowUnknownFields()
 	return dec.Decode(g)
 }
+
+// FirstError returns the first of errs that is not nil. A payload's
+// Validate lists its field checks in the order of the fields:
+//
+//	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("note", m.Note, 500))
+func FirstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
