@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/citychain/citychain/apps/sdk"
-	"github.com/citychain/citychain/chain"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -117,18 +116,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 			status := f.String("status", "", "only orders in this status (OrderProcessing, OrderInTransit, ...)")
 			after := f.Uint64("after", 0, "start after this order id (paging)")
 			return func([]string) (string, error) {
-				v, err := listArgs(*after, "buyer", *buyer, "seller", *seller)
-				if err != nil {
-					return "", err
-				}
-				if *status != "" {
-					s, err := ParseStatus(*status)
-					if err != nil {
-						return "", err
-					}
-					v.Set("status", string(s))
-				}
-				return withArgs(Name+"/orders", v), nil
+				return listPath("orders", *after, "buyer", *buyer, "seller", *seller, "status", *status), nil
 			}
 		},
 		func(w io.Writer, a *OrdersAnswer) {
@@ -138,10 +126,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 		func(f *pflag.FlagSet) func([]string) (string, error) {
 			seller := f.String("seller", "", "only offers by this merchant")
 			after := f.Uint64("after", 0, "start after this offer id (paging)")
-			return func([]string) (string, error) {
-				v, err := listArgs(*after, "seller", *seller)
-				return withArgs(Name+"/offers", v), err
-			}
+			return func([]string) (string, error) { return listPath("offers", *after, "seller", *seller), nil }
 		},
 		func(w io.Writer, a *OffersAnswer) {
 			printList(w, "offers", a.Offers, a.Truncated, printOfferLine, func(o *Offer) uint64 { return o.ID })
@@ -152,9 +137,9 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 	orders.Example = `  citychain query commerce orders --seller city1... --status OrderProcessing
   citychain query commerce orders --buyer city1...`
 	return []*cobra.Command{
-		sdk.QueryCmd(c, "order ID", "Show an order, its history and who may do what next", idPath("order"), printOrder),
+		sdk.QueryCmd(c, "order ID", "Show an order, its history and who may do what next", sdk.Path(Name+"/order/%s"), printOrder),
 		orders,
-		sdk.QueryCmd(c, "offer ID", "Show an offer", idPath("offer"),
+		sdk.QueryCmd(c, "offer ID", "Show an offer", sdk.Path(Name+"/offer/%s"),
 			func(w io.Writer, a *OfferAnswer) { printOfferLine(w, &a.Offer) }),
 		offers,
 		sdk.QueryCmd(c, "params", "Show the arbiter, the auto-release timeout and the escrow account",
@@ -162,40 +147,23 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 	}
 }
 
-// idPath is the path of "order ID" or "offer ID": the id is checked
-// before the node is asked.
-func idPath(what string) func(*pflag.FlagSet) func([]string) (string, error) {
-	return func(*pflag.FlagSet) func([]string) (string, error) {
-		return func(args []string) (string, error) {
-			_, err := parseID(what, args[0])
-			return Name + "/" + what + "/" + args[0], err
-		}
-	}
-}
-
-// listArgs makes the arguments of a list query: after when not zero,
-// and the address filters given as name, value pairs, each checked.
-func listArgs(after uint64, filters ...string) (url.Values, error) {
+// listPath returns the path of the list query what, with the arguments
+// given as name, value pairs (empty ones left out) and after unless it
+// is zero. The node checks them.
+func listPath(what string, after uint64, args ...string) string {
 	v := url.Values{}
-	for i := 0; i+1 < len(filters); i += 2 {
-		if name, value := filters[i], filters[i+1]; value != "" {
-			if _, err := chain.ParseAddress(value); err != nil {
-				return nil, fmt.Errorf("--%s: %w", name, err)
-			}
-			v.Set(name, value)
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i+1] != "" {
+			v.Set(args[i], args[i+1])
 		}
 	}
 	if after > 0 {
 		v.Set("after", fmt.Sprint(after))
 	}
-	return v, nil
-}
-
-func withArgs(path string, v url.Values) string {
 	if len(v) == 0 {
-		return path
+		return Name + "/" + what
 	}
-	return path + "?" + v.Encode()
+	return Name + "/" + what + "?" + v.Encode()
 }
 
 // printList prints one line per item, or "no {what}", and how to ask for

@@ -143,10 +143,8 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func loadParams(st *chain.Store) (Params, error) {
 	p := DefaultGenesis()
-	if _, err := st.GetObject(keyParams, &p); err != nil {
-		return p, err
-	}
-	return p, nil
+	_, err := st.GetObject(keyParams, &p)
+	return p, err
 }
 
 func loadOffer(st *chain.Store, id uint64) (*Offer, error) {

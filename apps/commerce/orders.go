@@ -91,7 +91,6 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 // orderMsg is the payload of an action that moves one existing order
 // one step: it names the order, the step and the note for the history.
 type orderMsg interface {
-	sdk.Validator
 	target() (id uint64, step Step, note string)
 }
 
@@ -119,30 +118,41 @@ type change struct {
 }
 
 // onOrder returns the deliver function of an action that moves one
-// order: it loads the order, moves it with the sender's role, lets then
-// add what belongs to the step (money, stock, indexes), and saves it.
+// order (moveOrder); then adds what belongs to the action's step.
 func onOrder[M orderMsg](then func(c *change, m M) error) func(*chain.Context, M) error {
 	return func(ctx *chain.Context, m M) error {
 		id, step, note := m.target()
-		st := ctx.Store()
-		p, err := loadParams(st)
-		if err != nil {
-			return err
-		}
-		o, err := loadOrder(st, id)
-		if err != nil {
-			return err
-		}
-		c := &change{ctx: ctx, st: st, p: p, o: o, was: o.Status}
-		if err := move(ctx, o, step, roleOf(o, &p, ctx.Sender), note); err != nil {
-			return err
-		}
-		if err := then(c, m); err != nil {
-			return err
-		}
-		saveOrder(st, o, c.was)
-		return nil
+		return moveOrder(ctx, id, step, note, func(c *change) error { return then(c, m) })
 	}
+}
+
+// moveOrder loads order id and takes it one step: made by the
+// transaction's sender in the role the sender has, or by the chain in
+// EndBlock, which has no sender. then adds what belongs to the step
+// (money, stock, indexes) before the order is saved.
+func moveOrder(ctx *chain.Context, id uint64, step Step, note string, then func(c *change) error) error {
+	st := ctx.Store()
+	p, err := loadParams(st)
+	if err != nil {
+		return err
+	}
+	o, err := loadOrder(st, id)
+	if err != nil {
+		return err
+	}
+	role := RoleChain
+	if !ctx.Sender.IsZero() {
+		role = roleOf(o, &p, ctx.Sender)
+	}
+	c := &change{ctx: ctx, st: st, p: p, o: o, was: o.Status}
+	if err := move(ctx, o, step, role, note); err != nil {
+		return err
+	}
+	if err := then(c); err != nil {
+		return err
+	}
+	saveOrder(st, o, c.was)
+	return nil
 }
 
 // ship records the tracking reference and starts the release timer: at
@@ -236,18 +246,9 @@ func (a *App) releaseDue(ctx *chain.Context) error {
 		return err
 	}
 	for _, id := range ids {
-		o, err := loadOrder(st, id)
-		if err != nil {
-			return fmt.Errorf("release index at height %d: %w", ctx.Height, err)
+		if err := moveOrder(ctx, id, StepAutoRelease, fmt.Sprintf("not confirmed by height %d", ctx.Height), a.release); err != nil {
+			return fmt.Errorf("release at height %d: %w", ctx.Height, err)
 		}
-		c := &change{ctx: ctx, st: st, o: o, was: o.Status}
-		if err := move(ctx, o, StepAutoRelease, RoleChain, fmt.Sprintf("not confirmed by height %d", ctx.Height)); err != nil {
-			return err
-		}
-		if err := a.release(c); err != nil {
-			return err
-		}
-		saveOrder(st, o, c.was)
 	}
 	return nil
 }

@@ -48,14 +48,6 @@ type ParamsAnswer struct {
 	QueryHeight uint64        `json:"query_height"`
 }
 
-// The queries under /v1/apps/commerce/ (the routes are in New):
-//
-//	order/{id}                               one order, its history and next moves
-//	orders?buyer=&seller=&status=&after=     orders in id order; every filter optional
-//	offer/{id}                               one offer
-//	offers?seller=&after=                    offers in id order
-//	params                                   genesis parameters and the escrow address
-
 func queryOrder(q *chain.QueryContext, p sdk.Params) (any, error) {
 	id, err := parseID("order", p.Path("id"))
 	if err != nil {
