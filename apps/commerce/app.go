@@ -32,12 +32,12 @@ func New(escrow EscrowAccount) *App {
 	a.Module = sdk.NewModule(Name, []sdk.Handler{
 		sdk.Action(ActionListOffer, "offer an item for sale at a unit price, with a stock of units", listOffer),
 		sdk.Action(ActionPlaceOrder, "order units of an offer and pay price*quantity into escrow", a.placeOrder),
-		sdk.Action(ActionShip, "mark an order shipped (seller); starts the auto-release timer", onOrder(ship)),
-		sdk.Action(ActionMarkPickup, "say a shipped order waits at a pickup point (seller)", onOrder(markPickup)),
-		sdk.Action(ActionConfirm, "confirm delivery (buyer): the escrow goes to the seller", onOrder(a.confirm)),
-		sdk.Action(ActionCancel, "call off an order before it ships (buyer or seller): full refund", onOrder(a.cancel)),
-		sdk.Action(ActionDispute, "ask the arbiter to decide a shipped order (buyer or seller)", onOrder(openDispute)),
-		sdk.Action(ActionSettle, "decide a dispute (arbiter): refund the buyer or pay the seller", onOrder(a.settle)),
+		sdk.Action(ActionShip, "mark an order shipped (seller); starts the auto-release timer", ship),
+		sdk.Action(ActionMarkPickup, "say a shipped order waits at a pickup point (seller)", markPickup),
+		sdk.Action(ActionConfirm, "confirm delivery (buyer): the escrow goes to the seller", a.confirm),
+		sdk.Action(ActionCancel, "call off an order before it ships (buyer or seller): full refund", a.cancel),
+		sdk.Action(ActionDispute, "ask the arbiter to decide a shipped order (buyer or seller)", openDispute),
+		sdk.Action(ActionSettle, "decide a dispute (arbiter): refund the buyer or pay the seller", a.settle),
 	}, []sdk.Route{
 		sdk.Query("order/{id}", "one order, its history and the moves open from its status", queryOrder),
 		sdk.Query("orders", "orders in id order, filtered by buyer, seller and status", queryOrders,
@@ -48,9 +48,6 @@ func New(escrow EscrowAccount) *App {
 	})
 	return a
 }
-
-// EndBlock pays out the shipments whose release timer ends in this block.
-func (a *App) EndBlock(ctx *chain.Context) error { return a.releaseDue(ctx) }
 
 // GenesisState is the module's part of the genesis file: its Params.
 // Fields left out take the DefaultGenesis values.

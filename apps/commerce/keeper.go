@@ -136,10 +136,8 @@ func idAtEnd(k []byte) (uint64, error) {
 	return sdk.BytesUint64(k[len(k)-8:])
 }
 
-// timeLayout is how the module writes block times: UTC, milliseconds.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// formatTime is how the module writes block times: UTC, milliseconds.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
 func loadParams(st *chain.Store) (Params, error) {
 	p := DefaultGenesis()

@@ -9,8 +9,9 @@ import (
 
 // This file holds what each action does. Every change of status goes
 // through move, which asks the status table (Next) and writes the
-// history; the handlers only add the money, stock and index changes that
-// belong to their step. A handler that fails leaves no trace: the chain
+// history; moveOrder loads, moves and saves an existing order, and the
+// handlers only add the money, stock and index changes that belong to
+// their step. A handler that fails leaves no trace: the chain
 // drops a failed transaction's writes, bank transfers included.
 
 // listOffer stores a new offer by the sender.
@@ -88,48 +89,22 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 	return nil
 }
 
-// orderMsg is the payload of an action that moves one existing order
-// one step: it names the order, the step and the note for the history.
-type orderMsg interface {
-	target() (id uint64, step Step, note string)
-}
-
-func (m *Ship) target() (uint64, Step, string)        { return m.Order, StepShip, m.Tracking }
-func (m *MarkPickup) target() (uint64, Step, string)  { return m.Order, StepMarkPickup, m.Location }
-func (m *Confirm) target() (uint64, Step, string)     { return m.Order, StepConfirm, "" }
-func (m *Cancel) target() (uint64, Step, string)      { return m.Order, StepCancel, m.Reason }
-func (m *OpenDispute) target() (uint64, Step, string) { return m.Order, StepDispute, m.Reason }
-func (m *Settle) target() (uint64, Step, string) {
-	if m.Outcome == OutcomeRefund {
-		return m.Order, StepSettleRefund, m.Note
-	}
-	return m.Order, StepSettlePay, m.Note
-}
-
 // change is an order that a transaction or EndBlock is moving: loaded,
 // taken one step along the status table and recorded in its history,
 // but not yet saved.
 type change struct {
-	ctx *chain.Context
-	st  *chain.Store
-	p   Params
-	o   *Order
-	was Status // the status before the step
-}
-
-// onOrder returns the deliver function of an action that moves one
-// order (moveOrder); then adds what belongs to the action's step.
-func onOrder[M orderMsg](then func(c *change, m M) error) func(*chain.Context, M) error {
-	return func(ctx *chain.Context, m M) error {
-		id, step, note := m.target()
-		return moveOrder(ctx, id, step, note, func(c *change) error { return then(c, m) })
-	}
+	ctx  *chain.Context
+	st   *chain.Store
+	p    Params
+	o    *Order
+	was  Status // the status before the step
+	role Role   // who makes the step
 }
 
 // moveOrder loads order id and takes it one step: made by the
 // transaction's sender in the role the sender has, or by the chain in
-// EndBlock, which has no sender. then adds what belongs to the step
-// (money, stock, indexes) before the order is saved.
+// EndBlock, which has no sender. then, unless nil, adds what belongs to
+// the step (money, stock, indexes) before the order is saved.
 func moveOrder(ctx *chain.Context, id uint64, step Step, note string, then func(c *change) error) error {
 	st := ctx.Store()
 	p, err := loadParams(st)
@@ -140,16 +115,17 @@ func moveOrder(ctx *chain.Context, id uint64, step Step, note string, then func(
 	if err != nil {
 		return err
 	}
-	role := RoleChain
+	c := &change{ctx: ctx, st: st, p: p, o: o, was: o.Status, role: RoleChain}
 	if !ctx.Sender.IsZero() {
-		role = roleOf(o, &p, ctx.Sender)
+		c.role = roleOf(o, &p, ctx.Sender)
 	}
-	c := &change{ctx: ctx, st: st, p: p, o: o, was: o.Status}
-	if err := move(ctx, o, step, role, note); err != nil {
+	if err := move(ctx, o, step, c.role, note); err != nil {
 		return err
 	}
-	if err := then(c); err != nil {
-		return err
+	if then != nil {
+		if err := then(c); err != nil {
+			return err
+		}
 	}
 	saveOrder(st, o, c.was)
 	return nil
@@ -158,22 +134,28 @@ func moveOrder(ctx *chain.Context, id uint64, step Step, note string, then func(
 // ship records the tracking reference and starts the release timer: at
 // the end of block height+ReleaseAfterBlocks, EndBlock pays the seller
 // unless the order has left transit by then.
-func ship(c *change, m *Ship) error {
-	due, err := sdk.Add(c.ctx.Height, c.p.ReleaseAfterBlocks)
-	if err != nil {
-		return err
-	}
-	c.o.Tracking, c.o.ReleaseHeight = m.Tracking, due
-	c.st.Set(keyRelease(due, c.o.ID), present)
-	return nil
+func ship(ctx *chain.Context, m *Ship) error {
+	return moveOrder(ctx, m.Order, StepShip, m.Tracking, func(c *change) error {
+		due, err := sdk.Add(ctx.Height, c.p.ReleaseAfterBlocks)
+		if err != nil {
+			return err
+		}
+		c.o.Tracking, c.o.ReleaseHeight = m.Tracking, due
+		c.st.Set(keyRelease(due, c.o.ID), present)
+		return nil
+	})
 }
 
 // markPickup only moves the order: the goods wait at a pickup point, and
 // the release timer keeps running from shipping.
-func markPickup(*change, *MarkPickup) error { return nil }
+func markPickup(ctx *chain.Context, m *MarkPickup) error {
+	return moveOrder(ctx, m.Order, StepMarkPickup, m.Location, nil)
+}
 
 // confirm pays the escrow to the seller.
-func (a *App) confirm(c *change, _ *Confirm) error { return a.release(c) }
+func (a *App) confirm(ctx *chain.Context, m *Confirm) error {
+	return moveOrder(ctx, m.Order, StepConfirm, "", a.release)
+}
 
 // release takes the order off the release index and pays its escrow to
 // the seller.
@@ -183,58 +165,64 @@ func (a *App) release(c *change) error {
 }
 
 // cancel refunds the buyer and gives the units back to the offer.
-func (a *App) cancel(c *change, _ *Cancel) error {
-	if err := a.payOut(c.ctx, c.o, EscrowRefunded); err != nil {
-		return err
-	}
-	offer, err := loadOffer(c.st, c.o.Offer)
-	if err != nil {
-		return err
-	}
-	if offer.Stock, err = sdk.Add(offer.Stock, c.o.Quantity); err != nil {
-		return err
-	}
-	sdk.Save(c.st, keyOffer(offer.ID), offer)
-	return nil
+func (a *App) cancel(ctx *chain.Context, m *Cancel) error {
+	return moveOrder(ctx, m.Order, StepCancel, m.Reason, func(c *change) error {
+		if err := a.payOut(ctx, c.o, EscrowRefunded); err != nil {
+			return err
+		}
+		offer, err := loadOffer(c.st, c.o.Offer)
+		if err != nil {
+			return err
+		}
+		if offer.Stock, err = sdk.Add(offer.Stock, c.o.Quantity); err != nil {
+			return err
+		}
+		sdk.Save(c.st, keyOffer(offer.ID), offer)
+		return nil
+	})
 }
 
 // openDispute stops the release timer and puts the order before the
 // arbiter. Without an arbiter in genesis nobody could settle it, so it
 // is refused.
-func openDispute(c *change, m *OpenDispute) error {
-	if c.p.Arbiter.IsZero() {
-		return fmt.Errorf("order %d: %w: %s -> %s by %s: genesis names no arbiter to settle it",
-			c.o.ID, ErrNoArbiter, c.was, c.o.Status, StepDispute)
-	}
-	unschedule(c.st, c.o)
-	c.o.Dispute = &Dispute{OpenedBy: c.ctx.Sender, Role: roleOf(c.o, &c.p, c.ctx.Sender), Reason: m.Reason, Height: c.ctx.Height}
-	return nil
+func openDispute(ctx *chain.Context, m *OpenDispute) error {
+	return moveOrder(ctx, m.Order, StepDispute, m.Reason, func(c *change) error {
+		if c.p.Arbiter.IsZero() {
+			return fmt.Errorf("order %d: %w: %s -> %s by %s: genesis names no arbiter to settle it",
+				c.o.ID, ErrNoArbiter, c.was, c.o.Status, StepDispute)
+		}
+		unschedule(c.st, c.o)
+		c.o.Dispute = &Dispute{OpenedBy: ctx.Sender, Role: c.role, Reason: m.Reason, Height: ctx.Height}
+		return nil
+	})
 }
 
 // settle carries out the arbiter's decision: the escrow back to the
 // buyer (OrderReturned) or on to the seller (OrderDelivered).
-func (a *App) settle(c *change, m *Settle) error {
-	if c.o.Dispute == nil { // every OrderProblem has one
-		return fmt.Errorf("order %d is %s without a dispute record", c.o.ID, c.was)
-	}
-	state := EscrowReleased
+func (a *App) settle(ctx *chain.Context, m *Settle) error {
+	step, state := StepSettlePay, EscrowReleased
 	if m.Outcome == OutcomeRefund {
-		state = EscrowRefunded
+		step, state = StepSettleRefund, EscrowRefunded
 	}
-	if err := a.payOut(c.ctx, c.o, state); err != nil {
-		return err
-	}
-	c.o.Dispute.Outcome, c.o.Dispute.Note, c.o.Dispute.SettledHeight = m.Outcome, m.Note, c.ctx.Height
-	return nil
+	return moveOrder(ctx, m.Order, step, m.Note, func(c *change) error {
+		if c.o.Dispute == nil { // every OrderProblem has one
+			return fmt.Errorf("order %d is %s without a dispute record", c.o.ID, c.was)
+		}
+		if err := a.payOut(ctx, c.o, state); err != nil {
+			return err
+		}
+		c.o.Dispute.Outcome, c.o.Dispute.Note, c.o.Dispute.SettledHeight = m.Outcome, m.Note, ctx.Height
+		return nil
+	})
 }
 
-// releaseDue pays the seller of every order whose timer ends in this
+// EndBlock pays the seller of every order whose timer ends in this
 // block. It reads only the release index at this height, so its cost
 // grows with the orders due now, not with all the orders there are.
 // Every key it finds belongs to an order in transit or waiting for
 // pickup, since the steps out of those statuses delete it; finding
 // anything else is a broken invariant and fails the block.
-func (a *App) releaseDue(ctx *chain.Context) error {
+func (a *App) EndBlock(ctx *chain.Context) error {
 	st := ctx.Store()
 	var ids []uint64
 	err := st.Iterate(prefixReleaseAt(ctx.Height), func(k, _ []byte) error {
