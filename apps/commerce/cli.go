@@ -108,7 +108,7 @@ func settleFlags(f *pflag.FlagSet) func([]string) (*Settle, error) {
 // QueryCommands returns "citychain query commerce order|orders|offer|
 // offers|params".
 func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
-	orders := sdk.QueryCmd(c, "orders [--buyer ADDRESS] [--seller ADDRESS] [--status STATUS]",
+	orders := sdk.QueryCmd(c, "orders [--buyer=ADDRESS] [--seller=ADDRESS] [--status=STATUS]",
 		"List orders, filtered by buyer, seller and schema.org OrderStatus",
 		func(f *pflag.FlagSet) func([]string) (string, error) {
 			buyer := f.String("buyer", "", "only orders by this buyer")
@@ -122,7 +122,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 		func(w io.Writer, a *OrdersAnswer) {
 			printList(w, "orders", a.Orders, a.Truncated, printOrderLine, func(o *Order) uint64 { return o.ID })
 		})
-	offers := sdk.QueryCmd(c, "offers [--seller ADDRESS]", "List offers with their price and stock left",
+	offers := sdk.QueryCmd(c, "offers [--seller=ADDRESS]", "List offers with their price and stock left",
 		func(f *pflag.FlagSet) func([]string) (string, error) {
 			seller := f.String("seller", "", "only offers by this merchant")
 			after := f.Uint64("after", 0, "start after this offer id (paging)")
@@ -131,9 +131,6 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 		func(w io.Writer, a *OffersAnswer) {
 			printList(w, "offers", a.Offers, a.Truncated, printOfferLine, func(o *Offer) uint64 { return o.ID })
 		})
-	// QueryCmd would count the upper-case flag values in use as
-	// positional arguments.
-	orders.Args, offers.Args = cobra.NoArgs, cobra.NoArgs
 	orders.Example = `  citychain query commerce orders --seller city1... --status OrderProcessing
   citychain query commerce orders --buyer city1...`
 	return []*cobra.Command{

@@ -49,11 +49,7 @@ type ParamsAnswer struct {
 }
 
 func queryOrder(q *chain.QueryContext, p sdk.Params) (any, error) {
-	id, err := parseID("order", p.Path("id"))
-	if err != nil {
-		return nil, err
-	}
-	o, err := loadOrder(q.Store(), id)
+	o, err := byID(q, p, "order", loadOrder)
 	if err != nil {
 		return nil, err
 	}
@@ -61,11 +57,7 @@ func queryOrder(q *chain.QueryContext, p sdk.Params) (any, error) {
 }
 
 func queryOffer(q *chain.QueryContext, p sdk.Params) (any, error) {
-	id, err := parseID("offer", p.Path("id"))
-	if err != nil {
-		return nil, err
-	}
-	o, err := loadOffer(q.Store(), id)
+	o, err := byID(q, p, "offer", loadOffer)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +145,14 @@ func list[T any](st *chain.Store, prefix []byte, p sdk.Params,
 	return out, truncated, err
 }
 
-func parseID(field, s string) (uint64, error) {
+// byID loads the record named by the path's {id}; what names the record
+// in errors ("order").
+func byID[T any](q *chain.QueryContext, p sdk.Params, what string,
+	load func(*chain.Store, uint64) (*T, error)) (*T, error) {
+	s := p.Path("id")
 	id, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || id == 0 {
-		return 0, fmt.Errorf("%w: %s: %q is not an id (1, 2, 3, ...)", chain.ErrBadPayload, field, s)
+		return nil, fmt.Errorf("%w: %s: %q is not an id (1, 2, 3, ...)", chain.ErrBadPayload, what, s)
 	}
-	return id, nil
+	return load(q.Store(), id)
 }

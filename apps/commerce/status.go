@@ -164,11 +164,8 @@ func MovesFrom(s Status) []Move {
 func (s Status) Final() bool { return len(MovesFrom(s)) == 0 }
 
 func describe(r Role) string {
-	switch r {
-	case RoleOther:
+	if r == RoleOther {
 		return "not a party to the order"
-	case RoleChain:
-		return "the chain"
 	}
 	return "the " + string(r)
 }
