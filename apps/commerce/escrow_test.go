@@ -104,8 +104,8 @@ func (m *market) trial(raw []byte) error {
 }
 
 // refused sends raw through the mempool's check and then in a block, and
-// returns the check's error and the failed receipt's error text.
-func (m *market) refused(raw []byte) (error, string) {
+// returns the failed receipt's error text and the check's error.
+func (m *market) refused(raw []byte) (string, error) {
 	m.t.Helper()
 	checkErr := m.trial(raw)
 	rs, err := m.c.Block(raw)
@@ -115,7 +115,7 @@ func (m *market) refused(raw []byte) (error, string) {
 	if rs[0].Status != chain.StatusFailed {
 		m.t.Errorf("the transaction went through in a block: %+v", rs[0])
 	}
-	return checkErr, rs[0].Error
+	return rs[0].Error, checkErr
 }
 
 // take is the payload of the thief's one action.
@@ -151,7 +151,7 @@ func TestAnotherModuleCannotPayOutOfTheEscrow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkErr, receipt := m.refused(raw)
+	receipt, checkErr := m.refused(raw)
 	if !errors.Is(checkErr, chain.ErrInsufficientFunds) || !strings.Contains(receipt, chain.ErrInsufficientFunds.Error()) {
 		t.Errorf("CheckTx %v, receipt %q: want both to fail for insufficient funds", checkErr, receipt)
 	}
@@ -173,7 +173,7 @@ func TestBankSendToTheEscrowIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkErr, receipt := m.refused(raw)
+	receipt, checkErr := m.refused(raw)
 	if !errors.Is(checkErr, chain.ErrRejected) || !strings.Contains(checkErr.Error(), `"commerce/escrow"`) {
 		t.Errorf("CheckTx = %v, want a refusal naming the module account", checkErr)
 	}
