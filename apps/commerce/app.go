@@ -1,17 +1,16 @@
 package commerce
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the commerce module.
-// EscrowAccount is what commerce needs of the bank: the module account that holds
-// the buyers' payments (bank.Account). apps/apps.go hands it over; commerce
-// can move no other funds.
+// EscrowAccount is what commerce needs of the bank: the module account
+// that holds the buyers' payments (bank.Account). apps/apps.go hands it
+// over; commerce can move no other funds.
 type EscrowAccount interface {
 	Address() chain.Address
 	// Collect moves amount from the transaction's sender into the account.
@@ -20,50 +19,35 @@ type EscrowAccount interface {
 	Pay(ctx *chain.Context, to chain.Address, amount uint64) error
 }
 
-// App is the commerce module.
-type App struct{ escrow EscrowAccount }
+// App is the commerce module. Its Name, Check, Deliver and Query come
+// from the action and query tables of sdk.Module.
+type App struct {
+	*sdk.Module
+	escrow EscrowAccount
+}
 
 // New returns the commerce app, paying through escrow.
-func New(escrow EscrowAccount) *App { return &App{escrow: escrow} }
-
-// Name returns "commerce".
-func (*App) Name() string { return Name }
-
-// Check validates an action's payload without state.
-func (*App) Check(action string, payload []byte) error {
-	_, err := decode(action, payload)
-	return err
+func New(escrow EscrowAccount) *App {
+	a := &App{escrow: escrow}
+	a.Module = sdk.NewModule(Name, []sdk.Handler{
+		sdk.Action(ActionListOffer, "offer an item for sale at a unit price, with a stock of units", listOffer),
+		sdk.Action(ActionPlaceOrder, "order units of an offer and pay price*quantity into escrow", a.placeOrder),
+		sdk.Action(ActionShip, "mark an order shipped (seller); starts the auto-release timer", ship),
+		sdk.Action(ActionMarkPickup, "say a shipped order waits at a pickup point (seller)", markPickup),
+		sdk.Action(ActionConfirm, "confirm delivery (buyer): the escrow goes to the seller", a.confirm),
+		sdk.Action(ActionCancel, "call off an order before it ships (buyer or seller): full refund", a.cancel),
+		sdk.Action(ActionDispute, "ask the arbiter to decide a shipped order (buyer or seller)", openDispute),
+		sdk.Action(ActionSettle, "decide a dispute (arbiter): refund the buyer or pay the seller", a.settle),
+	}, []sdk.Route{
+		sdk.Query("order/{id}", "one order, its history and the moves open from its status", queryOrder),
+		sdk.Query("orders", "orders in id order, filtered by buyer, seller and status", queryOrders,
+			"buyer", "seller", "status", "after"),
+		sdk.Query("offer/{id}", "one offer", queryOffer),
+		sdk.Query("offers", "offers in id order, filtered by seller", queryOffers, "seller", "after"),
+		sdk.Query("params", "the genesis parameters and the escrow address", queryParams),
+	})
+	return a
 }
-
-// Deliver executes an action.
-func (a *App) Deliver(ctx *chain.Context, action string, payload []byte) error {
-	msg, err := decode(action, payload)
-	if err != nil {
-		return err
-	}
-	switch m := msg.(type) {
-	case *ListOffer:
-		return listOffer(ctx, m)
-	case *PlaceOrder:
-		return a.placeOrder(ctx, m)
-	case *Ship:
-		return ship(ctx, m)
-	case *MarkPickup:
-		return markPickup(ctx, m)
-	case *Confirm:
-		return a.confirm(ctx, m)
-	case *Cancel:
-		return a.cancel(ctx, m)
-	case *OpenDispute:
-		return openDispute(ctx, m)
-	case *Settle:
-		return a.settle(ctx, m)
-	}
-	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
-}
-
-// EndBlock pays out the shipments whose release timer ends in this block.
-func (a *App) EndBlock(ctx *chain.Context) error { return a.releaseDue(ctx) }
 
 // GenesisState is the module's part of the genesis file: its Params.
 // Fields left out take the DefaultGenesis values.
@@ -113,7 +97,7 @@ func (g *GenesisState) Validate() error {
 	case g.Arbiter == EscrowAddress:
 		return fmt.Errorf("arbiter: the escrow account cannot sign")
 	}
-	if _, err := mul(g.MaxPrice, g.MaxStock); err != nil {
+	if _, err := sdk.Mul(g.MaxPrice, g.MaxStock); err != nil {
 		return fmt.Errorf("max_price * max_stock must fit in 64 bits: %w", err)
 	}
 	return nil
@@ -128,12 +112,8 @@ func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 		GenesisState
 		Arbiter string `json:"arbiter"`
 	}{GenesisState: DefaultGenesis()}
-	if len(raw) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return fmt.Errorf("commerce genesis: %w", err)
-		}
+	if err := sdk.DecodeGenesis(raw, &in); err != nil {
+		return fmt.Errorf("commerce genesis: %w", err)
 	}
 	g := in.GenesisState
 	if in.Arbiter != "" {
@@ -146,6 +126,6 @@ func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("commerce genesis: %w", err)
 	}
-	ctx.Store().SetObject(keyParams, &g)
+	sdk.Save(ctx.Store(), keyParams, &g)
 	return nil
 }

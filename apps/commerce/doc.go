@@ -9,10 +9,10 @@
 // Files, one concern each:
 //
 //	status.go  the status machine: the table of legal steps and Next
-//	msgs.go    the actions and their stateless checks
+//	msgs.go    the actions' payloads and their stateless checks
 //	keeper.go  records, state keys, indexes, escrow moves
-//	orders.go  what each action does to state, and the timeout release
-//	app.go     Check, Deliver, InitGenesis, EndBlock, the genesis state
+//	orders.go  what each action does to state (moveOrder), and EndBlock
+//	app.go     New with the action and query tables, genesis
 //	query.go   queries at /v1/apps/commerce/...
 //	cli.go     citychain tx|query commerce ...
 //	errors.go  the module's error kinds
@@ -34,9 +34,9 @@
 //   - money is conserved: orders only move tokens between the buyer, the
 //     escrow account sdk.ModuleAddress("commerce/escrow") and the seller,
 //     never create or destroy them;
-//   - the escrow account holds at least the sum of Escrow.Amount over all
-//     orders (exactly that sum unless someone sends tokens to it by hand,
-//     which nobody can take out again);
+//   - the escrow account holds the sum of Escrow.Amount over all orders,
+//     plus any balance genesis gave it: it is a bank module account,
+//     which plain sends cannot reach;
 //   - an order's escrow is held while it is OrderProcessing,
 //     OrderInTransit, OrderPickupAvailable or OrderProblem, released to
 //     the seller once it is OrderDelivered, and refunded to the buyer once

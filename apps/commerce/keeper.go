@@ -2,7 +2,6 @@ package commerce
 
 import (
 	"fmt"
-	"math/bits"
 	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -115,27 +114,19 @@ var (
 // does not keep empty values.
 var present = []byte{1}
 
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 // u64 is the form of ids and heights in keys: 8 bytes big-endian, which
 // sort like the numbers.
 func u64(n uint64) []byte { return sdk.Uint64Bytes(n) }
 
-func keyOffer(id uint64) []byte                    { return cat(prefixOffer, u64(id)) }
-func keyOfferBy(a chain.Address, id uint64) []byte { return cat(prefixOfferBy, a[:], u64(id)) }
-func keyOrder(id uint64) []byte                    { return cat(prefixOrder, u64(id)) }
-func keyBuyer(a chain.Address, id uint64) []byte   { return cat(prefixBuyer, a[:], u64(id)) }
-func keySeller(a chain.Address, id uint64) []byte  { return cat(prefixSeller, a[:], u64(id)) }
-func prefixStatusOf(s Status) []byte               { return cat(prefixStatus, []byte(s), []byte("/")) }
-func keyStatus(s Status, id uint64) []byte         { return cat(prefixStatusOf(s), u64(id)) }
-func prefixReleaseAt(h uint64) []byte              { return cat(prefixRelease, u64(h)) }
-func keyRelease(h, id uint64) []byte               { return cat(prefixReleaseAt(h), u64(id)) }
+func keyOffer(id uint64) []byte                    { return sdk.Key(prefixOffer, u64(id)) }
+func keyOfferBy(a chain.Address, id uint64) []byte { return sdk.Key(prefixOfferBy, a[:], u64(id)) }
+func keyOrder(id uint64) []byte                    { return sdk.Key(prefixOrder, u64(id)) }
+func keyBuyer(a chain.Address, id uint64) []byte   { return sdk.Key(prefixBuyer, a[:], u64(id)) }
+func keySeller(a chain.Address, id uint64) []byte  { return sdk.Key(prefixSeller, a[:], u64(id)) }
+func prefixStatusOf(s Status) []byte               { return sdk.Key(prefixStatus, []byte(s), []byte("/")) }
+func keyStatus(s Status, id uint64) []byte         { return sdk.Key(prefixStatusOf(s), u64(id)) }
+func prefixReleaseAt(h uint64) []byte              { return sdk.Key(prefixRelease, u64(h)) }
+func keyRelease(h, id uint64) []byte               { return sdk.Key(prefixReleaseAt(h), u64(id)) }
 
 // idAtEnd reads the id that ends every index key.
 func idAtEnd(k []byte) (uint64, error) {
@@ -145,64 +136,21 @@ func idAtEnd(k []byte) (uint64, error) {
 	return sdk.BytesUint64(k[len(k)-8:])
 }
 
-// timeLayout is how the module writes block times: UTC, milliseconds.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-// mul returns a*b or chain.ErrOverflow.
-func mul(a, b uint64) (uint64, error) {
-	hi, lo := bits.Mul64(a, b)
-	if hi != 0 {
-		return 0, fmt.Errorf("%d * %d: %w", a, b, chain.ErrOverflow)
-	}
-	return lo, nil
-}
-
-// nextID increments the counter under key and returns the new value, so
-// ids are 1, 2, 3, ... in the order transactions are applied.
-func nextID(st *chain.Store, key []byte) (uint64, error) {
-	n, err := sdk.BytesUint64(st.Get(key))
-	if err != nil {
-		return 0, err
-	}
-	if n, err = sdk.Add(n, 1); err != nil {
-		return 0, err
-	}
-	st.Set(key, sdk.Uint64Bytes(n))
-	return n, nil
-}
+// formatTime is how the module writes block times: UTC, milliseconds.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
 func loadParams(st *chain.Store) (Params, error) {
 	p := DefaultGenesis()
-	if _, err := st.GetObject(keyParams, &p); err != nil {
-		return p, err
-	}
-	return p, nil
+	_, err := st.GetObject(keyParams, &p)
+	return p, err
 }
 
 func loadOffer(st *chain.Store, id uint64) (*Offer, error) {
-	var o Offer
-	ok, err := st.GetObject(keyOffer(id), &o)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no offer %d", chain.ErrNotFound, id)
-	}
-	return &o, nil
+	return sdk.Load[Offer](st, keyOffer(id), fmt.Sprint("offer ", id))
 }
 
 func loadOrder(st *chain.Store, id uint64) (*Order, error) {
-	var o Order
-	ok, err := st.GetObject(keyOrder(id), &o)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no order %d", chain.ErrNotFound, id)
-	}
-	return &o, nil
+	return sdk.Load[Order](st, keyOrder(id), fmt.Sprint("order ", id))
 }
 
 // saveOrder stores o and keeps the status index in step with it: was is
@@ -214,7 +162,7 @@ func saveOrder(st *chain.Store, o *Order, was Status) {
 		}
 		st.Set(keyStatus(o.Status, o.ID), present)
 	}
-	st.SetObject(keyOrder(o.ID), o)
+	sdk.Save(st, keyOrder(o.ID), o)
 }
 
 // roleOf returns who sender is to o.

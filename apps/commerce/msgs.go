@@ -2,10 +2,8 @@ package commerce
 
 import (
 	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -48,16 +46,7 @@ type ListOffer struct {
 // Validate checks the payload without state. The genesis bounds on price
 // and stock are checked in Deliver, which can read them.
 func (m *ListOffer) Validate() error {
-	if err := checkText("item", m.Item, MaxItem, true); err != nil {
-		return err
-	}
-	if m.Price == 0 {
-		return fmt.Errorf("%w: price: must be at least 1", chain.ErrBadPayload)
-	}
-	if m.Stock == 0 {
-		return fmt.Errorf("%w: stock: must be at least 1", chain.ErrBadPayload)
-	}
-	return nil
+	return sdk.FirstError(sdk.CheckText("item", m.Item, MaxItem), atLeast1("price", m.Price), atLeast1("stock", m.Stock))
 }
 
 // PlaceOrder orders Quantity units of an offer. The sender pays
@@ -69,13 +58,7 @@ type PlaceOrder struct {
 
 // Validate checks the payload without state.
 func (m *PlaceOrder) Validate() error {
-	if err := checkID("offer", m.Offer); err != nil {
-		return err
-	}
-	if m.Quantity == 0 {
-		return fmt.Errorf("%w: quantity: must be at least 1", chain.ErrBadPayload)
-	}
-	return nil
+	return sdk.FirstError(checkID("offer", m.Offer), atLeast1("quantity", m.Quantity))
 }
 
 // Ship marks an order as shipped, with the carrier's tracking reference.
@@ -86,10 +69,7 @@ type Ship struct {
 
 // Validate checks the payload without state.
 func (m *Ship) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return checkText("tracking", m.Tracking, MaxTracking, true)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("tracking", m.Tracking, MaxTracking))
 }
 
 // MarkPickup says a shipped order waits for the buyer at a pickup point.
@@ -100,10 +80,7 @@ type MarkPickup struct {
 
 // Validate checks the payload without state.
 func (m *MarkPickup) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return checkText("location", m.Location, MaxNote, false)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("location", m.Location, MaxNote, sdk.Optional))
 }
 
 // Confirm says the buyer has the goods: the escrow goes to the seller.
@@ -122,10 +99,7 @@ type Cancel struct {
 
 // Validate checks the payload without state.
 func (m *Cancel) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return checkText("reason", m.Reason, MaxNote, false)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("reason", m.Reason, MaxNote, sdk.Optional))
 }
 
 // OpenDispute asks the arbiter to decide a shipped order.
@@ -136,10 +110,7 @@ type OpenDispute struct {
 
 // Validate checks the payload without state.
 func (m *OpenDispute) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
-	return checkText("reason", m.Reason, MaxNote, true)
+	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("reason", m.Reason, MaxNote))
 }
 
 // Settle is the arbiter's decision on a disputed order: Outcome is
@@ -152,83 +123,23 @@ type Settle struct {
 
 // Validate checks the payload without state.
 func (m *Settle) Validate() error {
-	if err := checkID("order", m.Order); err != nil {
-		return err
-	}
+	var outcome error
 	if m.Outcome != OutcomeRefund && m.Outcome != OutcomePay {
-		return fmt.Errorf("%w: outcome: %q, want %q or %q", chain.ErrBadPayload, m.Outcome, OutcomeRefund, OutcomePay)
+		outcome = fmt.Errorf("%w: outcome: %q, want %q or %q", chain.ErrBadPayload, m.Outcome, OutcomeRefund, OutcomePay)
 	}
-	return checkText("note", m.Note, MaxNote, false)
+	return sdk.FirstError(checkID("order", m.Order), outcome, sdk.CheckText("note", m.Note, MaxNote, sdk.Optional))
 }
 
-// step returns the status-machine step the settlement makes.
-func (m *Settle) step() Step {
-	if m.Outcome == OutcomeRefund {
-		return StepSettleRefund
+func atLeast1(field string, n uint64) error {
+	if n == 0 {
+		return fmt.Errorf("%w: %s: must be at least 1", chain.ErrBadPayload, field)
 	}
-	return StepSettlePay
-}
-
-// validator is what every payload type implements.
-type validator interface{ Validate() error }
-
-// decode parses and validates the payload of action.
-func decode(action string, payload []byte) (validator, error) {
-	var m validator
-	switch action {
-	case ActionListOffer:
-		m = &ListOffer{}
-	case ActionPlaceOrder:
-		m = &PlaceOrder{}
-	case ActionShip:
-		m = &Ship{}
-	case ActionMarkPickup:
-		m = &MarkPickup{}
-	case ActionConfirm:
-		m = &Confirm{}
-	case ActionCancel:
-		m = &Cancel{}
-	case ActionDispute:
-		m = &OpenDispute{}
-	case ActionSettle:
-		m = &Settle{}
-	default:
-		return nil, fmt.Errorf("%w: commerce has no action %q (actions: %s)", chain.ErrUnknownAction, action,
-			strings.Join([]string{ActionListOffer, ActionPlaceOrder, ActionShip, ActionMarkPickup,
-				ActionConfirm, ActionCancel, ActionDispute, ActionSettle}, ", "))
-	}
-	if err := chain.DecodePayload(payload, m); err != nil {
-		return nil, err
-	}
-	return m, m.Validate()
+	return nil
 }
 
 func checkID(field string, id uint64) error {
 	if id == 0 {
 		return fmt.Errorf("%w: %s: missing id (ids start at 1)", chain.ErrBadPayload, field)
-	}
-	return nil
-}
-
-// checkText requires printable UTF-8 of at most limit bytes, without
-// surrounding spaces; an empty string passes unless required.
-func checkText(field, s string, limit int, required bool) error {
-	switch {
-	case s == "" && !required:
-		return nil
-	case strings.TrimSpace(s) == "":
-		return fmt.Errorf("%w: %s: missing", chain.ErrBadPayload, field)
-	case len(s) > limit:
-		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), limit)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: %s: not UTF-8", chain.ErrBadPayload, field)
-	case strings.TrimSpace(s) != s:
-		return fmt.Errorf("%w: %s: leading or trailing space", chain.ErrBadPayload, field)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%w: %s: control character %U", chain.ErrBadPayload, field, r)
-		}
 	}
 	return nil
 }

@@ -9,8 +9,9 @@ import (
 
 // This file holds what each action does. Every change of status goes
 // through move, which asks the status table (Next) and writes the
-// history; the handlers only add the money, stock and index changes that
-// belong to their step. A handler that fails leaves no trace: the chain
+// history; moveOrder loads, moves and saves an existing order, and the
+// handlers only add the money, stock and index changes that belong to
+// their step. A handler that fails leaves no trace: the chain
 // drops a failed transaction's writes, bank transfers included.
 
 // listOffer stores a new offer by the sender.
@@ -28,11 +29,11 @@ func listOffer(ctx *chain.Context, m *ListOffer) error {
 	case m.Stock > p.MaxStock:
 		return fmt.Errorf("%w: stock: %d is above max_stock %d", chain.ErrBadPayload, m.Stock, p.MaxStock)
 	}
-	id, err := nextID(st, keyOfferSeq)
+	id, err := sdk.NextID(st, keyOfferSeq)
 	if err != nil {
 		return err
 	}
-	st.SetObject(keyOffer(id), &Offer{ID: id, Seller: ctx.Sender, Item: m.Item, Price: m.Price, Stock: m.Stock, Height: ctx.Height})
+	sdk.Save(st, keyOffer(id), &Offer{ID: id, Seller: ctx.Sender, Item: m.Item, Price: m.Price, Stock: m.Stock, Height: ctx.Height})
 	st.Set(keyOfferBy(ctx.Sender, id), present)
 	ctx.Emit("offer_listed", chain.A("offer", id), chain.A("seller", ctx.Sender), chain.A("item", m.Item),
 		chain.A("price", m.Price), chain.A("stock", m.Stock))
@@ -61,11 +62,11 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 	case m.Quantity > offer.Stock:
 		return fmt.Errorf("%w: offer %d has %d left, the order asks for %d", ErrOutOfStock, offer.ID, offer.Stock, m.Quantity)
 	}
-	total, err := mul(offer.Price, m.Quantity)
+	total, err := sdk.Mul(offer.Price, m.Quantity)
 	if err != nil {
 		return err
 	}
-	id, err := nextID(st, keyOrderSeq)
+	id, err := sdk.NextID(st, keyOrderSeq)
 	if err != nil {
 		return err
 	}
@@ -81,10 +82,52 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 		return err
 	}
 	offer.Stock -= m.Quantity // checked against the stock above
-	st.SetObject(keyOffer(offer.ID), offer)
+	sdk.Save(st, keyOffer(offer.ID), offer)
 	st.Set(keyBuyer(o.Buyer, id), present)
 	st.Set(keySeller(o.Seller, id), present)
 	saveOrder(st, o, "")
+	return nil
+}
+
+// change is an order that a transaction or EndBlock is moving: loaded,
+// taken one step along the status table and recorded in its history,
+// but not yet saved.
+type change struct {
+	ctx  *chain.Context
+	st   *chain.Store
+	p    Params
+	o    *Order
+	was  Status // the status before the step
+	role Role   // who makes the step
+}
+
+// moveOrder loads order id and takes it one step: made by the
+// transaction's sender in the role the sender has, or by the chain in
+// EndBlock, which has no sender. then, unless nil, adds what belongs to
+// the step (money, stock, indexes) before the order is saved.
+func moveOrder(ctx *chain.Context, id uint64, step Step, note string, then func(c *change) error) error {
+	st := ctx.Store()
+	p, err := loadParams(st)
+	if err != nil {
+		return err
+	}
+	o, err := loadOrder(st, id)
+	if err != nil {
+		return err
+	}
+	c := &change{ctx: ctx, st: st, p: p, o: o, was: o.Status, role: RoleChain}
+	if !ctx.Sender.IsZero() {
+		c.role = roleOf(o, &p, ctx.Sender)
+	}
+	if err := move(ctx, o, step, c.role, note); err != nil {
+		return err
+	}
+	if then != nil {
+		if err := then(c); err != nil {
+			return err
+		}
+	}
+	saveOrder(st, o, c.was)
 	return nil
 }
 
@@ -92,120 +135,94 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 // the end of block height+ReleaseAfterBlocks, EndBlock pays the seller
 // unless the order has left transit by then.
 func ship(ctx *chain.Context, m *Ship) error {
-	st := ctx.Store()
-	o, was, p, err := act(ctx, st, m.Order, StepShip, m.Tracking)
-	if err != nil {
-		return err
-	}
-	due, err := sdk.Add(ctx.Height, p.ReleaseAfterBlocks)
-	if err != nil {
-		return err
-	}
-	o.Tracking = m.Tracking
-	o.ReleaseHeight = due
-	st.Set(keyRelease(due, o.ID), present)
-	saveOrder(st, o, was)
-	return nil
+	return moveOrder(ctx, m.Order, StepShip, m.Tracking, func(c *change) error {
+		due, err := sdk.Add(ctx.Height, c.p.ReleaseAfterBlocks)
+		if err != nil {
+			return err
+		}
+		c.o.Tracking, c.o.ReleaseHeight = m.Tracking, due
+		c.st.Set(keyRelease(due, c.o.ID), present)
+		return nil
+	})
 }
 
-// markPickup notes that the goods wait at a pickup point. The release
-// timer keeps running from shipping.
+// markPickup only moves the order: the goods wait at a pickup point, and
+// the release timer keeps running from shipping.
 func markPickup(ctx *chain.Context, m *MarkPickup) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, StepMarkPickup, m.Location)
-	if err != nil {
-		return err
-	}
-	saveOrder(st, o, was)
-	return nil
+	return moveOrder(ctx, m.Order, StepMarkPickup, m.Location, nil)
 }
 
 // confirm pays the escrow to the seller.
 func (a *App) confirm(ctx *chain.Context, m *Confirm) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, StepConfirm, "")
-	if err != nil {
-		return err
-	}
-	unschedule(st, o)
-	if err := a.payOut(ctx, o, EscrowReleased); err != nil {
-		return err
-	}
-	saveOrder(st, o, was)
-	return nil
+	return moveOrder(ctx, m.Order, StepConfirm, "", a.release)
+}
+
+// release takes the order off the release index and pays its escrow to
+// the seller.
+func (a *App) release(c *change) error {
+	unschedule(c.st, c.o)
+	return a.payOut(c.ctx, c.o, EscrowReleased)
 }
 
 // cancel refunds the buyer and gives the units back to the offer.
 func (a *App) cancel(ctx *chain.Context, m *Cancel) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, StepCancel, m.Reason)
-	if err != nil {
-		return err
-	}
-	if err := a.payOut(ctx, o, EscrowRefunded); err != nil {
-		return err
-	}
-	offer, err := loadOffer(st, o.Offer)
-	if err != nil {
-		return err
-	}
-	if offer.Stock, err = sdk.Add(offer.Stock, o.Quantity); err != nil {
-		return err
-	}
-	st.SetObject(keyOffer(offer.ID), offer)
-	saveOrder(st, o, was)
-	return nil
+	return moveOrder(ctx, m.Order, StepCancel, m.Reason, func(c *change) error {
+		if err := a.payOut(ctx, c.o, EscrowRefunded); err != nil {
+			return err
+		}
+		offer, err := loadOffer(c.st, c.o.Offer)
+		if err != nil {
+			return err
+		}
+		if offer.Stock, err = sdk.Add(offer.Stock, c.o.Quantity); err != nil {
+			return err
+		}
+		sdk.Save(c.st, keyOffer(offer.ID), offer)
+		return nil
+	})
 }
 
 // openDispute stops the release timer and puts the order before the
 // arbiter. Without an arbiter in genesis nobody could settle it, so it
 // is refused.
 func openDispute(ctx *chain.Context, m *OpenDispute) error {
-	st := ctx.Store()
-	o, was, p, err := act(ctx, st, m.Order, StepDispute, m.Reason)
-	if err != nil {
-		return err
-	}
-	if p.Arbiter.IsZero() {
-		return fmt.Errorf("order %d: %w: %s -> %s by %s: genesis names no arbiter to settle it",
-			o.ID, ErrNoArbiter, was, o.Status, StepDispute)
-	}
-	unschedule(st, o)
-	o.Dispute = &Dispute{OpenedBy: ctx.Sender, Role: roleOf(o, &p, ctx.Sender), Reason: m.Reason, Height: ctx.Height}
-	saveOrder(st, o, was)
-	return nil
+	return moveOrder(ctx, m.Order, StepDispute, m.Reason, func(c *change) error {
+		if c.p.Arbiter.IsZero() {
+			return fmt.Errorf("order %d: %w: %s -> %s by %s: genesis names no arbiter to settle it",
+				c.o.ID, ErrNoArbiter, c.was, c.o.Status, StepDispute)
+		}
+		unschedule(c.st, c.o)
+		c.o.Dispute = &Dispute{OpenedBy: ctx.Sender, Role: c.role, Reason: m.Reason, Height: ctx.Height}
+		return nil
+	})
 }
 
 // settle carries out the arbiter's decision: the escrow back to the
 // buyer (OrderReturned) or on to the seller (OrderDelivered).
 func (a *App) settle(ctx *chain.Context, m *Settle) error {
-	st := ctx.Store()
-	o, was, _, err := act(ctx, st, m.Order, m.step(), m.Note)
-	if err != nil {
-		return err
-	}
-	if o.Dispute == nil { // every OrderProblem has one
-		return fmt.Errorf("order %d is %s without a dispute record", o.ID, was)
-	}
-	state := EscrowReleased
+	step, state := StepSettlePay, EscrowReleased
 	if m.Outcome == OutcomeRefund {
-		state = EscrowRefunded
+		step, state = StepSettleRefund, EscrowRefunded
 	}
-	if err := a.payOut(ctx, o, state); err != nil {
-		return err
-	}
-	o.Dispute.Outcome, o.Dispute.Note, o.Dispute.SettledHeight = m.Outcome, m.Note, ctx.Height
-	saveOrder(st, o, was)
-	return nil
+	return moveOrder(ctx, m.Order, step, m.Note, func(c *change) error {
+		if c.o.Dispute == nil { // every OrderProblem has one
+			return fmt.Errorf("order %d is %s without a dispute record", c.o.ID, c.was)
+		}
+		if err := a.payOut(ctx, c.o, state); err != nil {
+			return err
+		}
+		c.o.Dispute.Outcome, c.o.Dispute.Note, c.o.Dispute.SettledHeight = m.Outcome, m.Note, ctx.Height
+		return nil
+	})
 }
 
-// releaseDue pays the seller of every order whose timer ends in this
+// EndBlock pays the seller of every order whose timer ends in this
 // block. It reads only the release index at this height, so its cost
 // grows with the orders due now, not with all the orders there are.
 // Every key it finds belongs to an order in transit or waiting for
 // pickup, since the steps out of those statuses delete it; finding
 // anything else is a broken invariant and fails the block.
-func (a *App) releaseDue(ctx *chain.Context) error {
+func (a *App) EndBlock(ctx *chain.Context) error {
 	st := ctx.Store()
 	var ids []uint64
 	err := st.Iterate(prefixReleaseAt(ctx.Height), func(k, _ []byte) error {
@@ -217,40 +234,11 @@ func (a *App) releaseDue(ctx *chain.Context) error {
 		return err
 	}
 	for _, id := range ids {
-		o, err := loadOrder(st, id)
-		if err != nil {
-			return fmt.Errorf("release index at height %d: %w", ctx.Height, err)
+		if err := moveOrder(ctx, id, StepAutoRelease, fmt.Sprintf("not confirmed by height %d", ctx.Height), a.release); err != nil {
+			return fmt.Errorf("release at height %d: %w", ctx.Height, err)
 		}
-		was := o.Status
-		if err := move(ctx, o, StepAutoRelease, RoleChain, fmt.Sprintf("not confirmed by height %d", ctx.Height)); err != nil {
-			return err
-		}
-		unschedule(st, o)
-		if err := a.payOut(ctx, o, EscrowReleased); err != nil {
-			return err
-		}
-		saveOrder(st, o, was)
 	}
 	return nil
-}
-
-// act loads an order for an action by the transaction's sender and moves
-// it one step. It returns the changed order, not yet saved, with its
-// status before the step and the params.
-func act(ctx *chain.Context, st *chain.Store, id uint64, step Step, note string) (*Order, Status, Params, error) {
-	p, err := loadParams(st)
-	if err != nil {
-		return nil, "", p, err
-	}
-	o, err := loadOrder(st, id)
-	if err != nil {
-		return nil, "", p, err
-	}
-	was := o.Status
-	if err := move(ctx, o, step, roleOf(o, &p, ctx.Sender), note); err != nil {
-		return nil, "", p, err
-	}
-	return o, was, p, nil
 }
 
 // move takes o one step along the status table, made by role, and

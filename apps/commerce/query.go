@@ -1,12 +1,10 @@
 package commerce
 
 import (
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -50,198 +48,111 @@ type ParamsAnswer struct {
 	QueryHeight uint64        `json:"query_height"`
 }
 
-// Query serves, under /v1/apps/commerce/:
-//
-//	order/{id}                               one order, its history and next moves
-//	orders?buyer=&seller=&status=&after=     orders in id order; every filter optional
-//	offer/{id}                               one offer
-//	offers?seller=&after=                    offers in id order
-//	params                                   genesis parameters and the escrow address
-func (*App) Query(q *chain.QueryContext, path []string, args map[string]string) (any, error) {
-	st := q.Store()
-	switch {
-	case len(path) == 2 && path[0] == "order":
-		id, err := parseID("order", path[1])
-		if err != nil {
-			return nil, err
-		}
-		o, err := loadOrder(st, id)
-		if err != nil {
-			return nil, err
-		}
-		return &OrderAnswer{Order: *o, Next: MovesFrom(o.Status), QueryHeight: q.Height}, nil
-	case len(path) == 1 && path[0] == "orders":
-		return listOrders(q, args)
-	case len(path) == 2 && path[0] == "offer":
-		id, err := parseID("offer", path[1])
-		if err != nil {
-			return nil, err
-		}
-		o, err := loadOffer(st, id)
-		if err != nil {
-			return nil, err
-		}
-		return &OfferAnswer{Offer: *o, QueryHeight: q.Height}, nil
-	case len(path) == 1 && path[0] == "offers":
-		return listOffers(q, args)
-	case len(path) == 1 && path[0] == "params":
-		p, err := loadParams(st)
-		if err != nil {
-			return nil, err
-		}
-		return &ParamsAnswer{Params: p, Escrow: EscrowAddress, QueryHeight: q.Height}, nil
-	}
-	return nil, fmt.Errorf("%w: commerce has queries order/{id}, orders, offer/{id}, offers and params", chain.ErrNotFound)
-}
-
-// listOrders walks the narrowest index the filters allow (buyer, then
-// seller, then status, else all orders) and checks the other filters on
-// each order it loads.
-func listOrders(q *chain.QueryContext, args map[string]string) (*OrdersAnswer, error) {
-	if err := onlyArgs(args, "buyer", "seller", "status", "after"); err != nil {
-		return nil, err
-	}
-	var buyer, seller chain.Address
-	var status Status
-	var err error
-	if buyer, err = addressArg(args, "buyer"); err != nil {
-		return nil, err
-	}
-	if seller, err = addressArg(args, "seller"); err != nil {
-		return nil, err
-	}
-	if s, ok := args["status"]; ok {
-		if status, err = ParseStatus(s); err != nil {
-			return nil, err
-		}
-	}
-	after, err := afterArg(args)
+func queryOrder(q *chain.QueryContext, p sdk.Params) (any, error) {
+	o, err := byID(q, p, "order", loadOrder)
 	if err != nil {
 		return nil, err
+	}
+	return &OrderAnswer{Order: *o, Next: MovesFrom(o.Status), QueryHeight: q.Height}, nil
+}
+
+func queryOffer(q *chain.QueryContext, p sdk.Params) (any, error) {
+	o, err := byID(q, p, "offer", loadOffer)
+	if err != nil {
+		return nil, err
+	}
+	return &OfferAnswer{Offer: *o, QueryHeight: q.Height}, nil
+}
+
+func queryParams(q *chain.QueryContext, _ sdk.Params) (any, error) {
+	p, err := loadParams(q.Store())
+	if err != nil {
+		return nil, err
+	}
+	return &ParamsAnswer{Params: p, Escrow: EscrowAddress, QueryHeight: q.Height}, nil
+}
+
+// queryOrders walks the narrowest index the filters allow (buyer, then
+// seller, then status, else all orders) and checks the other filters on
+// each order it loads.
+func queryOrders(q *chain.QueryContext, p sdk.Params) (any, error) {
+	buyer, err := p.Address("buyer")
+	if err != nil {
+		return nil, err
+	}
+	seller, err := p.Address("seller")
+	if err != nil {
+		return nil, err
+	}
+	var status Status
+	if p.Has("status") {
+		if status, err = ParseStatus(p.Arg("status")); err != nil {
+			return nil, err
+		}
 	}
 	prefix := prefixOrder
 	switch {
 	case !buyer.IsZero():
-		prefix = cat(prefixBuyer, buyer[:])
+		prefix = sdk.Key(prefixBuyer, buyer[:])
 	case !seller.IsZero():
-		prefix = cat(prefixSeller, seller[:])
+		prefix = sdk.Key(prefixSeller, seller[:])
 	case status != "":
 		prefix = prefixStatusOf(status)
 	}
-	st := q.Store()
-	ans := &OrdersAnswer{Orders: []Order{}, QueryHeight: q.Height}
-	ans.Truncated, err = walk(st, prefix, after, func(id uint64) (bool, error) {
-		o, err := loadOrder(st, id)
-		if err != nil {
-			return false, err
-		}
-		if (!buyer.IsZero() && o.Buyer != buyer) || (!seller.IsZero() && o.Seller != seller) ||
-			(status != "" && o.Status != status) {
-			return false, nil
-		}
-		ans.Orders = append(ans.Orders, *o)
-		return true, nil
+	orders, truncated, err := list(q.Store(), prefix, p, loadOrder, func(o *Order) bool {
+		return (buyer.IsZero() || o.Buyer == buyer) && (seller.IsZero() || o.Seller == seller) &&
+			(status == "" || o.Status == status)
 	})
-	return ans, err
+	return &OrdersAnswer{Orders: orders, Truncated: truncated, QueryHeight: q.Height}, err
 }
 
-func listOffers(q *chain.QueryContext, args map[string]string) (*OffersAnswer, error) {
-	if err := onlyArgs(args, "seller", "after"); err != nil {
-		return nil, err
-	}
-	seller, err := addressArg(args, "seller")
-	if err != nil {
-		return nil, err
-	}
-	after, err := afterArg(args)
+func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
+	seller, err := p.Address("seller")
 	if err != nil {
 		return nil, err
 	}
 	prefix := prefixOffer
 	if !seller.IsZero() {
-		prefix = cat(prefixOfferBy, seller[:])
+		prefix = sdk.Key(prefixOfferBy, seller[:])
 	}
-	st := q.Store()
-	ans := &OffersAnswer{Offers: []Offer{}, QueryHeight: q.Height}
-	ans.Truncated, err = walk(st, prefix, after, func(id uint64) (bool, error) {
-		o, err := loadOffer(st, id)
+	offers, truncated, err := list(q.Store(), prefix, p, loadOffer, func(*Offer) bool { return true })
+	return &OffersAnswer{Offers: offers, Truncated: truncated, QueryHeight: q.Height}, err
+}
+
+// list loads the records whose ids end the keys under prefix, in id
+// order from the first id above the query's after= argument, and keeps
+// those that pass keep, up to MaxList of them. It reports truncated when
+// it stopped there with keys left (sdk.Each).
+func list[T any](st *chain.Store, prefix []byte, p sdk.Params,
+	load func(*chain.Store, uint64) (*T, error), keep func(*T) bool) ([]T, bool, error) {
+	after, err := p.Uint("after", 0)
+	if err != nil {
+		return nil, false, err
+	}
+	out := []T{}
+	truncated, err := sdk.Each(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
+		id, err := idAtEnd(k)
 		if err != nil {
 			return false, err
 		}
-		ans.Offers = append(ans.Offers, *o)
+		r, err := load(st, id)
+		if err != nil || !keep(r) {
+			return false, err
+		}
+		out = append(out, *r)
 		return true, nil
 	})
-	return ans, err
+	return out, truncated, err
 }
 
-// errFull stops a walk once an answer holds MaxList items.
-var errFull = errors.New("list full")
-
-// walk visits the ids that end the keys under prefix, in ascending
-// order, from the first id above after. keep says whether it took the
-// item; after MaxList items walk stops and reports whether any key was
-// left unvisited.
-func walk(st *chain.Store, prefix []byte, after uint64, keep func(id uint64) (bool, error)) (bool, error) {
-	kept := 0
-	err := st.Iterate(prefix, func(k, _ []byte) error {
-		id, err := idAtEnd(k)
-		if err != nil || id <= after {
-			return err
-		}
-		if kept == MaxList {
-			return errFull
-		}
-		ok, err := keep(id)
-		if ok {
-			kept++
-		}
-		return err
-	})
-	if errors.Is(err, errFull) {
-		return true, nil
-	}
-	return false, err
-}
-
-func parseID(field, s string) (uint64, error) {
+// byID loads the record named by the path's {id}; what names the record
+// in errors ("order").
+func byID[T any](q *chain.QueryContext, p sdk.Params, what string,
+	load func(*chain.Store, uint64) (*T, error)) (*T, error) {
+	s := p.Path("id")
 	id, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || id == 0 {
-		return 0, fmt.Errorf("%w: %s: %q is not an id (1, 2, 3, ...)", chain.ErrBadPayload, field, s)
+		return nil, fmt.Errorf("%w: %s: %q is not an id (1, 2, 3, ...)", chain.ErrBadPayload, what, s)
 	}
-	return id, nil
-}
-
-func addressArg(args map[string]string, name string) (chain.Address, error) {
-	s, ok := args[name]
-	if !ok {
-		return chain.Address{}, nil
-	}
-	a, err := chain.ParseAddress(s)
-	if err != nil {
-		return a, fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, name, err)
-	}
-	return a, nil
-}
-
-func afterArg(args map[string]string) (uint64, error) {
-	s, ok := args["after"]
-	if !ok {
-		return 0, nil
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%w: after: %q is not an id", chain.ErrBadPayload, s)
-	}
-	return n, nil
-}
-
-// onlyArgs refuses query arguments other than the allowed ones, so that
-// a misspelt filter is an error instead of being ignored.
-func onlyArgs(args map[string]string, allowed ...string) error {
-	for _, k := range slices.Sorted(maps.Keys(args)) {
-		if !slices.Contains(allowed, k) {
-			return fmt.Errorf("%w: unknown argument %q (allowed: %v)", chain.ErrBadPayload, k, allowed)
-		}
-	}
-	return nil
+	return load(q.Store(), id)
 }

@@ -48,7 +48,7 @@ func ParseStatus(s string) (Status, error) {
 	if st := Status(s); slices.Contains(Statuses, st) {
 		return st, nil
 	}
-	return "", fmt.Errorf("%w: status %q is not a schema.org OrderStatus (%s)", chain.ErrBadPayload, s, joinStatuses(Statuses, ", "))
+	return "", fmt.Errorf("%w: status %q is not a schema.org OrderStatus (%s)", chain.ErrBadPayload, s, join(Statuses, ", "))
 }
 
 // Role is who a sender is to an order.
@@ -130,11 +130,11 @@ func Next(from Status, step Step, role Role) (Status, error) {
 	t := machine[i]
 	if !slices.Contains(t.From, from) {
 		return "", fmt.Errorf("%w: %s -> %s by %s: %s is allowed only from %s",
-			ErrIllegalTransition, from, t.To, step, step, joinStatuses(t.From, " or "))
+			ErrIllegalTransition, from, t.To, step, step, join(t.From, " or "))
 	}
 	if !slices.Contains(t.By, role) {
 		return "", fmt.Errorf("%w: %w: %s -> %s by %s: only the %s may do it, and the sender is %s",
-			ErrIllegalTransition, chain.ErrUnauthorized, from, t.To, step, joinRoles(t.By), describe(role))
+			ErrIllegalTransition, chain.ErrUnauthorized, from, t.To, step, join(t.By, " or "), describe(role))
 	}
 	return t.To, nil
 }
@@ -164,27 +164,17 @@ func MovesFrom(s Status) []Move {
 func (s Status) Final() bool { return len(MovesFrom(s)) == 0 }
 
 func describe(r Role) string {
-	switch r {
-	case RoleOther:
+	if r == RoleOther {
 		return "not a party to the order"
-	case RoleChain:
-		return "the chain"
 	}
 	return "the " + string(r)
 }
 
-func joinStatuses(ss []Status, sep string) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = string(s)
+// join joins statuses or roles with sep.
+func join[T ~string](xs []T, sep string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = string(x)
 	}
 	return strings.Join(parts, sep)
-}
-
-func joinRoles(rs []Role) string {
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		parts[i] = string(r)
-	}
-	return strings.Join(parts, " or ")
 }
