@@ -255,3 +255,14 @@ func TestPlainSendToAModuleAccountIsRefused(t *testing.T) {
 		t.Error("a send to bob changed nothing")
 	}
 }
+
+func TestAModuleAccountIsHandedOutOnce(t *testing.T) {
+	b := bank.New()
+	b.ModuleAccount("parking/fees")
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "parking/fees") {
+			t.Errorf("a second ModuleAccount for the same name: recover() = %v, want a panic naming it", r)
+		}
+	}()
+	b.ModuleAccount("parking/fees")
+}

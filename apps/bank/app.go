@@ -1,7 +1,6 @@
 package bank
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -55,13 +54,8 @@ type GenesisBalance struct {
 
 // InitGenesis mints the initial balances.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var g GenesisState
-	if err := dec.Decode(&g); err != nil {
+	if err := sdk.DecodeGenesis(raw, &g); err != nil {
 		return fmt.Errorf("bank genesis: %w", err)
 	}
 	st := ctx.Store()

@@ -71,9 +71,14 @@ type Account struct {
 
 // ModuleAccount makes the account name ("commerce/escrow") for the module
 // that will hold it. Call it while wiring the modules, before the chain
-// starts: the set of module accounts is part of the bank's rules.
+// starts: the set of module accounts is part of the bank's rules. Each
+// name is handed out once; asking twice is a wiring bug and panics, so
+// that no second module can hold the same funds.
 func (a *App) ModuleAccount(name string) *Account {
 	addr := sdk.ModuleAddress(name)
+	if _, dup := a.owners[addr]; dup {
+		panic(fmt.Sprintf("bank: module account %q handed out twice", name))
+	}
 	a.owners[addr] = name
 	return &Account{bank: a, name: name, addr: addr}
 }

@@ -50,3 +50,12 @@ func ModuleAddress(name string) chain.Address {
 	copy(a[:], h[:chain.AddressSize])
 	return a
 }
+
+// Mul returns a*b or chain.ErrOverflow.
+func Mul(a, b uint64) (uint64, error) {
+	hi, lo := bits.Mul64(a, b)
+	if hi != 0 {
+		return 0, fmt.Errorf("%d * %d: %w", a, b, chain.ErrOverflow)
+	}
+	return lo, nil
+}

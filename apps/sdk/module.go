@@ -1,6 +1,8 @@
 package sdk
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -288,4 +290,30 @@ func (m *Module) Index(height uint64) Index {
 		ix.Queries = append(ix.Queries, IndexDoc{Name: r.Pattern, Doc: r.Doc, Args: r.Args})
 	}
 	return ix
+}
+
+// DecodeGenesis decodes a module's section of the genesis file into g.
+// Unknown fields are refused, so that a misspelt parameter is an error
+// rather than a default; an absent or null section leaves g as it is,
+// holding the defaults the caller put there.
+func DecodeGenesis(raw json.RawMessage, g any) error {
+	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(g)
+}
+
+// FirstError returns the first of errs that is not nil. A payload's
+// Validate lists its field checks in the order of the fields:
+//
+//	return sdk.FirstError(checkID("order", m.Order), sdk.CheckText("note", m.Note, 500))
+func FirstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,6 +1,9 @@
 package sdk_test
 
 import (
+	"encoding/json"
+	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -30,5 +33,51 @@ func TestEachRecordDecodesInKeyOrderAndNamesABadRecord(t *testing.T) {
 	_, err = sdk.EachRecord(st, []byte("n/"), nil, 0, func(_ []byte, n *note) (bool, error) { return true, nil })
 	if err == nil || !strings.Contains(err.Error(), "record 6e2f34") {
 		t.Fatalf("a value that does not decode: %v, want an error naming key n/4 (6e2f34)", err)
+	}
+}
+
+func TestNextIDCountsFromOne(t *testing.T) {
+	st := chain.NewContext("x", chain.NewOverlay(chain.MemReader{}), chain.BlockInfo{}, chain.Address{}, chain.Hash{}).Store()
+	key := sdk.Key([]byte("next/"), sdk.Uint64Bytes(7))
+	for want := uint64(1); want <= 3; want++ {
+		if got, err := sdk.NextID(st, key); err != nil || got != want {
+			t.Fatalf("NextID = %d, %v; want %d", got, err, want)
+		}
+	}
+	st.Set(key, sdk.Uint64Bytes(math.MaxUint64))
+	if _, err := sdk.NextID(st, key); !errors.Is(err, chain.ErrOverflow) {
+		t.Errorf("past the last id: %v", err)
+	}
+	if string(key) != "next/\x00\x00\x00\x00\x00\x00\x00\x07" {
+		t.Errorf("Key = %q", key)
+	}
+}
+
+func TestMulDecodeGenesisFirstError(t *testing.T) {
+	if p, err := sdk.Mul(1<<32, 1<<31); err != nil || p != 1<<63 {
+		t.Errorf("Mul = %d, %v", p, err)
+	}
+	if _, err := sdk.Mul(1<<32, 1<<32); !errors.Is(err, chain.ErrOverflow) {
+		t.Errorf("Mul overflow: %v", err)
+	}
+	type params struct {
+		A int `json:"a"`
+		B int `json:"b"`
+	}
+	g := params{A: 1, B: 2}
+	for _, raw := range []string{"", "null", " null "} {
+		if err := sdk.DecodeGenesis(json.RawMessage(raw), &g); err != nil || g != (params{1, 2}) {
+			t.Errorf("%q: %+v %v, want the defaults kept", raw, g, err)
+		}
+	}
+	if err := sdk.DecodeGenesis(json.RawMessage(`{"b":5}`), &g); err != nil || g != (params{1, 5}) {
+		t.Errorf("partial: %+v %v", g, err)
+	}
+	if err := sdk.DecodeGenesis(json.RawMessage(`{"c":5}`), &g); err == nil || !strings.Contains(err.Error(), `"c"`) {
+		t.Errorf("unknown field: %v", err)
+	}
+	e1, e2 := errors.New("one"), errors.New("two")
+	if sdk.FirstError(nil, e1, e2) != e1 || sdk.FirstError(nil, nil) != nil {
+		t.Error("FirstError")
 	}
 }
