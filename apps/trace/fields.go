@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func (o obj) known(allowed ...string) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if isExtension(k) || contains(allowed, k) {
+		if isExtension(k) || slices.Contains(allowed, k) {
 			continue
 		}
 		return fieldError(o.at(k), ErrBadValue, "unknown field (extension fields need a namespace prefix, as in \"example:%s\")", k)
@@ -214,13 +215,4 @@ func jsonType(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

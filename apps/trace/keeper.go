@@ -3,8 +3,8 @@ package trace
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -80,17 +80,10 @@ type Record struct {
 	Event       string   `json:"event"`
 }
 
-// LoadRecord returns the event with sequence number seq.
+// LoadRecord returns the event with sequence number seq, or an error
+// that wraps chain.ErrNotFound.
 func LoadRecord(st *chain.Store, seq uint64) (*Record, error) {
-	var r Record
-	found, err := st.GetObject(keyEvent(seq), &r)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: no event %d", chain.ErrNotFound, seq)
-	}
-	return &r, nil
+	return sdk.Load[Record](st, keyEvent(seq), fmt.Sprintf("event %d", seq))
 }
 
 // erroneous reports whether an ordinary event was declared erroneous.
@@ -125,7 +118,7 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 	}
 	for _, n := range e.Named() {
 		note(n.ID.Key, n.As)
-		if !n.ID.Class && !contains(r.Objects, n.ID.Key) {
+		if !n.ID.Class && !slices.Contains(r.Objects, n.ID.Key) {
 			r.Objects = append(r.Objects, n.ID.Key)
 		}
 	}
@@ -140,7 +133,7 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 		}
 	}
 	st.Set(keySeq, sdk.Uint64Bytes(seq))
-	st.SetObject(keyEvent(seq), r)
+	sdk.Save(st, keyEvent(seq), r)
 	if e.EventID != "" && e.Declaration == nil {
 		st.Set(keyEventID(e.EventID), sdk.Uint64Bytes(seq))
 	}
@@ -212,7 +205,7 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 		EventTime: e.Time.UnixMilli(), BizStep: e.BizStep, Disposition: e.Disposition,
 		Context: context, Event: e.JSON}
 	for _, l := range []*Location{e.ReadPoint, e.BizLocation} {
-		if l != nil && !contains(r.GLNs, l.GLN) {
+		if l != nil && !slices.Contains(r.GLNs, l.GLN) {
 			r.GLNs = append(r.GLNs, l.GLN)
 		}
 	}
@@ -225,22 +218,24 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 	if e.Parent != nil {
 		r.Parent = e.Parent.Key
 	}
-	for _, id := range e.Inputs {
-		r.Inputs = append(r.Inputs, id.Key)
-	}
-	for _, q := range e.InputQuantities {
-		r.Inputs = append(r.Inputs, q.Class.Key)
-	}
-	for _, id := range e.Outputs {
-		r.Outputs = append(r.Outputs, id.Key)
-	}
-	for _, q := range e.OutputQuantities {
-		r.Outputs = append(r.Outputs, q.Class.Key)
-	}
+	r.Inputs, r.Outputs = keysOf(e.Inputs, e.InputQuantities), keysOf(e.Outputs, e.OutputQuantities)
 	if d := e.Declaration; d != nil {
 		r.Declaration, r.Reason, r.Corrective = true, d.Reason, d.Corrective
 	}
 	return r
+}
+
+// keysOf returns the keys of ids, then those of the classes of qs; nil
+// when there are none.
+func keysOf(ids []ID, qs []Quantity) []string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, id.Key)
+	}
+	for _, q := range qs {
+		out = append(out, q.Class.Key)
+	}
+	return out
 }
 
 // retract marks the event with eventID as declared erroneous by the
@@ -263,8 +258,6 @@ func retract(st *chain.Store, eventID string) error {
 	}
 	return nil
 }
-
-var errStop = errors.New("stop")
 
 // contents calls fn with the key of every object that rel/parent holds.
 func contents(st *chain.Store, rel, parent string, fn func(child string)) error {
