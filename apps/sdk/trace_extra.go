@@ -2,37 +2,35 @@ package sdk
 
 import (
 	"bytes"
-	"errors"
+	"encoding/json"
+	"fmt"
 
 	"github.com/citychain/citychain/chain"
 )
 
 // EachBefore is Each over the keys under prefix that sort before the key
-// before as well as after the key after: the walk ends at the first key
-// at or past before, so a range of an ordered index (events by time, say)
-// costs what it returns. A nil before bounds nothing, as a nil after does.
-// truncated reports that the walk stopped at the limit with keys of the
-// range left.
+// before (every key when before is nil): the walk ends at the first key
+// at or past it, so a range of an ordered index, such as events by time,
+// costs what it returns.
 func EachBefore(st *chain.Store, prefix, after, before []byte, limit int, fn func(key, value []byte) (bool, error)) (truncated bool, err error) {
-	taken := 0
-	err = st.Iterate(prefix, func(k, v []byte) error {
-		switch {
-		case after != nil && bytes.Compare(k, after) <= 0:
-			return nil
-		case before != nil && bytes.Compare(k, before) >= 0:
-			return errStop
-		case limit > 0 && taken >= limit:
-			truncated = true
-			return errStop
+	return Each(st, prefix, after, limit, func(k, v []byte) (bool, error) {
+		if before != nil && bytes.Compare(k, before) >= 0 {
+			return false, errStop
 		}
-		ok, err := fn(k, v)
-		if ok {
-			taken++
-		}
-		return err
+		return fn(k, v)
 	})
-	if errors.Is(err, errStop) {
-		err = nil
+}
+
+// DecodeGenesis decodes module's part of the genesis file into v,
+// refusing unknown fields. An absent part leaves v as it is.
+func DecodeGenesis(module string, raw json.RawMessage, v any) error {
+	if len(raw) == 0 {
+		return nil
 	}
-	return truncated, err
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s genesis: %w", module, err)
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -107,14 +106,9 @@ func DevGenesis(admin chain.Address) GenesisState {
 
 // InitGenesis registers the genesis participants.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var g GenesisState
-	if err := dec.Decode(&g); err != nil {
-		return fmt.Errorf("trace genesis: %w", err)
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
+		return err
 	}
 	st := ctx.Store()
 	for i := range g.Participants {

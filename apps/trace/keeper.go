@@ -259,6 +259,19 @@ func retract(st *chain.Store, eventID string) error {
 	return nil
 }
 
+// eachEvent calls fn, in chain order, with every event that names the
+// identifier with canonical key key and the parts it plays there.
+func eachEvent(st *chain.Store, key string, fn func(seq uint64, as []string) error) error {
+	prefix := prefixEPC(key)
+	return st.Iterate(prefix, func(k, v []byte) error {
+		seq, err := sdk.BytesUint64(k[len(prefix):])
+		if err != nil {
+			return err
+		}
+		return fn(seq, strings.Split(string(v), ","))
+	})
+}
+
 // contents calls fn with the key of every object that rel/parent holds.
 func contents(st *chain.Store, rel, parent string, fn func(child string)) error {
 	prefix := prefixContents(rel, parent)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -115,30 +114,20 @@ type walker struct {
 func (w *walker) direct(key string, upstream bool) ([]*Link, error) {
 	var out []*Link
 	seen := map[string]bool{}
-	prefix := prefixEPC(key)
-	var seqs []uint64
-	var parts [][]string
-	err := w.st.Iterate(prefix, func(k, v []byte) error {
-		seq, err := sdk.BytesUint64(k[len(prefix):])
-		seqs, parts = append(seqs, seq), append(parts, strings.Split(string(v), ","))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	for i, seq := range seqs {
+	err := eachEvent(w.st, key, func(seq uint64, parts []string) error {
 		r, ok := w.records[seq]
 		if !ok {
+			var err error
 			if r, err = LoadRecord(w.st, seq); err != nil {
-				return nil, err
+				return err
 			}
 			w.records[seq] = r
 		}
 		if r.Declaration || erroneous(w.st, r) {
-			continue
+			return nil
 		}
 		as := func(part, quantityPart string) bool {
-			return slices.Contains(parts[i], part) || slices.Contains(parts[i], quantityPart)
+			return slices.Contains(parts, part) || slices.Contains(parts, quantityPart)
 		}
 		add := func(rel string, keys ...string) {
 			for _, k := range keys {
@@ -159,8 +148,9 @@ func (w *walker) direct(key string, upstream bool) ([]*Link, error) {
 		case r.Type == TransformationEvent && as(AsOutput, AsOutputQuantity):
 			add(MadeFrom, r.Inputs...)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // links returns the tree of links from key in one direction. path holds

@@ -2,7 +2,6 @@ package trace
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -127,37 +126,26 @@ func moveChild(st *chain.Store, rel, from, to, child string) {
 // when a declaration arrives for an event already applied; nothing is
 // deleted from the record of events.
 func replay(st *chain.Store, key string) error {
-	type entry struct {
-		seq uint64
-		as  []string
-	}
-	var entries []entry
-	prefix := prefixEPC(key)
-	err := st.Iterate(prefix, func(k, v []byte) error {
-		seq, err := sdk.BytesUint64(k[len(prefix):])
-		entries = append(entries, entry{seq, strings.Split(string(v), ",")})
-		return err
-	})
-	if err != nil {
-		return err
-	}
 	old, err := LoadState(st, key)
 	if err != nil {
 		return err
 	}
 	next := State{EPC: key}
-	for _, en := range entries {
-		r, err := LoadRecord(st, en.seq)
-		if err != nil {
-			return err
-		}
+	err = eachEvent(st, key, func(seq uint64, as []string) error {
+		r, err := LoadRecord(st, seq)
 		switch {
+		case err != nil:
+			return err
 		case r.Declaration || !slices.Contains(r.Objects, key):
 		case erroneous(st, r):
 			next.Erroneous++
 		case next.LastEvent == 0 || r.EventTime >= next.EventTime:
-			next.apply(r, en.as)
+			next.apply(r, as)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	save(st, old, &next)
 	return nil
