@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -40,11 +41,12 @@ var (
 	}
 )
 
-// Event is one validated EPCIS 2.0 event: what (identifiers and
-// quantities), when (eventTime and its zone offset), where (readPoint,
-// bizLocation) and why (bizStep, disposition, transactions). Vocabulary
-// words are normalized to their bare CBV form; JSON is the event exactly
-// as captured, which is what the chain stores and proves.
+// Event is one validated EPCIS 2.0 event: what (the identifiers it
+// names, each with the part it plays), when (eventTime and its zone
+// offset), where (readPoint, bizLocation) and why (bizStep, disposition,
+// transactions). Vocabulary words are normalized to their bare CBV form;
+// JSON is the event exactly as captured, which is what the chain stores
+// and proves.
 type Event struct {
 	Type           string
 	Action         string // "" for TransformationEvent
@@ -56,26 +58,12 @@ type Event struct {
 	ReadPoint      *Location
 	BizLocation    *Location
 
-	EPCs             []ID       // epcList (ObjectEvent, TransactionEvent)
-	Quantities       []Quantity // quantityList
-	Parent           *ID        // parentID (Aggregation, Association, Transaction)
-	Children         []ID       // childEPCs
-	ChildQuantities  []Quantity // childQuantityList
-	Inputs           []ID       // inputEPCList
-	InputQuantities  []Quantity // inputQuantityList
-	Outputs          []ID       // outputEPCList
-	OutputQuantities []Quantity // outputQuantityList
-	Sensors          int        // number of sensorElementList entries
+	Parent  *ID     // parentID (Aggregation, Association, Transaction)
+	Named   []Named // every identifier the event names: parentID first, then its whatLists in order
+	Sensors int     // number of sensorElementList entries
 
 	Declaration *Declaration // set when the event declares an earlier one erroneous
 	JSON        string
-}
-
-// Quantity is one element of a quantity list: an amount of a class.
-type Quantity struct {
-	Class  ID
-	Amount string // a decimal, as written
-	UOM    string // UN/CEFACT Rec. 20 unit code, "" for a count
 }
 
 // Declaration is an errorDeclaration: the event carrying it repeats an
@@ -143,19 +131,21 @@ func parseWhat(o obj, e *Event) {
 		}
 		o.object("ilmd")
 	}
-	switch e.Type {
-	case ObjectEvent, TransactionEvent:
-		e.EPCs, e.Quantities = o.ids("epcList"), o.quantities("quantityList")
-	case AggregationEvent, AssociationEvent:
-		e.Children, e.ChildQuantities = o.ids("childEPCs"), o.quantities("childQuantityList")
-	case TransformationEvent:
-		e.Inputs, e.InputQuantities = o.ids("inputEPCList"), o.quantities("inputQuantityList")
-		e.Outputs, e.OutputQuantities = o.ids("outputEPCList"), o.quantities("outputQuantityList")
+	for _, l := range whatLists[e.Type] {
+		if strings.HasSuffix(l.as, AsQuantity) {
+			e.Named = append(e.Named, o.quantities(l.field, l.as)...)
+		} else {
+			e.Named = append(e.Named, o.ids(l.field, l.as)...)
+		}
+	}
+	if e.Type == TransformationEvent {
 		o.uri("transformationID", false)
 	}
 	if e.Type == AggregationEvent || e.Type == AssociationEvent || e.Type == TransactionEvent {
 		needParent := e.Type == AssociationEvent || (e.Type == AggregationEvent && e.Action != ActionObserve)
-		e.Parent = o.id("parentID", needParent)
+		if e.Parent = o.id("parentID", needParent); e.Parent != nil {
+			e.Named = append([]Named{{ID: *e.Parent, As: AsParent, Field: "parentID"}}, e.Named...)
+		}
 	}
 	requireWhat(o, e)
 }
@@ -165,20 +155,19 @@ func parseWhat(o obj, e *Event) {
 func requireWhat(o obj, e *Event) {
 	switch e.Type {
 	case ObjectEvent:
-		if !o.has("epcList") && len(e.Quantities) == 0 && (e.Sensors == 0 || e.ReadPoint == nil) {
+		if !o.has("epcList") && len(e.Keys(AsQuantity)) == 0 && (e.Sensors == 0 || e.ReadPoint == nil) {
 			o.fail("epcList", ErrMissingField, "an ObjectEvent needs epcList, quantityList, or sensorElementList with a readPoint")
 		}
 	case TransactionEvent:
-		if !o.has("epcList") && len(e.Quantities) == 0 && e.Action != ActionDelete {
+		if !o.has("epcList") && len(e.Keys(AsQuantity)) == 0 && e.Action != ActionDelete {
 			o.fail("epcList", ErrMissingField, "a TransactionEvent needs epcList or quantityList")
 		}
 	case AggregationEvent, AssociationEvent:
-		if len(e.Children) == 0 && len(e.ChildQuantities) == 0 && e.Action != ActionDelete {
+		if len(e.Keys(AsChild, AsChildQuantity)) == 0 && e.Action != ActionDelete {
 			o.fail("childEPCs", ErrMissingField, "an %s with action %s needs childEPCs or childQuantityList", e.Type, e.Action)
 		}
 	case TransformationEvent:
-		in := len(e.Inputs) + len(e.InputQuantities)
-		out := len(e.Outputs) + len(e.OutputQuantities)
+		in, out := len(e.Keys(AsInput, AsInputQuantity)), len(e.Keys(AsOutput, AsOutputQuantity))
 		if in == 0 && out == 0 || (!o.has("transformationID") && (in == 0 || out == 0)) {
 			field := "inputEPCList"
 			if in > 0 {
@@ -230,30 +219,26 @@ const (
 	AsOutputQuantity = "output_quantity"
 )
 
-// Named lists every identifier the event names, in the order of the
-// event's fields.
-func (e *Event) Named() []Named {
-	var out []Named
-	add := func(as, field string, ids []ID) {
-		for i, id := range ids {
-			out = append(out, Named{ID: id, As: as, Field: fmt.Sprintf("%s[%d]", field, i)})
+// whatLists are the "what" lists of each event type, in the order the
+// event names their identifiers: the field, and the part its identifiers
+// play. A part ending in "quantity" is a list of quantities of classes;
+// the others list single objects.
+var whatLists = map[string][]struct{ field, as string }{
+	ObjectEvent:         {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
+	TransactionEvent:    {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
+	AggregationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
+	AssociationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
+	TransformationEvent: {{"inputEPCList", AsInput}, {"inputQuantityList", AsInputQuantity}, {"outputEPCList", AsOutput}, {"outputQuantityList", AsOutputQuantity}},
+}
+
+// Keys returns the canonical keys of the identifiers the event names in
+// the parts given, in the order it names them; nil when there are none.
+func (e *Event) Keys(parts ...string) []string {
+	var out []string
+	for _, n := range e.Named {
+		if slices.Contains(parts, n.As) {
+			out = append(out, n.ID.Key)
 		}
 	}
-	addQ := func(as, field string, qs []Quantity) {
-		for i, q := range qs {
-			out = append(out, Named{ID: q.Class, As: as, Field: fmt.Sprintf("%s[%d].epcClass", field, i)})
-		}
-	}
-	if e.Parent != nil {
-		out = append(out, Named{ID: *e.Parent, As: AsParent, Field: "parentID"})
-	}
-	add(AsEPC, "epcList", e.EPCs)
-	addQ(AsQuantity, "quantityList", e.Quantities)
-	add(AsChild, "childEPCs", e.Children)
-	addQ(AsChildQuantity, "childQuantityList", e.ChildQuantities)
-	add(AsInput, "inputEPCList", e.Inputs)
-	addQ(AsInputQuantity, "inputQuantityList", e.InputQuantities)
-	add(AsOutput, "outputEPCList", e.Outputs)
-	addQ(AsOutputQuantity, "outputQuantityList", e.OutputQuantities)
 	return out
 }

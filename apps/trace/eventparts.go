@@ -57,11 +57,11 @@ func (o obj) id(name string, required bool) *ID {
 }
 
 // ids reads a list of identifiers of single objects (epcList, childEPCs,
-// inputEPCList, outputEPCList). The standard asks for unique items; two
-// spellings of one object count as the same.
-func (o obj) ids(name string) []ID {
+// inputEPCList, outputEPCList) that play the part as. The standard asks
+// for unique items; two spellings of one object count as the same.
+func (o obj) ids(name, as string) []Named {
 	ss := o.strings(name)
-	out := make([]ID, len(ss))
+	out := make([]Named, len(ss))
 	seen := make(map[string]int, len(ss))
 	for i, s := range ss {
 		at := fmt.Sprintf("%s[%d]", name, i)
@@ -75,7 +75,7 @@ func (o obj) ids(name string) []ID {
 		case dup:
 			o.fail(at, ErrBadValue, "%q is already in %s[%d]", s, o.at(name), j)
 		}
-		seen[id.Key], out[i] = i, id
+		seen[id.Key], out[i] = i, Named{ID: id, As: as, Field: at}
 	}
 	return out
 }
@@ -85,10 +85,11 @@ var (
 	hexPattern = regexp.MustCompile(`^[A-Fa-f0-9]+$`)
 )
 
-// quantities reads a quantity list: {"epcClass", "quantity", "uom"}.
-func (o obj) quantities(name string) []Quantity {
-	var out []Quantity
-	for _, q := range o.objects(name) {
+// quantities reads a quantity list: {"epcClass", "quantity", "uom"},
+// whose classes play the part as. The amounts are checked, not kept.
+func (o obj) quantities(name, as string) []Named {
+	var out []Named
+	for i, q := range o.objects(name) {
 		q.known("epcClass", "quantity", "uom")
 		s := q.str("epcClass", true)
 		class, err := ParseEPC(s)
@@ -109,7 +110,7 @@ func (o obj) quantities(name string) []Quantity {
 		if uom != "" && !uomPattern.MatchString(uom) {
 			q.fail("uom", ErrBadValue, "%q is not a UN/CEFACT Rec. 20 unit code (2 or 3 capitals or digits, such as KGM)", uom)
 		}
-		out = append(out, Quantity{Class: class, Amount: amount, UOM: uom})
+		out = append(out, Named{ID: class, As: as, Field: fmt.Sprintf("%s[%d].epcClass", name, i)})
 	}
 	return out
 }

@@ -116,14 +116,14 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 		}
 		roles[key] = append(roles[key], as)
 	}
-	for _, n := range e.Named() {
+	for _, n := range e.Named {
 		note(n.ID.Key, n.As)
 		if !n.ID.Class && !slices.Contains(r.Objects, n.ID.Key) {
 			r.Objects = append(r.Objects, n.ID.Key)
 		}
 	}
 	unpackAll := e.Type == AggregationEvent || e.Type == AssociationEvent
-	if unpackAll && e.Action == ActionDelete && len(e.Children) == 0 {
+	if unpackAll && e.Action == ActionDelete && len(e.Keys(AsChild)) == 0 {
 		// "Unpack everything": the children are those the state holds.
 		if err := contents(st, relationOf(e.Type), e.Parent.Key, func(child string) {
 			note(child, AsChildImplied)
@@ -218,24 +218,11 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 	if e.Parent != nil {
 		r.Parent = e.Parent.Key
 	}
-	r.Inputs, r.Outputs = keysOf(e.Inputs, e.InputQuantities), keysOf(e.Outputs, e.OutputQuantities)
+	r.Inputs, r.Outputs = e.Keys(AsInput, AsInputQuantity), e.Keys(AsOutput, AsOutputQuantity)
 	if d := e.Declaration; d != nil {
 		r.Declaration, r.Reason, r.Corrective = true, d.Reason, d.Corrective
 	}
 	return r
-}
-
-// keysOf returns the keys of ids, then those of the classes of qs; nil
-// when there are none.
-func keysOf(ids []ID, qs []Quantity) []string {
-	var out []string
-	for _, id := range ids {
-		out = append(out, id.Key)
-	}
-	for _, q := range qs {
-		out = append(out, q.Class.Key)
-	}
-	return out
 }
 
 // retract marks the event with eventID as declared erroneous by the

@@ -86,7 +86,7 @@ func (p *Participant) MayCapture(e *Event, path string) error {
 			return denied(path+"."+w.field+".id", "%s does not speak for location %s", who, w.loc.URI)
 		}
 	}
-	for _, n := range e.Named() {
+	for _, n := range e.Named {
 		if n.ID.OwnedBy(p.Prefixes) {
 			continue
 		}
