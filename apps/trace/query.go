@@ -134,31 +134,41 @@ func (f *filter) match(r *Record) bool {
 // scan walks an index whose keys are base+suffix, the suffix ending in
 // an 8-byte sequence number; prefix (base or longer) narrows the walk,
 // which ends before the key end when end is set. It returns up to
-// f.limit matching events with the index values, and a cursor when more
-// match.
-func (f *filter) scan(st *chain.Store, base, prefix, end []byte) (recs []*Record, vals []string, next string, err error) {
+// f.limit matching events, and a cursor when more match. roles says
+// that the index values are the parts an identifier plays (the EPC
+// index), which the answer shows.
+func (f *filter) scan(q *chain.QueryContext, base, prefix, end []byte, roles bool) (views []EventView, next string, err error) {
 	var after, last []byte
 	if f.after != nil {
 		after = append(bytes.Clone(base), f.after...)
 	}
+	views = []EventView{}
 	// One event more than the limit tells whether a next page has any.
-	_, err = sdk.EachBefore(st, prefix, after, end, f.limit+1, func(k, v []byte) (bool, error) {
+	_, err = sdk.EachBefore(q.Store(), prefix, after, end, f.limit+1, func(k, v []byte) (bool, error) {
 		seq, err := sdk.BytesUint64(k[len(k)-8:])
 		if err != nil {
 			return false, err
 		}
-		r, err := LoadRecord(st, seq)
+		r, err := LoadRecord(q.Store(), seq)
 		if err != nil || !f.match(r) {
 			return false, err
 		}
-		if len(recs) < f.limit {
-			recs, vals, last = append(recs, r), append(vals, string(v)), bytes.Clone(k[len(base):])
-		} else {
+		if len(views) == f.limit {
 			next = hex.EncodeToString(last)
+			return true, nil
 		}
+		as := ""
+		if roles {
+			as = string(v)
+		}
+		ev, err := view(q, r, as)
+		if err != nil {
+			return false, err
+		}
+		views, last = append(views, ev), bytes.Clone(k[len(base):])
 		return true, nil
 	})
-	return recs, vals, next, err
+	return views, next, err
 }
 
 func epcEvents(q *chain.QueryContext, p sdk.Params) (any, error) {
@@ -171,12 +181,9 @@ func epcEvents(q *chain.QueryContext, p sdk.Params) (any, error) {
 		return nil, err
 	}
 	prefix := prefixEPC(id.Key)
-	recs, roles, next, err := f.scan(q.Store(), prefix, prefix, nil)
-	if err != nil {
-		return nil, err
-	}
-	a := &EventsAnswer{EPC: id.URI, Key: id.Key, Height: q.Height, Time: q.Time.UTC(), Order: "chain", Next: next}
-	return a, a.fill(q, recs, roles)
+	a := &EventsAnswer{EPC: id.URI, Key: id.Key, Height: q.Height, Time: q.Time.UTC(), Order: "chain"}
+	a.Events, a.Next, err = f.scan(q, prefix, prefix, nil, true)
+	return a, err
 }
 
 // allEvents serves the event list without an EPC from the most selective
@@ -212,12 +219,8 @@ func allEvents(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if prefix == nil {
 		prefix = base
 	}
-	recs, _, next, err := f.scan(q.Store(), base, prefix, end)
-	if err != nil {
-		return nil, err
-	}
-	a.Next = next
-	return a, a.fill(q, recs, make([]string, len(recs)))
+	a.Events, a.Next, err = f.scan(q, base, prefix, end, false)
+	return a, err
 }
 
 func commonPrefix(a, b []byte) []byte {
@@ -226,18 +229,6 @@ func commonPrefix(a, b []byte) []byte {
 		n++
 	}
 	return a[:n]
-}
-
-func (a *EventsAnswer) fill(q *chain.QueryContext, recs []*Record, roles []string) error {
-	a.Events = make([]EventView, 0, len(recs))
-	for i, r := range recs {
-		v, err := view(q, r, roles[i])
-		if err != nil {
-			return err
-		}
-		a.Events = append(a.Events, v)
-	}
-	return nil
 }
 
 func oneEvent(q *chain.QueryContext, p sdk.Params) (any, error) {
