@@ -13,11 +13,12 @@ import (
 // obj reads one JSON object of an event (decoded with UseNumber) and
 // names every field by its path, so that each error says where it is:
 // "events[2].readPoint.id". The objects of one event share one error
-// slot, which keeps the first error a read finds: a read that fails
-// records it, and later failures are dropped, since they may only follow
-// from the first. ParseEvent returns that first error once the event is
-// read, so the code that parses an event is just the list of what it
-// checks, in the order it checks it.
+// slot that keeps the first error found: a read that fails records it
+// and returns what it could read (often nothing), and every later error
+// is dropped, so the event is refused for the same field as a parse
+// that stopped at the first error. ParseEvent returns that error once
+// the event is read; the code that parses an event is thus the list of
+// what it checks, in the order it checks it.
 type obj struct {
 	m    map[string]any
 	path string
