@@ -83,13 +83,13 @@ func (c *Capture) DecodePayload(payload []byte) error {
 // will check it.
 func (c *Capture) Validate() error {
 	if c.events != nil {
-		return nil // decoded, so checked
+		return nil // decoded from a payload, and checked then
 	}
 	p, err := chain.EncodePayload(c)
 	if err != nil {
 		return err
 	}
-	return c.DecodePayload(p)
+	return new(Capture).DecodePayload(p)
 }
 
 // checkContext accepts the shapes JSON-LD allows for @context: a URI, an
