@@ -1,16 +1,19 @@
 package trace
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the trace module.
-type App struct{}
+// App is the trace module. Its Name, Check and Deliver come from the
+// action table of sdk.Module, its Query from the query table (query.go).
+// Check parses every event of a capture and checks it against EPCIS 2.0
+// and CBV 2.0, so a malformed event is refused before it reaches a block.
+type App struct{ *sdk.Module }
 
 // The optional behaviour the chain and the CLI look for.
 var (
@@ -19,66 +22,55 @@ var (
 )
 
 // New returns the trace app.
-func New() *App { return &App{} }
-
-// Name returns "trace".
-func (*App) Name() string { return Name }
-
-// Check validates an action's payload without state: every event is
-// parsed and checked against EPCIS 2.0 and CBV 2.0, so a malformed event
-// is refused before it reaches a block.
-func (*App) Check(action string, payload []byte) error {
-	switch action {
-	case ActionCapture:
-		_, err := decodeCapture(payload)
-		return err
-	case ActionRegister:
-		_, err := decodeParticipant(payload)
-		return err
-	}
-	return fmt.Errorf("%w: trace has no action %q (actions: %s, %s)", chain.ErrUnknownAction, action, ActionCapture, ActionRegister)
+func New() *App {
+	return &App{sdk.NewModule(Name, []sdk.Handler{
+		sdk.Action(ActionCapture, "record EPCIS 2.0 events, all or none", capture),
+		sdk.Action(ActionRegister, "register or update a participant (admins only)", register),
+	}, queries)}
 }
 
-// Deliver executes an action. A capture is all or nothing: if one event
-// is refused, none of the transaction's events is recorded.
-func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
-	switch action {
-	case ActionCapture:
-		c, err := decodeCapture(payload)
-		if err != nil {
-			return err
-		}
-		p, err := sender(ctx)
-		if err != nil {
-			return err
-		}
-		for i, e := range c.events {
-			path := fmt.Sprintf("events[%d]", i)
-			if err := p.MayCapture(e, path); err != nil {
-				return err
-			}
-			if err := record(ctx, p, e, c.context, path); err != nil {
-				return err
-			}
-		}
-		return nil
-	case ActionRegister:
-		np, err := decodeParticipant(payload)
-		if err != nil {
-			return err
-		}
-		p, err := sender(ctx)
-		if err != nil {
-			return err
-		}
-		if !p.IsAdmin() {
-			return fmt.Errorf("%w: only an admin participant may register participants; %s is a %s", chain.ErrUnauthorized, p.Address, p.Role)
-		}
-		saveParticipant(ctx.Store(), np)
-		ctx.Emit("participant", chain.A("address", np.Address), chain.A("role", np.Role), chain.A("by", p.Address))
-		return nil
+// Query answers from the query table. An EPC that is a Digital Link
+// arrives split at its own slashes, so the segments between "epcs" and
+// the last one are joined back into the {epc} of the route.
+func (a *App) Query(q *chain.QueryContext, path []string, args map[string]string) (any, error) {
+	if len(path) > 3 && path[0] == "epcs" {
+		path = []string{path[0], strings.Join(path[1:len(path)-1], "/"), path[len(path)-1]}
 	}
-	return fmt.Errorf("%w: %q", chain.ErrUnknownAction, action)
+	return a.Module.Query(q, path, args)
+}
+
+// capture records the events of a capture in order. It is all or
+// nothing: if one event is refused, none of the transaction's events is
+// recorded.
+func capture(ctx *chain.Context, c *Capture) error {
+	p, err := sender(ctx)
+	if err != nil {
+		return err
+	}
+	for i, e := range c.events {
+		path := fmt.Sprintf("events[%d]", i)
+		if err := p.MayCapture(e, path); err != nil {
+			return err
+		}
+		if err := record(ctx, p, e, c.context, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// register stores a participant; only an admin may.
+func register(ctx *chain.Context, np *Participant) error {
+	p, err := sender(ctx)
+	if err != nil {
+		return err
+	}
+	if !p.IsAdmin() {
+		return fmt.Errorf("%w: only an admin participant may register participants; %s is a %s", chain.ErrUnauthorized, p.Address, p.Role)
+	}
+	saveParticipant(ctx.Store(), np)
+	ctx.Emit("participant", chain.A("address", np.Address), chain.A("role", np.Role), chain.A("by", p.Address))
+	return nil
 }
 
 // sender returns the registered participant that signed the transaction.
@@ -114,14 +106,9 @@ func DevGenesis(admin chain.Address) GenesisState {
 
 // InitGenesis registers the genesis participants.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var g GenesisState
-	if err := dec.Decode(&g); err != nil {
-		return fmt.Errorf("trace genesis: %w", err)
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
+		return err
 	}
 	st := ctx.Store()
 	for i := range g.Participants {

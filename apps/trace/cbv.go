@@ -2,7 +2,7 @@ package trace
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -29,12 +29,10 @@ type vocab struct {
 }
 
 func newVocab(name, urn, web string, words ...string) *vocab {
-	v := &vocab{name: name, urn: urn, web: web, set: make(map[string]bool, len(words))}
+	v := &vocab{name: name, urn: urn, web: web, words: slices.Sorted(slices.Values(words)), set: make(map[string]bool, len(words))}
 	for _, w := range words {
 		v.set[w] = true
 	}
-	v.words = append([]string(nil), words...)
-	sort.Strings(v.words)
 	return v
 }
 

@@ -12,10 +12,11 @@ import (
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // TxCommands returns "citychain tx trace capture|register-participant".
-func (a *App) TxCommands(c sdk.Client) []*cobra.Command {
+func (*App) TxCommands(c sdk.Client) []*cobra.Command {
 	capture := &cobra.Command{
 		Use:   "capture FILE.json",
 		Short: "Capture the events of an EPCIS 2.0 JSON/JSON-LD document (or of one event)",
@@ -47,11 +48,7 @@ with N, N+1, ...`,
 			}
 			first := 0
 			for i := range batches {
-				p, err := chain.EncodePayload(&batches[i])
-				if err == nil {
-					err = a.Check(ActionCapture, p)
-				}
-				if err != nil {
+				if err := batches[i].Validate(); err != nil {
 					return fmt.Errorf("%s: eventList[%d:%d] (events[i] below is eventList[%d+i]): %w", args[0], first, first+len(batches[i].Events), first, err)
 				}
 				first += len(batches[i].Events)
@@ -60,36 +57,29 @@ with N, N+1, ...`,
 		},
 	}
 
-	var name, role string
-	var prefixes, locations []string
-	register := &cobra.Command{
-		Use:   "register-participant ADDRESS --role ROLE --name NAME [--prefix P]... [--location SGLN]...",
-		Short: "Register or update a trace participant (admins only)",
-		Long: `Register a company as a trace participant, or replace its entry. Only a
+	register := sdk.TxCmd(c, Name, ActionRegister, "register-participant ADDRESS --role ROLE --name NAME [--prefix P]... [--location SGLN]...",
+		"Register or update a trace participant (admins only)", func(f *pflag.FlagSet) func([]string) (*Participant, error) {
+			name := f.String("name", "", "the company's name")
+			role := f.String("role", "", "admin, manufacturer, logistics or retailer")
+			prefixes := f.StringArray("prefix", nil, "a GS1 company prefix it speaks for (repeat the flag; \"*\" for all)")
+			locations := f.StringArray("location", nil, "an SGLN it speaks for (repeat the flag; \"*\" for all)")
+			_ = cobra.MarkFlagRequired(f, "name")
+			_ = cobra.MarkFlagRequired(f, "role")
+			return func(args []string) (*Participant, error) {
+				addr, err := chain.ParseAddress(args[0])
+				if err != nil {
+					return nil, fmt.Errorf("ADDRESS: %w", err)
+				}
+				return &Participant{Address: addr, Name: *name, Role: *role, Prefixes: *prefixes, Locations: *locations}, nil
+			}
+		})
+	register.Args = cobra.ExactArgs(1)
+	register.Long = `Register a company as a trace participant, or replace its entry. Only a
 participant with role admin may do this. Roles: admin, manufacturer,
 logistics, retailer. The participant may capture events at its locations
-and commission identifiers under its GS1 company prefixes; "*" means all.`,
-		Example: `  citychain tx trace register-participant city1... --role retailer --name "Corner Leaf Grocers" \
-    --prefix 9523333 --location urn:epc:id:sgln:9523333.00001.0 --from dev0 --wait`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, err := chain.ParseAddress(args[0])
-			if err != nil {
-				return fmt.Errorf("ADDRESS: %w", err)
-			}
-			p := Participant{Address: addr, Name: name, Role: role, Prefixes: prefixes, Locations: locations}
-			if err := p.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionRegister, &p)
-		},
-	}
-	register.Flags().StringVar(&name, "name", "", "the company's name")
-	register.Flags().StringVar(&role, "role", "", "admin, manufacturer, logistics or retailer")
-	register.Flags().StringArrayVar(&prefixes, "prefix", nil, "a GS1 company prefix it speaks for (repeat the flag; \"*\" for all)")
-	register.Flags().StringArrayVar(&locations, "location", nil, "an SGLN it speaks for (repeat the flag; \"*\" for all)")
-	_ = register.MarkFlagRequired("name")
-	_ = register.MarkFlagRequired("role")
+and commission identifiers under its GS1 company prefixes; "*" means all.`
+	register.Example = `  citychain tx trace register-participant city1... --role retailer --name "Corner Leaf Grocers" \
+    --prefix 9523333 --location urn:epc:id:sgln:9523333.00001.0 --from dev0 --wait`
 	return []*cobra.Command{capture, register}
 }
 
@@ -132,116 +122,65 @@ func submitBatches(cmd *cobra.Command, c sdk.Client, batches []Capture) error {
 
 // QueryCommands returns "citychain query trace events|provenance|state|event|participant".
 func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
-	var bizStep, location, from, to, after string
-	var limit int
-	events := &cobra.Command{
-		Use:   "events EPC [--biz-step STEP] [--location SGLN] [--from TIME] [--to TIME]",
-		Short: "List the events that name an EPC, in chain order",
-		Example: `  citychain query trace events urn:epc:id:sgtin:9521111.054321.P1001
-  citychain query trace events https://id.gs1.org/01/09521111543213/21/P1001 --biz-step shipping --from 2026-03-01`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v := url.Values{}
-			for _, f := range []struct{ name, value string }{{"biz_step", bizStep}, {"location", location}, {"after", after}} {
-				if f.value != "" {
-					v.Set(f.name, f.value)
+	events := sdk.QueryCmd(c, "events EPC [--biz-step STEP] [--location SGLN] [--from TIME] [--to TIME]",
+		"List the events that name an EPC, in chain order", func(f *pflag.FlagSet) func([]string) (string, error) {
+			args := map[string]*string{
+				"biz_step": f.String("biz-step", "", "only events with this CBV business step"),
+				"location": f.String("location", "", "only events at this location (SGLN; any extension)"),
+				"from":     f.String("from", "", "only events at or after this time (RFC 3339 or YYYY-MM-DD)"),
+				"to":       f.String("to", "", "only events before this time (RFC 3339 or YYYY-MM-DD)"),
+				"after":    f.String("after", "", "the cursor printed by the previous page"),
+			}
+			limit := f.Int("limit", 0, fmt.Sprintf("most events to show (default %d, at most %d)", DefaultLimit, MaxLimit))
+			return func(pos []string) (string, error) {
+				v := url.Values{}
+				for _, name := range filterArgs {
+					val := args[name]
+					switch {
+					case name == "limit" && *limit > 0:
+						v.Set(name, strconv.Itoa(*limit))
+					case val == nil || *val == "":
+					case name == "from", name == "to":
+						t, err := cliTime(*val)
+						if err != nil {
+							return "", fmt.Errorf("--%s: %w", name, err)
+						}
+						v.Set(name, t)
+					default:
+						v.Set(name, *val)
+					}
 				}
+				return epcPath(pos[0], "events") + "?" + v.Encode(), nil
 			}
-			for _, f := range []struct{ name, value string }{{"from", from}, {"to", to}} {
-				if f.value == "" {
-					continue
-				}
-				t, err := cliTime(f.value)
-				if err != nil {
-					return fmt.Errorf("--%s: %w", f.name, err)
-				}
-				v.Set(f.name, t)
-			}
-			if limit > 0 {
-				v.Set("limit", strconv.Itoa(limit))
-			}
-			var a EventsAnswer
-			if err := c.Query(cmd, epcPath(args[0], "events")+"?"+v.Encode(), &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) { printEvents(w, &a) })
-		},
-	}
-	events.Flags().StringVar(&bizStep, "biz-step", "", "only events with this CBV business step")
-	events.Flags().StringVar(&location, "location", "", "only events at this location (SGLN; any extension)")
-	events.Flags().StringVar(&from, "from", "", "only events at or after this time (RFC 3339 or YYYY-MM-DD)")
-	events.Flags().StringVar(&to, "to", "", "only events before this time (RFC 3339 or YYYY-MM-DD)")
-	events.Flags().StringVar(&after, "after", "", "the cursor printed by the previous page")
-	events.Flags().IntVar(&limit, "limit", 0, fmt.Sprintf("most events to show (default %d, at most %d)", DefaultLimit, MaxLimit))
+		}, printEvents)
+	events.Args = cobra.ExactArgs(1)
+	events.Example = `  citychain query trace events urn:epc:id:sgtin:9521111.054321.P1001
+  citychain query trace events https://id.gs1.org/01/09521111543213/21/P1001 --biz-step shipping --from 2026-03-01`
 
-	var depth int
-	prov := &cobra.Command{
-		Use:   "provenance EPC",
-		Short: "Show what an EPC was packed in and made from, and what it went into",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := epcPath(args[0], "provenance")
-			if depth > 0 {
-				path += "?depth=" + strconv.Itoa(depth)
+	prov := sdk.QueryCmd(c, "provenance EPC", "Show what an EPC was packed in and made from, and what it went into",
+		func(f *pflag.FlagSet) func([]string) (string, error) {
+			depth := f.Int("depth", 0, fmt.Sprintf("how many links to follow (default %d, at most %d)", DefaultDepth, MaxDepth))
+			return func(args []string) (string, error) {
+				if *depth > 0 {
+					return epcPath(args[0], "provenance") + "?depth=" + strconv.Itoa(*depth), nil
+				}
+				return epcPath(args[0], "provenance"), nil
 			}
-			var a ProvenanceAnswer
-			if err := c.Query(cmd, path, &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) { printProvenance(w, &a) })
-		},
-	}
-	prov.Flags().IntVar(&depth, "depth", 0, fmt.Sprintf("how many links to follow (default %d, at most %d)", DefaultDepth, MaxDepth))
-
-	state := &cobra.Command{
-		Use:   "state EPC",
-		Short: "Show the current state of an EPC: disposition, location, container",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var a StateAnswer
-			if err := c.Query(cmd, epcPath(args[0], "state"), &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) { printState(w, &a) })
-		},
-	}
-	event := &cobra.Command{
-		Use:   "event SEQ",
-		Short: "Show one event by its sequence number, with its proof",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
-				return fmt.Errorf("SEQ: %q is not a sequence number", args[0])
-			}
-			var v EventView
-			if err := c.Query(cmd, Name+"/events/"+args[0], &v); err != nil {
-				return err
-			}
-			return c.Print(cmd, v, func(w io.Writer) {
-				printEvents(w, &EventsAnswer{Events: []EventView{v}})
+		}, printProvenance)
+	return []*cobra.Command{events, prov,
+		sdk.QueryCmd(c, "state EPC", "Show the current state of an EPC: disposition, location, container",
+			sdk.Path(Name+"/epcs/%s/state"), printState),
+		sdk.QueryCmd(c, "event SEQ", "Show one event by its sequence number, with its proof", sdk.Path(Name+"/events/%s"),
+			func(w io.Writer, v *EventView) {
+				printEvents(w, &EventsAnswer{Events: []EventView{*v}})
 				fmt.Fprintf(w, "%s\n", v.Event)
-			})
-		},
-	}
-	part := &cobra.Command{
-		Use:   "participant ADDRESS",
-		Short: "Show a registered trace participant",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := chain.ParseAddress(args[0]); err != nil {
-				return err
-			}
-			var a ParticipantAnswer
-			if err := c.Query(cmd, Name+"/participants/"+args[0], &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) {
+			}),
+		sdk.QueryCmd(c, "participant ADDRESS", "Show a registered trace participant", sdk.Path(Name+"/participants/%s"),
+			func(w io.Writer, a *ParticipantAnswer) {
 				fmt.Fprintf(w, "%s  %s (%s)\n  prefixes:  %s\n  locations: %s\n", a.Address, a.Name, a.Role,
 					strings.Join(a.Prefixes, " "), strings.Join(a.Locations, " "))
-			})
-		},
+			}),
 	}
-	return []*cobra.Command{events, prov, state, event, part}
 }
 
 func epcPath(epc, what string) string { return Name + "/epcs/" + url.PathEscape(epc) + "/" + what }

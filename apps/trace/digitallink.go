@@ -29,7 +29,7 @@ var linkKeys = map[string]linkKey{
 		digits: func(v string, q map[string]string) (string, bool) { return v[1:13], q["21"] != "" }},
 	"00": {kind: "sscc", check: numericKey(18),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[1:17], true }},
-	"8003": {kind: "grai", check: checkGRAI,
+	"8003": {kind: "grai", check: serialKey("0", "0 and 13 digits"),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[1:13], len(v) > 14 }},
 	"8004": {kind: "giai", check: checkGIAI,
 		digits: func(v string, _ map[string]string) (string, bool) { return leadingDigits(v), true }},
@@ -37,7 +37,7 @@ var linkKeys = map[string]linkKey{
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:17], true }},
 	"8017": {kind: "gsrnp", check: numericKey(18),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:17], true }},
-	"253": {kind: "gdti", check: checkGDTI,
+	"253": {kind: "gdti", check: serialKey("", "13 digits"),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:12], len(v) > 13 }},
 }
 
@@ -177,34 +177,24 @@ func numericKey(n int) func(string) error {
 	}
 }
 
-// checkGRAI checks AI 8003: a "0" filler, 13 digits ending in a check
-// digit, then an optional serial of up to 16 characters.
-func checkGRAI(v string) error {
-	if len(v) < 14 || v[0] != '0' {
-		return fmt.Errorf("%q must start with 0 and 13 digits", v)
+// serialKey returns the check of AI 8003 (GRAI: lead "0") or AI 253
+// (GDTI: no lead): lead, 13 digits ending in a check digit, then an
+// optional serial that keeps the value within 30 characters (16 for a
+// GRAI, 17 for a GDTI). want says how the value starts, for errors.
+func serialKey(lead, want string) func(string) error {
+	return func(v string) error {
+		n := len(lead) + 13
+		if len(v) < n || !strings.HasPrefix(v, lead) {
+			return fmt.Errorf("%q must start with %s", v, want)
+		}
+		if err := numericKey(13)(v[len(lead):n]); err != nil {
+			return err
+		}
+		if len(v) > 30 || !isRawCSet82(v[n:]) {
+			return fmt.Errorf("%q: serial must be up to %d characters of the GS1 character set", v, 30-n)
+		}
+		return nil
 	}
-	if err := numericKey(13)(v[1:14]); err != nil {
-		return err
-	}
-	if len(v) > 30 || !isRawCSet82(v[14:]) {
-		return fmt.Errorf("%q: serial must be up to 16 characters of the GS1 character set", v)
-	}
-	return nil
-}
-
-// checkGDTI checks AI 253: 13 digits ending in a check digit and an
-// optional serial of up to 17 characters.
-func checkGDTI(v string) error {
-	if len(v) < 13 {
-		return fmt.Errorf("%q must start with 13 digits", v)
-	}
-	if err := numericKey(13)(v[:13]); err != nil {
-		return err
-	}
-	if len(v) > 30 || !isRawCSet82(v[13:]) {
-		return fmt.Errorf("%q: serial must be up to 17 characters of the GS1 character set", v)
-	}
-	return nil
 }
 
 // checkGIAI checks AI 8004: up to 30 characters that start with a
@@ -216,13 +206,7 @@ func checkGIAI(v string) error {
 	return nil
 }
 
-func leadingDigits(v string) string {
-	i := 0
-	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-		i++
-	}
-	return v[:i]
-}
+func leadingDigits(v string) string { return v[:len(v)-len(strings.TrimLeft(v, decimalDigits))] }
 
 // isRawCSet82 reports whether an unescaped value uses only GS1's
 // 82-character set (AI encodable character set 82).

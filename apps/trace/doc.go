@@ -10,14 +10,15 @@
 //
 // Files:
 //
-//	msgs.go          the actions (capture, register_participant) and their payloads
+//	app.go           the action table (sdk.Module) and its handlers, InitGenesis, DevGenesis
+//	msgs.go          the payloads (Capture, Participant), decoded and checked without state
 //	event.go         an EPCIS event's what/when/where/why, validated; eventparts.go, fields.go help
 //	epc.go           EPC URIs and SGLNs; digitallink.go, GS1 Digital Link URIs
 //	cbv.go           the CBV 2.0 vocabularies
 //	participant.go   who may capture what
 //	keeper.go        state keys, storing an event and its indexes; state.go, the state per object
-//	app.go           Check, Deliver, InitGenesis, DevGenesis
-//	query.go         the queries; provenance.go, the provenance trees; view.go, answers and proofs
+//	query.go         the query table and its answers; view.go, an event in an answer, with its proof
+//	provenance.go    the provenance trees
 //	document.go      EPCIS documents to capture payloads, split to fit transactions
 //	cli.go           citychain tx trace ... and citychain query trace ...
 //

@@ -304,17 +304,9 @@ func validCheckDigit(d string) bool {
 	return len(d) > 1 && allDigits(d) && checkDigit(d[:len(d)-1]) == int(d[len(d)-1]-'0')
 }
 
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+const decimalDigits = "0123456789"
+
+func allDigits(s string) bool { return s != "" && strings.Trim(s, decimalDigits) == "" }
 
 // isCSet82 reports whether s is written in the characters an EPC URI
 // allows in a serial: letters, digits, a few marks, and %XX escapes for

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -39,11 +41,12 @@ var (
 	}
 )
 
-// Event is one validated EPCIS 2.0 event: what (identifiers and
-// quantities), when (eventTime and its zone offset), where (readPoint,
-// bizLocation) and why (bizStep, disposition, transactions). Vocabulary
-// words are normalized to their bare CBV form; JSON is the event exactly
-// as captured, which is what the chain stores and proves.
+// Event is one validated EPCIS 2.0 event: what (the identifiers it
+// names, each with the part it plays), when (eventTime and its zone
+// offset), where (readPoint, bizLocation) and why (bizStep, disposition,
+// transactions). Vocabulary words are normalized to their bare CBV form;
+// JSON is the event exactly as captured, which is what the chain stores
+// and proves.
 type Event struct {
 	Type           string
 	Action         string // "" for TransformationEvent
@@ -55,26 +58,12 @@ type Event struct {
 	ReadPoint      *Location
 	BizLocation    *Location
 
-	EPCs             []ID       // epcList (ObjectEvent, TransactionEvent)
-	Quantities       []Quantity // quantityList
-	Parent           *ID        // parentID (Aggregation, Association, Transaction)
-	Children         []ID       // childEPCs
-	ChildQuantities  []Quantity // childQuantityList
-	Inputs           []ID       // inputEPCList
-	InputQuantities  []Quantity // inputQuantityList
-	Outputs          []ID       // outputEPCList
-	OutputQuantities []Quantity // outputQuantityList
-	Sensors          int        // number of sensorElementList entries
+	Parent  *ID     // parentID (Aggregation, Association, Transaction)
+	Named   []Named // every identifier the event names: parentID first, then its whatLists in order
+	Sensors int     // number of sensorElementList entries
 
 	Declaration *Declaration // set when the event declares an earlier one erroneous
 	JSON        string
-}
-
-// Quantity is one element of a quantity list: an amount of a class.
-type Quantity struct {
-	Class  ID
-	Amount string // a decimal, as written
-	UOM    string // UN/CEFACT Rec. 20 unit code, "" for a count
 }
 
 // Declaration is an errorDeclaration: the event carrying it repeats an
@@ -94,24 +83,20 @@ var zoneOffset = regexp.MustCompile(`^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$`)
 // chain.ErrBadPayload and one of ErrMissingField, ErrUnknownWord,
 // ErrBadIdentifier or ErrBadValue, and names the field.
 func ParseEvent(m map[string]any, path string) (*Event, error) {
-	o := obj{m: m, path: path}
-	typ, err := o.str("type", true)
-	if err != nil {
-		return nil, err
-	}
-	what, ok := typeFields[typ]
+	o := obj{m: m, path: path, err: new(error)}
+	e := &Event{Type: o.str("type", true)}
+	what, ok := typeFields[e.Type]
 	if !ok {
-		return nil, fieldError(o.at("type"), ErrUnknownWord, "%q is not an EPCIS 2.0 event type (ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent)", typ)
+		o.fail("type", ErrUnknownWord, "%q is not an EPCIS 2.0 event type (ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent)", e.Type)
+		return nil, *o.err
 	}
-	allowed := append(append(append([]string(nil), commonFields...), whereWhyFields...), what...)
-	if err := o.known(allowed...); err != nil {
-		return nil, err
-	}
-	e := &Event{Type: typ}
-	for _, step := range []func(obj, *Event) error{parseWhen, parseWhereWhy, parseWhat, parseDeclaration} {
-		if err := step(o, e); err != nil {
-			return nil, err
-		}
+	o.known(slices.Concat(commonFields, whereWhyFields, what)...)
+	parseWhen(o, e)
+	parseWhereWhy(o, e)
+	parseWhat(o, e)
+	parseDeclaration(o, e)
+	if *o.err != nil {
+		return nil, *o.err
 	}
 	j, err := json.Marshal(m)
 	if err != nil {
@@ -122,146 +107,94 @@ func ParseEvent(m map[string]any, path string) (*Event, error) {
 }
 
 // parseWhen reads the "when" and identity fields.
-func parseWhen(o obj, e *Event) (err error) {
-	if e.Time, err = o.time("eventTime", true); err != nil {
-		return err
+func parseWhen(o obj, e *Event) {
+	e.Time = o.time("eventTime", true)
+	if e.TimeZoneOffset = o.str("eventTimeZoneOffset", true); !zoneOffset.MatchString(e.TimeZoneOffset) {
+		o.fail("eventTimeZoneOffset", ErrBadValue, "%q is not an offset from -14:00 to +14:00 such as \"+05:30\"", e.TimeZoneOffset)
 	}
-	if e.TimeZoneOffset, err = o.str("eventTimeZoneOffset", true); err != nil {
-		return err
-	}
-	if !zoneOffset.MatchString(e.TimeZoneOffset) {
-		return fieldError(o.at("eventTimeZoneOffset"), ErrBadValue, "%q is not an offset from -14:00 to +14:00 such as \"+05:30\"", e.TimeZoneOffset)
-	}
-	if _, err = o.time("recordTime", false); err != nil {
-		return err
-	}
-	if e.EventID, err = o.uri("eventID", false); err != nil {
-		return err
-	}
-	return parseCertificationInfo(o)
+	o.time("recordTime", false)
+	e.EventID = o.uri("eventID", false)
+	parseCertificationInfo(o)
 }
 
 // parseWhat reads the identifiers of each event type and checks that
 // the type's required ones are there.
-func parseWhat(o obj, e *Event) (err error) {
+func parseWhat(o obj, e *Event) {
 	if e.Type != TransformationEvent {
-		if e.Action, err = o.str("action", true); err != nil {
-			return err
-		}
-		if e.Action != ActionAdd && e.Action != ActionObserve && e.Action != ActionDelete {
-			return fieldError(o.at("action"), ErrUnknownWord, "%q is not ADD, OBSERVE or DELETE", e.Action)
+		if e.Action = o.str("action", true); e.Action != ActionAdd && e.Action != ActionObserve && e.Action != ActionDelete {
+			o.fail("action", ErrUnknownWord, "%q is not ADD, OBSERVE or DELETE", e.Action)
 		}
 	}
 	if o.has("ilmd") {
 		if e.Type == ObjectEvent && e.Action != ActionAdd {
-			return fieldError(o.at("ilmd"), ErrBadValue, "instance/lot master data belongs to objects coming into being: only with action ADD")
+			o.fail("ilmd", ErrBadValue, "instance/lot master data belongs to objects coming into being: only with action ADD")
 		}
-		if _, _, err := o.object("ilmd", false); err != nil {
-			return err
+		o.object("ilmd")
+	}
+	for _, l := range whatLists[e.Type] {
+		if strings.HasSuffix(l.as, AsQuantity) {
+			e.Named = append(e.Named, o.quantities(l.field, l.as)...)
+		} else {
+			e.Named = append(e.Named, o.ids(l.field, l.as)...)
 		}
 	}
-	switch e.Type {
-	case ObjectEvent, TransactionEvent:
-		if e.EPCs, err = o.ids("epcList"); err != nil {
-			return err
-		}
-		if e.Quantities, err = o.quantities("quantityList"); err != nil {
-			return err
-		}
-	case AggregationEvent, AssociationEvent:
-		if e.Children, err = o.ids("childEPCs"); err != nil {
-			return err
-		}
-		if e.ChildQuantities, err = o.quantities("childQuantityList"); err != nil {
-			return err
-		}
-	case TransformationEvent:
-		if e.Inputs, err = o.ids("inputEPCList"); err != nil {
-			return err
-		}
-		if e.InputQuantities, err = o.quantities("inputQuantityList"); err != nil {
-			return err
-		}
-		if e.Outputs, err = o.ids("outputEPCList"); err != nil {
-			return err
-		}
-		if e.OutputQuantities, err = o.quantities("outputQuantityList"); err != nil {
-			return err
-		}
-		if _, err = o.uri("transformationID", false); err != nil {
-			return err
-		}
+	if e.Type == TransformationEvent {
+		o.uri("transformationID", false)
 	}
 	if e.Type == AggregationEvent || e.Type == AssociationEvent || e.Type == TransactionEvent {
 		needParent := e.Type == AssociationEvent || (e.Type == AggregationEvent && e.Action != ActionObserve)
-		if e.Parent, err = o.id("parentID", needParent); err != nil {
-			return err
+		if e.Parent = o.id("parentID", needParent); e.Parent != nil {
+			e.Named = append([]Named{{ID: *e.Parent, As: AsParent, Field: "parentID"}}, e.Named...)
 		}
 	}
-	return requireWhat(o, e)
+	requireWhat(o, e)
 }
 
 // requireWhat applies each type's rule for which "what" fields must be
 // present, as the EPCIS 2.0 JSON schema states it.
-func requireWhat(o obj, e *Event) error {
+func requireWhat(o obj, e *Event) {
 	switch e.Type {
 	case ObjectEvent:
-		if !o.has("epcList") && len(e.Quantities) == 0 && (e.Sensors == 0 || e.ReadPoint == nil) {
-			return fieldError(o.at("epcList"), ErrMissingField, "an ObjectEvent needs epcList, quantityList, or sensorElementList with a readPoint")
+		if !o.has("epcList") && len(e.Keys(AsQuantity)) == 0 && (e.Sensors == 0 || e.ReadPoint == nil) {
+			o.fail("epcList", ErrMissingField, "an ObjectEvent needs epcList, quantityList, or sensorElementList with a readPoint")
 		}
 	case TransactionEvent:
-		if !o.has("epcList") && len(e.Quantities) == 0 && e.Action != ActionDelete {
-			return fieldError(o.at("epcList"), ErrMissingField, "a TransactionEvent needs epcList or quantityList")
+		if !o.has("epcList") && len(e.Keys(AsQuantity)) == 0 && e.Action != ActionDelete {
+			o.fail("epcList", ErrMissingField, "a TransactionEvent needs epcList or quantityList")
 		}
 	case AggregationEvent, AssociationEvent:
-		if len(e.Children) == 0 && len(e.ChildQuantities) == 0 && e.Action != ActionDelete {
-			return fieldError(o.at("childEPCs"), ErrMissingField, "an %s with action %s needs childEPCs or childQuantityList", e.Type, e.Action)
+		if len(e.Keys(AsChild, AsChildQuantity)) == 0 && e.Action != ActionDelete {
+			o.fail("childEPCs", ErrMissingField, "an %s with action %s needs childEPCs or childQuantityList", e.Type, e.Action)
 		}
 	case TransformationEvent:
-		in := len(e.Inputs) + len(e.InputQuantities)
-		out := len(e.Outputs) + len(e.OutputQuantities)
+		in, out := len(e.Keys(AsInput, AsInputQuantity)), len(e.Keys(AsOutput, AsOutputQuantity))
 		if in == 0 && out == 0 || (!o.has("transformationID") && (in == 0 || out == 0)) {
 			field := "inputEPCList"
 			if in > 0 {
 				field = "outputEPCList"
 			}
-			return fieldError(o.at(field), ErrMissingField, "a TransformationEvent needs inputs and outputs (or a transformationID and one of them)")
+			o.fail(field, ErrMissingField, "a TransformationEvent needs inputs and outputs (or a transformationID and one of them)")
 		}
 	}
-	return nil
 }
 
 // parseDeclaration reads errorDeclaration.
-func parseDeclaration(o obj, e *Event) error {
-	d, ok, err := o.object("errorDeclaration", false)
-	if err != nil || !ok {
-		return err
+func parseDeclaration(o obj, e *Event) {
+	d, ok := o.object("errorDeclaration")
+	if !ok {
+		return
 	}
-	if err := d.known("declarationTime", "reason", "correctiveEventIDs"); err != nil {
-		return err
-	}
-	decl := &Declaration{}
-	if decl.Time, err = d.time("declarationTime", true); err != nil {
-		return err
-	}
-	if decl.Reason, err = d.word("reason", ErrorReasons, false); err != nil {
-		return err
-	}
-	ids, err := d.strings("correctiveEventIDs")
-	if err != nil {
-		return err
-	}
-	for i, id := range ids {
+	d.known("declarationTime", "reason", "correctiveEventIDs")
+	e.Declaration = &Declaration{Time: d.time("declarationTime", true), Reason: d.word("reason", ErrorReasons, false),
+		Corrective: d.strings("correctiveEventIDs")}
+	for i, id := range e.Declaration.Corrective {
 		if !isURI(id) || len(id) > MaxURI {
-			return fieldError(fmt.Sprintf("%s[%d]", d.at("correctiveEventIDs"), i), ErrBadValue, "%q is not a URI", id)
+			d.fail(fmt.Sprintf("correctiveEventIDs[%d]", i), ErrBadValue, "%q is not a URI", id)
 		}
 	}
 	if e.EventID == "" {
-		return fieldError(o.at("eventID"), ErrMissingField, "an errorDeclaration must carry the eventID of the event it declares erroneous")
+		o.fail("eventID", ErrMissingField, "an errorDeclaration must carry the eventID of the event it declares erroneous")
 	}
-	decl.Corrective = ids
-	e.Declaration = decl
-	return nil
 }
 
 // Named is one identifier an event names, the part it plays there, and
@@ -286,30 +219,26 @@ const (
 	AsOutputQuantity = "output_quantity"
 )
 
-// Named lists every identifier the event names, in the order of the
-// event's fields.
-func (e *Event) Named() []Named {
-	var out []Named
-	add := func(as, field string, ids []ID) {
-		for i, id := range ids {
-			out = append(out, Named{ID: id, As: as, Field: fmt.Sprintf("%s[%d]", field, i)})
+// whatLists are the "what" lists of each event type, in the order the
+// event names their identifiers: the field, and the part its identifiers
+// play. A part ending in "quantity" is a list of quantities of classes;
+// the others list single objects.
+var whatLists = map[string][]struct{ field, as string }{
+	ObjectEvent:         {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
+	TransactionEvent:    {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
+	AggregationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
+	AssociationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
+	TransformationEvent: {{"inputEPCList", AsInput}, {"inputQuantityList", AsInputQuantity}, {"outputEPCList", AsOutput}, {"outputQuantityList", AsOutputQuantity}},
+}
+
+// Keys returns the canonical keys of the identifiers the event names in
+// the parts given, in the order it names them; nil when there are none.
+func (e *Event) Keys(parts ...string) []string {
+	var out []string
+	for _, n := range e.Named {
+		if slices.Contains(parts, n.As) {
+			out = append(out, n.ID.Key)
 		}
 	}
-	addQ := func(as, field string, qs []Quantity) {
-		for i, q := range qs {
-			out = append(out, Named{ID: q.Class, As: as, Field: fmt.Sprintf("%s[%d].epcClass", field, i)})
-		}
-	}
-	if e.Parent != nil {
-		out = append(out, Named{ID: *e.Parent, As: AsParent, Field: "parentID"})
-	}
-	add(AsEPC, "epcList", e.EPCs)
-	addQ(AsQuantity, "quantityList", e.Quantities)
-	add(AsChild, "childEPCs", e.Children)
-	addQ(AsChildQuantity, "childQuantityList", e.ChildQuantities)
-	add(AsInput, "inputEPCList", e.Inputs)
-	addQ(AsInputQuantity, "inputQuantityList", e.InputQuantities)
-	add(AsOutput, "outputEPCList", e.Outputs)
-	addQ(AsOutputQuantity, "outputQuantityList", e.OutputQuantities)
 	return out
 }

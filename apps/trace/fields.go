@@ -3,41 +3,50 @@ package trace
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
 
 // obj reads one JSON object of an event (decoded with UseNumber) and
 // names every field by its path, so that each error says where it is:
-// "events[2].readPoint.id".
+// "events[2].readPoint.id". The objects of one event share one error
+// slot that keeps the first error found: a read that fails records it
+// and returns what it could read (often nothing), and every later error
+// is dropped, so the event is refused for the same field as a parse
+// that stopped at the first error. ParseEvent returns that error once
+// the event is read; the code that parses an event is thus the list of
+// what it checks, in the order it checks it.
 type obj struct {
 	m    map[string]any
 	path string
+	err  *error
 }
 
 func (o obj) at(name string) string { return o.path + "." + name }
 
 func (o obj) has(name string) bool { _, ok := o.m[name]; return ok }
 
+// fail records an error at the field name ("quantity", "epcList[2]")
+// unless the event already has one.
+func (o obj) fail(name string, kind error, format string, args ...any) {
+	if *o.err == nil {
+		*o.err = fieldError(o.at(name), kind, format, args...)
+	}
+}
+
 // known fails on the first key, in sorted order, that is neither in
 // allowed nor a namespaced extension. EPCIS lets anyone add fields under
 // their own namespace ("example:myField"); the module keeps those as
 // written and does not interpret them.
-func (o obj) known(allowed ...string) error {
-	keys := make([]string, 0, len(o.m))
-	for k := range o.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if isExtension(k) || contains(allowed, k) {
-			continue
+func (o obj) known(allowed ...string) {
+	for _, k := range slices.Sorted(maps.Keys(o.m)) {
+		if !isExtension(k) && !slices.Contains(allowed, k) {
+			o.fail(k, ErrBadValue, "unknown field (extension fields need a namespace prefix, as in \"example:%s\")", k)
 		}
-		return fieldError(o.at(k), ErrBadValue, "unknown field (extension fields need a namespace prefix, as in \"example:%s\")", k)
 	}
-	return nil
 }
 
 // isExtension reports whether a key is a namespaced (prefix:name or URI)
@@ -47,126 +56,104 @@ func isExtension(k string) bool {
 	return i > 0 && i < len(k)-1 && !strings.HasPrefix(k, "@")
 }
 
-// str returns a string field; absent is "" unless required.
-func (o obj) str(name string, required bool) (string, error) {
+// str returns a string field; absent is "" and fails if required.
+func (o obj) str(name string, required bool) string {
 	v, ok := o.m[name]
-	if !ok {
-		if required {
-			return "", fieldError(o.at(name), ErrMissingField, "required")
-		}
-		return "", nil
-	}
 	s, isStr := v.(string)
-	if !isStr {
-		return "", fieldError(o.at(name), ErrBadValue, "must be a string, not %s", jsonType(v))
+	switch {
+	case !ok && required:
+		o.fail(name, ErrMissingField, "required")
+	case !ok:
+	case !isStr:
+		o.fail(name, ErrBadValue, "must be a string, not %s", jsonType(v))
+	case s == "":
+		o.fail(name, ErrBadValue, "must not be empty")
 	}
-	if s == "" {
-		return "", fieldError(o.at(name), ErrBadValue, "must not be empty")
-	}
-	return s, nil
+	return s
 }
 
 // uri returns a field that must be a URI.
-func (o obj) uri(name string, required bool) (string, error) {
-	s, err := o.str(name, required)
-	if err != nil || s == "" {
-		return s, err
+func (o obj) uri(name string, required bool) string {
+	s := o.str(name, required)
+	if s != "" && (!isURI(s) || len(s) > MaxURI) {
+		o.fail(name, ErrBadValue, "%q is not a URI of at most %d characters", s, MaxURI)
 	}
-	if !isURI(s) || len(s) > MaxURI {
-		return "", fieldError(o.at(name), ErrBadValue, "%q is not a URI of at most %d characters", s, MaxURI)
-	}
-	return s, nil
+	return s
 }
 
 // word returns a field from a CBV vocabulary, normalized to its bare word.
-func (o obj) word(name string, v *vocab, required bool) (string, error) {
-	s, err := o.str(name, required)
-	if err != nil || s == "" {
-		return s, err
+func (o obj) word(name string, v *vocab, required bool) string {
+	s := o.str(name, required)
+	if s == "" {
+		return ""
 	}
 	w, err := v.Normalize(s)
 	if err != nil {
-		return "", fieldError(o.at(name), ErrUnknownWord, "%v", err)
+		o.fail(name, ErrUnknownWord, "%v", err)
 	}
-	return w, nil
+	return w
 }
 
 // time returns a field that must be an RFC 3339 date-time with a zone.
-func (o obj) time(name string, required bool) (time.Time, error) {
-	s, err := o.str(name, required)
-	if err != nil || s == "" {
-		return time.Time{}, err
-	}
+func (o obj) time(name string, required bool) time.Time {
+	s := o.str(name, required)
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fieldError(o.at(name), ErrBadValue, "%q is not an RFC 3339 date-time with a time zone (2026-03-01T08:30:00.000+05:30)", s)
+	if s != "" && err != nil {
+		o.fail(name, ErrBadValue, "%q is not an RFC 3339 date-time with a time zone (2026-03-01T08:30:00.000+05:30)", s)
 	}
-	return t, nil
+	return t
 }
 
 // list returns an array field; absent is nil.
-func (o obj) list(name string) ([]any, error) {
+func (o obj) list(name string) []any {
+	v, ok := o.m[name]
+	l, isList := v.([]any)
+	if ok && !isList {
+		o.fail(name, ErrBadValue, "must be a list, not %s", jsonType(v))
+	}
+	return l
+}
+
+// object returns an object field, and false when it is absent or is not
+// an object.
+func (o obj) object(name string) (obj, bool) {
 	v, ok := o.m[name]
 	if !ok {
-		return nil, nil
+		return obj{}, false
 	}
-	l, isList := v.([]any)
-	if !isList {
-		return nil, fieldError(o.at(name), ErrBadValue, "must be a list, not %s", jsonType(v))
-	}
-	return l, nil
+	return o.asObj(name, v)
 }
 
-// object returns an object field, or ok=false when it is absent.
-func (o obj) object(name string, required bool) (obj, bool, error) {
-	v, present := o.m[name]
-	if !present {
-		if required {
-			return obj{}, false, fieldError(o.at(name), ErrMissingField, "required")
-		}
-		return obj{}, false, nil
-	}
-	return asObj(v, o.at(name))
-}
-
-func asObj(v any, path string) (obj, bool, error) {
+// asObj returns v, the value of the field name, as an object.
+func (o obj) asObj(name string, v any) (obj, bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return obj{}, false, fieldError(path, ErrBadValue, "must be an object, not %s", jsonType(v))
+		o.fail(name, ErrBadValue, "must be an object, not %s", jsonType(v))
 	}
-	return obj{m: m, path: path}, true, nil
+	return obj{m: m, path: o.at(name), err: o.err}, ok
 }
 
 // objects returns the elements of a list field, each of which must be an object.
-func (o obj) objects(name string) ([]obj, error) {
-	l, err := o.list(name)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]obj, len(l))
-	for i, v := range l {
-		if out[i], _, err = asObj(v, fmt.Sprintf("%s[%d]", o.at(name), i)); err != nil {
-			return nil, err
+func (o obj) objects(name string) []obj {
+	var out []obj
+	for i, v := range o.list(name) {
+		if el, ok := o.asObj(fmt.Sprintf("%s[%d]", name, i), v); ok {
+			out = append(out, el)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // strings returns a list field whose elements must be non-empty strings.
-func (o obj) strings(name string) ([]string, error) {
-	l, err := o.list(name)
-	if err != nil {
-		return nil, err
-	}
+func (o obj) strings(name string) []string {
+	l := o.list(name)
 	out := make([]string, len(l))
 	for i, v := range l {
-		s, ok := v.(string)
-		if !ok || s == "" {
-			return nil, fieldError(fmt.Sprintf("%s[%d]", o.at(name), i), ErrBadValue, "must be a non-empty string")
+		if out[i], _ = v.(string); out[i] == "" {
+			o.fail(fmt.Sprintf("%s[%d]", name, i), ErrBadValue, "must be a non-empty string")
 		}
-		out[i] = s
 	}
-	return out, nil
+	return out
 }
 
 // decimalPattern is the JSON number grammar. A decimal arrives either as
@@ -175,21 +162,21 @@ func (o obj) strings(name string) ([]string, error) {
 var decimalPattern = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // decimal checks an optional decimal field and returns its text.
-func (o obj) decimal(name string) (string, error) {
+func (o obj) decimal(name string) string {
 	v, ok := o.m[name]
-	if !ok {
-		return "", nil
-	}
 	switch t := v.(type) {
 	case json.Number:
-		return t.String(), nil
+		return t.String()
 	case string:
-		if decimalPattern.MatchString(t) {
-			return t, nil
+		if !decimalPattern.MatchString(t) {
+			o.fail(name, ErrBadValue, "%q is not a decimal number", t)
 		}
-		return "", fieldError(o.at(name), ErrBadValue, "%q is not a decimal number", t)
+		return t
 	}
-	return "", fieldError(o.at(name), ErrBadValue, "must be a number or a decimal string, not %s", jsonType(v))
+	if ok {
+		o.fail(name, ErrBadValue, "must be a number or a decimal string, not %s", jsonType(v))
+	}
+	return ""
 }
 
 var uriPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]*:[^\s"<>\\^` + "`" + `{|}]+$`)
@@ -214,13 +201,4 @@ func jsonType(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

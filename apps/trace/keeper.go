@@ -3,8 +3,8 @@ package trace
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -80,17 +80,10 @@ type Record struct {
 	Event       string   `json:"event"`
 }
 
-// LoadRecord returns the event with sequence number seq.
+// LoadRecord returns the event with sequence number seq, or an error
+// that wraps chain.ErrNotFound.
 func LoadRecord(st *chain.Store, seq uint64) (*Record, error) {
-	var r Record
-	found, err := st.GetObject(keyEvent(seq), &r)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: no event %d", chain.ErrNotFound, seq)
-	}
-	return &r, nil
+	return sdk.Load[Record](st, keyEvent(seq), fmt.Sprintf("event %d", seq))
 }
 
 // erroneous reports whether an ordinary event was declared erroneous.
@@ -123,14 +116,14 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 		}
 		roles[key] = append(roles[key], as)
 	}
-	for _, n := range e.Named() {
+	for _, n := range e.Named {
 		note(n.ID.Key, n.As)
-		if !n.ID.Class && !contains(r.Objects, n.ID.Key) {
+		if !n.ID.Class && !slices.Contains(r.Objects, n.ID.Key) {
 			r.Objects = append(r.Objects, n.ID.Key)
 		}
 	}
 	unpackAll := e.Type == AggregationEvent || e.Type == AssociationEvent
-	if unpackAll && e.Action == ActionDelete && len(e.Children) == 0 {
+	if unpackAll && e.Action == ActionDelete && len(e.Keys(AsChild)) == 0 {
 		// "Unpack everything": the children are those the state holds.
 		if err := contents(st, relationOf(e.Type), e.Parent.Key, func(child string) {
 			note(child, AsChildImplied)
@@ -140,7 +133,7 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 		}
 	}
 	st.Set(keySeq, sdk.Uint64Bytes(seq))
-	st.SetObject(keyEvent(seq), r)
+	sdk.Save(st, keyEvent(seq), r)
 	if e.EventID != "" && e.Declaration == nil {
 		st.Set(keyEventID(e.EventID), sdk.Uint64Bytes(seq))
 	}
@@ -212,7 +205,7 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 		EventTime: e.Time.UnixMilli(), BizStep: e.BizStep, Disposition: e.Disposition,
 		Context: context, Event: e.JSON}
 	for _, l := range []*Location{e.ReadPoint, e.BizLocation} {
-		if l != nil && !contains(r.GLNs, l.GLN) {
+		if l != nil && !slices.Contains(r.GLNs, l.GLN) {
 			r.GLNs = append(r.GLNs, l.GLN)
 		}
 	}
@@ -225,18 +218,7 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 	if e.Parent != nil {
 		r.Parent = e.Parent.Key
 	}
-	for _, id := range e.Inputs {
-		r.Inputs = append(r.Inputs, id.Key)
-	}
-	for _, q := range e.InputQuantities {
-		r.Inputs = append(r.Inputs, q.Class.Key)
-	}
-	for _, id := range e.Outputs {
-		r.Outputs = append(r.Outputs, id.Key)
-	}
-	for _, q := range e.OutputQuantities {
-		r.Outputs = append(r.Outputs, q.Class.Key)
-	}
+	r.Inputs, r.Outputs = e.Keys(AsInput, AsInputQuantity), e.Keys(AsOutput, AsOutputQuantity)
 	if d := e.Declaration; d != nil {
 		r.Declaration, r.Reason, r.Corrective = true, d.Reason, d.Corrective
 	}
@@ -264,7 +246,18 @@ func retract(st *chain.Store, eventID string) error {
 	return nil
 }
 
-var errStop = errors.New("stop")
+// eachEvent calls fn, in chain order, with every event that names the
+// identifier with canonical key key and the parts it plays there.
+func eachEvent(st *chain.Store, key string, fn func(seq uint64, as []string) error) error {
+	prefix := prefixEPC(key)
+	return st.Iterate(prefix, func(k, v []byte) error {
+		seq, err := sdk.BytesUint64(k[len(prefix):])
+		if err != nil {
+			return err
+		}
+		return fn(seq, strings.Split(string(v), ","))
+	})
+}
 
 // contents calls fn with the key of every object that rel/parent holds.
 func contents(st *chain.Store, rel, parent string, fn func(child string)) error {

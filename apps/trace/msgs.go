@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -32,51 +34,62 @@ const MaxEvents = 100
 type Capture struct {
 	Context any              `json:"@context,omitempty"`
 	Events  []map[string]any `json:"events"`
+
+	context string   // the @context as the payload's JSON wrote it, "" when absent
+	events  []*Event // the events, parsed and checked by DecodePayload
 }
 
-// capture is a decoded and validated Capture.
-type capture struct {
-	context string // the @context as JSON, "" when absent
-	events  []*Event
-}
-
-// decodeCapture decodes and validates a capture payload without state.
-func decodeCapture(payload []byte) (*capture, error) {
+// DecodePayload decodes a capture payload and checks every event without
+// state (sdk.PayloadDecoder).
+func (c *Capture) DecodePayload(payload []byte) error {
 	var w struct {
 		Context json.RawMessage   `json:"@context"`
 		Events  []json.RawMessage `json:"events"`
 	}
 	if err := decodeJSONPayload(payload, &w); err != nil {
-		return nil, err
+		return err
 	}
 	if len(w.Events) == 0 {
-		return nil, fieldError("events", ErrMissingField, "a capture carries at least one event")
+		return fieldError("events", ErrMissingField, "a capture carries at least one event")
 	}
 	if len(w.Events) > MaxEvents {
-		return nil, fieldError("events", ErrBadValue, "%d events, limit %d per transaction (the CLI splits a document)", len(w.Events), MaxEvents)
+		return fieldError("events", ErrBadValue, "%d events, limit %d per transaction (the CLI splits a document)", len(w.Events), MaxEvents)
 	}
-	c := &capture{}
 	if len(w.Context) > 0 {
 		if err := checkContext(w.Context); err != nil {
-			return nil, err
+			return err
 		}
-		c.context = string(w.Context)
 	}
+	events := make([]*Event, len(w.Events))
 	for i, raw := range w.Events {
 		path := fmt.Sprintf("events[%d]", i)
 		var m map[string]any
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&m); err != nil || m == nil {
-			return nil, fieldError(path, ErrBadValue, "an event must be a JSON object")
+			return fieldError(path, ErrBadValue, "an event must be a JSON object")
 		}
-		e, err := ParseEvent(m, path)
-		if err != nil {
-			return nil, err
+		var err error
+		if events[i], err = ParseEvent(m, path); err != nil {
+			return err
 		}
-		c.events = append(c.events, e)
 	}
-	return c, nil
+	c.context, c.events = string(w.Context), events
+	return nil
+}
+
+// Validate checks a capture without state. One built in Go, as the CLI
+// builds its batches, is checked in its payload form, exactly as a node
+// will check it.
+func (c *Capture) Validate() error {
+	if c.events != nil {
+		return nil // decoded from a payload, and checked then
+	}
+	p, err := chain.EncodePayload(c)
+	if err != nil {
+		return err
+	}
+	return new(Capture).DecodePayload(p)
 }
 
 // checkContext accepts the shapes JSON-LD allows for @context: a URI, an
@@ -156,8 +169,8 @@ func (p *Participant) Validate() error {
 	if p.Address.IsZero() {
 		return fieldError("address", ErrMissingField, "required")
 	}
-	if p.Name == "" || len(p.Name) > MaxName {
-		return fieldError("name", ErrBadValue, "must be 1 to %d bytes", MaxName)
+	if err := sdk.CheckText("name", p.Name, MaxName); err != nil {
+		return fmt.Errorf("%w (%w)", err, ErrBadValue)
 	}
 	switch p.Role {
 	case RoleAdmin, RoleManufacturer, RoleLogistics, RoleRetailer:
@@ -171,7 +184,7 @@ func (p *Participant) Validate() error {
 		if pre != Wildcard && (len(pre) < 6 || len(pre) > 12 || !allDigits(pre)) {
 			return fieldError(fmt.Sprintf("prefixes[%d]", i), ErrBadIdentifier, "%q is not a GS1 company prefix (6 to 12 digits) or \"*\"", pre)
 		}
-		if contains(p.Prefixes[:i], pre) {
+		if slices.Contains(p.Prefixes[:i], pre) {
 			return fieldError(fmt.Sprintf("prefixes[%d]", i), ErrBadValue, "%q is listed twice", pre)
 		}
 	}
@@ -185,17 +198,13 @@ func (p *Participant) Validate() error {
 		if _, err := ParseLocation(loc); err != nil {
 			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadIdentifier, "%v", err)
 		}
-		if contains(p.Locations[:i], loc) {
+		if slices.Contains(p.Locations[:i], loc) {
 			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadValue, "%q is listed twice", loc)
 		}
 	}
 	return nil
 }
 
-func decodeParticipant(payload []byte) (*Participant, error) {
-	var p Participant
-	if err := decodeJSONPayload(payload, &p); err != nil {
-		return nil, err
-	}
-	return &p, p.Validate()
-}
+// DecodePayload decodes a participant through its JSON form
+// (sdk.PayloadDecoder).
+func (p *Participant) DecodePayload(payload []byte) error { return decodeJSONPayload(payload, p) }

@@ -2,7 +2,9 @@ package trace
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -30,9 +32,8 @@ func keyParticipant(a chain.Address) []byte { return append([]byte("part/"), a[:
 
 // LoadParticipant returns the participant registered under addr, or nil.
 func LoadParticipant(st *chain.Store, addr chain.Address) (*Participant, error) {
-	var w participantRecord
-	found, err := st.GetObject(keyParticipant(addr), &w)
-	if err != nil || !found {
+	w, err := sdk.Find[participantRecord](st, keyParticipant(addr))
+	if err != nil || w == nil {
 		return nil, err
 	}
 	return &Participant{Address: addr, Name: w.Name, Role: w.Role, Prefixes: w.Prefixes, Locations: w.Locations}, nil
@@ -47,7 +48,7 @@ type participantRecord struct {
 }
 
 func saveParticipant(st *chain.Store, p *Participant) {
-	st.SetObject(keyParticipant(p.Address), &participantRecord{Name: p.Name, Role: p.Role,
+	sdk.Save(st, keyParticipant(p.Address), &participantRecord{Name: p.Name, Role: p.Role,
 		Prefixes: p.Prefixes, Locations: p.Locations})
 }
 
@@ -56,7 +57,7 @@ func (p *Participant) IsAdmin() bool { return p.Role == RoleAdmin }
 
 // SpeaksFor reports whether the participant may capture events at l.
 func (p *Participant) SpeaksFor(l Location) bool {
-	if contains(p.Locations, Wildcard) || l.OwnedBy(p.Prefixes) {
+	if slices.Contains(p.Locations, Wildcard) || l.OwnedBy(p.Prefixes) {
 		return true
 	}
 	for _, s := range p.Locations {
@@ -85,7 +86,7 @@ func (p *Participant) MayCapture(e *Event, path string) error {
 			return denied(path+"."+w.field+".id", "%s does not speak for location %s", who, w.loc.URI)
 		}
 	}
-	for _, n := range e.Named() {
+	for _, n := range e.Named {
 		if n.ID.OwnedBy(p.Prefixes) {
 			continue
 		}

@@ -2,9 +2,8 @@ package trace
 
 import (
 	"fmt"
-	"sort"
-	"strconv"
-	"strings"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -63,16 +62,21 @@ type ProvenanceAnswer struct {
 	Events     []EventView `json:"events"`     // every event a link cites, with its proof, in chain order
 }
 
-func provenance(q *chain.QueryContext, id ID, args map[string]string) (*ProvenanceAnswer, error) {
-	w := &walker{st: q.Store(), depth: DefaultDepth, records: map[uint64]*Record{}, cited: map[uint64]*Record{}}
-	for k, v := range args {
-		n, err := strconv.Atoi(v)
-		if k != "depth" || err != nil || n < 1 || n > MaxDepth {
-			return nil, fmt.Errorf("%w: provenance takes depth=1..%d only", chain.ErrBadPayload, MaxDepth)
-		}
-		w.depth = n
+func provenance(q *chain.QueryContext, p sdk.Params) (any, error) {
+	id, err := queryEPC(p)
+	if err != nil {
+		return nil, err
 	}
-	if !w.st.Has(keyState(id.Key)) && !hasEvents(w.st, id.Key) {
+	depth, err := p.Uint("depth", DefaultDepth)
+	if err != nil || depth < 1 || depth > MaxDepth {
+		return nil, fmt.Errorf("%w: provenance takes depth=1..%d only", chain.ErrBadPayload, MaxDepth)
+	}
+	w := &walker{st: q.Store(), depth: int(depth), records: map[uint64]*Record{}, cited: map[uint64]*Record{}}
+	named, err := sdk.Any(w.st, prefixEPC(id.Key))
+	if err != nil {
+		return nil, err
+	}
+	if !named && !w.st.Has(keyState(id.Key)) {
 		return nil, fmt.Errorf("%w: no event names %s", chain.ErrNotFound, id.URI)
 	}
 	a := &ProvenanceAnswer{EPC: id.URI, Key: id.Key, Height: q.Height, Time: q.Time.UTC(),
@@ -87,12 +91,7 @@ func provenance(q *chain.QueryContext, id ID, args map[string]string) (*Provenan
 		return nil, err
 	}
 	a.Upstream, a.Downstream = append(a.Upstream, up...), append(a.Downstream, down...)
-	seqs := make([]uint64, 0, len(w.cited))
-	for s := range w.cited {
-		seqs = append(seqs, s)
-	}
-	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-	for _, s := range seqs {
+	for _, s := range slices.Sorted(maps.Keys(w.cited)) {
 		v, err := view(q, w.cited[s], "")
 		if err != nil {
 			return nil, err
@@ -110,46 +109,25 @@ type walker struct {
 	cited   map[uint64]*Record // events the answer's links cite
 }
 
-func hasEvents(st *chain.Store, key string) bool {
-	found := false
-	_ = st.Iterate(prefixEPC(key), func(_, _ []byte) error { found = true; return errStop })
-	return found
-}
-
 // direct returns the links of one identifier in one direction, without
 // following them, in chain order and without repeats.
 func (w *walker) direct(key string, upstream bool) ([]*Link, error) {
 	var out []*Link
 	seen := map[string]bool{}
-	prefix := prefixEPC(key)
-	var seqs []uint64
-	var parts []string
-	err := w.st.Iterate(prefix, func(k, v []byte) error {
-		seq, err := sdk.BytesUint64(k[len(prefix):])
-		seqs, parts = append(seqs, seq), append(parts, ","+string(v)+",")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	for i, seq := range seqs {
+	err := eachEvent(w.st, key, func(seq uint64, parts []string) error {
 		r, ok := w.records[seq]
 		if !ok {
+			var err error
 			if r, err = LoadRecord(w.st, seq); err != nil {
-				return nil, err
+				return err
 			}
 			w.records[seq] = r
 		}
 		if r.Declaration || erroneous(w.st, r) {
-			continue
+			return nil
 		}
-		as := func(names ...string) bool {
-			for _, n := range names {
-				if strings.Contains(parts[i], ","+n+",") {
-					return true
-				}
-			}
-			return false
+		as := func(part, quantityPart string) bool {
+			return slices.Contains(parts, part) || slices.Contains(parts, quantityPart)
 		}
 		add := func(rel string, keys ...string) {
 			for _, k := range keys {
@@ -170,8 +148,9 @@ func (w *walker) direct(key string, upstream bool) ([]*Link, error) {
 		case r.Type == TransformationEvent && as(AsOutput, AsOutputQuantity):
 			add(MadeFrom, r.Inputs...)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // links returns the tree of links from key in one direction. path holds

@@ -3,10 +3,8 @@ package trace
 import (
 	"bytes"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,48 +12,24 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// Query answers, served at /v1/apps/trace/...:
-//
-//	epcs/{epc}/events       every event that names the EPC, in chain order
-//	epcs/{epc}/provenance   where it came from and what it went into, as trees
-//	epcs/{epc}/state        its current state, with a proof
-//	events                  all events, filtered (chain order; event-time order when only from/to is given)
-//	events/{seq}            one event
-//	participants/{address}  a registered participant
-//
-// {epc} is an EPC URI or a GS1 Digital Link; a client escapes a Digital
-// Link's slashes (%2F) or not, both work. The event lists take the
-// filters biz_step, location, from, to, and the paging arguments limit
-// and after (the "next" of the previous page).
-func (*App) Query(q *chain.QueryContext, path []string, args map[string]string) (any, error) {
-	switch {
-	case len(path) >= 3 && path[0] == "epcs":
-		id, err := queryEPC(path[1 : len(path)-1])
-		if err != nil {
-			return nil, err
-		}
-		switch path[len(path)-1] {
-		case "events":
-			return epcEvents(q, id, args)
-		case "provenance":
-			return provenance(q, id, args)
-		case "state":
-			return epcState(q, id, args)
-		}
-	case len(path) == 1 && path[0] == "events":
-		return allEvents(q, args)
-	case len(path) == 2 && path[0] == "events":
-		return oneEvent(q, path[1])
-	case len(path) == 2 && path[0] == "participants":
-		return participant(q, path[1])
-	}
-	return nil, fmt.Errorf("%w: trace has queries epcs/{epc}/events, epcs/{epc}/provenance, epcs/{epc}/state, events, events/{seq} and participants/{address}", chain.ErrNotFound)
+// queries are the answers served at /v1/apps/trace/... {epc} is an EPC
+// URI or a GS1 Digital Link; a client escapes a Digital Link's slashes
+// (%2F) or not, both work (App.Query). The event lists take the filters
+// biz_step, location, from, to, and the paging arguments limit and after
+// (the "next" of the previous page).
+var queries = []sdk.Route{
+	sdk.Query("epcs/{epc}/events", "every event that names the EPC, in chain order", epcEvents, filterArgs...),
+	sdk.Query("epcs/{epc}/provenance", "where it came from and what it went into, as trees", provenance, "depth"),
+	sdk.Query("epcs/{epc}/state", "its current state, with a proof", epcState),
+	sdk.Query("events", "all events, filtered (chain order; event-time order when only from/to is given)", allEvents, filterArgs...),
+	sdk.Query("events/{seq}", "one event", oneEvent),
+	sdk.Query("participants/{address}", "a registered participant", participant),
 }
 
-// queryEPC rebuilds an EPC from URL path segments: a Digital Link's own
-// slashes split it, and a proxy may have merged "https://" into "https:/".
-func queryEPC(segs []string) (ID, error) {
-	s := strings.Join(segs, "/")
+// queryEPC reads the {epc} of a route. A proxy may have merged the
+// "https://" of a Digital Link into "https:/".
+func queryEPC(p sdk.Params) (ID, error) {
+	s := p.Path("epc")
 	for _, scheme := range []string{"https:/", "http:/"} {
 		if strings.HasPrefix(s, scheme) && !strings.HasPrefix(s, scheme+"/") {
 			s = scheme + "/" + s[len(scheme):]
@@ -98,31 +72,35 @@ type filter struct {
 	limit          int
 }
 
-func parseFilter(args map[string]string) (*filter, error) {
-	f := &filter{limit: DefaultLimit}
-	names := make([]string, 0, len(args))
-	for k := range args {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+// filterArgs are the arguments of the event lists, in the order
+// parseFilter reads them.
+var filterArgs = []string{"after", "biz_step", "from", "limit", "location", "to"}
+
+func parseFilter(p sdk.Params) (*filter, error) {
+	f := &filter{}
 	bad := func(name, format string, a ...any) error {
 		return fmt.Errorf("%w: %s: %s", chain.ErrBadPayload, name, fmt.Sprintf(format, a...))
 	}
-	for _, name := range names {
-		v := args[name]
+	for _, name := range filterArgs {
+		v := p.Arg(name)
 		var err error
-		switch name {
-		case "biz_step":
+		switch {
+		case name == "limit":
+			if f.limit, err = p.Limit(DefaultLimit, MaxLimit); err != nil {
+				return nil, err
+			}
+		case !p.Has(name):
+		case name == "biz_step":
 			if f.bizStep, err = BizSteps.Normalize(v); err != nil {
 				return nil, bad(name, "%v", err)
 			}
-		case "location":
+		case name == "location":
 			l, err := ParseLocation(v)
 			if err != nil {
 				return nil, bad(name, "%v", err)
 			}
 			f.gln = l.GLN
-		case "from", "to":
+		case name == "from", name == "to":
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
 				return nil, bad(name, "%q is not an RFC 3339 time (2026-03-01T00:00:00Z)", v)
@@ -132,18 +110,10 @@ func parseFilter(args map[string]string) (*filter, error) {
 			} else {
 				f.to, f.hasTo = t.UnixMilli(), true
 			}
-		case "after":
+		case name == "after":
 			if f.after, err = hex.DecodeString(v); err != nil || len(f.after) == 0 {
 				return nil, bad(name, "%q is not a cursor from a previous answer", v)
 			}
-		case "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > MaxLimit {
-				return nil, bad(name, "must be 1 to %d", MaxLimit)
-			}
-			f.limit = n
-		default:
-			return nil, bad(name, "unknown argument (biz_step, location, from, to, after, limit)")
 		}
 	}
 	return f, nil
@@ -152,7 +122,7 @@ func parseFilter(args map[string]string) (*filter, error) {
 func (f *filter) match(r *Record) bool {
 	switch {
 	case f.bizStep != "" && r.BizStep != f.bizStep:
-	case f.gln != "" && !contains(r.GLNs, f.gln):
+	case f.gln != "" && !slices.Contains(r.GLNs, f.gln):
 	case f.hasFrom && r.EventTime < f.from:
 	case f.hasTo && r.EventTime >= f.to:
 	default:
@@ -162,66 +132,69 @@ func (f *filter) match(r *Record) bool {
 }
 
 // scan walks an index whose keys are base+suffix, the suffix ending in
-// an 8-byte sequence number; prefix (base or longer) narrows the walk.
-// It returns up to f.limit matching events with the index values, and a
-// cursor when there are more.
-func (f *filter) scan(st *chain.Store, base, prefix []byte, stop []byte) (recs []*Record, vals []string, next string, err error) {
-	var last []byte
-	err = st.Iterate(prefix, func(k, v []byte) error {
-		suffix := k[len(base):]
-		if f.after != nil && bytes.Compare(suffix, f.after) <= 0 {
-			return nil
-		}
-		if stop != nil && bytes.Compare(suffix, stop) >= 0 {
-			return errStop
-		}
-		seq, err := sdk.BytesUint64(suffix[len(suffix)-8:])
-		if err != nil {
-			return err
-		}
-		r, err := LoadRecord(st, seq)
-		if err != nil {
-			return err
-		}
-		if !f.match(r) {
-			return nil
-		}
-		if len(recs) == f.limit {
-			next = hex.EncodeToString(last)
-			return errStop
-		}
-		recs, vals, last = append(recs, r), append(vals, string(v)), append([]byte(nil), suffix...)
-		return nil
-	})
-	if errors.Is(err, errStop) {
-		err = nil
+// an 8-byte sequence number; prefix (base or longer) narrows the walk,
+// which ends before the key end when end is set. It returns up to
+// f.limit matching events, and a cursor when more match. roles says
+// that the index values are the parts an identifier plays (the EPC
+// index), which the answer shows.
+func (f *filter) scan(q *chain.QueryContext, base, prefix, end []byte, roles bool) (views []EventView, next string, err error) {
+	var after, last []byte
+	if f.after != nil {
+		after = append(bytes.Clone(base), f.after...)
 	}
-	return recs, vals, next, err
+	views = []EventView{}
+	// One event more than the limit tells whether a next page has any.
+	_, err = sdk.EachBefore(q.Store(), prefix, after, end, f.limit+1, func(k, v []byte) (bool, error) {
+		seq, err := sdk.BytesUint64(k[len(k)-8:])
+		if err != nil {
+			return false, err
+		}
+		r, err := LoadRecord(q.Store(), seq)
+		if err != nil || !f.match(r) {
+			return false, err
+		}
+		if len(views) == f.limit {
+			next = hex.EncodeToString(last)
+			return true, nil
+		}
+		as := ""
+		if roles {
+			as = string(v)
+		}
+		ev, err := view(q, r, as)
+		if err != nil {
+			return false, err
+		}
+		views, last = append(views, ev), bytes.Clone(k[len(base):])
+		return true, nil
+	})
+	return views, next, err
 }
 
-func epcEvents(q *chain.QueryContext, id ID, args map[string]string) (*EventsAnswer, error) {
-	f, err := parseFilter(args)
+func epcEvents(q *chain.QueryContext, p sdk.Params) (any, error) {
+	id, err := queryEPC(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFilter(p)
 	if err != nil {
 		return nil, err
 	}
 	prefix := prefixEPC(id.Key)
-	recs, roles, next, err := f.scan(q.Store(), prefix, prefix, nil)
-	if err != nil {
-		return nil, err
-	}
-	a := &EventsAnswer{EPC: id.URI, Key: id.Key, Height: q.Height, Time: q.Time.UTC(), Order: "chain", Next: next}
-	return a, a.fill(q, recs, roles)
+	a := &EventsAnswer{EPC: id.URI, Key: id.Key, Height: q.Height, Time: q.Time.UTC(), Order: "chain"}
+	a.Events, a.Next, err = f.scan(q, prefix, prefix, nil, true)
+	return a, err
 }
 
 // allEvents serves the event list without an EPC from the most selective
 // index: by bizStep, by location, by time, or all events in chain order.
-func allEvents(q *chain.QueryContext, args map[string]string) (*EventsAnswer, error) {
-	f, err := parseFilter(args)
+func allEvents(q *chain.QueryContext, p sdk.Params) (any, error) {
+	f, err := parseFilter(p)
 	if err != nil {
 		return nil, err
 	}
 	a := &EventsAnswer{Height: q.Height, Time: q.Time.UTC(), Order: "chain"}
-	var base, prefix, stop []byte
+	var base, prefix, end []byte
 	switch {
 	case f.bizStep != "":
 		base = prefixStep(f.bizStep)
@@ -229,17 +202,16 @@ func allEvents(q *chain.QueryContext, args map[string]string) (*EventsAnswer, er
 		base = prefixLocation(f.gln)
 	case f.hasFrom || f.hasTo:
 		a.Order, base = "event_time", prefixTime
-		lo, hi := timeKey(f.from, 0)[len(prefixTime):], []byte{0xff}
+		lo, hi := timeKey(f.from, 0), append(bytes.Clone(prefixTime), 0xff)
 		if f.hasTo {
-			hi = timeKey(f.to, 0)[len(prefixTime):]
-			stop = hi
+			hi = timeKey(f.to, 0)
+			end = hi
 		}
-		if f.hasFrom && (f.after == nil || bytes.Compare(f.after, lo) < 0) {
-			f.after = lo[:len(lo)-1] // every key at from sorts after this
-		}
-		prefix = append(append([]byte(nil), base...), commonPrefix(lo, hi)...)
-		if !f.hasFrom {
-			prefix = base
+		if f.hasFrom {
+			if from := lo[len(base) : len(lo)-1]; bytes.Compare(f.after, from) < 0 {
+				f.after = from // every key at from sorts after this
+			}
+			prefix = commonPrefix(lo, hi)
 		}
 	default:
 		base = []byte("ev/")
@@ -247,12 +219,8 @@ func allEvents(q *chain.QueryContext, args map[string]string) (*EventsAnswer, er
 	if prefix == nil {
 		prefix = base
 	}
-	recs, _, next, err := f.scan(q.Store(), base, prefix, stop)
-	if err != nil {
-		return nil, err
-	}
-	a.Next = next
-	return a, a.fill(q, recs, make([]string, len(recs)))
+	a.Events, a.Next, err = f.scan(q, base, prefix, end, false)
+	return a, err
 }
 
 func commonPrefix(a, b []byte) []byte {
@@ -263,22 +231,10 @@ func commonPrefix(a, b []byte) []byte {
 	return a[:n]
 }
 
-func (a *EventsAnswer) fill(q *chain.QueryContext, recs []*Record, roles []string) error {
-	a.Events = make([]EventView, 0, len(recs))
-	for i, r := range recs {
-		v, err := view(q, r, roles[i])
-		if err != nil {
-			return err
-		}
-		a.Events = append(a.Events, v)
-	}
-	return nil
-}
-
-func oneEvent(q *chain.QueryContext, s string) (*EventView, error) {
-	seq, err := strconv.ParseUint(s, 10, 64)
+func oneEvent(q *chain.QueryContext, p sdk.Params) (any, error) {
+	seq, err := p.Uint("seq", 0)
 	if err != nil {
-		return nil, fmt.Errorf("%w: seq: %q is not a sequence number", chain.ErrBadPayload, s)
+		return nil, err
 	}
 	r, err := LoadRecord(q.Store(), seq)
 	if err != nil {
@@ -299,18 +255,19 @@ type StateAnswer struct {
 	Proof  *sdk.Proven `json:"proof"`
 }
 
-func epcState(q *chain.QueryContext, id ID, args map[string]string) (*StateAnswer, error) {
-	if len(args) > 0 {
-		return nil, fmt.Errorf("%w: state takes no arguments", chain.ErrBadPayload)
+func epcState(q *chain.QueryContext, p sdk.Params) (any, error) {
+	id, err := queryEPC(p)
+	if err != nil {
+		return nil, err
 	}
 	if id.Class {
 		return nil, fmt.Errorf("%w: %s names a class; state is kept for single objects (ask for its events instead)", chain.ErrNotFound, id.URI)
 	}
-	s, found, err := LoadState(q.Store(), id.Key)
+	s, err := LoadState(q.Store(), id.Key)
 	if err != nil {
 		return nil, err
 	}
-	if !found {
+	if s == nil {
 		return nil, fmt.Errorf("%w: no event names %s", chain.ErrNotFound, id.URI)
 	}
 	proof, err := sdk.Prove(q, keyState(id.Key))
@@ -326,17 +283,17 @@ type ParticipantAnswer struct {
 	Height uint64 `json:"height"`
 }
 
-func participant(q *chain.QueryContext, s string) (*ParticipantAnswer, error) {
-	addr, err := chain.ParseAddress(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", chain.ErrBadPayload, err)
-	}
-	p, err := LoadParticipant(q.Store(), addr)
+func participant(q *chain.QueryContext, p sdk.Params) (any, error) {
+	addr, err := p.Address("address")
 	if err != nil {
 		return nil, err
 	}
-	if p == nil {
+	pt, err := LoadParticipant(q.Store(), addr)
+	if err != nil {
+		return nil, err
+	}
+	if pt == nil {
 		return nil, fmt.Errorf("%w: %s is not a trace participant", chain.ErrNotFound, addr)
 	}
-	return &ParticipantAnswer{Participant: *p, Height: q.Height}, nil
+	return &ParticipantAnswer{Participant: *pt, Height: q.Height}, nil
 }

@@ -1,7 +1,7 @@
 package trace
 
 import (
-	"strings"
+	"slices"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -27,29 +27,28 @@ type State struct {
 	Erroneous      uint64 `json:"erroneous_events,omitempty"` // events about it declared erroneous (not applied)
 }
 
-// LoadState returns the state of the object with canonical key key.
-func LoadState(st *chain.Store, key string) (*State, bool, error) {
-	var s State
-	found, err := st.GetObject(keyState(key), &s)
-	return &s, found, err
+// LoadState returns the state of the object with canonical key key, or
+// nil when no event has named it.
+func LoadState(st *chain.Store, key string) (*State, error) {
+	return sdk.Find[State](st, keyState(key))
 }
 
 // applyTo applies event r, in which the object plays the parts as, to
 // the object's stored state.
 func applyTo(st *chain.Store, key string, r *Record, as []string) error {
-	old, found, err := LoadState(st, key)
+	old, err := LoadState(st, key)
 	if err != nil {
 		return err
 	}
-	if found && r.EventTime < old.EventTime {
-		return nil
-	}
-	next := *old
-	if !found {
-		next = State{EPC: key}
+	next := State{EPC: key}
+	if old != nil {
+		if r.EventTime < old.EventTime {
+			return nil
+		}
+		next = *old
 	}
 	next.apply(r, as)
-	save(st, old, found, &next)
+	save(st, old, &next)
 	return nil
 }
 
@@ -58,7 +57,7 @@ func applyTo(st *chain.Store, key string, r *Record, as []string) error {
 // records what consumed it.
 func (s *State) apply(r *Record, as []string) {
 	s.LastEvent, s.EventTime = r.Seq, r.EventTime
-	input := r.Type == TransformationEvent && contains(as, AsInput) && !contains(as, AsOutput)
+	input := r.Type == TransformationEvent && slices.Contains(as, AsInput) && !slices.Contains(as, AsOutput)
 	if r.BizStep != "" {
 		s.BizStep = r.BizStep
 	}
@@ -99,17 +98,15 @@ func joinOrLeave(current string, r *Record) string {
 	return current
 }
 
-// save writes the new state and keeps the containment indexes
-// (in/{parent}, with/{parent}) in step with it.
-func save(st *chain.Store, old *State, found bool, next *State) {
-	if found {
-		moveChild(st, relPacked, old.Container, next.Container, next.EPC)
-		moveChild(st, relAttached, old.AttachedTo, next.AttachedTo, next.EPC)
-	} else {
-		moveChild(st, relPacked, "", next.Container, next.EPC)
-		moveChild(st, relAttached, "", next.AttachedTo, next.EPC)
+// save writes the new state over old (nil when there was none) and keeps
+// the containment indexes (in/{parent}, with/{parent}) in step with it.
+func save(st *chain.Store, old, next *State) {
+	if old == nil {
+		old = &State{}
 	}
-	st.SetObject(keyState(next.EPC), next)
+	moveChild(st, relPacked, old.Container, next.Container, next.EPC)
+	moveChild(st, relAttached, old.AttachedTo, next.AttachedTo, next.EPC)
+	sdk.Save(st, keyState(next.EPC), next)
 }
 
 func moveChild(st *chain.Store, rel, from, to, child string) {
@@ -129,38 +126,27 @@ func moveChild(st *chain.Store, rel, from, to, child string) {
 // when a declaration arrives for an event already applied; nothing is
 // deleted from the record of events.
 func replay(st *chain.Store, key string) error {
-	type entry struct {
-		seq uint64
-		as  []string
-	}
-	var entries []entry
-	prefix := prefixEPC(key)
-	err := st.Iterate(prefix, func(k, v []byte) error {
-		seq, err := sdk.BytesUint64(k[len(prefix):])
-		entries = append(entries, entry{seq, strings.Split(string(v), ",")})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	old, found, err := LoadState(st, key)
+	old, err := LoadState(st, key)
 	if err != nil {
 		return err
 	}
 	next := State{EPC: key}
-	for _, en := range entries {
-		r, err := LoadRecord(st, en.seq)
-		if err != nil {
-			return err
-		}
+	err = eachEvent(st, key, func(seq uint64, as []string) error {
+		r, err := LoadRecord(st, seq)
 		switch {
-		case r.Declaration || !contains(r.Objects, key):
+		case err != nil:
+			return err
+		case r.Declaration || !slices.Contains(r.Objects, key):
 		case erroneous(st, r):
 			next.Erroneous++
 		case next.LastEvent == 0 || r.EventTime >= next.EventTime:
-			next.apply(r, en.as)
+			next.apply(r, as)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	save(st, old, found, &next)
+	save(st, old, &next)
 	return nil
 }

@@ -276,6 +276,37 @@ func TestTeaPaging(t *testing.T) {
 	if len(seqs) != 18 || seqs[0] != 1 || seqs[17] != 18 {
 		t.Errorf("pages gave %v", seqs)
 	}
+	// A page that holds the last match says there is no next page, even
+	// when the index goes on past the time window or the filter.
+	for _, tc := range []struct {
+		path string
+		args map[string]string
+	}{
+		{"events", map[string]string{"from": "2026-03-12T00:00:00+01:00", "to": "2026-03-13T00:00:00+01:00", "limit": "7"}},
+		{"events", map[string]string{"to": "2026-03-03T00:00:00Z", "limit": "1"}},
+		{"epcs/" + pallet + "/events", map[string]string{"biz_step": "shipping", "limit": "1"}},
+	} {
+		if a := query[*trace.EventsAnswer](t, c, tc.path, tc.args); a.Next != "" || len(a.Events) == 0 {
+			t.Errorf("%s %v: %d events, next %q", tc.path, tc.args, len(a.Events), a.Next)
+		}
+	}
+	// A window of seven read two at a time: four pages.
+	window := map[string]string{"from": "2026-03-12T00:00:00+01:00", "to": "2026-03-13T00:00:00+01:00", "limit": "2"}
+	got := 0
+	for page := 1; ; page++ {
+		a := query[*trace.EventsAnswer](t, c, "events", window)
+		got += len(a.Events)
+		if a.Next == "" {
+			if got != 7 || page != 4 {
+				t.Errorf("the 12 March window gave %d events in %d pages, want 7 in 4", got, page)
+			}
+			break
+		}
+		window["after"] = a.Next
+		if page > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
 	// By event time, the harvest comes first although paging by time.
 	a := query[*trace.EventsAnswer](t, c, "events", map[string]string{"from": "2026-01-01T00:00:00Z", "limit": "2"})
 	if a.Order != "event_time" || a.Events[0].BizStep != "commissioning" || a.Next == "" {

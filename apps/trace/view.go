@@ -99,16 +99,13 @@ func (v *EventView) Verify(stateRoot chain.Hash) error {
 // sameJSON compares two JSON texts by value, since an answer may be
 // indented or escaped differently from the stored bytes.
 func sameJSON(a, b []byte) (bool, error) {
-	var va, vb any
-	for _, p := range []struct {
-		raw []byte
-		out *any
-	}{{a, &va}, {b, &vb}} {
-		dec := json.NewDecoder(bytes.NewReader(p.raw))
+	var v [2]any
+	for i, raw := range [][]byte{a, b} {
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
-		if err := dec.Decode(p.out); err != nil {
+		if err := dec.Decode(&v[i]); err != nil {
 			return false, err
 		}
 	}
-	return reflect.DeepEqual(va, vb), nil
+	return reflect.DeepEqual(v[0], v[1]), nil
 }
