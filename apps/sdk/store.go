@@ -68,6 +68,19 @@ func Each(st *chain.Store, prefix, after []byte, limit int, fn func(key, value [
 	return truncated, err
 }
 
+// EachBefore is Each over the keys under prefix that sort before the key
+// before (every key when before is nil): the walk ends at the first key
+// at or past it, so a range of an ordered index, such as events by time,
+// costs what it returns.
+func EachBefore(st *chain.Store, prefix, after, before []byte, limit int, fn func(key, value []byte) (bool, error)) (truncated bool, err error) {
+	return Each(st, prefix, after, limit, func(k, v []byte) (bool, error) {
+		if before != nil && bytes.Compare(k, before) >= 0 {
+			return false, errStop
+		}
+		return fn(k, v)
+	})
+}
+
 // EachRecord is Each over stored records: it decodes the value of every
 // key under prefix into a fresh T and hands it to fn with its key. A
 // value that does not decode ends the iteration with an error naming

@@ -81,3 +81,26 @@ func TestMulDecodeGenesisFirstError(t *testing.T) {
 		t.Error("FirstError")
 	}
 }
+
+func TestEachBeforeStopsAtTheBound(t *testing.T) {
+	st := chain.NewContext("x", chain.NewOverlay(chain.MemReader{}), chain.BlockInfo{}, chain.Address{}, chain.Hash{}).Store()
+	for _, k := range []string{"t/1", "t/2", "t/3", "t/4", "u/1"} {
+		st.Set([]byte(k), []byte("v"))
+	}
+	var seen []string
+	trunc, err := sdk.EachBefore(st, []byte("t/"), []byte("t/1"), []byte("t/4"), 0, func(k, _ []byte) (bool, error) {
+		seen = append(seen, string(k))
+		return true, nil
+	})
+	if err != nil || trunc || strings.Join(seen, ",") != "t/2,t/3" {
+		t.Errorf("EachBefore = %v, %v, %v; want t/2,t/3 not truncated", seen, trunc, err)
+	}
+	seen = nil
+	trunc, err = sdk.EachBefore(st, []byte("t/"), nil, nil, 2, func(k, _ []byte) (bool, error) {
+		seen = append(seen, string(k))
+		return true, nil
+	})
+	if err != nil || !trunc || len(seen) != 2 {
+		t.Errorf("no bounds, limit 2: %v, %v, %v", seen, trunc, err)
+	}
+}
