@@ -148,6 +148,15 @@ func loadView(st *chain.Store, field, id string) (*DeviceView, error) {
 	return &DeviceView{Device: *d, State: *s}, nil
 }
 
+// set merges values into the state as observed at observedAt, from
+// source ("registration", "reading" or "command N"), at height.
+func (s *State) set(values map[string]string, observedAt string, height uint64, source string) {
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		s.Attrs[k] = Value{Value: values[k], ObservedAt: observedAt, Height: height, Source: source}
+	}
+	s.Height = height
+}
+
 // register files a new device with its initial state and its entries in
 // the district and grid indexes.
 func register(ctx *chain.Context, m *Register) error {
@@ -166,10 +175,8 @@ func register(ctx *chain.Context, m *Register) error {
 	d := Device{ID: m.ID, Type: m.Type, Category: m.Category, Name: m.Name, PubKey: m.PubKey,
 		Owner: m.Owner, Location: m.Location, District: m.District, RegisteredBy: ctx.Sender,
 		Height: ctx.Height, Time: now}
-	s := State{Attrs: map[string]Value{}, Height: ctx.Height}
-	for _, k := range slices.Sorted(maps.Keys(m.Attrs)) {
-		s.Attrs[k] = Value{Value: m.Attrs[k], ObservedAt: now, Height: ctx.Height, Source: "registration"}
-	}
+	s := State{Attrs: map[string]Value{}}
+	s.set(m.Attrs, now, ctx.Height, "registration")
 	sdk.Save(st, keyDevice(m.ID), &d)
 	sdk.Save(st, keyState(m.ID), &s)
 	st.Set(keyDistrict(m.District, m.ID), present)
@@ -221,10 +228,8 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 			return err
 		}
 		observed := formatTime(at)
-		s.LastSeq, s.ObservedAt, s.Height = r.Seq, observed, ctx.Height
-		for _, k := range slices.Sorted(maps.Keys(values)) {
-			s.Attrs[k] = Value{Value: values[k], ObservedAt: observed, Height: ctx.Height, Source: "reading"}
-		}
+		s.LastSeq, s.ObservedAt = r.Seq, observed
+		s.set(values, observed, ctx.Height, "reading")
 		sdk.Save(st, keyState(d.ID), s)
 		sdk.Save(st, keyHistory(d.ID, s.Readings), &HistoryEntry{N: s.Readings, Seq: r.Seq, ObservedAt: observed,
 			Height: ctx.Height, TxHash: ctx.TxHash, Values: values})
@@ -271,14 +276,9 @@ func issue(ctx *chain.Context, m *command) error {
 	} else if m.raw != nil {
 		return fmt.Errorf("%w: value: %s takes no value", chain.ErrBadPayload, m.Action)
 	}
-	n, err := sdk.BytesUint64(st.Get(keyCmdSeq))
-	if err != nil {
+	if rec.ID, err = sdk.NextID(st, keyCmdSeq); err != nil {
 		return err
 	}
-	if rec.ID, err = sdk.Add(n, 1); err != nil {
-		return err
-	}
-	st.Set(keyCmdSeq, sdk.Uint64Bytes(rec.ID))
 	sdk.Save(st, keyCommand(rec.ID), &rec)
 	st.Set(keyDeviceCommand(d.ID, rec.ID), present)
 	st.Set(keyPending(rec.ID), present)
@@ -312,34 +312,9 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 	sdk.Save(st, keyCommand(rec.ID), rec)
 	st.Delete(keyPending(rec.ID))
 	if rec.Status == StatusDone && rec.Attr != "" {
-		s := &dv.State
-		s.Attrs[rec.Attr] = Value{Value: rec.Value, ObservedAt: rec.AckTime, Height: ctx.Height,
-			Source: fmt.Sprintf("command %d", rec.ID)}
-		s.Height = ctx.Height
-		sdk.Save(st, keyState(dv.ID), s)
+		dv.State.set(map[string]string{rec.Attr: rec.Value}, rec.AckTime, ctx.Height, fmt.Sprintf("command %d", rec.ID))
+		sdk.Save(st, keyState(dv.ID), &dv.State)
 	}
 	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", dv.ID), chain.A("result", rec.Status))
-	return nil
-}
-
-// initState writes the genesis operators and params.
-func initState(st *chain.Store, g *GenesisState) error {
-	p := Params{HistoryLimit: g.HistoryLimit}
-	if p.HistoryLimit == 0 {
-		p.HistoryLimit = DefaultHistoryLimit
-	}
-	if p.HistoryLimit > 10_000 {
-		return fmt.Errorf("history_limit: %d, at most 10000", p.HistoryLimit)
-	}
-	sdk.Save(st, keyParams, &p)
-	for i, op := range g.Operators {
-		if op.IsZero() {
-			return fmt.Errorf("operators[%d]: zero address", i)
-		}
-		if st.Has(keyOperator(op)) {
-			return fmt.Errorf("operators[%d]: %s is listed twice", i, op)
-		}
-		st.Set(keyOperator(op), present)
-	}
 	return nil
 }
