@@ -365,15 +365,8 @@ func (s *simRun) obeyCommands(prefix string) error {
 		if !ok || s.acked[rec.ID] {
 			continue
 		}
-		switch rec.Action {
-		case "dim":
-			d.level, _ = strconv.ParseFloat(rec.Value, 64)
-		case "switch":
-			d.power = rec.Value
-		case "set-signal":
-			d.signal = rec.Value
-		case "set-plan":
-			d.plan = rec.Value
+		if rec.Attr != "" {
+			d.forced[rec.Attr] = rec.Value
 		}
 		ack, err := SignAck(d.key, s.chainID, AckBody{Device: d.reg.ID, Command: rec.ID, Result: ResultDone,
 			Detail: "simulated device obeyed"})

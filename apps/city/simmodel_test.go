@@ -67,7 +67,7 @@ func TestStreetlightsFollowDuskAndDawn(t *testing.T) {
 	if v := lamp.observe(r, time.Date(2026, 12, 21, 7, 0, 0, 0, time.UTC)); v["powerState"] != "on" {
 		t.Errorf("midwinter 07:00 UTC, before dawn: %v", v)
 	}
-	lamp.level = 0.3 // a dim command the lamp obeyed
+	lamp.forced["illuminanceLevel"] = "0.3" // a dim command the lamp obeyed
 	if v := day(22, 0); v["illuminanceLevel"] != "0.3" {
 		t.Errorf("dimmed lamp: %v", v)
 	}
