@@ -117,18 +117,14 @@ type Ack struct {
 // Validate checks the registration without state: the id, the key, the
 // place and the initial attributes against the type's model.
 func (m *Register) Validate() error {
-	attrs := make(map[string]any, len(m.Attrs))
-	for k, v := range m.Attrs {
-		attrs[k] = v
-	}
-	_, err := m.normalize(attrs)
+	_, err := normalize(m, m.Attrs)
 	return err
 }
 
-// normalize checks the registration with the attributes attrs, which may
-// hold integers and booleans, and returns it with coordinates and
+// normalize checks the registration m with the attributes attrs, which
+// may hold integers and booleans, and returns it with coordinates and
 // attributes in canonical text.
-func (m *Register) normalize(attrs map[string]any) (*Register, error) {
+func normalize[V any](m *Register, attrs map[string]V) (*Register, error) {
 	if err := checkID("id", m.ID); err != nil {
 		return nil, err
 	}
@@ -237,7 +233,7 @@ func (m *Register) DecodePayload(payload []byte) error {
 		return fmt.Errorf("%w: owner: %v", chain.ErrBadPayload, err)
 	}
 	w.Register.Owner = owner
-	n, err := w.Register.normalize(w.Attrs)
+	n, err := normalize(&w.Register, w.Attrs)
 	if err != nil {
 		return err
 	}
@@ -377,7 +373,7 @@ func (a *signedAck) DecodePayload(payload []byte) error {
 // in canonical text. It walks the names in sorted order, so that with
 // several bad values every node reports the same one. A reading without
 // values never gets here: its decoding refuses it.
-func checkValues(field string, model *Model, vals map[string]any) (map[string]string, error) {
+func checkValues[V any](field string, model *Model, vals map[string]V) (map[string]string, error) {
 	if len(vals) > MaxValues {
 		return nil, fmt.Errorf("%w: %s: %d attributes, at most %d", chain.ErrBadPayload, field, len(vals), MaxValues)
 	}
