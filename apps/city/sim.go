@@ -46,6 +46,9 @@ type SimConfig struct {
 	// Clock is the wall clock, time.Now in the binary. Readings are
 	// stamped with it, and it decides when the run ends.
 	Clock func() time.Time
+	// Wait waits between ticks for d, or until ctx is done; nil means a
+	// timer. Tests give one that moves a fake clock instead.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // simOptions are the command's flags.
@@ -69,11 +72,10 @@ type simOptions struct {
 // SimCommand returns the `city` command for `citychain sim city`: a
 // district whose devices register and report at a chosen rate until
 // --duration or --count runs out, or Ctrl-C.
-func SimCommand(cfg SimConfig) *cobra.Command { return simCommand(cfg, waitTimer) }
-
-// simCommand is SimCommand with the way to wait between ticks, which
-// tests replace with one that moves a fake clock.
-func simCommand(cfg SimConfig, wait func(context.Context, time.Duration) error) *cobra.Command {
+func SimCommand(cfg SimConfig) *cobra.Command {
+	if cfg.Wait == nil {
+		cfg.Wait = waitTimer
+	}
 	o := simOptions{registerWait: 30 * time.Second, maxFailures: 5, commandsEvery: 3}
 	var lon, lat string
 	cmd := &cobra.Command{
@@ -107,7 +109,7 @@ the real time. The run stops after --duration or --count readings, or on Ctrl-C.
 			if !cmd.Flags().Changed("prefix") {
 				o.prefix = strings.ToLower(sanitize(o.district, 24, districtChars)) + "-"
 			}
-			return runSim(cmd, cfg, o, wait)
+			return runSim(cmd, cfg, o)
 		},
 	}
 	f := cmd.Flags()
@@ -143,7 +145,7 @@ type simRun struct {
 }
 
 // runSim validates the options and runs: set up, register, report.
-func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions, wait func(context.Context, time.Duration) error) error {
+func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions) error {
 	switch {
 	case cfg.Client == nil || cfg.Clock == nil:
 		return fmt.Errorf("the simulator was mounted without a client or a clock")
@@ -168,7 +170,7 @@ func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions, wait func(context.C
 	ctx, stop := signal.NotifyContext(base, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd.SetContext(ctx)
-	s := &simRun{c: cfg.Client, cmd: cmd, out: cmd.OutOrStdout(), clock: cfg.Clock, wait: wait,
+	s := &simRun{c: cfg.Client, cmd: cmd, out: cmd.OutOrStdout(), clock: cfg.Clock, wait: cfg.Wait,
 		rng: newRNG(o.seed), byID: map[string]*simDevice{}, acked: map[uint64]bool{}}
 	defer cmd.SetOut(s.out)
 
