@@ -1,6 +1,7 @@
 package city
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -212,22 +213,15 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 		if err != nil {
 			return err
 		}
-		at := ctx.Time
-		if !r.ObservedAt.IsZero() {
-			if r.ObservedAt.After(ctx.Time.Add(MaxClockSkew)) {
-				return fmt.Errorf("%w: %s.body.observed_at: %s is more than %s after the block time %s",
-					chain.ErrBadPayload, r.field, formatTime(r.ObservedAt), MaxClockSkew, formatTime(ctx.Time))
-			}
-			at = r.ObservedAt
-		}
-		if r.Seq <= s.LastSeq {
-			return fmt.Errorf("%w: %s.body.seq: %w: %d, the device's last accepted reading was %d",
-				chain.ErrBadPayload, r.field, ErrStale, r.Seq, s.LastSeq)
+		if err := sdk.FirstError(check(!r.ObservedAt.After(ctx.Time.Add(MaxClockSkew)),
+			"%s.body.observed_at: %s is more than %s after the block time %s", r.field, formatTime(r.ObservedAt), MaxClockSkew, formatTime(ctx.Time)),
+			check(r.Seq > s.LastSeq, "%s.body.seq: %w: %d, the device's last accepted reading was %d", r.field, ErrStale, r.Seq, s.LastSeq)); err != nil {
+			return err
 		}
 		if s.Readings, err = sdk.Add(s.Readings, 1); err != nil {
 			return err
 		}
-		observed := formatTime(at)
+		observed := formatTime(cmp.Or(r.ObservedAt, ctx.Time)) // a reading without a time is of its block's
 		s.LastSeq, s.ObservedAt = r.Seq, observed
 		s.set(values, observed, ctx.Height, "reading")
 		sdk.Save(st, keyState(d.ID), s)
@@ -263,18 +257,14 @@ func issue(ctx *chain.Context, m *command) error {
 	}
 	rec := CommandRecord{Device: d.ID, Action: m.Action, Attr: spec.Attr, IssuedBy: ctx.Sender,
 		Height: ctx.Height, Time: formatTime(ctx.Time), Status: StatusPending}
-	if spec.Attr != "" {
-		a, _ := model.Attr(spec.Attr)
-		if m.raw == nil {
-			return fmt.Errorf("%w: value: %s needs a value for %s", chain.ErrBadPayload, m.Action, spec.Attr)
-		}
-		v, err := a.Normalize(m.raw)
-		if err != nil {
+	if err := sdk.FirstError(check(spec.Attr == "" || m.raw != nil, "value: %s needs a value for %s", m.Action, spec.Attr),
+		check(spec.Attr != "" || m.raw == nil, "value: %s takes no value", m.Action)); err != nil {
+		return err
+	}
+	if a, ok := model.Attr(spec.Attr); ok {
+		if rec.Value, err = a.Normalize(m.raw); err != nil {
 			return fmt.Errorf("%w: value (%s): %w", chain.ErrBadPayload, spec.Attr, err)
 		}
-		rec.Value = v
-	} else if m.raw != nil {
-		return fmt.Errorf("%w: value: %s takes no value", chain.ErrBadPayload, m.Action)
 	}
 	if rec.ID, err = sdk.NextID(st, keyCmdSeq); err != nil {
 		return err

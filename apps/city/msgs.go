@@ -160,30 +160,18 @@ func normalize[V any](m *Register, attrs map[string]V) (*Register, error) {
 // Validate checks the command's shape without state; its value is
 // checked against the device's model when it is delivered.
 func (m *Command) Validate() error {
-	if err := checkID("device", m.Device); err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(models, func(mod Model) bool { _, ok := mod.Command(m.Action); return ok }) {
-		return fmt.Errorf("%w: action: %q is no device's command (see: citychain query city models)", chain.ErrBadPayload, m.Action)
-	}
-	if len(m.Value) > MaxDetailLen {
-		return fmt.Errorf("%w: value: %d bytes, at most %d", chain.ErrBadPayload, len(m.Value), MaxDetailLen)
-	}
-	return nil
+	known := slices.ContainsFunc(models, func(mod Model) bool { _, ok := mod.Command(m.Action); return ok })
+	return sdk.FirstError(checkID("device", m.Device),
+		check(known, "action: %q is no device's command (see: citychain query city models)", m.Action),
+		check(len(m.Value) <= MaxDetailLen, "value: %d bytes, at most %d", len(m.Value), MaxDetailLen))
 }
 
 // Validate checks the acknowledgement's body without state.
 func (b *AckBody) Validate() error {
-	if err := checkID("body.device", b.Device); err != nil {
-		return err
-	}
-	if b.Command == 0 {
-		return fmt.Errorf("%w: body.command: missing", chain.ErrBadPayload)
-	}
-	if b.Result != ResultDone && b.Result != ResultFailed {
-		return fmt.Errorf("%w: body.result: %q, want %q or %q", chain.ErrBadPayload, b.Result, ResultDone, ResultFailed)
-	}
-	return sdk.CheckText("body.detail", b.Detail, MaxDetailLen, sdk.Optional)
+	return sdk.FirstError(checkID("body.device", b.Device),
+		check(b.Command != 0, "body.command: missing"),
+		check(b.Result == ResultDone || b.Result == ResultFailed, "body.result: %q, want %q or %q", b.Result, ResultDone, ResultFailed),
+		sdk.CheckText("body.detail", b.Detail, MaxDetailLen, sdk.Optional))
 }
 
 // Validate checks a signed report as the chain's stateless check does,
@@ -277,22 +265,12 @@ func (r *report) DecodePayload(payload []byte) error {
 		if err := chain.DecodePayload(sw.Body, &o); err != nil {
 			return fmt.Errorf("%s.body: %w", field, err)
 		}
-		if err := checkID(field+".body.device", o.Device); err != nil {
+		at, timeErr := parseTime(o.ObservedAt)
+		if err := sdk.FirstError(checkID(field+".body.device", o.Device),
+			check(o.Seq != 0, "%s.body.seq: must be positive", field),
+			check(timeErr == nil, "%s.body.observed_at: %v", field, timeErr),
+			check(len(o.Values) > 0 && len(o.Values) <= MaxValues, "%s.body.values: %d attributes, want 1 to %d", field, len(o.Values), MaxValues)); err != nil {
 			return err
-		}
-		if o.Seq == 0 {
-			return fmt.Errorf("%w: %s.body.seq: must be positive", chain.ErrBadPayload, field)
-		}
-		var at time.Time
-		if o.ObservedAt != "" {
-			t, err := parseTime(o.ObservedAt)
-			if err != nil {
-				return fmt.Errorf("%w: %s.body.observed_at: %v", chain.ErrBadPayload, field, err)
-			}
-			at = t
-		}
-		if len(o.Values) == 0 || len(o.Values) > MaxValues {
-			return fmt.Errorf("%w: %s.body.values: %d attributes, want 1 to %d", chain.ErrBadPayload, field, len(o.Values), MaxValues)
 		}
 		for _, k := range slices.Sorted(maps.Keys(o.Values)) {
 			if err := checkName(field+".body.values", k, 64, "_"); err != nil {
@@ -409,6 +387,15 @@ const (
 	districtChars = "._-"
 )
 
+// check is one rule of a payload for sdk.FirstError's list: nil when ok
+// holds, else the message as an error that wraps chain.ErrBadPayload.
+func check(ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", chain.ErrBadPayload, fmt.Errorf(format, args...))
+}
+
 // checkID checks a device id: 1 to MaxIDLen letters, digits and . _ : -
 func checkID(field, s string) error { return checkName(field, s, MaxIDLen, idChars) }
 
@@ -431,8 +418,12 @@ func nameChar(c byte, extra string) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0
 }
 
-// parseTime reads an RFC 3339 time. The state keeps times in UTC.
+// parseTime reads an RFC 3339 time, and "" as the zero time. The state
+// keeps times in UTC.
 func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2026-01-01T08:00:00Z", s)
