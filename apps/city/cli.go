@@ -1,6 +1,7 @@
 package city
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -46,19 +47,18 @@ func registerCmd(c sdk.Client) *cobra.Command {
 					if err != nil {
 						return nil, err
 					}
-					if !f.Changed("id") {
-						msg.ID = im.Register.ID
+					fill := func(flag string, field *string, v string) { // flags given as well take precedence
+						if !f.Changed(flag) {
+							*field = v
+						}
 					}
-					if !f.Changed("type") {
-						msg.Type, msg.Category = im.Register.Type, im.Register.Category
-					}
-					if !f.Changed("name") {
-						msg.Name = im.Register.Name
-					}
-					if !f.Changed("district") {
-						msg.District = im.Register.District
-					}
-					msg.Location, msg.Attrs = im.Register.Location, im.Register.Attrs
+					r := &im.Register
+					fill("id", &msg.ID, r.ID)
+					fill("type", &msg.Type, r.Type)
+					fill("type", &msg.Category, r.Category)
+					fill("name", &msg.Name, r.Name)
+					fill("district", &msg.District, r.District)
+					msg.Location, msg.Attrs = r.Location, r.Attrs
 				}
 				if *lon != "" || *lat != "" {
 					msg.Location = NewPoint(*lon, *lat)
@@ -114,12 +114,7 @@ func reportCmd(c sdk.Client) *cobra.Command {
 					if err != nil {
 						return nil, err
 					}
-					if o.Device == "" {
-						o.Device = im.Register.ID
-					}
-					if o.ObservedAt == "" {
-						o.ObservedAt = im.ObservedAt
-					}
+					o.Device, o.ObservedAt = cmp.Or(o.Device, im.Register.ID), cmp.Or(o.ObservedAt, im.ObservedAt)
 					o.Values = im.Values
 				}
 				if err := parseKV("--reading", *values, o.Values); err != nil {

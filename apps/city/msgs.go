@@ -125,27 +125,12 @@ func (m *Register) Validate() error {
 // may hold integers and booleans, and returns it with coordinates and
 // attributes in canonical text.
 func normalize[V any](m *Register, attrs map[string]V) (*Register, error) {
-	if err := checkID("id", m.ID); err != nil {
-		return nil, err
-	}
-	model, err := ModelFor(m.Type, m.Category)
-	if err != nil {
-		return nil, err
-	}
-	if err := sdk.CheckText("name", m.Name, MaxNameLen, sdk.Optional); err != nil {
-		return nil, err
-	}
-	if _, err := parsePubKey(m.PubKey); err != nil {
-		return nil, fmt.Errorf("%w: pubkey: %v", chain.ErrBadPayload, err)
-	}
-	if m.Owner.IsZero() {
-		return nil, fmt.Errorf("%w: owner: missing", chain.ErrBadPayload)
-	}
-	loc, err := m.Location.normalized()
-	if err != nil {
-		return nil, err
-	}
-	if err := checkName("district", m.District, MaxDistrictLen, districtChars); err != nil {
+	model, modelErr := ModelFor(m.Type, m.Category)
+	_, keyErr := parsePubKey(m.PubKey)
+	loc, locErr := m.Location.normalized()
+	if err := sdk.FirstError(checkID("id", m.ID), modelErr, sdk.CheckText("name", m.Name, MaxNameLen, sdk.Optional),
+		check(keyErr == nil, "pubkey: %v", keyErr), check(!m.Owner.IsZero(), "owner: missing"), locErr,
+		checkName("district", m.District, MaxDistrictLen, districtChars)); err != nil {
 		return nil, err
 	}
 	text, err := checkValues("attrs", model, attrs)
@@ -336,15 +321,9 @@ func (a *signedAck) DecodePayload(payload []byte) error {
 	if err := chain.DecodePayload(w.Body, &a.AckBody); err != nil {
 		return fmt.Errorf("body: %w", err)
 	}
-	if err := a.AckBody.Validate(); err != nil {
-		return err
-	}
-	sig, err := parseSignature(w.Signature)
-	if err != nil {
-		return fmt.Errorf("%w: signature: %v", chain.ErrBadPayload, err)
-	}
+	sig, sigErr := parseSignature(w.Signature)
 	a.body, a.sig = w.Body, sig
-	return nil
+	return sdk.FirstError(a.AckBody.Validate(), check(sigErr == nil, "signature: %v", sigErr))
 }
 
 // checkValues checks attribute values against a model and returns them
