@@ -213,15 +213,15 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 		if err != nil {
 			return err
 		}
-		if err := sdk.FirstError(check(!r.ObservedAt.After(ctx.Time.Add(MaxClockSkew)),
-			"%s.body.observed_at: %s is more than %s after the block time %s", r.field, formatTime(r.ObservedAt), MaxClockSkew, formatTime(ctx.Time)),
+		if err := sdk.FirstError(check(!r.at.After(ctx.Time.Add(MaxClockSkew)),
+			"%s.body.observed_at: %s is more than %s after the block time %s", r.field, formatTime(r.at), MaxClockSkew, formatTime(ctx.Time)),
 			check(r.Seq > s.LastSeq, "%s.body.seq: %w: %d, the device's last accepted reading was %d", r.field, ErrStale, r.Seq, s.LastSeq)); err != nil {
 			return err
 		}
 		if s.Readings, err = sdk.Add(s.Readings, 1); err != nil {
 			return err
 		}
-		observed := formatTime(cmp.Or(r.ObservedAt, ctx.Time)) // a reading without a time is of its block's
+		observed := formatTime(cmp.Or(r.at, ctx.Time)) // a reading without a time is of its block's
 		s.LastSeq, s.ObservedAt = r.Seq, observed
 		s.set(values, observed, ctx.Height, "reading")
 		sdk.Save(st, keyState(d.ID), s)
@@ -257,12 +257,12 @@ func issue(ctx *chain.Context, m *command) error {
 	}
 	rec := CommandRecord{Device: d.ID, Action: m.Action, Attr: spec.Attr, IssuedBy: ctx.Sender,
 		Height: ctx.Height, Time: formatTime(ctx.Time), Status: StatusPending}
-	if err := sdk.FirstError(check(spec.Attr == "" || m.raw != nil, "value: %s needs a value for %s", m.Action, spec.Attr),
-		check(spec.Attr != "" || m.raw == nil, "value: %s takes no value", m.Action)); err != nil {
+	if err := sdk.FirstError(check(spec.Attr == "" || m.Value != nil, "value: %s needs a value for %s", m.Action, spec.Attr),
+		check(spec.Attr != "" || m.Value == nil, "value: %s takes no value", m.Action)); err != nil {
 		return err
 	}
 	if a, ok := model.Attr(spec.Attr); ok {
-		if rec.Value, err = a.Normalize(m.raw); err != nil {
+		if rec.Value, err = a.Normalize(m.Value); err != nil {
 			return fmt.Errorf("%w: value (%s): %w", chain.ErrBadPayload, spec.Attr, err)
 		}
 	}

@@ -218,14 +218,15 @@ func (m *Register) DecodePayload(payload []byte) error {
 // checked for shape, with the signed bytes and the signature.
 type report []signedObservation
 
-// signedObservation is one reading of a report.
+// signedObservation is one reading of a report: its body as decoded,
+// with the values as they came (integers and booleans too), and the
+// signed bytes and the signature.
 type signedObservation struct {
-	Device     string
-	Seq        uint64
-	ObservedAt time.Time // zero when the device gave none
-	Values     map[string]any
-	body, sig  []byte
-	field      string // "readings[i]", for error messages
+	Observation
+	Values    map[string]any `json:"values"`
+	at        time.Time      // ObservedAt; zero when the device gave none
+	body, sig []byte
+	field     string // "readings[i]", for error messages
 }
 
 // DecodePayload decodes and checks the readings one by one, so that the
@@ -243,14 +244,12 @@ func (r *report) DecodePayload(payload []byte) error {
 	*r = make(report, len(w.Readings))
 	for i, sw := range w.Readings {
 		field := fmt.Sprintf("readings[%d]", i)
-		var o struct {
-			Observation
-			Values map[string]any `json:"values"` // integers and booleans as they came
-		}
-		if err := chain.DecodePayload(sw.Body, &o); err != nil {
+		o := &(*r)[i]
+		if err := chain.DecodePayload(sw.Body, o); err != nil {
 			return fmt.Errorf("%s.body: %w", field, err)
 		}
-		at, timeErr := parseTime(o.ObservedAt)
+		var timeErr error
+		o.at, timeErr = parseTime(o.ObservedAt)
 		if err := sdk.FirstError(checkID(field+".body.device", o.Device),
 			check(o.Seq != 0, "%s.body.seq: must be positive", field),
 			check(timeErr == nil, "%s.body.observed_at: %v", field, timeErr),
@@ -266,8 +265,7 @@ func (r *report) DecodePayload(payload []byte) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s.signature: %v", chain.ErrBadPayload, field, err)
 		}
-		(*r)[i] = signedObservation{Device: o.Device, Seq: o.Seq, ObservedAt: at, Values: o.Values,
-			body: sw.Body, sig: sig, field: field}
+		o.body, o.sig, o.field = sw.Body, sig, field
 	}
 	return nil
 }
@@ -277,29 +275,25 @@ func (r *report) DecodePayload(payload []byte) error {
 func (r *report) Validate() error { return nil }
 
 // command is a Command as Deliver sees it, with its value as it came: a
-// text attribute takes "5" but not the integer 5.
+// text attribute takes "5" but not the integer 5. Command.Value holds
+// the value as text, for Validate.
 type command struct {
 	Command
-	raw any
+	Value any `json:"value,omitempty"`
 }
 
 // DecodePayload reads a command whose value may be an integer or a
 // boolean.
 func (m *command) DecodePayload(payload []byte) error {
-	var w struct {
-		Command
-		Value any `json:"value,omitempty"`
-	}
-	if err := chain.DecodePayload(payload, &w); err != nil {
+	if err := chain.DecodePayload(payload, m); err != nil {
 		return err
 	}
-	m.Command, m.raw = w.Command, w.Value
-	switch v := w.Value.(type) {
+	switch v := m.Value.(type) {
 	case nil:
 	case string:
-		m.Value = v
+		m.Command.Value = v
 	case int64, uint64, bool:
-		m.Value = fmt.Sprint(v)
+		m.Command.Value = fmt.Sprint(v)
 	default:
 		return fmt.Errorf("%w: value: want a string, a number or a boolean, got %s", chain.ErrBadPayload, typeName(v))
 	}
