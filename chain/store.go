@@ -44,9 +44,16 @@ func (m MemReader) Iterate(prefix []byte, fn func(key, value []byte) error) erro
 // missing key return nil. A read error from storage makes Get return nil
 // as well; the executor sees the error on the overlay and aborts the
 // block, so an app never has to handle storage faults.
+//
+// In a transaction every call is counted by the work meter (see Work).
+// Once the transaction's work passes the limit, Iterate stops and
+// returns an error wrapping ErrWorkLimit, and Get, Has, Set and Delete
+// (which have no error result) panic; the executor recovers and fails
+// the transaction with the work-limit error, whatever the app returned.
 type Store struct {
 	kv     writer
 	prefix []byte
+	meter  *meter // nil: not metered (queries)
 }
 
 type writer interface {
@@ -59,8 +66,9 @@ type writer interface {
 func (s *Store) Get(key []byte) []byte {
 	v, err := s.kv.Get(s.full(key))
 	if err != nil {
-		return nil
+		v = nil
 	}
+	s.meter.mustCharge(Work{Reads: 1, BytesRead: uint64(len(v))})
 	return v
 }
 
@@ -69,16 +77,31 @@ func (s *Store) Has(key []byte) bool { return s.Get(key) != nil }
 
 // Set writes value under key. It panics in a read-only store (a query),
 // which is a bug in the app, not bad input.
-func (s *Store) Set(key, value []byte) { s.kv.Set(s.full(key), value) }
+func (s *Store) Set(key, value []byte) {
+	s.meter.mustCharge(Work{Writes: 1, BytesWritten: uint64(len(key) + len(value))})
+	s.kv.Set(s.full(key), value)
+}
 
 // Delete removes key.
-func (s *Store) Delete(key []byte) { s.kv.Delete(s.full(key)) }
+func (s *Store) Delete(key []byte) {
+	s.meter.mustCharge(Work{Writes: 1, BytesWritten: uint64(len(key))})
+	s.kv.Delete(s.full(key))
+}
 
 // Iterate visits the app's keys with prefix in ascending order; the key
-// passed to fn has the app's prefix removed.
+// passed to fn has the app's prefix removed. It stops, and returns the
+// error, as soon as fn returns one or the transaction's work passes its
+// limit.
 func (s *Store) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	if err := s.meter.charge(Work{Reads: 1}); err != nil {
+		return err
+	}
 	return s.kv.Iterate(s.full(prefix), func(k, v []byte) error {
-		return fn(k[len(s.prefix):], v)
+		k = k[len(s.prefix):]
+		if err := s.meter.charge(Work{Steps: 1, BytesRead: uint64(len(k) + len(v))}); err != nil {
+			return err
+		}
+		return fn(k, v)
 	})
 }
 
