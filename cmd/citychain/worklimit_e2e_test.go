@@ -25,7 +25,9 @@ const workLimit = 120_000
 // names no items ("unpack everything"). When the mempool tries the
 // unpacking, the case is still empty in the committed state and it
 // passes; in the block, after the four packings, it walks 40 items and
-// passes the limit. Every node must fail it with the same work-limit
+// passes the limit (were two packings committed in an earlier block, it
+// would still pass the mempool's trial at 20 items and fail in its
+// block at 40). Every node must fail it with the same work-limit
 // receipt, keep the packings and a bank transfer sent with them, and
 // agree on every block hash and state root.
 func TestDevnetFailsATransactionOverTheWorkLimit(t *testing.T) {
