@@ -175,8 +175,14 @@ type devnetProc struct {
 // with SIGINT at the end of the test, which stops every node.
 func startDevnet(t testing.TB, n int) *devnetProc {
 	t.Helper()
-	dir := t.TempDir()
-	base := freeBasePort(t, n)
+	return startDevnetIn(t, t.TempDir(), freeBasePort(t, n), n)
+}
+
+// startDevnetIn is startDevnet in dir on ports from base: a dir that
+// node.PrepareDevnet already filled (with a genesis file the test
+// changed, say) is resumed as it is.
+func startDevnetIn(t testing.TB, dir string, base, n int) *devnetProc {
+	t.Helper()
 	d := &devnetProc{proc: proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}, dir: dir}
 	d.cmd = exec.Command(citychainBin(t), "devnet", "--nodes", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base))
 	w := lockedBuffer{d.mu, d.out}
