@@ -411,7 +411,7 @@ func TestRevokeEndsAGrantOnce(t *testing.T) {
 	_, err = c.Do(chaintest.Key("alice"), copyright.Name, copyright.ActionRevoke, copyright.Revoke{Grant: 1})
 	refused(t, err, "not active")
 	_, err = c.Do(chaintest.Key("alice"), copyright.Name, copyright.ActionRevoke, copyright.Revoke{Grant: 9})
-	refused(t, err, "no grant 9")
+	refused(t, err, "not found: grant 9")
 }
 
 // TestTheLicenseeCanShowTheGrant checks the proof a licensee hands to a

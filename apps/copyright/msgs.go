@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -71,10 +70,10 @@ func (m *Register) Validate() error {
 	if m.Size == 0 {
 		return fmt.Errorf("%w: size: an empty file is not a work", chain.ErrBadPayload)
 	}
-	if err := checkText("title", m.Title, MaxTitle); err != nil {
+	if err := sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline); err != nil {
 		return err
 	}
-	if err := checkText("creator", m.Creator, MaxCreator); err != nil {
+	if err := sdk.CheckText("creator", m.Creator, MaxCreator, sdk.Multiline); err != nil {
 		return err
 	}
 	if err := checkMediaType("media_type", m.MediaType); err != nil {
@@ -119,7 +118,7 @@ func (m *GrantLicense) Validate() error {
 	if _, err := parseAddress("licensee", m.Licensee); err != nil {
 		return err
 	}
-	if err := checkText("scope", m.Scope, MaxScope); err != nil {
+	if err := sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline); err != nil {
 		return err
 	}
 	if m.ExpiresAt != "" {
@@ -144,10 +143,7 @@ func (m *Revoke) Validate() error {
 	if m.Grant == 0 {
 		return fmt.Errorf("%w: grant: missing grant id (ids start at 1)", chain.ErrBadPayload)
 	}
-	if m.Reason != "" {
-		return checkText("reason", m.Reason, MaxNote)
-	}
-	return nil
+	return sdk.CheckText("reason", m.Reason, MaxNote, sdk.Optional, sdk.Multiline)
 }
 
 // Annotate adds a note to a work's trail. Anyone may annotate: the trail
@@ -164,7 +160,7 @@ func (m *Annotate) Validate() error {
 	if _, err := parseWork("work", m.Work); err != nil {
 		return err
 	}
-	return checkText("text", m.Text, MaxNote)
+	return sdk.CheckText("text", m.Text, MaxNote, sdk.Multiline)
 }
 
 // WorkID is a work's identity: the BLAKE3 digest of its file, written as
@@ -213,27 +209,6 @@ func parseSHA256(field, s string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: want 64 hex digits, got %q", chain.ErrBadPayload, field, s)
 	}
 	return b, nil
-}
-
-// checkText requires non-empty printable UTF-8 of at most limit bytes,
-// without surrounding spaces.
-func checkText(field, s string, limit int) error {
-	switch {
-	case strings.TrimSpace(s) == "":
-		return fmt.Errorf("%w: %s: missing", chain.ErrBadPayload, field)
-	case len(s) > limit:
-		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), limit)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: %s: not UTF-8", chain.ErrBadPayload, field)
-	case strings.TrimSpace(s) != s:
-		return fmt.Errorf("%w: %s: leading or trailing space", chain.ErrBadPayload, field)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' {
-			return fmt.Errorf("%w: %s: control character %U", chain.ErrBadPayload, field, r)
-		}
-	}
-	return nil
 }
 
 // checkMediaType requires the shape of RFC 6838, "type/subtype", in lower
