@@ -1,7 +1,6 @@
 package copyright
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -42,12 +41,8 @@ func DefaultGenesis() GenesisState { return GenesisState{MaxDistance: 4} }
 // the default.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	g := DefaultGenesis()
-	if len(raw) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&g); err != nil {
-			return fmt.Errorf("copyright genesis: %w", err)
-		}
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
+		return err
 	}
 	if g.MaxDistance > MaxDistanceLimit {
 		return fmt.Errorf("copyright genesis: max_distance %d, limit %d (the band index is exact only up to it)", g.MaxDistance, MaxDistanceLimit)

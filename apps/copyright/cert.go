@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"reflect"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -189,7 +188,7 @@ func VerifyCertificate(c *Certificate, opts VerifyOptions) (*Verified, error) {
 	if key := hex.EncodeToString(chain.AppKey(Name, keyWork(id))); c.Proof.Key != key {
 		return fail("the proven key %s is not the record key %s of %s", c.Proof.Key, key, w.ID)
 	}
-	if !reflect.DeepEqual(normalised(w), normalised(c.Work)) {
+	if readable, err := chain.Encode(c.Work); err != nil || !bytes.Equal(readable, raw) {
 		return fail("the readable record differs from the proven bytes")
 	}
 
@@ -210,14 +209,6 @@ func VerifyCertificate(c *Certificate, opts VerifyOptions) (*Verified, error) {
 		v.FileChecked = true
 	}
 	return v, nil
-}
-
-// normalised makes nil and empty lists compare equal.
-func normalised(w Work) Work {
-	if len(w.NearDuplicateOf) == 0 {
-		w.NearDuplicateOf = nil
-	}
-	return w
 }
 
 // Encode returns the certificate as indented JSON.

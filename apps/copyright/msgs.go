@@ -1,6 +1,7 @@
 package copyright
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -70,16 +71,11 @@ func (m *Register) Validate() error {
 	if m.Size == 0 {
 		return fmt.Errorf("%w: size: an empty file is not a work", chain.ErrBadPayload)
 	}
-	if err := sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline); err != nil {
-		return err
-	}
-	if err := sdk.CheckText("creator", m.Creator, MaxCreator, sdk.Multiline); err != nil {
-		return err
-	}
-	if err := checkMediaType("media_type", m.MediaType); err != nil {
-		return err
-	}
-	return ValidateLicense("license", m.License)
+	// cmp.Or returns the first failure, in the order of the fields.
+	return cmp.Or(sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline),
+		sdk.CheckText("creator", m.Creator, MaxCreator, sdk.Multiline),
+		checkMediaType("media_type", m.MediaType),
+		ValidateLicense("license", m.License))
 }
 
 // Transfer hands a work to a new holder. Only the holder may send it.
@@ -90,11 +86,7 @@ type Transfer struct {
 
 // Validate checks the payload without state.
 func (m *Transfer) Validate() error {
-	if _, err := parseWork("work", m.Work); err != nil {
-		return err
-	}
-	_, err := parseAddress("to", m.To)
-	return err
+	return cmp.Or(checkWork("work", m.Work), checkAddress("to", m.To))
 }
 
 // GrantLicense licenses a work to one licensee for a scope, until an optional
@@ -112,13 +104,9 @@ type GrantLicense struct {
 // Validate checks the payload without state and writes ExpiresAt in UTC
 // with milliseconds, the form every stored time has.
 func (m *GrantLicense) Validate() error {
-	if _, err := parseWork("work", m.Work); err != nil {
-		return err
-	}
-	if _, err := parseAddress("licensee", m.Licensee); err != nil {
-		return err
-	}
-	if err := sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline); err != nil {
+	err := cmp.Or(checkWork("work", m.Work), checkAddress("licensee", m.Licensee),
+		sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline))
+	if err != nil {
 		return err
 	}
 	if m.ExpiresAt != "" {
@@ -157,10 +145,7 @@ type Annotate struct {
 
 // Validate checks the payload without state.
 func (m *Annotate) Validate() error {
-	if _, err := parseWork("work", m.Work); err != nil {
-		return err
-	}
-	return sdk.CheckText("text", m.Text, MaxNote, sdk.Multiline)
+	return cmp.Or(checkWork("work", m.Work), sdk.CheckText("text", m.Text, MaxNote, sdk.Multiline))
 }
 
 // WorkID is a work's identity: the BLAKE3 digest of its file, written as
@@ -184,23 +169,24 @@ func ParseWorkID(s string) (WorkID, error) {
 	return w, nil
 }
 
-func parseWork(field, s string) (WorkID, error) {
-	w, err := ParseWorkID(s)
-	if err != nil {
-		return w, fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
+// checkWork requires a work ID in field.
+func checkWork(field, s string) error {
+	if _, err := ParseWorkID(s); err != nil {
+		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
 	}
-	return w, nil
+	return nil
 }
 
-func parseAddress(field, s string) (chain.Address, error) {
+// checkAddress requires an address other than the zero one in field.
+func checkAddress(field, s string) error {
 	a, err := chain.ParseAddress(s)
 	if err != nil {
-		return a, fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
+		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
 	}
 	if a.IsZero() {
-		return a, fmt.Errorf("%w: %s: the zero address", chain.ErrBadPayload, field)
+		return fmt.Errorf("%w: %s: the zero address", chain.ErrBadPayload, field)
 	}
-	return a, nil
+	return nil
 }
 
 func parseSHA256(field, s string) ([]byte, error) {

@@ -128,7 +128,7 @@ func queryGrant(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return GrantAnswer{ChainID: q.ChainID, Grant: view(q, g), Proof: proof}, nil
+	return GrantAnswer{ChainID: q.ChainID, Grant: GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}, Proof: proof}, nil
 }
 
 func queryGrants(q *chain.QueryContext, p sdk.Params) (any, error) {
@@ -137,7 +137,7 @@ func queryGrants(q *chain.QueryContext, p sdk.Params) (any, error) {
 		return nil, err
 	}
 	ans := GrantsAnswer{Licensee: a, QueryHeight: q.Height}
-	ans.Grants, ans.Truncated, err = grantsUnder(q, cat(prefixLic, a[:]))
+	ans.Grants, ans.Truncated, err = list(q.Store(), cat(prefixLic, a[:]), grantView(q))
 	return ans, err
 }
 
@@ -147,14 +147,13 @@ func queryHolder(q *chain.QueryContext, p sdk.Params) (any, error) {
 		return nil, err
 	}
 	st := q.Store()
-	ans := HolderAnswer{Holder: a, Works: []Work{}, QueryHeight: q.Height}
-	prefix := cat(prefixHolder, a[:])
-	ans.Truncated, err = sdk.Each(st, prefix, nil, maxList, func(k, _ []byte) (bool, error) {
-		w, err := workAt(st, k[len(prefix):])
-		if err == nil {
-			ans.Works = append(ans.Works, *w)
+	ans := HolderAnswer{Holder: a, QueryHeight: q.Height}
+	ans.Works, ans.Truncated, err = list(st, cat(prefixHolder, a[:]), func(rest, _ []byte) (Work, error) {
+		w, err := workAt(st, rest)
+		if err != nil {
+			return Work{}, err
 		}
-		return true, err
+		return *w, nil
 	})
 	return ans, err
 }
@@ -166,63 +165,63 @@ func workAnswer(q *chain.QueryContext, id WorkID) (*WorkAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ans := &WorkAnswer{Work: *w, DataHash: DataHash(id[:]), NearDuplicates: []NearDup{}, Trail: []TrailEntry{}, QueryHeight: q.Height}
-	nearPrefix := cat(prefixNear, id[:])
-	t1, err := sdk.Each(st, nearPrefix, nil, maxList, func(k, v []byte) (bool, error) {
+	ans := &WorkAnswer{Work: *w, DataHash: DataHash(id[:]), QueryHeight: q.Height}
+	var t1, t2, t3 bool
+	ans.NearDuplicates, t1, err = list(st, cat(prefixNear, id[:]), func(rest, v []byte) (NearDup, error) {
 		var link nearLink
 		if err := chain.Decode(v, &link); err != nil {
-			return false, err
+			return NearDup{}, err
 		}
-		other, err := workAt(st, k[len(nearPrefix):])
+		other, err := workAt(st, rest)
 		if err != nil {
-			return false, err
+			return NearDup{}, err
 		}
 		rel := "later"
 		if link.Earlier {
 			rel = "earlier"
 		}
-		ans.NearDuplicates = append(ans.NearDuplicates, NearDup{ID: other.ID, Title: other.Title,
-			Distance: link.Distance, Relation: rel, Height: other.Height, Time: other.Time})
-		return true, nil
+		return NearDup{ID: other.ID, Title: other.Title, Distance: link.Distance, Relation: rel, Height: other.Height, Time: other.Time}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	var t2 bool
-	if ans.Grants, t2, err = grantsUnder(q, cat(prefixWGrant, id[:])); err != nil {
+	if ans.Grants, t2, err = list(st, cat(prefixWGrant, id[:]), grantView(q)); err != nil {
 		return nil, err
 	}
-	t3, err := sdk.Each(st, cat(prefixTrail, id[:]), nil, maxList, func(_, v []byte) (bool, error) {
-		var e TrailEntry
-		err := chain.Decode(v, &e)
-		ans.Trail = append(ans.Trail, e)
-		return true, err
+	ans.Trail, t3, err = list(st, cat(prefixTrail, id[:]), func(_, v []byte) (e TrailEntry, err error) {
+		return e, chain.Decode(v, &e)
 	})
 	ans.Truncated = t1 || t2 || t3
 	return ans, err
 }
 
-// grantsUnder lists the grants whose numbers end the index keys under
-// prefix, at most maxList, and whether there are more.
-func grantsUnder(q *chain.QueryContext, prefix []byte) ([]GrantView, bool, error) {
-	st := q.Store()
-	out := []GrantView{}
-	more, err := sdk.Each(st, prefix, nil, maxList, func(k, _ []byte) (bool, error) {
-		n, err := sdk.BytesUint64(k[len(prefix):])
-		if err != nil {
-			return false, err
-		}
-		g, err := loadGrant(st, n)
-		if err == nil {
-			out = append(out, view(q, g))
-		}
+// list makes an item with fn from each entry under prefix, at most
+// maxList of them, and reports whether more follow. fn gets the key
+// without the prefix, and the value.
+func list[T any](st *chain.Store, prefix []byte, fn func(rest, v []byte) (T, error)) ([]T, bool, error) {
+	out := []T{}
+	more, err := sdk.Each(st, prefix, nil, maxList, func(k, v []byte) (bool, error) {
+		x, err := fn(k[len(prefix):], v)
+		out = append(out, x)
 		return true, err
 	})
 	return out, more, err
 }
 
-func view(q *chain.QueryContext, g *Grant) GrantView {
-	return GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}
+// grantView makes the GrantView of the grant whose number ends an index
+// key, for list.
+func grantView(q *chain.QueryContext) func(rest, _ []byte) (GrantView, error) {
+	return func(rest, _ []byte) (GrantView, error) {
+		n, err := sdk.BytesUint64(rest)
+		if err != nil {
+			return GrantView{}, err
+		}
+		g, err := loadGrant(q.Store(), n)
+		if err != nil {
+			return GrantView{}, err
+		}
+		return GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}, nil
+	}
 }
 
 // workAt loads the work whose ID ends an index key.
