@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"encoding/hex"
 	"fmt"
-	"strings"
+	"regexp"
 	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -197,34 +197,22 @@ func parseSHA256(field, s string) ([]byte, error) {
 	return b, nil
 }
 
-// checkMediaType requires the shape of RFC 6838, "type/subtype", in lower
-// case and without parameters.
+// mediaType is the shape of RFC 6838, "type/subtype", in lower case and
+// without parameters: each name starts with a letter or digit and goes on
+// with letters, digits and !#$&-^_.+
+var mediaType = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$`)
+
+// checkMediaType requires a media type in the shape of mediaType.
 func checkMediaType(field, s string) error {
-	if s == "" {
+	switch {
+	case s == "":
 		return fmt.Errorf("%w: %s: missing, e.g. image/png", chain.ErrBadPayload, field)
-	}
-	if len(s) > MaxMediaType {
+	case len(s) > MaxMediaType:
 		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), MaxMediaType)
-	}
-	typ, sub, ok := strings.Cut(s, "/")
-	if !ok || !mediaName(typ) || !mediaName(sub) {
+	case !mediaType.MatchString(s):
 		return fmt.Errorf("%w: %s: %q is not type/subtype in lower case, e.g. image/png", chain.ErrBadPayload, field, s)
 	}
 	return nil
-}
-
-// mediaName reports whether s is an RFC 6838 restricted name in lower case.
-func mediaName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		alnum := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
-		if !alnum && (i == 0 || !strings.ContainsRune("!#$&-^_.+", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // timeLayout is how the module writes block times: UTC, milliseconds.

@@ -15,23 +15,14 @@ import (
 // bands. If two codes differ in at most d bits, the differing bits touch
 // at most d bands, so at least one band is equal in both (pigeonhole).
 // Each work is filed in the bucket of each of its band values; a new work
-// compares its code only with the works in its own buckets, by the full
-// Hamming distance.
+// compares its code only with the works in its own buckets.
 //
-// A bucket keeps the bucketSize works filed in it last, in a ring of
-// slots, so a registration reads at most (d+1)*(1+bucketSize) entries
-// however many works share its band values. The bound matters because
-// the chain never sees a file: anyone may send any Data-Code, and so fill
-// one bucket with as many works as they like. Without the ring, every
-// later registration in that bucket would read all of them.
-//
-// The price is exactness. The search finds every earlier work within the
-// distance as long as fewer than bucketSize works were filed after it in
-// the bucket of the band they share. A work pushed out of a ring stays in
-// the registry and in its other buckets; it is only no longer compared
-// through that band. With codes spread at random, a bucket of the
-// narrowest band (12 bits at the default d=4, 8 bits at d=7) fills its
-// ring after about bucketSize*4096 or bucketSize*256 works.
+// A bucket keeps its latest bucketSize works in a ring of slots, so a
+// registration reads at most (d+1)*(1+bucketSize) entries, however many
+// works share its band values: anyone may send any Data-Code and so fill
+// a bucket at will. The search is therefore exact only while fewer than
+// bucketSize works were filed after the earlier work in the bucket of the
+// band the two share (README.md, "The near-duplicate index").
 
 // bucketSize is how many of its latest works a bucket keeps. A slot is
 // one byte of the key, so it is at most 256.
