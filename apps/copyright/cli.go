@@ -9,7 +9,6 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -57,15 +56,15 @@ earlier one is registered and flagged as its near-duplicate.`,
 	f.StringVar(&reg.Creator, "creator", "", "the author, as you name them")
 	f.StringVar(&reg.License, "license", "", "SPDX licence id (CC-BY-4.0, CC0-1.0, MIT, ...) or LicenseRef-...")
 	f.StringVar(&reg.MediaType, "media-type", "", "IANA media type (default: guessed from the extension)")
-	required(f, "creator", "license")
+	sdk.Required(f, "creator", "license")
 
 	transfer := sdk.TxCmd(c, Name, ActionTransfer, "transfer --work ID --to ADDRESS", "Hand a work you hold to another account",
 		func(f *pflag.FlagSet) func([]string) (*Transfer, error) {
 			var m Transfer
 			f.StringVar(&m.Work, "work", "", "the work's ID (its 256-bit Instance-Code)")
 			f.StringVar(&m.To, "to", "", "the new holder (city1...)")
-			required(f, "work", "to")
-			return copyOf(&m)
+			sdk.Required(f, "work", "to")
+			return sdk.FromFlags(&m)
 		})
 	transfer.Example = `  citychain tx copyright transfer --from dev0 --work ISCC:IAD... --to city1...`
 
@@ -78,8 +77,8 @@ earlier one is registered and flagged as its near-duplicate.`,
 			f.StringVar(&m.Scope, "scope", "", "what the licensee may do, in words")
 			f.Uint64Var(&m.ExpiresHeight, "expires-height", 0, "the grant ends at this block height")
 			f.StringVar(&m.ExpiresAt, "expires-at", "", "the grant ends at this time (RFC 3339)")
-			required(f, "work", "to", "scope")
-			return copyOf(&m)
+			sdk.Required(f, "work", "to", "scope")
+			return sdk.FromFlags(&m)
 		})
 	grant.Example = `  citychain tx copyright grant --from dev0 --work ISCC:IAD... --to city1... --scope "print, EU, 5000 copies" --expires-at 2027-01-01T00:00:00Z`
 
@@ -88,31 +87,18 @@ earlier one is registered and flagged as its near-duplicate.`,
 			var m Revoke
 			f.Uint64Var(&m.Grant, "grant", 0, "the grant's id")
 			f.StringVar(&m.Reason, "reason", "", "why, for the work's trail")
-			required(f, "grant")
-			return copyOf(&m)
+			sdk.Required(f, "grant")
+			return sdk.FromFlags(&m)
 		})
 	annotate := sdk.TxCmd(c, Name, ActionAnnotate, "annotate --work ID --text TEXT", "Add a signed note to a work's trail (anyone may)",
 		func(f *pflag.FlagSet) func([]string) (*Annotate, error) {
 			var m Annotate
 			f.StringVar(&m.Work, "work", "", "the work's ID")
 			f.StringVar(&m.Text, "text", "", "the note")
-			required(f, "work", "text")
-			return copyOf(&m)
+			sdk.Required(f, "work", "text")
+			return sdk.FromFlags(&m)
 		})
 	return []*cobra.Command{register, transfer, grant, revoke, annotate}
-}
-
-// copyOf is the TxCmd payload builder of a payload whose fields are all
-// flags: each run gets a copy of what the flags wrote into m.
-func copyOf[T any](m *T) func([]string) (*T, error) {
-	return func([]string) (*T, error) { c := *m; return &c, nil }
-}
-
-// required marks flags as required.
-func required(f *pflag.FlagSet, names ...string) {
-	for _, n := range names {
-		_ = cobra.MarkFlagRequired(f, n)
-	}
 }
 
 // QueryCommands returns "citychain query copyright work|verify|grant|grants|holder".
@@ -122,14 +108,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 			return func(args []string) (string, error) { return workPath(args[0]), nil }
 		}, printWorkAnswer)
 	grant := sdk.QueryCmd(c, "grant ID", "Show one grant with its status and the proof a licensee can show",
-		func(*pflag.FlagSet) func([]string) (string, error) {
-			return func(args []string) (string, error) {
-				if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
-					return "", fmt.Errorf("grant id %q is not a number", args[0])
-				}
-				return Name + "/grant/" + args[0], nil
-			}
-		}, func(w io.Writer, a *GrantAnswer) { printGrants(w, []GrantView{a.Grant}) })
+		sdk.Path(Name+"/grant/%s"), func(w io.Writer, a *GrantAnswer) { printGrants(w, []GrantView{a.Grant}) })
 	grants := sdk.QueryCmd(c, "grants ADDRESS", "List the grants given to a licensee", sdk.Path(Name+"/grants/%s"),
 		func(w io.Writer, a *GrantsAnswer) { printGrants(w, a.Grants) })
 	holder := sdk.QueryCmd(c, "holder ADDRESS", "List the works an account holds", sdk.Path(Name+"/holder/%s"),
@@ -157,7 +136,26 @@ all three fingerprints with the file. --cert and --html write a certificate that
 			if err := c.Query(cmd, Name+"/verify/"+fp.SHA256, &ans); err != nil {
 				return err
 			}
-			cert, v, err := certify(cmd, c, &ans, fp)
+			if ans.Proof == nil {
+				return fmt.Errorf("the node sent no proof")
+			}
+			// The header, commit and validator set of the proof's block.
+			var block, vals json.RawMessage
+			if err := c.Block(cmd, ans.Proof.Height, &block); err != nil {
+				return fmt.Errorf("fetch block %d: %w", ans.Proof.Height, err)
+			}
+			if err := c.Validators(cmd, &vals); err != nil {
+				return fmt.Errorf("fetch the validators: %w", err)
+			}
+			h, commit, set, err := ParseBlockEvidence(block, vals)
+			if err != nil {
+				return err
+			}
+			cert, err := NewCertificate(&ans, h, commit, set)
+			if err != nil {
+				return err
+			}
+			v, err := VerifyCertificate(cert, VerifyOptions{File: fp})
 			if err != nil {
 				return err
 			}
@@ -234,35 +232,6 @@ It needs no node. It trusts the validator set in the certificate unless you pass
 	cmd.Flags().StringVar(&file, "file", "", "also check that this file is the registered one")
 	cmd.Flags().StringVar(&trusted, "validators-hash", "", "the validator-set hash you trust (hex)")
 	return cmd
-}
-
-// certify fetches the block of the proof and the validator set from the
-// node, and builds and checks a certificate, comparing the file's
-// fingerprints with the record.
-func certify(cmd *cobra.Command, c sdk.Client, ans *VerifyAnswer, fp *Fingerprints) (*Certificate, *Verified, error) {
-	if ans.Proof == nil {
-		return nil, nil, fmt.Errorf("the node sent no proof")
-	}
-	var block, vals json.RawMessage
-	if err := c.Block(cmd, ans.Proof.Height, &block); err != nil {
-		return nil, nil, fmt.Errorf("fetch block %d: %w", ans.Proof.Height, err)
-	}
-	if err := c.Validators(cmd, &vals); err != nil {
-		return nil, nil, fmt.Errorf("fetch the validators: %w", err)
-	}
-	h, commit, set, err := ParseBlockEvidence(block, vals)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := NewCertificate(ans, h, commit, set)
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := VerifyCertificate(cert, VerifyOptions{File: fp})
-	if err != nil {
-		return nil, nil, err
-	}
-	return cert, v, nil
 }
 
 func fingerprintFile(path string) (*Fingerprints, error) {

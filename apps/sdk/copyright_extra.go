@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // DecodeGenesis decodes the module's section of the genesis file into g
@@ -21,4 +24,19 @@ func DecodeGenesis(module string, raw json.RawMessage, g any) error {
 		return fmt.Errorf("%s genesis: %w", module, err)
 	}
 	return nil
+}
+
+// Required marks the flags names of f as required: cobra refuses to run
+// the command without them.
+func Required(f *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		_ = cobra.MarkFlagRequired(f, n)
+	}
+}
+
+// FromFlags is the payload builder of a TxCmd whose payload fields are
+// all flags, bound to m while declaring them: each run gets a copy of m,
+// so Validate's rewriting of one run does not leak into the next.
+func FromFlags[T any](m *T) func(args []string) (*T, error) {
+	return func([]string) (*T, error) { c := *m; return &c, nil }
 }
