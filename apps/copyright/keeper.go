@@ -125,27 +125,19 @@ var (
 	prefixTrailN  = []byte("trailn/")
 )
 
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
+func keyWork(id WorkID) []byte                    { return sdk.Key(prefixWork, id[:]) }
+func keySHA(sum []byte) []byte                    { return sdk.Key(prefixSHA, sum) }
+func keyNear(a, b WorkID) []byte                  { return sdk.Key(prefixNear, a[:], b[:]) }
+func keyHolder(h chain.Address, id WorkID) []byte { return sdk.Key(prefixHolder, h[:], id[:]) }
+func keyGrant(id uint64) []byte                   { return sdk.Key(prefixGrant, sdk.Uint64Bytes(id)) }
+func keyWorkGrant(w WorkID, id uint64) []byte {
+	return sdk.Key(prefixWGrant, w[:], sdk.Uint64Bytes(id))
 }
-
-func keyWork(id WorkID) []byte                      { return cat(prefixWork, id[:]) }
-func keySHA(sum []byte) []byte                      { return cat(prefixSHA, sum) }
-func keyNear(a, b WorkID) []byte                    { return cat(prefixNear, a[:], b[:]) }
-func keyHolder(h chain.Address, id WorkID) []byte   { return cat(prefixHolder, h[:], id[:]) }
-func keyGrant(id uint64) []byte                     { return cat(prefixGrant, sdk.Uint64Bytes(id)) }
-func keyWorkGrant(w WorkID, id uint64) []byte       { return cat(prefixWGrant, w[:], sdk.Uint64Bytes(id)) }
-func keyLicensee(a chain.Address, id uint64) []byte { return cat(prefixLic, a[:], sdk.Uint64Bytes(id)) }
-func keyTrail(w WorkID, seq uint64) []byte          { return cat(prefixTrail, w[:], sdk.Uint64Bytes(seq)) }
-func keyTrailN(w WorkID) []byte                     { return cat(prefixTrailN, w[:]) }
-
-// present is the value of index keys that carry no data: the store does
-// not keep empty values.
-var present = []byte{1}
+func keyLicensee(a chain.Address, id uint64) []byte {
+	return sdk.Key(prefixLic, a[:], sdk.Uint64Bytes(id))
+}
+func keyTrail(w WorkID, seq uint64) []byte { return sdk.Key(prefixTrail, w[:], sdk.Uint64Bytes(seq)) }
+func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) }
 
 // loadParams returns the genesis parameters; a chain whose genesis never
 // stored them runs with the default.
@@ -219,7 +211,7 @@ func register(ctx *chain.Context, m *Register) error {
 	}
 	sdk.Save(st, keyWork(id), w)
 	st.Set(keySHA(sum), id[:])
-	st.Set(keyHolder(w.Holder, id), present)
+	st.Set(keyHolder(w.Holder, id), sdk.Present)
 	ctx.Emit("register", chain.A("work", w.ID), chain.A("holder", w.Holder), chain.A("sha256", w.SHA256),
 		chain.A("near_duplicates", uint64(len(near))))
 	for _, x := range near {
@@ -273,7 +265,7 @@ func transfer(ctx *chain.Context, m *Transfer) error {
 		return err
 	}
 	st.Delete(keyHolder(w.Holder, id))
-	st.Set(keyHolder(to, id), present)
+	st.Set(keyHolder(to, id), sdk.Present)
 	ctx.Emit("transfer", chain.A("work", w.ID), chain.A("from", w.Holder), chain.A("to", to))
 	w.Holder = to
 	sdk.Save(st, keyWork(id), w)
@@ -312,8 +304,8 @@ func grant(ctx *chain.Context, m *GrantLicense) error {
 		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: formatTime(ctx.Time)}
 	st.Set(keyGrantSeq, sdk.Uint64Bytes(seq))
 	sdk.Save(st, keyGrant(seq), g)
-	st.Set(keyWorkGrant(id, seq), present)
-	st.Set(keyLicensee(licensee, seq), present)
+	st.Set(keyWorkGrant(id, seq), sdk.Present)
+	st.Set(keyLicensee(licensee, seq), sdk.Present)
 	ctx.Emit("grant", chain.A("grant", seq), chain.A("work", w.ID), chain.A("licensee", licensee))
 	return appendTrail(ctx, id, w, ActionGrant, fmt.Sprintf("grant %d to %s: %s", seq, licensee, m.Scope))
 }

@@ -137,7 +137,7 @@ func queryGrants(q *chain.QueryContext, p sdk.Params) (any, error) {
 		return nil, err
 	}
 	ans := GrantsAnswer{Licensee: a, QueryHeight: q.Height}
-	ans.Grants, ans.Truncated, err = list(q.Store(), cat(prefixLic, a[:]), grantView(q))
+	ans.Grants, ans.Truncated, err = list(q.Store(), sdk.Key(prefixLic, a[:]), grantView(q))
 	return ans, err
 }
 
@@ -148,7 +148,7 @@ func queryHolder(q *chain.QueryContext, p sdk.Params) (any, error) {
 	}
 	st := q.Store()
 	ans := HolderAnswer{Holder: a, QueryHeight: q.Height}
-	ans.Works, ans.Truncated, err = list(st, cat(prefixHolder, a[:]), func(rest, _ []byte) (Work, error) {
+	ans.Works, ans.Truncated, err = list(st, sdk.Key(prefixHolder, a[:]), func(rest, _ []byte) (Work, error) {
 		w, err := workAt(st, rest)
 		if err != nil {
 			return Work{}, err
@@ -167,7 +167,7 @@ func workAnswer(q *chain.QueryContext, id WorkID) (*WorkAnswer, error) {
 	}
 	ans := &WorkAnswer{Work: *w, DataHash: DataHash(id[:]), QueryHeight: q.Height}
 	var t1, t2, t3 bool
-	ans.NearDuplicates, t1, err = list(st, cat(prefixNear, id[:]), func(rest, v []byte) (NearDup, error) {
+	ans.NearDuplicates, t1, err = list(st, sdk.Key(prefixNear, id[:]), func(rest, v []byte) (NearDup, error) {
 		var link nearLink
 		if err := chain.Decode(v, &link); err != nil {
 			return NearDup{}, err
@@ -185,10 +185,10 @@ func workAnswer(q *chain.QueryContext, id WorkID) (*WorkAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ans.Grants, t2, err = list(st, cat(prefixWGrant, id[:]), grantView(q)); err != nil {
+	if ans.Grants, t2, err = list(st, sdk.Key(prefixWGrant, id[:]), grantView(q)); err != nil {
 		return nil, err
 	}
-	ans.Trail, t3, err = list(st, cat(prefixTrail, id[:]), func(_, v []byte) (e TrailEntry, err error) {
+	ans.Trail, t3, err = list(st, sdk.Key(prefixTrail, id[:]), func(_, v []byte) (e TrailEntry, err error) {
 		return e, chain.Decode(v, &e)
 	})
 	ans.Truncated = t1 || t2 || t3
@@ -264,7 +264,7 @@ func idByInstance(st *chain.Store, s string) (WorkID, error) {
 		return WorkID{}, fmt.Errorf("%w: %s is a %s code, not an Instance-Code", chain.ErrBadPayload, s, c.Type)
 	}
 	var ids []WorkID
-	more, err := sdk.Each(st, cat(prefixWork, c.Digest), nil, 1, func(k, _ []byte) (bool, error) {
+	more, err := sdk.Each(st, sdk.Key(prefixWork, c.Digest), nil, 1, func(k, _ []byte) (bool, error) {
 		id, err := idFromKey(k[len(prefixWork):])
 		ids = append(ids, id)
 		return true, err

@@ -40,3 +40,18 @@ func Required(f *pflag.FlagSet, names ...string) {
 func FromFlags[T any](m *T) func(args []string) (*T, error) {
 	return func([]string) (*T, error) { c := *m; return &c, nil }
 }
+
+// Key joins the parts of a state key: a prefix such as "order/" and
+// fixed-length parts (addresses, hashes, Uint64Bytes), which need no
+// separator between them.
+func Key(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// Present is the value of an index key that carries no data: the store
+// keeps no empty values, so an index entry holds this one byte.
+var Present = []byte{1}
