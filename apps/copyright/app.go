@@ -47,6 +47,6 @@ func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	if g.MaxDistance > MaxDistanceLimit {
 		return fmt.Errorf("copyright genesis: max_distance %d, limit %d (the band index is exact only up to it)", g.MaxDistance, MaxDistanceLimit)
 	}
-	sdk.Save(ctx.Store(), keyParams, Params(g))
+	sdk.Save(ctx.Store(), []byte(keyParams), Params(g))
 	return nil
 }

@@ -107,22 +107,29 @@ const MaxDistanceLimit = 7
 // write without bound.
 const maxNearLinks = 16
 
-// State keys, relative to the app's prefix "a/copyright/". IDs and hashes
-// are raw bytes of fixed length, so no separator is needed after them.
-var (
-	keyParams     = []byte("params")
-	keyGrantSeq   = []byte("seq/grant")
-	prefixWork    = []byte("work/")
-	prefixSHA     = []byte("sha/")
-	prefixBucket  = []byte("bucket/")
-	prefixBucketN = []byte("bucketn/")
-	prefixNear    = []byte("near/")
-	prefixHolder  = []byte("holder/")
-	prefixGrant   = []byte("grant/")
-	prefixWGrant  = []byte("wgrant/")
-	prefixLic     = []byte("lic/")
-	prefixTrail   = []byte("trail/")
-	prefixTrailN  = []byte("trailn/")
+// State keys, relative to the app's prefix "a/copyright/" (doc.go). IDs
+// and hashes are raw bytes of fixed length, so no separator is needed
+// after them.
+const (
+	keyParams   = "params"
+	keyGrantSeq = "seq/grant"
+
+	// A work, its indexes and its history.
+	prefixWork   = "work/"
+	prefixSHA    = "sha/"
+	prefixHolder = "holder/"
+	prefixTrail  = "trail/"
+	prefixTrailN = "trailn/"
+
+	// The near-duplicate index (near.go) and the look-alike links.
+	prefixBucket  = "bucket/"
+	prefixBucketN = "bucketn/"
+	prefixNear    = "near/"
+
+	// Grants and their indexes by work and by licensee.
+	prefixGrant  = "grant/"
+	prefixWGrant = "wgrant/"
+	prefixLic    = "lic/"
 )
 
 func keyWork(id WorkID) []byte                    { return sdk.Key(prefixWork, id[:]) }
@@ -143,7 +150,7 @@ func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) 
 // stored them runs with the default.
 func loadParams(st *chain.Store) (Params, error) {
 	p := Params{MaxDistance: DefaultGenesis().MaxDistance}
-	_, err := st.GetObject(keyParams, &p)
+	_, err := st.GetObject([]byte(keyParams), &p)
 	return p, err
 }
 
@@ -293,7 +300,7 @@ func grant(ctx *chain.Context, m *GrantLicense) error {
 			return fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, formatTime(ctx.Time))
 		}
 	}
-	seq, err := sdk.BytesUint64(st.Get(keyGrantSeq))
+	seq, err := sdk.BytesUint64(st.Get([]byte(keyGrantSeq)))
 	if err != nil {
 		return err
 	}
@@ -302,7 +309,7 @@ func grant(ctx *chain.Context, m *GrantLicense) error {
 	}
 	g := &Grant{ID: seq, Work: w.ID, Licensee: licensee, Grantor: ctx.Sender, Scope: m.Scope,
 		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: formatTime(ctx.Time)}
-	st.Set(keyGrantSeq, sdk.Uint64Bytes(seq))
+	st.Set([]byte(keyGrantSeq), sdk.Uint64Bytes(seq))
 	sdk.Save(st, keyGrant(seq), g)
 	st.Set(keyWorkGrant(id, seq), sdk.Present)
 	st.Set(keyLicensee(licensee, seq), sdk.Present)

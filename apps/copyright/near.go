@@ -36,7 +36,7 @@ func band(bits uint64, i, n int) uint64 {
 }
 
 // bucket names the bucket of band i with value v.
-func bucket(i int, v uint64) []byte { return sdk.Key([]byte{byte(i)}, sdk.Uint64Bytes(v)) }
+func bucket(i int, v uint64) []byte { return append([]byte{byte(i)}, sdk.Uint64Bytes(v)...) }
 
 func keyBucketN(b []byte) []byte           { return sdk.Key(prefixBucketN, b) }
 func keySlot(b []byte, slot uint64) []byte { return sdk.Key(prefixBucket, b, []byte{byte(slot)}) }
@@ -75,7 +75,7 @@ func fileNear(st *chain.Store, id WorkID, bits, maxDistance uint64) ([]candidate
 		if err != nil {
 			return nil, err
 		}
-		st.Set(keySlot(b, filed%bucketSize), sdk.Key(id[:], sdk.Uint64Bytes(bits)))
+		st.Set(keySlot(b, filed%bucketSize), append(id[:], sdk.Uint64Bytes(bits)...))
 		st.Set(keyBucketN(b), sdk.Uint64Bytes(next))
 	}
 	slices.SortFunc(out, func(a, b candidate) int {

@@ -41,11 +41,12 @@ func FromFlags[T any](m *T) func(args []string) (*T, error) {
 	return func([]string) (*T, error) { c := *m; return &c, nil }
 }
 
-// Key joins the parts of a state key: a prefix such as "order/" and
-// fixed-length parts (addresses, hashes, Uint64Bytes), which need no
-// separator between them.
-func Key(parts ...[]byte) []byte {
-	var out []byte
+// Key joins the parts of a state key: a textual prefix such as "order/"
+// and fixed-length parts (addresses, hashes, Uint64Bytes), which need no
+// separator between them. The result is a new slice: a module may keep
+// its prefixes as constants and never alias a shared one.
+func Key(prefix string, parts ...[]byte) []byte {
+	out := []byte(prefix)
 	for _, p := range parts {
 		out = append(out, p...)
 	}
