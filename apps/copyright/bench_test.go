@@ -120,3 +120,25 @@ func BenchmarkRegisterInACrowdedBucket(b *testing.B) {
 	}
 	b.ReportMetric(float64(st.reads)/float64(b.N), "reads/op")
 }
+
+// TestACrowdedBucketCostsABoundedRead fills one bucket with 300 works and
+// checks that the next registration in it reads no more entries than the
+// rings of its buckets hold, and fewer than the crowd: the cost does not
+// grow with the bucket.
+func TestACrowdedBucketCostsABoundedRead(t *testing.T) {
+	const crowd, ring = 300, 64 // ring: the slots of a bucket (near.go)
+	app := copyright.New()
+	st := &sortedState{vals: map[string][]byte{}}
+	blk := chain.NewOverlay(st)
+	for i := 0; i < crowd; i++ {
+		deliverRegister(t, app, blk, uint64(i+1), crowded(i)).Flush()
+	}
+	st.commit(blk)
+	st.reads = 0
+	deliverRegister(t, app, st, crowd+1, crowded(crowd))
+	// params, the ID and SHA-256 look-ups and the trail's length, then a
+	// count and at most ring slots for each of the 5 buckets.
+	if limit := 4 + 5*(1+ring); st.reads > limit || st.reads >= crowd {
+		t.Errorf("a registration in a bucket of %d works read %d entries; want at most %d", crowd, st.reads, limit)
+	}
+}
