@@ -192,7 +192,7 @@ func VerifyCertificate(c *Certificate, opts VerifyOptions) (*Verified, error) {
 		return fail("the readable record differs from the proven bytes")
 	}
 
-	v := &Verified{Work: w, ChainID: h.ChainID, BlockHeight: h.Height, BlockTime: formatTime(h.BlockTime()), BlockHash: hash,
+	v := &Verified{Work: w, ChainID: h.ChainID, BlockHeight: h.Height, BlockTime: sdk.FormatTime(h.BlockTime()), BlockHash: hash,
 		StateRoot: h.StateRoot, ValidatorsHash: h.ValidatorsHash, TotalPower: vals.TotalPower(),
 		ValidatorsTrusted: !opts.TrustedValidators.IsZero()}
 	for _, s := range c.Commit.Signatures {

@@ -210,7 +210,7 @@ func register(ctx *chain.Context, m *Register) error {
 	}
 	w := &Work{ID: id.String(), SHA256: m.SHA256, DataCode: m.DataCode, Size: m.Size, Title: m.Title,
 		Creator: m.Creator, MediaType: m.MediaType, License: m.License, Registrant: ctx.Sender,
-		Holder: ctx.Sender, Height: ctx.Height, Time: formatTime(ctx.Time), TxHash: ctx.TxHash}
+		Holder: ctx.Sender, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash}
 	for _, n := range near {
 		w.NearDuplicateOf = append(w.NearDuplicateOf, n.id.String())
 		sdk.Save(st, keyNear(id, n.id), nearLink{Distance: n.distance, Earlier: true})
@@ -239,7 +239,7 @@ func appendTrail(ctx *chain.Context, id WorkID, w *Work, kind, text string) erro
 	}
 	st.Set(keyTrailN(id), sdk.Uint64Bytes(n))
 	sdk.Save(st, keyTrail(id, n), TrailEntry{Seq: n, Kind: kind, Actor: ctx.Sender, ByHolder: ctx.Sender == w.Holder,
-		Text: text, Height: ctx.Height, Time: formatTime(ctx.Time), TxHash: ctx.TxHash})
+		Text: text, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash})
 	return nil
 }
 
@@ -297,7 +297,7 @@ func grant(ctx *chain.Context, m *GrantLicense) error {
 	}
 	if m.ExpiresAt != "" {
 		if exp, _ := time.Parse(time.RFC3339Nano, m.ExpiresAt); !exp.After(ctx.Time) {
-			return fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, formatTime(ctx.Time))
+			return fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, sdk.FormatTime(ctx.Time))
 		}
 	}
 	seq, err := sdk.BytesUint64(st.Get([]byte(keyGrantSeq)))
@@ -308,7 +308,7 @@ func grant(ctx *chain.Context, m *GrantLicense) error {
 		return err
 	}
 	g := &Grant{ID: seq, Work: w.ID, Licensee: licensee, Grantor: ctx.Sender, Scope: m.Scope,
-		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: formatTime(ctx.Time)}
+		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time)}
 	st.Set([]byte(keyGrantSeq), sdk.Uint64Bytes(seq))
 	sdk.Save(st, keyGrant(seq), g)
 	st.Set(keyWorkGrant(id, seq), sdk.Present)
@@ -335,7 +335,7 @@ func revoke(ctx *chain.Context, m *Revoke) error {
 	if g.RevokedHeight != 0 {
 		return fmt.Errorf("%w: grant %d was revoked at height %d", ErrInactiveGrant, g.ID, g.RevokedHeight)
 	}
-	g.RevokedHeight, g.RevokedTime = ctx.Height, formatTime(ctx.Time)
+	g.RevokedHeight, g.RevokedTime = ctx.Height, sdk.FormatTime(ctx.Time)
 	sdk.Save(st, keyGrant(g.ID), g)
 	ctx.Emit("revoke", chain.A("grant", g.ID), chain.A("work", w.ID))
 	text := fmt.Sprintf("grant %d revoked", g.ID)

@@ -114,7 +114,7 @@ func (m *GrantLicense) Validate() error {
 		if err != nil {
 			return fmt.Errorf("%w: expires_at: %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", chain.ErrBadPayload, m.ExpiresAt)
 		}
-		m.ExpiresAt = formatTime(t)
+		m.ExpiresAt = sdk.FormatTime(t)
 	}
 	return nil
 }
@@ -214,8 +214,3 @@ func checkMediaType(field, s string) error {
 	}
 	return nil
 }
-
-// timeLayout is how the module writes block times: UTC, milliseconds.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }

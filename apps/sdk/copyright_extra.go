@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -56,3 +57,10 @@ func Key(prefix string, parts ...[]byte) []byte {
 // Present is the value of an index key that carries no data: the store
 // keeps no empty values, so an index entry holds this one byte.
 var Present = []byte{1}
+
+// TimeLayout is how modules write times in their records and answers:
+// UTC with milliseconds, the precision of block times.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime writes t in TimeLayout.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
