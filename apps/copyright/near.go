@@ -22,7 +22,8 @@ import (
 // works share its band values: anyone may send any Data-Code and so fill
 // a bucket at will. The search is therefore exact only while fewer than
 // bucketSize works were filed after the earlier work in the bucket of the
-// band the two share (README.md, "The near-duplicate index").
+// band the two share (README.md, "Why a bucket keeps only its latest 64
+// works").
 
 // bucketSize is how many of its latest works a bucket keeps. A slot is
 // one byte of the key, so it is at most 256.

@@ -10,6 +10,10 @@ import (
 	"github.com/spf13/pflag"
 )
 
+// What modules share besides their tables and storage: strict genesis
+// decoding, flag-bound payloads for TxCmd, state keys, and the layout of
+// times in records.
+
 // DecodeGenesis decodes the module's section of the genesis file into g
 // and refuses fields that g does not have, so a misspelt parameter is an
 // error and not a silent default. An absent or null section leaves g as
