@@ -40,18 +40,11 @@ const (
 	MainInstance MainType = 4
 )
 
+var mainTypeNames = [...]string{"META", "SEMANTIC", "CONTENT", "DATA", "INSTANCE"}
+
 func (m MainType) String() string {
-	switch m {
-	case MainMeta:
-		return "META"
-	case MainSemantic:
-		return "SEMANTIC"
-	case MainContent:
-		return "CONTENT"
-	case MainData:
-		return "DATA"
-	case MainInstance:
-		return "INSTANCE"
+	if int(m) < len(mainTypeNames) {
+		return mainTypeNames[m]
 	}
 	return fmt.Sprintf("MainType(%d)", uint8(m))
 }

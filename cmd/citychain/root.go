@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/citychain/citychain/apps/copyright"
-	"github.com/citychain/citychain/node/client"
 	"github.com/spf13/cobra"
 )
 
@@ -79,19 +76,6 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newDemoCmd(g),
 		newSimCmd(g),
 	)
-	copyright.FetchBlock = func(cmd *cobra.Command, h uint64) ([]byte, []byte, error) {
-		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
-		defer cancel()
-		cl := client.New(g.node)
-		var b, v json.RawMessage
-		if err := cl.Get(ctx, fmt.Sprintf("/v1/blocks/%d", h), &b); err != nil {
-			return nil, nil, err
-		}
-		if err := cl.Get(ctx, "/v1/validators", &v); err != nil {
-			return nil, nil, err
-		}
-		return b, v, nil
-	}
 	return root
 }
 
