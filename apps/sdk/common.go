@@ -50,7 +50,7 @@ func FromFlags[T any](m *T) func(args []string) (*T, error) {
 // and fixed-length parts (addresses, hashes, Uint64Bytes), which need no
 // separator between them. The result is a new slice: a module may keep
 // its prefixes as constants and never alias a shared one.
-func Key(prefix string, parts ...[]byte) []byte {
+func Key[P string | []byte](prefix P, parts ...[]byte) []byte {
 	out := []byte(prefix)
 	for _, p := range parts {
 		out = append(out, p...)
