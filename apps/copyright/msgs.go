@@ -163,7 +163,7 @@ func ParseWorkID(s string) (WorkID, error) {
 		return w, err
 	}
 	if c.Type != MainInstance || c.Bits() != InstanceCodeBits {
-		return w, fmt.Errorf("%w: %s is a %d-bit %s code; a work is named by its %d-bit Instance-Code", ErrBadCode, s, c.Bits(), c.Type, InstanceCodeBits)
+		return w, fmt.Errorf("%w: %s is a %d-bit %s code; a work is named by its %d-bit Instance-Code", ErrBadCode, s, c.Bits(), c.Kind(), InstanceCodeBits)
 	}
 	copy(w[:], c.Digest)
 	return w, nil
