@@ -25,6 +25,9 @@ func TestAPIListsEveryModule(t *testing.T) {
 	var names, want []string
 	for _, a := range v.Apps {
 		names = append(names, a.Name)
+		if a.Title == "" || len(a.Links) == 0 { // every module of this tree describes itself
+			t.Errorf("%s: no title or no links (sdk.Explorer): %+v", a.Name, a)
+		}
 		for _, l := range a.Links {
 			if l.Title == "" || !(strings.HasPrefix(l.Href, "#/") || strings.HasPrefix(l.Href, "/v1/apps/"+a.Name+"/")) {
 				t.Errorf("%s: link %+v is neither an explorer page nor one of its queries", a.Name, l)
@@ -37,8 +40,8 @@ func TestAPIListsEveryModule(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("GET /v1/apps lists %v, want %v", names, want)
 	}
-	if b := v.Apps[0]; b.Title == "" || !slices.Contains(b.Links, sdk.Link{Title: "Total supply", Href: "/v1/apps/bank/supply"}) {
-		t.Errorf("bank = %+v, want its title and its supply link", b)
+	if b := v.Apps[0]; !slices.Contains(b.Links, sdk.Link{Title: "Total supply", Href: "/v1/apps/bank/supply"}) {
+		t.Errorf("bank = %+v, want its supply link", b)
 	}
 
 	var ix sdk.Index

@@ -7,11 +7,6 @@ import (
 
 // What the bank tells the node, the explorer and the development chains
 // (the optional interfaces of apps/sdk).
-var _ interface {
-	sdk.Balances
-	sdk.DevGenesis
-	sdk.Explorer
-} = (*App)(nil)
 
 // Balance returns what addr holds (sdk.Balances): the node shows it on
 // GET /v1/accounts/{address}.

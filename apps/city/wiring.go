@@ -9,11 +9,6 @@ import (
 
 // What city tells the citychain command, the explorer and the
 // development chains (the optional interfaces of apps/sdk).
-var _ interface {
-	sdk.Simulators
-	sdk.DevGenesis
-	sdk.Explorer
-} = (*App)(nil)
 
 // SimCommands adds "citychain sim city", the district simulator
 // (sdk.Simulators).

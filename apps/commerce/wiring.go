@@ -4,10 +4,6 @@ import "github.com/citychain/citychain/apps/sdk"
 
 // What commerce tells the explorer and the development chains (the
 // optional interfaces of apps/sdk).
-var _ interface {
-	sdk.DevGenesis
-	sdk.Explorer
-} = (*App)(nil)
 
 // DevGenesis makes the first development account the arbiter
 // (sdk.DevGenesis).

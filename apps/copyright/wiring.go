@@ -7,11 +7,6 @@ import (
 
 // What copyright tells the citychain command, the explorer and the
 // development chains (the optional interfaces of apps/sdk).
-var _ interface {
-	sdk.RootCommands
-	sdk.DevGenesis
-	sdk.Explorer
-} = (*App)(nil)
 
 // RootCommands adds "citychain verify", the offline check of a
 // certificate (sdk.RootCommands).

@@ -2,8 +2,6 @@ package poa
 
 import "github.com/citychain/citychain/apps/sdk"
 
-var _ sdk.Explorer = (*App)(nil)
-
 // Explorer describes the validator-set module in the explorer's module
 // list (sdk.Explorer).
 func (*App) Explorer() sdk.ExplorerEntry {

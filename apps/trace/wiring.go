@@ -4,10 +4,6 @@ import "github.com/citychain/citychain/apps/sdk"
 
 // What trace tells the explorer and the development chains (the
 // optional interfaces of apps/sdk).
-var _ interface {
-	sdk.DevGenesis
-	sdk.Explorer
-} = (*App)(nil)
 
 // DevGenesis makes the first development account the administrator
 // (sdk.DevGenesis).
