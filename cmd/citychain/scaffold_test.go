@@ -161,6 +161,7 @@ func TestScaffoldedModuleBuildsAndPasses(t *testing.T) {
 		p.open("#/apps/parking/notes")
 		p.waitFor("every note as JSON", `(document.getElementById('app-answer')?.textContent || '').includes('bay-12')`, 10*time.Second)
 		p.shot("module-parking-notes")
+		p.checkLayouts("#/apps", "#/apps/parking", "#/apps/parking/notes")
 		watch.check(t)
 	})
 }
