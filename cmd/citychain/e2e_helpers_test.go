@@ -91,8 +91,15 @@ func startProc(t testing.TB, port int, args ...string) *proc {
 // startProcEnv is startProc with extra environment variables (NAME=value).
 func startProcEnv(t testing.TB, port int, env []string, args ...string) *proc {
 	t.Helper()
+	return startBin(t, citychainBin(t), port, env, args...)
+}
+
+// startBin is startProcEnv with another citychain binary, such as one
+// built from a changed copy of the tree.
+func startBin(t testing.TB, bin string, port int, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	p.cmd = exec.Command(citychainBin(t), args...)
+	p.cmd = exec.Command(bin, args...)
 	if len(env) > 0 {
 		p.cmd.Env = append(os.Environ(), env...)
 	}

@@ -9,7 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/citychain/citychain/apps/copyright"
+	"github.com/citychain/citychain/apps"
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/spf13/cobra"
 )
 
@@ -59,6 +60,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 	pf.StringVarP(&g.output, "output", "o", "text", "output format of read commands: text or json")
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn or error (default from config, else info)")
 
+	root.AddCommand(moduleRootCommands(g)...)
 	root.AddCommand(
 		newDevCmd(g),
 		newDevnetCmd(g),
@@ -71,12 +73,24 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newStatusCmd(g),
 		newBlockCmd(g),
 		newBenchCmd(g),
-		copyright.VerifyCommand(),
 		newScaffoldCmd(),
 		newDemoCmd(g),
 		newSimCmd(g),
 	)
 	return root
+}
+
+// moduleRootCommands returns the top-level commands that modules add
+// beside "tx" and "query" (sdk.RootCommands), such as copyright's
+// "verify". They sign nothing: their client has no signing flags.
+func moduleRootCommands(g *globals) []*cobra.Command {
+	var cmds []*cobra.Command
+	for _, a := range apps.All() {
+		if m, ok := a.(sdk.RootCommands); ok {
+			cmds = append(cmds, m.RootCommands(&cliClient{g: g, f: &txFlags{}})...)
+		}
+	}
+	return cmds
 }
 
 // printOut writes v as indented JSON under --output json, else calls text.
