@@ -17,6 +17,13 @@ import (
 // Modules reach each other only through what is handed over here: the
 // bank's module accounts (bank.Account) go to the module that owns them,
 // which declares the methods it needs as an interface of its own.
+//
+// The node and the citychain command know modules only from this list.
+// What a module does for them beyond chain.App and sdk.CLI (its part of
+// the development genesis, the balances on an account, its entry in the
+// explorer, commands of its own, a simulator, a step of the demo) it
+// offers through the optional interfaces of apps/sdk, which they find by
+// type assertion.
 func All() []chain.App {
 	b := bank.New()
 	return []chain.App{

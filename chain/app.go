@@ -24,7 +24,9 @@ import (
 // Deliver must be deterministic: same state and transaction, same writes,
 // events and error text, on every machine. So: read time from ctx, never
 // the wall clock; iterate in key order, never over Go maps; no goroutines,
-// randomness or floats; check integer overflow.
+// randomness or floats; check integer overflow. Its store calls are
+// metered, and a transaction whose work passes the chain's limit fails
+// with ErrWorkLimit (see Work).
 //
 // Optional behaviour is found by type assertion: GenesisInitializer for initial
 // state, EvidenceHandler for evidence of misbehaviour carried in a block,
@@ -68,6 +70,11 @@ type EvidenceHandler interface {
 // way on every node. So a bug in one app's hook cannot halt the chain, but
 // it can silently stop the app's scheduled work: it should only fail on a
 // broken invariant. Only a storage fault aborts the block.
+//
+// Block hooks (EndBlock, HandleEvidence, NextValidators) and InitGenesis
+// have their work counted but not limited; see Work for why. An app must
+// bound their cost itself, for example by indexing scheduled work by
+// height and reading only what is due.
 type EndBlocker interface {
 	EndBlock(ctx *Context) error
 }
@@ -95,11 +102,21 @@ type Context struct {
 	app    string
 	kv     *Overlay
 	events *[]Event
+	work   *meter
 }
 
 // Store returns the app's part of the state: keys are relative to the
-// app's own prefix, so apps cannot collide.
-func (c *Context) Store() *Store { return &Store{kv: c.kv, prefix: appPrefix(c.app)} }
+// app's own prefix, so apps cannot collide. Its calls count towards the
+// transaction's work (Work).
+func (c *Context) Store() *Store {
+	return &Store{kv: c.kv, prefix: appPrefix(c.app), meter: c.work}
+}
+
+// Work returns the work that the transaction has done through its
+// stores so far, in this context and every context derived from it with
+// With. In InitGenesis and the block hooks it is counted but not
+// limited.
+func (c *Context) Work() Work { return c.work.used }
 
 // StoreKey is an app's right to its own part of the state. The executor
 // makes one for each app that implements KeyUser and hands it over when
@@ -121,7 +138,7 @@ type KeyUser interface {
 
 // With returns a copy of the context scoped to the app of k: its Store is
 // that app's and its events are recorded under that app's name, in the
-// same receipt. It panics on a key the executor did not make, which is a
+// same receipt; its work counts towards the same transaction's limit. It panics on a key the executor did not make, which is a
 // bug in the calling app (and fails its transaction).
 func (c *Context) With(k *StoreKey) *Context {
 	if k == nil || k.app == "" {
@@ -212,10 +229,11 @@ type BlockInfo struct {
 }
 
 // NewContext returns a context for app over kv. The executor makes one per
-// transaction; tests of apps make one over NewOverlay(MemReader{}).
+// transaction; tests of apps make one over NewOverlay(MemReader{}). Its
+// work is counted (Work) but not limited.
 func NewContext(app string, kv *Overlay, b BlockInfo, sender Address, txHash Hash) *Context {
 	return &Context{ChainID: b.ChainID, Height: b.Height, Time: b.Time, Sender: sender,
-		TxHash: txHash, app: app, kv: kv, events: new([]Event)}
+		TxHash: txHash, app: app, kv: kv, events: new([]Event), work: &meter{}}
 }
 
 // Events returns the events emitted so far through this context and every

@@ -19,6 +19,12 @@
 // mempool and gossip), ValidateAgainstParent and VerifyCommit (against the
 // previous header and the validator set), and Execute (against state).
 //
+// Each transaction's store calls are metered in work units (work.go),
+// with fixed costs per read, write, key visited and byte, and a
+// transaction whose work passes the limit set in the genesis file
+// (ExecParams) fails like any other failed transaction; the count is
+// deterministic, so every node fails it at the same call.
+//
 // Evidence of misbehaviour (two conflicting votes or proposals signed by
 // one validator) travels in blocks. Its shape is checked with the block;
 // its signatures need the validator set of the offence's own height, which

@@ -40,4 +40,7 @@ var (
 	ErrRejected = errors.New("refused by the app")
 	// ErrOverflow means an integer operation would overflow.
 	ErrOverflow = errors.New("integer overflow")
+	// ErrWorkLimit means a transaction asked more of the state than the
+	// chain's limit on the work of one transaction (ExecParams.MaxTxWork).
+	ErrWorkLimit = errors.New("work limit exceeded")
 )

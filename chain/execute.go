@@ -105,6 +105,12 @@ func (e *Executor) InitChain(g *Genesis) (*Result, error) {
 	}
 	block := NewOverlay(MemReader{})
 	block.Set(keyValidators, MustEncode(vs))
+	if g.Params != nil {
+		if err := g.Params.Validate(); err != nil {
+			return nil, fmt.Errorf("genesis: %w", err)
+		}
+		block.Set(keyParams, MustEncode(g.Params))
+	}
 	info := BlockInfo{ChainID: g.ChainID, Height: 0, Time: g.GenesisTime.UTC()}
 	for _, a := range e.apps {
 		gen, ok := a.(GenesisInitializer)
@@ -122,9 +128,10 @@ func (e *Executor) InitChain(g *Genesis) (*Result, error) {
 
 // CheckTx runs a transaction against the committed state without keeping
 // anything: the app's stateless Check, the nonce (which must equal nonce,
-// the sender's next nonce as the mempool sees it), and a trial Deliver.
-// The mempool uses it to refuse what would certainly fail. The caller
-// must already have run ValidateBasic; the signature is not checked again.
+// the sender's next nonce as the mempool sees it), and a trial Deliver
+// under the same work limit as in a block. The mempool uses it to refuse
+// what would certainly fail. The caller must already have run
+// ValidateBasic; the signature is not checked again.
 func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint64) error {
 	app, err := e.checkStateless(tx, Hash{}, true)
 	if err != nil {
@@ -133,9 +140,13 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 	if tx.Nonce != nonce {
 		return nonceError(tx.Nonce, nonce)
 	}
+	params, err := LoadExecParams(committed)
+	if err != nil {
+		return err
+	}
 	o := NewOverlay(committed)
 	ctx := NewContext(app.Name(), o, info, tx.Sender(), Hash{})
-	err = deliver(app, ctx, tx.Action, tx.Payload)
+	err = deliverMetered(app, ctx, tx.Action, tx.Payload, params.MaxTxWork)
 	if o.Err() != nil {
 		return o.Err()
 	}
@@ -150,7 +161,8 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 // to every EvidenceHandler, then txs, then the EndBlock hooks, then the
 // validator set for the next height.
 //
-// A transaction that fails in its app gets a failed receipt; one that is
+// A transaction that fails in its app, or whose work passes the limit of
+// the parent state's ExecParams, gets a failed receipt; one that is
 // malformed, badly signed or has the wrong nonce makes the whole block
 // invalid (ErrInvalidBlock), since an honest proposer never includes it.
 // So does evidence that breaks a stateless rule (ValidateEvidenceList);
@@ -159,6 +171,10 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 // does not stop the block.
 func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [][]byte) (*Result, error) {
 	if err := ValidateEvidenceList(e.chainID, info.Height, info.Evidence); err != nil {
+		return nil, err
+	}
+	params, err := LoadExecParams(parent)
+	if err != nil {
 		return nil, err
 	}
 	block := NewOverlay(parent)
@@ -203,7 +219,7 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 
 		txo := NewOverlay(block)
 		ctx := NewContext(app.Name(), txo, info, sender, hash)
-		derr := deliver(app, ctx, tx.Action, tx.Payload)
+		derr := deliverMetered(app, ctx, tx.Action, tx.Payload, params.MaxTxWork)
 		if txo.Err() != nil {
 			return nil, fmt.Errorf("tx %d: read state: %w", i, txo.Err())
 		}
@@ -298,13 +314,33 @@ func recoverHook(hook func() error) (err error) {
 	return hook()
 }
 
+// deliverMetered runs an app's Deliver with the transaction's work
+// limited to limit. Once the work passed the limit, the transaction's
+// error is the work-limit error, whatever the app returned: an app that
+// ignored the error of an Iterate or recovered from the panic of a Get
+// still fails, with the same text on every node.
+func deliverMetered(app App, ctx *Context, action string, payload []byte, limit uint64) error {
+	ctx.work.limit = limit
+	err := deliver(app, ctx, action, payload)
+	if over := ctx.work.err(); over != nil {
+		return over
+	}
+	return err
+}
+
 // deliver runs an app's Deliver and turns a panic into an error. A panic
 // is a bug in the app, but it must not take the node down with it: every
 // node hits the same panic on the same transaction, so recording it as
-// the transaction's failure keeps them in agreement.
+// the transaction's failure keeps them in agreement. The panic by which
+// a store call stops a transaction over its work limit is no bug: it
+// becomes the work-limit error.
 func deliver(app App, ctx *Context, action string, payload []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if w, ok := r.(workLimitPanic); ok {
+				err = w.err
+				return
+			}
 			err = fmt.Errorf("%w: app %s panicked on %s: %v", ErrRejected, app.Name(), action, r)
 		}
 	}()

@@ -9,14 +9,19 @@ import (
 	"time"
 )
 
-// Genesis is the genesis file: the chain id, the first validator set and
-// each app's initial state. Every node of a network must start from the
-// same file; its hash is part of what the nodes agree on.
+// Genesis is the genesis file: the chain id, the first validator set,
+// optionally the rules of execution, and each app's initial state. Every
+// node of a network must start from the same file; its hash is part of
+// what the nodes agree on.
 type Genesis struct {
-	ChainID     string                     `json:"chain_id"`
-	GenesisTime time.Time                  `json:"genesis_time"`
-	Validators  []GenesisValidator         `json:"validators"`
-	AppState    map[string]json.RawMessage `json:"app_state"`
+	ChainID     string             `json:"chain_id"`
+	GenesisTime time.Time          `json:"genesis_time"`
+	Validators  []GenesisValidator `json:"validators"`
+	// Params, when present, replace the default rules of execution
+	// (DefaultExecParams) and are kept in state; when absent, nothing is
+	// stored and the defaults apply.
+	Params   *ExecParams                `json:"params,omitempty"`
+	AppState map[string]json.RawMessage `json:"app_state"`
 }
 
 // GenesisValidator is a validator in the genesis file.
@@ -54,7 +59,7 @@ func (g *Genesis) Save(path string) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// Validate checks the chain id and the validator set.
+// Validate checks the chain id, the validator set and the params.
 func (g *Genesis) Validate() error {
 	if !namePattern.MatchString(g.ChainID) || len(g.ChainID) > MaxNameLen {
 		return fmt.Errorf("chain_id %q must be a lowercase identifier (letters, digits, - and _)", g.ChainID)
@@ -62,8 +67,13 @@ func (g *Genesis) Validate() error {
 	if g.GenesisTime.IsZero() {
 		return fmt.Errorf("genesis_time is missing")
 	}
-	_, err := g.ValidatorSet()
-	return err
+	if _, err := g.ValidatorSet(); err != nil {
+		return err
+	}
+	if g.Params != nil {
+		return g.Params.Validate()
+	}
+	return nil
 }
 
 // ValidatorSet returns the genesis validators as a checked, sorted set.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/citychain/citychain/apps/bank"
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/chain/store"
@@ -36,6 +36,7 @@ func (n *Node) routes() http.Handler {
 	handle("GET /v1/accounts/{address}", "accounts", n.handleAccount)
 	handle("GET /v1/validators", "validators", n.handleValidators)
 	handle("GET /v1/peers", "peers", n.handlePeers)
+	handle("GET /v1/apps", "apps_list", n.handleApps)
 	handle("GET /v1/apps/{app}/{path...}", "apps", n.handleAppQuery)
 	handle("GET /v1/devnet", "devnet", n.handleDevnetStatus)
 	handle("POST /v1/devnet/nodes/{name}/{action}", "devnet_action", n.handleDevnetAction)
@@ -267,17 +268,16 @@ func (n *Node) handleAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := snap.Header()
-	ans, err := n.queryApp(bank.Name, []string{"balance", addr.String()}, nil, snap, &h)
+	bal, err := n.balance(addr, snap, &h)
 	if err != nil {
 		n.fail(w, err)
 		return
 	}
-	bal, _ := ans.(bank.BalanceAnswer)
 	pending := nonce
 	if p, ok := n.pool.NextNonce(addr); ok && p > nonce {
 		pending = p
 	}
-	WriteJSON(w, http.StatusOK, AccountView{Address: addr, Balance: bal.Balance, Nonce: nonce,
+	WriteJSON(w, http.StatusOK, AccountView{Address: addr, Balance: bal, Nonce: nonce,
 		PendingNonce: pending, Height: h.Height})
 }
 
@@ -341,11 +341,42 @@ func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, ans)
 }
 
+// balance asks the module that keeps balances (sdk.Balances) what addr
+// holds; without such a module it is 0.
+func (n *Node) balance(addr chain.Address, kv chain.Reader, h *chain.Header) (uint64, error) {
+	for _, a := range n.exec.Apps() {
+		if b, ok := a.(sdk.Balances); ok {
+			return b.Balance(n.queryContext(a.Name(), kv, h), addr)
+		}
+	}
+	return 0, nil
+}
+
+// handleApps answers GET /v1/apps: every module in the order of the
+// chain, with what it tells the explorer about itself (sdk.Explorer).
+func (n *Node) handleApps(w http.ResponseWriter, _ *http.Request) {
+	v := AppsView{Apps: []AppView{}}
+	for _, a := range n.exec.Apps() {
+		av := AppView{Name: a.Name(), Links: []sdk.Link{}}
+		if e, ok := a.(sdk.Explorer); ok {
+			entry := e.Explorer()
+			av.Title = entry.Title
+			av.Links = append(av.Links, entry.Links...)
+		}
+		v.Apps = append(v.Apps, av)
+	}
+	WriteJSON(w, http.StatusOK, v)
+}
+
+func (n *Node) queryContext(name string, kv chain.Reader, h *chain.Header) *chain.QueryContext {
+	prove := func(key []byte) (any, error) { return n.store.Prove(h.StateRoot, key) }
+	return chain.NewQueryContext(name, n.chainID, h, kv, prove)
+}
+
 func (n *Node) queryApp(name string, path []string, args map[string]string, kv chain.Reader, h *chain.Header) (any, error) {
 	app, ok := n.exec.App(name)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", chain.ErrNotFound, name)
 	}
-	prove := func(key []byte) (any, error) { return n.store.Prove(h.StateRoot, key) }
-	return app.Query(chain.NewQueryContext(name, n.chainID, h, kv, prove), path, args)
+	return app.Query(n.queryContext(name, kv, h), path, args)
 }

@@ -8,11 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/citychain/citychain/apps/bank"
-	"github.com/citychain/citychain/apps/city"
-	"github.com/citychain/citychain/apps/commerce"
-	"github.com/citychain/citychain/apps/copyright"
-	"github.com/citychain/citychain/apps/trace"
+	"github.com/citychain/citychain/apps"
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 	"github.com/citychain/citychain/node/keystore"
@@ -67,7 +64,9 @@ func DevAccounts() []DevAccount {
 }
 
 // DevGenesis returns a genesis with the given validator keys and the
-// development accounts funded.
+// development accounts funded: each module of apps.All() that has a
+// development state (sdk.DevGenesis) writes its app_state section, with
+// dev0 as its administrator.
 func DevGenesis(chainID string, validators []*crypto.PrivateKey, t time.Time) *chain.Genesis {
 	g := &chain.Genesis{ChainID: chainID, GenesisTime: t.UTC().Truncate(time.Millisecond)}
 	for i, k := range validators {
@@ -75,16 +74,17 @@ func DevGenesis(chainID string, validators []*crypto.PrivateKey, t time.Time) *c
 		g.Validators = append(g.Validators, chain.GenesisValidator{Name: fmt.Sprintf("validator%d", i),
 			Address: chain.AddressOf(pub), PubKey: fmt.Sprintf("%x", pub.Bytes()), Power: 1})
 	}
-	var bg bank.GenesisState
+	d := sdk.DevChain{Balance: DevBalance}
 	for _, a := range DevAccounts() {
-		bg.Balances = append(bg.Balances, bank.GenesisBalance{Address: a.Address, Amount: a.Balance})
+		d.Accounts = append(d.Accounts, a.Address)
 	}
+	d.Admin = d.Accounts[0]
 	g.AppState = map[string]json.RawMessage{}
-	g.AppState[bank.Name] = chain.MustJSON(bg)
-	g.AppState[copyright.Name] = chain.MustJSON(copyright.DefaultGenesis())
-	g.AppState[trace.Name] = chain.MustJSON(trace.DevGenesis(DevAccounts()[0].Address))
-	g.AppState[commerce.Name] = chain.MustJSON(commerce.DevGenesis(DevAccounts()[0].Address))
-	g.AppState[city.Name] = chain.MustJSON(city.DevGenesis(DevAccounts()[0].Address))
+	for _, a := range apps.All() {
+		if m, ok := a.(sdk.DevGenesis); ok {
+			g.AppState[a.Name()] = chain.MustJSON(m.DevGenesis(d))
+		}
+	}
 	return g
 }
 

@@ -3,35 +3,38 @@ package node
 import (
 	"encoding/hex"
 	"encoding/json"
-	"time"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
 // The JSON shapes of the API. They are separate from the chain types so
 // that the wire format of the API is written down in one place.
 
-// BlockView is a block as GET /v1/blocks/{h} shows it.
+// BlockView is a block as GET /v1/blocks/{h} shows it: the header in
+// its one JSON shape (chain.HeaderJSON, whose Header method rebuilds and
+// checks it), then the block's transactions and evidence, the commit
+// that finalised it, and the commit of its parent that it carries.
 type BlockView struct {
-	Hash           chain.Hash    `json:"hash"`
-	ChainID        string        `json:"chain_id"`
-	Height         uint64        `json:"height"`
-	Time           time.Time     `json:"time"`
-	PrevHash       chain.Hash    `json:"prev_hash"`
-	TxRoot         chain.Hash    `json:"tx_root"`
-	StateRoot      chain.Hash    `json:"state_root"`
-	ReceiptsRoot   chain.Hash    `json:"receipts_root"`
-	Proposer       chain.Address `json:"proposer"`
-	ValidatorsHash chain.Hash    `json:"validators_hash"`
-	LastCommitHash chain.Hash    `json:"last_commit_hash"`
-	// EvidenceHash is the Merkle root of the block's evidence: all zeros
-	// for none, the root of an empty list. The header's encoding leaves
-	// it out when zero, so that is how to rehash such a header.
-	EvidenceHash chain.Hash     `json:"evidence_hash"`
-	Txs          []TxSummary    `json:"txs"`
-	Evidence     []EvidenceView `json:"evidence"`
-	Commit       *CommitView    `json:"commit"`
-	LastCommit   *CommitView    `json:"last_commit"`
+	chain.HeaderJSON
+	Txs        []TxSummary    `json:"txs"`
+	Evidence   []EvidenceView `json:"evidence"`
+	Commit     *CommitView    `json:"commit"`
+	LastCommit *CommitView    `json:"last_commit"`
+}
+
+// AppsView is GET /v1/apps: the chain's modules in their fixed order.
+type AppsView struct {
+	Apps []AppView `json:"apps"`
+}
+
+// AppView is one module in GET /v1/apps: its name, and the title and
+// links it gives the explorer (sdk.Explorer), empty when it gives none.
+// Its index is GET /v1/apps/{name}/.
+type AppView struct {
+	Name  string     `json:"name"`
+	Title string     `json:"title"`
+	Links []sdk.Link `json:"links"`
 }
 
 // TxSummary is a transaction inside a block listing.
@@ -177,10 +180,7 @@ func evidenceView(chainID string, ev *chain.Evidence) EvidenceView {
 
 func blockView(b *chain.Block, c *chain.Commit) BlockView {
 	h := b.Header
-	v := BlockView{Hash: b.Hash(), ChainID: h.ChainID, Height: h.Height, Time: h.BlockTime(),
-		PrevHash: h.PrevHash, TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot,
-		Proposer: h.Proposer, ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash,
-		EvidenceHash: h.EvidenceHash, Txs: []TxSummary{}, Evidence: []EvidenceView{},
+	v := BlockView{HeaderJSON: chain.NewHeaderJSON(&h), Txs: []TxSummary{}, Evidence: []EvidenceView{},
 		Commit: commitView(h.ChainID, c), LastCommit: commitView(h.ChainID, b.LastCommit)}
 	for i := range b.Evidence {
 		v.Evidence = append(v.Evidence, evidenceView(h.ChainID, &b.Evidence[i]))

@@ -55,8 +55,8 @@ type GenesisBalance struct {
 // InitGenesis mints the initial balances.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	var g GenesisState
-	if err := sdk.DecodeGenesis(raw, &g); err != nil {
-		return fmt.Errorf("bank genesis: %w", err)
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
+		return err
 	}
 	st := ctx.Store()
 	for i, b := range g.Balances {

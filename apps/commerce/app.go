@@ -112,8 +112,8 @@ func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 		GenesisState
 		Arbiter string `json:"arbiter"`
 	}{GenesisState: DefaultGenesis()}
-	if err := sdk.DecodeGenesis(raw, &in); err != nil {
-		return fmt.Errorf("commerce genesis: %w", err)
+	if err := sdk.DecodeGenesis(Name, raw, &in); err != nil {
+		return err
 	}
 	g := in.GenesisState
 	if in.Arbiter != "" {

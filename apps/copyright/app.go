@@ -1,77 +1,29 @@
 package copyright
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the copyright registry.
-type App struct{}
+// App is the copyright registry. Its Name, Check, Deliver and Query
+// come from the action and query tables of sdk.Module. Deliver never
+// sees a file: it checks the shape of the fingerprints, their
+// uniqueness, and the distance between stored Data-Codes.
+type App struct{ *sdk.Module }
 
 // New returns the copyright app.
-func New() *App { return &App{} }
-
-// Name returns "copyright".
-func (*App) Name() string { return Name }
-
-// Check validates an action's payload without state.
-func (*App) Check(action string, payload []byte) error {
-	_, err := decode(action, payload)
-	return err
-}
-
-// Deliver executes an action. It never sees a file: it checks the shape
-// of the fingerprints, their uniqueness, and the distance between stored
-// Data-Codes.
-func (*App) Deliver(ctx *chain.Context, action string, payload []byte) error {
-	msg, err := decode(action, payload)
-	if err != nil {
-		return err
-	}
-	switch m := msg.(type) {
-	case *Register:
-		_, err = register(ctx, m)
-	case *Transfer:
-		id, _ := ParseWorkID(m.Work)
-		to, _ := chain.ParseAddress(m.To)
-		err = transfer(ctx, id, to)
-	case *GrantLicense:
-		_, err = grant(ctx, m)
-	case *Revoke:
-		err = revoke(ctx, m)
-	case *Annotate:
-		err = annotate(ctx, m)
-	}
-	return err
-}
-
-// validator is what every payload type implements.
-type validator interface{ Validate() error }
-
-// decode parses and validates the payload of action.
-func decode(action string, payload []byte) (validator, error) {
-	var m validator
-	switch action {
-	case ActionRegister:
-		m = &Register{}
-	case ActionTransfer:
-		m = &Transfer{}
-	case ActionGrant:
-		m = &GrantLicense{}
-	case ActionRevoke:
-		m = &Revoke{}
-	case ActionAnnotate:
-		m = &Annotate{}
-	default:
-		return nil, fmt.Errorf("%w: copyright has no action %q (actions: register, transfer, grant, revoke, annotate)", chain.ErrUnknownAction, action)
-	}
-	if err := chain.DecodePayload(payload, m); err != nil {
-		return nil, err
-	}
-	return m, m.Validate()
+func New() *App {
+	return &App{sdk.NewModule(Name,
+		[]sdk.Handler{
+			sdk.Action(ActionRegister, "file a work by the fingerprints of its file", register),
+			sdk.Action(ActionTransfer, "hand a work to another holder (the holder only)", transfer),
+			sdk.Action(ActionGrant, "license a work to someone (the holder only)", grant),
+			sdk.Action(ActionRevoke, "end a grant (the work's holder only)", revoke),
+			sdk.Action(ActionAnnotate, "add a note to a work's trail (anyone)", annotate),
+		}, routes)}
 }
 
 // GenesisState is the module's part of the genesis file.
@@ -89,16 +41,12 @@ func DefaultGenesis() GenesisState { return GenesisState{MaxDistance: 4} }
 // the default.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	g := DefaultGenesis()
-	if len(raw) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&g); err != nil {
-			return fmt.Errorf("copyright genesis: %w", err)
-		}
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
+		return err
 	}
 	if g.MaxDistance > MaxDistanceLimit {
 		return fmt.Errorf("copyright genesis: max_distance %d, limit %d (the band index is exact only up to it)", g.MaxDistance, MaxDistanceLimit)
 	}
-	ctx.Store().SetObject(keyParams, Params(g))
+	sdk.Save(ctx.Store(), []byte(keyParams), Params(g))
 	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"reflect"
-	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -62,47 +60,17 @@ const CertificateFormat = "citychain-copyright-certificate/1"
 
 // Certificate is the offline evidence of a registration.
 type Certificate struct {
-	Format     string              `json:"format"`
-	ChainID    string              `json:"chain_id"`
-	Work       Work                `json:"work"`  // readable copy of the proven record
-	Proof      *sdk.Proven         `json:"proof"` // the record's key, bytes and Merkle proof
-	Header     CertHeader          `json:"header"`
+	Format  string      `json:"format"`
+	ChainID string      `json:"chain_id"`
+	Work    Work        `json:"work"`  // readable copy of the proven record
+	Proof   *sdk.Proven `json:"proof"` // the record's key, bytes and Merkle proof
+	// Header is the block's header. Certificates written before it had
+	// "hash" leave that out, and evidence_hash when zero; both read the
+	// same, as the verifier recomputes the hash from the fields.
+	Header     chain.HeaderJSON    `json:"header"`
 	BlockHash  chain.Hash          `json:"block_hash"` // recomputed by the verifier
 	Commit     *chain.Commit       `json:"commit"`
 	Validators *chain.ValidatorSet `json:"validators"`
-}
-
-// CertHeader is a block header in JSON: every field that the block hash
-// covers, plus Time for people.
-type CertHeader struct {
-	ChainID        string        `json:"chain_id"`
-	Height         uint64        `json:"height"`
-	TimeMillis     int64         `json:"time_ms"` // hashed
-	Time           string        `json:"time"`    // the same, readable
-	PrevHash       chain.Hash    `json:"prev_hash"`
-	TxRoot         chain.Hash    `json:"tx_root"`
-	StateRoot      chain.Hash    `json:"state_root"`
-	ReceiptsRoot   chain.Hash    `json:"receipts_root"`
-	Proposer       chain.Address `json:"proposer"`
-	ValidatorsHash chain.Hash    `json:"validators_hash"`
-	LastCommitHash chain.Hash    `json:"last_commit_hash"`
-	// EvidenceHash is left out for a block without evidence, as the
-	// header's encoding leaves it out.
-	EvidenceHash chain.Hash `json:"evidence_hash,omitzero"`
-}
-
-func certHeader(h *chain.Header) CertHeader {
-	return CertHeader{ChainID: h.ChainID, Height: h.Height, TimeMillis: h.Time, Time: formatTime(h.BlockTime()),
-		PrevHash: h.PrevHash, TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot,
-		Proposer: h.Proposer, ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash,
-		EvidenceHash: h.EvidenceHash}
-}
-
-// Header returns the chain header these fields describe.
-func (h *CertHeader) Header() *chain.Header {
-	return &chain.Header{ChainID: h.ChainID, Height: h.Height, Time: h.TimeMillis, PrevHash: h.PrevHash,
-		TxRoot: h.TxRoot, StateRoot: h.StateRoot, ReceiptsRoot: h.ReceiptsRoot, Proposer: h.Proposer,
-		ValidatorsHash: h.ValidatorsHash, LastCommitHash: h.LastCommitHash, EvidenceHash: h.EvidenceHash}
 }
 
 // NewCertificate assembles a certificate from a verify answer and the
@@ -116,7 +84,7 @@ func NewCertificate(ans *VerifyAnswer, header *chain.Header, commit *chain.Commi
 		return nil, fmt.Errorf("%w: proof is for height %d, header is %d", ErrBadCertificate, ans.Proof.Height, header.Height)
 	}
 	c := &Certificate{Format: CertificateFormat, ChainID: ans.ChainID, Work: ans.Work, Proof: ans.Proof,
-		Header: certHeader(header), BlockHash: header.Hash(), Commit: commit, Validators: vals}
+		Header: chain.NewHeaderJSON(header), BlockHash: header.Hash(), Commit: commit, Validators: vals}
 	if _, err := VerifyCertificate(c, VerifyOptions{}); err != nil {
 		return nil, err
 	}
@@ -167,17 +135,18 @@ func VerifyCertificate(c *Certificate, opts VerifyOptions) (*Verified, error) {
 		return fail("it lacks the proof, the commit or the validator set")
 	}
 
-	// 1. The header: its hash is recomputed from its fields.
-	h := c.Header.Header()
+	// 1. The header: its hash is recomputed from its fields, and its
+	// readable time must be the hashed one.
+	h, err := c.Header.Header()
+	if err != nil {
+		return fail("%v", err)
+	}
 	hash := h.Hash()
 	if hash != c.BlockHash {
 		return fail("the header hashes to %s, the certificate says %s", hash, c.BlockHash)
 	}
 	if h.ChainID != c.ChainID {
 		return fail("the header is from chain %q, the certificate says %q", h.ChainID, c.ChainID)
-	}
-	if c.Header.Time != formatTime(h.BlockTime()) {
-		return fail("header time %q does not match time_ms %d", c.Header.Time, c.Header.TimeMillis)
 	}
 
 	// 2. The validators and their signatures over that hash.
@@ -219,11 +188,11 @@ func VerifyCertificate(c *Certificate, opts VerifyOptions) (*Verified, error) {
 	if key := hex.EncodeToString(chain.AppKey(Name, keyWork(id))); c.Proof.Key != key {
 		return fail("the proven key %s is not the record key %s of %s", c.Proof.Key, key, w.ID)
 	}
-	if !reflect.DeepEqual(normalised(w), normalised(c.Work)) {
+	if readable, err := chain.Encode(c.Work); err != nil || !bytes.Equal(readable, raw) {
 		return fail("the readable record differs from the proven bytes")
 	}
 
-	v := &Verified{Work: w, ChainID: h.ChainID, BlockHeight: h.Height, BlockTime: c.Header.Time, BlockHash: hash,
+	v := &Verified{Work: w, ChainID: h.ChainID, BlockHeight: h.Height, BlockTime: sdk.FormatTime(h.BlockTime()), BlockHash: hash,
 		StateRoot: h.StateRoot, ValidatorsHash: h.ValidatorsHash, TotalPower: vals.TotalPower(),
 		ValidatorsTrusted: !opts.TrustedValidators.IsZero()}
 	for _, s := range c.Commit.Signatures {
@@ -240,14 +209,6 @@ func VerifyCertificate(c *Certificate, opts VerifyOptions) (*Verified, error) {
 		v.FileChecked = true
 	}
 	return v, nil
-}
-
-// normalised makes nil and empty lists compare equal.
-func normalised(w Work) Work {
-	if len(w.NearDuplicateOf) == 0 {
-		w.NearDuplicateOf = nil
-	}
-	return w
 }
 
 // Encode returns the certificate as indented JSON.
@@ -284,22 +245,11 @@ func ReadCertificate(data []byte) (*Certificate, error) {
 	return &c, nil
 }
 
-// Block evidence arrives from a node as the JSON of GET /v1/blocks/{h}
-// and GET /v1/validators. These are the parts a certificate needs.
-type blockJSON struct {
-	Hash           chain.Hash    `json:"hash"`
-	ChainID        string        `json:"chain_id"`
-	Height         uint64        `json:"height"`
-	Time           time.Time     `json:"time"`
-	PrevHash       chain.Hash    `json:"prev_hash"`
-	TxRoot         chain.Hash    `json:"tx_root"`
-	StateRoot      chain.Hash    `json:"state_root"`
-	ReceiptsRoot   chain.Hash    `json:"receipts_root"`
-	Proposer       chain.Address `json:"proposer"`
-	ValidatorsHash chain.Hash    `json:"validators_hash"`
-	LastCommitHash chain.Hash    `json:"last_commit_hash"`
-	EvidenceHash   chain.Hash    `json:"evidence_hash"`
-	Commit         *struct {
+// blockEvidence is what a certificate needs of the JSON of
+// GET /v1/blocks/{height}: the header and the commit that finalised it.
+type blockEvidence struct {
+	chain.HeaderJSON
+	Commit *struct {
 		Height     uint64     `json:"height"`
 		Round      uint32     `json:"round"`
 		BlockHash  chain.Hash `json:"block_hash"`
@@ -313,17 +263,21 @@ type blockJSON struct {
 // ParseBlockEvidence reads the header and commit from the JSON of
 // GET /v1/blocks/{height} and the validator set from the JSON of
 // GET /v1/validators. It checks that the header fields hash to the hash
-// the node stated.
+// the node states, if it states one, and that the set is the one the
+// header names.
 func ParseBlockEvidence(block, validators []byte) (*chain.Header, *chain.Commit, *chain.ValidatorSet, error) {
-	var b blockJSON
+	var b blockEvidence
 	if err := json.Unmarshal(block, &b); err != nil {
 		return nil, nil, nil, fmt.Errorf("block: %w", err)
 	}
-	h := &chain.Header{ChainID: b.ChainID, Height: b.Height, Time: b.Time.UnixMilli(), PrevHash: b.PrevHash,
-		TxRoot: b.TxRoot, StateRoot: b.StateRoot, ReceiptsRoot: b.ReceiptsRoot, Proposer: b.Proposer,
-		ValidatorsHash: b.ValidatorsHash, LastCommitHash: b.LastCommitHash, EvidenceHash: b.EvidenceHash}
-	if h.Hash() != b.Hash {
-		return nil, nil, nil, fmt.Errorf("block %d: the header fields hash to %s, the node says %s", b.Height, h.Hash(), b.Hash)
+	if b.TimeMillis == 0 && !b.Time.IsZero() {
+		// A node that sends only the readable time: it is exact to the
+		// millisecond, and the hash check below catches any other.
+		b.TimeMillis = b.Time.UnixMilli()
+	}
+	h, err := b.Header()
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if b.Commit == nil {
 		return nil, nil, nil, fmt.Errorf("block %d has no commit yet", b.Height)

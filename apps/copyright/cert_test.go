@@ -5,8 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/citychain/citychain/apps/copyright"
 	"github.com/citychain/citychain/chain"
@@ -114,7 +117,7 @@ func TestTamperedCertificatesFail(t *testing.T) {
 		vote.Sign(chaintest.Key("mallory"))
 		fake.commit = &chain.Commit{Height: hdr.Height, BlockHash: hdr.Hash(), Signatures: []chain.CommitSig{{Validator: vote.Validator, Signature: vote.Signature}}}
 		c.Header.ValidatorsHash = fakeSet.Hash()
-		c.BlockHash = hdr.Hash()
+		c.Header.Hash, c.BlockHash = hdr.Hash(), hdr.Hash()
 		c.Commit = fake.commit
 		c.Validators = fakeSet
 	}
@@ -128,11 +131,16 @@ func TestTamperedCertificatesFail(t *testing.T) {
 		{"the readable holder is changed", func(c *copyright.Certificate) { c.Work.Holder = chaintest.Addr("bob") }, copyright.VerifyOptions{}, "readable record"},
 		{"the proven bytes are changed", func(c *copyright.Certificate) { c.Proof.Value = flipHex(c.Proof.Value) }, copyright.VerifyOptions{}, "proof"},
 		{"the proven key is another", func(c *copyright.Certificate) { c.Proof.Key = flipHex(c.Proof.Key) }, copyright.VerifyOptions{}, "proof"},
-		{"the block time is moved", func(c *copyright.Certificate) { c.Header.TimeMillis -= 86_400_000 }, copyright.VerifyOptions{}, "header hashes"},
-		{"the readable time disagrees", func(c *copyright.Certificate) { c.Header.Time = "2020-01-01T00:00:00.000Z" }, copyright.VerifyOptions{}, "header time"},
+		{"the block time is moved", func(c *copyright.Certificate) { moveTime(c, -24*time.Hour) }, copyright.VerifyOptions{}, "does not match its fields"},
+		{"the block time is moved in a certificate without a header hash", func(c *copyright.Certificate) {
+			moveTime(c, -24*time.Hour)
+			c.Header.Hash = chain.Hash{}
+		}, copyright.VerifyOptions{}, "header hashes"},
+		{"the readable time disagrees", func(c *copyright.Certificate) { c.Header.Time = c.Header.Time.Add(time.Hour) }, copyright.VerifyOptions{}, "is not time_ms"},
 		{"a new state root with a recomputed hash", func(c *copyright.Certificate) {
-			c.Header.StateRoot = chain.Hash{1}
-			c.BlockHash = c.Header.Header().Hash()
+			c.Header.StateRoot, c.Header.Hash = chain.Hash{1}, chain.Hash{}
+			h, _ := c.Header.Header()
+			c.Header.Hash, c.BlockHash = h.Hash(), h.Hash()
 		}, copyright.VerifyOptions{}, "commit"},
 		{"the signatures are dropped", func(c *copyright.Certificate) { c.Commit.Signatures = nil }, copyright.VerifyOptions{}, "commit"},
 		{"another validator set", func(c *copyright.Certificate) {
@@ -169,6 +177,13 @@ func TestTamperedCertificatesFail(t *testing.T) {
 	}
 }
 
+// moveTime moves the block time of the certificate's header, both the
+// hashed and the readable form.
+func moveTime(c *copyright.Certificate, d time.Duration) {
+	c.Header.TimeMillis += d.Milliseconds()
+	c.Header.Time = c.Header.Time.Add(d)
+}
+
 func flipHex(s string) string {
 	b, _ := hex.DecodeString(s)
 	b[len(b)-1] ^= 1
@@ -200,25 +215,24 @@ func TestCertificatePageEmbedsTheCertificate(t *testing.T) {
 }
 
 // nodeBlockJSON renders a block the way GET /v1/blocks/{h} does (the
-// fields node.BlockView has), and the set the way GET /v1/validators does.
+// header as chain.HeaderJSON, the transactions and the commit), and the
+// set the way GET /v1/validators does.
 func nodeBlockJSON(t testing.TB, b signedBlock) (block, validators []byte) {
 	t.Helper()
 	sigs := []map[string]any{}
 	for _, s := range b.commit.Signatures {
 		sigs = append(sigs, map[string]any{"validator": s.Validator, "signature": hex.EncodeToString(s.Signature)})
 	}
-	h := b.header
-	block, err := json.Marshal(map[string]any{
-		"hash": h.Hash(), "chain_id": h.ChainID, "height": h.Height, "time": h.BlockTime(),
-		"prev_hash": h.PrevHash, "tx_root": h.TxRoot, "state_root": h.StateRoot, "receipts_root": h.ReceiptsRoot,
-		"proposer": h.Proposer, "validators_hash": h.ValidatorsHash, "last_commit_hash": h.LastCommitHash,
-		"txs":    []any{},
-		"commit": map[string]any{"height": b.commit.Height, "round": b.commit.Round, "block_hash": b.commit.BlockHash, "signatures": sigs},
-	})
+	block, err := json.Marshal(struct {
+		chain.HeaderJSON
+		Txs    []any          `json:"txs"`
+		Commit map[string]any `json:"commit"`
+	}{chain.NewHeaderJSON(b.header), []any{},
+		map[string]any{"height": b.commit.Height, "round": b.commit.Round, "block_hash": b.commit.BlockHash, "signatures": sigs}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	validators, err = json.Marshal(map[string]any{"height": h.Height + 1, "validators": b.vals.Validators, "quorum": b.vals.Quorum()})
+	validators, err = json.Marshal(map[string]any{"height": b.header.Height + 1, "validators": b.vals.Validators, "quorum": b.vals.Quorum()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +258,16 @@ func TestParseBlockEvidenceReadsTheNodesJSON(t *testing.T) {
 	lying := bytes.Replace(block, []byte(b.header.StateRoot.String()), []byte(strings.Repeat("0", 64)), 1)
 	if _, _, _, err := copyright.ParseBlockEvidence(lying, vals); err == nil {
 		t.Error("a header whose fields do not hash to its hash was accepted")
+	}
+	// A node that sends the readable time only, without time_ms.
+	var fields map[string]any
+	if err := json.Unmarshal(block, &fields); err != nil {
+		t.Fatal(err)
+	}
+	delete(fields, "time_ms")
+	readable, _ := json.Marshal(fields)
+	if h, _, _, err := copyright.ParseBlockEvidence(readable, vals); err != nil || h.Hash() != b.header.Hash() {
+		t.Errorf("a block without time_ms: %v", err)
 	}
 }
 
@@ -278,10 +302,44 @@ func TestCertificateOfABlockWithEvidence(t *testing.T) {
 	if v.BlockHash != h.Hash() {
 		t.Fatalf("verified block %s, want %s", v.BlockHash, h.Hash())
 	}
-	if !bytes.Contains(ev.Encode(), []byte(`"evidence_hash"`)) {
-		t.Error("the certificate leaves out the evidence hash")
+	if back.Header.EvidenceHash != h.EvidenceHash {
+		t.Errorf("the certificate carries evidence hash %s, want %s", back.Header.EvidenceHash, h.EvidenceHash)
 	}
-	if bytes.Contains(cert.Encode(), []byte(`"evidence_hash"`)) {
+	if cert.Header.EvidenceHash != (chain.Hash{}) {
 		t.Error("a certificate of a block without evidence shows an evidence hash")
+	}
+}
+
+// Certificates written before the header carried its hash: no "hash",
+// the readable time with milliseconds, and no evidence_hash when it is
+// zero. They must verify as they did, with the file they were made for.
+func TestCertificatesOfTheFirstShapeStillVerify(t *testing.T) {
+	photo := work("harbour at dawn", 60_000)
+	fp, _ := copyright.Fingerprint(bytes.NewReader(photo))
+	for _, name := range []string{"certificate-v1.json", "certificate-v1-evidence.json"} {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(raw, []byte(`"hash"`)) || !bytes.Contains(raw, []byte(`"time": "2026-01-01T08:00:01.000Z"`)) {
+				t.Fatal("the fixture is not in the first shape")
+			}
+			c, err := copyright.ReadCertificate(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := copyright.VerifyCertificate(c, copyright.VerifyOptions{File: fp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.BlockHash != c.BlockHash || v.BlockTime != "2026-01-01T08:00:01.000Z" || v.Work.Title != "Harbour at dawn" {
+				t.Errorf("verified = %+v", v)
+			}
+			c.Header.TimeMillis++
+			if _, err := copyright.VerifyCertificate(c, copyright.VerifyOptions{}); err == nil {
+				t.Error("a first-shape certificate with a moved time verified")
+			}
+		})
 	}
 }

@@ -9,26 +9,18 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
-
-// FetchBlock fetches the evidence a certificate needs from the --node:
-// the JSON bodies of GET /v1/blocks/{height} (header fields, "hash" and
-// "commit") and of GET /v1/validators. sdk.Client reads only app queries,
-// so cmd/citychain sets this; while it is nil, `query copyright verify`
-// shows the record and its proof but cannot check them against a header
-// or write a certificate.
-var FetchBlock func(cmd *cobra.Command, height uint64) (blockJSON, validatorsJSON []byte, err error)
 
 // TxCommands returns "citychain tx copyright register|transfer|grant|revoke|annotate".
 func (*App) TxCommands(c sdk.Client) []*cobra.Command {
-	var title, creator, license, mediaType string
+	var reg Register
 	register := &cobra.Command{
 		Use:   "register FILE --creator NAME --license SPDX-ID [--title TEXT] [--media-type TYPE]",
 		Short: "Register a work by the fingerprints of its file (the file stays with you)",
@@ -43,123 +35,88 @@ earlier one is registered and flagged as its near-duplicate.`,
 			if err != nil {
 				return err
 			}
-			if title == "" {
-				title = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
+			m := reg
+			m.SHA256, m.InstanceCode, m.DataCode, m.Size = fp.SHA256, fp.InstanceCode, fp.DataCode, fp.Size
+			if m.Title == "" {
+				m.Title = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
 			}
-			if mediaType == "" {
-				mediaType = guessMediaType(args[0])
+			if m.MediaType == "" {
+				m.MediaType = guessMediaType(args[0])
 			}
-			m := Register{SHA256: fp.SHA256, InstanceCode: fp.InstanceCode, DataCode: fp.DataCode, Size: fp.Size,
-				Title: title, Creator: creator, MediaType: mediaType, License: license}
 			if err := m.Validate(); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "work %s\n  data-code %s  sha256 %s  %d bytes  %s\n",
-				fp.InstanceCode, fp.DataCode, fp.SHA256, fp.Size, mediaType)
+				fp.InstanceCode, fp.DataCode, fp.SHA256, fp.Size, m.MediaType)
 			return c.Submit(cmd, Name, ActionRegister, &m)
 		},
 	}
-	register.Flags().StringVar(&title, "title", "", "title of the work (default: the file name)")
-	register.Flags().StringVar(&creator, "creator", "", "the author, as you name them")
-	register.Flags().StringVar(&license, "license", "", "SPDX licence id (CC-BY-4.0, CC0-1.0, MIT, ...) or LicenseRef-...")
-	register.Flags().StringVar(&mediaType, "media-type", "", "IANA media type (default: guessed from the extension)")
-	_ = register.MarkFlagRequired("creator")
-	_ = register.MarkFlagRequired("license")
+	f := register.Flags()
+	f.StringVar(&reg.Title, "title", "", "title of the work (default: the file name)")
+	f.StringVar(&reg.Creator, "creator", "", "the author, as you name them")
+	f.StringVar(&reg.License, "license", "", "SPDX licence id (CC-BY-4.0, CC0-1.0, MIT, ...) or LicenseRef-...")
+	f.StringVar(&reg.MediaType, "media-type", "", "IANA media type (default: guessed from the extension)")
+	sdk.Required(f, "creator", "license")
 
-	var tWork, tTo string
-	transfer := &cobra.Command{
-		Use:     "transfer --work ID --to ADDRESS",
-		Short:   "Hand a work you hold to another account",
-		Example: `  citychain tx copyright transfer --from dev0 --work ISCC:IAD... --to city1...`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m := Transfer{Work: tWork, To: tTo}
-			if err := m.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionTransfer, &m)
-		},
-	}
-	transfer.Flags().StringVar(&tWork, "work", "", "the work's ID (its 256-bit Instance-Code)")
-	transfer.Flags().StringVar(&tTo, "to", "", "the new holder (city1...)")
-	_ = transfer.MarkFlagRequired("work")
-	_ = transfer.MarkFlagRequired("to")
+	transfer := sdk.TxCmd(c, Name, ActionTransfer, "transfer --work ID --to ADDRESS", "Hand a work you hold to another account",
+		func(f *pflag.FlagSet) func([]string) (*Transfer, error) {
+			var m Transfer
+			f.StringVar(&m.Work, "work", "", "the work's ID (its 256-bit Instance-Code)")
+			f.StringVar(&m.To, "to", "", "the new holder (city1...)")
+			sdk.Required(f, "work", "to")
+			return sdk.FromFlags(&m)
+		})
+	transfer.Example = `  citychain tx copyright transfer --from dev0 --work ISCC:IAD... --to city1...`
 
-	var g GrantLicense
-	grantCmd := &cobra.Command{
-		Use:     "grant --work ID --to ADDRESS --scope TEXT [--expires-height N] [--expires-at TIME]",
-		Short:   "License a work you hold to someone, for a scope and until an expiry",
-		Example: `  citychain tx copyright grant --from dev0 --work ISCC:IAD... --to city1... --scope "print, EU, 5000 copies" --expires-at 2027-01-01T00:00:00Z`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m := g
-			if err := m.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionGrant, &m)
-		},
-	}
-	grantCmd.Flags().StringVar(&g.Work, "work", "", "the work's ID")
-	grantCmd.Flags().StringVar(&g.Licensee, "to", "", "the licensee (city1...)")
-	grantCmd.Flags().StringVar(&g.Scope, "scope", "", "what the licensee may do, in words")
-	grantCmd.Flags().Uint64Var(&g.ExpiresHeight, "expires-height", 0, "the grant ends at this block height")
-	grantCmd.Flags().StringVar(&g.ExpiresAt, "expires-at", "", "the grant ends at this time (RFC 3339)")
-	_ = grantCmd.MarkFlagRequired("work")
-	_ = grantCmd.MarkFlagRequired("to")
-	_ = grantCmd.MarkFlagRequired("scope")
+	grant := sdk.TxCmd(c, Name, ActionGrant, "grant --work ID --to ADDRESS --scope TEXT [--expires-height N] [--expires-at TIME]",
+		"License a work you hold to someone, for a scope and until an expiry",
+		func(f *pflag.FlagSet) func([]string) (*GrantLicense, error) {
+			var m GrantLicense
+			f.StringVar(&m.Work, "work", "", "the work's ID")
+			f.StringVar(&m.Licensee, "to", "", "the licensee (city1...)")
+			f.StringVar(&m.Scope, "scope", "", "what the licensee may do, in words")
+			f.Uint64Var(&m.ExpiresHeight, "expires-height", 0, "the grant ends at this block height")
+			f.StringVar(&m.ExpiresAt, "expires-at", "", "the grant ends at this time (RFC 3339)")
+			sdk.Required(f, "work", "to", "scope")
+			return sdk.FromFlags(&m)
+		})
+	grant.Example = `  citychain tx copyright grant --from dev0 --work ISCC:IAD... --to city1... --scope "print, EU, 5000 copies" --expires-at 2027-01-01T00:00:00Z`
 
-	var r Revoke
-	revokeCmd := &cobra.Command{
-		Use:   "revoke --grant ID [--reason TEXT]",
-		Short: "End a grant on a work you hold",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m := r
-			if err := m.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionRevoke, &m)
-		},
-	}
-	revokeCmd.Flags().Uint64Var(&r.Grant, "grant", 0, "the grant's id")
-	revokeCmd.Flags().StringVar(&r.Reason, "reason", "", "why, for the work's trail")
-	_ = revokeCmd.MarkFlagRequired("grant")
-
-	var a Annotate
-	annotateCmd := &cobra.Command{
-		Use:   "annotate --work ID --text TEXT",
-		Short: "Add a signed note to a work's trail (anyone may)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m := a
-			if err := m.Validate(); err != nil {
-				return err
-			}
-			return c.Submit(cmd, Name, ActionAnnotate, &m)
-		},
-	}
-	annotateCmd.Flags().StringVar(&a.Work, "work", "", "the work's ID")
-	annotateCmd.Flags().StringVar(&a.Text, "text", "", "the note")
-	_ = annotateCmd.MarkFlagRequired("work")
-	_ = annotateCmd.MarkFlagRequired("text")
-
-	return []*cobra.Command{register, transfer, grantCmd, revokeCmd, annotateCmd}
+	revoke := sdk.TxCmd(c, Name, ActionRevoke, "revoke --grant ID [--reason TEXT]", "End a grant on a work you hold",
+		func(f *pflag.FlagSet) func([]string) (*Revoke, error) {
+			var m Revoke
+			f.Uint64Var(&m.Grant, "grant", 0, "the grant's id")
+			f.StringVar(&m.Reason, "reason", "", "why, for the work's trail")
+			sdk.Required(f, "grant")
+			return sdk.FromFlags(&m)
+		})
+	annotate := sdk.TxCmd(c, Name, ActionAnnotate, "annotate --work ID --text TEXT", "Add a signed note to a work's trail (anyone may)",
+		func(f *pflag.FlagSet) func([]string) (*Annotate, error) {
+			var m Annotate
+			f.StringVar(&m.Work, "work", "", "the work's ID")
+			f.StringVar(&m.Text, "text", "", "the note")
+			sdk.Required(f, "work", "text")
+			return sdk.FromFlags(&m)
+		})
+	return []*cobra.Command{register, transfer, grant, revoke, annotate}
 }
 
 // QueryCommands returns "citychain query copyright work|verify|grant|grants|holder".
 func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
-	work := &cobra.Command{
-		Use:   "work ID|SHA256|INSTANCE-CODE",
-		Short: "Show a work: record, near-duplicates, grants and trail",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var a WorkAnswer
-			if err := c.Query(cmd, workPath(args[0]), &a); err != nil {
-				return err
+	work := sdk.QueryCmd(c, "work ID|SHA256|INSTANCE-CODE", "Show a work: record, near-duplicates, grants and trail",
+		func(*pflag.FlagSet) func([]string) (string, error) {
+			return func(args []string) (string, error) { return workPath(args[0]), nil }
+		}, printWorkAnswer)
+	grant := sdk.QueryCmd(c, "grant ID", "Show one grant with its status and the proof a licensee can show",
+		sdk.Path(Name+"/grant/%s"), func(w io.Writer, a *GrantAnswer) { printGrants(w, []GrantView{a.Grant}) })
+	grants := sdk.QueryCmd(c, "grants ADDRESS", "List the grants given to a licensee", sdk.Path(Name+"/grants/%s"),
+		func(w io.Writer, a *GrantsAnswer) { printGrants(w, a.Grants) })
+	holder := sdk.QueryCmd(c, "holder ADDRESS", "List the works an account holds", sdk.Path(Name+"/holder/%s"),
+		func(w io.Writer, a *HolderAnswer) {
+			for _, x := range a.Works {
+				fmt.Fprintf(w, "%s  %-8s  block %-6d  %s\n", x.ID, x.License, x.Height, x.Title)
 			}
-			return c.Print(cmd, a, func(w io.Writer) { printWorkAnswer(w, &a) })
-		},
-	}
+		})
 
 	var certOut, htmlOut string
 	verify := &cobra.Command{
@@ -179,16 +136,26 @@ all three fingerprints with the file. --cert and --html write a certificate that
 			if err := c.Query(cmd, Name+"/verify/"+fp.SHA256, &ans); err != nil {
 				return err
 			}
-			if FetchBlock == nil {
-				if certOut != "" || htmlOut != "" {
-					return fmt.Errorf("this citychain cannot fetch block headers, so it cannot write certificates")
-				}
-				return c.Print(cmd, ans, func(w io.Writer) {
-					printWork(w, &ans.Work)
-					fmt.Fprintf(w, "proof\tat height %d, NOT checked: this citychain cannot fetch headers\n", ans.Proof.Height)
-				})
+			if ans.Proof == nil {
+				return fmt.Errorf("the node sent no proof")
 			}
-			cert, v, err := certify(cmd, &ans, fp)
+			// The header, commit and validator set of the proof's block.
+			var block, vals json.RawMessage
+			if err := c.Block(cmd, ans.Proof.Height, &block); err != nil {
+				return fmt.Errorf("fetch block %d: %w", ans.Proof.Height, err)
+			}
+			if err := c.Validators(cmd, &vals); err != nil {
+				return fmt.Errorf("fetch the validators: %w", err)
+			}
+			h, commit, set, err := ParseBlockEvidence(block, vals)
+			if err != nil {
+				return err
+			}
+			cert, err := NewCertificate(&ans, h, commit, set)
+			if err != nil {
+				return err
+			}
+			v, err := VerifyCertificate(cert, VerifyOptions{File: fp})
 			if err != nil {
 				return err
 			}
@@ -211,51 +178,7 @@ all three fingerprints with the file. --cert and --html write a certificate that
 	}
 	verify.Flags().StringVar(&certOut, "cert", "", "write the certificate as JSON to this file")
 	verify.Flags().StringVar(&htmlOut, "html", "", "write a printable one-page certificate to this file")
-
-	grantQ := &cobra.Command{
-		Use:   "grant ID",
-		Short: "Show one grant with its status and the proof a licensee can show",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
-				return fmt.Errorf("grant id %q is not a number", args[0])
-			}
-			var a GrantAnswer
-			if err := c.Query(cmd, Name+"/grant/"+args[0], &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) { printGrants(w, []GrantView{a.Grant}) })
-		},
-	}
-	grants := &cobra.Command{
-		Use:   "grants ADDRESS",
-		Short: "List the grants given to a licensee",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var a GrantsAnswer
-			if err := c.Query(cmd, Name+"/grants/"+args[0], &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) { printGrants(w, a.Grants) })
-		},
-	}
-	holder := &cobra.Command{
-		Use:   "holder ADDRESS",
-		Short: "List the works an account holds",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var a HolderAnswer
-			if err := c.Query(cmd, Name+"/holder/"+args[0], &a); err != nil {
-				return err
-			}
-			return c.Print(cmd, a, func(w io.Writer) {
-				for _, x := range a.Works {
-					fmt.Fprintf(w, "%s  %-8s  block %-6d  %s\n", x.ID, x.License, x.Height, x.Title)
-				}
-			})
-		},
-	}
-	return []*cobra.Command{work, verify, grantQ, grants, holder}
+	return []*cobra.Command{work, verify, grant, grants, holder}
 }
 
 // VerifyCommand returns the command mounted as "citychain verify CERT":
@@ -309,31 +232,6 @@ It needs no node. It trusts the validator set in the certificate unless you pass
 	cmd.Flags().StringVar(&file, "file", "", "also check that this file is the registered one")
 	cmd.Flags().StringVar(&trusted, "validators-hash", "", "the validator-set hash you trust (hex)")
 	return cmd
-}
-
-// certify fetches the block of the proof and builds and checks a
-// certificate, comparing the file's fingerprints with the record.
-func certify(cmd *cobra.Command, ans *VerifyAnswer, fp *Fingerprints) (*Certificate, *Verified, error) {
-	if ans.Proof == nil {
-		return nil, nil, fmt.Errorf("the node sent no proof")
-	}
-	blockRaw, valsRaw, err := FetchBlock(cmd, ans.Proof.Height)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fetch block %d: %w", ans.Proof.Height, err)
-	}
-	h, commit, vals, err := ParseBlockEvidence(blockRaw, valsRaw)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := NewCertificate(ans, h, commit, vals)
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := VerifyCertificate(cert, VerifyOptions{File: fp})
-	if err != nil {
-		return nil, nil, err
-	}
-	return cert, v, nil
 }
 
 func fingerprintFile(path string) (*Fingerprints, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -411,7 +412,7 @@ func TestRevokeEndsAGrantOnce(t *testing.T) {
 	_, err = c.Do(chaintest.Key("alice"), copyright.Name, copyright.ActionRevoke, copyright.Revoke{Grant: 1})
 	refused(t, err, "not active")
 	_, err = c.Do(chaintest.Key("alice"), copyright.Name, copyright.ActionRevoke, copyright.Revoke{Grant: 9})
-	refused(t, err, "no grant 9")
+	refused(t, err, "not found: grant 9")
 }
 
 // TestTheLicenseeCanShowTheGrant checks the proof a licensee hands to a
@@ -562,5 +563,47 @@ func TestQueryErrors(t *testing.T) {
 		if _, err := c.Query(copyright.Name, path, nil); !errors.Is(err, want) {
 			t.Errorf("%s: %v, want %v", path, err, want)
 		}
+	}
+}
+
+// TestABucketRemembersItsLatestWorks shows the price of the bounded
+// index: a look-alike that shares only one band value with an earlier
+// work is flagged until 64 other works have been filed in that bucket
+// since, and not after.
+func TestABucketRemembersItsLatestWorks(t *testing.T) {
+	c := newChain(t) // max_distance 4: five bands, the first of 12 bits
+	reg := func(name string, bits uint64) copyright.Register {
+		r := registration(t, work(name, 1000), name)
+		code, _ := copyright.NewCode(copyright.MainData, binary.BigEndian.AppendUint64(nil, bits))
+		r.DataCode = code.String()
+		return r
+	}
+	flagged := func(r copyright.Register) []string {
+		t.Helper()
+		if _, err := c.Do(chaintest.Key("bob"), copyright.Name, copyright.ActionRegister, r); err != nil {
+			t.Fatal(err)
+		}
+		return workAnswer(t, c, r.InstanceCode).Work.NearDuplicateOf
+	}
+	// One bit in each of the bands 1 to 4 (they start at bits 12, 25, 38
+	// and 51): distance 4, and only the first band is equal.
+	flip := func(from int) uint64 {
+		var f uint64
+		for _, pos := range []int{12, 25, 38, 51} {
+			f |= 1 << (63 - pos - from)
+		}
+		return f
+	}
+	base := reg("base", 0x0123456789abcdef)
+	flagged(base)
+	if got := flagged(reg("early copy", 0x0123456789abcdef^flip(0))); len(got) != 1 || got[0] != base.InstanceCode {
+		t.Fatalf("the early copy is flagged as %v, want the base", got)
+	}
+	for i := 0; i < 64; i++ { // strangers in the base's first bucket, far from it
+		h := sha256.Sum256([]byte(fmt.Sprint("stranger ", i)))
+		flagged(reg(fmt.Sprint("stranger ", i), 0x012<<52|binary.BigEndian.Uint64(h[:])>>12))
+	}
+	if got := flagged(reg("late copy", 0x0123456789abcdef^flip(1))); len(got) != 0 {
+		t.Errorf("the late copy is flagged as %v; the base has left the ring of the one bucket they share", got)
 	}
 }

@@ -18,10 +18,11 @@
 //	license.go   SPDX licence identifiers
 //	msgs.go      the actions and their stateless checks
 //	keeper.go    records, state keys, and the rules of each action
+//	near.go      the near-duplicate index
 //	app.go       Check, Deliver, InitGenesis
 //	query.go     queries at /v1/apps/copyright/...
 //	cert.go      certificates and their offline verification
-//	certhtml.go  the printable certificate page
+//	certhtml.go  the printable certificate page (certificate.html)
 //	cli.go       citychain tx|query copyright ..., citychain verify
 //
 // State (under the app's prefix "a/copyright/"; ids and hashes are raw
@@ -31,7 +32,9 @@
 //	params                    Params, fixed at genesis
 //	work/{id}                 Work, the record a certificate proves
 //	sha/{sha256}              id: the SHA-256 index
-//	band/{i}{value}{id}       the 8-byte Data-Code: near-duplicate index
+//	bucket/{i}{value}{slot}   id and 8-byte Data-Code of a recent work
+//	                          with band i equal to value: near-duplicate index
+//	bucketn/{i}{value}        the number of works ever filed in that bucket
 //	near/{id}{other}          nearLink: other looks like id
 //	holder/{address}{id}      0x01: works by holder
 //	grant/{n}                 Grant
@@ -46,14 +49,16 @@
 //     record's Registrant, Height, Time and fingerprints never change;
 //   - a work has exactly one holder, and holder/{h}{id} exists exactly
 //     for the record's holder;
-//   - every work is filed in the band index under each of its
-//     MaxDistance+1 band values, so the near-duplicate search is exact
-//     (keeper.go explains the pigeonhole argument);
+//   - every work is filed in the bucket of each of its MaxDistance+1 band
+//     values, and a bucket keeps its latest 64 works, so a registration
+//     reads a bounded number of entries; the near-duplicate search is exact
+//     while no bucket overflows (near.go explains both);
 //   - near/ links come in pairs: near/{a}{b} exists exactly when
 //     near/{b}{a} does, with the same distance;
 //   - only the current holder transfers a work and grants or revokes its
 //     licences; anyone may annotate; nothing is ever deleted except the
-//     old holder's index entry on transfer;
+//     old holder's index entry on transfer (and a bucket slot is reused
+//     when its ring comes round);
 //   - Deliver never reads a file or hashes one: it checks shapes,
 //     uniqueness and distances between stored codes, so every node
 //     reaches the same result from the same transaction.

@@ -40,18 +40,11 @@ const (
 	MainInstance MainType = 4
 )
 
+var mainTypeNames = [...]string{"META", "SEMANTIC", "CONTENT", "DATA", "INSTANCE"}
+
 func (m MainType) String() string {
-	switch m {
-	case MainMeta:
-		return "META"
-	case MainSemantic:
-		return "SEMANTIC"
-	case MainContent:
-		return "CONTENT"
-	case MainData:
-		return "DATA"
-	case MainInstance:
-		return "INSTANCE"
+	if int(m) < len(mainTypeNames) {
+		return mainTypeNames[m]
 	}
 	return fmt.Sprintf("MainType(%d)", uint8(m))
 }
@@ -66,12 +59,21 @@ const (
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// Code is one decoded ISCC unit with subtype and version 0, the only ones
-// Data- and Instance-Codes have.
+// Code is one decoded ISCC unit of version 0. Data- and Instance-Codes
+// have subtype 0 only; Semantic- and Content-Codes name their kind of
+// media in it (ContentSubtypes).
 type Code struct {
-	Type   MainType
-	Digest []byte // 4 to 32 bytes, a multiple of 4
+	Type    MainType
+	Subtype uint8
+	Digest  []byte // 4 to 32 bytes, a multiple of 4
 }
+
+// ContentSubtypes names the subtypes of Semantic- and Content-Codes
+// (ISO 24138): the kind of media the code was computed from.
+var ContentSubtypes = [...]string{"TEXT", "IMAGE", "AUDIO", "VIDEO", "MIXED"}
+
+// maxSubtype is the largest subtype a unit of each main type may have.
+var maxSubtype = [...]byte{MainMeta: 0, MainSemantic: 4, MainContent: 4, MainData: 0, MainInstance: 0}
 
 // NewCode returns the unit of type t over digest. It fails when the
 // digest length is not 32 to 256 bits in 32-bit steps.
@@ -82,6 +84,15 @@ func NewCode(t MainType, digest []byte) (Code, error) {
 	return Code{Type: t, Digest: append([]byte(nil), digest...)}, nil
 }
 
+// Kind names the unit's main type and, for Semantic- and Content-Codes,
+// its subtype: "DATA", "CONTENT-IMAGE".
+func (c Code) Kind() string {
+	if (c.Type == MainSemantic || c.Type == MainContent) && int(c.Subtype) < len(ContentSubtypes) {
+		return c.Type.String() + "-" + ContentSubtypes[c.Subtype]
+	}
+	return c.Type.String()
+}
+
 // Bits returns the digest length in bits.
 func (c Code) Bits() int { return 8 * len(c.Digest) }
 
@@ -89,14 +100,14 @@ func (c Code) Bits() int { return 8 * len(c.Digest) }
 func (c Code) String() string {
 	// Each header value fits in one nibble (0xxx): main type, subtype 0,
 	// version 0, and length in 32-bit steps minus one.
-	header := []byte{byte(c.Type) << 4, byte(len(c.Digest)/4 - 1)}
+	header := []byte{byte(c.Type)<<4 | c.Subtype&0xf, byte(len(c.Digest)/4 - 1)}
 	return "ISCC:" + b32.EncodeToString(append(header, c.Digest...))
 }
 
 // ParseCode decodes an ISCC unit. It accepts any letter case, with or
 // without the "ISCC:" prefix, and fails with ErrBadCode on anything but
-// the canonical encoding of a unit with one-nibble header values,
-// subtype 0 and version 0.
+// the canonical encoding of a version-0 unit with one-nibble header
+// values and a subtype its main type has.
 func ParseCode(s string) (Code, error) {
 	body := strings.ToUpper(strings.TrimSpace(s))
 	body = strings.TrimPrefix(body, "ISCC:")
@@ -111,10 +122,13 @@ func ParseCode(s string) (Code, error) {
 	if mt > byte(MainInstance) || ln > 7 {
 		return Code{}, fmt.Errorf("%w: %q has main type %d, length %d: not a Meta, Semantic, Content, Data or Instance unit", ErrBadCode, s, mt, ln)
 	}
-	if st != 0 || ver != 0 {
-		return Code{}, fmt.Errorf("%w: %q has subtype %d, version %d; want 0 and 0", ErrBadCode, s, st, ver)
+	if ver != 0 {
+		return Code{}, fmt.Errorf("%w: %q has version %d; want 0", ErrBadCode, s, ver)
 	}
-	c := Code{Type: MainType(mt), Digest: raw[2:]}
+	if st > maxSubtype[mt] {
+		return Code{}, fmt.Errorf("%w: %q is a %s unit with subtype %d; it has subtypes 0 to %d", ErrBadCode, s, MainType(mt), st, maxSubtype[mt])
+	}
+	c := Code{Type: MainType(mt), Subtype: st, Digest: raw[2:]}
 	if want := 4 * (int(ln) + 1); len(c.Digest) != want {
 		return Code{}, fmt.Errorf("%w: %q says %d bits but holds %d", ErrBadCode, s, 8*want, c.Bits())
 	}

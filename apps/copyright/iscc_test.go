@@ -289,18 +289,39 @@ func TestParseCode(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"empty":             "",
-		"not base32":        "ISCC:IAA26E2JXH27TIN1",
-		"header only":       "ISCC:IAAA",
-		"length mismatch":   "ISCC:IAB26E2JXH27TING",
-		"subtype 1":         "ISCC:IEA26E2JXH27TING",
-		"composite ISCC":    "ISCC:KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY",
-		"non-canonical end": "ISCC:IABS2OW637YRWYPRJSEG4NNPUA3HH",
+		"empty":              "",
+		"not base32":         "ISCC:IAA26E2JXH27TIN1",
+		"header only":        "ISCC:IAAA",
+		"length mismatch":    "ISCC:IAB26E2JXH27TING",
+		"Instance subtype 1": "ISCC:IEA26E2JXH27TING",
+		"Content subtype 5":  "ISCC:EUA26E2JXH27TING",
+		"version 2":          "ISCC:IAQ26E2JXH27TING",
+		"composite ISCC":     "ISCC:KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY",
+		"non-canonical end":  "ISCC:IABS2OW637YRWYPRJSEG4NNPUA3HH",
 	}
 	for name, s := range bad {
 		if _, err := ParseCode(s); !errors.Is(err, ErrBadCode) {
 			t.Errorf("%s: ParseCode(%q) = %v, want ErrBadCode", name, s, err)
 		}
+	}
+}
+
+// A Content-Code of an image (subtype 1) is a valid unit: a work ID
+// given as one is refused as "not an Instance-Code", with its kind, not
+// as malformed.
+func TestAContentCodeWithASubtypeIsValidButNotAWorkID(t *testing.T) {
+	digest := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	want := Code{Type: MainContent, Subtype: 1, Digest: digest}
+	c, err := ParseCode(want.String())
+	if err != nil || c.Subtype != 1 || c.Kind() != "CONTENT-IMAGE" || c.String() != want.String() {
+		t.Fatalf("ParseCode(%s) = %+v, %v", want, c, err)
+	}
+	if !strings.HasPrefix(want.String(), "ISCC:EE") {
+		t.Errorf("header of a 64-bit image Content-Code: %s, want ISCC:EE...", want)
+	}
+	_, err = ParseWorkID(want.String())
+	if err == nil || !strings.Contains(err.Error(), "64-bit CONTENT-IMAGE code; a work is named by its 256-bit Instance-Code") {
+		t.Errorf("ParseWorkID of a Content-Code: %v", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package copyright
 
 import (
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -100,218 +99,132 @@ type Params struct {
 
 // MaxDistanceLimit caps Params.MaxDistance. The near-duplicate index
 // splits the 64 bits into MaxDistance+1 bands; at this cap the narrowest
-// band has 8 bits, so a band bucket holds about 1/256 of all works.
+// band has 8 bits, so a band bucket takes about 1/256 of all works.
 const MaxDistanceLimit = 7
 
 // maxNearLinks bounds the look-alikes recorded for one registration (the
 // closest ones), so a crowd of similar files cannot make a registration
-// unboundedly expensive.
+// write without bound.
 const maxNearLinks = 16
 
-// State keys, relative to the app's prefix "a/copyright/". IDs and hashes
-// are raw bytes of fixed length, so no separator is needed after them.
-var (
-	keyParams    = []byte("params")
-	keyGrantSeq  = []byte("seq/grant")
-	prefixWork   = []byte("work/")
-	prefixSHA    = []byte("sha/")
-	prefixBand   = []byte("band/")
-	prefixNear   = []byte("near/")
-	prefixHolder = []byte("holder/")
-	prefixGrant  = []byte("grant/")
-	prefixWGrant = []byte("wgrant/")
-	prefixLic    = []byte("lic/")
-	prefixTrail  = []byte("trail/")
-	prefixTrailN = []byte("trailn/")
+// State keys, relative to the app's prefix "a/copyright/" (doc.go). IDs
+// and hashes are raw bytes of fixed length, so no separator is needed
+// after them.
+const (
+	keyParams   = "params"
+	keyGrantSeq = "seq/grant"
+
+	// A work, its indexes and its history.
+	prefixWork   = "work/"
+	prefixSHA    = "sha/"
+	prefixHolder = "holder/"
+	prefixTrail  = "trail/"
+	prefixTrailN = "trailn/"
+
+	// The near-duplicate index (near.go) and the look-alike links.
+	prefixBucket  = "bucket/"
+	prefixBucketN = "bucketn/"
+	prefixNear    = "near/"
+
+	// Grants and their indexes by work and by licensee.
+	prefixGrant  = "grant/"
+	prefixWGrant = "wgrant/"
+	prefixLic    = "lic/"
 )
 
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
+func keyWork(id WorkID) []byte                    { return sdk.Key(prefixWork, id[:]) }
+func keySHA(sum []byte) []byte                    { return sdk.Key(prefixSHA, sum) }
+func keyNear(a, b WorkID) []byte                  { return sdk.Key(prefixNear, a[:], b[:]) }
+func keyHolder(h chain.Address, id WorkID) []byte { return sdk.Key(prefixHolder, h[:], id[:]) }
+func keyGrant(id uint64) []byte                   { return sdk.Key(prefixGrant, sdk.Uint64Bytes(id)) }
+func keyWorkGrant(w WorkID, id uint64) []byte {
+	return sdk.Key(prefixWGrant, w[:], sdk.Uint64Bytes(id))
 }
-
-func keyWork(id WorkID) []byte                      { return cat(prefixWork, id[:]) }
-func keySHA(sum []byte) []byte                      { return cat(prefixSHA, sum) }
-func keyNear(a, b WorkID) []byte                    { return cat(prefixNear, a[:], b[:]) }
-func keyHolder(h chain.Address, id WorkID) []byte   { return cat(prefixHolder, h[:], id[:]) }
-func keyGrant(id uint64) []byte                     { return cat(prefixGrant, sdk.Uint64Bytes(id)) }
-func keyWorkGrant(w WorkID, id uint64) []byte       { return cat(prefixWGrant, w[:], sdk.Uint64Bytes(id)) }
-func keyLicensee(a chain.Address, id uint64) []byte { return cat(prefixLic, a[:], sdk.Uint64Bytes(id)) }
-func keyTrail(w WorkID, seq uint64) []byte          { return cat(prefixTrail, w[:], sdk.Uint64Bytes(seq)) }
-func keyTrailN(w WorkID) []byte                     { return cat(prefixTrailN, w[:]) }
-
-// present is the value of index keys that carry no data: the store does
-// not keep empty values.
-var present = []byte{1}
-
-// The near-duplicate index. Cut the 64 bits of a Data-Code into d+1
-// bands. If two codes differ in at most d bits, the differing bits touch
-// at most d bands, so at least one band is equal in both (pigeonhole).
-// Each work is filed under each of its band values; a new work looks up
-// only the works that share a band value with it and then checks the
-// full distance. The search is exact, never a guess: no work within the
-// distance is missed.
-
-// band returns band i of n over the code bits: the bits from position
-// 64*i/n to 64*(i+1)/n, counting from the most significant.
-func band(bits uint64, i, n int) uint64 {
-	start, end := 64*i/n, 64*(i+1)/n
-	return bits << start >> (64 - (end - start))
+func keyLicensee(a chain.Address, id uint64) []byte {
+	return sdk.Key(prefixLic, a[:], sdk.Uint64Bytes(id))
 }
+func keyTrail(w WorkID, seq uint64) []byte { return sdk.Key(prefixTrail, w[:], sdk.Uint64Bytes(seq)) }
+func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) }
 
-func keyBandPrefix(i int, value uint64) []byte {
-	return cat(prefixBand, []byte{byte(i)}, sdk.Uint64Bytes(value))
-}
-
+// loadParams returns the genesis parameters; a chain whose genesis never
+// stored them runs with the default.
 func loadParams(st *chain.Store) (Params, error) {
 	p := Params{MaxDistance: DefaultGenesis().MaxDistance}
-	if _, err := st.GetObject(keyParams, &p); err != nil {
-		return p, err
-	}
-	return p, nil
+	_, err := st.GetObject([]byte(keyParams), &p)
+	return p, err
 }
 
 func loadWork(st *chain.Store, id WorkID) (*Work, error) {
-	var w Work
-	ok, err := st.GetObject(keyWork(id), &w)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no work %s", chain.ErrNotFound, id)
-	}
-	return &w, nil
+	return sdk.Load[Work](st, keyWork(id), "work "+id.String())
+}
+
+func loadGrant(st *chain.Store, id uint64) (*Grant, error) {
+	return sdk.Load[Grant](st, keyGrant(id), fmt.Sprint("grant ", id))
 }
 
 // workBySHA returns the ID filed under a SHA-256, if any.
 func workBySHA(st *chain.Store, sum []byte) (WorkID, bool) {
-	var id WorkID
-	v := st.Get(keySHA(sum))
-	if len(v) != len(id) {
-		return id, false
-	}
-	copy(id[:], v)
-	return id, true
+	id, err := idFromKey(st.Get(keySHA(sum)))
+	return id, err == nil
 }
 
-func loadGrant(st *chain.Store, id uint64) (*Grant, error) {
-	var g Grant
-	ok, err := st.GetObject(keyGrant(id), &g)
-	if err != nil {
-		return nil, err
+// idFromKey reads a work ID: the end of an index key, or the value of
+// the SHA-256 index.
+func idFromKey(b []byte) (WorkID, error) {
+	var id WorkID
+	if len(b) != len(id) {
+		return id, fmt.Errorf("index entry ends in %d bytes, want a %d-byte work id", len(b), len(id))
 	}
-	if !ok {
-		return nil, fmt.Errorf("%w: no grant %d", chain.ErrNotFound, id)
-	}
-	return &g, nil
+	copy(id[:], b)
+	return id, nil
 }
 
 // register files a new work: it refuses exact duplicates, finds the
 // near-duplicates through the band index, and writes the record and its
 // indexes. m has passed Validate.
-func register(ctx *chain.Context, m *Register) (*Work, error) {
+func register(ctx *chain.Context, m *Register) error {
 	st := ctx.Store()
 	params, err := loadParams(st)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	id, _ := ParseWorkID(m.InstanceCode)
 	sum, _ := parseSHA256("sha256", m.SHA256)
 	dc, _ := ParseCode(m.DataCode)
-	if prev, err := loadWork(st, id); err == nil {
-		return nil, fmt.Errorf("%w: instance_code %s was filed by %s at height %d", ErrDuplicate, id, prev.Registrant, prev.Height)
+	if prev, err := sdk.Find[Work](st, keyWork(id)); err != nil || prev != nil {
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: instance_code %s was filed by %s at height %d", ErrDuplicate, id, prev.Registrant, prev.Height)
 	}
 	if prevID, ok := workBySHA(st, sum); ok {
 		prev, err := loadWork(st, prevID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return nil, fmt.Errorf("%w: sha256 %s was filed as %s by %s at height %d", ErrDuplicate, m.SHA256, prev.ID, prev.Registrant, prev.Height)
+		return fmt.Errorf("%w: sha256 %s was filed as %s by %s at height %d", ErrDuplicate, m.SHA256, prev.ID, prev.Registrant, prev.Height)
 	}
-	near, err := findNear(st, dataBits(dc), params)
+	near, err := fileNear(st, id, dataBits(dc), params.MaxDistance)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w := &Work{ID: id.String(), SHA256: m.SHA256, DataCode: m.DataCode, Size: m.Size, Title: m.Title,
 		Creator: m.Creator, MediaType: m.MediaType, License: m.License, Registrant: ctx.Sender,
-		Holder: ctx.Sender, Height: ctx.Height, Time: formatTime(ctx.Time), TxHash: ctx.TxHash}
+		Holder: ctx.Sender, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash}
 	for _, n := range near {
 		w.NearDuplicateOf = append(w.NearDuplicateOf, n.id.String())
-		st.SetObject(keyNear(id, n.id), nearLink{Distance: n.distance, Earlier: true})
-		st.SetObject(keyNear(n.id, id), nearLink{Distance: n.distance, Earlier: false})
+		sdk.Save(st, keyNear(id, n.id), nearLink{Distance: n.distance, Earlier: true})
+		sdk.Save(st, keyNear(n.id, id), nearLink{Distance: n.distance, Earlier: false})
 	}
-	st.SetObject(keyWork(id), w)
+	sdk.Save(st, keyWork(id), w)
 	st.Set(keySHA(sum), id[:])
-	st.Set(keyHolder(w.Holder, id), present)
-	bits := dataBits(dc)
-	n := int(params.MaxDistance) + 1
-	for i := 0; i < n; i++ {
-		st.Set(cat(keyBandPrefix(i, band(bits, i, n)), id[:]), dc.Digest)
-	}
+	st.Set(keyHolder(w.Holder, id), sdk.Present)
 	ctx.Emit("register", chain.A("work", w.ID), chain.A("holder", w.Holder), chain.A("sha256", w.SHA256),
 		chain.A("near_duplicates", uint64(len(near))))
 	for _, x := range near {
 		ctx.Emit("near_duplicate", chain.A("work", w.ID), chain.A("of", x.id.String()), chain.A("distance", x.distance))
 	}
-	return w, appendTrail(ctx, id, w, ActionRegister, "")
-}
-
-type candidate struct {
-	id       WorkID
-	distance uint64
-}
-
-// findNear returns the registered works whose Data-Code is within
-// params.MaxDistance of bits, closest first, at most maxNearLinks.
-func findNear(st *chain.Store, bits uint64, params Params) ([]candidate, error) {
-	n := int(params.MaxDistance) + 1
-	seen := map[WorkID]bool{} // membership only; the order comes from the store
-	var out []candidate
-	for i := 0; i < n; i++ {
-		prefix := keyBandPrefix(i, band(bits, i, n))
-		err := st.Iterate(prefix, func(k, v []byte) error {
-			var id WorkID
-			if len(k) != len(prefix)+len(id) || len(v) != 8 {
-				return fmt.Errorf("band index entry %x is malformed", k)
-			}
-			copy(id[:], k[len(prefix):])
-			if seen[id] {
-				return nil
-			}
-			seen[id] = true
-			if d := uint64(Hamming(bits, binary.BigEndian.Uint64(v))); d <= params.MaxDistance {
-				out = append(out, candidate{id: id, distance: d})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sortCandidates(out)
-	if len(out) > maxNearLinks {
-		out = out[:maxNearLinks]
-	}
-	return out, nil
-}
-
-// sortCandidates orders by distance, then by ID, a total order.
-func sortCandidates(c []candidate) {
-	for i := 1; i < len(c); i++ { // insertion sort: the lists are short
-		for j := i; j > 0 && less(c[j], c[j-1]); j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
-}
-
-func less(a, b candidate) bool {
-	if a.distance != b.distance {
-		return a.distance < b.distance
-	}
-	return string(a.id[:]) < string(b.id[:])
+	return appendTrail(ctx, id, w, ActionRegister, "")
 }
 
 // appendTrail adds an entry to the work's history.
@@ -325,20 +238,32 @@ func appendTrail(ctx *chain.Context, id WorkID, w *Work, kind, text string) erro
 		return err
 	}
 	st.Set(keyTrailN(id), sdk.Uint64Bytes(n))
-	st.SetObject(keyTrail(id, n), TrailEntry{Seq: n, Kind: kind, Actor: ctx.Sender, ByHolder: ctx.Sender == w.Holder,
-		Text: text, Height: ctx.Height, Time: formatTime(ctx.Time), TxHash: ctx.TxHash})
+	sdk.Save(st, keyTrail(id, n), TrailEntry{Seq: n, Kind: kind, Actor: ctx.Sender, ByHolder: ctx.Sender == w.Holder,
+		Text: text, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash})
 	return nil
 }
 
-// transfer hands the work to a new holder; only the holder may.
-func transfer(ctx *chain.Context, id WorkID, to chain.Address) error {
-	st := ctx.Store()
-	w, err := loadWork(st, id)
+// heldWork loads the work that the sender must hold to do what; the
+// error names the holder.
+func heldWork(ctx *chain.Context, id WorkID, what string) (*Work, error) {
+	w, err := loadWork(ctx.Store(), id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ctx.Sender != w.Holder {
-		return fmt.Errorf("%w: %s does not hold %s; %s does", chain.ErrUnauthorized, ctx.Sender, w.ID, w.Holder)
+		return nil, fmt.Errorf("%w: %s does not hold %s and cannot %s; %s does", chain.ErrUnauthorized, ctx.Sender, w.ID, what, w.Holder)
+	}
+	return w, nil
+}
+
+// transfer hands the work to a new holder; only the holder may.
+func transfer(ctx *chain.Context, m *Transfer) error {
+	st := ctx.Store()
+	id, _ := ParseWorkID(m.Work)
+	to, _ := chain.ParseAddress(m.To)
+	w, err := heldWork(ctx, id, "transfer it")
+	if err != nil {
+		return err
 	}
 	if to == w.Holder {
 		return fmt.Errorf("%w: to: %s already holds %s", chain.ErrBadPayload, to, w.ID)
@@ -347,52 +272,49 @@ func transfer(ctx *chain.Context, id WorkID, to chain.Address) error {
 		return err
 	}
 	st.Delete(keyHolder(w.Holder, id))
-	st.Set(keyHolder(to, id), present)
+	st.Set(keyHolder(to, id), sdk.Present)
 	ctx.Emit("transfer", chain.A("work", w.ID), chain.A("from", w.Holder), chain.A("to", to))
 	w.Holder = to
-	st.SetObject(keyWork(id), w)
+	sdk.Save(st, keyWork(id), w)
 	return nil
 }
 
 // grant licenses a work; only the holder may, and the expiry must lie
 // ahead of the current block.
-func grant(ctx *chain.Context, m *GrantLicense) (*Grant, error) {
+func grant(ctx *chain.Context, m *GrantLicense) error {
 	st := ctx.Store()
 	id, _ := ParseWorkID(m.Work)
 	licensee, _ := chain.ParseAddress(m.Licensee)
-	w, err := loadWork(st, id)
+	w, err := heldWork(ctx, id, "license it")
 	if err != nil {
-		return nil, err
-	}
-	if ctx.Sender != w.Holder {
-		return nil, fmt.Errorf("%w: %s does not hold %s and cannot license it", chain.ErrUnauthorized, ctx.Sender, w.ID)
+		return err
 	}
 	if licensee == w.Holder {
-		return nil, fmt.Errorf("%w: licensee: %s holds %s already", chain.ErrBadPayload, licensee, w.ID)
+		return fmt.Errorf("%w: licensee: %s holds %s already", chain.ErrBadPayload, licensee, w.ID)
 	}
 	if m.ExpiresHeight != 0 && m.ExpiresHeight <= ctx.Height {
-		return nil, fmt.Errorf("%w: expires_height: %d is not after the current height %d", chain.ErrBadPayload, m.ExpiresHeight, ctx.Height)
+		return fmt.Errorf("%w: expires_height: %d is not after the current height %d", chain.ErrBadPayload, m.ExpiresHeight, ctx.Height)
 	}
 	if m.ExpiresAt != "" {
 		if exp, _ := time.Parse(time.RFC3339Nano, m.ExpiresAt); !exp.After(ctx.Time) {
-			return nil, fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, formatTime(ctx.Time))
+			return fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, sdk.FormatTime(ctx.Time))
 		}
 	}
-	seq, err := sdk.BytesUint64(st.Get(keyGrantSeq))
+	seq, err := sdk.BytesUint64(st.Get([]byte(keyGrantSeq)))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if seq, err = sdk.Add(seq, 1); err != nil {
-		return nil, err
+		return err
 	}
 	g := &Grant{ID: seq, Work: w.ID, Licensee: licensee, Grantor: ctx.Sender, Scope: m.Scope,
-		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: formatTime(ctx.Time)}
-	st.Set(keyGrantSeq, sdk.Uint64Bytes(seq))
-	st.SetObject(keyGrant(seq), g)
-	st.Set(keyWorkGrant(id, seq), present)
-	st.Set(keyLicensee(licensee, seq), present)
+		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time)}
+	st.Set([]byte(keyGrantSeq), sdk.Uint64Bytes(seq))
+	sdk.Save(st, keyGrant(seq), g)
+	st.Set(keyWorkGrant(id, seq), sdk.Present)
+	st.Set(keyLicensee(licensee, seq), sdk.Present)
 	ctx.Emit("grant", chain.A("grant", seq), chain.A("work", w.ID), chain.A("licensee", licensee))
-	return g, appendTrail(ctx, id, w, ActionGrant, fmt.Sprintf("grant %d to %s: %s", seq, licensee, m.Scope))
+	return appendTrail(ctx, id, w, ActionGrant, fmt.Sprintf("grant %d to %s: %s", seq, licensee, m.Scope))
 }
 
 // revoke ends a grant; only the current holder of its work may.
@@ -406,18 +328,15 @@ func revoke(ctx *chain.Context, m *Revoke) error {
 	if err != nil {
 		return err
 	}
-	w, err := loadWork(st, id)
+	w, err := heldWork(ctx, id, "revoke its grants")
 	if err != nil {
 		return err
-	}
-	if ctx.Sender != w.Holder {
-		return fmt.Errorf("%w: %s does not hold %s and cannot revoke its grants", chain.ErrUnauthorized, ctx.Sender, w.ID)
 	}
 	if g.RevokedHeight != 0 {
 		return fmt.Errorf("%w: grant %d was revoked at height %d", ErrInactiveGrant, g.ID, g.RevokedHeight)
 	}
-	g.RevokedHeight, g.RevokedTime = ctx.Height, formatTime(ctx.Time)
-	st.SetObject(keyGrant(g.ID), g)
+	g.RevokedHeight, g.RevokedTime = ctx.Height, sdk.FormatTime(ctx.Time)
+	sdk.Save(st, keyGrant(g.ID), g)
 	ctx.Emit("revoke", chain.A("grant", g.ID), chain.A("work", w.ID))
 	text := fmt.Sprintf("grant %d revoked", g.ID)
 	if m.Reason != "" {

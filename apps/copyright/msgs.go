@@ -1,13 +1,13 @@
 package copyright
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
-	"strings"
+	"regexp"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -71,16 +71,11 @@ func (m *Register) Validate() error {
 	if m.Size == 0 {
 		return fmt.Errorf("%w: size: an empty file is not a work", chain.ErrBadPayload)
 	}
-	if err := checkText("title", m.Title, MaxTitle); err != nil {
-		return err
-	}
-	if err := checkText("creator", m.Creator, MaxCreator); err != nil {
-		return err
-	}
-	if err := checkMediaType("media_type", m.MediaType); err != nil {
-		return err
-	}
-	return ValidateLicense("license", m.License)
+	// cmp.Or returns the first failure, in the order of the fields.
+	return cmp.Or(sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline),
+		sdk.CheckText("creator", m.Creator, MaxCreator, sdk.Multiline),
+		checkMediaType("media_type", m.MediaType),
+		ValidateLicense("license", m.License))
 }
 
 // Transfer hands a work to a new holder. Only the holder may send it.
@@ -91,11 +86,7 @@ type Transfer struct {
 
 // Validate checks the payload without state.
 func (m *Transfer) Validate() error {
-	if _, err := parseWork("work", m.Work); err != nil {
-		return err
-	}
-	_, err := parseAddress("to", m.To)
-	return err
+	return cmp.Or(checkWork("work", m.Work), checkAddress("to", m.To))
 }
 
 // GrantLicense licenses a work to one licensee for a scope, until an optional
@@ -113,13 +104,9 @@ type GrantLicense struct {
 // Validate checks the payload without state and writes ExpiresAt in UTC
 // with milliseconds, the form every stored time has.
 func (m *GrantLicense) Validate() error {
-	if _, err := parseWork("work", m.Work); err != nil {
-		return err
-	}
-	if _, err := parseAddress("licensee", m.Licensee); err != nil {
-		return err
-	}
-	if err := checkText("scope", m.Scope, MaxScope); err != nil {
+	err := cmp.Or(checkWork("work", m.Work), checkAddress("licensee", m.Licensee),
+		sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline))
+	if err != nil {
 		return err
 	}
 	if m.ExpiresAt != "" {
@@ -127,7 +114,7 @@ func (m *GrantLicense) Validate() error {
 		if err != nil {
 			return fmt.Errorf("%w: expires_at: %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", chain.ErrBadPayload, m.ExpiresAt)
 		}
-		m.ExpiresAt = formatTime(t)
+		m.ExpiresAt = sdk.FormatTime(t)
 	}
 	return nil
 }
@@ -144,10 +131,7 @@ func (m *Revoke) Validate() error {
 	if m.Grant == 0 {
 		return fmt.Errorf("%w: grant: missing grant id (ids start at 1)", chain.ErrBadPayload)
 	}
-	if m.Reason != "" {
-		return checkText("reason", m.Reason, MaxNote)
-	}
-	return nil
+	return sdk.CheckText("reason", m.Reason, MaxNote, sdk.Optional, sdk.Multiline)
 }
 
 // Annotate adds a note to a work's trail. Anyone may annotate: the trail
@@ -161,10 +145,7 @@ type Annotate struct {
 
 // Validate checks the payload without state.
 func (m *Annotate) Validate() error {
-	if _, err := parseWork("work", m.Work); err != nil {
-		return err
-	}
-	return checkText("text", m.Text, MaxNote)
+	return cmp.Or(checkWork("work", m.Work), sdk.CheckText("text", m.Text, MaxNote, sdk.Multiline))
 }
 
 // WorkID is a work's identity: the BLAKE3 digest of its file, written as
@@ -182,29 +163,30 @@ func ParseWorkID(s string) (WorkID, error) {
 		return w, err
 	}
 	if c.Type != MainInstance || c.Bits() != InstanceCodeBits {
-		return w, fmt.Errorf("%w: %s is a %d-bit %s code; a work is named by its %d-bit Instance-Code", ErrBadCode, s, c.Bits(), c.Type, InstanceCodeBits)
+		return w, fmt.Errorf("%w: %s is a %d-bit %s code; a work is named by its %d-bit Instance-Code", ErrBadCode, s, c.Bits(), c.Kind(), InstanceCodeBits)
 	}
 	copy(w[:], c.Digest)
 	return w, nil
 }
 
-func parseWork(field, s string) (WorkID, error) {
-	w, err := ParseWorkID(s)
-	if err != nil {
-		return w, fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
+// checkWork requires a work ID in field.
+func checkWork(field, s string) error {
+	if _, err := ParseWorkID(s); err != nil {
+		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
 	}
-	return w, nil
+	return nil
 }
 
-func parseAddress(field, s string) (chain.Address, error) {
+// checkAddress requires an address other than the zero one in field.
+func checkAddress(field, s string) error {
 	a, err := chain.ParseAddress(s)
 	if err != nil {
-		return a, fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
+		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
 	}
 	if a.IsZero() {
-		return a, fmt.Errorf("%w: %s: the zero address", chain.ErrBadPayload, field)
+		return fmt.Errorf("%w: %s: the zero address", chain.ErrBadPayload, field)
 	}
-	return a, nil
+	return nil
 }
 
 func parseSHA256(field, s string) ([]byte, error) {
@@ -215,58 +197,20 @@ func parseSHA256(field, s string) ([]byte, error) {
 	return b, nil
 }
 
-// checkText requires non-empty printable UTF-8 of at most limit bytes,
-// without surrounding spaces.
-func checkText(field, s string, limit int) error {
-	switch {
-	case strings.TrimSpace(s) == "":
-		return fmt.Errorf("%w: %s: missing", chain.ErrBadPayload, field)
-	case len(s) > limit:
-		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), limit)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: %s: not UTF-8", chain.ErrBadPayload, field)
-	case strings.TrimSpace(s) != s:
-		return fmt.Errorf("%w: %s: leading or trailing space", chain.ErrBadPayload, field)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' {
-			return fmt.Errorf("%w: %s: control character %U", chain.ErrBadPayload, field, r)
-		}
-	}
-	return nil
-}
+// mediaType is the shape of RFC 6838, "type/subtype", in lower case and
+// without parameters: each name starts with a letter or digit and goes on
+// with letters, digits and !#$&-^_.+
+var mediaType = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$`)
 
-// checkMediaType requires the shape of RFC 6838, "type/subtype", in lower
-// case and without parameters.
+// checkMediaType requires a media type in the shape of mediaType.
 func checkMediaType(field, s string) error {
-	if s == "" {
+	switch {
+	case s == "":
 		return fmt.Errorf("%w: %s: missing, e.g. image/png", chain.ErrBadPayload, field)
-	}
-	if len(s) > MaxMediaType {
+	case len(s) > MaxMediaType:
 		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), MaxMediaType)
-	}
-	typ, sub, ok := strings.Cut(s, "/")
-	if !ok || !mediaName(typ) || !mediaName(sub) {
+	case !mediaType.MatchString(s):
 		return fmt.Errorf("%w: %s: %q is not type/subtype in lower case, e.g. image/png", chain.ErrBadPayload, field, s)
 	}
 	return nil
 }
-
-// mediaName reports whether s is an RFC 6838 restricted name in lower case.
-func mediaName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		alnum := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
-		if !alnum && (i == 0 || !strings.ContainsRune("!#$&-^_.+", r)) {
-			return false
-		}
-	}
-	return true
-}
-
-// timeLayout is how the module writes block times: UTC, milliseconds.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }

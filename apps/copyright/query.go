@@ -1,10 +1,7 @@
 package copyright
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -76,113 +73,89 @@ type HolderAnswer struct {
 	QueryHeight uint64        `json:"query_height"`
 }
 
-// Query serves, under /v1/apps/copyright/:
-//
-//	work/{id}              record, look-alikes, grants, trail
-//	by-hash/{sha256}       the same, found by the file's SHA-256
-//	by-instance/{code}     the same, found by an Instance-Code of 64 to 256 bits
-//	verify/{sha256}        the record with a proof (sdk.Proven)
-//	grant/{id}             one grant with a proof
-//	grants/{address}       the grants given to a licensee
-//	holder/{address}       the works an address holds
-//	params                 the genesis parameters
-func (*App) Query(q *chain.QueryContext, path []string, _ map[string]string) (any, error) {
+// routes are the queries served under /v1/apps/copyright/.
+var routes = []sdk.Route{
+	sdk.Query("work/{id}", "a work: record, look-alikes both ways, grants and trail", workBy("id", idByWorkID)),
+	sdk.Query("by-hash/{sha256}", "the same, found by the file's SHA-256", workBy("sha256", idBySHA)),
+	sdk.Query("by-instance/{code}", "the same, found by an Instance-Code of 64 to 256 bits", workBy("code", idByInstance)),
+	sdk.Query("verify/{sha256}", "the record with a Merkle proof of its stored bytes", queryVerify),
+	sdk.Query("grant/{id}", "one grant with its status and proof", queryGrant),
+	sdk.Query("grants/{address}", "the grants given to a licensee", queryGrants),
+	sdk.Query("holder/{address}", "the works an address holds", queryHolder),
+	sdk.Query("params", "the genesis parameters", func(q *chain.QueryContext, _ sdk.Params) (any, error) {
+		return loadParams(q.Store())
+	}),
+}
+
+// workBy answers with the WorkAnswer of the work that find names by the
+// path capture.
+func workBy(capture string, find func(st *chain.Store, s string) (WorkID, error)) func(*chain.QueryContext, sdk.Params) (any, error) {
+	return func(q *chain.QueryContext, p sdk.Params) (any, error) {
+		id, err := find(q.Store(), p.Path(capture))
+		if err != nil {
+			return nil, err
+		}
+		return workAnswer(q, id)
+	}
+}
+
+func queryVerify(q *chain.QueryContext, p sdk.Params) (any, error) {
+	id, err := idBySHA(q.Store(), p.Path("sha256"))
+	if err != nil {
+		return nil, err
+	}
+	w, err := loadWork(q.Store(), id)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := sdk.Prove(q, keyWork(id))
+	if err != nil {
+		return nil, err
+	}
+	return VerifyAnswer{ChainID: q.ChainID, Work: *w, Proof: proof}, nil
+}
+
+func queryGrant(q *chain.QueryContext, p sdk.Params) (any, error) {
+	n, err := p.Uint("id", 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := loadGrant(q.Store(), n)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := sdk.Prove(q, keyGrant(n))
+	if err != nil {
+		return nil, err
+	}
+	return GrantAnswer{ChainID: q.ChainID, Grant: GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}, Proof: proof}, nil
+}
+
+func queryGrants(q *chain.QueryContext, p sdk.Params) (any, error) {
+	a, err := p.Address("address")
+	if err != nil {
+		return nil, err
+	}
+	ans := GrantsAnswer{Licensee: a, QueryHeight: q.Height}
+	ans.Grants, ans.Truncated, err = list(q.Store(), sdk.Key(prefixLic, a[:]), grantView(q))
+	return ans, err
+}
+
+func queryHolder(q *chain.QueryContext, p sdk.Params) (any, error) {
+	a, err := p.Address("address")
+	if err != nil {
+		return nil, err
+	}
 	st := q.Store()
-	arg := ""
-	if len(path) == 2 {
-		arg = path[1]
-	}
-	switch {
-	case len(path) == 2 && path[0] == "work":
-		id, err := ParseWorkID(arg)
+	ans := HolderAnswer{Holder: a, QueryHeight: q.Height}
+	ans.Works, ans.Truncated, err = list(st, sdk.Key(prefixHolder, a[:]), func(rest, _ []byte) (Work, error) {
+		w, err := workAt(st, rest)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", chain.ErrBadPayload, err)
+			return Work{}, err
 		}
-		return workAnswer(q, id)
-	case len(path) == 2 && path[0] == "by-hash":
-		id, err := idBySHA(st, arg)
-		if err != nil {
-			return nil, err
-		}
-		return workAnswer(q, id)
-	case len(path) == 2 && path[0] == "by-instance":
-		id, err := idByInstance(st, arg)
-		if err != nil {
-			return nil, err
-		}
-		return workAnswer(q, id)
-	case len(path) == 2 && path[0] == "verify":
-		id, err := idBySHA(st, arg)
-		if err != nil {
-			return nil, err
-		}
-		w, err := loadWork(st, id)
-		if err != nil {
-			return nil, err
-		}
-		p, err := sdk.Prove(q, keyWork(id))
-		if err != nil {
-			return nil, err
-		}
-		return VerifyAnswer{ChainID: q.ChainID, Work: *w, Proof: p}, nil
-	case len(path) == 2 && path[0] == "grant":
-		n, err := strconv.ParseUint(arg, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: grant id %q is not a number", chain.ErrBadPayload, arg)
-		}
-		g, err := loadGrant(st, n)
-		if err != nil {
-			return nil, err
-		}
-		p, err := sdk.Prove(q, keyGrant(n))
-		if err != nil {
-			return nil, err
-		}
-		return GrantAnswer{ChainID: q.ChainID, Grant: view(q, g), Proof: p}, nil
-	case len(path) == 2 && path[0] == "grants":
-		a, err := chain.ParseAddress(arg)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", chain.ErrBadPayload, err)
-		}
-		ans := GrantsAnswer{Licensee: a, Grants: []GrantView{}, QueryHeight: q.Height}
-		prefix := cat(prefixLic, a[:])
-		ans.Truncated, err = each(st, prefix, func(k, _ []byte) error {
-			n, err := sdk.BytesUint64(k[len(prefix):])
-			if err != nil {
-				return err
-			}
-			g, err := loadGrant(st, n)
-			if err != nil {
-				return err
-			}
-			ans.Grants = append(ans.Grants, view(q, g))
-			return nil
-		})
-		return ans, err
-	case len(path) == 2 && path[0] == "holder":
-		a, err := chain.ParseAddress(arg)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", chain.ErrBadPayload, err)
-		}
-		ans := HolderAnswer{Holder: a, Works: []Work{}, QueryHeight: q.Height}
-		prefix := cat(prefixHolder, a[:])
-		ans.Truncated, err = each(st, prefix, func(k, _ []byte) error {
-			id, err := idFromKey(k[len(prefix):])
-			if err != nil {
-				return err
-			}
-			w, err := loadWork(st, id)
-			if err != nil {
-				return err
-			}
-			ans.Works = append(ans.Works, *w)
-			return nil
-		})
-		return ans, err
-	case len(path) == 1 && path[0] == "params":
-		return loadParams(st)
-	}
-	return nil, fmt.Errorf("%w: copyright has queries work/{id}, by-hash/{sha256}, by-instance/{code}, verify/{sha256}, grant/{id}, grants/{address}, holder/{address}, params", chain.ErrNotFound)
+		return *w, nil
+	})
+	return ans, err
 }
 
 // workAnswer gathers everything about one work.
@@ -192,83 +165,80 @@ func workAnswer(q *chain.QueryContext, id WorkID) (*WorkAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ans := &WorkAnswer{Work: *w, DataHash: DataHash(id[:]), NearDuplicates: []NearDup{}, Grants: []GrantView{},
-		Trail: []TrailEntry{}, QueryHeight: q.Height}
-	nearPrefix := cat(prefixNear, id[:])
-	t1, err := each(st, nearPrefix, func(k, v []byte) error {
+	ans := &WorkAnswer{Work: *w, DataHash: DataHash(id[:]), QueryHeight: q.Height}
+	var t1, t2, t3 bool
+	ans.NearDuplicates, t1, err = list(st, sdk.Key(prefixNear, id[:]), func(rest, v []byte) (NearDup, error) {
 		var link nearLink
 		if err := chain.Decode(v, &link); err != nil {
-			return err
+			return NearDup{}, err
 		}
-		otherID, err := idFromKey(k[len(nearPrefix):])
+		other, err := workAt(st, rest)
 		if err != nil {
-			return err
-		}
-		other, err := loadWork(st, otherID)
-		if err != nil {
-			return err
+			return NearDup{}, err
 		}
 		rel := "later"
 		if link.Earlier {
 			rel = "earlier"
 		}
-		ans.NearDuplicates = append(ans.NearDuplicates, NearDup{ID: other.ID, Title: other.Title,
-			Distance: link.Distance, Relation: rel, Height: other.Height, Time: other.Time})
-		return nil
+		return NearDup{ID: other.ID, Title: other.Title, Distance: link.Distance, Relation: rel, Height: other.Height, Time: other.Time}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	grantPrefix := cat(prefixWGrant, id[:])
-	t2, err := each(st, grantPrefix, func(k, _ []byte) error {
-		n, err := sdk.BytesUint64(k[len(grantPrefix):])
-		if err != nil {
-			return err
-		}
-		g, err := loadGrant(st, n)
-		if err != nil {
-			return err
-		}
-		ans.Grants = append(ans.Grants, view(q, g))
-		return nil
-	})
-	if err != nil {
+	if ans.Grants, t2, err = list(st, sdk.Key(prefixWGrant, id[:]), grantView(q)); err != nil {
 		return nil, err
 	}
-	t3, err := each(st, cat(prefixTrail, id[:]), func(_, v []byte) error {
-		var e TrailEntry
-		if err := chain.Decode(v, &e); err != nil {
-			return err
-		}
-		ans.Trail = append(ans.Trail, e)
-		return nil
+	ans.Trail, t3, err = list(st, sdk.Key(prefixTrail, id[:]), func(_, v []byte) (e TrailEntry, err error) {
+		return e, chain.Decode(v, &e)
 	})
 	ans.Truncated = t1 || t2 || t3
 	return ans, err
 }
 
-func view(q *chain.QueryContext, g *Grant) GrantView {
-	return GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}
+// list makes an item with fn from each entry under prefix, at most
+// maxList of them, and reports whether more follow. fn gets the key
+// without the prefix, and the value.
+func list[T any](st *chain.Store, prefix []byte, fn func(rest, v []byte) (T, error)) ([]T, bool, error) {
+	out := []T{}
+	more, err := sdk.Each(st, prefix, nil, maxList, func(k, v []byte) (bool, error) {
+		x, err := fn(k[len(prefix):], v)
+		out = append(out, x)
+		return true, err
+	})
+	return out, more, err
 }
 
-// errStop ends an iteration early; each turns it into truncated=true.
-var errStop = errors.New("stop")
-
-// each calls fn for at most maxList keys under prefix and reports whether
-// there were more.
-func each(st *chain.Store, prefix []byte, fn func(k, v []byte) error) (truncated bool, err error) {
-	n := 0
-	err = st.Iterate(prefix, func(k, v []byte) error {
-		if n == maxList {
-			return errStop
+// grantView makes the GrantView of the grant whose number ends an index
+// key, for list.
+func grantView(q *chain.QueryContext) func(rest, _ []byte) (GrantView, error) {
+	return func(rest, _ []byte) (GrantView, error) {
+		n, err := sdk.BytesUint64(rest)
+		if err != nil {
+			return GrantView{}, err
 		}
-		n++
-		return fn(k, v)
-	})
-	if errors.Is(err, errStop) {
-		return true, nil
+		g, err := loadGrant(q.Store(), n)
+		if err != nil {
+			return GrantView{}, err
+		}
+		return GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}, nil
 	}
-	return false, err
+}
+
+// workAt loads the work whose ID ends an index key.
+func workAt(st *chain.Store, keyEnd []byte) (*Work, error) {
+	id, err := idFromKey(keyEnd)
+	if err != nil {
+		return nil, err
+	}
+	return loadWork(st, id)
+}
+
+func idByWorkID(_ *chain.Store, s string) (WorkID, error) {
+	id, err := ParseWorkID(s)
+	if err != nil {
+		return id, fmt.Errorf("%w: %w", chain.ErrBadPayload, err)
+	}
+	return id, nil
 }
 
 func idBySHA(st *chain.Store, s string) (WorkID, error) {
@@ -286,44 +256,26 @@ func idBySHA(st *chain.Store, s string) (WorkID, error) {
 // idByInstance finds the work whose ID starts with the digest of an
 // Instance-Code of any length, such as the common 64-bit form.
 func idByInstance(st *chain.Store, s string) (WorkID, error) {
-	var id WorkID
 	c, err := ParseCode(s)
 	if err != nil {
-		return id, fmt.Errorf("%w: %w", chain.ErrBadPayload, err)
+		return WorkID{}, fmt.Errorf("%w: %w", chain.ErrBadPayload, err)
 	}
 	if c.Type != MainInstance {
-		return id, fmt.Errorf("%w: %s is a %s code, not an Instance-Code", chain.ErrBadPayload, s, c.Type)
+		return WorkID{}, fmt.Errorf("%w: %s is a %s code, not an Instance-Code", chain.ErrBadPayload, s, c.Type)
 	}
-	prefix := cat(prefixWork, c.Digest)
-	matches := 0
-	err = st.Iterate(prefix, func(k, _ []byte) error {
-		matches++
-		if matches > 1 {
-			return errStop
-		}
-		copy(id[:], k[len(prefixWork):])
-		return nil
+	var ids []WorkID
+	more, err := sdk.Each(st, sdk.Key(prefixWork, c.Digest), nil, 1, func(k, _ []byte) (bool, error) {
+		id, err := idFromKey(k[len(prefixWork):])
+		ids = append(ids, id)
+		return true, err
 	})
 	switch {
-	case errors.Is(err, errStop):
-		return id, fmt.Errorf("%w: %s matches more than one work; give the 256-bit Instance-Code", chain.ErrBadPayload, s)
 	case err != nil:
-		return id, err
-	case matches == 0:
-		return id, fmt.Errorf("%w: no work with Instance-Code %s", chain.ErrNotFound, s)
+		return WorkID{}, err
+	case more:
+		return WorkID{}, fmt.Errorf("%w: %s matches more than one work; give the 256-bit Instance-Code", chain.ErrBadPayload, s)
+	case len(ids) == 0:
+		return WorkID{}, fmt.Errorf("%w: no work with Instance-Code %s", chain.ErrNotFound, s)
 	}
-	if !bytes.HasPrefix(id[:], c.Digest) {
-		return id, fmt.Errorf("index returned %x for prefix %x", id, c.Digest)
-	}
-	return id, nil
-}
-
-// idFromKey reads the work ID at the end of an index key.
-func idFromKey(b []byte) (WorkID, error) {
-	var id WorkID
-	if len(b) != len(id) {
-		return id, fmt.Errorf("index key ends in %d bytes, want a %d-byte work id", len(b), len(id))
-	}
-	copy(id[:], b)
-	return id, nil
+	return ids[0], nil
 }

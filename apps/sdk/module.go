@@ -1,8 +1,6 @@
 package sdk
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -246,8 +244,11 @@ func (m *Module) Query(q *chain.QueryContext, path []string, args map[string]str
 		}
 		for k := range args {
 			if !slices.Contains(r.Args, k) {
-				return nil, fmt.Errorf("%w: %s/%s takes no argument %q (it takes: %s)", chain.ErrBadPayload,
-					m.name, r.Pattern, k, strings.Join(r.Args, ", "))
+				takes := "it takes none"
+				if len(r.Args) > 0 {
+					takes = "it takes: " + strings.Join(r.Args, ", ")
+				}
+				return nil, fmt.Errorf("%w: %s/%s takes no argument %q (%s)", chain.ErrBadPayload, m.name, r.Pattern, k, takes)
 			}
 		}
 		return r.fn(q, Params{path: caps, args: args})
@@ -290,19 +291,6 @@ func (m *Module) Index(height uint64) Index {
 		ix.Queries = append(ix.Queries, IndexDoc{Name: r.Pattern, Doc: r.Doc, Args: r.Args})
 	}
 	return ix
-}
-
-// DecodeGenesis decodes a module's section of the genesis file into g.
-// Unknown fields are refused, so that a misspelt parameter is an error
-// rather than a default; an absent or null section leaves g as it is,
-// holding the defaults the caller put there.
-func DecodeGenesis(raw json.RawMessage, g any) error {
-	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(g)
 }
 
 // FirstError returns the first of errs that is not nil. A payload's

@@ -105,16 +105,6 @@ func Any(st *chain.Store, prefix []byte) (bool, error) {
 	return found, err
 }
 
-// Key joins the parts of a state key: a prefix and fields of fixed size
-// (8-byte ids and heights, 20-byte addresses), which need no separator.
-func Key(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 // NextID increments the counter stored under key (8 bytes big-endian,
 // absent is zero) and returns its new value, so that ids are 1, 2, 3, ...
 // in the order transactions are applied.

@@ -66,14 +66,14 @@ func TestMulDecodeGenesisFirstError(t *testing.T) {
 	}
 	g := params{A: 1, B: 2}
 	for _, raw := range []string{"", "null", " null "} {
-		if err := sdk.DecodeGenesis(json.RawMessage(raw), &g); err != nil || g != (params{1, 2}) {
+		if err := sdk.DecodeGenesis("x", json.RawMessage(raw), &g); err != nil || g != (params{1, 2}) {
 			t.Errorf("%q: %+v %v, want the defaults kept", raw, g, err)
 		}
 	}
-	if err := sdk.DecodeGenesis(json.RawMessage(`{"b":5}`), &g); err != nil || g != (params{1, 5}) {
+	if err := sdk.DecodeGenesis("x", json.RawMessage(`{"b":5}`), &g); err != nil || g != (params{1, 5}) {
 		t.Errorf("partial: %+v %v", g, err)
 	}
-	if err := sdk.DecodeGenesis(json.RawMessage(`{"c":5}`), &g); err == nil || !strings.Contains(err.Error(), `"c"`) {
+	if err := sdk.DecodeGenesis("x", json.RawMessage(`{"c":5}`), &g); err == nil || !strings.Contains(err.Error(), `"c"`) {
 		t.Errorf("unknown field: %v", err)
 	}
 	e1, e2 := errors.New("one"), errors.New("two")

@@ -107,8 +107,8 @@ func DevGenesis(admin chain.Address) GenesisState {
 // InitGenesis registers the genesis participants.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	var g GenesisState
-	if err := sdk.DecodeGenesis(raw, &g); err != nil {
-		return fmt.Errorf("trace genesis: %w", err)
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
+		return err
 	}
 	st := ctx.Store()
 	for i := range g.Participants {

@@ -43,6 +43,16 @@ func New(apps []chain.App, appState map[string]any) (*Chain, error) {
 // NewWithValidators is New with validators named by words (Key(name)),
 // each with power 1.
 func NewWithValidators(apps []chain.App, appState map[string]any, validators ...string) (*Chain, error) {
+	return newChain(apps, appState, nil, validators)
+}
+
+// NewWithParams is New with the genesis file's params set to p (a work
+// limit, say).
+func NewWithParams(apps []chain.App, appState map[string]any, p chain.ExecParams) (*Chain, error) {
+	return newChain(apps, appState, &p, []string{"validator"})
+}
+
+func newChain(apps []chain.App, appState map[string]any, params *chain.ExecParams, validators []string) (*Chain, error) {
 	c := &Chain{kv: chain.MemReader{}, nodes: memNodes{}, pending: map[chain.Address]uint64{},
 		Time: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
 	tree := state.NewTree(state.Config{Store: c.nodes})
@@ -51,7 +61,7 @@ func NewWithValidators(apps []chain.App, appState map[string]any, validators ...
 		return nil, err
 	}
 	c.Exec = exec
-	g := &chain.Genesis{ChainID: ChainID, GenesisTime: c.Time, AppState: map[string]json.RawMessage{}}
+	g := &chain.Genesis{ChainID: ChainID, GenesisTime: c.Time, Params: params, AppState: map[string]json.RawMessage{}}
 	for _, name := range validators {
 		pub := Key(name).PublicKey()
 		g.Validators = append(g.Validators, chain.GenesisValidator{Name: name, Address: chain.AddressOf(pub),

@@ -15,10 +15,13 @@ import (
 const module = "github.com/citychain/citychain"
 
 type pkgInfo struct {
-	ImportPath string
-	Dir        string
-	GoFiles    []string
-	Imports    []string
+	ImportPath     string
+	Dir            string
+	GoFiles        []string
+	IgnoredGoFiles []string // left out by build constraints, still ours
+	TestGoFiles    []string
+	XTestGoFiles   []string
+	Imports        []string
 }
 
 func listPackages(t *testing.T) []pkgInfo {

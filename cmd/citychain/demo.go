@@ -156,6 +156,7 @@ func (d *demo) run() error {
 	fmt.Fprintf(d.out, "Cast: dev0 city hall (operator, arbiter, trace admin) %s\n      dev1 tea cooperative %s\n      dev2 tea shop %s\n      dev3 delivery van %s\n",
 		d.addr(0), d.addr(1), d.addr(2), d.addr(3))
 	steps := []func() error{d.traceStory, d.copyrightStory, d.commerceOrder, d.cityStory, d.commerceDelivered}
+	steps = append(steps, d.moduleSteps()...)
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return fmt.Errorf("demo step %d: %w", d.n, err)

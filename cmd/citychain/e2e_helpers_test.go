@@ -91,8 +91,15 @@ func startProc(t testing.TB, port int, args ...string) *proc {
 // startProcEnv is startProc with extra environment variables (NAME=value).
 func startProcEnv(t testing.TB, port int, env []string, args ...string) *proc {
 	t.Helper()
+	return startBin(t, citychainBin(t), port, env, args...)
+}
+
+// startBin is startProcEnv with another citychain binary, such as one
+// built from a changed copy of the tree.
+func startBin(t testing.TB, bin string, port int, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	p.cmd = exec.Command(citychainBin(t), args...)
+	p.cmd = exec.Command(bin, args...)
 	if len(env) > 0 {
 		p.cmd.Env = append(os.Environ(), env...)
 	}
@@ -175,8 +182,14 @@ type devnetProc struct {
 // with SIGINT at the end of the test, which stops every node.
 func startDevnet(t testing.TB, n int) *devnetProc {
 	t.Helper()
-	dir := t.TempDir()
-	base := freeBasePort(t, n)
+	return startDevnetIn(t, t.TempDir(), freeBasePort(t, n), n)
+}
+
+// startDevnetIn is startDevnet in dir on ports from base: a dir that
+// node.PrepareDevnet already filled (with a genesis file the test
+// changed, say) is resumed as it is.
+func startDevnetIn(t testing.TB, dir string, base, n int) *devnetProc {
+	t.Helper()
 	d := &devnetProc{proc: proc{out: &bytes.Buffer{}, mu: &sync.Mutex{}}, dir: dir}
 	d.cmd = exec.Command(citychainBin(t), "devnet", "--nodes", fmt.Sprint(n), "--dir", dir, "--base-port", fmt.Sprint(base))
 	w := lockedBuffer{d.mu, d.out}

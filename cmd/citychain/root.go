@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,10 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/citychain/citychain/apps/copyright"
-	"github.com/citychain/citychain/node/client"
+	"github.com/citychain/citychain/apps"
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/spf13/cobra"
 )
 
@@ -62,6 +60,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 	pf.StringVarP(&g.output, "output", "o", "text", "output format of read commands: text or json")
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn or error (default from config, else info)")
 
+	root.AddCommand(moduleRootCommands(g)...)
 	root.AddCommand(
 		newDevCmd(g),
 		newDevnetCmd(g),
@@ -74,25 +73,24 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newStatusCmd(g),
 		newBlockCmd(g),
 		newBenchCmd(g),
-		copyright.VerifyCommand(),
 		newScaffoldCmd(),
 		newDemoCmd(g),
 		newSimCmd(g),
 	)
-	copyright.FetchBlock = func(cmd *cobra.Command, h uint64) ([]byte, []byte, error) {
-		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
-		defer cancel()
-		cl := client.New(g.node)
-		var b, v json.RawMessage
-		if err := cl.Get(ctx, fmt.Sprintf("/v1/blocks/%d", h), &b); err != nil {
-			return nil, nil, err
-		}
-		if err := cl.Get(ctx, "/v1/validators", &v); err != nil {
-			return nil, nil, err
-		}
-		return b, v, nil
-	}
 	return root
+}
+
+// moduleRootCommands returns the top-level commands that modules add
+// beside "tx" and "query" (sdk.RootCommands), such as copyright's
+// "verify". They sign nothing: their client has no signing flags.
+func moduleRootCommands(g *globals) []*cobra.Command {
+	var cmds []*cobra.Command
+	for _, a := range apps.All() {
+		if m, ok := a.(sdk.RootCommands); ok {
+			cmds = append(cmds, m.RootCommands(&cliClient{g: g, f: &txFlags{}})...)
+		}
+	}
+	return cmds
 }
 
 // printOut writes v as indented JSON under --output json, else calls text.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"go/format"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -30,9 +32,11 @@ func newScaffoldCmd() *cobra.Command {
 	module := &cobra.Command{
 		Use:   "module NAME",
 		Short: "Write a new module under apps/NAME and register it in apps/apps.go",
-		Long: `Write a working module under apps/NAME (an action, a query, CLI commands, a test
-and a README) and add it to the module list in apps/apps.go. The result builds
-and its test passes as it is: then make it your own (docs/modules.md).`,
+		Long: `Write a working module under apps/NAME on the module SDK (apps/sdk): an action,
+two queries, CLI commands, its development genesis, its entry in the explorer
+and a step of citychain demo, tests and a README; and add it to the module list
+in apps/apps.go, the one line that wires it in. The result builds and its tests
+pass as they are: then make it your own (docs/modules.md).`,
 		Example: `  citychain scaffold module parking
   go test ./apps/parking/`,
 		Args: cobra.ExactArgs(1),
@@ -105,13 +109,17 @@ func scaffoldModule(root, name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	targets := map[string]string{
-		"doc.go.tmpl": "doc.go", "msgs.go.tmpl": "msgs.go", "app.go.tmpl": "app.go",
-		"query.go.tmpl": "query.go", "cli.go.tmpl": "cli.go",
-		"module_test.go.tmpl": name + "_test.go", "README.md.tmpl": "README.md",
+	tmpls, err := scaffoldFS.ReadDir("scaffold")
+	if err != nil {
+		return nil, err
 	}
 	rendered := map[string][]byte{}
-	for tmpl, file := range targets {
+	for _, e := range tmpls {
+		tmpl := e.Name()
+		file := strings.TrimSuffix(tmpl, ".tmpl")
+		if file == "module_test.go" {
+			file = name + "_test.go"
+		}
 		src, err := scaffoldFS.ReadFile("scaffold/" + tmpl)
 		if err != nil {
 			return nil, err
@@ -136,9 +144,8 @@ func scaffoldModule(root, name string) ([]string, error) {
 		return nil, err
 	}
 	var written []string
-	for file, body := range rendered {
-		p := filepath.Join(dir, file)
-		if err := os.WriteFile(p, body, 0o644); err != nil {
+	for _, file := range slices.Sorted(maps.Keys(rendered)) {
+		if err := os.WriteFile(filepath.Join(dir, file), rendered[file], 0o644); err != nil {
 			return nil, err
 		}
 		written = append(written, filepath.Join("apps", name, file))

@@ -96,6 +96,18 @@ func (c *Client) Block(ctx context.Context, height string) (*node.BlockView, err
 	return &b, c.Get(ctx, "/v1/blocks/"+url.PathEscape(height), &b)
 }
 
+// Header returns the header of block height ("latest" is allowed),
+// rebuilt from its JSON (chain.HeaderJSON) and checked against the hash
+// the node sent with it: what a client that trusts no node compares with
+// a second source.
+func (c *Client) Header(ctx context.Context, height string) (*chain.Header, error) {
+	b, err := c.Block(ctx, height)
+	if err != nil {
+		return nil, err
+	}
+	return b.Header()
+}
+
 // Tx returns GET /v1/txs/{hash}.
 func (c *Client) Tx(ctx context.Context, hash string) (*node.TxView, error) {
 	var t node.TxView

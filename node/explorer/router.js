@@ -23,6 +23,9 @@ function route() {
     case 'device': return { nav: 'city', onBlock: !!parts[1], view: () => viewDevice(parts[1] || '') };
     case 'city': return { nav: 'city', onBlock: true, view: viewCity };
     case 'verify': return { nav: 'verify', view: viewVerify };
+    case 'apps': return parts[1] === undefined || parts[1] === '' ? { nav: 'apps', view: viewApps }
+      : parts.length > 2 ? { nav: 'apps', onBlock: true, view: () => viewAppQuery(parts[1], parts.slice(2).join('/')) }
+      : { nav: 'apps', view: () => viewApp(parts[1]) };
     default: return { nav: '', view: () => el('p', { class: 'error' }, t('not_found')) };
   }
 }
@@ -100,7 +103,8 @@ function drawNav(active) {
   if (navDrawn === active + '/' + lang) return; // unchanged: keep the links (and a click on one)
   navDrawn = active + '/' + lang;
   const items = [['dash', '#/', t('nav_dash')], ['blocks', '#/blocks', t('nav_blocks')], ['vals', '#/validators', t('nav_vals')], ['net', '#/network', t('nav_net')],
-    ['trace', '#/trace', t('nav_trace')], ['order', '#/order', t('nav_order')], ['city', '#/city', t('nav_city')], ['verify', '#/verify', t('nav_verify')]];
+    ['trace', '#/trace', t('nav_trace')], ['order', '#/order', t('nav_order')], ['city', '#/city', t('nav_city')], ['verify', '#/verify', t('nav_verify')],
+    ['apps', '#/apps', t('nav_apps')]];
   document.getElementById('nav').replaceChildren(...items.map(([k, href, label]) =>
     el('a', { href, class: k === active ? 'on' : null, 'aria-current': k === active ? 'page' : null }, label)));
 }

@@ -1,0 +1,86 @@
+package copyright
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/citychain/citychain/apps/sdk"
+	"github.com/citychain/citychain/chain"
+)
+
+// The near-duplicate index. Cut the 64 bits of a Data-Code into d+1
+// bands. If two codes differ in at most d bits, the differing bits touch
+// at most d bands, so at least one band is equal in both (pigeonhole).
+// Each work is filed in the bucket of each of its band values; a new work
+// compares its code only with the works in its own buckets.
+//
+// A bucket keeps its latest bucketSize works in a ring of slots, so a
+// registration reads at most (d+1)*(1+bucketSize) entries, however many
+// works share its band values: anyone may send any Data-Code and so fill
+// a bucket at will. The search is therefore exact only while fewer than
+// bucketSize works were filed after the earlier work in the bucket of the
+// band the two share (README.md, "Why a bucket keeps only its latest 64
+// works").
+
+// bucketSize is how many of its latest works a bucket keeps. A slot is
+// one byte of the key, so it is at most 256.
+const bucketSize = 64
+
+// band returns band i of n over the code bits: the bits from position
+// 64*i/n to 64*(i+1)/n, counting from the most significant.
+func band(bits uint64, i, n int) uint64 {
+	start, end := 64*i/n, 64*(i+1)/n
+	return bits << start >> (64 - (end - start))
+}
+
+// bucket names the bucket of band i with value v.
+func bucket(i int, v uint64) []byte { return append([]byte{byte(i)}, sdk.Uint64Bytes(v)...) }
+
+func keyBucketN(b []byte) []byte           { return sdk.Key(prefixBucketN, b) }
+func keySlot(b []byte, slot uint64) []byte { return sdk.Key(prefixBucket, b, []byte{byte(slot)}) }
+
+type candidate struct {
+	id       WorkID
+	distance uint64
+}
+
+// fileNear compares the Data-Code bits of the new work id with the works
+// in its buckets and then files it in each of them. It returns the works
+// within maxDistance, closest first (then by ID), at most maxNearLinks.
+func fileNear(st *chain.Store, id WorkID, bits, maxDistance uint64) ([]candidate, error) {
+	n := int(maxDistance) + 1
+	seen := map[WorkID]bool{} // membership only; the order comes from the sort
+	var out []candidate
+	for i := 0; i < n; i++ {
+		b := bucket(i, band(bits, i, n))
+		filed, err := sdk.BytesUint64(st.Get(keyBucketN(b)))
+		if err != nil {
+			return nil, err
+		}
+		for s := uint64(0); s < min(filed, bucketSize); s++ {
+			v := st.Get(keySlot(b, s))
+			var other WorkID
+			if len(v) != len(other)+8 {
+				return nil, fmt.Errorf("near-duplicate index: slot %x holds %d bytes, want %d", keySlot(b, s), len(v), len(other)+8)
+			}
+			copy(other[:], v)
+			if d := uint64(Hamming(bits, binary.BigEndian.Uint64(v[len(other):]))); d <= maxDistance && !seen[other] {
+				seen[other] = true
+				out = append(out, candidate{id: other, distance: d})
+			}
+		}
+		next, err := sdk.Add(filed, 1)
+		if err != nil {
+			return nil, err
+		}
+		st.Set(keySlot(b, filed%bucketSize), append(id[:], sdk.Uint64Bytes(bits)...))
+		st.Set(keyBucketN(b), sdk.Uint64Bytes(next))
+	}
+	slices.SortFunc(out, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.distance, b.distance), bytes.Compare(a.id[:], b.id[:]))
+	})
+	return out[:min(len(out), maxNearLinks)], nil
+}
