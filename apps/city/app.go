@@ -53,35 +53,12 @@ func DevGenesis(operator chain.Address) GenesisState {
 // InitGenesis stores the operators and params. Without a city section
 // the module starts with no operator and the default params.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
-	if err := initState(ctx.Store(), raw); err != nil {
-		return fmt.Errorf("city genesis: %w", err)
-	}
-	return nil
-}
-
-// initState decodes the genesis section and writes the operators and
-// params.
-func initState(st *chain.Store, raw json.RawMessage) error {
 	g := DefaultGenesis()
-	if err := sdk.DecodeGenesis(raw, &g); err != nil {
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
 		return err
 	}
-	p := Params{HistoryLimit: g.HistoryLimit}
-	if p.HistoryLimit == 0 {
-		p.HistoryLimit = DefaultHistoryLimit
-	}
-	if p.HistoryLimit > 10_000 {
-		return fmt.Errorf("history_limit: %d, at most 10000", p.HistoryLimit)
-	}
-	sdk.Save(st, keyParams, &p)
-	for i, op := range g.Operators {
-		if op.IsZero() {
-			return fmt.Errorf("operators[%d]: zero address", i)
-		}
-		if st.Has(keyOperator(op)) {
-			return fmt.Errorf("operators[%d]: %s is listed twice", i, op)
-		}
-		st.Set(keyOperator(op), present)
+	if err := initState(ctx.Store(), &g); err != nil {
+		return fmt.Errorf("city genesis: %w", err)
 	}
 	return nil
 }

@@ -308,3 +308,25 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", dv.ID), chain.A("result", rec.Status))
 	return nil
 }
+
+// initState writes the genesis operators and params.
+func initState(st *chain.Store, g *GenesisState) error {
+	p := Params{HistoryLimit: g.HistoryLimit}
+	if p.HistoryLimit == 0 {
+		p.HistoryLimit = DefaultHistoryLimit
+	}
+	if p.HistoryLimit > 10_000 {
+		return fmt.Errorf("history_limit: %d, at most 10000", p.HistoryLimit)
+	}
+	sdk.Save(st, keyParams, &p)
+	for i, op := range g.Operators {
+		if op.IsZero() {
+			return fmt.Errorf("operators[%d]: zero address", i)
+		}
+		if st.Has(keyOperator(op)) {
+			return fmt.Errorf("operators[%d]: %s is listed twice", i, op)
+		}
+		st.Set(keyOperator(op), present)
+	}
+	return nil
+}
