@@ -38,7 +38,7 @@ func registerCmd(c sdk.Client) *cobra.Command {
 			lat := f.String("lat", "", "latitude, decimal degrees (at most 6 decimal places)")
 			attrs := f.StringArray("attr", nil, "initial attribute NAME=VALUE (repeatable)")
 			fiware := f.String("fiware", "", "read the device from a FIWARE entity file (JSON)")
-			_ = cobra.MarkFlagRequired(f, "owner")
+			sdk.Required(f, "owner")
 			return func([]string) (*Register, error) {
 				msg := m
 				msg.Attrs = map[string]string{}
@@ -101,7 +101,7 @@ func reportCmd(c sdk.Client) *cobra.Command {
 			f.Uint64Var(&obs.Seq, "seq", 0, "the reading's sequence number (default: the device's last + 1)")
 			f.StringVar(&obs.ObservedAt, "observed-at", "", "when it was observed, RFC 3339 (default: the block time)")
 			fiware := f.String("fiware", "", "take the values (and device id and time) from a FIWARE entity file")
-			_ = cobra.MarkFlagRequired(f, "key-file")
+			sdk.Required(f, "key-file")
 			return func([]string) (*Report, error) {
 				key, err := LoadKeyFile(*keyFile)
 				if err != nil {
@@ -156,9 +156,8 @@ func commandCmd(c sdk.Client) *cobra.Command {
 			f.StringVar(&m.Device, "device", "", "the device's id")
 			f.StringVar(&m.Action, "action", "", "dim, switch, set-signal, set-plan or reboot")
 			f.StringVar(&m.Value, "value", "", "the command's value")
-			_ = cobra.MarkFlagRequired(f, "device")
-			_ = cobra.MarkFlagRequired(f, "action")
-			return func([]string) (*Command, error) { msg := m; return &msg, nil }
+			sdk.Required(f, "device", "action")
+			return sdk.FromFlags(&m)
 		})
 	cmd.Long = `Record a command for a device; the device answers with "tx city ack".
 Streetlights take dim (0 to 1) and switch (on, off, low); traffic lights take
@@ -179,8 +178,7 @@ func ackCmd(c sdk.Client) *cobra.Command {
 			keyFile := f.String("key-file", "", "the device's key file")
 			f.StringVar(&b.Result, "result", ResultDone, "done or failed")
 			f.StringVar(&b.Detail, "detail", "", "a note from the device")
-			_ = cobra.MarkFlagRequired(f, "command")
-			_ = cobra.MarkFlagRequired(f, "key-file")
+			sdk.Required(f, "command", "key-file")
 			return func([]string) (*Ack, error) {
 				key, err := LoadKeyFile(*keyFile)
 				if err != nil {

@@ -130,7 +130,7 @@ func argFlags(path, usage string, required bool, args ...string) func(f *pflag.F
 			flag := strings.ReplaceAll(arg, "_", "-")
 			vals[i] = f.String(flag, "", usage)
 			if required {
-				_ = cobra.MarkFlagRequired(f, flag)
+				sdk.Required(f, flag)
 			}
 		}
 		return func([]string) (string, error) {

@@ -92,23 +92,20 @@ const DefaultHistoryLimit = 100
 var (
 	keyParams = []byte("params")
 	keyCmdSeq = []byte("seq/cmd")
-	present   = []byte{1}
 )
 
-func keyOperator(a chain.Address) []byte { return append([]byte("op/"), a[:]...) }
-func keyDevice(id string) []byte         { return []byte("dev/" + id) }
-func keyState(id string) []byte          { return []byte("state/" + id) }
-func keyHistory(id string, n uint64) []byte {
-	return append([]byte("hist/"+id+"/"), sdk.Uint64Bytes(n)...)
-}
+func keyOperator(a chain.Address) []byte    { return sdk.Key("op/", a[:]) }
+func keyDevice(id string) []byte            { return []byte("dev/" + id) }
+func keyState(id string) []byte             { return []byte("state/" + id) }
+func keyHistory(id string, n uint64) []byte { return sdk.Key("hist/"+id+"/", sdk.Uint64Bytes(n)) }
 func prefixDistrict(d string) []byte        { return []byte("dist/" + d + "/") }
-func keyDistrict(d, id string) []byte       { return append(prefixDistrict(d), id...) }
-func keyCommand(n uint64) []byte            { return append([]byte("cmd/"), sdk.Uint64Bytes(n)...) }
+func keyDistrict(d, id string) []byte       { return sdk.Key(prefixDistrict(d), []byte(id)) }
+func keyCommand(n uint64) []byte            { return sdk.Key("cmd/", sdk.Uint64Bytes(n)) }
 func prefixDeviceCommands(id string) []byte { return []byte("devcmd/" + id + "/") }
 func keyDeviceCommand(id string, n uint64) []byte {
-	return append(prefixDeviceCommands(id), sdk.Uint64Bytes(n)...)
+	return sdk.Key(prefixDeviceCommands(id), sdk.Uint64Bytes(n))
 }
-func keyPending(n uint64) []byte { return append([]byte("pending/"), sdk.Uint64Bytes(n)...) }
+func keyPending(n uint64) []byte { return sdk.Key("pending/", sdk.Uint64Bytes(n)) }
 
 func requireOperator(ctx *chain.Context) error {
 	if !ctx.Store().Has(keyOperator(ctx.Sender)) {
@@ -180,8 +177,8 @@ func register(ctx *chain.Context, m *Register) error {
 	s.set(m.Attrs, now, ctx.Height, "registration")
 	sdk.Save(st, keyDevice(m.ID), &d)
 	sdk.Save(st, keyState(m.ID), &s)
-	st.Set(keyDistrict(m.District, m.ID), present)
-	st.Set(keyGrid(lon, lat, m.ID), present)
+	st.Set(keyDistrict(m.District, m.ID), sdk.Present)
+	st.Set(keyGrid(lon, lat, m.ID), sdk.Present)
 	ctx.Emit("register", chain.A("device", m.ID), chain.A("type", m.Type), chain.A("district", m.District))
 	return nil
 }
@@ -270,8 +267,8 @@ func issue(ctx *chain.Context, m *command) error {
 		return err
 	}
 	sdk.Save(st, keyCommand(rec.ID), &rec)
-	st.Set(keyDeviceCommand(d.ID, rec.ID), present)
-	st.Set(keyPending(rec.ID), present)
+	st.Set(keyDeviceCommand(d.ID, rec.ID), sdk.Present)
+	st.Set(keyPending(rec.ID), sdk.Present)
 	ctx.Emit("command", chain.A("id", rec.ID), chain.A("device", d.ID), chain.A("action", rec.Action), chain.A("value", rec.Value))
 	return nil
 }
@@ -326,7 +323,7 @@ func initState(st *chain.Store, g *GenesisState) error {
 		if st.Has(keyOperator(op)) {
 			return fmt.Errorf("operators[%d]: %s is listed twice", i, op)
 		}
-		st.Set(keyOperator(op), present)
+		st.Set(keyOperator(op), sdk.Present)
 	}
 	return nil
 }
