@@ -129,9 +129,7 @@ func info(q *chain.QueryContext, _ sdk.Params) (any, error) {
 	a := InfoAnswer{ChainID: q.ChainID, Height: q.Height, Time: formatTime(q.Time),
 		Operators: []chain.Address{}, HistoryLimit: p.HistoryLimit}
 	err = st.Iterate([]byte("op/"), func(k, _ []byte) error {
-		var addr chain.Address
-		copy(addr[:], k[len("op/"):])
-		a.Operators = append(a.Operators, addr)
+		a.Operators = append(a.Operators, chain.Address(k[len("op/"):]))
 		return nil
 	})
 	return a, err

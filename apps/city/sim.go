@@ -1,6 +1,7 @@
 package city
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -161,13 +162,9 @@ func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions) error {
 	if err := checkName("district", o.district, MaxDistrictLen, districtChars); err != nil {
 		return fmt.Errorf("--district: %w", err)
 	}
-	base := cmd.Context()
-	if base == nil {
-		base = context.Background()
-	}
 	// Ctrl-C cancels the context: a submit in flight is abandoned, the
 	// loop ends, and the summary is printed.
-	ctx, stop := signal.NotifyContext(base, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(cmp.Or(cmd.Context(), context.Background()), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd.SetContext(ctx)
 	s := &simRun{c: cfg.Client, cmd: cmd, out: cmd.OutOrStdout(), clock: cfg.Clock, wait: cfg.Wait,
