@@ -166,10 +166,7 @@ func printDevices(w io.Writer, ds []DeviceView) {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTYPE\tDISTRICT\tLON,LAT\tSEQ\tSTATE")
 	for _, d := range ds {
-		typ := d.Type
-		if d.Category != "" {
-			typ += "/" + d.Category
-		}
+		typ := strings.TrimSuffix(d.Type+"/"+d.Category, "/") // Device/actuator
 		vals := joinSorted(d.State.Attrs, " ", func(k string, v Value) string { return kvText(k, v.Value) })
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, typ, d.District, strings.Join(d.Location.Coordinates, ","), d.State.LastSeq, vals)
 	}

@@ -34,8 +34,7 @@ func parseFixed(s string, scale int) (int64, error) {
 	if scale < 0 || scale > maxScale {
 		panic(fmt.Sprintf("city: scale %d out of range", scale)) // model tables are code
 	}
-	neg := strings.HasPrefix(s, "-")
-	body := strings.TrimPrefix(s, "-")
+	body, neg := strings.CutPrefix(s, "-")
 	whole, frac, hasPoint := strings.Cut(body, ".")
 	switch {
 	case whole == "":

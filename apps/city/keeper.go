@@ -288,11 +288,10 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 	if err != nil {
 		return err
 	}
-	if err := verifyDevice(&dv.Device, kindAck, ctx.ChainID, a.body, a.sig); err != nil {
-		return fmt.Errorf("%w: signature: %w", chain.ErrBadPayload, err)
-	}
-	if rec.Status != StatusPending {
-		return fmt.Errorf("%w: body.command: %w: command %d is already %s", chain.ErrBadPayload, ErrNotPending, rec.ID, rec.Status)
+	sigErr := verifyDevice(&dv.Device, kindAck, ctx.ChainID, a.body, a.sig)
+	if err := sdk.FirstError(check(sigErr == nil, "signature: %w", sigErr),
+		check(rec.Status == StatusPending, "body.command: %w: command %d is already %s", ErrNotPending, rec.ID, rec.Status)); err != nil {
+		return err
 	}
 	rec.Status, rec.Detail = a.Result, a.Detail
 	rec.AckedAt, rec.AckTime = ctx.Height, formatTime(ctx.Time)
