@@ -11,10 +11,7 @@ import (
 // App is the city module. Its Name, Check, Deliver and Query come from
 // the action and query tables of sdk.Module. Check takes a registration
 // in full; a report, command or acknowledgement only for its shape,
-// since its device's model and key are in the state. Registering and
-// commanding need a city operator as sender; reports and
-// acknowledgements may come from anyone and are checked against the
-// device's key instead.
+// since its device's model and key are in the state.
 type App struct{ *sdk.Module }
 
 // New returns the city app.

@@ -21,21 +21,11 @@ import (
 // The simulator is a client: it runs in the citychain process, reads
 // the wall clock and draws pseudo-random numbers, and talks to a node
 // only through signed transactions and queries, like any device gateway
-// would. Nothing here runs in Deliver.
-//
-// Who signs what:
-//   - registrations are signed by the --from key, which must be a city
-//     operator (dev0 in `citychain dev`);
-//   - readings and acknowledgements travel in transactions signed by
-//     the same --from key, acting as the district's gateway, and each
-//     reading inside carries its device's own signature. Device keys are
-//     derived from --seed and the device id (DeviceKey), so a second run
-//     with the same seed speaks for the same devices and continues their
-//     sequence numbers.
-//
-// Sending everything from one account keeps the order simple: the
-// account's nonces put each registration before the readings that need
-// it.
+// would. Nothing here runs in Deliver. Who signs what is in the
+// command's help: the --from key sends everything, so its nonces put
+// each registration before the readings that need it, and device keys
+// come from --seed (DeviceKey), so a second run with the same seed
+// speaks for the same devices and continues their sequence numbers.
 
 // SimConfig is what the simulator needs from the binary that mounts it.
 type SimConfig struct {
