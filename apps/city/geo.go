@@ -89,19 +89,14 @@ type BBox struct{ MinLon, MinLat, MaxLon, MaxLat int64 }
 // ParseBBox reads a box from decimal text, as given in the query
 // arguments min_lon, min_lat, max_lon, max_lat.
 func ParseBBox(minLon, minLat, maxLon, maxLat string) (BBox, error) {
-	var b BBox
-	fields := []struct {
-		name string
-		s    string
-		v    *int64
-	}{{"min_lon", minLon, &b.MinLon}, {"min_lat", minLat, &b.MinLat}, {"max_lon", maxLon, &b.MaxLon}, {"max_lat", maxLat, &b.MaxLat}}
-	for _, f := range fields {
-		v, err := parseFixed(f.s, coordScale)
-		if err != nil {
-			return b, fmt.Errorf("%w: %s: %v", chain.ErrBadPayload, f.name, err)
+	names, v := [4]string{"min_lon", "min_lat", "max_lon", "max_lat"}, [4]int64{}
+	for i, s := range [4]string{minLon, minLat, maxLon, maxLat} {
+		var err error
+		if v[i], err = parseFixed(s, coordScale); err != nil {
+			return BBox{}, fmt.Errorf("%w: %s: %v", chain.ErrBadPayload, names[i], err)
 		}
-		*f.v = v
 	}
+	b := BBox{MinLon: v[0], MinLat: v[1], MaxLon: v[2], MaxLat: v[3]}
 	return b, sdk.FirstError(
 		check(b.MinLon >= -180_000_000 && b.MaxLon <= 180_000_000 && b.MinLat >= -90_000_000 && b.MaxLat <= 90_000_000,
 			"bounding box: longitudes are within -180..180, latitudes within -90..90"),
