@@ -78,6 +78,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newScaffoldCmd(),
 		newDemoCmd(g),
 		newSimCmd(g),
+		newLabCmd(g),
 	)
 	copyright.FetchBlock = func(cmd *cobra.Command, h uint64) ([]byte, []byte, error) {
 		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
