@@ -23,6 +23,7 @@ function route() {
     case 'device': return { nav: 'city', onBlock: !!parts[1], view: () => viewDevice(parts[1] || '') };
     case 'city': return { nav: 'city', onBlock: true, view: viewCity };
     case 'verify': return { nav: 'verify', view: viewVerify };
+    case 'labs': return { nav: 'labs', onBlock: true, view: viewLabs };
     default: return { nav: '', view: () => el('p', { class: 'error' }, t('not_found')) };
   }
 }
@@ -100,7 +101,7 @@ function drawNav(active) {
   if (navDrawn === active + '/' + lang) return; // unchanged: keep the links (and a click on one)
   navDrawn = active + '/' + lang;
   const items = [['dash', '#/', t('nav_dash')], ['blocks', '#/blocks', t('nav_blocks')], ['vals', '#/validators', t('nav_vals')], ['net', '#/network', t('nav_net')],
-    ['trace', '#/trace', t('nav_trace')], ['order', '#/order', t('nav_order')], ['city', '#/city', t('nav_city')], ['verify', '#/verify', t('nav_verify')]];
+    ['trace', '#/trace', t('nav_trace')], ['order', '#/order', t('nav_order')], ['city', '#/city', t('nav_city')], ['verify', '#/verify', t('nav_verify')], ['labs', '#/labs', t('nav_labs')]];
   document.getElementById('nav').replaceChildren(...items.map(([k, href, label]) =>
     el('a', { href, class: k === active ? 'on' : null, 'aria-current': k === active ? 'page' : null }, label)));
 }
