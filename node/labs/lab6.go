@@ -126,7 +126,7 @@ func lab6InSet(ctx context.Context, e *Env) Result {
 	if !slices.ContainsFunc(vs.Validators, func(v validatorView) bool { return v.Address == p.Address }) {
 		return todo(say("%s is not in the set yet (it takes effect at height %d)", "%s 还不在集合里（从高度 %d 起生效）", short(p.Address), p.Effective))
 	}
-	return done(say("%s is one of %d validators; a block now needs power %d", "%s 是 %d 个验证者之一；现在一个区块需要 %d 的投票权",
+	return done(say("%s is one of %d validators; a block now needs power %d", "%s 是 %d 个验证者之一；现在每个区块需要合计 %d 的投票权",
 		short(p.Address), len(vs.Validators), vs.Quorum))
 }
 
