@@ -155,8 +155,10 @@ func readStory(w []*fact, current []string, currentHash string) *consensusStory 
 		}
 	}
 
-	// The latest pause of haltGap or more after heights from which a
-	// validator was already missing.
+	// The latest pause of haltGap or more right after a validator had
+	// missed a whole turn of proposers: it was down, not merely slow,
+	// when the pause began. A restart of every node pauses the chain too,
+	// but with nobody missing before it.
 	for i := len(w) - 1; i >= 1; i-- {
 		f, prev := w[i], w[i-1]
 		if prev.Height+1 != f.Height || f.Time.Sub(prev.Time) < haltGap {
@@ -164,13 +166,13 @@ func readStory(w []*fact, current []string, currentHash string) *consensusStory 
 		}
 		var missing []string
 		for a := range members(prev) {
-			if present[i-1][a] {
-				continue
+			run := 0
+			for j := i - 1; j >= 0 && !present[j][a] && (j == i-1 || w[j].Height+1 == w[j+1].Height); j-- {
+				run++
 			}
-			if i >= 2 && w[i-2].Height+1 == prev.Height && present[i-2][a] {
-				continue
+			if run >= max(4, len(members(prev))) {
+				missing = append(missing, a)
 			}
-			missing = append(missing, a)
 		}
 		if len(missing) > 0 {
 			sort.Strings(missing)
