@@ -117,8 +117,8 @@ func (l *Lab) Check(ctx context.Context, e *Env) (*Report, error) {
 		}
 		res := s.Check(ctx, e)
 		if res.State == StateLocal {
-			res.Detail = say("checked by `citychain lab check %d` on the student's machine",
-				"由学生在自己的电脑上运行 `citychain lab check %d` 检查", l.Number)
+			res.Detail = say("checked on the student's machine by citychain lab check %d",
+				"由学生在自己的电脑上运行 citychain lab check %d 检查", l.Number)
 		}
 		sr := StepReport{Name: s.Name, State: res.State, Detail: res.Detail}
 		if res.State != StateDone {
