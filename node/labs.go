@@ -27,11 +27,11 @@ type LabsView struct {
 // only a new block can change it.
 func (n *Node) labsHandler() http.HandlerFunc {
 	api := n.labAPI()
-	hist := labs.NewHistory()
 	var dev []string
 	for _, a := range DevAccounts() {
 		dev = append(dev, a.Address.String())
 	}
+	hist := labs.NewHistory(dev)
 	var (
 		mu     sync.Mutex
 		cached *LabsView

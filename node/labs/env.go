@@ -167,7 +167,7 @@ func (e *Env) history(ctx context.Context) ([]*fact, error) {
 		return e.window, nil
 	}
 	if e.History == nil {
-		e.History = NewHistory()
+		e.History = NewHistory(e.Dev)
 	}
 	w, err := e.History.update(ctx, e.Chain, st.Height)
 	if err != nil {

@@ -432,3 +432,37 @@ func TestFind(t *testing.T) {
 		}
 	}
 }
+
+// A block of a load test keeps only the few transactions the checks look
+// for, so that the history of 2,000 such blocks stays small.
+func TestHistoryKeepsOnlyNotableTransactions(t *testing.T) {
+	var txs []txSummary
+	for i := range 2000 {
+		txs = append(txs, txSummary{Hash: fmt.Sprint(i), App: "bank", Action: "send", Sender: fmt.Sprintf("acct%d", i)})
+	}
+	for i := range 20 {
+		txs = append(txs, txSummary{Hash: fmt.Sprint("r", i), App: "copyright", Action: "register", Sender: "B"},
+			txSummary{Hash: fmt.Sprint("p", i), App: "parking", Action: "set", Sender: "B"},
+			txSummary{Hash: fmt.Sprint("t", i), App: "trace", Action: "capture", Sender: "B"})
+	}
+	got := notable(txs, map[string]bool{"acct0": true})
+	var sends, regs, parking int
+	for _, x := range got {
+		switch x.App {
+		case "bank":
+			sends++
+			if x.Sender != "acct1" {
+				t.Errorf("kept a transfer of %s, want the first one not from a development account (acct1)", x.Sender)
+			}
+		case "copyright":
+			regs++
+		case "parking":
+			parking++
+		default:
+			t.Errorf("kept a transaction no check looks for: %+v", x)
+		}
+	}
+	if sends != 1 || regs != keptRegistrations || parking != 1 {
+		t.Errorf("kept %d transfers, %d registrations, %d parking transactions; want 1, %d, 1", sends, regs, parking, keptRegistrations)
+	}
+}
