@@ -131,7 +131,7 @@ func lab1Sent(ctx context.Context, e *Env) Result {
 	}
 	if a.Nonce == 0 {
 		return todo(say("%s has signed no committed transaction yet (its nonce is 0)",
-			"%s 还没有签名过任何已上链的交易（nonce 为 0）", k.Name))
+			"%s 签名的交易还没有一笔上链（nonce 为 0）", k.Name))
 	}
 	return done(say("%s signed %d committed transaction(s): its nonce is now %d",
 		"%s 签名的 %d 笔交易已上链：它的 nonce 现在是 %d", k.Name, a.Nonce, a.Nonce))

@@ -115,7 +115,7 @@ func lab2Output(_ context.Context, e *Env) Result {
 	if r != nil {
 		return *r
 	}
-	return done(say("it checked block %d (%d signature line(s))", "它检查的是区块 %d（%d 行签名）", a.target, len(a.signed)))
+	return done(say("it checked block %d (%d signature line(s))", "它检查的是区块 %d（输出了 %d 行签名）", a.target, len(a.signed)))
 }
 
 func lab2Hash(ctx context.Context, e *Env) Result {

@@ -250,7 +250,7 @@ func lab3OneDown(ctx context.Context, e *Env) Result {
 			got = l.Blocks
 		}
 		return todo(say("no validator was missing from %d blocks in a row (the longest absence is %d)",
-			"没有哪个验证者连续 %d 个区块缺席（最长的缺席是 %d 个区块）", need, got))
+			"没有哪个验证者连续 %d 个区块缺席（最长一次连续缺席 %d 个区块）", need, got))
 	}
 	if l.RoundChange != 0 {
 		return done(say("heights %d to %d were committed without %s; height %d needed round %d: the missing validator's turn to propose passed to the next",

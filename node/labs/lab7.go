@@ -118,7 +118,7 @@ func lab7Served(ctx context.Context, e *Env) Result {
 			return e.probeModule(ctx, m)
 		}
 		return todo(tx("this node lists no modules, and no recent transaction names a module that is not built in",
-			"这个节点不列出它的模块，最近的交易里也没有哪个提到非内置的模块"))
+			"这个节点不提供模块列表，最近的区块里也没有非内置模块的交易"))
 	}
 	if m := e.wanted(); m != "" {
 		if slices.Contains(own, m) {
