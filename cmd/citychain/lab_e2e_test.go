@@ -319,7 +319,7 @@ func TestLab3Consensus(t *testing.T) {
 	if out, ok := d.ctl(t, "stop", "node3"); !ok {
 		t.Fatalf("stop node3: %s", out)
 	}
-	for range 6 {
+	for range 8 {
 		transfer(t, cl, 1, 1, true)
 	}
 	out, code = labCheck(t, nil, "lab", "check", "3", "--node", api)
