@@ -93,7 +93,7 @@ done come with a hint. The exit status is 0 once every step is done, 1 before.
   lab 7  --module: your module's name (default: any module that is not built in)`,
 		Example: `  citychain lab check 1 --home .devnet/node0
   go run /tmp/citylab/blockcheck.go 2 | citychain lab check 2 --answer -
-  citychain lab check 4 --answer urn:epc:id:sgln:9523333.00002.0 --lang zh
+  citychain lab check 4 --answer LOCATION --lang zh
   citychain lab check 5 --cert /tmp/citylab/poem-cert.json --output json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
