@@ -38,6 +38,7 @@ func (n *Node) routes() http.Handler {
 	handle("GET /v1/peers", "peers", n.handlePeers)
 	handle("GET /v1/apps", "apps_list", n.handleApps)
 	handle("GET /v1/apps/{app}/{path...}", "apps", n.handleAppQuery)
+	handle("GET /v1/labs", "labs", n.labsHandler())
 	handle("GET /v1/devnet", "devnet", n.handleDevnetStatus)
 	handle("POST /v1/devnet/nodes/{name}/{action}", "devnet_action", n.handleDevnetAction)
 	handle("POST /v1/devnet/links", "devnet_links", n.handleDevnetLinks)

@@ -23,7 +23,7 @@ var explorerFiles embed.FS
 // scriptFiles are joined, in this order, into the page's one script.
 // strings.js turns on strict mode and defines STRINGS; core.js holds the
 // helpers and the live state the others use; router.js starts the page.
-var scriptFiles = []string{"strings.js", "core.js", "dashboard.js", "chain.js", "modules.js", "apps.js", "verify.js", "network.js", "router.js"}
+var scriptFiles = []string{"strings.js", "core.js", "dashboard.js", "chain.js", "modules.js", "apps.js", "verify.js", "network.js", "labs.js", "router.js"}
 
 // explorerPage is the assembled page and the policy that allows exactly
 // its inline script and style.

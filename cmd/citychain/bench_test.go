@@ -363,7 +363,7 @@ func (s chainState) Device(_ context.Context, id string) (string, uint64, bool, 
 	if err != nil {
 		return "", 0, false, err
 	}
-	d := v.(city.DeviceView)
+	d := v.(*city.DeviceView)
 	return d.PubKey, d.State.LastSeq, true, nil
 }
 

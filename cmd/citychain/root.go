@@ -76,6 +76,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 		newScaffoldCmd(),
 		newDemoCmd(g),
 		newSimCmd(g),
+		newLabCmd(g),
 	)
 	return root
 }

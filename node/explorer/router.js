@@ -26,6 +26,7 @@ function route() {
     case 'apps': return parts[1] === undefined || parts[1] === '' ? { nav: 'apps', view: viewApps }
       : parts.length > 2 ? { nav: 'apps', onBlock: true, view: () => viewAppQuery(parts[1], parts.slice(2).join('/')) }
       : { nav: 'apps', view: () => viewApp(parts[1]) };
+    case 'labs': return { nav: 'labs', onBlock: true, view: viewLabs };
     default: return { nav: '', view: () => el('p', { class: 'error' }, t('not_found')) };
   }
 }
@@ -104,7 +105,7 @@ function drawNav(active) {
   navDrawn = active + '/' + lang;
   const items = [['dash', '#/', t('nav_dash')], ['blocks', '#/blocks', t('nav_blocks')], ['vals', '#/validators', t('nav_vals')], ['net', '#/network', t('nav_net')],
     ['trace', '#/trace', t('nav_trace')], ['order', '#/order', t('nav_order')], ['city', '#/city', t('nav_city')], ['verify', '#/verify', t('nav_verify')],
-    ['apps', '#/apps', t('nav_apps')]];
+    ['apps', '#/apps', t('nav_apps')], ['labs', '#/labs', t('nav_labs')]];
   document.getElementById('nav').replaceChildren(...items.map(([k, href, label]) =>
     el('a', { href, class: k === active ? 'on' : null, 'aria-current': k === active ? 'page' : null }, label)));
 }
