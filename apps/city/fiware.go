@@ -68,13 +68,10 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 	if err != nil {
 		return nil, fmt.Errorf("FIWARE entity %s: %w", id, err)
 	}
-	im := &Imported{Values: map[string]string{}}
+	name, _ := unwrap(doc["name"]).(string)
+	im := &Imported{Values: map[string]string{}, Register: Register{Type: typ, Category: category, Name: name,
+		ID: sanitize(strings.TrimPrefix(id, "urn:ngsi-ld:"+typ+":"), MaxIDLen, idChars), District: districtOf(doc), Attrs: map[string]string{}}}
 	r := &im.Register
-	r.ID = sanitize(strings.TrimPrefix(id, "urn:ngsi-ld:"+typ+":"), MaxIDLen, idChars)
-	r.Type, r.Category = typ, category
-	r.Name, _ = unwrap(doc["name"]).(string)
-	r.District = districtOf(doc)
-	r.Attrs = map[string]string{}
 	if loc, ok := unwrap(doc["location"]).(map[string]any); ok {
 		if r.Location, err = pointOf(loc); err != nil {
 			return nil, fmt.Errorf("FIWARE entity %s: location: %w", id, err)
@@ -87,11 +84,11 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 		if entityKeys[key] {
 			continue
 		}
-		name := key
-		if name == "typeofLocation" { // the schema's spelling; the examples write typeOfLocation
-			name = "typeOfLocation"
+		attr := key
+		if attr == "typeofLocation" { // the schema's spelling; the examples write typeOfLocation
+			attr = "typeOfLocation"
 		}
-		a, ok := model.Attr(name)
+		a, ok := model.Attr(attr)
 		if !ok {
 			im.Skipped = append(im.Skipped, key)
 			continue
@@ -101,9 +98,9 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 			return nil, fmt.Errorf("FIWARE entity %s: %s: %w", id, key, err)
 		}
 		if a.Install {
-			r.Attrs[name] = v
+			r.Attrs[attr] = v
 		} else {
-			im.Values[name] = v
+			im.Values[attr] = v
 		}
 	}
 	return im, nil

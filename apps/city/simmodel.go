@@ -246,13 +246,12 @@ func (d *simDevice) air(r *rng, t time.Time, h float64) map[string]string {
 	daily := math.Cos(2 * math.Pi * (h - 15) / 24)
 	temp := clamp(14+9*season+5*daily+0.5*r.normal(), -60, 60)
 	rh := clamp(0.6-0.15*daily+0.03*r.normal(), 0.05, 1)
-	level := "good"
-	for _, b := range []struct {
-		upTo float64
-		name string
-	}{{40, "good"}, {90, "moderate"}, {120, "unhealthyForSensitiveGroups"}, {230, "unhealthy"}, {340, "veryUnhealthy"}, {math.Inf(1), "hazardous"}} {
-		if no2 < b.upTo {
-			level = b.name
+	model, _ := ModelFor(TypeAirQuality, "")
+	levels, _ := model.Attr("airQualityLevel") // good to hazardous
+	level := levels.Enum[len(levels.Enum)-1]
+	for i, upTo := range []float64{40, 90, 120, 230, 340} { // NO2 below which each level holds
+		if no2 < upTo {
+			level = levels.Enum[i]
 			break
 		}
 	}
