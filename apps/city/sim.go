@@ -388,10 +388,8 @@ func (s *simRun) summary(o simOptions) {
 
 // waitTimer waits for d or until ctx is done.
 func waitTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d):
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
