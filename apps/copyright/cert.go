@@ -23,37 +23,11 @@ import (
 //     precommit signatures of validators holding more than 2/3 of the
 //     power, for exactly that block hash.
 //
-// What a successful VerifyCertificate proves: validators holding a
-// quorum of the included set signed block H of chain C, and in the state
-// after that block the registry held this record for this work: this
-// registrant filed a file with these fingerprints at the height and block
-// time in the record, and this holder held it at block H. With a file,
-// it also proves that the file has those fingerprints.
-//
-// What it trusts, and a reader should know:
-//
-//   - the validator set. The certificate brings its own, and the header
-//     only commits to the set's hash, so a forger with keys of their own
-//     could sign a chain of their own. The check is only as good as the
-//     reader's reason to believe that these are the chain's validators:
-//     compare Verified.ValidatorsHash with a hash from a source you trust
-//     (the genesis file, a node you run), or pass it as
-//     VerifyOptions.TrustedValidators;
-//   - that the validators ran the registry's rules, which is what makes
-//     "first to file" true: the chain refuses a second record with the
-//     same SHA-256 or Instance-Code, so a record at height R means nobody
-//     filed the same file before R on this chain;
-//   - the block time, which the proposer sets and the other validators
-//     accept if it moves forward; it is not a notary's timestamp;
-//   - the client that computed the fingerprints. The chain never sees a
-//     file, so a record's SHA-256, Instance-Code and Data-Code are what
-//     the registrant's client sent; checking a file against them
-//     (VerifyOptions.File) is what ties a record to a file;
-//   - SHA-256 and secp256k1.
-//
-// What it does not say: whether the registrant is the author (the chain
-// records a claim and its time, not a court's finding); anything after
-// block H (a later transfer or a look-alike filed later).
+// README.md, "Certificates and offline verification", says what a
+// verified certificate proves, what it trusts and what it does not say.
+// Above all it trusts the validator set it brings: compare
+// Verified.ValidatorsHash with a hash from a source you trust, or pass
+// that hash as VerifyOptions.TrustedValidators.
 
 // CertificateFormat names the layout; VerifyCertificate refuses others.
 const CertificateFormat = "citychain-copyright-certificate/1"

@@ -25,24 +25,10 @@
 //	certhtml.go  the printable certificate page (certificate.html)
 //	cli.go       citychain tx|query copyright ..., citychain verify
 //
-// State (under the app's prefix "a/copyright/"; ids and hashes are raw
-// bytes: a work id is the 32-byte BLAKE3 digest, an address 20 bytes, a
-// number 8 bytes big-endian):
-//
-//	params                    Params, fixed at genesis
-//	work/{id}                 Work, the record a certificate proves
-//	sha/{sha256}              id: the SHA-256 index
-//	bucket/{i}{value}{slot}   id and 8-byte Data-Code of a recent work
-//	                          with band i equal to value: near-duplicate index
-//	bucketn/{i}{value}        the number of works ever filed in that bucket
-//	near/{id}{other}          nearLink: other looks like id
-//	holder/{address}{id}      0x01: works by holder
-//	grant/{n}                 Grant
-//	wgrant/{id}{n}            0x01: grants by work
-//	lic/{address}{n}          0x01: grants by licensee
-//	trail/{id}{seq}           TrailEntry: the work's history
-//	trailn/{id}               the trail's length
-//	seq/grant                 the last grant number
+// State lives under the app's prefix "a/copyright/": records, their
+// indexes by SHA-256, holder, work and licensee, the near-duplicate index
+// and each work's trail. README.md, "State", lists every key; keeper.go
+// makes them.
 //
 // Invariants:
 //   - first to file wins: no two records share a SHA-256 or an ID, and a

@@ -147,11 +147,7 @@ func InstanceCode(r io.Reader) (string, []byte, error) {
 		return "", nil, err
 	}
 	d := h.Sum(nil)
-	c, err := NewCode(MainInstance, d)
-	if err != nil {
-		return "", nil, err
-	}
-	return c.String(), d, nil
+	return WorkID(d).String(), d, nil
 }
 
 // DataCode reads r to the end and returns its ISCC Data-Code of the given
@@ -166,11 +162,7 @@ func DataCode(r io.Reader, bits int) (string, []byte, error) {
 		return "", nil, err
 	}
 	d := h.Sum()[:bits/8]
-	c, err := NewCode(MainData, d)
-	if err != nil {
-		return "", nil, err
-	}
-	return c.String(), d, nil
+	return Code{Type: MainData, Digest: d}.String(), d, nil
 }
 
 // dataHasher computes a Data-Code incrementally: chunks are hashed with
@@ -225,15 +217,8 @@ func Fingerprint(r io.Reader) (*Fingerprints, error) {
 		return nil, err
 	}
 	bd := b.Sum(nil)
-	inst, err := NewCode(MainInstance, bd)
-	if err != nil {
-		return nil, err
-	}
-	data, err := NewCode(MainData, d.Sum()[:DataCodeBits/8])
-	if err != nil {
-		return nil, err
-	}
-	return &Fingerprints{SHA256: hex.EncodeToString(s.Sum(nil)), InstanceCode: inst.String(),
+	data := Code{Type: MainData, Digest: d.Sum()[:DataCodeBits/8]}
+	return &Fingerprints{SHA256: hex.EncodeToString(s.Sum(nil)), InstanceCode: WorkID(bd).String(),
 		DataCode: data.String(), DataHash: DataHash(bd), Size: uint64(n)}, nil
 }
 

@@ -93,7 +93,8 @@ type nearLink struct {
 // Params are fixed at genesis.
 type Params struct {
 	// MaxDistance is the largest Hamming distance between two Data-Codes
-	// that flags the later work as a near-duplicate of the earlier.
+	// that flags the later work as a near-duplicate of the earlier. At
+	// most MaxDistanceLimit.
 	MaxDistance uint64 `json:"max_distance"`
 }
 
@@ -107,9 +108,9 @@ const MaxDistanceLimit = 7
 // write without bound.
 const maxNearLinks = 16
 
-// State keys, relative to the app's prefix "a/copyright/" (doc.go). IDs
-// and hashes are raw bytes of fixed length, so no separator is needed
-// after them.
+// State keys, relative to the app's prefix "a/copyright/" (README.md,
+// "State"). IDs and hashes are raw bytes of fixed length, so no
+// separator is needed after them.
 const (
 	keyParams   = "params"
 	keyGrantSeq = "seq/grant"
@@ -149,7 +150,7 @@ func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) 
 // loadParams returns the genesis parameters; a chain whose genesis never
 // stored them runs with the default.
 func loadParams(st *chain.Store) (Params, error) {
-	p := Params{MaxDistance: DefaultGenesis().MaxDistance}
+	p := DefaultGenesis()
 	_, err := st.GetObject([]byte(keyParams), &p)
 	return p, err
 }
@@ -230,14 +231,10 @@ func register(ctx *chain.Context, m *Register) error {
 // appendTrail adds an entry to the work's history.
 func appendTrail(ctx *chain.Context, id WorkID, w *Work, kind, text string) error {
 	st := ctx.Store()
-	n, err := sdk.BytesUint64(st.Get(keyTrailN(id)))
+	n, err := sdk.NextID(st, keyTrailN(id))
 	if err != nil {
 		return err
 	}
-	if n, err = sdk.Add(n, 1); err != nil {
-		return err
-	}
-	st.Set(keyTrailN(id), sdk.Uint64Bytes(n))
 	sdk.Save(st, keyTrail(id, n), TrailEntry{Seq: n, Kind: kind, Actor: ctx.Sender, ByHolder: ctx.Sender == w.Holder,
 		Text: text, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash})
 	return nil
@@ -300,16 +297,12 @@ func grant(ctx *chain.Context, m *GrantLicense) error {
 			return fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, sdk.FormatTime(ctx.Time))
 		}
 	}
-	seq, err := sdk.BytesUint64(st.Get([]byte(keyGrantSeq)))
+	seq, err := sdk.NextID(st, []byte(keyGrantSeq))
 	if err != nil {
-		return err
-	}
-	if seq, err = sdk.Add(seq, 1); err != nil {
 		return err
 	}
 	g := &Grant{ID: seq, Work: w.ID, Licensee: licensee, Grantor: ctx.Sender, Scope: m.Scope,
 		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time)}
-	st.Set([]byte(keyGrantSeq), sdk.Uint64Bytes(seq))
 	sdk.Save(st, keyGrant(seq), g)
 	st.Set(keyWorkGrant(id, seq), sdk.Present)
 	st.Set(keyLicensee(licensee, seq), sdk.Present)
