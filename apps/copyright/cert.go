@@ -264,9 +264,7 @@ func ParseBlockEvidence(block, validators []byte) (*chain.Header, *chain.Commit,
 		}
 		c.Signatures = append(c.Signatures, chain.CommitSig{Validator: s.Validator, Signature: sig})
 	}
-	var v struct {
-		Validators []chain.Validator `json:"validators"`
-	}
+	var v chain.ValidatorSet // the node's answer, checked by NewValidatorSet
 	if err := json.Unmarshal(validators, &v); err != nil {
 		return nil, nil, nil, fmt.Errorf("validators: %w", err)
 	}

@@ -138,11 +138,9 @@ func keySHA(sum []byte) []byte                    { return sdk.Key(prefixSHA, su
 func keyNear(a, b WorkID) []byte                  { return sdk.Key(prefixNear, a[:], b[:]) }
 func keyHolder(h chain.Address, id WorkID) []byte { return sdk.Key(prefixHolder, h[:], id[:]) }
 func keyGrant(id uint64) []byte                   { return sdk.Key(prefixGrant, sdk.Uint64Bytes(id)) }
-func keyWorkGrant(w WorkID, id uint64) []byte {
-	return sdk.Key(prefixWGrant, w[:], sdk.Uint64Bytes(id))
-}
-func keyLicensee(a chain.Address, id uint64) []byte {
-	return sdk.Key(prefixLic, a[:], sdk.Uint64Bytes(id))
+func keyWorkGrant(w WorkID, n uint64) []byte      { return sdk.Key(prefixWGrant, w[:], sdk.Uint64Bytes(n)) }
+func keyLicensee(a chain.Address, n uint64) []byte {
+	return sdk.Key(prefixLic, a[:], sdk.Uint64Bytes(n))
 }
 func keyTrail(w WorkID, seq uint64) []byte { return sdk.Key(prefixTrail, w[:], sdk.Uint64Bytes(seq)) }
 func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) }
@@ -212,19 +210,17 @@ func register(ctx *chain.Context, m *Register) error {
 	w := &Work{ID: id.String(), SHA256: m.SHA256, DataCode: m.DataCode, Size: m.Size, Title: m.Title,
 		Creator: m.Creator, MediaType: m.MediaType, License: m.License, Registrant: ctx.Sender,
 		Holder: ctx.Sender, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash}
+	ctx.Emit("register", chain.A("work", w.ID), chain.A("holder", w.Holder), chain.A("sha256", w.SHA256),
+		chain.A("near_duplicates", uint64(len(near))))
 	for _, n := range near {
 		w.NearDuplicateOf = append(w.NearDuplicateOf, n.id.String())
 		sdk.Save(st, keyNear(id, n.id), nearLink{Distance: n.distance, Earlier: true})
 		sdk.Save(st, keyNear(n.id, id), nearLink{Distance: n.distance, Earlier: false})
+		ctx.Emit("near_duplicate", chain.A("work", w.ID), chain.A("of", n.id.String()), chain.A("distance", n.distance))
 	}
 	sdk.Save(st, keyWork(id), w)
 	st.Set(keySHA(sum), id[:])
 	st.Set(keyHolder(w.Holder, id), sdk.Present)
-	ctx.Emit("register", chain.A("work", w.ID), chain.A("holder", w.Holder), chain.A("sha256", w.SHA256),
-		chain.A("near_duplicates", uint64(len(near))))
-	for _, x := range near {
-		ctx.Emit("near_duplicate", chain.A("work", w.ID), chain.A("of", x.id.String()), chain.A("distance", x.distance))
-	}
 	return appendTrail(ctx, id, w, ActionRegister, "")
 }
 
