@@ -27,7 +27,7 @@ func New() *App {
 }
 
 // Check validates payloads without state. It refuses the retired
-// "evidence" transaction (ErrEvidenceTx).
+// evidence transaction with ErrEvidenceTx.
 func (a *App) Check(action string, payload []byte) error {
 	if action == ActionEvidence {
 		return ErrEvidenceTx
@@ -35,9 +35,8 @@ func (a *App) Check(action string, payload []byte) error {
 	return a.Module.Check(action, payload)
 }
 
-// Deliver executes a proposal vote. Evidence is not a transaction: it
-// travels in blocks and reaches the module through HandleEvidence, so
-// the retired "evidence" action fails with ErrEvidenceTx here too.
+// Deliver executes a proposal vote, and refuses the evidence transaction
+// like Check: evidence reaches the module in blocks (HandleEvidence).
 func (a *App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	if action == ActionEvidence {
 		return ErrEvidenceTx
@@ -103,8 +102,7 @@ func propose(ctx *chain.Context, m *Propose) error {
 	slices.Sort(p.Votes)
 	ctx.Emit("vote", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address), chain.A("voter", ctx.Sender))
 	if votedPower(vs, p.Votes) >= vs.Quorum() {
-		p.DecidedAt = ctx.Height
-		p.Effective = ctx.Height + ActivationDelay
+		p.DecidedAt, p.Effective = ctx.Height, ctx.Height+ActivationDelay
 		st.Set(schedKey(p.Effective, id), []byte(id))
 		ctx.Emit("decided", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address),
 			chain.A("effective_at", p.Effective))
@@ -196,17 +194,10 @@ func queryProposals(q *chain.QueryContext, _ sdk.Params) (any, error) {
 
 func queryProposal(q *chain.QueryContext, p sdk.Params) (any, error) {
 	id := p.Path("id")
-	pr, err := sdk.Load[Proposal](q.Store(), propKey(id), "proposal "+id)
-	if err != nil {
-		return nil, err
-	}
-	return pr, nil
+	return sdk.Load[Proposal](q.Store(), propKey(id), "proposal "+id)
 }
 
 func propKey(id string) []byte { return []byte("prop/" + id) }
 
-func schedPrefix(h uint64) []byte {
-	return append(append([]byte("sched/"), sdk.Uint64Bytes(h)...), '/')
-}
-
-func schedKey(h uint64, id string) []byte { return append(schedPrefix(h), id...) }
+func schedPrefix(h uint64) []byte         { return sdk.Key("sched/", sdk.Uint64Bytes(h), []byte("/")) }
+func schedKey(h uint64, id string) []byte { return sdk.Key(schedPrefix(h), []byte(id)) }
