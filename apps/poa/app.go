@@ -9,9 +9,8 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the poa module. Its Name and Query come from the action and
-// query tables of sdk.Module, and so do Check and Deliver for every
-// action but the retired evidence transaction.
+// App is the poa module: sdk.Module's tables give it Name, Query, Check
+// and Deliver, but for the retired evidence transaction.
 type App struct{ *sdk.Module }
 
 // New returns the poa app.
@@ -20,14 +19,15 @@ func New() *App {
 		[]sdk.Handler{sdk.Action(ActionPropose, "vote to add or remove a validator (validators only)", propose)},
 		[]sdk.Route{
 			sdk.Query("proposals", "every proposal, open and decided", queryProposals),
-			sdk.Query("proposal/{id}", "one proposal", queryProposal),
+			sdk.Query("proposal/{id}", "one proposal", func(q *chain.QueryContext, p sdk.Params) (any, error) {
+				return sdk.Load[Proposal](q.Store(), propKey(p.Path("id")), "proposal "+p.Path("id"))
+			}),
 			sdk.Query("evidence", "every recorded offence, by validator then height", queryEvidence),
 			sdk.Query("evidence/{height}", "the offences recorded by the block at that height", queryEvidence),
 		})}
 }
 
-// Check validates payloads without state. It refuses the retired
-// evidence transaction with ErrEvidenceTx.
+// Check validates a payload without state; it refuses evidence (ErrEvidenceTx).
 func (a *App) Check(action string, payload []byte) error {
 	if action == ActionEvidence {
 		return ErrEvidenceTx
@@ -35,8 +35,7 @@ func (a *App) Check(action string, payload []byte) error {
 	return a.Module.Check(action, payload)
 }
 
-// Deliver executes a proposal vote, and refuses the evidence transaction
-// like Check: evidence reaches the module in blocks (HandleEvidence).
+// Deliver executes a proposal vote and refuses evidence like Check.
 func (a *App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	if action == ActionEvidence {
 		return ErrEvidenceTx
@@ -190,11 +189,6 @@ func queryProposals(q *chain.QueryContext, _ sdk.Params) (any, error) {
 		return true, nil
 	})
 	return out, err
-}
-
-func queryProposal(q *chain.QueryContext, p sdk.Params) (any, error) {
-	id := p.Path("id")
-	return sdk.Load[Proposal](q.Store(), propKey(id), "proposal "+id)
 }
 
 func propKey(id string) []byte { return []byte("prop/" + id) }

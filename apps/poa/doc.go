@@ -2,12 +2,11 @@
 // keeps the record of validators caught double-signing.
 //
 // Changing the set. A validator proposes to add or remove one validator
-// (action "propose"); every other validator that agrees sends the same
-// proposal. Sending it counts as a vote. Once validators holding more than
-// 2/3 of the current voting power have voted, the change is decided in
-// that block, at height H, and takes effect two heights later: block H+2
-// is the first one the new set signs. The delay gives every node a full
-// block to learn of the change before it must use it.
+// (action "propose"), and every validator that agrees sends the same
+// proposal: sending it is a vote. Once the voters hold more than 2/3 of
+// the current power, the change is decided in that block, at height H,
+// and block H+ActivationDelay is the first the new set signs, so every
+// node has a full block to learn of the change before it must use it.
 //
 // Evidence. Two votes that one validator signed for the same height,
 // round and step but for different blocks, or two proposals for the same

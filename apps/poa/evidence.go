@@ -10,9 +10,8 @@ import (
 )
 
 // EvidenceRecord is one recorded offence, as stored and queried. Records
-// made by the retired evidence transaction have a Reporter and, in
-// storage, no Kind (README.md, "Evidence", says how they are read and
-// charged).
+// of the retired evidence transaction have a Reporter and, in storage, no
+// Kind (README.md, "Evidence", says how they read and are charged).
 type EvidenceRecord struct {
 	Validator string   `json:"validator" cbor:"validator"`
 	Height    uint64   `json:"height" cbor:"height"` // of the offence
@@ -22,12 +21,9 @@ type EvidenceRecord struct {
 	Reporter  string   `json:"reporter,omitempty" cbor:"reporter"` // only on records of the retired transaction
 	Committed uint64   `json:"committed_at" cbor:"committed_at"`   // height of the block that carried it
 
-	// Kind is chain.EvidenceDuplicateVote or chain.EvidenceConflictingProposal.
-	Kind string `json:"kind" cbor:"kind,omitempty"`
-	// Proposals are the two proposals of a conflicting proposal.
-	Proposals *ProposalPair `json:"proposals,omitempty" cbor:"proposals,omitempty"`
-	// Hash is the hash of the evidence that proved the offence.
-	Hash string `json:"evidence_hash,omitempty" cbor:"evidence_hash,omitempty"`
+	Kind      string        `json:"kind" cbor:"kind,omitempty"`                             // chain.EvidenceDuplicateVote or chain.EvidenceConflictingProposal
+	Proposals *ProposalPair `json:"proposals,omitempty" cbor:"proposals,omitempty"`         // the two proposals of a conflicting proposal
+	Hash      string        `json:"evidence_hash,omitempty" cbor:"evidence_hash,omitempty"` // of the evidence that proved the offence
 	// RemovalAt is the first height the set without the offender signs;
 	// zero when the offender is not removed, and NotRemoved says why.
 	RemovalAt  uint64 `json:"removal_at,omitempty" cbor:"removal_at,omitempty"`

@@ -20,9 +20,8 @@ const (
 	ActionEvidence = "evidence"
 )
 
-// ErrEvidenceTx is why the retired evidence transaction is refused; its
-// text says why. It wraps chain.ErrUnknownAction, so the API answers 400
-// unknown_action.
+// ErrEvidenceTx refuses the retired evidence transaction and says why. It
+// wraps chain.ErrUnknownAction: the API answers 400 unknown_action.
 var ErrEvidenceTx = fmt.Errorf("%w: poa no longer takes evidence as a transaction: "+
 	"evidence of double signing travels in blocks, where every validator verifies it against the validator set "+
 	"of the offence's own height before voting, and poa records it and removes the offender from there "+
