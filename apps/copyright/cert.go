@@ -11,23 +11,14 @@ import (
 )
 
 // A certificate lets anyone check a registration later, offline, with no
-// node to ask. It carries four pieces of evidence, each checked against
-// the next:
-//
-//  1. the record: the exact bytes stored under the work's key;
-//  2. a Merkle proof that the state root of block H holds those bytes
-//     under that key (sdk.Proven);
-//  3. the header of block H, whose hash is recomputed from its fields and
-//     which names the state root and the hash of the validator set;
-//  4. the commit certificate of block H and that validator set: the
-//     precommit signatures of validators holding more than 2/3 of the
-//     power, for exactly that block hash.
-//
-// README.md, "Certificates and offline verification", says what a
-// verified certificate proves, what it trusts and what it does not say.
-// Above all it trusts the validator set it brings: compare
-// Verified.ValidatorsHash with a hash from a source you trust, or pass
-// that hash as VerifyOptions.TrustedValidators.
+// node to ask: the record's exact bytes, a Merkle proof of them under the
+// state root of block H, the header of block H, and the commit of its
+// validators, each checked against the next (VerifyCertificate). README.md,
+// "Certificates and offline verification", says what a verified
+// certificate proves, what it trusts and what it does not say. Above all
+// it trusts the validator set it brings: compare Verified.ValidatorsHash
+// with a hash from a source you trust, or pass that hash as
+// VerifyOptions.TrustedValidators.
 
 // CertificateFormat names the layout; VerifyCertificate refuses others.
 const CertificateFormat = "citychain-copyright-certificate/1"
@@ -38,9 +29,8 @@ type Certificate struct {
 	ChainID string      `json:"chain_id"`
 	Work    Work        `json:"work"`  // readable copy of the proven record
 	Proof   *sdk.Proven `json:"proof"` // the record's key, bytes and Merkle proof
-	// Header is the block's header. Certificates written before it had
-	// "hash" leave that out, and evidence_hash when zero; both read the
-	// same, as the verifier recomputes the hash from the fields.
+	// Header is the block's header; older certificates lack its "hash"
+	// (README.md), which the verifier recomputes anyway.
 	Header     chain.HeaderJSON    `json:"header"`
 	BlockHash  chain.Hash          `json:"block_hash"` // recomputed by the verifier
 	Commit     *chain.Commit       `json:"commit"`
@@ -224,10 +214,8 @@ func ReadCertificate(data []byte) (*Certificate, error) {
 type blockEvidence struct {
 	chain.HeaderJSON
 	Commit *struct {
-		Height     uint64     `json:"height"`
-		Round      uint32     `json:"round"`
-		BlockHash  chain.Hash `json:"block_hash"`
-		Signatures []struct {
+		chain.Commit // height, round, block hash; Signatures (hex) shadows its own
+		Signatures   []struct {
 			Validator chain.Address `json:"validator"`
 			Signature string        `json:"signature"` // hex
 		} `json:"signatures"`
@@ -256,7 +244,7 @@ func ParseBlockEvidence(block, validators []byte) (*chain.Header, *chain.Commit,
 	if b.Commit == nil {
 		return nil, nil, nil, fmt.Errorf("block %d has no commit yet", b.Height)
 	}
-	c := &chain.Commit{Height: b.Commit.Height, Round: b.Commit.Round, BlockHash: b.Commit.BlockHash}
+	c := &b.Commit.Commit
 	for _, s := range b.Commit.Signatures {
 		sig, err := hex.DecodeString(s.Signature)
 		if err != nil {

@@ -3,11 +3,9 @@
 // about it. The chain stores fingerprints and metadata, never the work.
 //
 // A work is identified by fingerprints that the client computes from the
-// file (ISO 24138, the ISCC):
-//
-//	SHA-256         exact identity, what most tools print
-//	Instance-Code   BLAKE3 of the bytes, 256 bits: the work's ID
-//	Data-Code       64-bit similarity hash: close codes, similar files
+// file (ISO 24138, the ISCC): its SHA-256, its Instance-Code (BLAKE3 of
+// the bytes, 256 bits: the work's ID) and its 64-bit Data-Code, a
+// similarity hash (close codes, similar files).
 //
 // Files, one concern each:
 //

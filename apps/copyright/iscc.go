@@ -16,16 +16,11 @@ import (
 // An ISCC unit (ISO 24138, International Standard Content Code) is a
 // short header and a digest, written in base32 after "ISCC:". The header
 // is four 4-bit values: main type, subtype, version and length (in
-// 32-bit steps, 0 meaning 32 bits). This module uses two units:
-//
-//   - the Instance-Code, a BLAKE3 hash of the file's bytes: equal codes
-//     mean identical files, so it identifies a work exactly;
-//   - the Data-Code, a similarity hash over content-defined chunks
-//     (cdc.go, minhash.go): files that share most of their bytes have
-//     codes that differ in only a few bits.
-//
-// The reference implementation is iscc-core; iscc_test.go checks this code
-// against every conformance vector of both units.
+// 32-bit steps, 0 meaning 32 bits). The registry uses the Instance-Code,
+// which identifies a work exactly, and the Data-Code (cdc.go, minhash.go),
+// whose few differing bits say that two files are alike; README.md,
+// "Fingerprints", tells the whole story. iscc_test.go checks both against
+// every conformance vector of iscc-core, the reference implementation.
 
 // MainType is the first header value of an ISCC unit.
 type MainType uint8

@@ -236,25 +236,28 @@ func appendTrail(ctx *chain.Context, id WorkID, w *Work, kind, text string) erro
 	return nil
 }
 
-// heldWork loads the work that the sender must hold to do what; the
-// error names the holder.
-func heldWork(ctx *chain.Context, id WorkID, what string) (*Work, error) {
+// heldWork loads the work named work, which the sender must hold to do
+// what; the error names the holder.
+func heldWork(ctx *chain.Context, work, what string) (WorkID, *Work, error) {
+	id, err := ParseWorkID(work)
+	if err != nil {
+		return id, nil, err
+	}
 	w, err := loadWork(ctx.Store(), id)
 	if err != nil {
-		return nil, err
+		return id, nil, err
 	}
 	if ctx.Sender != w.Holder {
-		return nil, fmt.Errorf("%w: %s does not hold %s and cannot %s; %s does", chain.ErrUnauthorized, ctx.Sender, w.ID, what, w.Holder)
+		return id, nil, fmt.Errorf("%w: %s does not hold %s and cannot %s; %s does", chain.ErrUnauthorized, ctx.Sender, w.ID, what, w.Holder)
 	}
-	return w, nil
+	return id, w, nil
 }
 
 // transfer hands the work to a new holder; only the holder may.
 func transfer(ctx *chain.Context, m *Transfer) error {
 	st := ctx.Store()
-	id, _ := ParseWorkID(m.Work)
 	to, _ := chain.ParseAddress(m.To)
-	w, err := heldWork(ctx, id, "transfer it")
+	id, w, err := heldWork(ctx, m.Work, "transfer it")
 	if err != nil {
 		return err
 	}
@@ -276,9 +279,8 @@ func transfer(ctx *chain.Context, m *Transfer) error {
 // ahead of the current block.
 func grant(ctx *chain.Context, m *GrantLicense) error {
 	st := ctx.Store()
-	id, _ := ParseWorkID(m.Work)
 	licensee, _ := chain.ParseAddress(m.Licensee)
-	w, err := heldWork(ctx, id, "license it")
+	id, w, err := heldWork(ctx, m.Work, "license it")
 	if err != nil {
 		return err
 	}
@@ -313,11 +315,7 @@ func revoke(ctx *chain.Context, m *Revoke) error {
 	if err != nil {
 		return err
 	}
-	id, err := ParseWorkID(g.Work)
-	if err != nil {
-		return err
-	}
-	w, err := heldWork(ctx, id, "revoke its grants")
+	id, w, err := heldWork(ctx, g.Work, "revoke its grants")
 	if err != nil {
 		return err
 	}
