@@ -189,16 +189,13 @@ func (c *Certificate) Encode() []byte {
 func ReadCertificate(data []byte) (*Certificate, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '<' {
-		start := bytes.Index(data, []byte(htmlCertOpen))
-		if start < 0 {
+		_, embedded, ok := bytes.Cut(data, []byte(htmlCertOpen))
+		if !ok {
 			return nil, fmt.Errorf("%w: the page has no embedded certificate", ErrBadCertificate)
 		}
-		data = data[start+len(htmlCertOpen):]
-		end := bytes.Index(data, []byte("</script>"))
-		if end < 0 {
+		if data, _, ok = bytes.Cut(embedded, []byte("</script>")); !ok {
 			return nil, fmt.Errorf("%w: the embedded certificate is not closed", ErrBadCertificate)
 		}
-		data = data[:end]
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

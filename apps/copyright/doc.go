@@ -10,7 +10,7 @@
 // Files, one concern each:
 //
 //	iscc.go      ISCC units: encoding, Instance-Code, Data-Code, Fingerprint
-//	cdc.go       content-defined chunking (the gear table)
+//	cdc.go       content-defined chunking (the gear table), the Data-Code hasher
 //	minhash.go   the 64 permutations that summarise the chunks
 //	xxh32.go     the chunk hash
 //	license.go   SPDX licence identifiers

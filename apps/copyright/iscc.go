@@ -152,7 +152,7 @@ func DataCode(r io.Reader, bits int) (string, []byte, error) {
 	if bits < 32 || bits > 256 || bits%32 != 0 {
 		return "", nil, fmt.Errorf("%w: Data-Code length %d bits: want a multiple of 32 up to 256", ErrBadCode, bits)
 	}
-	h := newDataHasher()
+	h := &dataHasher{}
 	if _, err := io.Copy(h, r); err != nil {
 		return "", nil, err
 	}
@@ -160,29 +160,10 @@ func DataCode(r io.Reader, bits int) (string, []byte, error) {
 	return Code{Type: MainData, Digest: d}.String(), d, nil
 }
 
-// dataHasher computes a Data-Code incrementally: chunks are hashed with
-// xxh32 as soon as their end is known.
-type dataHasher struct {
-	c        chunker
-	features []uint32
-}
-
-func newDataHasher() *dataHasher {
-	h := &dataHasher{}
-	h.c.emit = func(chunk []byte) { h.features = append(h.features, xxh32(chunk)) }
-	return h
-}
-
-// Write never fails.
-func (h *dataHasher) Write(p []byte) (int, error) {
-	h.c.write(p)
-	return len(p), nil
-}
-
 // Sum returns the 256-bit Data-Code digest. An empty stream counts as
 // one empty chunk, as in the reference.
 func (h *dataHasher) Sum() []byte {
-	h.c.close()
+	h.cut(0)
 	if len(h.features) == 0 {
 		h.features = append(h.features, xxh32(nil))
 	}
@@ -206,7 +187,7 @@ type Fingerprints struct {
 // Fingerprint reads r to the end and computes its SHA-256, Instance-Code
 // and 64-bit Data-Code.
 func Fingerprint(r io.Reader) (*Fingerprints, error) {
-	s, b, d := sha256.New(), blake3.New(32, nil), newDataHasher()
+	s, b, d := sha256.New(), blake3.New(32, nil), &dataHasher{}
 	n, err := io.Copy(io.MultiWriter(s, b, d), r)
 	if err != nil {
 		return nil, err

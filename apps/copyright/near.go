@@ -12,13 +12,11 @@ import (
 )
 
 // The near-duplicate index. Cut the 64 bits of a Data-Code into d+1
-// bands. If two codes differ in at most d bits, the differing bits touch
-// at most d bands, so at least one band is equal in both (pigeonhole).
-// Each work is filed in the bucket of each of its band values; a new work
-// compares its code only with the works in its own buckets. A bucket is a
-// ring of its latest bucketSize works, so a registration reads a bounded
-// number of entries however crowded a bucket is; README.md, "Why a bucket
-// keeps only its latest 64 works", explains the choice and its price.
+// bands: two codes that differ in at most d bits are equal in at least one
+// band (pigeonhole). Each work is filed in the bucket of each of its band
+// values, a ring of the bucket's latest bucketSize works, and a new work
+// compares its code only with the works in its own buckets. README.md,
+// "State", explains the index, its cap, and the price of the ring.
 
 // bucketSize is how many of its latest works a bucket keeps. A slot is
 // one byte of the key, so it is at most 256.

@@ -146,11 +146,7 @@ func queryHolder(q *chain.QueryContext, p sdk.Params) (any, error) {
 	st := q.Store()
 	ans := HolderAnswer{Holder: a, QueryHeight: q.Height}
 	ans.Works, ans.Truncated, err = list(st, sdk.Key(prefixHolder, a[:]), func(rest, _ []byte) (Work, error) {
-		w, err := workAt(st, rest)
-		if err != nil {
-			return Work{}, err
-		}
-		return *w, nil
+		return workAt(st, rest)
 	})
 	return ans, err
 }
@@ -222,12 +218,16 @@ func grantView(q *chain.QueryContext) func(rest, _ []byte) (GrantView, error) {
 }
 
 // workAt loads the work whose ID ends an index key.
-func workAt(st *chain.Store, keyEnd []byte) (*Work, error) {
+func workAt(st *chain.Store, keyEnd []byte) (Work, error) {
 	id, err := idFromKey(keyEnd)
 	if err != nil {
-		return nil, err
+		return Work{}, err
 	}
-	return loadWork(st, id)
+	w, err := loadWork(st, id)
+	if err != nil {
+		return Work{}, err
+	}
+	return *w, nil
 }
 
 func idByWorkID(_ *chain.Store, s string) (WorkID, error) {
