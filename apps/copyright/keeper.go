@@ -63,10 +63,8 @@ func (g *Grant) Status(height uint64, t time.Time) string {
 	if g.ExpiresHeight != 0 && height >= g.ExpiresHeight {
 		return GrantExpired
 	}
-	if g.ExpiresAt != "" {
-		if exp, err := time.Parse(time.RFC3339Nano, g.ExpiresAt); err == nil && !t.Before(exp) {
-			return GrantExpired
-		}
+	if exp, err := time.Parse(time.RFC3339Nano, g.ExpiresAt); err == nil && !t.Before(exp) {
+		return GrantExpired // an empty ExpiresAt does not parse: no expiry time
 	}
 	return GrantActive
 }
