@@ -5,7 +5,8 @@
 //
 //   - imports.txt: every package of the module and the packages of ours it
 //     imports (tests left out), written by this program from `go list`;
-//     drawn as imports.svg, one layer per row, arrows pointing down.
+//     drawn as imports.en.svg and imports.zh.svg, one layer per row,
+//     arrows pointing down.
 //   - *.seq: sequence pictures written by hand, each label in English and
 //     Chinese ("English | 中文"); drawn as NAME.en.svg and NAME.zh.svg.
 //
@@ -96,7 +97,9 @@ func render() (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("imports.txt: %w", err)
 	}
-	files["imports.svg"] = []byte(drawImports(g))
+	for lang := range 2 {
+		files[fmt.Sprintf("imports.%s.svg", langs[lang])] = []byte(drawImports(g, lang))
+	}
 	seqs, err := filepath.Glob(filepath.Join(dir, "*.seq"))
 	if err != nil {
 		return nil, err
@@ -132,7 +135,7 @@ func importsSource() (string, error) {
 	var b strings.Builder
 	b.WriteString("# The packages of CityChain and, after the colon, the packages of ours that\n")
 	b.WriteString("# each one imports (tests left out). Written by go run docs/diagrams/render.go\n")
-	b.WriteString("# from go list; imports.svg is drawn from this file.\n")
+	b.WriteString("# from go list; imports.en.svg and imports.zh.svg are drawn from this file.\n")
 	dec := json.NewDecoder(bytes.NewReader(out))
 	var lines []string
 	for dec.More() {
@@ -317,7 +320,15 @@ const (
 	graphTop = 118.0
 )
 
-func drawImports(g *graph) string {
+// importsText is the title and the key of the import graph, by language.
+var importsText = [2][2]string{
+	{"CityChain packages: an arrow goes from a package to one it imports",
+		"cmd → node → apps, p2p → chain; an import that a longer path already implies is not drawn (imports.txt lists them all)"},
+	{"CityChain 的包：箭头从一个包指向它导入的包",
+		"cmd → node → apps、p2p → chain；已由更长路径隐含的导入不再画出（imports.txt 列出全部导入）"},
+}
+
+func drawImports(g *graph, lang int) string {
 	edges := reduce(g)
 	layer, top := layers(g)
 	nodes := map[string]*vnode{}
@@ -375,14 +386,14 @@ func drawImports(g *graph) string {
 
 	var b strings.Builder
 	svgOpen(&b, width, height)
-	fmt.Fprintf(&b, `<text x="%s" y="34" font-size="21" font-weight="bold">CityChain packages: an arrow goes from a package to one it imports</text>`+"\n", f(marginX))
+	fmt.Fprintf(&b, `<text x="%s" y="34" font-size="21" font-weight="bold">%s</text>`+"\n", f(marginX), esc(importsText[lang][0]))
 	x := marginX
 	for _, gr := range groups {
 		fmt.Fprintf(&b, `<rect x="%s" y="52" width="22" height="18" rx="4" fill="%s" stroke="%s" stroke-width="1.5"/>`, f(x), gr.fill, gr.stroke)
 		fmt.Fprintf(&b, `<text x="%s" y="66" font-size="16">%s/</text>`+"\n", f(x+30), gr.name)
 		x += 30 + textWidth(gr.name+"/", 16) + 26
 	}
-	fmt.Fprintf(&b, `<text x="%s" y="96" font-size="15" fill="#444">cmd → node → apps, p2p → chain; an import that a longer path already implies is not drawn (imports.txt lists them all)</text>`+"\n", f(marginX))
+	fmt.Fprintf(&b, `<text x="%s" y="96" font-size="15" fill="#444">%s</text>`+"\n", f(marginX), esc(importsText[lang][1]))
 
 	// Where each edge leaves and enters a box: spread along its bottom and top.
 	outX := map[*vnode]map[*vnode]float64{}
@@ -678,13 +689,13 @@ func parseSeq(src string) (*seq, error) {
 		case "lane":
 			s.lanes = append(s.lanes, lane{id: args, label: tt})
 		case "section":
-			s.steps = append(s.steps, step{kind: kind, text: tt, line: n + 1})
+			s.steps = append(s.steps, step{kind: kind, text: tt})
 		case "msg", "ret":
 			from, to, ok := strings.Cut(args, "->")
 			if !ok {
 				return nil, fmt.Errorf("line %d: want FROM -> TO", n+1)
 			}
-			st := step{kind: kind, text: tt, line: n + 1}
+			st := step{kind: kind, text: tt}
 			if st.from, err = laneOf(strings.TrimSpace(from)); err != nil {
 				return nil, fmt.Errorf("line %d: %w", n+1, err)
 			}
@@ -698,7 +709,7 @@ func parseSeq(src string) (*seq, error) {
 			s.steps = append(s.steps, st)
 		case "note":
 			first, last, span := strings.Cut(args, "..")
-			st := step{kind: kind, text: tt, line: n + 1}
+			st := step{kind: kind, text: tt}
 			if st.from, err = laneOf(strings.TrimSpace(first)); err != nil {
 				return nil, fmt.Errorf("line %d: %w", n+1, err)
 			}
