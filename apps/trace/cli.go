@@ -46,14 +46,7 @@ with N, N+1, ...`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			first := 0
-			for i := range batches {
-				if err := batches[i].Validate(); err != nil {
-					return fmt.Errorf("%s: eventList[%d:%d] (events[i] below is eventList[%d+i]): %w", args[0], first, first+len(batches[i].Events), first, err)
-				}
-				first += len(batches[i].Events)
-			}
-			return submitBatches(cmd, c, batches)
+			return submitBatches(cmd, c, args[0], batches)
 		},
 	}
 
@@ -90,19 +83,25 @@ func readInput(cmd *cobra.Command, name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-// submitBatches sends one transaction per batch. With --nonce N the
-// batches are signed with consecutive nonces.
-func submitBatches(cmd *cobra.Command, c sdk.Client, batches []Capture) error {
+// submitBatches checks every batch of file, then sends one transaction
+// per batch. With --nonce N the batches are signed with consecutive
+// nonces.
+func submitBatches(cmd *cobra.Command, c sdk.Client, file string, batches []Capture) error {
+	first := make([]int, len(batches)+1) // batch i holds eventList[first[i]:first[i+1]]
+	for i := range batches {
+		first[i+1] = first[i] + len(batches[i].Events)
+		if err := batches[i].Validate(); err != nil {
+			return fmt.Errorf("%s: eventList[%d:%d] (events[i] below is eventList[%d+i]): %w", file, first[i], first[i+1], first[i], err)
+		}
+	}
 	nonceFlag := cmd.Flags().Lookup("nonce")
 	var base int64
 	if nonceFlag != nil && nonceFlag.Changed {
 		base, _ = strconv.ParseInt(nonceFlag.Value.String(), 10, 64)
 	}
-	first := 0
 	for i := range batches {
-		n := len(batches[i].Events)
 		if len(batches) > 1 {
-			fmt.Fprintf(cmd.ErrOrStderr(), "transaction %d of %d: eventList[%d:%d]\n", i+1, len(batches), first, first+n)
+			fmt.Fprintf(cmd.ErrOrStderr(), "transaction %d of %d: eventList[%d:%d]\n", i+1, len(batches), first[i], first[i+1])
 		}
 		if nonceFlag != nil && nonceFlag.Changed && i > 0 {
 			if err := nonceFlag.Value.Set(strconv.FormatInt(base+int64(i), 10)); err != nil {
@@ -115,7 +114,6 @@ func submitBatches(cmd *cobra.Command, c sdk.Client, batches []Capture) error {
 			}
 			return err
 		}
-		first += n
 	}
 	return nil
 }
@@ -153,7 +151,6 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 				return epcPath(pos[0], "events") + "?" + v.Encode(), nil
 			}
 		}, printEvents)
-	events.Args = cobra.ExactArgs(1)
 	events.Example = `  citychain query trace events urn:epc:id:sgtin:9521111.054321.P1001
   citychain query trace events https://id.gs1.org/01/09521111543213/21/P1001 --biz-step shipping --from 2026-03-01`
 

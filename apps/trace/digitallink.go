@@ -39,6 +39,7 @@ var linkKeys = map[string]linkKey{
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:17], true }},
 	"253": {kind: "gdti", check: serialKey("", "13 digits"),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:12], len(v) > 13 }},
+	"414": {kind: "gln", qualifiers: []string{"254"}, check: numericKey(13)}, // a location, not an object
 }
 
 // qualifierLimits gives the most characters of each qualifier's value.
@@ -49,27 +50,11 @@ var qualifierLimits = map[string]int{"22": 20, "10": 20, "21": 20, "254": 20}
 // The query string (?linkType=...) is allowed and ignored. A GTIN written
 // with 8, 12 or 13 digits is padded to 14 in the key.
 func parseDigitalLink(s string) (ID, error) {
-	ai, value, quals, err := splitLink(s)
+	ai, value, q, err := parseLink(s, false)
 	if err != nil {
 		return ID{}, err
 	}
-	if ai == "414" {
-		return ID{}, fmt.Errorf("%q names a location (AI 414), not an object", s)
-	}
-	lk, ok := linkKeys[ai]
-	if !ok {
-		return ID{}, fmt.Errorf("%q: AI %s is not a primary key this module knows (01, 00, 253, 8003, 8004, 8017, 8018)", s, ai)
-	}
-	if ai == "01" && (len(value) == 8 || len(value) == 12 || len(value) == 13) {
-		value = strings.Repeat("0", 14-len(value)) + value
-	}
-	if err := lk.check(value); err != nil {
-		return ID{}, fmt.Errorf("%q: AI %s: %w", s, ai, err)
-	}
-	q, err := checkQualifiers(s, ai, quals, lk.qualifiers)
-	if err != nil {
-		return ID{}, err
-	}
+	lk := linkKeys[ai]
 	digits, instance := lk.digits(value, q)
 	key := linkBase + ai + "/" + url.PathEscape(value)
 	for _, name := range lk.qualifiers {
@@ -90,17 +75,7 @@ func parseDigitalLink(s string) (ID, error) {
 // parseLinkLocation parses a Digital Link with a GLN (AI 414) and an
 // optional extension (AI 254).
 func parseLinkLocation(s string) (Location, error) {
-	ai, value, quals, err := splitLink(s)
-	if err != nil {
-		return Location{}, err
-	}
-	if ai != "414" {
-		return Location{}, fmt.Errorf("%q: a location is a GLN, AI 414, not AI %s", s, ai)
-	}
-	if err := numericKey(13)(value); err != nil {
-		return Location{}, fmt.Errorf("%q: AI 414: %w", s, err)
-	}
-	q, err := checkQualifiers(s, ai, quals, []string{"254"})
+	_, value, q, err := parseLink(s, true)
 	if err != nil {
 		return Location{}, err
 	}
@@ -111,8 +86,31 @@ func parseLinkLocation(s string) (Location, error) {
 	return l, nil
 }
 
+// parseLink finds and checks the primary key of a Digital Link, a GLN
+// when location is set and the key of an object or class otherwise, and
+// the qualifiers after it.
+func parseLink(s string, location bool) (ai, value string, q map[string]string, err error) {
+	ai, value, quals, err := splitLink(s)
+	switch {
+	case err != nil:
+		return "", "", nil, err
+	case location && ai != "414":
+		return "", "", nil, fmt.Errorf("%q: a location is a GLN, AI 414, not AI %s", s, ai)
+	case !location && ai == "414":
+		return "", "", nil, fmt.Errorf("%q names a location (AI 414), not an object", s)
+	}
+	if ai == "01" && (len(value) == 8 || len(value) == 12 || len(value) == 13) {
+		value = strings.Repeat("0", 14-len(value)) + value
+	}
+	if err := linkKeys[ai].check(value); err != nil {
+		return "", "", nil, fmt.Errorf("%q: AI %s: %w", s, ai, err)
+	}
+	q, err = checkQualifiers(s, ai, quals, linkKeys[ai].qualifiers)
+	return ai, value, q, err
+}
+
 // splitLink finds the primary key in a Digital Link's path: the first
-// segment that is a known AI (or 414) and has a value after it. Segments
+// segment that is a known AI and has a value after it. Segments
 // before it are the resolver's own path and are ignored.
 func splitLink(s string) (ai, value string, quals []string, err error) {
 	u, perr := url.Parse(s)
@@ -121,7 +119,7 @@ func splitLink(s string) (ai, value string, quals []string, err error) {
 	}
 	segs := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
 	for i := 0; i+1 < len(segs); i++ {
-		if _, known := linkKeys[segs[i]]; !known && segs[i] != "414" {
+		if _, known := linkKeys[segs[i]]; !known {
 			continue
 		}
 		rest := segs[i:]

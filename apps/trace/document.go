@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 
 	"github.com/citychain/citychain/chain"
@@ -56,12 +57,8 @@ func ParseDocument(data []byte) (*Document, error) {
 		if _, isEvent := typeFields[typ]; !isEvent {
 			return nil, fmt.Errorf("type %q: want EPCISDocument, EPCISQueryDocument or an EPCIS event type", typ)
 		}
-		ev := make(map[string]any, len(top))
-		for k, val := range top {
-			if k != "@context" {
-				ev[k] = val
-			}
-		}
+		ev := maps.Clone(top)
+		delete(ev, "@context")
 		list = []any{ev}
 	}
 	events, ok := list.([]any)

@@ -40,19 +40,27 @@ func (o obj) location(name string) *Location {
 	return &loc
 }
 
+// epc parses s, the identifier in the field name, which must name a
+// class of objects when class is set and one object when not; misfit
+// says what it names instead.
+func (o obj) epc(name, s string, class bool, misfit string) ID {
+	id, err := ParseEPC(s)
+	switch {
+	case err != nil:
+		o.fail(name, ErrBadIdentifier, "%v", err)
+	case id.Class != class:
+		o.fail(name, ErrBadIdentifier, "%q %s", s, misfit)
+	}
+	return id
+}
+
 // id reads a single identifier of one object (parentID).
 func (o obj) id(name string, required bool) *ID {
 	s := o.str(name, required)
 	if s == "" {
 		return nil
 	}
-	id, err := ParseEPC(s)
-	switch {
-	case err != nil:
-		o.fail(name, ErrBadIdentifier, "%v", err)
-	case id.Class:
-		o.fail(name, ErrBadIdentifier, "%q names a class of objects, not one object", s)
-	}
+	id := o.epc(name, s, false, "names a class of objects, not one object")
 	return &id
 }
 
@@ -65,14 +73,8 @@ func (o obj) ids(name, as string) []Named {
 	seen := make(map[string]int, len(ss))
 	for i, s := range ss {
 		at := fmt.Sprintf("%s[%d]", name, i)
-		id, err := ParseEPC(s)
-		j, dup := seen[id.Key]
-		switch {
-		case err != nil:
-			o.fail(at, ErrBadIdentifier, "%v", err)
-		case id.Class:
-			o.fail(at, ErrBadIdentifier, "%q names a class of objects; list classes in a quantity list", s)
-		case dup:
+		id := o.epc(at, s, false, "names a class of objects; list classes in a quantity list")
+		if j, dup := seen[id.Key]; dup {
 			o.fail(at, ErrBadValue, "%q is already in %s[%d]", s, o.at(name), j)
 		}
 		seen[id.Key], out[i] = i, Named{ID: id, As: as, Field: at}
@@ -91,14 +93,8 @@ func (o obj) quantities(name, as string) []Named {
 	var out []Named
 	for i, q := range o.objects(name) {
 		q.known("epcClass", "quantity", "uom")
-		s := q.str("epcClass", true)
-		class, err := ParseEPC(s)
-		switch {
-		case err != nil:
-			q.fail("epcClass", ErrBadIdentifier, "%v", err)
-		case !class.Class:
-			q.fail("epcClass", ErrBadIdentifier, "%q names one object, not a class (urn:epc:class:lgtin:..., urn:epc:idpat:..., or a Digital Link without a serial)", s)
-		}
+		class := q.epc("epcClass", q.str("epcClass", true), true,
+			"names one object, not a class (urn:epc:class:lgtin:..., urn:epc:idpat:..., or a Digital Link without a serial)")
 		if !q.has("quantity") {
 			q.fail("quantity", ErrMissingField, "required")
 		}

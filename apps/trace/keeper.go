@@ -11,10 +11,8 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// State keys, all under the app's prefix "a/trace/". {seq} is an event's
-// sequence number as 8 big-endian bytes, so keys sort in chain order;
-// {key} is an identifier's canonical key (see ID.Key), which may contain
-// "/", so it is closed by a 0x00 byte, which no URI contains.
+// State keys; doc.go lists them with what each holds. {seq} is 8 bytes
+// big-endian, so keys sort in chain order.
 var keySeq = []byte("seq") // the last sequence number given out
 
 func keyEvent(seq uint64) []byte { return append([]byte("ev/"), sdk.Uint64Bytes(seq)...) }
@@ -95,15 +93,11 @@ func erroneous(st *chain.Store, r *Record) bool {
 // updates the state of the objects it names.
 func record(ctx *chain.Context, p *Participant, e *Event, context, path string) error {
 	st := ctx.Store()
-	last, err := sdk.BytesUint64(st.Get(keySeq))
+	seq, err := sdk.NextID(st, keySeq)
 	if err != nil {
 		return err
 	}
-	seq, err := sdk.Add(last, 1)
-	if err != nil {
-		return err
-	}
-	retracts, err := checkEventID(st, p, e, path)
+	retracted, err := checkEventID(st, p, e, path)
 	if err != nil {
 		return err
 	}
@@ -132,7 +126,6 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 			return err
 		}
 	}
-	st.Set(keySeq, sdk.Uint64Bytes(seq))
 	sdk.Save(st, keyEvent(seq), r)
 	if e.EventID != "" && e.Declaration == nil {
 		st.Set(keyEventID(e.EventID), sdk.Uint64Bytes(seq))
@@ -149,9 +142,14 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 	st.Set(timeKey(r.EventTime, seq), []byte(r.Type))
 
 	switch {
-	case retracts:
-		if err := retract(st, e.EventID); err != nil {
-			return err
+	case retracted != nil:
+		// The retracted event's objects get their state recomputed
+		// without it; nothing is deleted from the record of events.
+		st.Set(keyDeclared(e.EventID), sdk.Uint64Bytes(seq))
+		for _, key := range retracted.Objects {
+			if err := replay(st, key); err != nil {
+				return err
+			}
 		}
 	case e.Declaration == nil:
 		for _, key := range r.Objects {
@@ -167,36 +165,37 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 // checkEventID enforces the identity rules. An ordinary event's eventID
 // is unique. An errorDeclaration repeats the eventID of the event it
 // retracts; when that event is on chain, only its capturer or an admin
-// may declare it, and only once, and retract says so. A declaration of
-// an event that is not on chain (it lives in another EPCIS repository)
-// is recorded and retracts nothing here: if the original is captured
-// later, it is an ordinary event, and its capturer declares it again.
-// That way nobody can retract, in advance, an event they did not make.
-func checkEventID(st *chain.Store, p *Participant, e *Event, path string) (retract bool, err error) {
+// may declare it, and only once, and retracted is that event. A
+// declaration of an event that is not on chain (it lives in another EPCIS
+// repository) is recorded and retracts nothing here: if the original is
+// captured later, it is an ordinary event, and its capturer declares it
+// again. That way nobody can retract, in advance, an event they did not
+// make.
+func checkEventID(st *chain.Store, p *Participant, e *Event, path string) (retracted *Record, err error) {
 	if e.EventID == "" {
-		return false, nil
+		return nil, nil
 	}
 	orig, err := sdk.BytesUint64(st.Get(keyEventID(e.EventID)))
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	switch {
 	case e.Declaration == nil && orig != 0:
-		return false, fmt.Errorf("%w: %s.eventID: %w: %q is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, orig)
+		return nil, fmt.Errorf("%w: %s.eventID: %w: %q is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, orig)
 	case e.Declaration == nil || orig == 0:
-		return false, nil
+		return nil, nil
 	}
 	if d, _ := sdk.BytesUint64(st.Get(keyDeclared(e.EventID))); d != 0 {
-		return false, fmt.Errorf("%w: %s.errorDeclaration: %w: %q was declared erroneous by event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, d)
+		return nil, fmt.Errorf("%w: %s.errorDeclaration: %w: %q was declared erroneous by event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, d)
 	}
 	r, err := LoadRecord(st, orig)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if r.Sender != p.Address.String() && !p.IsAdmin() {
-		return false, denied(path+".errorDeclaration", "event %d was captured by %s; only it or an admin may declare it erroneous", orig, r.Sender)
+		return nil, denied(path+".errorDeclaration", "event %d was captured by %s; only it or an admin may declare it erroneous", orig, r.Sender)
 	}
-	return true, nil
+	return r, nil
 }
 
 func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record {
@@ -223,27 +222,6 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 		r.Declaration, r.Reason, r.Corrective = true, d.Reason, d.Corrective
 	}
 	return r
-}
-
-// retract marks the event with eventID as declared erroneous by the
-// event just stored (the latest sequence number) and recomputes the
-// state of every object it touched without it.
-func retract(st *chain.Store, eventID string) error {
-	st.Set(keyDeclared(eventID), st.Get(keySeq))
-	orig, err := sdk.BytesUint64(st.Get(keyEventID(eventID)))
-	if err != nil {
-		return err
-	}
-	r, err := LoadRecord(st, orig)
-	if err != nil {
-		return err
-	}
-	for _, key := range r.Objects {
-		if err := replay(st, key); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // eachEvent calls fn, in chain order, with every event that names the
