@@ -33,21 +33,7 @@ fails, those before it stay committed. With --nonce N they are signed
 with N, N+1, ...`,
 		Example: `  citychain tx trace capture shipment.jsonld --from dev0 --wait`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := readInput(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			doc, err := ParseDocument(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			batches, err := doc.Batches(0)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			return submitBatches(cmd, c, args[0], batches)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return captureFile(cmd, c, args[0]) },
 	}
 
 	register := sdk.TxCmd(c, Name, ActionRegister, "register-participant ADDRESS --role ROLE --name NAME [--prefix P]... [--location SGLN]...",
@@ -76,17 +62,29 @@ and commission identifiers under its GS1 company prefixes; "*" means all.`
 	return []*cobra.Command{capture, register}
 }
 
-func readInput(cmd *cobra.Command, name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(io.LimitReader(cmd.InOrStdin(), 64<<20))
+// captureFile reads the document in file ("-" for standard input),
+// splits it into batches and checks every one, then sends one
+// transaction per batch. With --nonce N the batches are signed with
+// consecutive nonces.
+func captureFile(cmd *cobra.Command, c sdk.Client, file string) error {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), 64<<20))
+	} else {
+		data, err = os.ReadFile(file)
 	}
-	return os.ReadFile(name)
-}
-
-// submitBatches checks every batch of file, then sends one transaction
-// per batch. With --nonce N the batches are signed with consecutive
-// nonces.
-func submitBatches(cmd *cobra.Command, c sdk.Client, file string, batches []Capture) error {
+	if err != nil {
+		return err
+	}
+	doc, err := ParseDocument(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	batches, err := doc.Batches(0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
 	first := make([]int, len(batches)+1) // batch i holds eventList[first[i]:first[i+1]]
 	for i := range batches {
 		first[i+1] = first[i] + len(batches[i].Events)

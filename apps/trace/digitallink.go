@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -72,20 +73,6 @@ func parseDigitalLink(s string) (ID, error) {
 	return ID{URI: s, Key: key, Kind: kind, Class: !instance, Digits: digits}, nil
 }
 
-// parseLinkLocation parses a Digital Link with a GLN (AI 414) and an
-// optional extension (AI 254).
-func parseLinkLocation(s string) (Location, error) {
-	_, value, q, err := parseLink(s, true)
-	if err != nil {
-		return Location{}, err
-	}
-	l := Location{URI: s, GLN: value, Ext: q["254"]}
-	if l.Ext == "0" {
-		l.Ext = ""
-	}
-	return l, nil
-}
-
 // parseLink finds and checks the primary key of a Digital Link, a GLN
 // when location is set and the key of an object or class otherwise, and
 // the qualifiers after it.
@@ -145,16 +132,11 @@ func checkQualifiers(s, ai string, pairs []string, allowed []string) (map[string
 	next := 0
 	for i := 0; i < len(pairs); i += 2 {
 		name, v := pairs[i], pairs[i+1]
-		pos := -1
-		for j := next; j < len(allowed); j++ {
-			if allowed[j] == name {
-				pos = j
-			}
-		}
+		pos := slices.Index(allowed[next:], name)
 		if pos < 0 {
 			return nil, fmt.Errorf("%q: AI %s may not follow AI %s here (allowed, in order: %s)", s, name, ai, strings.Join(allowed, ", "))
 		}
-		next = pos + 1
+		next += pos + 1
 		if len(v) > qualifierLimits[name] || !isRawCSet82(v) {
 			return nil, fmt.Errorf("%q: AI %s value %q must be 1 to %d characters of the GS1 character set", s, name, v, qualifierLimits[name])
 		}

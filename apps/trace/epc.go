@@ -234,7 +234,8 @@ func (l Location) OwnedBy(prefixes []string) bool {
 	return id.OwnedBy(prefixes)
 }
 
-// ParseLocation parses an SGLN EPC URI or a GS1 Digital Link with AI 414.
+// ParseLocation parses an SGLN EPC URI or a GS1 Digital Link with AI 414
+// (a GLN) and an optional AI 254 (its extension).
 func ParseLocation(s string) (Location, error) {
 	if len(s) > MaxURI {
 		return Location{}, fmt.Errorf("%d characters, limit %d", len(s), MaxURI)
@@ -251,7 +252,15 @@ func ParseLocation(s string) (Location, error) {
 		return l, nil
 	}
 	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
-		return parseLinkLocation(s)
+		_, gln, q, err := parseLink(s, true)
+		if err != nil {
+			return Location{}, err
+		}
+		l := Location{URI: s, GLN: gln, Ext: q["254"]}
+		if l.Ext == "0" {
+			l.Ext = ""
+		}
+		return l, nil
 	}
 	return Location{}, fmt.Errorf("%q is neither an SGLN (urn:epc:id:sgln:...) nor a GS1 Digital Link with a GLN (https://.../414/...)", s)
 }
