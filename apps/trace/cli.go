@@ -33,7 +33,7 @@ fails, those before it stay committed. With --nonce N they are signed
 with N, N+1, ...`,
 		Example: `  citychain tx trace capture shipment.jsonld --from dev0 --wait`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return captureFile(cmd, c, args[0]) },
+		RunE:    func(cmd *cobra.Command, args []string) error { return captureFile(cmd, c, args[0]) },
 	}
 
 	register := sdk.TxCmd(c, Name, ActionRegister, "register-participant ADDRESS --role ROLE --name NAME [--prefix P]... [--location SGLN]...",

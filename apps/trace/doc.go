@@ -12,7 +12,7 @@
 //
 //	app.go           the action table (sdk.Module) and its handlers, InitGenesis, DevGenesis
 //	msgs.go          the payloads (Capture, Participant), decoded and checked without state
-//	event.go         an EPCIS event's what/when/where/why, validated; eventparts.go, fields.go help
+//	event.go         an EPCIS event's what/when/where/why, validated; fields.go reads its JSON fields
 //	epc.go           EPC URIs and SGLNs; digitallink.go, GS1 Digital Link URIs
 //	cbv.go           the CBV 2.0 vocabularies
 //	participant.go   who may capture what
