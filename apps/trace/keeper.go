@@ -116,12 +116,18 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 			r.Objects = append(r.Objects, n.ID.Key)
 		}
 	}
-	unpackAll := e.Type == AggregationEvent || e.Type == AssociationEvent
-	if unpackAll && e.Action == ActionDelete && len(e.Keys(AsChild)) == 0 {
+	if (e.Type == AggregationEvent || e.Type == AssociationEvent) && e.Action == ActionDelete && len(e.Keys(AsChild)) == 0 {
 		// "Unpack everything": the children are those the state holds.
-		if err := contents(st, relationOf(e.Type), e.Parent.Key, func(child string) {
+		rel := relPacked
+		if e.Type == AssociationEvent {
+			rel = relAttached
+		}
+		prefix := prefixContents(rel, e.Parent.Key)
+		if err := st.Iterate(prefix, func(k, _ []byte) error {
+			child := string(bytes.TrimPrefix(k, prefix))
 			note(child, AsChildImplied)
 			r.Objects = append(r.Objects, child)
+			return nil
 		}); err != nil {
 			return err
 		}
@@ -235,21 +241,4 @@ func eachEvent(st *chain.Store, key string, fn func(seq uint64, as []string) err
 		}
 		return fn(seq, strings.Split(string(v), ","))
 	})
-}
-
-// contents calls fn with the key of every object that rel/parent holds.
-func contents(st *chain.Store, rel, parent string, fn func(child string)) error {
-	prefix := prefixContents(rel, parent)
-	return st.Iterate(prefix, func(k, _ []byte) error {
-		fn(string(bytes.TrimPrefix(k, prefix)))
-		return nil
-	})
-}
-
-// relationOf says which containment index an event type maintains.
-func relationOf(typ string) string {
-	if typ == AssociationEvent {
-		return relAttached
-	}
-	return relPacked
 }

@@ -78,9 +78,6 @@ var filterArgs = []string{"after", "biz_step", "from", "limit", "location", "to"
 
 func parseFilter(p sdk.Params) (*filter, error) {
 	f := &filter{}
-	bad := func(name, format string, a ...any) error {
-		return fmt.Errorf("%w: %s: %s", chain.ErrBadPayload, name, fmt.Sprintf(format, a...))
-	}
 	for _, name := range filterArgs {
 		v := p.Arg(name)
 		var err error
@@ -91,19 +88,15 @@ func parseFilter(p sdk.Params) (*filter, error) {
 			}
 		case !p.Has(name):
 		case name == "biz_step":
-			if f.bizStep, err = BizSteps.Normalize(v); err != nil {
-				return nil, bad(name, "%v", err)
-			}
+			f.bizStep, err = BizSteps.Normalize(v)
 		case name == "location":
-			l, err := ParseLocation(v)
-			if err != nil {
-				return nil, bad(name, "%v", err)
-			}
+			var l Location
+			l, err = ParseLocation(v)
 			f.gln = l.GLN
 		case name == "from", name == "to":
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return nil, bad(name, "%q is not an RFC 3339 time (2026-03-01T00:00:00Z)", v)
+			t, terr := time.Parse(time.RFC3339Nano, v)
+			if terr != nil {
+				err = fmt.Errorf("%q is not an RFC 3339 time (2026-03-01T00:00:00Z)", v)
 			}
 			if name == "from" {
 				f.from, f.hasFrom = t.UnixMilli(), true
@@ -112,8 +105,11 @@ func parseFilter(p sdk.Params) (*filter, error) {
 			}
 		case name == "after":
 			if f.after, err = hex.DecodeString(v); err != nil || len(f.after) == 0 {
-				return nil, bad(name, "%q is not a cursor from a previous answer", v)
+				err = fmt.Errorf("%q is not a cursor from a previous answer", v)
 			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", chain.ErrBadPayload, name, err)
 		}
 	}
 	return f, nil
@@ -263,12 +259,9 @@ func epcState(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if id.Class {
 		return nil, fmt.Errorf("%w: %s names a class; state is kept for single objects (ask for its events instead)", chain.ErrNotFound, id.URI)
 	}
-	s, err := LoadState(q.Store(), id.Key)
+	s, err := sdk.Load[State](q.Store(), keyState(id.Key), "no event names "+id.URI)
 	if err != nil {
 		return nil, err
-	}
-	if s == nil {
-		return nil, fmt.Errorf("%w: no event names %s", chain.ErrNotFound, id.URI)
 	}
 	proof, err := sdk.Prove(q, keyState(id.Key))
 	if err != nil {
