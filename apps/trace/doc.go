@@ -17,7 +17,7 @@
 //	cbv.go           the CBV 2.0 vocabularies
 //	participant.go   who may capture what
 //	keeper.go        state keys, storing an event and its indexes; state.go, the state per object
-//	query.go         the query table and its answers; view.go, an event in an answer, with its proof
+//	query.go         the query table and its answers, each event in them with its proof (EventView)
 //	provenance.go    the provenance trees
 //	document.go      EPCIS documents to capture payloads, split to fit transactions
 //	cli.go           citychain tx trace ... and citychain query trace ...
