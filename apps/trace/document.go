@@ -84,14 +84,11 @@ func ParseDocument(data []byte) (*Document, error) {
 func toPayloadValue(v any) any {
 	switch t := v.(type) {
 	case json.Number:
-		s := t.String()
-		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return t
+		_, ierr := strconv.ParseInt(t.String(), 10, 64)
+		_, uerr := strconv.ParseUint(t.String(), 10, 64)
+		if ierr != nil && uerr != nil {
+			return t.String()
 		}
-		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
-			return t
-		}
-		return s
 	case []any:
 		for i := range t {
 			t[i] = toPayloadValue(t[i])

@@ -201,14 +201,11 @@ func parseWhat(o obj, e *Event) {
 			e.Named = append(e.Named, o.ids(l.field, l.as)...)
 		}
 	}
-	if e.Type == TransformationEvent {
-		o.uri("transformationID", false)
-	}
-	if e.Type == AggregationEvent || e.Type == AssociationEvent || e.Type == TransactionEvent {
-		needParent := e.Type == AssociationEvent || (e.Type == AggregationEvent && e.Action != ActionObserve)
-		if e.Parent = o.id("parentID", needParent); e.Parent != nil {
-			e.Named = append([]Named{{ID: *e.Parent, As: AsParent, Field: "parentID"}}, e.Named...)
-		}
+	// known has refused these two in a type that does not have them.
+	o.uri("transformationID", false)
+	needParent := e.Type == AssociationEvent || (e.Type == AggregationEvent && e.Action != ActionObserve)
+	if e.Parent = o.id("parentID", needParent); e.Parent != nil {
+		e.Named = append([]Named{{ID: *e.Parent, As: AsParent, Field: "parentID"}}, e.Named...)
 	}
 	requireWhat(o, e)
 }
