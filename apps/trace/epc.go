@@ -188,12 +188,8 @@ func parsePattern(s string) (ID, error) {
 	if !star {
 		return ID{}, fmt.Errorf("%q: a pattern has at least one \"*\" (use urn:epc:id: for one object)", s)
 	}
-	if parts[1] != "*" {
-		filled := append([]string(nil), parts...)
-		for i := range filled[2:] {
-			filled[i+2] = "1"
-		}
-		if _, err := splitParts(s, strings.Join(filled, "."), sc); err != nil {
+	if parts[1] != "*" { // then only the serial is "*": check the rest as with serial 1
+		if _, err := splitParts(s, parts[0]+"."+parts[1]+".1", sc); err != nil {
 			return ID{}, err
 		}
 	}
