@@ -16,7 +16,7 @@
 //	epc.go           EPC URIs and SGLNs; digitallink.go, GS1 Digital Link URIs
 //	cbv.go           the CBV 2.0 vocabularies
 //	participant.go   who may capture what
-//	keeper.go        state keys, storing an event and its indexes; state.go, the state per object
+//	keeper.go        state keys, an event stored with its indexes, and the state of each object
 //	query.go         the query table and its answers, each event in them with its proof (EventView)
 //	provenance.go    the provenance trees
 //	document.go      EPCIS documents to capture payloads, split to fit transactions
