@@ -26,18 +26,19 @@ const (
 )
 
 // Fields every event may carry, then those of the "where" and "why"
-// dimensions that all types share; typeFields adds each type's "what".
+// dimensions that all types share; typeFields adds each type's "what"
+// beside its what lists (whatLists).
 var (
 	commonFields = []string{"@context", "type", "eventID", "eventTime", "eventTimeZoneOffset",
 		"recordTime", "errorDeclaration", "certificationInfo"}
 	whereWhyFields = []string{"bizStep", "disposition", "persistentDisposition", "readPoint",
 		"bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList"}
 	typeFields = map[string][]string{
-		ObjectEvent:         {"action", "epcList", "quantityList", "ilmd"},
-		AggregationEvent:    {"action", "parentID", "childEPCs", "childQuantityList"},
-		TransactionEvent:    {"action", "parentID", "epcList", "quantityList"},
-		TransformationEvent: {"transformationID", "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList", "ilmd"},
-		AssociationEvent:    {"action", "parentID", "childEPCs", "childQuantityList"},
+		ObjectEvent:         {"action", "ilmd"},
+		AggregationEvent:    {"action", "parentID"},
+		TransactionEvent:    {"action", "parentID"},
+		TransformationEvent: {"transformationID", "ilmd"},
+		AssociationEvent:    {"action", "parentID"},
 	}
 )
 
@@ -136,7 +137,11 @@ func ParseEvent(m map[string]any, path string) (*Event, error) {
 		o.fail("type", ErrUnknownWord, "%q is not an EPCIS 2.0 event type (ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent)", e.Type)
 		return nil, *o.err
 	}
-	o.known(slices.Concat(commonFields, whereWhyFields, what)...)
+	allowed := slices.Concat(commonFields, whereWhyFields, what)
+	for _, l := range whatLists[e.Type] {
+		allowed = append(allowed, l.field)
+	}
+	o.known(allowed...)
 	parseWhen(o, e)
 	parseWhereWhy(o, e)
 	parseWhat(o, e)
