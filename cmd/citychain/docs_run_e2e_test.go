@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -100,8 +101,12 @@ func TestDocsRun(t *testing.T) {
 	bin := citychainBin(t)
 	deadline := time.Now().Add(docsRunLimit)
 	start := time.Now()
+	// The languages run side by side, each on its own devnet; the
+	// cleanup runs once both are done.
+	t.Cleanup(func() { t.Logf("the docs run took %s", time.Since(start).Round(time.Second)) })
 	for _, lang := range strings.Split(*docsLangs, ",") {
 		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
 			docs := docsToRun(t, root, lang)
 			if len(docs) == 0 {
 				t.Fatalf("no document of %s has a runnable block", lang)
@@ -116,7 +121,6 @@ func TestDocsRun(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("the docs run took %s", time.Since(start).Round(time.Second))
 }
 
 // docsTestName names a document's subtest without slashes, which -run
@@ -204,17 +208,35 @@ func docsBasePort(prefix int) int { return prefix*10000 + 8700 }
 // docsPortPrefix picks a prefix whose ports are free: the devnet's four
 // API ports (prefix 8700..8703) and four libp2p ports (prefix 9700..9703).
 // Keeping the last four digits lets a block build a port as 870$i.
+// A prefix stays claimed by its document until the test ends, so that
+// documents running side by side never pick the same one.
 func docsPortPrefix(t *testing.T) int {
 	t.Helper()
+	docsPrefixes.Lock()
+	defer docsPrefixes.Unlock()
 	for _, p := range rand.Perm(5) {
 		prefix := p + 1
+		if docsPrefixes.claimed[prefix] {
+			continue
+		}
 		if portsFree(docsBasePort(prefix), 4) && portsFree(docsBasePort(prefix)+1000, 4) {
+			docsPrefixes.claimed[prefix] = true
+			t.Cleanup(func() {
+				docsPrefixes.Lock()
+				defer docsPrefixes.Unlock()
+				delete(docsPrefixes.claimed, prefix)
+			})
 			return prefix
 		}
 	}
 	t.Fatal("none of the port ranges 18700, 28700, 38700, 48700, 58700 (and 19700 ...) is free")
 	return 0
 }
+
+var docsPrefixes = struct {
+	sync.Mutex
+	claimed map[int]bool
+}{claimed: map[int]bool{}}
 
 // portsFree reports whether ports base..base+n-1 are free on 127.0.0.1,
 // for TCP and UDP.
