@@ -264,3 +264,41 @@ func TestDocsLinks(t *testing.T) {
 		t.Fatalf("followed only %d relative links", checked)
 	}
 }
+
+func TestCompareTwins(t *testing.T) {
+	parse := func(name, src string) *mdDoc {
+		t.Helper()
+		d, err := parseMarkdown(name, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	en := "# Lab\n## Goal\n## Steps\n```sh run\necho one\n```\n### A step\n```sh run\necho two\n```\n"
+	for _, tc := range []struct {
+		name, zh string
+		want     []string // one substring per difference, in order
+	}{
+		{"twins", "# 实验\n## 目标\n## 步骤\n```sh run\necho one\n```\n### 一步\n```sh run\necho two\n```\n", nil},
+		{"a heading one level up", "# 实验\n## 目标\n## 步骤\n```sh run\necho one\n```\n## 一步\n```sh run\necho two\n```\n",
+			[]string{`heading 4: en.md:7 is level 3 "A step", zh.md:7 is level 2 "一步"`}},
+		{"a heading missing", "# 实验\n## 目标\n## 步骤\n```sh run\necho one\n```\n```sh run\necho two\n```\n",
+			[]string{`en.md has 4 headings, zh.md has 3; the first one past the end of the shorter is heading 4, en.md:7 "A step"`}},
+		{"a block changed", "# 实验\n## 目标\n## 步骤\n```sh run\necho one\n```\n### 一步\n```sh run\necho 2\n```\n",
+			[]string{"runnable block 2: en.md:8 and zh.md:8 differ at its line 1:\n\ten: \"echo two\"\n\tzh: \"echo 2\""}},
+		{"a block left plain", "# 实验\n## 目标\n## 步骤\n```sh run\necho one\n```\n### 一步\n```sh\necho two\n```\n",
+			[]string{"en.md has 2 runnable blocks, zh.md has 1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := compareTwins(parse("en.md", en), parse("zh.md", tc.zh))
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d differences, want %d:\n%s", len(got), len(tc.want), strings.Join(got, "\n"))
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("difference %d:\n%s\nwant it to say\n%s", i+1, got[i], w)
+				}
+			}
+		})
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"testing"
 	"unicode"
 )
 
@@ -179,4 +181,69 @@ func slug(text string) string {
 		}
 	}
 	return b.String()
+}
+
+func TestParseMarkdown(t *testing.T) {
+	src := "# Lab 9: a title #\n" +
+		"\n" +
+		"Text with a [link](other.md#steps), an ![image](pic.svg \"title\") and `[code](not-a-link.md)`.\n" +
+		"[ref]: ../README.md\n" +
+		"<a href=\"notes.md\">notes</a>\n" +
+		"\n" +
+		"## Steps\n" +
+		"\n" +
+		"```sh run\n" +
+		"# a comment, not a heading\n" +
+		"citychain status\n" +
+		"```\n" +
+		"\n" +
+		"```sh\n" +
+		"make devnet\n" +
+		"```\n" +
+		"\n" +
+		"    # indented code, not a heading\n" +
+		"~~~~sh run\n" +
+		"echo '```'\n" +
+		"~~~~\n" +
+		"### Done\n"
+	d, err := parseMarkdown("x.md", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeadings := []mdHeading{{1, 1, "Lab 9: a title"}, {7, 2, "Steps"}, {22, 3, "Done"}}
+	if !slices.Equal(d.headings, wantHeadings) {
+		t.Errorf("headings: got %v, want %v", d.headings, wantHeadings)
+	}
+	wantBlocks := []mdBlock{{9, "# a comment, not a heading\ncitychain status\n"}, {19, "echo '```'\n"}}
+	if !slices.Equal(d.blocks, wantBlocks) {
+		t.Errorf("runnable blocks: got %+v, want %+v", d.blocks, wantBlocks)
+	}
+	wantLinks := []mdLink{{3, "other.md#steps"}, {3, "pic.svg"}, {4, "../README.md"}, {5, "notes.md"}}
+	if !slices.Equal(d.links, wantLinks) {
+		t.Errorf("links: got %v, want %v", d.links, wantLinks)
+	}
+	if _, err := parseMarkdown("open.md", "text\n```sh run\necho\n"); err == nil || !strings.Contains(err.Error(), "open.md:2") {
+		t.Errorf("an unclosed fence: got %v, want an error naming open.md:2", err)
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for _, tc := range []struct{ heading, want string }{
+		{"Goal", "goal"},
+		{"Lab 1: Keys, accounts and a transfer", "lab-1-keys-accounts-and-a-transfer"},
+		{"The `prev_hash` link", "the-prev_hash-link"},
+		{"See [the API](api.md) (HTTP)", "see-the-api-http"},
+		{"实验 1：密钥、账户与转账", "实验-1密钥账户与转账"},
+		{"What 2f+1 means", "what-2f1-means"},
+	} {
+		if got := slug(tc.heading); got != tc.want {
+			t.Errorf("slug(%q) = %q, want %q", tc.heading, got, tc.want)
+		}
+	}
+	d := &mdDoc{headings: []mdHeading{{1, 2, "Steps"}, {2, 2, "Steps"}, {3, 2, "Steps"}}}
+	for _, a := range []string{"steps", "steps-1", "steps-2"} {
+		if !d.anchors()[a] {
+			t.Errorf("three headings \"Steps\": no anchor #%s in %v", a, d.anchors())
+		}
+	}
 }

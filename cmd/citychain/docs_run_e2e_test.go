@@ -422,3 +422,57 @@ func (r *docsRig) nodeLogTails(n int) string {
 	}
 	return b.String()
 }
+
+func TestRewriteBlock(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"node0's API", "curl http://127.0.0.1:8700/v1/status", "curl http://127.0.0.1:38700/v1/status"},
+		{"a port built in the shell", "--node http://127.0.0.1:870$i", "--node http://127.0.0.1:3870$i"},
+		{"localhost", "open http://localhost:8703/#/labs", "open http://localhost:38703/#/labs"},
+		{"a libp2p address", "--bootstrap /ip4/127.0.0.1/tcp/9700/p2p/12D3", "--bootstrap /ip4/127.0.0.1/tcp/39700/p2p/12D3"},
+		{"a new node's ports", "citychain init --base-port 8710", "citychain init --base-port 38710"},
+		{"other ports stay", "curl http://127.0.0.1:8080/ http://10.0.0.5:8700/", "curl http://127.0.0.1:8080/ http://10.0.0.5:8700/"},
+		{"the students' folder", "mkdir -p /tmp/citylab\ncat /tmp/citylab/out.txt", "mkdir -p /work/lab\ncat /work/lab/out.txt"},
+		{"a folder that only starts the same", "ls /tmp/citylabs", "ls /tmp/citylabs"},
+	} {
+		if got := rewriteBlock(tc.in, 3, "/work/lab"); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestDocsBlockRunner checks how a block can fail: its exit status, the
+// time limit, and a process left running.
+func TestDocsBlockRunner(t *testing.T) {
+	dir := t.TempDir()
+	r := &docsRig{dir: dir, work: dir, env: os.Environ()}
+	for _, tc := range []struct {
+		name, block string
+		limit       time.Duration
+		want        string // in the error; "" for none
+		printed     string
+	}{
+		{"passes", "echo hello\n", 10 * time.Second, "", "hello\n"},
+		{"a failing command", "echo before\nfalse\necho after\n", 10 * time.Second, "exit status 1", "before\n"},
+		{"a failing command in a pipe", "false | cat\n", 10 * time.Second, "exit status 1", ""},
+		{"an unset variable", "echo \"$NOT_SET_ANYWHERE\"\n", 10 * time.Second, "exit status 1", ""},
+		{"too slow", "sleep 30\n", 500 * time.Millisecond, "did not finish within", ""},
+		{"a process left behind", "sleep 30 &\n", 10 * time.Second, "left processes running", ""},
+		{"waits for no typing", "read -r line\n", 10 * time.Second, "exit status 1", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			took, printed, err := r.runBlock(1, tc.block, tc.limit)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("got %v\n%s", err, printed)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got error %v, want %q", err, tc.want)
+			}
+			if tc.printed != "" && printed != tc.printed {
+				t.Errorf("printed %q, want %q", printed, tc.printed)
+			}
+			if took > 5*time.Second {
+				t.Errorf("took %s", took)
+			}
+		})
+	}
+}
