@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race staticcheck all build test test-short test-long test-faults test-soak test-scaling test-net bench-prune lint fmt vet bench fuzz vulncheck vulncheck-if-online dev devnet clean help
+.PHONY: test-race test-docs staticcheck all build test test-short test-long test-faults test-soak test-scaling test-net bench-prune lint fmt vet bench fuzz vulncheck vulncheck-if-online dev devnet clean help
 
 NODES ?= 4
 
@@ -15,6 +15,7 @@ help:
 	@echo "make devnet     build and run a $(NODES)-validator local network in .devnet (Ctrl-C stops it)"
 	@echo "make dev        run a one-validator development chain in $(HOME_DEV)"
 	@echo "make test       gofmt, vet, staticcheck, architecture rules and every test (CI runs this)"
+	@echo "make test-docs  the docs test alone: twin trees, links, and every runnable block of both languages"
 	@echo "make test-long  the long simulation of the consensus driver (20,000 seeds)"
 	@echo "make test-net   nodes in network namespaces: mDNS, partitions, a classroom, DHT, WAN (root)"
 	@echo "make test-scaling  the simulation at 4 to 64 validators on a WAN: the table and curves of docs/scaling.md"
@@ -49,7 +50,8 @@ staticcheck:
 # test is what CI runs: under 10 minutes on a 2-core machine. The
 # architecture rules (import direction, determinism) are tests in
 # cmd/citychain/arch_test.go. The explorer's browser tests write a
-# screenshot of every page to screenshots/.
+# screenshot of every page to screenshots/. The docs test runs every
+# runnable block of docs/en and docs/zh (see test-docs).
 test: fmt vet staticcheck
 	CITYCHAIN_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) test-race
@@ -58,6 +60,15 @@ test: fmt vet staticcheck
 # race detector; chain and apps have none, by rule.
 test-race:
 	$(GO) test -race -count=1 -timeout 10m ./node/... ./p2p/...
+
+# test-docs runs the docs test alone (make test runs it too): docs/en and
+# docs/zh are twins, every relative link resolves, and every ```sh run
+# block of both languages runs against a fresh 4-node devnet per page
+# (cmd/citychain/docs_*_test.go; about 2 minutes on 2 cores).
+# DOCS_LANGS=en runs one language.
+DOCS_LANGS ?= en,zh
+test-docs:
+	$(GO) test -count=1 -timeout 20m -run 'TestDocs|TestParseMarkdown|TestSlug|TestCompareTwins|TestRewriteBlock' -v ./cmd/citychain/ -args -docs-langs $(DOCS_LANGS)
 
 test-short: fmt vet
 	$(GO) test -short -count=1 ./...

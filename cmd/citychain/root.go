@@ -33,6 +33,15 @@ func defaultHome() string {
 	return filepath.Join(dir, ".citychain")
 }
 
+// defaultNode is the node client commands talk to when --node is not
+// given: $CITYCHAIN_NODE, else node0 of a local devnet or dev chain.
+func defaultNode() string {
+	if n := os.Getenv("CITYCHAIN_NODE"); n != "" {
+		return n
+	}
+	return "http://127.0.0.1:8700"
+}
+
 func newRootCmd() *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
@@ -56,7 +65,7 @@ Send tokens from a development account:          citychain tx bank send --from d
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.home, "home", defaultHome(), "home folder with config, keystore and data (env CITYCHAIN_HOME)")
-	pf.StringVar(&g.node, "node", "http://127.0.0.1:8700", "URL of the node that client commands talk to")
+	pf.StringVar(&g.node, "node", defaultNode(), "URL of the node that client commands talk to (env CITYCHAIN_NODE)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format of read commands: text or json")
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn or error (default from config, else info)")
 

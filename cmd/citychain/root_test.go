@@ -47,3 +47,18 @@ func TestModuleCommandsAreRegistered(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeFromEnvironment checks that CITYCHAIN_NODE changes the node
+// that client commands talk to when --node is not given, as the docs
+// test uses it to point the documents' commands at its own devnet.
+func TestNodeFromEnvironment(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"", "http://127.0.0.1:8700"},
+		{"http://127.0.0.1:18700", "http://127.0.0.1:18700"},
+	} {
+		t.Setenv("CITYCHAIN_NODE", tc.env)
+		if got := newRootCmd().PersistentFlags().Lookup("node").DefValue; got != tc.want {
+			t.Errorf("CITYCHAIN_NODE=%q: --node defaults to %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
