@@ -1,0 +1,616 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+)
+
+// The API's OpenAPI document (docs/openapi.yaml) is checked against the
+// node three ways: its paths against the routes the node registers
+// (this file), the answers of a running node against its schemas
+// (openapi_live_test.go), and the API reference pages against what the
+// document generates (openapi_ref_test.go).
+
+// openAPIFile is the document, from this package's folder.
+const openAPIFile = "../docs/openapi.yaml"
+
+// apiDoc is the OpenAPI document as JSON values (maps, slices, strings,
+// json.Number, bools), with the order of every object's keys as written,
+// which the reference keeps.
+type apiDoc struct {
+	root  map[string]any
+	order map[string][]string // JSON pointer of an object -> its keys in order
+}
+
+var (
+	openAPIOnce   sync.Once
+	openAPIShared *apiDoc
+	openAPIErr    error
+)
+
+// loadOpenAPI reads docs/openapi.yaml once per test binary.
+func loadOpenAPI(t testing.TB) *apiDoc {
+	t.Helper()
+	openAPIOnce.Do(func() {
+		src, err := os.ReadFile(openAPIFile)
+		if err != nil {
+			openAPIErr = err
+			return
+		}
+		openAPIShared, openAPIErr = parseAPIDoc(src)
+	})
+	if openAPIErr != nil {
+		t.Fatalf("%s: %v", openAPIFile, openAPIErr)
+	}
+	return openAPIShared
+}
+
+// parseAPIDoc reads a YAML (or JSON) OpenAPI document.
+func parseAPIDoc(src []byte) (*apiDoc, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(src, &n); err != nil {
+		return nil, err
+	}
+	order := map[string][]string{}
+	v, err := yamlValue(&n, "", order)
+	if err != nil {
+		return nil, err
+	}
+	// A round trip through JSON gives the value types jsonschema expects.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	j, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	root, ok := j.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the document is not an object")
+	}
+	return &apiDoc{root: root, order: order}, nil
+}
+
+// yamlValue converts a YAML node to plain values, noting the key order of
+// every mapping under its JSON pointer.
+func yamlValue(n *yaml.Node, ptr string, order map[string][]string) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) != 1 {
+			return nil, fmt.Errorf("want one YAML document, have %d", len(n.Content))
+		}
+		return yamlValue(n.Content[0], ptr, order)
+	case yaml.AliasNode:
+		return yamlValue(n.Alias, ptr, order)
+	case yaml.MappingNode:
+		m := map[string]any{}
+		var keys []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("line %d: key %q twice", n.Content[i].Line, k)
+			}
+			v, err := yamlValue(n.Content[i+1], ptr+"/"+pointerEscape(k), order)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+			keys = append(keys, k)
+		}
+		order[ptr] = keys
+		return m, nil
+	case yaml.SequenceNode:
+		s := []any{}
+		for i, c := range n.Content {
+			v, err := yamlValue(c, fmt.Sprintf("%s/%d", ptr, i), order)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	default:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("line %d: %v", n.Line, err)
+		}
+		return v, nil
+	}
+}
+
+func pointerEscape(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+}
+
+// obj and str read a JSON value as an object or a string, empty if it is
+// something else.
+func obj(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// keys returns the keys of the object m at ptr in the document's order;
+// keys the document did not have (a test added them) come last, sorted.
+func (d *apiDoc) keys(ptr string, m map[string]any) []string {
+	var ks, extra []string
+	seen := map[string]bool{}
+	for _, k := range d.order[ptr] {
+		if _, ok := m[k]; ok && !seen[k] {
+			ks = append(ks, k)
+			seen[k] = true
+		}
+	}
+	for k := range m {
+		if !seen[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	return append(ks, extra...)
+}
+
+// at returns the value at a JSON pointer of the document ("" is the root).
+func (d *apiDoc) at(ptr string) any {
+	var v any = d.root
+	if ptr == "" {
+		return v
+	}
+	for _, p := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		p = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
+		v = obj(v)[p]
+	}
+	return v
+}
+
+// deref follows a local $ref ("#/components/...") and returns the object
+// referred to and its pointer; an object without $ref is returned as is.
+func (d *apiDoc) deref(v any, ptr string) (map[string]any, string) {
+	for i := 0; i < 8; i++ {
+		ref := str(obj(v)["$ref"])
+		if !strings.HasPrefix(ref, "#/") {
+			break
+		}
+		ptr = ref[1:]
+		v = d.at(ptr)
+	}
+	return obj(v), ptr
+}
+
+// apiOp is one documented operation.
+type apiOp struct {
+	method string // GET, POST
+	path   string // as documented: /v1/blocks/{height}
+	ptr    string // JSON pointer of the operation object
+	op     map[string]any
+}
+
+func (o apiOp) String() string { return o.method + " " + o.path }
+
+var apiMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// ops returns every documented operation, in the document's order.
+func (d *apiDoc) ops() []apiOp {
+	var out []apiOp
+	paths := obj(d.root["paths"])
+	for _, p := range d.keys("/paths", paths) {
+		item := obj(paths[p])
+		for _, m := range apiMethods {
+			if op := obj(item[m]); op != nil {
+				out = append(out, apiOp{method: strings.ToUpper(m), path: p,
+					ptr: "/paths/" + pointerEscape(p) + "/" + m, op: op})
+			}
+		}
+	}
+	return out
+}
+
+// params returns an operation's parameters, path-level ones included,
+// with their $refs followed.
+func (d *apiDoc) params(o apiOp) []map[string]any {
+	var out []map[string]any
+	itemPtr := "/paths/" + pointerEscape(o.path)
+	for _, ptr := range []string{itemPtr + "/parameters", o.ptr + "/parameters"} {
+		list, _ := d.at(ptr).([]any)
+		for i, p := range list {
+			m, _ := d.deref(p, fmt.Sprintf("%s/%d", ptr, i))
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+var pathParamRe = regexp.MustCompile(`\{([^}]+)\}`)
+
+// examplePath fills the path's {parameters} with their examples.
+func (d *apiDoc) examplePath(o apiOp) (string, error) {
+	ex := map[string]string{}
+	for _, p := range d.params(o) {
+		if str(p["in"]) == "path" {
+			ex[str(p["name"])] = fmt.Sprint(p["example"])
+		}
+	}
+	var missing []string
+	path := pathParamRe.ReplaceAllStringFunc(o.path, func(m string) string {
+		name := m[1 : len(m)-1]
+		v, ok := ex[name]
+		if !ok || v == "" || v == "<nil>" {
+			missing = append(missing, name)
+		}
+		return url.PathEscape(v)
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("%s: path parameters without an example: %v", o, missing)
+	}
+	return path, nil
+}
+
+// routeProblems compares the documented operations with the patterns a
+// node registers on mux: every pattern must serve at least one documented
+// operation, and every documented operation, its path filled with the
+// examples, must reach one of the patterns (not the not-found fallback).
+func routeProblems(d *apiDoc, mux *http.ServeMux, patterns []string) []string {
+	var problems []string
+	served := map[string][]string{}
+	for _, o := range d.ops() {
+		path, err := d.examplePath(o)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		_, pattern := mux.Handler(httptest.NewRequest(o.method, path, nil))
+		if !slices.Contains(patterns, pattern) {
+			problems = append(problems, fmt.Sprintf("%s is documented but the node serves no route for it (%s %s reaches %q)",
+				o, o.method, path, pattern))
+			continue
+		}
+		served[pattern] = append(served[pattern], o.String())
+	}
+	for _, p := range patterns {
+		if len(served[p]) == 0 {
+			problems = append(problems, fmt.Sprintf("the node serves %q, which %s does not document", p, openAPIFile))
+		}
+	}
+	return problems
+}
+
+// allRoutes returns the API of a node with every optional route on
+// (api.pprof), and the patterns it registers.
+func allRoutes(t *testing.T) (*http.ServeMux, []string) {
+	n := &Node{metrics: newMetrics(func() float64 { return 0 })}
+	n.cfg.API = DefaultConfig("", 0).API
+	n.cfg.API.Pprof = true
+	n.guard = newAPIGuard(n.cfg.API, n.metrics.apiRefused)
+	return n.apiMux()
+}
+
+// TestOpenAPIDocumentsEveryRoute checks that docs/openapi.yaml and the
+// node's router agree: no route undocumented, no documented path that
+// the node does not serve.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	d := loadOpenAPI(t)
+	mux, patterns := allRoutes(t)
+	if len(patterns) < 15 {
+		t.Fatalf("the node registers only %d patterns: %v", len(patterns), patterns)
+	}
+	for _, p := range routeProblems(d, mux, patterns) {
+		t.Error(p)
+	}
+}
+
+// TestOpenAPIRouteCheckCatchesMistakes checks the route check itself: a
+// route left out of the document, and a documented path that nothing
+// serves, are both reported.
+func TestOpenAPIRouteCheckCatchesMistakes(t *testing.T) {
+	src, err := os.ReadFile(openAPIFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux, patterns := allRoutes(t)
+
+	d, err := parseAPIDoc(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(obj(d.root["paths"]), "/v1/peers")
+	obj(d.root["paths"])["/v1/nothing/{id}"] = map[string]any{"get": map[string]any{
+		"parameters": []any{map[string]any{"name": "id", "in": "path", "example": "7"}}}}
+	got := strings.Join(routeProblems(d, mux, patterns), "\n")
+	for _, want := range []string{`serves "GET /v1/peers", which`, "GET /v1/nothing/{id} is documented but the node serves no route"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the check did not report %q; it said:\n%s", want, got)
+		}
+	}
+
+	d, _ = parseAPIDoc(src)
+	params := obj(obj(obj(d.root["paths"])["/v1/txs/{hash}"])["get"])["parameters"].([]any)
+	delete(obj(params[0]), "example")
+	if got := strings.Join(routeProblems(d, mux, patterns), "\n"); !strings.Contains(got, "without an example: [hash]") {
+		t.Errorf("a path parameter without an example was not reported; the check said:\n%s", got)
+	}
+}
+
+// schemaSet compiles the document's schemas for validation: each one is
+// addressed by its JSON pointer inside the document, so that $refs to
+// #/components/schemas resolve.
+type schemaSet struct {
+	d     *apiDoc
+	c     *jsonschema.Compiler
+	cache map[string]*jsonschema.Schema
+}
+
+const openAPIBase = "https://citychain.invalid/openapi.json"
+
+func newSchemaSet(d *apiDoc) (*schemaSet, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	if err := c.AddResource(openAPIBase, d.root); err != nil {
+		return nil, err
+	}
+	return &schemaSet{d: d, c: c, cache: map[string]*jsonschema.Schema{}}, nil
+}
+
+// schema compiles the schema at ptr.
+func (s *schemaSet) schema(ptr string) (*jsonschema.Schema, error) {
+	if sch, ok := s.cache[ptr]; ok {
+		return sch, nil
+	}
+	sch, err := s.c.Compile(openAPIBase + "#" + (&url.URL{Fragment: ptr}).EscapedFragment())
+	if err != nil {
+		return nil, err
+	}
+	s.cache[ptr] = sch
+	return sch, nil
+}
+
+// validate checks a JSON body against the schema at ptr.
+func (s *schemaSet) validate(ptr string, body []byte) error {
+	sch, err := s.schema(ptr)
+	if err != nil {
+		return fmt.Errorf("compile %s: %w", ptr, err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	return sch.Validate(v)
+}
+
+// responseSchema returns the pointer of the schema of an operation's
+// answer with the given status and media type, or an error saying what
+// the document lacks.
+func (d *apiDoc) responseSchema(o apiOp, status int, mediaType string) (string, error) {
+	resps := obj(o.op["responses"])
+	code := fmt.Sprint(status)
+	if _, ok := resps[code]; !ok {
+		return "", fmt.Errorf("%s answered %d, which the document does not list (it lists %v)", o, status, d.keys(o.ptr+"/responses", resps))
+	}
+	resp, rptr := d.deref(resps[code], o.ptr+"/responses/"+code)
+	content := obj(resp["content"])
+	if _, ok := content[mediaType]; !ok {
+		return "", fmt.Errorf("%s answered %d as %s, but the document gives %v", o, status, mediaType, d.keys(rptr+"/content", content))
+	}
+	return rptr + "/content/" + pointerEscape(mediaType) + "/schema", nil
+}
+
+// errorCode is one entry of the document's x-error-codes.
+type errorCode struct {
+	Code   string `json:"code"`
+	Status []int  `json:"status"`
+	En     string `json:"en"`
+	Zh     string `json:"zh"`
+}
+
+// errorCodes returns the document's table of error codes by code.
+func (d *apiDoc) errorCodes(t testing.TB) (map[string]errorCode, []errorCode) {
+	t.Helper()
+	b, err := json.Marshal(d.root["x-error-codes"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []errorCode
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatalf("x-error-codes: %v", err)
+	}
+	m := map[string]errorCode{}
+	for _, e := range list {
+		if _, dup := m[e.Code]; dup {
+			t.Errorf("x-error-codes lists %q twice", e.Code)
+		}
+		if e.Code == "" || len(e.Status) == 0 || e.En == "" || e.Zh == "" {
+			t.Errorf("x-error-codes: %+v lacks a code, a status or a text", e)
+		}
+		m[e.Code] = e
+	}
+	return m, list
+}
+
+// errorSourceRe finds the error codes the node writes with a literal
+// status: WriteError, reject, refuse, ctlError and errorStatus.
+var errorSourceRe = regexp.MustCompile(`(?:WriteError\(w, |reject(?:Line)?\(w, |refuse\(w, r, |ctlError\{|return )http\.Status(\w+), "([a-z_]+)"`)
+
+// TestOpenAPIListsEveryErrorCode reads the node's source for the error
+// codes it writes and checks that the document lists each with its
+// status.
+func TestOpenAPIListsEveryErrorCode(t *testing.T) {
+	codes, _ := loadOpenAPI(t).errorCodes(t)
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[string]int{"BadRequest": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404,
+		"Conflict": 409, "RequestEntityTooLarge": 413, "TooManyRequests": 429, "InternalServerError": 500,
+		"BadGateway": 502, "ServiceUnavailable": 503, "GatewayTimeout": 504}
+	found := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range errorSourceRe.FindAllStringSubmatch(string(src), -1) {
+			found++
+			status, ok := statuses[m[1]]
+			if !ok {
+				t.Errorf("%s: code %q with status %s, which this test does not know", f, m[2], m[1])
+				continue
+			}
+			e, ok := codes[m[2]]
+			if !ok {
+				t.Errorf("%s writes the error code %q (%d), which x-error-codes in %s does not list", f, m[2], status, openAPIFile)
+			} else if !slices.Contains(e.Status, status) {
+				t.Errorf("%s writes %q with status %d; x-error-codes gives %v", f, m[2], status, e.Status)
+			}
+		}
+	}
+	if found < 30 {
+		t.Fatalf("found only %d error codes in the source: has the way errors are written changed?", found)
+	}
+}
+
+// TestOpenAPISchemasCompile checks that every schema of the document is
+// valid JSON Schema 2020-12, its $refs included, and that the document
+// holds what the reference needs: a Chinese text beside every English
+// one, an id, a tag and a summary for every operation.
+func TestOpenAPISchemasCompile(t *testing.T) {
+	d := loadOpenAPI(t)
+	if v := str(d.root["openapi"]); !strings.HasPrefix(v, "3.1.") {
+		t.Fatalf("openapi: %q, want 3.1.x", v)
+	}
+	s, err := newSchemaSet(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas := obj(obj(d.root["components"])["schemas"])
+	for _, name := range d.keys("/components/schemas", schemas) {
+		if _, err := s.schema("/components/schemas/" + pointerEscape(name)); err != nil {
+			t.Errorf("schema %s: %v", name, err)
+		}
+	}
+	tags := map[string]bool{}
+	for _, tg := range d.root["tags"].([]any) {
+		tags[str(obj(tg)["name"])] = true
+	}
+	ids := map[string]bool{}
+	for _, o := range d.ops() {
+		id := str(o.op["operationId"])
+		if id == "" || ids[id] {
+			t.Errorf("%s: operationId %q missing or used twice", o, id)
+		}
+		ids[id] = true
+		if tl, _ := o.op["tags"].([]any); len(tl) != 1 || !tags[str(tl[0])] {
+			t.Errorf("%s: want one of the document's tags, have %v", o, o.op["tags"])
+		}
+		if str(o.op["summary"]) == "" || str(o.op["x-summary-zh"]) == "" {
+			t.Errorf("%s: a summary and x-summary-zh are needed", o)
+		}
+		if len(obj(o.op["responses"])) == 0 {
+			t.Errorf("%s: no responses", o)
+		}
+	}
+	walkDescriptions(d.root, "", func(ptr, en, zh string) {
+		if zh == "" && needsTranslation(en) {
+			t.Errorf("%s: description %q has no x-description-zh", ptr, en)
+		}
+	})
+}
+
+// walkDescriptions calls f for every object of v that has a description.
+func walkDescriptions(v any, ptr string, f func(ptr, en, zh string)) {
+	switch v := v.(type) {
+	case map[string]any:
+		if en, ok := v["description"].(string); ok {
+			f(ptr, en, str(v["x-description-zh"]))
+		}
+		for k, c := range v {
+			walkDescriptions(c, ptr+"/"+pointerEscape(k), f)
+		}
+	case []any:
+		for i, c := range v {
+			walkDescriptions(c, fmt.Sprintf("%s/%d", ptr, i), f)
+		}
+	}
+}
+
+var codeSpanRe = regexp.MustCompile("`[^`]*`")
+
+// needsTranslation reports whether an English text has words outside
+// its code spans: "`bad_height`" reads the same in Chinese.
+func needsTranslation(en string) bool {
+	return regexp.MustCompile(`[A-Za-z]{2,}`).MatchString(codeSpanRe.ReplaceAllString(en, ""))
+}
+
+// TestOpenAPIValidationCatchesMistakes checks the schema check itself on
+// answers that break the document: a wrong type, an unknown field, a
+// missing one, a malformed hash.
+func TestOpenAPIValidationCatchesMistakes(t *testing.T) {
+	d := loadOpenAPI(t)
+	s, err := newSchemaSet(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status *apiOp
+	for _, o := range d.ops() {
+		if o.path == "/v1/status" {
+			status = &o
+		}
+	}
+	ptr, err := d.responseSchema(*status, 200, "application/json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := map[string]any{"chain_id": "c", "node_id": "n", "moniker": "m", "height": 3,
+		"latest_block_hash": strings.Repeat("ab", 32), "latest_block_time": time.Unix(0, 0).UTC().Format(time.RFC3339Nano),
+		"state_root": strings.Repeat("00", 32), "syncing": false, "peers": 0, "validators": []any{},
+		"validator": "city1wvkfr2lsc3u5had5vkj9kt55adqhsnnps8ejcc", "mempool_txs": 0, "devnet": false}
+	if err := s.validate(ptr, mustJSON(t, good)); err != nil {
+		t.Fatalf("a good answer is refused: %v", err)
+	}
+	for name, change := range map[string]func(m map[string]any){
+		"height as a string":  func(m map[string]any) { m["height"] = "3" },
+		"an unknown field":    func(m map[string]any) { m["extra"] = 1 },
+		"no chain_id":         func(m map[string]any) { delete(m, "chain_id") },
+		"a short hash":        func(m map[string]any) { m["state_root"] = "abcd" },
+		"a time not RFC 3339": func(m map[string]any) { m["latest_block_time"] = "yesterday" },
+		"a hex address":       func(m map[string]any) { m["validator"] = strings.Repeat("ab", 20) },
+	} {
+		m := map[string]any{}
+		for k, v := range good {
+			m[k] = v
+		}
+		change(m)
+		if err := s.validate(ptr, mustJSON(t, m)); err == nil {
+			t.Errorf("%s: the answer passed the schema", name)
+		}
+	}
+	if _, err := d.responseSchema(*status, 418, "application/json"); err == nil {
+		t.Error("a status the document does not list was accepted")
+	}
+	if _, err := d.responseSchema(*status, 200, "text/html"); err == nil {
+		t.Error("a media type the document does not list was accepted")
+	}
+}
