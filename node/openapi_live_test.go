@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -395,4 +396,32 @@ func clip(b []byte) string {
 		return string(b[:400]) + "..."
 	}
 	return string(b)
+}
+
+// TestOpenAPIAgainstARunningNode checks the read routes of a node that
+// runs elsewhere, such as node0 of `citychain devnet`, against the
+// document: CITYCHAIN_OPENAPI_NODE=http://127.0.0.1:8700 go test ./node
+// -run TestOpenAPIAgainstARunningNode. Without the variable it skips.
+func TestOpenAPIAgainstARunningNode(t *testing.T) {
+	base := os.Getenv("CITYCHAIN_OPENAPI_NODE")
+	if base == "" {
+		t.Skip("set CITYCHAIN_OPENAPI_NODE to a node's API URL to check it")
+	}
+	l := newLiveAPI(t, strings.TrimRight(base, "/"))
+	dev0 := chain.AddressOf(DevKey(0).PublicKey()).String()
+	for _, c := range []apiCall{
+		{op: "GET /v1/status", path: "/v1/status"},
+		{op: "GET /v1/blocks/{height}", path: "/v1/blocks/latest"},
+		{op: "GET /v1/blocks/{height}/changes", path: "/v1/blocks/latest/changes"},
+		{op: "GET /v1/accounts/{address}", path: "/v1/accounts/" + dev0},
+		{op: "GET /v1/validators", path: "/v1/validators"},
+		{op: "GET /v1/peers", path: "/v1/peers"},
+		{op: "GET /v1/apps", path: "/v1/apps"},
+		{op: "GET /v1/apps/bank/supply", path: "/v1/apps/bank/supply"},
+		{op: "GET /v1/labs", path: "/v1/labs"},
+		{op: "GET /v1/devnet", path: "/v1/devnet"},
+		{op: "GET /metrics", path: "/metrics"},
+	} {
+		l.do(c)
+	}
 }
