@@ -20,10 +20,11 @@ import (
 )
 
 // The API's OpenAPI document (docs/openapi.yaml) is checked against the
-// node three ways: its paths against the routes the node registers
-// (this file), the answers of a running node against its schemas
-// (openapi_live_test.go), and the API reference pages against what the
-// document generates (openapi_ref_test.go).
+// node: its paths against the routes the node registers (this file); its
+// schemas and error codes (openapi_schema_test.go); the answers of running
+// nodes against its schemas (openapi_live_test.go, openapi_more_test.go);
+// and the API reference pages against what the document makes
+// (openapi_ref_test.go, openapi_render_test.go).
 
 // openAPIFile is the document, from this package's folder.
 const openAPIFile = "../docs/openapi.yaml"
