@@ -91,7 +91,8 @@ func (l *liveAPI) do(c apiCall) []byte {
 		return body
 	}
 	if err := l.check(o, resp.StatusCode, resp.Header, body); err != nil {
-		l.t.Errorf("%s %s (%s): %v\nanswer: %s", method, c.path, o, err, clip(body))
+		l.t.Errorf("%s %s (%s): %v\nanswer: %s\n(if the answer is right, describe it in %s and run make api-docs)",
+			method, c.path, o, err, clip(body), openAPIFile)
 	}
 	return body
 }

@@ -288,7 +288,7 @@ func routeProblems(d *apiDoc, mux *http.ServeMux, patterns []string) []string {
 	}
 	for _, p := range patterns {
 		if len(served[p]) == 0 {
-			problems = append(problems, fmt.Sprintf("the node serves %q, which %s does not document", p, openAPIFile))
+			problems = append(problems, fmt.Sprintf("the node serves %q, which %s does not document (add it there, then run make api-docs)", p, openAPIFile))
 		}
 	}
 	return problems
