@@ -121,7 +121,10 @@ func (n *Node) gossipTxs(ctx context.Context) {
 	}
 }
 
-// flushTxs publishes everything queued, one batch at a time.
+// flushTxs publishes everything queued, one batch at a time. A batch that
+// p2p does not send because no peer follows the topic yet (ErrNoPeers)
+// is dropped from the queue only: its transactions stay pooled, and the
+// regossip pass sends them once they have lingered.
 func (n *Node) flushTxs(ctx context.Context) {
 	for {
 		batch, more := n.txs.take()

@@ -22,6 +22,9 @@ var (
 	ErrConfig = errors.New("invalid p2p config")
 	// ErrClosed means the host has been closed.
 	ErrClosed = errors.New("p2p host closed")
+	// ErrNoPeers means a transaction was not gossiped because no peer is
+	// known to follow the transaction topic yet (see Host.PublishTx).
+	ErrNoPeers = errors.New("no peer follows the topic yet")
 	// ErrTooLarge means a message or frame exceeds its size limit.
 	ErrTooLarge = errors.New("message too large")
 	// ErrProtocol means a peer sent bytes that break a wire protocol.

@@ -133,9 +133,21 @@ func (h *Host) readTopic(ctx context.Context, topic string, sub *pubsub.Subscrip
 	}
 }
 
-// PublishTx gossips a transaction to the network. The node is expected to
-// have validated it; it is not handed back to Config.OnTx.
+// PublishTx gossips a transaction or a batch to the network. The node is
+// expected to have validated it; it is not handed back to Config.OnTx.
+//
+// While no peer is known to follow the transaction topic (a node that has
+// just connected, before the peers' subscriptions have arrived) it sends
+// nothing and returns ErrNoPeers. Publishing then would reach nobody, yet
+// the message's ID would enter the seen cache for SeenTTL: since the ID is
+// the hash of the bytes, the same transaction published again within that
+// time would be dropped here too, and the transaction would stay in this
+// node's pool, never gossiped. The caller keeps the transaction and tries
+// again later.
 func (h *Host) PublishTx(ctx context.Context, data []byte) error {
+	if !h.tasks.closing() && len(data) <= h.cfg.MaxMessageSize && len(h.txTopic.ListPeers()) == 0 {
+		return ErrNoPeers
+	}
 	return h.publish(ctx, h.txTopic, data)
 }
 

@@ -137,6 +137,10 @@ func TestPublishLimits(t *testing.T) {
 	if err := n.PublishConsensus(ctx, make([]byte, 1024)); err != nil {
 		t.Errorf("message at the limit: %v", err)
 	}
+	// Alone, the node keeps a transaction rather than mark it seen.
+	if err := n.PublishTx(ctx, make([]byte, 10)); !errors.Is(err, ErrNoPeers) {
+		t.Errorf("a tx with no peer on the topic: got %v, want ErrNoPeers", err)
+	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}

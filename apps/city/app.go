@@ -1,7 +1,6 @@
 package city
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -12,10 +11,7 @@ import (
 // App is the city module. Its Name, Check, Deliver and Query come from
 // the action and query tables of sdk.Module. Check takes a registration
 // in full; a report, command or acknowledgement only for its shape,
-// since its device's model and key are in the state. Registering and
-// commanding need a city operator as sender; reports and
-// acknowledgements may come from anyone and are checked against the
-// device's key instead.
+// since its device's model and key are in the state.
 type App struct{ *sdk.Module }
 
 // New returns the city app.
@@ -55,12 +51,8 @@ func DevGenesis(operator chain.Address) GenesisState {
 // the module starts with no operator and the default params.
 func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	g := DefaultGenesis()
-	if len(raw) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&g); err != nil {
-			return fmt.Errorf("city genesis: %w", err)
-		}
+	if err := sdk.DecodeGenesis(Name, raw, &g); err != nil {
+		return err
 	}
 	if err := initState(ctx.Store(), &g); err != nil {
 		return fmt.Errorf("city genesis: %w", err)

@@ -1,6 +1,7 @@
 package city
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -37,7 +38,7 @@ func registerCmd(c sdk.Client) *cobra.Command {
 			lat := f.String("lat", "", "latitude, decimal degrees (at most 6 decimal places)")
 			attrs := f.StringArray("attr", nil, "initial attribute NAME=VALUE (repeatable)")
 			fiware := f.String("fiware", "", "read the device from a FIWARE entity file (JSON)")
-			_ = cobra.MarkFlagRequired(f, "owner")
+			sdk.Required(f, "owner")
 			return func([]string) (*Register, error) {
 				msg := m
 				msg.Attrs = map[string]string{}
@@ -46,19 +47,18 @@ func registerCmd(c sdk.Client) *cobra.Command {
 					if err != nil {
 						return nil, err
 					}
-					if !f.Changed("id") {
-						msg.ID = im.Register.ID
+					fill := func(flag string, field *string, v string) { // flags given as well take precedence
+						if !f.Changed(flag) {
+							*field = v
+						}
 					}
-					if !f.Changed("type") {
-						msg.Type, msg.Category = im.Register.Type, im.Register.Category
-					}
-					if !f.Changed("name") {
-						msg.Name = im.Register.Name
-					}
-					if !f.Changed("district") {
-						msg.District = im.Register.District
-					}
-					msg.Location, msg.Attrs = im.Register.Location, im.Register.Attrs
+					r := &im.Register
+					fill("id", &msg.ID, r.ID)
+					fill("type", &msg.Type, r.Type)
+					fill("type", &msg.Category, r.Category)
+					fill("name", &msg.Name, r.Name)
+					fill("district", &msg.District, r.District)
+					msg.Location, msg.Attrs = r.Location, r.Attrs
 				}
 				if *lon != "" || *lat != "" {
 					msg.Location = NewPoint(*lon, *lat)
@@ -101,7 +101,7 @@ func reportCmd(c sdk.Client) *cobra.Command {
 			f.Uint64Var(&obs.Seq, "seq", 0, "the reading's sequence number (default: the device's last + 1)")
 			f.StringVar(&obs.ObservedAt, "observed-at", "", "when it was observed, RFC 3339 (default: the block time)")
 			fiware := f.String("fiware", "", "take the values (and device id and time) from a FIWARE entity file")
-			_ = cobra.MarkFlagRequired(f, "key-file")
+			sdk.Required(f, "key-file")
 			return func([]string) (*Report, error) {
 				key, err := LoadKeyFile(*keyFile)
 				if err != nil {
@@ -114,12 +114,7 @@ func reportCmd(c sdk.Client) *cobra.Command {
 					if err != nil {
 						return nil, err
 					}
-					if o.Device == "" {
-						o.Device = im.Register.ID
-					}
-					if o.ObservedAt == "" {
-						o.ObservedAt = im.ObservedAt
-					}
+					o.Device, o.ObservedAt = cmp.Or(o.Device, im.Register.ID), cmp.Or(o.ObservedAt, im.ObservedAt)
 					o.Values = im.Values
 				}
 				if err := parseKV("--reading", *values, o.Values); err != nil {
@@ -161,9 +156,8 @@ func commandCmd(c sdk.Client) *cobra.Command {
 			f.StringVar(&m.Device, "device", "", "the device's id")
 			f.StringVar(&m.Action, "action", "", "dim, switch, set-signal, set-plan or reboot")
 			f.StringVar(&m.Value, "value", "", "the command's value")
-			_ = cobra.MarkFlagRequired(f, "device")
-			_ = cobra.MarkFlagRequired(f, "action")
-			return func([]string) (*Command, error) { msg := m; return &msg, nil }
+			sdk.Required(f, "device", "action")
+			return sdk.FromFlags(&m)
 		})
 	cmd.Long = `Record a command for a device; the device answers with "tx city ack".
 Streetlights take dim (0 to 1) and switch (on, off, low); traffic lights take
@@ -184,8 +178,7 @@ func ackCmd(c sdk.Client) *cobra.Command {
 			keyFile := f.String("key-file", "", "the device's key file")
 			f.StringVar(&b.Result, "result", ResultDone, "done or failed")
 			f.StringVar(&b.Detail, "detail", "", "a note from the device")
-			_ = cobra.MarkFlagRequired(f, "command")
-			_ = cobra.MarkFlagRequired(f, "key-file")
+			sdk.Required(f, "command", "key-file")
 			return func([]string) (*Ack, error) {
 				key, err := LoadKeyFile(*keyFile)
 				if err != nil {

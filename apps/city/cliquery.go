@@ -28,12 +28,8 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 	models := sdk.QueryCmd(c, "models", "List the device models: attributes, units, ranges and commands", sdk.Path(Name+"/models"),
 		func(w io.Writer, _ *[]json.RawMessage) { printModels(w, Models()) })
 	devices := sdk.QueryCmd(c, "devices [--prefix P]", "List devices, in id order",
-		func(f *pflag.FlagSet) func([]string) (string, error) {
-			prefix := f.String("prefix", "", "only ids that start with this")
-			return func([]string) (string, error) {
-				return Name + "/devices?" + url.Values{"prefix": {*prefix}}.Encode(), nil
-			}
-		}, func(w io.Writer, ds *[]DeviceView) { printDevices(w, *ds) })
+		argFlags(Name+"/devices", "only ids that start with this", false, "prefix"),
+		func(w io.Writer, ds *[]DeviceView) { printDevices(w, *ds) })
 	device := sdk.QueryCmd(c, "device ID", "Show a device and its latest state", sdk.Path(Name+"/device/%s"), printDevice)
 	history := sdk.QueryCmd(c, "history ID [--limit N]", "Show a device's stored readings, newest first",
 		func(f *pflag.FlagSet) func([]string) (string, error) {
@@ -45,27 +41,13 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 			tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEQ\tOBSERVED\tHEIGHT\tVALUES")
 			for _, e := range h.Entries {
-				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", e.Seq, e.ObservedAt, e.Height, kvText(e.Values))
+				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", e.Seq, e.ObservedAt, e.Height, joinSorted(e.Values, " ", kvText))
 			}
 			tw.Flush()
 		})
 	bbox := sdk.QueryCmd(c, "bbox --min-lon X --min-lat Y --max-lon X --max-lat Y", "List the devices inside a bounding box",
-		func(f *pflag.FlagSet) func([]string) (string, error) {
-			args := []string{"min_lon", "min_lat", "max_lon", "max_lat"}
-			edges := make([]*string, len(args))
-			for i, arg := range args {
-				flag := strings.ReplaceAll(arg, "_", "-")
-				edges[i] = f.String(flag, "", "decimal degrees")
-				_ = cobra.MarkFlagRequired(f, flag)
-			}
-			return func([]string) (string, error) {
-				v := url.Values{}
-				for i, arg := range args {
-					v.Set(arg, *edges[i])
-				}
-				return Name + "/bbox?" + v.Encode(), nil
-			}
-		}, func(w io.Writer, a *BBoxAnswer) { printDevices(w, a.Devices) })
+		argFlags(Name+"/bbox", "decimal degrees", true, "min_lon", "min_lat", "max_lon", "max_lat"),
+		func(w io.Writer, a *BBoxAnswer) { printDevices(w, a.Devices) })
 	devices.Args, history.Args, bbox.Args = cobra.NoArgs, cobra.ExactArgs(1), cobra.NoArgs // flag values are not positionals
 	bbox.Example = `  citychain query city bbox --min-lon -3.72 --min-lat 40.41 --max-lon -3.70 --max-lat 40.43`
 	district := sdk.QueryCmd(c, "district NAME", "Show the current state of a district: a summary and its devices",
@@ -138,20 +120,42 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 	return []*cobra.Command{info, models, devices, device, history, bbox, district, ngsi, commands, command}
 }
 
-func kvText(m map[string]string) string {
-	parts := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, k+"="+m[k])
+// argFlags is a QueryCmd flags function whose flags are the query's
+// arguments: each of args, written with '-' for '_', is a string flag
+// (required if required is set), and the path is path?{arg}={value}&...
+func argFlags(path, usage string, required bool, args ...string) func(f *pflag.FlagSet) func([]string) (string, error) {
+	return func(f *pflag.FlagSet) func([]string) (string, error) {
+		vals := make([]*string, len(args))
+		for i, arg := range args {
+			flag := strings.ReplaceAll(arg, "_", "-")
+			vals[i] = f.String(flag, "", usage)
+			if required {
+				sdk.Required(f, flag)
+			}
+		}
+		return func([]string) (string, error) {
+			v := url.Values{}
+			for i, arg := range args {
+				v.Set(arg, *vals[i])
+			}
+			return path + "?" + v.Encode(), nil
+		}
 	}
-	return strings.Join(parts, " ")
 }
 
-func countText(m map[string]int) string {
+// joinSorted joins the entries of m in key order, each written by item.
+func joinSorted[V any](m map[string]V, sep string, item func(k string, v V) string) string {
 	parts := make([]string, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		parts = append(parts, item(k, m[k]))
 	}
-	return "(" + strings.Join(parts, ", ") + ")"
+	return strings.Join(parts, sep)
+}
+
+func kvText(k, v string) string { return k + "=" + v }
+
+func countText(m map[string]int) string {
+	return "(" + joinSorted(m, ", ", func(k string, n int) string { return fmt.Sprintf("%s %d", k, n) }) + ")"
 }
 
 func printDevices(w io.Writer, ds []DeviceView) {
@@ -162,15 +166,9 @@ func printDevices(w io.Writer, ds []DeviceView) {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTYPE\tDISTRICT\tLON,LAT\tSEQ\tSTATE")
 	for _, d := range ds {
-		typ := d.Type
-		if d.Category != "" {
-			typ += "/" + d.Category
-		}
-		vals := make(map[string]string, len(d.State.Attrs))
-		for k, v := range d.State.Attrs {
-			vals[k] = v.Value
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, typ, d.District, strings.Join(d.Location.Coordinates, ","), d.State.LastSeq, kvText(vals))
+		typ := strings.TrimSuffix(d.Type+"/"+d.Category, "/") // Device/actuator
+		vals := joinSorted(d.State.Attrs, " ", func(k string, v Value) string { return kvText(k, v.Value) })
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, typ, d.District, strings.Join(d.Location.Coordinates, ","), d.State.LastSeq, vals)
 	}
 	tw.Flush()
 }

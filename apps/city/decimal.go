@@ -34,8 +34,7 @@ func parseFixed(s string, scale int) (int64, error) {
 	if scale < 0 || scale > maxScale {
 		panic(fmt.Sprintf("city: scale %d out of range", scale)) // model tables are code
 	}
-	neg := strings.HasPrefix(s, "-")
-	body := strings.TrimPrefix(s, "-")
+	body, neg := strings.CutPrefix(s, "-")
 	whole, frac, hasPoint := strings.Cut(body, ".")
 	switch {
 	case whole == "":
@@ -67,12 +66,12 @@ func parseFixed(s string, scale int) (int64, error) {
 
 // scaleInt returns n*10^scale for an integer read from a payload, or an
 // error when it does not fit.
-func scaleInt(n int64, scale int) (int64, error) {
+func scaleInt[T int64 | uint64](n T, scale int) (int64, error) {
 	p := pow10[scale]
-	if n > maxFixed/p || n < -maxFixed/p {
+	if n > T(maxFixed/p) || n < 0 && int64(n) < -maxFixed/p {
 		return 0, fmt.Errorf("%d is too large", n)
 	}
-	return n * p, nil
+	return int64(n) * p, nil
 }
 
 // maxFixed is the largest magnitude a scaled value may have: 18 digits.

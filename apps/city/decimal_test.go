@@ -45,8 +45,11 @@ func TestFixedPointDecimals(t *testing.T) {
 			t.Errorf("formatFixed(%d, %d) = %q, want %q", got, tc.scale, s, tc.text)
 		}
 	}
-	if _, err := scaleInt(1_000_000_000_000, 6); err == nil {
+	if _, err := scaleInt(int64(1_000_000_000_000), 6); err == nil {
 		t.Error("scaleInt overflowed silently")
+	}
+	if _, err := scaleInt(uint64(1<<63), 0); err == nil || err.Error() != "9223372036854775808 is too large" {
+		t.Errorf("scaleInt of 2^63: %v", err)
 	}
 }
 

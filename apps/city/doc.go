@@ -37,6 +37,7 @@
 //	cli.go      citychain tx city ...
 //	cliquery.go citychain query city ...
 //	sim.go, simmodel.go  the district simulator (CLI only)
+//	wiring.go   the optional interfaces: simulator, dev genesis, explorer
 //
 // State (under the app's prefix "a/city/"; an address is 20 raw bytes, n
 // a number as 8 bytes big-endian, cells as in geo.go):

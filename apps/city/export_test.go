@@ -10,5 +10,6 @@ import (
 // SimCommandWithWait is SimCommand with a wait function, so that tests
 // run the simulator on a fake clock without sleeping.
 func SimCommandWithWait(cfg SimConfig, wait func(context.Context, time.Duration) error) *cobra.Command {
-	return simCommand(cfg, wait)
+	cfg.Wait = wait
+	return SimCommand(cfg)
 }

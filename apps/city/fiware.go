@@ -2,12 +2,12 @@ package city
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"math/big"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -62,22 +62,16 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 	}
 	category := ""
 	if typ == TypeDevice {
-		category = firstString(unwrap(doc["deviceCategory"]))
-		if category == "" {
-			category = firstString(unwrap(doc["category"]))
-		}
+		category = cmp.Or(firstString(unwrap(doc["deviceCategory"])), firstString(unwrap(doc["category"])))
 	}
 	model, err := ModelFor(typ, category)
 	if err != nil {
 		return nil, fmt.Errorf("FIWARE entity %s: %w", id, err)
 	}
-	im := &Imported{Values: map[string]string{}}
+	name, _ := unwrap(doc["name"]).(string)
+	im := &Imported{Values: map[string]string{}, Register: Register{Type: typ, Category: category, Name: name,
+		ID: sanitize(strings.TrimPrefix(id, "urn:ngsi-ld:"+typ+":"), MaxIDLen, idChars), District: districtOf(doc), Attrs: map[string]string{}}}
 	r := &im.Register
-	r.ID = sanitize(strings.TrimPrefix(id, "urn:ngsi-ld:"+typ+":"), MaxIDLen, idChars)
-	r.Type, r.Category = typ, category
-	r.Name, _ = unwrap(doc["name"]).(string)
-	r.District = districtOf(doc)
-	r.Attrs = map[string]string{}
 	if loc, ok := unwrap(doc["location"]).(map[string]any); ok {
 		if r.Location, err = pointOf(loc); err != nil {
 			return nil, fmt.Errorf("FIWARE entity %s: location: %w", id, err)
@@ -90,11 +84,11 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 		if entityKeys[key] {
 			continue
 		}
-		name := key
-		if name == "typeofLocation" { // the schema's spelling; the examples write typeOfLocation
-			name = "typeOfLocation"
+		attr := key
+		if attr == "typeofLocation" { // the schema's spelling; the examples write typeOfLocation
+			attr = "typeOfLocation"
 		}
-		a, ok := model.Attr(name)
+		a, ok := model.Attr(attr)
 		if !ok {
 			im.Skipped = append(im.Skipped, key)
 			continue
@@ -104,12 +98,11 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 			return nil, fmt.Errorf("FIWARE entity %s: %s: %w", id, key, err)
 		}
 		if a.Install {
-			r.Attrs[name] = v
+			r.Attrs[attr] = v
 		} else {
-			im.Values[name] = v
+			im.Values[attr] = v
 		}
 	}
-	sort.Strings(im.Skipped)
 	return im, nil
 }
 
@@ -152,14 +145,12 @@ func fromJSON(a *Attr, v any) any {
 	if !ok {
 		return v
 	}
-	if a.Kind != KindNumber {
-		return string(n)
+	if a.Kind == KindNumber {
+		if s, err := roundDecimal(string(n), a.Scale); err == nil {
+			return s
+		}
 	}
-	s, err := roundDecimal(string(n), a.Scale)
-	if err != nil {
-		return string(n) // Normalize says what is wrong with it
-	}
-	return s
+	return string(n) // text, or a number Normalize says what is wrong with
 }
 
 // roundDecimal rounds a JSON number to scale decimal places, exactly.
@@ -223,18 +214,15 @@ func firstString(v any) string {
 	return s
 }
 
+// districtOf reads the district: areaServed, else municipalityInfo.district,
+// else address.addressLocality.
 func districtOf(doc map[string]any) string {
-	if s, ok := unwrap(doc["areaServed"]).(string); ok && s != "" {
-		return sanitize(s, MaxDistrictLen, districtChars)
-	}
-	for _, k := range []struct{ obj, field string }{{"municipalityInfo", "district"}, {"address", "addressLocality"}} {
-		if m, ok := unwrap(doc[k.obj]).(map[string]any); ok {
-			if s, ok := m[k.field].(string); ok && s != "" {
-				return sanitize(s, MaxDistrictLen, districtChars)
-			}
-		}
-	}
-	return ""
+	area, _ := unwrap(doc["areaServed"]).(string)
+	muni, _ := unwrap(doc["municipalityInfo"]).(map[string]any)
+	addr, _ := unwrap(doc["address"]).(map[string]any)
+	district, _ := muni["district"].(string)
+	locality, _ := addr["addressLocality"].(string)
+	return sanitize(cmp.Or(area, district, locality), MaxDistrictLen, districtChars)
 }
 
 // sanitize makes s a valid id (extra is idChars) or district name

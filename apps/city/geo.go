@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -27,25 +28,16 @@ func NewPoint(lon, lat string) Point { return Point{Type: "Point", Coordinates: 
 // microDegrees parses the point into fixed-point longitude and latitude
 // and checks that they are on Earth.
 func (p Point) microDegrees() (lon, lat int64, err error) {
-	if p.Type != "Point" {
-		return 0, 0, fmt.Errorf("%w: location.type: %q, want \"Point\"", chain.ErrBadPayload, p.Type)
+	if err := sdk.FirstError(check(p.Type == "Point", "location.type: %q, want \"Point\"", p.Type),
+		check(len(p.Coordinates) == 2, "location.coordinates: want [longitude, latitude], got %d values", len(p.Coordinates))); err != nil {
+		return 0, 0, err
 	}
-	if len(p.Coordinates) != 2 {
-		return 0, 0, fmt.Errorf("%w: location.coordinates: want [longitude, latitude], got %d values", chain.ErrBadPayload, len(p.Coordinates))
-	}
-	if lon, err = parseFixed(p.Coordinates[0], coordScale); err != nil {
-		return 0, 0, fmt.Errorf("%w: location.coordinates[0]: %v", chain.ErrBadPayload, err)
-	}
-	if lat, err = parseFixed(p.Coordinates[1], coordScale); err != nil {
-		return 0, 0, fmt.Errorf("%w: location.coordinates[1]: %v", chain.ErrBadPayload, err)
-	}
-	if lon < -180_000_000 || lon > 180_000_000 {
-		return 0, 0, fmt.Errorf("%w: location.coordinates[0]: %w: longitude %s is outside -180..180", chain.ErrBadPayload, ErrOutOfRange, p.Coordinates[0])
-	}
-	if lat < -90_000_000 || lat > 90_000_000 {
-		return 0, 0, fmt.Errorf("%w: location.coordinates[1]: %w: latitude %s is outside -90..90", chain.ErrBadPayload, ErrOutOfRange, p.Coordinates[1])
-	}
-	return lon, lat, nil
+	lon, lonErr := parseFixed(p.Coordinates[0], coordScale)
+	lat, latErr := parseFixed(p.Coordinates[1], coordScale)
+	return lon, lat, sdk.FirstError(check(lonErr == nil, "location.coordinates[0]: %v", lonErr),
+		check(latErr == nil, "location.coordinates[1]: %v", latErr),
+		check(lon >= -180_000_000 && lon <= 180_000_000, "location.coordinates[0]: %w: longitude %s is outside -180..180", ErrOutOfRange, p.Coordinates[0]),
+		check(lat >= -90_000_000 && lat <= 90_000_000, "location.coordinates[1]: %w: latitude %s is outside -90..90", ErrOutOfRange, p.Coordinates[1]))
 }
 
 // normalized returns the point with its coordinates in canonical text.
@@ -97,26 +89,18 @@ type BBox struct{ MinLon, MinLat, MaxLon, MaxLat int64 }
 // ParseBBox reads a box from decimal text, as given in the query
 // arguments min_lon, min_lat, max_lon, max_lat.
 func ParseBBox(minLon, minLat, maxLon, maxLat string) (BBox, error) {
-	var b BBox
-	fields := []struct {
-		name string
-		s    string
-		v    *int64
-	}{{"min_lon", minLon, &b.MinLon}, {"min_lat", minLat, &b.MinLat}, {"max_lon", maxLon, &b.MaxLon}, {"max_lat", maxLat, &b.MaxLat}}
-	for _, f := range fields {
-		v, err := parseFixed(f.s, coordScale)
-		if err != nil {
-			return b, fmt.Errorf("%w: %s: %v", chain.ErrBadPayload, f.name, err)
+	names, v := [4]string{"min_lon", "min_lat", "max_lon", "max_lat"}, [4]int64{}
+	for i, s := range [4]string{minLon, minLat, maxLon, maxLat} {
+		var err error
+		if v[i], err = parseFixed(s, coordScale); err != nil {
+			return BBox{}, fmt.Errorf("%w: %s: %v", chain.ErrBadPayload, names[i], err)
 		}
-		*f.v = v
 	}
-	if b.MinLon < -180_000_000 || b.MaxLon > 180_000_000 || b.MinLat < -90_000_000 || b.MaxLat > 90_000_000 {
-		return b, fmt.Errorf("%w: bounding box: longitudes are within -180..180, latitudes within -90..90", chain.ErrBadPayload)
-	}
-	if b.MinLon > b.MaxLon || b.MinLat > b.MaxLat {
-		return b, fmt.Errorf("%w: bounding box: min_lon/min_lat must not exceed max_lon/max_lat", chain.ErrBadPayload)
-	}
-	return b, nil
+	b := BBox{MinLon: v[0], MinLat: v[1], MaxLon: v[2], MaxLat: v[3]}
+	return b, sdk.FirstError(
+		check(b.MinLon >= -180_000_000 && b.MaxLon <= 180_000_000 && b.MinLat >= -90_000_000 && b.MaxLat <= 90_000_000,
+			"bounding box: longitudes are within -180..180, latitudes within -90..90"),
+		check(b.MinLon <= b.MaxLon && b.MinLat <= b.MaxLat, "bounding box: min_lon/min_lat must not exceed max_lon/max_lat"))
 }
 
 // Contains reports whether the point lies in the box.

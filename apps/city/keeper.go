@@ -1,6 +1,7 @@
 package city
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -91,23 +92,20 @@ const DefaultHistoryLimit = 100
 var (
 	keyParams = []byte("params")
 	keyCmdSeq = []byte("seq/cmd")
-	present   = []byte{1}
 )
 
-func keyOperator(a chain.Address) []byte { return append([]byte("op/"), a[:]...) }
-func keyDevice(id string) []byte         { return []byte("dev/" + id) }
-func keyState(id string) []byte          { return []byte("state/" + id) }
-func keyHistory(id string, n uint64) []byte {
-	return append([]byte("hist/"+id+"/"), sdk.Uint64Bytes(n)...)
-}
+func keyOperator(a chain.Address) []byte    { return sdk.Key("op/", a[:]) }
+func keyDevice(id string) []byte            { return []byte("dev/" + id) }
+func keyState(id string) []byte             { return []byte("state/" + id) }
+func keyHistory(id string, n uint64) []byte { return sdk.Key("hist/"+id+"/", sdk.Uint64Bytes(n)) }
 func prefixDistrict(d string) []byte        { return []byte("dist/" + d + "/") }
-func keyDistrict(d, id string) []byte       { return append(prefixDistrict(d), id...) }
-func keyCommand(n uint64) []byte            { return append([]byte("cmd/"), sdk.Uint64Bytes(n)...) }
+func keyDistrict(d, id string) []byte       { return sdk.Key(prefixDistrict(d), []byte(id)) }
+func keyCommand(n uint64) []byte            { return sdk.Key("cmd/", sdk.Uint64Bytes(n)) }
 func prefixDeviceCommands(id string) []byte { return []byte("devcmd/" + id + "/") }
 func keyDeviceCommand(id string, n uint64) []byte {
-	return append(prefixDeviceCommands(id), sdk.Uint64Bytes(n)...)
+	return sdk.Key(prefixDeviceCommands(id), sdk.Uint64Bytes(n))
 }
-func keyPending(n uint64) []byte { return append([]byte("pending/"), sdk.Uint64Bytes(n)...) }
+func keyPending(n uint64) []byte { return sdk.Key("pending/", sdk.Uint64Bytes(n)) }
 
 func requireOperator(ctx *chain.Context) error {
 	if !ctx.Store().Has(keyOperator(ctx.Sender)) {
@@ -148,6 +146,15 @@ func loadView(st *chain.Store, field, id string) (*DeviceView, error) {
 	return &DeviceView{Device: *d, State: *s}, nil
 }
 
+// set merges values into the state as observed at observedAt, from
+// source ("registration", "reading" or "command N"), at height.
+func (s *State) set(values map[string]string, observedAt string, height uint64, source string) {
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		s.Attrs[k] = Value{Value: values[k], ObservedAt: observedAt, Height: height, Source: source}
+	}
+	s.Height = height
+}
+
 // register files a new device with its initial state and its entries in
 // the district and grid indexes.
 func register(ctx *chain.Context, m *Register) error {
@@ -166,14 +173,12 @@ func register(ctx *chain.Context, m *Register) error {
 	d := Device{ID: m.ID, Type: m.Type, Category: m.Category, Name: m.Name, PubKey: m.PubKey,
 		Owner: m.Owner, Location: m.Location, District: m.District, RegisteredBy: ctx.Sender,
 		Height: ctx.Height, Time: now}
-	s := State{Attrs: map[string]Value{}, Height: ctx.Height}
-	for _, k := range slices.Sorted(maps.Keys(m.Attrs)) {
-		s.Attrs[k] = Value{Value: m.Attrs[k], ObservedAt: now, Height: ctx.Height, Source: "registration"}
-	}
+	s := State{Attrs: map[string]Value{}}
+	s.set(m.Attrs, now, ctx.Height, "registration")
 	sdk.Save(st, keyDevice(m.ID), &d)
 	sdk.Save(st, keyState(m.ID), &s)
-	st.Set(keyDistrict(m.District, m.ID), present)
-	st.Set(keyGrid(lon, lat, m.ID), present)
+	st.Set(keyDistrict(m.District, m.ID), sdk.Present)
+	st.Set(keyGrid(lon, lat, m.ID), sdk.Present)
 	ctx.Emit("register", chain.A("device", m.ID), chain.A("type", m.Type), chain.A("district", m.District))
 	return nil
 }
@@ -205,26 +210,17 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 		if err != nil {
 			return err
 		}
-		at := ctx.Time
-		if !r.ObservedAt.IsZero() {
-			if r.ObservedAt.After(ctx.Time.Add(MaxClockSkew)) {
-				return fmt.Errorf("%w: %s.body.observed_at: %s is more than %s after the block time %s",
-					chain.ErrBadPayload, r.field, formatTime(r.ObservedAt), MaxClockSkew, formatTime(ctx.Time))
-			}
-			at = r.ObservedAt
-		}
-		if r.Seq <= s.LastSeq {
-			return fmt.Errorf("%w: %s.body.seq: %w: %d, the device's last accepted reading was %d",
-				chain.ErrBadPayload, r.field, ErrStale, r.Seq, s.LastSeq)
+		if err := sdk.FirstError(check(!r.at.After(ctx.Time.Add(MaxClockSkew)),
+			"%s.body.observed_at: %s is more than %s after the block time %s", r.field, formatTime(r.at), MaxClockSkew, formatTime(ctx.Time)),
+			check(r.Seq > s.LastSeq, "%s.body.seq: %w: %d, the device's last accepted reading was %d", r.field, ErrStale, r.Seq, s.LastSeq)); err != nil {
+			return err
 		}
 		if s.Readings, err = sdk.Add(s.Readings, 1); err != nil {
 			return err
 		}
-		observed := formatTime(at)
-		s.LastSeq, s.ObservedAt, s.Height = r.Seq, observed, ctx.Height
-		for _, k := range slices.Sorted(maps.Keys(values)) {
-			s.Attrs[k] = Value{Value: values[k], ObservedAt: observed, Height: ctx.Height, Source: "reading"}
-		}
+		observed := formatTime(cmp.Or(r.at, ctx.Time)) // a reading without a time is of its block's
+		s.LastSeq, s.ObservedAt = r.Seq, observed
+		s.set(values, observed, ctx.Height, "reading")
 		sdk.Save(st, keyState(d.ID), s)
 		sdk.Save(st, keyHistory(d.ID, s.Readings), &HistoryEntry{N: s.Readings, Seq: r.Seq, ObservedAt: observed,
 			Height: ctx.Height, TxHash: ctx.TxHash, Values: values})
@@ -258,30 +254,21 @@ func issue(ctx *chain.Context, m *command) error {
 	}
 	rec := CommandRecord{Device: d.ID, Action: m.Action, Attr: spec.Attr, IssuedBy: ctx.Sender,
 		Height: ctx.Height, Time: formatTime(ctx.Time), Status: StatusPending}
-	if spec.Attr != "" {
-		a, _ := model.Attr(spec.Attr)
-		if m.raw == nil {
-			return fmt.Errorf("%w: value: %s needs a value for %s", chain.ErrBadPayload, m.Action, spec.Attr)
-		}
-		v, err := a.Normalize(m.raw)
-		if err != nil {
+	if err := sdk.FirstError(check(spec.Attr == "" || m.Value != nil, "value: %s needs a value for %s", m.Action, spec.Attr),
+		check(spec.Attr != "" || m.Value == nil, "value: %s takes no value", m.Action)); err != nil {
+		return err
+	}
+	if a, ok := model.Attr(spec.Attr); ok {
+		if rec.Value, err = a.Normalize(m.Value); err != nil {
 			return fmt.Errorf("%w: value (%s): %w", chain.ErrBadPayload, spec.Attr, err)
 		}
-		rec.Value = v
-	} else if m.raw != nil {
-		return fmt.Errorf("%w: value: %s takes no value", chain.ErrBadPayload, m.Action)
 	}
-	n, err := sdk.BytesUint64(st.Get(keyCmdSeq))
-	if err != nil {
+	if rec.ID, err = sdk.NextID(st, keyCmdSeq); err != nil {
 		return err
 	}
-	if rec.ID, err = sdk.Add(n, 1); err != nil {
-		return err
-	}
-	st.Set(keyCmdSeq, sdk.Uint64Bytes(rec.ID))
 	sdk.Save(st, keyCommand(rec.ID), &rec)
-	st.Set(keyDeviceCommand(d.ID, rec.ID), present)
-	st.Set(keyPending(rec.ID), present)
+	st.Set(keyDeviceCommand(d.ID, rec.ID), sdk.Present)
+	st.Set(keyPending(rec.ID), sdk.Present)
 	ctx.Emit("command", chain.A("id", rec.ID), chain.A("device", d.ID), chain.A("action", rec.Action), chain.A("value", rec.Value))
 	return nil
 }
@@ -301,22 +288,18 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 	if err != nil {
 		return err
 	}
-	if err := verifyDevice(&dv.Device, kindAck, ctx.ChainID, a.body, a.sig); err != nil {
-		return fmt.Errorf("%w: signature: %w", chain.ErrBadPayload, err)
-	}
-	if rec.Status != StatusPending {
-		return fmt.Errorf("%w: body.command: %w: command %d is already %s", chain.ErrBadPayload, ErrNotPending, rec.ID, rec.Status)
+	sigErr := verifyDevice(&dv.Device, kindAck, ctx.ChainID, a.body, a.sig)
+	if err := sdk.FirstError(check(sigErr == nil, "signature: %w", sigErr),
+		check(rec.Status == StatusPending, "body.command: %w: command %d is already %s", ErrNotPending, rec.ID, rec.Status)); err != nil {
+		return err
 	}
 	rec.Status, rec.Detail = a.Result, a.Detail
 	rec.AckedAt, rec.AckTime = ctx.Height, formatTime(ctx.Time)
 	sdk.Save(st, keyCommand(rec.ID), rec)
 	st.Delete(keyPending(rec.ID))
 	if rec.Status == StatusDone && rec.Attr != "" {
-		s := &dv.State
-		s.Attrs[rec.Attr] = Value{Value: rec.Value, ObservedAt: rec.AckTime, Height: ctx.Height,
-			Source: fmt.Sprintf("command %d", rec.ID)}
-		s.Height = ctx.Height
-		sdk.Save(st, keyState(dv.ID), s)
+		dv.State.set(map[string]string{rec.Attr: rec.Value}, rec.AckTime, ctx.Height, fmt.Sprintf("command %d", rec.ID))
+		sdk.Save(st, keyState(dv.ID), &dv.State)
 	}
 	ctx.Emit("ack", chain.A("command", rec.ID), chain.A("device", dv.ID), chain.A("result", rec.Status))
 	return nil
@@ -339,7 +322,7 @@ func initState(st *chain.Store, g *GenesisState) error {
 		if st.Has(keyOperator(op)) {
 			return fmt.Errorf("operators[%d]: %s is listed twice", i, op)
 		}
-		st.Set(keyOperator(op), present)
+		st.Set(keyOperator(op), sdk.Present)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package city
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -204,11 +206,9 @@ func ModelFor(typ, category string) (*Model, error) {
 	if typ != TypeDevice && category != "" {
 		return nil, fmt.Errorf("%w: category: only a Device has a category, not a %s", chain.ErrBadPayload, typ)
 	}
-	for i := range models {
-		if models[i].Type == typ && models[i].Category == category {
-			m := models[i]
-			return &m, nil
-		}
+	if m, ok := find(models, func(m Model) bool { return m.Type == typ && m.Category == category }); ok {
+		c := *m // the table is consensus: callers get a copy
+		return &c, nil
 	}
 	if typ == TypeDevice {
 		return nil, fmt.Errorf("%w: category: a Device is %q or %q, not %q", chain.ErrBadPayload, CategorySensor, CategoryActuator, category)
@@ -219,22 +219,21 @@ func ModelFor(typ, category string) (*Model, error) {
 
 // Attr returns the model's attribute with that name.
 func (m *Model) Attr(name string) (*Attr, bool) {
-	for i := range m.Attrs {
-		if m.Attrs[i].Name == name {
-			return &m.Attrs[i], true
-		}
-	}
-	return nil, false
+	return find(m.Attrs, func(a Attr) bool { return a.Name == name })
 }
 
 // Command returns the model's command with that action.
 func (m *Model) Command(action string) (*CommandSpec, bool) {
-	for i := range m.Commands {
-		if m.Commands[i].Action == action {
-			return &m.Commands[i], true
-		}
+	return find(m.Commands, func(c CommandSpec) bool { return c.Action == action })
+}
+
+// find returns the first element of list that matches.
+func find[T any](list []T, match func(T) bool) (*T, bool) {
+	i := slices.IndexFunc(list, match)
+	if i < 0 {
+		return nil, false
 	}
-	return nil, false
+	return &list[i], true
 }
 
 // Normalize checks one value against the attribute and returns it in its
@@ -244,6 +243,7 @@ func (m *Model) Command(action string) (*CommandSpec, bool) {
 // well-formed but outside the model; the caller adds the field's path and
 // the chain's error kind.
 func (a *Attr) Normalize(v any) (string, error) {
+	s, isText := v.(string)
 	switch a.Kind {
 	case KindNumber:
 		var n int64
@@ -254,10 +254,7 @@ func (a *Attr) Normalize(v any) (string, error) {
 		case int64:
 			n, err = scaleInt(t, a.Scale)
 		case uint64:
-			if t > maxFixed {
-				return "", fmt.Errorf("%d is too large", t)
-			}
-			n, err = scaleInt(int64(t), a.Scale)
+			n, err = scaleInt(t, a.Scale)
 		default:
 			return "", fmt.Errorf("want a number (an integer or a decimal string), got %s", typeName(v))
 		}
@@ -270,39 +267,25 @@ func (a *Attr) Normalize(v any) (string, error) {
 		}
 		return formatFixed(n, a.Scale), nil
 	case KindBool:
-		switch t := v.(type) {
-		case bool:
-			if t {
-				return "true", nil
-			}
-			return "false", nil
-		case string:
-			if t == "true" || t == "false" {
-				return t, nil
-			}
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b), nil
 		}
-		return "", fmt.Errorf("want true or false, got %s", typeName(v))
-	case KindEnum:
-		s, ok := v.(string)
-		if !ok {
+		if s != "true" && s != "false" {
+			return "", fmt.Errorf("want true or false, got %s", typeName(v))
+		}
+		return s, nil
+	case KindEnum, KindText:
+		switch {
+		case !isText:
 			return "", fmt.Errorf("want a string, got %s", typeName(v))
-		}
-		for _, e := range a.Enum {
-			if s == e {
-				return s, nil
-			}
-		}
-		return "", fmt.Errorf("%w: %q is not one of %s", ErrOutOfRange, s, strings.Join(a.Enum, ", "))
-	case KindText:
-		s, ok := v.(string)
-		if !ok {
-			return "", fmt.Errorf("want a string, got %s", typeName(v))
-		}
-		if len(s) > a.MaxLen {
+		case a.Kind == KindEnum && !slices.Contains(a.Enum, s):
+			return "", fmt.Errorf("%w: %q is not one of %s", ErrOutOfRange, s, strings.Join(a.Enum, ", "))
+		case a.Kind == KindText && len(s) > a.MaxLen:
 			return "", fmt.Errorf("%w: %d bytes, at most %d", ErrOutOfRange, len(s), a.MaxLen)
-		}
-		if err := printable(s); err != nil {
-			return "", err
+		case a.Kind == KindText:
+			if err := printable(s); err != nil {
+				return "", err
+			}
 		}
 		return s, nil
 	}

@@ -117,39 +117,20 @@ type Ack struct {
 // Validate checks the registration without state: the id, the key, the
 // place and the initial attributes against the type's model.
 func (m *Register) Validate() error {
-	attrs := make(map[string]any, len(m.Attrs))
-	for k, v := range m.Attrs {
-		attrs[k] = v
-	}
-	_, err := m.normalize(attrs)
+	_, err := normalize(m, m.Attrs)
 	return err
 }
 
-// normalize checks the registration with the attributes attrs, which may
-// hold integers and booleans, and returns it with coordinates and
+// normalize checks the registration m with the attributes attrs, which
+// may hold integers and booleans, and returns it with coordinates and
 // attributes in canonical text.
-func (m *Register) normalize(attrs map[string]any) (*Register, error) {
-	if err := checkID("id", m.ID); err != nil {
-		return nil, err
-	}
-	model, err := ModelFor(m.Type, m.Category)
-	if err != nil {
-		return nil, err
-	}
-	if err := sdk.CheckText("name", m.Name, MaxNameLen, sdk.Optional); err != nil {
-		return nil, err
-	}
-	if _, err := parsePubKey(m.PubKey); err != nil {
-		return nil, fmt.Errorf("%w: pubkey: %v", chain.ErrBadPayload, err)
-	}
-	if m.Owner.IsZero() {
-		return nil, fmt.Errorf("%w: owner: missing", chain.ErrBadPayload)
-	}
-	loc, err := m.Location.normalized()
-	if err != nil {
-		return nil, err
-	}
-	if err := checkName("district", m.District, MaxDistrictLen, districtChars); err != nil {
+func normalize[V any](m *Register, attrs map[string]V) (*Register, error) {
+	model, modelErr := ModelFor(m.Type, m.Category)
+	_, keyErr := parsePubKey(m.PubKey)
+	loc, locErr := m.Location.normalized()
+	if err := sdk.FirstError(checkID("id", m.ID), modelErr, sdk.CheckText("name", m.Name, MaxNameLen, sdk.Optional),
+		check(keyErr == nil, "pubkey: %v", keyErr), check(!m.Owner.IsZero(), "owner: missing"), locErr,
+		checkName("district", m.District, MaxDistrictLen, districtChars)); err != nil {
 		return nil, err
 	}
 	text, err := checkValues("attrs", model, attrs)
@@ -164,30 +145,18 @@ func (m *Register) normalize(attrs map[string]any) (*Register, error) {
 // Validate checks the command's shape without state; its value is
 // checked against the device's model when it is delivered.
 func (m *Command) Validate() error {
-	if err := checkID("device", m.Device); err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(models, func(mod Model) bool { _, ok := mod.Command(m.Action); return ok }) {
-		return fmt.Errorf("%w: action: %q is no device's command (see: citychain query city models)", chain.ErrBadPayload, m.Action)
-	}
-	if len(m.Value) > MaxDetailLen {
-		return fmt.Errorf("%w: value: %d bytes, at most %d", chain.ErrBadPayload, len(m.Value), MaxDetailLen)
-	}
-	return nil
+	known := slices.ContainsFunc(models, func(mod Model) bool { _, ok := mod.Command(m.Action); return ok })
+	return sdk.FirstError(checkID("device", m.Device),
+		check(known, "action: %q is no device's command (see: citychain query city models)", m.Action),
+		check(len(m.Value) <= MaxDetailLen, "value: %d bytes, at most %d", len(m.Value), MaxDetailLen))
 }
 
 // Validate checks the acknowledgement's body without state.
 func (b *AckBody) Validate() error {
-	if err := checkID("body.device", b.Device); err != nil {
-		return err
-	}
-	if b.Command == 0 {
-		return fmt.Errorf("%w: body.command: missing", chain.ErrBadPayload)
-	}
-	if b.Result != ResultDone && b.Result != ResultFailed {
-		return fmt.Errorf("%w: body.result: %q, want %q or %q", chain.ErrBadPayload, b.Result, ResultDone, ResultFailed)
-	}
-	return sdk.CheckText("body.detail", b.Detail, MaxDetailLen, sdk.Optional)
+	return sdk.FirstError(checkID("body.device", b.Device),
+		check(b.Command != 0, "body.command: missing"),
+		check(b.Result == ResultDone || b.Result == ResultFailed, "body.result: %q, want %q or %q", b.Result, ResultDone, ResultFailed),
+		sdk.CheckText("body.detail", b.Detail, MaxDetailLen, sdk.Optional))
 }
 
 // Validate checks a signed report as the chain's stateless check does,
@@ -237,7 +206,7 @@ func (m *Register) DecodePayload(payload []byte) error {
 		return fmt.Errorf("%w: owner: %v", chain.ErrBadPayload, err)
 	}
 	w.Register.Owner = owner
-	n, err := w.Register.normalize(w.Attrs)
+	n, err := normalize(&w.Register, w.Attrs)
 	if err != nil {
 		return err
 	}
@@ -249,14 +218,15 @@ func (m *Register) DecodePayload(payload []byte) error {
 // checked for shape, with the signed bytes and the signature.
 type report []signedObservation
 
-// signedObservation is one reading of a report.
+// signedObservation is one reading of a report: its body as decoded,
+// with the values as they came (integers and booleans too), and the
+// signed bytes and the signature.
 type signedObservation struct {
-	Device     string
-	Seq        uint64
-	ObservedAt time.Time // zero when the device gave none
-	Values     map[string]any
-	body, sig  []byte
-	field      string // "readings[i]", for error messages
+	Observation
+	Values    map[string]any `json:"values"`
+	at        time.Time      // ObservedAt; zero when the device gave none
+	body, sig []byte
+	field     string // "readings[i]", for error messages
 }
 
 // DecodePayload decodes and checks the readings one by one, so that the
@@ -274,29 +244,17 @@ func (r *report) DecodePayload(payload []byte) error {
 	*r = make(report, len(w.Readings))
 	for i, sw := range w.Readings {
 		field := fmt.Sprintf("readings[%d]", i)
-		var o struct {
-			Observation
-			Values map[string]any `json:"values"` // integers and booleans as they came
-		}
-		if err := chain.DecodePayload(sw.Body, &o); err != nil {
+		o := &(*r)[i]
+		if err := chain.DecodePayload(sw.Body, o); err != nil {
 			return fmt.Errorf("%s.body: %w", field, err)
 		}
-		if err := checkID(field+".body.device", o.Device); err != nil {
+		var timeErr error
+		o.at, timeErr = parseTime(o.ObservedAt)
+		if err := sdk.FirstError(checkID(field+".body.device", o.Device),
+			check(o.Seq != 0, "%s.body.seq: must be positive", field),
+			check(timeErr == nil, "%s.body.observed_at: %v", field, timeErr),
+			check(len(o.Values) > 0 && len(o.Values) <= MaxValues, "%s.body.values: %d attributes, want 1 to %d", field, len(o.Values), MaxValues)); err != nil {
 			return err
-		}
-		if o.Seq == 0 {
-			return fmt.Errorf("%w: %s.body.seq: must be positive", chain.ErrBadPayload, field)
-		}
-		var at time.Time
-		if o.ObservedAt != "" {
-			t, err := parseTime(o.ObservedAt)
-			if err != nil {
-				return fmt.Errorf("%w: %s.body.observed_at: %v", chain.ErrBadPayload, field, err)
-			}
-			at = t
-		}
-		if len(o.Values) == 0 || len(o.Values) > MaxValues {
-			return fmt.Errorf("%w: %s.body.values: %d attributes, want 1 to %d", chain.ErrBadPayload, field, len(o.Values), MaxValues)
 		}
 		for _, k := range slices.Sorted(maps.Keys(o.Values)) {
 			if err := checkName(field+".body.values", k, 64, "_"); err != nil {
@@ -307,8 +265,7 @@ func (r *report) DecodePayload(payload []byte) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s.signature: %v", chain.ErrBadPayload, field, err)
 		}
-		(*r)[i] = signedObservation{Device: o.Device, Seq: o.Seq, ObservedAt: at, Values: o.Values,
-			body: sw.Body, sig: sig, field: field}
+		o.body, o.sig, o.field = sw.Body, sig, field
 	}
 	return nil
 }
@@ -318,29 +275,25 @@ func (r *report) DecodePayload(payload []byte) error {
 func (r *report) Validate() error { return nil }
 
 // command is a Command as Deliver sees it, with its value as it came: a
-// text attribute takes "5" but not the integer 5.
+// text attribute takes "5" but not the integer 5. Command.Value holds
+// the value as text, for Validate.
 type command struct {
 	Command
-	raw any
+	Value any `json:"value,omitempty"`
 }
 
 // DecodePayload reads a command whose value may be an integer or a
 // boolean.
 func (m *command) DecodePayload(payload []byte) error {
-	var w struct {
-		Command
-		Value any `json:"value,omitempty"`
-	}
-	if err := chain.DecodePayload(payload, &w); err != nil {
+	if err := chain.DecodePayload(payload, m); err != nil {
 		return err
 	}
-	m.Command, m.raw = w.Command, w.Value
-	switch v := w.Value.(type) {
+	switch v := m.Value.(type) {
 	case nil:
 	case string:
-		m.Value = v
+		m.Command.Value = v
 	case int64, uint64, bool:
-		m.Value = fmt.Sprint(v)
+		m.Command.Value = fmt.Sprint(v)
 	default:
 		return fmt.Errorf("%w: value: want a string, a number or a boolean, got %s", chain.ErrBadPayload, typeName(v))
 	}
@@ -362,22 +315,16 @@ func (a *signedAck) DecodePayload(payload []byte) error {
 	if err := chain.DecodePayload(w.Body, &a.AckBody); err != nil {
 		return fmt.Errorf("body: %w", err)
 	}
-	if err := a.AckBody.Validate(); err != nil {
-		return err
-	}
-	sig, err := parseSignature(w.Signature)
-	if err != nil {
-		return fmt.Errorf("%w: signature: %v", chain.ErrBadPayload, err)
-	}
+	sig, sigErr := parseSignature(w.Signature)
 	a.body, a.sig = w.Body, sig
-	return nil
+	return sdk.FirstError(a.AckBody.Validate(), check(sigErr == nil, "signature: %v", sigErr))
 }
 
 // checkValues checks attribute values against a model and returns them
 // in canonical text. It walks the names in sorted order, so that with
 // several bad values every node reports the same one. A reading without
 // values never gets here: its decoding refuses it.
-func checkValues(field string, model *Model, vals map[string]any) (map[string]string, error) {
+func checkValues[V any](field string, model *Model, vals map[string]V) (map[string]string, error) {
 	if len(vals) > MaxValues {
 		return nil, fmt.Errorf("%w: %s: %d attributes, at most %d", chain.ErrBadPayload, field, len(vals), MaxValues)
 	}
@@ -413,6 +360,15 @@ const (
 	districtChars = "._-"
 )
 
+// check is one rule of a payload for sdk.FirstError's list: nil when ok
+// holds, else the message as an error that wraps chain.ErrBadPayload.
+func check(ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", chain.ErrBadPayload, fmt.Errorf(format, args...))
+}
+
 // checkID checks a device id: 1 to MaxIDLen letters, digits and . _ : -
 func checkID(field, s string) error { return checkName(field, s, MaxIDLen, idChars) }
 
@@ -435,8 +391,12 @@ func nameChar(c byte, extra string) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0
 }
 
-// parseTime reads an RFC 3339 time. The state keeps times in UTC.
+// parseTime reads an RFC 3339 time, and "" as the zero time. The state
+// keeps times in UTC.
 func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2026-01-01T08:00:00Z", s)

@@ -129,22 +129,31 @@ func info(q *chain.QueryContext, _ sdk.Params) (any, error) {
 	a := InfoAnswer{ChainID: q.ChainID, Height: q.Height, Time: formatTime(q.Time),
 		Operators: []chain.Address{}, HistoryLimit: p.HistoryLimit}
 	err = st.Iterate([]byte("op/"), func(k, _ []byte) error {
-		var addr chain.Address
-		copy(addr[:], k[len("op/"):])
-		a.Operators = append(a.Operators, addr)
+		a.Operators = append(a.Operators, chain.Address(k[len("op/"):]))
 		return nil
 	})
 	return a, err
 }
 
-func devices(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
-	st, out := q.Store(), []DeviceView{}
-	_, err := sdk.Each(st, []byte("dev/"+p.Arg("prefix")), nil, limit, func(k, _ []byte) (bool, error) {
-		dv, err := loadView(st, "device", string(k[len("dev/"):]))
-		if err == nil {
-			out = append(out, *dv)
+// eachDevice calls fn with every device filed under an index prefix
+// whose keys end in the device id (dev/, dist/{name}/, a grid cell),
+// until fn has taken limit of them (no limit when it is 0).
+func eachDevice(st *chain.Store, prefix []byte, idAt, limit int, fn func(dv *DeviceView) (bool, error)) error {
+	_, err := sdk.Each(st, prefix, nil, limit, func(k, _ []byte) (bool, error) {
+		dv, err := loadView(st, "device", string(k[idAt:]))
+		if err != nil {
+			return false, err
 		}
-		return true, err
+		return fn(dv)
+	})
+	return err
+}
+
+func devices(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
+	out := []DeviceView{}
+	err := eachDevice(q.Store(), []byte("dev/"+p.Arg("prefix")), len("dev/"), limit, func(dv *DeviceView) (bool, error) {
+		out = append(out, *dv)
+		return true, nil
 	})
 	return out, err
 }
@@ -177,11 +186,7 @@ func bbox(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 	}
 	st, a := q.Store(), BBoxAnswer{Height: q.Height, Devices: []DeviceView{}}
 	keep := func(prefix []byte) error {
-		_, err := sdk.Each(st, prefix, nil, limit-len(a.Devices), func(k, _ []byte) (bool, error) {
-			dv, err := loadView(st, "device", string(k[len(prefix):]))
-			if err != nil {
-				return false, err
-			}
+		return eachDevice(st, prefix, len(prefix), limit-len(a.Devices), func(dv *DeviceView) (bool, error) {
 			lon, lat, err := dv.Location.microDegrees()
 			if err != nil || !b.Contains(lon, lat) {
 				return false, err
@@ -189,7 +194,6 @@ func bbox(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 			a.Devices = append(a.Devices, *dv)
 			return true, nil
 		})
-		return err
 	}
 	if b.cells() > maxBBoxCells {
 		return a, keep([]byte("dev/"))
@@ -226,12 +230,8 @@ func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, e
 	a := &DistrictAnswer{District: name, Height: q.Height, Devices: []DeviceView{},
 		Summary: DistrictSummary{ByType: map[string]int{}, Signals: map[string]int{}}}
 	var intensity, no2, pm10 int64 = 0, -1, -1
-	st, prefix := q.Store(), prefixDistrict(name)
-	err := st.Iterate(prefix, func(k, _ []byte) error {
-		dv, err := loadView(st, "device", string(k[len(prefix):]))
-		if err != nil {
-			return err
-		}
+	prefix := prefixDistrict(name)
+	err := eachDevice(q.Store(), prefix, len(prefix), 0, func(dv *DeviceView) (bool, error) {
 		s := &a.Summary
 		s.Devices++
 		if len(a.Devices) < limit {
@@ -239,7 +239,7 @@ func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, e
 		}
 		m, err := ModelFor(dv.Type, dv.Category)
 		if err != nil {
-			return err
+			return false, err
 		}
 		s.ByType[modelName(m)]++
 		attrs := dv.State.Attrs
@@ -258,7 +258,7 @@ func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, e
 			no2 = max(no2, fixedOf(m, attrs, "no2", -1))
 			pm10 = max(pm10, fixedOf(m, attrs, "pm10", -1))
 		}
-		return nil
+		return true, nil
 	})
 	if err != nil {
 		return nil, err

@@ -34,13 +34,7 @@ const (
 )
 
 func signBytes(kind, chainID string, body []byte) []byte {
-	out := make([]byte, 0, 32+len(chainID)+len(body))
-	out = append(out, "citychain/city/"...)
-	out = append(out, kind...)
-	out = append(out, 0)
-	out = append(out, chainID...)
-	out = append(out, 0)
-	return append(out, body...)
+	return append([]byte("citychain/city/"+kind+"\x00"+chainID+"\x00"), body...)
 }
 
 // SignReading signs an observation with the device's key for the chain
@@ -117,9 +111,6 @@ func WriteKeyFile(path string, k *crypto.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintln(f, hex.EncodeToString(k.Bytes())); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	_, err = fmt.Fprintln(f, hex.EncodeToString(k.Bytes()))
+	return errors.Join(err, f.Close())
 }

@@ -1,6 +1,7 @@
 package city
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -20,21 +21,11 @@ import (
 // The simulator is a client: it runs in the citychain process, reads
 // the wall clock and draws pseudo-random numbers, and talks to a node
 // only through signed transactions and queries, like any device gateway
-// would. Nothing here runs in Deliver.
-//
-// Who signs what:
-//   - registrations are signed by the --from key, which must be a city
-//     operator (dev0 in `citychain dev`);
-//   - readings and acknowledgements travel in transactions signed by
-//     the same --from key, acting as the district's gateway, and each
-//     reading inside carries its device's own signature. Device keys are
-//     derived from --seed and the device id (DeviceKey), so a second run
-//     with the same seed speaks for the same devices and continues their
-//     sequence numbers.
-//
-// Sending everything from one account keeps the order simple: the
-// account's nonces put each registration before the readings that need
-// it.
+// would. Nothing here runs in Deliver. Who signs what is in the
+// command's help: the --from key sends everything, so its nonces put
+// each registration before the readings that need it, and device keys
+// come from --seed (DeviceKey), so a second run with the same seed
+// speaks for the same devices and continues their sequence numbers.
 
 // SimConfig is what the simulator needs from the binary that mounts it.
 type SimConfig struct {
@@ -46,6 +37,9 @@ type SimConfig struct {
 	// Clock is the wall clock, time.Now in the binary. Readings are
 	// stamped with it, and it decides when the run ends.
 	Clock func() time.Time
+	// Wait waits between ticks for d, or until ctx is done; nil means a
+	// timer. Tests give one that moves a fake clock instead.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // simOptions are the command's flags.
@@ -69,11 +63,10 @@ type simOptions struct {
 // SimCommand returns the `city` command for `citychain sim city`: a
 // district whose devices register and report at a chosen rate until
 // --duration or --count runs out, or Ctrl-C.
-func SimCommand(cfg SimConfig) *cobra.Command { return simCommand(cfg, waitTimer) }
-
-// simCommand is SimCommand with the way to wait between ticks, which
-// tests replace with one that moves a fake clock.
-func simCommand(cfg SimConfig, wait func(context.Context, time.Duration) error) *cobra.Command {
+func SimCommand(cfg SimConfig) *cobra.Command {
+	if cfg.Wait == nil {
+		cfg.Wait = waitTimer
+	}
 	o := simOptions{registerWait: 30 * time.Second, maxFailures: 5, commandsEvery: 3}
 	var lon, lat string
 	cmd := &cobra.Command{
@@ -107,7 +100,7 @@ the real time. The run stops after --duration or --count readings, or on Ctrl-C.
 			if !cmd.Flags().Changed("prefix") {
 				o.prefix = strings.ToLower(sanitize(o.district, 24, districtChars)) + "-"
 			}
-			return runSim(cmd, cfg, o, wait)
+			return runSim(cmd, cfg, o)
 		},
 	}
 	f := cmd.Flags()
@@ -143,7 +136,7 @@ type simRun struct {
 }
 
 // runSim validates the options and runs: set up, register, report.
-func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions, wait func(context.Context, time.Duration) error) error {
+func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions) error {
 	switch {
 	case cfg.Client == nil || cfg.Clock == nil:
 		return fmt.Errorf("the simulator was mounted without a client or a clock")
@@ -159,16 +152,12 @@ func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions, wait func(context.C
 	if err := checkName("district", o.district, MaxDistrictLen, districtChars); err != nil {
 		return fmt.Errorf("--district: %w", err)
 	}
-	base := cmd.Context()
-	if base == nil {
-		base = context.Background()
-	}
 	// Ctrl-C cancels the context: a submit in flight is abandoned, the
 	// loop ends, and the summary is printed.
-	ctx, stop := signal.NotifyContext(base, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(cmp.Or(cmd.Context(), context.Background()), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd.SetContext(ctx)
-	s := &simRun{c: cfg.Client, cmd: cmd, out: cmd.OutOrStdout(), clock: cfg.Clock, wait: wait,
+	s := &simRun{c: cfg.Client, cmd: cmd, out: cmd.OutOrStdout(), clock: cfg.Clock, wait: cfg.Wait,
 		rng: newRNG(o.seed), byID: map[string]*simDevice{}, acked: map[uint64]bool{}}
 	defer cmd.SetOut(s.out)
 
@@ -365,15 +354,8 @@ func (s *simRun) obeyCommands(prefix string) error {
 		if !ok || s.acked[rec.ID] {
 			continue
 		}
-		switch rec.Action {
-		case "dim":
-			d.level, _ = strconv.ParseFloat(rec.Value, 64)
-		case "switch":
-			d.power = rec.Value
-		case "set-signal":
-			d.signal = rec.Value
-		case "set-plan":
-			d.plan = rec.Value
+		if rec.Attr != "" {
+			d.forced[rec.Attr] = rec.Value
 		}
 		ack, err := SignAck(d.key, s.chainID, AckBody{Device: d.reg.ID, Command: rec.ID, Result: ResultDone,
 			Detail: "simulated device obeyed"})
@@ -406,10 +388,8 @@ func (s *simRun) summary(o simOptions) {
 
 // waitTimer waits for d or until ctx is done.
 func waitTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d):
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

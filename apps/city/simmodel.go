@@ -46,69 +46,68 @@ func (r *rng) normal() float64 {
 	return math.Sqrt(-2*math.Log(u)) * math.Cos(2*math.Pi*r.float())
 }
 
-// simKind is what a simulated device is.
-type simKind int
+// simKind is what a simulated device is: what it registers as, and how
+// it observes (given the local solar hour).
+type simKind struct {
+	short, typ, category, name string
+	observe                    func(d *simDevice, r *rng, t time.Time, hour float64) map[string]string
+}
 
-const (
-	simStreetlight simKind = iota
-	simTraffic
-	simSignal
-	simAir
+// The kinds of simulated device.
+var (
+	simStreetlight = &simKind{"sl", TypeStreetlight, "", "Streetlight", (*simDevice).streetlight}
+	simTraffic     = &simKind{"tf", TypeTrafficFlow, "", "Traffic counter", (*simDevice).traffic}
+	simSignal      = &simKind{"tl", TypeDevice, CategoryActuator, "Traffic light", (*simDevice).trafficLight}
+	simAir         = &simKind{"aq", TypeAirQuality, "", "Air station", (*simDevice).air}
 )
 
 // mix is the district's make-up: of every ten devices, five streetlights,
 // two traffic counters, two traffic lights and one air station; the first
 // four cover every kind.
-var mix = []simKind{simStreetlight, simTraffic, simSignal, simAir, simStreetlight, simStreetlight,
+var mix = []*simKind{simStreetlight, simTraffic, simSignal, simAir, simStreetlight, simStreetlight,
 	simTraffic, simSignal, simStreetlight, simStreetlight}
 
 // simDevice is one simulated device: its registration, its key, and its
 // own character (how busy its road is, how strong its lamp).
 type simDevice struct {
-	kind     simKind
+	kind     *simKind
 	reg      Register
 	key      *crypto.PrivateKey
 	lon, lat float64
 	seq      uint64
 	factor   float64 // traffic: share of the busiest road; streetlight: rated watts
 	offset   int64   // signal: seconds into its cycle at time zero
-	// Set by acknowledged commands; they hold until the simulator stops.
-	level  float64 // streetlight dim level, -1 when not set
-	power  string  // streetlight forced power state
-	signal string  // forced lamp
-	plan   string  // forced plan
+	// forced holds the values of the commands the device acknowledged
+	// (a dim level, a power state, a lamp, a plan), by the attribute
+	// they set; they hold until the simulator stops.
+	forced map[string]string
 }
 
 // planDistrict lays out n devices around a centre, within about 400 m.
 func planDistrict(r *rng, n int, seed, prefix, district string, lon, lat float64) []*simDevice {
-	short := map[simKind]string{simStreetlight: "sl", simTraffic: "tf", simSignal: "tl", simAir: "aq"}
 	out := make([]*simDevice, n)
 	for i := range out {
 		k := mix[i%len(mix)]
-		d := &simDevice{kind: k, level: -1,
+		d := &simDevice{kind: k, forced: map[string]string{},
 			lon: lon + (r.float()*2-1)*0.004, lat: lat + (r.float()*2-1)*0.003}
-		id := fmt.Sprintf("%s%s-%03d", prefix, short[k], i+1)
+		id := fmt.Sprintf("%s%s-%03d", prefix, k.short, i+1)
 		d.key = DeviceKey(seed, id)
-		d.reg = Register{ID: id, PubKey: PubKeyHex(d.key), District: district,
+		d.reg = Register{ID: id, Type: k.typ, Category: k.category, Name: fmt.Sprintf("%s %03d, %s", k.name, i+1, district),
+			PubKey: PubKeyHex(d.key), District: district,
 			Location: NewPoint(dec(d.lon, coordScale), dec(d.lat, coordScale)), Attrs: map[string]string{}}
 		switch k {
 		case simStreetlight:
 			d.factor = 40 + 10*math.Floor(r.float()*7) // 40..100 W LED
-			d.reg.Type, d.reg.Name = TypeStreetlight, fmt.Sprintf("Streetlight %03d, %s", i+1, district)
 			d.reg.Attrs["lanternHeight"] = dec(6+0.5*math.Floor(r.float()*13), 2)
 			d.reg.Attrs["locationCategory"] = []string{"road", "sidewalk", "park", "pedestrianPath"}[r.next()%4]
 			d.reg.Attrs["controllingMethod"] = "individual"
 		case simTraffic:
 			d.factor = 0.5 + 0.6*r.float()
-			d.reg.Type, d.reg.Name = TypeTrafficFlow, fmt.Sprintf("Traffic counter %03d, %s", i+1, district)
 			d.reg.Attrs["laneId"] = strconv.Itoa(1 + int(r.next()%2))
 			d.reg.Attrs["laneDirection"] = "forward"
 		case simSignal:
 			d.offset = int64(r.next() % 120)
-			d.reg.Type, d.reg.Category = TypeDevice, CategoryActuator
-			d.reg.Name = fmt.Sprintf("Traffic light %03d, %s", i+1, district)
 		case simAir:
-			d.reg.Type, d.reg.Name = TypeAirQuality, fmt.Sprintf("Air station %03d, %s", i+1, district)
 			d.reg.Attrs["typeOfLocation"] = "outdoor"
 		}
 		out[i] = d
@@ -119,33 +118,26 @@ func planDistrict(r *rng, n int, seed, prefix, district string, lon, lat float64
 // observe returns what the device measures at time t, as text values of
 // its model.
 func (d *simDevice) observe(r *rng, t time.Time) map[string]string {
-	h := solarHour(t, d.lon)
-	switch d.kind {
-	case simStreetlight:
-		return d.streetlight(r, t, h)
-	case simTraffic:
-		return d.traffic(r, t, h)
-	case simSignal:
-		return d.trafficLight(t, h)
-	}
-	return d.air(r, t, h)
+	return d.kind.observe(d, r, t, solarHour(t, d.lon))
 }
 
 // streetlight: lit from dusk to dawn (the sun more than 2° below the
 // horizon), at half power in the small hours.
 func (d *simDevice) streetlight(r *rng, t time.Time, h float64) map[string]string {
+	dim, dimmed := d.forced["illuminanceLevel"]
+	dimLevel, _ := strconv.ParseFloat(dim, 64)
 	level, state := 0.0, "off"
 	if sunElevation(t, d.lon, d.lat) < -2 {
 		level, state = 1.0, "on"
 		if h < 5 {
 			level, state = 0.5, "low"
 		}
-		if d.level >= 0 {
-			level, state = d.level, "on"
+		if dimmed {
+			level, state = dimLevel, "on"
 		}
 	}
-	if d.power != "" {
-		state = d.power
+	if power := d.forced["powerState"]; power != "" {
+		state = power
 		switch state {
 		case "off":
 			level = 0
@@ -153,8 +145,8 @@ func (d *simDevice) streetlight(r *rng, t time.Time, h float64) map[string]strin
 			level = 0.5
 		case "on":
 			level = 1
-			if d.level >= 0 {
-				level = d.level
+			if dimmed {
+				level = dimLevel
 			}
 		}
 	}
@@ -203,7 +195,7 @@ func (d *simDevice) traffic(r *rng, t time.Time, h float64) map[string]string {
 }
 
 // trafficLight: a fixed-time plan; flashing amber at night.
-func (d *simDevice) trafficLight(t time.Time, h float64) map[string]string {
+func (d *simDevice) trafficLight(_ *rng, t time.Time, h float64) map[string]string {
 	plan := "day"
 	switch {
 	case h < 5:
@@ -211,8 +203,8 @@ func (d *simDevice) trafficLight(t time.Time, h float64) map[string]string {
 	case (h >= 7 && h < 9.5) || (h >= 17 && h < 19.5):
 		plan = "rush-hour"
 	}
-	if d.plan != "" {
-		plan = d.plan
+	if p := d.forced["signalPlan"]; p != "" {
+		plan = p
 	}
 	cycle := int64(90)
 	if plan == "rush-hour" {
@@ -231,8 +223,8 @@ func (d *simDevice) trafficLight(t time.Time, h float64) map[string]string {
 			state = "red"
 		}
 	}
-	if d.signal != "" {
-		state = d.signal
+	if lamp := d.forced["value"]; lamp != "" {
+		state = lamp
 	}
 	return map[string]string{"value": state, "signalPlan": plan, "deviceState": "ok"}
 }
@@ -254,13 +246,12 @@ func (d *simDevice) air(r *rng, t time.Time, h float64) map[string]string {
 	daily := math.Cos(2 * math.Pi * (h - 15) / 24)
 	temp := clamp(14+9*season+5*daily+0.5*r.normal(), -60, 60)
 	rh := clamp(0.6-0.15*daily+0.03*r.normal(), 0.05, 1)
-	level := "good"
-	for _, b := range []struct {
-		upTo float64
-		name string
-	}{{40, "good"}, {90, "moderate"}, {120, "unhealthyForSensitiveGroups"}, {230, "unhealthy"}, {340, "veryUnhealthy"}, {math.Inf(1), "hazardous"}} {
-		if no2 < b.upTo {
-			level = b.name
+	model, _ := ModelFor(TypeAirQuality, "")
+	levels, _ := model.Attr("airQualityLevel") // good to hazardous
+	level := levels.Enum[len(levels.Enum)-1]
+	for i, upTo := range []float64{40, 90, 120, 230, 340} { // NO2 below which each level holds
+		if no2 < upTo {
+			level = levels.Enum[i]
 			break
 		}
 	}

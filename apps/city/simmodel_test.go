@@ -31,11 +31,7 @@ func TestSimulatedDevicesStayInsideTheirModels(t *testing.T) {
 			model, _ := ModelFor(d.reg.Type, d.reg.Category)
 			for _, start := range []time.Time{time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 4, 0, 0, 0, 0, time.UTC)} {
 				for at := start; at.Before(start.Add(48 * time.Hour)); at = at.Add(7 * time.Minute) {
-					vals := map[string]any{}
-					for k, v := range d.observe(r, at) {
-						vals[k] = v
-					}
-					if _, err := checkValues("values", model, vals); err != nil {
+					if _, err := checkValues("values", model, d.observe(r, at)); err != nil {
 						t.Fatalf("%s at %s: %v", d.reg.ID, at, err)
 					}
 				}
@@ -67,7 +63,7 @@ func TestStreetlightsFollowDuskAndDawn(t *testing.T) {
 	if v := lamp.observe(r, time.Date(2026, 12, 21, 7, 0, 0, 0, time.UTC)); v["powerState"] != "on" {
 		t.Errorf("midwinter 07:00 UTC, before dawn: %v", v)
 	}
-	lamp.level = 0.3 // a dim command the lamp obeyed
+	lamp.forced["illuminanceLevel"] = "0.3" // a dim command the lamp obeyed
 	if v := day(22, 0); v["illuminanceLevel"] != "0.3" {
 		t.Errorf("dimmed lamp: %v", v)
 	}

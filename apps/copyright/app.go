@@ -26,11 +26,8 @@ func New() *App {
 		}, routes)}
 }
 
-// GenesisState is the module's part of the genesis file.
-type GenesisState struct {
-	// MaxDistance: see Params. At most MaxDistanceLimit.
-	MaxDistance uint64 `json:"max_distance"`
-}
+// GenesisState is the module's part of the genesis file: its Params.
+type GenesisState = Params
 
 // DefaultGenesis returns {"max_distance": 4}: two 64-bit Data-Codes that
 // differ in 4 bits or fewer come from files that share most of their
@@ -47,6 +44,6 @@ func (*App) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 	if g.MaxDistance > MaxDistanceLimit {
 		return fmt.Errorf("copyright genesis: max_distance %d, limit %d (the band index is exact only up to it)", g.MaxDistance, MaxDistanceLimit)
 	}
-	sdk.Save(ctx.Store(), []byte(keyParams), Params(g))
+	sdk.Save(ctx.Store(), []byte(keyParams), g)
 	return nil
 }

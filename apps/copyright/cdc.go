@@ -8,7 +8,7 @@ package copyright
 // chunks as they were: two versions of a file share most of their chunks,
 // and so most of the features of their Data-Codes (minhash.go).
 //
-// The chunker is the one ISO 24138 fixes for the Data-Code: FastCDC-style
+// The chunking is the one ISO 24138 fixes for the Data-Code: FastCDC-style
 // normalised chunking with a stricter mask before the centre size and a
 // looser one after it, an average chunk of 1024 bytes, 256 at least and
 // 8192 at most.
@@ -29,52 +29,46 @@ func cutPoint(buf []byte) int {
 	size := len(buf)
 	i := min(cdcMinSize, size)
 	var pattern uint64
-	for barrier := min(cdcCenterSize, size); i < barrier; i++ {
-		pattern = pattern>>1 + uint64(cdcGear[buf[i]])
-		if pattern&cdcMaskSmall == 0 {
-			return i + 1
-		}
-	}
-	for barrier := min(cdcMaxSize, size); i < barrier; i++ {
-		pattern = pattern>>1 + uint64(cdcGear[buf[i]])
-		if pattern&cdcMaskLarge == 0 {
-			return i + 1
+	// The mask is stricter before the centre size than after it.
+	for _, phase := range [2]struct{ end, mask int }{{cdcCenterSize, cdcMaskSmall}, {cdcMaxSize, cdcMaskLarge}} {
+		for barrier := min(phase.end, size); i < barrier; i++ {
+			pattern = pattern>>1 + uint64(cdcGear[buf[i]])
+			if pattern&uint64(phase.mask) == 0 {
+				return i + 1
+			}
 		}
 	}
 	return i
 }
 
-// chunker splits a stream that arrives in pieces. It holds back bytes
-// until it has a full window (cdcMaxSize) or the stream ends, so the cuts
-// are the same however the stream was split into writes.
-type chunker struct {
-	buf  []byte
-	emit func(chunk []byte)
+// dataHasher computes a Data-Code over a stream that arrives in pieces
+// (Sum, in iscc.go, finishes it). It holds back bytes until it has a full
+// window (cdcMaxSize) or the stream ends, so the cuts are the same however
+// the stream was split into writes, and hashes each chunk with xxh32, the
+// chunk's feature, as soon as its end is known.
+type dataHasher struct {
+	buf      []byte
+	features []uint32
 }
 
-// write adds p and emits every chunk whose end is already decided.
-func (c *chunker) write(p []byte) {
-	c.buf = append(c.buf, p...)
+// Write adds p and hashes every chunk whose end is already decided. It
+// never fails.
+func (h *dataHasher) Write(p []byte) (int, error) {
+	h.buf = append(h.buf, p...)
+	h.cut(cdcMaxSize)
+	return len(p), nil
+}
+
+// cut hashes chunks from the front of the buffer while more than keep
+// bytes are held, and keeps the rest; cut(0) ends the stream.
+func (h *dataHasher) cut(keep int) {
 	start := 0
-	for len(c.buf)-start > cdcMaxSize {
-		n := cutPoint(c.buf[start:])
-		c.emit(c.buf[start : start+n])
+	for len(h.buf)-start > keep {
+		n := cutPoint(h.buf[start:])
+		h.features = append(h.features, xxh32(h.buf[start:start+n]))
 		start += n
 	}
-	if start > 0 {
-		c.buf = append(c.buf[:0], c.buf[start:]...)
-	}
-}
-
-// close emits the remaining chunks.
-func (c *chunker) close() {
-	rest := c.buf
-	for len(rest) > 0 {
-		n := cutPoint(rest)
-		c.emit(rest[:n])
-		rest = rest[n:]
-	}
-	c.buf = nil
+	h.buf = append(h.buf[:0], h.buf[start:]...)
 }
 
 // cdcGear maps each byte value to a random 31-bit number. Constants from

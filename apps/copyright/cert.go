@@ -11,49 +11,14 @@ import (
 )
 
 // A certificate lets anyone check a registration later, offline, with no
-// node to ask. It carries four pieces of evidence, each checked against
-// the next:
-//
-//  1. the record: the exact bytes stored under the work's key;
-//  2. a Merkle proof that the state root of block H holds those bytes
-//     under that key (sdk.Proven);
-//  3. the header of block H, whose hash is recomputed from its fields and
-//     which names the state root and the hash of the validator set;
-//  4. the commit certificate of block H and that validator set: the
-//     precommit signatures of validators holding more than 2/3 of the
-//     power, for exactly that block hash.
-//
-// What a successful VerifyCertificate proves: validators holding a
-// quorum of the included set signed block H of chain C, and in the state
-// after that block the registry held this record for this work: this
-// registrant filed a file with these fingerprints at the height and block
-// time in the record, and this holder held it at block H. With a file,
-// it also proves that the file has those fingerprints.
-//
-// What it trusts, and a reader should know:
-//
-//   - the validator set. The certificate brings its own, and the header
-//     only commits to the set's hash, so a forger with keys of their own
-//     could sign a chain of their own. The check is only as good as the
-//     reader's reason to believe that these are the chain's validators:
-//     compare Verified.ValidatorsHash with a hash from a source you trust
-//     (the genesis file, a node you run), or pass it as
-//     VerifyOptions.TrustedValidators;
-//   - that the validators ran the registry's rules, which is what makes
-//     "first to file" true: the chain refuses a second record with the
-//     same SHA-256 or Instance-Code, so a record at height R means nobody
-//     filed the same file before R on this chain;
-//   - the block time, which the proposer sets and the other validators
-//     accept if it moves forward; it is not a notary's timestamp;
-//   - the client that computed the fingerprints. The chain never sees a
-//     file, so a record's SHA-256, Instance-Code and Data-Code are what
-//     the registrant's client sent; checking a file against them
-//     (VerifyOptions.File) is what ties a record to a file;
-//   - SHA-256 and secp256k1.
-//
-// What it does not say: whether the registrant is the author (the chain
-// records a claim and its time, not a court's finding); anything after
-// block H (a later transfer or a look-alike filed later).
+// node to ask: the record's exact bytes, a Merkle proof of them under the
+// state root of block H, the header of block H, and the commit of its
+// validators, each checked against the next (VerifyCertificate). README.md,
+// "Certificates and offline verification", says what a verified
+// certificate proves, what it trusts and what it does not say. Above all
+// it trusts the validator set it brings: compare Verified.ValidatorsHash
+// with a hash from a source you trust, or pass that hash as
+// VerifyOptions.TrustedValidators.
 
 // CertificateFormat names the layout; VerifyCertificate refuses others.
 const CertificateFormat = "citychain-copyright-certificate/1"
@@ -64,9 +29,8 @@ type Certificate struct {
 	ChainID string      `json:"chain_id"`
 	Work    Work        `json:"work"`  // readable copy of the proven record
 	Proof   *sdk.Proven `json:"proof"` // the record's key, bytes and Merkle proof
-	// Header is the block's header. Certificates written before it had
-	// "hash" leave that out, and evidence_hash when zero; both read the
-	// same, as the verifier recomputes the hash from the fields.
+	// Header is the block's header; older certificates lack its "hash"
+	// (README.md), which the verifier recomputes anyway.
 	Header     chain.HeaderJSON    `json:"header"`
 	BlockHash  chain.Hash          `json:"block_hash"` // recomputed by the verifier
 	Commit     *chain.Commit       `json:"commit"`
@@ -225,16 +189,13 @@ func (c *Certificate) Encode() []byte {
 func ReadCertificate(data []byte) (*Certificate, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '<' {
-		start := bytes.Index(data, []byte(htmlCertOpen))
-		if start < 0 {
+		_, embedded, ok := bytes.Cut(data, []byte(htmlCertOpen))
+		if !ok {
 			return nil, fmt.Errorf("%w: the page has no embedded certificate", ErrBadCertificate)
 		}
-		data = data[start+len(htmlCertOpen):]
-		end := bytes.Index(data, []byte("</script>"))
-		if end < 0 {
+		if data, _, ok = bytes.Cut(embedded, []byte("</script>")); !ok {
 			return nil, fmt.Errorf("%w: the embedded certificate is not closed", ErrBadCertificate)
 		}
-		data = data[:end]
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -250,10 +211,8 @@ func ReadCertificate(data []byte) (*Certificate, error) {
 type blockEvidence struct {
 	chain.HeaderJSON
 	Commit *struct {
-		Height     uint64     `json:"height"`
-		Round      uint32     `json:"round"`
-		BlockHash  chain.Hash `json:"block_hash"`
-		Signatures []struct {
+		chain.Commit // height, round, block hash; Signatures (hex) shadows its own
+		Signatures   []struct {
 			Validator chain.Address `json:"validator"`
 			Signature string        `json:"signature"` // hex
 		} `json:"signatures"`
@@ -282,7 +241,7 @@ func ParseBlockEvidence(block, validators []byte) (*chain.Header, *chain.Commit,
 	if b.Commit == nil {
 		return nil, nil, nil, fmt.Errorf("block %d has no commit yet", b.Height)
 	}
-	c := &chain.Commit{Height: b.Commit.Height, Round: b.Commit.Round, BlockHash: b.Commit.BlockHash}
+	c := &b.Commit.Commit
 	for _, s := range b.Commit.Signatures {
 		sig, err := hex.DecodeString(s.Signature)
 		if err != nil {
@@ -290,9 +249,7 @@ func ParseBlockEvidence(block, validators []byte) (*chain.Header, *chain.Commit,
 		}
 		c.Signatures = append(c.Signatures, chain.CommitSig{Validator: s.Validator, Signature: sig})
 	}
-	var v struct {
-		Validators []chain.Validator `json:"validators"`
-	}
+	var v chain.ValidatorSet // the node's answer, checked by NewValidatorSet
 	if err := json.Unmarshal(validators, &v); err != nil {
 		return nil, nil, nil, fmt.Errorf("validators: %w", err)
 	}

@@ -8,9 +8,8 @@ import (
 	"io"
 )
 
-// htmlCertOpen starts the script element that carries the certificate's
-// JSON inside the HTML page, so the page itself can be verified. The
-// template, certificate.html, spells it out the same way.
+// htmlCertOpen starts the script element in which the page carries the
+// certificate's JSON, so the page itself verifies (certificate.html too).
 const htmlCertOpen = `<script type="application/json" id="citychain-certificate">`
 
 // RenderHTML writes a one-page printable certificate: the registration in
@@ -31,9 +30,8 @@ func RenderHTML(w io.Writer, c *Certificate, v *Verified) error {
 	}{c, v, template.JS(raw)})
 }
 
-// certificateHTML is the page's template. It sets the fields of c and v
-// in words and embeds the certificate's JSON at the end, in the element
-// that htmlCertOpen opens.
+// certificateHTML is the page's template: the fields of c and v in words,
+// and the certificate's JSON in the element that htmlCertOpen opens.
 //
 //go:embed certificate.html
 var certificateHTML string

@@ -3,16 +3,14 @@
 // about it. The chain stores fingerprints and metadata, never the work.
 //
 // A work is identified by fingerprints that the client computes from the
-// file (ISO 24138, the ISCC):
-//
-//	SHA-256         exact identity, what most tools print
-//	Instance-Code   BLAKE3 of the bytes, 256 bits: the work's ID
-//	Data-Code       64-bit similarity hash: close codes, similar files
+// file (ISO 24138, the ISCC): its SHA-256, its Instance-Code (BLAKE3 of
+// the bytes, 256 bits: the work's ID) and its 64-bit Data-Code, a
+// similarity hash (close codes, similar files).
 //
 // Files, one concern each:
 //
 //	iscc.go      ISCC units: encoding, Instance-Code, Data-Code, Fingerprint
-//	cdc.go       content-defined chunking (the gear table)
+//	cdc.go       content-defined chunking (the gear table), the Data-Code hasher
 //	minhash.go   the 64 permutations that summarise the chunks
 //	xxh32.go     the chunk hash
 //	license.go   SPDX licence identifiers
@@ -25,24 +23,10 @@
 //	certhtml.go  the printable certificate page (certificate.html)
 //	cli.go       citychain tx|query copyright ..., citychain verify
 //
-// State (under the app's prefix "a/copyright/"; ids and hashes are raw
-// bytes: a work id is the 32-byte BLAKE3 digest, an address 20 bytes, a
-// number 8 bytes big-endian):
-//
-//	params                    Params, fixed at genesis
-//	work/{id}                 Work, the record a certificate proves
-//	sha/{sha256}              id: the SHA-256 index
-//	bucket/{i}{value}{slot}   id and 8-byte Data-Code of a recent work
-//	                          with band i equal to value: near-duplicate index
-//	bucketn/{i}{value}        the number of works ever filed in that bucket
-//	near/{id}{other}          nearLink: other looks like id
-//	holder/{address}{id}      0x01: works by holder
-//	grant/{n}                 Grant
-//	wgrant/{id}{n}            0x01: grants by work
-//	lic/{address}{n}          0x01: grants by licensee
-//	trail/{id}{seq}           TrailEntry: the work's history
-//	trailn/{id}               the trail's length
-//	seq/grant                 the last grant number
+// State lives under the app's prefix "a/copyright/": records, their
+// indexes by SHA-256, holder, work and licensee, the near-duplicate index
+// and each work's trail. README.md, "State", lists every key; keeper.go
+// makes them.
 //
 // Invariants:
 //   - first to file wins: no two records share a SHA-256 or an ID, and a

@@ -16,16 +16,11 @@ import (
 // An ISCC unit (ISO 24138, International Standard Content Code) is a
 // short header and a digest, written in base32 after "ISCC:". The header
 // is four 4-bit values: main type, subtype, version and length (in
-// 32-bit steps, 0 meaning 32 bits). This module uses two units:
-//
-//   - the Instance-Code, a BLAKE3 hash of the file's bytes: equal codes
-//     mean identical files, so it identifies a work exactly;
-//   - the Data-Code, a similarity hash over content-defined chunks
-//     (cdc.go, minhash.go): files that share most of their bytes have
-//     codes that differ in only a few bits.
-//
-// The reference implementation is iscc-core; iscc_test.go checks this code
-// against every conformance vector of both units.
+// 32-bit steps, 0 meaning 32 bits). The registry uses the Instance-Code,
+// which identifies a work exactly, and the Data-Code (cdc.go, minhash.go),
+// whose few differing bits say that two files are alike; README.md,
+// "Fingerprints", tells the whole story. iscc_test.go checks both against
+// every conformance vector of iscc-core, the reference implementation.
 
 // MainType is the first header value of an ISCC unit.
 type MainType uint8
@@ -147,11 +142,7 @@ func InstanceCode(r io.Reader) (string, []byte, error) {
 		return "", nil, err
 	}
 	d := h.Sum(nil)
-	c, err := NewCode(MainInstance, d)
-	if err != nil {
-		return "", nil, err
-	}
-	return c.String(), d, nil
+	return WorkID(d).String(), d, nil
 }
 
 // DataCode reads r to the end and returns its ISCC Data-Code of the given
@@ -161,41 +152,18 @@ func DataCode(r io.Reader, bits int) (string, []byte, error) {
 	if bits < 32 || bits > 256 || bits%32 != 0 {
 		return "", nil, fmt.Errorf("%w: Data-Code length %d bits: want a multiple of 32 up to 256", ErrBadCode, bits)
 	}
-	h := newDataHasher()
+	h := &dataHasher{}
 	if _, err := io.Copy(h, r); err != nil {
 		return "", nil, err
 	}
 	d := h.Sum()[:bits/8]
-	c, err := NewCode(MainData, d)
-	if err != nil {
-		return "", nil, err
-	}
-	return c.String(), d, nil
-}
-
-// dataHasher computes a Data-Code incrementally: chunks are hashed with
-// xxh32 as soon as their end is known.
-type dataHasher struct {
-	c        chunker
-	features []uint32
-}
-
-func newDataHasher() *dataHasher {
-	h := &dataHasher{}
-	h.c.emit = func(chunk []byte) { h.features = append(h.features, xxh32(chunk)) }
-	return h
-}
-
-// Write never fails.
-func (h *dataHasher) Write(p []byte) (int, error) {
-	h.c.write(p)
-	return len(p), nil
+	return Code{Type: MainData, Digest: d}.String(), d, nil
 }
 
 // Sum returns the 256-bit Data-Code digest. An empty stream counts as
 // one empty chunk, as in the reference.
 func (h *dataHasher) Sum() []byte {
-	h.c.close()
+	h.cut(0)
 	if len(h.features) == 0 {
 		h.features = append(h.features, xxh32(nil))
 	}
@@ -219,21 +187,14 @@ type Fingerprints struct {
 // Fingerprint reads r to the end and computes its SHA-256, Instance-Code
 // and 64-bit Data-Code.
 func Fingerprint(r io.Reader) (*Fingerprints, error) {
-	s, b, d := sha256.New(), blake3.New(32, nil), newDataHasher()
+	s, b, d := sha256.New(), blake3.New(32, nil), &dataHasher{}
 	n, err := io.Copy(io.MultiWriter(s, b, d), r)
 	if err != nil {
 		return nil, err
 	}
 	bd := b.Sum(nil)
-	inst, err := NewCode(MainInstance, bd)
-	if err != nil {
-		return nil, err
-	}
-	data, err := NewCode(MainData, d.Sum()[:DataCodeBits/8])
-	if err != nil {
-		return nil, err
-	}
-	return &Fingerprints{SHA256: hex.EncodeToString(s.Sum(nil)), InstanceCode: inst.String(),
+	data := Code{Type: MainData, Digest: d.Sum()[:DataCodeBits/8]}
+	return &Fingerprints{SHA256: hex.EncodeToString(s.Sum(nil)), InstanceCode: WorkID(bd).String(),
 		DataCode: data.String(), DataHash: DataHash(bd), Size: uint64(n)}, nil
 }
 

@@ -63,10 +63,8 @@ func (g *Grant) Status(height uint64, t time.Time) string {
 	if g.ExpiresHeight != 0 && height >= g.ExpiresHeight {
 		return GrantExpired
 	}
-	if g.ExpiresAt != "" {
-		if exp, err := time.Parse(time.RFC3339Nano, g.ExpiresAt); err == nil && !t.Before(exp) {
-			return GrantExpired
-		}
+	if exp, err := time.Parse(time.RFC3339Nano, g.ExpiresAt); err == nil && !t.Before(exp) {
+		return GrantExpired // an empty ExpiresAt does not parse: no expiry time
 	}
 	return GrantActive
 }
@@ -93,7 +91,8 @@ type nearLink struct {
 // Params are fixed at genesis.
 type Params struct {
 	// MaxDistance is the largest Hamming distance between two Data-Codes
-	// that flags the later work as a near-duplicate of the earlier.
+	// that flags the later work as a near-duplicate of the earlier. At
+	// most MaxDistanceLimit.
 	MaxDistance uint64 `json:"max_distance"`
 }
 
@@ -107,9 +106,9 @@ const MaxDistanceLimit = 7
 // write without bound.
 const maxNearLinks = 16
 
-// State keys, relative to the app's prefix "a/copyright/" (doc.go). IDs
-// and hashes are raw bytes of fixed length, so no separator is needed
-// after them.
+// State keys, relative to the app's prefix "a/copyright/" (README.md,
+// "State"). IDs and hashes are raw bytes of fixed length, so no
+// separator is needed after them.
 const (
 	keyParams   = "params"
 	keyGrantSeq = "seq/grant"
@@ -137,11 +136,9 @@ func keySHA(sum []byte) []byte                    { return sdk.Key(prefixSHA, su
 func keyNear(a, b WorkID) []byte                  { return sdk.Key(prefixNear, a[:], b[:]) }
 func keyHolder(h chain.Address, id WorkID) []byte { return sdk.Key(prefixHolder, h[:], id[:]) }
 func keyGrant(id uint64) []byte                   { return sdk.Key(prefixGrant, sdk.Uint64Bytes(id)) }
-func keyWorkGrant(w WorkID, id uint64) []byte {
-	return sdk.Key(prefixWGrant, w[:], sdk.Uint64Bytes(id))
-}
-func keyLicensee(a chain.Address, id uint64) []byte {
-	return sdk.Key(prefixLic, a[:], sdk.Uint64Bytes(id))
+func keyWorkGrant(w WorkID, n uint64) []byte      { return sdk.Key(prefixWGrant, w[:], sdk.Uint64Bytes(n)) }
+func keyLicensee(a chain.Address, n uint64) []byte {
+	return sdk.Key(prefixLic, a[:], sdk.Uint64Bytes(n))
 }
 func keyTrail(w WorkID, seq uint64) []byte { return sdk.Key(prefixTrail, w[:], sdk.Uint64Bytes(seq)) }
 func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) }
@@ -149,7 +146,7 @@ func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) 
 // loadParams returns the genesis parameters; a chain whose genesis never
 // stored them runs with the default.
 func loadParams(st *chain.Store) (Params, error) {
-	p := Params{MaxDistance: DefaultGenesis().MaxDistance}
+	p := DefaultGenesis()
 	_, err := st.GetObject([]byte(keyParams), &p)
 	return p, err
 }
@@ -211,57 +208,54 @@ func register(ctx *chain.Context, m *Register) error {
 	w := &Work{ID: id.String(), SHA256: m.SHA256, DataCode: m.DataCode, Size: m.Size, Title: m.Title,
 		Creator: m.Creator, MediaType: m.MediaType, License: m.License, Registrant: ctx.Sender,
 		Holder: ctx.Sender, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash}
+	ctx.Emit("register", chain.A("work", w.ID), chain.A("holder", w.Holder), chain.A("sha256", w.SHA256),
+		chain.A("near_duplicates", uint64(len(near))))
 	for _, n := range near {
 		w.NearDuplicateOf = append(w.NearDuplicateOf, n.id.String())
 		sdk.Save(st, keyNear(id, n.id), nearLink{Distance: n.distance, Earlier: true})
 		sdk.Save(st, keyNear(n.id, id), nearLink{Distance: n.distance, Earlier: false})
+		ctx.Emit("near_duplicate", chain.A("work", w.ID), chain.A("of", n.id.String()), chain.A("distance", n.distance))
 	}
 	sdk.Save(st, keyWork(id), w)
 	st.Set(keySHA(sum), id[:])
 	st.Set(keyHolder(w.Holder, id), sdk.Present)
-	ctx.Emit("register", chain.A("work", w.ID), chain.A("holder", w.Holder), chain.A("sha256", w.SHA256),
-		chain.A("near_duplicates", uint64(len(near))))
-	for _, x := range near {
-		ctx.Emit("near_duplicate", chain.A("work", w.ID), chain.A("of", x.id.String()), chain.A("distance", x.distance))
-	}
 	return appendTrail(ctx, id, w, ActionRegister, "")
 }
 
 // appendTrail adds an entry to the work's history.
 func appendTrail(ctx *chain.Context, id WorkID, w *Work, kind, text string) error {
 	st := ctx.Store()
-	n, err := sdk.BytesUint64(st.Get(keyTrailN(id)))
+	n, err := sdk.NextID(st, keyTrailN(id))
 	if err != nil {
 		return err
 	}
-	if n, err = sdk.Add(n, 1); err != nil {
-		return err
-	}
-	st.Set(keyTrailN(id), sdk.Uint64Bytes(n))
 	sdk.Save(st, keyTrail(id, n), TrailEntry{Seq: n, Kind: kind, Actor: ctx.Sender, ByHolder: ctx.Sender == w.Holder,
 		Text: text, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time), TxHash: ctx.TxHash})
 	return nil
 }
 
-// heldWork loads the work that the sender must hold to do what; the
-// error names the holder.
-func heldWork(ctx *chain.Context, id WorkID, what string) (*Work, error) {
+// heldWork loads the work named work, which the sender must hold to do
+// what; the error names the holder.
+func heldWork(ctx *chain.Context, work, what string) (WorkID, *Work, error) {
+	id, err := ParseWorkID(work)
+	if err != nil {
+		return id, nil, err
+	}
 	w, err := loadWork(ctx.Store(), id)
 	if err != nil {
-		return nil, err
+		return id, nil, err
 	}
 	if ctx.Sender != w.Holder {
-		return nil, fmt.Errorf("%w: %s does not hold %s and cannot %s; %s does", chain.ErrUnauthorized, ctx.Sender, w.ID, what, w.Holder)
+		return id, nil, fmt.Errorf("%w: %s does not hold %s and cannot %s; %s does", chain.ErrUnauthorized, ctx.Sender, w.ID, what, w.Holder)
 	}
-	return w, nil
+	return id, w, nil
 }
 
 // transfer hands the work to a new holder; only the holder may.
 func transfer(ctx *chain.Context, m *Transfer) error {
 	st := ctx.Store()
-	id, _ := ParseWorkID(m.Work)
 	to, _ := chain.ParseAddress(m.To)
-	w, err := heldWork(ctx, id, "transfer it")
+	id, w, err := heldWork(ctx, m.Work, "transfer it")
 	if err != nil {
 		return err
 	}
@@ -283,9 +277,8 @@ func transfer(ctx *chain.Context, m *Transfer) error {
 // ahead of the current block.
 func grant(ctx *chain.Context, m *GrantLicense) error {
 	st := ctx.Store()
-	id, _ := ParseWorkID(m.Work)
 	licensee, _ := chain.ParseAddress(m.Licensee)
-	w, err := heldWork(ctx, id, "license it")
+	id, w, err := heldWork(ctx, m.Work, "license it")
 	if err != nil {
 		return err
 	}
@@ -300,16 +293,12 @@ func grant(ctx *chain.Context, m *GrantLicense) error {
 			return fmt.Errorf("%w: expires_at: %s is not after the block time %s", chain.ErrBadPayload, m.ExpiresAt, sdk.FormatTime(ctx.Time))
 		}
 	}
-	seq, err := sdk.BytesUint64(st.Get([]byte(keyGrantSeq)))
+	seq, err := sdk.NextID(st, []byte(keyGrantSeq))
 	if err != nil {
-		return err
-	}
-	if seq, err = sdk.Add(seq, 1); err != nil {
 		return err
 	}
 	g := &Grant{ID: seq, Work: w.ID, Licensee: licensee, Grantor: ctx.Sender, Scope: m.Scope,
 		ExpiresHeight: m.ExpiresHeight, ExpiresAt: m.ExpiresAt, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time)}
-	st.Set([]byte(keyGrantSeq), sdk.Uint64Bytes(seq))
 	sdk.Save(st, keyGrant(seq), g)
 	st.Set(keyWorkGrant(id, seq), sdk.Present)
 	st.Set(keyLicensee(licensee, seq), sdk.Present)
@@ -324,11 +313,7 @@ func revoke(ctx *chain.Context, m *Revoke) error {
 	if err != nil {
 		return err
 	}
-	id, err := ParseWorkID(g.Work)
-	if err != nil {
-		return err
-	}
-	w, err := heldWork(ctx, id, "revoke its grants")
+	id, w, err := heldWork(ctx, g.Work, "revoke its grants")
 	if err != nil {
 		return err
 	}

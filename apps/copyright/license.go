@@ -7,38 +7,18 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// Licences are named by SPDX licence identifiers (spdx.org/licenses), the
-// same short names package managers and Creative Commons use: "CC-BY-4.0"
-// is Creative Commons Attribution 4.0. A licence of the holder's own is
-// written "LicenseRef-" followed by letters, digits, "." and "-", as the
-// SPDX specification allows (for example "LicenseRef-All-Rights-Reserved").
-//
-// The list is short on purpose: the licences a city's artists, archives
-// and software makers meet most. Adding one is adding a line.
+// Licences are named by SPDX licence identifiers (spdx.org/licenses), or
+// by "LicenseRef-" and letters, digits, "." and "-" for a licence of the
+// holder's own; README.md, "Licences", says more. The list is short on
+// purpose: the licences a city's artists, archives and software makers
+// meet most. Adding one is adding a string.
 var knownLicenses = []string{
 	// Creative Commons 4.0 and the public-domain dedication.
-	"CC0-1.0",
-	"CC-BY-4.0",
-	"CC-BY-SA-4.0",
-	"CC-BY-NC-4.0",
-	"CC-BY-ND-4.0",
-	"CC-BY-NC-SA-4.0",
-	"CC-BY-NC-ND-4.0",
+	"CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-ND-4.0", "CC-BY-NC-SA-4.0", "CC-BY-NC-ND-4.0",
 	// Software and fonts.
-	"MIT",
-	"Apache-2.0",
-	"BSD-2-Clause",
-	"BSD-3-Clause",
-	"ISC",
-	"MPL-2.0",
-	"GPL-2.0-only",
-	"GPL-2.0-or-later",
-	"GPL-3.0-only",
-	"GPL-3.0-or-later",
-	"LGPL-3.0-only",
-	"AGPL-3.0-only",
-	"Unlicense",
-	"OFL-1.1",
+	"MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "MPL-2.0",
+	"GPL-2.0-only", "GPL-2.0-or-later", "GPL-3.0-only", "GPL-3.0-or-later", "LGPL-3.0-only", "AGPL-3.0-only",
+	"Unlicense", "OFL-1.1",
 }
 
 // licenseRefPrefix starts a custom licence identifier.

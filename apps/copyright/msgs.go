@@ -1,7 +1,6 @@
 package copyright
 
 import (
-	"cmp"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -71,8 +70,7 @@ func (m *Register) Validate() error {
 	if m.Size == 0 {
 		return fmt.Errorf("%w: size: an empty file is not a work", chain.ErrBadPayload)
 	}
-	// cmp.Or returns the first failure, in the order of the fields.
-	return cmp.Or(sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline),
+	return sdk.FirstError(sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline),
 		sdk.CheckText("creator", m.Creator, MaxCreator, sdk.Multiline),
 		checkMediaType("media_type", m.MediaType),
 		ValidateLicense("license", m.License))
@@ -86,7 +84,7 @@ type Transfer struct {
 
 // Validate checks the payload without state.
 func (m *Transfer) Validate() error {
-	return cmp.Or(checkWork("work", m.Work), checkAddress("to", m.To))
+	return sdk.FirstError(checkWork("work", m.Work), checkAddress("to", m.To))
 }
 
 // GrantLicense licenses a work to one licensee for a scope, until an optional
@@ -104,7 +102,7 @@ type GrantLicense struct {
 // Validate checks the payload without state and writes ExpiresAt in UTC
 // with milliseconds, the form every stored time has.
 func (m *GrantLicense) Validate() error {
-	err := cmp.Or(checkWork("work", m.Work), checkAddress("licensee", m.Licensee),
+	err := sdk.FirstError(checkWork("work", m.Work), checkAddress("licensee", m.Licensee),
 		sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline))
 	if err != nil {
 		return err
@@ -145,7 +143,7 @@ type Annotate struct {
 
 // Validate checks the payload without state.
 func (m *Annotate) Validate() error {
-	return cmp.Or(checkWork("work", m.Work), sdk.CheckText("text", m.Text, MaxNote, sdk.Multiline))
+	return sdk.FirstError(checkWork("work", m.Work), sdk.CheckText("text", m.Text, MaxNote, sdk.Multiline))
 }
 
 // WorkID is a work's identity: the BLAKE3 digest of its file, written as

@@ -12,18 +12,11 @@ import (
 )
 
 // The near-duplicate index. Cut the 64 bits of a Data-Code into d+1
-// bands. If two codes differ in at most d bits, the differing bits touch
-// at most d bands, so at least one band is equal in both (pigeonhole).
-// Each work is filed in the bucket of each of its band values; a new work
-// compares its code only with the works in its own buckets.
-//
-// A bucket keeps its latest bucketSize works in a ring of slots, so a
-// registration reads at most (d+1)*(1+bucketSize) entries, however many
-// works share its band values: anyone may send any Data-Code and so fill
-// a bucket at will. The search is therefore exact only while fewer than
-// bucketSize works were filed after the earlier work in the bucket of the
-// band the two share (README.md, "Why a bucket keeps only its latest 64
-// works").
+// bands: two codes that differ in at most d bits are equal in at least one
+// band (pigeonhole). Each work is filed in the bucket of each of its band
+// values, a ring of the bucket's latest bucketSize works, and a new work
+// compares its code only with the works in its own buckets. README.md,
+// "State", explains the index, its cap, and the price of the ring.
 
 // bucketSize is how many of its latest works a bucket keeps. A slot is
 // one byte of the key, so it is at most 256.
@@ -56,10 +49,11 @@ func fileNear(st *chain.Store, id WorkID, bits, maxDistance uint64) ([]candidate
 	var out []candidate
 	for i := 0; i < n; i++ {
 		b := bucket(i, band(bits, i, n))
-		filed, err := sdk.BytesUint64(st.Get(keyBucketN(b)))
+		count, err := sdk.NextID(st, keyBucketN(b))
 		if err != nil {
 			return nil, err
 		}
+		filed := count - 1 // works in the bucket before this one
 		for s := uint64(0); s < min(filed, bucketSize); s++ {
 			v := st.Get(keySlot(b, s))
 			var other WorkID
@@ -72,12 +66,7 @@ func fileNear(st *chain.Store, id WorkID, bits, maxDistance uint64) ([]candidate
 				out = append(out, candidate{id: other, distance: d})
 			}
 		}
-		next, err := sdk.Add(filed, 1)
-		if err != nil {
-			return nil, err
-		}
 		st.Set(keySlot(b, filed%bucketSize), append(id[:], sdk.Uint64Bytes(bits)...))
-		st.Set(keyBucketN(b), sdk.Uint64Bytes(next))
 	}
 	slices.SortFunc(out, func(a, b candidate) int {
 		return cmp.Or(cmp.Compare(a.distance, b.distance), bytes.Compare(a.id[:], b.id[:]))

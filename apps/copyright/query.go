@@ -75,10 +75,10 @@ type HolderAnswer struct {
 
 // routes are the queries served under /v1/apps/copyright/.
 var routes = []sdk.Route{
-	sdk.Query("work/{id}", "a work: record, look-alikes both ways, grants and trail", workBy("id", idByWorkID)),
-	sdk.Query("by-hash/{sha256}", "the same, found by the file's SHA-256", workBy("sha256", idBySHA)),
-	sdk.Query("by-instance/{code}", "the same, found by an Instance-Code of 64 to 256 bits", workBy("code", idByInstance)),
-	sdk.Query("verify/{sha256}", "the record with a Merkle proof of its stored bytes", queryVerify),
+	sdk.Query("work/{id}", "a work: record, look-alikes both ways, grants and trail", workBy("id", idByWorkID, workAnswer)),
+	sdk.Query("by-hash/{sha256}", "the same, found by the file's SHA-256", workBy("sha256", idBySHA, workAnswer)),
+	sdk.Query("by-instance/{code}", "the same, found by an Instance-Code of 64 to 256 bits", workBy("code", idByInstance, workAnswer)),
+	sdk.Query("verify/{sha256}", "the record with a Merkle proof of its stored bytes", workBy("sha256", idBySHA, verifyAnswer)),
 	sdk.Query("grant/{id}", "one grant with its status and proof", queryGrant),
 	sdk.Query("grants/{address}", "the grants given to a licensee", queryGrants),
 	sdk.Query("holder/{address}", "the works an address holds", queryHolder),
@@ -87,23 +87,20 @@ var routes = []sdk.Route{
 	}),
 }
 
-// workBy answers with the WorkAnswer of the work that find names by the
-// path capture.
-func workBy(capture string, find func(st *chain.Store, s string) (WorkID, error)) func(*chain.QueryContext, sdk.Params) (any, error) {
+// workBy answers about the work that find names by the path capture.
+func workBy(capture string, find func(st *chain.Store, s string) (WorkID, error),
+	answer func(q *chain.QueryContext, id WorkID) (any, error)) func(*chain.QueryContext, sdk.Params) (any, error) {
 	return func(q *chain.QueryContext, p sdk.Params) (any, error) {
 		id, err := find(q.Store(), p.Path(capture))
 		if err != nil {
 			return nil, err
 		}
-		return workAnswer(q, id)
+		return answer(q, id)
 	}
 }
 
-func queryVerify(q *chain.QueryContext, p sdk.Params) (any, error) {
-	id, err := idBySHA(q.Store(), p.Path("sha256"))
-	if err != nil {
-		return nil, err
-	}
+// verifyAnswer is the VerifyAnswer of the work id.
+func verifyAnswer(q *chain.QueryContext, id WorkID) (any, error) {
 	w, err := loadWork(q.Store(), id)
 	if err != nil {
 		return nil, err
@@ -149,17 +146,13 @@ func queryHolder(q *chain.QueryContext, p sdk.Params) (any, error) {
 	st := q.Store()
 	ans := HolderAnswer{Holder: a, QueryHeight: q.Height}
 	ans.Works, ans.Truncated, err = list(st, sdk.Key(prefixHolder, a[:]), func(rest, _ []byte) (Work, error) {
-		w, err := workAt(st, rest)
-		if err != nil {
-			return Work{}, err
-		}
-		return *w, nil
+		return workAt(st, rest)
 	})
 	return ans, err
 }
 
-// workAnswer gathers everything about one work.
-func workAnswer(q *chain.QueryContext, id WorkID) (*WorkAnswer, error) {
+// workAnswer gathers everything about one work: its WorkAnswer.
+func workAnswer(q *chain.QueryContext, id WorkID) (any, error) {
 	st := q.Store()
 	w, err := loadWork(st, id)
 	if err != nil {
@@ -225,12 +218,16 @@ func grantView(q *chain.QueryContext) func(rest, _ []byte) (GrantView, error) {
 }
 
 // workAt loads the work whose ID ends an index key.
-func workAt(st *chain.Store, keyEnd []byte) (*Work, error) {
+func workAt(st *chain.Store, keyEnd []byte) (Work, error) {
 	id, err := idFromKey(keyEnd)
 	if err != nil {
-		return nil, err
+		return Work{}, err
 	}
-	return loadWork(st, id)
+	w, err := loadWork(st, id)
+	if err != nil {
+		return Work{}, err
+	}
+	return *w, nil
 }
 
 func idByWorkID(_ *chain.Store, s string) (WorkID, error) {

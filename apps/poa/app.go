@@ -9,9 +9,8 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// App is the poa module. Its Name and Query come from the action and
-// query tables of sdk.Module, and so do Check and Deliver for every
-// action but the retired evidence transaction.
+// App is the poa module: sdk.Module's tables give it Name, Query, Check
+// and Deliver, but for the retired evidence transaction.
 type App struct{ *sdk.Module }
 
 // New returns the poa app.
@@ -20,14 +19,15 @@ func New() *App {
 		[]sdk.Handler{sdk.Action(ActionPropose, "vote to add or remove a validator (validators only)", propose)},
 		[]sdk.Route{
 			sdk.Query("proposals", "every proposal, open and decided", queryProposals),
-			sdk.Query("proposal/{id}", "one proposal", queryProposal),
+			sdk.Query("proposal/{id}", "one proposal", func(q *chain.QueryContext, p sdk.Params) (any, error) {
+				return sdk.Load[Proposal](q.Store(), propKey(p.Path("id")), "proposal "+p.Path("id"))
+			}),
 			sdk.Query("evidence", "every recorded offence, by validator then height", queryEvidence),
 			sdk.Query("evidence/{height}", "the offences recorded by the block at that height", queryEvidence),
 		})}
 }
 
-// Check validates payloads without state. It refuses the retired
-// "evidence" transaction (ErrEvidenceTx).
+// Check validates a payload without state; it refuses evidence (ErrEvidenceTx).
 func (a *App) Check(action string, payload []byte) error {
 	if action == ActionEvidence {
 		return ErrEvidenceTx
@@ -35,9 +35,7 @@ func (a *App) Check(action string, payload []byte) error {
 	return a.Module.Check(action, payload)
 }
 
-// Deliver executes a proposal vote. Evidence is not a transaction: it
-// travels in blocks and reaches the module through HandleEvidence, so
-// the retired "evidence" action fails with ErrEvidenceTx here too.
+// Deliver executes a proposal vote and refuses evidence like Check.
 func (a *App) Deliver(ctx *chain.Context, action string, payload []byte) error {
 	if action == ActionEvidence {
 		return ErrEvidenceTx
@@ -103,8 +101,7 @@ func propose(ctx *chain.Context, m *Propose) error {
 	slices.Sort(p.Votes)
 	ctx.Emit("vote", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address), chain.A("voter", ctx.Sender))
 	if votedPower(vs, p.Votes) >= vs.Quorum() {
-		p.DecidedAt = ctx.Height
-		p.Effective = ctx.Height + ActivationDelay
+		p.DecidedAt, p.Effective = ctx.Height, ctx.Height+ActivationDelay
 		st.Set(schedKey(p.Effective, id), []byte(id))
 		ctx.Emit("decided", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address),
 			chain.A("effective_at", p.Effective))
@@ -194,19 +191,7 @@ func queryProposals(q *chain.QueryContext, _ sdk.Params) (any, error) {
 	return out, err
 }
 
-func queryProposal(q *chain.QueryContext, p sdk.Params) (any, error) {
-	id := p.Path("id")
-	pr, err := sdk.Load[Proposal](q.Store(), propKey(id), "proposal "+id)
-	if err != nil {
-		return nil, err
-	}
-	return pr, nil
-}
-
 func propKey(id string) []byte { return []byte("prop/" + id) }
 
-func schedPrefix(h uint64) []byte {
-	return append(append([]byte("sched/"), sdk.Uint64Bytes(h)...), '/')
-}
-
-func schedKey(h uint64, id string) []byte { return append(schedPrefix(h), id...) }
+func schedPrefix(h uint64) []byte         { return sdk.Key("sched/", sdk.Uint64Bytes(h), []byte("/")) }
+func schedKey(h uint64, id string) []byte { return sdk.Key(schedPrefix(h), []byte(id)) }

@@ -10,11 +10,8 @@ import (
 )
 
 // EvidenceRecord is one recorded offence, as stored and queried. Records
-// made by the retired "evidence" transaction, on a chain that ran it
-// before evidence travelled in blocks, have a Reporter and no Kind in
-// storage, and removed nobody: block evidence of the same offence still
-// charges them (HandleEvidence), and queries show their kind as a
-// duplicate vote, which is all they can be.
+// of the retired evidence transaction have a Reporter and, in storage, no
+// Kind (README.md, "Evidence", says how they read and are charged).
 type EvidenceRecord struct {
 	Validator string   `json:"validator" cbor:"validator"`
 	Height    uint64   `json:"height" cbor:"height"` // of the offence
@@ -24,12 +21,9 @@ type EvidenceRecord struct {
 	Reporter  string   `json:"reporter,omitempty" cbor:"reporter"` // only on records of the retired transaction
 	Committed uint64   `json:"committed_at" cbor:"committed_at"`   // height of the block that carried it
 
-	// Kind is chain.EvidenceDuplicateVote or chain.EvidenceConflictingProposal.
-	Kind string `json:"kind" cbor:"kind,omitempty"`
-	// Proposals are the two proposals of a conflicting proposal.
-	Proposals *ProposalPair `json:"proposals,omitempty" cbor:"proposals,omitempty"`
-	// Hash is the hash of the evidence that proved the offence.
-	Hash string `json:"evidence_hash,omitempty" cbor:"evidence_hash,omitempty"`
+	Kind      string        `json:"kind" cbor:"kind,omitempty"`                             // chain.EvidenceDuplicateVote or chain.EvidenceConflictingProposal
+	Proposals *ProposalPair `json:"proposals,omitempty" cbor:"proposals,omitempty"`         // the two proposals of a conflicting proposal
+	Hash      string        `json:"evidence_hash,omitempty" cbor:"evidence_hash,omitempty"` // of the evidence that proved the offence
 	// RemovalAt is the first height the set without the offender signs;
 	// zero when the offender is not removed, and NotRemoved says why.
 	RemovalAt  uint64 `json:"removal_at,omitempty" cbor:"removal_at,omitempty"`
@@ -82,18 +76,14 @@ func proposalToJSON(p *chain.EvidenceProposal) ProposalJSON {
 }
 
 // HandleEvidence records an offence proved by evidence in the block and
-// schedules the offender's removal from the validator set, by the rule in
-// README.md: the set without the offender signs from the height of this
-// block plus ActivationDelay, unless the offender is no longer a
-// validator or is the last one, in which case the offence is recorded
-// but nobody is removed. An offence already charged by block evidence
-// changes nothing; one only reported by the retired evidence transaction
-// is charged now, its reporter kept.
+// schedules the offender's removal, by the rule of README.md, "Evidence":
+// the set without the offender signs from the height of this block plus
+// ActivationDelay, unless the offender is no longer a validator or is the
+// last one. An offence already charged by block evidence changes nothing.
 //
-// The evidence's signatures were checked by the validators against the
-// set of the offence's height before they voted for this block; the
-// current set may no longer hold the offender, so they are not checked
-// here.
+// It does not check the evidence's signatures: the validators checked
+// them against the set of the offence's height before voting for the
+// block, and the offender may have left the set since.
 func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
 	o := ev.Offence()
 	st := ctx.Store()
@@ -103,8 +93,7 @@ func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
 		return err
 	}
 	if rec != nil && rec.Kind != "" {
-		ctx.Emit("evidence_repeated", chain.A("validator", o.Validator), chain.A("height", o.Height),
-			chain.A("kind", o.Kind))
+		ctx.Emit("evidence_repeated", chain.A("validator", o.Validator), chain.A("height", o.Height), chain.A("kind", o.Kind))
 		return nil
 	}
 	if rec == nil {
@@ -121,15 +110,13 @@ func (*App) HandleEvidence(ctx *chain.Context, ev chain.Evidence) error {
 	ctx.Emit(o.Kind, chain.A("validator", o.Validator), chain.A("height", o.Height),
 		chain.A("round", uint64(o.Round)), chain.A("type", uint64(o.VoteType)))
 
-	at, reason, err := scheduleRemoval(ctx, o.Validator, ev.Hash())
-	if err != nil {
+	if rec.RemovalAt, rec.NotRemoved, err = scheduleRemoval(ctx, o.Validator, ev.Hash()); err != nil {
 		return err
 	}
-	rec.RemovalAt, rec.NotRemoved = at, reason
-	if reason != "" {
-		ctx.Emit("not_removed", chain.A("validator", o.Validator), chain.A("reason", reason))
+	if rec.NotRemoved != "" {
+		ctx.Emit("not_removed", chain.A("validator", o.Validator), chain.A("reason", rec.NotRemoved))
 	} else {
-		ctx.Emit("removal_scheduled", chain.A("validator", o.Validator), chain.A("effective_at", at))
+		ctx.Emit("removal_scheduled", chain.A("validator", o.Validator), chain.A("effective_at", rec.RemovalAt))
 	}
 	sdk.Save(st, key, rec)
 	return nil
@@ -170,26 +157,21 @@ func scheduleRemoval(ctx *chain.Context, addr chain.Address, evHash chain.Hash) 
 // removalID names the removal of addr decided at height, in the form of a
 // proposal id; its preimage differs from every voted proposal's.
 func removalID(addr chain.Address, height uint64) string {
-	h := chain.Sum([]byte("evidence|" + addr.String() + "|" + strconv.FormatUint(height, 10)))
-	return h.String()[:16]
+	return chain.Sum([]byte("evidence|" + addr.String() + "|" + strconv.FormatUint(height, 10))).String()[:16]
 }
 
 // offenceKey is where an offence is recorded: the validator, the height,
 // the round and the vote type, or 0 for a conflicting proposal. Votes
 // recorded before proposals could be charged have the same keys.
 func offenceKey(o chain.Offence) []byte {
-	k := append([]byte("ev/"), o.Validator[:]...)
-	k = append(k, sdk.Uint64Bytes(o.Height)...)
-	k = append(k, sdk.Uint64Bytes(uint64(o.Round))...)
-	return append(k, byte(o.VoteType))
+	return sdk.Key("ev/", o.Validator[:], sdk.Uint64Bytes(o.Height), sdk.Uint64Bytes(uint64(o.Round)), []byte{byte(o.VoteType)})
 }
 
-func removalKey(addr chain.Address) []byte { return append([]byte("removal/"), addr[:]...) }
+func removalKey(addr chain.Address) []byte { return sdk.Key("removal/", addr[:]) }
 
 // queryEvidence lists the recorded offences in key order (by validator,
 // then height): all of them, or with a height those carried by the block
-// at that height. Records of the retired transaction have no kind in
-// storage and read as the duplicate votes they are.
+// at that height. A record without a kind is a duplicate vote.
 func queryEvidence(q *chain.QueryContext, p sdk.Params) (any, error) {
 	all := p.Path("height") == ""
 	height, err := p.Uint("height", 0)

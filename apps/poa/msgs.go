@@ -15,19 +15,13 @@ const Name = "poa"
 const (
 	// ActionPropose is a vote to add or remove a validator.
 	ActionPropose = "propose"
-	// ActionEvidence is the retired evidence transaction: two conflicting
-	// votes sent by a reporter, judged against the current validator set.
-	// Check and Deliver refuse it with ErrEvidenceTx. Evidence travels in
-	// blocks instead (chain.Block.Evidence, HandleEvidence).
+	// ActionEvidence is the retired evidence transaction, which Check and
+	// Deliver refuse with ErrEvidenceTx.
 	ActionEvidence = "evidence"
 )
 
-// ErrEvidenceTx is why the retired evidence transaction is refused. It
-// wraps chain.ErrUnknownAction, so the API answers 400 unknown_action.
-// A transaction could only be judged against the validator set of the
-// height it lands in; evidence in a block is verified by the validators
-// against the set of the offence's own height before they vote, so a
-// validator that left the set since is still answerable.
+// ErrEvidenceTx refuses the retired evidence transaction and says why. It
+// wraps chain.ErrUnknownAction: the API answers 400 unknown_action.
 var ErrEvidenceTx = fmt.Errorf("%w: poa no longer takes evidence as a transaction: "+
 	"evidence of double signing travels in blocks, where every validator verifies it against the validator set "+
 	"of the offence's own height before voting, and poa records it and removes the offender from there "+
@@ -93,6 +87,5 @@ func (m *Propose) power() uint64 {
 // id names a proposal by its content, so that every validator sending the
 // same proposal votes for the same thing.
 func (m *Propose) id() string {
-	h := chain.Sum([]byte(fmt.Sprintf("%s|%s|%s|%d", m.Op, m.Address, m.PubKey, m.power())))
-	return h.String()[:16]
+	return chain.Sum([]byte(fmt.Sprintf("%s|%s|%s|%d", m.Op, m.Address, m.PubKey, m.power()))).String()[:16]
 }

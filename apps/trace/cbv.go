@@ -25,16 +25,14 @@ type vocab struct {
 	urn   string   // URN prefix of the standard words, "" when none
 	web   string   // web URI prefix of the standard words, "" when none
 	words []string // the standard words, sorted
-	set   map[string]bool
 }
 
 func newVocab(name, urn, web string, words ...string) *vocab {
-	v := &vocab{name: name, urn: urn, web: web, words: slices.Sorted(slices.Values(words)), set: make(map[string]bool, len(words))}
-	for _, w := range words {
-		v.set[w] = true
-	}
-	return v
+	return &vocab{name: name, urn: urn, web: web, words: slices.Sorted(slices.Values(words))}
 }
+
+// has reports whether w is one of the standard words.
+func (v *vocab) has(w string) bool { _, ok := slices.BinarySearch(v.words, w); return ok }
 
 // BizSteps is the CBV 2.0 business step vocabulary.
 var BizSteps = newVocab("CBV 2.0 bizStep", "urn:epcglobal:cbv:bizstep:", "https://ns.gs1.org/cbv/BizStep-",
@@ -99,14 +97,14 @@ var Components = newVocab("component", "", "",
 // ErrUnknownWord for a bare word, or a word in a CBV namespace, that the
 // vocabulary does not have.
 func (v *vocab) Normalize(s string) (string, error) {
-	if v.set[s] {
+	if v.has(s) {
 		return s, nil
 	}
 	for _, prefix := range []string{v.urn, v.web} {
 		if prefix == "" || !strings.HasPrefix(s, prefix) {
 			continue
 		}
-		if w := strings.TrimPrefix(s, prefix); v.set[w] {
+		if w := strings.TrimPrefix(s, prefix); v.has(w) {
 			return w, nil
 		}
 		return "", v.unknown(s)

@@ -33,28 +33,7 @@ fails, those before it stay committed. With --nonce N they are signed
 with N, N+1, ...`,
 		Example: `  citychain tx trace capture shipment.jsonld --from dev0 --wait`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := readInput(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			doc, err := ParseDocument(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			batches, err := doc.Batches(0)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			first := 0
-			for i := range batches {
-				if err := batches[i].Validate(); err != nil {
-					return fmt.Errorf("%s: eventList[%d:%d] (events[i] below is eventList[%d+i]): %w", args[0], first, first+len(batches[i].Events), first, err)
-				}
-				first += len(batches[i].Events)
-			}
-			return submitBatches(cmd, c, batches)
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return captureFile(cmd, c, args[0]) },
 	}
 
 	register := sdk.TxCmd(c, Name, ActionRegister, "register-participant ADDRESS --role ROLE --name NAME [--prefix P]... [--location SGLN]...",
@@ -83,26 +62,44 @@ and commission identifiers under its GS1 company prefixes; "*" means all.`
 	return []*cobra.Command{capture, register}
 }
 
-func readInput(cmd *cobra.Command, name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(io.LimitReader(cmd.InOrStdin(), 64<<20))
+// captureFile reads the document in file ("-" for standard input),
+// splits it into batches and checks every one, then sends one
+// transaction per batch. With --nonce N the batches are signed with
+// consecutive nonces.
+func captureFile(cmd *cobra.Command, c sdk.Client, file string) error {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), 64<<20))
+	} else {
+		data, err = os.ReadFile(file)
 	}
-	return os.ReadFile(name)
-}
-
-// submitBatches sends one transaction per batch. With --nonce N the
-// batches are signed with consecutive nonces.
-func submitBatches(cmd *cobra.Command, c sdk.Client, batches []Capture) error {
+	if err != nil {
+		return err
+	}
+	doc, err := ParseDocument(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	batches, err := doc.Batches(0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	first := make([]int, len(batches)+1) // batch i holds eventList[first[i]:first[i+1]]
+	for i := range batches {
+		first[i+1] = first[i] + len(batches[i].Events)
+		if err := batches[i].Validate(); err != nil {
+			return fmt.Errorf("%s: eventList[%d:%d] (events[i] below is eventList[%d+i]): %w", file, first[i], first[i+1], first[i], err)
+		}
+	}
 	nonceFlag := cmd.Flags().Lookup("nonce")
 	var base int64
 	if nonceFlag != nil && nonceFlag.Changed {
 		base, _ = strconv.ParseInt(nonceFlag.Value.String(), 10, 64)
 	}
-	first := 0
 	for i := range batches {
-		n := len(batches[i].Events)
 		if len(batches) > 1 {
-			fmt.Fprintf(cmd.ErrOrStderr(), "transaction %d of %d: eventList[%d:%d]\n", i+1, len(batches), first, first+n)
+			fmt.Fprintf(cmd.ErrOrStderr(), "transaction %d of %d: eventList[%d:%d]\n", i+1, len(batches), first[i], first[i+1])
 		}
 		if nonceFlag != nil && nonceFlag.Changed && i > 0 {
 			if err := nonceFlag.Value.Set(strconv.FormatInt(base+int64(i), 10)); err != nil {
@@ -115,7 +112,6 @@ func submitBatches(cmd *cobra.Command, c sdk.Client, batches []Capture) error {
 			}
 			return err
 		}
-		first += n
 	}
 	return nil
 }
@@ -153,7 +149,6 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 				return epcPath(pos[0], "events") + "?" + v.Encode(), nil
 			}
 		}, printEvents)
-	events.Args = cobra.ExactArgs(1)
 	events.Example = `  citychain query trace events urn:epc:id:sgtin:9521111.054321.P1001
   citychain query trace events https://id.gs1.org/01/09521111543213/21/P1001 --biz-step shipping --from 2026-03-01`
 

@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -39,6 +40,7 @@ var linkKeys = map[string]linkKey{
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:17], true }},
 	"253": {kind: "gdti", check: serialKey("", "13 digits"),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:12], len(v) > 13 }},
+	"414": {kind: "gln", qualifiers: []string{"254"}, check: numericKey(13)}, // a location, not an object
 }
 
 // qualifierLimits gives the most characters of each qualifier's value.
@@ -49,27 +51,11 @@ var qualifierLimits = map[string]int{"22": 20, "10": 20, "21": 20, "254": 20}
 // The query string (?linkType=...) is allowed and ignored. A GTIN written
 // with 8, 12 or 13 digits is padded to 14 in the key.
 func parseDigitalLink(s string) (ID, error) {
-	ai, value, quals, err := splitLink(s)
+	ai, value, q, err := parseLink(s, false)
 	if err != nil {
 		return ID{}, err
 	}
-	if ai == "414" {
-		return ID{}, fmt.Errorf("%q names a location (AI 414), not an object", s)
-	}
-	lk, ok := linkKeys[ai]
-	if !ok {
-		return ID{}, fmt.Errorf("%q: AI %s is not a primary key this module knows (01, 00, 253, 8003, 8004, 8017, 8018)", s, ai)
-	}
-	if ai == "01" && (len(value) == 8 || len(value) == 12 || len(value) == 13) {
-		value = strings.Repeat("0", 14-len(value)) + value
-	}
-	if err := lk.check(value); err != nil {
-		return ID{}, fmt.Errorf("%q: AI %s: %w", s, ai, err)
-	}
-	q, err := checkQualifiers(s, ai, quals, lk.qualifiers)
-	if err != nil {
-		return ID{}, err
-	}
+	lk := linkKeys[ai]
 	digits, instance := lk.digits(value, q)
 	key := linkBase + ai + "/" + url.PathEscape(value)
 	for _, name := range lk.qualifiers {
@@ -87,32 +73,31 @@ func parseDigitalLink(s string) (ID, error) {
 	return ID{URI: s, Key: key, Kind: kind, Class: !instance, Digits: digits}, nil
 }
 
-// parseLinkLocation parses a Digital Link with a GLN (AI 414) and an
-// optional extension (AI 254).
-func parseLinkLocation(s string) (Location, error) {
+// parseLink finds and checks the primary key of a Digital Link, a GLN
+// when location is set and the key of an object or class otherwise, and
+// the qualifiers after it.
+func parseLink(s string, location bool) (ai, value string, q map[string]string, err error) {
 	ai, value, quals, err := splitLink(s)
-	if err != nil {
-		return Location{}, err
+	switch {
+	case err != nil:
+		return "", "", nil, err
+	case location && ai != "414":
+		return "", "", nil, fmt.Errorf("%q: a location is a GLN, AI 414, not AI %s", s, ai)
+	case !location && ai == "414":
+		return "", "", nil, fmt.Errorf("%q names a location (AI 414), not an object", s)
 	}
-	if ai != "414" {
-		return Location{}, fmt.Errorf("%q: a location is a GLN, AI 414, not AI %s", s, ai)
+	if ai == "01" && (len(value) == 8 || len(value) == 12 || len(value) == 13) {
+		value = strings.Repeat("0", 14-len(value)) + value
 	}
-	if err := numericKey(13)(value); err != nil {
-		return Location{}, fmt.Errorf("%q: AI 414: %w", s, err)
+	if err := linkKeys[ai].check(value); err != nil {
+		return "", "", nil, fmt.Errorf("%q: AI %s: %w", s, ai, err)
 	}
-	q, err := checkQualifiers(s, ai, quals, []string{"254"})
-	if err != nil {
-		return Location{}, err
-	}
-	l := Location{URI: s, GLN: value, Ext: q["254"]}
-	if l.Ext == "0" {
-		l.Ext = ""
-	}
-	return l, nil
+	q, err = checkQualifiers(s, ai, quals, linkKeys[ai].qualifiers)
+	return ai, value, q, err
 }
 
 // splitLink finds the primary key in a Digital Link's path: the first
-// segment that is a known AI (or 414) and has a value after it. Segments
+// segment that is a known AI and has a value after it. Segments
 // before it are the resolver's own path and are ignored.
 func splitLink(s string) (ai, value string, quals []string, err error) {
 	u, perr := url.Parse(s)
@@ -121,7 +106,7 @@ func splitLink(s string) (ai, value string, quals []string, err error) {
 	}
 	segs := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
 	for i := 0; i+1 < len(segs); i++ {
-		if _, known := linkKeys[segs[i]]; !known && segs[i] != "414" {
+		if _, known := linkKeys[segs[i]]; !known {
 			continue
 		}
 		rest := segs[i:]
@@ -147,16 +132,11 @@ func checkQualifiers(s, ai string, pairs []string, allowed []string) (map[string
 	next := 0
 	for i := 0; i < len(pairs); i += 2 {
 		name, v := pairs[i], pairs[i+1]
-		pos := -1
-		for j := next; j < len(allowed); j++ {
-			if allowed[j] == name {
-				pos = j
-			}
-		}
+		pos := slices.Index(allowed[next:], name)
 		if pos < 0 {
 			return nil, fmt.Errorf("%q: AI %s may not follow AI %s here (allowed, in order: %s)", s, name, ai, strings.Join(allowed, ", "))
 		}
-		next = pos + 1
+		next += pos + 1
 		if len(v) > qualifierLimits[name] || !isRawCSet82(v) {
 			return nil, fmt.Errorf("%q: AI %s value %q must be 1 to %d characters of the GS1 character set", s, name, v, qualifierLimits[name])
 		}

@@ -12,12 +12,12 @@
 //
 //	app.go           the action table (sdk.Module) and its handlers, InitGenesis, DevGenesis
 //	msgs.go          the payloads (Capture, Participant), decoded and checked without state
-//	event.go         an EPCIS event's what/when/where/why, validated; eventparts.go, fields.go help
+//	event.go         an EPCIS event's what/when/where/why, validated; fields.go reads its JSON fields
 //	epc.go           EPC URIs and SGLNs; digitallink.go, GS1 Digital Link URIs
 //	cbv.go           the CBV 2.0 vocabularies
 //	participant.go   who may capture what
-//	keeper.go        state keys, storing an event and its indexes; state.go, the state per object
-//	query.go         the query table and its answers; view.go, an event in an answer, with its proof
+//	keeper.go        state keys, an event stored with its indexes, and the state of each object
+//	query.go         the query table and its answers, each event in them with its proof (EventView)
 //	provenance.go    the provenance trees
 //	document.go      EPCIS documents to capture payloads, split to fit transactions
 //	cli.go           citychain tx trace ... and citychain query trace ...

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 
 	"github.com/citychain/citychain/chain"
@@ -44,24 +45,24 @@ func ParseDocument(data []byte) (*Document, error) {
 	if !ok {
 		return nil, fmt.Errorf("an EPCIS document is a JSON object")
 	}
+	toPayloadValue(top)
 	typ, _ := top["type"].(string)
-	d := &Document{Context: toPayloadValue(top["@context"])}
+	d := &Document{Context: top["@context"]}
+	body, _ := top["epcisBody"].(map[string]any)
 	var list any
 	switch typ {
 	case "EPCISDocument":
-		list = dig(top, "epcisBody", "eventList")
+		list = body["eventList"]
 	case "EPCISQueryDocument":
-		list = dig(top, "epcisBody", "queryResults", "resultsBody", "eventList")
+		results, _ := body["queryResults"].(map[string]any)
+		resultsBody, _ := results["resultsBody"].(map[string]any)
+		list = resultsBody["eventList"]
 	default:
 		if _, isEvent := typeFields[typ]; !isEvent {
 			return nil, fmt.Errorf("type %q: want EPCISDocument, EPCISQueryDocument or an EPCIS event type", typ)
 		}
-		ev := make(map[string]any, len(top))
-		for k, val := range top {
-			if k != "@context" {
-				ev[k] = val
-			}
-		}
+		ev := maps.Clone(top)
+		delete(ev, "@context")
 		list = []any{ev}
 	}
 	events, ok := list.([]any)
@@ -73,21 +74,9 @@ func ParseDocument(data []byte) (*Document, error) {
 		if !ok {
 			return nil, fmt.Errorf("eventList[%d] is not an object", i)
 		}
-		d.Events = append(d.Events, toPayloadValue(m).(map[string]any))
+		d.Events = append(d.Events, m)
 	}
 	return d, nil
-}
-
-func dig(m map[string]any, path ...string) any {
-	var v any = m
-	for _, p := range path {
-		o, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = o[p]
-	}
-	return v
 }
 
 // toPayloadValue turns every number that is not a 64-bit integer into
@@ -95,14 +84,11 @@ func dig(m map[string]any, path ...string) any {
 func toPayloadValue(v any) any {
 	switch t := v.(type) {
 	case json.Number:
-		s := t.String()
-		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return t
+		_, ierr := strconv.ParseInt(t.String(), 10, 64)
+		_, uerr := strconv.ParseUint(t.String(), 10, 64)
+		if ierr != nil && uerr != nil {
+			return t.String()
 		}
-		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
-			return t
-		}
-		return s
 	case []any:
 		for i := range t {
 			t[i] = toPayloadValue(t[i])

@@ -188,12 +188,8 @@ func parsePattern(s string) (ID, error) {
 	if !star {
 		return ID{}, fmt.Errorf("%q: a pattern has at least one \"*\" (use urn:epc:id: for one object)", s)
 	}
-	if parts[1] != "*" {
-		filled := append([]string(nil), parts...)
-		for i := range filled[2:] {
-			filled[i+2] = "1"
-		}
-		if _, err := splitParts(s, strings.Join(filled, "."), sc); err != nil {
+	if parts[1] != "*" { // then only the serial is "*": check the rest as with serial 1
+		if _, err := splitParts(s, parts[0]+"."+parts[1]+".1", sc); err != nil {
 			return ID{}, err
 		}
 	}
@@ -234,7 +230,8 @@ func (l Location) OwnedBy(prefixes []string) bool {
 	return id.OwnedBy(prefixes)
 }
 
-// ParseLocation parses an SGLN EPC URI or a GS1 Digital Link with AI 414.
+// ParseLocation parses an SGLN EPC URI or a GS1 Digital Link with AI 414
+// (a GLN) and an optional AI 254 (its extension).
 func ParseLocation(s string) (Location, error) {
 	if len(s) > MaxURI {
 		return Location{}, fmt.Errorf("%d characters, limit %d", len(s), MaxURI)
@@ -251,7 +248,15 @@ func ParseLocation(s string) (Location, error) {
 		return l, nil
 	}
 	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
-		return parseLinkLocation(s)
+		_, gln, q, err := parseLink(s, true)
+		if err != nil {
+			return Location{}, err
+		}
+		l := Location{URI: s, GLN: gln, Ext: q["254"]}
+		if l.Ext == "0" {
+			l.Ext = ""
+		}
+		return l, nil
 	}
 	return Location{}, fmt.Errorf("%q is neither an SGLN (urn:epc:id:sgln:...) nor a GS1 Digital Link with a GLN (https://.../414/...)", s)
 }

@@ -26,18 +26,19 @@ const (
 )
 
 // Fields every event may carry, then those of the "where" and "why"
-// dimensions that all types share; typeFields adds each type's "what".
+// dimensions that all types share; typeFields adds each type's "what"
+// beside its what lists (whatLists).
 var (
 	commonFields = []string{"@context", "type", "eventID", "eventTime", "eventTimeZoneOffset",
 		"recordTime", "errorDeclaration", "certificationInfo"}
 	whereWhyFields = []string{"bizStep", "disposition", "persistentDisposition", "readPoint",
 		"bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList"}
 	typeFields = map[string][]string{
-		ObjectEvent:         {"action", "epcList", "quantityList", "ilmd"},
-		AggregationEvent:    {"action", "parentID", "childEPCs", "childQuantityList"},
-		TransactionEvent:    {"action", "parentID", "epcList", "quantityList"},
-		TransformationEvent: {"transformationID", "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList", "ilmd"},
-		AssociationEvent:    {"action", "parentID", "childEPCs", "childQuantityList"},
+		ObjectEvent:         {"action", "ilmd"},
+		AggregationEvent:    {"action", "parentID"},
+		TransactionEvent:    {"action", "parentID"},
+		TransformationEvent: {"transformationID", "ilmd"},
+		AssociationEvent:    {"action", "parentID"},
 	}
 )
 
@@ -75,6 +76,52 @@ type Declaration struct {
 	Corrective []string
 }
 
+// Named is one identifier an event names, the part it plays there, and
+// the field that names it ("epcList[2]", "inputQuantityList[0].epcClass").
+type Named struct {
+	ID    ID
+	As    string // one of the As... constants
+	Field string
+}
+
+// The parts an identifier plays in an event, as kept in the EPC index.
+const (
+	AsEPC            = "epc"
+	AsQuantity       = "quantity"
+	AsParent         = "parent"
+	AsChild          = "child"
+	AsChildImplied   = "child_implied" // unpacked by a DELETE that named only the parent
+	AsChildQuantity  = "child_quantity"
+	AsInput          = "input"
+	AsInputQuantity  = "input_quantity"
+	AsOutput         = "output"
+	AsOutputQuantity = "output_quantity"
+)
+
+// whatLists are the "what" lists of each event type, in the order the
+// event names their identifiers: the field, and the part its identifiers
+// play. A part ending in "quantity" is a list of quantities of classes;
+// the others list single objects.
+var whatLists = map[string][]struct{ field, as string }{
+	ObjectEvent:         {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
+	TransactionEvent:    {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
+	AggregationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
+	AssociationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
+	TransformationEvent: {{"inputEPCList", AsInput}, {"inputQuantityList", AsInputQuantity}, {"outputEPCList", AsOutput}, {"outputQuantityList", AsOutputQuantity}},
+}
+
+// Keys returns the canonical keys of the identifiers the event names in
+// the parts given, in the order it names them; nil when there are none.
+func (e *Event) Keys(parts ...string) []string {
+	var out []string
+	for _, n := range e.Named {
+		if slices.Contains(parts, n.As) {
+			out = append(out, n.ID.Key)
+		}
+	}
+	return out
+}
+
 var zoneOffset = regexp.MustCompile(`^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$`)
 
 // ParseEvent validates one event object of a capture (decoded from JSON
@@ -90,7 +137,11 @@ func ParseEvent(m map[string]any, path string) (*Event, error) {
 		o.fail("type", ErrUnknownWord, "%q is not an EPCIS 2.0 event type (ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent)", e.Type)
 		return nil, *o.err
 	}
-	o.known(slices.Concat(commonFields, whereWhyFields, what)...)
+	allowed := slices.Concat(commonFields, whereWhyFields, what)
+	for _, l := range whatLists[e.Type] {
+		allowed = append(allowed, l.field)
+	}
+	o.known(allowed...)
 	parseWhen(o, e)
 	parseWhereWhy(o, e)
 	parseWhat(o, e)
@@ -117,6 +168,23 @@ func parseWhen(o obj, e *Event) {
 	parseCertificationInfo(o)
 }
 
+// parseWhereWhy reads the fields all event types share: where
+// (readPoint, bizLocation) and why (bizStep, disposition, business
+// transactions, sources and destinations), and the sensor data.
+func parseWhereWhy(o obj, e *Event) {
+	e.BizStep = o.word("bizStep", BizSteps, false)
+	e.Disposition = o.word("disposition", Dispositions, false)
+	parsePersistentDisposition(o)
+	e.ReadPoint = o.location("readPoint")
+	e.BizLocation = o.location("bizLocation")
+	if bts := parseTypedList(o, "bizTransactionList", "bizTransaction", BizTransactionTypes, false); len(bts) == 0 && e.Type == TransactionEvent {
+		o.fail("bizTransactionList", ErrMissingField, "a TransactionEvent names at least one business transaction")
+	}
+	parseTypedList(o, "sourceList", "source", SourceDestTypes, true)
+	parseTypedList(o, "destinationList", "destination", SourceDestTypes, true)
+	e.Sensors = parseSensors(o)
+}
+
 // parseWhat reads the identifiers of each event type and checks that
 // the type's required ones are there.
 func parseWhat(o obj, e *Event) {
@@ -138,14 +206,11 @@ func parseWhat(o obj, e *Event) {
 			e.Named = append(e.Named, o.ids(l.field, l.as)...)
 		}
 	}
-	if e.Type == TransformationEvent {
-		o.uri("transformationID", false)
-	}
-	if e.Type == AggregationEvent || e.Type == AssociationEvent || e.Type == TransactionEvent {
-		needParent := e.Type == AssociationEvent || (e.Type == AggregationEvent && e.Action != ActionObserve)
-		if e.Parent = o.id("parentID", needParent); e.Parent != nil {
-			e.Named = append([]Named{{ID: *e.Parent, As: AsParent, Field: "parentID"}}, e.Named...)
-		}
+	// known has refused these two in a type that does not have them.
+	o.uri("transformationID", false)
+	needParent := e.Type == AssociationEvent || (e.Type == AggregationEvent && e.Action != ActionObserve)
+	if e.Parent = o.id("parentID", needParent); e.Parent != nil {
+		e.Named = append([]Named{{ID: *e.Parent, As: AsParent, Field: "parentID"}}, e.Named...)
 	}
 	requireWhat(o, e)
 }
@@ -197,48 +262,114 @@ func parseDeclaration(o obj, e *Event) {
 	}
 }
 
-// Named is one identifier an event names, the part it plays there, and
-// the field that names it ("epcList[2]", "inputQuantityList[0].epcClass").
-type Named struct {
-	ID    ID
-	As    string // one of the As... constants
-	Field string
-}
-
-// The parts an identifier plays in an event, as kept in the EPC index.
-const (
-	AsEPC            = "epc"
-	AsQuantity       = "quantity"
-	AsParent         = "parent"
-	AsChild          = "child"
-	AsChildImplied   = "child_implied" // unpacked by a DELETE that named only the parent
-	AsChildQuantity  = "child_quantity"
-	AsInput          = "input"
-	AsInputQuantity  = "input_quantity"
-	AsOutput         = "output"
-	AsOutputQuantity = "output_quantity"
-)
-
-// whatLists are the "what" lists of each event type, in the order the
-// event names their identifiers: the field, and the part its identifiers
-// play. A part ending in "quantity" is a list of quantities of classes;
-// the others list single objects.
-var whatLists = map[string][]struct{ field, as string }{
-	ObjectEvent:         {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
-	TransactionEvent:    {{"epcList", AsEPC}, {"quantityList", AsQuantity}},
-	AggregationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
-	AssociationEvent:    {{"childEPCs", AsChild}, {"childQuantityList", AsChildQuantity}},
-	TransformationEvent: {{"inputEPCList", AsInput}, {"inputQuantityList", AsInputQuantity}, {"outputEPCList", AsOutput}, {"outputQuantityList", AsOutputQuantity}},
-}
-
-// Keys returns the canonical keys of the identifiers the event names in
-// the parts given, in the order it names them; nil when there are none.
-func (e *Event) Keys(parts ...string) []string {
-	var out []string
-	for _, n := range e.Named {
-		if slices.Contains(parts, n.As) {
-			out = append(out, n.ID.Key)
+// parseCertificationInfo reads certificationInfo: a URI or a list of URIs.
+func parseCertificationInfo(o obj) {
+	const name = "certificationInfo"
+	if _, isStr := o.m[name].(string); isStr || !o.has(name) {
+		o.uri(name, false)
+		return
+	}
+	try := obj{m: o.m, path: o.path, err: new(error)}
+	uris := try.strings(name)
+	if *try.err != nil {
+		o.fail(name, ErrBadValue, "must be a URI or a list of URIs")
+	}
+	for i, s := range uris {
+		if !isURI(s) {
+			o.fail(fmt.Sprintf("%s[%d]", name, i), ErrBadValue, "%q is not a URI", s)
 		}
 	}
-	return out
+}
+
+func parsePersistentDisposition(o obj) {
+	p, ok := o.object("persistentDisposition")
+	if !ok {
+		return
+	}
+	p.known("set", "unset")
+	for _, name := range []string{"set", "unset"} {
+		for i, w := range p.strings(name) {
+			if _, err := Dispositions.Normalize(w); err != nil {
+				p.fail(fmt.Sprintf("%s[%d]", name, i), ErrUnknownWord, "%v", err)
+			}
+		}
+	}
+}
+
+// parseTypedList reads bizTransactionList, sourceList or
+// destinationList: objects with a "type" from the vocabulary types and a
+// URI under field.
+func parseTypedList(o obj, list, field string, types *vocab, typeRequired bool) []obj {
+	elems := o.objects(list)
+	for _, el := range elems {
+		el.known("type", field)
+		el.word("type", types, typeRequired)
+		el.uri(field, true)
+	}
+	return elems
+}
+
+var hexPattern = regexp.MustCompile(`^[A-Fa-f0-9]+$`)
+
+// Fields of sensorMetadata and sensorReport, by how they are checked.
+var (
+	sensorTimes = []string{"time", "startTime", "endTime"}
+	sensorURIs  = []string{"deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules",
+		"microorganism", "chemicalSubstance", "uriValue", "coordinateReferenceSystem"}
+	sensorDecimals = []string{"value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"}
+)
+
+// parseSensors reads sensorElementList: each element has an optional
+// sensorMetadata and a non-empty sensorReport list. Measured values are
+// decimals: integers, or strings for fractions (payloads carry no floats).
+func parseSensors(o obj) int {
+	elems := o.objects("sensorElementList")
+	for _, el := range elems {
+		el.known("sensorMetadata", "sensorReport")
+		if md, ok := el.object("sensorMetadata"); ok {
+			md.known(slices.Concat(sensorTimes, sensorURIs[:5])...)
+			checkSensorFields(md)
+		}
+		reports := el.objects("sensorReport")
+		if len(reports) == 0 {
+			el.fail("sensorReport", ErrMissingField, "a sensor element has at least one report")
+		}
+		for _, r := range reports {
+			checkSensorReport(r)
+		}
+	}
+	return len(elems)
+}
+
+func checkSensorReport(r obj) {
+	r.known(slices.Concat([]string{"type", "exception", "component", "stringValue", "booleanValue", "hexBinaryValue", "uom"},
+		sensorTimes[:1], sensorURIs, sensorDecimals)...)
+	if !r.has("type") && !r.has("exception") {
+		r.fail("type", ErrMissingField, "a sensor report has a measurement type (or an exception)")
+	}
+	r.word("type", MeasurementTypes, false)
+	r.word("exception", SensorAlertTypes, false)
+	r.word("component", Components, false)
+	for _, name := range sensorDecimals {
+		r.decimal(name)
+	}
+	if _, isBool := r.m["booleanValue"].(bool); r.has("booleanValue") && !isBool {
+		r.fail("booleanValue", ErrBadValue, "must be true or false")
+	}
+	if h := r.str("hexBinaryValue", false); h != "" && !hexPattern.MatchString(h) {
+		r.fail("hexBinaryValue", ErrBadValue, "%q is not hexadecimal", h)
+	}
+	r.str("stringValue", false)
+	r.str("uom", false)
+	checkSensorFields(r)
+}
+
+// checkSensorFields checks the time and URI fields a sensor object has.
+func checkSensorFields(o obj) {
+	for _, name := range sensorTimes {
+		o.time(name, false)
+	}
+	for _, name := range sensorURIs {
+		o.uri(name, false)
+	}
 }

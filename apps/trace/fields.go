@@ -179,6 +179,90 @@ func (o obj) decimal(name string) string {
 	return ""
 }
 
+// location reads readPoint or bizLocation: {"id": SGLN} plus extensions.
+func (o obj) location(name string) *Location {
+	l, ok := o.object(name)
+	if !ok {
+		return nil
+	}
+	l.known("id")
+	s := l.str("id", true)
+	loc, err := ParseLocation(s)
+	if err != nil {
+		l.fail("id", ErrBadIdentifier, "%v", err)
+		return nil
+	}
+	return &loc
+}
+
+// epc parses s, the identifier in the field name, which must name a
+// class of objects when class is set and one object when not; misfit
+// says what it names instead.
+func (o obj) epc(name, s string, class bool, misfit string) ID {
+	id, err := ParseEPC(s)
+	switch {
+	case err != nil:
+		o.fail(name, ErrBadIdentifier, "%v", err)
+	case id.Class != class:
+		o.fail(name, ErrBadIdentifier, "%q %s", s, misfit)
+	}
+	return id
+}
+
+// id reads a single identifier of one object (parentID).
+func (o obj) id(name string, required bool) *ID {
+	s := o.str(name, required)
+	if s == "" {
+		return nil
+	}
+	id := o.epc(name, s, false, "names a class of objects, not one object")
+	return &id
+}
+
+// ids reads a list of identifiers of single objects (epcList, childEPCs,
+// inputEPCList, outputEPCList) that play the part as. The standard asks
+// for unique items; two spellings of one object count as the same.
+func (o obj) ids(name, as string) []Named {
+	ss := o.strings(name)
+	out := make([]Named, len(ss))
+	seen := make(map[string]int, len(ss))
+	for i, s := range ss {
+		at := fmt.Sprintf("%s[%d]", name, i)
+		id := o.epc(at, s, false, "names a class of objects; list classes in a quantity list")
+		if j, dup := seen[id.Key]; dup {
+			o.fail(at, ErrBadValue, "%q is already in %s[%d]", s, o.at(name), j)
+		}
+		seen[id.Key], out[i] = i, Named{ID: id, As: as, Field: at}
+	}
+	return out
+}
+
+var uomPattern = regexp.MustCompile(`^[A-Z0-9]{2,3}$`)
+
+// quantities reads a quantity list: {"epcClass", "quantity", "uom"},
+// whose classes play the part as. The amounts are checked, not kept.
+func (o obj) quantities(name, as string) []Named {
+	var out []Named
+	for i, q := range o.objects(name) {
+		q.known("epcClass", "quantity", "uom")
+		class := q.epc("epcClass", q.str("epcClass", true), true,
+			"names one object, not a class (urn:epc:class:lgtin:..., urn:epc:idpat:..., or a Digital Link without a serial)")
+		if !q.has("quantity") {
+			q.fail("quantity", ErrMissingField, "required")
+		}
+		amount := q.decimal("quantity")
+		if strings.HasPrefix(amount, "-") {
+			q.fail("quantity", ErrBadValue, "%s is negative", amount)
+		}
+		uom := q.str("uom", false)
+		if uom != "" && !uomPattern.MatchString(uom) {
+			q.fail("uom", ErrBadValue, "%q is not a UN/CEFACT Rec. 20 unit code (2 or 3 capitals or digits, such as KGM)", uom)
+		}
+		out = append(out, Named{ID: class, As: as, Field: fmt.Sprintf("%s[%d].epcClass", name, i)})
+	}
+	return out
+}
+
 var uriPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]*:[^\s"<>\\^` + "`" + `{|}]+$`)
 
 // isURI reports whether s looks like an absolute URI or a compact IRI

@@ -8,26 +8,15 @@ package trace_test
 //	go test ./apps/trace/ -run '^$' -fuzz FuzzParseDocument -fuzztime 30s
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/citychain/citychain/apps/sdk/sdktest"
 	"github.com/citychain/citychain/apps/trace"
 	"github.com/citychain/citychain/chain"
 )
 
 func FuzzParseDocument(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.jsonld"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no EPCIS examples in testdata: %v", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	sdktest.AddFiles(f, "testdata/*.jsonld")
 	f.Add([]byte(`{"type": "ObjectEvent"}`))
 	f.Add([]byte(`{"type": "EPCISDocument", "epcisBody": {"eventList": [1]}}`))
 	f.Add([]byte(`[]`))

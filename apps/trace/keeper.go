@@ -11,10 +11,8 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// State keys, all under the app's prefix "a/trace/". {seq} is an event's
-// sequence number as 8 big-endian bytes, so keys sort in chain order;
-// {key} is an identifier's canonical key (see ID.Key), which may contain
-// "/", so it is closed by a 0x00 byte, which no URI contains.
+// State keys; doc.go lists them with what each holds. {seq} is 8 bytes
+// big-endian, so keys sort in chain order.
 var keySeq = []byte("seq") // the last sequence number given out
 
 func keyEvent(seq uint64) []byte { return append([]byte("ev/"), sdk.Uint64Bytes(seq)...) }
@@ -95,15 +93,11 @@ func erroneous(st *chain.Store, r *Record) bool {
 // updates the state of the objects it names.
 func record(ctx *chain.Context, p *Participant, e *Event, context, path string) error {
 	st := ctx.Store()
-	last, err := sdk.BytesUint64(st.Get(keySeq))
+	seq, err := sdk.NextID(st, keySeq)
 	if err != nil {
 		return err
 	}
-	seq, err := sdk.Add(last, 1)
-	if err != nil {
-		return err
-	}
-	retracts, err := checkEventID(st, p, e, path)
+	retracted, err := checkEventID(st, p, e, path)
 	if err != nil {
 		return err
 	}
@@ -122,17 +116,22 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 			r.Objects = append(r.Objects, n.ID.Key)
 		}
 	}
-	unpackAll := e.Type == AggregationEvent || e.Type == AssociationEvent
-	if unpackAll && e.Action == ActionDelete && len(e.Keys(AsChild)) == 0 {
+	if (e.Type == AggregationEvent || e.Type == AssociationEvent) && e.Action == ActionDelete && len(e.Keys(AsChild)) == 0 {
 		// "Unpack everything": the children are those the state holds.
-		if err := contents(st, relationOf(e.Type), e.Parent.Key, func(child string) {
+		rel := relPacked
+		if e.Type == AssociationEvent {
+			rel = relAttached
+		}
+		prefix := prefixContents(rel, e.Parent.Key)
+		if err := st.Iterate(prefix, func(k, _ []byte) error {
+			child := string(bytes.TrimPrefix(k, prefix))
 			note(child, AsChildImplied)
 			r.Objects = append(r.Objects, child)
+			return nil
 		}); err != nil {
 			return err
 		}
 	}
-	st.Set(keySeq, sdk.Uint64Bytes(seq))
 	sdk.Save(st, keyEvent(seq), r)
 	if e.EventID != "" && e.Declaration == nil {
 		st.Set(keyEventID(e.EventID), sdk.Uint64Bytes(seq))
@@ -149,9 +148,14 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 	st.Set(timeKey(r.EventTime, seq), []byte(r.Type))
 
 	switch {
-	case retracts:
-		if err := retract(st, e.EventID); err != nil {
-			return err
+	case retracted != nil:
+		// The retracted event's objects get their state recomputed
+		// without it; nothing is deleted from the record of events.
+		st.Set(keyDeclared(e.EventID), sdk.Uint64Bytes(seq))
+		for _, key := range retracted.Objects {
+			if err := replay(st, key); err != nil {
+				return err
+			}
 		}
 	case e.Declaration == nil:
 		for _, key := range r.Objects {
@@ -167,36 +171,37 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 // checkEventID enforces the identity rules. An ordinary event's eventID
 // is unique. An errorDeclaration repeats the eventID of the event it
 // retracts; when that event is on chain, only its capturer or an admin
-// may declare it, and only once, and retract says so. A declaration of
-// an event that is not on chain (it lives in another EPCIS repository)
-// is recorded and retracts nothing here: if the original is captured
-// later, it is an ordinary event, and its capturer declares it again.
-// That way nobody can retract, in advance, an event they did not make.
-func checkEventID(st *chain.Store, p *Participant, e *Event, path string) (retract bool, err error) {
+// may declare it, and only once, and retracted is that event. A
+// declaration of an event that is not on chain (it lives in another EPCIS
+// repository) is recorded and retracts nothing here: if the original is
+// captured later, it is an ordinary event, and its capturer declares it
+// again. That way nobody can retract, in advance, an event they did not
+// make.
+func checkEventID(st *chain.Store, p *Participant, e *Event, path string) (retracted *Record, err error) {
 	if e.EventID == "" {
-		return false, nil
+		return nil, nil
 	}
 	orig, err := sdk.BytesUint64(st.Get(keyEventID(e.EventID)))
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	switch {
 	case e.Declaration == nil && orig != 0:
-		return false, fmt.Errorf("%w: %s.eventID: %w: %q is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, orig)
+		return nil, fmt.Errorf("%w: %s.eventID: %w: %q is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, orig)
 	case e.Declaration == nil || orig == 0:
-		return false, nil
+		return nil, nil
 	}
 	if d, _ := sdk.BytesUint64(st.Get(keyDeclared(e.EventID))); d != 0 {
-		return false, fmt.Errorf("%w: %s.errorDeclaration: %w: %q was declared erroneous by event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, d)
+		return nil, fmt.Errorf("%w: %s.errorDeclaration: %w: %q was declared erroneous by event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, d)
 	}
 	r, err := LoadRecord(st, orig)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if r.Sender != p.Address.String() && !p.IsAdmin() {
-		return false, denied(path+".errorDeclaration", "event %d was captured by %s; only it or an admin may declare it erroneous", orig, r.Sender)
+		return nil, denied(path+".errorDeclaration", "event %d was captured by %s; only it or an admin may declare it erroneous", orig, r.Sender)
 	}
-	return true, nil
+	return r, nil
 }
 
 func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record {
@@ -225,27 +230,6 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 	return r
 }
 
-// retract marks the event with eventID as declared erroneous by the
-// event just stored (the latest sequence number) and recomputes the
-// state of every object it touched without it.
-func retract(st *chain.Store, eventID string) error {
-	st.Set(keyDeclared(eventID), st.Get(keySeq))
-	orig, err := sdk.BytesUint64(st.Get(keyEventID(eventID)))
-	if err != nil {
-		return err
-	}
-	r, err := LoadRecord(st, orig)
-	if err != nil {
-		return err
-	}
-	for _, key := range r.Objects {
-		if err := replay(st, key); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // eachEvent calls fn, in chain order, with every event that names the
 // identifier with canonical key key and the parts it plays there.
 func eachEvent(st *chain.Store, key string, fn func(seq uint64, as []string) error) error {
@@ -259,19 +243,146 @@ func eachEvent(st *chain.Store, key string, fn func(seq uint64, as []string) err
 	})
 }
 
-// contents calls fn with the key of every object that rel/parent holds.
-func contents(st *chain.Store, rel, parent string, fn func(child string)) error {
-	prefix := prefixContents(rel, parent)
-	return st.Iterate(prefix, func(k, _ []byte) error {
-		fn(string(bytes.TrimPrefix(k, prefix)))
-		return nil
-	})
+// State is what the chain knows now about one object (a single
+// identifier, not a class), kept under state/{key}. It is the sum of the
+// object's events that were not declared erroneous, the latest eventTime
+// winning: an event captured late but dated earlier does not overwrite
+// newer news. Ties go to the later capture.
+type State struct {
+	EPC            string `json:"epc"`                        // canonical key
+	LastEvent      uint64 `json:"last_event"`                 // sequence number of the event that set it
+	EventTime      int64  `json:"event_time"`                 // that event's time, Unix ms
+	BizStep        string `json:"biz_step,omitempty"`         // the last business step
+	Disposition    string `json:"disposition,omitempty"`      // the last disposition given (kept until another is)
+	ReadPoint      string `json:"read_point,omitempty"`       // where it was last seen
+	BizLocation    string `json:"biz_location,omitempty"`     // where it is, per the last event; "" = unknown, e.g. in transit
+	Container      string `json:"container,omitempty"`        // what it is packed in (AggregationEvent), "" when loose
+	AttachedTo     string `json:"attached_to,omitempty"`      // what it is associated with (AssociationEvent)
+	ConsumedBy     uint64 `json:"consumed_by,omitempty"`      // the TransformationEvent that used it as an input
+	Decommissioned bool   `json:"decommissioned,omitempty"`   // an ObjectEvent DELETE ended it
+	Erroneous      uint64 `json:"erroneous_events,omitempty"` // events about it declared erroneous (not applied)
 }
 
-// relationOf says which containment index an event type maintains.
-func relationOf(typ string) string {
-	if typ == AssociationEvent {
-		return relAttached
+// LoadState returns the state of the object with canonical key key, or
+// nil when no event has named it.
+func LoadState(st *chain.Store, key string) (*State, error) {
+	return sdk.Find[State](st, keyState(key))
+}
+
+// applyTo applies event r, in which the object plays the parts as, to
+// the object's stored state.
+func applyTo(st *chain.Store, key string, r *Record, as []string) error {
+	old, err := LoadState(st, key)
+	if err != nil {
+		return err
 	}
-	return relPacked
+	next := State{EPC: key}
+	if old != nil {
+		if r.EventTime < old.EventTime {
+			return nil
+		}
+		next = *old
+	}
+	next.apply(r, as)
+	save(st, old, &next)
+	return nil
+}
+
+// apply folds one event into the state. A TransformationEvent's
+// disposition describes its outputs, so an input keeps its own and
+// records what consumed it.
+func (s *State) apply(r *Record, as []string) {
+	s.LastEvent, s.EventTime = r.Seq, r.EventTime
+	input := r.Type == TransformationEvent && slices.Contains(as, AsInput) && !slices.Contains(as, AsOutput)
+	if r.BizStep != "" {
+		s.BizStep = r.BizStep
+	}
+	if r.Disposition != "" && !input {
+		s.Disposition = r.Disposition
+	}
+	if input {
+		s.ConsumedBy = r.Seq
+	}
+	if r.ReadPoint != "" {
+		s.ReadPoint = r.ReadPoint
+	}
+	s.BizLocation = r.BizLocation
+	for _, part := range as {
+		switch {
+		case part == AsEPC && r.Type == ObjectEvent:
+			s.Decommissioned = r.Action == ActionDelete
+		case (part == AsChild || part == AsChildImplied) && r.Type == AggregationEvent:
+			s.Container = joinOrLeave(s.Container, r)
+		case (part == AsChild || part == AsChildImplied) && r.Type == AssociationEvent:
+			s.AttachedTo = joinOrLeave(s.AttachedTo, r)
+		}
+	}
+}
+
+// joinOrLeave returns the parent a child has after an aggregation or
+// association event: ADD and OBSERVE put it in r.Parent, DELETE takes it
+// out if that is where it was.
+func joinOrLeave(current string, r *Record) string {
+	switch {
+	case r.Parent == "": // an OBSERVE that names no parent says nothing about it
+		return current
+	case r.Action != ActionDelete:
+		return r.Parent
+	case current == r.Parent:
+		return ""
+	}
+	return current
+}
+
+// save writes the new state over old (nil when there was none) and keeps
+// the containment indexes (in/{parent}, with/{parent}) in step with it.
+func save(st *chain.Store, old, next *State) {
+	if old == nil {
+		old = &State{}
+	}
+	moveChild(st, relPacked, old.Container, next.Container, next.EPC)
+	moveChild(st, relAttached, old.AttachedTo, next.AttachedTo, next.EPC)
+	sdk.Save(st, keyState(next.EPC), next)
+}
+
+func moveChild(st *chain.Store, rel, from, to, child string) {
+	if from == to {
+		return
+	}
+	if from != "" {
+		st.Delete(append(prefixContents(rel, from), child...))
+	}
+	if to != "" {
+		st.Set(append(prefixContents(rel, to), child...), []byte{1})
+	}
+}
+
+// replay recomputes an object's state from its events in chain order,
+// leaving out errorDeclarations and the events they retract. It runs
+// when a declaration arrives for an event already applied; nothing is
+// deleted from the record of events.
+func replay(st *chain.Store, key string) error {
+	old, err := LoadState(st, key)
+	if err != nil {
+		return err
+	}
+	next := State{EPC: key}
+	err = eachEvent(st, key, func(seq uint64, as []string) error {
+		r, err := LoadRecord(st, seq)
+		switch {
+		case err != nil:
+			return err
+		case r.Declaration || !slices.Contains(r.Objects, key):
+		case erroneous(st, r):
+			next.Erroneous++
+		case next.LastEvent == 0 || r.EventTime >= next.EventTime:
+			next.apply(r, as)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	save(st, old, &next)
+	return nil
 }

@@ -73,16 +73,12 @@ func (p *Participant) SpeaksFor(l Location) bool {
 // field that the sender may not speak for.
 func (p *Participant) MayCapture(e *Event, path string) error {
 	who := fmt.Sprintf("%s (%s %s)", p.Address, p.Role, p.Name)
-	hasWhere := false
+	hasWhere := e.ReadPoint != nil || e.BizLocation != nil
 	for _, w := range []struct {
 		field string
 		loc   *Location
 	}{{"readPoint", e.ReadPoint}, {"bizLocation", e.BizLocation}} {
-		if w.loc == nil {
-			continue
-		}
-		hasWhere = true
-		if !p.SpeaksFor(*w.loc) {
+		if w.loc != nil && !p.SpeaksFor(*w.loc) {
 			return denied(path+"."+w.field+".id", "%s does not speak for location %s", who, w.loc.URI)
 		}
 	}

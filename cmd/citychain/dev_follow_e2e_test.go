@@ -22,7 +22,7 @@ func TestDevChainCanBeFollowed(t *testing.T) {
 	}
 	devHome, followHome := t.TempDir(), filepath.Join(t.TempDir(), "follower")
 	devPort := freePort(t)
-	startDev(t, devHome, devPort)
+	devProc := startDev(t, devHome, devPort)
 	dev := client.New(fmt.Sprintf("http://127.0.0.1:%d", devPort))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -39,8 +39,13 @@ func TestDevChainCanBeFollowed(t *testing.T) {
 	boot := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", devPort+1000, st.NodeID)
 	run(t, "init", "--home", followHome, "--base-port", fmt.Sprint(followPort),
 		"--genesis", filepath.Join(devHome, node.GenesisFile), "--bootstrap", boot)
-	startProc(t, followPort, "node", "--home", followHome)
+	followProc := startProc(t, followPort, "node", "--home", followHome)
 	follower := client.New(fmt.Sprintf("http://127.0.0.1:%d", followPort))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("dev node output:\n%s\nfollower output:\n%s", devProc.output(), followProc.output())
+		}
+	})
 
 	hash := transfer(t, follower, 1, 4, true)
 	tv, err := dev.Tx(ctx, hash.String())
