@@ -4,7 +4,7 @@ BIN      ?= bin/citychain
 HOME_DEV ?= .dev
 PORT     ?= 8700
 
-.PHONY: test-race test-docs staticcheck all build test test-short test-long test-faults test-soak test-scaling test-net bench-prune lint fmt vet bench fuzz vulncheck vulncheck-if-online dev devnet clean help
+.PHONY: api-docs test-race test-docs staticcheck all build test test-short test-long test-faults test-soak test-scaling test-net bench-prune lint fmt vet bench fuzz vulncheck vulncheck-if-online dev devnet clean help
 
 NODES ?= 4
 
@@ -24,6 +24,7 @@ help:
 	@echo "make lint       formatting, vet, staticcheck, architecture rules, and govulncheck when its database is reachable"
 	@echo "make vulncheck  govulncheck against the Go vulnerability database (needs the network)"
 	@echo "make bench      the core benchmarks"
+	@echo "make api-docs   rewrite docs/en/api.md and docs/zh/api.md from docs/openapi.yaml"
 	@echo "make fuzz       run each fuzz target for FUZZTIME (default 30s; $(words $(FUZZ_TARGETS)) targets)"
 
 build:
@@ -141,6 +142,11 @@ fuzz:
 		pkg=$${t%%:*}; name=$${t#*:}; echo "== $$name ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$${name}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg; \
 	done
+
+# api-docs writes the API reference pages from the OpenAPI document; the
+# tests fail when the committed pages are not what the document makes.
+api-docs:
+	$(GO) test -count=1 -run 'TestOpenAPIReferenceIsUpToDate$$' ./node/ -args -update-api
 
 # vulncheck looks up every module and standard library package the
 # binary uses in the Go vulnerability database (vuln.go.dev).

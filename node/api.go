@@ -23,10 +23,23 @@ const MaxBodyBytes = 64 << 10
 // routes returns the HTTP API of DESIGN.md behind the bounds of the
 // API's guard (apiguard.go).
 func (n *Node) routes() http.Handler {
+	mux, _ := n.apiMux()
+	return n.guard.front(mux)
+}
+
+// apiMux registers every route of the API on a new ServeMux and returns
+// it with the patterns registered, in order. docs/openapi.yaml documents
+// each of them; openapi_test.go checks that it does.
+func (n *Node) apiMux() (*http.ServeMux, []string) {
 	mux := http.NewServeMux()
+	var patterns []string
+	register := func(pattern string, h http.Handler) {
+		patterns = append(patterns, pattern)
+		mux.Handle(pattern, h)
+	}
 	bound := n.guard.bound
 	handle := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, bound(n.instrument(route, h)))
+		register(pattern, bound(n.instrument(route, h)))
 	}
 	handle("GET /v1/status", "status", n.handleStatus)
 	handle("GET /v1/blocks/{height}", "blocks", n.handleBlock)
@@ -44,19 +57,20 @@ func (n *Node) routes() http.Handler {
 	handle("POST /v1/devnet/links", "devnet_links", n.handleDevnetLinks)
 	// Event streams last; they have a bound of their own
 	// (api.max_event_streams) instead of holding an in-flight slot.
-	mux.HandleFunc("GET /v1/events", n.handleEvents)
-	mux.Handle("GET /metrics", bound(promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})))
-	mux.Handle("GET /{$}", bound(http.HandlerFunc(n.handleExplorer)))
+	register("GET /v1/events", http.HandlerFunc(n.handleEvents))
+	register("GET /metrics", bound(promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})))
+	register("GET /{$}", bound(http.HandlerFunc(n.handleExplorer)))
 	handle("GET /explorer/qr.svg", "qr", n.handleQR)
 	if n.cfg.API.Pprof {
-		mux.Handle("/debug/pprof/", bound(http.HandlerFunc(pprof.Index)))
+		register("/debug/pprof/", bound(http.HandlerFunc(pprof.Index)))
 		// A CPU profile moves its own write deadline by its ?seconds=.
-		mux.Handle("/debug/pprof/profile", bound(http.HandlerFunc(pprof.Profile)))
+		register("/debug/pprof/profile", bound(http.HandlerFunc(pprof.Profile)))
 	}
+	// Not a route: the answer to every path that no route above takes.
 	mux.Handle("/", bound(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})))
-	return n.guard.front(mux)
+	return mux, patterns
 }
 
 // statusRecorder remembers the status code for metrics.

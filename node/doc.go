@@ -22,6 +22,8 @@
 //     docs/consensus.md.
 //   - the HTTP API (api.go, submit.go): the routes of DESIGN.md, errors as
 //     {"error": {"code", "message"}}, the SSE event stream and /metrics.
+//     docs/openapi.yaml documents every route, and openapi*_test.go holds
+//     the node to it: routes, answers and error codes.
 //   - the explorer (explorer.go, explorer/): one embedded page served at /.
 //   - the devnet (devnet.go, supervisor*.go, devnetctl.go): the homes of a
 //     local network, and the Supervisor that runs its node processes and
