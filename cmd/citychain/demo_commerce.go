@@ -66,7 +66,15 @@ func (d *demo) commerceDelivered() error {
 		`The shop confirms that the tea arrived. The module releases the escrow to the
 		cooperative: OrderDelivered. The money moved buyer -> escrow -> seller, and the
 		order's history shows every step with its block height.`)
-	if _, err := d.send(actorShop, commerce.Name, commerce.ActionConfirm, commerce.Confirm{Order: d.order}); err != nil {
+	var a commerce.OrderAnswer
+	if err := d.get(fmt.Sprintf("/v1/apps/commerce/order/%d", d.order), &a); err != nil {
+		return err
+	}
+	if a.Order.Status == commerce.OrderDelivered {
+		// A slow class: the release timer ran out first and the escrow
+		// paid the cooperative by itself, which the history shows.
+		fmt.Fprintf(d.out, "   the shop took longer than the release timer: the escrow already paid the cooperative by itself\n")
+	} else if _, err := d.send(actorShop, commerce.Name, commerce.ActionConfirm, commerce.Confirm{Order: d.order}); err != nil {
 		return err
 	}
 	if err := d.showOrder(); err != nil {
