@@ -1,0 +1,34 @@
+package sdk
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/citychain/citychain/chain"
+)
+
+// Stateless checks of payload fields that hold an address or a hash as
+// text. Like CheckText, their errors wrap chain.ErrBadPayload and name
+// the field.
+
+// CheckAddress requires an address (city1...) other than the zero one.
+func CheckAddress(field, s string) error {
+	a, err := chain.ParseAddress(s)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
+	}
+	if a.IsZero() {
+		return fmt.Errorf("%w: %s: the zero address", chain.ErrBadPayload, field)
+	}
+	return nil
+}
+
+// ParseHex decodes s, which must be exactly size bytes in hex (a SHA-256
+// is 32): 2*size hex digits.
+func ParseHex(field, s string, size int) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != size {
+		return nil, fmt.Errorf("%w: %s: want %d hex digits, got %q", chain.ErrBadPayload, field, 2*size, s)
+	}
+	return b, nil
+}
