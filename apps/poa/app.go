@@ -139,8 +139,10 @@ func votedPower(vs *chain.ValidatorSet, votes []string) uint64 {
 // height, in proposal-id order.
 func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	st := ctx.Store()
-	ids, _, err := sdk.List(st, schedPrefix(ctx.Height+1), nil, 0,
-		func(_, id []byte) (string, bool, error) { return string(id), true, nil })
+	ids, _, err := sdk.List(st, schedPrefix(ctx.Height+1), nil, 0, func(_, v []byte) (*string, error) {
+		id := string(v)
+		return &id, nil
+	})
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}

@@ -9,19 +9,17 @@ import (
 // How the text output of query commands lays out a record and a list,
 // the same in every module.
 
-// Field is one line of a record in text output: a name and its value.
-type Field struct{ Name, Value string }
-
-// PrintFields writes one line per field, the values aligned in a column
-// two spaces after the longest name:
+// PrintFields writes a record as one line per field, each a name and its
+// value, the values aligned in a column two spaces after the longest
+// name:
 //
 //	work      ISCC:KAC...
 //	title     Poster
 //	licence   CC-BY-4.0
-func PrintFields(w io.Writer, fields []Field) {
+func PrintFields(w io.Writer, fields [][2]string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, f := range fields {
-		fmt.Fprintf(tw, "%s\t%s\n", f.Name, f.Value)
+		fmt.Fprintf(tw, "%s\t%s\n", f[0], f[1])
 	}
 	tw.Flush()
 }

@@ -11,7 +11,7 @@ import (
 
 func TestPrintFieldsAlignsTheValues(t *testing.T) {
 	var b strings.Builder
-	sdk.PrintFields(&b, []sdk.Field{{"work", "W1"}, {"licence", "MIT"}, {"FLAGGED", "near-duplicate of W0"}, {"FLAGGED", "near-duplicate of W2"}})
+	sdk.PrintFields(&b, [][2]string{{"work", "W1"}, {"licence", "MIT"}, {"FLAGGED", "near-duplicate of W0"}, {"FLAGGED", "near-duplicate of W2"}})
 	want := "work     W1\nlicence  MIT\nFLAGGED  near-duplicate of W0\nFLAGGED  near-duplicate of W2\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)

@@ -12,17 +12,18 @@ import (
 // in key order after the key after (nil for the first), until it holds
 // limit items (0 or less: all of them). fn gets the key without the
 // prefix, such as the id or address that ends an index key; it returns
-// ok false to leave an entry out, which then does not count toward
-// limit. truncated says that entries are left under the prefix (Each).
-// The list is never nil, so that JSON shows an empty one as [].
-func List[T any](st *chain.Store, prefix, after []byte, limit int, fn func(rest, value []byte) (item T, ok bool, err error)) (list []T, truncated bool, err error) {
+// nil to leave an entry out, which then does not count toward limit.
+// truncated says that entries are left under the prefix (Each). The
+// list is never nil, so that JSON shows an empty one as [].
+func List[T any](st *chain.Store, prefix, after []byte, limit int, fn func(rest, value []byte) (*T, error)) (list []T, truncated bool, err error) {
 	list = []T{}
 	truncated, err = Each(st, prefix, after, limit, func(k, v []byte) (bool, error) {
-		x, ok, err := fn(k[len(prefix):], v)
-		if ok && err == nil {
-			list = append(list, x)
+		x, err := fn(k[len(prefix):], v)
+		if x == nil || err != nil {
+			return false, err
 		}
-		return ok, err
+		list = append(list, *x)
+		return true, nil
 	})
 	return list, truncated, err
 }

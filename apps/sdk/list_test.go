@@ -18,13 +18,17 @@ func TestListHandsOverTheKeyWithoutItsPrefixAndSkipsWhatItLeavesOut(t *testing.T
 	for _, k := range []string{"by/a/1", "by/a/2", "by/a/3", "by/a/4", "by/a/5", "by/b/1"} {
 		st.Set([]byte(k), []byte("v"+k[len(k)-1:]))
 	}
-	list, truncated, err := sdk.List(st, []byte("by/a/"), []byte("by/a/1"), 2, func(rest, v []byte) (string, bool, error) {
-		return string(rest) + "=" + string(v), string(rest) != "3", nil
+	list, truncated, err := sdk.List(st, []byte("by/a/"), []byte("by/a/1"), 2, func(rest, v []byte) (*string, error) {
+		if string(rest) == "3" {
+			return nil, nil
+		}
+		s := string(rest) + "=" + string(v)
+		return &s, nil
 	})
 	if err != nil || !truncated || strings.Join(list, ",") != "2=v2,4=v4" {
 		t.Errorf("List = %v, truncated %v, err %v; want 2=v2,4=v4 (3 left out), truncated", list, truncated, err)
 	}
-	list, truncated, err = sdk.List(st, []byte("none/"), nil, 5, func(rest, _ []byte) (string, bool, error) { return "", true, nil })
+	list, truncated, err = sdk.List(st, []byte("none/"), nil, 5, func(rest, _ []byte) (*string, error) { return new(string), nil })
 	if js, _ := json.Marshal(list); err != nil || truncated || string(js) != "[]" {
 		t.Errorf("empty List = %s, %v, %v; want [] in JSON", js, truncated, err)
 	}
