@@ -170,13 +170,7 @@ all three fingerprints with the file. --cert and --html write a certificate that
 					return err
 				}
 			}
-			if f := cmd.Flag("output"); f != nil && f.Value.String() == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
-			}
-			printVerified(cmd.OutOrStdout(), v)
-			return nil
+			return c.Print(cmd, v, func(w io.Writer) { printVerified(w, v) })
 		},
 	}
 	verify.Flags().StringVar(&certOut, "cert", "", "write the certificate as JSON to this file")
