@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -102,19 +101,8 @@ type GrantLicense struct {
 // Validate checks the payload without state and writes ExpiresAt in UTC
 // with milliseconds, the form every stored time has.
 func (m *GrantLicense) Validate() error {
-	err := sdk.FirstError(checkWork("work", m.Work), sdk.CheckAddress("licensee", m.Licensee),
-		sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline))
-	if err != nil {
-		return err
-	}
-	if m.ExpiresAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, m.ExpiresAt)
-		if err != nil {
-			return fmt.Errorf("%w: expires_at: %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", chain.ErrBadPayload, m.ExpiresAt)
-		}
-		m.ExpiresAt = sdk.FormatTime(t)
-	}
-	return nil
+	return sdk.FirstError(checkWork("work", m.Work), sdk.CheckAddress("licensee", m.Licensee),
+		sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline), sdk.CheckTime("expires_at", &m.ExpiresAt, sdk.Optional))
 }
 
 // Revoke ends a grant. Only the current holder of the granted work may

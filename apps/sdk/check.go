@@ -3,13 +3,14 @@ package sdk
 import (
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/citychain/citychain/chain"
 )
 
-// Stateless checks of payload fields that hold an address or a hash as
-// text. Like CheckText, their errors wrap chain.ErrBadPayload and name
-// the field.
+// Stateless checks of payload fields that hold an address, a hash or a
+// time as text. Like CheckText, their errors wrap chain.ErrBadPayload
+// and name the field.
 
 // CheckAddress requires an address (city1...) other than the zero one.
 func CheckAddress(field, s string) error {
@@ -31,4 +32,20 @@ func ParseHex(field, s string, size int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: want %d hex digits, got %q", chain.ErrBadPayload, field, 2*size, s)
 	}
 	return b, nil
+}
+
+// CheckTime requires *s to be an RFC 3339 time, with any offset and
+// fraction, and rewrites it in TimeLayout (UTC, milliseconds), the form
+// of every stored time, so that one instant is always one text. An
+// empty *s passes when rules has Optional.
+func CheckTime(field string, s *string, rules ...TextRule) error {
+	if *s == "" {
+		return CheckText(field, *s, 0, rules...)
+	}
+	t, err := time.Parse(time.RFC3339Nano, *s)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", chain.ErrBadPayload, field, *s)
+	}
+	*s = FormatTime(t)
+	return nil
 }

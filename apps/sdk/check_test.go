@@ -44,3 +44,32 @@ func TestParseHex(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckTimeWritesOneFormAndNamesTheField(t *testing.T) {
+	cases := []struct{ name, in, want, err string }{
+		{"UTC", "2027-01-01T00:00:00Z", "2027-01-01T00:00:00.000Z", ""},
+		{"an offset and a fraction", "2027-01-01T01:00:00.5+01:00", "2027-01-01T00:00:00.500Z", ""},
+		{"not a time", "tomorrow", "", `expires_at: "tomorrow" is not an RFC 3339 time`},
+		{"a date only", "2027-01-01", "", "is not an RFC 3339 time"},
+		{"empty", "", "", "expires_at: missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.in
+			err := sdk.CheckTime("expires_at", &s)
+			if tc.err != "" {
+				if !errors.Is(err, chain.ErrBadPayload) || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("err = %v, want ErrBadPayload with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || s != tc.want {
+				t.Errorf("%q became %q, %v; want %q", tc.in, s, err, tc.want)
+			}
+		})
+	}
+	empty := ""
+	if err := sdk.CheckTime("expires_at", &empty, sdk.Optional); err != nil || empty != "" {
+		t.Errorf("optional and empty: %q, %v", empty, err)
+	}
+}
