@@ -13,9 +13,9 @@ import (
 // value, the values aligned in a column two spaces after the longest
 // name:
 //
-//	work      ISCC:KAC...
-//	title     Poster
-//	licence   CC-BY-4.0
+//	work     ISCC:KAC...
+//	title    Poster
+//	licence  CC-BY-4.0
 func PrintFields(w io.Writer, fields [][2]string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, f := range fields {

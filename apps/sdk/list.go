@@ -1,8 +1,6 @@
 package sdk
 
-import (
-	"github.com/citychain/citychain/chain"
-)
+import "github.com/citychain/citychain/chain"
 
 // Lists in answers. A query that lists what lies under a key prefix
 // gathers its items with List or Records, at most a limit of them, and
