@@ -17,8 +17,7 @@ func (*App) TxCommands(c sdk.Client) []*cobra.Command {
 			to := f.String("to", "", "recipient address (city1...)")
 			amount := f.Uint64("amount", 0, "amount to send, in whole tokens")
 			memo := f.String("memo", "", "optional note stored with the transfer")
-			_ = cobra.MarkFlagRequired(f, "to")
-			_ = cobra.MarkFlagRequired(f, "amount")
+			sdk.Required(f, "to", "amount")
 			return func([]string) (*Send, error) {
 				addr, err := chain.ParseAddress(*to)
 				if err != nil {

@@ -16,7 +16,7 @@ func keyBalance(a chain.Address) []byte { return append([]byte("bal/"), a[:]...)
 // when from holds less than amount.
 func transfer(ctx *chain.Context, from, to chain.Address, amount uint64) error {
 	st := ctx.Store()
-	fromBal, err := sdk.BytesUint64(st.Get(keyBalance(from)))
+	fromBal, err := sdk.GetUint(st, keyBalance(from))
 	if err != nil {
 		return err
 	}
@@ -24,38 +24,20 @@ func transfer(ctx *chain.Context, from, to chain.Address, amount uint64) error {
 		return fmt.Errorf("%w: %s has %d, needs %d", chain.ErrInsufficientFunds, from, fromBal, amount)
 	}
 	st.Set(keyBalance(from), sdk.Uint64Bytes(fromBal-amount))
-	toBal, err := sdk.BytesUint64(st.Get(keyBalance(to)))
-	if err != nil {
+	if _, err := sdk.AddUint(st, keyBalance(to), amount); err != nil {
 		return err
 	}
-	sum, err := sdk.Add(toBal, amount)
-	if err != nil {
-		return err
-	}
-	st.Set(keyBalance(to), sdk.Uint64Bytes(sum))
 	ctx.Emit("transfer", chain.A("from", from), chain.A("to", to), chain.A("amount", amount))
 	return nil
 }
 
 // mint adds amount to addr and to the supply. Only genesis mints.
 func mint(st *chain.Store, addr chain.Address, amount uint64) error {
-	bal, err := sdk.BytesUint64(st.Get(keyBalance(addr)))
-	if err != nil {
+	if _, err := sdk.AddUint(st, keyBalance(addr), amount); err != nil {
 		return err
 	}
-	if bal, err = sdk.Add(bal, amount); err != nil {
-		return err
-	}
-	supply, err := sdk.BytesUint64(st.Get(keySupply))
-	if err != nil {
-		return err
-	}
-	if supply, err = sdk.Add(supply, amount); err != nil {
-		return err
-	}
-	st.Set(keyBalance(addr), sdk.Uint64Bytes(bal))
-	st.Set(keySupply, sdk.Uint64Bytes(supply))
-	return nil
+	_, err := sdk.AddUint(st, keySupply, amount)
+	return err
 }
 
 // Account is a module account: an address nobody holds the key of
@@ -88,7 +70,7 @@ func (m *Account) Address() chain.Address { return m.addr }
 
 // Balance returns what the account holds.
 func (m *Account) Balance(ctx *chain.Context) (uint64, error) {
-	return sdk.BytesUint64(ctx.With(m.bank.key).Store().Get(keyBalance(m.addr)))
+	return sdk.GetUint(ctx.With(m.bank.key).Store(), keyBalance(m.addr))
 }
 
 // Collect moves amount from the transaction's sender, who signed the

@@ -23,7 +23,7 @@ func queryBalance(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	bal, err := sdk.BytesUint64(q.Store().Get(keyBalance(addr)))
+	bal, err := sdk.GetUint(q.Store(), keyBalance(addr))
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func queryBalance(q *chain.QueryContext, p sdk.Params) (any, error) {
 }
 
 func querySupply(q *chain.QueryContext, _ sdk.Params) (any, error) {
-	s, err := sdk.BytesUint64(q.Store().Get(keySupply))
+	s, err := sdk.GetUint(q.Store(), keySupply)
 	if err != nil {
 		return nil, err
 	}

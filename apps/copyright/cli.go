@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -104,9 +103,7 @@ earlier one is registered and flagged as its near-duplicate.`,
 // QueryCommands returns "citychain query copyright work|verify|grant|grants|holder".
 func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 	work := sdk.QueryCmd(c, "work ID|SHA256|INSTANCE-CODE", "Show a work: record, near-duplicates, grants and trail",
-		func(*pflag.FlagSet) func([]string) (string, error) {
-			return func(args []string) (string, error) { return workPath(args[0]), nil }
-		}, printWorkAnswer)
+		sdk.PathOf(workPath), printWorkAnswer)
 	grant := sdk.QueryCmd(c, "grant ID", "Show one grant with its status and the proof a licensee can show",
 		sdk.Path(Name+"/grant/%s"), func(w io.Writer, a *GrantAnswer) { printGrants(w, []GrantView{a.Grant}) })
 	grants := sdk.QueryCmd(c, "grants ADDRESS", "List the grants given to a licensee", sdk.Path(Name+"/grants/%s"),
@@ -276,31 +273,25 @@ func guessMediaType(path string) string {
 
 // workPath routes a work argument: 64 hex digits are a SHA-256, a 256-bit
 // Instance-Code is an ID, a shorter one is looked up by prefix.
-func workPath(arg string) string {
-	if b, err := hex.DecodeString(arg); err == nil && len(b) == 32 {
-		return Name + "/by-hash/" + arg
+func workPath(args []string) (string, error) {
+	if b, err := hex.DecodeString(args[0]); err == nil && len(b) == 32 {
+		return Name + "/by-hash/" + args[0], nil
 	}
-	if c, err := ParseCode(arg); err == nil && c.Bits() < InstanceCodeBits {
-		return Name + "/by-instance/" + c.String()
+	if c, err := ParseCode(args[0]); err == nil && c.Bits() < InstanceCodeBits {
+		return Name + "/by-instance/" + c.String(), nil
 	}
-	return Name + "/work/" + arg
+	return Name + "/work/" + args[0], nil
 }
 
 func printWork(w io.Writer, x *Work) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "work\t%s\n", x.ID)
-	fmt.Fprintf(tw, "title\t%s\n", x.Title)
-	fmt.Fprintf(tw, "creator\t%s\n", x.Creator)
-	fmt.Fprintf(tw, "licence\t%s\n", x.License)
-	fmt.Fprintf(tw, "media\t%s, %d bytes\n", x.MediaType, x.Size)
-	fmt.Fprintf(tw, "registered\tby %s at height %d, %s\n", x.Registrant, x.Height, x.Time)
-	fmt.Fprintf(tw, "holder\t%s\n", x.Holder)
-	fmt.Fprintf(tw, "data-code\t%s\n", x.DataCode)
-	fmt.Fprintf(tw, "sha256\t%s\n", x.SHA256)
+	fields := [][2]string{{"work", x.ID}, {"title", x.Title}, {"creator", x.Creator}, {"licence", x.License},
+		{"media", fmt.Sprintf("%s, %d bytes", x.MediaType, x.Size)},
+		{"registered", fmt.Sprintf("by %s at height %d, %s", x.Registrant, x.Height, x.Time)},
+		{"holder", x.Holder.String()}, {"data-code", x.DataCode}, {"sha256", x.SHA256}}
 	for _, n := range x.NearDuplicateOf {
-		fmt.Fprintf(tw, "FLAGGED\tnear-duplicate of %s\n", n)
+		fields = append(fields, [2]string{"FLAGGED", "near-duplicate of " + n})
 	}
-	tw.Flush()
+	sdk.PrintFields(w, fields)
 }
 
 func printWorkAnswer(w io.Writer, a *WorkAnswer) {

@@ -146,9 +146,7 @@ func keyTrailN(w WorkID) []byte            { return sdk.Key(prefixTrailN, w[:]) 
 // loadParams returns the genesis parameters; a chain whose genesis never
 // stored them runs with the default.
 func loadParams(st *chain.Store) (Params, error) {
-	p := DefaultGenesis()
-	_, err := st.GetObject([]byte(keyParams), &p)
-	return p, err
+	return sdk.LoadOr(st, []byte(keyParams), DefaultGenesis())
 }
 
 func loadWork(st *chain.Store, id WorkID) (*Work, error) {
@@ -186,7 +184,7 @@ func register(ctx *chain.Context, m *Register) error {
 		return err
 	}
 	id, _ := ParseWorkID(m.InstanceCode)
-	sum, _ := parseSHA256("sha256", m.SHA256)
+	sum, _ := sdk.ParseHex("sha256", m.SHA256, 32)
 	dc, _ := ParseCode(m.DataCode)
 	if prev, err := sdk.Find[Work](st, keyWork(id)); err != nil || prev != nil {
 		if err != nil {

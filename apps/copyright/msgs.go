@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -49,7 +48,7 @@ type Register struct {
 // base32), so that one file always makes one record. Errors wrap
 // chain.ErrBadPayload and name the field.
 func (m *Register) Validate() error {
-	sum, err := parseSHA256("sha256", m.SHA256)
+	sum, err := sdk.ParseHex("sha256", m.SHA256, 32)
 	if err != nil {
 		return err
 	}
@@ -84,7 +83,7 @@ type Transfer struct {
 
 // Validate checks the payload without state.
 func (m *Transfer) Validate() error {
-	return sdk.FirstError(checkWork("work", m.Work), checkAddress("to", m.To))
+	return sdk.FirstError(checkWork("work", m.Work), sdk.CheckAddress("to", m.To))
 }
 
 // GrantLicense licenses a work to one licensee for a scope, until an optional
@@ -102,19 +101,8 @@ type GrantLicense struct {
 // Validate checks the payload without state and writes ExpiresAt in UTC
 // with milliseconds, the form every stored time has.
 func (m *GrantLicense) Validate() error {
-	err := sdk.FirstError(checkWork("work", m.Work), checkAddress("licensee", m.Licensee),
-		sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline))
-	if err != nil {
-		return err
-	}
-	if m.ExpiresAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, m.ExpiresAt)
-		if err != nil {
-			return fmt.Errorf("%w: expires_at: %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", chain.ErrBadPayload, m.ExpiresAt)
-		}
-		m.ExpiresAt = sdk.FormatTime(t)
-	}
-	return nil
+	return sdk.FirstError(checkWork("work", m.Work), sdk.CheckAddress("licensee", m.Licensee),
+		sdk.CheckText("scope", m.Scope, MaxScope, sdk.Multiline), sdk.CheckTime("expires_at", &m.ExpiresAt, sdk.Optional))
 }
 
 // Revoke ends a grant. Only the current holder of the granted work may
@@ -173,26 +161,6 @@ func checkWork(field, s string) error {
 		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
 	}
 	return nil
-}
-
-// checkAddress requires an address other than the zero one in field.
-func checkAddress(field, s string) error {
-	a, err := chain.ParseAddress(s)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
-	}
-	if a.IsZero() {
-		return fmt.Errorf("%w: %s: the zero address", chain.ErrBadPayload, field)
-	}
-	return nil
-}
-
-func parseSHA256(field, s string) ([]byte, error) {
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 32 {
-		return nil, fmt.Errorf("%w: %s: want 64 hex digits, got %q", chain.ErrBadPayload, field, s)
-	}
-	return b, nil
 }
 
 // mediaType is the shape of RFC 6838, "type/subtype", in lower case and

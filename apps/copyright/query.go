@@ -20,8 +20,7 @@ type WorkAnswer struct {
 	NearDuplicates []NearDup    `json:"near_duplicates"`
 	Grants         []GrantView  `json:"grants"`
 	Trail          []TrailEntry `json:"trail"`
-	Truncated      bool         `json:"truncated,omitempty"`
-	QueryHeight    uint64       `json:"query_height"`
+	sdk.Listed
 }
 
 // NearDup is a registered look-alike of a work.
@@ -59,18 +58,16 @@ type GrantAnswer struct {
 
 // GrantsAnswer is the answer to grants/{licensee}.
 type GrantsAnswer struct {
-	Licensee    chain.Address `json:"licensee"`
-	Grants      []GrantView   `json:"grants"`
-	Truncated   bool          `json:"truncated,omitempty"`
-	QueryHeight uint64        `json:"query_height"`
+	Licensee chain.Address `json:"licensee"`
+	Grants   []GrantView   `json:"grants"`
+	sdk.Listed
 }
 
 // HolderAnswer is the answer to holder/{address}.
 type HolderAnswer struct {
-	Holder      chain.Address `json:"holder"`
-	Works       []Work        `json:"works"`
-	Truncated   bool          `json:"truncated,omitempty"`
-	QueryHeight uint64        `json:"query_height"`
+	Holder chain.Address `json:"holder"`
+	Works  []Work        `json:"works"`
+	sdk.Listed
 }
 
 // routes are the queries served under /v1/apps/copyright/.
@@ -101,11 +98,7 @@ func workBy(capture string, find func(st *chain.Store, s string) (WorkID, error)
 
 // verifyAnswer is the VerifyAnswer of the work id.
 func verifyAnswer(q *chain.QueryContext, id WorkID) (any, error) {
-	w, err := loadWork(q.Store(), id)
-	if err != nil {
-		return nil, err
-	}
-	proof, err := sdk.Prove(q, keyWork(id))
+	w, proof, err := sdk.LoadProven[Work](q, keyWork(id), "work "+id.String())
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +110,7 @@ func queryGrant(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := loadGrant(q.Store(), n)
-	if err != nil {
-		return nil, err
-	}
-	proof, err := sdk.Prove(q, keyGrant(n))
+	g, proof, err := sdk.LoadProven[Grant](q, keyGrant(n), fmt.Sprint("grant ", n))
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +122,8 @@ func queryGrants(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ans := GrantsAnswer{Licensee: a, QueryHeight: q.Height}
-	ans.Grants, ans.Truncated, err = list(q.Store(), sdk.Key(prefixLic, a[:]), grantView(q))
+	ans := GrantsAnswer{Licensee: a, Listed: sdk.ListedAt(q)}
+	ans.Grants, ans.Truncated, err = sdk.List(q.Store(), sdk.Key(prefixLic, a[:]), nil, maxList, grantView(q))
 	return ans, err
 }
 
@@ -144,8 +133,8 @@ func queryHolder(q *chain.QueryContext, p sdk.Params) (any, error) {
 		return nil, err
 	}
 	st := q.Store()
-	ans := HolderAnswer{Holder: a, QueryHeight: q.Height}
-	ans.Works, ans.Truncated, err = list(st, sdk.Key(prefixHolder, a[:]), func(rest, _ []byte) (Work, error) {
+	ans := HolderAnswer{Holder: a, Listed: sdk.ListedAt(q)}
+	ans.Works, ans.Truncated, err = sdk.List(st, sdk.Key(prefixHolder, a[:]), nil, maxList, func(rest, _ []byte) (*Work, error) {
 		return workAt(st, rest)
 	})
 	return ans, err
@@ -158,76 +147,57 @@ func workAnswer(q *chain.QueryContext, id WorkID) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ans := &WorkAnswer{Work: *w, DataHash: DataHash(id[:]), QueryHeight: q.Height}
+	ans := &WorkAnswer{Work: *w, DataHash: DataHash(id[:]), Listed: sdk.ListedAt(q)}
 	var t1, t2, t3 bool
-	ans.NearDuplicates, t1, err = list(st, sdk.Key(prefixNear, id[:]), func(rest, v []byte) (NearDup, error) {
+	ans.NearDuplicates, t1, err = sdk.List(st, sdk.Key(prefixNear, id[:]), nil, maxList, func(rest, v []byte) (*NearDup, error) {
 		var link nearLink
 		if err := chain.Decode(v, &link); err != nil {
-			return NearDup{}, err
+			return nil, err
 		}
 		other, err := workAt(st, rest)
 		if err != nil {
-			return NearDup{}, err
+			return nil, err
 		}
 		rel := "later"
 		if link.Earlier {
 			rel = "earlier"
 		}
-		return NearDup{ID: other.ID, Title: other.Title, Distance: link.Distance, Relation: rel, Height: other.Height, Time: other.Time}, nil
+		return &NearDup{ID: other.ID, Title: other.Title, Distance: link.Distance, Relation: rel, Height: other.Height, Time: other.Time}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if ans.Grants, t2, err = list(st, sdk.Key(prefixWGrant, id[:]), grantView(q)); err != nil {
+	if ans.Grants, t2, err = sdk.List(st, sdk.Key(prefixWGrant, id[:]), nil, maxList, grantView(q)); err != nil {
 		return nil, err
 	}
-	ans.Trail, t3, err = list(st, sdk.Key(prefixTrail, id[:]), func(_, v []byte) (e TrailEntry, err error) {
-		return e, chain.Decode(v, &e)
-	})
+	ans.Trail, t3, err = sdk.Records[TrailEntry](st, sdk.Key(prefixTrail, id[:]), nil, maxList, nil)
 	ans.Truncated = t1 || t2 || t3
 	return ans, err
 }
 
-// list makes an item with fn from each entry under prefix, at most
-// maxList of them, and reports whether more follow. fn gets the key
-// without the prefix, and the value.
-func list[T any](st *chain.Store, prefix []byte, fn func(rest, v []byte) (T, error)) ([]T, bool, error) {
-	out := []T{}
-	more, err := sdk.Each(st, prefix, nil, maxList, func(k, v []byte) (bool, error) {
-		x, err := fn(k[len(prefix):], v)
-		out = append(out, x)
-		return true, err
-	})
-	return out, more, err
-}
-
 // grantView makes the GrantView of the grant whose number ends an index
-// key, for list.
-func grantView(q *chain.QueryContext) func(rest, _ []byte) (GrantView, error) {
-	return func(rest, _ []byte) (GrantView, error) {
+// key, for sdk.List.
+func grantView(q *chain.QueryContext) func(rest, _ []byte) (*GrantView, error) {
+	return func(rest, _ []byte) (*GrantView, error) {
 		n, err := sdk.BytesUint64(rest)
 		if err != nil {
-			return GrantView{}, err
+			return nil, err
 		}
 		g, err := loadGrant(q.Store(), n)
 		if err != nil {
-			return GrantView{}, err
+			return nil, err
 		}
-		return GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}, nil
+		return &GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}, nil
 	}
 }
 
 // workAt loads the work whose ID ends an index key.
-func workAt(st *chain.Store, keyEnd []byte) (Work, error) {
+func workAt(st *chain.Store, keyEnd []byte) (*Work, error) {
 	id, err := idFromKey(keyEnd)
 	if err != nil {
-		return Work{}, err
+		return nil, err
 	}
-	w, err := loadWork(st, id)
-	if err != nil {
-		return Work{}, err
-	}
-	return *w, nil
+	return loadWork(st, id)
 }
 
 func idByWorkID(_ *chain.Store, s string) (WorkID, error) {
@@ -239,7 +209,7 @@ func idByWorkID(_ *chain.Store, s string) (WorkID, error) {
 }
 
 func idBySHA(st *chain.Store, s string) (WorkID, error) {
-	sum, err := parseSHA256("sha256", strings.ToLower(s))
+	sum, err := sdk.ParseHex("sha256", strings.ToLower(s), 32)
 	if err != nil {
 		return WorkID{}, err
 	}

@@ -139,11 +139,11 @@ func votedPower(vs *chain.ValidatorSet, votes []string) uint64 {
 // height, in proposal-id order.
 func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	st := ctx.Store()
-	var ids []string
-	if _, err := sdk.Each(st, schedPrefix(ctx.Height+1), nil, 0, func(_, v []byte) (bool, error) {
-		ids = append(ids, string(v))
-		return true, nil
-	}); err != nil || len(ids) == 0 {
+	ids, _, err := sdk.List(st, schedPrefix(ctx.Height+1), nil, 0, func(_, v []byte) (*string, error) {
+		id := string(v)
+		return &id, nil
+	})
+	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
 	vs, err := ctx.Validators()
@@ -183,11 +183,7 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 }
 
 func queryProposals(q *chain.QueryContext, _ sdk.Params) (any, error) {
-	out := []Proposal{}
-	_, err := sdk.EachRecord(q.Store(), []byte("prop/"), nil, 0, func(_ []byte, p *Proposal) (bool, error) {
-		out = append(out, *p)
-		return true, nil
-	})
+	out, _, err := sdk.Records[Proposal](q.Store(), []byte("prop/"), nil, 0, nil)
 	return out, err
 }
 

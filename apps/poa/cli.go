@@ -41,41 +41,33 @@ the change is decided and takes effect two blocks later.`
 // QueryCommands returns "citychain query poa proposals|evidence".
 func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 	return []*cobra.Command{
-		sdk.QueryCmd(c, "proposals", "List validator-set proposals, open and decided", sdk.Path(Name+"/proposals"), printProposals),
-		sdk.QueryCmd(c, "evidence", "List validators caught signing conflicting votes or proposals", sdk.Path(Name+"/evidence"), printEvidence),
+		sdk.QueryCmd(c, "proposals", "List validator-set proposals, open and decided", sdk.Path(Name+"/proposals"),
+			func(w io.Writer, ps *[]Proposal) { sdk.PrintList(w, "proposals", *ps, printProposal) }),
+		sdk.QueryCmd(c, "evidence", "List validators caught signing conflicting votes or proposals", sdk.Path(Name+"/evidence"),
+			func(w io.Writer, es *[]EvidenceRecord) { sdk.PrintList(w, "evidence", *es, printEvidence) }),
 	}
 }
 
-func printProposals(w io.Writer, ps *[]Proposal) {
-	if len(*ps) == 0 {
-		fmt.Fprintln(w, "no proposals")
+func printProposal(w io.Writer, p *Proposal) {
+	state := "open"
+	if p.DecidedAt > 0 {
+		state = fmt.Sprintf("decided at %d, effective at %d", p.DecidedAt, p.Effective)
 	}
-	for _, p := range *ps {
-		state := "open"
-		if p.DecidedAt > 0 {
-			state = fmt.Sprintf("decided at %d, effective at %d", p.DecidedAt, p.Effective)
-		}
-		fmt.Fprintf(w, "%s  %s %s  votes %d  %s\n", p.ID, p.Op, p.Address, len(p.Votes), state)
-	}
+	fmt.Fprintf(w, "%s  %s %s  votes %d  %s\n", p.ID, p.Op, p.Address, len(p.Votes), state)
 }
 
-func printEvidence(w io.Writer, es *[]EvidenceRecord) {
-	if len(*es) == 0 {
-		fmt.Fprintln(w, "no evidence")
+func printEvidence(w io.Writer, e *EvidenceRecord) {
+	what := fmt.Sprintf("voted twice (step %d)", e.Type)
+	if e.Kind == chain.EvidenceConflictingProposal {
+		what = "proposed twice"
 	}
-	for _, e := range *es {
-		what := fmt.Sprintf("voted twice (step %d)", e.Type)
-		if e.Kind == chain.EvidenceConflictingProposal {
-			what = "proposed twice"
+	outcome := fmt.Sprintf("removed from height %d", e.RemovalAt)
+	if e.RemovalAt == 0 {
+		outcome = "not removed"
+		if e.NotRemoved != "" {
+			outcome += ": " + e.NotRemoved
 		}
-		outcome := fmt.Sprintf("removed from height %d", e.RemovalAt)
-		if e.RemovalAt == 0 {
-			outcome = "not removed"
-			if e.NotRemoved != "" {
-				outcome += ": " + e.NotRemoved
-			}
-		}
-		fmt.Fprintf(w, "%s %s at height %d round %d; recorded at %d, %s\n",
-			e.Validator, what, e.Height, e.Round, e.Committed, outcome)
 	}
+	fmt.Fprintf(w, "%s %s at height %d round %d; recorded at %d, %s\n",
+		e.Validator, what, e.Height, e.Round, e.Committed, outcome)
 }

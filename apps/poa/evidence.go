@@ -138,7 +138,7 @@ func scheduleRemoval(ctx *chain.Context, addr chain.Address, evHash chain.Hash) 
 	st := ctx.Store()
 	// A removal of this validator for earlier evidence may still be on its
 	// way: one is enough. (No removal reads as height 0, long past.)
-	due, err := sdk.BytesUint64(st.Get(removalKey(addr)))
+	due, err := sdk.GetUint(st, removalKey(addr))
 	if err != nil {
 		return 0, "", fmt.Errorf("removal of %s: %w", addr, err)
 	}
@@ -178,15 +178,11 @@ func queryEvidence(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []EvidenceRecord{}
-	_, err = sdk.EachRecord(q.Store(), []byte("ev/"), nil, 0, func(_ []byte, r *EvidenceRecord) (bool, error) {
+	out, _, err := sdk.Records(q.Store(), []byte("ev/"), nil, 0, func(r *EvidenceRecord) bool {
 		if r.Kind == "" {
 			r.Kind = chain.EvidenceDuplicateVote
 		}
-		if all || r.Committed == height {
-			out = append(out, *r)
-		}
-		return true, nil
+		return all || r.Committed == height
 	})
 	return out, err
 }

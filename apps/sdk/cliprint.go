@@ -1,0 +1,36 @@
+package sdk
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// How the text output of query commands lays out a record and a list,
+// the same in every module.
+
+// PrintFields writes a record as one line per field, each a name and its
+// value, the values aligned in a column two spaces after the longest
+// name:
+//
+//	work     ISCC:KAC...
+//	title    Poster
+//	licence  CC-BY-4.0
+func PrintFields(w io.Writer, fields [][2]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range fields {
+		fmt.Fprintf(tw, "%s\t%s\n", f[0], f[1])
+	}
+	tw.Flush()
+}
+
+// PrintList writes each item with line, or "no {what}" when there is
+// none, so that an empty answer does not print nothing.
+func PrintList[T any](w io.Writer, what string, items []T, line func(w io.Writer, item *T)) {
+	if len(items) == 0 {
+		fmt.Fprintln(w, "no", what)
+	}
+	for i := range items {
+		line(w, &items[i])
+	}
+}
