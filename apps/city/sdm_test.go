@@ -314,11 +314,11 @@ func TestTheCheckerFails(t *testing.T) {
 		return query[map[string]any](t, c, "ngsi/"+id, args)
 	}
 	cases := []struct {
-		name  string
-		id    string
-		form  city.Form
-		break_ func(e map[string]any)
-		want  string // in the error
+		name    string
+		id      string
+		form    city.Form
+		breakIt func(e map[string]any)
+		want    string // in the error
 	}{
 		{"a streetlight without status", streetlight.ID, city.KeyValues, func(e map[string]any) { delete(e, "status") }, "status"},
 		{"a status the model lacks", streetlight.ID, city.KeyValues, func(e map[string]any) { e["status"] = "dim" }, "status"},
@@ -361,15 +361,15 @@ func TestTheCheckerFails(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := export(tc.id, tc.form)
 			check := ch.KeyValues
-			if tc.form == city.Normalized && tc.break_ != nil {
+			if tc.form == city.Normalized && tc.breakIt != nil {
 				check = ch.Normalized
 			}
 			doc, _ := json.Marshal(e)
-			if err := check(doc); err != nil && tc.break_ != nil {
+			if err := check(doc); err != nil && tc.breakIt != nil {
 				t.Fatalf("the export fails before it is broken: %v\n%s", err, doc)
 			}
-			if tc.break_ != nil {
-				tc.break_(e)
+			if tc.breakIt != nil {
+				tc.breakIt(e)
 				doc, _ = json.Marshal(e)
 			}
 			err := check(doc)
