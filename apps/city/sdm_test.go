@@ -1,17 +1,23 @@
 package city_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/citychain/citychain/apps/city"
 	"github.com/citychain/citychain/apps/city/sdmtest"
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/apps/sdk/sdktest"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/chaintest"
+	"github.com/spf13/cobra"
 )
 
 // The conformance suite: the city's NGSI-LD exports checked against the
@@ -378,5 +384,60 @@ func TestTheCheckerFails(t *testing.T) {
 				t.Errorf("check = %v, want an error about %s\n%s", err, tc.want, doc)
 			}
 		})
+	}
+}
+
+// offline is a gateway that registers but whose reports all fail, so
+// that the simulator's devices can be checked before any reading.
+type offline struct{ sdktest.Client }
+
+func (o offline) Submit(cmd *cobra.Command, app, action string, payload any) error {
+	if action == city.ActionReport {
+		return errors.New("gateway offline")
+	}
+	return o.Client.Submit(cmd, app, action, payload)
+}
+
+// TestSimulatedDistrictConforms runs the simulator's registrations (its
+// reports refused), checks every device it registered, then lets it
+// report and checks them again.
+func TestSimulatedDistrictConforms(t *testing.T) {
+	c := newCity(t, 0)
+	ch := checker(t)
+	now := c.Time
+	run := func(client sdk.Client, args ...string) (string, error) {
+		cfg := city.SimConfig{Client: client, Clock: func() time.Time { return now }}
+		cmd := city.SimCommandWithWait(cfg, func(ctx context.Context, d time.Duration) error { now = now.Add(d); return ctx.Err() })
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(args)
+		err := cmd.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	gateway := sdktest.Client{Chain: c, Key: chaintest.Key("operator")}
+	if out, err := run(offline{gateway}, "--devices", "20", "--rate", "20", "--count", "40"); err == nil || !strings.Contains(out, "20 registrations sent") {
+		t.Fatalf("the offline run: %v\n%s", err, out)
+	}
+	var ids []string
+	for _, d := range query[[]city.DeviceView](t, c, "devices", map[string]string{"prefix": "centro-"}) {
+		if d.State.Readings != 0 {
+			t.Fatalf("%s has %d readings before the simulator reported", d.ID, d.State.Readings)
+		}
+		ids = append(ids, d.ID)
+	}
+	if n := ch.Devices(t, c, ids...); n != 40 {
+		t.Errorf("%d documents checked before the readings, want 40", n)
+	}
+	if out, err := run(gateway, "--devices", "20", "--rate", "20", "--count", "40"); err != nil || !strings.Contains(out, "done: 40 readings") {
+		t.Fatalf("the run: %v\n%s", err, out)
+	}
+	for _, d := range query[[]city.DeviceView](t, c, "devices", map[string]string{"prefix": "centro-"}) {
+		if d.State.Readings != 2 {
+			t.Errorf("%s has %d readings, want 2", d.ID, d.State.Readings)
+		}
+	}
+	if n := ch.Devices(t, c, ids...); n != 40 {
+		t.Errorf("%d documents checked after the readings, want 40", n)
 	}
 }
