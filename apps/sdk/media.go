@@ -28,8 +28,8 @@ type Negotiator interface {
 // a path on the node ("/v1/apps/city/context/Device.jsonld") is made
 // absolute against the node's URL by Negotiate.
 //
-// It is served the way the NGSI-LD API serves entities (ETSI GS CIM 009,
-// 6.3.5): a client that accepts application/ld+json gets the documents
+// It is served the way the NGSI-LD API (ETSI GS CIM 009) serves
+// entities: a client that accepts application/ld+json gets the documents
 // whole; any other gets application/json without "@context", and a Link
 // header to the context instead (JSON-LD 1.1, 6.1). The Link names the
 // last context of the list: the ones before it are a base, such as the

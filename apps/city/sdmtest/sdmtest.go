@@ -7,7 +7,7 @@
 //
 // The schemas describe an entity in the keyValues form (each attribute
 // its bare value). An entity in the normalized form is first checked for
-// NGSI-LD's structure (ETSI GS CIM 009, 4.5: every attribute a Property,
+// NGSI-LD's structure (ETSI GS CIM 009: every attribute a Property,
 // GeoProperty or Relationship object, with its value or object) and then
 // reduced to keyValues and checked against the same schema. Both forms
 // must also carry the @context the export promises: the NGSI-LD core
