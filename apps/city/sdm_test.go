@@ -296,6 +296,26 @@ func TestExportOfAnOlderState(t *testing.T) {
 	}
 }
 
+// TestAnOlderSensorConformsOnceItSaysWhatItSenses: a generic sensor
+// registered before controlledProperty was required exports a Device the
+// schema refuses, until a reading reports what it senses (a reading may
+// carry installation attributes).
+func TestAnOlderSensorConformsOnceItSaysWhatItSenses(t *testing.T) {
+	ch := checker(t)
+	d := city.Device{ID: "sn", Type: city.TypeDevice, Category: city.CategorySensor, Location: city.NewPoint("2.35", "48.85"),
+		District: "Paris", Time: "2025-06-01T10:00:00Z", Owner: chaintest.Addr("owner")}
+	s := &city.State{Attrs: map[string]city.Value{"value": {Value: "42", ObservedAt: d.Time}}}
+	doc, _ := json.Marshal(city.Entity(&d, s, city.KeyValues))
+	if err := ch.KeyValues(doc); err == nil || !strings.Contains(err.Error(), "controlledProperty") {
+		t.Errorf("a sensor without controlledProperty: %v", err)
+	}
+	s.Attrs["controlledProperty"] = city.Value{Value: "noiseLevel", ObservedAt: "2025-06-02T10:00:00Z", Source: "reading"}
+	doc, _ = json.Marshal(city.Entity(&d, s, city.KeyValues))
+	if err := ch.KeyValues(doc); err != nil {
+		t.Errorf("once it has said what it senses: %v\n%s", err, doc)
+	}
+}
+
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
