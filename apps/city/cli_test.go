@@ -94,7 +94,8 @@ func TestCLIStory(t *testing.T) {
 	if cmds := q("commands", "gu-sl-4567"); !strings.Contains(cmds, "switch") || !strings.Contains(cmds, "done") {
 		t.Errorf("commands:\n%s", cmds)
 	}
-	if m := q("models"); !strings.Contains(m, "0..300, 1 decimals") {
+	if m := q("models"); !strings.Contains(m, "0..300, 1 decimals") || !strings.Contains(m, "(a registration must give it)") ||
+		!strings.Contains(m, "(registered as ok unless given)") {
 		t.Errorf("models:\n%s", m)
 	}
 	if i := q("info"); !strings.Contains(i, chaintest.Addr("operator").String()) {

@@ -230,8 +230,17 @@ func printModels(w io.Writer, ms []Model) {
 				rng = fmt.Sprintf("up to %d bytes", a.MaxLen)
 			case KindBool:
 				rng = "true|false"
+			case KindList:
+				rng = "one or more of " + strings.Join(a.Enum, "|")
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Unit, rng, a.About)
+			about := a.About
+			switch {
+			case a.Required:
+				about += " (a registration must give it)"
+			case a.Default != "":
+				about += " (registered as " + a.Default + " unless given)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Unit, rng, about)
 		}
 		tw.Flush()
 		for _, cs := range m.Commands {
