@@ -101,6 +101,12 @@ type APIError struct {
 // WriteJSON writes v as the indented JSON answer of the API.
 func WriteJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	writeIndented(w, code, v)
+}
+
+// writeIndented writes v as indented JSON under the header fields
+// already set.
+func writeIndented(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -353,7 +359,23 @@ func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
 		n.fail(w, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, ans)
+	writeAnswer(w, r, ans)
+}
+
+// writeAnswer writes a module's answer: as application/json, or in the
+// form an sdk.Negotiator chooses for the request's Accept header.
+func writeAnswer(w http.ResponseWriter, r *http.Request, ans any) {
+	neg, ok := ans.(sdk.Negotiator)
+	if !ok {
+		WriteJSON(w, http.StatusOK, ans)
+		return
+	}
+	body, header := neg.Negotiate(r.Header.Get("Accept"), "http://"+r.Host)
+	w.Header().Set("Content-Type", "application/json")
+	for k, v := range header {
+		w.Header().Set(k, v)
+	}
+	writeIndented(w, http.StatusOK, body)
 }
 
 // balance asks the module that keeps balances (sdk.Balances) what addr

@@ -427,7 +427,8 @@ func TestBoundingBoxDistrictAndNGSI(t *testing.T) {
 	if err := json.Unmarshal(raw, &e); err != nil {
 		t.Fatal(err)
 	}
-	if e["@context"] != city.NGSIContext || e["id"] != "urn:ngsi-ld:Streetlight:centro-sl-001" || e["type"] != "Streetlight" {
+	if ctx, _ := e["@context"].([]any); len(ctx) != 2 || ctx[0] != city.NGSIContext || ctx[1] != "/v1/apps/city/context/Streetlight.jsonld" ||
+		e["id"] != "urn:ngsi-ld:Streetlight:centro-sl-001" || e["type"] != "Streetlight" {
 		t.Errorf("entity header = %v %v %v", e["@context"], e["id"], e["type"])
 	}
 	loc := e["location"].(map[string]any)

@@ -77,7 +77,9 @@ func registerCmd(c sdk.Client) *cobra.Command {
 			}
 		})
 	cmd.Long = `Register a device: its id, FIWARE type, public key, owner, location and district.
---attr sets its initial state (an installation attribute such as lanternHeight).
+--attr sets its initial state (an installation attribute such as lanternHeight);
+a Device of category sensor must name what it senses, such as
+--attr controlledProperty=temperature,humidity.
 --fiware reads all of that but the key and owner from a FIWARE entity (NGSI-v2 or
 NGSI-LD JSON); flags given as well take precedence. See the models and their
 attributes with: citychain query city models`

@@ -83,10 +83,19 @@ func TestCLIStory(t *testing.T) {
 	if err := json.Unmarshal([]byte(q("ngsi", "gu-sl-4567")), &e); err != nil || e["id"] != "urn:ngsi-ld:Streetlight:gu-sl-4567" {
 		t.Errorf("ngsi: %v %v", err, e)
 	}
+	if err := json.Unmarshal([]byte(q("ngsi", "gu-sl-4567", "--key-values")), &e); err != nil || e["powerState"] != "low" {
+		t.Errorf("ngsi --key-values: %v %v", err, e)
+	}
+	var signals []map[string]any
+	if err := json.Unmarshal([]byte(q("ngsi", "--district", "Guadalajara", "--type", "Device")), &signals); err != nil ||
+		len(signals) != 1 || signals[0]["id"] != "urn:ngsi-ld:Device:gu-tl-1" {
+		t.Errorf("ngsi --district --type: %v %v", err, signals)
+	}
 	if cmds := q("commands", "gu-sl-4567"); !strings.Contains(cmds, "switch") || !strings.Contains(cmds, "done") {
 		t.Errorf("commands:\n%s", cmds)
 	}
-	if m := q("models"); !strings.Contains(m, "0..300, 1 decimals") {
+	if m := q("models"); !strings.Contains(m, "0..300, 1 decimals") || !strings.Contains(m, "(a registration must give it)") ||
+		!strings.Contains(m, "(registered as ok unless given)") {
 		t.Errorf("models:\n%s", m)
 	}
 	if i := q("info"); !strings.Contains(i, chaintest.Addr("operator").String()) {

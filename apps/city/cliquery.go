@@ -61,20 +61,32 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 			fmt.Fprintln(w)
 			printDevices(w, a.Devices)
 		})
-	ngsi := sdk.QueryCmd(c, "ngsi (ID | --district NAME)", "Export a device, or a district's devices, as NGSI-LD entities (JSON-LD)",
+	ngsi := sdk.QueryCmd(c, "ngsi (ID | --district NAME [--type TYPE]) [--key-values]",
+		"Export a device, or a district's devices, as NGSI-LD entities of the Smart Data Models",
 		func(f *pflag.FlagSet) func([]string) (string, error) {
 			district := f.String("district", "", "export every device of this district")
+			typ := f.String("type", "", "with --district: only the devices of this type")
+			keyValues := f.Bool("key-values", false, "the keyValues form: each attribute its bare value")
 			return func(args []string) (string, error) {
-				switch {
-				case len(args) == 1 && *district == "":
-					return Name + "/ngsi/" + url.PathEscape(args[0]), nil
-				case len(args) == 0 && *district != "":
-					return Name + "/ngsi?" + url.Values{"district": {*district}}.Encode(), nil
+				q := url.Values{}
+				if *keyValues {
+					q.Set("options", "keyValues")
 				}
-				return "", fmt.Errorf("give a device id or --district, not both")
+				switch {
+				case len(args) == 1 && *district == "" && *typ == "":
+					return Name + "/ngsi/" + url.PathEscape(args[0]) + queryString(q), nil
+				case len(args) == 0 && *district != "":
+					q.Set("district", *district)
+					if *typ != "" {
+						q.Set("type", *typ)
+					}
+					return Name + "/ngsi" + queryString(q), nil
+				}
+				return "", fmt.Errorf("give a device id or --district (with --type if you like), not both")
 			}
 		}, func(w io.Writer, out *json.RawMessage) {
-			// JSON-LD is the answer in either output format.
+			// The entities are the answer in either output format. Asked
+			// as plain JSON, the node names their @context in a Link header.
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			_ = enc.Encode(out)
@@ -218,12 +230,29 @@ func printModels(w io.Writer, ms []Model) {
 				rng = fmt.Sprintf("up to %d bytes", a.MaxLen)
 			case KindBool:
 				rng = "true|false"
+			case KindList:
+				rng = "one or more of " + strings.Join(a.Enum, "|")
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Unit, rng, a.About)
+			about := a.About
+			switch {
+			case a.Required:
+				about += " (a registration must give it)"
+			case a.Default != "":
+				about += " (registered as " + a.Default + " unless given)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Unit, rng, about)
 		}
 		tw.Flush()
 		for _, cs := range m.Commands {
 			fmt.Fprintf(w, "  command %s: %s\n", cs.Action, cs.About)
 		}
 	}
+}
+
+// queryString is "?" and the encoded arguments, or "" without any.
+func queryString(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
 }

@@ -31,19 +31,24 @@ func ExampleParseFIWARE() {
 	// reading: map[averageHeadwayTime:0.5 averageVehicleLength:9.87 averageVehicleSpeed:52.6 intensity:197 occupancy:0.76 reversedLane:false]
 }
 
-// ExampleEntity shows a streetlight as an NGSI-LD entity.
+// ExampleEntity shows a streetlight as an NGSI-LD entity in both forms.
+// Its status is the one its registration recorded by default.
 func ExampleEntity() {
 	d := &city.Device{ID: "centro-sl-001", Type: city.TypeStreetlight, District: "Centro",
-		Location: city.NewPoint("-3.7122", "40.4238")}
+		Location: city.NewPoint("-3.7122", "40.4238"), Time: "2026-01-01T08:00:00Z"}
 	s := &city.State{Attrs: map[string]city.Value{
 		"illuminanceLevel": {Value: "0.75", ObservedAt: "2026-01-01T20:00:00Z"},
+		"status":           {Value: "ok", ObservedAt: "2026-01-01T08:00:00Z"},
 	}}
-	e := city.Entity(d, s)
+	e := city.Entity(d, s, city.Normalized)
 	fmt.Println(e["@context"])
 	fmt.Println(e["id"], e["type"])
 	fmt.Println(e["illuminanceLevel"])
+	kv := city.Entity(d, s, city.KeyValues)
+	fmt.Println(kv["illuminanceLevel"], kv["status"], kv["location"])
 	// Output:
-	// https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld
+	// [https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld /v1/apps/city/context/Streetlight.jsonld]
 	// urn:ngsi-ld:Streetlight:centro-sl-001 Streetlight
 	// map[observedAt:2026-01-01T20:00:00Z type:Property unitCode:C62 value:0.75]
+	// 0.75 ok map[coordinates:[-3.7122 40.4238] type:Point]
 }

@@ -84,12 +84,9 @@ func ParseFIWARE(data []byte) (*Imported, error) {
 		if entityKeys[key] {
 			continue
 		}
-		attr := key
-		if attr == "typeofLocation" { // the schema's spelling; the examples write typeOfLocation
-			attr = "typeOfLocation"
-		}
+		attr := cmp.Or(renamed[key], key) // the examples write typeOfLocation, the schema typeofLocation
 		a, ok := model.Attr(attr)
-		if !ok {
+		if !ok || olderRSSI(a, doc[key]) {
 			im.Skipped = append(im.Skipped, key)
 			continue
 		}
@@ -113,6 +110,21 @@ var entityKeys = map[string]bool{
 	"name": true, "deviceCategory": true, "category": true, "municipalityInfo": true,
 	"dateObserved": true, "dateObservedFrom": true, "dateObservedTo": true, "observationDateTime": true,
 	"dateLastValueReported": true, "dateCreated": true, "dateModified": true, "source": true, "dataProvider": true,
+}
+
+// olderRSSI reports whether v is an rssi the model cannot take as dBm:
+// one with a unitCode other than DBM (mW), or without a unit and not
+// negative, as the models' older 0..1 ratio (their Device example has
+// 0.86). A ratio does not convert to dBm; the importer skips it.
+func olderRSSI(a *Attr, v any) bool {
+	if a.Name != "rssi" {
+		return false
+	}
+	if m, ok := v.(map[string]any); ok && m["unitCode"] != nil {
+		return m["unitCode"] != a.Unit
+	}
+	n, ok := unwrap(v).(json.Number)
+	return !ok || !strings.HasPrefix(string(n), "-")
 }
 
 // unwrap returns the value of a normalized attribute ({"value": ...},

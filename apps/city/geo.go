@@ -1,7 +1,9 @@
 package city
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -10,13 +12,54 @@ import (
 
 // Point is a GeoJSON Point (RFC 7946): longitude first, then latitude.
 // GeoJSON writes coordinates as numbers; a payload has no fractional
-// numbers, so here they are decimal text with at most 6 decimal places
-// (a millionth of a degree, about 11 cm): {"type": "Point",
-// "coordinates": ["-3.712247", "40.423853"]}. The NGSI-LD export writes
-// them back as JSON numbers.
+// numbers, so in payloads and in the state they are decimal text with at
+// most 6 decimal places (a millionth of a degree, about 11 cm):
+// {"type": "Point", "coordinates": ["-3.712247", "40.423853"]}. The
+// answers of the API write them as JSON numbers (GeoJSON), straight from
+// that text, and a Point reads either form back from JSON.
 type Point struct {
 	Type        string   `json:"type"`
 	Coordinates []string `json:"coordinates"`
+}
+
+// GeoJSON returns the point as RFC 7946 has it: coordinates as numbers,
+// written from their decimal text without a float in between.
+func (p Point) GeoJSON() map[string]any {
+	coords := make([]json.Number, len(p.Coordinates))
+	for i, c := range p.Coordinates {
+		coords[i] = json.Number(c)
+	}
+	return map[string]any{"type": p.Type, "coordinates": coords}
+}
+
+// UnmarshalJSON reads a point whose coordinates are numbers (GeoJSON, as
+// the API answers) or decimal text (as payloads have them), keeping each
+// as the text it was written in.
+func (p *Point) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Type        string `json:"type"`
+		Coordinates []any  `json:"coordinates"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	p.Type, p.Coordinates = w.Type, make([]string, len(w.Coordinates))
+	for i, c := range w.Coordinates {
+		switch v := c.(type) {
+		case string:
+			p.Coordinates[i] = v
+		case json.Number:
+			p.Coordinates[i] = v.String()
+		default:
+			return fmt.Errorf("location.coordinates[%d]: want a number, got %s", i, typeName(c))
+		}
+	}
+	if w.Coordinates == nil {
+		p.Coordinates = nil
+	}
+	return nil
 }
 
 // coordScale is the precision of coordinates: micro-degrees.

@@ -40,6 +40,7 @@ const (
 	KindEnum   Kind = "enum"   // one of Enum
 	KindText   Kind = "text"   // printable text of at most MaxLen bytes
 	KindBool   Kind = "bool"   // true or false
+	KindList   Kind = "list"   // one or more of Enum, each once; as text, comma-separated in the order of Enum
 )
 
 // Attr is one attribute of a model. Numbers are fixed-point: Min and Max
@@ -56,7 +57,14 @@ type Attr struct {
 	// lantern's height) rather than an observation. It may be reported
 	// like any other; the FIWARE importer puts it in the registration.
 	Install bool
-	About   string
+	// Default is the value a registration records when it does not give
+	// the attribute, and Required makes a registration give it: the
+	// attributes the Smart Data Model requires (Streetlight's status,
+	// Device's controlledProperty) are then in the state from the
+	// registration on.
+	Default  string
+	Required bool
+	About    string
 }
 
 // CommandSpec is an action an operator may send to a device. The
@@ -94,6 +102,33 @@ func flag(name, about string) Attr { return Attr{Name: name, Kind: KindBool, Abo
 
 func install(a Attr) Attr { a.Install = true; return a }
 
+func listOf(name, about string, values ...string) Attr {
+	return Attr{Name: name, Kind: KindList, Enum: values, About: about}
+}
+
+// byDefault returns a with the value a registration records without it.
+func byDefault(a Attr, v string) Attr { a.Default = v; return a }
+
+// required returns a as an attribute every registration must give.
+func required(a Attr) Attr { a.Required = true; return a }
+
+// controlledProperties are what a Device may sense or control: the
+// ControlledPropertyType of the Smart Data Models' device-schema.json.
+var controlledProperties = []string{"airPollution", "atmosphericPressure", "averageVelocity", "batteryLife",
+	"batterySupply", "cdom", "conductance", "conductivity", "depth", "eatingActivity", "electricityConsumption",
+	"energy", "fillingLevel", "freeChlorine", "gasConsumption", "gateOpening", "heading", "humidity", "light",
+	"location", "milking", "motion", "movementActivity", "noiseLevel", "occupancy", "orp", "pH", "power",
+	"precipitation", "pressure", "refractiveIndex", "salinity", "smoke", "soilMoisture", "solarRadiation", "speed",
+	"tds", "temperature", "trafficFlow", "tss", "turbidity", "uvLampIntensity", "uvOrganicLoad", "waterConsumption",
+	"waterFlow", "waterLevel", "waterPollution", "weatherConditions", "weight", "windDirection", "windSpeed"}
+
+// renamed maps the attribute names older chains stored to the names the
+// models use now. The NGSI-LD export reads a stored value under its old
+// name as the new one; a payload must use the new name.
+var renamed = map[string]string{
+	"typeOfLocation": "typeofLocation", // the AirQualityObserved schema's spelling; its examples write typeOfLocation
+}
+
 var reboot = CommandSpec{Action: "reboot", About: "restart the device; changes no attribute"}
 
 // models are the device types this module knows, with the attributes it
@@ -108,7 +143,9 @@ var models = []Model{
 		About: "a street lamp that reports its power state and takes dim and switch commands",
 		Attrs: []Attr{
 			enum("powerState", "power state", "on", "off", "low", "bootingUp"),
-			enum("status", "overall status", "ok", "defectiveLamp", "columnIssue", "brokenLantern"),
+			// A lamp is registered in service: "ok" unless the registration
+			// says otherwise (the model requires a status).
+			byDefault(enum("status", "overall status", "ok", "defectiveLamp", "columnIssue", "brokenLantern"), "ok"),
 			num("illuminanceLevel", "C62", 3, 0, 1_000, "relative illuminance level, 0 (dark) to 1 (full)"),
 			num("powerConsumption", "WTT", 1, 0, 50_000, "power drawn by the lamp, in watts"),
 			num("voltage", "VLT", 1, 0, 10_000, "supply voltage, in volts"),
@@ -135,7 +172,7 @@ var models = []Model{
 			num("averageHeadwayTime", "SEC", 2, 0, 360_000, "mean time between vehicles, in seconds"),
 			num("averageGapDistance", "MTR", 2, 0, 1_000_000, "mean gap between vehicles, in metres"),
 			flag("congested", "whether the lane is congested"),
-			install(num("laneId", "", 0, 0, 99, "lane number")),
+			install(num("laneId", "", 0, 1, 99, "lane number, from 1 as the model counts lanes")),
 			install(enum("laneDirection", "direction of travel", "forward", "backward")),
 			flag("reversedLane", "whether the lane runs against its usual direction"),
 		},
@@ -163,7 +200,7 @@ var models = []Model{
 			enum("airQualityLevel", "qualitative level (US EPA names)", "good", "moderate",
 				"unhealthyForSensitiveGroups", "unhealthy", "veryUnhealthy", "hazardous"),
 			num("reliability", "C62", 3, 0, 1_000, "reliability of the observation, 0 to 1"),
-			install(enum("typeOfLocation", "where the station samples", "indoor", "outdoor")),
+			install(enum("typeofLocation", "where the station samples (the model's spelling)", "indoor", "outdoor")),
 		},
 		Commands: []CommandSpec{reboot},
 	},
@@ -173,9 +210,16 @@ var models = []Model{
 		About:    "a generic sensor whose value is opaque text",
 		Attrs: []Attr{
 			text("value", 256, "the last value the sensor reported"),
+			// Only the registration knows what a generic sensor senses.
+			required(install(listOf("controlledProperty", "what the sensor senses, one or more of the model's words",
+				controlledProperties...))),
 			text("deviceState", 64, "state of the device, e.g. ok"),
 			num("batteryLevel", "C62", 3, 0, 1_000, "battery level, 0 to 1"),
-			num("rssi", "C62", 3, 0, 1_000, "relative signal strength, 0 to 1"),
+			// dBm (decibel-milliwatts), as the model asks. A received
+			// signal is below a milliwatt, so the range stops short of 0,
+			// which also keeps a 0..1 ratio stored by older chains from
+			// ever reading as dBm.
+			num("rssi", "DBM", 1, -1_500, -1, "received signal strength, dBm (-150 to -0.1)"),
 		},
 		Commands: []CommandSpec{reboot},
 	},
@@ -185,6 +229,8 @@ var models = []Model{
 		About:    "a traffic signal head: its value is the lamp it shows",
 		Attrs: []Attr{
 			enum("value", "the lamp shown", SignalStates...),
+			byDefault(install(listOf("controlledProperty", "what the signal controls: the traffic flow",
+				controlledProperties...)), "trafficFlow"),
 			text("signalPlan", 64, "the timing plan the signal follows (a city extension to Device)"),
 			text("deviceState", 64, "state of the device, e.g. ok"),
 			num("batteryLevel", "C62", 3, 0, 1_000, "battery level, 0 to 1"),
@@ -288,8 +334,51 @@ func (a *Attr) Normalize(v any) (string, error) {
 			}
 		}
 		return s, nil
+	case KindList:
+		return a.normalizeList(v)
 	}
 	panic(fmt.Sprintf("city: attribute %s has no kind", a.Name)) // model tables are code
+}
+
+// normalizeList checks words of the enumeration, given as a list or as
+// text separated by commas, and returns them in the order of Enum.
+func (a *Attr) normalizeList(v any) (string, error) {
+	var words []string
+	switch t := v.(type) {
+	case string:
+		words = strings.Split(t, ",")
+	case []any:
+		for _, w := range t {
+			s, ok := w.(string)
+			if !ok {
+				return "", fmt.Errorf("want a list of words, got %s in it", typeName(w))
+			}
+			words = append(words, s)
+		}
+	default:
+		return "", fmt.Errorf("want words separated by commas, or a list of them, got %s", typeName(v))
+	}
+	if len(words) == 0 {
+		return "", fmt.Errorf("want at least one word")
+	}
+	seen := make([]bool, len(a.Enum))
+	for _, w := range words {
+		i := slices.Index(a.Enum, w)
+		switch {
+		case i < 0:
+			return "", fmt.Errorf("%w: %q is not one of %s", ErrOutOfRange, w, strings.Join(a.Enum, ", "))
+		case seen[i]:
+			return "", fmt.Errorf("%q is listed twice", w)
+		}
+		seen[i] = true
+	}
+	out := make([]string, 0, len(words))
+	for i, ok := range seen {
+		if ok {
+			out = append(out, a.Enum[i])
+		}
+	}
+	return strings.Join(out, ","), nil
 }
 
 func (a *Attr) unitSuffix() string {
@@ -303,18 +392,21 @@ func (a *Attr) unitSuffix() string {
 // models query.
 func (a Attr) MarshalJSON() ([]byte, error) {
 	type view struct {
-		Name    string   `json:"name"`
-		Kind    Kind     `json:"kind"`
-		Unit    string   `json:"unit,omitempty"`
-		Scale   int      `json:"decimals,omitempty"`
-		Min     string   `json:"min,omitempty"`
-		Max     string   `json:"max,omitempty"`
-		Enum    []string `json:"enum,omitempty"`
-		MaxLen  int      `json:"max_len,omitempty"`
-		Install bool     `json:"install,omitempty"`
-		About   string   `json:"about"`
+		Name     string   `json:"name"`
+		Kind     Kind     `json:"kind"`
+		Unit     string   `json:"unit,omitempty"`
+		Scale    int      `json:"decimals,omitempty"`
+		Min      string   `json:"min,omitempty"`
+		Max      string   `json:"max,omitempty"`
+		Enum     []string `json:"enum,omitempty"`
+		MaxLen   int      `json:"max_len,omitempty"`
+		Install  bool     `json:"install,omitempty"`
+		Default  string   `json:"default,omitempty"`
+		Required bool     `json:"required,omitempty"`
+		About    string   `json:"about"`
 	}
-	v := view{Name: a.Name, Kind: a.Kind, Unit: a.Unit, Enum: a.Enum, MaxLen: a.MaxLen, Install: a.Install, About: a.About}
+	v := view{Name: a.Name, Kind: a.Kind, Unit: a.Unit, Enum: a.Enum, MaxLen: a.MaxLen, Install: a.Install,
+		Default: a.Default, Required: a.Required, About: a.About}
 	if a.Kind == KindNumber {
 		v.Scale, v.Min, v.Max = a.Scale, formatFixed(a.Min, a.Scale), formatFixed(a.Max, a.Scale)
 	}

@@ -137,6 +137,17 @@ func normalize[V any](m *Register, attrs map[string]V) (*Register, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, a := range model.Attrs {
+		_, given := text[a.Name]
+		switch {
+		case given:
+		case a.Default != "":
+			text[a.Name] = a.Default
+		case a.Required:
+			return nil, fmt.Errorf("%w: attrs.%s: missing: a %s names it at registration (see: citychain query city models)",
+				chain.ErrBadPayload, a.Name, modelName(model))
+		}
+	}
 	out := *m
 	out.Location, out.Attrs = loc, text
 	return &out, nil
@@ -331,6 +342,9 @@ func checkValues[V any](field string, model *Model, vals map[string]V) (map[stri
 	out := make(map[string]string, len(vals))
 	for _, k := range slices.Sorted(maps.Keys(vals)) {
 		a, ok := model.Attr(k)
+		if now, was := renamed[k]; !ok && was {
+			return nil, fmt.Errorf("%w: %s.%s: a %s spells it %q", chain.ErrBadPayload, field, k, modelName(model), now)
+		}
 		if !ok {
 			return nil, fmt.Errorf("%w: %s.%s: a %s has no attribute %q (see: citychain query city models)",
 				chain.ErrBadPayload, field, k, modelName(model), k)

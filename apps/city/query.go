@@ -1,6 +1,7 @@
 package city
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,6 +24,16 @@ type InfoAnswer struct {
 type DeviceView struct {
 	Device
 	State State `json:"state"`
+}
+
+// MarshalJSON writes the view with its location as GeoJSON: coordinates
+// as numbers.
+func (v DeviceView) MarshalJSON() ([]byte, error) {
+	type fields DeviceView // the same fields without this method
+	return json.Marshal(struct {
+		fields
+		Location map[string]any `json:"location"`
+	}{fields(v), v.Location.GeoJSON()})
 }
 
 // HistoryAnswer is a device's stored readings, newest first.
@@ -92,14 +103,28 @@ func routes() []sdk.Route {
 		sdk.Query("district/{name}", "a district's devices and a summary over them", list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 			return district(q, p.Path("name"), limit)
 		}), "limit"),
-		sdk.Query("ngsi/{id}", "a device as an NGSI-LD entity", func(q *chain.QueryContext, p sdk.Params) (any, error) {
-			dv, err := loadView(q.Store(), "device", p.Path("id"))
-			if err != nil {
-				return nil, err
-			}
-			return Entity(&dv.Device, &dv.State), nil
-		}),
-		sdk.Query("ngsi", "a district's devices as NGSI-LD entities", list(ngsiDistrict), "district", "limit"),
+		sdk.Query("ngsi/{id}", "a device as an NGSI-LD entity (options=keyValues: the simplified form); JSON-LD with Accept: application/ld+json",
+			func(q *chain.QueryContext, p sdk.Params) (any, error) {
+				form, err := ParseForm(p.Arg("options"))
+				if err != nil {
+					return nil, err
+				}
+				dv, err := loadView(q.Store(), "device", p.Path("id"))
+				if err != nil {
+					return nil, err
+				}
+				return sdk.Document(Entity(&dv.Device, &dv.State, form)), nil
+			}, "options"),
+		sdk.Query("ngsi", "a district's devices as NGSI-LD entities, of one type if type is given", list(ngsiDistrict),
+			"district", "type", "options", "limit"),
+		sdk.Query("context/{file}", "the Smart Data Models JSON-LD context of an entity type: context/{type}.jsonld",
+			func(_ *chain.QueryContext, p sdk.Params) (any, error) {
+				doc, err := Context(p.Path("file"))
+				if err != nil {
+					return nil, err
+				}
+				return sdk.Typed{MediaType: sdk.MediaJSONLD, Body: doc}, nil
+			}),
 		sdk.Query("command/{n}", "one command and its acknowledgement", func(q *chain.QueryContext, p sdk.Params) (any, error) {
 			n, err := p.Uint("n", 0)
 			if err != nil {
@@ -208,19 +233,38 @@ func bbox(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 	return a, nil
 }
 
+// ngsiDistrict exports a district's devices, in id order, keeping those
+// of the type given (NGSI-LD's type filter): a list of one type shares
+// one context, which a plain JSON answer can name in its Link header.
 func ngsiDistrict(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
-	if p.Arg("district") == "" {
-		return nil, fmt.Errorf("%w: ngsi: give a device (ngsi/{id}) or ?district=NAME", chain.ErrBadPayload)
-	}
-	a, err := district(q, p.Arg("district"), limit)
+	name, typ := p.Arg("district"), p.Arg("type")
+	form, err := ParseForm(p.Arg("options"))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, len(a.Devices))
-	for i := range a.Devices {
-		out[i] = Entity(&a.Devices[i].Device, &a.Devices[i].State)
+	if name == "" {
+		return nil, fmt.Errorf("%w: ngsi: give a device (ngsi/{id}) or ?district=NAME", chain.ErrBadPayload)
 	}
-	return out, nil
+	if err := checkName("district", name, MaxDistrictLen, districtChars); err != nil {
+		return nil, err
+	}
+	if _, known := contextFiles[typ]; typ != "" && !known {
+		return nil, fmt.Errorf("%w: type: %q is not one of %s, %s, %s, %s", chain.ErrBadPayload, typ,
+			TypeStreetlight, TypeTrafficFlow, TypeAirQuality, TypeDevice)
+	}
+	out := []map[string]any{}
+	prefix := prefixDistrict(name)
+	err = eachDevice(q.Store(), prefix, len(prefix), limit, func(dv *DeviceView) (bool, error) {
+		if typ != "" && dv.Type != typ {
+			return false, nil
+		}
+		out = append(out, Entity(&dv.Device, &dv.State, form))
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sdk.Documents(out), nil
 }
 
 func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, error) {

@@ -108,7 +108,7 @@ func planDistrict(r *rng, n int, seed, prefix, district string, lon, lat float64
 		case simSignal:
 			d.offset = int64(r.next() % 120)
 		case simAir:
-			d.reg.Attrs["typeOfLocation"] = "outdoor"
+			d.reg.Attrs["typeofLocation"] = "outdoor"
 		}
 		out[i] = d
 	}

@@ -222,9 +222,12 @@ func (w *benchWorkload) setupTxs(ctx context.Context, st benchState) ([]*chain.T
 			case found:
 				s.seq = last
 			default:
+				// A generic sensor names what it senses (the Smart Data
+				// Model requires it); the bench's counts stand for traffic.
 				reg := city.Register{ID: s.device, Type: city.TypeDevice, Category: city.CategorySensor,
 					Name: "citychain bench " + s.name, PubKey: city.PubKeyHex(s.devKey), Owner: s.addr,
-					Location: city.NewPoint("-3.7038", "40.4168"), District: "bench"}
+					Location: city.NewPoint("-3.7038", "40.4168"), District: "bench",
+					Attrs: map[string]string{"controlledProperty": "trafficFlow"}}
 				if err := add(0, city.Name, city.ActionRegister, &reg); err != nil {
 					return nil, err
 				}

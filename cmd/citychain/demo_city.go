@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/apps/city"
+	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 )
 
@@ -32,6 +33,33 @@ func (d *demo) districtDevices() []*demoDevice {
 	return devs
 }
 
+// registration is what city hall sends to register the device.
+func (dev *demoDevice) registration(owner chain.Address) city.Register {
+	return city.Register{ID: dev.id, Type: dev.typ, Category: dev.category, Name: dev.name,
+		PubKey: city.PubKeyHex(dev.key), Owner: owner, Location: city.NewPoint(dev.lon, dev.lat),
+		District: "TeaQuarter", Attrs: dev.attrs}
+}
+
+// vanReport is what the district's devices observe as the van passes at
+// now, each reading signed by its device.
+func (d *demo) vanReport(devs []*demoDevice, now time.Time) (city.Report, error) {
+	at := now.UTC().Format(time.RFC3339)
+	obs := []city.Observation{
+		{Device: devs[0].id, Seq: 1, ObservedAt: at, Values: map[string]string{"value": "green"}},
+		{Device: devs[1].id, Seq: 1, ObservedAt: at, Values: map[string]string{"powerState": "on", "illuminanceLevel": "0.8"}},
+		{Device: devs[2].id, Seq: 1, ObservedAt: at, Values: map[string]string{"intensity": "1", "averageVehicleSpeed": "32.5", "occupancy": "0.04"}},
+	}
+	var report city.Report
+	for i, o := range obs {
+		r, err := city.SignReading(devs[i].key, d.chainID, o)
+		if err != nil {
+			return report, err
+		}
+		report.Readings = append(report.Readings, r)
+	}
+	return report, nil
+}
+
 func (d *demo) cityStory() error {
 	d.stage("The van crosses the district: smart-city devices (FIWARE)",
 		`City hall (dev0), the district's operator, has registered its devices on chain,
@@ -41,27 +69,13 @@ func (d *demo) cityStory() error {
 		one transaction. Nobody can forge a reading without the device's key.`)
 	devs := d.districtDevices()
 	for _, dev := range devs {
-		reg := city.Register{ID: dev.id, Type: dev.typ, Category: dev.category, Name: dev.name,
-			PubKey: city.PubKeyHex(dev.key), Owner: d.addr(actorCityHall),
-			Location: city.Point{Type: "Point", Coordinates: []string{dev.lon, dev.lat}},
-			District: "TeaQuarter", Attrs: dev.attrs}
-		if _, err := d.send(actorCityHall, city.Name, city.ActionRegister, reg); err != nil {
+		if _, err := d.send(actorCityHall, city.Name, city.ActionRegister, dev.registration(d.addr(actorCityHall))); err != nil {
 			return err
 		}
 	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	obs := []city.Observation{
-		{Device: devs[0].id, Seq: 1, ObservedAt: now, Values: map[string]string{"value": "green"}},
-		{Device: devs[1].id, Seq: 1, ObservedAt: now, Values: map[string]string{"powerState": "on", "illuminanceLevel": "0.8"}},
-		{Device: devs[2].id, Seq: 1, ObservedAt: now, Values: map[string]string{"intensity": "1", "averageVehicleSpeed": "32.5", "occupancy": "0.04"}},
-	}
-	var report city.Report
-	for i, o := range obs {
-		r, err := city.SignReading(devs[i].key, d.chainID, o)
-		if err != nil {
-			return err
-		}
-		report.Readings = append(report.Readings, r)
+	report, err := d.vanReport(devs, time.Now())
+	if err != nil {
+		return err
 	}
 	if _, err := d.send(actorVan, city.Name, city.ActionReport, report); err != nil {
 		return err
@@ -97,6 +111,7 @@ func (d *demo) cityStory() error {
 	d.page("the district map", "#/city")
 	d.page("the streetlight", "#/device/"+devs[1].id)
 	d.link("the district", "/v1/apps/city/district/TeaQuarter")
-	d.link("the lamp as NGSI-LD", "/v1/apps/city/ngsi/"+devs[1].id)
+	d.link("the lamp as NGSI-LD (Smart Data Models Streetlight)", "/v1/apps/city/ngsi/"+devs[1].id)
+	d.link("the same, keyValues", "/v1/apps/city/ngsi/"+devs[1].id+"?options=keyValues")
 	return nil
 }
