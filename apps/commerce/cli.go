@@ -88,7 +88,7 @@ func example(cmd *cobra.Command, text string) *cobra.Command {
 func settleFlags(f *pflag.FlagSet) func([]string) (*Settle, error) {
 	var m Settle
 	f.Uint64Var(&m.Order, "order", 0, "the disputed order's id")
-	refund := f.Bool("refund", false, "give the escrow back to the buyer (OrderReturned)")
+	refund := f.Bool("refund", false, "give the escrow back to the buyer (OrderCancelled, refunded)")
 	pay := f.Bool("pay", false, "give the escrow to the seller (OrderDelivered)")
 	f.StringVar(&m.Note, "note", "", "the decision in words, for the order's history")
 	_ = cobra.MarkFlagRequired(f, "order")

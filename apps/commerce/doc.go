@@ -40,7 +40,7 @@
 //   - an order's escrow is held while it is OrderProcessing,
 //     OrderInTransit, OrderPickupAvailable or OrderProblem, released to
 //     the seller once it is OrderDelivered, and refunded to the buyer once
-//     it is OrderCancelled or OrderReturned;
+//     it is OrderCancelled or OrderRefunded;
 //   - stock is conserved: an offer's stock plus the quantities of its
 //     orders that are not cancelled equals the stock it was listed with;
 //   - every order has exactly one status/ key, for its current status, and
