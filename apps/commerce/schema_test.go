@@ -262,8 +262,8 @@ func orderStory(m *market) map[uint64]string {
 		who, action string
 		payload     any
 	}{
-		{"bob", commerce.ActionPlaceOrder, commerce.PlaceOrder{Offer: 1, Quantity: 2}}, // 1 stays OrderProcessing
-		{"bob", commerce.ActionPlaceOrder, commerce.PlaceOrder{Offer: 1, Quantity: 1}}, // 2 will wait at a pickup point
+		{"bob", commerce.ActionPlaceOrder, commerce.PlaceOrder{Offer: 1, Quantity: 2}},   // 1 stays OrderProcessing
+		{"bob", commerce.ActionPlaceOrder, commerce.PlaceOrder{Offer: 1, Quantity: 1}},   // 2 will wait at a pickup point
 		{"carol", commerce.ActionPlaceOrder, commerce.PlaceOrder{Offer: 1, Quantity: 1}}, // 3 delivered
 		{"alice", commerce.ActionShip, commerce.Ship{Order: 3, Tracking: "PARCEL-3"}},
 		{"carol", commerce.ActionConfirm, commerce.Confirm{Order: 3}},
