@@ -88,7 +88,7 @@ func example(cmd *cobra.Command, text string) *cobra.Command {
 func settleFlags(f *pflag.FlagSet) func([]string) (*Settle, error) {
 	var m Settle
 	f.Uint64Var(&m.Order, "order", 0, "the disputed order's id")
-	refund := f.Bool("refund", false, "give the escrow back to the buyer (OrderReturned)")
+	refund := f.Bool("refund", false, "give the escrow back to the buyer (OrderCancelled, refunded)")
 	pay := f.Bool("pay", false, "give the escrow to the seller (OrderDelivered)")
 	f.StringVar(&m.Note, "note", "", "the decision in words, for the order's history")
 	_ = cobra.MarkFlagRequired(f, "order")
@@ -113,7 +113,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 		func(f *pflag.FlagSet) func([]string) (string, error) {
 			buyer := f.String("buyer", "", "only orders by this buyer")
 			seller := f.String("seller", "", "only orders to this seller")
-			status := f.String("status", "", "only orders in this status (OrderProcessing, OrderInTransit, ...)")
+			status := f.String("status", "", "only orders in this schema.org OrderStatus (OrderInTransit, schema:OrderInTransit or https://schema.org/OrderInTransit)")
 			after := f.Uint64("after", 0, "start after this order id (paging)")
 			return func([]string) (string, error) {
 				return listPath("orders", *after, "buyer", *buyer, "seller", *seller, "status", *status), nil

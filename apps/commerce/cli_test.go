@@ -58,15 +58,22 @@ func TestCLIStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"order 1: OrderReturned", "PARCEL-0042", "dispute opened by the buyer", "settled at height",
-		"refund photos checked", "mark_pickup", "final: nothing more can happen"} {
+	// A refund with nothing sent back is, in schema.org's words, an
+	// order called off: OrderCancelled, not OrderReturned.
+	for _, want := range []string{"order 1: OrderCancelled", "PARCEL-0042", "dispute opened by the buyer", "settled at height",
+		"refund photos checked", "mark_pickup", "settle_refund arbiter  OrderProblem -> OrderCancelled",
+		"final: nothing more can happen"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("query order 1 lacks %q:\n%s", want, out)
 		}
 	}
-	out, err = m.cli("eve", true, "orders", "--seller", addr("alice").String(), "--status", "OrderReturned")
-	if err != nil || !strings.Contains(out, "order 1  OrderReturned") {
+	out, err = m.cli("eve", true, "orders", "--seller", addr("alice").String(), "--status", "schema:OrderCancelled")
+	if err != nil || !strings.Contains(out, "order 1  OrderCancelled") {
 		t.Errorf("orders --seller --status: %v\n%s", err, out)
+	}
+	out, err = m.cli("eve", true, "orders", "--status", "OrderReturned")
+	if err != nil || strings.TrimSpace(out) != "no orders" {
+		t.Errorf("orders --status OrderReturned: %v\n%s", err, out)
 	}
 	out, err = m.cli("eve", true, "orders", "--status", "OrderInTransit")
 	if err != nil || strings.TrimSpace(out) != "no orders" {

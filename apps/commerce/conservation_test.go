@@ -241,18 +241,29 @@ func checkInvariants(t *testing.T, m *market, w *world, total uint64) {
 		}
 	}
 
-	// The status index lists each order once, under its status.
-	indexed := 0
-	for _, st := range commerce.Statuses {
-		for _, o := range queryOrders(t, m, map[string]string{"status": string(st)}) {
-			indexed++
-			if o.Status != st {
-				t.Errorf("order %d is %s but listed under %s", o.ID, o.Status, st)
+	// The status index holds each order once, under its stored status,
+	// and the status filter lists it once, under the schema.org
+	// OrderStatus its status means.
+	index := statusIndex(t, m)
+	if len(index) != len(orders) {
+		t.Errorf("status index holds %d orders, %d exist", len(index), len(orders))
+	}
+	for _, o := range orders {
+		if index[o.ID] != o.Status {
+			t.Errorf("order %d is %s but indexed under %q", o.ID, o.Status, index[o.ID])
+		}
+	}
+	listed := 0
+	for _, name := range commerce.OrderStatuses {
+		for _, o := range queryOrders(t, m, map[string]string{"status": name}) {
+			listed++
+			if o.Status.SchemaName() != name {
+				t.Errorf("order %d is %s but listed under %s", o.ID, o.Status, name)
 			}
 		}
 	}
-	if indexed != len(orders) {
-		t.Errorf("status index lists %d orders, %d exist", indexed, len(orders))
+	if listed != len(orders) {
+		t.Errorf("the status filter lists %d orders, %d exist", listed, len(orders))
 	}
 
 	// The release index holds exactly the orders waiting for their timer.
@@ -276,7 +287,7 @@ func checkOrder(t *testing.T, m *market, o *commerce.Order) {
 	switch o.Status {
 	case commerce.OrderDelivered:
 		want = commerce.Escrow{State: commerce.EscrowReleased}
-	case commerce.OrderCancelled, commerce.OrderReturned:
+	case commerce.OrderCancelled, commerce.OrderRefunded:
 		want = commerce.Escrow{State: commerce.EscrowRefunded}
 	}
 	if o.Escrow != want {
@@ -330,6 +341,30 @@ func releaseIndex(t *testing.T, m *market) map[uint64]uint64 {
 			return fmt.Errorf("release key %x", k)
 		}
 		out[binary.BigEndian.Uint64(rest[8:])] = binary.BigEndian.Uint64(rest[:8])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// statusIndex reads status/{Status}/{id} into id -> status; it fails
+// the test on an order indexed twice.
+func statusIndex(t *testing.T, m *market) map[uint64]commerce.Status {
+	t.Helper()
+	prefix := chain.AppKey(commerce.Name, []byte("status/"))
+	out := map[uint64]commerce.Status{}
+	err := m.c.State().Iterate(prefix, func(k, _ []byte) error {
+		rest := k[len(prefix):]
+		if len(rest) < 10 || rest[len(rest)-9] != '/' {
+			return fmt.Errorf("status key %x", k)
+		}
+		id := binary.BigEndian.Uint64(rest[len(rest)-8:])
+		if was, ok := out[id]; ok {
+			return fmt.Errorf("order %d indexed under %s and %s", id, was, rest[:len(rest)-9])
+		}
+		out[id] = commerce.Status(rest[:len(rest)-9])
 		return nil
 	})
 	if err != nil {

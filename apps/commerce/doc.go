@@ -2,9 +2,10 @@
 // offers, buyers order and pay into an escrow account that the module
 // holds, sellers ship, and the money goes to the seller when the buyer
 // confirms delivery, when a timeout runs out, or when an arbiter settles a
-// dispute. Orders carry the schema.org OrderStatus words
-// (https://schema.org/OrderStatus); README.md maps schema.org Order onto
-// the records.
+// dispute. Statuses are named after schema.org's OrderStatus members
+// (https://schema.org/OrderStatus), and the queries answer orders as
+// JSON-LD schema.org Orders beside the module's own records; README.md
+// maps one onto the other.
 //
 // Files, one concern each:
 //
@@ -14,6 +15,7 @@
 //	orders.go  what each action does to state (moveOrder), and EndBlock
 //	app.go     New with the action and query tables, genesis
 //	query.go   queries at /v1/apps/commerce/...
+//	schema.go  orders in schema.org's vocabulary: the JSON-LD of the answers
 //	cli.go     citychain tx|query commerce ...
 //	errors.go  the module's error kinds
 //
@@ -27,7 +29,7 @@
 //	order/{id}                  Order, with its full history
 //	buyer/{address}{id}         0x01: orders by buyer
 //	seller/{address}{id}        0x01: orders by seller
-//	status/{Status}/{id}        0x01: orders by current status
+//	status/{Status}/{id}        0x01: orders by current status, by its stored word
 //	release/{height}{id}        0x01: orders that EndBlock pays out at height
 //
 // Invariants, checked by the tests after every block of random actions:
@@ -40,7 +42,7 @@
 //   - an order's escrow is held while it is OrderProcessing,
 //     OrderInTransit, OrderPickupAvailable or OrderProblem, released to
 //     the seller once it is OrderDelivered, and refunded to the buyer once
-//     it is OrderCancelled or OrderReturned;
+//     it is OrderCancelled or OrderRefunded;
 //   - stock is conserved: an offer's stock plus the quantities of its
 //     orders that are not cancelled equals the stock it was listed with;
 //   - every order has exactly one status/ key, for its current status, and

@@ -31,7 +31,7 @@ const (
 
 // The outcomes of a settlement.
 const (
-	OutcomeRefund = "refund" // the buyer gets the escrow back: OrderReturned
+	OutcomeRefund = "refund" // the buyer gets the escrow back: OrderRefunded
 	OutcomePay    = "pay"    // the seller gets the escrow: OrderDelivered
 )
 

@@ -198,7 +198,7 @@ func openDispute(ctx *chain.Context, m *OpenDispute) error {
 }
 
 // settle carries out the arbiter's decision: the escrow back to the
-// buyer (OrderReturned) or on to the seller (OrderDelivered).
+// buyer (OrderRefunded) or on to the seller (OrderDelivered).
 func (a *App) settle(ctx *chain.Context, m *Settle) error {
 	step, state := StepSettlePay, EscrowReleased
 	if m.Outcome == OutcomeRefund {

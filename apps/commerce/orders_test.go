@@ -152,7 +152,7 @@ func TestDisputeSettledBothWays(t *testing.T) {
 		want                  commerce.Status
 		bob, alice            uint64
 	}{
-		{"buyer disputes, refunded", "bob", commerce.OutcomeRefund, false, commerce.OrderReturned, startBalance, startBalance},
+		{"buyer disputes, refunded", "bob", commerce.OutcomeRefund, false, commerce.OrderRefunded, startBalance, startBalance},
 		{"seller disputes at pickup, paid", "alice", commerce.OutcomePay, true, commerce.OrderDelivered, startBalance - 24, startBalance + 24},
 	}
 	for _, tc := range cases {

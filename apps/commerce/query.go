@@ -1,7 +1,10 @@
 package commerce
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/citychain/citychain/apps/sdk"
@@ -12,19 +15,28 @@ import (
 // set and the client asks again with after= the last id it got.
 const MaxList = 100
 
-// OrderAnswer is the answer to order/{id}: the order with its history,
-// and the moves open from its status.
+// OrderAnswer is the answer to order/{id}, a JSON-LD document (see
+// schema.go): the order as a schema.org Order, and beside it the
+// module's own fields, which the Context leaves out of the JSON-LD:
+// the plain record with its history, the moves open from its status, and
+// the height of the state that answered.
 type OrderAnswer struct {
+	Context json.RawMessage `json:"@context"`
+	SchemaOrder
 	Order       Order  `json:"order"`
 	Next        []Move `json:"next"` // empty once the status is final
 	QueryHeight uint64 `json:"query_height"`
 }
 
-// OrdersAnswer is the answer to orders.
+// OrdersAnswer is the answer to orders, a JSON-LD document like
+// OrderAnswer: the orders as schema.org Orders in @graph, and the same
+// orders as plain records in Orders, in the same order.
 type OrdersAnswer struct {
-	Orders      []Order `json:"orders"`
-	Truncated   bool    `json:"truncated,omitempty"`
-	QueryHeight uint64  `json:"query_height"`
+	Context     json.RawMessage `json:"@context"`
+	Graph       []SchemaOrder   `json:"@graph"`
+	Orders      []Order         `json:"orders"`
+	Truncated   bool            `json:"truncated,omitempty"`
+	QueryHeight uint64          `json:"query_height"`
 }
 
 // OfferAnswer is the answer to offer/{id}.
@@ -53,7 +65,7 @@ func queryOrder(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &OrderAnswer{Order: *o, Next: MovesFrom(o.Status), QueryHeight: q.Height}, nil
+	return &OrderAnswer{Context: Context, SchemaOrder: o.Schema(), Order: *o, Next: MovesFrom(o.Status), QueryHeight: q.Height}, nil
 }
 
 func queryOffer(q *chain.QueryContext, p sdk.Params) (any, error) {
@@ -74,7 +86,9 @@ func queryParams(q *chain.QueryContext, _ sdk.Params) (any, error) {
 
 // queryOrders walks the narrowest index the filters allow (buyer, then
 // seller, then status, else all orders) and checks the other filters on
-// each order it loads.
+// each order it loads. A status filter names a schema.org OrderStatus,
+// which may stand for two statuses (StatusesNamed): their index entries
+// are merged in id order.
 func queryOrders(q *chain.QueryContext, p sdk.Params) (any, error) {
 	buyer, err := p.Address("buyer")
 	if err != nil {
@@ -84,26 +98,36 @@ func queryOrders(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var status Status
+	var status string
 	if p.Has("status") {
 		if status, err = ParseStatus(p.Arg("status")); err != nil {
 			return nil, err
 		}
 	}
-	prefix := prefixOrder
+	prefixes := [][]byte{prefixOrder}
 	switch {
 	case !buyer.IsZero():
-		prefix = sdk.Key(prefixBuyer, buyer[:])
+		prefixes = [][]byte{sdk.Key(prefixBuyer, buyer[:])}
 	case !seller.IsZero():
-		prefix = sdk.Key(prefixSeller, seller[:])
+		prefixes = [][]byte{sdk.Key(prefixSeller, seller[:])}
 	case status != "":
-		prefix = prefixStatusOf(status)
+		prefixes = nil
+		for _, s := range StatusesNamed(status) {
+			prefixes = append(prefixes, prefixStatusOf(s))
+		}
 	}
-	orders, truncated, err := list(q.Store(), prefix, p, loadOrder, func(o *Order) bool {
+	orders, truncated, err := list(q.Store(), prefixes, p, loadOrder, func(o *Order) bool {
 		return (buyer.IsZero() || o.Buyer == buyer) && (seller.IsZero() || o.Seller == seller) &&
-			(status == "" || o.Status == status)
+			(status == "" || o.Status.SchemaName() == status)
 	})
-	return &OrdersAnswer{Orders: orders, Truncated: truncated, QueryHeight: q.Height}, err
+	if err != nil {
+		return nil, err
+	}
+	graph := make([]SchemaOrder, len(orders))
+	for i := range orders {
+		graph[i] = orders[i].Schema()
+	}
+	return &OrdersAnswer{Context: Context, Graph: graph, Orders: orders, Truncated: truncated, QueryHeight: q.Height}, nil
 }
 
 func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
@@ -115,34 +139,57 @@ func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if !seller.IsZero() {
 		prefix = sdk.Key(prefixOfferBy, seller[:])
 	}
-	offers, truncated, err := list(q.Store(), prefix, p, loadOffer, func(*Offer) bool { return true })
+	offers, truncated, err := list(q.Store(), [][]byte{prefix}, p, loadOffer, func(*Offer) bool { return true })
 	return &OffersAnswer{Offers: offers, Truncated: truncated, QueryHeight: q.Height}, err
 }
 
-// list loads the records whose ids end the keys under prefix, in id
+// list loads the records whose ids end the keys under prefixes, in id
 // order from the first id above the query's after= argument, and keeps
 // those that pass keep, up to MaxList of them. It reports truncated when
-// it stopped there with keys left (sdk.Each).
-func list[T any](st *chain.Store, prefix []byte, p sdk.Params,
+// it stopped there with records left (sdk.Each). The prefixes hold
+// different ids; with more than one, each is walked up to MaxList and
+// the records are merged by id.
+func list[T any](st *chain.Store, prefixes [][]byte, p sdk.Params,
 	load func(*chain.Store, uint64) (*T, error), keep func(*T) bool) ([]T, bool, error) {
 	after, err := p.Uint("after", 0)
 	if err != nil {
 		return nil, false, err
 	}
-	out := []T{}
-	truncated, err := sdk.Each(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
-		id, err := idAtEnd(k)
+	type found struct {
+		id uint64
+		r  *T
+	}
+	var all []found
+	truncated := false
+	for _, prefix := range prefixes {
+		more, err := sdk.Each(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
+			id, err := idAtEnd(k)
+			if err != nil {
+				return false, err
+			}
+			r, err := load(st, id)
+			if err != nil || !keep(r) {
+				return false, err
+			}
+			all = append(all, found{id, r})
+			return true, nil
+		})
 		if err != nil {
-			return false, err
+			return nil, false, err
 		}
-		r, err := load(st, id)
-		if err != nil || !keep(r) {
-			return false, err
-		}
-		out = append(out, *r)
-		return true, nil
-	})
-	return out, truncated, err
+		truncated = truncated || more
+	}
+	if len(prefixes) > 1 {
+		slices.SortFunc(all, func(a, b found) int { return cmp.Compare(a.id, b.id) })
+	}
+	if len(all) > MaxList {
+		all, truncated = all[:MaxList], true
+	}
+	out := make([]T, len(all))
+	for i, f := range all {
+		out[i] = *f.r
+	}
+	return out, truncated, nil
 }
 
 // byID loads the record named by the path's {id}; what names the record

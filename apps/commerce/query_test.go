@@ -38,7 +38,10 @@ func TestOrdersByBuyerSellerAndStatus(t *testing.T) {
 		{"by buyer", map[string]string{"buyer": addr("bob").String()}, "1,2"},
 		{"by seller", map[string]string{"seller": addr("alice").String()}, "1,3"},
 		{"by status", map[string]string{"status": "OrderProcessing"}, "1,2"},
-		{"by status as a schema.org URL", map[string]string{"status": "https://schema.org/OrderInTransit"}, "3"},
+		{"by status as a schema.org IRI", map[string]string{"status": "https://schema.org/OrderInTransit"}, "3"},
+		{"by status as an http IRI", map[string]string{"status": "http://schema.org/OrderInTransit"}, "3"},
+		{"by status as a compact IRI", map[string]string{"status": "schema:OrderInTransit"}, "3"},
+		{"by a status no order is in", map[string]string{"status": "schema:OrderReturned"}, ""},
 		{"seller and status", map[string]string{"seller": addr("alice").String(), "status": "OrderProcessing"}, "1"},
 		{"buyer and seller", map[string]string{"buyer": addr("carol").String(), "seller": addr("alice").String()}, "3"},
 		{"after", map[string]string{"after": "1"}, "2,3"},
@@ -128,6 +131,10 @@ func TestQueryErrors(t *testing.T) {
 		{"order/0", nil, chain.ErrBadPayload},
 		{"offer/3", nil, chain.ErrNotFound},
 		{"orders", map[string]string{"status": "Shipped"}, chain.ErrBadPayload},
+		{"orders", map[string]string{"status": "schema:Shipped"}, chain.ErrBadPayload},
+		{"orders", map[string]string{"status": "https://example.org/OrderInTransit"}, chain.ErrBadPayload},
+		{"orders", map[string]string{"status": "orderintransit"}, chain.ErrBadPayload},
+		{"orders", map[string]string{"status": "schema:"}, chain.ErrBadPayload},
 		{"orders", map[string]string{"buyer": "city1nope"}, chain.ErrBadPayload},
 		{"orders", map[string]string{"byer": addr("bob").String()}, chain.ErrBadPayload},
 		{"orders", map[string]string{"after": "-1"}, chain.ErrBadPayload},
@@ -151,5 +158,60 @@ func TestParams(t *testing.T) {
 	p := a.(*commerce.ParamsAnswer)
 	if p.Arbiter != addr("judge") || p.ReleaseAfterBlocks != releaseAfter || p.Escrow != commerce.EscrowAddress {
 		t.Errorf("params %+v", p)
+	}
+}
+
+// OrderCancelled stands for two statuses, cancelled before shipping and
+// refunded after a dispute, each with its own index: the list merges
+// them in id order, page by page.
+func TestCancelledListsBothIndexesInIDOrder(t *testing.T) {
+	m := newMarket(t)
+	m.do("alice", commerce.ActionListOffer, commerce.ListOffer{Item: "Pencil", Price: 1, Stock: 500})
+	const n = commerce.MaxList + 20
+	block := func(who string, action string, payload func(id uint64) any, ids func(id uint64) bool) {
+		t.Helper()
+		var txs [][]byte
+		for id := uint64(1); id <= n; id++ {
+			if !ids(id) {
+				continue
+			}
+			raw, err := m.c.Tx(chaintest.Key(who), commerce.Name, action, payload(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			txs = append(txs, raw)
+		}
+		if _, err := m.c.Block(txs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := func(uint64) bool { return true }
+	even := func(id uint64) bool { return id%2 == 0 }
+	odd := func(id uint64) bool { return id%2 == 1 }
+	block("bob", commerce.ActionPlaceOrder, func(uint64) any { return commerce.PlaceOrder{Offer: 1, Quantity: 1} }, all)
+	block("bob", commerce.ActionCancel, func(id uint64) any { return commerce.Cancel{Order: id} }, odd)
+	block("alice", commerce.ActionShip, func(id uint64) any { return commerce.Ship{Order: id, Tracking: "P"} }, even)
+	block("bob", commerce.ActionDispute, func(id uint64) any { return commerce.OpenDispute{Order: id, Reason: "empty"} }, even)
+	block("judge", commerce.ActionSettle, func(id uint64) any { return commerce.Settle{Order: id, Outcome: commerce.OutcomeRefund} }, even)
+
+	a, err := m.c.Query(commerce.Name, "orders", map[string]string{"status": "OrderCancelled"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := a.(*commerce.OrdersAnswer); len(page.Orders) != commerce.MaxList || !page.Truncated ||
+		page.Orders[commerce.MaxList-1].ID != commerce.MaxList || len(page.Graph) != commerce.MaxList {
+		t.Fatalf("first page: %d orders up to %d, truncated %v", len(page.Orders), page.Orders[len(page.Orders)-1].ID, page.Truncated)
+	}
+	got := queryOrders(t, m, map[string]string{"status": "https://schema.org/OrderCancelled"})
+	for i, o := range got {
+		if o.ID != uint64(i+1) {
+			t.Fatalf("entry %d is order %d: %v", i, o.ID, got)
+		}
+		if want := map[bool]commerce.Status{true: commerce.OrderRefunded, false: commerce.OrderCancelled}[o.ID%2 == 0]; o.Status != want {
+			t.Errorf("order %d is %s, want %s", o.ID, o.Status, want)
+		}
+	}
+	if len(got) != n {
+		t.Errorf("%d orders listed as OrderCancelled, want %d", len(got), n)
 	}
 }

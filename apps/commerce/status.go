@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,11 +9,16 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// Status is an order's status, one of the eight schema.org OrderStatus
-// words, so that anything that speaks schema.org reads it as it is.
+// Status is where an order stands in the status machine. Each status is
+// named after the member of schema.org's OrderStatus enumeration
+// (https://schema.org/OrderStatus) that it means, save one: OrderRefunded
+// (see there). SchemaName gives the member, IRI its schema.org IRI, and
+// the JSON answers write a status by its SchemaName; the state, its
+// indexes and the receipts (events, error texts) keep the word as it is
+// stored.
 type Status string
 
-// The schema.org OrderStatus values, in the order an order meets them.
+// The statuses, in the order an order meets them.
 const (
 	// OrderPaymentDue is an order that exists but is not paid yet. Here
 	// it lasts only inside place_order: the order is created in it and
@@ -31,24 +37,86 @@ const (
 	// OrderCancelled was called off before shipping: the buyer got the
 	// money back and the offer its stock.
 	OrderCancelled Status = "OrderCancelled"
-	// OrderReturned was refunded by the arbiter after a dispute.
-	OrderReturned Status = "OrderReturned"
+	// OrderRefunded was refunded by the arbiter after a dispute: the
+	// buyer got the escrow back, and nothing says the goods came back to
+	// the shop (the stock does not grow). schema.org's OrderReturned is
+	// "an order that has been returned", which is not known here; the
+	// deal was called off, so the answers say OrderCancelled, and the
+	// dispute's outcome and the history's settle_refund tell it from a
+	// cancellation before shipping. The state, the status index and the
+	// receipts hold it under the word "OrderReturned": they are hashed
+	// into blocks, and a chain that holds refunded orders must replay to
+	// the same roots.
+	OrderRefunded Status = "OrderReturned"
 	// OrderProblem is under dispute, waiting for the arbiter.
 	OrderProblem Status = "OrderProblem"
 )
 
 // Statuses lists every status, in the order of the README's table.
 var Statuses = []Status{OrderPaymentDue, OrderProcessing, OrderInTransit, OrderPickupAvailable,
-	OrderDelivered, OrderCancelled, OrderReturned, OrderProblem}
+	OrderDelivered, OrderCancelled, OrderRefunded, OrderProblem}
 
-// ParseStatus accepts one of the eight OrderStatus words, bare or as a
-// schema.org URL ("https://schema.org/OrderInTransit").
-func ParseStatus(s string) (Status, error) {
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://schema.org/"), "http://schema.org/")
-	if st := Status(s); slices.Contains(Statuses, st) {
-		return st, nil
+// OrderStatuses lists the eight members of schema.org's OrderStatus
+// enumeration by name. Every Status means one of them; none means
+// OrderReturned, since no step here takes goods back.
+var OrderStatuses = []string{"OrderPaymentDue", "OrderProcessing", "OrderInTransit", "OrderPickupAvailable",
+	"OrderDelivered", "OrderCancelled", "OrderReturned", "OrderProblem"}
+
+// SchemaOrg is the namespace of schema.org's terms, in the https form
+// that schema.org prefers for IRIs (it treats http://schema.org/ as the
+// same namespace).
+const SchemaOrg = "https://schema.org/"
+
+// SchemaName returns the member of schema.org's OrderStatus enumeration
+// that s means: OrderCancelled for OrderRefunded, else its own name.
+func (s Status) SchemaName() string {
+	if s == OrderRefunded {
+		return string(OrderCancelled)
 	}
-	return "", fmt.Errorf("%w: status %q is not a schema.org OrderStatus (%s)", chain.ErrBadPayload, s, join(Statuses, ", "))
+	return string(s)
+}
+
+// IRI returns the schema.org IRI of s, such as
+// https://schema.org/OrderDelivered.
+func (s Status) IRI() string { return SchemaOrg + s.SchemaName() }
+
+// MarshalJSON writes s as its SchemaName, so that every JSON answer
+// (an order's status and history, the moves open next) names statuses
+// as the vocabulary means them. The state's encoding is CBOR, which
+// does not call it: stored orders keep the stored word.
+func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.SchemaName()) }
+
+// ParseStatus reads a member of schema.org's OrderStatus enumeration
+// given by name ("OrderInTransit"), as a compact IRI
+// ("schema:OrderInTransit") or as an IRI
+// ("https://schema.org/OrderInTransit", or with http), and returns its
+// name. The orders it selects are those whose SchemaName it is:
+// StatusesNamed.
+func ParseStatus(s string) (string, error) {
+	name := s
+	for _, prefix := range []string{"schema:", SchemaOrg, "http://schema.org/"} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok {
+			name = rest
+			break
+		}
+	}
+	if slices.Contains(OrderStatuses, name) {
+		return name, nil
+	}
+	return "", fmt.Errorf("%w: status %q is not a schema.org OrderStatus: give one of %s, by name, as schema:NAME or as %sNAME",
+		chain.ErrBadPayload, s, strings.Join(OrderStatuses, ", "), SchemaOrg)
+}
+
+// StatusesNamed returns the statuses whose SchemaName is name: none for
+// OrderReturned, two for OrderCancelled, one for the others.
+func StatusesNamed(name string) []Status {
+	var out []Status
+	for _, s := range Statuses {
+		if s.SchemaName() == name {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Role is who a sender is to an order.
@@ -104,7 +172,7 @@ var machine = []Transition{
 	{StepConfirm, []Status{OrderInTransit, OrderPickupAvailable}, []Role{RoleBuyer}, OrderDelivered},
 	{StepAutoRelease, []Status{OrderInTransit, OrderPickupAvailable}, []Role{RoleChain}, OrderDelivered},
 	{StepDispute, []Status{OrderInTransit, OrderPickupAvailable}, []Role{RoleBuyer, RoleSeller}, OrderProblem},
-	{StepSettleRefund, []Status{OrderProblem}, []Role{RoleArbiter}, OrderReturned},
+	{StepSettleRefund, []Status{OrderProblem}, []Role{RoleArbiter}, OrderRefunded},
 	{StepSettlePay, []Status{OrderProblem}, []Role{RoleArbiter}, OrderDelivered},
 }
 

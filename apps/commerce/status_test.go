@@ -28,7 +28,7 @@ var legal = map[string]commerce.Status{
 	"OrderInTransit dispute seller":           commerce.OrderProblem,
 	"OrderPickupAvailable dispute buyer":      commerce.OrderProblem,
 	"OrderPickupAvailable dispute seller":     commerce.OrderProblem,
-	"OrderProblem settle_refund arbiter":      commerce.OrderReturned,
+	"OrderProblem settle_refund arbiter":      commerce.OrderRefunded,
 	"OrderProblem settle_pay arbiter":         commerce.OrderDelivered,
 }
 
@@ -37,7 +37,7 @@ var target = map[commerce.Step]commerce.Status{
 	commerce.StepPay: commerce.OrderProcessing, commerce.StepShip: commerce.OrderInTransit,
 	commerce.StepMarkPickup: commerce.OrderPickupAvailable, commerce.StepConfirm: commerce.OrderDelivered,
 	commerce.StepAutoRelease: commerce.OrderDelivered, commerce.StepCancel: commerce.OrderCancelled,
-	commerce.StepDispute: commerce.OrderProblem, commerce.StepSettleRefund: commerce.OrderReturned,
+	commerce.StepDispute: commerce.OrderProblem, commerce.StepSettleRefund: commerce.OrderRefunded,
 	commerce.StepSettlePay: commerce.OrderDelivered,
 }
 
@@ -99,7 +99,7 @@ func legalFromHereForSomeone(from commerce.Status, step commerce.Step) bool {
 
 func TestFinalStatuses(t *testing.T) {
 	for _, s := range commerce.Statuses {
-		want := s == commerce.OrderDelivered || s == commerce.OrderCancelled || s == commerce.OrderReturned
+		want := s == commerce.OrderDelivered || s == commerce.OrderCancelled || s == commerce.OrderRefunded
 		if s.Final() != want {
 			t.Errorf("%s.Final() = %v", s, s.Final())
 		}
@@ -143,7 +143,7 @@ func reach(m *market, s commerce.Status) {
 		commerce.OrderDelivered:       {userActions[0], userActions[2]},
 		commerce.OrderCancelled:       {userActions[3]},
 		commerce.OrderProblem:         {userActions[0], userActions[4]},
-		commerce.OrderReturned:        {userActions[0], userActions[4], userActions[5]},
+		commerce.OrderRefunded:        {userActions[0], userActions[4], userActions[5]},
 	}[s]
 	who := map[string]string{"ship": "alice", "mark_pickup": "alice", "confirm": "bob", "cancel": "bob",
 		"dispute": "bob", "settle refund": "judge"}
@@ -164,7 +164,7 @@ func reach(m *market, s commerce.Status) {
 // it; TestNextFollowsTheTable covers it.)
 func TestEveryIllegalActionIsRefusedOnChain(t *testing.T) {
 	stored := []commerce.Status{commerce.OrderProcessing, commerce.OrderInTransit, commerce.OrderPickupAvailable,
-		commerce.OrderDelivered, commerce.OrderCancelled, commerce.OrderProblem, commerce.OrderReturned}
+		commerce.OrderDelivered, commerce.OrderCancelled, commerce.OrderProblem, commerce.OrderRefunded}
 	for _, from := range stored {
 		for _, a := range userActions {
 			for _, actor := range actors {
