@@ -255,7 +255,7 @@ func move(ctx *chain.Context, o *Order, step Step, role Role, note string) error
 
 // record appends a history entry and emits it as an event.
 func record(ctx *chain.Context, o *Order, step Step, from, to Status, role Role, note string) {
-	e := Entry{Step: step, From: from, To: to, By: role, Note: note, Height: ctx.Height, Time: formatTime(ctx.Time)}
+	e := Entry{Step: step, From: from, To: to, By: role, Note: note, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time)}
 	if role != RoleChain {
 		e.Actor = ctx.Sender
 	}
