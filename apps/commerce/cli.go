@@ -71,10 +71,8 @@ func payload[T any](set func(f *pflag.FlagSet, m *T), required ...string) func(*
 	return func(f *pflag.FlagSet) func([]string) (*T, error) {
 		m := new(T)
 		set(f, m)
-		for _, name := range required {
-			_ = cobra.MarkFlagRequired(f, name)
-		}
-		return func([]string) (*T, error) { return m, nil }
+		sdk.Required(f, required...)
+		return sdk.FromFlags(m)
 	}
 }
 
