@@ -115,14 +115,12 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 		})
 	ngsi.Args, commands.Args = cobra.MaximumNArgs(1), cobra.MaximumNArgs(1)
 	command := sdk.QueryCmd(c, "command N", "Show a command and the device's answer",
-		func(*pflag.FlagSet) func([]string) (string, error) {
-			return func(args []string) (string, error) {
-				if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
-					return "", fmt.Errorf("command number %q: %w", args[0], err)
-				}
-				return Name + "/command/" + args[0], nil
+		sdk.PathOf(func(args []string) (string, error) {
+			if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
+				return "", fmt.Errorf("command number %q: %w", args[0], err)
 			}
-		}, func(w io.Writer, r *CommandRecord) {
+			return Name + "/command/" + args[0], nil
+		}), func(w io.Writer, r *CommandRecord) {
 			fmt.Fprintf(w, "command %d: %s %s %s, issued at height %d by %s: %s", r.ID, r.Device, r.Action, r.Value, r.Height, r.IssuedBy, r.Status)
 			if r.AckedAt > 0 {
 				fmt.Fprintf(w, " at height %d %s", r.AckedAt, r.Detail)

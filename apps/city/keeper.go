@@ -115,9 +115,7 @@ func requireOperator(ctx *chain.Context) error {
 }
 
 func loadParams(st *chain.Store) (Params, error) {
-	p := Params{HistoryLimit: DefaultHistoryLimit}
-	_, err := st.GetObject(keyParams, &p)
-	return p, err
+	return sdk.LoadOr(st, keyParams, Params{HistoryLimit: DefaultHistoryLimit})
 }
 
 // loadDevice loads the device id; field names where the id came from.

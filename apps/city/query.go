@@ -153,34 +153,32 @@ func info(q *chain.QueryContext, _ sdk.Params) (any, error) {
 	}
 	a := InfoAnswer{ChainID: q.ChainID, Height: q.Height, Time: formatTime(q.Time),
 		Operators: []chain.Address{}, HistoryLimit: p.HistoryLimit}
-	err = st.Iterate([]byte("op/"), func(k, _ []byte) error {
-		a.Operators = append(a.Operators, chain.Address(k[len("op/"):]))
-		return nil
+	a.Operators, _, err = sdk.List(st, []byte("op/"), nil, 0, func(op, _ []byte) (*chain.Address, error) {
+		return (*chain.Address)(op), nil
 	})
 	return a, err
 }
 
-// eachDevice calls fn with every device filed under an index prefix
-// whose keys end in the device id (dev/, dist/{name}/, a grid cell),
-// until fn has taken limit of them (no limit when it is 0).
-func eachDevice(st *chain.Store, prefix []byte, idAt, limit int, fn func(dv *DeviceView) (bool, error)) error {
-	_, err := sdk.Each(st, prefix, nil, limit, func(k, _ []byte) (bool, error) {
-		dv, err := loadView(st, "device", string(k[idAt:]))
-		if err != nil {
-			return false, err
+// devicesUnder lists the devices filed under an index whose keys end in
+// the device id (dev/, dist/{name}/, a grid cell), in id order: those
+// whose ids start with idPrefix and that keep takes (every one when keep
+// is nil), up to limit of them (no limit when it is 0).
+func devicesUnder(st *chain.Store, index []byte, idPrefix string, limit int, keep func(dv *DeviceView) (bool, error)) ([]DeviceView, error) {
+	list, _, err := sdk.List(st, sdk.Key(index, []byte(idPrefix)), nil, limit, func(rest, _ []byte) (*DeviceView, error) {
+		dv, err := loadView(st, "device", idPrefix+string(rest))
+		if err != nil || keep == nil {
+			return dv, err
 		}
-		return fn(dv)
+		if ok, err := keep(dv); !ok || err != nil {
+			return nil, err
+		}
+		return dv, nil
 	})
-	return err
+	return list, err
 }
 
 func devices(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
-	out := []DeviceView{}
-	err := eachDevice(q.Store(), []byte("dev/"+p.Arg("prefix")), len("dev/"), limit, func(dv *DeviceView) (bool, error) {
-		out = append(out, *dv)
-		return true, nil
-	})
-	return out, err
+	return devicesUnder(q.Store(), []byte("dev/"), p.Arg("prefix"), limit, nil)
 }
 
 // history reads the device's entries from the newest back: they are
@@ -211,17 +209,16 @@ func bbox(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 	}
 	st, a := q.Store(), BBoxAnswer{Height: q.Height, Devices: []DeviceView{}}
 	keep := func(prefix []byte) error {
-		return eachDevice(st, prefix, len(prefix), limit-len(a.Devices), func(dv *DeviceView) (bool, error) {
+		ds, err := devicesUnder(st, prefix, "", limit-len(a.Devices), func(dv *DeviceView) (bool, error) {
 			lon, lat, err := dv.Location.microDegrees()
-			if err != nil || !b.Contains(lon, lat) {
-				return false, err
-			}
-			a.Devices = append(a.Devices, *dv)
-			return true, nil
+			return err == nil && b.Contains(lon, lat), err
 		})
+		a.Devices = append(a.Devices, ds...)
+		return err
 	}
 	if b.cells() > maxBBoxCells {
-		return a, keep([]byte("dev/"))
+		err := keep([]byte("dev/"))
+		return a, err
 	}
 	for la := cell(b.MinLat); la <= cell(b.MaxLat); la++ {
 		for lo := cell(b.MinLon); lo <= cell(b.MaxLon) && len(a.Devices) < limit; lo++ {
@@ -252,17 +249,15 @@ func ngsiDistrict(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 		return nil, fmt.Errorf("%w: type: %q is not one of %s, %s, %s, %s", chain.ErrBadPayload, typ,
 			TypeStreetlight, TypeTrafficFlow, TypeAirQuality, TypeDevice)
 	}
-	out := []map[string]any{}
-	prefix := prefixDistrict(name)
-	err = eachDevice(q.Store(), prefix, len(prefix), limit, func(dv *DeviceView) (bool, error) {
-		if typ != "" && dv.Type != typ {
-			return false, nil
-		}
-		out = append(out, Entity(&dv.Device, &dv.State, form))
-		return true, nil
+	ds, err := devicesUnder(q.Store(), prefixDistrict(name), "", limit, func(dv *DeviceView) (bool, error) {
+		return typ == "" || dv.Type == typ, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	out := make([]map[string]any, len(ds))
+	for i := range ds {
+		out[i] = Entity(&ds[i].Device, &ds[i].State, form)
 	}
 	return sdk.Documents(out), nil
 }
@@ -271,19 +266,18 @@ func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, e
 	if err := checkName("district", name, MaxDistrictLen, districtChars); err != nil {
 		return nil, err
 	}
-	a := &DistrictAnswer{District: name, Height: q.Height, Devices: []DeviceView{},
-		Summary: DistrictSummary{ByType: map[string]int{}, Signals: map[string]int{}}}
+	all, err := devicesUnder(q.Store(), prefixDistrict(name), "", 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	a := &DistrictAnswer{District: name, Height: q.Height, Devices: all[:min(limit, len(all))],
+		Summary: DistrictSummary{Devices: len(all), ByType: map[string]int{}, Signals: map[string]int{}}}
 	var intensity, no2, pm10 int64 = 0, -1, -1
-	prefix := prefixDistrict(name)
-	err := eachDevice(q.Store(), prefix, len(prefix), 0, func(dv *DeviceView) (bool, error) {
-		s := &a.Summary
-		s.Devices++
-		if len(a.Devices) < limit {
-			a.Devices = append(a.Devices, *dv)
-		}
+	for i := range all {
+		dv, s := &all[i], &a.Summary
 		m, err := ModelFor(dv.Type, dv.Category)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		s.ByType[modelName(m)]++
 		attrs := dv.State.Attrs
@@ -302,10 +296,6 @@ func district(q *chain.QueryContext, name string, limit int) (*DistrictAnswer, e
 			no2 = max(no2, fixedOf(m, attrs, "no2", -1))
 			pm10 = max(pm10, fixedOf(m, attrs, "pm10", -1))
 		}
-		return true, nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	a.Summary.TrafficIntensity = strconv.FormatInt(intensity, 10)
 	if no2 >= 0 {
@@ -336,18 +326,17 @@ func fixedOf(m *Model, attrs map[string]Value, name string, def int64) int64 {
 // the keys under prefix, keeping those of devices starting with
 // devicePrefix and with the given status ("" for any).
 func commands(st *chain.Store, prefix []byte, devicePrefix, status string, limit int) ([]CommandRecord, error) {
-	out := []CommandRecord{}
-	_, err := sdk.Each(st, prefix, nil, limit, func(k, _ []byte) (bool, error) {
+	out, _, err := sdk.List(st, prefix, nil, limit, func(rest, _ []byte) (*CommandRecord, error) {
+		k := sdk.Key(prefix, rest)
 		n, err := sdk.BytesUint64(k[len(k)-8:])
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		rec, err := sdk.Load[CommandRecord](st, keyCommand(n), fmt.Sprintf("command %d", n))
 		if err != nil || !strings.HasPrefix(rec.Device, devicePrefix) || status != "" && rec.Status != status {
-			return false, err
+			return nil, err
 		}
-		out = append(out, *rec)
-		return true, nil
+		return rec, nil
 	})
 	return out, err
 }

@@ -71,10 +71,8 @@ func payload[T any](set func(f *pflag.FlagSet, m *T), required ...string) func(*
 	return func(f *pflag.FlagSet) func([]string) (*T, error) {
 		m := new(T)
 		set(f, m)
-		for _, name := range required {
-			_ = cobra.MarkFlagRequired(f, name)
-		}
-		return func([]string) (*T, error) { return m, nil }
+		sdk.Required(f, required...)
+		return sdk.FromFlags(m)
 	}
 }
 
@@ -163,15 +161,11 @@ func listPath(what string, after uint64, args ...string) string {
 	return Name + "/" + what + "?" + v.Encode()
 }
 
-// printList prints one line per item, or "no {what}", and how to ask for
-// the next page when the answer was truncated: id gives an item's id.
+// printList prints one line per item, or "no {what}" (sdk.PrintList),
+// and how to ask for the next page when the answer was truncated: id
+// gives an item's id.
 func printList[T any](w io.Writer, what string, items []T, truncated bool, line func(io.Writer, *T), id func(*T) uint64) {
-	if len(items) == 0 {
-		fmt.Fprintln(w, "no", what)
-	}
-	for i := range items {
-		line(w, &items[i])
-	}
+	sdk.PrintList(w, what, items, line)
 	if truncated {
 		fmt.Fprintf(w, "... more: add --after %d\n", id(&items[len(items)-1]))
 	}

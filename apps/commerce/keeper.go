@@ -2,7 +2,6 @@ package commerce
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
@@ -136,14 +135,7 @@ func idAtEnd(k []byte) (uint64, error) {
 	return sdk.BytesUint64(k[len(k)-8:])
 }
 
-// formatTime is how the module writes block times: UTC, milliseconds.
-func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
-
-func loadParams(st *chain.Store) (Params, error) {
-	p := DefaultGenesis()
-	_, err := st.GetObject(keyParams, &p)
-	return p, err
-}
+func loadParams(st *chain.Store) (Params, error) { return sdk.LoadOr(st, keyParams, DefaultGenesis()) }
 
 func loadOffer(st *chain.Store, id uint64) (*Offer, error) {
 	return sdk.Load[Offer](st, keyOffer(id), fmt.Sprint("offer ", id))

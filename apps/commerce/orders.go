@@ -224,11 +224,9 @@ func (a *App) settle(ctx *chain.Context, m *Settle) error {
 // anything else is a broken invariant and fails the block.
 func (a *App) EndBlock(ctx *chain.Context) error {
 	st := ctx.Store()
-	var ids []uint64
-	err := st.Iterate(prefixReleaseAt(ctx.Height), func(k, _ []byte) error {
+	ids, _, err := sdk.List(st, prefixReleaseAt(ctx.Height), nil, 0, func(k, _ []byte) (*uint64, error) {
 		id, err := idAtEnd(k)
-		ids = append(ids, id)
-		return err
+		return &id, err
 	})
 	if err != nil {
 		return err
@@ -255,7 +253,7 @@ func move(ctx *chain.Context, o *Order, step Step, role Role, note string) error
 
 // record appends a history entry and emits it as an event.
 func record(ctx *chain.Context, o *Order, step Step, from, to Status, role Role, note string) {
-	e := Entry{Step: step, From: from, To: to, By: role, Note: note, Height: ctx.Height, Time: formatTime(ctx.Time)}
+	e := Entry{Step: step, From: from, To: to, By: role, Note: note, Height: ctx.Height, Time: sdk.FormatTime(ctx.Time)}
 	if role != RoleChain {
 		e.Actor = ctx.Sender
 	}

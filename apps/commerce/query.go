@@ -32,11 +32,10 @@ type OrderAnswer struct {
 // OrderAnswer: the orders as schema.org Orders in @graph, and the same
 // orders as plain records in Orders, in the same order.
 type OrdersAnswer struct {
-	Context     json.RawMessage `json:"@context"`
-	Graph       []SchemaOrder   `json:"@graph"`
-	Orders      []Order         `json:"orders"`
-	Truncated   bool            `json:"truncated,omitempty"`
-	QueryHeight uint64          `json:"query_height"`
+	Context json.RawMessage `json:"@context"`
+	Graph   []SchemaOrder   `json:"@graph"`
+	Orders  []Order         `json:"orders"`
+	sdk.Listed
 }
 
 // OfferAnswer is the answer to offer/{id}.
@@ -47,9 +46,8 @@ type OfferAnswer struct {
 
 // OffersAnswer is the answer to offers.
 type OffersAnswer struct {
-	Offers      []Offer `json:"offers"`
-	Truncated   bool    `json:"truncated,omitempty"`
-	QueryHeight uint64  `json:"query_height"`
+	Offers []Offer `json:"offers"`
+	sdk.Listed
 }
 
 // ParamsAnswer is the answer to params: the genesis parameters and the
@@ -116,18 +114,19 @@ func queryOrders(q *chain.QueryContext, p sdk.Params) (any, error) {
 			prefixes = append(prefixes, prefixStatusOf(s))
 		}
 	}
-	orders, truncated, err := list(q.Store(), prefixes, p, loadOrder, func(o *Order) bool {
+	a := &OrdersAnswer{Context: Context, Listed: sdk.ListedAt(q)}
+	a.Orders, a.Truncated, err = list(q.Store(), prefixes, p, loadOrder, func(o *Order) uint64 { return o.ID }, func(o *Order) bool {
 		return (buyer.IsZero() || o.Buyer == buyer) && (seller.IsZero() || o.Seller == seller) &&
 			(status == "" || o.Status.SchemaName() == status)
 	})
 	if err != nil {
 		return nil, err
 	}
-	graph := make([]SchemaOrder, len(orders))
-	for i := range orders {
-		graph[i] = orders[i].Schema()
+	a.Graph = make([]SchemaOrder, len(a.Orders))
+	for i := range a.Orders {
+		a.Graph[i] = a.Orders[i].Schema()
 	}
-	return &OrdersAnswer{Context: Context, Graph: graph, Orders: orders, Truncated: truncated, QueryHeight: q.Height}, nil
+	return a, nil
 }
 
 func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
@@ -139,8 +138,9 @@ func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if !seller.IsZero() {
 		prefix = sdk.Key(prefixOfferBy, seller[:])
 	}
-	offers, truncated, err := list(q.Store(), [][]byte{prefix}, p, loadOffer, func(*Offer) bool { return true })
-	return &OffersAnswer{Offers: offers, Truncated: truncated, QueryHeight: q.Height}, err
+	a := &OffersAnswer{Listed: sdk.ListedAt(q)}
+	a.Offers, a.Truncated, err = list(q.Store(), [][]byte{prefix}, p, loadOffer, func(o *Offer) uint64 { return o.ID }, func(*Offer) bool { return true })
+	return a, err
 }
 
 // list loads the records whose ids end the keys under prefixes, in id
@@ -148,48 +148,38 @@ func queryOffers(q *chain.QueryContext, p sdk.Params) (any, error) {
 // those that pass keep, up to MaxList of them. It reports truncated when
 // it stopped there with records left (sdk.Each). The prefixes hold
 // different ids; with more than one, each is walked up to MaxList and
-// the records are merged by id.
-func list[T any](st *chain.Store, prefixes [][]byte, p sdk.Params,
-	load func(*chain.Store, uint64) (*T, error), keep func(*T) bool) ([]T, bool, error) {
+// the records are merged by id, which id reads from a record.
+func list[T any](st *chain.Store, prefixes [][]byte, p sdk.Params, load func(*chain.Store, uint64) (*T, error),
+	id func(*T) uint64, keep func(*T) bool) ([]T, bool, error) {
 	after, err := p.Uint("after", 0)
 	if err != nil {
 		return nil, false, err
 	}
-	type found struct {
-		id uint64
-		r  *T
-	}
-	var all []found
-	truncated := false
+	all, truncated := []T{}, false
 	for _, prefix := range prefixes {
-		more, err := sdk.Each(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (bool, error) {
-			id, err := idAtEnd(k)
+		some, more, err := sdk.List(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (*T, error) {
+			n, err := idAtEnd(k)
 			if err != nil {
-				return false, err
+				return nil, err
 			}
-			r, err := load(st, id)
+			r, err := load(st, n)
 			if err != nil || !keep(r) {
-				return false, err
+				return nil, err
 			}
-			all = append(all, found{id, r})
-			return true, nil
+			return r, nil
 		})
 		if err != nil {
 			return nil, false, err
 		}
-		truncated = truncated || more
+		all, truncated = append(all, some...), truncated || more
 	}
 	if len(prefixes) > 1 {
-		slices.SortFunc(all, func(a, b found) int { return cmp.Compare(a.id, b.id) })
+		slices.SortFunc(all, func(a, b T) int { return cmp.Compare(id(&a), id(&b)) })
 	}
 	if len(all) > MaxList {
 		all, truncated = all[:MaxList], true
 	}
-	out := make([]T, len(all))
-	for i, f := range all {
-		out[i] = *f.r
-	}
-	return out, truncated, nil
+	return all, truncated, nil
 }
 
 // byID loads the record named by the path's {id}; what names the record
