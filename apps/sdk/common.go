@@ -51,7 +51,11 @@ func FromFlags[T any](m *T) func(args []string) (*T, error) {
 // separator between them. The result is a new slice: a module may keep
 // its prefixes as constants and never alias a shared one.
 func Key[P string | []byte](prefix P, parts ...[]byte) []byte {
-	out := []byte(prefix)
+	n := len(prefix)
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := append(make([]byte, 0, n), prefix...)
 	for _, p := range parts {
 		out = append(out, p...)
 	}

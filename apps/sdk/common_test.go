@@ -75,3 +75,15 @@ func TestFormatTimeIsUTCWithMilliseconds(t *testing.T) {
 		t.Errorf("FormatTime = %s", got)
 	}
 }
+
+func TestKeyNeverAliasesItsPrefix(t *testing.T) {
+	prefix := make([]byte, 3, 16)
+	copy(prefix, "ab/")
+	k := sdk.Key(prefix)
+	k[0] = 'X'
+	k2 := sdk.Key(prefix, []byte("1"))
+	k3 := sdk.Key(prefix, []byte("2"))
+	if string(prefix) != "ab/" || string(k2) != "ab/1" || string(k3) != "ab/2" {
+		t.Errorf("prefix %q, keys %q %q: a key shares the prefix's array", prefix, k2, k3)
+	}
+}
