@@ -40,13 +40,14 @@ func cbvVocab(name, urn, code string, words ...string) *vocab {
 }
 
 // gs1Vocab returns a vocabulary of the GS1 web vocabulary, whose words
-// are written https://gs1.org/voc/{word} or gs1:{word}; legacy, when not
-// empty, is a code older drafts put before the word ("MT-").
+// are written https://ref.gs1.org/voc/{word}, https://gs1.org/voc/{word}
+// or gs1:{word}; legacy, when not empty, is a code older drafts put
+// before the word ("MT-").
 func gs1Vocab(name, legacy string, words ...string) *vocab {
 	v := &vocab{name: name, iri: gs1IRI, words: slices.Sorted(slices.Values(words)),
-		spelling: []string{"gs1:", "https://www.gs1.org/voc/", "http://gs1.org/voc/"}}
+		spelling: []string{"gs1:", "https://gs1.org/voc/", "https://www.gs1.org/voc/", "http://gs1.org/voc/"}}
 	if legacy != "" {
-		v.spelling = append(v.spelling, gs1IRI+legacy, "gs1:"+legacy)
+		v.spelling = append(v.spelling, gs1IRI+legacy, "https://gs1.org/voc/"+legacy, "gs1:"+legacy)
 	}
 	return v
 }
@@ -54,7 +55,7 @@ func gs1Vocab(name, legacy string, words ...string) *vocab {
 // The IRI prefixes of the CBV and of the GS1 web vocabulary.
 const (
 	cbvIRI = "https://ref.gs1.org/cbv/"
-	gs1IRI = "https://gs1.org/voc/"
+	gs1IRI = "https://ref.gs1.org/voc/"
 )
 
 // has reports whether w is one of the standard words.
