@@ -213,8 +213,12 @@ func (p *Participant) Validate() error {
 		if loc == Wildcard {
 			continue
 		}
-		if _, err := ParseLocation(loc); err != nil {
-			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadIdentifier, "%v", err)
+		l, err := ParseLocation(loc)
+		if err != nil {
+			return fieldError(fmt.Sprintf("locations[%d]", i), kindOf(err), "%v", err)
+		}
+		if l.GLN == "" {
+			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadIdentifier, "%q: a participant speaks for GS1 locations (GLNs), not for geographic points", loc)
 		}
 		if slices.Contains(p.Locations[:i], loc) {
 			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadValue, "%q is listed twice", loc)
