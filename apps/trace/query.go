@@ -362,7 +362,7 @@ func view(q *chain.QueryContext, r *Record, roles string) (EventView, error) {
 		v.Context = json.RawMessage(r.Context)
 	}
 	if erroneous(q.Store(), r) {
-		v.DeclaredErroneousBy, _ = sdk.BytesUint64(q.Store().Get(keyDeclared(r.EventID)))
+		v.DeclaredErroneousBy, _ = sdk.BytesUint64(q.Store().Get(keyDeclared(r.identity())))
 	}
 	return v, nil
 }
