@@ -9,9 +9,13 @@ import (
 // The CBV 2.0 (Core Business Vocabulary) gives the words that fill an
 // event's "why" fields. In EPCIS 2.0 JSON-LD a standard word is written
 // bare ("shipping"); the same word may also appear as its URN
-// (urn:epcglobal:cbv:bizstep:shipping) or its web URI
-// (https://ns.gs1.org/cbv/BizStep-shipping). All three spellings mean the
-// same word, and the module keeps the bare word in its indexes.
+// (urn:epcglobal:cbv:bizstep:shipping), its web URI
+// (https://ref.gs1.org/cbv/BizStep-shipping), the web URI of the drafts
+// (https://ns.gs1.org/cbv/BizStep-shipping) or a compact IRI
+// (cbv:BizStep-shipping). All spellings mean the same word. The module
+// stores the bare word, the only form the EPCIS 2.0 JSON schema allows
+// for a standard value, so a captured event comes back as the standard
+// writes it; the event hash (hash.go) uses the web URI.
 //
 // A value with a colon that is not in a CBV namespace is a user-defined
 // vocabulary entry (a URI such as http://example.org/bizstep/grading or a
@@ -21,21 +25,44 @@ import (
 
 // vocab is one CBV vocabulary.
 type vocab struct {
-	name  string   // for error messages: "bizStep"
-	urn   string   // URN prefix of the standard words, "" when none
-	web   string   // web URI prefix of the standard words, "" when none
-	words []string // the standard words, sorted
+	name     string   // for error messages: "bizStep"
+	iri      string   // IRI prefix of the standard words in the event hash, "" when they have none
+	spelling []string // other prefixes a standard word may be written with
+	words    []string // the standard words, sorted
 }
 
-func newVocab(name, urn, web string, words ...string) *vocab {
-	return &vocab{name: name, urn: urn, web: web, words: slices.Sorted(slices.Values(words))}
+// cbvVocab returns a CBV vocabulary whose words are written
+// urn:epcglobal:cbv:{urn}:{word} and https://ref.gs1.org/cbv/{code}-{word}.
+func cbvVocab(name, urn, code string, words ...string) *vocab {
+	return &vocab{name: name, iri: cbvIRI + code + "-", words: slices.Sorted(slices.Values(words)),
+		spelling: []string{"urn:epcglobal:cbv:" + urn + ":", "https://ns.gs1.org/cbv/" + code + "-",
+			"http://ns.gs1.org/cbv/" + code + "-", "cbv:" + code + "-"}}
 }
+
+// gs1Vocab returns a vocabulary of the GS1 web vocabulary, whose words
+// are written https://ref.gs1.org/voc/{word}, https://gs1.org/voc/{word}
+// or gs1:{word}; legacy, when not empty, is a code older drafts put
+// before the word ("MT-").
+func gs1Vocab(name, legacy string, words ...string) *vocab {
+	v := &vocab{name: name, iri: gs1IRI, words: slices.Sorted(slices.Values(words)),
+		spelling: []string{"gs1:", "https://gs1.org/voc/", "https://www.gs1.org/voc/", "http://gs1.org/voc/"}}
+	if legacy != "" {
+		v.spelling = append(v.spelling, gs1IRI+legacy, "https://gs1.org/voc/"+legacy, "gs1:"+legacy)
+	}
+	return v
+}
+
+// The IRI prefixes of the CBV and of the GS1 web vocabulary.
+const (
+	cbvIRI = "https://ref.gs1.org/cbv/"
+	gs1IRI = "https://ref.gs1.org/voc/"
+)
 
 // has reports whether w is one of the standard words.
 func (v *vocab) has(w string) bool { _, ok := slices.BinarySearch(v.words, w); return ok }
 
 // BizSteps is the CBV 2.0 business step vocabulary.
-var BizSteps = newVocab("CBV 2.0 bizStep", "urn:epcglobal:cbv:bizstep:", "https://ns.gs1.org/cbv/BizStep-",
+var BizSteps = cbvVocab("CBV 2.0 bizStep", "bizstep", "BizStep",
 	"accepting", "arriving", "assembling", "collecting", "commissioning", "consigning",
 	"creating_class_instance", "cycle_counting", "decommissioning", "departing", "destroying",
 	"disassembling", "dispensing", "encoding", "entering_exiting", "holding", "inspecting",
@@ -45,7 +72,7 @@ var BizSteps = newVocab("CBV 2.0 bizStep", "urn:epcglobal:cbv:bizstep:", "https:
 	"transporting", "unloading", "unpacking", "void_shipping")
 
 // Dispositions is the CBV 2.0 disposition vocabulary.
-var Dispositions = newVocab("CBV 2.0 disposition", "urn:epcglobal:cbv:disp:", "https://ns.gs1.org/cbv/Disp-",
+var Dispositions = cbvVocab("CBV 2.0 disposition", "disp", "Disp",
 	"active", "available", "completeness_inferred", "completeness_verified", "conformant",
 	"container_closed", "container_open", "damaged", "destroyed", "dispensed", "disposed",
 	"encoded", "expired", "in_progress", "in_transit", "inactive", "mismatch_class",
@@ -55,21 +82,23 @@ var Dispositions = newVocab("CBV 2.0 disposition", "urn:epcglobal:cbv:disp:", "h
 	"unavailable", "unknown")
 
 // BizTransactionTypes is the CBV 2.0 business transaction type vocabulary.
-var BizTransactionTypes = newVocab("CBV 2.0 bizTransaction type", "urn:epcglobal:cbv:btt:", "https://ns.gs1.org/cbv/BTT-",
+var BizTransactionTypes = cbvVocab("CBV 2.0 bizTransaction type", "btt", "BTT",
 	"bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
-	"testprd", "testres")
+	"testprd", "testres", "upevt")
 
 // SourceDestTypes is the CBV 2.0 source/destination type vocabulary.
-var SourceDestTypes = newVocab("CBV 2.0 source/destination type", "urn:epcglobal:cbv:sdt:", "https://ns.gs1.org/cbv/SDT-",
+var SourceDestTypes = cbvVocab("CBV 2.0 source/destination type", "sdt", "SDT",
 	"location", "owning_party", "possessing_party")
 
 // ErrorReasons is the CBV 2.0 error reason vocabulary of errorDeclaration.
-var ErrorReasons = newVocab("CBV 2.0 error reason", "urn:epcglobal:cbv:er:", "https://ns.gs1.org/cbv/ER-",
+var ErrorReasons = cbvVocab("CBV 2.0 error reason", "er", "ER",
 	"did_not_occur", "incorrect_data")
 
-// MeasurementTypes is the GS1 measurement type vocabulary of sensorReport.type.
-var MeasurementTypes = newVocab("GS1 measurement type", "gs1:MT-", "https://gs1.org/voc/MT-",
-	"AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Activity",
+// MeasurementTypes is the GS1 measurement type vocabulary of
+// sensorReport.type (gs1:Temperature), as the EPCIS 2.0 JSON schema
+// lists it.
+var MeasurementTypes = gs1Vocab("GS1 measurement type", "MT-",
+	"AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Radioactivity",
 	"Altitude", "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle",
 	"AngularAcceleration", "AngularMomentum", "AngularVelocity", "Area", "Capacitance",
 	"Conductance", "Conductivity", "Count", "Density", "Dimensionless", "DoseEquivalent",
@@ -85,23 +114,23 @@ var MeasurementTypes = newVocab("GS1 measurement type", "gs1:MT-", "https://gs1.
 	"VolumeFlowRate", "VolumeFraction", "VolumetricFlux", "Wavenumber")
 
 // SensorAlertTypes is the vocabulary of sensorReport.exception.
-var SensorAlertTypes = newVocab("sensor alert type", "", "", "ALARM_CONDITION", "ERROR_CONDITION")
+var SensorAlertTypes = gs1Vocab("GS1 sensor alert type", "", "ALARM_CONDITION", "ERROR_CONDITION")
 
-// Components is the vocabulary of sensorReport.component.
-var Components = newVocab("component", "", "",
+// Components is the CBV 2.0 vocabulary of sensorReport.component.
+var Components = cbvVocab("CBV 2.0 component", "comp", "Comp",
 	"altitude", "axial_distance", "azimuth", "easting", "elevation_angle", "geocoordinate",
 	"height", "latitude", "longitude", "northing", "polar_angle", "spherical_radius", "x", "y", "z")
 
 // Normalize returns the bare word for a standard value in any of its
 // spellings, or a user-defined URI unchanged. It fails with
-// ErrUnknownWord for a bare word, or a word in a CBV namespace, that the
-// vocabulary does not have.
+// ErrUnknownWord for a bare word, or a word in a CBV or GS1 namespace,
+// that the vocabulary does not have.
 func (v *vocab) Normalize(s string) (string, error) {
 	if v.has(s) {
 		return s, nil
 	}
-	for _, prefix := range []string{v.urn, v.web} {
-		if prefix == "" || !strings.HasPrefix(s, prefix) {
+	for _, prefix := range v.prefixes() {
+		if !strings.HasPrefix(s, prefix) {
 			continue
 		}
 		if w := strings.TrimPrefix(s, prefix); v.has(w) {
@@ -109,10 +138,38 @@ func (v *vocab) Normalize(s string) (string, error) {
 		}
 		return "", v.unknown(s)
 	}
-	if strings.Contains(s, ":") && isURI(s) && !strings.HasPrefix(s, "urn:epcglobal:cbv:") {
+	if strings.Contains(s, ":") && isURI(s) && !inStandardNamespace(s) {
 		return s, nil // a user vocabulary, by URI or compact IRI
 	}
 	return "", v.unknown(s)
+}
+
+// prefixes lists every prefix a standard word of v may be written with.
+func (v *vocab) prefixes() []string {
+	if v.iri == "" {
+		return v.spelling
+	}
+	return append([]string{v.iri}, v.spelling...)
+}
+
+// IRI returns the full IRI of a normalized value: the vocabulary's IRI
+// for a standard word, the value itself for a user-defined one.
+func (v *vocab) IRI(w string) string {
+	if v.has(w) && v.iri != "" {
+		return v.iri + w
+	}
+	return w
+}
+
+// inStandardNamespace reports whether s is written in a CBV namespace,
+// where only the standard's own words exist.
+func inStandardNamespace(s string) bool {
+	for _, ns := range []string{"urn:epcglobal:cbv:", "https://ns.gs1.org/cbv/", "http://ns.gs1.org/cbv/", cbvIRI} {
+		if strings.HasPrefix(s, ns) {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *vocab) unknown(s string) error {

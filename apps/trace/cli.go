@@ -207,6 +207,9 @@ func printEvents(w io.Writer, a *EventsAnswer) {
 			line += fmt.Sprintf("  ERRONEOUS (declared by #%d)", e.DeclaredErroneousBy)
 		}
 		fmt.Fprintln(w, line)
+		if e.EventHash != "" {
+			fmt.Fprintf(w, "       %s\n", e.EventHash)
+		}
 	}
 	if len(a.Events) == 0 {
 		fmt.Fprintln(w, "no events")

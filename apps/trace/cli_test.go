@@ -25,7 +25,7 @@ func TestQueryCommandsReadTheSeason(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"events", hamperLink, "--biz-step", "retail_selling"}, []string{"ObjectEvent OBSERVE", "retail_selling retail_sold", "as epc"}},
+		{[]string{"events", hamperLink, "--biz-step", "retail_selling"}, []string{"ObjectEvent OBSERVE", "retail_selling retail_sold", "as epc", "ni:///sha-256;", "?ver=CBV2.0"}},
 		{[]string{"events", packet1, "--limit", "1"}, []string{"TransformationEvent", "as output", "more: --after "}},
 		{[]string{"events", packet1, "--from", "2030-01-01"}, []string{"no events"}},
 		{[]string{"provenance", hamper, "--depth", "1"}, []string{"made_from " + key(t, packet1), "(more: ask for its provenance)"}},

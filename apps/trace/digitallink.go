@@ -26,11 +26,11 @@ type linkKey struct {
 }
 
 var linkKeys = map[string]linkKey{
-	"01": {kind: "gtin", qualifiers: []string{"22", "10", "21"}, check: numericKey(14),
-		digits: func(v string, q map[string]string) (string, bool) { return v[1:13], q["21"] != "" }},
+	"01": {kind: "gtin", qualifiers: []string{"22", "10", "21", "235"}, check: numericKey(14),
+		digits: func(v string, q map[string]string) (string, bool) { return v[1:13], q["21"] != "" || q["235"] != "" }},
 	"00": {kind: "sscc", check: numericKey(18),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[1:17], true }},
-	"8003": {kind: "grai", check: serialKey("0", "0 and 13 digits"),
+	"8003": {kind: "grai", check: serialKey("0", "0 and 13 digits", 30),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[1:13], len(v) > 14 }},
 	"8004": {kind: "giai", check: checkGIAI,
 		digits: func(v string, _ map[string]string) (string, bool) { return leadingDigits(v), true }},
@@ -38,13 +38,45 @@ var linkKeys = map[string]linkKey{
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:17], true }},
 	"8017": {kind: "gsrnp", check: numericKey(18),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:17], true }},
-	"253": {kind: "gdti", check: serialKey("", "13 digits"),
+	"253": {kind: "gdti", check: serialKey("", "13 digits", 30),
 		digits: func(v string, _ map[string]string) (string, bool) { return v[:12], len(v) > 13 }},
-	"414": {kind: "gln", qualifiers: []string{"254"}, check: numericKey(13)}, // a location, not an object
+	"255": {kind: "sgcn", check: checkGCN,
+		digits: func(v string, _ map[string]string) (string, bool) { return v[:12], len(v) > 13 }},
+	"401": {kind: "ginc", check: checkGIAI,
+		digits: func(v string, _ map[string]string) (string, bool) { return leadingDigits(v), true }},
+	"402": {kind: "gsin", check: numericKey(17),
+		digits: func(v string, _ map[string]string) (string, bool) { return v[:16], true }},
+	"417": {kind: "pgln", check: numericKey(13),
+		digits: func(v string, _ map[string]string) (string, bool) { return v[:12], true }},
+	"8006": {kind: "itip", qualifiers: []string{"22", "10", "21"}, check: checkITIP,
+		digits: func(v string, q map[string]string) (string, bool) { return v[1:13], q["21"] != "" }},
+	"8010": {kind: "cpi", qualifiers: []string{"8011"}, check: checkCPID,
+		digits: func(v string, q map[string]string) (string, bool) { return leadingDigits(v), q["8011"] != "" }},
+	// A location (readPoint, bizLocation), or an SGLN named as an object.
+	"414": {kind: "sgln", qualifiers: []string{"254"}, check: numericKey(13),
+		digits: func(v string, _ map[string]string) (string, bool) { return v[:12], true }},
 }
 
 // qualifierLimits gives the most characters of each qualifier's value.
-var qualifierLimits = map[string]int{"22": 20, "10": 20, "21": 20, "254": 20}
+var qualifierLimits = map[string]int{"22": 20, "10": 20, "21": 20, "254": 20, "235": 28, "8011": 12}
+
+// dlSegment writes a value into a path segment of a canonical GS1 Digital
+// Link: the characters an EPC URI escapes (TDS, table of escapes) and
+// those the Digital Link standard escapes in a path ("!()*+,:") become
+// %XX; every other character of the GS1 set stays as it is. The keys of
+// the module and the event hash use this one spelling.
+func dlSegment(v string) string {
+	const escape = "\"%&/<>?!()*+,:#"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; strings.IndexByte(escape, c) >= 0 || c <= ' ' || c >= 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 // parseDigitalLink parses a GS1 Digital Link URI that names an object or
 // a class: https://{any host}/{optional path}/{AI}/{value}[/{AI}/{value}...].
@@ -57,20 +89,38 @@ func parseDigitalLink(s string) (ID, error) {
 	}
 	lk := linkKeys[ai]
 	digits, instance := lk.digits(value, q)
-	key := linkBase + ai + "/" + url.PathEscape(value)
-	for _, name := range lk.qualifiers {
-		if v, ok := q[name]; ok {
-			key += "/" + name + "/" + url.PathEscape(v)
+	return ID{URI: s, Key: canonicalLink(ai, value, q), Kind: linkKind(ai, q), Class: !instance, Digits: digits}, nil
+}
+
+// canonicalLink returns the canonical key of a parsed Digital Link: the
+// constrained form the CBV 2.0 event hash uses, on id.gs1.org, with only
+// the finest level of identification: no CPV (22), and no lot (10) when
+// there is a serial (21).
+func canonicalLink(ai, value string, q map[string]string) string {
+	key := linkBase + ai + "/" + dlSegment(value)
+	for _, name := range linkKeys[ai].qualifiers {
+		v, ok := q[name]
+		if !ok || name == "22" || name == "10" && q["21"] != "" {
+			continue
 		}
+		key += "/" + name + "/" + dlSegment(v)
 	}
-	kind := lk.kind
+	return key
+}
+
+// linkKind names what a Digital Link identifies, in the words of the EPC
+// schemes: sgtin for a GTIN with a serial, lgtin with a lot, upui with a
+// third-party controlled extension.
+func linkKind(ai string, q map[string]string) string {
 	switch {
-	case ai == "01" && instance:
-		kind = "sgtin"
+	case ai == "01" && q["21"] != "":
+		return "sgtin"
+	case ai == "01" && q["235"] != "":
+		return "upui"
 	case ai == "01" && q["10"] != "":
-		kind = "lgtin"
+		return "lgtin"
 	}
-	return ID{URI: s, Key: key, Kind: kind, Class: !instance, Digits: digits}, nil
+	return linkKeys[ai].kind
 }
 
 // parseLink finds and checks the primary key of a Digital Link, a GLN
@@ -83,8 +133,6 @@ func parseLink(s string, location bool) (ai, value string, q map[string]string, 
 		return "", "", nil, err
 	case location && ai != "414":
 		return "", "", nil, fmt.Errorf("%q: a location is a GLN, AI 414, not AI %s", s, ai)
-	case !location && ai == "414":
-		return "", "", nil, fmt.Errorf("%q names a location (AI 414), not an object", s)
 	}
 	if ai == "01" && (len(value) == 8 || len(value) == 12 || len(value) == 13) {
 		value = strings.Repeat("0", 14-len(value)) + value
@@ -93,6 +141,9 @@ func parseLink(s string, location bool) (ai, value string, q map[string]string, 
 		return "", "", nil, fmt.Errorf("%q: AI %s: %w", s, ai, err)
 	}
 	q, err = checkQualifiers(s, ai, quals, linkKeys[ai].qualifiers)
+	if err == nil && q["235"] != "" && len(q) > 1 {
+		err = fmt.Errorf("%q: AI 235 (third-party controlled extension) stands alone after the GTIN", s)
+	}
 	return ai, value, q, err
 }
 
@@ -121,7 +172,9 @@ func splitLink(s string) (ai, value string, quals []string, err error) {
 		}
 		return vals[0], vals[1], vals[2:], nil
 	}
-	return "", "", nil, fmt.Errorf("%q has no GS1 primary key (such as /01/{GTIN}) in its path", s)
+	return "", "", nil, unsupported(fmt.Sprintf("%q has no GS1 primary key (such as /01/{GTIN}) in its path: "+
+		"identifiers outside the GS1 system are URIs EPCIS 2.0 allows (CBV 2.0, private or industry-specific identifiers), "+
+		"but the capture rules of this module need a GS1 company prefix", s))
 }
 
 // checkQualifiers checks the AI/value pairs after the primary key: each
@@ -137,7 +190,7 @@ func checkQualifiers(s, ai string, pairs []string, allowed []string) (map[string
 			return nil, fmt.Errorf("%q: AI %s may not follow AI %s here (allowed, in order: %s)", s, name, ai, strings.Join(allowed, ", "))
 		}
 		next += pos + 1
-		if len(v) > qualifierLimits[name] || !isRawCSet82(v) {
+		if len(v) > qualifierLimits[name] || !isRawCSet82(v) || name == "8011" && !allDigits(v) {
 			return nil, fmt.Errorf("%q: AI %s value %q must be 1 to %d characters of the GS1 character set", s, name, v, qualifierLimits[name])
 		}
 		q[name] = v
@@ -157,11 +210,11 @@ func numericKey(n int) func(string) error {
 	}
 }
 
-// serialKey returns the check of AI 8003 (GRAI: lead "0") or AI 253
-// (GDTI: no lead): lead, 13 digits ending in a check digit, then an
-// optional serial that keeps the value within 30 characters (16 for a
-// GRAI, 17 for a GDTI). want says how the value starts, for errors.
-func serialKey(lead, want string) func(string) error {
+// serialKey returns the check of AI 8003 (GRAI: lead "0"), AI 253 (GDTI:
+// no lead): lead, 13 digits ending in a check digit, then an optional
+// serial that keeps the value within most characters. want says how the
+// value starts, for errors.
+func serialKey(lead, want string, most int) func(string) error {
 	return func(v string) error {
 		n := len(lead) + 13
 		if len(v) < n || !strings.HasPrefix(v, lead) {
@@ -170,15 +223,46 @@ func serialKey(lead, want string) func(string) error {
 		if err := numericKey(13)(v[len(lead):n]); err != nil {
 			return err
 		}
-		if len(v) > 30 || !isRawCSet82(v[n:]) {
-			return fmt.Errorf("%q: serial must be up to %d characters of the GS1 character set", v, 30-n)
+		if len(v) > most || !isRawCSet82(v[n:]) {
+			return fmt.Errorf("%q: serial must be up to %d characters of the GS1 character set", v, most-n)
 		}
 		return nil
 	}
 }
 
-// checkGIAI checks AI 8004: up to 30 characters that start with a
-// company prefix (at least 6 digits).
+// checkGCN checks AI 255: a GCN of 13 digits and an optional serial of
+// up to 12 digits.
+func checkGCN(v string) error {
+	if err := serialKey("", "13 digits", 25)(v); err != nil {
+		return err
+	}
+	if !allDigits(v) {
+		return fmt.Errorf("%q: a coupon serial is digits", v)
+	}
+	return nil
+}
+
+// checkITIP checks AI 8006: a GTIN-14 and two pairs of digits, the piece
+// number and the total count of pieces.
+func checkITIP(v string) error {
+	if len(v) != 18 || !allDigits(v) {
+		return fmt.Errorf("%q must be 18 digits: a GTIN, the piece and the total", v)
+	}
+	return numericKey(14)(v[:14])
+}
+
+// checkCPID checks AI 8010: up to 30 characters of the GS1 character set
+// 39 (digits, capitals, "#", "-", "/"), starting with a company prefix.
+func checkCPID(v string) error {
+	if len(v) > 30 || len(leadingDigits(v)) < 6 || strings.Trim(v, decimalDigits+"ABCDEFGHIJKLMNOPQRSTUVWXYZ#-/") != "" {
+		return fmt.Errorf("%q must be up to 30 digits, capitals, \"#\", \"-\" or \"/\", starting with a company prefix", v)
+	}
+	return nil
+}
+
+// checkGIAI checks AI 8004 (and AI 401, a GINC, which has the same
+// shape): up to 30 characters that start with a company prefix (at least
+// 6 digits).
 func checkGIAI(v string) error {
 	if len(v) > 30 || len(leadingDigits(v)) < 6 || !isRawCSet82(v) {
 		return fmt.Errorf("%q must be up to 30 characters of the GS1 character set, starting with a company prefix", v)

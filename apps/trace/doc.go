@@ -13,8 +13,9 @@
 //	app.go           the action table (sdk.Module) and its handlers, InitGenesis, DevGenesis
 //	msgs.go          the payloads (Capture, Participant), decoded and checked without state
 //	event.go         an EPCIS event's what/when/where/why, validated; fields.go reads its JSON fields
-//	epc.go           EPC URIs and SGLNs; digitallink.go, GS1 Digital Link URIs
+//	epc.go           EPC URIs, SGLNs and geo: locations; digitallink.go, GS1 Digital Link URIs
 //	cbv.go           the CBV 2.0 vocabularies
+//	hash.go          the CBV 2.0 event hash (ni:///sha-256;...?ver=CBV2.0)
 //	participant.go   who may capture what
 //	keeper.go        state keys, an event stored with its indexes, and the state of each object
 //	query.go         the query table and its answers, each event in them with its proof (EventView)
@@ -28,9 +29,10 @@
 // that other key parts follow, since a Digital Link contains "/":
 //
 //	seq                        the last sequence number given out
-//	ev/{seq}                   Record: the event JSON as captured plus block, sender, normalized fields (proved in answers)
+//	ev/{seq}                   Record: the event JSON (CBV words bare, decimals as numbers) plus block, sender, event hash, normalized fields (proved in answers)
 //	eid/{eventID}              {seq} of the ordinary event with this eventID
-//	decl/{eventID}             {seq} of the errorDeclaration that retracts it
+//	hash/{event hash}          {seq} of the ordinary event with this CBV 2.0 event hash
+//	decl/{eventID or hash}     {seq} of the errorDeclaration that retracts the event with this eventID (its hash when it has none)
 //	epc/{key}0x00{seq}         the parts the identifier plays in event {seq} ("child,input")
 //	step/{bizStep}0x00{seq}    events by business step (bare CBV word or user URI)
 //	loc/{GLN}/{seq}            events by readPoint or bizLocation GLN (13 digits)
@@ -53,4 +55,6 @@
 //     so an object has one history whichever spelling each party uses.
 //   - Every stored event passed Check (EPCIS 2.0 and CBV 2.0) and the
 //     capture rules of participant.go for the participant that signed it.
+//   - No two ordinary events have the same eventID or the same CBV 2.0
+//     event hash: the same event is recorded once, whoever captures it.
 package trace

@@ -74,7 +74,6 @@ func TestMalformedIdentifiers(t *testing.T) {
 		"urn:epc:id:sscc:9521111.00000017",                      // 15 digits
 		"urn:epc:id:grai:4012345.5555.987",                      // 11 digits
 		"urn:epc:id:giai:4000001.",                              // no reference
-		"urn:epc:id:sgln:9521111.00010.0",                       // a location, not an object
 		"urn:epc:id:upc:123",                                    // unknown scheme
 		"urn:epc:class:lgtin:9521111.012345.",                   // no lot
 		"urn:epc:idpat:sgtin:9521111.054321.7",                  // no star
@@ -85,7 +84,11 @@ func TestMalformedIdentifiers(t *testing.T) {
 		"https://id.gs1.org/01/09521111543213/21",               // AI without value
 		"https://id.gs1.org/01/09521111543213/21/P1/10/L1",      // qualifiers out of order
 		"https://id.gs1.org/01/09521111543213/99/X",             // unknown qualifier
-		"https://id.gs1.org/414/9521111000013",                  // a location
+		"https://id.gs1.org/414/9521111000012",                  // a GLN with a wrong check digit
+		"urn:epc:id:itip:4012345.012345.1.02.987",               // a piece of one digit
+		"urn:epc:id:cpi:0614141.12abc.1",                        // a part reference in lower case
+		"urn:epc:id:pgln:1234567.8901",                          // 11 digits
+		"https://id.gs1.org/01/09521111543213/21/P1/235/X",      // a serial and a TPX
 		"https://id.gs1.org/999/123",                            // no known key
 		"https://example.com/products/tea",                      // no GS1 key
 		"ftp://id.gs1.org/01/09521111543213",                    // not http(s)

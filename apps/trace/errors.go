@@ -25,10 +25,30 @@ var (
 	ErrBadValue = errors.New("bad value")
 	// ErrNotParticipant means the sender is not a registered participant.
 	ErrNotParticipant = errors.New("not a trace participant")
-	// ErrDuplicate means an eventID is already on chain, or an event was
-	// already declared erroneous.
+	// ErrDuplicate means an eventID or an event hash is already on chain,
+	// or an event was already declared erroneous.
 	ErrDuplicate = errors.New("already recorded")
+	// ErrUnsupported means a value the standards allow that this module
+	// does not take; the error names the feature and the standard's
+	// section that defines it.
+	ErrUnsupported = errors.New("not supported by this module")
 )
+
+// unsupported is an error of kind ErrUnsupported whose text is only its
+// explanation, so that fieldError can put the kind in front of it.
+type unsupported string
+
+func (u unsupported) Error() string        { return string(u) }
+func (u unsupported) Is(target error) bool { return target == ErrUnsupported }
+
+// kindOf is the error kind a parse error of an identifier or location
+// reports: ErrUnsupported when it says so, else ErrBadIdentifier.
+func kindOf(err error) error {
+	if errors.Is(err, ErrUnsupported) {
+		return ErrUnsupported
+	}
+	return ErrBadIdentifier
+}
 
 // fieldError reports a bad payload at a field path such as
 // "events[2].epcList[0]". kind is one of the errors above.

@@ -65,6 +65,9 @@ type Event struct {
 
 	Declaration *Declaration // set when the event declares an earlier one erroneous
 	JSON        string
+	// Hash is the CBV 2.0 event hash (ni:///sha-256;...?ver=CBV2.0),
+	// set by Capture.DecodePayload, which knows the @context (hash.go).
+	Hash string
 }
 
 // Declaration is an errorDeclaration: the event carrying it repeats an
@@ -133,7 +136,11 @@ func ParseEvent(m map[string]any, path string) (*Event, error) {
 	o := obj{m: m, path: path, err: new(error)}
 	e := &Event{Type: o.str("type", true)}
 	what, ok := typeFields[e.Type]
-	if !ok {
+	switch {
+	case !ok && isExtension(e.Type):
+		o.fail("type", ErrUnsupported, "%q: user-defined event types (EPCIS 2.0 section 7.4.1, EPCISEvent; JSON schema Extended-Event) are not kept here; this module records the five standard types", e.Type)
+		return nil, *o.err
+	case !ok:
 		o.fail("type", ErrUnknownWord, "%q is not an EPCIS 2.0 event type (ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent)", e.Type)
 		return nil, *o.err
 	}
@@ -195,9 +202,11 @@ func parseWhat(o obj, e *Event) {
 	}
 	if o.has("ilmd") {
 		if e.Type == ObjectEvent && e.Action != ActionAdd {
-			o.fail("ilmd", ErrBadValue, "instance/lot master data belongs to objects coming into being: only with action ADD")
+			o.fail("ilmd", ErrBadValue, "instance/lot master data belongs to objects coming into being: only with action ADD (EPCIS 2.0 section 7.4.2, ObjectEvent)")
 		}
-		o.object("ilmd")
+		if ilmd, ok := o.object("ilmd"); ok {
+			ilmd.known() // every ILMD field is an extension (JSON schema: property names are URIs)
+		}
 	}
 	for _, l := range whatLists[e.Type] {
 		if strings.HasSuffix(l.as, AsQuantity) {
@@ -243,7 +252,11 @@ func requireWhat(o obj, e *Event) {
 	}
 }
 
-// parseDeclaration reads errorDeclaration.
+// parseDeclaration reads errorDeclaration. The event it declares
+// erroneous is the one with the same eventID, or, when there is none,
+// the one with the same CBV 2.0 event hash: the hash leaves the
+// errorDeclaration out, so a declaration that repeats the event hashes
+// like it.
 func parseDeclaration(o obj, e *Event) {
 	d, ok := o.object("errorDeclaration")
 	if !ok {
@@ -256,9 +269,6 @@ func parseDeclaration(o obj, e *Event) {
 		if !isURI(id) || len(id) > MaxURI {
 			d.fail(fmt.Sprintf("correctiveEventIDs[%d]", i), ErrBadValue, "%q is not a URI", id)
 		}
-	}
-	if e.EventID == "" {
-		o.fail("eventID", ErrMissingField, "an errorDeclaration must carry the eventID of the event it declares erroneous")
 	}
 }
 
@@ -281,17 +291,34 @@ func parseCertificationInfo(o obj) {
 	}
 }
 
+// parsePersistentDisposition reads persistentDisposition: dispositions
+// to set and to unset, at least one list, none empty; each word is
+// normalized like disposition.
 func parsePersistentDisposition(o obj) {
 	p, ok := o.object("persistentDisposition")
 	if !ok {
 		return
 	}
-	p.known("set", "unset")
+	p.only("set", "unset")
+	if !p.has("set") && !p.has("unset") {
+		o.fail("persistentDisposition", ErrMissingField, "names dispositions to set or to unset (EPCIS 2.0 JSON schema: set or unset is required)")
+	}
 	for _, name := range []string{"set", "unset"} {
-		for i, w := range p.strings(name) {
-			if _, err := Dispositions.Normalize(w); err != nil {
+		words := p.strings(name)
+		if p.has(name) && len(words) == 0 {
+			p.fail(name, ErrBadValue, "must list at least one disposition")
+		}
+		for i, w := range words {
+			bare, err := Dispositions.Normalize(w)
+			if err != nil {
 				p.fail(fmt.Sprintf("%s[%d]", name, i), ErrUnknownWord, "%v", err)
+				continue
 			}
+			if slices.Contains(words[:i], bare) {
+				p.fail(fmt.Sprintf("%s[%d]", name, i), ErrBadValue, "%q is listed twice", w)
+			}
+			words[i] = bare
+			p.m[name].([]any)[i] = bare
 		}
 	}
 }
@@ -302,7 +329,7 @@ func parsePersistentDisposition(o obj) {
 func parseTypedList(o obj, list, field string, types *vocab, typeRequired bool) []obj {
 	elems := o.objects(list)
 	for _, el := range elems {
-		el.known("type", field)
+		el.only("type", field)
 		el.word("type", types, typeRequired)
 		el.uri(field, true)
 	}
@@ -344,10 +371,7 @@ func parseSensors(o obj) int {
 func checkSensorReport(r obj) {
 	r.known(slices.Concat([]string{"type", "exception", "component", "stringValue", "booleanValue", "hexBinaryValue", "uom"},
 		sensorTimes[:1], sensorURIs, sensorDecimals)...)
-	if !r.has("type") && !r.has("exception") {
-		r.fail("type", ErrMissingField, "a sensor report has a measurement type (or an exception)")
-	}
-	r.word("type", MeasurementTypes, false)
+	r.word("type", MeasurementTypes, true) // the EPCIS 2.0 JSON schema requires it, with an exception too
 	r.word("exception", SensorAlertTypes, false)
 	r.word("component", Components, false)
 	for _, name := range sensorDecimals {

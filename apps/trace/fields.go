@@ -49,6 +49,18 @@ func (o obj) known(allowed ...string) {
 	}
 }
 
+// only fails on the first key, in sorted order, that is not in allowed,
+// extension or not: the EPCIS 2.0 JSON schema closes these objects
+// (quantity elements, business transactions, sources, destinations,
+// persistentDisposition) to extensions.
+func (o obj) only(allowed ...string) {
+	for _, k := range slices.Sorted(maps.Keys(o.m)) {
+		if !slices.Contains(allowed, k) {
+			o.fail(k, ErrBadValue, "unknown field: the EPCIS 2.0 JSON schema allows only %s here, and no extension fields", strings.Join(allowed, ", "))
+		}
+	}
+}
+
 // isExtension reports whether a key is a namespaced (prefix:name or URI)
 // extension field.
 func isExtension(k string) bool {
@@ -81,7 +93,10 @@ func (o obj) uri(name string, required bool) string {
 	return s
 }
 
-// word returns a field from a CBV vocabulary, normalized to its bare word.
+// word returns a field from a CBV vocabulary, normalized to its bare
+// word, and writes the bare word back into the event: a standard value is
+// stored and answered as the EPCIS 2.0 JSON schema requires, whatever
+// spelling it was captured in.
 func (o obj) word(name string, v *vocab, required bool) string {
 	s := o.str(name, required)
 	if s == "" {
@@ -90,7 +105,9 @@ func (o obj) word(name string, v *vocab, required bool) string {
 	w, err := v.Normalize(s)
 	if err != nil {
 		o.fail(name, ErrUnknownWord, "%v", err)
+		return ""
 	}
+	o.m[name] = w
 	return w
 }
 
@@ -161,7 +178,10 @@ func (o obj) strings(name string) []string {
 // the number exactly as the document wrote it ("26.0", "1.5E2").
 var decimalPattern = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
-// decimal checks an optional decimal field and returns its text.
+// decimal checks an optional decimal field and returns its text. A
+// decimal that arrived as a string goes back into the event as a JSON
+// number with the same text, so the stored event says 200.5 where the
+// document did, exactly, with no float in between.
 func (o obj) decimal(name string) string {
 	v, ok := o.m[name]
 	switch t := v.(type) {
@@ -170,7 +190,9 @@ func (o obj) decimal(name string) string {
 	case string:
 		if !decimalPattern.MatchString(t) {
 			o.fail(name, ErrBadValue, "%q is not a decimal number", t)
+			return t
 		}
+		o.m[name] = json.Number(t)
 		return t
 	}
 	if ok {
@@ -189,7 +211,7 @@ func (o obj) location(name string) *Location {
 	s := l.str("id", true)
 	loc, err := ParseLocation(s)
 	if err != nil {
-		l.fail("id", ErrBadIdentifier, "%v", err)
+		l.fail("id", kindOf(err), "%v", err)
 		return nil
 	}
 	return &loc
@@ -202,7 +224,7 @@ func (o obj) epc(name, s string, class bool, misfit string) ID {
 	id, err := ParseEPC(s)
 	switch {
 	case err != nil:
-		o.fail(name, ErrBadIdentifier, "%v", err)
+		o.fail(name, kindOf(err), "%v", err)
 	case id.Class != class:
 		o.fail(name, ErrBadIdentifier, "%q %s", s, misfit)
 	}
@@ -240,16 +262,15 @@ func (o obj) ids(name, as string) []Named {
 var uomPattern = regexp.MustCompile(`^[A-Z0-9]{2,3}$`)
 
 // quantities reads a quantity list: {"epcClass", "quantity", "uom"},
-// whose classes play the part as. The amounts are checked, not kept.
+// whose classes play the part as. Only epcClass is required: without a
+// quantity the element says that some unknown amount of the class took
+// part. The amounts are checked, not kept.
 func (o obj) quantities(name, as string) []Named {
 	var out []Named
 	for i, q := range o.objects(name) {
-		q.known("epcClass", "quantity", "uom")
+		q.only("epcClass", "quantity", "uom")
 		class := q.epc("epcClass", q.str("epcClass", true), true,
 			"names one object, not a class (urn:epc:class:lgtin:..., urn:epc:idpat:..., or a Digital Link without a serial)")
-		if !q.has("quantity") {
-			q.fail("quantity", ErrMissingField, "required")
-		}
 		amount := q.decimal("quantity")
 		if strings.HasPrefix(amount, "-") {
 			q.fail("quantity", ErrBadValue, "%s is negative", amount)

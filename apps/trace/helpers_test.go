@@ -26,7 +26,9 @@ var cast = []trace.Participant{
 		Locations: []string{"urn:epc:id:sgln:9523333.00001.0", "https://id.gs1.org/414/9523333000024"}},
 }
 
-// newChain starts a chain whose genesis admin registers the cast.
+// newChain starts a chain whose genesis admin registers the cast. When
+// the test ends, every event captured on it is read back and checked
+// against the EPCIS 2.0 JSON schema (checkAllAnswers).
 func newChain(t testing.TB) *chaintest.Chain {
 	t.Helper()
 	c, err := chaintest.New([]chain.App{trace.New()}, map[string]any{
@@ -35,6 +37,7 @@ func newChain(t testing.TB) *chaintest.Chain {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { checkAllAnswers(t, c) })
 	for i, who := range []string{coop, freight, grocer} {
 		p := cast[i]
 		p.Address = chaintest.Addr(who)

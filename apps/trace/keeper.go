@@ -20,8 +20,12 @@ func keyEvent(seq uint64) []byte { return append([]byte("ev/"), sdk.Uint64Bytes(
 // keyEventID maps an eventID to the ordinary event that carries it.
 func keyEventID(id string) []byte { return []byte("eid/" + id) }
 
-// keyDeclared maps an eventID to the errorDeclaration that retracts it.
+// keyDeclared maps the identity of an event (Record.identity) to the
+// errorDeclaration that retracts it.
 func keyDeclared(id string) []byte { return []byte("decl/" + id) }
+
+// keyHash maps a CBV 2.0 event hash to the ordinary event that has it.
+func keyHash(hash string) []byte { return []byte("hash/" + hash) }
 
 func prefixEPC(key string) []byte          { return []byte("epc/" + key + "\x00") }
 func keyEPC(key string, seq uint64) []byte { return append(prefixEPC(key), sdk.Uint64Bytes(seq)...) }
@@ -76,6 +80,16 @@ type Record struct {
 	Corrective  []string `json:"corrective,omitempty"`
 	Context     string   `json:"context,omitempty"`
 	Event       string   `json:"event"`
+	Hash        string   `json:"hash,omitempty"` // CBV 2.0 event hash; absent from records of older versions
+}
+
+// identity names the event for declarations: its eventID, else its
+// event hash.
+func (r *Record) identity() string {
+	if r.EventID != "" {
+		return r.EventID
+	}
+	return r.Hash
 }
 
 // LoadRecord returns the event with sequence number seq, or an error
@@ -86,7 +100,7 @@ func LoadRecord(st *chain.Store, seq uint64) (*Record, error) {
 
 // erroneous reports whether an ordinary event was declared erroneous.
 func erroneous(st *chain.Store, r *Record) bool {
-	return !r.Declaration && r.EventID != "" && st.Has(keyDeclared(r.EventID))
+	return !r.Declaration && r.identity() != "" && st.Has(keyDeclared(r.identity()))
 }
 
 // record stores one event that p may capture, with its indexes, and
@@ -133,8 +147,11 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 		}
 	}
 	sdk.Save(st, keyEvent(seq), r)
-	if e.EventID != "" && e.Declaration == nil {
-		st.Set(keyEventID(e.EventID), sdk.Uint64Bytes(seq))
+	if e.Declaration == nil {
+		if e.EventID != "" {
+			st.Set(keyEventID(e.EventID), sdk.Uint64Bytes(seq))
+		}
+		st.Set(keyHash(e.Hash), sdk.Uint64Bytes(seq))
 	}
 	for _, key := range order {
 		st.Set(keyEPC(key, seq), []byte(strings.Join(roles[key], ",")))
@@ -151,7 +168,7 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 	case retracted != nil:
 		// The retracted event's objects get their state recomputed
 		// without it; nothing is deleted from the record of events.
-		st.Set(keyDeclared(e.EventID), sdk.Uint64Bytes(seq))
+		st.Set(keyDeclared(retracted.identity()), sdk.Uint64Bytes(seq))
 		for _, key := range retracted.Objects {
 			if err := replay(st, key); err != nil {
 				return err
@@ -164,39 +181,50 @@ func record(ctx *chain.Context, p *Participant, e *Event, context, path string) 
 			}
 		}
 	}
-	ctx.Emit("capture", chain.A("seq", seq), chain.A("type", r.Type), chain.A("event_id", r.EventID))
+	ctx.Emit("capture", chain.A("seq", seq), chain.A("type", r.Type), chain.A("event_id", r.EventID), chain.A("event_hash", r.Hash))
 	return nil
 }
 
 // checkEventID enforces the identity rules. An ordinary event's eventID
-// is unique. An errorDeclaration repeats the eventID of the event it
-// retracts; when that event is on chain, only its capturer or an admin
-// may declare it, and only once, and retracted is that event. A
-// declaration of an event that is not on chain (it lives in another EPCIS
-// repository) is recorded and retracts nothing here: if the original is
-// captured later, it is an ordinary event, and its capturer declares it
-// again. That way nobody can retract, in advance, an event they did not
-// make.
+// is unique, and so is its CBV 2.0 event hash: the same event captured
+// twice (by anyone, in any spelling) is refused. An errorDeclaration
+// names the event it retracts by its eventID, or by its event hash when
+// it has none; when that event is on chain, only its capturer or an
+// admin may declare it, and only once, and retracted is that event. A
+// declaration of an event that is not on chain (it lives in another
+// EPCIS repository) is recorded and retracts nothing here: if the
+// original is captured later, it is an ordinary event, and its capturer
+// declares it again. That way nobody can retract, in advance, an event
+// they did not make.
 func checkEventID(st *chain.Store, p *Participant, e *Event, path string) (retracted *Record, err error) {
-	if e.EventID == "" {
-		return nil, nil
+	byID := uint64(0)
+	if e.EventID != "" {
+		if byID, err = sdk.BytesUint64(st.Get(keyEventID(e.EventID))); err != nil {
+			return nil, err
+		}
 	}
-	orig, err := sdk.BytesUint64(st.Get(keyEventID(e.EventID)))
+	byHash, err := sdk.BytesUint64(st.Get(keyHash(e.Hash)))
 	if err != nil {
 		return nil, err
 	}
+	orig := byID
+	if e.EventID == "" {
+		orig = byHash
+	}
 	switch {
-	case e.Declaration == nil && orig != 0:
-		return nil, fmt.Errorf("%w: %s.eventID: %w: %q is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, orig)
+	case e.Declaration == nil && byID != 0:
+		return nil, fmt.Errorf("%w: %s.eventID: %w: %q is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, byID)
+	case e.Declaration == nil && byHash != 0:
+		return nil, fmt.Errorf("%w: %s: %w: the same event (CBV 2.0 event hash %s) is event %d", chain.ErrBadPayload, path, ErrDuplicate, e.Hash, byHash)
 	case e.Declaration == nil || orig == 0:
 		return nil, nil
-	}
-	if d, _ := sdk.BytesUint64(st.Get(keyDeclared(e.EventID))); d != 0 {
-		return nil, fmt.Errorf("%w: %s.errorDeclaration: %w: %q was declared erroneous by event %d", chain.ErrBadPayload, path, ErrDuplicate, e.EventID, d)
 	}
 	r, err := LoadRecord(st, orig)
 	if err != nil {
 		return nil, err
+	}
+	if d, _ := sdk.BytesUint64(st.Get(keyDeclared(r.identity()))); d != 0 {
+		return nil, fmt.Errorf("%w: %s.errorDeclaration: %w: event %d was declared erroneous by event %d", chain.ErrBadPayload, path, ErrDuplicate, orig, d)
 	}
 	if r.Sender != p.Address.String() && !p.IsAdmin() {
 		return nil, denied(path+".errorDeclaration", "event %d was captured by %s; only it or an admin may declare it erroneous", orig, r.Sender)
@@ -208,9 +236,9 @@ func newRecord(ctx *chain.Context, seq uint64, e *Event, context string) *Record
 	r := &Record{Seq: seq, Height: ctx.Height, Time: ctx.Time.UnixMilli(), TxHash: ctx.TxHash.String(),
 		Sender: ctx.Sender.String(), Type: e.Type, Action: e.Action, EventID: e.EventID,
 		EventTime: e.Time.UnixMilli(), BizStep: e.BizStep, Disposition: e.Disposition,
-		Context: context, Event: e.JSON}
+		Context: context, Event: e.JSON, Hash: e.Hash}
 	for _, l := range []*Location{e.ReadPoint, e.BizLocation} {
-		if l != nil && !slices.Contains(r.GLNs, l.GLN) {
+		if l != nil && l.GLN != "" && !slices.Contains(r.GLNs, l.GLN) {
 			r.GLNs = append(r.GLNs, l.GLN)
 		}
 	}

@@ -55,11 +55,14 @@ func (c *Capture) DecodePayload(payload []byte) error {
 	if len(w.Events) > MaxEvents {
 		return fieldError("events", ErrBadValue, "%d events, limit %d per transaction (the CLI splits a document)", len(w.Events), MaxEvents)
 	}
+	var context any
 	if len(w.Context) > 0 {
-		if err := checkContext(w.Context); err != nil {
+		var err error
+		if context, err = checkContext(w.Context); err != nil {
 			return err
 		}
 	}
+	ns := ContextNamespaces(context)
 	events := make([]*Event, len(w.Events))
 	for i, raw := range w.Events {
 		path := fmt.Sprintf("events[%d]", i)
@@ -73,8 +76,16 @@ func (c *Capture) DecodePayload(payload []byte) error {
 		if events[i], err = ParseEvent(m, path); err != nil {
 			return err
 		}
+		events[i].Hash, _ = EventHash(m, ns)
 	}
 	c.context, c.events = string(w.Context), events
+	if context != nil {
+		j, err := json.Marshal(context)
+		if err != nil {
+			return fieldError("@context", ErrBadValue, "%v", err)
+		}
+		c.context = string(j)
+	}
 	return nil
 }
 
@@ -93,10 +104,14 @@ func (c *Capture) Validate() error {
 }
 
 // checkContext accepts the shapes JSON-LD allows for @context: a URI, an
-// object, or a list of those.
-func checkContext(raw json.RawMessage) error {
+// object, or a list of those; it returns the context decoded. A payload
+// carries no floats, so an "@version": 1.1 arrives as the string "1.1"
+// and goes back to the number JSON-LD 1.1 requires.
+func checkContext(raw json.RawMessage) (any, error) {
 	var v any
-	_ = json.Unmarshal(raw, &v)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	_ = dec.Decode(&v)
 	items, isList := v.([]any)
 	if !isList {
 		items = []any{v}
@@ -104,15 +119,18 @@ func checkContext(raw json.RawMessage) error {
 	for _, it := range items {
 		switch t := it.(type) {
 		case map[string]any:
+			if ver, ok := t["@version"].(string); ok && decimalPattern.MatchString(ver) {
+				t["@version"] = json.Number(ver)
+			}
 		case string:
 			if !isURI(t) {
-				return fieldError("@context", ErrBadValue, "%q is not a URI", t)
+				return nil, fieldError("@context", ErrBadValue, "%q is not a URI", t)
 			}
 		default:
-			return fieldError("@context", ErrBadValue, "must be a URI, an object or a list of them")
+			return nil, fieldError("@context", ErrBadValue, "must be a URI, an object or a list of them")
 		}
 	}
-	return nil
+	return v, nil
 }
 
 // decodeJSONPayload reads a payload through its JSON form into v,
@@ -195,8 +213,12 @@ func (p *Participant) Validate() error {
 		if loc == Wildcard {
 			continue
 		}
-		if _, err := ParseLocation(loc); err != nil {
-			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadIdentifier, "%v", err)
+		l, err := ParseLocation(loc)
+		if err != nil {
+			return fieldError(fmt.Sprintf("locations[%d]", i), kindOf(err), "%v", err)
+		}
+		if l.GLN == "" {
+			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadIdentifier, "%q: a participant speaks for GS1 locations (GLNs), not for geographic points", loc)
 		}
 		if slices.Contains(p.Locations[:i], loc) {
 			return fieldError(fmt.Sprintf("locations[%d]", i), ErrBadValue, "%q is listed twice", loc)

@@ -12,10 +12,12 @@ import (
 // prefixes and the locations it was registered with. An event is a
 // statement made at a place about things, so:
 //
-//  1. Where: every location the event names (readPoint, bizLocation)
+//  1. Where: every GS1 location the event names (readPoint, bizLocation)
 //     must be one the sender speaks for: listed among its locations (the
-//     same GLN, any extension) or under one of its company prefixes.
-//  2. No where: an event that names no location must name only the
+//     same GLN, any extension) or under one of its company prefixes. A
+//     geographic point (a geo: URI) belongs to nobody: anyone may name
+//     one, and it gives no right of its own.
+//  2. No where: an event that names no GS1 location must name only the
 //     sender's own identifiers (under its prefixes).
 //  3. New numbers: identifiers an event brings into being (an
 //     ObjectEvent ADD, the outputs of a TransformationEvent) must be
@@ -61,7 +63,7 @@ func (p *Participant) SpeaksFor(l Location) bool {
 		return true
 	}
 	for _, s := range p.Locations {
-		if mine, err := ParseLocation(s); err == nil && mine.GLN == l.GLN {
+		if mine, err := ParseLocation(s); err == nil && l.GLN != "" && mine.GLN == l.GLN {
 			return true
 		}
 	}
@@ -73,21 +75,25 @@ func (p *Participant) SpeaksFor(l Location) bool {
 // field that the sender may not speak for.
 func (p *Participant) MayCapture(e *Event, path string) error {
 	who := fmt.Sprintf("%s (%s %s)", p.Address, p.Role, p.Name)
-	hasWhere := e.ReadPoint != nil || e.BizLocation != nil
+	hasWhere := false
 	for _, w := range []struct {
 		field string
 		loc   *Location
 	}{{"readPoint", e.ReadPoint}, {"bizLocation", e.BizLocation}} {
-		if w.loc != nil && !p.SpeaksFor(*w.loc) {
+		if w.loc == nil || w.loc.GLN == "" {
+			continue
+		}
+		if !p.SpeaksFor(*w.loc) {
 			return denied(path+"."+w.field+".id", "%s does not speak for location %s", who, w.loc.URI)
 		}
+		hasWhere = true
 	}
 	for _, n := range e.Named {
 		if n.ID.OwnedBy(p.Prefixes) {
 			continue
 		}
 		if !hasWhere {
-			return denied(path+"."+n.Field, "an event without readPoint or bizLocation may only name the sender's own identifiers; %s is not under a company prefix of %s", n.ID.URI, who)
+			return denied(path+"."+n.Field, "an event without a GS1 readPoint or bizLocation may only name the sender's own identifiers; %s is not under a company prefix of %s", n.ID.URI, who)
 		}
 		commissions := e.Type == ObjectEvent && e.Action == ActionAdd && (n.As == AsEPC || n.As == AsQuantity) ||
 			e.Type == TransformationEvent && (n.As == AsOutput || n.As == AsOutputQuantity)

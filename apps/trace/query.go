@@ -305,6 +305,7 @@ type EventView struct {
 	Type        string    `json:"type"`
 	Action      string    `json:"action,omitempty"`
 	EventID     string    `json:"event_id,omitempty"`
+	EventHash   string    `json:"event_hash,omitempty"` // CBV 2.0 event hash, ni:///sha-256;...?ver=CBV2.0
 	EventTime   time.Time `json:"event_time"`
 	BizStep     string    `json:"biz_step,omitempty"`
 	Disposition string    `json:"disposition,omitempty"`
@@ -318,8 +319,30 @@ type EventView struct {
 	// that retracted this event; its state effects were undone.
 	DeclaredErroneousBy uint64          `json:"declared_erroneous_by,omitempty"`
 	Context             json.RawMessage `json:"@context,omitempty"`
-	Event               json.RawMessage `json:"event"`
-	Proof               *sdk.Proven     `json:"proof"`
+	// Event is the EPCIS event as the standard writes it (AnswerEvent).
+	Event json.RawMessage `json:"event"`
+	Proof *sdk.Proven     `json:"proof"`
+}
+
+// AnswerEvent returns a stored event as answers give it. Events captured
+// by this version are stored that way already: standard words bare,
+// decimals as JSON numbers. Events an older version stored keep the
+// spellings they were captured with and carry decimals as strings; they
+// are read through ParseEvent again, which writes them in today's form
+// (an event today's rules refuse is answered as stored). A client that
+// checks a proof renders the proven record the same way (Verify).
+func AnswerEvent(stored string) json.RawMessage {
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(stored))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil {
+		return json.RawMessage(stored)
+	}
+	e, err := ParseEvent(m, "event")
+	if err != nil {
+		return json.RawMessage(stored)
+	}
+	return json.RawMessage(e.JSON)
 }
 
 // view builds the answer entry for a stored event, with its proof.
@@ -329,8 +352,9 @@ func view(q *chain.QueryContext, r *Record, roles string) (EventView, error) {
 		return EventView{}, err
 	}
 	v := EventView{Seq: r.Seq, Height: r.Height, Time: time.UnixMilli(r.Time).UTC(), TxHash: r.TxHash,
-		CapturedBy: r.Sender, Type: r.Type, Action: r.Action, EventID: r.EventID,
-		EventTime: time.UnixMilli(r.EventTime).UTC(), BizStep: r.BizStep, Disposition: r.Disposition, ErrorDeclaration: r.Declaration, Event: json.RawMessage(r.Event), Proof: proof}
+		CapturedBy: r.Sender, Type: r.Type, Action: r.Action, EventID: r.EventID, EventHash: r.Hash,
+		EventTime: time.UnixMilli(r.EventTime).UTC(), BizStep: r.BizStep, Disposition: r.Disposition,
+		ErrorDeclaration: r.Declaration, Event: AnswerEvent(r.Event), Proof: proof}
 	if roles != "" {
 		v.Roles = strings.Split(roles, ",")
 	}
@@ -338,14 +362,15 @@ func view(q *chain.QueryContext, r *Record, roles string) (EventView, error) {
 		v.Context = json.RawMessage(r.Context)
 	}
 	if erroneous(q.Store(), r) {
-		v.DeclaredErroneousBy, _ = sdk.BytesUint64(q.Store().Get(keyDeclared(r.EventID)))
+		v.DeclaredErroneousBy, _ = sdk.BytesUint64(q.Store().Get(keyDeclared(r.identity())))
 	}
 	return v, nil
 }
 
 // Verify checks the view against stateRoot, the state root of a trusted
 // header at v.Proof.Height: the proof must hold, the proven key must be
-// this event's, and the proven record must say what the view says. A
+// this event's, and the proven record must say what the view says (its
+// event as AnswerEvent writes it, its event hash). A
 // client that fetched the header from another node (or several) need not
 // trust the node that answered the query.
 func (v *EventView) Verify(stateRoot chain.Hash) error {
@@ -366,11 +391,12 @@ func (v *EventView) Verify(stateRoot chain.Hash) error {
 	if err := chain.Decode(val, &r); err != nil {
 		return fmt.Errorf("event %d: proven value: %w", v.Seq, err)
 	}
-	same, err := sameJSON(v.Event, []byte(r.Event))
+	same, err := sameJSON(v.Event, AnswerEvent(r.Event))
 	if err != nil {
 		return fmt.Errorf("event %d: %w", v.Seq, err)
 	}
-	if !same || r.Seq != v.Seq || r.Height != v.Height || r.Time != v.Time.UnixMilli() || r.Sender != v.CapturedBy || r.TxHash != v.TxHash {
+	if !same || r.Seq != v.Seq || r.Height != v.Height || r.Time != v.Time.UnixMilli() || r.Sender != v.CapturedBy ||
+		r.TxHash != v.TxHash || r.Hash != v.EventHash {
 		return fmt.Errorf("event %d: the answer differs from the proven record", v.Seq)
 	}
 	return nil

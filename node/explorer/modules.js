@@ -50,7 +50,8 @@ async function viewTrace(epc) {
     el('div', { class: 'when' }, fullTime(ev.event_time)),
     el('div', null, el('strong', null, ev.biz_step || ev.type), ' ', ev.disposition ? badge(ev.disposition, 'ok') : null),
     el('div', { class: 'muted' }, ev.type, where(ev) ? ' · ' + t('trace_at') + ' ' : '', where(ev) ? el('code', null, where(ev)) : null),
-    el('div', { class: 'muted' }, t('f_height'), ' ', blockLink(ev.height), ' · ', txLink(ev.tx_hash)))))
+    el('div', { class: 'muted' }, t('f_height'), ' ', blockLink(ev.height), ' · ', txLink(ev.tx_hash)),
+    ev.event_hash ? el('div', { class: 'muted' }, el('code', null, ev.event_hash)) : null)))
     : el('p', { class: 'muted', id: 'trace-events' }, t('trace_no_events'));
   return el('div', null, el('h1', null, t('trace_title')),
     el('div', { class: 'grid' },
