@@ -86,11 +86,15 @@ type benchSender struct {
 	nonce  uint64 // nonce of the next transaction built
 	built  int    // transactions built, which picks the next kind
 	epc    string // trace: the EPC it observes
-	device string // city: its device id
-	devKey *crypto.PrivateKey
-	seq    uint64      // city: sequence number of the last reading built
-	queue  []benchBody // signed ahead, not yet sent
-	retry  *benchBody  // refused for a passing reason: sent again next
+	// observed is the eventTime of its last trace event: each event is
+	// at least a millisecond later, so that no two have the same CBV 2.0
+	// event hash, which the module refuses as a duplicate capture.
+	observed time.Time
+	device   string // city: its device id
+	devKey   *crypto.PrivateKey
+	seq      uint64      // city: sequence number of the last reading built
+	queue    []benchBody // signed ahead, not yet sent
+	retry    *benchBody  // refused for a passing reason: sent again next
 }
 
 // benchWorkload builds the transactions of a run.
@@ -246,9 +250,14 @@ func (w *benchWorkload) build(s *benchSender) (benchBody, error) {
 		app, action, msg = bank.Name, bank.ActionSend, bank.Send{To: w.to, Amount: 1}
 	case kindTrace:
 		app, action = trace.Name, trace.ActionCapture
+		t := w.now().UTC().Truncate(time.Millisecond)
+		if !t.After(s.observed) {
+			t = s.observed.Add(time.Millisecond)
+		}
+		s.observed = t
 		msg = trace.Capture{Events: []map[string]any{{
 			"type": trace.ObjectEvent, "action": "OBSERVE", "epcList": []string{s.epc}, "bizStep": "inspecting",
-			"eventTime": w.now().UTC().Format(time.RFC3339Nano), "eventTimeZoneOffset": "+00:00",
+			"eventTime": t.Format(time.RFC3339Nano), "eventTimeZoneOffset": "+00:00",
 		}}}
 	case kindCity:
 		r, err := city.SignReading(s.devKey, w.chainID, city.Observation{Device: s.device, Seq: s.seq + 1,

@@ -414,7 +414,10 @@ func TestBenchMixesAreValidUnderTheDevGenesis(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		var raws [][]byte
 		for _, s := range w.senders {
-			for k := 0; k < 3; k++ { // one of each kind
+			// Two of each kind in one block, at one reading of the clock:
+			// two trace events of a sender must still differ (their CBV
+			// event hashes, which the module keeps unique).
+			for k := 0; k < 6; k++ {
 				b, err := w.next(s)
 				if err != nil {
 					t.Fatal(err)
@@ -431,8 +434,8 @@ func TestBenchMixesAreValidUnderTheDevGenesis(t *testing.T) {
 		}
 		applyBlock(t, c, "load", raws)
 	}
-	if _, seq, _, _ := st.Device(ctx, w.senders[5].device); seq != 3 {
-		t.Fatalf("device seq %d after three readings", seq)
+	if _, seq, _, _ := st.Device(ctx, w.senders[5].device); seq != 6 {
+		t.Fatalf("device seq %d after six readings", seq)
 	}
 }
 
