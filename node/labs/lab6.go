@@ -110,14 +110,23 @@ func lab6Decided(ctx context.Context, e *Env) Result {
 	return todo(say("proposal %s has %d vote(s), not yet more than 2/3 of the power", "提议 %s 只有 %d 票，还没有超过 2/3 的投票权", p.ID, len(p.Votes)))
 }
 
-func lab6InSet(ctx context.Context, e *Env) Result {
+// decidedAddition is the latest decided addition of a validator, or nil
+// with the result to answer: the error, or that none is decided yet.
+func (e *Env) decidedAddition(ctx context.Context) (*poaProposal, Result) {
 	adds, err := e.additions(ctx)
 	if err != nil {
-		return failed(err)
+		return nil, failed(err)
 	}
-	p := decidedAddition(adds)
+	if p := decidedAddition(adds); p != nil {
+		return p, Result{}
+	}
+	return nil, todo(tx("no addition was decided yet", "还没有通过任何加入提议"))
+}
+
+func lab6InSet(ctx context.Context, e *Env) Result {
+	p, res := e.decidedAddition(ctx)
 	if p == nil {
-		return todo(tx("no addition was decided yet", "还没有通过任何加入提议"))
+		return res
 	}
 	vs, err := e.validators(ctx)
 	if err != nil {
@@ -131,13 +140,9 @@ func lab6InSet(ctx context.Context, e *Env) Result {
 }
 
 func lab6Signs(ctx context.Context, e *Env) Result {
-	adds, err := e.additions(ctx)
-	if err != nil {
-		return failed(err)
-	}
-	p := decidedAddition(adds)
+	p, res := e.decidedAddition(ctx)
 	if p == nil {
-		return todo(tx("no addition was decided yet", "还没有通过任何加入提议"))
+		return res
 	}
 	w, err := e.history(ctx)
 	if err != nil {
