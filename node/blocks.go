@@ -55,6 +55,7 @@ func (n *Node) verified(h chain.Hash) bool { return n.pool.Has(h) || n.sigs.has(
 // here, outside the deterministic executor.
 func (n *Node) preverify(txs [][]byte) {
 	work := make(chan []byte)
+	counted := n.metrics.sigsChecked.WithLabelValues("block")
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.NumCPU(); w++ {
 		wg.Add(1)
@@ -66,6 +67,7 @@ func (n *Node) preverify(txs [][]byte) {
 				if err != nil {
 					continue // the executor reports it
 				}
+				counted.Inc()
 				if tx.VerifySignatureWith(n.keys) == nil {
 					n.sigs.add(h)
 				}

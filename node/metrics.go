@@ -18,6 +18,7 @@ type metrics struct {
 	txRejected   *prometheus.CounterVec
 	httpRequests *prometheus.CounterVec
 	apiRefused   *prometheus.CounterVec
+	sigsChecked  *prometheus.CounterVec
 }
 
 func newMetrics(mempoolSize func() float64) *metrics {
@@ -40,8 +41,10 @@ func newMetrics(mempoolSize func() float64) *metrics {
 		Help: "API requests, by route and status code."}, []string{"route", "code"})
 	m.apiRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citychain_api_refused_total",
 		Help: "API requests refused by the API's bounds, by error code (rate_limited, busy, too_many_streams, client_connections)."}, []string{"code"})
+	m.sigsChecked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citychain_signatures_verified_total",
+		Help: "Transaction signatures this node verified, by where: submit (the API), gossip (the tx topic's validator), block (a proposed block's transactions it had not seen), sync (blocks fetched by block sync). Each transaction should be verified about once per node."}, []string{"where"})
 	m.reg.MustRegister(m.height, m.txs, m.mempool, m.blockTxs, m.blockExec, m.blockStore,
-		m.txRejected, m.httpRequests, m.apiRefused,
+		m.txRejected, m.httpRequests, m.apiRefused, m.sigsChecked,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

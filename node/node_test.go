@@ -14,6 +14,7 @@ import (
 	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // testNode starts a dev node in a temporary home on a free port.
@@ -322,5 +323,23 @@ func TestAStoppingNodeRefusesNewTransactions(t *testing.T) {
 	}
 	if n.pool.Size() != 0 {
 		t.Fatal("a stopping node pooled a transaction")
+	}
+}
+
+// A submitted transaction costs its node one signature check, counted
+// under "submit"; the gossip validator takes the node's word for it
+// afterwards and verifies nothing again.
+func TestSubmittedSignatureIsVerifiedOnce(t *testing.T) {
+	n, _ := testNode(t)
+	tx := sendTx(t, DevKey(1), n.ChainID(), 0, chain.AddressOf(DevKey(2).PublicKey()), 3)
+	if _, err := n.Submit(tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.validateGossipTx(tx.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	count := func(where string) float64 { return testutil.ToFloat64(n.metrics.sigsChecked.WithLabelValues(where)) }
+	if s, g := count("submit"), count("gossip"); s != 1 || g != 0 {
+		t.Fatalf("verified %v times at submission and %v in gossip, want 1 and 0", s, g)
 	}
 }

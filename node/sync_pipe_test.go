@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,7 +280,7 @@ func prepare(t *testing.T, chainID string, h uint64, entry [2][]byte, vals *chai
 	jobs := sb.check(chainID, vals, vals.Hash())
 	sb.pending.Store(int32(len(jobs)))
 	for _, j := range jobs {
-		j.run(keyCache{})
+		j.run(keyCache{}, nil)
 	}
 	return sb
 }
@@ -408,5 +409,46 @@ func TestSyncLookAheadIsBoundedInBytes(t *testing.T) {
 		if i > 0 && a.to != a.from {
 			t.Errorf("request %d asked for %d to %d, want one block", i, a.from, a.to)
 		}
+	}
+}
+
+// The verify stage checks the signature of a synced transaction this
+// node has not verified, and takes the word of its own records (pool,
+// gossip) for one it has: a forged signature it knows of is passed, one
+// it does not know is caught, and only the latter is counted.
+func TestSyncVerifySkipsWhatTheNodeVerified(t *testing.T) {
+	good := signedTransfer(t, "c", 0, 1, 1, 5)
+	forged := signedTransfer(t, "c", 2, 1, 1, 5)
+	forged[len(forged)-2] ^= 1 // inside the signature, the last field
+	if tx, err := chain.DecodeTx(forged); err != nil || tx.VerifySignature() == nil {
+		t.Fatalf("the forged transaction decodes (%v) and must not verify", err)
+	}
+	for _, c := range []struct {
+		name     string
+		known    chain.Hash
+		verified int
+		ok       []bool
+	}{
+		{"nothing known", chain.Hash{}, 2, []bool{true, false}},
+		{"the good one known", chain.Sum(good), 1, []bool{true, false}},
+		{"the forged one known", chain.Sum(forged), 1, []bool{true, true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := &syncBlock{block: &chain.Block{Txs: [][]byte{good, forged}}, ready: make(chan struct{}),
+				txOK: make([]bool, 2), txHash: make([]chain.Hash, 2)}
+			b.pending.Store(1)
+			known := func(h chain.Hash) bool { return h == c.known }
+			if got := (verifyJob{b: b, lo: 0, hi: 2}).run(keyCache{}, known); got != c.verified {
+				t.Fatalf("verified %d, want %d", got, c.verified)
+			}
+			if !slices.Equal(b.txOK, c.ok) {
+				t.Fatalf("marked %v, want %v", b.txOK, c.ok)
+			}
+			select {
+			case <-b.ready:
+			default:
+				t.Fatal("the block's last job did not mark it ready")
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
 )
@@ -65,31 +67,41 @@ type verifyJob struct {
 }
 
 // run does the job and, if it was the block's last, marks the block
-// ready. It returns how many signatures it verified.
-func (j verifyJob) run(keys keyCache) int {
-	b := j.b
+// ready. A transaction known says this node verified already (it is
+// pooled, or its signature was checked when it came by gossip) is marked
+// without a second check. It returns how many signatures it verified.
+func (j verifyJob) run(keys keyCache, known func(chain.Hash) bool) int {
+	b, verified := j.b, 0
 	for i := j.lo; i < j.hi; i++ {
 		raw := b.block.Txs[i]
+		h := chain.Sum(raw)
+		if known != nil && known(h) {
+			b.txOK[i], b.txHash[i] = true, h
+			continue
+		}
+		verified++
 		tx, err := chain.DecodeTx(raw)
 		if err != nil || keys.verify(tx) != nil {
 			continue // the executor finds it again and says why
 		}
-		b.txOK[i], b.txHash[i] = true, chain.Sum(raw)
+		b.txOK[i], b.txHash[i] = true, h
 	}
 	if b.pending.Add(-1) == 0 {
 		close(b.ready)
 	}
-	return j.hi - j.lo
+	return verified
 }
 
 // verifyWorker runs verify jobs until ctx ends, counting the
-// signatures it checks in checked.
-func verifyWorker(ctx context.Context, jobs <-chan verifyJob, checked *atomic.Int64) {
+// signatures it checks in checked and in the node's metric.
+func verifyWorker(ctx context.Context, jobs <-chan verifyJob, known func(chain.Hash) bool, checked *atomic.Int64, metric prometheus.Counter) {
 	keys := keyCache{}
 	for {
 		select {
 		case j := <-jobs:
-			checked.Add(int64(j.run(keys)))
+			k := j.run(keys, known)
+			checked.Add(int64(k))
+			metric.Add(float64(k))
 		case <-ctx.Done():
 			return
 		}

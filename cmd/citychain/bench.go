@@ -55,6 +55,8 @@ type benchOptions struct {
 	hashes      string // --hashes FILE
 	ceiling     bool
 	validators  int // N of the ceiling; 0: from the devnet or the node
+
+	limitTPS float64 // the measured verification limit, with --ceiling
 }
 
 // check validates the flags; each error names the flag and the problem.
@@ -252,6 +254,7 @@ func runBenchCmd(cmd *cobra.Command, g *globals, o *benchOptions) error {
 			return err
 		}
 		ceiling = &c
+		o.limitTPS = c.LimitTPS
 		fmt.Fprintln(log, c)
 	}
 	w, err := prepareWorkload(ctx, log, targets, chainID, o)

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,7 +65,8 @@ const (
 	benchFund    = 1_000_000
 	benchFundLow = 100_000 // a sender with less is funded again
 	// benchOpenEnded is how many transactions are signed ahead when
-	// neither --count nor --rate bounds a --duration run.
+	// neither --count nor --rate bounds a --duration run and no
+	// verification limit was measured.
 	benchOpenEnded = 20_000
 	// benchDeviceSeed derives the bench devices' keys (city.DeviceKey):
 	// public, as for every simulated device.
@@ -305,21 +308,54 @@ func (w *benchWorkload) next(s *benchSender) (benchBody, error) {
 
 // signAhead signs n transactions spread over the senders, and a fifth
 // more: senders take turns as the nodes answer, so some send a little
-// more than their share.
+// more than their share. The senders are signed for on every core at
+// once; each sender's transactions are built in nonce order by one
+// goroutine, which alone touches that sender.
 func (w *benchWorkload) signAhead(n int) error {
-	for i, s := range w.senders {
-		k := n / len(w.senders)
-		if i < n%len(w.senders) {
-			k++
-		}
-		k += k/5 + 1
-		for j := 0; j < k; j++ {
-			b, err := w.build(s)
-			if err != nil {
-				return err
+	next := make(chan int)
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() { // exits when next is closed
+			defer wg.Done()
+			var first error
+			for i := range next {
+				if first == nil {
+					first = w.signFor(i, n)
+				}
 			}
-			s.queue = append(s.queue, b)
+			errs <- first
+		}()
+	}
+	for i := range w.senders {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// signFor queues sender i's share of n transactions.
+func (w *benchWorkload) signFor(i, n int) error {
+	s := w.senders[i]
+	k := n / len(w.senders)
+	if i < n%len(w.senders) {
+		k++
+	}
+	k += k/5 + 1
+	for j := 0; j < k; j++ {
+		b, err := w.build(s)
+		if err != nil {
+			return err
+		}
+		s.queue = append(s.queue, b)
 	}
 	return nil
 }
@@ -332,6 +368,12 @@ func signPlan(o *benchOptions) int {
 		if plan == 0 || byRate < plan {
 			plan = byRate
 		}
+	}
+	if plan == 0 && o.duration > 0 && o.limitTPS > 0 {
+		// No devnet commits faster than its verification limit, so that
+		// many per second is enough for the whole run: the client then
+		// signs nothing while the nodes work.
+		plan = int(o.limitTPS*o.duration.Seconds() + 0.999)
 	}
 	if plan == 0 {
 		plan = benchOpenEnded

@@ -311,6 +311,8 @@ func TestBenchSignPlan(t *testing.T) {
 		{"count ends first", benchOptions{count: 100, rate: 200, duration: 4 * time.Second}, 100},
 		{"duration ends first", benchOptions{count: 5000, rate: 200, duration: 4 * time.Second}, 800},
 		{"open ended", benchOptions{duration: time.Minute}, benchOpenEnded},
+		{"open ended under a measured limit", benchOptions{duration: 20 * time.Second, limitTPS: 3873.2}, 77464},
+		{"the limit does not raise a count", benchOptions{count: 500, duration: 20 * time.Second, limitTPS: 3873.2}, 500},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -574,5 +576,39 @@ func TestBenchBatchAnswers(t *testing.T) {
 	}
 	if run.nAccepted != 1 || run.submitted != 6 {
 		t.Fatalf("accepted %d, submitted %d", run.nAccepted, run.submitted)
+	}
+}
+
+// Signing ahead on every core gives each sender its share and a fifth
+// more, each transaction signed by its sender, in nonce order.
+func TestBenchSignAheadKeepsEachSendersOrder(t *testing.T) {
+	w, err := newWorkload("c", []benchKind{kindTransfer, kindCity}, 12, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cbor = true
+	for i, s := range w.senders {
+		s.nonce = uint64(10 * i)
+	}
+	if err := w.signAhead(100); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range w.senders {
+		share := 100 / 12
+		if i < 100%12 {
+			share++
+		}
+		if want := share + share/5 + 1; len(s.queue) != want {
+			t.Fatalf("%s: %d queued, want %d", s.name, len(s.queue), want)
+		}
+		for j, b := range s.queue {
+			tx, err := chain.DecodeTx(b.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tx.Sender() != s.addr || tx.Nonce != uint64(10*i+j) || tx.VerifySignature() != nil {
+				t.Fatalf("%s: transaction %d from %s with nonce %d", s.name, j, tx.Sender(), tx.Nonce)
+			}
+		}
 	}
 }
