@@ -42,8 +42,7 @@ with N, N+1, ...`,
 			role := f.String("role", "", "admin, manufacturer, logistics or retailer")
 			prefixes := f.StringArray("prefix", nil, "a GS1 company prefix it speaks for (repeat the flag; \"*\" for all)")
 			locations := f.StringArray("location", nil, "an SGLN it speaks for (repeat the flag; \"*\" for all)")
-			_ = cobra.MarkFlagRequired(f, "name")
-			_ = cobra.MarkFlagRequired(f, "role")
+			sdk.Required(f, "name", "role")
 			return func(args []string) (*Participant, error) {
 				addr, err := chain.ParseAddress(args[0])
 				if err != nil {
