@@ -117,3 +117,16 @@ func TestBindFlagsDeclaresRequiresAndCopies(t *testing.T) {
 		t.Errorf("second run sees %q", again.Note)
 	}
 }
+
+func TestIDAtEndReadsTheLastEightBytes(t *testing.T) {
+	key := sdk.Key("status/OrderProcessing/", sdk.Uint64Bytes(42))
+	if n, err := sdk.IDAtEnd(key); n != 42 || err != nil {
+		t.Errorf("IDAtEnd = %d, %v; want 42", n, err)
+	}
+	if n, err := sdk.IDAtEnd(sdk.Uint64Bytes(7)); n != 7 || err != nil {
+		t.Errorf("IDAtEnd of the bare id = %d, %v; want 7", n, err)
+	}
+	if _, err := sdk.IDAtEnd([]byte("short")); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Errorf("a key shorter than an id: err = %v", err)
+	}
+}
