@@ -70,13 +70,13 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 				}
 				switch {
 				case len(args) == 1 && *district == "" && *typ == "":
-					return Name + "/ngsi/" + url.PathEscape(args[0]) + queryString(q), nil
+					return sdk.WithQuery(Name+"/ngsi/"+url.PathEscape(args[0]), q), nil
 				case len(args) == 0 && *district != "":
 					q.Set("district", *district)
 					if *typ != "" {
 						q.Set("type", *typ)
 					}
-					return Name + "/ngsi" + queryString(q), nil
+					return sdk.WithQuery(Name+"/ngsi", q), nil
 				}
 				return "", fmt.Errorf("give a device id or --district (with --type if you like), not both")
 			}
@@ -231,12 +231,4 @@ func printModels(w io.Writer, ms []Model) {
 			fmt.Fprintf(w, "  command %s: %s\n", cs.Action, cs.About)
 		}
 	}
-}
-
-// queryString is "?" and the encoded arguments, or "" without any.
-func queryString(q url.Values) string {
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
 }

@@ -143,10 +143,7 @@ func listPath(what string, after uint64, args ...string) string {
 	if after > 0 {
 		v.Set("after", fmt.Sprint(after))
 	}
-	if len(v) == 0 {
-		return Name + "/" + what
-	}
-	return Name + "/" + what + "?" + v.Encode()
+	return sdk.WithQuery(Name+"/"+what, v)
 }
 
 // printList prints one line per item, or "no {what}" (sdk.PrintList),
