@@ -83,9 +83,7 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 		}, func(w io.Writer, out *json.RawMessage) {
 			// The entities are the answer in either output format. Asked
 			// as plain JSON, the node names their @context in a Link header.
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(out)
+			_ = sdk.PrintJSON(w, out)
 		})
 	commands := sdk.QueryCmd(c, "commands (ID | --pending)", "List a device's commands, or every command not yet acknowledged",
 		func(f *pflag.FlagSet) func([]string) (string, error) {

@@ -206,9 +206,7 @@ It needs no node. It trusts the validator set in the certificate unless you pass
 				return err
 			}
 			if f := cmd.Flag("output"); f != nil && f.Value.String() == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return sdk.PrintJSON(cmd.OutOrStdout(), v)
 			}
 			printVerified(cmd.OutOrStdout(), v)
 			return nil

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -40,6 +41,14 @@ func PrintTable[T any](w io.Writer, header string, items []T, row func(w io.Writ
 		row(tw, &items[i])
 	}
 	tw.Flush()
+}
+
+// PrintJSON writes v as JSON indented by two spaces, the way the
+// citychain command prints every answer under --output json.
+func PrintJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // PrintList writes each item with line, or "no {what}" when there is

@@ -192,7 +192,7 @@ func cliTime(s string) (string, error) {
 }
 
 func printEvents(w io.Writer, a *EventsAnswer) {
-	for _, e := range a.Events {
+	sdk.PrintList(w, "events", a.Events, func(w io.Writer, e *EventView) {
 		what := strings.TrimSpace(e.Type + " " + e.Action)
 		why := strings.TrimSpace(e.BizStep + " " + e.Disposition)
 		line := fmt.Sprintf("#%-5d %s  %-26s %-28s block %d", e.Seq, e.EventTime.Format(time.RFC3339), what, why, e.Height)
@@ -209,10 +209,7 @@ func printEvents(w io.Writer, a *EventsAnswer) {
 		if e.EventHash != "" {
 			fmt.Fprintf(w, "       %s\n", e.EventHash)
 		}
-	}
-	if len(a.Events) == 0 {
-		fmt.Fprintln(w, "no events")
-	}
+	})
 	if a.Next != "" {
 		fmt.Fprintf(w, "more: --after %s\n", a.Next)
 	}
