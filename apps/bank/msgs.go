@@ -3,6 +3,7 @@ package bank
 import (
 	"fmt"
 
+	"github.com/citychain/citychain/apps/sdk"
 	"github.com/citychain/citychain/chain"
 )
 
@@ -24,16 +25,9 @@ const MaxMemo = 256
 
 // Validate checks the payload without state.
 func (m *Send) Validate() error {
-	if m.To.IsZero() {
-		return fmt.Errorf("%w: to: missing recipient", chain.ErrBadPayload)
-	}
-	if m.Amount == 0 {
-		return fmt.Errorf("%w: amount: must be positive", chain.ErrBadPayload)
-	}
-	if len(m.Memo) > MaxMemo {
-		return fmt.Errorf("%w: memo: %d bytes, limit %d", chain.ErrBadPayload, len(m.Memo), MaxMemo)
-	}
-	return nil
+	return sdk.FirstError(sdk.Check(!m.To.IsZero(), "to: missing recipient"),
+		sdk.Check(m.Amount != 0, "amount: must be positive"),
+		sdk.Check(len(m.Memo) <= MaxMemo, "memo: %d bytes, limit %d", len(m.Memo), MaxMemo))
 }
 
 // sendWire is the payload as it is encoded: the address in its text form,

@@ -153,14 +153,11 @@ written as text with at most the model's decimal places (citychain query city mo
 func commandCmd(c sdk.Client) *cobra.Command {
 	cmd := sdk.TxCmd(c, Name, ActionCommand, "command --device ID --action ACTION [--value VALUE]",
 		"Send a command to a device (the --from key must be a city operator)",
-		func(f *pflag.FlagSet) func([]string) (*Command, error) {
-			var m Command
+		sdk.BindFlags(func(f *pflag.FlagSet, m *Command) {
 			f.StringVar(&m.Device, "device", "", "the device's id")
 			f.StringVar(&m.Action, "action", "", "dim, switch, set-signal, set-plan or reboot")
 			f.StringVar(&m.Value, "value", "", "the command's value")
-			sdk.Required(f, "device", "action")
-			return sdk.FromFlags(&m)
-		})
+		}, "device", "action"))
 	cmd.Long = `Record a command for a device; the device answers with "tx city ack".
 Streetlights take dim (0 to 1) and switch (on, off, low); traffic lights take
 set-signal (red, amber, green, flashing, off) and set-plan (a plan name); every

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/citychain/citychain/apps/sdk"
 	"github.com/spf13/cobra"
@@ -38,12 +37,9 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 				return fmt.Sprintf("%s/history/%s?limit=%d", Name, url.PathEscape(args[0]), *limit), nil
 			}
 		}, func(w io.Writer, h *HistoryAnswer) {
-			tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEQ\tOBSERVED\tHEIGHT\tVALUES")
-			for _, e := range h.Entries {
+			sdk.PrintTable(w, "SEQ\tOBSERVED\tHEIGHT\tVALUES", h.Entries, func(tw io.Writer, e *HistoryEntry) {
 				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", e.Seq, e.ObservedAt, e.Height, joinSorted(e.Values, " ", kvText))
-			}
-			tw.Flush()
+			})
 		})
 	bbox := sdk.QueryCmd(c, "bbox --min-lon X --min-lat Y --max-lon X --max-lat Y", "List the devices inside a bounding box",
 		argFlags(Name+"/bbox", "decimal degrees", true, "min_lon", "min_lat", "max_lon", "max_lat"),
@@ -74,22 +70,20 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 				}
 				switch {
 				case len(args) == 1 && *district == "" && *typ == "":
-					return Name + "/ngsi/" + url.PathEscape(args[0]) + queryString(q), nil
+					return sdk.WithQuery(Name+"/ngsi/"+url.PathEscape(args[0]), q), nil
 				case len(args) == 0 && *district != "":
 					q.Set("district", *district)
 					if *typ != "" {
 						q.Set("type", *typ)
 					}
-					return Name + "/ngsi" + queryString(q), nil
+					return sdk.WithQuery(Name+"/ngsi", q), nil
 				}
 				return "", fmt.Errorf("give a device id or --district (with --type if you like), not both")
 			}
 		}, func(w io.Writer, out *json.RawMessage) {
 			// The entities are the answer in either output format. Asked
 			// as plain JSON, the node names their @context in a Link header.
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(out)
+			_ = sdk.PrintJSON(w, out)
 		})
 	commands := sdk.QueryCmd(c, "commands (ID | --pending)", "List a device's commands, or every command not yet acknowledged",
 		func(f *pflag.FlagSet) func([]string) (string, error) {
@@ -106,12 +100,9 @@ func (*App) QueryCommands(c sdk.Client) []*cobra.Command {
 				return "", fmt.Errorf("give a device id or --pending")
 			}
 		}, func(w io.Writer, rs *[]CommandRecord) {
-			tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "N\tDEVICE\tACTION\tVALUE\tSTATUS\tHEIGHT")
-			for _, r := range *rs {
+			sdk.PrintTable(w, "N\tDEVICE\tACTION\tVALUE\tSTATUS\tHEIGHT", *rs, func(tw io.Writer, r *CommandRecord) {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Device, r.Action, r.Value, r.Status, r.Height)
-			}
-			tw.Flush()
+			})
 		})
 	ngsi.Args, commands.Args = cobra.MaximumNArgs(1), cobra.MaximumNArgs(1)
 	command := sdk.QueryCmd(c, "command N", "Show a command and the device's answer",
@@ -173,14 +164,11 @@ func printDevices(w io.Writer, ds []DeviceView) {
 		fmt.Fprintln(w, "no devices")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTYPE\tDISTRICT\tLON,LAT\tSEQ\tSTATE")
-	for _, d := range ds {
+	sdk.PrintTable(w, "ID\tTYPE\tDISTRICT\tLON,LAT\tSEQ\tSTATE", ds, func(tw io.Writer, d *DeviceView) {
 		typ := strings.TrimSuffix(d.Type+"/"+d.Category, "/") // Device/actuator
 		vals := joinSorted(d.State.Attrs, " ", func(k string, v Value) string { return kvText(k, v.Value) })
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, typ, d.District, strings.Join(d.Location.Coordinates, ","), d.State.LastSeq, vals)
-	}
-	tw.Flush()
+	})
 }
 
 func printDevice(w io.Writer, d *DeviceView) {
@@ -199,25 +187,22 @@ func printDevice(w io.Writer, d *DeviceView) {
 	}
 	fmt.Fprintln(w)
 	model, _ := ModelFor(d.Type, d.Category)
-	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	for _, k := range slices.Sorted(maps.Keys(d.State.Attrs)) {
-		v := d.State.Attrs[k]
+	sdk.PrintTable(w, "", slices.Sorted(maps.Keys(d.State.Attrs)), func(tw io.Writer, k *string) {
+		v := d.State.Attrs[*k]
 		unit := ""
 		if model != nil {
-			if a, ok := model.Attr(k); ok {
+			if a, ok := model.Attr(*k); ok {
 				unit = a.Unit
 			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", k, v.Value, unit, v.ObservedAt, v.Source)
-	}
-	tw.Flush()
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", *k, v.Value, unit, v.ObservedAt, v.Source)
+	})
 }
 
 func printModels(w io.Writer, ms []Model) {
 	for _, m := range ms {
 		fmt.Fprintf(w, "%s: %s\n", modelName(&m), m.About)
-		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-		for _, a := range m.Attrs {
+		sdk.PrintTable(w, "", m.Attrs, func(tw io.Writer, a *Attr) {
 			rng := ""
 			switch a.Kind {
 			case KindNumber:
@@ -239,18 +224,9 @@ func printModels(w io.Writer, ms []Model) {
 				about += " (registered as " + a.Default + " unless given)"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Unit, rng, about)
-		}
-		tw.Flush()
+		})
 		for _, cs := range m.Commands {
 			fmt.Fprintf(w, "  command %s: %s\n", cs.Action, cs.About)
 		}
 	}
-}
-
-// queryString is "?" and the encoded arguments, or "" without any.
-func queryString(q url.Values) string {
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
 }

@@ -71,16 +71,16 @@ func NewPoint(lon, lat string) Point { return Point{Type: "Point", Coordinates: 
 // microDegrees parses the point into fixed-point longitude and latitude
 // and checks that they are on Earth.
 func (p Point) microDegrees() (lon, lat int64, err error) {
-	if err := sdk.FirstError(check(p.Type == "Point", "location.type: %q, want \"Point\"", p.Type),
-		check(len(p.Coordinates) == 2, "location.coordinates: want [longitude, latitude], got %d values", len(p.Coordinates))); err != nil {
+	if err := sdk.FirstError(sdk.Check(p.Type == "Point", "location.type: %q, want \"Point\"", p.Type),
+		sdk.Check(len(p.Coordinates) == 2, "location.coordinates: want [longitude, latitude], got %d values", len(p.Coordinates))); err != nil {
 		return 0, 0, err
 	}
 	lon, lonErr := parseFixed(p.Coordinates[0], coordScale)
 	lat, latErr := parseFixed(p.Coordinates[1], coordScale)
-	return lon, lat, sdk.FirstError(check(lonErr == nil, "location.coordinates[0]: %v", lonErr),
-		check(latErr == nil, "location.coordinates[1]: %v", latErr),
-		check(lon >= -180_000_000 && lon <= 180_000_000, "location.coordinates[0]: %w: longitude %s is outside -180..180", ErrOutOfRange, p.Coordinates[0]),
-		check(lat >= -90_000_000 && lat <= 90_000_000, "location.coordinates[1]: %w: latitude %s is outside -90..90", ErrOutOfRange, p.Coordinates[1]))
+	return lon, lat, sdk.FirstError(sdk.Check(lonErr == nil, "location.coordinates[0]: %v", lonErr),
+		sdk.Check(latErr == nil, "location.coordinates[1]: %v", latErr),
+		sdk.Check(lon >= -180_000_000 && lon <= 180_000_000, "location.coordinates[0]: %w: longitude %s is outside -180..180", ErrOutOfRange, p.Coordinates[0]),
+		sdk.Check(lat >= -90_000_000 && lat <= 90_000_000, "location.coordinates[1]: %w: latitude %s is outside -90..90", ErrOutOfRange, p.Coordinates[1]))
 }
 
 // normalized returns the point with its coordinates in canonical text.
@@ -141,9 +141,9 @@ func ParseBBox(minLon, minLat, maxLon, maxLat string) (BBox, error) {
 	}
 	b := BBox{MinLon: v[0], MinLat: v[1], MaxLon: v[2], MaxLat: v[3]}
 	return b, sdk.FirstError(
-		check(b.MinLon >= -180_000_000 && b.MaxLon <= 180_000_000 && b.MinLat >= -90_000_000 && b.MaxLat <= 90_000_000,
+		sdk.Check(b.MinLon >= -180_000_000 && b.MaxLon <= 180_000_000 && b.MinLat >= -90_000_000 && b.MaxLat <= 90_000_000,
 			"bounding box: longitudes are within -180..180, latitudes within -90..90"),
-		check(b.MinLon <= b.MaxLon && b.MinLat <= b.MaxLat, "bounding box: min_lon/min_lat must not exceed max_lon/max_lat"))
+		sdk.Check(b.MinLon <= b.MaxLon && b.MinLat <= b.MaxLat, "bounding box: min_lon/min_lat must not exceed max_lon/max_lat"))
 }
 
 // Contains reports whether the point lies in the box.

@@ -208,9 +208,9 @@ func deliverReport(ctx *chain.Context, readings *report) error {
 		if err != nil {
 			return err
 		}
-		if err := sdk.FirstError(check(!r.at.After(ctx.Time.Add(MaxClockSkew)),
+		if err := sdk.FirstError(sdk.Check(!r.at.After(ctx.Time.Add(MaxClockSkew)),
 			"%s.body.observed_at: %s is more than %s after the block time %s", r.field, formatTime(r.at), MaxClockSkew, formatTime(ctx.Time)),
-			check(r.Seq > s.LastSeq, "%s.body.seq: %w: %d, the device's last accepted reading was %d", r.field, ErrStale, r.Seq, s.LastSeq)); err != nil {
+			sdk.Check(r.Seq > s.LastSeq, "%s.body.seq: %w: %d, the device's last accepted reading was %d", r.field, ErrStale, r.Seq, s.LastSeq)); err != nil {
 			return err
 		}
 		if s.Readings, err = sdk.Add(s.Readings, 1); err != nil {
@@ -252,8 +252,8 @@ func issue(ctx *chain.Context, m *command) error {
 	}
 	rec := CommandRecord{Device: d.ID, Action: m.Action, Attr: spec.Attr, IssuedBy: ctx.Sender,
 		Height: ctx.Height, Time: formatTime(ctx.Time), Status: StatusPending}
-	if err := sdk.FirstError(check(spec.Attr == "" || m.Value != nil, "value: %s needs a value for %s", m.Action, spec.Attr),
-		check(spec.Attr != "" || m.Value == nil, "value: %s takes no value", m.Action)); err != nil {
+	if err := sdk.FirstError(sdk.Check(spec.Attr == "" || m.Value != nil, "value: %s needs a value for %s", m.Action, spec.Attr),
+		sdk.Check(spec.Attr != "" || m.Value == nil, "value: %s takes no value", m.Action)); err != nil {
 		return err
 	}
 	if a, ok := model.Attr(spec.Attr); ok {
@@ -287,8 +287,8 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 		return err
 	}
 	sigErr := verifyDevice(&dv.Device, kindAck, ctx.ChainID, a.body, a.sig)
-	if err := sdk.FirstError(check(sigErr == nil, "signature: %w", sigErr),
-		check(rec.Status == StatusPending, "body.command: %w: command %d is already %s", ErrNotPending, rec.ID, rec.Status)); err != nil {
+	if err := sdk.FirstError(sdk.Check(sigErr == nil, "signature: %w", sigErr),
+		sdk.Check(rec.Status == StatusPending, "body.command: %w: command %d is already %s", ErrNotPending, rec.ID, rec.Status)); err != nil {
 		return err
 	}
 	rec.Status, rec.Detail = a.Result, a.Detail

@@ -129,7 +129,7 @@ func normalize[V any](m *Register, attrs map[string]V) (*Register, error) {
 	_, keyErr := parsePubKey(m.PubKey)
 	loc, locErr := m.Location.normalized()
 	if err := sdk.FirstError(checkID("id", m.ID), modelErr, sdk.CheckText("name", m.Name, MaxNameLen, sdk.Optional),
-		check(keyErr == nil, "pubkey: %v", keyErr), check(!m.Owner.IsZero(), "owner: missing"), locErr,
+		sdk.Check(keyErr == nil, "pubkey: %v", keyErr), sdk.Check(!m.Owner.IsZero(), "owner: missing"), locErr,
 		checkName("district", m.District, MaxDistrictLen, districtChars)); err != nil {
 		return nil, err
 	}
@@ -158,15 +158,15 @@ func normalize[V any](m *Register, attrs map[string]V) (*Register, error) {
 func (m *Command) Validate() error {
 	known := slices.ContainsFunc(models, func(mod Model) bool { _, ok := mod.Command(m.Action); return ok })
 	return sdk.FirstError(checkID("device", m.Device),
-		check(known, "action: %q is no device's command (see: citychain query city models)", m.Action),
-		check(len(m.Value) <= MaxDetailLen, "value: %d bytes, at most %d", len(m.Value), MaxDetailLen))
+		sdk.Check(known, "action: %q is no device's command (see: citychain query city models)", m.Action),
+		sdk.Check(len(m.Value) <= MaxDetailLen, "value: %d bytes, at most %d", len(m.Value), MaxDetailLen))
 }
 
 // Validate checks the acknowledgement's body without state.
 func (b *AckBody) Validate() error {
 	return sdk.FirstError(checkID("body.device", b.Device),
-		check(b.Command != 0, "body.command: missing"),
-		check(b.Result == ResultDone || b.Result == ResultFailed, "body.result: %q, want %q or %q", b.Result, ResultDone, ResultFailed),
+		sdk.Check(b.Command != 0, "body.command: missing"),
+		sdk.Check(b.Result == ResultDone || b.Result == ResultFailed, "body.result: %q, want %q or %q", b.Result, ResultDone, ResultFailed),
 		sdk.CheckText("body.detail", b.Detail, MaxDetailLen, sdk.Optional))
 }
 
@@ -262,9 +262,9 @@ func (r *report) DecodePayload(payload []byte) error {
 		var timeErr error
 		o.at, timeErr = parseTime(o.ObservedAt)
 		if err := sdk.FirstError(checkID(field+".body.device", o.Device),
-			check(o.Seq != 0, "%s.body.seq: must be positive", field),
-			check(timeErr == nil, "%s.body.observed_at: %v", field, timeErr),
-			check(len(o.Values) > 0 && len(o.Values) <= MaxValues, "%s.body.values: %d attributes, want 1 to %d", field, len(o.Values), MaxValues)); err != nil {
+			sdk.Check(o.Seq != 0, "%s.body.seq: must be positive", field),
+			sdk.Check(timeErr == nil, "%s.body.observed_at: %v", field, timeErr),
+			sdk.Check(len(o.Values) > 0 && len(o.Values) <= MaxValues, "%s.body.values: %d attributes, want 1 to %d", field, len(o.Values), MaxValues)); err != nil {
 			return err
 		}
 		for _, k := range slices.Sorted(maps.Keys(o.Values)) {
@@ -328,7 +328,7 @@ func (a *signedAck) DecodePayload(payload []byte) error {
 	}
 	sig, sigErr := parseSignature(w.Signature)
 	a.body, a.sig = w.Body, sig
-	return sdk.FirstError(a.AckBody.Validate(), check(sigErr == nil, "signature: %v", sigErr))
+	return sdk.FirstError(a.AckBody.Validate(), sdk.Check(sigErr == nil, "signature: %v", sigErr))
 }
 
 // checkValues checks attribute values against a model and returns them
@@ -373,15 +373,6 @@ const (
 	idChars       = "._:-"
 	districtChars = "._-"
 )
-
-// check is one rule of a payload for sdk.FirstError's list: nil when ok
-// holds, else the message as an error that wraps chain.ErrBadPayload.
-func check(ok bool, format string, args ...any) error {
-	if ok {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", chain.ErrBadPayload, fmt.Errorf(format, args...))
-}
 
 // checkID checks a device id: 1 to MaxIDLen letters, digits and . _ : -
 func checkID(field, s string) error { return checkName(field, s, MaxIDLen, idChars) }

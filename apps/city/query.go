@@ -327,8 +327,7 @@ func fixedOf(m *Model, attrs map[string]Value, name string, def int64) int64 {
 // devicePrefix and with the given status ("" for any).
 func commands(st *chain.Store, prefix []byte, devicePrefix, status string, limit int) ([]CommandRecord, error) {
 	out, _, err := sdk.List(st, prefix, nil, limit, func(rest, _ []byte) (*CommandRecord, error) {
-		k := sdk.Key(prefix, rest)
-		n, err := sdk.BytesUint64(k[len(k)-8:])
+		n, err := sdk.IDAtEnd(rest)
 		if err != nil {
 			return nil, err
 		}

@@ -17,42 +17,42 @@ func (*App) TxCommands(c sdk.Client) []*cobra.Command {
 	orderFlag := func(f *pflag.FlagSet, id *uint64) { f.Uint64Var(id, "order", 0, "the order's id") }
 	return []*cobra.Command{
 		example(sdk.TxCmd(c, Name, ActionListOffer, "list-offer --item TEXT --price N --stock N",
-			"Offer an item for sale at a unit price in the native token", payload(func(f *pflag.FlagSet, m *ListOffer) {
+			"Offer an item for sale at a unit price in the native token", sdk.BindFlags(func(f *pflag.FlagSet, m *ListOffer) {
 				f.StringVar(&m.Item, "item", "", "what is for sale")
 				f.Uint64Var(&m.Price, "price", 0, "price of one unit, in whole tokens")
 				f.Uint64Var(&m.Stock, "stock", 0, "how many units are for sale")
 			}, "item", "price", "stock")),
 			`  citychain tx commerce list-offer --from dev1 --item "Coffee beans 1 kg" --price 12 --stock 40 --wait`),
 		example(sdk.TxCmd(c, Name, ActionPlaceOrder, "place-order --offer ID --qty N",
-			"Order units of an offer and pay price*qty into escrow", payload(func(f *pflag.FlagSet, m *PlaceOrder) {
+			"Order units of an offer and pay price*qty into escrow", sdk.BindFlags(func(f *pflag.FlagSet, m *PlaceOrder) {
 				f.Uint64Var(&m.Offer, "offer", 0, "the offer's id")
 				f.Uint64Var(&m.Quantity, "qty", 0, "how many units")
 			}, "offer", "qty")),
 			`  citychain tx commerce place-order --from dev2 --offer 1 --qty 2 --wait`),
 		example(sdk.TxCmd(c, Name, ActionShip, "ship --order ID --tracking REF",
-			"Mark an order shipped (seller); starts the auto-release timer", payload(func(f *pflag.FlagSet, m *Ship) {
+			"Mark an order shipped (seller); starts the auto-release timer", sdk.BindFlags(func(f *pflag.FlagSet, m *Ship) {
 				orderFlag(f, &m.Order)
 				f.StringVar(&m.Tracking, "tracking", "", "the carrier's tracking reference")
 			}, "order", "tracking")),
 			`  citychain tx commerce ship --from dev1 --order 1 --tracking "PARCEL-0042" --wait`),
 		example(sdk.TxCmd(c, Name, ActionMarkPickup, "mark-pickup --order ID [--location TEXT]",
-			"Say a shipped order waits at a pickup point (seller)", payload(func(f *pflag.FlagSet, m *MarkPickup) {
+			"Say a shipped order waits at a pickup point (seller)", sdk.BindFlags(func(f *pflag.FlagSet, m *MarkPickup) {
 				orderFlag(f, &m.Order)
 				f.StringVar(&m.Location, "location", "", "where the buyer collects it")
 			}, "order")),
 			`  citychain tx commerce mark-pickup --from dev1 --order 1 --location "Kiosk, Station Square" --wait`),
 		example(sdk.TxCmd(c, Name, ActionConfirm, "confirm --order ID",
 			"Confirm delivery (buyer): the escrow goes to the seller",
-			payload(func(f *pflag.FlagSet, m *Confirm) { orderFlag(f, &m.Order) }, "order")),
+			sdk.BindFlags(func(f *pflag.FlagSet, m *Confirm) { orderFlag(f, &m.Order) }, "order")),
 			`  citychain tx commerce confirm --from dev2 --order 1 --wait`),
 		example(sdk.TxCmd(c, Name, ActionCancel, "cancel --order ID [--reason TEXT]",
-			"Call off an order before it ships (buyer or seller): full refund", payload(func(f *pflag.FlagSet, m *Cancel) {
+			"Call off an order before it ships (buyer or seller): full refund", sdk.BindFlags(func(f *pflag.FlagSet, m *Cancel) {
 				orderFlag(f, &m.Order)
 				f.StringVar(&m.Reason, "reason", "", "why, for the order's history")
 			}, "order")),
 			`  citychain tx commerce cancel --from dev2 --order 1 --reason "ordered twice" --wait`),
 		example(sdk.TxCmd(c, Name, ActionDispute, "dispute --order ID --reason TEXT",
-			"Ask the arbiter to decide a shipped order (buyer or seller)", payload(func(f *pflag.FlagSet, m *OpenDispute) {
+			"Ask the arbiter to decide a shipped order (buyer or seller)", sdk.BindFlags(func(f *pflag.FlagSet, m *OpenDispute) {
 				orderFlag(f, &m.Order)
 				f.StringVar(&m.Reason, "reason", "", "what went wrong")
 			}, "order", "reason")),
@@ -61,18 +61,6 @@ func (*App) TxCommands(c sdk.Client) []*cobra.Command {
 			"Decide a dispute (arbiter): refund the buyer or pay the seller", settleFlags),
 			`  citychain tx commerce settle --from dev0 --order 1 --refund --note "carrier confirms loss" --wait
   citychain tx commerce settle --from dev0 --order 2 --pay --wait`),
-	}
-}
-
-// payload is the flags function of a command whose flags fill in the
-// fields of its payload directly: set declares them on f, and the flags
-// named in required must be given.
-func payload[T any](set func(f *pflag.FlagSet, m *T), required ...string) func(*pflag.FlagSet) func([]string) (*T, error) {
-	return func(f *pflag.FlagSet) func([]string) (*T, error) {
-		m := new(T)
-		set(f, m)
-		sdk.Required(f, required...)
-		return sdk.FromFlags(m)
 	}
 }
 
@@ -89,7 +77,7 @@ func settleFlags(f *pflag.FlagSet) func([]string) (*Settle, error) {
 	refund := f.Bool("refund", false, "give the escrow back to the buyer (OrderCancelled, refunded)")
 	pay := f.Bool("pay", false, "give the escrow to the seller (OrderDelivered)")
 	f.StringVar(&m.Note, "note", "", "the decision in words, for the order's history")
-	_ = cobra.MarkFlagRequired(f, "order")
+	sdk.Required(f, "order")
 	return func([]string) (*Settle, error) {
 		switch {
 		case *refund && !*pay:
@@ -155,10 +143,7 @@ func listPath(what string, after uint64, args ...string) string {
 	if after > 0 {
 		v.Set("after", fmt.Sprint(after))
 	}
-	if len(v) == 0 {
-		return Name + "/" + what
-	}
-	return Name + "/" + what + "?" + v.Encode()
+	return sdk.WithQuery(Name+"/"+what, v)
 }
 
 // printList prints one line per item, or "no {what}" (sdk.PrintList),

@@ -109,10 +109,6 @@ var (
 	prefixRelease = []byte("release/")
 )
 
-// present is the value of index keys, which carry no data: the store
-// does not keep empty values.
-var present = []byte{1}
-
 // u64 is the form of ids and heights in keys: 8 bytes big-endian, which
 // sort like the numbers.
 func u64(n uint64) []byte { return sdk.Uint64Bytes(n) }
@@ -126,14 +122,6 @@ func prefixStatusOf(s Status) []byte               { return sdk.Key(prefixStatus
 func keyStatus(s Status, id uint64) []byte         { return sdk.Key(prefixStatusOf(s), u64(id)) }
 func prefixReleaseAt(h uint64) []byte              { return sdk.Key(prefixRelease, u64(h)) }
 func keyRelease(h, id uint64) []byte               { return sdk.Key(prefixReleaseAt(h), u64(id)) }
-
-// idAtEnd reads the id that ends every index key.
-func idAtEnd(k []byte) (uint64, error) {
-	if len(k) < 8 {
-		return 0, fmt.Errorf("index key %q is too short", k)
-	}
-	return sdk.BytesUint64(k[len(k)-8:])
-}
 
 func loadParams(st *chain.Store) (Params, error) { return sdk.LoadOr(st, keyParams, DefaultGenesis()) }
 
@@ -152,7 +140,7 @@ func saveOrder(st *chain.Store, o *Order, was Status) {
 		if was != "" {
 			st.Delete(keyStatus(was, o.ID))
 		}
-		st.Set(keyStatus(o.Status, o.ID), present)
+		st.Set(keyStatus(o.Status, o.ID), sdk.Present)
 	}
 	sdk.Save(st, keyOrder(o.ID), o)
 }

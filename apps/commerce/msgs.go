@@ -1,11 +1,6 @@
 package commerce
 
-import (
-	"fmt"
-
-	"github.com/citychain/citychain/apps/sdk"
-	"github.com/citychain/citychain/chain"
-)
+import "github.com/citychain/citychain/apps/sdk"
 
 // Name is the app's name in transactions and URLs.
 const Name = "commerce"
@@ -123,23 +118,15 @@ type Settle struct {
 
 // Validate checks the payload without state.
 func (m *Settle) Validate() error {
-	var outcome error
-	if m.Outcome != OutcomeRefund && m.Outcome != OutcomePay {
-		outcome = fmt.Errorf("%w: outcome: %q, want %q or %q", chain.ErrBadPayload, m.Outcome, OutcomeRefund, OutcomePay)
-	}
-	return sdk.FirstError(checkID("order", m.Order), outcome, sdk.CheckText("note", m.Note, MaxNote, sdk.Optional))
+	return sdk.FirstError(checkID("order", m.Order),
+		sdk.Check(m.Outcome == OutcomeRefund || m.Outcome == OutcomePay, "outcome: %q, want %q or %q", m.Outcome, OutcomeRefund, OutcomePay),
+		sdk.CheckText("note", m.Note, MaxNote, sdk.Optional))
 }
 
 func atLeast1(field string, n uint64) error {
-	if n == 0 {
-		return fmt.Errorf("%w: %s: must be at least 1", chain.ErrBadPayload, field)
-	}
-	return nil
+	return sdk.Check(n != 0, "%s: must be at least 1", field)
 }
 
 func checkID(field string, id uint64) error {
-	if id == 0 {
-		return fmt.Errorf("%w: %s: missing id (ids start at 1)", chain.ErrBadPayload, field)
-	}
-	return nil
+	return sdk.Check(id != 0, "%s: missing id (ids start at 1)", field)
 }

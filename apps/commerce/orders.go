@@ -34,7 +34,7 @@ func listOffer(ctx *chain.Context, m *ListOffer) error {
 		return err
 	}
 	sdk.Save(st, keyOffer(id), &Offer{ID: id, Seller: ctx.Sender, Item: m.Item, Price: m.Price, Stock: m.Stock, Height: ctx.Height})
-	st.Set(keyOfferBy(ctx.Sender, id), present)
+	st.Set(keyOfferBy(ctx.Sender, id), sdk.Present)
 	ctx.Emit("offer_listed", chain.A("offer", id), chain.A("seller", ctx.Sender), chain.A("item", m.Item),
 		chain.A("price", m.Price), chain.A("stock", m.Stock))
 	return nil
@@ -83,8 +83,8 @@ func (a *App) placeOrder(ctx *chain.Context, m *PlaceOrder) error {
 	}
 	offer.Stock -= m.Quantity // checked against the stock above
 	sdk.Save(st, keyOffer(offer.ID), offer)
-	st.Set(keyBuyer(o.Buyer, id), present)
-	st.Set(keySeller(o.Seller, id), present)
+	st.Set(keyBuyer(o.Buyer, id), sdk.Present)
+	st.Set(keySeller(o.Seller, id), sdk.Present)
 	saveOrder(st, o, "")
 	return nil
 }
@@ -141,7 +141,7 @@ func ship(ctx *chain.Context, m *Ship) error {
 			return err
 		}
 		c.o.Tracking, c.o.ReleaseHeight = m.Tracking, due
-		c.st.Set(keyRelease(due, c.o.ID), present)
+		c.st.Set(keyRelease(due, c.o.ID), sdk.Present)
 		return nil
 	})
 }
@@ -225,7 +225,7 @@ func (a *App) settle(ctx *chain.Context, m *Settle) error {
 func (a *App) EndBlock(ctx *chain.Context) error {
 	st := ctx.Store()
 	ids, _, err := sdk.List(st, prefixReleaseAt(ctx.Height), nil, 0, func(k, _ []byte) (*uint64, error) {
-		id, err := idAtEnd(k)
+		id, err := sdk.IDAtEnd(k)
 		return &id, err
 	})
 	if err != nil {

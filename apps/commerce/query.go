@@ -158,7 +158,7 @@ func list[T any](st *chain.Store, prefixes [][]byte, p sdk.Params, load func(*ch
 	all, truncated := []T{}, false
 	for _, prefix := range prefixes {
 		some, more, err := sdk.List(st, prefix, sdk.Key(prefix, u64(after)), MaxList, func(k, _ []byte) (*T, error) {
-			n, err := idAtEnd(k)
+			n, err := sdk.IDAtEnd(k)
 			if err != nil {
 				return nil, err
 			}

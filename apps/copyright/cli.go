@@ -58,45 +58,33 @@ earlier one is registered and flagged as its near-duplicate.`,
 	sdk.Required(f, "creator", "license")
 
 	transfer := sdk.TxCmd(c, Name, ActionTransfer, "transfer --work ID --to ADDRESS", "Hand a work you hold to another account",
-		func(f *pflag.FlagSet) func([]string) (*Transfer, error) {
-			var m Transfer
+		sdk.BindFlags(func(f *pflag.FlagSet, m *Transfer) {
 			f.StringVar(&m.Work, "work", "", "the work's ID (its 256-bit Instance-Code)")
 			f.StringVar(&m.To, "to", "", "the new holder (city1...)")
-			sdk.Required(f, "work", "to")
-			return sdk.FromFlags(&m)
-		})
+		}, "work", "to"))
 	transfer.Example = `  citychain tx copyright transfer --from dev0 --work ISCC:IAD... --to city1...`
 
 	grant := sdk.TxCmd(c, Name, ActionGrant, "grant --work ID --to ADDRESS --scope TEXT [--expires-height N] [--expires-at TIME]",
 		"License a work you hold to someone, for a scope and until an expiry",
-		func(f *pflag.FlagSet) func([]string) (*GrantLicense, error) {
-			var m GrantLicense
+		sdk.BindFlags(func(f *pflag.FlagSet, m *GrantLicense) {
 			f.StringVar(&m.Work, "work", "", "the work's ID")
 			f.StringVar(&m.Licensee, "to", "", "the licensee (city1...)")
 			f.StringVar(&m.Scope, "scope", "", "what the licensee may do, in words")
 			f.Uint64Var(&m.ExpiresHeight, "expires-height", 0, "the grant ends at this block height")
 			f.StringVar(&m.ExpiresAt, "expires-at", "", "the grant ends at this time (RFC 3339)")
-			sdk.Required(f, "work", "to", "scope")
-			return sdk.FromFlags(&m)
-		})
+		}, "work", "to", "scope"))
 	grant.Example = `  citychain tx copyright grant --from dev0 --work ISCC:IAD... --to city1... --scope "print, EU, 5000 copies" --expires-at 2027-01-01T00:00:00Z`
 
 	revoke := sdk.TxCmd(c, Name, ActionRevoke, "revoke --grant ID [--reason TEXT]", "End a grant on a work you hold",
-		func(f *pflag.FlagSet) func([]string) (*Revoke, error) {
-			var m Revoke
+		sdk.BindFlags(func(f *pflag.FlagSet, m *Revoke) {
 			f.Uint64Var(&m.Grant, "grant", 0, "the grant's id")
 			f.StringVar(&m.Reason, "reason", "", "why, for the work's trail")
-			sdk.Required(f, "grant")
-			return sdk.FromFlags(&m)
-		})
+		}, "grant"))
 	annotate := sdk.TxCmd(c, Name, ActionAnnotate, "annotate --work ID --text TEXT", "Add a signed note to a work's trail (anyone may)",
-		func(f *pflag.FlagSet) func([]string) (*Annotate, error) {
-			var m Annotate
+		sdk.BindFlags(func(f *pflag.FlagSet, m *Annotate) {
 			f.StringVar(&m.Work, "work", "", "the work's ID")
 			f.StringVar(&m.Text, "text", "", "the note")
-			sdk.Required(f, "work", "text")
-			return sdk.FromFlags(&m)
-		})
+		}, "work", "text"))
 	return []*cobra.Command{register, transfer, grant, revoke, annotate}
 }
 
@@ -218,9 +206,7 @@ It needs no node. It trusts the validator set in the certificate unless you pass
 				return err
 			}
 			if f := cmd.Flag("output"); f != nil && f.Value.String() == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return sdk.PrintJSON(cmd.OutOrStdout(), v)
 			}
 			printVerified(cmd.OutOrStdout(), v)
 			return nil

@@ -66,10 +66,8 @@ func (m *Register) Validate() error {
 		return fmt.Errorf("%w: data_code: %s is a %d-bit %s code; want a %d-bit Data-Code", chain.ErrBadPayload, m.DataCode, dc.Bits(), dc.Type, DataCodeBits)
 	}
 	m.DataCode = dc.String()
-	if m.Size == 0 {
-		return fmt.Errorf("%w: size: an empty file is not a work", chain.ErrBadPayload)
-	}
-	return sdk.FirstError(sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline),
+	return sdk.FirstError(sdk.Check(m.Size != 0, "size: an empty file is not a work"),
+		sdk.CheckText("title", m.Title, MaxTitle, sdk.Multiline),
 		sdk.CheckText("creator", m.Creator, MaxCreator, sdk.Multiline),
 		checkMediaType("media_type", m.MediaType),
 		ValidateLicense("license", m.License))
@@ -114,10 +112,8 @@ type Revoke struct {
 
 // Validate checks the payload without state.
 func (m *Revoke) Validate() error {
-	if m.Grant == 0 {
-		return fmt.Errorf("%w: grant: missing grant id (ids start at 1)", chain.ErrBadPayload)
-	}
-	return sdk.CheckText("reason", m.Reason, MaxNote, sdk.Optional, sdk.Multiline)
+	return sdk.FirstError(sdk.Check(m.Grant != 0, "grant: missing grant id (ids start at 1)"),
+		sdk.CheckText("reason", m.Reason, MaxNote, sdk.Optional, sdk.Multiline))
 }
 
 // Annotate adds a note to a work's trail. Anyone may annotate: the trail
@@ -170,13 +166,7 @@ var mediaType = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!
 
 // checkMediaType requires a media type in the shape of mediaType.
 func checkMediaType(field, s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%w: %s: missing, e.g. image/png", chain.ErrBadPayload, field)
-	case len(s) > MaxMediaType:
-		return fmt.Errorf("%w: %s: %d bytes, limit %d", chain.ErrBadPayload, field, len(s), MaxMediaType)
-	case !mediaType.MatchString(s):
-		return fmt.Errorf("%w: %s: %q is not type/subtype in lower case, e.g. image/png", chain.ErrBadPayload, field, s)
-	}
-	return nil
+	return sdk.FirstError(sdk.Check(s != "", "%s: missing, e.g. image/png", field),
+		sdk.Check(len(s) <= MaxMediaType, "%s: %d bytes, limit %d", field, len(s), MaxMediaType),
+		sdk.Check(mediaType.MatchString(s), "%s: %q is not type/subtype in lower case, e.g. image/png", field, s))
 }

@@ -12,6 +12,19 @@ import (
 // time as text. Like CheckText, their errors wrap chain.ErrBadPayload
 // and name the field.
 
+// Check is one rule of a payload, for FirstError's list: nil when ok
+// holds, else the message format makes, as an error that wraps
+// chain.ErrBadPayload and whatever the message wraps with %w. The
+// message begins with the field it is about:
+//
+//	sdk.Check(m.Amount != 0, "amount: must be positive")
+func Check(ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", chain.ErrBadPayload, fmt.Errorf(format, args...))
+}
+
 // CheckAddress requires an address (city1...) other than the zero one.
 func CheckAddress(field, s string) error {
 	a, err := chain.ParseAddress(s)

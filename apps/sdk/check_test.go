@@ -73,3 +73,17 @@ func TestCheckTimeWritesOneFormAndNamesTheField(t *testing.T) {
 		t.Errorf("optional and empty: %q, %v", empty, err)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	if err := sdk.Check(true, "amount: must be positive"); err != nil {
+		t.Fatalf("a rule that holds: %v", err)
+	}
+	err := sdk.Check(false, "memo: %d bytes, limit %d", 300, 256)
+	if !errors.Is(err, chain.ErrBadPayload) || err.Error() != chain.ErrBadPayload.Error()+": memo: 300 bytes, limit 256" {
+		t.Errorf("err = %v, want ErrBadPayload with the message", err)
+	}
+	inner := errors.New("device signature does not verify")
+	if err := sdk.Check(false, "signature: %w", inner); !errors.Is(err, inner) || !errors.Is(err, chain.ErrBadPayload) {
+		t.Errorf("err = %v, want it to wrap both ErrBadPayload and the message's error", err)
+	}
+}

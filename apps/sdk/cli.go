@@ -99,6 +99,16 @@ func Path(format string) func(f *pflag.FlagSet) func(args []string) (string, err
 	}
 }
 
+// WithQuery returns path with the query arguments args after a "?"
+// (url.Values.Encode: in key order, each escaped), or path alone when
+// there are none.
+func WithQuery(path string, args url.Values) string {
+	if len(args) == 0 {
+		return path
+	}
+	return path + "?" + args.Encode()
+}
+
 // positionals counts the words of use after the first that are upper
 // case, such as ADDRESS or ID: the positional arguments. The value of a
 // flag (--limit N) and anything in brackets ([--after ID]) do not count.

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -22,6 +23,32 @@ func PrintFields(w io.Writer, fields [][2]string) {
 		fmt.Fprintf(tw, "%s\t%s\n", f[0], f[1])
 	}
 	tw.Flush()
+}
+
+// PrintTable writes items as the rows of a table under header, a line
+// of column names separated by tabs (none when header is ""). row writes
+// one item as its cells, separated by tabs and ended by a newline; the
+// columns are aligned two spaces after their widest cell:
+//
+//	SEQ  OBSERVED                  HEIGHT
+//	12   2026-03-01T08:00:00.000Z  40
+func PrintTable[T any](w io.Writer, header string, items []T, row func(w io.Writer, item *T)) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if header != "" {
+		fmt.Fprintln(tw, header)
+	}
+	for i := range items {
+		row(tw, &items[i])
+	}
+	tw.Flush()
+}
+
+// PrintJSON writes v as JSON indented by two spaces, the way the
+// citychain command prints every answer under --output json.
+func PrintJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // PrintList writes each item with line, or "no {what}" when there is

@@ -31,3 +31,31 @@ func TestPrintListSaysWhenThereIsNothing(t *testing.T) {
 		t.Errorf("two: %q", b.String())
 	}
 }
+
+func TestPrintTableAlignsTheColumns(t *testing.T) {
+	type reading struct {
+		seq   int
+		value string
+	}
+	row := func(w io.Writer, r *reading) { fmt.Fprintf(w, "%d\t%s\n", r.seq, r.value) }
+	var b strings.Builder
+	sdk.PrintTable(&b, "SEQ\tVALUE", []reading{{12, "on"}, {9, "off"}}, row)
+	if want := "SEQ  VALUE\n12   on\n9    off\n"; b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	sdk.PrintTable(&b, "", []reading{{1, "x"}, {100, "y"}}, row)
+	if want := "1    x\n100  y\n"; b.String() != want {
+		t.Errorf("without a header: got %q, want %q", b.String(), want)
+	}
+}
+
+func TestPrintJSONIndents(t *testing.T) {
+	var b strings.Builder
+	if err := sdk.PrintJSON(&b, map[string]any{"id": 1, "tags": []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\n  \"id\": 1,\n  \"tags\": [\n    \"a\"\n  ]\n}\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

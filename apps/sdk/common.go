@@ -46,6 +46,23 @@ func FromFlags[T any](m *T) func(args []string) (*T, error) {
 	return func([]string) (*T, error) { c := *m; return &c, nil }
 }
 
+// BindFlags is the flags function of a TxCmd whose payload fields are
+// all flags: set declares them on f, bound to the fields of m; the flags
+// named in required must be given; and each run gets its own copy of
+// the payload (FromFlags).
+//
+//	sdk.BindFlags(func(f *pflag.FlagSet, m *Confirm) {
+//		f.Uint64Var(&m.Order, "order", 0, "the order's id")
+//	}, "order")
+func BindFlags[T any](set func(f *pflag.FlagSet, m *T), required ...string) func(f *pflag.FlagSet) func(args []string) (*T, error) {
+	return func(f *pflag.FlagSet) func([]string) (*T, error) {
+		m := new(T)
+		set(f, m)
+		Required(f, required...)
+		return FromFlags(m)
+	}
+}
+
 // Key joins the parts of a state key: a textual prefix such as "order/"
 // and fixed-length parts (addresses, hashes, Uint64Bytes), which need no
 // separator between them. The result is a new slice: a module may keep

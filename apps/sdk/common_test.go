@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/apps/sdk"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -85,5 +86,47 @@ func TestKeyNeverAliasesItsPrefix(t *testing.T) {
 	k3 := sdk.Key(prefix, []byte("2"))
 	if string(prefix) != "ab/" || string(k2) != "ab/1" || string(k3) != "ab/2" {
 		t.Errorf("prefix %q, keys %q %q: a key shares the prefix's array", prefix, k2, k3)
+	}
+}
+
+func TestBindFlagsDeclaresRequiresAndCopies(t *testing.T) {
+	type msg struct {
+		Order uint64
+		Note  string
+	}
+	cmd := &cobra.Command{Use: "x"}
+	build := sdk.BindFlags(func(f *pflag.FlagSet, m *msg) {
+		f.Uint64Var(&m.Order, "order", 0, "")
+		f.StringVar(&m.Note, "note", "", "")
+	}, "order")(cmd.Flags())
+	if f := cmd.Flags().Lookup("order"); f == nil || f.Annotations[cobra.BashCompOneRequiredFlag] == nil {
+		t.Fatal("--order is not declared as required")
+	}
+	if f := cmd.Flags().Lookup("note"); f == nil || f.Annotations[cobra.BashCompOneRequiredFlag] != nil {
+		t.Fatal("--note is missing or required")
+	}
+	if err := cmd.Flags().Parse([]string{"--order", "7", "--note", "first"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := build(nil)
+	if got.Order != 7 || got.Note != "first" {
+		t.Fatalf("payload %+v, want the flags' values", got)
+	}
+	got.Note = "rewritten by Validate"
+	if again, _ := build(nil); again.Note != "first" {
+		t.Errorf("second run sees %q", again.Note)
+	}
+}
+
+func TestIDAtEndReadsTheLastEightBytes(t *testing.T) {
+	key := sdk.Key("status/OrderProcessing/", sdk.Uint64Bytes(42))
+	if n, err := sdk.IDAtEnd(key); n != 42 || err != nil {
+		t.Errorf("IDAtEnd = %d, %v; want 42", n, err)
+	}
+	if n, err := sdk.IDAtEnd(sdk.Uint64Bytes(7)); n != 7 || err != nil {
+		t.Errorf("IDAtEnd of the bare id = %d, %v; want 7", n, err)
+	}
+	if _, err := sdk.IDAtEnd([]byte("short")); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Errorf("a key shorter than an id: err = %v", err)
 	}
 }

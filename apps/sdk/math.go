@@ -30,6 +30,16 @@ func Sub(a, b uint64) (uint64, error) {
 // the number in key order.
 func Uint64Bytes(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
+// IDAtEnd reads the number that ends an index key: an id or a sequence
+// number, 8 bytes big-endian (Uint64Bytes) after the key's prefix and
+// the other parts it is filed under.
+func IDAtEnd(key []byte) (uint64, error) {
+	if len(key) < 8 {
+		return 0, fmt.Errorf("index key %q is too short", key)
+	}
+	return binary.BigEndian.Uint64(key[len(key)-8:]), nil
+}
+
 // BytesUint64 decodes 8 big-endian bytes; nil is zero.
 func BytesUint64(b []byte) (uint64, error) {
 	if b == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -263,5 +264,15 @@ func TestQueryCmdCountsPositionals(t *testing.T) {
 		if cmd.Args(cmd, args[:want]) != nil || cmd.Args(cmd, args) == nil {
 			t.Errorf("%q does not take exactly %d arguments", use, want)
 		}
+	}
+}
+
+func TestWithQuery(t *testing.T) {
+	if got := sdk.WithQuery("commerce/orders", url.Values{}); got != "commerce/orders" {
+		t.Errorf("no arguments: %q", got)
+	}
+	args := url.Values{"status": {"OrderInTransit"}, "buyer": {"city1 x"}}
+	if got := sdk.WithQuery("commerce/orders", args); got != "commerce/orders?buyer=city1+x&status=OrderInTransit" {
+		t.Errorf("two arguments: %q", got)
 	}
 }

@@ -42,8 +42,7 @@ with N, N+1, ...`,
 			role := f.String("role", "", "admin, manufacturer, logistics or retailer")
 			prefixes := f.StringArray("prefix", nil, "a GS1 company prefix it speaks for (repeat the flag; \"*\" for all)")
 			locations := f.StringArray("location", nil, "an SGLN it speaks for (repeat the flag; \"*\" for all)")
-			_ = cobra.MarkFlagRequired(f, "name")
-			_ = cobra.MarkFlagRequired(f, "role")
+			sdk.Required(f, "name", "role")
 			return func(args []string) (*Participant, error) {
 				addr, err := chain.ParseAddress(args[0])
 				if err != nil {
@@ -193,7 +192,7 @@ func cliTime(s string) (string, error) {
 }
 
 func printEvents(w io.Writer, a *EventsAnswer) {
-	for _, e := range a.Events {
+	sdk.PrintList(w, "events", a.Events, func(w io.Writer, e *EventView) {
 		what := strings.TrimSpace(e.Type + " " + e.Action)
 		why := strings.TrimSpace(e.BizStep + " " + e.Disposition)
 		line := fmt.Sprintf("#%-5d %s  %-26s %-28s block %d", e.Seq, e.EventTime.Format(time.RFC3339), what, why, e.Height)
@@ -210,10 +209,7 @@ func printEvents(w io.Writer, a *EventsAnswer) {
 		if e.EventHash != "" {
 			fmt.Fprintf(w, "       %s\n", e.EventHash)
 		}
-	}
-	if len(a.Events) == 0 {
-		fmt.Fprintln(w, "no events")
-	}
+	})
 	if a.Next != "" {
 		fmt.Fprintf(w, "more: --after %s\n", a.Next)
 	}

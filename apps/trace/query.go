@@ -143,7 +143,7 @@ func (f *filter) scan(q *chain.QueryContext, base, prefix, end []byte, roles boo
 	views = []EventView{}
 	// One event more than the limit tells whether a next page has any.
 	_, err = sdk.EachBefore(q.Store(), prefix, after, end, f.limit+1, func(k, v []byte) (bool, error) {
-		seq, err := sdk.BytesUint64(k[len(k)-8:])
+		seq, err := sdk.IDAtEnd(k)
 		if err != nil {
 			return false, err
 		}
