@@ -128,12 +128,13 @@ FUZZTIME ?= 30s
 # default, which would eat the whole FUZZTIME of a slow target.
 FUZZMINIMIZE ?= 2s
 FUZZ_TARGETS = \
-	./chain/:FuzzDecodeTx ./chain/:FuzzDecodeBlock ./chain/:FuzzPayloadFromJSON \
+	./chain/:FuzzDecodeTx ./chain/:FuzzDecodeBlock ./chain/:FuzzPayloadFromJSON ./chain/:FuzzTxFromJSON \
 	./chain/:FuzzDecodeEvidence ./chain/:FuzzDecodeConsensusMessage ./chain/:FuzzDecodeTxRequest \
 	./chain/:FuzzDecodeTxBatch ./chain/:FuzzDecodeSyncRequest ./chain/:FuzzDecodeCommit ./chain/:FuzzLoadGenesis \
 	./chain/state/:FuzzVerifyProof ./chain/consensus/:FuzzDecodeDoubleSignGuard \
 	./p2p/:FuzzDecodeStatus ./p2p/:FuzzSyncAnswer ./p2p/:FuzzTxAnswer \
 	./node/:FuzzGossipTx ./node/:FuzzGossipConsensus ./node/:FuzzSyncAnswerDecode ./node/:FuzzParseConfig \
+	./node/:FuzzDecodeBatch \
 	./node/keystore/:FuzzParseFile \
 	./apps/trace/:FuzzParseDocument ./apps/copyright/:FuzzReadCertificate ./apps/copyright/:FuzzParseBlockEvidence \
 	./apps/city/:FuzzParseFIWARE
