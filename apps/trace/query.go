@@ -261,11 +261,7 @@ func epcState(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if id.Class {
 		return nil, fmt.Errorf("%w: %s names a class; state is kept for single objects (ask for its events instead)", chain.ErrNotFound, id.URI)
 	}
-	s, err := sdk.Load[State](q.Store(), keyState(id.Key), "no event names "+id.URI)
-	if err != nil {
-		return nil, err
-	}
-	proof, err := sdk.Prove(q, keyState(id.Key))
+	s, proof, err := sdk.LoadProven[State](q, keyState(id.Key), "no event names "+id.URI)
 	if err != nil {
 		return nil, err
 	}
@@ -333,9 +329,7 @@ type EventView struct {
 // checks a proof renders the proven record the same way (Verify).
 func AnswerEvent(stored string) json.RawMessage {
 	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(stored))
-	dec.UseNumber()
-	if dec.Decode(&m) != nil {
+	if sdk.DecodeNumbers([]byte(stored), &m) != nil {
 		return json.RawMessage(stored)
 	}
 	e, err := ParseEvent(m, "event")
@@ -407,9 +401,7 @@ func (v *EventView) Verify(stateRoot chain.Hash) error {
 func sameJSON(a, b []byte) (bool, error) {
 	var v [2]any
 	for i, raw := range [][]byte{a, b} {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&v[i]); err != nil {
+		if err := sdk.DecodeNumbers(raw, &v[i]); err != nil {
 			return false, err
 		}
 	}
