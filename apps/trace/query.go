@@ -24,8 +24,8 @@ var queries = []sdk.Route{
 	sdk.Query("epcs/{epc}/provenance", "where it came from and what it went into, as trees", provenance, "depth"),
 	sdk.Query("epcs/{epc}/state", "its current state, with a proof", epcState),
 	sdk.Query("events", "all events, filtered (chain order; event-time order when only from/to is given)", allEvents, filterArgs...),
-	sdk.Query("events/{seq}", "one event", oneEvent),
-	sdk.Query("participants/{address}", "a registered participant", participant),
+	sdk.Query("events/{seq}", "one event", sdk.ByNumber("seq", oneEvent)),
+	sdk.Query("participants/{address}", "a registered participant", sdk.ByAddress("address", participant)),
 }
 
 // queryEPC reads the {epc} of a route. A proxy may have merged the
@@ -229,11 +229,7 @@ func commonPrefix(a, b []byte) []byte {
 	return a[:n]
 }
 
-func oneEvent(q *chain.QueryContext, p sdk.Params) (any, error) {
-	seq, err := p.Uint("seq", 0)
-	if err != nil {
-		return nil, err
-	}
+func oneEvent(q *chain.QueryContext, seq uint64) (any, error) {
 	r, err := LoadRecord(q.Store(), seq)
 	if err != nil {
 		return nil, err
@@ -274,11 +270,7 @@ type ParticipantAnswer struct {
 	Height uint64 `json:"height"`
 }
 
-func participant(q *chain.QueryContext, p sdk.Params) (any, error) {
-	addr, err := p.Address("address")
-	if err != nil {
-		return nil, err
-	}
+func participant(q *chain.QueryContext, addr chain.Address) (any, error) {
 	pt, err := LoadParticipant(q.Store(), addr)
 	if err != nil {
 		return nil, err
