@@ -140,10 +140,8 @@ func decodeJSONPayload(payload []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", chain.ErrBadPayload, err)
-	}
-	return nil
+	err = dec.Decode(v)
+	return sdk.Check(err == nil, "%v", err)
 }
 
 // Participant roles. The role says what kind of company a participant
