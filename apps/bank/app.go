@@ -24,7 +24,7 @@ func New() *App {
 	a.Module = sdk.NewModule(Name,
 		[]sdk.Handler{sdk.Action(ActionSend, "send tokens from the sender to another account", a.send)},
 		[]sdk.Route{
-			sdk.Query("balance/{address}", "the balance of an account", queryBalance),
+			sdk.Query("balance/{address}", "the balance of an account", sdk.ByAddress("address", queryBalance)),
 			sdk.Query("supply", "the total supply of the native token", querySupply),
 		})
 	return a

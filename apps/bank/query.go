@@ -18,11 +18,7 @@ type SupplyAnswer struct {
 	Height uint64 `json:"height"`
 }
 
-func queryBalance(q *chain.QueryContext, p sdk.Params) (any, error) {
-	addr, err := p.Address("address")
-	if err != nil {
-		return nil, err
-	}
+func queryBalance(q *chain.QueryContext, addr chain.Address) (any, error) {
 	bal, err := sdk.GetUint(q.Store(), keyBalance(addr))
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package city
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/citychain/citychain/apps/sdk"
 )
 
 // Imported is a FIWARE entity, as the Smart Data Models publish examples
@@ -49,10 +50,8 @@ type Imported struct {
 // not floats. A value the model refuses is an error that names the
 // attribute; an attribute the model does not have is listed in Skipped.
 func ParseFIWARE(data []byte) (*Imported, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
+	if err := sdk.DecodeNumbers(data, &doc); err != nil {
 		return nil, fmt.Errorf("FIWARE entity: %w", err)
 	}
 	typ, _ := unwrap(doc["type"]).(string)

@@ -1,7 +1,6 @@
 package city
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -40,9 +39,7 @@ func (p *Point) UnmarshalJSON(b []byte) error {
 		Type        string `json:"type"`
 		Coordinates []any  `json:"coordinates"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
+	if err := sdk.DecodeNumbers(b, &w); err != nil {
 		return err
 	}
 	p.Type, p.Coordinates = w.Type, make([]string, len(w.Coordinates))

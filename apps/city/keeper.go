@@ -305,10 +305,7 @@ func acknowledge(ctx *chain.Context, a *signedAck) error {
 
 // initState writes the genesis operators and params.
 func initState(st *chain.Store, g *GenesisState) error {
-	p := Params{HistoryLimit: g.HistoryLimit}
-	if p.HistoryLimit == 0 {
-		p.HistoryLimit = DefaultHistoryLimit
-	}
+	p := Params{HistoryLimit: cmp.Or(g.HistoryLimit, DefaultHistoryLimit)}
 	if p.HistoryLimit > 10_000 {
 		return fmt.Errorf("history_limit: %d, at most 10000", p.HistoryLimit)
 	}

@@ -125,13 +125,9 @@ func routes() []sdk.Route {
 				}
 				return sdk.Typed{MediaType: sdk.MediaJSONLD, Body: doc}, nil
 			}),
-		sdk.Query("command/{n}", "one command and its acknowledgement", func(q *chain.QueryContext, p sdk.Params) (any, error) {
-			n, err := p.Uint("n", 0)
-			if err != nil {
-				return nil, err
-			}
+		sdk.Query("command/{n}", "one command and its acknowledgement", sdk.ByNumber("n", func(q *chain.QueryContext, n uint64) (any, error) {
 			return sdk.Load[CommandRecord](q.Store(), keyCommand(n), fmt.Sprintf("command %d", n))
-		}),
+		})),
 		sdk.Query("commands/{id}", "a device's commands, or those with the given status", list(func(q *chain.QueryContext, p sdk.Params, limit int) (any, error) {
 			return commands(q.Store(), prefixDeviceCommands(p.Path("id")), "", p.Arg("status"), limit)
 		}), "status", "limit"),

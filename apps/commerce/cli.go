@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/url"
@@ -161,11 +162,8 @@ func printParams(w io.Writer, a *ParamsAnswer) {
 	if !a.Arbiter.IsZero() {
 		arbiter = a.Arbiter.String()
 	}
-	fmt.Fprintf(w, "arbiter               %s\n", arbiter)
-	fmt.Fprintf(w, "release_after_blocks  %d\n", a.ReleaseAfterBlocks)
-	fmt.Fprintf(w, "max_price             %d\n", a.MaxPrice)
-	fmt.Fprintf(w, "max_stock             %d\n", a.MaxStock)
-	fmt.Fprintf(w, "escrow account        %s\n", a.Escrow)
+	sdk.PrintFields(w, [][2]string{{"arbiter", arbiter}, {"release_after_blocks", fmt.Sprint(a.ReleaseAfterBlocks)},
+		{"max_price", fmt.Sprint(a.MaxPrice)}, {"max_stock", fmt.Sprint(a.MaxStock)}, {"escrow account", a.Escrow.String()}})
 }
 
 func printOfferLine(w io.Writer, o *Offer) {
@@ -204,11 +202,7 @@ func printOrder(w io.Writer, a *OrderAnswer) {
 	}
 	fmt.Fprintln(w, "  history:")
 	for _, e := range o.History {
-		from := string(e.From)
-		if from == "" {
-			from = "-"
-		}
-		move := from + " -> " + string(e.To)
+		move := cmp.Or(string(e.From), "-") + " -> " + string(e.To)
 		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("    %6d  %s  %-13s %-8s %-40s %s", e.Height, e.Time, e.Step, e.By, move, e.Note), " "))
 	}
 	if len(a.Next) == 0 {

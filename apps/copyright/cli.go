@@ -2,6 +2,7 @@ package copyright
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -36,12 +37,8 @@ earlier one is registered and flagged as its near-duplicate.`,
 			}
 			m := reg
 			m.SHA256, m.InstanceCode, m.DataCode, m.Size = fp.SHA256, fp.InstanceCode, fp.DataCode, fp.Size
-			if m.Title == "" {
-				m.Title = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
-			}
-			if m.MediaType == "" {
-				m.MediaType = guessMediaType(args[0])
-			}
+			m.Title = cmp.Or(m.Title, strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0])))
+			m.MediaType = cmp.Or(m.MediaType, guessMediaType(args[0]))
 			if err := m.Validate(); err != nil {
 				return err
 			}

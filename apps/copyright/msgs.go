@@ -153,10 +153,8 @@ func ParseWorkID(s string) (WorkID, error) {
 
 // checkWork requires a work ID in field.
 func checkWork(field, s string) error {
-	if _, err := ParseWorkID(s); err != nil {
-		return fmt.Errorf("%w: %s: %w", chain.ErrBadPayload, field, err)
-	}
-	return nil
+	_, err := ParseWorkID(s)
+	return sdk.Check(err == nil, "%s: %w", field, err)
 }
 
 // mediaType is the shape of RFC 6838, "type/subtype", in lower case and

@@ -76,9 +76,9 @@ var routes = []sdk.Route{
 	sdk.Query("by-hash/{sha256}", "the same, found by the file's SHA-256", workBy("sha256", idBySHA, workAnswer)),
 	sdk.Query("by-instance/{code}", "the same, found by an Instance-Code of 64 to 256 bits", workBy("code", idByInstance, workAnswer)),
 	sdk.Query("verify/{sha256}", "the record with a Merkle proof of its stored bytes", workBy("sha256", idBySHA, verifyAnswer)),
-	sdk.Query("grant/{id}", "one grant with its status and proof", queryGrant),
-	sdk.Query("grants/{address}", "the grants given to a licensee", queryGrants),
-	sdk.Query("holder/{address}", "the works an address holds", queryHolder),
+	sdk.Query("grant/{id}", "one grant with its status and proof", sdk.ByNumber("id", queryGrant)),
+	sdk.Query("grants/{address}", "the grants given to a licensee", sdk.ByAddress("address", queryGrants)),
+	sdk.Query("holder/{address}", "the works an address holds", sdk.ByAddress("address", queryHolder)),
 	sdk.Query("params", "the genesis parameters", func(q *chain.QueryContext, _ sdk.Params) (any, error) {
 		return loadParams(q.Store())
 	}),
@@ -105,11 +105,7 @@ func verifyAnswer(q *chain.QueryContext, id WorkID) (any, error) {
 	return VerifyAnswer{ChainID: q.ChainID, Work: *w, Proof: proof}, nil
 }
 
-func queryGrant(q *chain.QueryContext, p sdk.Params) (any, error) {
-	n, err := p.Uint("id", 0)
-	if err != nil {
-		return nil, err
-	}
+func queryGrant(q *chain.QueryContext, n uint64) (any, error) {
 	g, proof, err := sdk.LoadProven[Grant](q, keyGrant(n), fmt.Sprint("grant ", n))
 	if err != nil {
 		return nil, err
@@ -117,21 +113,15 @@ func queryGrant(q *chain.QueryContext, p sdk.Params) (any, error) {
 	return GrantAnswer{ChainID: q.ChainID, Grant: GrantView{Grant: *g, Status: g.Status(q.Height, q.Time)}, Proof: proof}, nil
 }
 
-func queryGrants(q *chain.QueryContext, p sdk.Params) (any, error) {
-	a, err := p.Address("address")
-	if err != nil {
-		return nil, err
-	}
+func queryGrants(q *chain.QueryContext, a chain.Address) (any, error) {
+	var err error
 	ans := GrantsAnswer{Licensee: a, Listed: sdk.ListedAt(q)}
 	ans.Grants, ans.Truncated, err = sdk.List(q.Store(), sdk.Key(prefixLic, a[:]), nil, maxList, grantView(q))
 	return ans, err
 }
 
-func queryHolder(q *chain.QueryContext, p sdk.Params) (any, error) {
-	a, err := p.Address("address")
-	if err != nil {
-		return nil, err
-	}
+func queryHolder(q *chain.QueryContext, a chain.Address) (any, error) {
+	var err error
 	st := q.Store()
 	ans := HolderAnswer{Holder: a, Listed: sdk.ListedAt(q)}
 	ans.Works, ans.Truncated, err = sdk.List(st, sdk.Key(prefixHolder, a[:]), nil, maxList, func(rest, _ []byte) (*Work, error) {

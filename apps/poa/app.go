@@ -18,7 +18,10 @@ func New() *App {
 	return &App{sdk.NewModule(Name,
 		[]sdk.Handler{sdk.Action(ActionPropose, "vote to add or remove a validator (validators only)", propose)},
 		[]sdk.Route{
-			sdk.Query("proposals", "every proposal, open and decided", queryProposals),
+			sdk.Query("proposals", "every proposal, open and decided", func(q *chain.QueryContext, _ sdk.Params) (any, error) {
+				out, _, err := sdk.Records[Proposal](q.Store(), []byte("prop/"), nil, 0, nil)
+				return out, err
+			}),
 			sdk.Query("proposal/{id}", "one proposal", func(q *chain.QueryContext, p sdk.Params) (any, error) {
 				return sdk.Load[Proposal](q.Store(), propKey(p.Path("id")), "proposal "+p.Path("id"))
 			}),
@@ -180,11 +183,6 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 		return nil, nil
 	}
 	return chain.NewValidatorSet(vals)
-}
-
-func queryProposals(q *chain.QueryContext, _ sdk.Params) (any, error) {
-	out, _, err := sdk.Records[Proposal](q.Store(), []byte("prop/"), nil, 0, nil)
-	return out, err
 }
 
 func propKey(id string) []byte { return []byte("prop/" + id) }

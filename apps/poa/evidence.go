@@ -1,6 +1,7 @@
 package poa
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -179,9 +180,7 @@ func queryEvidence(q *chain.QueryContext, p sdk.Params) (any, error) {
 		return nil, err
 	}
 	out, _, err := sdk.Records(q.Store(), []byte("ev/"), nil, 0, func(r *EvidenceRecord) bool {
-		if r.Kind == "" {
-			r.Kind = chain.EvidenceDuplicateVote
-		}
+		r.Kind = cmp.Or(r.Kind, chain.EvidenceDuplicateVote)
 		return all || r.Committed == height
 	})
 	return out, err

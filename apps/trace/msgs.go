@@ -67,9 +67,7 @@ func (c *Capture) DecodePayload(payload []byte) error {
 	for i, raw := range w.Events {
 		path := fmt.Sprintf("events[%d]", i)
 		var m map[string]any
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&m); err != nil || m == nil {
+		if err := sdk.DecodeNumbers(raw, &m); err != nil || m == nil {
 			return fieldError(path, ErrBadValue, "an event must be a JSON object")
 		}
 		var err error
@@ -109,9 +107,7 @@ func (c *Capture) Validate() error {
 // and goes back to the number JSON-LD 1.1 requires.
 func checkContext(raw json.RawMessage) (any, error) {
 	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	_ = dec.Decode(&v)
+	_ = sdk.DecodeNumbers(raw, &v)
 	items, isList := v.([]any)
 	if !isList {
 		items = []any{v}
@@ -144,10 +140,8 @@ func decodeJSONPayload(payload []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", chain.ErrBadPayload, err)
-	}
-	return nil
+	err = dec.Decode(v)
+	return sdk.Check(err == nil, "%v", err)
 }
 
 // Participant roles. The role says what kind of company a participant

@@ -24,8 +24,8 @@ var queries = []sdk.Route{
 	sdk.Query("epcs/{epc}/provenance", "where it came from and what it went into, as trees", provenance, "depth"),
 	sdk.Query("epcs/{epc}/state", "its current state, with a proof", epcState),
 	sdk.Query("events", "all events, filtered (chain order; event-time order when only from/to is given)", allEvents, filterArgs...),
-	sdk.Query("events/{seq}", "one event", oneEvent),
-	sdk.Query("participants/{address}", "a registered participant", participant),
+	sdk.Query("events/{seq}", "one event", sdk.ByNumber("seq", oneEvent)),
+	sdk.Query("participants/{address}", "a registered participant", sdk.ByAddress("address", participant)),
 }
 
 // queryEPC reads the {epc} of a route. A proxy may have merged the
@@ -229,11 +229,7 @@ func commonPrefix(a, b []byte) []byte {
 	return a[:n]
 }
 
-func oneEvent(q *chain.QueryContext, p sdk.Params) (any, error) {
-	seq, err := p.Uint("seq", 0)
-	if err != nil {
-		return nil, err
-	}
+func oneEvent(q *chain.QueryContext, seq uint64) (any, error) {
 	r, err := LoadRecord(q.Store(), seq)
 	if err != nil {
 		return nil, err
@@ -261,11 +257,7 @@ func epcState(q *chain.QueryContext, p sdk.Params) (any, error) {
 	if id.Class {
 		return nil, fmt.Errorf("%w: %s names a class; state is kept for single objects (ask for its events instead)", chain.ErrNotFound, id.URI)
 	}
-	s, err := sdk.Load[State](q.Store(), keyState(id.Key), "no event names "+id.URI)
-	if err != nil {
-		return nil, err
-	}
-	proof, err := sdk.Prove(q, keyState(id.Key))
+	s, proof, err := sdk.LoadProven[State](q, keyState(id.Key), "no event names "+id.URI)
 	if err != nil {
 		return nil, err
 	}
@@ -278,11 +270,7 @@ type ParticipantAnswer struct {
 	Height uint64 `json:"height"`
 }
 
-func participant(q *chain.QueryContext, p sdk.Params) (any, error) {
-	addr, err := p.Address("address")
-	if err != nil {
-		return nil, err
-	}
+func participant(q *chain.QueryContext, addr chain.Address) (any, error) {
 	pt, err := LoadParticipant(q.Store(), addr)
 	if err != nil {
 		return nil, err
@@ -333,9 +321,7 @@ type EventView struct {
 // checks a proof renders the proven record the same way (Verify).
 func AnswerEvent(stored string) json.RawMessage {
 	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(stored))
-	dec.UseNumber()
-	if dec.Decode(&m) != nil {
+	if sdk.DecodeNumbers([]byte(stored), &m) != nil {
 		return json.RawMessage(stored)
 	}
 	e, err := ParseEvent(m, "event")
@@ -407,9 +393,7 @@ func (v *EventView) Verify(stateRoot chain.Hash) error {
 func sameJSON(a, b []byte) (bool, error) {
 	var v [2]any
 	for i, raw := range [][]byte{a, b} {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&v[i]); err != nil {
+		if err := sdk.DecodeNumbers(raw, &v[i]); err != nil {
 			return false, err
 		}
 	}
