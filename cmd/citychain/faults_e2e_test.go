@@ -1,14 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,17 +36,22 @@ var runAllFaults = flag.Bool("faults", false, "run the whole fault matrix (make 
 // node commits a new block within it.
 const recoverWithin = 30 * time.Second
 
-// faultCase is one row of the matrix. apply brings the fault about and
-// ends it; it returns how long the fault lasted. It names in crashed the
-// nodes it killed (their accepted transactions may be lost; acknowledged
-// ones with a receipt may not).
+// faultCase is one row of the matrix. setup, when set, prepares the
+// devnet before the transfers start (nothing is sent yet, so a node it
+// restarts loses nothing). apply brings the fault about and ends it; it
+// returns how long the fault lasted. It names in crashed the nodes it
+// killed (their accepted transactions may be lost; acknowledged ones with
+// a receipt may not).
 type faultCase struct {
 	name  string
 	short bool
+	setup func(t *testing.T, f *faultRun)
 	apply func(t *testing.T, f *faultRun) time.Duration
 }
 
-// faultRow is what the table prints for one fault.
+// faultRow is what the table prints for one fault. stage names the check
+// under way, so that a failure says which one failed; invariants is the
+// outcome: "all held", "FAILED: " and that check, or "skipped: " and why.
 type faultRow struct {
 	name       string
 	held       time.Duration
@@ -56,6 +62,8 @@ type faultRow struct {
 	evidence   int
 	validators int
 	recovery   time.Duration
+	stage      string
+	skip       string
 	invariants string
 }
 
@@ -64,36 +72,56 @@ func TestFaultMatrix(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	cases := faultCases()
-	var rows []faultRow
+	var rows []*faultRow
+	// The table prints however the faults end, each row with its outcome.
+	t.Cleanup(func() { printFaultTable(t, rows) })
 	if *runAllFaults {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				row := trackRow(t, c.name, &rows)
 				f := newFaultRun(t, startDevnet(t, 4))
-				rows = append(rows, f.run(t, c))
+				f.run(t, c, row)
 			})
 		}
-	} else {
-		// One devnet for the short subset, the faults one after another;
-		// the invariants are checked after each over everything sent so far.
-		f := newFaultRun(t, startDevnet(t, 4))
-		for _, c := range cases {
-			if !c.short {
-				continue
-			}
-			t.Run(c.name, func(t *testing.T) {
-				rows = append(rows, f.run(t, c))
-			})
-		}
+		return
 	}
-	printFaultTable(t, rows)
+	// One devnet for the short subset, the faults one after another;
+	// the invariants are checked after each over everything sent so far.
+	f := newFaultRun(t, startDevnet(t, 4))
+	for _, c := range cases {
+		if !c.short {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			f.run(t, c, trackRow(t, c.name, &rows))
+		})
+	}
 }
 
-func printFaultTable(t *testing.T, rows []faultRow) {
+// trackRow adds a row for the fault to rows and, when the subtest t ends,
+// records its outcome in it.
+func trackRow(t *testing.T, name string, rows *[]*faultRow) *faultRow {
+	r := &faultRow{name: name, stage: "setting up the devnet"}
+	*rows = append(*rows, r)
+	t.Cleanup(func() {
+		switch {
+		case t.Skipped():
+			r.invariants = "skipped: " + r.skip
+		case t.Failed():
+			r.invariants = "FAILED: " + r.stage
+		default:
+			r.invariants = "all held"
+		}
+	})
+	return r
+}
+
+func printFaultTable(t *testing.T, rows []*faultRow) {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tHELD\tACKED\tRECEIPTS\tFOUND\tHEIGHTS\tEVIDENCE\tVALIDATORS\tINVARIANTS\tRECOVERED IN")
+	fmt.Fprintln(tw, "FAULT\tHELD\tACKED\tRECEIPTS\tFOUND\tHEIGHTS\tEVIDENCE\tVALIDATORS\tRECOVERED IN\tINVARIANTS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.1fs\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.1fs\n", r.name, r.held.Seconds(), r.acked, r.receipts, r.found, r.heights, r.evidence, r.validators, r.invariants, r.recovery.Seconds())
+		fmt.Fprintf(tw, "%s\t%.1fs\t%d\t%d\t%d\t%d\t%d\t%d\t%.1fs\t%s\n", r.name, r.held.Seconds(), r.acked, r.receipts, r.found, r.heights, r.evidence, r.validators, r.recovery.Seconds(), r.invariants)
 	}
 	tw.Flush()
 	t.Logf("fault matrix (recovery bound %s):\n%s", recoverWithin, b.String())
@@ -145,20 +173,17 @@ func faultCases() []faultCase {
 			t0 := time.Now()
 			f.ctl(t, "stop", "node1")
 			f.crash(1)
-			guard := filepath.Join(f.d.net.Nodes[1].Home, node.SignStateFile)
-			before := guardHeight(t, guard)
+			guard := readGuard(t, filepath.Join(f.d.net.Nodes[1].Home, node.SignStateFile))
 			if err := os.RemoveAll(filepath.Join(f.d.net.Nodes[1].Home, node.DataDir)); err != nil {
 				t.Fatal(err)
 			}
 			f.progress(t, 2, 0, 2, 3)
+			f.guardHolds(t, 1, guard)
 			f.ctl(t, "start", "node1")
-			// The guard lives beside the data, not in it: the wiped
-			// validator still knows what it signed and cannot sign it again
-			// differently while it catches up.
-			f.d.waitHeight(t, f.d.height(0), 60*time.Second, 1)
-			if after := guardHeight(t, guard); after < before {
-				t.Fatalf("the wipe took the double-sign guard back from height %d to %d", before, after)
-			}
+			restart := f.d.height(0)
+			f.at("the wiped validator resyncs")
+			f.d.waitHeight(t, restart, 60*time.Second, 1)
+			f.signsAgain(t, 1, restart)
 			return time.Since(t0)
 		}},
 		{name: "partition 1|3, heal", short: true, apply: func(t *testing.T, f *faultRun) time.Duration {
@@ -168,7 +193,7 @@ func faultCases() []faultCase {
 			h := f.d.height(0)
 			time.Sleep(2 * time.Second)
 			if h0 := f.d.height(0); h0 > h+1 {
-				t.Fatalf("the node cut off alone went on from %d to %d", h, h0)
+				f.fail(t, "no block without a quorum", "the node cut off alone went on from %d to %d", h, h0)
 			}
 			f.ctl(t, "heal", "all")
 			return time.Since(t0)
@@ -202,16 +227,28 @@ func faultCases() []faultCase {
 			f.ctl(t, "start", "all")
 			return time.Since(t0)
 		}},
-		{name: "full disk on a validator", apply: func(t *testing.T, f *faultRun) time.Duration {
-			return f.fullDisk(t, 2)
+		{name: "full disk on a validator", setup: func(t *testing.T, f *faultRun) {
+			f.smallDisk(t, 2)
+		}, apply: func(t *testing.T, f *faultRun) time.Duration {
+			return f.fillDisk(t, 2)
 		}},
 		{name: "one validator key in two processes", apply: func(t *testing.T, f *faultRun) time.Duration {
 			t0 := time.Now()
+			offender, err := chain.ParseAddress(f.d.net.Nodes[3].Validator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			from := f.d.height(0)
 			twin, cl := f.twin(t, 3)
-			// Once the twin has caught up it votes and proposes beside
-			// node3 with the same key, with its own view of the network.
+			f.at("the twin catches up")
 			waitClientHeight(t, cl, f.d.height(0), 60*time.Second)
-			f.progress(t, 12, 0, 1, 2)
+			// Each process has a guard of its own, so only evidence can
+			// stop the key: when it is the proposer both propose, each a
+			// block of its own mempool and clock, and the other
+			// validators see two proposals for one round.
+			f.evidenceAgainst(t, offender, from, 90*time.Second)
+			f.removed(t, offender, 30*time.Second)
+			f.sameAsTwin(t, cl)
 			twin.kill()
 			return time.Since(t0)
 		}},
@@ -228,6 +265,7 @@ type faultRun struct {
 	load     *txStream
 	crashed  map[int]bool // nodes killed during the current fault
 	evidence int          // pieces of evidence in node0's chain
+	row      *faultRow    // the current fault's row
 }
 
 func newFaultRun(t *testing.T, d *devnetProc) *faultRun {
@@ -257,36 +295,61 @@ func newFaultRun(t *testing.T, d *devnetProc) *faultRun {
 	return f
 }
 
-// run applies one fault under load and checks the invariants after it.
-func (f *faultRun) run(t *testing.T, c faultCase) faultRow {
+// run applies one fault under load, checks the invariants after it and
+// fills in row.
+func (f *faultRun) run(t *testing.T, c faultCase, row *faultRow) {
 	t.Helper()
+	f.row = row
 	f.crashed = map[int]bool{}
+	if c.setup != nil {
+		f.at("setting up the fault")
+		c.setup(t, f)
+	}
 	f.load = startTxStream(f.d, 8, 100*time.Millisecond)
+	t.Cleanup(func() { f.load.stop() })
 	// A few seconds of normal running first, so that the fault lands on
 	// a chain that is busy.
 	time.Sleep(2 * time.Second)
-	held := c.apply(t, f)
+	f.at("the fault's own checks")
+	row.held = c.apply(t, f)
 	end := time.Now()
-	rec := f.recovered(t, end)
+	f.at("recovered within " + recoverWithin.String())
+	row.recovery = f.recovered(t, end)
 	// Keep sending a little after the recovery, then stop and let every
 	// accepted transaction reach a block.
 	time.Sleep(2 * time.Second)
 	acks := f.load.stop()
-	row := faultRow{name: c.name, held: held, recovery: rec}
-	row.found, row.heights, row.invariants = f.check(t, acks)
-	row.evidence = f.evidence
-	var vv node.ValidatorsView
-	if err := f.d.nodes[0].Get(context.Background(), "/v1/validators", &vv); err != nil {
-		t.Fatal(err)
-	}
-	row.validators = len(vv.Validators)
 	row.acked = len(acks)
 	for _, a := range acks {
 		if a.receipt {
 			row.receipts++
 		}
 	}
-	return row
+	row.found, row.heights = f.check(t, acks)
+	row.evidence = f.evidence
+	var vv node.ValidatorsView
+	if err := f.d.nodes[0].Get(context.Background(), "/v1/validators", &vv); err != nil {
+		t.Fatal(err)
+	}
+	row.validators = len(vv.Validators)
+}
+
+// at names the check under way in the current row: if the fault fails
+// from here on, this is the check the table says failed.
+func (f *faultRun) at(check string) { f.row.stage = check }
+
+// fail records check as the one that failed and ends the fault.
+func (f *faultRun) fail(t *testing.T, check, format string, args ...any) {
+	t.Helper()
+	f.at(check)
+	t.Fatalf(format, args...)
+}
+
+// skip ends the fault as skipped, for reason.
+func (f *faultRun) skip(t *testing.T, reason string) {
+	t.Helper()
+	f.row.skip = reason
+	t.Skip(reason)
 }
 
 func (f *faultRun) crash(i int) { f.crashed[i] = true }
@@ -327,7 +390,7 @@ func (f *faultRun) halted(t *testing.T, nodes ...int) {
 	time.Sleep(5 * time.Second)
 	for k, i := range nodes {
 		if h := f.d.height(i); h > before[k] {
-			t.Fatalf("without a quorum node%d went on from %d to %d", i, before[k], h)
+			f.fail(t, "no block without a quorum", "without a quorum node%d went on from %d to %d", i, before[k], h)
 		}
 	}
 }
@@ -409,20 +472,18 @@ func waitClientHeight(t *testing.T, cl *client.Client, h uint64, limit time.Dura
 	}
 }
 
-// fullDisk puts node i's data folder on a small disk of its own (a tmpfs,
-// so the test needs root), fills that disk under load and checks that the
-// node stops cleanly, that a start on the full disk waits, and that the
-// node carries on once space is back.
-func (f *faultRun) fullDisk(t *testing.T, i int) time.Duration {
+// smallDisk puts node i's data folder on a small disk of its own (a
+// 256 MiB tmpfs, so it needs root) and makes the node keep 64 MiB of it
+// free.
+func (f *faultRun) smallDisk(t *testing.T, i int) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("a full disk is made with a tmpfs mount, which needs root")
+		f.skip(t, "a full disk is made with a tmpfs mount, which needs root")
 	}
 	name := fmt.Sprint(i)
 	home := f.d.net.Nodes[i].Home
 	data := filepath.Join(home, node.DataDir)
 	f.ctl(t, "stop", name)
-	f.crash(i)
 	moved := data + ".moved"
 	if err := os.Rename(data, moved); err != nil {
 		t.Fatal(err)
@@ -431,7 +492,7 @@ func (f *faultRun) fullDisk(t *testing.T, i int) time.Duration {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", data).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs for the full disk: %v %s", err, out)
+		f.skip(t, fmt.Sprintf("cannot mount a tmpfs for the full disk: %v %s", err, bytes.TrimSpace(out)))
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", data).Run() })
 	if err := copyTree(moved, data); err != nil {
@@ -447,7 +508,17 @@ func (f *faultRun) fullDisk(t *testing.T, i int) time.Duration {
 	}
 	f.ctl(t, "start", name)
 	f.d.waitHeight(t, f.d.height(0), recoverWithin, i)
+}
 
+// fillDisk fills node i's small disk under load and checks that the node
+// stops cleanly, that a start on the full disk waits, and that the node
+// carries on once space is back. The stop is not a crash: whatever the
+// node accepted before it stopped must reach the chain.
+func (f *faultRun) fillDisk(t *testing.T, i int) time.Duration {
+	t.Helper()
+	name := fmt.Sprint(i)
+	home := f.d.net.Nodes[i].Home
+	data := filepath.Join(home, node.DataDir)
 	t0 := time.Now()
 	free, err := node.FreeMB(data)
 	if err != nil {
@@ -458,44 +529,193 @@ func (f *faultRun) fullDisk(t *testing.T, i int) time.Duration {
 		t.Fatalf("fallocate: %v %s", err, out)
 	}
 	// The node stops by itself, cleanly, while the others go on.
+	f.at("a clean stop on a full disk")
 	f.d.waitView(t, "node"+name+" stopped by the full disk", 10*time.Second, func(v node.DevnetView) bool {
 		return state(v, "node"+name).State == "exited"
 	})
 	f.progress(t, 2, f.others(i)...)
 	logPath := filepath.Join(home, "node.log")
 	if b, _ := os.ReadFile(logPath); !strings.Contains(string(b), "stopping cleanly before the store runs out of space") {
-		t.Fatalf("node%s's log does not say why it stopped", name)
+		f.fail(t, "a clean stop on a full disk", "node%s's log does not say why it stopped", name)
 	}
 	// Started on the full disk, it waits for space rather than open
 	// its store; once space is back it starts and catches up.
 	f.ctl(t, "start", name)
 	time.Sleep(2 * time.Second)
+	f.at("a start on a full disk waits")
 	if b, _ := os.ReadFile(logPath); !strings.Contains(string(b), "waiting for disk space") {
-		t.Fatalf("node%s started on a full disk without waiting for space", name)
+		f.fail(t, "a start on a full disk waits", "node%s started on a full disk without waiting for space", name)
 	}
 	if h := f.d.height(i); h != 0 {
-		t.Fatalf("node%s serves its API (height %d) on a full disk", name, h)
+		f.fail(t, "a start on a full disk waits", "node%s serves its API (height %d) on a full disk", name, h)
 	}
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
+	f.at("a start once space is back")
 	f.d.waitHeight(t, f.d.height(0), recoverWithin, i)
 	return time.Since(t0)
 }
 
-// guardHeight reads a validator's double-sign guard file and returns the
-// height of its last precommit.
-func guardHeight(t *testing.T, path string) uint64 {
+// readGuard reads a validator's double-sign guard file.
+func readGuard(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("the validator's double-sign guard: %v", err)
 	}
-	g, err := consensus.DecodeDoubleSignGuard(b)
+	if _, err := consensus.DecodeDoubleSignGuard(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// guardHolds checks node i's double-sign guard after its data folder was
+// wiped. The guard lives in the home, beside the data folder, so the wipe
+// must leave it as it was (before). Then the node is started cut off from
+// everyone (no bootstrap peers, libp2p on ports nobody dials), with an
+// empty chain: it starts at height 1 and, alone, times out round after
+// round, asking its signer for votes far below what it signed before the
+// wipe. The guard must refuse every one of them and stay as it was; a
+// guard lost or reset would sign them, and a validator that does so
+// while its peers are at the same heights equivocates.
+func (f *faultRun) guardHolds(t *testing.T, i int, before []byte) {
+	t.Helper()
+	const check = "the wiped validator's guard holds"
+	home := f.d.net.Nodes[i].Home
+	path := filepath.Join(home, node.SignStateFile)
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, before) {
+		f.fail(t, check, "the wipe of %s took the double-sign guard with it (%v)", node.DataDir, err)
+	}
+	g, _ := consensus.DecodeDoubleSignGuard(before)
+	cfgPath := filepath.Join(home, "config.toml")
+	orig, err := os.ReadFile(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g.Precommit.Height
+	defer func() {
+		if err := os.WriteFile(cfgPath, orig, 0o600); err != nil {
+			t.Errorf("restore %s: %v", cfgPath, err)
+		}
+	}()
+	cfg, err := node.LoadConfig(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freeBasePort(t, 1) + 1000
+	cfg.P2P.Bootstrap = nil
+	cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}
+	if err := cfg.Save(home); err != nil {
+		t.Fatal(err)
+	}
+	p := f.d.startNodeEnv(t, i)
+	refused := false
+	for deadline := time.Now().Add(20 * time.Second); !refused && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		refused = strings.Contains(p.output(), "refused to sign")
+	}
+	p.kill()
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+		got := "unreadable"
+		if g2, err := consensus.DecodeDoubleSignGuard(after); err == nil {
+			got = fmt.Sprintf("precommit at height %d", g2.Precommit.Height)
+		}
+		f.fail(t, check, "alone on a wiped folder, node%d signed again below its last precommit at height %d: its guard now holds %s (%v)",
+			i, g.Precommit.Height, got, err)
+	}
+	if !refused {
+		f.fail(t, check, "alone on a wiped folder, node%d never asked to sign within 20 s, so its guard was not put to the test:\n%s", i, p.output())
+	}
+}
+
+// signsAgain checks that node i, back after a wipe, takes its place
+// again: its precommit is in the commit of a block above height from
+// within recoverWithin.
+func (f *faultRun) signsAgain(t *testing.T, i int, from uint64) {
+	t.Helper()
+	v, err := chain.ParseAddress(f.d.net.Nodes[i].Validator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := from + 1
+	for deadline := time.Now().Add(recoverWithin); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		for ; next <= f.d.height(0); next++ {
+			if signedBy(t, f.d, next, v) {
+				return
+			}
+		}
+	}
+	f.fail(t, "the wiped validator signs again", "node%d's precommit is in no commit of heights %d to %d", i, from+1, next-1)
+}
+
+// evidenceAgainst waits until a block of node0's chain above height from
+// carries evidence against offender, and logs it.
+func (f *faultRun) evidenceAgainst(t *testing.T, offender chain.Address, from uint64, limit time.Duration) {
+	t.Helper()
+	const check = "evidence against the twin key committed"
+	f.at(check)
+	ctx := context.Background()
+	next := from + 1
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		for ; next <= f.d.height(0); next++ {
+			b, err := f.d.nodes[0].Block(ctx, fmt.Sprint(next))
+			if err != nil {
+				t.Fatalf("node0 block %d: %v", next, err)
+			}
+			for _, ev := range b.Evidence {
+				if ev.Offender == offender {
+					t.Logf("block %d carries %s evidence against %s (offence at %d/%d)", next, ev.Kind, offender, ev.Height, ev.Round)
+					return
+				}
+			}
+		}
+	}
+	f.fail(t, check, "no block from height %d to %d carries evidence against %s, which signed in two processes for %s", from+1, next-1, offender, limit)
+}
+
+// removed waits until node0's validator set no longer lists v.
+func (f *faultRun) removed(t *testing.T, v chain.Address, limit time.Duration) {
+	t.Helper()
+	const check = "the twin key removed by its evidence"
+	f.at(check)
+	for deadline := time.Now().Add(limit); ; time.Sleep(500 * time.Millisecond) {
+		var vv node.ValidatorsView
+		err := f.d.nodes[0].Get(context.Background(), "/v1/validators", &vv)
+		if err == nil && !slices.ContainsFunc(vv.Validators, func(x chain.Validator) bool { return x.Address == v }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.fail(t, check, "%s is still a validator %s after the evidence against it (%v)", v, limit, err)
+		}
+	}
+}
+
+// sameAsTwin checks that the twin process committed the same block as
+// node0 at every height both have: two processes with one key must not
+// have led any node to commit a second block for a height.
+func (f *faultRun) sameAsTwin(t *testing.T, cl *client.Client) {
+	t.Helper()
+	const check = "no height with two blocks"
+	f.at(check)
+	ctx := context.Background()
+	st, err := cl.Status(ctx)
+	if err != nil {
+		t.Fatalf("the twin's status: %v", err)
+	}
+	top := min(st.Height, f.d.height(0))
+	for h := uint64(1); h <= top; h++ {
+		a, err := f.d.nodes[0].Block(ctx, fmt.Sprint(h))
+		if err != nil {
+			t.Fatalf("node0 block %d: %v", h, err)
+		}
+		b, err := cl.Block(ctx, fmt.Sprint(h))
+		if err != nil {
+			t.Fatalf("the twin's block %d: %v", h, err)
+		}
+		if a.Hash != b.Hash || a.StateRoot != b.StateRoot {
+			f.fail(t, check, "FORK at height %d: node0 has %s/%s, the twin %s/%s", h, a.Hash, a.StateRoot, b.Hash, b.StateRoot)
+		}
+	}
 }
 
 func copyTree(src, dst string) error {
@@ -548,19 +768,41 @@ func (f *faultRun) recovered(t *testing.T, end time.Time) time.Duration {
 	}
 }
 
-// check verifies the invariants on every node and says which held:
+// The invariants, as the table names the one that failed.
+const (
+	invCommitted = "acknowledged txs committed"
+	invSameChain = "same hash and state root"
+	invCommits   = "commits > 2/3 valid"
+	invTimes     = "block times"
+	invOnce      = "txs once"
+	invSupply    = "supply"
+)
+
+// timeSlack is what the future bound on block times allows beyond
+// node.MaxClockDrift: the milliseconds between a block's proposal and the
+// votes on it, and between the test's clock and the nodes' (one machine).
+const timeSlack = 2 * time.Second
+
+// check verifies the invariants on every node:
 //   - every node has the same block hash and state root at every height;
 //   - every block's commit holds valid precommits of more than 2/3 of
-//     the validators' power;
+//     the power of the validator set that signs its height;
+//   - block times increase, and none is later than the wall clock at
+//     the check plus node.MaxClockDrift (and timeSlack): no quorum of
+//     honest clocks accepts a block from further in the future;
 //   - every transaction with a receipt, or accepted by a node that did
 //     not crash, is in the chain exactly once on every node, and no
 //     transaction is in it twice;
 //   - the balances of every account add up to the supply of genesis.
-func (f *faultRun) check(t *testing.T, acks []ack) (found int, heights uint64, held string) {
+//
+// Each check names itself in the row before it can fail.
+func (f *faultRun) check(t *testing.T, acks []ack) (found int, heights uint64) {
 	t.Helper()
 	all := []int{0, 1, 2, 3}
 	ctx := context.Background()
+	sets := f.knownSets(t)
 	// Wait for the accepted transactions to be committed (bounded).
+	f.at(invCommitted)
 	must := map[chain.Hash]bool{}
 	for _, a := range acks {
 		if a.receipt || !f.crashed[a.node] {
@@ -571,36 +813,38 @@ func (f *faultRun) check(t *testing.T, acks []ack) (found int, heights uint64, h
 	var seen map[chain.Hash]int
 	for {
 		top := f.d.height(0)
+		f.at(invCommitted)
 		f.d.waitHeight(t, top, recoverWithin, all...)
-		seen = f.scan(t, 0, top)
-		missing := 0
+		seen = f.scan(t, 0, top, sets)
+		var missing []chain.Hash
 		for h := range must {
 			if seen[h] == 0 {
-				missing++
+				missing = append(missing, h)
 			}
 		}
-		if missing == 0 {
+		if len(missing) == 0 {
 			heights = top
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged transactions are not in the chain after 60 s", missing, len(must))
+			f.fail(t, invCommitted, "%d of %d acknowledged transactions are not in the chain after 60 s, e.g. %s", len(missing), len(must), missing[0])
 		}
 		time.Sleep(time.Second)
 	}
 	// Every node the same, block by block.
+	f.at(invSameChain)
 	f.d.checkSameChain(t, all...)
 	for _, i := range all[1:] {
-		other := f.scan(t, i, heights)
+		other := f.scan(t, i, heights, sets)
 		for h, n := range seen {
 			if other[h] != n {
-				t.Fatalf("tx %s is %d times in node0's chain and %d times in node%d's", h, n, other[h], i)
+				f.fail(t, invOnce, "tx %s is %d times in node0's chain and %d times in node%d's", h, n, other[h], i)
 			}
 		}
 	}
 	for h, n := range seen {
 		if n > 1 {
-			t.Fatalf("tx %s is %d times in the chain", h, n)
+			f.fail(t, invOnce, "tx %s is %d times in the chain", h, n)
 		}
 	}
 	for _, a := range acks {
@@ -609,6 +853,7 @@ func (f *faultRun) check(t *testing.T, acks []ack) (found int, heights uint64, h
 		}
 	}
 	// Supply: the accounts of genesis hold it all, no more, no less.
+	f.at(invSupply)
 	var sup bank.SupplyAnswer
 	if err := f.d.nodes[0].Get(ctx, "/v1/apps/bank/supply", &sup); err != nil {
 		t.Fatal(err)
@@ -622,30 +867,52 @@ func (f *faultRun) check(t *testing.T, acks []ack) (found int, heights uint64, h
 		sum += acct.Balance
 	}
 	if sup.Supply != f.supply || sum != f.supply {
-		t.Fatalf("supply: genesis %d, the bank says %d, the balances add up to %d", f.supply, sup.Supply, sum)
+		f.fail(t, invSupply, "supply: genesis %d, the bank says %d, the balances add up to %d", f.supply, sup.Supply, sum)
 	}
-	return found, heights, "all held"
+	return found, heights
 }
 
-// scan reads node i's blocks 1..top: it checks that block times
-// increase and each block's commit, and counts each transaction hash.
-func (f *faultRun) scan(t *testing.T, i int, top uint64) map[chain.Hash]int {
+// knownSets returns the validator sets a block of the run may be signed
+// by: genesis's and the one node0 has now (they differ once evidence has
+// removed a validator).
+func (f *faultRun) knownSets(t *testing.T) []*chain.ValidatorSet {
+	t.Helper()
+	var vv node.ValidatorsView
+	if err := f.d.nodes[0].Get(context.Background(), "/v1/validators", &vv); err != nil {
+		t.Fatal(err)
+	}
+	now, err := chain.NewValidatorSet(vv.Validators)
+	if err != nil {
+		t.Fatalf("node0's validator set: %v", err)
+	}
+	return []*chain.ValidatorSet{f.vals, now}
+}
+
+// scan reads node i's blocks 1..top: it checks each block's commit and
+// time, and counts each transaction hash.
+func (f *faultRun) scan(t *testing.T, i int, top uint64, sets []*chain.ValidatorSet) map[chain.Hash]int {
 	t.Helper()
 	ctx := context.Background()
 	seen := map[chain.Hash]int{}
 	evidence := 0
 	var last time.Time
+	now := time.Now()
+	future := now.Add(node.MaxClockDrift + timeSlack)
 	for h := uint64(1); h <= top; h++ {
 		b, err := f.d.nodes[i].Block(ctx, fmt.Sprint(h))
 		if err != nil {
 			t.Fatalf("node%d block %d: %v", i, h, err)
 		}
 		if !b.Time.After(last) {
-			t.Fatalf("node%d block %d: time %s is not after the block before's %s", i, h, b.Time, last)
+			f.fail(t, invTimes, "node%d block %d: time %s is not after the block before's %s", i, h, b.Time, last)
+		}
+		if b.Time.After(future) {
+			f.fail(t, invTimes, "node%d block %d: time %s is %s ahead of the wall clock, more than %s", i, h,
+				b.Time, b.Time.Sub(now).Round(time.Millisecond), node.MaxClockDrift+timeSlack)
 		}
 		last = b.Time
-		if err := f.verifyCommit(b); err != nil {
-			t.Fatalf("node%d block %d: %v", i, h, err)
+		if err := verifyCommitView(b, sets...); err != nil {
+			f.fail(t, invCommits, "node%d: %v", i, err)
 		}
 		for _, tx := range b.Txs {
 			seen[tx.Hash]++
@@ -656,26 +923,6 @@ func (f *faultRun) scan(t *testing.T, i int, top uint64) map[chain.Hash]int {
 		f.evidence = evidence
 	}
 	return seen
-}
-
-// verifyCommit checks a block's commit against the validator set of
-// genesis, recomputing what each signature signs rather than trusting
-// the view's sign bytes. (The twin fault may remove a validator by
-// evidence; commits after that are still more than 2/3 of the genesis
-// set's power, since three of four sign them.)
-func (f *faultRun) verifyCommit(b *node.BlockView) error {
-	if b.Commit == nil {
-		return fmt.Errorf("no commit")
-	}
-	c := &chain.Commit{Height: b.Commit.Height, Round: b.Commit.Round, BlockHash: b.Commit.BlockHash}
-	for _, s := range b.Commit.Signatures {
-		sig, err := hex.DecodeString(s.Signature)
-		if err != nil {
-			return fmt.Errorf("signature of %s: %v", s.Validator, err)
-		}
-		c.Signatures = append(c.Signatures, chain.CommitSig{Validator: s.Validator, Signature: sig})
-	}
-	return f.vals.VerifyCommit(b.ChainID, b.Height, b.Hash, c)
 }
 
 // ack is a transaction a node accepted: with a receipt when it waited
@@ -693,6 +940,7 @@ type ack struct {
 type txStream struct {
 	d     *devnetProc
 	stopc chan struct{}
+	once  sync.Once
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	acks  []ack
@@ -752,9 +1000,10 @@ func startTxStream(d *devnetProc, senders int, every time.Duration) *txStream {
 	return s
 }
 
-// stop ends the stream and returns what the nodes accepted.
+// stop ends the stream and returns what the nodes accepted. It may be
+// called more than once.
 func (s *txStream) stop() []ack {
-	close(s.stopc)
+	s.once.Do(func() { close(s.stopc) })
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
