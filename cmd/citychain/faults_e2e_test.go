@@ -618,7 +618,7 @@ func (f *faultRun) guardHolds(t *testing.T, i int, before []byte) {
 	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
 		got := "unreadable"
 		if g2, err := consensus.DecodeDoubleSignGuard(after); err == nil {
-			got = fmt.Sprintf("precommit at height %d", g2.Precommit.Height)
+			got = fmt.Sprintf("a prevote at height %d and a precommit at height %d", g2.Prevote.Height, g2.Precommit.Height)
 		}
 		f.fail(t, check, "alone on a wiped folder, node%d signed again below its last precommit at height %d: its guard now holds %s (%v)",
 			i, g.Precommit.Height, got, err)
