@@ -143,9 +143,10 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 	}
 }
 
-// maxClockDrift is how far ahead of this node's clock a proposed block's
-// time may be before the node refuses to vote for it.
-const maxClockDrift = 10 * time.Second
+// MaxClockDrift is how far ahead of this node's clock a proposed block's
+// time may be before the node refuses to vote for it. No honest quorum
+// commits a block dated further ahead of its clocks than this.
+const MaxClockDrift = 10 * time.Second
 
 // errClockAhead marks the one refusal of a block that depends on this
 // node rather than on the block: its clock. It is not remembered, since
@@ -168,7 +169,7 @@ func (n *Node) checkBlock(b *chain.Block, parent chain.Header, parentVals, vals 
 	if err := b.Header.ValidateAgainstParent(&parent); err != nil {
 		return nil, err
 	}
-	if checkClock && b.Header.Time > n.clock().Add(maxClockDrift).UnixMilli() {
+	if checkClock && b.Header.Time > n.clock().Add(MaxClockDrift).UnixMilli() {
 		return nil, fmt.Errorf("%w: %w (%s)", chain.ErrInvalidBlock, errClockAhead, b.Header.BlockTime())
 	}
 	if b.Header.ValidatorsHash != vals.Hash() {

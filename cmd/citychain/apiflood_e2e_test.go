@@ -60,8 +60,9 @@ const (
 //   - 127.0.0.4 asks for 10 event streams: 4 are served, 6 are answered
 //     503 too_many_streams, and the 4 carry block events throughout, past
 //     the read and write timeouts;
-//   - then 127.0.0.5 keeps 200 idle connections open: the node closes all
-//     but 16 at once, keeps its open files within its limits, and answers
+//   - then 127.0.0.5 dials 200 connections at once and keeps them idle
+//     (the log gives the peak it held open): the node closes all but 16
+//     at once, keeps its open files within its limits, and answers
 //     the test's own status requests from 127.0.0.1 meanwhile.
 //
 // All the while the node makes a block at least every 3 seconds, and its
@@ -172,7 +173,9 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 			time.Sleep(250 * time.Millisecond)
 		}
 	}()
-	var dialled atomic.Int64
+	// open counts the connections open on the test's side, from a
+	// successful dial to the test's Close; peak is its highest value.
+	var dialled, open, peak atomic.Int64
 	for range floodConns {
 		wg.Add(1)
 		go func() {
@@ -185,9 +188,11 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 					continue
 				}
 				dialled.Add(1)
+				raise(&peak, open.Add(1))
 				_ = c.SetReadDeadline(phase2End)
 				_, _ = io.Copy(io.Discard, c) // until the node closes it or the phase ends
 				c.Close()
+				open.Add(-1)
 				time.Sleep(100 * time.Millisecond)
 			}
 		}()
@@ -195,8 +200,8 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 	wg.Wait()
 	flooded := time.Since(start)
 	closedAtOnce := refusedCount(t, base, "client_connections")
-	t.Logf("phase 2, %s: %d idle connections opened from one address, %d at most at once, %d closed by the node at once; %d of %d status requests from another address answered",
-		floodConnsFor, dialled.Load(), floodConns, closedAtOnce, answered.Load(), asked.Load())
+	t.Logf("phase 2, %s: %d idle connections opened from one address by %d dialers, %d at most open at once, %d closed by the node at once; %d of %d status requests from another address answered",
+		floodConnsFor, dialled.Load(), floodConns, peak.Load(), closedAtOnce, answered.Load(), asked.Load())
 
 	// The API answers again once the connections are gone.
 	var recovered time.Duration
@@ -259,6 +264,15 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 	if limit := int64(fds0 + floodMaxConns + 16); maxFDs.Load() > limit {
 		t.Errorf("the node had %d files open under %d connections, above %d (%d before, plus %d connections, plus 16)",
 			maxFDs.Load(), floodConns, limit, fds0, floodMaxConns)
+	}
+}
+
+// raise sets peak to n if n is higher, safely beside other raises.
+func raise(peak *atomic.Int64, n int64) {
+	for p := peak.Load(); n > p; p = peak.Load() {
+		if peak.CompareAndSwap(p, n) {
+			return
+		}
 	}
 }
 

@@ -2,24 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"text/tabwriter"
 	"time"
 
-	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/chain"
-	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/node"
-	"github.com/citychain/citychain/node/client"
 )
 
 // The fault matrix: each fault is applied to a real 4-validator devnet
@@ -35,17 +29,22 @@ var runAllFaults = flag.Bool("faults", false, "run the whole fault matrix (make 
 // node commits a new block within it.
 const recoverWithin = 30 * time.Second
 
-// faultCase is one row of the matrix. apply brings the fault about and
-// ends it; it returns how long the fault lasted. It names in crashed the
-// nodes it killed (their accepted transactions may be lost; acknowledged
-// ones with a receipt may not).
+// faultCase is one row of the matrix. setup, when set, prepares the
+// devnet before the transfers start (nothing is sent yet, so a node it
+// restarts loses nothing). apply brings the fault about and ends it; it
+// returns how long the fault lasted. It names in crashed the nodes it
+// killed (their accepted transactions may be lost; acknowledged ones with
+// a receipt may not).
 type faultCase struct {
 	name  string
 	short bool
+	setup func(t *testing.T, f *faultRun)
 	apply func(t *testing.T, f *faultRun) time.Duration
 }
 
-// faultRow is what the table prints for one fault.
+// faultRow is what the table prints for one fault. stage names the check
+// under way, so that a failure says which one failed; invariants is the
+// outcome: "all held", "FAILED: " and that check, or "skipped: " and why.
 type faultRow struct {
 	name       string
 	held       time.Duration
@@ -56,6 +55,8 @@ type faultRow struct {
 	evidence   int
 	validators int
 	recovery   time.Duration
+	stage      string
+	skip       string
 	invariants string
 }
 
@@ -64,36 +65,56 @@ func TestFaultMatrix(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	cases := faultCases()
-	var rows []faultRow
+	var rows []*faultRow
+	// The table prints however the faults end, each row with its outcome.
+	t.Cleanup(func() { printFaultTable(t, rows) })
 	if *runAllFaults {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				row := trackRow(t, c.name, &rows)
 				f := newFaultRun(t, startDevnet(t, 4))
-				rows = append(rows, f.run(t, c))
+				f.run(t, c, row)
 			})
 		}
-	} else {
-		// One devnet for the short subset, the faults one after another;
-		// the invariants are checked after each over everything sent so far.
-		f := newFaultRun(t, startDevnet(t, 4))
-		for _, c := range cases {
-			if !c.short {
-				continue
-			}
-			t.Run(c.name, func(t *testing.T) {
-				rows = append(rows, f.run(t, c))
-			})
-		}
+		return
 	}
-	printFaultTable(t, rows)
+	// One devnet for the short subset, the faults one after another;
+	// the invariants are checked after each over everything sent so far.
+	f := newFaultRun(t, startDevnet(t, 4))
+	for _, c := range cases {
+		if !c.short {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			f.run(t, c, trackRow(t, c.name, &rows))
+		})
+	}
 }
 
-func printFaultTable(t *testing.T, rows []faultRow) {
+// trackRow adds a row for the fault to rows and, when the subtest t ends,
+// records its outcome in it.
+func trackRow(t *testing.T, name string, rows *[]*faultRow) *faultRow {
+	r := &faultRow{name: name, stage: "setting up the devnet"}
+	*rows = append(*rows, r)
+	t.Cleanup(func() {
+		switch {
+		case t.Skipped():
+			r.invariants = "skipped: " + r.skip
+		case t.Failed():
+			r.invariants = "FAILED: " + r.stage
+		default:
+			r.invariants = "all held"
+		}
+	})
+	return r
+}
+
+func printFaultTable(t *testing.T, rows []*faultRow) {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tHELD\tACKED\tRECEIPTS\tFOUND\tHEIGHTS\tEVIDENCE\tVALIDATORS\tINVARIANTS\tRECOVERED IN")
+	fmt.Fprintln(tw, "FAULT\tHELD\tACKED\tRECEIPTS\tFOUND\tHEIGHTS\tEVIDENCE\tVALIDATORS\tRECOVERED IN\tINVARIANTS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.1fs\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.1fs\n", r.name, r.held.Seconds(), r.acked, r.receipts, r.found, r.heights, r.evidence, r.validators, r.invariants, r.recovery.Seconds())
+		fmt.Fprintf(tw, "%s\t%.1fs\t%d\t%d\t%d\t%d\t%d\t%d\t%.1fs\t%s\n", r.name, r.held.Seconds(), r.acked, r.receipts, r.found, r.heights, r.evidence, r.validators, r.recovery.Seconds(), r.invariants)
 	}
 	tw.Flush()
 	t.Logf("fault matrix (recovery bound %s):\n%s", recoverWithin, b.String())
@@ -145,20 +166,17 @@ func faultCases() []faultCase {
 			t0 := time.Now()
 			f.ctl(t, "stop", "node1")
 			f.crash(1)
-			guard := filepath.Join(f.d.net.Nodes[1].Home, node.SignStateFile)
-			before := guardHeight(t, guard)
+			guard := readGuard(t, filepath.Join(f.d.net.Nodes[1].Home, node.SignStateFile))
 			if err := os.RemoveAll(filepath.Join(f.d.net.Nodes[1].Home, node.DataDir)); err != nil {
 				t.Fatal(err)
 			}
 			f.progress(t, 2, 0, 2, 3)
+			f.guardHolds(t, 1, guard)
 			f.ctl(t, "start", "node1")
-			// The guard lives beside the data, not in it: the wiped
-			// validator still knows what it signed and cannot sign it again
-			// differently while it catches up.
-			f.d.waitHeight(t, f.d.height(0), 60*time.Second, 1)
-			if after := guardHeight(t, guard); after < before {
-				t.Fatalf("the wipe took the double-sign guard back from height %d to %d", before, after)
-			}
+			restart := f.d.height(0)
+			f.at("the wiped validator resyncs")
+			f.d.waitHeight(t, restart, 60*time.Second, 1)
+			f.signsAgain(t, 1, restart)
 			return time.Since(t0)
 		}},
 		{name: "partition 1|3, heal", short: true, apply: func(t *testing.T, f *faultRun) time.Duration {
@@ -168,7 +186,7 @@ func faultCases() []faultCase {
 			h := f.d.height(0)
 			time.Sleep(2 * time.Second)
 			if h0 := f.d.height(0); h0 > h+1 {
-				t.Fatalf("the node cut off alone went on from %d to %d", h, h0)
+				f.fail(t, "no block without a quorum", "the node cut off alone went on from %d to %d", h, h0)
 			}
 			f.ctl(t, "heal", "all")
 			return time.Since(t0)
@@ -202,16 +220,28 @@ func faultCases() []faultCase {
 			f.ctl(t, "start", "all")
 			return time.Since(t0)
 		}},
-		{name: "full disk on a validator", apply: func(t *testing.T, f *faultRun) time.Duration {
-			return f.fullDisk(t, 2)
+		{name: "full disk on a validator", setup: func(t *testing.T, f *faultRun) {
+			f.smallDisk(t, 2)
+		}, apply: func(t *testing.T, f *faultRun) time.Duration {
+			return f.fillDisk(t, 2)
 		}},
 		{name: "one validator key in two processes", apply: func(t *testing.T, f *faultRun) time.Duration {
 			t0 := time.Now()
+			offender, err := chain.ParseAddress(f.d.net.Nodes[3].Validator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			from := f.d.height(0)
 			twin, cl := f.twin(t, 3)
-			// Once the twin has caught up it votes and proposes beside
-			// node3 with the same key, with its own view of the network.
+			f.at("the twin catches up")
 			waitClientHeight(t, cl, f.d.height(0), 60*time.Second)
-			f.progress(t, 12, 0, 1, 2)
+			// Each process has a guard of its own, so only evidence can
+			// stop the key: when it is the proposer both propose, each a
+			// block of its own mempool and clock, and the other
+			// validators see two proposals for one round.
+			f.evidenceAgainst(t, offender, from, 90*time.Second)
+			f.removed(t, offender, 30*time.Second)
+			f.sameAsTwin(t, cl)
 			twin.kill()
 			return time.Since(t0)
 		}},
@@ -228,6 +258,7 @@ type faultRun struct {
 	load     *txStream
 	crashed  map[int]bool // nodes killed during the current fault
 	evidence int          // pieces of evidence in node0's chain
+	row      *faultRow    // the current fault's row
 }
 
 func newFaultRun(t *testing.T, d *devnetProc) *faultRun {
@@ -257,36 +288,61 @@ func newFaultRun(t *testing.T, d *devnetProc) *faultRun {
 	return f
 }
 
-// run applies one fault under load and checks the invariants after it.
-func (f *faultRun) run(t *testing.T, c faultCase) faultRow {
+// run applies one fault under load, checks the invariants after it and
+// fills in row.
+func (f *faultRun) run(t *testing.T, c faultCase, row *faultRow) {
 	t.Helper()
+	f.row = row
 	f.crashed = map[int]bool{}
+	if c.setup != nil {
+		f.at("setting up the fault")
+		c.setup(t, f)
+	}
 	f.load = startTxStream(f.d, 8, 100*time.Millisecond)
+	t.Cleanup(func() { f.load.stop() })
 	// A few seconds of normal running first, so that the fault lands on
 	// a chain that is busy.
 	time.Sleep(2 * time.Second)
-	held := c.apply(t, f)
+	f.at("the fault's own checks")
+	row.held = c.apply(t, f)
 	end := time.Now()
-	rec := f.recovered(t, end)
+	f.at("recovered within " + recoverWithin.String())
+	row.recovery = f.recovered(t, end)
 	// Keep sending a little after the recovery, then stop and let every
 	// accepted transaction reach a block.
 	time.Sleep(2 * time.Second)
 	acks := f.load.stop()
-	row := faultRow{name: c.name, held: held, recovery: rec}
-	row.found, row.heights, row.invariants = f.check(t, acks)
-	row.evidence = f.evidence
-	var vv node.ValidatorsView
-	if err := f.d.nodes[0].Get(context.Background(), "/v1/validators", &vv); err != nil {
-		t.Fatal(err)
-	}
-	row.validators = len(vv.Validators)
 	row.acked = len(acks)
 	for _, a := range acks {
 		if a.receipt {
 			row.receipts++
 		}
 	}
-	return row
+	row.found, row.heights = f.check(t, acks)
+	row.evidence = f.evidence
+	var vv node.ValidatorsView
+	if err := f.d.nodes[0].Get(context.Background(), "/v1/validators", &vv); err != nil {
+		t.Fatal(err)
+	}
+	row.validators = len(vv.Validators)
+}
+
+// at names the check under way in the current row: if the fault fails
+// from here on, this is the check the table says failed.
+func (f *faultRun) at(check string) { f.row.stage = check }
+
+// fail records check as the one that failed and ends the fault.
+func (f *faultRun) fail(t *testing.T, check, format string, args ...any) {
+	t.Helper()
+	f.at(check)
+	t.Fatalf(format, args...)
+}
+
+// skip ends the fault as skipped, for reason.
+func (f *faultRun) skip(t *testing.T, reason string) {
+	t.Helper()
+	f.row.skip = reason
+	t.Skip(reason)
 }
 
 func (f *faultRun) crash(i int) { f.crashed[i] = true }
@@ -327,7 +383,7 @@ func (f *faultRun) halted(t *testing.T, nodes ...int) {
 	time.Sleep(5 * time.Second)
 	for k, i := range nodes {
 		if h := f.d.height(i); h > before[k] {
-			t.Fatalf("without a quorum node%d went on from %d to %d", i, before[k], h)
+			f.fail(t, "no block without a quorum", "without a quorum node%d went on from %d to %d", i, before[k], h)
 		}
 	}
 }
@@ -349,171 +405,6 @@ func (f *faultRun) proposer(t *testing.T) int {
 	}
 	t.Fatalf("proposer %s is not a devnet node", v.Consensus.Proposer)
 	return -1
-}
-
-// skewed restarts node i with its clock moved by skew for a while, then
-// restarts it with the right clock. It checks that block times never go
-// backwards and that the chain goes on meanwhile.
-func (f *faultRun) skewed(t *testing.T, i int, skew string) time.Duration {
-	t.Helper()
-	t0 := time.Now()
-	f.ctl(t, "stop", fmt.Sprint(i))
-	f.crash(i)
-	p := f.d.startNodeEnv(t, i, node.EnvClockSkew+"="+skew)
-	// Long enough for the skewed node to propose at least once (a round
-	// robin of four) and to vote on the others' blocks.
-	f.progress(t, 8, f.others(i)...)
-	f.d.waitHeight(t, f.d.height(0)-1, recoverWithin, i)
-	p.kill()
-	f.ctl(t, "start", fmt.Sprint(i))
-	return time.Since(t0)
-}
-
-// twin starts a second process with node i's validator key: a copy of
-// its home with its own data, peer key, ports and an empty double-sign
-// guard, so the two sign independently.
-func (f *faultRun) twin(t *testing.T, i int) (*proc, *client.Client) {
-	t.Helper()
-	src := f.d.net.Nodes[i].Home
-	home := filepath.Join(t.TempDir(), "twin")
-	port := freeBasePort(t, 1)
-	run(t, "init", "--home", home, "--moniker", "twin", "--base-port", fmt.Sprint(port),
-		"--genesis", filepath.Join(src, node.GenesisFile), "--bootstrap", f.d.net.Nodes[(i+1)%4].P2P)
-	for _, name := range []string{"validator_key.json", "keystore"} {
-		if err := os.RemoveAll(filepath.Join(home, name)); err != nil {
-			t.Fatal(err)
-		}
-		if err := copyTree(filepath.Join(src, name), filepath.Join(home, name)); err != nil {
-			t.Fatalf("copy %s: %v", name, err)
-		}
-	}
-	p := startProc(t, port, "node", "--home", home)
-	return p, client.New(fmt.Sprintf("http://127.0.0.1:%d", port))
-}
-
-// waitClientHeight waits until the node behind cl reaches height h.
-func waitClientHeight(t *testing.T, cl *client.Client, h uint64, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		st, err := cl.Status(ctx)
-		cancel()
-		if err == nil && st.Height >= h {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the %s node did not reach height %d within %s (%v)", "twin", h, limit, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// fullDisk puts node i's data folder on a small disk of its own (a tmpfs,
-// so the test needs root), fills that disk under load and checks that the
-// node stops cleanly, that a start on the full disk waits, and that the
-// node carries on once space is back.
-func (f *faultRun) fullDisk(t *testing.T, i int) time.Duration {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("a full disk is made with a tmpfs mount, which needs root")
-	}
-	name := fmt.Sprint(i)
-	home := f.d.net.Nodes[i].Home
-	data := filepath.Join(home, node.DataDir)
-	f.ctl(t, "stop", name)
-	f.crash(i)
-	moved := data + ".moved"
-	if err := os.Rename(data, moved); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(data, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", data).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs for the full disk: %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", data).Run() })
-	if err := copyTree(moved, data); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(home, "config.toml")
-	cfg, err := os.ReadFile(cfgPath)
-	if err != nil || !strings.Contains(string(cfg), "min_free_mb = 0") {
-		t.Fatalf("config.toml has no min_free_mb = 0 to change (%v)", err)
-	}
-	if err := os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), "min_free_mb = 0", "min_free_mb = 64", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f.ctl(t, "start", name)
-	f.d.waitHeight(t, f.d.height(0), recoverWithin, i)
-
-	t0 := time.Now()
-	free, err := node.FreeMB(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	filler := filepath.Join(data, "filler")
-	if out, err := exec.Command("fallocate", "-l", fmt.Sprintf("%dM", free-40), filler).CombinedOutput(); err != nil {
-		t.Fatalf("fallocate: %v %s", err, out)
-	}
-	// The node stops by itself, cleanly, while the others go on.
-	f.d.waitView(t, "node"+name+" stopped by the full disk", 10*time.Second, func(v node.DevnetView) bool {
-		return state(v, "node"+name).State == "exited"
-	})
-	f.progress(t, 2, f.others(i)...)
-	logPath := filepath.Join(home, "node.log")
-	if b, _ := os.ReadFile(logPath); !strings.Contains(string(b), "stopping cleanly before the store runs out of space") {
-		t.Fatalf("node%s's log does not say why it stopped", name)
-	}
-	// Started on the full disk, it waits for space rather than open
-	// its store; once space is back it starts and catches up.
-	f.ctl(t, "start", name)
-	time.Sleep(2 * time.Second)
-	if b, _ := os.ReadFile(logPath); !strings.Contains(string(b), "waiting for disk space") {
-		t.Fatalf("node%s started on a full disk without waiting for space", name)
-	}
-	if h := f.d.height(i); h != 0 {
-		t.Fatalf("node%s serves its API (height %d) on a full disk", name, h)
-	}
-	if err := os.Remove(filler); err != nil {
-		t.Fatal(err)
-	}
-	f.d.waitHeight(t, f.d.height(0), recoverWithin, i)
-	return time.Since(t0)
-}
-
-// guardHeight reads a validator's double-sign guard file and returns the
-// height of its last precommit.
-func guardHeight(t *testing.T, path string) uint64 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("the validator's double-sign guard: %v", err)
-	}
-	g, err := consensus.DecodeDoubleSignGuard(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g.Precommit.Height
-}
-
-func copyTree(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		to := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(to, info.Mode().Perm())
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, b, info.Mode().Perm())
-	})
 }
 
 // recovered waits until every node commits a block started after end,
@@ -546,230 +437,4 @@ func (f *faultRun) recovered(t *testing.T, end time.Time) time.Duration {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// check verifies the invariants on every node and says which held:
-//   - every node has the same block hash and state root at every height;
-//   - every block's commit holds valid precommits of more than 2/3 of
-//     the validators' power;
-//   - every transaction with a receipt, or accepted by a node that did
-//     not crash, is in the chain exactly once on every node, and no
-//     transaction is in it twice;
-//   - the balances of every account add up to the supply of genesis.
-func (f *faultRun) check(t *testing.T, acks []ack) (found int, heights uint64, held string) {
-	t.Helper()
-	all := []int{0, 1, 2, 3}
-	ctx := context.Background()
-	// Wait for the accepted transactions to be committed (bounded).
-	must := map[chain.Hash]bool{}
-	for _, a := range acks {
-		if a.receipt || !f.crashed[a.node] {
-			must[a.hash] = true
-		}
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	var seen map[chain.Hash]int
-	for {
-		top := f.d.height(0)
-		f.d.waitHeight(t, top, recoverWithin, all...)
-		seen = f.scan(t, 0, top)
-		missing := 0
-		for h := range must {
-			if seen[h] == 0 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			heights = top
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged transactions are not in the chain after 60 s", missing, len(must))
-		}
-		time.Sleep(time.Second)
-	}
-	// Every node the same, block by block.
-	f.d.checkSameChain(t, all...)
-	for _, i := range all[1:] {
-		other := f.scan(t, i, heights)
-		for h, n := range seen {
-			if other[h] != n {
-				t.Fatalf("tx %s is %d times in node0's chain and %d times in node%d's", h, n, other[h], i)
-			}
-		}
-	}
-	for h, n := range seen {
-		if n > 1 {
-			t.Fatalf("tx %s is %d times in the chain", h, n)
-		}
-	}
-	for _, a := range acks {
-		if seen[a.hash] == 1 {
-			found++
-		}
-	}
-	// Supply: the accounts of genesis hold it all, no more, no less.
-	var sup bank.SupplyAnswer
-	if err := f.d.nodes[0].Get(ctx, "/v1/apps/bank/supply", &sup); err != nil {
-		t.Fatal(err)
-	}
-	var sum uint64
-	for a := range f.genesis {
-		acct, err := f.d.nodes[0].Account(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum += acct.Balance
-	}
-	if sup.Supply != f.supply || sum != f.supply {
-		t.Fatalf("supply: genesis %d, the bank says %d, the balances add up to %d", f.supply, sup.Supply, sum)
-	}
-	return found, heights, "all held"
-}
-
-// scan reads node i's blocks 1..top: it checks that block times
-// increase and each block's commit, and counts each transaction hash.
-func (f *faultRun) scan(t *testing.T, i int, top uint64) map[chain.Hash]int {
-	t.Helper()
-	ctx := context.Background()
-	seen := map[chain.Hash]int{}
-	evidence := 0
-	var last time.Time
-	for h := uint64(1); h <= top; h++ {
-		b, err := f.d.nodes[i].Block(ctx, fmt.Sprint(h))
-		if err != nil {
-			t.Fatalf("node%d block %d: %v", i, h, err)
-		}
-		if !b.Time.After(last) {
-			t.Fatalf("node%d block %d: time %s is not after the block before's %s", i, h, b.Time, last)
-		}
-		last = b.Time
-		if err := f.verifyCommit(b); err != nil {
-			t.Fatalf("node%d block %d: %v", i, h, err)
-		}
-		for _, tx := range b.Txs {
-			seen[tx.Hash]++
-		}
-		evidence += len(b.Evidence)
-	}
-	if i == 0 {
-		f.evidence = evidence
-	}
-	return seen
-}
-
-// verifyCommit checks a block's commit against the validator set of
-// genesis, recomputing what each signature signs rather than trusting
-// the view's sign bytes. (The twin fault may remove a validator by
-// evidence; commits after that are still more than 2/3 of the genesis
-// set's power, since three of four sign them.)
-func (f *faultRun) verifyCommit(b *node.BlockView) error {
-	if b.Commit == nil {
-		return fmt.Errorf("no commit")
-	}
-	c := &chain.Commit{Height: b.Commit.Height, Round: b.Commit.Round, BlockHash: b.Commit.BlockHash}
-	for _, s := range b.Commit.Signatures {
-		sig, err := hex.DecodeString(s.Signature)
-		if err != nil {
-			return fmt.Errorf("signature of %s: %v", s.Validator, err)
-		}
-		c.Signatures = append(c.Signatures, chain.CommitSig{Validator: s.Validator, Signature: sig})
-	}
-	return f.vals.VerifyCommit(b.ChainID, b.Height, b.Hash, c)
-}
-
-// ack is a transaction a node accepted: with a receipt when it waited
-// for the commit.
-type ack struct {
-	hash    chain.Hash
-	node    int
-	receipt bool
-}
-
-// txStream sends transfers from dev accounts 0..n-1, each account always
-// through the same node (account k through node k mod 4), so that no two
-// nodes ever hold different transactions with one nonce. It is bounded:
-// at most maxPerSender transactions per account.
-type txStream struct {
-	d     *devnetProc
-	stopc chan struct{}
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	acks  []ack
-}
-
-const maxPerSender = 3000
-
-func startTxStream(d *devnetProc, senders int, every time.Duration) *txStream {
-	s := &txStream{d: d, stopc: make(chan struct{})}
-	to := node.DevAccounts()[9].Address.String()
-	for k := 0; k < senders; k++ {
-		s.wg.Add(1)
-		go func() { // ends at stop or after maxPerSender transfers
-			defer s.wg.Done()
-			key := node.DevKey(k)
-			from := chain.AddressOf(key.PublicKey())
-			i := k % 4
-			tick := time.NewTicker(every)
-			defer tick.Stop()
-			for n := 0; n < maxPerSender; n++ {
-				select {
-				case <-s.stopc:
-					return
-				case <-tick.C:
-				}
-				cl := s.d.nodes[i]
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				acct, err := cl.Account(ctx, from)
-				cancel()
-				if err != nil {
-					continue // the node is down, paused or cut off: try later
-				}
-				p, _ := chain.EncodePayload(map[string]any{"to": to, "amount": 1})
-				tx := &chain.Tx{ChainID: node.DevnetChainID, App: "bank", Action: "send", Payload: p, Nonce: acct.PendingNonce}
-				tx.Sign(key)
-				wait := n%10 == 9
-				limit := 3 * time.Second
-				if wait {
-					limit = 20 * time.Second
-				}
-				ctx, cancel = context.WithTimeout(context.Background(), limit)
-				ans, err := cl.Submit(ctx, tx, wait)
-				cancel()
-				if err != nil {
-					continue
-				}
-				a := ack{hash: ans.Hash, node: i}
-				if wait && ans.Receipt != nil && ans.Receipt.Status == chain.StatusOK {
-					a.receipt = true
-				}
-				s.mu.Lock()
-				s.acks = append(s.acks, a)
-				s.mu.Unlock()
-			}
-		}()
-	}
-	return s
-}
-
-// stop ends the stream and returns what the nodes accepted.
-func (s *txStream) stop() []ack {
-	close(s.stopc)
-	s.wg.Wait()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.acks
-}
-
-// startNodeEnv starts node i of the devnet outside its supervisor, with
-// extra environment variables; the test's cleanup kills it.
-func (d *devnetProc) startNodeEnv(t testing.TB, i int, env ...string) *proc {
-	t.Helper()
-	api := d.net.Nodes[i].API
-	port := 0
-	if _, err := fmt.Sscanf(api[strings.LastIndex(api, ":")+1:], "%d", &port); err != nil {
-		t.Fatalf("api %q: %v", api, err)
-	}
-	p := startProcEnv(t, port, env, "node", "--home", d.net.Nodes[i].Home)
-	return p
 }

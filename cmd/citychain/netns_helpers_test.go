@@ -62,6 +62,7 @@ type nsNet struct {
 	t       *testing.T
 	lab     *netlab.Lab
 	chainID string
+	vals    *chain.ValidatorSet // the genesis set; no test changes it
 	nodes   []*nsNode
 }
 
@@ -113,6 +114,9 @@ func newNsNet(t *testing.T, o nsOptions) *nsNet {
 		vkeys = append(vkeys, node.DevValidatorKey(i))
 	}
 	gen := node.DevGenesis(n.chainID, vkeys, time.Now())
+	if n.vals, err = gen.ValidatorSet(); err != nil {
+		t.Fatal(err)
+	}
 	nkeys := make([]lcrypto.PrivKey, len(lab.Hosts))
 	for i, h := range lab.Hosts {
 		nk, err := p2p.GenerateKey()
@@ -282,8 +286,9 @@ func (n *nsNet) maxHeight(idx []int) uint64 { return slices.Max(n.heights(idx)) 
 
 // sameChain checks that the listed nodes hold the same block hash and
 // state root at every height up to the lowest of their heights, and that
-// every commit carries signatures of more than 2/3 of the validators. It
-// returns the first node's blocks, from height 1.
+// every commit holds valid signatures of more than 2/3 of the genesis
+// validators' power (verifyCommitView). It returns the first node's
+// blocks, from height 1.
 func (n *nsNet) sameChain(idx []int) []*node.BlockView {
 	n.t.Helper()
 	low := slices.Min(n.heights(idx))
@@ -305,21 +310,12 @@ func (n *nsNet) sameChain(idx []int) []*node.BlockView {
 					n.nodes[idx[0]].name, first.Hash, first.StateRoot, n.nodes[i].name, b.Hash, b.StateRoot)
 			}
 		}
-		if first.Commit == nil || 3*len(first.Commit.Signatures) <= 2*n.validators() {
-			n.t.Fatalf("block %d: commit with %d signatures of %d validators", h, len(first.Commit.Signatures), n.validators())
+		if err := verifyCommitView(first, n.vals); err != nil {
+			n.t.Fatalf("%s: %v", n.nodes[idx[0]].name, err)
 		}
 		blocks = append(blocks, first)
 	}
 	return blocks
-}
-
-// validators is the size of the genesis validator set.
-func (n *nsNet) validators() int {
-	s, err := n.status(0)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	return len(s.Validators)
 }
 
 // dumpLogs prints the last lines of every node's log.
