@@ -2,52 +2,17 @@ package node
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/citychain/citychain/chain/crypto/leaktest"
 	"github.com/citychain/citychain/p2p"
 )
-
-// secretForms returns the spellings of secret a log line could carry:
-// hex in either case, base64 in each of its alphabets and at each of the
-// three alignments (so the secret is found inside a longer encoded blob
-// too), Go's %v of a byte slice, and the quoted string slog writes for
-// one.
-func secretForms(secret []byte) []string {
-	forms := []string{hex.EncodeToString(secret), strings.ToUpper(hex.EncodeToString(secret)),
-		fmt.Sprint(secret), strconv.Quote(string(secret))}
-	for skip := range 3 {
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-			s := enc.EncodeToString(secret[skip:])
-			forms = append(forms, s[4:len(s)-4]) // the edges depend on the bytes around
-		}
-	}
-	return forms
-}
-
-// leakedForm returns the first form whose 16 characters in a row appear
-// in text, with where; "" when none does. Sixteen characters narrow a
-// search for the secret and are too many to match by chance.
-func leakedForm(text string, forms []string) string {
-	const window = 16
-	for _, f := range forms {
-		for i := 0; i+window <= len(f); i++ {
-			if at := strings.Index(text, f[i:i+window]); at >= 0 {
-				return fmt.Sprintf("%q at byte %d: %q", f[i:i+window], at, text[max(at-80, 0):min(at+window+40, len(text))])
-			}
-		}
-	}
-	return ""
-}
 
 // syncBuffer is a log destination that goroutines share.
 type syncBuffer struct {
@@ -91,7 +56,7 @@ func TestNodeLogsNeverHoldAKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		forms = append(forms, secretForms(vk.Bytes())...)
+		forms = append(forms, leaktest.Forms(vk.Bytes())...)
 		nk, err := p2p.LoadKey(filepath.Join(dn.Home, NodeKeyFile))
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +65,7 @@ func TestNodeLogsNeverHoldAKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		forms = append(forms, secretForms(raw[:32])...)
+		forms = append(forms, leaktest.Forms(raw[:32])...)
 
 		cfg, err := LoadConfig(dn.Home)
 		if err != nil {
@@ -158,7 +123,7 @@ func TestNodeLogsNeverHoldAKey(t *testing.T) {
 		if !strings.Contains(text, "level=DEBUG") {
 			t.Fatalf("node %d logged nothing at debug level; the check would see too little:\n%s", i, text)
 		}
-		if where := leakedForm(text, forms); where != "" {
+		if where := leaktest.Find(text, forms); where != "" {
 			t.Errorf("node %d's log (%d bytes) holds a key: %s", i, len(text), where)
 		}
 	}

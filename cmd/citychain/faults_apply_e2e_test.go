@@ -62,24 +62,6 @@ func (f *faultRun) twin(t *testing.T, i int) (*proc, *client.Client) {
 	return p, client.New(fmt.Sprintf("http://127.0.0.1:%d", port))
 }
 
-// waitClientHeight waits until the node behind cl reaches height h.
-func waitClientHeight(t *testing.T, cl *client.Client, h uint64, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		st, err := cl.Status(ctx)
-		cancel()
-		if err == nil && st.Height >= h {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the %s node did not reach height %d within %s (%v)", "twin", h, limit, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // smallDisk puts node i's data folder on a small disk of its own (a
 // 256 MiB tmpfs, so it needs root) and makes the node keep 64 MiB of it
 // free.

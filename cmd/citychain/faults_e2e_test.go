@@ -234,7 +234,7 @@ func faultCases() []faultCase {
 			from := f.d.height(0)
 			twin, cl := f.twin(t, 3)
 			f.at("the twin catches up")
-			waitClientHeight(t, cl, f.d.height(0), 60*time.Second)
+			waitHeightAPI(t, cl, f.d.height(0), 60*time.Second)
 			// Each process has a guard of its own, so only evidence can
 			// stop the key: when it is the proposer both propose, each a
 			// block of its own mempool and clock, and the other

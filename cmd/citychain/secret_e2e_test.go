@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -14,39 +13,10 @@ import (
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/crypto"
+	"github.com/citychain/citychain/chain/crypto/leaktest"
 	"github.com/citychain/citychain/node"
 	"github.com/citychain/citychain/node/keystore"
 )
-
-// secretSpellings returns the ways a program could print secret: hex in
-// either case, base64 in each alphabet and at each of the three
-// alignments, and Go's %v of a byte slice.
-func secretSpellings(secret []byte) []string {
-	out := []string{hex.EncodeToString(secret), strings.ToUpper(hex.EncodeToString(secret)), fmt.Sprint(secret)}
-	for skip := range 3 {
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-			s := enc.EncodeToString(secret[skip:])
-			out = append(out, s[4:len(s)-4]) // the edges depend on the bytes around
-		}
-	}
-	return out
-}
-
-// findSecret returns where 16 characters in a row of one of the
-// spellings appear in text, or "" when none does. A passphrase shorter
-// than that is looked for whole.
-func findSecret(text string, spellings []string) string {
-	const window = 16
-	for _, s := range spellings {
-		for i := 0; i+min(window, len(s)) <= len(s); i++ {
-			part := s[i : i+min(window, len(s))]
-			if at := strings.Index(text, part); at >= 0 {
-				return fmt.Sprintf("%q in %q", part, text[max(at-80, 0):min(at+len(part)+40, len(text))])
-			}
-		}
-	}
-	return ""
-}
 
 // runOutput runs a citychain command and returns its standard output and
 // error together; it fails the test unless the command succeeds as
@@ -131,9 +101,9 @@ func TestCLIOutputNeverHoldsASecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := append(append([]string{pass}, secretSpellings(alice.Bytes())...), secretSpellings(bob.Bytes())...)
+	secrets := append(append([]string{pass}, leaktest.Forms(alice.Bytes())...), leaktest.Forms(bob.Bytes())...)
 	for _, o := range outputs {
-		if where := findSecret(o, secrets); where != "" {
+		if where := leaktest.Find(o, secrets); where != "" {
 			t.Errorf("a command printed a secret: %s\nits output:\n%s", where, o)
 		}
 	}
@@ -142,7 +112,7 @@ func TestCLIOutputNeverHoldsASecret(t *testing.T) {
 	if !strings.Contains(log, "level=DEBUG") {
 		t.Fatalf("the dev node logged nothing at debug level; the check would see too little:\n%s", log)
 	}
-	if where := findSecret(log, secrets); where != "" {
+	if where := leaktest.Find(log, secrets); where != "" {
 		t.Errorf("the dev node's log (%d bytes) holds a secret: %s", len(log), where)
 	}
 }
