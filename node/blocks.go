@@ -55,7 +55,6 @@ func (n *Node) verified(h chain.Hash) bool { return n.pool.Has(h) || n.sigs.has(
 // here, outside the deterministic executor.
 func (n *Node) preverify(txs [][]byte) {
 	work := make(chan []byte)
-	counted := n.metrics.sigsChecked.WithLabelValues("block")
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.NumCPU(); w++ {
 		wg.Add(1)
@@ -67,7 +66,7 @@ func (n *Node) preverify(txs [][]byte) {
 				if err != nil {
 					continue // the executor reports it
 				}
-				counted.Inc()
+				n.metrics.sigsBlock.Inc()
 				if tx.VerifySignatureWith(n.keys) == nil {
 					n.sigs.add(h)
 				}

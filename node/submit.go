@@ -74,7 +74,7 @@ func (n *Node) checkStateless(tx *chain.Tx, raw []byte) checked {
 	n.slots <- struct{}{}
 	c.err = tx.ValidateBasicWith(n.chainID, n.keys)
 	<-n.slots
-	n.metrics.sigsChecked.WithLabelValues("submit").Inc()
+	n.metrics.sigsSubmit.Inc()
 	return c
 }
 

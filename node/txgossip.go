@@ -178,7 +178,7 @@ func (n *Node) validateTx(raw []byte) error {
 	n.slots <- struct{}{}
 	err = tx.ValidateBasicWith(n.chainID, n.keys)
 	<-n.slots
-	n.metrics.sigsChecked.WithLabelValues("gossip").Inc()
+	n.metrics.sigsGossip.Inc()
 	if err != nil {
 		return err
 	}
