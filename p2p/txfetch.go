@@ -140,8 +140,15 @@ func exchange(s network.Stream, deadline time.Time, body []byte, read func(io.Re
 	if err := writeFrame(s, body); err != nil {
 		return err
 	}
-	if err := s.CloseWrite(); err != nil {
+	// A peer that answered at once may have closed its side before ours
+	// closes: the answer is still there to read, so a failed close counts
+	// only if the answer cannot be read.
+	closeErr := s.CloseWrite()
+	if err := read(bufio.NewReaderSize(s, 64<<10)); err != nil {
+		if closeErr != nil {
+			return closeErr
+		}
 		return err
 	}
-	return read(bufio.NewReaderSize(s, 64<<10))
+	return nil
 }
