@@ -227,6 +227,17 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if acceptsCBOR(r) {
+		raw, rawCommit, err := n.store.EncodedBlock(h)
+		if err != nil {
+			n.fail(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/cbor")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(EncodeBlockAnswer(raw, rawCommit))
+		return
+	}
 	b, err := n.store.Block(h)
 	if err != nil {
 		n.fail(w, err)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/citychain/citychain/chain"
@@ -62,15 +63,14 @@ type blockSource struct{ n *Node }
 func (s blockSource) Height() uint64 { return s.n.store.Latest().Height }
 
 func (s blockSource) BlockAndCommit(h uint64) ([]byte, []byte, error) {
-	b, err := s.n.store.Block(h)
+	b, c, err := s.n.store.EncodedBlock(h)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := s.n.store.Commit(h)
-	if err != nil {
-		return nil, nil, err
+	if c == nil {
+		return nil, nil, fmt.Errorf("block %d has no commit certificate to serve", h)
 	}
-	return b.Encode(), c.Encode(), nil
+	return b, c, nil
 }
 
 func (s blockSource) LatestHash() []byte {

@@ -296,6 +296,35 @@ func (s *Store) Commit(h uint64) (*chain.Commit, error) {
 	return &c, nil
 }
 
+// EncodedBlock returns the block at height h and its commit certificate
+// in their canonical encodings, the bytes as stored, without decoding
+// them: what block sync and the API's CBOR answer pass on as they are.
+// The commit is nil at height 0 (genesis has none).
+func (s *Store) EncodedBlock(h uint64) (block, commit []byte, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		if block, err = get(txn, heightKey("b/", h)); err != nil {
+			return err
+		}
+		if block == nil {
+			return fmt.Errorf("block %d: %w", h, ErrNotFound)
+		}
+		if h == 0 {
+			return nil
+		}
+		if commit, err = get(txn, heightKey("c/", h)); err != nil {
+			return err
+		}
+		if commit == nil {
+			return fmt.Errorf("commit %d: %w", h, ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return block, commit, nil
+}
+
 // HeightOf returns the height of the block with the given hash.
 func (s *Store) HeightOf(hash chain.Hash) (uint64, error) {
 	var h uint64

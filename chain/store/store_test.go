@@ -246,3 +246,31 @@ func TestHugeTreeUpdateIsStored(t *testing.T) {
 		t.Fatal("latest height did not move")
 	}
 }
+
+func TestEncodedBlockIsWhatWasStored(t *testing.T) {
+	f := open(t, t.TempDir())
+	defer f.st.Close()
+	b := f.block(t, 3)
+	raw, rawCommit, err := f.st.EncodedBlock(b.Header.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != string(b.Encode()) {
+		t.Fatalf("block %d: stored bytes differ from its canonical encoding", b.Header.Height)
+	}
+	c, err := f.st.Commit(b.Header.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(rawCommit) != string(c.Encode()) {
+		t.Fatalf("commit %d: stored bytes differ from its canonical encoding", b.Header.Height)
+	}
+
+	gen, genCommit, err := f.st.EncodedBlock(0)
+	if err != nil || len(gen) == 0 || genCommit != nil {
+		t.Fatalf("genesis: %d bytes, commit %x, %v; want the block and no commit", len(gen), genCommit, err)
+	}
+	if _, _, err := f.st.EncodedBlock(b.Header.Height + 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("block past the latest: %v, want ErrNotFound", err)
+	}
+}
