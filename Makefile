@@ -134,7 +134,7 @@ FUZZ_TARGETS = \
 	./chain/state/:FuzzVerifyProof ./chain/consensus/:FuzzDecodeDoubleSignGuard \
 	./p2p/:FuzzDecodeStatus ./p2p/:FuzzSyncAnswer ./p2p/:FuzzTxAnswer \
 	./node/:FuzzGossipTx ./node/:FuzzGossipConsensus ./node/:FuzzSyncAnswerDecode ./node/:FuzzParseConfig \
-	./node/:FuzzDecodeBatch \
+	./node/:FuzzDecodeBatch ./node/:FuzzDecodeBlockAnswer \
 	./node/keystore/:FuzzParseFile \
 	./apps/trace/:FuzzParseDocument ./apps/copyright/:FuzzReadCertificate ./apps/copyright/:FuzzParseBlockEvidence \
 	./apps/city/:FuzzParseFIWARE

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"testing"
@@ -109,4 +110,55 @@ func TestDecodeBlockAnswerRefusesWhatDoesNotBelongTogether(t *testing.T) {
 			t.Errorf("%s: decoded (%v, %v) with error %v", name, b != nil, c != nil, err)
 		}
 	}
+}
+
+// FuzzDecodeBlockAnswer fuzzes what a client reads from a node in the
+// CBOR answer of GET /v1/blocks/{height}. The properties: no input
+// panics; an answer either decodes to a block (with a commit of that very
+// block, or none at height 0) or is an error with nothing else; and what
+// decodes writes back to the same bytes.
+//
+//	go test ./node/ -run '^$' -fuzz FuzzDecodeBlockAnswer -fuzztime 30s
+func FuzzDecodeBlockAnswer(f *testing.F) {
+	n := fuzzNode(f) // holds block 1 with one transfer
+	raw, rawCommit, err := n.store.EncodedBlock(1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	gen, _, err := n.store.EncodedBlock(0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range [][]byte{
+		EncodeBlockAnswer(raw, rawCommit),
+		EncodeBlockAnswer(gen, nil),
+		EncodeBlockAnswer(gen, rawCommit),
+		EncodeBlockAnswer(raw, nil),
+		chain.MustEncode([][]byte{raw}),
+		{0x80}, {0x82, 0x40, 0x40}, {},
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, c, err := DecodeBlockAnswer(data)
+		if err != nil {
+			if b != nil || c != nil {
+				t.Fatalf("an error (%v) with a block or commit", err)
+			}
+			return
+		}
+		if b == nil || (c == nil) != (b.Header.Height == 0) {
+			t.Fatalf("block %v, commit %v: want a block, and a commit unless at height 0", b != nil, c != nil)
+		}
+		var commit []byte
+		if c != nil {
+			if c.BlockHash != b.Hash() || c.Height != b.Header.Height {
+				t.Fatalf("the commit of block %d %s came with block %d %s", c.Height, c.BlockHash, b.Header.Height, b.Hash())
+			}
+			commit = c.Encode()
+		}
+		if again := EncodeBlockAnswer(b.Encode(), commit); !bytes.Equal(again, data) {
+			t.Fatalf("decoded answer writes back to other bytes")
+		}
+	})
 }
