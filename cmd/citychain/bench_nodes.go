@@ -200,3 +200,31 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// blockDigest is what the bench reads of a block: its hash, state root
+// and transaction hashes.
+type blockDigest struct {
+	Hash, StateRoot chain.Hash
+	TxHashes        []chain.Hash
+}
+
+// readBlock reads block h of the node in CBOR, the cheap form, and from a
+// node too old to answer in CBOR, as JSON.
+func readBlock(ctx context.Context, cl *client.Client, h uint64) (*blockDigest, error) {
+	b, _, err := cl.EncodedBlock(ctx, fmt.Sprint(h))
+	if err == nil {
+		return &blockDigest{Hash: b.Hash(), StateRoot: b.Header.StateRoot, TxHashes: b.TxHashes()}, nil
+	}
+	if !errors.Is(err, client.ErrNoCBOR) {
+		return nil, err
+	}
+	v, err := cl.Block(ctx, fmt.Sprint(h))
+	if err != nil {
+		return nil, err
+	}
+	d := &blockDigest{Hash: v.Hash, StateRoot: v.StateRoot, TxHashes: make([]chain.Hash, len(v.Txs))}
+	for i, t := range v.Txs {
+		d.TxHashes[i] = t.Hash
+	}
+	return d, nil
+}

@@ -74,7 +74,7 @@ func runLoad(ctx context.Context, log io.Writer, targets []benchTarget, w *bench
 	defer stopBg()
 	var bgWG sync.WaitGroup
 	bgWG.Add(2)
-	go func() { defer bgWG.Done(); r.follow(bg, targets[0].cl) }()
+	go func() { defer bgWG.Done(); r.follow(bg, targets[0].cl, log) }()
 	go func() { defer bgWG.Done(); r.sample(bg, targets) }()
 
 	fmt.Fprintf(log, "sending to %d node(s): %s\n", len(targets), targetList(targets))
@@ -391,7 +391,7 @@ func (r *benchRun) retire(log io.Writer, s *benchSender, err error) {
 
 // follow reads every block of the node as soon as its event stream
 // announces one, polling besides in case the stream drops events.
-func (r *benchRun) follow(ctx context.Context, cl *client.Client) {
+func (r *benchRun) follow(ctx context.Context, cl *client.Client, log io.Writer) {
 	wake := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -410,6 +410,7 @@ func (r *benchRun) follow(ctx context.Context, cl *client.Client) {
 	defer wg.Wait()
 	tick := time.NewTicker(benchFollowPoll)
 	defer tick.Stop()
+	lastErr := ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -417,30 +418,34 @@ func (r *benchRun) follow(ctx context.Context, cl *client.Client) {
 		case <-wake:
 		case <-tick.C:
 		}
-		r.catchUp(ctx, cl)
+		// A failure is said once until another one comes: the follower
+		// tries again at the next block or tick.
+		if err := r.catchUp(ctx, cl); err != nil && ctx.Err() == nil && err.Error() != lastErr {
+			lastErr = err.Error()
+			fmt.Fprintf(log, "following the blocks: %v (trying again)\n", err)
+		}
 	}
 }
 
 // catchUp reads the blocks after the last one read, up to the node's
 // height, and marks this run's transactions in them as committed now. It
-// reads each block in CBOR, the stored bytes, which costs the node and
-// this process far less than the JSON view of a large block.
-func (r *benchRun) catchUp(ctx context.Context, cl *client.Client) {
+// reads each block in CBOR, the stored bytes, which costs the node less
+// than the JSON view of a large block (readBlock).
+func (r *benchRun) catchUp(ctx context.Context, cl *client.Client) error {
 	seen := time.Now()
 	c, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	st, err := cl.Status(c)
 	if err != nil {
-		return
+		return err
 	}
 	for h := r.lastSeenHeight() + 1; h <= st.Height; h++ {
-		b, _, err := cl.EncodedBlock(c, fmt.Sprint(h))
+		b, err := readBlock(c, cl, h)
 		if err != nil {
-			return
+			return fmt.Errorf("block %d: %w", h, err)
 		}
-		hashes := b.TxHashes()
 		r.mu.Lock()
-		for _, hash := range hashes {
+		for _, hash := range b.TxHashes {
 			if e := r.txs[hash]; e != nil && e.committed.IsZero() {
 				e.committed, e.height = seen, h
 				if e.accepted {
@@ -448,10 +453,11 @@ func (r *benchRun) catchUp(ctx context.Context, cl *client.Client) {
 				}
 			}
 		}
-		r.blocks = append(r.blocks, benchBlock{Height: h, Seen: seen, Txs: len(b.Txs)})
+		r.blocks = append(r.blocks, benchBlock{Height: h, Seen: seen, Txs: len(b.TxHashes)})
 		r.lastSeen = h
 		r.mu.Unlock()
 	}
+	return nil
 }
 
 func (r *benchRun) lastSeenHeight() uint64 {

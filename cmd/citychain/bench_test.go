@@ -612,3 +612,43 @@ func TestBenchSignAheadKeepsEachSendersOrder(t *testing.T) {
 		}
 	}
 }
+
+// The follower reads blocks in CBOR, and as JSON from a node that answers
+// only JSON (one older than the CBOR form): both give the same digest.
+func TestReadBlockFallsBackToJSONForOlderNodes(t *testing.T) {
+	txs := [][]byte{[]byte("first tx bytes"), []byte("second tx bytes")}
+	b := &chain.Block{Header: chain.Header{ChainID: "bench-test", Height: 5, TxRoot: chain.ComputeTxRoot(txs),
+		StateRoot: chain.Sum([]byte("state"))}, Txs: txs}
+	c := &chain.Commit{Height: 5, BlockHash: b.Hash()}
+	view := map[string]any{"hash": b.Hash(), "height": 5, "state_root": b.Header.StateRoot,
+		"txs": []map[string]any{{"hash": chain.Sum(txs[0])}, {"hash": chain.Sum(txs[1])}}}
+	serve := func(cbor bool) *client.Client {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v1/blocks/5" {
+				http.NotFound(w, r)
+				return
+			}
+			if cbor && r.Header.Get("Accept") == "application/cbor" {
+				w.Header().Set("Content-Type", "application/cbor")
+				_, _ = w.Write(node.EncodeBlockAnswer(b.Encode(), c.Encode()))
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(view)
+		}))
+		t.Cleanup(srv.Close)
+		return client.New(srv.URL)
+	}
+	want := &blockDigest{Hash: b.Hash(), StateRoot: b.Header.StateRoot, TxHashes: b.TxHashes()}
+	for _, cbor := range []bool{true, false} {
+		cl := serve(cbor)
+		got, err := readBlock(context.Background(), cl, 5)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("CBOR node %v: %+v, %v; want %+v", cbor, got, err, want)
+		}
+		_, _, err = cl.EncodedBlock(context.Background(), "5")
+		if cbor != (err == nil) || (!cbor && !errors.Is(err, client.ErrNoCBOR)) {
+			t.Fatalf("CBOR node %v: EncodedBlock error %v", cbor, err)
+		}
+	}
+}

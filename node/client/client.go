@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -55,21 +57,9 @@ func (c *Client) Get(ctx context.Context, path string, out any) error {
 }
 
 func (c *Client) do(req *http.Request, out any) error {
-	resp, err := c.http.Do(req)
+	body, _, err := c.send(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach node at %s (is it running? see --node): %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("read answer from %s: %w", c.base, err)
-	}
-	if resp.StatusCode >= 400 {
-		var e node.APIError
-		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-			return &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
-		}
-		return &Error{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(body))}
+		return err
 	}
 	if out == nil {
 		return nil
@@ -84,6 +74,29 @@ func (c *Client) do(req *http.Request, out any) error {
 	return nil
 }
 
+// send sends req and returns the body of a successful answer and its
+// media type; an error answer becomes an *Error.
+func (c *Client) send(req *http.Request) ([]byte, string, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot reach node at %s (is it running? see --node): %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, "", fmt.Errorf("read answer from %s: %w", c.base, err)
+	}
+	if resp.StatusCode >= 400 {
+		var e node.APIError
+		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+			return nil, "", &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		}
+		return nil, "", &Error{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(body))}
+	}
+	t, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return body, t, nil
+}
+
 // Status returns GET /v1/status.
 func (c *Client) Status(ctx context.Context) (*node.StatusView, error) {
 	var s node.StatusView
@@ -96,6 +109,11 @@ func (c *Client) Block(ctx context.Context, height string) (*node.BlockView, err
 	return &b, c.Get(ctx, "/v1/blocks/"+url.PathEscape(height), &b)
 }
 
+// ErrNoCBOR is EncodedBlock's error when the node answers in JSON: a node
+// older than the CBOR form of GET /v1/blocks/{height}. Block gives the
+// same block as JSON.
+var ErrNoCBOR = errors.New("the node answers blocks in JSON only")
+
 // EncodedBlock returns GET /v1/blocks/{height} ("latest" is allowed) in
 // its CBOR form: the block and its commit certificate decoded from their
 // canonical encodings, the commit nil at height 0. It is the cheap way to
@@ -107,9 +125,12 @@ func (c *Client) EncodedBlock(ctx context.Context, height string) (*chain.Block,
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/cbor")
-	var body json.RawMessage
-	if err := c.do(req, &body); err != nil {
+	body, mediaType, err := c.send(req)
+	if err != nil {
 		return nil, nil, err
+	}
+	if mediaType != "application/cbor" {
+		return nil, nil, fmt.Errorf("block %s from %s: %w (answered %q)", height, c.base, ErrNoCBOR, mediaType)
 	}
 	b, commit, err := node.DecodeBlockAnswer(body)
 	if err != nil {
