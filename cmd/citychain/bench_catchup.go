@@ -261,8 +261,9 @@ func countTxs(ctx context.Context, log io.Writer, t benchTarget, known int, from
 	if st.Height > from+100 {
 		fmt.Fprintf(log, "counting the transactions in blocks %d to %d...\n", from+1, st.Height)
 	}
+	br := &blockReader{cl: t.cl}
 	for h := from + 1; h <= st.Height; h++ {
-		b, err := readBlock(ctx, t.cl, h)
+		b, err := br.read(ctx, h)
 		if err != nil {
 			return 0, 0, fmt.Errorf("node0 block %d: %w", h, err)
 		}
@@ -300,12 +301,13 @@ func loadTransfers(ctx context.Context, log io.Writer, targets []benchTarget, ch
 // node0's at every height up to height, and returns how many it compared.
 func compareChains(ctx context.Context, log io.Writer, t benchTarget, nn *catchupNode, height uint64) (int, error) {
 	fmt.Fprintf(log, "comparing %d blocks with node0...\n", height)
+	node0, newNode := &blockReader{cl: t.cl}, &blockReader{cl: nn.cl}
 	for h := uint64(1); h <= height; h++ {
-		want, err := readBlock(ctx, t.cl, h)
+		want, err := node0.read(ctx, h)
 		if err != nil {
 			return 0, fmt.Errorf("node0 block %d: %w", h, err)
 		}
-		got, err := readBlock(ctx, nn.cl, h)
+		got, err := newNode.read(ctx, h)
 		if err != nil {
 			return 0, fmt.Errorf("new node block %d: %w", h, err)
 		}

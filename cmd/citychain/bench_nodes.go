@@ -208,17 +208,28 @@ type blockDigest struct {
 	TxHashes        []chain.Hash
 }
 
-// readBlock reads block h of the node in CBOR, the cheap form, and from a
-// node too old to answer in CBOR, as JSON.
-func readBlock(ctx context.Context, cl *client.Client, h uint64) (*blockDigest, error) {
-	b, _, err := cl.EncodedBlock(ctx, fmt.Sprint(h))
-	if err == nil {
-		return &blockDigest{Hash: b.Hash(), StateRoot: b.Header.StateRoot, TxHashes: b.TxHashes()}, nil
+// blockReader reads blocks of one node in CBOR, the cheap form, and as
+// JSON once the node has shown it answers only JSON (a node older than
+// the CBOR form), so such a node is asked once per block, not twice. One
+// goroutine uses a reader at a time.
+type blockReader struct {
+	cl       *client.Client
+	jsonOnly bool
+}
+
+// read returns the digest of block h.
+func (br *blockReader) read(ctx context.Context, h uint64) (*blockDigest, error) {
+	if !br.jsonOnly {
+		b, _, err := br.cl.EncodedBlock(ctx, fmt.Sprint(h))
+		if err == nil {
+			return &blockDigest{Hash: b.Hash(), StateRoot: b.Header.StateRoot, TxHashes: b.TxHashes()}, nil
+		}
+		if !errors.Is(err, client.ErrNoCBOR) {
+			return nil, err
+		}
+		br.jsonOnly = true
 	}
-	if !errors.Is(err, client.ErrNoCBOR) {
-		return nil, err
-	}
-	v, err := cl.Block(ctx, fmt.Sprint(h))
+	v, err := br.cl.Block(ctx, fmt.Sprint(h))
 	if err != nil {
 		return nil, err
 	}

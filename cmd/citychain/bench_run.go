@@ -410,6 +410,7 @@ func (r *benchRun) follow(ctx context.Context, cl *client.Client, log io.Writer)
 	defer wg.Wait()
 	tick := time.NewTicker(benchFollowPoll)
 	defer tick.Stop()
+	br := &blockReader{cl: cl}
 	lastErr := ""
 	for {
 		select {
@@ -420,7 +421,7 @@ func (r *benchRun) follow(ctx context.Context, cl *client.Client, log io.Writer)
 		}
 		// A failure is said once until another one comes: the follower
 		// tries again at the next block or tick.
-		if err := r.catchUp(ctx, cl); err != nil && ctx.Err() == nil && err.Error() != lastErr {
+		if err := r.catchUp(ctx, br); err != nil && ctx.Err() == nil && err.Error() != lastErr {
 			lastErr = err.Error()
 			fmt.Fprintf(log, "following the blocks: %v (trying again)\n", err)
 		}
@@ -430,17 +431,17 @@ func (r *benchRun) follow(ctx context.Context, cl *client.Client, log io.Writer)
 // catchUp reads the blocks after the last one read, up to the node's
 // height, and marks this run's transactions in them as committed now. It
 // reads each block in CBOR, the stored bytes, which costs the node less
-// than the JSON view of a large block (readBlock).
-func (r *benchRun) catchUp(ctx context.Context, cl *client.Client) error {
+// than the JSON view of a large block (blockReader).
+func (r *benchRun) catchUp(ctx context.Context, br *blockReader) error {
 	seen := time.Now()
 	c, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	st, err := cl.Status(c)
+	st, err := br.cl.Status(c)
 	if err != nil {
 		return err
 	}
 	for h := r.lastSeenHeight() + 1; h <= st.Height; h++ {
-		b, err := readBlock(c, cl, h)
+		b, err := br.read(c, h)
 		if err != nil {
 			return fmt.Errorf("block %d: %w", h, err)
 		}

@@ -614,7 +614,8 @@ func TestBenchSignAheadKeepsEachSendersOrder(t *testing.T) {
 }
 
 // The follower reads blocks in CBOR, and as JSON from a node that answers
-// only JSON (one older than the CBOR form): both give the same digest.
+// only JSON (one older than the CBOR form): both give the same digest,
+// and once a node has answered JSON it is asked once per block.
 func TestReadBlockFallsBackToJSONForOlderNodes(t *testing.T) {
 	txs := [][]byte{[]byte("first tx bytes"), []byte("second tx bytes")}
 	b := &chain.Block{Header: chain.Header{ChainID: "bench-test", Height: 5, TxRoot: chain.ComputeTxRoot(txs),
@@ -622,8 +623,9 @@ func TestReadBlockFallsBackToJSONForOlderNodes(t *testing.T) {
 	c := &chain.Commit{Height: 5, BlockHash: b.Hash()}
 	view := map[string]any{"hash": b.Hash(), "height": 5, "state_root": b.Header.StateRoot,
 		"txs": []map[string]any{{"hash": chain.Sum(txs[0])}, {"hash": chain.Sum(txs[1])}}}
-	serve := func(cbor bool) *client.Client {
+	serve := func(cbor bool, asked *int) *client.Client {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			*asked++
 			if r.URL.Path != "/v1/blocks/5" {
 				http.NotFound(w, r)
 				return
@@ -640,15 +642,26 @@ func TestReadBlockFallsBackToJSONForOlderNodes(t *testing.T) {
 		return client.New(srv.URL)
 	}
 	want := &blockDigest{Hash: b.Hash(), StateRoot: b.Header.StateRoot, TxHashes: b.TxHashes()}
-	for _, cbor := range []bool{true, false} {
-		cl := serve(cbor)
-		got, err := readBlock(context.Background(), cl, 5)
-		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Fatalf("CBOR node %v: %+v, %v; want %+v", cbor, got, err, want)
+	for _, tc := range []struct {
+		cbor bool
+		// requests for the first and for each later block
+		first, later int
+	}{{true, 1, 1}, {false, 2, 1}} {
+		asked := 0
+		cl := serve(tc.cbor, &asked)
+		br := &blockReader{cl: cl}
+		for i, wantAsked := range []int{tc.first, tc.first + tc.later, tc.first + 2*tc.later} {
+			got, err := br.read(context.Background(), 5)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("CBOR node %v, read %d: %+v, %v; want %+v", tc.cbor, i, got, err, want)
+			}
+			if asked != wantAsked {
+				t.Fatalf("CBOR node %v, read %d: %d requests in all, want %d", tc.cbor, i, asked, wantAsked)
+			}
 		}
-		_, _, err = cl.EncodedBlock(context.Background(), "5")
-		if cbor != (err == nil) || (!cbor && !errors.Is(err, client.ErrNoCBOR)) {
-			t.Fatalf("CBOR node %v: EncodedBlock error %v", cbor, err)
+		_, _, err := cl.EncodedBlock(context.Background(), "5")
+		if tc.cbor != (err == nil) || (!tc.cbor && !errors.Is(err, client.ErrNoCBOR)) {
+			t.Fatalf("CBOR node %v: EncodedBlock error %v", tc.cbor, err)
 		}
 	}
 }
