@@ -63,7 +63,7 @@ type ConsensusConfig struct {
 	TimeoutPrevoteDelta   Duration `toml:"timeout_prevote_delta"`
 	TimeoutPrecommit      Duration `toml:"timeout_precommit"`
 	TimeoutPrecommitDelta Duration `toml:"timeout_precommit_delta"`
-	CommitWait            Duration `toml:"commit_wait" comment:"pause before the next height, counted from the quorum of precommits that decided the last one, to gather transactions"`
+	CommitWait            Duration `toml:"commit_wait" comment:"pause after a commit before the next height, to gather transactions"`
 }
 
 // consensusConfig writes timeouts and the commit wait as config settings.

@@ -43,7 +43,6 @@ type engine struct {
 	vals         *chain.ValidatorSet
 	blocks       map[chain.Hash]*pendingBlock // blocks proposed at this height
 	future       futureBuffer                 // messages for the next height
-	quorum       quorumTally                  // when blocks of this height had a quorum of precommits
 	waitingSince time.Time                    // when the next height's start was delayed; zero if not
 	reported     map[chain.Offence]bool       // offences of this height already kept
 	heightStart  time.Time                    // when the current height started
@@ -88,7 +87,6 @@ type inbound struct {
 	msg  *chain.ConsensusMessage
 	self bool
 	from peer.ID
-	at   time.Time // when the engine first took it (a message kept for the next height keeps it)
 }
 
 // The other things dispatch takes besides messages, timeouts, the end of
@@ -195,9 +193,6 @@ func (e *engine) start(ctx context.Context) {
 func (e *engine) dispatch(ctx context.Context, x any) {
 	switch v := x.(type) {
 	case *inbound:
-		if v.at.IsZero() {
-			v.at = e.sched.Now()
-		}
 		e.onMessage(ctx, v)
 	case consensus.TimeoutFired:
 		if v.Height == e.height && !e.parkTimeout(v) {
@@ -340,7 +335,6 @@ func (e *engine) resetHeight() {
 	e.waits = map[chain.Hash]*txWait{}
 	e.checking = map[chain.Hash]*blockCheck{}
 	e.parked = nil
-	e.quorum = newQuorumTally()
 }
 
 // handle passes one event to the machine and carries out its actions.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
@@ -13,7 +12,6 @@ import (
 
 // commit stores the decided block and schedules the next height.
 func (e *engine) commit(ctx context.Context, a consensus.Commit) {
-	decidedAt := e.quorum.since(a.BlockHash, e.sched.Now())
 	pb := e.blocks[a.BlockHash]
 	if pb == nil || pb.block == nil || pb.err != nil {
 		// Decided without the block in hand (its proposal was lost): block
@@ -38,19 +36,17 @@ func (e *engine) commit(ctx context.Context, a consensus.Commit) {
 		d.Precommits = append(d.Precommits, VoteSummary{Validator: v.Validator, BlockHash: v.BlockHash})
 	}
 	e.decided, e.decidedVals = d, e.vals
-	e.waitForNextHeight(decidedAt)
+	e.waitForNextHeight()
 }
 
 // waitForNextHeight pauses before the next height: briefly when
 // transactions are waiting, up to EmptyEvery when there are none, so an
-// idle chain does not spin out empty blocks. Both count from decidedAt,
-// when the decision was known (engine_quorum.go). The wake-up at the end
-// of CommitWait starts the height if transactions are pooled by then;
-// the tick and txReady start it later otherwise.
-func (e *engine) waitForNextHeight(decidedAt time.Time) {
-	e.waitingSince = decidedAt
-	wait := max(e.n.cfg.Consensus.CommitWait.Duration-e.sched.Now().Sub(decidedAt), 0)
-	e.sched.After(wait, waitOver{height: e.height})
+// idle chain does not spin out empty blocks. The wake-up after
+// CommitWait starts the height if transactions are pooled by then; the
+// tick and txReady start it later otherwise.
+func (e *engine) waitForNextHeight() {
+	e.waitingSince = e.sched.Now()
+	e.sched.After(e.n.cfg.Consensus.CommitWait.Duration, waitOver{height: e.height})
 }
 
 // waitOver is the wake-up at the end of the commit wait of height.

@@ -59,11 +59,6 @@ func (e *engine) onMessage(ctx context.Context, in *inbound) {
 				return
 			}
 		}
-		at := in.at
-		if at.IsZero() {
-			at = e.sched.Now()
-		}
-		e.quorum.add(e.vals, v, at)
 		e.handle(ctx, consensus.VoteReceived{Vote: *v})
 		return
 	}
