@@ -144,15 +144,35 @@ type testNode struct {
 // config. The host is closed when the test ends.
 func newNode(t *testing.T, name string, blocks *memBlocks, edit func(*Config)) *testNode {
 	t.Helper()
-	key, err := GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if blocks == nil {
 		blocks = &memBlocks{}
 	}
 	in := newInbox()
-	cfg := Config{
+	cfg := nodeConfig(t, name, blocks, in)
+	if edit != nil {
+		edit(&cfg)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := h.Close(); err != nil {
+			t.Errorf("close %s: %v", name, err)
+		}
+	})
+	return &testNode{Host: h, name: name, inbox: in, blocks: blocks}
+}
+
+// nodeConfig is the config of a test node with a new key: loopback
+// addresses, short timings, and blocks and in as its chain and handlers.
+func nodeConfig(t *testing.T, name string, blocks *memBlocks, in *inbox) Config {
+	t.Helper()
+	key, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{
 		ChainID:           "testchain",
 		Key:               key,
 		ListenAddrs:       loopbackListen,
@@ -170,19 +190,6 @@ func newNode(t *testing.T, name string, blocks *memBlocks, edit func(*Config)) *
 		StatusTimeout:     2 * time.Second,
 		RequestTimeout:    5 * time.Second,
 	}
-	if edit != nil {
-		edit(&cfg)
-	}
-	h, err := New(cfg)
-	if err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if err := h.Close(); err != nil {
-			t.Errorf("close %s: %v", name, err)
-		}
-	})
-	return &testNode{Host: h, name: name, inbox: in, blocks: blocks}
 }
 
 // bootstrapTo makes a config editor that lists the nodes as bootstrap peers.

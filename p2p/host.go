@@ -9,28 +9,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
-	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
-	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
-)
-
-// Resource budget of one node. A laptop runs 4 to 7 nodes; each gets a
-// small, fixed share instead of libp2p's default of 1/8 of the machine.
-const (
-	rcmgrMemory = 128 << 20
-	rcmgrFDs    = 512
 )
 
 // Host is this node's presence on the CityChain network. Create it with
@@ -113,53 +100,6 @@ func New(cfg Config) (*Host, error) {
 	}
 	h.log.Info("p2p host started", "peer_id", self.String(), "addrs", h.Addrs(), "chain_id", cfg.ChainID)
 	return h, nil
-}
-
-// buildHost makes the libp2p host with our transports, limits and gate.
-func buildHost(cfg Config, listen []ma.Multiaddr, g *gater) (host.Host, *connmgr.BasicConnMgr, error) {
-	limits := rcmgr.DefaultLimits
-	libp2p.SetDefaultServiceLimits(&limits)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.Scale(rcmgrMemory, rcmgrFDs)))
-	if err != nil {
-		return nil, nil, fmt.Errorf("resource manager: %w", err)
-	}
-	cm, err := connmgr.NewConnManager(cfg.MaxPeers/2, cfg.MaxPeers, connmgr.WithGracePeriod(time.Minute))
-	if err != nil {
-		rm.Close()
-		return nil, nil, fmt.Errorf("connection manager: %w", err)
-	}
-	opts := []libp2p.Option{
-		libp2p.Identity(cfg.Key),
-		libp2p.ListenAddrs(listen...),
-		// Outgoing TCP connections come from ephemeral ports, not from the
-		// listen port (go-libp2p's default, for hole punching, which we do
-		// not do). From the listen port, two nodes that dial each other
-		// at the same moment make one TCP connection by simultaneous open,
-		// on which both sides start the Noise handshake as initiator and
-		// fail ("noise: message is too short"). With symmetric bootstrap
-		// lists and the same redial period that repeats every period: on
-		// WAN links (namespace lab, 50-200 ms) 7 validators stayed at 3
-		// to 5 peers of 6 for over a minute.
-		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
-		libp2p.Transport(quic.NewTransport),
-		// Noise is offered first; TLS stays for peers that prefer it.
-		libp2p.Security(noise.ID, noise.New),
-		libp2p.Security(tls.ID, tls.New),
-		libp2p.ResourceManager(rm),
-		libp2p.ConnectionManager(cm),
-		libp2p.ConnectionGater(g),
-		libp2p.DisableRelay(),
-	}
-	if cfg.Metrics != nil {
-		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
-	} else {
-		opts = append(opts, libp2p.DisableMetrics())
-	}
-	lh, err := libp2p.New(opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("libp2p host: %w", err)
-	}
-	return lh, cm, nil
 }
 
 // start wires up protocols, gossip and discovery and starts the

@@ -129,3 +129,33 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestBinaryLeavesOutUnusedLibp2p checks that the node binary links only
+// the parts of go-libp2p a node runs (p2p/libp2p.go says why). libp2p.New
+// and its config package bring in every transport go-libp2p has and a
+// dependency-injection framework, about 8 MB of binary that each node
+// process would map and mostly keep resident.
+func TestBinaryLeavesOutUnusedLibp2p(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", module+"/cmd/citychain").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !contains(deps, "github.com/libp2p/go-libp2p/p2p/host/basic") {
+		t.Fatalf("go list -deps did not list go-libp2p's basic host among %d packages; the check is broken", len(deps))
+	}
+	unwanted := []string{
+		"github.com/libp2p/go-libp2p",
+		"github.com/libp2p/go-libp2p/config",
+		"github.com/libp2p/go-libp2p/p2p/transport/webrtc",
+		"github.com/libp2p/go-libp2p/p2p/transport/webtransport",
+		"github.com/libp2p/go-libp2p/p2p/transport/websocket",
+		"go.uber.org/fx",
+		"github.com/pion/webrtc/v4",
+	}
+	for _, u := range unwanted {
+		if contains(deps, u) {
+			t.Errorf("cmd/citychain links %s; build the libp2p host from its parts (p2p/libp2p.go)", u)
+		}
+	}
+}
