@@ -4,6 +4,8 @@
 // block sync and for fetching transactions by hash, a status exchange that tells each side the other's height,
 // peer discovery (static bootstrap peers, optional mDNS and Kademlia DHT)
 // and a connection gate that can cut this node off from chosen peers.
+// The host is assembled from go-libp2p's parts in libp2p.go, not made by
+// libp2p.New, so that the binary carries only the transports it uses.
 //
 // The package knows nothing about what it carries. Transactions,
 // consensus messages, blocks and commits are opaque byte slices; the node
