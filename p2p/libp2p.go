@@ -44,7 +44,7 @@ const (
 // libp2p.New. libp2p.New wires every transport go-libp2p has, WebRTC and
 // WebTransport included, through a dependency-injection framework, and
 // all of that code is linked into the binary whether or not it is used:
-// about a tenth of the binary, and most of a binary's pages are resident
+// 8 MB, a sixth of the binary, and most of a binary's pages are resident
 // in every node process. What a node runs is the same: TCP and QUIC,
 // Noise then TLS, yamux, identify, our gate, resource and connection
 // managers; no relay, hole punching, NAT mapping, AutoNAT or ping.
@@ -98,20 +98,21 @@ func buildHost(cfg Config, listen []ma.Multiaddr, g *gater) (host.Host, *connmgr
 		ps.Close()
 		return fail("swarm", err)
 	}
-	// From here on closing the swarm's host closes the swarm, the
-	// peerstore, the connection and the resource manager.
+	// Once the basic host exists, closing it closes the swarm, the
+	// peerstore, the connection manager and the resource manager.
 	h, quicConns, err := assemble(cfg, sw, bus, cm, rm, g)
 	if err != nil {
 		sw.Close()
 		ps.Close()
 		return fail("transports", err)
 	}
+	own := &ownHost{BasicHost: h, quic: quicConns}
 	if err := sw.Listen(listen...); err != nil {
-		h.Close()
+		own.Close()
 		return nil, nil, fmt.Errorf("libp2p host: listen: %w", err)
 	}
 	h.Start()
-	return &ownHost{BasicHost: h, quic: quicConns}, cm, nil
+	return own, cm, nil
 }
 
 // assemble adds the transports to sw and puts the basic host on it.

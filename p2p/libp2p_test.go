@@ -89,3 +89,20 @@ func TestCloseGivesBackTheListenPorts(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// A host that cannot listen on any of its addresses is not made: New
+// says so, and what it had built is closed again.
+func TestNewFailsWhenItCannotListen(t *testing.T) {
+	a := newNode(t, "A", nil, func(c *Config) { c.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"} })
+	taken, _ := ma.SplitLast(a.Addrs()[0])
+	c := nodeConfig(t, "B", &memBlocks{}, newInbox())
+	c.ListenAddrs = []string{taken.String()}
+	b, err := New(c)
+	if err == nil {
+		b.Close()
+		t.Fatalf("a second host listens on %s, which A holds", taken)
+	}
+	if !strings.Contains(err.Error(), "listen") {
+		t.Errorf("error %q does not say that listening failed", err)
+	}
+}
