@@ -84,6 +84,10 @@ func buildHost(cfg Config, listen []ma.Multiaddr, g *gater) (host.Host, *connmgr
 	}
 
 	bus := eventbus.NewBus()
+	if cfg.Metrics != nil {
+		bus = eventbus.NewBus(eventbus.WithMetricsTracer(eventbus.NewMetricsTracer(eventbus.WithRegisterer(cfg.Metrics))))
+		rcmgr.MustRegisterWith(cfg.Metrics) // the resource manager reports to these
+	}
 	swarmOpts := []swarm.Option{
 		swarm.WithConnectionGater(g),
 		swarm.WithResourceManager(rm),

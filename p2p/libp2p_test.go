@@ -6,6 +6,7 @@ import (
 	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The hand-assembled host speaks both transports a node listens on: a
@@ -104,5 +105,28 @@ func TestNewFailsWhenItCannotListen(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "listen") {
 		t.Errorf("error %q does not say that listening failed", err)
+	}
+}
+
+// With a registry, the host reports libp2p's own metrics there as
+// libp2p.New's hosts did: connections and streams held against the
+// resource manager, the swarm's dials and connections, event-bus traffic.
+func TestHostReportsLibp2pMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a := newNode(t, "A", goodChain(2), func(c *Config) { c.Metrics = reg })
+	b := newNode(t, "B", nil, bootstrapTo(a))
+	waitStatus(t, b, a.ID())
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range families {
+		have[f.GetName()] = true
+	}
+	for _, want := range []string{"libp2p_rcmgr_connections", "libp2p_rcmgr_streams", "libp2p_swarm_connections_opened_total", "libp2p_eventbus_events_emitted_total", "libp2p_identify_identify_pushes_triggered_total"} {
+		if !have[want] {
+			t.Errorf("metric %s is not reported", want)
+		}
 	}
 }
