@@ -45,9 +45,10 @@ const (
 // WebTransport included, through a dependency-injection framework, and
 // all of that code is linked into the binary whether or not it is used:
 // 8 MB, a sixth of the binary, and most of a binary's pages are resident
-// in every node process. What a node runs is the same: TCP and QUIC,
+// in every node process. What a node uses is the same: TCP and QUIC,
 // Noise then TLS, yamux, identify, our gate, resource and connection
-// managers; no relay, hole punching, NAT mapping, AutoNAT or ping.
+// managers. Left out, as nothing here used them: relay, hole punching,
+// NAT mapping, and the ping service and AutoNAT client libp2p.New starts.
 
 // buildHost makes the libp2p host with our transports, limits and gate.
 func buildHost(cfg Config, listen []ma.Multiaddr, g *gater) (host.Host, *connmgr.BasicConnMgr, error) {
