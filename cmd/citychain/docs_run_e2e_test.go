@@ -145,7 +145,16 @@ type docsRig struct {
 func runDocBlocks(t *testing.T, root, bin, lang string, d *mdDoc, deadline time.Time) {
 	began := time.Now()
 	r := newDocsRig(t, root, bin, lang)
-	startDocsDevnet(t, r, bin)
+	// Other tests of the package run alongside and open ports of their
+	// own; one may take a port of the range just found free before the
+	// devnet binds it. Then the run moves to another range.
+	for tries := 1; !startDocsDevnet(t, r, bin); tries++ {
+		if tries == 3 {
+			t.Fatalf("the devnet found a port of its range taken %d times:\n%s", tries, r.nodeLogTails(5))
+		}
+		t.Logf("a port of range %d was taken before the devnet bound it; moving to another range", docsBasePort(r.prefix))
+		r = newDocsRig(t, root, bin, lang)
+	}
 	t.Logf("devnet on ports %d-%d up at height %d in %s", docsBasePort(r.prefix), docsBasePort(r.prefix)+3, docsMinHeight, time.Since(began).Round(100*time.Millisecond))
 	for i, b := range d.blocks {
 		limit := min(docsBlockLimit, time.Until(deadline))
@@ -271,8 +280,10 @@ func rewriteBlock(text string, prefix int, lab string) string {
 
 // startDocsDevnet runs `citychain devnet --nodes 4 --dir .devnet` in the
 // rig's working folder on its ports, waits until every node answers and
-// node0 is at docsMinHeight, and stops it at the end of the test.
-func startDocsDevnet(t *testing.T, r *docsRig, bin string) {
+// node0 is at docsMinHeight, and stops it at the end of the test. If a
+// node could not bind one of its ports, it stops the devnet at once and
+// returns false; any other failure ends the test.
+func startDocsDevnet(t *testing.T, r *docsRig, bin string) bool {
 	t.Helper()
 	log, err := os.Create(filepath.Join(r.dir, "devnet.log"))
 	if err != nil {
@@ -284,7 +295,15 @@ func startDocsDevnet(t *testing.T, r *docsRig, bin string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopDocsDevnet(t, r, cmd) })
+	var stop sync.Once
+	t.Cleanup(func() { stop.Do(func() { stopDocsDevnet(t, r, cmd) }) })
+	portTaken := func() bool {
+		if !strings.Contains(r.nodeLogTails(5), "address already in use") {
+			return false
+		}
+		stop.Do(func() { stopDocsDevnet(t, r, cmd) })
+		return true
+	}
 	fail := func(format string, args ...any) {
 		t.Helper()
 		printed, _ := os.ReadFile(filepath.Join(r.dir, "devnet.log"))
@@ -298,6 +317,9 @@ func startDocsDevnet(t *testing.T, r *docsRig, bin string) {
 			if json.Unmarshal(b, &nd) == nil && len(nd.Nodes) == 4 && nd.Nodes[3].PID != 0 {
 				d = &nd
 			}
+		}
+		if d == nil && portTaken() {
+			return false
 		}
 		if d == nil && time.Now().After(deadline) {
 			fail("the devnet did not write devnet.json within 60 s")
@@ -316,11 +338,15 @@ func startDocsDevnet(t *testing.T, r *docsRig, bin string) {
 			if err == nil && st.Height >= want {
 				break
 			}
+			if portTaken() {
+				return false
+			}
 			if time.Now().After(deadline) {
 				fail("%s at %s was not up at height %d within 60 s: %v", nd.Name, nd.API, want, err)
 			}
 		}
 	}
+	return true
 }
 
 // stopDocsDevnet stops the supervisor by its PID with SIGINT, as Ctrl-C
