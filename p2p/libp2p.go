@@ -84,11 +84,7 @@ func buildHost(cfg Config, listen []ma.Multiaddr, g *gater) (host.Host, *connmgr
 		return fail("peerstore", err)
 	}
 
-	bus := eventbus.NewBus()
-	if cfg.Metrics != nil {
-		bus = eventbus.NewBus(eventbus.WithMetricsTracer(eventbus.NewMetricsTracer(eventbus.WithRegisterer(cfg.Metrics))))
-		rcmgr.MustRegisterWith(cfg.Metrics) // the resource manager reports to these
-	}
+	var busOpts []eventbus.Option
 	swarmOpts := []swarm.Option{
 		swarm.WithConnectionGater(g),
 		swarm.WithResourceManager(rm),
@@ -96,8 +92,11 @@ func buildHost(cfg Config, listen []ma.Multiaddr, g *gater) (host.Host, *connmgr
 		swarm.WithIPv6BlackHoleSuccessCounter(&swarm.BlackHoleSuccessCounter{N: 100, MinSuccesses: 5, Name: "IPv6"}),
 	}
 	if cfg.Metrics != nil {
+		rcmgr.MustRegisterWith(cfg.Metrics) // the resource manager reports to these
+		busOpts = append(busOpts, eventbus.WithMetricsTracer(eventbus.NewMetricsTracer(eventbus.WithRegisterer(cfg.Metrics))))
 		swarmOpts = append(swarmOpts, swarm.WithMetricsTracer(swarm.NewMetricsTracer(swarm.WithRegisterer(cfg.Metrics))))
 	}
+	bus := eventbus.NewBus(busOpts...)
 	sw, err := swarm.NewSwarm(self, ps, bus, swarmOpts...)
 	if err != nil {
 		ps.Close()
