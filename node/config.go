@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/citychain/citychain/chain"
@@ -160,7 +159,7 @@ func (c StoreConfig) storeConfig() store.Config {
 // `citychain node` and `citychain dev` (see ApplyRuntime).
 type MemoryConfig struct {
 	GCPercent    int      `toml:"gc_percent" comment:"garbage the heap may gather between collections, in percent of the live heap (Go's GOGC, which overrides it)"`
-	LimitMB      int      `toml:"limit_mb" comment:"soft limit of the Go runtime's memory in MiB: the garbage collector works harder as it nears it; 0 for none; GOMEMLIMIT in the environment overrides it"`
+	LimitMB      int      `toml:"limit_mb" comment:"soft limit of the Go runtime's memory in MiB: the garbage collector works harder as it nears it; the node raises it to 1.5 times the live heap when that is more; 0 for none; GOMEMLIMIT in the environment overrides it"`
 	ReleaseEvery Duration `toml:"release_every" comment:"how often a node whose mempool is empty collects garbage and returns free memory to the system; 0s never"`
 }
 
@@ -293,20 +292,6 @@ func (c Config) validateMemory() error {
 		return fmt.Errorf("config: memory.release_every must be 0s or at least 1s")
 	}
 	return nil
-}
-
-// ApplyRuntime sets the garbage collector of the Go runtime: its target
-// percentage (debug.SetGCPercent) unless GOGC is set in the environment,
-// and its soft memory limit (debug.SetMemoryLimit) unless GOMEMLIMIT is.
-// Both belong to the whole process, so the commands that run one node
-// call this; New does not, since tests run many nodes in one process.
-func (c MemoryConfig) ApplyRuntime() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(c.GCPercent)
-	}
-	if c.LimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(c.LimitMB) << 20)
-	}
 }
 
 // Save writes the config to home/config.toml.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -56,7 +57,9 @@ Stop with Ctrl-C; run the same command again to carry on the same chain.`,
 			if err != nil {
 				return err
 			}
-			cfg.Memory.ApplyRuntime()
+			memCtx, stopMem := context.WithCancel(cmd.Context())
+			defer stopMem()
+			cfg.Memory.ApplyRuntime(memCtx)
 			n, err := node.New(node.Options{Home: home, Config: cfg, Logger: log, P2P: true})
 			if err != nil {
 				return err

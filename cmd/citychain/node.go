@@ -40,7 +40,9 @@ API and explorer. Stop it with Ctrl-C (SIGINT or SIGTERM).`,
 			if err != nil {
 				return err
 			}
-			cfg.Memory.ApplyRuntime()
+			memCtx, stopMem := context.WithCancel(cmd.Context())
+			defer stopMem()
+			cfg.Memory.ApplyRuntime(memCtx)
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			if err := waitForDisk(g.home, cfg, log, sig); err != nil {

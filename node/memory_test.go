@@ -1,0 +1,93 @@
+package node
+
+import (
+	"context"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+func TestSoftLimitIsTheFloorOrOneAndAHalfLiveHeaps(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct{ floor, live, want uint64 }{
+		{112 * mib, 0, 112 * mib},
+		{112 * mib, 60 * mib, 112 * mib},
+		{112 * mib, 74 * mib, 112 * mib},
+		{112 * mib, 76 * mib, 114 * mib},
+		{112 * mib, 200 * mib, 300 * mib},
+	} {
+		if got := softLimit(c.floor, c.live); got != c.want {
+			t.Errorf("softLimit(%d MiB, %d MiB) = %d MiB, want %d", c.floor/mib, c.live/mib, got/mib, c.want/mib)
+		}
+	}
+}
+
+// ApplyRuntime sets the limit to the configured floor and raises it when
+// the live heap grows past two thirds of it; when its context ends, the
+// floor is back. The test holds 128 MiB live, so the limit must reach at
+// least 192 MiB (other tests of the package add to the live heap, never
+// take from it).
+func TestApplyRuntimeLimitFollowsTheLiveHeap(t *testing.T) {
+	restoreRuntime(t, "", "")
+
+	const floor = 16 << 20
+	ballast := make([]byte, 128<<20)
+	for i := range ballast {
+		ballast[i] = byte(i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	MemoryConfig{GCPercent: 100, LimitMB: floor >> 20}.ApplyRuntime(ctx)
+
+	waitLimit := func(ok func(int64) bool) int64 {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			runtime.GC()
+			limit := debug.SetMemoryLimit(-1)
+			if ok(limit) || time.Now().After(deadline) {
+				return limit
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if got := waitLimit(func(l int64) bool { return l >= 192<<20 }); got < 192<<20 {
+		t.Fatalf("soft limit %d MiB with 128 MiB live, want at least 192 MiB", got>>20)
+	}
+	runtime.KeepAlive(ballast)
+	cancel()
+	if got := waitLimit(func(l int64) bool { return l == floor }); got != floor {
+		t.Fatalf("soft limit %d MiB after the context ended, want the floor of %d MiB", got>>20, floor>>20)
+	}
+}
+
+// With GOMEMLIMIT and GOGC in the environment, the config sets neither.
+func TestApplyRuntimeLeavesTheEnvironmentsSettings(t *testing.T) {
+	restoreRuntime(t, "1GiB", "100")
+	oldLimit := debug.SetMemoryLimit(-1)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	MemoryConfig{GCPercent: 50, LimitMB: 16}.ApplyRuntime(ctx)
+	if got := debug.SetMemoryLimit(-1); got != oldLimit {
+		t.Errorf("soft limit %d, want it left at %d", got, oldLimit)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("gc percent %d, want it left at 100", got)
+	}
+}
+
+// restoreRuntime sets GOMEMLIMIT and GOGC in the environment for the test,
+// sets the collector to its default percentage, and puts the process's
+// soft limit and percentage back when the test ends.
+func restoreRuntime(t *testing.T, memLimit, gogc string) {
+	t.Helper()
+	t.Setenv("GOMEMLIMIT", memLimit)
+	t.Setenv("GOGC", gogc)
+	oldLimit := debug.SetMemoryLimit(-1)
+	oldPercent := debug.SetGCPercent(100)
+	t.Cleanup(func() {
+		debug.SetMemoryLimit(oldLimit)
+		debug.SetGCPercent(oldPercent)
+	})
+}
