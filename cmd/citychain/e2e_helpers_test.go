@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -235,11 +236,14 @@ func startDevnetIn(t testing.TB, dir string, base, n int) *devnetProc {
 }
 
 // freeBasePort finds a base port with n free API ports and n free
-// libp2p ports (base+1000+i).
+// libp2p ports (base+1000+i), all below the system's ephemeral range:
+// a port found free there can be taken, before the node binds it, by any
+// outgoing connection of the tests running alongside.
 func freeBasePort(t testing.TB, n int) int {
 	t.Helper()
+	lo, hi := portsBelowEphemeral(n)
 	for try := 0; try < 50; try++ {
-		base := 20000 + rand.Intn(20000)
+		base := lo + rand.Intn(hi-lo)
 		ok := true
 		for i := 0; i < n && ok; i++ {
 			for _, p := range []int{base + i, base + 1000 + i} {
@@ -263,6 +267,27 @@ func freeBasePort(t testing.TB, n int) int {
 	}
 	t.Fatal("no free port range")
 	return 0
+}
+
+// portsBelowEphemeral returns the bases [lo, hi) from which n API ports
+// and their libp2p ports (base+1000+i) stay under the first port of the
+// ephemeral range in /proc/sys/net/ipv4/ip_local_port_range (32768 where
+// it cannot be read), and above the ports that services and the docs'
+// default devnet (8700) use.
+func portsBelowEphemeral(n int) (lo, hi int) {
+	first := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil {
+				first = v
+			}
+		}
+	}
+	lo, hi = 10000, first-1000-n
+	if hi-lo < 2000 {
+		return 20000, 40000 // a narrow or odd range: the old spread
+	}
+	return lo, hi
 }
 
 func (d *devnetProc) waitAPI(t testing.TB, i int, limit time.Duration) {
@@ -363,4 +388,26 @@ func (d *devnetProc) checkSameChain(t testing.TB, nodes ...int) uint64 {
 		}
 	}
 	return low
+}
+
+// The ports a test's nodes get lie under the ephemeral range, where no
+// outgoing connection takes them between the check and the bind.
+func TestFreeBasePortStaysBelowTheEphemeralRange(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Skipf("no ephemeral range to read: %v", err)
+	}
+	var first, last int
+	if _, err := fmt.Sscan(string(b), &first, &last); err != nil {
+		t.Fatalf("ip_local_port_range %q: %v", b, err)
+	}
+	if first-1000-4 < 12000 {
+		t.Skipf("ephemeral range starts at %d: too low to stay under", first)
+	}
+	for range 20 {
+		base := freeBasePort(t, 4)
+		if base < 10000 || base+1000+3 >= first {
+			t.Fatalf("base port %d: its ports %d..%d and %d..%d are not all in [10000, %d)", base, base, base+3, base+1000, base+1003, first)
+		}
+	}
 }
