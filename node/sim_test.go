@@ -360,7 +360,7 @@ func TestSimulation(t *testing.T) {
 		mu     sync.Mutex
 		failed int
 		worst  time.Duration
-		fetch  simStats // the transaction fetches of every run
+		fetch  simStats // the transaction fetches and syncs of every run
 		next   uint64
 		wg     sync.WaitGroup
 	)
@@ -383,6 +383,8 @@ func TestSimulation(t *testing.T) {
 				fetch.txRequests += out.stats.txRequests
 				fetch.txServed += out.stats.txServed
 				fetch.txLies += out.stats.txLies
+				fetch.syncBlocks += out.stats.syncBlocks
+				fetch.syncAhead += out.stats.syncAhead
 				if len(out.failures) > 0 {
 					failed++
 					t.Errorf("seed %d failed:\n  %s\n  run: %s\n  replay: go test ./node/ -run 'TestSimulation$' -seed %d -v",
@@ -393,8 +395,13 @@ func TestSimulation(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d seeds, %d failed; slowest progress after GST %v; %d requests for missing transactions, %d served, %d of them altered by a liar",
-		count, failed, worst, fetch.txRequests, fetch.txServed, fetch.txLies)
+	t.Logf("%d seeds, %d failed; slowest progress after GST %v; %d requests for missing transactions, %d served, %d of them altered by a liar; %d blocks synced, %d with their certificate checked ahead",
+		count, failed, worst, fetch.txRequests, fetch.txServed, fetch.txLies, fetch.syncBlocks, fetch.syncAhead)
+	// Half the sync answers go through the verify stage: among many
+	// synced blocks, some must have had their certificate checked there.
+	if fetch.syncBlocks >= 100 && fetch.syncAhead == 0 {
+		t.Errorf("%d blocks synced, none with its certificate checked ahead: the verify stage did not run", fetch.syncBlocks)
+	}
 }
 
 // TestSimulationIsDeterministic runs seeds twice and expects the same

@@ -34,6 +34,9 @@ type simNode struct {
 	life     int
 	seen     map[[32]byte]bool // gossip bytes seen (gossipsub's seen cache)
 	syncBusy bool
+	// syncAnswers counts the sync answers it received; every other one
+	// goes through the verify stage (verifyAhead).
+	syncAnswers int
 	// mutedUntil drops everything the node sends until then.
 	mutedUntil time.Duration
 	// crashAfterPropose: crash right after the next proposal it signs,

@@ -305,19 +305,7 @@ func (s *syncPipe) verifyLoop(ctx context.Context, n *Node, jobs chan<- verifyJo
 			close(b.ready)
 			continue
 		}
-		b.decode()
-		if b.decodeErr != nil {
-			close(b.ready)
-			continue
-		}
-		vals, hash := sets.forBlock(n, b.block)
-		batch := b.check(n.chainID, vals, hash)
-		if len(batch) == 0 {
-			close(b.ready)
-			continue
-		}
-		b.pending.Store(int32(len(batch)))
-		for _, j := range batch {
+		for _, j := range b.startVerify(n, &sets) {
 			select {
 			case jobs <- j:
 			case <-ctx.Done():

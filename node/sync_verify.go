@@ -60,6 +60,26 @@ func (b *syncBlock) check(chainID string, vals *chain.ValidatorSet, hash chain.H
 	return out
 }
 
+// startVerify is the verify stage's own part for one block: it decodes
+// b, checks its certificate against the set sets expects, and returns
+// the signature checks left for the workers. With none left, b is ready
+// at once.
+func (b *syncBlock) startVerify(n *Node, sets *expectedSet) []verifyJob {
+	b.decode()
+	if b.decodeErr != nil {
+		close(b.ready)
+		return nil
+	}
+	vals, hash := sets.forBlock(n, b.block)
+	jobs := b.check(n.chainID, vals, hash)
+	if len(jobs) == 0 {
+		close(b.ready)
+		return nil
+	}
+	b.pending.Store(int32(len(jobs)))
+	return jobs
+}
+
 // verifyJob is the signatures of transactions lo to hi-1 of a block.
 type verifyJob struct {
 	b      *syncBlock
