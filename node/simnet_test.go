@@ -476,12 +476,13 @@ func (s *simNet) syncStep(n *simNode) {
 			n.e.sync.record(n.sched.Now(), pid, syncFailed)
 			return
 		}
-		// Every other answer goes through the sync pipeline's verify
-		// stage first, as in a networked node; the others reach the
-		// engine as served, and it verifies them itself.
+		// A node's first sync answer, and every other one after it, goes
+		// through the sync pipeline's verify stage first, as in a
+		// networked node; the others reach the engine as served, and it
+		// verifies them itself.
 		b := &syncBatch{from: local + 1, reply: make(chan syncResult, 1)}
 		n.syncAnswers++
-		if n.syncAnswers%2 == 0 {
+		if n.syncAnswers%2 == 1 {
 			b.blocks = verifyAhead(n.n, local+1, entries)
 		} else {
 			b.entries = entries

@@ -34,8 +34,8 @@ type simNode struct {
 	life     int
 	seen     map[[32]byte]bool // gossip bytes seen (gossipsub's seen cache)
 	syncBusy bool
-	// syncAnswers counts the sync answers it received; every other one
-	// goes through the verify stage (verifyAhead).
+	// syncAnswers counts the sync answers it received; the first and
+	// every other one after it go through the verify stage (verifyAhead).
 	syncAnswers int
 	// mutedUntil drops everything the node sends until then.
 	mutedUntil time.Duration
