@@ -397,9 +397,9 @@ func TestSimulation(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d seeds, %d failed; slowest progress after GST %v; %d requests for missing transactions, %d served, %d of them altered by a liar; %d blocks synced, %d with their certificate checked ahead",
 		count, failed, worst, fetch.txRequests, fetch.txServed, fetch.txLies, fetch.syncBlocks, fetch.syncAhead)
-	// Half the sync answers, the first of each node among them, go
-	// through the verify stage: among many
-	// synced blocks, some must have had their certificate checked there.
+	// Half the sync answers, each node's first among them, go through
+	// the verify stage: among many synced blocks, some must have had
+	// their certificate checked there.
 	if fetch.syncBlocks >= 100 && fetch.syncAhead == 0 {
 		t.Errorf("%d blocks synced, none with its certificate checked ahead: the verify stage did not run", fetch.syncBlocks)
 	}
