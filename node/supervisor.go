@@ -194,8 +194,11 @@ func (s *Supervisor) start(i int) error {
 	go func() { // exits when the process does
 		m.err = m.cmd.Wait()
 		logf.Close()
-		close(m.done)
+		// Report first: whoever waits on done (StopAll, a control) then
+		// finds devnet.json written, and nothing writes to the folder
+		// after StopAll returns.
 		s.reportExit(i, m)
+		close(m.done)
 	}()
 	return s.net.Save(s.dir)
 }

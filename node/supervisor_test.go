@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -177,5 +178,29 @@ func TestSupervisorEndpointAndLock(t *testing.T) {
 	}
 	if _, err := NewSupervisor(SupervisorConfig{Dir: s.dir, Exe: s.exe, Devnet: d, Out: testWriter{t}}); err == nil || !strings.Contains(err.Error(), "another") {
 		t.Errorf("a second supervisor on the same folder: %v", err)
+	}
+}
+
+// StopAll returns only once every node's exit is in devnet.json, so that
+// nothing writes to the devnet's folder after it (a test's temporary
+// folder is removed right then, and `citychain devnet` saves the file a
+// last time as it closes).
+func TestSupervisorStopAllReturnsAfterTheExitsAreSaved(t *testing.T) {
+	for round := range 5 {
+		s, _ := fakeDevnet(t, 3)
+		s.StopAll()
+		b, err := os.ReadFile(filepath.Join(s.dir, DevnetFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Devnet
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("round %d: devnet.json: %v", round, err)
+		}
+		for _, nd := range d.Nodes {
+			if nd.PID != 0 {
+				t.Fatalf("round %d: %s still has pid %d in devnet.json after StopAll", round, nd.Name, nd.PID)
+			}
+		}
 	}
 }
