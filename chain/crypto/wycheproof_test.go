@@ -111,6 +111,7 @@ func TestWycheproof(t *testing.T) {
 			}
 			var total, valid, invalid, acceptable, passed int
 			var acceptedValid, highSValid, acceptedAcceptable int
+			tabledChecks := 0
 			for _, g := range file.TestGroups {
 				if g.Sha != "SHA-256" || g.PublicKey.Curve != "secp256k1" {
 					t.Fatalf("group uses %s over %s, want SHA-256 over secp256k1", g.Sha, g.PublicKey.Curve)
@@ -119,9 +120,26 @@ func TestWycheproof(t *testing.T) {
 				if err != nil {
 					t.Fatalf("group public key: %v", err)
 				}
+				tabled, err := crypto.PublicKeyFromBytes(g.PublicKey.Uncompressed)
+				if err != nil {
+					t.Fatalf("group public key: %v", err)
+				}
+				crypto.WithTable(tabled)
 				for _, tc := range g.Tests {
 					total++
-					v := judge(pub, tc.Msg, tc.Sig, f.der)
+					// A key verifies through the library until it is used
+					// again and then through its table (keytable.go): a
+					// fresh key per vector takes the library's way, and
+					// the group's tabled key must give the same verdict.
+					fresh, err := crypto.PublicKeyFromBytes(g.PublicKey.Uncompressed)
+					if err != nil {
+						t.Fatalf("group public key: %v", err)
+					}
+					v := judge(fresh, tc.Msg, tc.Sig, f.der)
+					if vt := judge(tabled, tc.Msg, tc.Sig, f.der); vt.accepted() != v.accepted() || !sameErr(vt.err, v.err) {
+						t.Errorf("tcId %d: with the key's table verify says %v, without %v", tc.TcID, vt.err, v.err)
+					}
+					tabledChecks++
 					if f.der {
 						crossCheckDecred(t, pub, tc, v)
 					}
@@ -175,6 +193,9 @@ func TestWycheproof(t *testing.T) {
 			if total != f.total || valid != f.valid || invalid != f.invalid || acceptable != f.acceptable {
 				t.Errorf("counted %d vectors (%d valid, %d invalid, %d acceptable), want %d (%d, %d, %d)",
 					total, valid, invalid, acceptable, f.total, f.valid, f.invalid, f.acceptable)
+			}
+			if tabledChecks != total {
+				t.Errorf("%d of %d vectors checked with the key's table", tabledChecks, total)
 			}
 			if passed != total {
 				t.Errorf("%d of %d vectors passed", passed, total)
@@ -244,6 +265,20 @@ func crossCheckDecred(t *testing.T, pub *crypto.PublicKey, tc wpTest, v verdict)
 	case v.sig64 != nil && !errors.Is(v.err, crypto.ErrMalformedSignature):
 		t.Errorf("tcId %d: decred refuses the DER (%v), we parse it and Verify says %v", tc.TcID, derr, v.err)
 	}
+}
+
+// sameErr reports whether two results of Verify are the same: both nil,
+// or the same sentinel error.
+func sameErr(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	for _, e := range []error{crypto.ErrMalformedSignature, crypto.ErrHighS, crypto.ErrBadSignature} {
+		if errors.Is(a, e) != errors.Is(b, e) {
+			return false
+		}
+	}
+	return true
 }
 
 // negateS returns a copy of sig with s replaced by N-s.

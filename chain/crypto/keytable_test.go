@@ -1,0 +1,377 @@
+package crypto
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+)
+
+// The table's verification must give the library's answer for every
+// input: these tests compare the two on points, scalars and signatures,
+// valid and not, and check the constants and the two number-theoretic
+// steps (the split and the signed digits) on their own.
+
+var glvLambda = bigFromHex("5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72")
+
+func scalarOf(v *big.Int) *secp256k1.ModNScalar {
+	var b [32]byte
+	new(big.Int).Mod(v, curveN).FillBytes(b[:])
+	var s secp256k1.ModNScalar
+	s.SetBytes(&b)
+	return &s
+}
+
+func randomScalar(r *rand.Rand) *secp256k1.ModNScalar {
+	var b [32]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	var s secp256k1.ModNScalar
+	s.SetBytes(&b)
+	return &s
+}
+
+func testKey(tb testing.TB, r *rand.Rand) *PrivateKey {
+	tb.Helper()
+	for {
+		s := randomScalar(r)
+		if s.IsZero() {
+			continue
+		}
+		b := s.Bytes()
+		k, err := PrivateKeyFromBytes(b[:])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return k
+	}
+}
+
+// edgeScalars are scalars whose split or digits sit at a boundary: 1 and
+// n-1, the halves of n, λ and its neighbours (split to about (0, ±1)),
+// powers of two near the split's width.
+func edgeScalars() []*big.Int {
+	one := big.NewInt(1)
+	out := []*big.Int{one, big.NewInt(2), big.NewInt(15), big.NewInt(16), big.NewInt(17),
+		new(big.Int).Sub(curveN, one), halfN, new(big.Int).Add(halfN, one),
+		glvLambda, new(big.Int).Add(glvLambda, one), new(big.Int).Sub(glvLambda, one),
+		new(big.Int).Sub(curveN, glvLambda)}
+	for _, e := range []uint{64, 127, 128, 129, 255} {
+		p := new(big.Int).Lsh(one, e)
+		out = append(out, p, new(big.Int).Sub(p, one))
+	}
+	return out
+}
+
+func TestEndomorphismConstants(t *testing.T) {
+	// λ·G = (β·Gx, Gy).
+	var lg, g secp256k1.JacobianPoint
+	secp256k1.ScalarBaseMultNonConst(scalarOf(glvLambda), &lg)
+	lg.ToAffine()
+	secp256k1.ScalarBaseMultNonConst(scalarOf(big.NewInt(1)), &g)
+	g.ToAffine()
+	var bx secp256k1.FieldVal
+	bx.Mul2(&g.X, &endoBeta).Normalize()
+	if !bx.Equals(&lg.X) || !g.Y.Equals(&lg.Y) {
+		t.Fatal("λ·G is not (β·Gx, Gy): the endomorphism constants are wrong")
+	}
+	// Both basis vectors (a, b) of the split lie in the lattice a + b·λ ≡ 0.
+	for i, v := range [][2]*big.Int{{glvA1, glvB1}, {glvA2, glvB2}} {
+		x := new(big.Int).Mul(v[1], glvLambda)
+		x.Add(x, v[0]).Mod(x, curveN)
+		if x.Sign() != 0 {
+			t.Errorf("basis vector %d: a + b·λ = %x mod n, want 0", i+1, x)
+		}
+	}
+}
+
+func TestSplitScalarRecombines(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	ks := edgeScalars()
+	for range 3000 {
+		b := randomScalar(r).Bytes()
+		ks = append(ks, new(big.Int).SetBytes(b[:]))
+	}
+	for _, k := range ks {
+		k1, k2, neg1, neg2 := splitScalar(scalarOf(k))
+		if k1.BitLen() > 129 || k2.BitLen() > 129 {
+			t.Fatalf("k = %x: split into %d and %d bits, want at most 129", k, k1.BitLen(), k2.BitLen())
+		}
+		a, b := new(big.Int).Set(k1), new(big.Int).Set(k2)
+		if neg1 {
+			a.Neg(a)
+		}
+		if neg2 {
+			b.Neg(b)
+		}
+		sum := new(big.Int).Mul(b, glvLambda)
+		sum.Add(sum, a).Mod(sum, curveN)
+		if want := new(big.Int).Mod(k, curveN); sum.Cmp(want) != 0 {
+			t.Fatalf("k = %x: k1 + k2·λ = %x mod n", want, sum)
+		}
+	}
+}
+
+func TestWNAFDigits(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	ks := []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(15), big.NewInt(16), big.NewInt(31),
+		new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 130), big.NewInt(1))}
+	for range 3000 {
+		k := new(big.Int).SetUint64(r.Uint64())
+		k.Lsh(k, 64).Or(k, new(big.Int).SetUint64(r.Uint64()))
+		k.Rsh(k, uint(r.IntN(60)))
+		ks = append(ks, k.Lsh(k, uint(r.IntN(3))))
+	}
+	for _, k := range ks {
+		var d [maxDigits]int8
+		n := wnaf(k, &d)
+		sum := new(big.Int)
+		last := -tableWindow
+		for i := n - 1; i >= 0; i-- {
+			sum.Lsh(sum, 1).Add(sum, big.NewInt(int64(d[i])))
+			if d[i] == 0 {
+				continue
+			}
+			if d[i]%2 == 0 || d[i] > 15 || d[i] < -15 {
+				t.Fatalf("k = %x: digit %d at %d, want odd in [-15, 15]", k, d[i], i)
+			}
+			if last-i < tableWindow && last >= 0 {
+				t.Fatalf("k = %x: digits at %d and %d, want at least %d apart", k, last, i, tableWindow)
+			}
+			last = i
+		}
+		if sum.Cmp(k) != 0 {
+			t.Fatalf("k = %x: digits sum to %x", k, sum)
+		}
+	}
+}
+
+func TestKeyTableMultipliesAsTheLibrary(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for i := range 40 {
+		pub := testKey(t, r).PublicKey()
+		var q secp256k1.JacobianPoint
+		pub.k.AsJacobian(&q)
+		tab := newKeyTable(&q)
+		ks := []*secp256k1.ModNScalar{}
+		for _, e := range edgeScalars() {
+			ks = append(ks, scalarOf(e))
+		}
+		for range 50 {
+			ks = append(ks, randomScalar(r))
+		}
+		for _, k := range ks {
+			var got, want secp256k1.JacobianPoint
+			tab.mul(k, &got)
+			secp256k1.ScalarMultNonConst(k, &q, &want)
+			got.ToAffine()
+			want.ToAffine()
+			if !got.X.Equals(&want.X) || !got.Y.Equals(&want.Y) {
+				t.Fatalf("key %d, k = %v: table gives (%v, %v), library (%v, %v)", i, k, got.X, got.Y, want.X, want.Y)
+			}
+		}
+	}
+}
+
+func TestKeyTableVerifiesAsTheLibrary(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 10))
+	var accepted, refused int
+	for i := range 150 {
+		key := testKey(t, r)
+		other := testKey(t, r)
+		var q secp256k1.JacobianPoint
+		key.PublicKey().k.AsJacobian(&q)
+		tab := newKeyTable(&q)
+		msg := []byte(fmt.Sprintf("transfer %d", i))
+		h := sha256.Sum256(msg)
+		sig := key.Sign(msg)
+		var rs, ss secp256k1.ModNScalar
+		rs.SetByteSlice(sig[:32])
+		ss.SetByteSlice(sig[32:])
+		cases := []struct {
+			name string
+			hash []byte
+			r, s *secp256k1.ModNScalar
+		}{{"valid", h[:], &rs, &ss}}
+		bad := h
+		bad[i%32] ^= 1 << (i % 8)
+		cases = append(cases, struct {
+			name string
+			hash []byte
+			r, s *secp256k1.ModNScalar
+		}{"other hash", bad[:], &rs, &ss})
+		osig := other.Sign(msg)
+		var or, os secp256k1.ModNScalar
+		or.SetByteSlice(osig[:32])
+		os.SetByteSlice(osig[32:])
+		highS := new(secp256k1.ModNScalar).NegateVal(&ss)
+		r2 := new(secp256k1.ModNScalar).Add2(&rs, scalarOf(big.NewInt(1)))
+		zero := new(secp256k1.ModNScalar)
+		for _, c := range []struct {
+			name string
+			r, s *secp256k1.ModNScalar
+		}{{"other key's signature", &or, &os}, {"s negated", &rs, highS}, {"r + 1", r2, &ss},
+			{"random r and s", randomScalar(r), randomScalar(r)}, {"r zero", zero, &ss}, {"s zero", &rs, zero}} {
+			cases = append(cases, struct {
+				name string
+				hash []byte
+				r, s *secp256k1.ModNScalar
+			}{c.name, h[:], c.r, c.s})
+		}
+		for _, c := range cases {
+			want := ecdsa.NewSignature(c.r, c.s).Verify(c.hash, key.PublicKey().k)
+			if got := tab.verify(c.hash, c.r, c.s); got != want {
+				t.Fatalf("key %d, %s: table says %v, library %v", i, c.name, got, want)
+			}
+			if want {
+				accepted++
+			} else {
+				refused++
+			}
+		}
+	}
+	// Valid signatures and their negated-s twins verify (ECDSA itself has
+	// no low-S rule; Verify adds it): both answers must have been seen.
+	if accepted < 300 || refused < 600 {
+		t.Fatalf("accepted %d, refused %d: the cases did not cover both answers", accepted, refused)
+	}
+}
+
+func TestPublicKeyBuildsItsTableAtTheSecondCheck(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	key := testKey(t, r)
+	pub, err := ParseCompressedPublicKey(key.PublicKey().Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("pay")
+	sig := key.Sign(msg)
+	forged := append([]byte(nil), sig...)
+	forged[5] ^= 1
+	if err := pub.Verify(msg, sig); err != nil || HasTable(pub) {
+		t.Fatalf("first check: err %v, table built %v; want nil, false", err, HasTable(pub))
+	}
+	if err := pub.Verify(msg, forged); err == nil || !HasTable(pub) {
+		t.Fatalf("second check (forged): err %v, table built %v; want an error and a table", err, HasTable(pub))
+	}
+	for range 3 {
+		if err := pub.Verify(msg, sig); err != nil {
+			t.Fatalf("with its table: %v", err)
+		}
+		if err := pub.Verify(msg, forged); err == nil {
+			t.Fatal("with its table, a forged signature verifies")
+		}
+	}
+}
+
+func TestPublicKeyVerifiesConcurrently(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	key := testKey(t, r)
+	pub, err := ParseCompressedPublicKey(key.PublicKey().Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make([][]byte, 8)
+	sigs := make([][]byte, 8)
+	for i := range msgs {
+		msgs[i] = []byte{byte(i)}
+		sigs[i] = key.Sign(msgs[i])
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Go(func() {
+			for j := range 8 {
+				m := (g + j) % 8
+				if err := pub.Verify(msgs[m], sigs[m]); err != nil {
+					errs <- fmt.Errorf("goroutine %d, message %d: %w", g, m, err)
+				}
+				if err := pub.Verify(msgs[m], sigs[(m+1)%8]); err == nil {
+					errs <- fmt.Errorf("goroutine %d: message %d verified with another's signature", g, m)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if !HasTable(pub) {
+		t.Fatal("no table after 128 checks")
+	}
+}
+
+// FuzzKeyTableVerify compares the table's answer with the library's for
+// any key, hash and (r, s).
+func FuzzKeyTableVerify(f *testing.F) {
+	f.Add(uint64(1), []byte("msg"), []byte{1}, []byte{2}, true)
+	f.Add(uint64(2), []byte{}, []byte{0xff, 0xff}, []byte{0x80}, false)
+	f.Fuzz(func(t *testing.T, seed uint64, msg, rb, sb []byte, sign bool) {
+		key := testKey(t, rand.New(rand.NewPCG(seed, 0)))
+		h := sha256.Sum256(msg)
+		var r, s secp256k1.ModNScalar
+		if sign {
+			sig := key.Sign(msg)
+			r.SetByteSlice(sig[:32])
+			s.SetByteSlice(sig[32:])
+		}
+		if len(rb) > 0 {
+			r.SetByteSlice(rb[:min(len(rb), 32)])
+		}
+		if len(sb) > 0 {
+			s.SetByteSlice(sb[:min(len(sb), 32)])
+		}
+		var q secp256k1.JacobianPoint
+		key.PublicKey().k.AsJacobian(&q)
+		want := ecdsa.NewSignature(&r, &s).Verify(h[:], key.PublicKey().k)
+		if got := newKeyTable(&q).verify(h[:], &r, &s); got != want {
+			t.Fatalf("table says %v, library %v", got, want)
+		}
+	})
+}
+
+func BenchmarkVerifyLibrary(b *testing.B) {
+	key := testKey(b, rand.New(rand.NewPCG(1, 1)))
+	pub := key.PublicKey()
+	msg := []byte("transfer")
+	sig := key.Sign(msg)
+	h := sha256.Sum256(msg)
+	var r, s secp256k1.ModNScalar
+	r.SetByteSlice(sig[:32])
+	s.SetByteSlice(sig[32:])
+	for b.Loop() {
+		if !ecdsa.NewSignature(&r, &s).Verify(h[:], pub.k) {
+			b.Fatal("refused")
+		}
+	}
+}
+
+// BenchmarkVerifyWithTable is PublicKey.Verify of a key that has built
+// its table, as a cached sender's key has.
+func BenchmarkVerifyWithTable(b *testing.B) {
+	key := testKey(b, rand.New(rand.NewPCG(1, 1)))
+	pub := WithTable(key.PublicKey())
+	msg := []byte("transfer")
+	sig := key.Sign(msg)
+	for b.Loop() {
+		if err := pub.Verify(msg, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkKeyTableBuild(b *testing.B) {
+	pub := testKey(b, rand.New(rand.NewPCG(1, 1))).PublicKey()
+	var q secp256k1.JacobianPoint
+	pub.k.AsJacobian(&q)
+	for b.Loop() {
+		newKeyTable(&q)
+	}
+}
