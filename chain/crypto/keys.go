@@ -29,7 +29,7 @@ type PrivateKey struct{ k *secp256k1.PrivateKey }
 // again, as the KeyCache keeps a sender's, pays off.
 type PublicKey struct {
 	k      *secp256k1.PublicKey
-	checks atomic.Uint32             // verifications before tab was built
+	checks atomic.Uint32            // verifications before tab was built
 	tab    atomic.Pointer[keyTable] // nil until the second verification
 }
 
