@@ -222,8 +222,12 @@ func TestBenchCeiling(t *testing.T) {
 		t.Fatalf("share: %s", got)
 	}
 	m, err := measureCeiling(4, 50, time.Second)
-	if err != nil || m.Verifications != 50 || m.VerifyUS <= 0 || m.LimitTPS <= 0 || m.Nodes != 4 {
+	if err != nil || m.Verifications != 50 || m.VerifyUS <= 0 || m.LimitTPS <= 0 || m.Nodes != 4 ||
+		m.KnownVerifyUS <= 0 || m.KnownLimitTPS <= 0 {
 		t.Fatalf("measure: %+v %v", m, err)
+	}
+	if !strings.Contains(m.String(), "known sender") || !strings.Contains(m.share(100), "of the known sender's") {
+		t.Fatalf("the known sender's speed is not stated: %s / %s", m, m.share(100))
 	}
 }
 
