@@ -6,17 +6,21 @@ import (
 
 // DefaultKeyCacheSize is how many parsed public keys a KeyCache keeps
 // when its size is not given: the senders of a busy chain's last few
-// blocks, in about 2.5 MB.
+// blocks, in about 2.5 MB, and about 10 MB more when every one of them
+// has been verified twice and has built its table (keytable.go).
 const DefaultKeyCacheSize = 10_000
 
 // KeyCache remembers parsed public keys, so that checking the next
 // signature of a sender seen recently does not parse its key again. A
 // compressed key carries only x and the parity of y; parsing computes y
 // with a square root in the field, about a twentieth of a verification.
+// A kept key also keeps its table once verified a second time, which
+// makes each later check of that sender about a fifth cheaper.
 //
 // The cache never changes a result. It is keyed by the exact 33 bytes of
 // the compressed key (never by an address, which only hashes them);
-// only keys that parsed are kept, and a parsed key is never modified.
+// only keys that parsed are kept, and a parsed key never changes the
+// point it holds (its table only adds multiples of that point).
 // So ParseCompressed returns what ParseCompressedPublicKey returns for
 // the same bytes, and the deterministic parts of the chain may use it.
 // When full it forgets the key used least recently. It is safe for
