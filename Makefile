@@ -131,7 +131,7 @@ FUZZ_TARGETS = \
 	./chain/:FuzzDecodeTx ./chain/:FuzzDecodeBlock ./chain/:FuzzPayloadFromJSON ./chain/:FuzzTxFromJSON \
 	./chain/:FuzzDecodeEvidence ./chain/:FuzzDecodeConsensusMessage ./chain/:FuzzDecodeTxRequest \
 	./chain/:FuzzDecodeTxBatch ./chain/:FuzzDecodeSyncRequest ./chain/:FuzzDecodeCommit ./chain/:FuzzLoadGenesis \
-	./chain/state/:FuzzVerifyProof ./chain/consensus/:FuzzDecodeDoubleSignGuard \
+	./chain/state/:FuzzVerifyProof ./chain/consensus/:FuzzDecodeDoubleSignGuard ./chain/crypto/:FuzzKeyTableVerify \
 	./p2p/:FuzzDecodeStatus ./p2p/:FuzzSyncAnswer ./p2p/:FuzzTxAnswer \
 	./node/:FuzzGossipTx ./node/:FuzzGossipConsensus ./node/:FuzzSyncAnswerDecode ./node/:FuzzParseConfig \
 	./node/:FuzzDecodeBatch ./node/:FuzzDecodeBlockAnswer \
