@@ -34,7 +34,7 @@ type PublicKey struct {
 }
 
 // tableAt is the verification at which a key builds its table. The table
-// costs about a fifth of a verification and saves about a sixth of each
+// costs about a fifth of a verification and saves about a fifth of each
 // one after, so a key verified once (a transaction from a sender never
 // seen before) never builds it.
 const tableAt = 2

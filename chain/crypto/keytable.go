@@ -20,9 +20,9 @@ import (
 // are the library's functions and unchanged; so is the answer, which the
 // tests compare with the library's verification.
 //
-// Building a table costs about one verification (seven additions and one
-// field inversion shared by all its points), so a key gets one only when
-// it is verified again (PublicKey.Verify).
+// Building a table costs about a fifth of a verification (seven additions
+// and one field inversion shared by all its points), so a key gets one
+// only when it is verified again (PublicKey.Verify).
 
 const (
 	tableWindow = 5                      // width of the signed digits
@@ -235,9 +235,10 @@ func (t *keyTable) load(p *secp256k1.JacobianPoint, d int8, neg, endo bool) {
 var orderAsField = fieldFromHex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
 
 // verify is the ECDSA check of dcrd's Signature.Verify, step for step,
-// with u2·Q taken from the table: r and s must be in [1, n-1], and the
-// x coordinate of u1·G + u2·Q, reduced mod n, must equal r. The
-// comparison is done on the Jacobian coordinates, as there.
+// with u2·Q taken from the table: r and s must not be zero (as scalars
+// they are already below n), and the x coordinate of u1·G + u2·Q,
+// reduced mod n, must equal r. The comparison is done on the Jacobian
+// coordinates, as there.
 func (t *keyTable) verify(hash []byte, r, s *secp256k1.ModNScalar) bool {
 	if r.IsZero() || s.IsZero() {
 		return false
