@@ -7,8 +7,8 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
-// A key table makes the verifications of one public key Q faster once it
-// has been used a few times. ECDSA verification computes u1·G + u2·Q;
+// A key table makes the verifications of one public key Q faster from its
+// second verification on. ECDSA verification computes u1·G + u2·Q;
 // the library's u2·Q splits u2 into two half-length scalars with the
 // curve's endomorphism (k·Q = k1·Q + k2·λQ, where λQ = (β·x, y) costs one
 // field multiplication) and walks them in non-adjacent form, adding Q or
