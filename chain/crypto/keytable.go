@@ -232,7 +232,7 @@ func (t *keyTable) load(p *secp256k1.JacobianPoint, d int8, neg, endo bool) {
 }
 
 // orderAsField is the group order n as a field element (n < p).
-var orderAsField = fieldFromHex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+var orderAsField = fieldFromHex(curveN.Text(16))
 
 // verify is the ECDSA check of dcrd's Signature.Verify, step for step,
 // with u2·Q taken from the table: r and s must not be zero (as scalars

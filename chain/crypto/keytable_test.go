@@ -191,38 +191,29 @@ func TestKeyTableVerifiesAsTheLibrary(t *testing.T) {
 		msg := []byte(fmt.Sprintf("transfer %d", i))
 		h := sha256.Sum256(msg)
 		sig := key.Sign(msg)
-		var rs, ss secp256k1.ModNScalar
+		var rs, ss, or, os secp256k1.ModNScalar
 		rs.SetByteSlice(sig[:32])
 		ss.SetByteSlice(sig[32:])
-		cases := []struct {
-			name string
-			hash []byte
-			r, s *secp256k1.ModNScalar
-		}{{"valid", h[:], &rs, &ss}}
-		bad := h
-		bad[i%32] ^= 1 << (i % 8)
-		cases = append(cases, struct {
-			name string
-			hash []byte
-			r, s *secp256k1.ModNScalar
-		}{"other hash", bad[:], &rs, &ss})
 		osig := other.Sign(msg)
-		var or, os secp256k1.ModNScalar
 		or.SetByteSlice(osig[:32])
 		os.SetByteSlice(osig[32:])
-		highS := new(secp256k1.ModNScalar).NegateVal(&ss)
-		r2 := new(secp256k1.ModNScalar).Add2(&rs, scalarOf(big.NewInt(1)))
+		bad := h
+		bad[i%32] ^= 1 << (i % 8)
 		zero := new(secp256k1.ModNScalar)
-		for _, c := range []struct {
+		type verifyCase struct {
 			name string
+			hash []byte
 			r, s *secp256k1.ModNScalar
-		}{{"other key's signature", &or, &os}, {"s negated", &rs, highS}, {"r + 1", r2, &ss},
-			{"random r and s", randomScalar(r), randomScalar(r)}, {"r zero", zero, &ss}, {"s zero", &rs, zero}} {
-			cases = append(cases, struct {
-				name string
-				hash []byte
-				r, s *secp256k1.ModNScalar
-			}{c.name, h[:], c.r, c.s})
+		}
+		cases := []verifyCase{
+			{"valid", h[:], &rs, &ss},
+			{"other hash", bad[:], &rs, &ss},
+			{"other key's signature", h[:], &or, &os},
+			{"s negated", h[:], &rs, new(secp256k1.ModNScalar).NegateVal(&ss)},
+			{"r + 1", h[:], new(secp256k1.ModNScalar).Add2(&rs, scalarOf(big.NewInt(1))), &ss},
+			{"random r and s", h[:], randomScalar(r), randomScalar(r)},
+			{"r zero", h[:], zero, &ss},
+			{"s zero", h[:], &rs, zero},
 		}
 		for _, c := range cases {
 			want := ecdsa.NewSignature(c.r, c.s).Verify(c.hash, key.PublicKey().k)
@@ -243,13 +234,20 @@ func TestKeyTableVerifiesAsTheLibrary(t *testing.T) {
 	}
 }
 
-func TestPublicKeyBuildsItsTableAtTheSecondCheck(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 11))
-	key := testKey(t, r)
+// parsedKey returns a random private key and its public key as a node
+// parses it from a transaction, with no table yet.
+func parsedKey(t *testing.T, seed uint64) (*PrivateKey, *PublicKey) {
+	t.Helper()
+	key := testKey(t, rand.New(rand.NewPCG(seed, seed)))
 	pub, err := ParseCompressedPublicKey(key.PublicKey().Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return key, pub
+}
+
+func TestPublicKeyBuildsItsTableAtTheSecondCheck(t *testing.T) {
+	key, pub := parsedKey(t, 11)
 	msg := []byte("pay")
 	sig := key.Sign(msg)
 	forged := append([]byte(nil), sig...)
@@ -271,12 +269,7 @@ func TestPublicKeyBuildsItsTableAtTheSecondCheck(t *testing.T) {
 }
 
 func TestPublicKeyVerifiesConcurrently(t *testing.T) {
-	r := rand.New(rand.NewPCG(12, 12))
-	key := testKey(t, r)
-	pub, err := ParseCompressedPublicKey(key.PublicKey().Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, pub := parsedKey(t, 12)
 	msgs := make([][]byte, 8)
 	sigs := make([][]byte, 8)
 	for i := range msgs {
