@@ -15,7 +15,7 @@ import (
 // The table's verification must give the library's answer for every
 // input: these tests compare the two on points, scalars and signatures,
 // valid and not, and check the constants and the two number-theoretic
-// steps (the split and the signed digits) on their own.
+// steps (the split and the comb's columns) on their own.
 
 var glvLambda = bigFromHex("5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72")
 
@@ -53,7 +53,7 @@ func testKey(tb testing.TB, r *rand.Rand) *PrivateKey {
 	}
 }
 
-// edgeScalars are scalars whose split or digits sit at a boundary: 1 and
+// edgeScalars are scalars whose split or columns sit at a boundary: 1 and
 // n-1, the halves of n, λ and its neighbours (split to about (0, ±1)),
 // powers of two near the split's width.
 func edgeScalars() []*big.Int {
@@ -118,36 +118,37 @@ func TestSplitScalarRecombines(t *testing.T) {
 	}
 }
 
-func TestWNAFDigits(t *testing.T) {
+func TestCombColumnsRecombine(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
-	ks := []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(15), big.NewInt(16), big.NewInt(31),
-		new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 130), big.NewInt(1))}
+	one := big.NewInt(1)
+	ks := []*big.Int{big.NewInt(0), one, big.NewInt(63), big.NewInt(64),
+		new(big.Int).Lsh(one, 21), new(big.Int).Lsh(one, 22), new(big.Int).Lsh(one, 131),
+		new(big.Int).Sub(new(big.Int).Lsh(one, 132), one)}
 	for range 3000 {
 		k := new(big.Int).SetUint64(r.Uint64())
 		k.Lsh(k, 64).Or(k, new(big.Int).SetUint64(r.Uint64()))
-		k.Rsh(k, uint(r.IntN(60)))
-		ks = append(ks, k.Lsh(k, uint(r.IntN(3))))
+		k.Lsh(k, 4).Or(k, big.NewInt(int64(r.IntN(16))))
+		ks = append(ks, k.Rsh(k, uint(r.IntN(60))))
 	}
 	for _, k := range ks {
-		var d [maxDigits]int8
-		n := wnaf(k, &d)
+		w := words(k)
 		sum := new(big.Int)
-		last := -tableWindow
-		for i := n - 1; i >= 0; i-- {
-			sum.Lsh(sum, 1).Add(sum, big.NewInt(int64(d[i])))
-			if d[i] == 0 {
-				continue
+		for i := combSpacing - 1; i >= 0; i-- {
+			m := column(&w, i)
+			if m < 0 || m > tableLen {
+				t.Fatalf("k = %x: column %d is %d, want 0 to %d", k, i, m, tableLen)
 			}
-			if d[i]%2 == 0 || d[i] > 15 || d[i] < -15 {
-				t.Fatalf("k = %x: digit %d at %d, want odd in [-15, 15]", k, d[i], i)
+			// T[m] is Σ 2^(22j) over the bits j of m.
+			tm := new(big.Int)
+			for j := range combTeeth {
+				if m>>j&1 == 1 {
+					tm.SetBit(tm, j*combSpacing, 1)
+				}
 			}
-			if last-i < tableWindow && last >= 0 {
-				t.Fatalf("k = %x: digits at %d and %d, want at least %d apart", k, last, i, tableWindow)
-			}
-			last = i
+			sum.Lsh(sum, 1).Add(sum, tm)
 		}
 		if sum.Cmp(k) != 0 {
-			t.Fatalf("k = %x: digits sum to %x", k, sum)
+			t.Fatalf("k = %x: columns sum to %x", k, sum)
 		}
 	}
 }
