@@ -14,11 +14,12 @@
 // per nonce, which is why the hash of a signed transaction identifies it.
 //
 // Verification is the library's ECDSA equation. A public key verified a
-// second time builds a table of its odd multiples and uses it from then
-// on (keytable.go): each later check does about half the point additions,
-// a fifth less work, with the same answer as the library's, which the
-// tests compare on the Wycheproof vectors and on random keys, scalars
-// and signatures. Keys kept by a KeyCache, a node's senders, profit.
+// second time builds a table of sums of its multiples and uses it from
+// then on (keytable.go): each later check does a sixth of the library's
+// doublings and about half the work, with the same answer as the
+// library's, which the tests compare on the Wycheproof vectors and on
+// random keys, scalars and signatures. Keys kept by a KeyCache, a node's
+// senders and validators, profit.
 //
 // Public keys travel in their 33-byte compressed form. Signing uses RFC 6979
 // deterministic nonces, so the same key and message always give the same

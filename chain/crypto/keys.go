@@ -34,9 +34,9 @@ type PublicKey struct {
 }
 
 // tableAt is the verification at which a key builds its table. The table
-// costs about a fifth of a verification and saves about a fifth of each
-// one after, so a key verified once (a transaction from a sender never
-// seen before) never builds it.
+// costs about one verification and saves about half of each one after,
+// so it pays for itself from the key's fourth check on; a key verified
+// once (a transaction from a sender never seen before) never builds it.
 const tableAt = 2
 
 // GenerateKey returns a new private key from the operating system's
