@@ -96,12 +96,11 @@ func (s *simNet) syncStep(n *simNode) {
 // its signature jobs are run as the workers run them.
 func verifyAhead(n *Node, from uint64, entries [][2][]byte) []*syncBlock {
 	var sets expectedSet
-	keys := keyCache{}
 	blocks := make([]*syncBlock, len(entries))
 	for i, ent := range entries {
 		b := &syncBlock{height: from + uint64(i), raw: ent, ready: make(chan struct{})}
 		for _, j := range b.startVerify(n, &sets) {
-			j.run(keys, n.verified)
+			j.run(n.keys, n.verified)
 		}
 		blocks[i] = b
 	}

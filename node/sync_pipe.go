@@ -283,7 +283,7 @@ func (e *engine) startSyncStages(ctx context.Context, wg *sync.WaitGroup, f fetc
 		wg.Add(1)
 		go func() { // exits when ctx ends
 			defer wg.Done()
-			verifyWorker(ctx, jobs, e.n.verified, &e.sync.pipe.stats.sigsChecked, e.n.metrics.sigsSync)
+			verifyWorker(ctx, jobs, e.n.keys, e.n.verified, &e.sync.pipe.stats.sigsChecked, e.n.metrics.sigsSync)
 		}()
 	}
 }

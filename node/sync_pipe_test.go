@@ -52,6 +52,9 @@ func TestSyncPipelineCatchesUpInOrder(t *testing.T) {
 	if strings.Contains(j.logs.String(), "store a synced block") {
 		t.Errorf("the engine was handed a block out of order:\n%s", j.logs)
 	}
+	if j.e.n.keys.Len() == 0 {
+		t.Error("the verify stage kept no sender's key in the node's key cache")
+	}
 	if asks := f.requests(); len(asks) < len(blocks)/4 {
 		t.Errorf("%d requests for %d blocks, 4 at most each: %v", len(asks), len(blocks), asks)
 	}
@@ -280,7 +283,7 @@ func prepare(t *testing.T, chainID string, h uint64, entry [2][]byte, vals *chai
 	jobs := sb.check(chainID, vals, vals.Hash())
 	sb.pending.Store(int32(len(jobs)))
 	for _, j := range jobs {
-		j.run(keyCache{}, nil)
+		j.run(nil, nil)
 	}
 	return sb
 }
@@ -438,8 +441,12 @@ func TestSyncVerifySkipsWhatTheNodeVerified(t *testing.T) {
 				txOK: make([]bool, 2), txHash: make([]chain.Hash, 2)}
 			b.pending.Store(1)
 			known := func(h chain.Hash) bool { return h == c.known }
-			if got := (verifyJob{b: b, lo: 0, hi: 2}).run(keyCache{}, known); got != c.verified {
+			keys := crypto.NewKeyCache(0)
+			if got := (verifyJob{b: b, lo: 0, hi: 2}).run(keys, known); got != c.verified {
 				t.Fatalf("verified %d, want %d", got, c.verified)
+			}
+			if keys.Len() != c.verified { // the two come from different senders
+				t.Fatalf("%d keys kept in the cache, want one for each of the %d checked", keys.Len(), c.verified)
 			}
 			if !slices.Equal(b.txOK, c.ok) {
 				t.Fatalf("marked %v, want %v", b.txOK, c.ok)

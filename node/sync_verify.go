@@ -90,7 +90,7 @@ type verifyJob struct {
 // ready. A transaction known says this node verified already (it is
 // pooled, or its signature was checked when it came by gossip) is marked
 // without a second check. It returns how many signatures it verified.
-func (j verifyJob) run(keys keyCache, known func(chain.Hash) bool) int {
+func (j verifyJob) run(keys *crypto.KeyCache, known func(chain.Hash) bool) int {
 	b, verified := j.b, 0
 	for i := j.lo; i < j.hi; i++ {
 		raw := b.block.Txs[i]
@@ -101,7 +101,7 @@ func (j verifyJob) run(keys keyCache, known func(chain.Hash) bool) int {
 		}
 		verified++
 		tx, err := chain.DecodeTx(raw)
-		if err != nil || keys.verify(tx) != nil {
+		if err != nil || tx.VerifySignatureWith(keys) != nil {
 			continue // the executor finds it again and says why
 		}
 		b.txOK[i], b.txHash[i] = true, h
@@ -113,9 +113,11 @@ func (j verifyJob) run(keys keyCache, known func(chain.Hash) bool) int {
 }
 
 // verifyWorker runs verify jobs until ctx ends, counting the
-// signatures it checks in checked and in the node's metric.
-func verifyWorker(ctx context.Context, jobs <-chan verifyJob, known func(chain.Hash) bool, checked *atomic.Int64, metric prometheus.Counter) {
-	keys := keyCache{}
+// signatures it checks in checked and in the node's metric. The workers
+// share the node's key cache with admission and gossip, so a sender's
+// key is parsed, and its table built, once for all of them, and the
+// cache's bound (mempool.key_cache) holds for block sync too.
+func verifyWorker(ctx context.Context, jobs <-chan verifyJob, keys *crypto.KeyCache, known func(chain.Hash) bool, checked *atomic.Int64, metric prometheus.Counter) {
 	for {
 		select {
 		case j := <-jobs:
@@ -154,29 +156,4 @@ func (s *expectedSet) forBlock(n *Node, b *chain.Block) (*chain.ValidatorSet, ch
 		}
 	}
 	return s.vals, s.hash
-}
-
-// keyCacheSize bounds a keyCache; a full one starts again empty.
-const keyCacheSize = 4096
-
-// keyCache keeps parsed public keys by their compressed bytes. Parsing
-// one costs a square root, about a tenth of a verification, and the
-// transactions of a stretch of blocks come from far fewer senders than
-// there are transactions. A cache belongs to one goroutine.
-type keyCache map[string]*crypto.PublicKey
-
-// verify is tx.VerifySignature with the key taken from the cache.
-func (c keyCache) verify(tx *chain.Tx) error {
-	pub, ok := c[string(tx.PubKey)]
-	if !ok {
-		var err error
-		if pub, err = crypto.ParseCompressedPublicKey(tx.PubKey); err != nil {
-			return err
-		}
-		if len(c) >= keyCacheSize {
-			clear(c)
-		}
-		c[string(tx.PubKey)] = pub
-	}
-	return pub.Verify(tx.SignBytes(), tx.Signature)
 }
