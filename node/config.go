@@ -202,7 +202,7 @@ func DefaultConfig(moniker string, apiPort int) Config {
 			SeenTTL: Duration{p2p.DefaultSeenTTL}},
 		Consensus: consensusConfig(consensus.DefaultTimeouts(), 200*time.Millisecond),
 		Mempool:   MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20, KeyCache: crypto.DefaultKeyCacheSize},
-		Block:     BlockConfig{MaxTxs: 2000, EmptyEvery: Duration{5 * time.Second}},
+		Block:     BlockConfig{MaxTxs: chain.MaxBlockTxs, EmptyEvery: Duration{5 * time.Second}},
 		Store: StoreConfig{MemtableMB: store.DefaultMemTableSize >> 20,
 			ValueLogFileMB: store.DefaultValueLogFileSize >> 20, TreeCacheNodes: 16384,
 			ValueLogGCEvery: Duration{10 * time.Minute}},
@@ -250,8 +250,8 @@ func (c Config) Validate() error {
 	if c.Mempool.KeyCache < 0 {
 		return fmt.Errorf("config: mempool.key_cache must not be negative")
 	}
-	if c.Block.MaxTxs <= 0 {
-		return fmt.Errorf("config: block.max_txs must be positive")
+	if c.Block.MaxTxs <= 0 || c.Block.MaxTxs > chain.MaxBlockTxs {
+		return fmt.Errorf("config: block.max_txs is %d; it must be from 1 to %d, the most transactions a block may hold", c.Block.MaxTxs, chain.MaxBlockTxs)
 	}
 	if c.Consensus.TimeoutPropose.Duration <= 0 || c.Consensus.TimeoutPrevote.Duration <= 0 || c.Consensus.TimeoutPrecommit.Duration <= 0 {
 		return fmt.Errorf("config: consensus timeouts must be positive")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/citychain/citychain/chain"
 )
 
 // A config.toml written before the memory settings existed loads with
@@ -90,6 +92,8 @@ func TestValidateRefusesMemorySettingsOutOfRange(t *testing.T) {
 		{"negative free-space floor", func(c *Config) { c.Store.MinFreeMB = -1 }},
 		{"keep 100 states, under the evidence age", func(c *Config) { c.Store.KeepStates = 100 }},
 		{"value-log GC every second", func(c *Config) { c.Store.ValueLogGCEvery = Duration{time.Second} }},
+		{"blocks of no transaction", func(c *Config) { c.Block.MaxTxs = 0 }},
+		{"blocks above the chain's limit", func(c *Config) { c.Block.MaxTxs = chain.MaxBlockTxs + 1 }},
 	}
 	if err := DefaultConfig("", 8700).Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)

@@ -89,7 +89,7 @@ func DevGenesis(chainID string, validators []*crypto.PrivateKey, t time.Time) *c
 }
 
 // DevBlockMaxTxs is block.max_txs in a new `citychain dev` home: the
-// chain's limit, twice the default of a network's nodes. A block writes
+// chain's limit, as for a network's nodes. A block writes
 // each state key it changes once, with the Merkle tree nodes above it,
 // however many of its transactions changed the key; so under load, the
 // more transactions of the same senders a block holds, the less each
