@@ -35,7 +35,7 @@ type PublicKey struct {
 
 // tableAt is the verification at which a key builds its table. The table
 // costs about one verification and saves about half of each one after,
-// so it pays for itself from the key's fourth check on; a key verified
+// so it has paid for itself by the key's third check; a key verified
 // once (a transaction from a sender never seen before) never builds it.
 const tableAt = 2
 
