@@ -59,6 +59,13 @@ func TestExchangeReadsTheAnswerWhenClosingFailed(t *testing.T) {
 		t.Fatalf("exchange = %v, want the close's error", err)
 	}
 
+	// A failed close and an answer cut short: the read's error, which says
+	// what was wrong with the answer.
+	s = &closedByPeer{answer: bytes.NewReader(framed.Bytes()[:6]), closeErr: closeErr}
+	if err := exchange(s, time.Now().Add(time.Second), []byte("ask"), readAnswer(&got)); err == nil || errors.Is(err, closeErr) {
+		t.Fatalf("exchange = %v, want the read's error", err)
+	}
+
 	// A close that worked and an answer cut short: the read's error.
 	s = &closedByPeer{answer: bytes.NewReader(framed.Bytes()[:3])}
 	if err := exchange(s, time.Now().Add(time.Second), []byte("ask"), readAnswer(&got)); err == nil || errors.Is(err, closeErr) {

@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -90,18 +89,12 @@ func (h *Host) StreamBlocks(ctx context.Context, p peer.ID, from, to uint64, del
 		}
 	}()
 	deadline, _ := ctx.Deadline() // set: WithTimeout above
-	n, err := func() (int, error) {
-		if err := s.SetDeadline(deadline); err != nil {
-			return 0, err
-		}
-		if err := writeFrame(s, req.Encode()); err != nil {
-			return 0, err
-		}
-		if err := s.CloseWrite(); err != nil {
-			return 0, err
-		}
-		return streamAnswer(bufio.NewReaderSize(s, 64<<10), req, deliver)
-	}()
+	n := 0
+	err = exchange(s, deadline, req.Encode(), func(r io.Reader) error {
+		var err error
+		n, err = streamAnswer(r, req, deliver)
+		return err
+	})
 	if err != nil {
 		s.Reset()
 		// Past the deadline, whatever the read saw, the cause is that time

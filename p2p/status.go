@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -144,19 +145,12 @@ func (h *Host) requestStatus(ctx context.Context, p peer.ID) (status, error) {
 		return status{}, fmt.Errorf("status %s: %w", p, err)
 	}
 	defer s.Close()
-	if err := s.SetDeadline(time.Now().Add(h.cfg.StatusTimeout)); err != nil {
-		s.Reset()
-		return status{}, fmt.Errorf("status %s: %w", p, err)
-	}
-	if err := writeFrame(s, h.ourStatus().encode()); err != nil {
-		s.Reset()
-		return status{}, fmt.Errorf("status %s: %w", p, err)
-	}
-	if err := s.CloseWrite(); err != nil {
-		s.Reset()
-		return status{}, fmt.Errorf("status %s: %w", p, err)
-	}
-	b, err := readFrame(s, maxStatusSize)
+	var b []byte
+	err = exchange(s, time.Now().Add(h.cfg.StatusTimeout), h.ourStatus().encode(), func(r io.Reader) error {
+		var err error
+		b, err = readFrame(r, maxStatusSize)
+		return err
+	})
 	if err != nil {
 		s.Reset()
 		return status{}, fmt.Errorf("status %s: %w", p, err)

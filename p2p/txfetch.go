@@ -142,13 +142,27 @@ func exchange(s network.Stream, deadline time.Time, body []byte, read func(io.Re
 	}
 	// A peer that answered at once may have closed its side before ours
 	// closes: the answer is still there to read, so a failed close counts
-	// only if the answer cannot be read.
+	// only if nothing of the answer came (it then says why); once some of
+	// it came, the read's own error says what was wrong with it.
 	closeErr := s.CloseWrite()
-	if err := read(bufio.NewReaderSize(s, 64<<10)); err != nil {
-		if closeErr != nil {
+	got := &countingReader{r: s}
+	if err := read(bufio.NewReaderSize(got, 64<<10)); err != nil {
+		if closeErr != nil && got.n == 0 {
 			return closeErr
 		}
 		return err
 	}
 	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
