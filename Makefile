@@ -115,7 +115,7 @@ lint: fmt vet staticcheck
 	@$(MAKE) --no-print-directory vulncheck-if-online
 
 bench:
-	$(GO) test -run '^$$' -bench . -skip 'BenchmarkPruneState' -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/ ./node/
+	$(GO) test -run '^$$' -bench . -skip 'BenchmarkPruneState' -benchtime 20x ./chain/ ./chain/state/ ./chain/store/ ./apps/bank/ ./chain/crypto/ ./node/
 
 # bench-prune measures what state pruning gives back on disk (about 3 min).
 bench-prune:
