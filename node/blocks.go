@@ -1,13 +1,18 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/crypto"
+	"github.com/citychain/citychain/chain/store"
 )
 
 // verifiedSet remembers transaction hashes whose signatures this node has
@@ -138,8 +143,37 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 			LastCommit: lastCommit,
 			Evidence:   evs,
 		}
+		// The block is stored in one Badger transaction, which a block of
+		// large transactions can outgrow before it reaches maxTxs; a
+		// decided block that cannot be stored would stop every node with
+		// this memtable. So a block that does not fit is built again with
+		// three quarters of its transactions.
+		if err := n.store.CheckFits(b, fullCommit(b, vs), res); err != nil {
+			if !errors.Is(err, store.ErrBlockTooLarge) || len(txs) < 2 {
+				return nil, nil, fmt.Errorf("build block %d: %w", info.Height, err)
+			}
+			level := slog.LevelDebug
+			if !n.cutWarned.Swap(true) {
+				level = slog.LevelWarn // once: later cuts are the same news
+			}
+			n.log.Log(context.Background(), level, "block too large for the store's memtable (store.memtable_mb); building a smaller one",
+				"height", info.Height, "txs", len(txs), "memtable_mb", n.cfg.Store.MemtableMB)
+			maxTxs = len(txs) * 3 / 4
+			continue
+		}
 		return b, res, nil
 	}
+}
+
+// fullCommit is the largest commit b can get from vs, every validator's
+// signature in it, for measuring what storing b costs before the real
+// commit exists.
+func fullCommit(b *chain.Block, vs *chain.ValidatorSet) *chain.Commit {
+	c := &chain.Commit{Height: b.Header.Height, Round: math.MaxUint32, BlockHash: b.Hash()}
+	for _, v := range vs.Validators {
+		c.Signatures = append(c.Signatures, chain.CommitSig{Validator: v.Address, Signature: make([]byte, crypto.SignatureSize)})
+	}
+	return c
 }
 
 // MaxClockDrift is how far ahead of this node's clock a proposed block's

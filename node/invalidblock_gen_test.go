@@ -48,6 +48,13 @@ var genesisTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // to judge another's.
 func newChainGen(t *testing.T) *chainGen {
 	t.Helper()
+	return newChainGenWith(t, store.Config{})
+}
+
+// newChainGenWith is newChainGen with the store settings of cfg (its Dir
+// is set here).
+func newChainGenWith(t *testing.T, cfg store.Config) *chainGen {
+	t.Helper()
 	g := &chainGen{t: t, chainID: "invalid-blocks", now: genesisTime.Add(time.Minute),
 		keys: map[chain.Address]*crypto.PrivateKey{}, nonces: map[int]uint64{}}
 	var keys []*crypto.PrivateKey
@@ -59,7 +66,8 @@ func newChainGen(t *testing.T) *chainGen {
 	// On disk, not in memory: an in-memory Badger has no value log, so it
 	// refuses any value over its 1 KiB threshold, a block of a few
 	// transfers included.
-	st, err := store.Open(store.Config{Dir: t.TempDir()})
+	cfg.Dir = t.TempDir()
+	st, err := store.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

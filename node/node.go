@@ -64,7 +64,10 @@ type Node struct {
 	waiters *waiters
 	sigs    verifiedSet
 	keys    *crypto.KeyCache // parsed public keys of recent senders
-	slots   chan struct{}    // one per core: signature checks of submissions
+	// cutWarned is set once a block was built smaller than block.max_txs
+	// because it did not fit the store's memtable: said once as a warning.
+	cutWarned atomic.Bool
+	slots     chan struct{} // one per core: signature checks of submissions
 
 	key     *crypto.PrivateKey
 	valAddr chain.Address

@@ -78,9 +78,30 @@ func TestBlockTooLargeForTheMemtable(t *testing.T) {
 	small := openWith(t, store.Config{Dir: t.TempDir(), MemTableSize: store.MinMemTableSize})
 	defer small.st.Close()
 	before := small.st.Latest()
-	if _, err := small.tryBlock(t, 4000); !errors.Is(err, store.ErrBlockTooLarge) {
+	txs := small.putTxs(4000)
+	b, c, res := small.buildTxs(t, txs)
+	// CheckFits foresees the refusal and writes nothing.
+	if err := small.st.CheckFits(b, c, res); !errors.Is(err, store.ErrBlockTooLarge) {
+		t.Fatalf("CheckFits of 4,000 puts in a 4 MiB memtable = %v, want ErrBlockTooLarge", err)
+	}
+	if small.st.Latest() != before {
+		t.Fatal("CheckFits moved the latest header")
+	}
+	if _, err := small.st.Block(before.Height + 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("CheckFits wrote the block: %v", err)
+	}
+	if err := small.st.SaveBlock(b, c, res); !errors.Is(err, store.ErrBlockTooLarge) {
 		t.Fatalf("SaveBlock of 4,000 puts in a 4 MiB memtable = %v, want ErrBlockTooLarge", err)
 	}
+	// A block of the first thousand fits, as CheckFits says.
+	b, c, res = small.buildTxs(t, txs[:1000])
+	if err := small.st.CheckFits(b, c, res); err != nil {
+		t.Fatalf("CheckFits of 1,000 puts in a 4 MiB memtable = %v", err)
+	}
+	if err := small.st.SaveBlock(b, c, res); err != nil {
+		t.Fatalf("SaveBlock of 1,000 puts after CheckFits: %v", err)
+	}
+	before = small.st.Latest()
 	if small.st.Latest() != before {
 		t.Fatal("a refused block moved the latest header")
 	}

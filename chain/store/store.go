@@ -65,7 +65,8 @@ type Config struct {
 	// bytes of that 15%. A block of the demo modules needs about 350
 	// (transfers) to 700 (mixed) bytes per transaction, so 16 MiB
 	// memtables (2.4 MiB) hold 3,400 to 6,800 transactions. SaveBlock
-	// fails with ErrBlockTooLarge on a block that does not fit.
+	// fails with ErrBlockTooLarge on a block that does not fit, and
+	// CheckFits says so beforehand.
 	MemTableSize int64
 	// BlockCacheSize caches table blocks (0: none, and tables are not
 	// compressed).
@@ -199,7 +200,6 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
 	h := b.Header.Height
-	hash := b.Hash()
 	// The Merkle tree's new nodes go first, in batches of their own: they
 	// are many (about log2(n) per changed key) and content-addressed, so a
 	// crash that leaves some of them without their block leaves harmless
@@ -221,39 +221,7 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 	// m/latest holds the header itself, written with the state, so a
 	// snapshot reads a header that matches its state without any lock held
 	// across the write (readers never wait for the fsync).
-	err := s.db.Update(func(txn *badger.Txn) error {
-		set := func(k, v []byte) error { return txn.Set(k, v) }
-		if err := set(heightKey("b/", h), b.Encode()); err != nil {
-			return err
-		}
-		if c != nil {
-			if err := set(heightKey("c/", h), c.Encode()); err != nil {
-				return err
-			}
-		}
-		if err := set(append([]byte("h/"), hash[:]...), binary.BigEndian.AppendUint64(nil, h)); err != nil {
-			return err
-		}
-		for i := range res.Receipts {
-			r := &res.Receipts[i]
-			if err := set(append([]byte("t/"), r.TxHash[:]...), chain.MustEncode(r)); err != nil {
-				return err
-			}
-		}
-		for _, ch := range res.Changes {
-			k := append(append([]byte(nil), prefixState...), ch.Key...)
-			var err error
-			if ch.Value == nil {
-				err = txn.Delete(k)
-			} else {
-				err = txn.Set(k, ch.Value)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return set(keyLatest, chain.MustEncode(&b.Header))
-	})
+	err := s.db.Update(func(txn *badger.Txn) error { return putBlock(txn, b, c, res) })
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return fmt.Errorf("store block %d of %d txs: %w (raise the memtable size)", h, len(b.Txs), ErrBlockTooLarge)
 	}
@@ -264,6 +232,60 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 	s.latest, s.inited = b.Header, true
 	s.mu.Unlock()
 	return nil
+}
+
+// putBlock sets, in txn, everything that says block b exists: the block,
+// its commit, its hash's height, its receipts, the state it changed and,
+// last, the latest header.
+func putBlock(txn *badger.Txn, b *chain.Block, c *chain.Commit, res *chain.Result) error {
+	h, hash := b.Header.Height, b.Hash()
+	set := func(k, v []byte) error { return txn.Set(k, v) }
+	if err := set(heightKey("b/", h), b.Encode()); err != nil {
+		return err
+	}
+	if c != nil {
+		if err := set(heightKey("c/", h), c.Encode()); err != nil {
+			return err
+		}
+	}
+	if err := set(append([]byte("h/"), hash[:]...), binary.BigEndian.AppendUint64(nil, h)); err != nil {
+		return err
+	}
+	for i := range res.Receipts {
+		r := &res.Receipts[i]
+		if err := set(append([]byte("t/"), r.TxHash[:]...), chain.MustEncode(r)); err != nil {
+			return err
+		}
+	}
+	for _, ch := range res.Changes {
+		k := append(append([]byte(nil), prefixState...), ch.Key...)
+		var err error
+		if ch.Value == nil {
+			err = txn.Delete(k)
+		} else {
+			err = txn.Set(k, ch.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return set(keyLatest, chain.MustEncode(&b.Header))
+}
+
+// CheckFits reports whether SaveBlock could store b with c and res in one
+// transaction: it stages that transaction as SaveBlock would, lets Badger
+// count it, and throws it away, writing nothing. It returns an error
+// wrapping ErrBlockTooLarge when the block does not fit in this store's
+// memtable. A proposer checks the block it built, since a decided block
+// that no node can store would halt the chain.
+func (s *Store) CheckFits(b *chain.Block, c *chain.Commit, res *chain.Result) error {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	err := putBlock(txn, b, c, res)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("block %d of %d txs: %w", b.Header.Height, len(b.Txs), ErrBlockTooLarge)
+	}
+	return err
 }
 
 // Block returns the block at height h.

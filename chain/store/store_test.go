@@ -94,6 +94,11 @@ func (f *fixture) block(t testing.TB, n int) *chain.Block {
 // tryBlock is block, returning the error of SaveBlock.
 func (f *fixture) tryBlock(t testing.TB, n int) (*chain.Block, error) {
 	t.Helper()
+	return f.saveTxs(t, f.putTxs(n))
+}
+
+// putTxs signs n kv puts of the fixture's key, the next nonces on.
+func (f *fixture) putTxs(n int) [][]byte {
 	parent := f.st.Latest()
 	txs := make([][]byte, n)
 	for i := range txs {
@@ -103,11 +108,18 @@ func (f *fixture) tryBlock(t testing.TB, n int) (*chain.Block, error) {
 		tx.Sign(f.key)
 		txs[i] = tx.Encode()
 	}
-	return f.saveTxs(t, txs)
+	return txs
 }
 
 // saveTxs executes txs as the next block and saves it.
 func (f *fixture) saveTxs(t testing.TB, txs [][]byte) (*chain.Block, error) {
+	t.Helper()
+	b, c, res := f.buildTxs(t, txs)
+	return b, f.st.SaveBlock(b, c, res)
+}
+
+// buildTxs executes txs as the next block.
+func (f *fixture) buildTxs(t testing.TB, txs [][]byte) (*chain.Block, *chain.Commit, *chain.Result) {
 	t.Helper()
 	parent := f.st.Latest()
 	info := chain.BlockInfo{ChainID: f.g.ChainID, Height: parent.Height + 1, Time: time.UnixMilli(parent.Time + 1000)}
@@ -121,7 +133,7 @@ func (f *fixture) saveTxs(t testing.TB, txs [][]byte) (*chain.Block, error) {
 		PrevHash: parent.Hash(), TxRoot: chain.ComputeTxRoot(txs), StateRoot: res.StateRoot,
 		ReceiptsRoot: res.ReceiptsRoot, ValidatorsHash: f.vs.Hash()}, Txs: txs}
 	c := &chain.Commit{Height: info.Height, BlockHash: b.Hash()}
-	return b, f.st.SaveBlock(b, c, res)
+	return b, c, res
 }
 
 func TestBlocksSurviveReopen(t *testing.T) {
