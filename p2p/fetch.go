@@ -63,48 +63,15 @@ func (h *Host) StreamBlocks(ctx context.Context, p peer.ID, from, to uint64, del
 	if err := req.ValidateBasic(); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
-	if !h.tasks.enter() {
-		return 0, ErrClosed
-	}
-	defer h.tasks.leave()
-
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.RequestTimeout)
-	defer cancel()
-	s, err := h.lh.NewStream(ctx, p, syncProtocol(h.cfg.ChainID))
-	if err != nil {
-		return 0, fmt.Errorf("sync stream to %s: %w", p, err)
-	}
-	defer s.Close()
-	// The deadline bounds each read and write; resetting the stream when
-	// ctx ends also covers a ctx that is cancelled without a deadline.
-	// The reset runs on a goroutine of its own, waited for before return.
-	reset := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		s.Reset()
-		close(reset)
-	})
-	defer func() {
-		if !stop() {
-			<-reset
-		}
-	}()
-	deadline, _ := ctx.Deadline() // set: WithTimeout above
+	// The request's machinery (time limit, reset when ctx ends, a close
+	// that fails after the peer answered) is that of every request.
 	n := 0
-	err = exchange(s, deadline, req.Encode(), func(r io.Reader) error {
+	err := h.request(ctx, p, syncProtocol(h.cfg.ChainID), req.Encode(), func(r io.Reader) error {
 		var err error
 		n, err = streamAnswer(r, req, deliver)
 		return err
 	})
 	if err != nil {
-		s.Reset()
-		// Past the deadline, whatever the read saw, the cause is that time
-		// ran out; the stream's deadline can fire a moment before ctx's.
-		if cause := ctx.Err(); cause != nil || !time.Now().Before(deadline) {
-			if cause == nil {
-				cause = context.DeadlineExceeded
-			}
-			err = fmt.Errorf("%w (%v)", cause, err)
-		}
 		return n, fmt.Errorf("blocks %d to %d from %s: %w", from, to, p, err)
 	}
 	return n, nil
