@@ -103,6 +103,9 @@ type pendingBlock struct {
 	block *chain.Block
 	res   *chain.Result
 	err   error // why it is invalid; nil if valid
+	// treeDone is closed when the tree nodes of res have been written
+	// ahead (writeAhead); nil if no one is writing them.
+	treeDone chan struct{}
 }
 
 // newEngine makes the engine of node n over the given network (nil for

@@ -7,6 +7,7 @@ import (
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
+	"github.com/citychain/citychain/chain/store"
 )
 
 // Checking a proposed block means executing it, which takes a large
@@ -69,6 +70,48 @@ func (g *goChecker) Check(c *blockCheck, run func() *pendingBlock) {
 }
 
 func (g *goChecker) wait() { g.wg.Wait() }
+
+// treeWriter stores the tree nodes of a valid block's result while the
+// votes on the block are gathered, and closes pb.treeDone when done. A
+// running node's goChecker is one; without one (the simulation, unit
+// tests) the nodes are written with the block, as ever.
+type treeWriter interface {
+	writeTree(store *store.Store, pb *pendingBlock)
+}
+
+func (g *goChecker) writeTree(st *store.Store, pb *pendingBlock) {
+	done := make(chan struct{})
+	pb.treeDone = done
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer close(done)
+		// A failure is not this block's: SaveBlock writes the nodes itself.
+		_ = st.WriteTreeAhead(pb.res)
+	}()
+}
+
+// writeAhead starts writing the tree nodes of pb, a block this node
+// built or found valid at the current height, if the engine has a tree
+// writer and no one is writing them yet. Storing them is most of storing
+// a block, and it then happens while the votes on the block are
+// gathered rather than after the decision, where it would delay the
+// next height; commit waits for it (awaitTree).
+func (e *engine) writeAhead(pb *pendingBlock) {
+	w, ok := e.checker.(treeWriter)
+	if !ok || pb.err != nil || pb.res == nil || len(pb.res.TreeWrites) == 0 || pb.treeDone != nil {
+		return
+	}
+	w.writeTree(e.n.store, pb)
+}
+
+// awaitTree waits until the tree nodes of pb written ahead are stored,
+// if they are being written.
+func awaitTree(pb *pendingBlock) {
+	if pb.treeDone != nil {
+		<-pb.treeDone
+	}
+}
 
 // startCheck begins checking block b of proposal sp, asynchronously when
 // the engine has a checker. Everything the check reads from the engine

@@ -22,6 +22,7 @@ func (e *engine) commit(ctx context.Context, a consensus.Commit) {
 		e.sync.poke()
 		return
 	}
+	awaitTree(pb)
 	if err := e.n.commitBlock(pb.block, a.Certificate(), pb.res); err != nil {
 		// A decided block must be stored; keep trying (each tick) rather
 		// than sit at a height the others have left.

@@ -136,6 +136,7 @@ func (e *engine) settle(sp *chain.SignedProposal, w *txWait, pb *pendingBlock, t
 		}
 	} else {
 		e.blocks[p.BlockHash] = pb
+		e.writeAhead(pb)
 		if w == nil && !counted {
 			e.checked[p.Proposer]++
 		}
@@ -243,7 +244,9 @@ func (e *engine) proposeNew(ctx context.Context, a consensus.ProposeNew) {
 		e.n.log.Error("build block", "height", a.Height, "err", err)
 		return
 	}
-	e.blocks[b.Hash()] = &pendingBlock{block: b, res: res}
+	pb := &pendingBlock{block: b, res: res}
+	e.blocks[b.Hash()] = pb
+	e.writeAhead(pb)
 	e.propose(ctx, consensus.Proposal{Height: a.Height, Round: a.Round, BlockHash: b.Hash(), POLRound: -1, Proposer: e.n.valAddr}, b, nil)
 }
 

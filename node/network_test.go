@@ -107,6 +107,7 @@ func TestTwoValidatorsAndAFollowerOverLibp2p(t *testing.T) {
 	// neither its pool nor its memory, fetches it from A over the
 	// transaction fetch protocol and rebuilds the block; with two
 	// validators the block needs B's votes, so B's receipt proves it.
+	aheadB := b.Store().TreeWrittenAhead()
 	lost := sendTx(t, DevKey(0), a.ChainID(), 1, DevAccounts()[2].Address, 3)
 	raw := lost.Encode()
 	if err := a.validateTx(raw); err != nil {
@@ -122,6 +123,20 @@ func TestTwoValidatorsAndAFollowerOverLibp2p(t *testing.T) {
 		_, err := b.Store().Receipt(chain.Sum(raw))
 		return err == nil
 	})
+	// Both validators stored the block of that transfer with its tree
+	// nodes written ahead (writeAhead): A, its proposer, while the block
+	// was voted on; B once it had found the block valid. Empty blocks
+	// write no tree nodes, so B's count grew by A's block.
+	waitFor(t, 30*time.Second, "A stores the receipt of the transfer B fetched", func() bool {
+		_, err := a.Store().Receipt(chain.Sum(raw))
+		return err == nil
+	})
+	if a.Store().TreeWrittenAhead() == 0 {
+		t.Error("A stored no block with its tree nodes written ahead")
+	}
+	if b.Store().TreeWrittenAhead() <= aheadB {
+		t.Errorf("B stored A's block without its tree nodes written ahead (%d such blocks before it, %d after)", aheadB, b.Store().TreeWrittenAhead())
+	}
 
 	// A follower: its own keys, the devnet's genesis, A as bootstrap.
 	home := filepath.Join(dir, "follower")

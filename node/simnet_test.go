@@ -60,10 +60,11 @@ type simNet struct {
 // delivered, ignored and rejected; blocks synced, those of them whose
 // certificate the verify stage checked ahead, sync stalls and bans;
 // requests for transactions, transactions served in answers and answers
-// altered by a liar.
+// altered by a liar; blocks stored with their tree nodes written ahead.
 type simStats struct {
 	delivered, ignored, rejected, syncBlocks, syncAhead, stalls, bans int
 	txRequests, txServed, txLies                                      int
+	treeAhead                                                         int
 }
 
 // linkModel is how the network treats one message.

@@ -134,8 +134,10 @@ func (s *simNet) boot(n *simNode) {
 	}
 	if n.id%2 == 0 {
 		// Half the nodes check proposed blocks as a running node does, the
-		// verdict arriving later while other messages go on; the others
-		// check inline, as an engine without a checker does.
+		// verdict arriving later while other messages go on, and write the
+		// tree nodes of the blocks they built or found valid ahead of the
+		// decision; the others check inline and write the nodes with the
+		// block, as an engine without a checker does.
 		n.e.checker = simChecker{n.sched}
 	}
 	node.engine.Store(n.e)
@@ -152,6 +154,15 @@ type simChecker struct{ sched simSched }
 func (c simChecker) Check(bc *blockCheck, run func() *pendingBlock) {
 	took := time.Duration(2+len(bc.block.Txs)) * time.Millisecond
 	c.sched.After(took, &checkDone{c: bc, pb: run(), took: took})
+}
+
+// writeTree writes the tree nodes ahead at once: the simulation runs on
+// one goroutine.
+func (c simChecker) writeTree(st *store.Store, pb *pendingBlock) {
+	done := make(chan struct{})
+	pb.treeDone = done
+	_ = st.WriteTreeAhead(pb.res)
+	close(done)
 }
 
 // traceWriter puts a node's log lines into the run's trace.

@@ -92,6 +92,7 @@ func (s *Store) PruneState(keep uint64) (PruneResult, error) {
 	}
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
+	s.sweeps++ // tree nodes written ahead before now may be deleted below
 	if now := s.Latest().Height; now > top {
 		if err := mark(top+1, now); err != nil {
 			return PruneResult{}, err

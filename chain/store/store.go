@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/state"
@@ -36,6 +37,15 @@ type Store struct {
 	// commitMu is held by a commit from its first write to its last, and
 	// by PruneState while it deletes.
 	commitMu sync.Mutex
+	// sweeps counts the deleting steps of PruneState (under commitMu).
+	sweeps uint64
+
+	// ahead holds the results whose tree nodes WriteTreeAhead stored, with
+	// the sweep count read before it wrote them; a commit takes and clears
+	// it. aheadUsed counts the commits that found their nodes stored.
+	aheadMu   sync.Mutex
+	ahead     map[*chain.Result]uint64
+	aheadUsed atomic.Uint64
 }
 
 // Config holds what Open needs.
@@ -205,17 +215,11 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 	// crash that leaves some of them without their block leaves harmless
 	// orphans, and keeping them out of the block's transaction keeps that
 	// transaction well inside Badger's size limit however big the state.
-	if len(res.TreeWrites) > 0 {
-		wb := s.db.NewWriteBatch()
-		for _, w := range res.TreeWrites {
-			if err := wb.Set(w.Key, w.Value); err != nil {
-				wb.Cancel()
-				return fmt.Errorf("store tree nodes of block %d: %w", h, err)
-			}
-		}
-		if err := wb.Flush(); err != nil {
-			return fmt.Errorf("store tree nodes of block %d: %w", h, err)
-		}
+	// WriteTreeAhead may have stored them already.
+	if s.takeAhead(res) {
+		s.aheadUsed.Add(1)
+	} else if err := s.writeTree(res); err != nil {
+		return fmt.Errorf("store tree nodes of block %d: %w", h, err)
 	}
 	// Then everything that says the block exists, in one transaction:
 	// m/latest holds the header itself, written with the state, so a
@@ -233,6 +237,65 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 	s.mu.Unlock()
 	return nil
 }
+
+// writeTree stores the new Merkle nodes of res in batches of their own.
+func (s *Store) writeTree(res *chain.Result) error {
+	if len(res.TreeWrites) == 0 {
+		return nil
+	}
+	wb := s.db.NewWriteBatch()
+	for _, w := range res.TreeWrites {
+		if err := wb.Set(w.Key, w.Value); err != nil {
+			wb.Cancel()
+			return err
+		}
+	}
+	return wb.Flush()
+}
+
+// WriteTreeAhead stores the new Merkle nodes of res, the result of a
+// block that is not decided yet, so that SaveBlock of that block with
+// this same res (the same pointer) has only the block's own transaction
+// left to write. A node calls it while the votes on a block it found
+// valid are gathered, taking the larger part of a block's writes off the
+// time between deciding a block and starting the next height.
+//
+// The nodes are content-addressed: if the block is never decided they
+// are orphans, as after a crash between the two writes of SaveBlock, and
+// the next PruneState deletes them. A PruneState that deletes after
+// WriteTreeAhead began may delete some of them too; SaveBlock then writes
+// them again. Safe for concurrent use with every other method.
+func (s *Store) WriteTreeAhead(res *chain.Result) error {
+	s.commitMu.Lock()
+	sweeps := s.sweeps
+	s.commitMu.Unlock()
+	if err := s.writeTree(res); err != nil {
+		return fmt.Errorf("store tree nodes ahead: %w", err)
+	}
+	s.aheadMu.Lock()
+	defer s.aheadMu.Unlock()
+	if s.ahead == nil {
+		s.ahead = map[*chain.Result]uint64{}
+	}
+	s.ahead[res] = sweeps
+	return nil
+}
+
+// takeAhead reports whether res's tree nodes are stored by WriteTreeAhead
+// and no prune has deleted since, and forgets every result written ahead:
+// those of other blocks of this height will not be committed. It runs
+// under commitMu.
+func (s *Store) takeAhead(res *chain.Result) bool {
+	s.aheadMu.Lock()
+	defer s.aheadMu.Unlock()
+	sweeps, ok := s.ahead[res]
+	s.ahead = nil
+	return ok && sweeps == s.sweeps
+}
+
+// TreeWrittenAhead counts the blocks SaveBlock stored without writing
+// their tree nodes, because WriteTreeAhead had.
+func (s *Store) TreeWrittenAhead() uint64 { return s.aheadUsed.Load() }
 
 // putBlock sets, in txn, everything that says block b exists: the block,
 // its commit, its hash's height, its receipts, the state it changed and,
