@@ -64,30 +64,20 @@ func (r realTime) After(d time.Duration, x any) {
 	})
 }
 
-// vault keeps the few things a validator needs after a crash: the
+// vault keeps the few things a validator must never lose in a crash: the
 // double-sign guard, the block it proposed and the block it is locked on.
-// Save is durable when it returns, even across a power cut: the guard's
-// record must never be lost once a signature has left. Keep replaces as
-// atomically but does not wait for the disk: what it holds survives the
-// node's process being killed, not necessarily a power cut. The blocks
-// are kept that way. They serve only to propose a block again and to
-// serve its transactions after a restart, and whoever loads one checks
-// its hash against the guard, so a block lost in a power cut costs at
-// most a round, never safety; and waiting for the disk twice more per
-// height would sit between a proposal built and sent, and between a
-// prevote quorum and the precommit. A running node keeps them as files
-// in its home (dirVault); the simulation keeps them in memory across its
+// Save is durable when it returns. A running node keeps them as files in
+// its home (dirVault); the simulation keeps them in memory across its
 // simulated crashes (memVault).
 type vault interface {
 	// Load returns the saved bytes, or an error wrapping os.ErrNotExist.
 	Load(name string) ([]byte, error)
 	Save(name string, data []byte) error
-	Keep(name string, data []byte) error
 	Remove(name string) error
 }
 
 // dirVault is a vault of files in one folder, each replaced atomically
-// (writeFileAtomic), and fsynced by Save.
+// and fsynced (writeFileSync).
 type dirVault string
 
 func (d dirVault) Load(name string) ([]byte, error) {
@@ -95,11 +85,7 @@ func (d dirVault) Load(name string) ([]byte, error) {
 }
 
 func (d dirVault) Save(name string, data []byte) error {
-	return writeFileAtomic(filepath.Join(string(d), name), data, true)
-}
-
-func (d dirVault) Keep(name string, data []byte) error {
-	return writeFileAtomic(filepath.Join(string(d), name), data, false)
+	return writeFileSync(filepath.Join(string(d), name), data)
 }
 
 func (d dirVault) Remove(name string) error {
@@ -140,8 +126,6 @@ func (m *memVault) Save(name string, data []byte) error {
 	m.files[name] = append([]byte(nil), data...)
 	return nil
 }
-
-func (m *memVault) Keep(name string, data []byte) error { return m.Save(name, data) }
 
 func (m *memVault) Remove(name string) error {
 	m.mu.Lock()

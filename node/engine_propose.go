@@ -313,7 +313,7 @@ func (e *engine) saveLockedBlock(h chain.Hash) error {
 	if pb == nil || pb.block == nil {
 		return fmt.Errorf("block %s is not held", h)
 	}
-	return e.n.vault.Keep(LockedBlockFile, pb.block.Encode())
+	return e.n.vault.Save(LockedBlockFile, pb.block.Encode())
 }
 
 func (e *engine) loadLockedBlock(h chain.Hash) *pendingBlock {

@@ -78,7 +78,7 @@ func (s *signer) signProposal(p consensus.Proposal, block []byte) ([]byte, error
 		return nil, err
 	}
 	if next.Proposal != s.guard.Proposal {
-		if err := s.vault.Keep(ProposedBlockFile, block); err != nil {
+		if err := s.vault.Save(ProposedBlockFile, block); err != nil {
 			return nil, fmt.Errorf("persist proposed block: %w", err)
 		}
 		if err := s.vault.Save(SignStateFile, next.Encode()); err != nil {
@@ -120,12 +120,9 @@ func (s *signer) resign(height uint64) []chain.Vote {
 	return out
 }
 
-// writeFileAtomic replaces path with data: write a temporary file, rename
-// it over path, so that a reader finds the old or the new content, never
-// a mix. With durable, the file is fsynced before the rename and the
-// folder after it, so the new content survives a power cut once it
-// returns; without, it survives the process being killed.
-func writeFileAtomic(path string, data []byte, durable bool) error {
+// writeFileSync replaces path with data durably: write a temporary file,
+// fsync it, rename it over path, fsync the folder.
+func writeFileSync(path string, data []byte) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -135,20 +132,15 @@ func writeFileAtomic(path string, data []byte, durable bool) error {
 		f.Close()
 		return err
 	}
-	if durable {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return err
-	}
-	if !durable {
-		return nil
 	}
 	d, err := os.Open(filepath.Dir(path))
 	if err != nil {

@@ -2,7 +2,6 @@ package node
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -72,85 +71,5 @@ func TestSignerOffersOnlyTheBlockItProposed(t *testing.T) {
 	}
 	if _, _, ok := r.e.signer.proposedBlock(1, 2); ok {
 		t.Fatal("damaged saved bytes are offered as the block")
-	}
-}
-
-// recVault records which of Save and Keep wrote each file.
-type recVault struct {
-	*memVault
-	saved, kept map[string]int
-}
-
-func (r *recVault) Save(name string, data []byte) error {
-	r.saved[name]++
-	return r.memVault.Save(name, data)
-}
-func (r *recVault) Keep(name string, data []byte) error {
-	r.kept[name]++
-	return r.memVault.Keep(name, data)
-}
-
-// The guard's record goes to disk durably before any signature leaves
-// (Save); the proposed block, which only helps a restarted node propose
-// it again, is kept without waiting for the disk (Keep).
-func TestSignerSavesTheGuardDurably(t *testing.T) {
-	v := &recVault{memVault: newMemVault(), saved: map[string]int{}, kept: map[string]int{}}
-	s, err := loadSigner(v, "c", DevValidatorKey(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.signVote(castOf(chain.Vote{Type: chain.Prevote, Height: 3, BlockHash: chain.Hash{1}, Validator: s.addr})); err != nil {
-		t.Fatal(err)
-	}
-	p := chain.Proposal{Height: 4, BlockHash: chain.Hash{2}, POLRound: -1, Proposer: s.addr}
-	if _, err := s.signProposal(p, []byte{1}); err != nil {
-		t.Fatal(err)
-	}
-	if v.saved[SignStateFile] != 2 || v.kept[SignStateFile] != 0 {
-		t.Errorf("sign state saved durably %d times and kept %d times, want 2 and 0", v.saved[SignStateFile], v.kept[SignStateFile])
-	}
-	if v.kept[ProposedBlockFile] != 1 || v.saved[ProposedBlockFile] != 0 {
-		t.Errorf("proposed block kept %d times and saved durably %d times, want 1 and 0", v.kept[ProposedBlockFile], v.saved[ProposedBlockFile])
-	}
-}
-
-// A folder vault replaces each file whole, whether saved durably or
-// kept, leaves no temporary file behind, and says when a file is absent.
-func TestDirVaultReplacesFilesWhole(t *testing.T) {
-	dir := t.TempDir()
-	d := dirVault(dir)
-	steps := []struct {
-		keep       bool
-		name, data string
-	}{{false, "a", "first a"}, {true, "b", "first b"}, {true, "b", "b again"}, {false, "a", "a again"}, {true, "a", "a kept"}}
-	for _, st := range steps {
-		write := d.Save
-		if st.keep {
-			write = d.Keep
-		}
-		if err := write(st.name, []byte(st.data)); err != nil {
-			t.Fatal(err)
-		}
-		got, err := d.Load(st.name)
-		if err != nil || string(got) != st.data {
-			t.Fatalf("after writing %q to %s: %q, %v", st.data, st.name, got, err)
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 2 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Fatalf("the folder holds %v, want a and b only", names)
-	}
-	if err := d.Remove("b"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Load("b"); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("a removed file loads with %v", err)
 	}
 }
