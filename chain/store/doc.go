@@ -20,5 +20,6 @@
 // holds every block up to m/latest completely and nothing of any later
 // one but perhaps some of its tree nodes, which are content-addressed and
 // unreachable from any stored root: harmless, and written again if the
-// block is.
+// block is. A node may write a block's tree nodes before the block is
+// decided (WriteTreeAhead); until then they are such orphans too.
 package store
