@@ -3,6 +3,7 @@ package chain
 import (
 	"crypto/sha256"
 	"fmt"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/citychain/citychain/chain/crypto"
@@ -35,6 +36,16 @@ func AddressFromPubKeyBytes(pub []byte) Address {
 
 // String returns the bech32 form.
 func (a Address) String() string {
+	if s, ok := addrText.get(a); ok {
+		return s
+	}
+	s := a.format()
+	addrText.put(a, s)
+	return s
+}
+
+// format computes the bech32 form.
+func (a Address) format() string {
 	conv, err := bech32.ConvertBits(a[:], 8, 5, true)
 	if err != nil {
 		panic(err) // 20 bytes always convert
@@ -67,6 +78,18 @@ func (a *Address) UnmarshalText(b []byte) error {
 // BIP-173 bech32 checksum is accepted, not bech32m, so an address has one
 // lowercase text form.
 func ParseAddress(s string) (Address, error) {
+	if a, ok := addrParsed.get(s); ok {
+		return a, nil
+	}
+	a, err := parseAddress(s)
+	if err == nil {
+		addrParsed.put(strings.Clone(s), a) // not the buffer s may point into
+	}
+	return a, err
+}
+
+// parseAddress parses the bech32 form.
+func parseAddress(s string) (Address, error) {
 	var a Address
 	hrp, data, version, err := bech32.DecodeGeneric(s)
 	if err != nil {
