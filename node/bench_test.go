@@ -62,10 +62,9 @@ func BenchmarkAdmitBatch500(b *testing.B) {
 	}
 }
 
-// BenchmarkCheckProposal1000 is what every validator does with a
-// proposal of 1,000 transfers it has not seen: verify every signature
-// (on every core) and execute the block. Reported per block.
-func BenchmarkCheckProposal1000(b *testing.B) {
+// benchProposal1000 pools 1,000 transfers on a rig at height 1 and
+// returns it with the round's proposer and that proposer's block of them.
+func benchProposal1000(b *testing.B) (*rig, int, *chain.Block) {
 	r := benchRig(b)
 	r.e.startHeight(r.ctx, 1)
 	for _, tx := range benchTransfers(b, testChainID, 1000) {
@@ -78,6 +77,14 @@ func BenchmarkCheckProposal1000(b *testing.B) {
 	if len(block.Txs) != 1000 {
 		b.Fatalf("block of %d txs", len(block.Txs))
 	}
+	return r, p, block
+}
+
+// BenchmarkCheckProposal1000 is what every validator does with a
+// proposal of 1,000 transfers it has not seen: verify every signature
+// (on every core) and execute the block. Reported per block.
+func BenchmarkCheckProposal1000(b *testing.B) {
+	r, p, block := benchProposal1000(b)
 	sp := r.proposal(r.addr(p), 1, 0, block)
 	r.n.pool = NewMempool(10, 1<<20) // a validator that never saw them
 	b.ResetTimer()
@@ -102,18 +109,7 @@ func BenchmarkCheckProposal1000(b *testing.B) {
 // to it, the usual case: the check executes the block and verifies
 // nothing again. Reported per block.
 func BenchmarkCheckKnownProposal1000(b *testing.B) {
-	r := benchRig(b)
-	r.e.startHeight(r.ctx, 1)
-	for _, tx := range benchTransfers(b, testChainID, 1000) {
-		if _, err := r.n.Submit(tx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	p := r.proposerOf(1, 0)
-	block := r.blockOf(r.addr(p), 1000)
-	if len(block.Txs) != 1000 {
-		b.Fatalf("block of %d txs", len(block.Txs))
-	}
+	r, _, block := benchProposal1000(b)
 	b.ResetTimer()
 	for range b.N {
 		if pb := r.e.checkBlockOf(block); pb.err != nil {
