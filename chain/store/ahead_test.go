@@ -43,6 +43,27 @@ func readsBack(t *testing.T, dir string, h uint64, kv map[string]string) {
 	}
 }
 
+// saveCounting stores b and requires the count of blocks stored with
+// their tree nodes written ahead to be want afterwards.
+func saveCounting(t *testing.T, f *fixture, b *chain.Block, c *chain.Commit, res *chain.Result, want uint64) {
+	t.Helper()
+	if err := f.st.SaveBlock(b, c, res); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.st.TreeWrittenAhead(); got != want {
+		t.Fatalf("blocks stored with their nodes written ahead = %d, want %d", got, want)
+	}
+}
+
+// closeAndReadBack closes f's store and requires what readsBack does.
+func closeAndReadBack(t *testing.T, f *fixture, dir string, h uint64, kv map[string]string) {
+	t.Helper()
+	if err := f.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	readsBack(t, dir, h, kv)
+}
+
 func newValues(tag string, n int) map[string]string {
 	kv := map[string]string{}
 	for i := range n {
@@ -64,12 +85,7 @@ func TestTreeWrittenAheadIsStoredOnce(t *testing.T) {
 	if err := f.st.WriteTreeAhead(res); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.SaveBlock(b, c, res); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.st.TreeWrittenAhead(); got != 1 {
-		t.Fatalf("blocks stored with their nodes written ahead = %d, want 1", got)
-	}
+	saveCounting(t, f, b, c, res, 1)
 	// The next block, not written ahead, is stored as ever.
 	kv2 := newValues("next", 10)
 	if _, err := f.saveTxs(t, f.kvTxs(kv2)); err != nil {
@@ -78,10 +94,7 @@ func TestTreeWrittenAheadIsStoredOnce(t *testing.T) {
 	if got := f.st.TreeWrittenAhead(); got != 1 {
 		t.Fatalf("after a block not written ahead: %d, want still 1", got)
 	}
-	if err := f.st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	readsBack(t, dir, b.Header.Height, kv)
+	closeAndReadBack(t, f, dir, b.Header.Height, kv)
 }
 
 // Only the result written ahead counts: a block stored with another
@@ -97,17 +110,9 @@ func TestTreeWrittenAheadForAnotherBlockIsNotUsed(t *testing.T) {
 	f.next -= 20 // the decided block takes the same nonces
 	kv := newValues("decided", 20)
 	b, c, res := f.buildTxs(t, f.kvTxs(kv))
-	if err := f.st.SaveBlock(b, c, res); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.st.TreeWrittenAhead(); got != 0 {
-		t.Fatalf("blocks stored with nodes written ahead = %d, want 0", got)
-	}
+	saveCounting(t, f, b, c, res, 0)
 	// The other result is forgotten at that commit: it can never count.
-	if err := f.st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	readsBack(t, dir, b.Header.Height, kv)
+	closeAndReadBack(t, f, dir, b.Header.Height, kv)
 }
 
 // A prune that deletes between the write ahead and the block's commit
@@ -131,14 +136,6 @@ func TestPruneBetweenWriteAheadAndCommit(t *testing.T) {
 	if pr.Deleted < len(res.TreeWrites) {
 		t.Fatalf("the prune deleted %d entries, want at least the %d nodes written ahead", pr.Deleted, len(res.TreeWrites))
 	}
-	if err := f.st.SaveBlock(b, c, res); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.st.TreeWrittenAhead(); got != 0 {
-		t.Fatalf("blocks stored with nodes written ahead after a prune = %d, want 0", got)
-	}
-	if err := f.st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	readsBack(t, dir, b.Header.Height, kv)
+	saveCounting(t, f, b, c, res, 0)
+	closeAndReadBack(t, f, dir, b.Header.Height, kv)
 }
