@@ -67,7 +67,7 @@ type Node struct {
 	// cutWarned is set once a block was built smaller than block.max_txs
 	// because it did not fit the store's memtable: said once as a warning.
 	cutWarned atomic.Bool
-	slots     chan struct{} // one per core: signature checks of submissions
+	slots     chan struct{} // checkSlots of them: signature checks of submissions and gossip
 
 	key     *crypto.PrivateKey
 	valAddr chain.Address
@@ -130,6 +130,20 @@ func New(opts Options) (*Node, error) {
 	return assemble(n, g, key, st, dirVault(opts.Home), opts.Apps)
 }
 
+// checkSlots is how many signature checks of new transactions (from the
+// API and from gossip) a node runs at once with procs processors: one
+// fewer than it has, and at least one. The processor left over is the
+// engine's: under a flood of transactions the proposer's building, the
+// others' check of its block and the votes find a processor at once
+// instead of queueing behind the checks for Go's scheduler, which lets a
+// goroutine run 10 ms before the next. The cost is that checks never use
+// that processor, even when the engine is idle; it is left to the rest of
+// the node (gossip, the API, Badger). With one processor there is one slot.
+// Measured in docs/benchmarks.md ("One processor kept from the checks").
+func checkSlots(procs int) int {
+	return max(1, procs-1)
+}
+
 // assemble finishes a node around an open store: the signer from the
 // vault, the executor, and the genesis state on first start. New calls it
 // with the home's files; the seeded simulation with an in-memory store
@@ -139,7 +153,7 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 	n.txs = newTxBatcher()
 	n.pool = NewMempool(n.cfg.Mempool.MaxTxs, n.cfg.Mempool.MaxBytes)
 	n.keys = crypto.NewKeyCache(n.cfg.Mempool.KeyCache)
-	n.slots = make(chan struct{}, runtime.NumCPU())
+	n.slots = make(chan struct{}, checkSlots(runtime.GOMAXPROCS(0)))
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 	n.guard = newAPIGuard(n.cfg.API, n.metrics.apiRefused)
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
