@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"runtime"
 	"sync"
 
 	"github.com/citychain/citychain/chain"
@@ -138,14 +137,14 @@ func (n *Node) SubmitBatch(txs []*chain.Tx, errs []error) []error {
 
 // submitItems submits the items of a batch and returns each one's
 // outcome: its hash (zero if it did not decode) and its error. The
-// stateless checks, signatures included, run on every core at once; the
-// transactions then enter the mempool one by one in the order given, so
+// stateless checks, signatures included, run in the node's check slots
+// (checkSlots), one worker per slot; the transactions then enter the mempool one by one in the order given, so
 // a sender's consecutive nonces may come in one batch.
 func (n *Node) submitItems(items []batchItem) []checked {
 	checks := make([]checked, len(items))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.NumCPU(), max(len(items), 1)) {
+	for range min(cap(n.slots), max(len(items), 1)) {
 		wg.Add(1)
 		go func() { // exits when work is closed
 			defer wg.Done()
