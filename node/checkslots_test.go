@@ -3,21 +3,42 @@ package node
 import (
 	"runtime"
 	"testing"
+	"time"
 )
 
-// Signature checks of new transactions leave one processor to the engine,
-// and always have at least one.
+// A validator among others leaves one processor to its engine; a sole
+// validator checks on all of them; there is always at least one slot.
 func TestCheckSlotsLeaveOneProcessor(t *testing.T) {
-	for _, c := range []struct{ procs, want int }{{1, 1}, {2, 1}, {3, 2}, {8, 7}, {64, 63}} {
-		if got := checkSlots(c.procs); got != c.want {
-			t.Errorf("checkSlots(%d) = %d, want %d", c.procs, got, c.want)
+	for _, c := range []struct{ procs, validators, want int }{
+		{1, 4, 1}, {2, 4, 1}, {3, 4, 2}, {8, 2, 7}, {64, 7, 63},
+		{1, 1, 1}, {2, 1, 2}, {8, 1, 8},
+	} {
+		if got := checkSlots(c.procs, c.validators); got != c.want {
+			t.Errorf("checkSlots(%d, %d) = %d, want %d", c.procs, c.validators, got, c.want)
 		}
 	}
 	// A node takes its slots from the processors Go runs on, not from the
-	// machine's cores: GOMAXPROCS may be lower (a container's quota).
+	// machine's cores (GOMAXPROCS may be lower: a container's quota), and
+	// from its genesis's validators.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(7))
-	n, _ := testNode(t)
+	dev, _ := testNode(t)
+	if got := cap(dev.slots); got != 7 {
+		t.Errorf("a dev node with GOMAXPROCS 7 has %d check slots, want 7", got)
+	}
+	d, _, err := InitDevnet(t.TempDir(), 2, freeBase(t, 2), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(d.Nodes[0].Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(Options{Home: d.Nodes[0].Home, Config: cfg, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
 	if got := cap(n.slots); got != 6 {
-		t.Fatalf("a node with GOMAXPROCS 7 has %d check slots, want 6", got)
+		t.Errorf("a validator of two with GOMAXPROCS 7 has %d check slots, want 6", got)
 	}
 }

@@ -131,16 +131,21 @@ func New(opts Options) (*Node, error) {
 }
 
 // checkSlots is how many signature checks of new transactions (from the
-// API and from gossip) a node runs at once with procs processors: one
-// fewer than it has, and at least one. The processor left over is the
-// engine's: under a flood of transactions the proposer's building, the
-// others' check of its block and the votes find a processor at once
-// instead of queueing behind the checks for Go's scheduler, which lets a
-// goroutine run 10 ms before the next. The cost is that checks never use
-// that processor, even when the engine is idle; it is left to the rest of
-// the node (gossip, the API, Badger). With one processor there is one slot.
-// Measured in docs/benchmarks.md ("One processor kept from the checks").
-func checkSlots(procs int) int {
+// API and from gossip) a node runs at once with procs processors. A
+// validator among others runs one fewer than it has, and at least one:
+// the processor left over is the engine's, so that under a flood of
+// transactions the proposer's building, the others' check of its block
+// and the votes find a processor at once instead of queueing behind the
+// checks for Go's scheduler, which lets a goroutine run 10 ms before the
+// next. The cost is that checks never use that processor, even when the
+// engine is idle. A chain with one validator (citychain dev) has no votes
+// to wait for and takes in transactions only as fast as it checks them,
+// so it checks on every processor. Measured in docs/benchmarks.md ("One
+// processor kept from the checks").
+func checkSlots(procs, validators int) int {
+	if validators <= 1 {
+		return max(1, procs)
+	}
 	return max(1, procs-1)
 }
 
@@ -153,7 +158,7 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 	n.txs = newTxBatcher()
 	n.pool = NewMempool(n.cfg.Mempool.MaxTxs, n.cfg.Mempool.MaxBytes)
 	n.keys = crypto.NewKeyCache(n.cfg.Mempool.KeyCache)
-	n.slots = make(chan struct{}, checkSlots(runtime.GOMAXPROCS(0)))
+	n.slots = make(chan struct{}, checkSlots(runtime.GOMAXPROCS(0), len(g.Validators)))
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 	n.guard = newAPIGuard(n.cfg.API, n.metrics.apiRefused)
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())

@@ -48,7 +48,7 @@ type checked struct {
 // id and the signature. raw is the transaction's canonical encoding if
 // the caller has it (a CBOR batch item that decoded), else nil. It is
 // safe to run on many goroutines at once; the signature checks of the
-// node take turns for one slot per core (see checkSlots).
+// node take turns for the node's check slots (see checkSlots).
 //
 // A transaction the mempool could not take now is refused before its
 // signature is checked, unless it is already pooled or committed (then

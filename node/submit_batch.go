@@ -138,8 +138,9 @@ func (n *Node) SubmitBatch(txs []*chain.Tx, errs []error) []error {
 // submitItems submits the items of a batch and returns each one's
 // outcome: its hash (zero if it did not decode) and its error. The
 // stateless checks, signatures included, run in the node's check slots
-// (checkSlots), one worker per slot; the transactions then enter the mempool one by one in the order given, so
-// a sender's consecutive nonces may come in one batch.
+// (checkSlots), one worker per slot; the transactions then enter the
+// mempool one by one in the order given, so a sender's consecutive
+// nonces may come in one batch.
 func (n *Node) submitItems(items []batchItem) []checked {
 	checks := make([]checked, len(items))
 	work := make(chan int)
