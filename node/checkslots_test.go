@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/citychain/citychain/chain"
 )
 
 // A validator among others leaves one processor to its engine; a sole
@@ -24,6 +26,13 @@ func TestCheckSlotsLeaveOneProcessor(t *testing.T) {
 	dev, _ := testNode(t)
 	if got := cap(dev.slots); got != 7 {
 		t.Errorf("a dev node with GOMAXPROCS 7 has %d check slots, want 7", got)
+	}
+	// The count is the state's set, not the genesis's, when there is one.
+	if got := validatorCount(dev.Store(), 4); got != 1 {
+		t.Errorf("validators of a dev chain's state = %d, want 1", got)
+	}
+	if got := validatorCount(chain.MemReader{}, 4); got != 4 {
+		t.Errorf("validators of a state without a set = %d, want the fallback 4", got)
 	}
 	d, _, err := InitDevnet(t.TempDir(), 2, freeBase(t, 2), time.Now())
 	if err != nil {

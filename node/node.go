@@ -140,13 +140,24 @@ func New(opts Options) (*Node, error) {
 // next. The cost is that checks never use that processor, even when the
 // engine is idle. A chain with one validator (citychain dev) has no votes
 // to wait for and takes in transactions only as fast as it checks them,
-// so it checks on every processor. Measured in docs/benchmarks.md ("One
-// processor kept from the checks").
+// so it checks on every processor. The count is taken when the node
+// starts; a set that grows or shrinks later changes it at the next start.
+// Measured in docs/benchmarks.md ("One processor kept from the checks").
 func checkSlots(procs, validators int) int {
 	if validators <= 1 {
 		return max(1, procs)
 	}
 	return max(1, procs-1)
+}
+
+// validatorCount is the size of the validator set in r's state (the poa
+// app changes it), or fallback when the set cannot be read.
+func validatorCount(r chain.Reader, fallback int) int {
+	vs, err := chain.LoadValidators(r)
+	if err != nil {
+		return fallback
+	}
+	return len(vs.Validators)
 }
 
 // assemble finishes a node around an open store: the signer from the
@@ -158,7 +169,6 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 	n.txs = newTxBatcher()
 	n.pool = NewMempool(n.cfg.Mempool.MaxTxs, n.cfg.Mempool.MaxBytes)
 	n.keys = crypto.NewKeyCache(n.cfg.Mempool.KeyCache)
-	n.slots = make(chan struct{}, checkSlots(runtime.GOMAXPROCS(0), len(g.Validators)))
 	n.metrics = newMetrics(func() float64 { return float64(n.pool.Size()) })
 	n.guard = newAPIGuard(n.cfg.API, n.metrics.apiRefused)
 	n.key, n.valAddr = key, chain.AddressOf(key.PublicKey())
@@ -181,6 +191,7 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 		st.Close()
 		return nil, err
 	}
+	n.slots = make(chan struct{}, checkSlots(runtime.GOMAXPROCS(0), validatorCount(st, len(g.Validators))))
 	latest := st.Latest()
 	n.evpool = newEvidencePool(latest.Height, evidencePoolSize)
 	n.metrics.height.Set(float64(latest.Height))
