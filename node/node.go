@@ -131,13 +131,13 @@ func New(opts Options) (*Node, error) {
 }
 
 // checkSlots is how many signature checks of new transactions (from the
-// API and from gossip) a node runs at once with procs processors. A
-// validator among others runs one fewer than it has, and at least one:
-// the processor left over is the engine's, so that under a flood of
-// transactions the proposer's building, the others' check of its block
-// and the votes find a processor at once instead of queueing behind the
-// checks for Go's scheduler, which lets a goroutine run 10 ms before the
-// next. The cost is that checks never use that processor, even when the
+// API and from gossip) a node runs at once with procs processors. A node
+// of a chain with several validators runs one fewer than it has, and at
+// least one: the processor left over is the engine's, so that under a
+// flood of transactions the proposer's building, the others' check of
+// its block and the votes find a processor at once instead of queueing
+// behind the checks for Go's scheduler, which lets a goroutine run 10 ms
+// before the next. The cost is that checks never use that processor, even when the
 // engine is idle. A chain with one validator (citychain dev) has no votes
 // to wait for and takes in transactions only as fast as it checks them,
 // so it checks on every processor. The count is taken when the node
