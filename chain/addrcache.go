@@ -18,7 +18,10 @@ import (
 const addrCacheSize = 16384
 
 // boundedCache is a map safe for concurrent use that forgets everything
-// once it has taken max entries. Reads take no lock.
+// once it has taken max entries. Reads take no lock: every transfer's
+// execution and admission read it several times from many goroutines,
+// where the LRU that crypto.KeyCache uses (hashicorp/golang-lru) would
+// take its lock on every read to move the entry to the front.
 type boundedCache[K comparable, V any] struct {
 	m   sync.Map
 	n   atomic.Int64
