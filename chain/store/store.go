@@ -46,6 +46,9 @@ type Store struct {
 	aheadMu   sync.Mutex
 	ahead     map[*chain.Result]uint64
 	aheadUsed atomic.Uint64
+
+	// cache holds values of the latest state that Get has read.
+	cache latestCache
 }
 
 // Config holds what Open needs.
@@ -226,12 +229,16 @@ func (s *Store) commit(b *chain.Block, c *chain.Commit, res *chain.Result) error
 	// snapshot reads a header that matches its state without any lock held
 	// across the write (readers never wait for the fsync).
 	err := s.db.Update(func(txn *badger.Txn) error { return putBlock(txn, b, c, res) })
+	if err != nil {
+		s.cache.reset() // whatever Badger kept of a failed write, read it again
+	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return fmt.Errorf("store block %d of %d txs: %w (raise the memtable size)", h, len(b.Txs), ErrBlockTooLarge)
 	}
 	if err != nil {
 		return fmt.Errorf("store block %d: %w", h, err)
 	}
+	s.cache.update(res.Changes)
 	s.mu.Lock()
 	s.latest, s.inited = b.Header, true
 	s.mu.Unlock()
@@ -462,14 +469,21 @@ func (s *Store) Tx(txHash chain.Hash) ([]byte, *chain.Receipt, error) {
 	return b.Txs[r.Index], r, nil
 }
 
-// Get reads a state key from the latest committed state.
+// Get reads a state key from the latest committed state, through a cache
+// of the values it has read that every commit keeps right (latestCache).
 func (s *Store) Get(key []byte) ([]byte, error) {
-	var v []byte
+	v, ok, gen := s.cache.get(key)
+	if ok {
+		return v, nil
+	}
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
 		v, err = get(txn, append(append([]byte(nil), prefixState...), key...))
 		return err
 	})
+	if err == nil {
+		s.cache.fill(key, v, gen)
+	}
 	return v, err
 }
 
