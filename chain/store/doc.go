@@ -22,4 +22,10 @@
 // unreachable from any stored root: harmless, and written again if the
 // block is. A node may write a block's tree nodes before the block is
 // decided (WriteTreeAhead); until then they are such orphans too.
+//
+// Store.Get, the read of the latest state that a node's admission makes
+// for every transaction, keeps the values it read in a bounded cache,
+// which each commit updates before the latest header moves, so that a
+// read never goes back behind a commit it could see (latestCache).
+// Snapshots and the Merkle tree read Badger itself.
 package store

@@ -6,14 +6,18 @@ import "github.com/dgraph-io/badger/v4"
 // every key reads Badger and fills it again.
 func (s *Store) ForgetLatest() { s.cache.reset() }
 
-// LatestCacheSize is latestCacheSize, for tests.
-const LatestCacheSize = latestCacheSize
+// LatestCacheBytes is latestCacheBytes, for tests.
+const LatestCacheBytes = latestCacheBytes
 
-// LatestCached counts the keys the latest-state cache holds.
-func (s *Store) LatestCached() int {
-	n := 0
-	s.cache.m.Range(func(any, any) bool { n++; return true })
-	return n
+// LatestCached counts the keys the latest-state cache holds and their
+// bytes, as the bound counts them.
+func (s *Store) LatestCached() (keys, size int) {
+	s.cache.m.Range(func(k, v any) bool {
+		keys++
+		size += len(k.(string)) + len(v.([]byte)) + entryOverhead
+		return true
+	})
+	return keys, size
 }
 
 // GetFromBadger reads a key of the latest state as Get does on a miss.

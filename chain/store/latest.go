@@ -8,10 +8,14 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// latestCacheSize bounds the latest-state cache: a key and value of an
-// account take about 150 bytes with the map's share, so at most some
-// 2.5 MB. A full cache is emptied and fills again.
-const latestCacheSize = 16384
+// latestCacheBytes bounds the latest-state cache: the bytes of its keys
+// and values, with entryOverhead each for the map's share. An account
+// takes about 170 bytes, so the bound holds some 24,000 of them. A full
+// cache is emptied and fills again.
+const (
+	latestCacheBytes = 4 << 20
+	entryOverhead    = 64
+)
 
 // latestCache keeps values of the latest committed state that Store.Get
 // has read. A node's admission of a transaction executes it on trial
@@ -32,8 +36,8 @@ const latestCacheSize = 16384
 // Keys the cache does not hold are not added by a commit: most of a
 // block's writes are never read back through Get.
 type latestCache struct {
-	m   sync.Map // string(key) -> []byte; a nil value: the key is absent
-	n   atomic.Int64
+	m   sync.Map     // string(key) -> []byte; a nil value: the key is absent
+	n   atomic.Int64 // bytes taken, as latestCacheBytes counts them
 	gen atomic.Uint64
 	mu  sync.Mutex // held by fill and update, so a fill cannot straddle a commit
 }
@@ -58,9 +62,10 @@ func (c *latestCache) fill(key, v []byte, gen uint64) {
 	if c.gen.Load() != gen {
 		return
 	}
-	if c.n.Add(1) > latestCacheSize {
+	size := int64(len(key) + len(v) + entryOverhead)
+	if c.n.Add(size) > latestCacheBytes {
 		c.m.Clear()
-		c.n.Store(1)
+		c.n.Store(size)
 	}
 	c.m.Store(string(key), bytes.Clone(v))
 }
@@ -72,9 +77,14 @@ func (c *latestCache) update(changes []chain.KV) {
 	defer c.mu.Unlock()
 	c.gen.Add(1)
 	for _, ch := range changes {
-		if _, ok := c.m.Load(string(ch.Key)); ok {
+		if old, ok := c.m.Load(string(ch.Key)); ok {
+			c.n.Add(int64(len(ch.Value) - len(old.([]byte))))
 			c.m.Store(string(ch.Key), bytes.Clone(ch.Value))
 		}
+	}
+	if c.n.Load() > latestCacheBytes {
+		c.m.Clear()
+		c.n.Store(0)
 	}
 }
 

@@ -141,27 +141,36 @@ func TestGetNeverGoesBackAcrossCommits(t *testing.T) {
 	}
 }
 
-// The cache holds at most LatestCacheSize keys, however many are read.
+// The cache holds at most LatestCacheBytes of keys and values, however
+// many are read, and what it forgets reads back from Badger.
 func TestLatestCacheIsBounded(t *testing.T) {
 	f := open(t, t.TempDir())
 	defer f.st.Close()
-	f.saveChanges(t, chain.KV{Key: []byte("k0"), Value: []byte("kept")})
-	for i := range 2*store.LatestCacheSize + 10 {
-		if _, err := f.st.Get([]byte("k" + strconv.Itoa(i))); err != nil {
-			t.Fatal(err)
+	const keys, size = 400, 16 << 10 // 6.4 MB of values in all
+	value := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, size) }
+	for block := range 4 {
+		var ch []chain.KV
+		for i := block * keys / 4; i < (block+1)*keys/4; i++ {
+			ch = append(ch, chain.KV{Key: []byte("big" + strconv.Itoa(i)), Value: value(i)})
 		}
-		if i%1000 != 0 && i < 2*store.LatestCacheSize {
-			continue
-		}
-		if n := f.st.LatestCached(); n > store.LatestCacheSize {
-			t.Fatalf("%d keys cached after %d reads, bound %d", n, i+1, store.LatestCacheSize)
+		f.saveChanges(t, ch...)
+	}
+	for round := range 2 {
+		for i := range keys {
+			v, err := f.st.Get([]byte("big" + strconv.Itoa(i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(v, value(i)) {
+				t.Fatalf("round %d: big%d read %d bytes, not its value", round, i, len(v))
+			}
+			if n, b := f.st.LatestCached(); b > store.LatestCacheBytes {
+				t.Fatalf("%d keys of %d bytes cached, bound %d", n, b, store.LatestCacheBytes)
+			}
 		}
 	}
-	if n := f.st.LatestCached(); n == 0 {
+	if n, _ := f.st.LatestCached(); n == 0 {
 		t.Fatal("nothing cached after reads")
-	}
-	if v, _ := f.st.Get([]byte("k0")); string(v) != "kept" {
-		t.Fatalf("k0 = %q after the cache emptied", v)
 	}
 }
 
