@@ -12,10 +12,11 @@ import (
 	"github.com/citychain/citychain/chain"
 )
 
-// A batch from the API waits while the mempool holds two full blocks and
-// is taken in once a commit leaves room: a client that submits faster
-// than the chain commits is held to the chain's pace.
-func TestBatchWaitsWhileThePoolHoldsTwoBlocks(t *testing.T) {
+// A batch or a single transaction from the API waits while the mempool
+// holds two full blocks and is taken in once a commit leaves room: a
+// client that submits faster than the chain commits is held to the
+// chain's pace.
+func TestSubmissionsWaitWhileThePoolHoldsTwoBlocks(t *testing.T) {
 	r := newRig(t, 0)
 	r.n.cfg.Block.MaxTxs = 2 // two blocks: four transactions
 	mux, _ := r.n.apiMux()
@@ -30,10 +31,44 @@ func TestBatchWaitsWhileThePoolHoldsTwoBlocks(t *testing.T) {
 		}
 		pooled = append(pooled, tx.Hash())
 	}
-	body := mustJSON(t, []json.RawMessage{mustJSON(t, sendTx(t, DevKey(1), testChainID, 0, to, 1))})
+	batch := mustJSON(t, []json.RawMessage{mustJSON(t, sendTx(t, DevKey(1), testChainID, 0, to, 1))})
+	single := mustJSON(t, sendTx(t, DevKey(2), testChainID, 0, to, 1))
+	batchDone, singleDone := postLater(srv.URL, batch), postLater(srv.URL, single)
+	for _, done := range []chan answer{batchDone, singleDone} {
+		select {
+		case a := <-done:
+			t.Fatalf("a submission was answered while the pool held two blocks: %d %s", a.status, a.body)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	// A block commits three of the four: one is left, under two blocks.
+	r.n.pool.Update(pooled[:3], nil, func(chain.Address) (uint64, error) { return 0, nil }, nil)
+	for _, done := range []chan answer{batchDone, singleDone} {
+		select {
+		case a := <-done:
+			var res []BatchResult
+			ok := a.status == http.StatusOK && json.Unmarshal(a.body, &res) == nil && len(res) == 1 && res[0].Error == nil
+			if done == singleDone {
+				ok = a.status == http.StatusAccepted
+			}
+			if !ok {
+				t.Fatalf("a submission after the commit: %d %s", a.status, a.body)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("a submission still waits with room in the pool")
+		}
+	}
+	if r.n.pool.Size() != 3 {
+		t.Fatalf("pool holds %d, want the one left, the batch's and the single one", r.n.pool.Size())
+	}
+}
+
+// postLater posts body to url's /v1/txs and sends the answer on the
+// channel it returns.
+func postLater(url string, body []byte) chan answer {
 	done := make(chan answer, 1)
 	go func() {
-		resp, err := http.Post(srv.URL+"/v1/txs", "application/json", bytes.NewReader(body))
+		resp, err := http.Post(url+"/v1/txs", "application/json", bytes.NewReader(body))
 		if err != nil {
 			done <- answer{status: -1, body: []byte(err.Error())}
 			return
@@ -42,23 +77,5 @@ func TestBatchWaitsWhileThePoolHoldsTwoBlocks(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		done <- answer{resp.StatusCode, b}
 	}()
-	select {
-	case a := <-done:
-		t.Fatalf("a batch was answered while the pool held two blocks: %d %s", a.status, a.body)
-	case <-time.After(300 * time.Millisecond):
-	}
-	// A block commits three of the four: one is left, under two blocks.
-	r.n.pool.Update(pooled[:3], nil, func(chain.Address) (uint64, error) { return 0, nil }, nil)
-	select {
-	case a := <-done:
-		var res []BatchResult
-		if a.status != http.StatusOK || json.Unmarshal(a.body, &res) != nil || len(res) != 1 || res[0].Error != nil {
-			t.Fatalf("the batch after the commit: %d %s", a.status, a.body)
-		}
-		if r.n.pool.Size() != 2 {
-			t.Fatalf("pool holds %d, want the one left and the batch's", r.n.pool.Size())
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the batch still waits with room in the pool")
-	}
+	return done
 }

@@ -175,6 +175,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		timeout = d
 	}
+	n.awaitIntake(r.Context())
 	c := n.checkStateless(&tx, nil)
 	if c.err != nil {
 		status, code := errorStatus(c.err)

@@ -177,12 +177,12 @@ func (n *Node) submitItems(items []batchItem) []checked {
 	return checks
 }
 
-// intakeWait bounds how long awaitIntake holds a batch.
+// intakeWait bounds how long awaitIntake holds a submission.
 const intakeWait = 5 * time.Second
 
-// awaitIntake holds a batch from the API while the mempool holds two full
-// blocks or more, until it falls under that, the request ends or
-// intakeWait passes. A client that submits faster than the chain commits
+// awaitIntake holds a submission from the API (one transaction or a
+// batch) while the mempool holds two full blocks or more, until it falls
+// under that, the request ends or intakeWait passes. A client that submits faster than the chain commits
 // then waits for its answers, instead of filling every node's mempool
 // with transactions that each node checks now and commits much later,
 // the checks taking the processors that the heights need.
