@@ -182,10 +182,12 @@ const intakeWait = 5 * time.Second
 
 // awaitIntake holds a submission from the API (one transaction or a
 // batch) while the mempool holds two full blocks or more, until it falls
-// under that, the request ends or intakeWait passes. A client that submits faster than the chain commits
-// then waits for its answers, instead of filling every node's mempool
-// with transactions that each node checks now and commits much later,
-// the checks taking the processors that the heights need.
+// under that, the request ends or intakeWait passes. A client that
+// submits faster than the chain commits then waits for its answers,
+// instead of filling every node's mempool with transactions that each
+// node checks now and commits much later, the checks taking the
+// processors that the heights need. Gossip is not held: a peer's own
+// clients wait at that peer.
 func (n *Node) awaitIntake(ctx context.Context) {
 	high := 2 * n.cfg.Block.MaxTxs
 	if n.pool.Size() < high {
