@@ -1,7 +1,5 @@
 package store
 
-import "github.com/dgraph-io/badger/v4"
-
 // ForgetLatest empties the latest-state cache, so that the next Get of
 // every key reads Badger and fills it again.
 func (s *Store) ForgetLatest() { s.cache.reset() }
@@ -21,12 +19,4 @@ func (s *Store) LatestCached() (keys, size int) {
 }
 
 // GetFromBadger reads a key of the latest state as Get does on a miss.
-func (s *Store) GetFromBadger(key []byte) ([]byte, error) {
-	var v []byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		v, err = get(txn, append(append([]byte(nil), prefixState...), key...))
-		return err
-	})
-	return v, err
-}
+func (s *Store) GetFromBadger(key []byte) ([]byte, error) { return s.getUncached(key) }

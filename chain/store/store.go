@@ -476,14 +476,22 @@ func (s *Store) Get(key []byte) ([]byte, error) {
 	if ok {
 		return v, nil
 	}
+	v, err := s.getUncached(key)
+	if err == nil {
+		s.cache.fill(key, v, gen)
+	}
+	return v, err
+}
+
+// getUncached reads a state key of the latest state from Badger in a read
+// transaction of its own.
+func (s *Store) getUncached(key []byte) ([]byte, error) {
+	var v []byte
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
 		v, err = get(txn, append(append([]byte(nil), prefixState...), key...))
 		return err
 	})
-	if err == nil {
-		s.cache.fill(key, v, gen)
-	}
 	return v, err
 }
 
