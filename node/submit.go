@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -304,6 +305,37 @@ func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
 			if !write(": ping\n\n") {
 				return
 			}
+		}
+	}
+}
+
+// intakeWait bounds how long awaitIntake holds a submission.
+const intakeWait = 5 * time.Second
+
+// awaitIntake holds a submission from the API (one transaction or a
+// batch) while the mempool holds two full blocks or more, until it falls
+// under that, the request ends or intakeWait passes. A client that
+// submits faster than the chain commits then waits for its answers,
+// instead of filling every node's mempool with transactions that each
+// node checks now and commits much later, the checks taking the
+// processors that the heights need. Gossip is not held: a peer's own
+// clients wait at that peer.
+func (n *Node) awaitIntake(ctx context.Context) {
+	high := 2 * n.cfg.Block.MaxTxs
+	if n.pool.Size() < high {
+		return
+	}
+	deadline := time.NewTimer(intakeWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for n.pool.Size() >= high {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
 		}
 	}
 }

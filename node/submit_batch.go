@@ -1,13 +1,11 @@
 package node
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/citychain/citychain/chain"
 )
@@ -175,35 +173,4 @@ func (n *Node) submitItems(items []batchItem) []checked {
 		}
 	}
 	return checks
-}
-
-// intakeWait bounds how long awaitIntake holds a submission.
-const intakeWait = 5 * time.Second
-
-// awaitIntake holds a submission from the API (one transaction or a
-// batch) while the mempool holds two full blocks or more, until it falls
-// under that, the request ends or intakeWait passes. A client that
-// submits faster than the chain commits then waits for its answers,
-// instead of filling every node's mempool with transactions that each
-// node checks now and commits much later, the checks taking the
-// processors that the heights need. Gossip is not held: a peer's own
-// clients wait at that peer.
-func (n *Node) awaitIntake(ctx context.Context) {
-	high := 2 * n.cfg.Block.MaxTxs
-	if n.pool.Size() < high {
-		return
-	}
-	deadline := time.NewTimer(intakeWait)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for n.pool.Size() >= high {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			return
-		case <-tick.C:
-		}
-	}
 }
