@@ -65,7 +65,8 @@ test-race:
 # test-docs runs the docs test alone (make test runs it too): docs/en and
 # docs/zh are twins, every relative link resolves, and every ```sh run
 # block of both languages runs against a fresh 4-node devnet per page
-# (cmd/citychain/docs_*_test.go; about 2 minutes on 2 cores).
+# (cmd/citychain/docs_*_test.go; two documents of each language at a
+# time, about 1.5 minutes on 2 cores).
 # DOCS_LANGS=en runs one language.
 DOCS_LANGS ?= en,zh
 test-docs:

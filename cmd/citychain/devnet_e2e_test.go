@@ -48,6 +48,8 @@ func TestDevnetSurvivesFailures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
+	// Beside TestDocsRun, whose devnets mostly wait.
+	t.Parallel()
 	d := startDevnet(t, 4)
 	all := []int{0, 1, 2, 3}
 	transfer(t, d.nodes[0], 0, 1, true)

@@ -59,6 +59,8 @@ const (
 	// block runs, as a reader's devnet has long done: lab 2 reads block 2
 	// and its commit.
 	docsMinHeight = 2
+	// docsWorkers is how many documents of one language run at once.
+	docsWorkers = 2
 )
 
 // docsToRun returns the documents of lang with runnable blocks: for en,
@@ -97,30 +99,66 @@ func TestDocsRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped under -short: runs every runnable block of the docs against a fresh 4-node devnet per document (TestDocsTwins and TestDocsLinks still run)")
 	}
+	// Most of a document's time is waiting (for its devnet's second
+	// block, for a stopped node's timeouts), so the run goes on beside
+	// the package's other parallel tests, and the languages run side by
+	// side, each with docsWorkers documents at a time, each document on
+	// its own devnet.
+	t.Parallel()
 	root := repoRoot(t)
 	bin := citychainBin(t)
 	deadline := time.Now().Add(docsRunLimit)
 	start := time.Now()
-	// The languages run side by side, each on its own devnet; the
-	// cleanup runs once both are done.
-	t.Cleanup(func() { t.Logf("the docs run took %s", time.Since(start).Round(time.Second)) })
+	defer func() { t.Logf("the docs run took %s", time.Since(start).Round(time.Second)) }()
+	var langs sync.WaitGroup
+	defer langs.Wait()
 	for _, lang := range strings.Split(*docsLangs, ",") {
-		t.Run(lang, func(t *testing.T) {
-			t.Parallel()
+		langs.Add(1)
+		go t.Run(lang, func(t *testing.T) { // t.Run may be called from several goroutines
+			defer langs.Done()
 			docs := docsToRun(t, root, lang)
 			if len(docs) == 0 {
 				t.Fatalf("no document of %s has a runnable block", lang)
 			}
-			for _, d := range docs {
-				t.Run(docsTestName(d.path), func(t *testing.T) {
-					if time.Now().After(deadline) {
-						t.Fatalf("not run: the docs run is past its limit of %s", docsRunLimit)
+			// The long documents first, so that no worker starts one last.
+			slices.SortStableFunc(docs, func(a, b *mdDoc) int { return docWaits(b) - docWaits(a) })
+			queue := make(chan *mdDoc)
+			var wg sync.WaitGroup
+			for range docsWorkers {
+				wg.Add(1)
+				go func() { // ends when the queue is closed and drained
+					defer wg.Done()
+					for d := range queue {
+						t.Run(docsTestName(d.path), func(t *testing.T) {
+							if time.Now().After(deadline) {
+								t.Fatalf("not run: the docs run is past its limit of %s", docsRunLimit)
+							}
+							runDocBlocks(t, root, bin, lang, d, deadline)
+						})
 					}
-					runDocBlocks(t, root, bin, lang, d, deadline)
-				})
+				}()
 			}
+			for _, d := range docs {
+				queue <- d
+			}
+			close(queue)
+			wg.Wait()
 		})
 	}
+}
+
+// docWaits counts the lines of d's runnable blocks that stop or start a
+// node or sleep: the documents with the most take the longest.
+func docWaits(d *mdDoc) int {
+	n := 0
+	for _, b := range d.blocks {
+		for _, line := range strings.Split(b.text, "\n") {
+			if strings.Contains(line, "devnet ctl") || strings.Contains(line, "sleep ") {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // docsTestName names a document's subtest without slashes, which -run

@@ -247,6 +247,10 @@ func freeBasePort(t testing.TB, n int) int {
 		ok := true
 		for i := 0; i < n && ok; i++ {
 			for _, p := range []int{base + i, base + 1000 + i} {
+				if docsPort(p) {
+					ok = false
+					break
+				}
 				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 				if err != nil {
 					ok = false
@@ -267,6 +271,14 @@ func freeBasePort(t testing.TB, n int) int {
 	}
 	t.Fatal("no free port range")
 	return 0
+}
+
+// docsPort reports whether TestDocsRun, which runs beside other tests,
+// may use port p: its devnets move the docs' 87xx and 97xx ports to
+// 187xx, 197xx ... 587xx, 597xx.
+func docsPort(p int) bool {
+	prefix, rest := p/10000, p%10000
+	return prefix >= 1 && prefix <= 5 && (rest/100 == 87 || rest/100 == 97)
 }
 
 // portsBelowEphemeral returns the bases [lo, hi) from which n API ports

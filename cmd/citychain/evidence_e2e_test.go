@@ -33,6 +33,8 @@ func TestDevnetAddsThenRemovesByEvidence(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
+	// Beside TestDocsRun, whose devnets mostly wait.
+	t.Parallel()
 	d := startDevnet(t, 4)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -64,6 +64,8 @@ func TestFaultMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
+	// Beside TestDocsRun, whose devnets mostly wait.
+	t.Parallel()
 	cases := faultCases()
 	var rows []*faultRow
 	// The table prints however the faults end, each row with its outcome.

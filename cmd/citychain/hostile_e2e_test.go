@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -22,7 +23,11 @@ import (
 
 // Limits of the hostile peer's minute.
 const (
-	hostileFor    = time.Minute
+	hostileFor = time.Minute
+	// afterBans is how long the measurement goes on once every validator
+	// has banned the hostile peer (the flood goes on meanwhile), before
+	// the minute ends early.
+	afterBans     = 10 * time.Second
 	hostileRounds = 30000 // each round publishes one far-future vote and one stale re-send
 	// hostileClaim is how far above the honest chain the hostile peer
 	// claims to be in the status exchange.
@@ -35,7 +40,8 @@ const (
 )
 
 // TestHostilePeerIsBannedAndCostsLittle joins a hostile peer to a
-// 4-validator devnet for a minute. It is a libp2p host in the test binary
+// 4-validator devnet for up to a minute (until every validator has banned
+// it and ten more seconds have passed). It is a libp2p host in the test binary
 // that dials every validator and
 //
 //   - floods votes for heights 50 to 5000 above the chain, each validly
@@ -103,11 +109,13 @@ func TestHostilePeerIsBannedAndCostsLittle(t *testing.T) {
 	defer stop()
 
 	// Once a second through the minute: node0's height, whether the
-	// hostile peer still has a connection, and who has banned it.
+	// hostile peer still has a connection, and who has banned it. The
+	// minute ends early once every validator has banned it and afterBans
+	// more have passed under its flood.
 	bannedBy := map[int]time.Duration{}
 	start := time.Now()
 	var connected span // the stretch while the hostile peer reached a node
-	hostile := measureInterval(d, hostileFor, func() {
+	hostile := measureInterval(d, hostileFor, func() bool {
 		for _, i := range all {
 			if _, seen := bannedBy[i]; !seen && bans(d, i, hp.host.ID()) {
 				bannedBy[i] = time.Since(start).Round(time.Second)
@@ -116,6 +124,7 @@ func TestHostilePeerIsBannedAndCostsLittle(t *testing.T) {
 		if len(hp.host.Peers()) > 0 {
 			connected.to, connected.took = d.height(0), time.Since(start)
 		}
+		return len(bannedBy) == len(all) && time.Since(start) > slices.Max(slices.Collect(maps.Values(bannedBy)))+afterBans
 	})
 	stop()
 	wg.Wait()
@@ -199,12 +208,12 @@ func (s span) String() string {
 }
 
 // measureInterval counts node0's blocks over dur, calling each (if set)
-// about once a second meanwhile.
-func measureInterval(d *devnetProc, dur time.Duration, each func()) span {
+// about once a second meanwhile; it ends early when each reports done.
+func measureInterval(d *devnetProc, dur time.Duration, each func() (done bool)) span {
 	from, start := d.height(0), time.Now()
 	for time.Since(start) < dur {
-		if each != nil {
-			each()
+		if each != nil && each() {
+			break
 		}
 		time.Sleep(min(time.Second, dur-time.Since(start)))
 	}
