@@ -167,7 +167,7 @@ func (vs *ValidatorSet) VerifyCommit(chainID string, height uint64, blockHash Ha
 		seen[s.Validator] = true
 		vote := Vote{ChainID: chainID, Type: Precommit, Height: c.Height, Round: c.Round,
 			BlockHash: c.BlockHash, Validator: s.Validator}
-		pub, err := crypto.ParseCompressedPublicKey(v.PubKey)
+		pub, err := validatorKey(v.PubKey)
 		if err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrInvalidCommit, s.Validator, err)
 		}

@@ -282,7 +282,7 @@ func (vs *ValidatorSet) verifySigned(who Address, role string, msg, sig []byte) 
 	if !ok {
 		return fmt.Errorf("%w: %s %s is not a validator", ErrUnauthorized, role, who)
 	}
-	pub, err := crypto.ParseCompressedPublicKey(val.PubKey)
+	pub, err := validatorKey(val.PubKey)
 	if err != nil {
 		return fmt.Errorf("key of %s %s: %w", role, who, err)
 	}

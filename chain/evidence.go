@@ -314,7 +314,7 @@ func (e Evidence) Verify(chainID string, vals *ValidatorSet) error {
 	if !ok {
 		return fmt.Errorf("%w: %s was not a validator at height %d", ErrInvalidEvidence, o.Validator, o.Height)
 	}
-	pub, err := crypto.ParseCompressedPublicKey(v.PubKey)
+	pub, err := validatorKey(v.PubKey)
 	if err != nil {
 		return fmt.Errorf("%w: key of %s: %w", ErrInvalidEvidence, o.Validator, err)
 	}
