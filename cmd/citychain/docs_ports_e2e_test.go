@@ -13,6 +13,10 @@ import (
 // 127.0.0.1:8700-8703 (libp2p 9700-9703); each document's run moves them
 // under a prefix of its own, so that documents can run side by side.
 
+// docsPrefixCount is how many prefixes there are: 1 to 5, so that every
+// moved port stays under 65536.
+const docsPrefixCount = 5
+
 // docsBasePort is node0's API port under a prefix: 18700 for 1.
 func docsBasePort(prefix int) int { return prefix*10000 + 8700 }
 
@@ -25,7 +29,7 @@ func docsPortPrefix(t *testing.T) int {
 	t.Helper()
 	docsPrefixes.Lock()
 	defer docsPrefixes.Unlock()
-	for _, p := range rand.Perm(5) {
+	for _, p := range rand.Perm(docsPrefixCount) {
 		prefix := p + 1
 		if docsPrefixes.claimed[prefix] {
 			continue
@@ -72,6 +76,14 @@ var (
 	docsLabRe  = regexp.MustCompile(`/tmp/citylab\b`)
 )
 
+// docsPort reports whether TestDocsRun, which runs beside other tests,
+// may use port p: its devnets move the docs' 87xx and 97xx ports under
+// a prefix, to 187xx, 197xx ... 587xx, 597xx.
+func docsPort(p int) bool {
+	prefix, rest := p/10000, p%10000
+	return prefix >= 1 && prefix <= docsPrefixCount && (rest/100 == 87 || rest/100 == 97)
+}
+
 // rewriteBlock points a block at the test's devnet and folder: each port
 // 87xx or 97xx on 127.0.0.1 or localhost (and each --base-port 87xx) gets
 // the prefix (8700 becomes 18700 for prefix 1), and /tmp/citylab becomes lab.
@@ -93,6 +105,32 @@ func TestRewriteBlock(t *testing.T) {
 	} {
 		if got := rewriteBlock(tc.in, 3, "/work/lab"); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// The ports the docs' devnets may take are never handed to the tests that
+// run beside them.
+func TestDocsPortRangesAreKeptFromOtherTests(t *testing.T) {
+	for _, tc := range []struct {
+		port int
+		docs bool
+	}{
+		{18700, true}, {18799, true}, {19703, true}, {58710, true}, {59799, true},
+		{8700, false}, {18800, false}, {18699, false}, {29600, false}, {30000, false},
+	} {
+		if got := docsPort(tc.port); got != tc.docs {
+			t.Errorf("docsPort(%d) = %v, want %v", tc.port, got, tc.docs)
+		}
+	}
+	for range 200 {
+		base := freeBasePort(t, 4)
+		for i := range 4 {
+			for _, p := range []int{base + i, base + 1000 + i} {
+				if docsPort(p) {
+					t.Fatalf("freeBasePort gave base %d, whose port %d is in a docs range", base, p)
+				}
+			}
 		}
 	}
 }

@@ -273,14 +273,6 @@ func freeBasePort(t testing.TB, n int) int {
 	return 0
 }
 
-// docsPort reports whether TestDocsRun, which runs beside other tests,
-// may use port p: its devnets move the docs' 87xx and 97xx ports to
-// 187xx, 197xx ... 587xx, 597xx.
-func docsPort(p int) bool {
-	prefix, rest := p/10000, p%10000
-	return prefix >= 1 && prefix <= 5 && (rest/100 == 87 || rest/100 == 97)
-}
-
 // portsBelowEphemeral returns the bases [lo, hi) from which n API ports
 // and their libp2p ports (base+1000+i) stay under the first port of the
 // ephemeral range in /proc/sys/net/ipv4/ip_local_port_range (32768 where
