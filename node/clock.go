@@ -1,10 +1,8 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -66,34 +64,14 @@ func (r realTime) After(d time.Duration, x any) {
 
 // vault keeps the few things a validator must never lose in a crash: the
 // double-sign guard, the block it proposed and the block it is locked on.
-// Save is durable when it returns. A running node keeps them as files in
-// its home (dirVault); the simulation keeps them in memory across its
-// simulated crashes (memVault).
+// Save and Remove are durable when they return. A running node keeps them
+// as files in its home (dirVault, vaultfile.go); the simulation keeps them
+// in memory across its simulated crashes (memVault).
 type vault interface {
 	// Load returns the saved bytes, or an error wrapping os.ErrNotExist.
 	Load(name string) ([]byte, error)
 	Save(name string, data []byte) error
 	Remove(name string) error
-}
-
-// dirVault is a vault of files in one folder, each replaced atomically
-// and fsynced (writeFileSync).
-type dirVault string
-
-func (d dirVault) Load(name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(string(d), name))
-}
-
-func (d dirVault) Save(name string, data []byte) error {
-	return writeFileSync(filepath.Join(string(d), name), data)
-}
-
-func (d dirVault) Remove(name string) error {
-	err := os.Remove(filepath.Join(string(d), name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
 }
 
 // memVault is a vault in memory, safe for concurrent use. Fail, when set,

@@ -1,6 +1,9 @@
 package node
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // FreeMB returns the MiB that an unprivileged writer may still use on the
 // filesystem holding dir.
@@ -11,3 +14,7 @@ func FreeMB(dir string) (uint64, error) {
 	}
 	return st.Bavail * uint64(st.Bsize) >> 20, nil
 }
+
+// syncData makes f's data durable with fdatasync: unlike fsync it does
+// not wait for the journal when only the file's times changed.
+func syncData(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }

@@ -78,7 +78,7 @@ func castOf(v chain.Vote) consensus.BroadcastVote { return consensus.BroadcastVo
 func TestSignerRefusesConflictingVoteAfterRestart(t *testing.T) {
 	home := t.TempDir()
 	key := DevValidatorKey(0)
-	s, err := loadSigner(dirVault(home), "guard-test", key)
+	s, err := loadSigner(newDirVault(home), "guard-test", key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestSignerRefusesConflictingVoteAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A new process: the guard comes back from disk.
-	s2, err := loadSigner(dirVault(home), "guard-test", key)
+	s2, err := loadSigner(newDirVault(home), "guard-test", key)
 	if err != nil {
 		t.Fatal(err)
 	}

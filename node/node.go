@@ -127,7 +127,7 @@ func New(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return assemble(n, g, key, st, dirVault(opts.Home), opts.Apps)
+	return assemble(n, g, key, st, newDirVault(opts.Home), opts.Apps)
 }
 
 // checkSlots is how many signature checks of new transactions (from the

@@ -4,20 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/chain/crypto"
 )
 
-// SignStateFile holds what the validator signed last (the double-sign
-// guard), ProposedBlockFile the block of its last proposal and
-// LockedBlockFile the block it is locked on, all in the node's home.
+// The names the validator's vault keeps: SignStateFile what it signed
+// last (the double-sign guard), ProposedBlockFile the block of its last
+// proposal and LockedBlockFile the block it is locked on. A running node
+// keeps each as NAME.vault in its home (vaultfile.go).
 const (
-	SignStateFile     = "sign_state.cbor"
-	ProposedBlockFile = "proposed_block.cbor"
-	LockedBlockFile   = "locked_block.cbor"
+	SignStateFile     = "sign_state"
+	ProposedBlockFile = "proposed_block"
+	LockedBlockFile   = "locked_block"
 )
 
 // signer signs votes and proposals for the node's validator key and never
@@ -118,34 +118,4 @@ func (s *signer) resign(height uint64) []chain.Vote {
 		out = append(out, v)
 	}
 	return out
-}
-
-// writeFileSync replaces path with data durably: write a temporary file,
-// fsync it, rename it over path, fsync the folder.
-func writeFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

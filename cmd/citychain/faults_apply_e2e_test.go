@@ -148,9 +148,9 @@ func (f *faultRun) fillDisk(t *testing.T, i int) time.Duration {
 }
 
 // readGuard reads a validator's double-sign guard file.
-func readGuard(t *testing.T, path string) []byte {
+func readGuard(t *testing.T, home string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	b, err := node.ReadVault(home, node.SignStateFile)
 	if err != nil {
 		t.Fatalf("the validator's double-sign guard: %v", err)
 	}
@@ -173,8 +173,7 @@ func (f *faultRun) guardHolds(t *testing.T, i int, before []byte) {
 	t.Helper()
 	const check = "the wiped validator's guard holds"
 	home := f.d.net.Nodes[i].Home
-	path := filepath.Join(home, node.SignStateFile)
-	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, before) {
+	if b, err := node.ReadVault(home, node.SignStateFile); err != nil || !bytes.Equal(b, before) {
 		f.fail(t, check, "the wipe of %s took the double-sign guard with it (%v)", node.DataDir, err)
 	}
 	g, _ := consensus.DecodeDoubleSignGuard(before)
@@ -205,7 +204,7 @@ func (f *faultRun) guardHolds(t *testing.T, i int, before []byte) {
 		refused = strings.Contains(p.output(), "refused to sign")
 	}
 	p.kill()
-	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+	if after, err := node.ReadVault(home, node.SignStateFile); err != nil || !bytes.Equal(after, before) {
 		got := "unreadable"
 		if g2, err := consensus.DecodeDoubleSignGuard(after); err == nil {
 			got = fmt.Sprintf("a prevote at height %d and a precommit at height %d", g2.Prevote.Height, g2.Precommit.Height)

@@ -168,7 +168,7 @@ func faultCases() []faultCase {
 			t0 := time.Now()
 			f.ctl(t, "stop", "node1")
 			f.crash(1)
-			guard := readGuard(t, filepath.Join(f.d.net.Nodes[1].Home, node.SignStateFile))
+			guard := readGuard(t, f.d.net.Nodes[1].Home)
 			if err := os.RemoveAll(filepath.Join(f.d.net.Nodes[1].Home, node.DataDir)); err != nil {
 				t.Fatal(err)
 			}
