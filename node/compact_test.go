@@ -474,7 +474,11 @@ func TestALateGossipedTransactionCompletesTheBlock(t *testing.T) {
 	if _, ok := c.prevoted(); ok {
 		t.Fatal("prevoted before the block could be rebuilt")
 	}
-	c.n.onGossipTx("P", c.block.Txs[1])
+	checked, err := c.n.validateGossipTx(c.block.Txs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.n.onGossipTx("P", c.block.Txs[1], checked)
 	c.e.dispatch(c.ctx, txReady{})
 	if got, ok := c.prevoted(); !ok || got != c.block.Hash() {
 		t.Fatalf("after gossip brought the transaction: prevoted %s (%v), want the block", got, ok)

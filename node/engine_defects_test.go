@@ -53,7 +53,7 @@ func TestGossipJudgesAMessageByItsOwnHeight(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := r.n.validateGossipConsensus(chain.MustEncode(c.msg))
+			_, err := r.n.validateGossipConsensus(chain.MustEncode(c.msg))
 			got := "accept"
 			switch {
 			case errors.Is(err, p2p.ErrIgnore):
@@ -66,7 +66,7 @@ func TestGossipJudgesAMessageByItsOwnHeight(t *testing.T) {
 			}
 		})
 	}
-	if err := r.n.validateGossipConsensus([]byte{0xff, 0x00}); err == nil || errors.Is(err, p2p.ErrIgnore) {
+	if _, err := r.n.validateGossipConsensus([]byte{0xff, 0x00}); err == nil || errors.Is(err, p2p.ErrIgnore) {
 		t.Fatalf("malformed bytes: %v, want a rejection", err)
 	}
 }
@@ -344,7 +344,7 @@ func TestTamperedProposalCannotSpoilTheBlock(t *testing.T) {
 			tampered := *honest
 			tampered.Block.TxHashes = append([]chain.Hash(nil), honest.Block.TxHashes...)
 			c.tamper(r, &tampered.Block)
-			err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &tampered}))
+			_, err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &tampered}))
 			if err == nil || errors.Is(err, p2p.ErrIgnore) {
 				t.Fatalf("gossip validator on a proposal with another body: %v, want a rejection", err)
 			}
@@ -375,7 +375,7 @@ func TestForgedPOLIsRefused(t *testing.T) {
 	}
 	good := &chain.SignedProposal{Proposal: prop, Block: b.Compact(), POL: pol,
 		Signature: r.key(p).Sign(chain.ProposalSignBytes(testChainID, prop))}
-	if err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: good})); err != nil {
+	if _, err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: good})); err != nil {
 		t.Fatalf("a re-proposal with a true POL: %v", err)
 	}
 	for name, bad := range map[string]func(pol []chain.Vote) []chain.Vote{
@@ -391,7 +391,7 @@ func TestForgedPOLIsRefused(t *testing.T) {
 	} {
 		sp := *good
 		sp.POL = bad(append([]chain.Vote(nil), pol...))
-		err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &sp}))
+		_, err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &sp}))
 		if err == nil || errors.Is(err, p2p.ErrIgnore) {
 			t.Errorf("%s: gossip validator says %v, want a rejection", name, err)
 		}
@@ -560,11 +560,11 @@ func TestConflictingProposalsBecomeEvidence(t *testing.T) {
 func TestFirstHeightMessagesAreTakenBeforeTheStart(t *testing.T) {
 	r := newRig(t, 0)
 	data := chain.MustEncode(&chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 1, 0, chain.Hash{5})})
-	if err := r.n.validateGossipConsensus(data); !errors.Is(err, p2p.ErrIgnore) {
+	if _, err := r.n.validateGossipConsensus(data); !errors.Is(err, p2p.ErrIgnore) {
 		t.Fatalf("before anything: %v, want ignored", err)
 	}
 	r.e.judgeFromStart()
-	if err := r.n.validateGossipConsensus(data); err != nil {
+	if _, err := r.n.validateGossipConsensus(data); err != nil {
 		t.Fatalf("a prevote of height 1 while the node waits for its peers: %v", err)
 	}
 }

@@ -116,7 +116,7 @@ func TestOnlyTheRoundsProposerMayPropose(t *testing.T) {
 		}
 		p := consensus.Proposal{Height: 1, Round: 0, BlockHash: b.Hash(), POLRound: -1, Proposer: addr}
 		sp := &chain.SignedProposal{Proposal: p, Signature: key.Sign(chain.ProposalSignBytes(n.ChainID(), p)), Block: b.Compact()}
-		err = n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: sp}))
+		_, err = n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: sp}))
 		if (addr == proposer) != (err == nil) {
 			t.Errorf("validator %d (proposer: %v): validator says %v", i, addr == proposer, err)
 		}

@@ -58,8 +58,8 @@ func FuzzGossipTx(f *testing.F) {
 	f.Add([]byte{0x80})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if n.validateGossipTx(data) == nil {
-			n.onGossipTx("", data)
+		if checked, err := n.validateGossipTx(data); err == nil {
+			n.onGossipTx("", data, checked)
 		}
 	})
 }
@@ -81,8 +81,9 @@ func FuzzGossipConsensus(f *testing.F) {
 	f.Add([]byte{0xa1, 0x64, 'v', 'o', 't', 'e', 0xa0})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_ = n.validateGossipConsensus(data)
-		n.onGossipConsensus("", data) // no engine: decoded, then dropped
+		if checked, err := n.validateGossipConsensus(data); err == nil {
+			n.onGossipConsensus("", data, checked) // no engine: dropped
+		}
 	})
 }
 

@@ -138,21 +138,26 @@ func (n *Node) startNetwork() error {
 //     set, and proposals from the wrong proposer: an honest peer one
 //     height behind may have passed those on in good faith, under the
 //     set it knew. The engine drops them too.
-func (n *Node) validateGossipConsensus(data []byte) error {
+//
+// An accepted message goes on, decoded, to onGossipConsensus.
+func (n *Node) validateGossipConsensus(data []byte) (any, error) {
 	m, err := chain.DecodeConsensusMessage(n.chainID, data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cur := n.current.Load()
 	if cur == nil {
-		return p2p.ErrIgnore // not started yet
+		return nil, p2p.ErrIgnore // not started yet
 	}
 	switch h := m.Height(); {
 	case h == cur.height:
-		return judgeAtHeight(n.chainID, cur.vals, m)
+		if err := judgeAtHeight(n.chainID, cur.vals, m); err != nil {
+			return nil, err
+		}
+		return m, nil
 	case h == cur.height+1:
 		if judgeAtHeight(n.chainID, cur.vals, m) == nil {
-			return nil
+			return m, nil
 		}
 	case h > cur.height+1:
 		// Someone may be ahead: let block sync look, which trusts commits,
@@ -161,7 +166,7 @@ func (n *Node) validateGossipConsensus(data []byte) error {
 			eng.sync.poke()
 		}
 	}
-	return p2p.ErrIgnore
+	return nil, p2p.ErrIgnore
 }
 
 // judgeAtHeight judges a message by the validator set of its height: nil
@@ -189,10 +194,12 @@ func judgeAtHeight(chainID string, vals *chain.ValidatorSet, m *chain.ConsensusM
 	return err
 }
 
-func (n *Node) onGossipConsensus(from peer.ID, data []byte) {
-	m, err := chain.DecodeConsensusMessage(n.chainID, data)
+// onGossipConsensus hands a consensus message from a peer to the engine,
+// as validateGossipConsensus decoded and judged it (checked).
+func (n *Node) onGossipConsensus(from peer.ID, _ []byte, checked any) {
+	m, _ := checked.(*chain.ConsensusMessage)
 	eng := n.engine.Load()
-	if err != nil || eng == nil {
+	if m == nil || eng == nil {
 		return
 	}
 	eng.deliver(&inbound{msg: m, from: from})

@@ -110,7 +110,7 @@ func TestTwoValidatorsAndAFollowerOverLibp2p(t *testing.T) {
 	aheadB := b.Store().TreeWrittenAhead()
 	lost := sendTx(t, DevKey(0), a.ChainID(), 1, DevAccounts()[2].Address, 3)
 	raw := lost.Encode()
-	if err := a.validateTx(raw); err != nil {
+	if _, err := a.validateTx(raw); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := a.admit(lost, raw, chain.Sum(raw), false); !ok || err != nil {

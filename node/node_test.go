@@ -335,7 +335,7 @@ func TestSubmittedSignatureIsVerifiedOnce(t *testing.T) {
 	if _, err := n.Submit(tx); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.validateGossipTx(tx.Encode()); err != nil {
+	if _, err := n.validateGossipTx(tx.Encode()); err != nil {
 		t.Fatal(err)
 	}
 	count := func(where string) float64 { return testutil.ToFloat64(n.metrics.sigsChecked.WithLabelValues(where)) }

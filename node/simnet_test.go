@@ -236,7 +236,7 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 	if r.fault == silent {
 		return
 	}
-	err := r.n.validateGossipConsensus(data)
+	checked, err := r.n.validateGossipConsensus(data)
 	switch {
 	case errors.Is(err, p2p.ErrIgnore):
 		s.stats.ignored++
@@ -249,9 +249,9 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 		return
 	}
 	s.stats.delivered++
-	m, derr := chain.DecodeConsensusMessage(s.chainID, data)
-	if derr != nil {
-		s.failf("%s: accepted bytes it cannot decode: %v", r.name, derr)
+	m, ok := checked.(*chain.ConsensusMessage)
+	if !ok {
+		s.failf("%s: accepted a message without its decoded form (%T)", r.name, checked)
 		return
 	}
 	if s.tracing {

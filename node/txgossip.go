@@ -144,68 +144,73 @@ func (n *Node) flushTxs(ctx context.Context) {
 // that neither the mempool nor the check of a proposal that includes the
 // transaction verifies it again. A batch with one malformed or forged
 // transaction is rejected whole: an honest node batches only what it
-// checked itself.
-func (n *Node) validateGossipTx(data []byte) error {
+// checked itself. What it checked, decoded ([]gossipTx), goes with the
+// message to onGossipTx.
+func (n *Node) validateGossipTx(data []byte) (any, error) {
 	if !chain.IsTxBatch(data) {
-		return n.validateTx(data)
-	}
-	txs, err := chain.DecodeTxBatch(data)
-	if err != nil {
-		return err
-	}
-	for _, raw := range txs {
-		if err := n.validateTx(raw); err != nil {
-			return err
+		t, err := n.validateTx(data)
+		if err != nil {
+			return nil, err
 		}
+		return []gossipTx{t}, nil
 	}
-	return nil
+	raws, err := chain.DecodeTxBatch(data)
+	if err != nil {
+		return nil, err
+	}
+	txs := make([]gossipTx, 0, len(raws))
+	for _, raw := range raws {
+		t, err := n.validateTx(raw)
+		if err != nil {
+			return nil, err
+		}
+		txs = append(txs, t)
+	}
+	return txs, nil
+}
+
+// gossipTx is one transaction of a gossip message as validateTx checked
+// it: its bytes, its hash and the transaction they decode to.
+type gossipTx struct {
+	raw []byte
+	h   chain.Hash
+	tx  *chain.Tx
 }
 
 // validateTx checks one gossiped transaction without state.
-func (n *Node) validateTx(raw []byte) error {
-	h := chain.Sum(raw)
-	if n.verified(h) {
-		return nil
+func (n *Node) validateTx(raw []byte) (gossipTx, error) {
+	t := gossipTx{raw: raw, h: chain.Sum(raw)}
+	var err error
+	if t.tx, err = chain.DecodeTx(raw); err != nil {
+		return t, err
 	}
-	tx, err := chain.DecodeTx(raw)
-	if err != nil {
-		return err
+	if n.verified(t.h) {
+		return t, nil
 	}
 	// One slot per core, shared with submissions: however many batches
 	// arrive at once, only that many checks are runnable, so the
 	// consensus topic's validator and the engine are not queued behind
 	// hundreds of signature checks for the CPU.
 	n.slots <- struct{}{}
-	err = tx.ValidateBasicWith(n.chainID, n.keys)
+	err = t.tx.ValidateBasicWith(n.chainID, n.keys)
 	<-n.slots
 	n.metrics.sigsGossip.Inc()
 	if err != nil {
-		return err
+		return t, err
 	}
-	n.sigs.add(h)
-	return nil
+	n.sigs.add(t.h)
+	return t, nil
 }
 
 // onGossipTx adds the transactions of a gossip message from a peer to the
-// mempool, in order. Their signatures were checked by validateGossipTx.
-// One the pool refuses (it is full, say) is still remembered: a proposal
-// may include it, and then this node need not fetch it.
-func (n *Node) onGossipTx(_ peer.ID, data []byte) {
-	txs := [][]byte{data}
-	if chain.IsTxBatch(data) {
-		var err error
-		if txs, err = chain.DecodeTxBatch(data); err != nil {
-			return
-		}
-	}
-	for _, raw := range txs {
-		tx, err := chain.DecodeTx(raw)
-		if err != nil {
-			continue
-		}
-		h := chain.Sum(raw)
-		if _, err := n.admit(tx, raw, h, true); err != nil {
-			n.pool.Remember(raw)
+// mempool, in order, as validateGossipTx checked and decoded them
+// (checked). One the pool refuses (it is full, say) is still remembered:
+// a proposal may include it, and then this node need not fetch it.
+func (n *Node) onGossipTx(_ peer.ID, _ []byte, checked any) {
+	txs, _ := checked.([]gossipTx)
+	for _, t := range txs {
+		if _, err := n.admit(t.tx, t.raw, t.h, true); err != nil {
+			n.pool.Remember(t.raw)
 			n.log.Debug("gossiped tx not admitted", "err", err)
 		}
 	}

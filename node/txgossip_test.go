@@ -40,20 +40,21 @@ func TestGossipedBatch(t *testing.T) {
 		raws = append(raws, sendTx(t, DevKey(1), testChainID, uint64(i), to, 1).Encode())
 	}
 	batch := chain.EncodeTxBatch(raws)
-	if err := r.n.validateGossipTx(batch); err != nil {
+	checked, err := r.n.validateGossipTx(batch)
+	if err != nil {
 		t.Fatalf("a batch of good transactions: %v", err)
 	}
-	r.n.onGossipTx("", batch)
+	r.n.onGossipTx("", batch, checked)
 	if r.n.pool.Size() != 5 {
 		t.Fatalf("the pool took %d of the batch's 5", r.n.pool.Size())
 	}
 	forged := sendTx(t, DevKey(2), testChainID, 0, to, 1)
 	forged.Signature[4] ^= 1
 	bad := chain.EncodeTxBatch(append(raws[:2:2], forged.Encode()))
-	if err := r.n.validateGossipTx(bad); err == nil || errors.Is(err, p2p.ErrIgnore) {
+	if _, err := r.n.validateGossipTx(bad); err == nil || errors.Is(err, p2p.ErrIgnore) {
 		t.Fatalf("a batch with a forged transaction: %v, want a rejection", err)
 	}
-	if err := r.n.validateGossipTx(raws[0]); err != nil {
+	if _, err := r.n.validateGossipTx(raws[0]); err != nil {
 		t.Fatalf("a single transaction is still taken: %v", err)
 	}
 }

@@ -100,14 +100,17 @@ type Config struct {
 	Txs TxSource
 	// ValidateTx and ValidateConsensus run the stateless checks on a
 	// gossip message from a peer (see ErrIgnore for the outcomes). They
-	// run concurrently on many goroutines.
-	ValidateTx        func(data []byte) error
-	ValidateConsensus func(data []byte) error
-	// OnTx and OnConsensus receive each accepted message from a peer;
-	// from is the peer that relayed it, not necessarily its author. Each
-	// is called from one goroutine, in arrival order; keep them quick.
-	OnTx        func(from peer.ID, data []byte)
-	OnConsensus func(from peer.ID, data []byte)
+	// run concurrently on many goroutines. What one returns beside a nil
+	// error (the message decoded, say) reaches OnTx or OnConsensus with
+	// the message, so that a message is decoded once.
+	ValidateTx        func(data []byte) (checked any, err error)
+	ValidateConsensus func(data []byte) (checked any, err error)
+	// OnTx and OnConsensus receive each accepted message from a peer, with
+	// what its validator returned; from is the peer that relayed it, not
+	// necessarily its author. Each is called from one goroutine, in
+	// arrival order; keep them quick.
+	OnTx        func(from peer.ID, data []byte, checked any)
+	OnConsensus func(from peer.ID, data []byte, checked any)
 
 	// Logger receives the package's logs. Optional: slog.Default().
 	Logger *slog.Logger

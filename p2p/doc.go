@@ -75,8 +75,10 @@
 // topic, by anyone, are one message. A validator that returns an error
 // rejects the message, which lowers the sender's gossip score; one that
 // returns ErrIgnore drops it without penalty. Only accepted messages are
-// relayed and handed to the node's handlers. Messages this node publishes
-// are neither validated again nor handed back to its own handlers.
+// relayed and handed to the node's handlers, each with the value its
+// validator returned (the message decoded), so that nothing is decoded
+// twice. Messages this node publishes are neither validated again nor
+// handed back to its own handlers.
 //
 // # Blocks and bans
 //

@@ -73,8 +73,8 @@ func (h *Host) startGossip(ctx context.Context) error {
 
 // joinTopic registers validate for a topic, joins it, subscribes and
 // starts the reader that hands accepted messages to deliver.
-func (h *Host) joinTopic(ctx context.Context, name string, validate func([]byte) error,
-	deliver func(peer.ID, []byte), buffer int) (*pubsub.Topic, error) {
+func (h *Host) joinTopic(ctx context.Context, name string, validate func([]byte) (any, error),
+	deliver func(peer.ID, []byte, any), buffer int) (*pubsub.Topic, error) {
 	err := h.ps.RegisterTopicValidator(name, h.validator(name, validate))
 	if err != nil {
 		return nil, fmt.Errorf("validator for %s: %w", name, err)
@@ -91,17 +91,20 @@ func (h *Host) joinTopic(ctx context.Context, name string, validate func([]byte)
 	return topic, nil
 }
 
-// validator adapts a node callback to gossipsub's three outcomes.
-func (h *Host) validator(topic string, validate func([]byte) error) pubsub.ValidatorEx {
+// validator adapts a node callback to gossipsub's three outcomes. What the
+// callback returns with an accepted message rides on it (ValidatorData)
+// to the topic's reader.
+func (h *Host) validator(topic string, validate func([]byte) (any, error)) pubsub.ValidatorEx {
 	return func(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 		if from == h.self {
 			// Our own message: the node checked it before publishing, and
 			// checking a signature twice costs as much as checking it once.
 			return pubsub.ValidationAccept
 		}
-		err := validate(msg.GetData())
+		checked, err := validate(msg.GetData())
 		switch {
 		case err == nil:
+			msg.ValidatorData = checked
 			return pubsub.ValidationAccept
 		case errors.Is(err, ErrIgnore):
 			return pubsub.ValidationIgnore
@@ -116,7 +119,7 @@ func (h *Host) validator(topic string, validate func([]byte) error) pubsub.Valid
 // the ones this node published itself. It returns when ctx is cancelled
 // (Close), which also ends the subscription.
 func (h *Host) readTopic(ctx context.Context, topic string, sub *pubsub.Subscription,
-	deliver func(peer.ID, []byte)) {
+	deliver func(peer.ID, []byte, any)) {
 	defer sub.Cancel()
 	for {
 		msg, err := sub.Next(ctx)
@@ -129,7 +132,7 @@ func (h *Host) readTopic(ctx context.Context, topic string, sub *pubsub.Subscrip
 		if msg.ReceivedFrom == h.self {
 			continue
 		}
-		deliver(msg.ReceivedFrom, msg.GetData())
+		deliver(msg.ReceivedFrom, msg.GetData(), msg.ValidatorData)
 	}
 }
 

@@ -78,31 +78,43 @@ func newInbox() *inbox {
 }
 
 // validate rejects messages starting with "bad" and ignores those
-// starting with "ignore".
-func (in *inbox) validate(data []byte) error {
+// starting with "ignore". It passes what it checked (checkedOf) to the
+// handlers, which record a message only if they receive that.
+func (in *inbox) validate(data []byte) (any, error) {
 	in.mu.Lock()
 	in.validated[string(data)]++
 	in.mu.Unlock()
 	switch {
 	case bytes.HasPrefix(data, []byte("bad")):
-		return fmt.Errorf("test says %q is invalid", data)
+		return nil, fmt.Errorf("test says %q is invalid", data)
 	case bytes.HasPrefix(data, []byte("ignore")):
-		return fmt.Errorf("not now: %w", ErrIgnore)
+		return nil, fmt.Errorf("not now: %w", ErrIgnore)
 	}
-	return nil
+	return checkedOf(data), nil
 }
 
-func (in *inbox) onTx(from peer.ID, data []byte) {
+func checkedOf(data []byte) string { return "checked " + string(data) }
+
+// received is how a handler records data: as it is if the validator's
+// value came with it, marked otherwise (so a test waiting for it fails).
+func received(data []byte, checked any) string {
+	if checked != checkedOf(data) {
+		return fmt.Sprintf("%s (without its validator's value: %v)", data, checked)
+	}
+	return string(data)
+}
+
+func (in *inbox) onTx(from peer.ID, data []byte, checked any) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.txs = append(in.txs, string(data))
+	in.txs = append(in.txs, received(data, checked))
 	in.from[string(data)] = from
 }
 
-func (in *inbox) onCons(from peer.ID, data []byte) {
+func (in *inbox) onCons(from peer.ID, data []byte, checked any) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.cons = append(in.cons, string(data))
+	in.cons = append(in.cons, received(data, checked))
 	in.from[string(data)] = from
 }
 

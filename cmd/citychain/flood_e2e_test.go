@@ -139,8 +139,8 @@ func startAttacker(t *testing.T, chainID, bootstrap string) *p2p.Host {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acceptAll := func([]byte) error { return nil }
-	drop := func(peer.ID, []byte) {}
+	acceptAll := func([]byte) (any, error) { return nil, nil }
+	drop := func(peer.ID, []byte, any) {}
 	h, err := p2p.New(p2p.Config{
 		ChainID:           chainID,
 		Key:               key,

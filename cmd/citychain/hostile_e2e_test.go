@@ -319,7 +319,7 @@ func startHostile(t *testing.T, d *devnetProc, addrs []string) *hostilePeer {
 	hp := &hostilePeer{d: d, chainID: d.net.ChainID, signer: node.DevValidatorKey(1)}
 	hp.blocks = &stallingBlocks{release: make(chan struct{}), asked: &hp.asked}
 	hp.blocks.base.Store(d.height(0))
-	acceptAll := func([]byte) error { return nil }
+	acceptAll := func([]byte) (any, error) { return nil, nil }
 	h, err := p2p.New(p2p.Config{
 		ChainID:           d.net.ChainID,
 		Key:               key,
@@ -328,7 +328,7 @@ func startHostile(t *testing.T, d *devnetProc, addrs []string) *hostilePeer {
 		Blocks:            hp.blocks,
 		ValidateTx:        acceptAll,
 		ValidateConsensus: acceptAll,
-		OnTx:              func(peer.ID, []byte) {},
+		OnTx:              func(peer.ID, []byte, any) {},
 		OnConsensus:       hp.hear,
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 		RedialInterval:    time.Second,
@@ -352,7 +352,7 @@ func startHostile(t *testing.T, d *devnetProc, addrs []string) *hostilePeer {
 
 // hear keeps a copy of each consensus message the hostile peer receives,
 // up to a bound.
-func (hp *hostilePeer) hear(_ peer.ID, data []byte) {
+func (hp *hostilePeer) hear(_ peer.ID, data []byte, _ any) {
 	m, err := chain.DecodeConsensusMessage(hp.chainID, data)
 	if err != nil {
 		return
