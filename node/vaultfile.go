@@ -15,8 +15,9 @@ import (
 // height. Replacing a file (write a copy, fsync, rename, fsync the
 // folder) costs two commits of the file system's journal; overwriting
 // blocks a file already owns and fdatasync-ing them costs one flush of
-// the disk's cache, a fifth to a tenth of the time on the project's
-// machine. But an overwrite cut short by a crash leaves neither the old
+// the disk's cache: a fifth of the time on the project's machine when
+// it is quiet, half under a loaded devnet (docs/benchmarks.md, "The
+// vault saved in place"). But an overwrite cut short by a crash leaves neither the old
 // record nor the new one, so a vault file holds its record twice.
 //
 // A vault file is two slots of equal size, one after the other. Each
