@@ -132,7 +132,11 @@ func (h *Host) readTopic(ctx context.Context, topic string, sub *pubsub.Subscrip
 		if msg.ReceivedFrom == h.self {
 			continue
 		}
-		deliver(msg.ReceivedFrom, msg.GetData(), msg.ValidatorData)
+		// The message stays in gossipsub's cache for a few heartbeats,
+		// to answer peers that ask for it; what it decoded to need not.
+		checked := msg.ValidatorData
+		msg.ValidatorData = nil
+		deliver(msg.ReceivedFrom, msg.GetData(), checked)
 	}
 }
 

@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/citychain/citychain/chain"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // threeNodes starts A, then B and C with A as their bootstrap peer, and
@@ -193,4 +196,43 @@ func TestJoinsTheChainsTopics(t *testing.T) {
 	if got, want := n.consTopic.String(), chain.ConsensusTopic("testchain"); got != want {
 		t.Errorf("consensus topic %q, want %q", got, want)
 	}
+}
+
+// A message stays in gossipsub's cache for some heartbeats, to answer
+// peers that ask for it; the value its validator returned (the message
+// decoded) must not stay with it once the handler has had it.
+func TestValidatorValueIsNotKeptAfterDelivery(t *testing.T) {
+	type decoded struct{ body [64 << 10]byte }
+	var made, freed, got atomic.Int64
+	slow := func(c *Config) {
+		c.GossipHeartbeat = time.Second // the cache keeps messages for five
+		c.ValidateTx = func(data []byte) (any, error) {
+			d := &decoded{}
+			made.Add(1)
+			runtime.SetFinalizer(d, func(*decoded) { freed.Add(1) })
+			return d, nil
+		}
+		c.OnTx = func(_ peer.ID, _ []byte, checked any) {
+			if _, ok := checked.(*decoded); ok {
+				got.Add(1)
+			}
+		}
+	}
+	a := newNode(t, "A", nil, slow)
+	b := newNode(t, "B", nil, bootstrapTo(a))
+	eventually(t, 10*time.Second, "gossip peers A-B", func() bool { return gossipReady(a, 1) && gossipReady(b, 1) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := 0; got.Load() == 0; i++ {
+		if ctx.Err() != nil {
+			t.Fatal("A's handler never received a message with its validator's value")
+		}
+		b.PublishTx(ctx, []byte(fmt.Sprintf("tx:%d", i)))
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // let the last probes be handled
+	eventually(t, 2*time.Second, "every validator value freed", func() bool {
+		runtime.GC()
+		return got.Load() == made.Load() && freed.Load() == made.Load()
+	})
 }
