@@ -202,12 +202,12 @@ func TestJoinsTheChainsTopics(t *testing.T) {
 // peers that ask for it; the value its validator returned (the message
 // decoded) must not stay with it once the handler has had it.
 func TestValidatorValueIsNotKeptAfterDelivery(t *testing.T) {
-	type decoded struct{ body [64 << 10]byte }
+	type decoded struct{ data []byte }
 	var made, freed, got atomic.Int64
 	slow := func(c *Config) {
 		c.GossipHeartbeat = time.Second // the cache keeps messages for five
 		c.ValidateTx = func(data []byte) (any, error) {
-			d := &decoded{}
+			d := &decoded{data: data}
 			made.Add(1)
 			runtime.SetFinalizer(d, func(*decoded) { freed.Add(1) })
 			return d, nil
