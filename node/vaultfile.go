@@ -83,16 +83,12 @@ func (d *dirVault) legacyPath(name string) string {
 func (d *dirVault) Load(name string) ([]byte, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	raw, err := os.ReadFile(d.path(name))
+	f, kind, rec, err := d.read(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return os.ReadFile(d.legacyPath(name))
 	}
 	if err != nil {
 		return nil, err
-	}
-	f, kind, rec, err := parseVaultFile(raw)
-	if err != nil {
-		return nil, fmt.Errorf("vault file %s: %w", d.path(name), err)
 	}
 	d.files[name] = f
 	if kind == vaultKindGone {
@@ -186,19 +182,30 @@ func (d *dirVault) known(name string) (*vaultFile, error) {
 	if f, ok := d.files[name]; ok {
 		return f, nil
 	}
-	raw, err := os.ReadFile(d.path(name))
-	if errors.Is(err, os.ErrNotExist) {
+	f, _, _, err := d.read(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, errVaultDamaged):
 		return nil, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
-	}
-	f, _, _, err := parseVaultFile(raw)
-	if err != nil {
-		return nil, nil
 	}
 	d.files[name] = f
 	return f, nil
+}
+
+// read reads name's vault file and returns its newest intact slot; the
+// error wraps os.ErrNotExist if there is no file, errVaultDamaged if it
+// holds no intact slot.
+func (d *dirVault) read(name string) (*vaultFile, byte, []byte, error) {
+	raw, err := os.ReadFile(d.path(name))
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	f, kind, rec, err := parseVaultFile(raw)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("vault file %s: %w", d.path(name), err)
+	}
+	return f, kind, rec, nil
 }
 
 // create writes a new vault file for name holding the record in its
@@ -257,7 +264,7 @@ func parseVaultSlot(b []byte) (seq uint64, kind byte, rec []byte, ok bool) {
 func parseVaultFile(raw []byte) (*vaultFile, byte, []byte, error) {
 	size := int64(len(raw))
 	if size < 2*vaultMinSlot || size%2 != 0 {
-		return nil, 0, nil, fmt.Errorf("%d bytes, not two slots of at least %d", size, vaultMinSlot)
+		return nil, 0, nil, fmt.Errorf("%w: %d bytes, not two slots of at least %d", errVaultDamaged, size, vaultMinSlot)
 	}
 	f := &vaultFile{slot: size / 2, newest: -1}
 	var kind byte
