@@ -92,7 +92,7 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 		}
 		if len(items) > MaxBatchTxs {
-			return // refused whole by handleBatch
+			t.Fatalf("%d items decoded; a batch holds at most %d", len(items), MaxBatchTxs)
 		}
 		for i, c := range n.submitItems(items) {
 			if items[i].err != nil && !errors.Is(c.err, items[i].err) {

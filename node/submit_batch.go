@@ -1,8 +1,11 @@
 package node
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"sync"
@@ -51,13 +54,12 @@ func (n *Node) handleBatch(w http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	items, err := decodeBatch(body, isCBOR(r))
-	if err != nil {
-		n.reject(w, http.StatusBadRequest, "bad_batch", err.Error())
+	if errors.Is(err, errBatchTooLong) {
+		n.reject(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 		return
 	}
-	if len(items) > MaxBatchTxs {
-		n.reject(w, http.StatusRequestEntityTooLarge, "too_large",
-			fmt.Sprintf("a batch of %d transactions; the limit is %d", len(items), MaxBatchTxs))
+	if err != nil {
+		n.reject(w, http.StatusBadRequest, "bad_batch", err.Error())
 		return
 	}
 	out := make([]BatchResult, len(items))
@@ -82,14 +84,22 @@ type batchItem struct {
 	err error
 }
 
+// errBatchTooLong refuses a batch of more than MaxBatchTxs transactions.
+var errBatchTooLong = errors.New("too many transactions in one batch")
+
 // decodeBatch parses a batch body. A transaction that does not parse
-// gets its error in its item; the batch as a whole fails only if the
-// body is not an array.
+// gets its error in its item; the batch as a whole fails if the body is
+// not an array or holds more than MaxBatchTxs elements (errBatchTooLong),
+// which is found before any element is decoded into a transaction, so a
+// body of many tiny elements costs no more than its own bytes.
 func decodeBatch(body []byte, cbor bool) ([]batchItem, error) {
 	if cbor {
 		var raws [][]byte
 		if err := chain.Decode(body, &raws); err != nil {
 			return nil, fmt.Errorf("body is not a CBOR array of encoded transactions: %w", err)
+		}
+		if len(raws) > MaxBatchTxs {
+			return nil, tooLong(len(raws))
 		}
 		items := make([]batchItem, len(raws))
 		for i, raw := range raws {
@@ -102,9 +112,9 @@ func decodeBatch(body []byte, cbor bool) ([]batchItem, error) {
 		}
 		return items, nil
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
-		return nil, fmt.Errorf("body is not a JSON array of signed transactions: %w", err)
+	raws, err := jsonElements(body)
+	if err != nil {
+		return nil, err
 	}
 	items := make([]batchItem, len(raws))
 	for i, r := range raws {
@@ -116,6 +126,42 @@ func decodeBatch(body []byte, cbor bool) ([]batchItem, error) {
 		items[i].tx = &tx
 	}
 	return items, nil
+}
+
+// jsonElements splits a JSON array into its elements without decoding
+// them, and stops at the first element past MaxBatchTxs.
+func jsonElements(body []byte) ([]json.RawMessage, error) {
+	notArray := func(err error) error {
+		return fmt.Errorf("body is not a JSON array of signed transactions: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil {
+		return nil, notArray(err)
+	} else if tok != json.Delim('[') {
+		return nil, notArray(fmt.Errorf("it starts with %v", tok))
+	}
+	var raws []json.RawMessage
+	for dec.More() {
+		if len(raws) == MaxBatchTxs {
+			return nil, fmt.Errorf("%w: more than %d; the limit is %d", errBatchTooLong, MaxBatchTxs, MaxBatchTxs)
+		}
+		var r json.RawMessage
+		if err := dec.Decode(&r); err != nil {
+			return nil, notArray(err)
+		}
+		raws = append(raws, r)
+	}
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return nil, notArray(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, notArray(errors.New("data after the array"))
+	}
+	return raws, nil
+}
+
+func tooLong(n int) error {
+	return fmt.Errorf("%w: a batch of %d transactions; the limit is %d", errBatchTooLong, n, MaxBatchTxs)
 }
 
 // SubmitBatch submits txs as Submit does each, and returns each one's

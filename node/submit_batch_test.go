@@ -3,8 +3,10 @@ package node
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +116,10 @@ func TestBatchRefusals(t *testing.T) {
 		{"CBOR that is not an array", "/v1/txs", "application/cbor", []byte{0x01}, 400, "bad_batch", "CBOR array"},
 		{"too many transactions", "/v1/txs", "application/json",
 			[]byte("[" + strings.Repeat("{},", MaxBatchTxs) + "{}]"), 413, "too_large", "limit is"},
+		{"too many transactions in CBOR", "/v1/txs", "application/cbor",
+			tinyCBORBatch(MaxBatchTxs + 1), 413, "too_large", "limit is"},
+		{"data after the array", "/v1/txs", "application/json",
+			append(append([]byte(nil), one...), " {}"...), 400, "bad_batch", "after the array"},
 		{"one transaction over its own limit", "/v1/txs", "application/json",
 			append([]byte(`{"memo": "`), append(bytes.Repeat([]byte("x"), MaxBodyBytes), '"', '}')...), 413, "too_large", "one transaction"},
 	}
@@ -125,4 +131,32 @@ func TestBatchRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A body of millions of tiny elements is refused at the first element
+// past the limit, before any is decoded as a transaction: its cost stays
+// near the body's own size, not a copy and an error per element.
+func TestBatchOfTinyElementsCostsLittle(t *testing.T) {
+	body := append([]byte("["), bytes.Repeat([]byte("0,"), MaxBatchBytes/2-2)...)
+	body = append(body, "0]"...)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	items, err := decodeBatch(body, false)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, errBatchTooLong) || items != nil {
+		t.Fatalf("got %d items and %v; want errBatchTooLong", len(items), err)
+	}
+	if used := after.TotalAlloc - before.TotalAlloc; used > 4<<20 {
+		t.Fatalf("refusing a batch of %d elements allocated %d bytes; want under 4 MiB", MaxBatchBytes/2, used)
+	}
+}
+
+// tinyCBORBatch is a CBOR batch of n one-byte strings.
+func tinyCBORBatch(n int) []byte {
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = []byte{0}
+	}
+	return chain.EncodeTxBatch(raws)
 }
