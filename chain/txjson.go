@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/fxamacker/cbor/v2"
@@ -138,6 +139,9 @@ func checkCanonicalPayload(p []byte) error {
 	if _, ok := v.(map[string]any); !ok {
 		return fmt.Errorf("%w: payload is not a map", ErrDecode)
 	}
+	if path := floatIn(v, "payload"); path != "" {
+		return fmt.Errorf("%w: %s is a floating-point number; a payload holds integers, and fractions as strings", ErrBadPayload, path)
+	}
 	again, err := encMode.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("%w: payload: %v", ErrDecode, err)
@@ -146,6 +150,30 @@ func checkCanonicalPayload(p []byte) error {
 		return fmt.Errorf("%w: payload", ErrNonCanonical)
 	}
 	return nil
+}
+
+// floatIn returns the path of the first floating-point number in v, a
+// decoded payload (map keys in sorted order), or "" if it holds none. A
+// float's conversion to an integer is not defined by Go for every value,
+// and its text is not the one JSON would give, so none may enter a block.
+func floatIn(v any, path string) string {
+	switch t := v.(type) {
+	case float32, float64:
+		return path
+	case []any:
+		for i, e := range t {
+			if p := floatIn(e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			if p := floatIn(t[k], path+"."+k); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // PayloadToJSON converts a CBOR payload back to its JSON object.
@@ -175,10 +203,6 @@ func cborToJSONValue(v any) any {
 			t[k] = cborToJSONValue(t[k])
 		}
 		return t
-	case float64:
-		if t == math.Trunc(t) {
-			return int64(t)
-		}
 	}
 	return v
 }
