@@ -194,9 +194,9 @@ func TestDecodeTx(t *testing.T) {
 		{"payload integer not shortest", refEncode(fields.with("payload",
 			payload.with("amount", rawCBOR{0x19, 0x00, 0x0a}))), chain.ErrNonCanonical},
 		{"payload float past the integers", refEncode(fields.with("payload",
-			payload.with("amount", rawCBOR{0xfb, 0x43, 0xe1, 0x58, 0xe4, 0x60, 0x91, 0x3d, 0x00}))), chain.ErrBadPayload},
+			payload.with("amount", rawCBOR{0xfb, 0x43, 0xe1, 0x58, 0xe4, 0x60, 0x91, 0x3d, 0x00}))), chain.ErrDecode},
 		{"payload half float in an array", refEncode(fields.with("payload",
-			payload.with("to", rawCBOR{0x81, 0xf9, 0x3c, 0x00}))), chain.ErrBadPayload},
+			payload.with("to", rawCBOR{0x81, 0xf9, 0x3c, 0x00}))), chain.ErrDecode},
 		{"payload is an integer", refEncode(fields.with("payload", uint64(7))), chain.ErrDecode},
 		{"payload is null", refEncode(fields.with("payload", nil)), chain.ErrDecode},
 		{"payload map with integer key", refEncode(fields.with("payload", rawCBOR{0xa1, 0x01, 0x02})), chain.ErrDecode},
@@ -409,4 +409,23 @@ func ExampleTx_Sign() {
 	// sender: city18ytlpf5e2487cypdyhfvaa52am9uxv3cpv6sl5
 	// valid:  true
 	// hash:   e58a361114d65eb98dcad8aaf98d79495679997079fa009a04dc5e0f5e473f83
+}
+
+// A float is refused wherever it sits in a payload, and the error names
+// where, the first in key order when there are several.
+func TestPayloadFloatIsNamed(t *testing.T) {
+	fields := txFields(goldenTransfer(0, 1, 10, 0))
+	for _, c := range []struct {
+		payload orderedMap
+		path    string
+	}{
+		{orderedMap{{"a", rawCBOR{0xfb, 0x43, 0xe1, 0x58, 0xe4, 0x60, 0x91, 0x3d, 0x00}}}, "payload.a"},
+		{orderedMap{{"b", rawCBOR{0x82, 0x01, 0xfa, 0x3f, 0x80, 0x00, 0x00}}, {"c", rawCBOR{0xf9, 0x3c, 0x00}}}, "payload.b[1]"},
+		{orderedMap{{"d", orderedMap{{"e", rawCBOR{0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0}}}}}, "payload.d.e"},
+	} {
+		_, err := chain.DecodeTx(refEncode(fields.with("payload", c.payload)))
+		if !errors.Is(err, chain.ErrDecode) || !strings.Contains(err.Error(), c.path+" is a floating-point number") {
+			t.Errorf("payload %x: %v; want ErrDecode naming %s", refEncode(c.payload), err, c.path)
+		}
+	}
 }

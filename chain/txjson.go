@@ -140,7 +140,7 @@ func checkCanonicalPayload(p []byte) error {
 		return fmt.Errorf("%w: payload is not a map", ErrDecode)
 	}
 	if path := floatIn(v, "payload"); path != "" {
-		return fmt.Errorf("%w: %s is a floating-point number; a payload holds integers, and fractions as strings", ErrBadPayload, path)
+		return fmt.Errorf("%w: %s is a floating-point number; a payload holds integers, and fractions as strings", ErrDecode, path)
 	}
 	again, err := encMode.Marshal(v)
 	if err != nil {
