@@ -246,6 +246,9 @@ func DecodeConsensusMessage(chainID string, data []byte) (*ConsensusMessage, err
 		if n := len(m.Proposal.Block.TxHashes); n > MaxBlockTxs {
 			return nil, fmt.Errorf("%w: %d transaction hashes, limit %d", ErrDecode, n, MaxBlockTxs)
 		}
+		if n := len(m.Proposal.Block.Evidence); n > MaxBlockEvidence {
+			return nil, fmt.Errorf("%w: %d pieces of evidence, limit %d", ErrDecode, n, MaxBlockEvidence)
+		}
 		if len(m.Proposal.POL) > MaxPOLVotes {
 			return nil, fmt.Errorf("%w: %d POL votes", ErrDecode, len(m.Proposal.POL))
 		}

@@ -534,10 +534,21 @@ func cwRefusals() []struct {
 		{"too many POL votes", withProposal(func(sp *chain.SignedProposal) { sp.POL = polOf(chain.MaxPOLVotes + 1) }), chain.ErrDecode},
 		{"POL vote of another chain", withProposal(func(sp *chain.SignedProposal) { sp.POL[1].ChainID = "other-chain" }), chain.ErrWrongChain},
 		{"too many transaction hashes", withProposal(func(sp *chain.SignedProposal) { sp.Block.TxHashes = hashesOf(chain.MaxBlockTxs + 1) }), chain.ErrDecode},
+		{"MaxBlockEvidence pieces of evidence", withProposal(func(sp *chain.SignedProposal) { sp.Block.Evidence = evidenceOf(chain.MaxBlockEvidence) }), nil},
+		{"too many pieces of evidence", withProposal(func(sp *chain.SignedProposal) { sp.Block.Evidence = evidenceOf(chain.MaxBlockEvidence + 1) }), chain.ErrDecode},
 		{"a whole block where the compact one belongs", refEncode(orderedMap{{"proposal", orderedMap{
 			{"pol", []any{}}, {"block", b2.Encode()}, {"proposal", rawCBOR(chain.MustEncode(&cwProposal().Proposal))},
 			{"signature", cwProposal().Signature}}}}), chain.ErrDecode},
 	}
+}
+
+// evidenceOf returns n copies of the golden evidence.
+func evidenceOf(n int) []chain.Evidence {
+	out := make([]chain.Evidence, 0, n)
+	for range n {
+		out = append(out, goldenEvidenceList()...)
+	}
+	return out
 }
 
 // hashesOf returns n made-up transaction hashes.
