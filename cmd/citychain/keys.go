@@ -20,15 +20,24 @@ func openKeystore(g *globals) (*keystore.Keystore, error) {
 	return keystore.Open(filepath.Join(g.home, node.KeystoreDir))
 }
 
+// errEmptyPassphrase refuses to protect a new or imported key with no
+// passphrase: only the development keys dev0..dev9 have none.
+var errEmptyPassphrase = errors.New("the passphrase is empty; a key of your own needs one (only the development keys dev0..dev9 of dev and devnet have none, and they are everybody's)")
+
 // readPassphrase returns the passphrase from --passphrase-file, or asks
-// on the terminal. confirm asks twice, for new keys.
+// on the terminal. confirm, for a key being stored, asks twice and
+// refuses an empty passphrase.
 func readPassphrase(file, prompt string, confirm bool) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("--passphrase-file: %w", err)
 		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		p := strings.TrimRight(string(b), "\r\n")
+		if confirm && p == "" {
+			return "", fmt.Errorf("--passphrase-file %s: %w", file, errEmptyPassphrase)
+		}
+		return p, nil
 	}
 	fd := int(os.Stdin.Fd())
 	if !term.IsTerminal(fd) {
@@ -39,6 +48,9 @@ func readPassphrase(file, prompt string, confirm bool) (string, error) {
 	fmt.Fprintln(os.Stderr)
 	if err != nil {
 		return "", err
+	}
+	if confirm && len(p) == 0 {
+		return "", errEmptyPassphrase
 	}
 	if confirm {
 		fmt.Fprint(os.Stderr, "Repeat the passphrase: ")
@@ -96,7 +108,8 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "Manage keys in the encrypted keystore under --home",
 		Long: `Keys live in HOME/keystore, one file each, encrypted with a key derived from
 your passphrase (scrypt) and XChaCha20-Poly1305. The address and public key are
-readable without the passphrase; the private key is not.`,
+readable without the passphrase; the private key is not. A key of your own
+needs a passphrase: only the development keys dev0..dev9 have none.`,
 	}
 	var passFile string
 	newKey := &cobra.Command{
