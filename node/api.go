@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -358,9 +359,10 @@ func (n *Node) handlePeers(w http.ResponseWriter, _ *http.Request) {
 func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
 	app := r.PathValue("app")
 	path := strings.Split(strings.Trim(r.PathValue("path"), "/"), "/")
-	args := map[string]string{}
-	for k, v := range r.URL.Query() {
-		args[k] = v[0]
+	args, err := queryArgs(r.URL.RawQuery)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, "bad_payload", err.Error())
+		return
 	}
 	snap := n.store.Snapshot()
 	defer snap.Discard()
@@ -371,6 +373,33 @@ func (n *Node) handleAppQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAnswer(w, r, ans)
+}
+
+// queryArgs reads a module query's arguments from the raw query string.
+// An argument that does not decode, or one given twice, is an error that
+// names it, rather than dropped or half read.
+func queryArgs(raw string) (map[string]string, error) {
+	args := map[string]string{}
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(part, "=")
+		if k, err := url.QueryUnescape(name); err == nil {
+			name = k
+		}
+		vals, err := url.ParseQuery(part)
+		if err != nil {
+			return nil, fmt.Errorf("query argument %q: %v", name, err)
+		}
+		for k, v := range vals {
+			if _, dup := args[k]; dup || len(v) > 1 {
+				return nil, fmt.Errorf("query argument %q is given more than once", k)
+			}
+			args[k] = v[0]
+		}
+	}
+	return args, nil
 }
 
 // writeAnswer writes a module's answer: as application/json, or in the

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -57,6 +58,47 @@ func TestAppQueryNegotiatesTheMediaType(t *testing.T) {
 			}
 			if tc.absent != "" && strings.Contains(body, tc.absent) {
 				t.Errorf("body has %s:\n%s", tc.absent, body)
+			}
+		})
+	}
+}
+
+// TestAppQueryRefusesArgumentsItCannotRead checks that a module query's
+// arguments are read whole: one that does not decode, or one given twice,
+// is answered 400 with a message naming it, never dropped or half kept.
+func TestAppQueryRefusesArgumentsItCannotRead(t *testing.T) {
+	_, url := testNode(t)
+	cases := []struct {
+		query  string
+		status int
+		says   string
+	}{
+		{"limit=5", http.StatusOK, ""},
+		{"limit=5&&prefix=", http.StatusOK, ""},
+		{"limit=%zz", http.StatusBadRequest, `query argument "limit": invalid URL escape "%zz"`},
+		{"limit=5&limit=9999", http.StatusBadRequest, `query argument "limit" is given more than once`},
+		{"limit=5&limit=5", http.StatusBadRequest, `"limit" is given more than once`},
+		{"li%zzmit=5", http.StatusBadRequest, `query argument "li%zzmit"`},
+		{"prefix=a;limit=3", http.StatusBadRequest, `query argument "prefix": invalid semicolon separator`},
+		{"limit=9999", http.StatusBadRequest, "limit"},
+	}
+	for _, c := range cases {
+		t.Run(c.query, func(t *testing.T) {
+			resp, err := http.Get(url + "/v1/apps/city/devices?" + c.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e APIError
+			_ = json.NewDecoder(resp.Body).Decode(&e)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d (%+v), want %d", resp.StatusCode, e.Error, c.status)
+			}
+			if c.status == http.StatusOK {
+				return
+			}
+			if e.Error.Code != "bad_payload" || !strings.Contains(e.Error.Message, c.says) {
+				t.Errorf("error %+v, want bad_payload saying %q", e.Error, c.says)
 			}
 		})
 	}

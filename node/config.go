@@ -166,7 +166,7 @@ type MemoryConfig struct {
 // BlockConfig shapes block production.
 type BlockConfig struct {
 	MaxTxs     int      `toml:"max_txs" comment:"most transactions in one block"`
-	EmptyEvery Duration `toml:"empty_every" comment:"dev: make an empty block after this long without transactions"`
+	EmptyEvery Duration `toml:"empty_every" comment:"how long an idle chain waits without transactions before it makes an empty block (dev and network nodes alike)"`
 }
 
 // LogConfig sets logging.
@@ -239,13 +239,16 @@ func ParseConfig(b []byte) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Validate checks the settings.
+// Validate checks the settings; each error names its key.
 func (c Config) Validate() error {
 	if err := c.API.validate(); err != nil {
 		return err
 	}
-	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
-		return fmt.Errorf("config: mempool bounds must be positive")
+	if c.Mempool.MaxTxs <= 0 {
+		return fmt.Errorf("config: mempool.max_txs is %d; it must be positive", c.Mempool.MaxTxs)
+	}
+	if c.Mempool.MaxBytes <= 0 {
+		return fmt.Errorf("config: mempool.max_bytes is %d; it must be positive", c.Mempool.MaxBytes)
 	}
 	if c.Mempool.KeyCache < 0 {
 		return fmt.Errorf("config: mempool.key_cache must not be negative")
@@ -253,13 +256,42 @@ func (c Config) Validate() error {
 	if c.Block.MaxTxs <= 0 || c.Block.MaxTxs > chain.MaxBlockTxs {
 		return fmt.Errorf("config: block.max_txs is %d; it must be from 1 to %d, the most transactions a block may hold", c.Block.MaxTxs, chain.MaxBlockTxs)
 	}
-	if c.Consensus.TimeoutPropose.Duration <= 0 || c.Consensus.TimeoutPrevote.Duration <= 0 || c.Consensus.TimeoutPrecommit.Duration <= 0 {
-		return fmt.Errorf("config: consensus timeouts must be positive")
+	if err := c.Consensus.validate(); err != nil {
+		return err
 	}
 	if c.Block.EmptyEvery.Duration <= 0 {
-		return fmt.Errorf("config: block.empty_every must be positive")
+		return fmt.Errorf("config: block.empty_every is %s; it must be positive", c.Block.EmptyEvery)
 	}
 	return c.validateMemory()
+}
+
+// maxConsensusWait bounds every consensus setting, so that base plus
+// round times delta stays far from overflowing in any round a chain
+// reaches.
+const maxConsensusWait = time.Hour
+
+// validate checks the consensus settings one by one: a step's base
+// timeout must be positive, a delta and the commit wait must not be
+// negative, and none may be over maxConsensusWait.
+func (c ConsensusConfig) validate() error {
+	for _, d := range []struct {
+		key      string
+		v        Duration
+		zeroGood bool
+	}{{"timeout_propose", c.TimeoutPropose, false}, {"timeout_propose_delta", c.TimeoutProposeDelta, true},
+		{"timeout_prevote", c.TimeoutPrevote, false}, {"timeout_prevote_delta", c.TimeoutPrevoteDelta, true},
+		{"timeout_precommit", c.TimeoutPrecommit, false}, {"timeout_precommit_delta", c.TimeoutPrecommitDelta, true},
+		{"commit_wait", c.CommitWait, true}} {
+		switch {
+		case d.v.Duration < 0:
+			return fmt.Errorf("config: consensus.%s is %s; it must not be negative", d.key, d.v)
+		case d.v.Duration == 0 && !d.zeroGood:
+			return fmt.Errorf("config: consensus.%s is 0s; it must be positive", d.key)
+		case d.v.Duration > maxConsensusWait:
+			return fmt.Errorf("config: consensus.%s is %s; it must be at most %s", d.key, d.v, maxConsensusWait)
+		}
+	}
+	return nil
 }
 
 // validateMemory checks the settings that bound memory.
@@ -268,8 +300,10 @@ func (c Config) validateMemory() error {
 	switch {
 	case st.MemtableMB < store.MinMemTableSize>>20 || st.MemtableMB > 1024:
 		return fmt.Errorf("config: store.memtable_mb must be %d to 1024", store.MinMemTableSize>>20)
-	case st.BlockCacheMB < 0 || st.BlockCacheMB > 1<<16 || st.IndexCacheMB < 0 || st.IndexCacheMB > 1<<16:
-		return fmt.Errorf("config: store cache sizes must be 0 to 65536 MiB")
+	case st.BlockCacheMB < 0 || st.BlockCacheMB > 1<<16:
+		return fmt.Errorf("config: store.block_cache_mb must be 0 to 65536 MiB")
+	case st.IndexCacheMB < 0 || st.IndexCacheMB > 1<<16:
+		return fmt.Errorf("config: store.index_cache_mb must be 0 to 65536 MiB")
 	case st.ValueLogFileMB < 1 || st.ValueLogFileMB > 1023:
 		return fmt.Errorf("config: store.value_log_file_mb must be 1 to 1023")
 	case st.TreeCacheNodes <= 0:
@@ -280,8 +314,10 @@ func (c Config) validateMemory() error {
 		return fmt.Errorf("config: store.keep_states must be 0 (keep all) or more than %d: evidence up to that age is judged against the validator set of its height, which is read from that height's state", chain.MaxEvidenceAge)
 	case st.MinFreeMB < 0 || st.MinFreeMB > 1<<20:
 		return fmt.Errorf("config: store.min_free_mb must be 0 (automatic) to %d", 1<<20)
-	case c.P2P.PeerQueue <= 0 || c.P2P.ValidateQueue <= 0:
-		return fmt.Errorf("config: p2p queues must be positive")
+	case c.P2P.PeerQueue <= 0:
+		return fmt.Errorf("config: p2p.peer_queue must be positive")
+	case c.P2P.ValidateQueue <= 0:
+		return fmt.Errorf("config: p2p.validate_queue must be positive")
 	case c.P2P.SeenTTL.Duration <= 0:
 		return fmt.Errorf("config: p2p.seen_ttl must be positive")
 	case c.Memory.GCPercent < 10 || c.Memory.GCPercent > 1000:

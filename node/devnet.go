@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/citychain/citychain/chain"
@@ -134,6 +136,41 @@ func PrepareDevnet(dir string, count, basePort int, now time.Time) (*Devnet, boo
 			API: "http://" + cfg.API.Listen, P2P: p2pAddr, Validator: chain.AddressOf(vk.PublicKey()).String()})
 	}
 	return d, created, nil
+}
+
+// BasePort is the base port d's homes were made with: the port of
+// node0's API, as its config.toml gives it.
+func (d *Devnet) BasePort() (int, error) {
+	if len(d.Nodes) == 0 {
+		return 0, errors.New("the devnet has no nodes")
+	}
+	u, err := url.Parse(d.Nodes[0].API)
+	if err != nil {
+		return 0, fmt.Errorf("%s's API address %q: %w", d.Nodes[0].Name, d.Nodes[0].API, err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return 0, fmt.Errorf("%s's API address %q has no port", d.Nodes[0].Name, d.Nodes[0].API)
+	}
+	return port, nil
+}
+
+// CheckBasePort refuses a base port asked for explicitly that is not the
+// one the existing devnet in dir was made with. The ports are saved in
+// each home's config and in the others' bootstrap lists, so the devnet
+// would start on its old ports, not on the ones asked for.
+func (d *Devnet) CheckBasePort(dir string, want int) error {
+	saved, err := d.BasePort()
+	if err != nil {
+		return err
+	}
+	if saved != want {
+		return fmt.Errorf("%s holds a devnet made with --base-port %d (node0's API on %d, libp2p on %d); "+
+			"its ports are saved in the homes, so --base-port %d cannot move it: "+
+			"leave out --base-port (or give %d) to resume it, or use another --dir (or delete %s) to start afresh on %d",
+			dir, saved, saved, saved+1000, want, saved, dir, want)
+	}
+	return nil
 }
 
 func createDevnet(dir string, count, basePort int, now time.Time) error {

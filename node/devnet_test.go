@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,39 @@ func TestFillDevKeystoresSealsEachDevKeyOnce(t *testing.T) {
 	}
 	if !bytes.Equal(read(d.Nodes[2].Home, "dev0"), before) {
 		t.Error("filling again rewrote a key")
+	}
+}
+
+// A devnet folder remembers its base port: PrepareDevnet with another one
+// resumes the saved ports, and CheckBasePort says so, naming both.
+func TestDevnetCheckBasePort(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := PrepareDevnet(dir, 2, 19500, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	d, created, err := PrepareDevnet(dir, 2, 19600, time.Now())
+	if err != nil || created {
+		t.Fatalf("resume: created %v, err %v", created, err)
+	}
+	if p, err := d.BasePort(); err != nil || p != 19500 {
+		t.Fatalf("BasePort = %d, %v; want the saved 19500", p, err)
+	}
+	if err := d.CheckBasePort(dir, 19500); err != nil {
+		t.Errorf("the saved port: %v", err)
+	}
+	err = d.CheckBasePort(dir, 19600)
+	if err == nil {
+		t.Fatal("another port accepted")
+	}
+	for _, want := range []string{dir, "--base-port 19500", "libp2p on 20500", "--base-port 19600 cannot move it", "start afresh on 19600"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if _, err := (&Devnet{}).BasePort(); err == nil {
+		t.Error("BasePort of a devnet without nodes gave no error")
+	}
+	if _, err := (&Devnet{Nodes: []DevnetNode{{Name: "node0", API: "http://127.0.0.1"}}}).BasePort(); err == nil {
+		t.Error("BasePort of an API address without a port gave no error")
 	}
 }

@@ -200,17 +200,12 @@ func assemble(n *Node, g *chain.Genesis, key *crypto.PrivateKey, st *store.Store
 	return n, nil
 }
 
+// initGenesis writes the genesis state on first start. On later starts
+// it builds the genesis header from genesis.json again and refuses to go
+// on when it is not the block 0 in the store: the file was edited (or
+// replaced) after the data was made, and the node would otherwise run
+// the old chain while reading the new file's validators for height 0.
 func (n *Node) initGenesis() error {
-	if n.store.Initialized() {
-		b, err := n.store.Block(0)
-		if err != nil {
-			return fmt.Errorf("read genesis header: %w", err)
-		}
-		if b.Header.ChainID != n.chainID {
-			return fmt.Errorf("data was made for chain %q but genesis.json says %q", b.Header.ChainID, n.chainID)
-		}
-		return nil
-	}
 	res, err := n.exec.InitChain(n.genesis)
 	if err != nil {
 		return err
@@ -219,8 +214,40 @@ func (n *Node) initGenesis() error {
 	if err != nil {
 		return err
 	}
+	want := n.genesis.Header(res.StateRoot, vs)
+	if n.store.Initialized() {
+		b, err := n.store.Block(0)
+		if err != nil {
+			return fmt.Errorf("read genesis header: %w", err)
+		}
+		return sameGenesis(b.Header, want)
+	}
 	n.log.Info("genesis state written", "state_root", res.StateRoot.String(), "validators", len(vs.Validators))
-	return n.store.Init(n.genesis.Header(res.StateRoot, vs), res)
+	return n.store.Init(want, res)
+}
+
+// sameGenesis compares the stored block 0 header with the one built from
+// genesis.json and names the first part that differs.
+func sameGenesis(stored, file chain.Header) error {
+	if stored.Hash() == file.Hash() {
+		return nil
+	}
+	var what string
+	switch {
+	case stored.ChainID != file.ChainID:
+		what = fmt.Sprintf("chain_id %q in the data, %q in genesis.json", stored.ChainID, file.ChainID)
+	case stored.ValidatorsHash != file.ValidatorsHash:
+		what = "its validators differ"
+	case stored.Time != file.Time:
+		what = fmt.Sprintf("genesis_time %s in the data, %s in genesis.json",
+			stored.BlockTime().Format(time.RFC3339Nano), file.BlockTime().Format(time.RFC3339Nano))
+	case stored.StateRoot != file.StateRoot:
+		what = "its app_state or params give another state root"
+	default:
+		what = "its header differs"
+	}
+	return fmt.Errorf("genesis.json differs from the genesis the data folder was made with (%s; genesis hash %s in the data, %s from genesis.json): put back the genesis.json the data was made with, or start from a new home",
+		what, stored.Hash(), file.Hash())
 }
 
 // Start opens the API listener and starts block production. It returns

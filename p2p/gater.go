@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"container/heap"
 	"slices"
 	"sync"
 	"time"
@@ -18,22 +19,60 @@ import (
 //     SetBlocked). A block lasts until it is lifted by hand.
 //   - the ban list, which only this package changes (see ban.go): peers
 //     that misbehaved, refused until their ban runs out. Nothing lifts a
-//     ban early.
+//     ban early, unless the list is full (below).
 //
 // A peer on either list is refused, so Unblock never lets a banned peer
 // back and the end of a ban never lets a blocked peer back. While the
 // node is isolated (BlockAll) everyone is refused.
+//
+// The ban list holds at most maxBans peers. Peer ids cost nothing to make,
+// so a stream of new ids that each earn a ban must not grow it without
+// end: when it is full, the ban that would run out first makes room.
 type gater struct {
 	now func() time.Time
 
 	mu      sync.RWMutex
 	blocked map[peer.ID]struct{}
-	banned  map[peer.ID]time.Time // until when
+	banned  map[peer.ID]*banEntry
+	expiry  banHeap // the same entries, the one that runs out first on top
+	limit   int     // most peers on the ban list
 	all     bool
 }
 
+// maxBans is how many peers the ban list holds at most.
+const maxBans = 1024
+
+// banEntry is one peer on the ban list.
+type banEntry struct {
+	id    peer.ID
+	until time.Time
+	index int // in the heap
+}
+
+// banHeap orders the ban list by the end of each ban.
+type banHeap []*banEntry
+
+func (h banHeap) Len() int           { return len(h) }
+func (h banHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
+func (h banHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *banHeap) Push(x any) {
+	e := x.(*banEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *banHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
+}
+
 func newGater(now func() time.Time) *gater {
-	return &gater{now: now, blocked: map[peer.ID]struct{}{}, banned: map[peer.ID]time.Time{}}
+	return &gater{now: now, blocked: map[peer.ID]struct{}{}, banned: map[peer.ID]*banEntry{}, limit: maxBans}
 }
 
 // allows reports whether p may be connected to now.
@@ -46,33 +85,48 @@ func (g *gater) allows(p peer.ID) bool {
 	if _, ok := g.blocked[p]; ok {
 		return false
 	}
-	until, ok := g.banned[p]
-	return !ok || !g.now().Before(until)
+	e, ok := g.banned[p]
+	return !ok || !g.now().Before(e.until)
 }
 
 // ban refuses p until the given time, or longer if an earlier ban already
-// runs longer. It reports whether p was not banned before the call.
+// runs longer. It reports whether p was not banned before the call. Bans
+// that ran out are dropped first; if the list is still full, the ban that
+// ends first is dropped to make room for p.
 func (g *gater) ban(p peer.ID, until time.Time) (fresh bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
-	for id, t := range g.banned { // keep the map small
-		if !now.Before(t) {
-			delete(g.banned, id)
+	for len(g.expiry) > 0 && !now.Before(g.expiry[0].until) {
+		g.drop(g.expiry[0])
+	}
+	if e, ok := g.banned[p]; ok {
+		if until.After(e.until) {
+			e.until = until
+			heap.Fix(&g.expiry, e.index)
 		}
+		return false
 	}
-	old, ok := g.banned[p]
-	if !ok || until.After(old) {
-		g.banned[p] = until
+	for len(g.expiry) > 0 && len(g.expiry) >= g.limit {
+		g.drop(g.expiry[0])
 	}
-	return !ok
+	e := &banEntry{id: p, until: until}
+	heap.Push(&g.expiry, e)
+	g.banned[p] = e
+	return true
+}
+
+// drop takes e off the ban list. The caller holds mu.
+func (g *gater) drop(e *banEntry) {
+	heap.Remove(&g.expiry, e.index)
+	delete(g.banned, e.id)
 }
 
 func (g *gater) isBanned(p peer.ID) bool {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	until, ok := g.banned[p]
-	return ok && g.now().Before(until)
+	e, ok := g.banned[p]
+	return ok && g.now().Before(e.until)
 }
 
 // bannedPeers returns the peers whose ban has not run out, sorted.
@@ -80,8 +134,8 @@ func (g *gater) bannedPeers() []peer.ID {
 	g.mu.RLock()
 	now := g.now()
 	ids := make([]peer.ID, 0, len(g.banned))
-	for id, until := range g.banned {
-		if now.Before(until) {
+	for id, e := range g.banned {
+		if now.Before(e.until) {
 			ids = append(ids, id)
 		}
 	}

@@ -109,8 +109,15 @@ func printDevBanner(w io.Writer, home, api string, p2pAddrs []string, created bo
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.Name, a.Address, a.PrivKey)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\n  WARNING: these keys are published in the CityChain source. Anyone can spend")
-	fmt.Fprintln(w, "  from these accounts. Use them for local development only, never for value.")
+	fmt.Fprintln(w)
+	printDevKeysWarning(w, "  ", "these keys are")
 	fmt.Fprintf(w, "\nTry:  citychain tx bank send --home %s --from dev0 --to %s --amount 10 --wait\n", home, node.DevAccounts()[1].Address)
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}
+
+// printDevKeysWarning says that the development keys are public, in the
+// words `dev` and `devnet` share: what names the keys, indented by indent.
+func printDevKeysWarning(w io.Writer, indent, what string) {
+	fmt.Fprintf(w, "%sWARNING: %s published in the CityChain source. Anyone can spend\n", indent, what)
+	fmt.Fprintf(w, "%sfrom these accounts. Use them for local development only, never for value.\n", indent)
 }

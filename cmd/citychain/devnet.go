@@ -28,7 +28,8 @@ and write DIR/devnet.json. Node i serves its API and explorer on base-port+i
 and libp2p on base-port+1000+i; each node's log is DIR/nodeI/node.log.
 
 Kill a node (kill -9 PID) and watch the others carry on; start the devnet again
-later with the same --dir to resume the same chain. Ctrl-C stops every node.
+later with the same --dir to resume the same chain, on the ports it was made
+with (a different --base-port is refused). Ctrl-C stops every node.
 
 The funded development accounts dev0..dev9 are in every home's keystore with
 an empty passphrase. Their keys are public: local use only.`,
@@ -56,6 +57,11 @@ func runDevnet(cmd *cobra.Command, dir string, count, basePort int) error {
 	d, created, err := node.PrepareDevnet(dir, count, basePort, time.Now())
 	if err != nil {
 		return err
+	}
+	if !created && cmd.Flags().Changed("base-port") {
+		if err := d.CheckBasePort(dir, basePort); err != nil {
+			return err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -127,6 +133,8 @@ func printDevnet(w io.Writer, d *node.Devnet, dir string, created bool, took tim
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", nd.Name, nd.PID, nd.API, nd.Validator, nd.P2P)
 	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	printDevKeysWarning(w, "", "the dev0..dev9 keys in every keystore are")
 	fmt.Fprintf(w, "\nFault tolerance: a block is final when validators with more than 2/3 of the\n")
 	fmt.Fprintf(w, "votes precommit it: %d of %d here. So the chain keeps going with up to f = (N-1)/3 = %d\n", 2*n/3+1, n, f)
 	if f == 0 {
