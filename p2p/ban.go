@@ -23,7 +23,8 @@ import (
 //     status.go).
 //
 // Bans live in the gater's ban list, apart from the operator's block list,
-// and end only when their time runs out (see gater).
+// and end when their time runs out, or earlier when the list is full and
+// a new ban takes the place of the one that would end first (see gater).
 //
 // Gossipsub keeps a peer's score for RetainScore (ten minutes, score.go)
 // after the peer leaves, so a peer that comes back sooner is judged by
