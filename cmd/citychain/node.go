@@ -222,6 +222,9 @@ func newGenesisCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s for chain %s with 1 validator\n", path, chainID)
+			if devAccounts {
+				fmt.Fprintln(cmd.OutOrStdout(), "funded the development accounts dev0..dev9, and dev0 runs the modules: their keys are public, so this chain is for classes (--dev-accounts=false for one that holds value)")
+			}
 			return nil
 		},
 	}
