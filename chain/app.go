@@ -82,8 +82,13 @@ type EndBlocker interface {
 // ValidatorGovernor is implemented by the one app that decides changes
 // to the validator set (apps/poa). After every block's EndBlock hooks the
 // executor asks it for the set that validates the next block; nil means
-// no change. The executor checks the set (NewValidatorSet) and refuses
-// the block if it is empty or malformed.
+// no change. NextValidators runs in a write cache of its own, and the
+// executor checks the set it returns (NewValidatorSet). If it returns an
+// error, panics or returns a set that is empty or malformed (a total
+// power that overflows, say), its writes are dropped, a
+// "next_validators_failed" block event records the error, the current
+// set stays, and the block still applies. Only a storage fault aborts
+// the block.
 type ValidatorGovernor interface {
 	NextValidators(ctx *Context) (*ValidatorSet, error)
 }

@@ -86,9 +86,9 @@ type Result struct {
 	// BlockEvents are the events of the block itself rather than of one
 	// transaction, in the order they happened: what apps emitted while
 	// handling evidence, in EndBlock and in NextValidators, and an
-	// "evidence_failed" or "end_block_failed" event for each hook that
-	// returned an error or panicked. They are the same on every node but
-	// are not under any root of the header.
+	// "evidence_failed", "end_block_failed" or "next_validators_failed"
+	// event for each hook that returned an error or panicked. They are
+	// the same on every node but are not under any root of the header.
 	BlockEvents []Event
 }
 
@@ -168,7 +168,9 @@ func (e *Executor) CheckTx(committed Reader, info BlockInfo, tx *Tx, nonce uint6
 // So does evidence that breaks a stateless rule (ValidateEvidenceList);
 // the evidence's signatures are not checked here, see EvidenceHandler.
 // A hook that fails or panics is recorded in Result.BlockEvents and
-// does not stop the block.
+// does not stop the block; that includes a ValidatorGovernor that fails
+// or hands back a set NewValidatorSet refuses, after which the current
+// set stays.
 func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [][]byte) (*Result, error) {
 	if err := ValidateEvidenceList(e.chainID, info.Height, info.Evidence); err != nil {
 		return nil, err
@@ -250,19 +252,22 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 		if !ok {
 			continue
 		}
-		ctx := NewContext(a.Name(), block, info, Address{}, Hash{})
-		next, err := gov.NextValidators(ctx)
+		events, err := runHook(block, a, info, "next_validators_failed", nil, func(ctx *Context) error {
+			next, err := gov.NextValidators(ctx)
+			if err != nil || next == nil {
+				return err
+			}
+			checked, err := NewValidatorSet(next.Validators)
+			if err != nil {
+				return fmt.Errorf("the next validator set: %w", err)
+			}
+			ctx.kv.Set(keyValidators, MustEncode(checked))
+			return nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("next validators from %s: %w", a.Name(), err)
 		}
-		if next != nil {
-			checked, err := NewValidatorSet(next.Validators)
-			if err != nil {
-				return nil, fmt.Errorf("next validators from %s: %w", a.Name(), err)
-			}
-			block.Set(keyValidators, MustEncode(checked))
-		}
-		blockEvents = append(blockEvents, ctx.Events()...)
+		blockEvents = append(blockEvents, events...)
 	}
 	if block.Err() != nil {
 		return nil, fmt.Errorf("read state: %w", block.Err())
@@ -279,14 +284,14 @@ func (e *Executor) Execute(parent Reader, parentRoot Hash, info BlockInfo, txs [
 	return res, nil
 }
 
-// runHook runs one block-level hook of app (HandleEvidence or EndBlock)
-// in a write cache of its own and returns the events it emitted. If the
-// hook returns an error or panics, its writes are dropped and the result
-// is a single event of type failed, with attrs and the error text: every
-// node runs the same hook on the same state and gets the same error, so
-// recording it keeps them in agreement where halting would stop the
-// chain for everyone. A storage fault is this node's alone and is
-// returned as an error instead.
+// runHook runs one block-level hook of app (HandleEvidence, EndBlock or
+// NextValidators) in a write cache of its own and returns the events it
+// emitted. If the hook returns an error or panics, its writes are
+// dropped and the result is a single event of type failed, with attrs
+// and the error text: every node runs the same hook on the same state
+// and gets the same error, so recording it keeps them in agreement where
+// halting would stop the chain for everyone. A storage fault is this
+// node's alone and is returned as an error instead.
 func runHook(block *Overlay, app App, info BlockInfo, failed string, attrs []Attr, hook func(*Context) error) ([]Event, error) {
 	o := NewOverlay(block)
 	ctx := NewContext(app.Name(), o, info, Address{}, Hash{})

@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -163,5 +164,88 @@ func TestAPanickingEndBlockIsRecordedAndTheChainGoesOn(t *testing.T) {
 	}
 	if len(c.BlockEvents) != 1 || c.BlockEvents[0].Type != "end_block_failed" {
 		t.Fatalf("next block events %+v", c.BlockEvents)
+	}
+}
+
+// governorApp hands the executor a new validator set after each block
+// whose transaction asked for one: "overflow" asks for a set whose powers
+// sum past the uint64 limit, "fail" for an error and "panic" for a panic,
+// each after a write and an event, to show that both are dropped.
+type governorApp struct{}
+
+func (governorApp) Name() string               { return "gov" }
+func (governorApp) Check(string, []byte) error { return nil }
+func (governorApp) Query(*chain.QueryContext, []string, map[string]string) (any, error) {
+	return nil, nil
+}
+
+func (governorApp) Deliver(ctx *chain.Context, action string, _ []byte) error {
+	ctx.Store().Set([]byte("mode"), []byte(action))
+	return nil
+}
+
+func (governorApp) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
+	st := ctx.Store()
+	mode := string(st.Get([]byte("mode")))
+	if mode == "" {
+		return nil, nil
+	}
+	st.Delete([]byte("mode"))
+	st.Set([]byte("tried"), []byte(mode))
+	ctx.Emit("tried", chain.A("mode", mode))
+	switch mode {
+	case "fail":
+		return nil, errors.New("the ballot box is lost")
+	case "panic":
+		var seats map[string]*chain.Validator
+		return &chain.ValidatorSet{Validators: []chain.Validator{*seats["chair"]}}, nil
+	}
+	heavy := func(name string, power uint64) chain.Validator {
+		pub := chaintest.Key(name).PublicKey()
+		return chain.Validator{Address: chain.AddressOf(pub), PubKey: pub.Bytes(), Power: power}
+	}
+	return &chain.ValidatorSet{Validators: []chain.Validator{heavy("A", math.MaxUint64), heavy("B", 1)}}, nil
+}
+
+func TestAGovernorThatFailsIsRecordedAndTheSetStays(t *testing.T) {
+	for _, mode := range []string{"overflow", "fail", "panic"} {
+		t.Run(mode, func(t *testing.T) {
+			c, err := chaintest.New([]chain.App{governorApp{}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := c.Validators()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Do(chaintest.Key("alice"), "gov", mode, map[string]any{}); err != nil {
+				t.Fatalf("the block failed with its governor: %v", err)
+			}
+			ev := c.BlockEvents
+			if len(ev) != 1 || ev[0].Type != "next_validators_failed" || ev[0].App != "gov" ||
+				len(ev[0].Attrs) != 1 || ev[0].Attrs[0].Key != "error" {
+				t.Fatalf("block events %+v", ev)
+			}
+			want := map[string]string{"overflow": "overflow", "fail": "ballot box", "panic": "panic: runtime error"}[mode]
+			if msg := ev[0].Attrs[0].Value; !strings.Contains(msg, want) {
+				t.Fatalf("error text %q, want it to say %q", msg, want)
+			}
+			after, err := c.Validators()
+			if err != nil || after.Hash() != before.Hash() {
+				t.Fatalf("the set changed to %+v (%v)", after, err)
+			}
+			if v, _ := c.State().Get(chain.AppKey("gov", []byte("tried"))); v != nil {
+				t.Fatalf("the failed governor's write stayed: %q", v)
+			}
+			// The chain goes on under the set it had. The dropped writes
+			// include the one that cleared the request, so the governor
+			// fails again, recorded again.
+			if _, err := c.Block(); err != nil {
+				t.Fatalf("next block: %v", err)
+			}
+			if ev := c.BlockEvents; len(ev) != 1 || ev[0].Type != "next_validators_failed" {
+				t.Fatalf("next block events %+v", ev)
+			}
+		})
 	}
 }

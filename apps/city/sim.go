@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"os/signal"
@@ -91,10 +92,10 @@ the real time. The run stops after --duration or --count readings, or on Ctrl-C.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.lon, err = strconv.ParseFloat(lon, 64); err != nil || o.lon < -180 || o.lon > 180 {
+			if o.lon, err = strconv.ParseFloat(lon, 64); err != nil || !inRange(o.lon, -180, 180) {
 				return fmt.Errorf("--lon %q: want a longitude in -180..180", lon)
 			}
-			if o.lat, err = strconv.ParseFloat(lat, 64); err != nil || o.lat < -85 || o.lat > 85 {
+			if o.lat, err = strconv.ParseFloat(lat, 64); err != nil || !inRange(o.lat, -85, 85) {
 				return fmt.Errorf("--lat %q: want a latitude in -85..85", lat)
 			}
 			if !cmd.Flags().Changed("prefix") {
@@ -105,7 +106,7 @@ the real time. The run stops after --duration or --count readings, or on Ctrl-C.
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.devices, "devices", 12, "how many devices (1 to 1000)")
-	f.Float64Var(&o.rate, "rate", 2, "readings per second, for the whole district")
+	f.Float64Var(&o.rate, "rate", 2, "readings per second, for the whole district (0.001 to 1000)")
 	f.DurationVar(&o.duration, "duration", time.Minute, "stop after this long (0: no limit, then --count must be set)")
 	f.IntVar(&o.count, "count", 0, "stop after this many readings (0: no limit)")
 	f.StringVar(&o.seed, "seed", "citychain", "seed of the layout, the device keys and the noise")
@@ -113,10 +114,35 @@ the real time. The run stops after --duration or --count readings, or on Ctrl-C.
 	f.StringVar(&o.prefix, "prefix", "", "device id prefix (default: the district in lower case and '-')")
 	f.StringVar(&lon, "lon", "-3.703790", "longitude of the district's centre")
 	f.StringVar(&lat, "lat", "40.416775", "latitude of the district's centre")
-	f.Float64Var(&o.speed, "speed", 1, "how much faster than the wall clock the simulated clock runs")
+	f.Float64Var(&o.speed, "speed", 1, "how much faster than the wall clock the simulated clock runs (at most 86400: a day a second)")
 	f.StringVar(&o.start, "start", "", "the simulated clock's start, RFC 3339 (default: now)")
 	f.StringVar(&o.owner, "owner", "", "owner of new devices (default: the first city operator)")
 	return cmd
+}
+
+// Bounds of the simulator's numeric flags. The slowest rate waits 1000 s
+// between readings; the fastest speed runs a day each second.
+const (
+	minSimRate  float64 = 0.001
+	maxSimRate  float64 = 1000
+	maxSimSpeed float64 = 86400
+)
+
+// inRange reports whether x is a number (not NaN) in lo..hi; an infinity
+// is outside every finite range.
+func inRange(x, lo, hi float64) bool { return x >= lo && x <= hi }
+
+// simElapsed is how far the simulated clock has run when wall time d has
+// passed at speed, held within what a time.Duration holds.
+func simElapsed(d time.Duration, speed float64) time.Duration {
+	f := float64(d) * speed
+	switch {
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(f)
 }
 
 // simRun is one run of the simulator.
@@ -142,12 +168,16 @@ func runSim(cmd *cobra.Command, cfg SimConfig, o simOptions) error {
 		return fmt.Errorf("the simulator was mounted without a client or a clock")
 	case o.devices < 1 || o.devices > 1000:
 		return fmt.Errorf("--devices %d: want 1 to 1000", o.devices)
-	case o.rate <= 0 || o.rate > 1000:
-		return fmt.Errorf("--rate %g: want more than 0 and at most 1000 readings per second", o.rate)
-	case o.duration <= 0 && o.count <= 0:
+	case !inRange(o.rate, minSimRate, maxSimRate):
+		return fmt.Errorf("--rate %g: want %g to %g readings per second", o.rate, minSimRate, maxSimRate)
+	case o.duration < 0:
+		return fmt.Errorf("--duration %s: must not be negative", o.duration)
+	case o.count < 0:
+		return fmt.Errorf("--count %d: must not be negative", o.count)
+	case o.duration == 0 && o.count == 0:
 		return fmt.Errorf("the simulator must be bounded: give --duration or --count")
-	case o.speed <= 0:
-		return fmt.Errorf("--speed %g: must be positive", o.speed)
+	case !inRange(o.speed, 0, maxSimSpeed) || o.speed == 0:
+		return fmt.Errorf("--speed %g: want more than 0 and at most %g", o.speed, maxSimSpeed)
 	}
 	if err := checkName("district", o.district, MaxDistrictLen, districtChars); err != nil {
 		return fmt.Errorf("--district: %w", err)
@@ -281,7 +311,7 @@ func (s *simRun) report(ctx context.Context, o simOptions) error {
 		if o.duration > 0 && now.Sub(wallStart) >= o.duration || o.count > 0 && s.readings >= o.count {
 			break
 		}
-		simNow := simStart.Add(time.Duration(float64(now.Sub(wallStart)) * o.speed))
+		simNow := simStart.Add(simElapsed(now.Sub(wallStart), o.speed))
 		if n%o.commandsEvery == 0 {
 			if err := s.obeyCommands(o.prefix); err != nil {
 				if ctx.Err() != nil {

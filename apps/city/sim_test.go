@@ -116,3 +116,37 @@ func TestSimulatorNeedsAnOperatorToRegister(t *testing.T) {
 		t.Errorf("a run by a non-operator: %v", err)
 	}
 }
+
+// TestSimulatorRefusesBadNumbers: every numeric flag refuses what is
+// not a number, an infinity and a value outside its range, naming the
+// flag, before the simulator sends or reads anything.
+func TestSimulatorRefusesBadNumbers(t *testing.T) {
+	c := newCity(t, 0)
+	cases := []struct {
+		flag, value string
+	}{
+		{"--rate", "NaN"}, {"--rate", "+Inf"}, {"--rate", "-Inf"}, {"--rate", "0"}, {"--rate", "-1"},
+		{"--rate", "1e-300"}, {"--rate", "0.0009"}, {"--rate", "1001"},
+		{"--speed", "NaN"}, {"--speed", "Inf"}, {"--speed", "0"}, {"--speed", "-2"}, {"--speed", "1e300"},
+		{"--lon", "NaN"}, {"--lon", "Inf"}, {"--lon", "180.5"}, {"--lon", "east"},
+		{"--lat", "NaN"}, {"--lat", "-Inf"}, {"--lat", "86"},
+		{"--duration", "-1s"}, {"--count", "-5"},
+	}
+	root := c.Root
+	for _, tc := range cases {
+		out, err := simulator(c, "operator", 0)(t, "--devices", "2", "--count", "4", tc.flag, tc.value)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.flag+" ") {
+			t.Errorf("%s %s: %v, want an error naming %s\n%s", tc.flag, tc.value, err, tc.flag, out)
+		}
+	}
+	if c.Root != root {
+		t.Error("a refused run changed the chain")
+	}
+	// The bounds of rate and speed themselves are fine: at the slowest
+	// rate the first tick is due at once.
+	out, err := simulator(c, "operator", 0)(t, "--devices", "2", "--count", "1", "--duration", "0",
+		"--rate", "0.001", "--speed", "86400")
+	if err != nil || !strings.Contains(out, "done: 1 readings") {
+		t.Errorf("a run at the bounds: %v\n%s", err, out)
+	}
+}

@@ -81,7 +81,7 @@ func propose(ctx *chain.Context, m *Propose) error {
 	if _, ok := vs.Find(ctx.Sender); !ok {
 		return fmt.Errorf("%w: %s is not a validator; only validators vote on the set", chain.ErrUnauthorized, ctx.Sender)
 	}
-	if err := possible(vs, m.Op, addr); err != nil {
+	if err := possible(vs, m.Op, addr, m.power()); err != nil {
 		return err
 	}
 	st := ctx.Store()
@@ -113,16 +113,38 @@ func propose(ctx *chain.Context, m *Propose) error {
 	return nil
 }
 
-// possible reports whether op on addr can apply to vs.
-func possible(vs *chain.ValidatorSet, op string, addr chain.Address) error {
+// possible reports whether op on addr, with power for an add, can apply
+// to vs.
+func possible(vs *chain.ValidatorSet, op string, addr chain.Address, power uint64) error {
 	_, member := vs.Find(addr)
 	switch {
 	case op == OpAdd && member:
 		return fmt.Errorf("%w: %s is already a validator", chain.ErrBadPayload, addr)
+	case op == OpAdd:
+		return roomFor(vs, power)
 	case op == OpRemove && !member:
 		return fmt.Errorf("%w: %s is not a validator", chain.ErrBadPayload, addr)
 	case op == OpRemove && len(vs.Validators) == 1:
 		return fmt.Errorf("%w: cannot remove the last validator", chain.ErrBadPayload)
+	}
+	return nil
+}
+
+// roomFor reports an error when adding a validator of power to vs would
+// take the set's total power past MaxTotalPower. The sum is taken with an
+// overflow check, so that a set read from state that is already near the
+// uint64 limit is refused rather than wrapped around.
+func roomFor(vs *chain.ValidatorSet, power uint64) error {
+	var total uint64
+	for _, v := range vs.Validators {
+		if total+v.Power < total {
+			return fmt.Errorf("%w: the set's total power already overflows", chain.ErrOverflow)
+		}
+		total += v.Power
+	}
+	if total > MaxTotalPower || power > MaxTotalPower-total {
+		return fmt.Errorf("%w: power %d would take the set's total power from %d past the largest, %d",
+			chain.ErrBadPayload, power, total, MaxTotalPower)
 	}
 	return nil
 }
@@ -139,7 +161,12 @@ func votedPower(vs *chain.ValidatorSet, votes []string) uint64 {
 }
 
 // NextValidators applies the changes that take effect at the next
-// height, in proposal-id order.
+// height, in proposal-id order. A change that cannot apply to the set as
+// the earlier ones left it (the validator was removed meanwhile, it would
+// remove the last one, or it would make the set invalid, such as a total
+// power past MaxTotalPower) is skipped: the proposal records why and a
+// "skipped" event says so. So a change never fails the block, and the set
+// handed back is always one the chain accepts.
 func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	st := ctx.Store()
 	ids, _, err := sdk.List(st, schedPrefix(ctx.Height+1), nil, 0, func(_, v []byte) (*string, error) {
@@ -153,34 +180,50 @@ func (*App) NextValidators(ctx *chain.Context) (*chain.ValidatorSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals := append([]chain.Validator(nil), vs.Validators...)
 	changed := false
 	for _, id := range ids {
 		p, err := sdk.Load[Proposal](st, propKey(id), "proposal "+id)
 		if err != nil {
 			return nil, err
 		}
-		addr, err := chain.ParseAddress(p.Address)
+		next, err := apply(vs, p)
 		if err != nil {
-			return nil, err
-		}
-		if err := possible(&chain.ValidatorSet{Validators: vals}, p.Op, addr); err != nil {
 			p.Skipped = err.Error()
 			sdk.Save(st, propKey(id), p)
 			ctx.Emit("skipped", chain.A("proposal", id), chain.A("reason", p.Skipped))
 			continue
 		}
-		if p.Op == OpAdd {
-			pub, _ := hex.DecodeString(p.PubKey)
-			vals = append(vals, chain.Validator{Address: addr, PubKey: pub, Power: p.Power})
-		} else {
-			vals = slices.DeleteFunc(vals, func(v chain.Validator) bool { return v.Address == addr })
-		}
-		changed = true
+		vs, changed = next, true
 		ctx.Emit("applied", chain.A("proposal", id), chain.A("op", p.Op), chain.A("address", p.Address))
 	}
 	if !changed {
 		return nil, nil
+	}
+	return vs, nil
+}
+
+// apply returns vs with the change p made, checked as the chain checks a
+// set (chain.NewValidatorSet), or an error saying why it cannot apply.
+func apply(vs *chain.ValidatorSet, p *Proposal) (*chain.ValidatorSet, error) {
+	addr, err := chain.ParseAddress(p.Address)
+	if err != nil {
+		return nil, fmt.Errorf("%w: address: %w", chain.ErrBadPayload, err)
+	}
+	if err := possible(vs, p.Op, addr, p.Power); err != nil {
+		return nil, err
+	}
+	vals := slices.Clone(vs.Validators)
+	switch p.Op {
+	case OpAdd:
+		pub, err := hex.DecodeString(p.PubKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: pubkey: not hex: %v", chain.ErrBadPayload, err)
+		}
+		vals = append(vals, chain.Validator{Address: addr, PubKey: pub, Power: p.Power})
+	case OpRemove:
+		vals = slices.DeleteFunc(vals, func(v chain.Validator) bool { return v.Address == addr })
+	default:
+		return nil, fmt.Errorf("%w: op: %q is neither %q nor %q", chain.ErrBadPayload, p.Op, OpAdd, OpRemove)
 	}
 	return chain.NewValidatorSet(vals)
 }

@@ -18,8 +18,9 @@
 // refused (ErrEvidenceTx). README.md states the rule in full ("Evidence")
 // and lists the state keys under "a/poa/" ("State").
 //
-// Invariants: the set never becomes empty; a change that is no longer
-// possible when it comes due (the validator was already removed) is
-// skipped with an event, never half-applied; an offence is recorded and
-// acted on at most once.
+// Invariants: the set never becomes empty; an addition never takes its
+// total power past MaxTotalPower; a change that is no longer possible
+// when it comes due (the validator was already removed, or an addition
+// would pass MaxTotalPower) is skipped with an event, never half-applied;
+// an offence is recorded and acted on at most once.
 package poa

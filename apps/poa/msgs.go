@@ -33,6 +33,15 @@ const (
 	OpRemove = "remove"
 )
 
+// MaxTotalPower is the most voting power the validator set may hold in
+// all after poa adds a validator. A proposal to add a validator whose power
+// would take the set past it is refused when it is voted, and a change
+// that would do so when it comes due (after other changes) is skipped.
+// The bound sits far below the uint64 limit, so the sums the chain
+// makes of powers (the total, the quorum, the votes for a block) cannot
+// overflow.
+const MaxTotalPower uint64 = 1 << 60
+
 // Propose asks to add or remove one validator.
 type Propose struct {
 	Op      string `json:"op" cbor:"op"`
@@ -65,6 +74,10 @@ func (m *Propose) parse() (chain.Address, []byte, error) {
 		}
 		if chain.AddressFromPubKeyBytes(pub) != addr {
 			return addr, nil, fmt.Errorf("%w: pubkey does not belong to address %s", chain.ErrBadPayload, addr)
+		}
+		if m.Power > MaxTotalPower {
+			return addr, nil, fmt.Errorf("%w: power %d is more than the largest total power of the set, %d",
+				chain.ErrBadPayload, m.Power, MaxTotalPower)
 		}
 		return addr, pub, nil
 	case OpRemove:

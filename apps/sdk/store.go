@@ -45,13 +45,11 @@ var errStop = errors.New("sdk: stop")
 // whether it took the entry: a filter returns false). It reports
 // truncated when it stopped at the limit with keys left under the prefix:
 // the caller answers what it took and says that more may follow. A
-// limit of 0 or less takes everything.
+// limit of 0 or less takes everything. The walk starts past after
+// (IterateAfter) rather than reading the keys before it.
 func Each(st *chain.Store, prefix, after []byte, limit int, fn func(key, value []byte) (bool, error)) (truncated bool, err error) {
 	taken := 0
-	err = st.Iterate(prefix, func(k, v []byte) error {
-		if after != nil && bytes.Compare(k, after) <= 0 {
-			return nil
-		}
+	err = IterateAfter(st, prefix, after, func(k, v []byte) error {
 		if limit > 0 && taken >= limit {
 			truncated = true
 			return errStop
@@ -67,6 +65,73 @@ func Each(st *chain.Store, prefix, after []byte, limit int, fn func(key, value [
 	}
 	return truncated, err
 }
+
+// IterateAfter calls fn for the keys under prefix that sort after the
+// key after (every key when after is nil), in key order, and stops at
+// the first error fn returns, which it returns.
+//
+// A store walks a prefix from its start and cannot seek, so IterateAfter
+// first walks from the start over at most walkBudget keys before after.
+// When more keys lie before after, it gives that walk up and splits the
+// keys past after into the prefixes that hold exactly them, in order:
+// the keys that extend after; then, for each byte of after past prefix,
+// from the last, the keys that share after up to that byte and have a
+// greater byte there, one prefix per greater value. Its cost is then
+// what it hands to fn plus walkBudget keys and at most 255 prefixes
+// (most of them empty) for each byte of after beyond prefix, however
+// many keys sort before after.
+func IterateAfter(st *chain.Store, prefix, after []byte, fn func(key, value []byte) error) error {
+	switch {
+	case after == nil || bytes.Compare(after, prefix) < 0:
+		return st.Iterate(prefix, fn)
+	case !bytes.HasPrefix(after, prefix):
+		return nil // after sorts past every key under prefix
+	}
+	before, past := 0, false
+	err := st.Iterate(prefix, func(k, v []byte) error {
+		if !past {
+			if bytes.Compare(k, after) <= 0 {
+				if before++; before > walkBudget {
+					return errFar
+				}
+				return nil
+			}
+			past = true
+		}
+		return fn(k, v)
+	})
+	if !errors.Is(err, errFar) {
+		return err
+	}
+	err = st.Iterate(after, func(k, v []byte) error {
+		if len(k) == len(after) {
+			return nil // after itself
+		}
+		return fn(k, v)
+	})
+	if err != nil {
+		return err
+	}
+	next := make([]byte, len(after))
+	for i := len(after) - 1; i >= len(prefix); i-- {
+		copy(next, after[:i])
+		for b := int(after[i]) + 1; b <= 0xff; b++ {
+			next[i] = byte(b)
+			if err := st.Iterate(next[:i+1], fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// walkBudget is how many keys before the cursor IterateAfter walks over
+// before it splits the range instead: reading a few keys costs less than
+// hundreds of empty prefixes.
+const walkBudget = 256
+
+// errFar ends IterateAfter's first walk when the cursor lies far in.
+var errFar = errors.New("sdk: the cursor lies past the walk budget")
 
 // EachBefore is Each over the keys under prefix that sort before the key
 // before (every key when before is nil): the walk ends at the first key

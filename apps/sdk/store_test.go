@@ -1,9 +1,11 @@
 package sdk_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
+	"sort"
 	"strings"
 	"testing"
 
@@ -102,5 +104,67 @@ func TestEachBeforeStopsAtTheBound(t *testing.T) {
 	})
 	if err != nil || !trunc || len(seen) != 2 {
 		t.Errorf("no bounds, limit 2: %v, %v, %v", seen, trunc, err)
+	}
+}
+
+// TestIterateAfterVisitsWhatFollowsTheCursor compares IterateAfter with
+// a filter over every key, for cursors near the start (the walk) and far
+// in (the split), present or not, at the ends and outside the prefix,
+// over keys of several lengths.
+func TestIterateAfterVisitsWhatFollowsTheCursor(t *testing.T) {
+	st := chain.NewContext("x", chain.NewOverlay(chain.MemReader{}), chain.BlockInfo{}, chain.Address{}, chain.Hash{}).Store()
+	var keys []string
+	for i := range 700 {
+		k := "t/" + string(binary.BigEndian.AppendUint16(nil, uint16(i*37)))
+		if i%5 == 0 {
+			k += "/x" // a longer key between two shorter ones
+		}
+		keys = append(keys, k)
+		st.Set([]byte(k), []byte("v"))
+	}
+	st.Set([]byte("s/0"), []byte("v"))
+	st.Set([]byte("u/0"), []byte("v"))
+	sort.Strings(keys)
+	cursors := []string{"t/", "t/\x00", "t/\xff\xff\xff", "s/9", "u/", "t/\x00\x25/x\x00"}
+	for _, i := range []int{0, 1, 10, 300, 500, 698, 699} {
+		cursors = append(cursors, keys[i], keys[i]+"\x00", keys[i][:len(keys[i])-1])
+	}
+	for _, after := range cursors {
+		var want, got []string
+		for _, k := range keys {
+			if k > after {
+				want = append(want, k)
+			}
+		}
+		err := sdk.IterateAfter(st, []byte("t/"), []byte(after), func(k, _ []byte) error {
+			got = append(got, string(k))
+			return nil
+		})
+		if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("after %q: %d keys (%v), want %d", after, len(got), err, len(want))
+		}
+	}
+}
+
+// TestIterateAfterSeeksPastTheKeysBefore: with 20,000 keys before the
+// cursor, the walk reads a bounded number of them, not all.
+func TestIterateAfterSeeksPastTheKeysBefore(t *testing.T) {
+	ctx := chain.NewContext("x", chain.NewOverlay(chain.MemReader{}), chain.BlockInfo{}, chain.Address{}, chain.Hash{})
+	st := ctx.Store()
+	key := func(i int) []byte { return sdk.Key([]byte("n/"), sdk.Uint64Bytes(uint64(i))) }
+	for i := range 20_010 {
+		st.Set(key(i), []byte("v"))
+	}
+	before := ctx.Work().Steps
+	var got []byte
+	truncated, err := sdk.Each(st, []byte("n/"), key(20_000), 3, func(k, _ []byte) (bool, error) {
+		got = append(got, k[len(k)-1])
+		return true, nil
+	})
+	if err != nil || !truncated || len(got) != 3 || got[0] != byte(20_001%256) {
+		t.Fatalf("after 20000: %v, truncated %v, %v", got, truncated, err)
+	}
+	if steps := ctx.Work().Steps - before; steps > 300 {
+		t.Fatalf("reached the cursor after reading %d keys", steps)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -52,13 +53,20 @@ type EventsAnswer struct {
 	Time   time.Time   `json:"time"`
 	Order  string      `json:"order"` // "chain" or "event_time"
 	Events []EventView `json:"events"`
-	Next   string      `json:"next,omitempty"` // more results: pass as after=
+	// Next is set when more events may follow: pass it as after= for the
+	// next page. A page that stopped at its reading limit (ScanFactor)
+	// holds fewer than limit events, possibly none, and still has a Next.
+	Next string `json:"next,omitempty"`
 }
 
 // Paging limits of the event lists.
 const (
 	DefaultLimit = 100
 	MaxLimit     = 500
+	// ScanFactor bounds the work of one page: it reads at most
+	// ScanFactor × limit entries of the index it walks, matching the
+	// filters or not, and answers with a Next from where it stopped.
+	ScanFactor = 10
 )
 
 // filter is an event list's query arguments. The names follow the EPCIS
@@ -129,20 +137,31 @@ func (f *filter) match(r *Record) bool {
 	return false
 }
 
+// errScanned ends a page that read its share of the index.
+var errScanned = errors.New("trace: the page read its share of the index")
+
 // scan walks an index whose keys are base+suffix, the suffix ending in
 // an 8-byte sequence number; prefix (base or longer) narrows the walk,
 // which ends before the key end when end is set. It returns up to
-// f.limit matching events, and a cursor when more match. roles says
-// that the index values are the parts an identifier plays (the EPC
-// index), which the answer shows.
+// f.limit matching events, and a cursor when more match or when it
+// stopped after reading ScanFactor × f.limit entries with more left, so
+// that a filter that rarely matches costs each page a bounded walk.
+// roles says that the index values are the parts an identifier plays
+// (the EPC index), which the answer shows.
 func (f *filter) scan(q *chain.QueryContext, base, prefix, end []byte, roles bool) (views []EventView, next string, err error) {
-	var after, last []byte
+	var after, last, read []byte
 	if f.after != nil {
 		after = append(bytes.Clone(base), f.after...)
 	}
-	views = []EventView{}
+	views, reads := []EventView{}, 0
 	// One event more than the limit tells whether a next page has any.
 	_, err = sdk.EachBefore(q.Store(), prefix, after, end, f.limit+1, func(k, v []byte) (bool, error) {
+		if reads == ScanFactor*f.limit {
+			next = hex.EncodeToString(read)
+			return false, errScanned
+		}
+		reads++
+		read = append(read[:0], k[len(base):]...)
 		seq, err := sdk.IDAtEnd(k)
 		if err != nil {
 			return false, err
@@ -166,6 +185,9 @@ func (f *filter) scan(q *chain.QueryContext, base, prefix, end []byte, roles boo
 		views, last = append(views, ev), bytes.Clone(k[len(base):])
 		return true, nil
 	})
+	if errors.Is(err, errScanned) {
+		err = nil
+	}
 	return views, next, err
 }
 
