@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -78,10 +79,21 @@ func (o *Overlay) put(k string, v []byte) {
 // overlay must not be written while an overlay above it iterates (the
 // executor only ever writes to the top one).
 func (o *Overlay) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return o.IterateFrom(prefix, prefix, fn)
+}
+
+// IterateFrom is Iterate over the keys with prefix that sort at or after
+// start: this overlay's writes and the parent's keys are both entered at
+// start (the parent's through chain.IterateFrom), so the keys before it
+// cost nothing.
+func (o *Overlay) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error {
+	if bytes.Compare(start, prefix) < 0 {
+		start = prefix
+	}
 	// This overlay's own writes under the prefix are listed first, since
 	// fn may write here; those of the overlays below are read in place.
 	var own []write
-	next := o.keys.from(string(prefix))
+	next := o.keys.from(string(prefix), string(start))
 	for k, ok := next(); ok; k, ok = next() {
 		own = append(own, write{k, o.writes[k]})
 	}
@@ -93,15 +105,15 @@ func (o *Overlay) Iterate(prefix []byte, fn func(key, value []byte) error) error
 		i++
 		return own[i-1], true
 	}
-	return o.merge(prefix, ownNext, func(k, v []byte) error { return fn(k, append([]byte(nil), v...)) })
+	return o.merge(prefix, start, ownNext, func(k, v []byte) error { return fn(k, append([]byte(nil), v...)) })
 }
 
 // iterateInPlace is Iterate for an overlay above this one: its writes
 // are read where they are, as the merge reaches them, and values are
 // passed uncopied (the caller's Iterate copies them).
-func (o *Overlay) iterateInPlace(prefix []byte, fn func(key, value []byte) error) error {
-	next := o.keys.from(string(prefix))
-	return o.merge(prefix, func() (write, bool) {
+func (o *Overlay) iterateInPlace(prefix, start []byte, fn func(key, value []byte) error) error {
+	next := o.keys.from(string(prefix), string(start))
+	return o.merge(prefix, start, func() (write, bool) {
 		k, ok := next()
 		return write{k, o.writes[k]}, ok
 	}, fn)
@@ -113,10 +125,10 @@ type write struct {
 	value []byte
 }
 
-// merge streams the parent's keys with prefix merged with the overlay's
-// own writes under the prefix, which own yields in order, and calls fn
+// merge streams the parent's keys with prefix from start merged with the
+// overlay's own writes there, which own yields in order, and calls fn
 // with each live key and its value.
-func (o *Overlay) merge(prefix []byte, own func() (write, bool), fn func(key, value []byte) error) error {
+func (o *Overlay) merge(prefix, start []byte, own func() (write, bool), fn func(key, value []byte) error) error {
 	var stop error // fn's error, which is no read fault
 	emit := func(w write) error {
 		if w.value == nil {
@@ -149,9 +161,9 @@ func (o *Overlay) merge(prefix []byte, own func() (write, bool), fn func(key, va
 	}
 	var err error
 	if p, ok := o.parent.(*Overlay); ok {
-		err = p.iterateInPlace(prefix, visit)
+		err = p.iterateInPlace(prefix, start, visit)
 	} else {
-		err = o.parent.Iterate(prefix, visit)
+		err = IterateFrom(o.parent, prefix, start, visit)
 	}
 	if err != nil {
 		if stop == nil {
@@ -200,7 +212,7 @@ func (o *Overlay) fail(err error) {
 // delete.
 func (o *Overlay) Changes() []KV {
 	out := make([]KV, 0, len(o.writes))
-	next := o.keys.from("")
+	next := o.keys.from("", "")
 	for k, ok := next(); ok; k, ok = next() {
 		out = append(out, KV{Key: []byte(k), Value: o.writes[k]})
 	}
@@ -232,11 +244,12 @@ func (x *keyIndex) add(k string) {
 	}
 }
 
-// from returns a function that yields the keys with prefix in order, and
-// false after the last one.
-func (x *keyIndex) from(prefix string) func() (string, bool) {
+// from returns a function that yields the keys with prefix that sort at
+// or after start (which is not before prefix) in order, and false after
+// the last one.
+func (x *keyIndex) from(prefix, start string) func() (string, bool) {
 	long, short := x.long, x.short
-	i, j := sort.SearchStrings(long, prefix), sort.SearchStrings(short, prefix)
+	i, j := sort.SearchStrings(long, start), sort.SearchStrings(short, start)
 	return func() (string, bool) {
 		var k string
 		switch {

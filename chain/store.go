@@ -14,6 +14,36 @@ type Reader interface {
 	Iterate(prefix []byte, fn func(key, value []byte) error) error
 }
 
+// Seeker is a Reader that can start a walk of a prefix at a key inside
+// it without reading the keys before: the store on disk and its views,
+// and overlays. IterateFrom calls fn for every key with the prefix that
+// sorts at or after start, in ascending order, as Iterate does.
+type Seeker interface {
+	IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error
+}
+
+// IterateFrom calls fn for r's keys with prefix that sort at or after
+// start, in ascending order, and stops at the first error fn returns.
+// It seeks when r is a Seeker, and otherwise walks the prefix from its
+// start and leaves out the keys before start.
+func IterateFrom(r Reader, prefix, start []byte, fn func(key, value []byte) error) error {
+	switch {
+	case bytes.Compare(start, prefix) <= 0:
+		return r.Iterate(prefix, fn)
+	case !bytes.HasPrefix(start, prefix):
+		return nil // start sorts after every key with prefix
+	}
+	if s, ok := r.(Seeker); ok {
+		return s.IterateFrom(prefix, start, fn)
+	}
+	return r.Iterate(prefix, func(k, v []byte) error {
+		if bytes.Compare(k, start) < 0 {
+			return nil
+		}
+		return fn(k, v)
+	})
+}
+
 // KV is a key and its value.
 type KV struct{ Key, Value []byte }
 
@@ -105,6 +135,22 @@ func (s *Store) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	})
 }
 
+// IterateFrom is Iterate over the app's keys with prefix that sort at or
+// after start (both without the app's prefix). Over a store that seeks
+// (chain.Seeker), the keys before start are neither read nor counted.
+func (s *Store) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error {
+	if err := s.meter.charge(Work{Reads: 1}); err != nil {
+		return err
+	}
+	return IterateFrom(s.kv, s.full(prefix), s.full(start), func(k, v []byte) error {
+		k = k[len(s.prefix):]
+		if err := s.meter.charge(Work{Steps: 1, BytesRead: uint64(len(k) + len(v))}); err != nil {
+			return err
+		}
+		return fn(k, v)
+	})
+}
+
 // GetObject decodes the canonical value under key into v. It reports
 // whether the key was present.
 func (s *Store) GetObject(key []byte, v any) (bool, error) {
@@ -128,6 +174,11 @@ func (s *Store) full(key []byte) []byte {
 
 // readOnly wraps a Reader for queries.
 type readOnly struct{ Reader }
+
+// IterateFrom seeks in the wrapped Reader when it can.
+func (r readOnly) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error {
+	return IterateFrom(r.Reader, prefix, start, fn)
+}
 
 func (readOnly) Set(key, value []byte) { panic("chain: write in a read-only query store") }
 func (readOnly) Delete(key []byte)     { panic("chain: delete in a read-only query store") }

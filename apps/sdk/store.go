@@ -68,70 +68,20 @@ func Each(st *chain.Store, prefix, after []byte, limit int, fn func(key, value [
 
 // IterateAfter calls fn for the keys under prefix that sort after the
 // key after (every key when after is nil), in key order, and stops at
-// the first error fn returns, which it returns.
-//
-// A store walks a prefix from its start and cannot seek, so IterateAfter
-// first walks from the start over at most walkBudget keys before after.
-// When more keys lie before after, it gives that walk up and splits the
-// keys past after into the prefixes that hold exactly them, in order:
-// the keys that extend after; then, for each byte of after past prefix,
-// from the last, the keys that share after up to that byte and have a
-// greater byte there, one prefix per greater value. Its cost is then
-// what it hands to fn plus walkBudget keys and at most 255 prefixes
-// (most of them empty) for each byte of after beyond prefix, however
-// many keys sort before after.
+// the first error fn returns, which it returns. The walk starts at after
+// (chain.Store.IterateFrom): over the node's store or an overlay the
+// keys before it are neither read nor counted as work.
 func IterateAfter(st *chain.Store, prefix, after []byte, fn func(key, value []byte) error) error {
-	switch {
-	case after == nil || bytes.Compare(after, prefix) < 0:
+	if after == nil {
 		return st.Iterate(prefix, fn)
-	case !bytes.HasPrefix(after, prefix):
-		return nil // after sorts past every key under prefix
 	}
-	before, past := 0, false
-	err := st.Iterate(prefix, func(k, v []byte) error {
-		if !past {
-			if bytes.Compare(k, after) <= 0 {
-				if before++; before > walkBudget {
-					return errFar
-				}
-				return nil
-			}
-			past = true
+	return st.IterateFrom(prefix, after, func(k, v []byte) error {
+		if bytes.Equal(k, after) {
+			return nil
 		}
 		return fn(k, v)
 	})
-	if !errors.Is(err, errFar) {
-		return err
-	}
-	err = st.Iterate(after, func(k, v []byte) error {
-		if len(k) == len(after) {
-			return nil // after itself
-		}
-		return fn(k, v)
-	})
-	if err != nil {
-		return err
-	}
-	next := make([]byte, len(after))
-	for i := len(after) - 1; i >= len(prefix); i-- {
-		copy(next, after[:i])
-		for b := int(after[i]) + 1; b <= 0xff; b++ {
-			next[i] = byte(b)
-			if err := st.Iterate(next[:i+1], fn); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
-
-// walkBudget is how many keys before the cursor IterateAfter walks over
-// before it splits the range instead: reading a few keys costs less than
-// hundreds of empty prefixes.
-const walkBudget = 256
-
-// errFar ends IterateAfter's first walk when the cursor lies far in.
-var errFar = errors.New("sdk: the cursor lies past the walk budget")
 
 // EachBefore is Each over the keys under prefix that sort before the key
 // before (every key when before is nil): the walk ends at the first key

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -497,8 +498,14 @@ func (s *Store) getUncached(key []byte) ([]byte, error) {
 
 // Iterate visits the latest state's keys with prefix in ascending order.
 func (s *Store) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return s.IterateFrom(prefix, prefix, fn)
+}
+
+// IterateFrom visits the latest state's keys with prefix that sort at or
+// after start, in ascending order, seeking to start (chain.Seeker).
+func (s *Store) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error {
 	return s.db.View(func(txn *badger.Txn) error {
-		return iterate(txn, prefix, fn)
+		return iterate(txn, prefix, start, fn)
 	})
 }
 
@@ -529,7 +536,13 @@ func (v *Snapshot) Get(key []byte) ([]byte, error) {
 
 // Iterate visits state keys with prefix in ascending order.
 func (v *Snapshot) Iterate(prefix []byte, fn func(key, value []byte) error) error {
-	return iterate(v.txn, prefix, fn)
+	return iterate(v.txn, prefix, prefix, fn)
+}
+
+// IterateFrom visits state keys with prefix that sort at or after start,
+// in ascending order, seeking to start (chain.Seeker).
+func (v *Snapshot) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error {
+	return iterate(v.txn, prefix, start, fn)
 }
 
 // Discard releases the view.
@@ -554,11 +567,14 @@ func (s *Store) GetAt(height uint64, key []byte) ([]byte, bool, error) {
 	return s.tree.Get(state.Hash(b.Header.StateRoot), key)
 }
 
-func iterate(txn *badger.Txn, prefix []byte, fn func(key, value []byte) error) error {
+func iterate(txn *badger.Txn, prefix, start []byte, fn func(key, value []byte) error) error {
+	if bytes.Compare(start, prefix) < 0 {
+		start = prefix
+	}
 	full := append(append([]byte(nil), prefixState...), prefix...)
 	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: full})
 	defer it.Close()
-	for it.Seek(full); it.ValidForPrefix(full); it.Next() {
+	for it.Seek(append(append([]byte(nil), prefixState...), start...)); it.ValidForPrefix(full); it.Next() {
 		item := it.Item()
 		v, err := item.ValueCopy(nil)
 		if err != nil {
@@ -615,3 +631,9 @@ func (r treeReader) Get(key []byte) ([]byte, error) {
 func sprintf(f string, a ...any) string {
 	return strings.TrimSpace(fmt.Sprintf(f, a...))
 }
+
+// The store and its views seek (chain.IterateFrom).
+var (
+	_ chain.Seeker = (*Store)(nil)
+	_ chain.Seeker = (*Snapshot)(nil)
+)
