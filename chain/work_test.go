@@ -176,11 +176,12 @@ func TestWorkLimitFailsTheTransactionAndTheBlockGoesOn(t *testing.T) {
 	if ra[1].Status != chain.StatusOK {
 		t.Fatalf("the light transaction after it: %+v", ra[1])
 	}
-	if v, _ := a.State().Get(chain.AppKey("meter", []byte("marker"))); v != nil {
-		t.Fatalf("the failed scan's write survived: %q", v)
+	// The key was never written: it reads as nil, with no error.
+	if v, err := a.State().Get(chain.AppKey("meter", []byte("marker"))); err != nil || v != nil {
+		t.Fatalf("the failed scan's write survived: %q, %v", v, err)
 	}
-	if n, _ := chain.Nonce(a.State(), chaintest.Addr("alice")); n != 2 {
-		t.Fatalf("alice's next nonce = %d, want 2 (the failed transaction uses its nonce)", n)
+	if n, err := chain.Nonce(a.State(), chaintest.Addr("alice")); err != nil || n != 2 {
+		t.Fatalf("alice's next nonce = %d, %v; want 2 (the failed transaction uses its nonce)", n, err)
 	}
 	rb, err := b.Block(scan, light)
 	if err != nil {

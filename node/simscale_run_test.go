@@ -197,6 +197,17 @@ func TestScalingShort(t *testing.T) {
 func TestScalingIsDeterministic(t *testing.T) {
 	r := scaleRun{n: 4, mode: flood, seed: 9, heights: 3}
 	a, b := runScale(r), runScale(r)
+	// Two runs that measured nothing, or went wrong the same way, would
+	// compare equal: each must have measured every height it was asked
+	// for, as TestScalingShort checks its runs.
+	for i, res := range []scaleResult{a, b} {
+		for _, e := range checkScale(res) {
+			t.Errorf("run %d: %s", i+1, e)
+		}
+	}
+	if len(a.samples) != r.heights {
+		t.Fatalf("measured %d heights, want %d", len(a.samples), r.heights)
+	}
 	if !reflect.DeepEqual(a.samples, b.samples) || a.end != b.end {
 		t.Fatalf("seed %d measured differently twice:\n%+v\n%+v", r.seed, a.samples, b.samples)
 	}

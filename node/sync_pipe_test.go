@@ -97,7 +97,12 @@ func TestSyncRefusesABadSignatureAndBansItsPeer(t *testing.T) {
 	if reason, _ := f.bannedFor("bad"); reason != "refused block" {
 		t.Errorf("bad banned for %q, want %q", reason, "refused block")
 	}
-	time.Sleep(100 * time.Millisecond) // anything else would be stored by now
+	// The ban comes with the verdict on block 3. Once the fetch stage has
+	// planned again after it and the pipeline holds nothing, every block
+	// fetched after 3 has been dropped or handed over: nothing more can
+	// be stored.
+	fetchStagePassed(t, j)
+	syncWait(t, 10*time.Second, "the blocks held after block 3 released", func() bool { return j.e.sync.pipe.heldBlocks() == 0 })
 	if h := j.height(); h != 2 {
 		t.Fatalf("the node is at height %d, want 2: blocks 1 and 2 stored, 3 refused", h)
 	}
@@ -358,6 +363,24 @@ func TestSyncRechecksACertificateVerifiedUnderAnOlderSet(t *testing.T) {
 	}
 }
 
+// fetchStagePassed returns once j's fetch stage has made a whole pass
+// (every request it chose to make, or none) that began after the call.
+// It wakes the stage twice through the pipeline's room channel and waits
+// until each wake is taken: the stage takes one only between passes, so
+// the second is taken after a pass that followed the first.
+func fetchStagePassed(t *testing.T, j *joiner) {
+	t.Helper()
+	room := j.e.sync.pipe.room
+	for i := range 2 {
+		select {
+		case room <- struct{}{}:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("could not wake the fetch stage (wake %d) within 10 s", i+1)
+		}
+		syncWait(t, 10*time.Second, "the fetch stage to take its wake", func() bool { return len(room) == 0 })
+	}
+}
+
 // While the engine does not apply anything, the pipeline fetches up to
 // its limit of five blocks and then asks for no more; once the engine
 // runs, it catches up.
@@ -371,7 +394,10 @@ func TestSyncLookAheadIsBounded(t *testing.T) {
 	j.e.sync.pipe.limitBlocks = 5
 	j.startSync()
 	syncWait(t, 10*time.Second, "five blocks fetched", func() bool { return f.servedBlocks() >= 5 })
-	time.Sleep(200 * time.Millisecond)
+	syncWait(t, 10*time.Second, "five blocks held", func() bool { return j.e.sync.pipe.heldBlocks() >= 5 })
+	// The pipeline is full: a pass of the fetch stage from now on must
+	// ask for nothing.
+	fetchStagePassed(t, j)
 	if n := f.servedBlocks(); n != 5 {
 		t.Fatalf("%d blocks fetched while the engine applied none, want the limit of 5", n)
 	}

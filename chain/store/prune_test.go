@@ -133,7 +133,11 @@ func TestMarkSharesSubtrees(t *testing.T) {
 			t.Fatalf("height %d's root added nothing, though its block changed ten keys", h)
 		}
 		total += n
-		if again, _ := f.st.Tree().Mark(state.Hash(b.Header.StateRoot), live); again != 0 {
+		again, err := f.st.Tree().Mark(state.Hash(b.Header.StateRoot), live)
+		if err != nil {
+			t.Fatalf("marking height %d twice: %v", h, err)
+		}
+		if again != 0 {
 			t.Fatalf("marking height %d twice visited %d nodes again", h, again)
 		}
 	}

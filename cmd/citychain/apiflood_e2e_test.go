@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -41,8 +42,11 @@ const (
 	// the flood: twice the 60 MB measured (docs/security.md).
 	floodRSSBound = 120 << 20
 	// floodBlockGap is the longest time allowed between two blocks during
-	// the flood: the node makes an empty block every second.
-	floodBlockGap = 3 * time.Second
+	// the flood. The node makes an empty block every second; the bound
+	// only tells a node that stopped making blocks from one that slowed
+	// (the longest gap seen is logged), so it is wide: the flood shares
+	// the machine with the node.
+	floodBlockGap = 10 * time.Second
 )
 
 // TestAPIFloodIsRefusedWhileBlocksGoOn starts `citychain dev` with small
@@ -65,8 +69,8 @@ const (
 //     at once, keeps its open files within its limits, and answers
 //     the test's own status requests from 127.0.0.1 meanwhile.
 //
-// All the while the node makes a block at least every 3 seconds, and its
-// resident memory stays under 120 MB.
+// All the while the node keeps making blocks, never floodBlockGap apart,
+// and its resident memory stays under 120 MB.
 func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
@@ -245,9 +249,13 @@ func TestAPIFloodIsRefusedWhileBlocksGoOn(t *testing.T) {
 		t.Errorf("%d event streams asked for with a cap of %d: %d served, %d refused with too_many_streams",
 			floodStreams, floodMaxStreams, streams.served, streams.refused)
 	}
+	// Blocks never floodBlockGap apart over the flood make at least
+	// ceil(flooded/floodBlockGap)-1 of them, and at least one, in it; every
+	// served stream was open throughout and carried each.
+	least := max(1, int64(math.Ceil(flooded.Seconds()/floodBlockGap.Seconds()))-1)
 	for i, n := range events {
-		if float64(n) < flooded.Seconds()/floodBlockGap.Seconds() {
-			t.Errorf("event stream %d carried %d block events in %s", i, n, flooded.Round(time.Second))
+		if n < least {
+			t.Errorf("event stream %d carried %d block events in %s, want at least %d", i, n, flooded.Round(time.Second), least)
 		}
 	}
 	// The node kept making blocks, never more than floodBlockGap apart.

@@ -3,6 +3,7 @@ package netlab
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -86,61 +87,145 @@ func newTestSwitch(t *testing.T, cfg SwitchConfig, n int) (*Switch, []*memPort) 
 	return s, ports
 }
 
-// receive collects what port p gets until nothing more comes for quiet.
-func receive(p *memPort, quiet time.Duration) []arrival {
-	var out []arrival
-	for {
+// wait bounds how long a test waits for a frame it expects. It is far
+// above every delay the tests set, so it only ends a test that would
+// otherwise hang; it is not a speed target.
+const wait = 5 * time.Second
+
+// receiveN returns the next n frames port p gets, and fails the test if
+// they do not all come within wait.
+func receiveN(t *testing.T, p *memPort, n int) []arrival {
+	t.Helper()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	out := make([]arrival, 0, n)
+	for len(out) < n {
 		select {
 		case a := <-p.got:
 			out = append(out, a)
-		case <-time.After(quiet):
+		case <-deadline.C:
+			t.Fatalf("got %d of %d frames within %s", len(out), n, wait)
+		}
+	}
+	return out
+}
+
+// until returns the numbers of the frames port p gets before the frame
+// numbered mark, which it consumes, and fails the test if mark does not
+// come within wait. A frame queued for p before mark was, whatever its
+// link, is due no later than mark when neither has a delay, and a frame
+// sent ahead of mark on mark's own link is never overtaken: so when mark
+// is sent after a frame could have been queued for p, an empty answer
+// means that frame was not queued, however late the scheduler runs.
+func until(t *testing.T, p *memPort, mark uint32) []uint32 {
+	t.Helper()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	var out []uint32
+	for {
+		select {
+		case a := <-p.got:
+			if n := seqOf(a.frame); n != mark {
+				out = append(out, n)
+				continue
+			}
 			return out
+		case <-deadline.C:
+			t.Fatalf("frame %d did not come within %s; got %v before the deadline", mark, wait, out)
+			return nil
 		}
 	}
 }
+
+// seqs returns the numbers of frames.
+func seqs(frames []arrival) []uint32 {
+	out := make([]uint32, len(frames))
+	for i, a := range frames {
+		out[i] = seqOf(a.frame)
+	}
+	return out
+}
+
+// waitStats waits, up to wait, until ok holds for the switch's counters,
+// and returns the last counters read.
+func waitStats(t *testing.T, s *Switch, ok func(Stats) bool) Stats {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for range int(wait / time.Millisecond) {
+		st := s.Stats()
+		if ok(st) || time.Now().After(deadline) {
+			return st
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return s.Stats()
+}
+
+// Frames numbered from marks on are sent only to show that what came
+// before them has arrived.
+const marks = 1000
 
 func TestSwitchFloodsUnknownThenLearns(t *testing.T) {
 	_, p := newTestSwitch(t, SwitchConfig{Seed: 1}, 3)
 	// A speaks to B, whom the switch has not seen: B and C both get it.
 	p[0].toSwitch <- frame(macB, macA, 1)
-	if n1, n2 := len(receive(p[1], 50*time.Millisecond)), len(receive(p[2], 10*time.Millisecond)); n1 != 1 || n2 != 1 {
-		t.Fatalf("unknown destination: B got %d, C got %d frames, want 1 and 1", n1, n2)
+	p[0].toSwitch <- frame(broadcast, macA, marks)
+	if b, c := until(t, p[1], marks), until(t, p[2], marks); !slices.Equal(b, []uint32{1}) || !slices.Equal(c, []uint32{1}) {
+		t.Fatalf("unknown destination: B got %v, C got %v, want [1] and [1]", b, c)
 	}
-	// B answers: A is known by now, so only A gets it; and from then on
-	// the switch knows B too.
+	// B answers: A is known by now, so only A gets it.
 	p[1].toSwitch <- frame(macA, macB, 2)
-	gotA := receive(p[0], 50*time.Millisecond)
+	p[1].toSwitch <- frame(broadcast, macB, marks+1)
+	if a, c := until(t, p[0], marks+1), until(t, p[2], marks+1); !slices.Equal(a, []uint32{2}) || len(c) != 0 {
+		t.Fatalf("A learned: A got %v, C got %v, want [2] and []", a, c)
+	}
+	// From then on the switch knows B too.
 	p[0].toSwitch <- frame(macB, macA, 3)
-	gotB, gotC := receive(p[1], 50*time.Millisecond), receive(p[2], 10*time.Millisecond)
-	if len(gotA) != 1 || len(gotB) != 1 || len(gotC) != 0 {
-		t.Fatalf("learned addresses: A got %d, B got %d, C got %d frames, want 1, 1, 0", len(gotA), len(gotB), len(gotC))
+	p[0].toSwitch <- frame(broadcast, macA, marks+2)
+	if b, c := until(t, p[1], marks+2), until(t, p[2], marks+2); !slices.Equal(b, []uint32{3}) || len(c) != 0 {
+		t.Fatalf("B learned: B got %v, C got %v, want [3] and []", b, c)
 	}
 	// Broadcast goes to everyone but the sender.
 	p[2].toSwitch <- frame(broadcast, macC, 4)
-	if a, b, c := len(receive(p[0], 50*time.Millisecond)), len(receive(p[1], 10*time.Millisecond)), len(receive(p[2], 10*time.Millisecond)); a != 1 || b != 1 || c != 0 {
-		t.Fatalf("broadcast: A %d, B %d, C %d frames, want 1, 1, 0", a, b, c)
+	p[2].toSwitch <- frame(broadcast, macC, marks+3)
+	if a, b := until(t, p[0], marks+3), until(t, p[1], marks+3); !slices.Equal(a, []uint32{4}) || !slices.Equal(b, []uint32{4}) {
+		t.Fatalf("broadcast: A got %v, B got %v, want [4] and [4]", a, b)
+	}
+	// C's broadcast was forwarded before A got it; a mark A sends now
+	// reaches C after anything of it that came back to C.
+	p[0].toSwitch <- frame(macC, macA, marks+4)
+	if c := until(t, p[2], marks+4); len(c) != 0 {
+		t.Fatalf("broadcast: its sender C got %v back, want []", c)
 	}
 }
 
 func TestSwitchDelay(t *testing.T) {
-	const delay = 40 * time.Millisecond
+	// The bounds are one-sided: a frame never arrives before its link's
+	// delay, and receiveN fails the test if it does not arrive within
+	// wait. How late past the delay a frame comes depends on the machine.
+	const delay, back = 40 * time.Millisecond, 120 * time.Millisecond
 	s, p := newTestSwitch(t, SwitchConfig{Seed: 1, Default: Profile{Delay: delay}}, 2)
-	s.SetLink(1, 0, Profile{Delay: 5 * time.Millisecond})
+	s.SetLink(1, 0, Profile{Delay: back})
 	sent := time.Now()
 	p[0].toSwitch <- frame(macB, macA, 1)
-	a := receive(p[1], 200*time.Millisecond)
-	if len(a) != 1 {
-		t.Fatalf("got %d frames, want 1", len(a))
+	a := receiveN(t, p[1], 1)
+	took := a[0].at.Sub(sent)
+	if took < delay {
+		t.Fatalf("A to B took %s, less than the link's delay %s", took, delay)
 	}
-	if took := a[0].at.Sub(sent); took < delay || took > delay+30*time.Millisecond {
-		t.Fatalf("A to B took %s, want %s (+30 ms slack)", took, delay)
-	}
-	// The other direction has its own, shorter delay.
+	t.Logf("A to B: delay %s, took %s", delay, took)
+	// The other direction has its own delay, longer than the default: a
+	// frame that took the default would come too early.
 	sent = time.Now()
 	p[1].toSwitch <- frame(macA, macB, 2)
-	a = receive(p[0], 100*time.Millisecond)
-	if len(a) != 1 || a[0].at.Sub(sent) > 25*time.Millisecond {
-		t.Fatalf("B to A: %d frames, want 1 within 25 ms", len(a))
+	a = receiveN(t, p[0], 1)
+	took = a[0].at.Sub(sent)
+	if took < back {
+		t.Fatalf("B to A took %s, less than its own link's delay %s", took, back)
+	}
+	t.Logf("B to A: delay %s, took %s", back, took)
+	if n := seqOf(a[0].frame); n != 2 {
+		t.Fatalf("B to A delivered frame %d, want 2", n)
 	}
 }
 
@@ -153,9 +238,10 @@ func TestSwitchJitterKeepsOrder(t *testing.T) {
 	for i := range n {
 		p[0].toSwitch <- frame(macB, macA, uint32(i))
 	}
-	got := receive(p[1], 150*time.Millisecond)
-	if len(got) != n {
-		t.Fatalf("got %d of %d frames", len(got), n)
+	p[0].toSwitch <- frame(macB, macA, marks)
+	got := receiveN(t, p[1], n)
+	if rest := until(t, p[1], marks); len(rest) != 0 {
+		t.Fatalf("%d frames past the %d sent: %v", len(rest), n, rest)
 	}
 	for i, a := range got {
 		if seqOf(a.frame) != uint32(i) {
@@ -188,11 +274,20 @@ func TestSwitchLoss(t *testing.T) {
 			for i := range 2000 {
 				p[0].toSwitch <- frame(macB, macA, uint32(i))
 			}
-			got := len(receive(p[1], 100*time.Millisecond))
+			// The switch settles every frame as lost or delivered; once all
+			// 2000 are settled, a mark sent over a link made lossless comes
+			// after every frame that was delivered.
+			st := waitStats(t, s, func(st Stats) bool { return st.Lost+st.Delivered >= 2000 })
+			if st.Lost+st.Delivered != 2000 {
+				t.Fatalf("stats %+v: %d of 2000 frames settled as lost or delivered", st, st.Lost+st.Delivered)
+			}
+			s.SetLink(0, 1, Profile{})
+			p[0].toSwitch <- frame(macB, macA, marks*marks)
+			got := len(until(t, p[1], marks*marks))
 			if got < tc.lo || got > tc.hi {
 				t.Fatalf("loss %.2f: %d of 2000 frames arrived, want %d to %d", tc.loss, got, tc.lo, tc.hi)
 			}
-			if st := s.Stats(); st.Lost != uint64(2000-got) || st.Delivered != uint64(got) {
+			if st.Lost != uint64(2000-got) || st.Delivered != uint64(got) {
 				t.Fatalf("stats %+v, want %d lost and %d delivered", st, 2000-got, got)
 			}
 		})
@@ -209,7 +304,7 @@ func TestSwitchPartition(t *testing.T) {
 		p[i].toSwitch <- frame(broadcast, m, 0)
 	}
 	for i := range p {
-		receive(p[i], 30*time.Millisecond)
+		receiveN(t, p[i], 2)
 	}
 
 	s.Partition([]int{0, 1}, []int{2})
@@ -217,18 +312,31 @@ func TestSwitchPartition(t *testing.T) {
 	p[0].toSwitch <- frame(macB, macA, 2)      // same side
 	p[2].toSwitch <- frame(broadcast, macC, 3) // C shouts alone
 	p[2].toSwitch <- frame(mdnsMAC, macC, 4)
-	if c, b, a := len(receive(p[2], 50*time.Millisecond)), len(receive(p[1], 10*time.Millisecond)), len(receive(p[0], 10*time.Millisecond)); c != 0 || b != 1 || a != 0 {
-		t.Fatalf("partitioned: C got %d, B got %d, A got %d frames, want 0, 1, 0", c, b, a)
+	p[0].toSwitch <- frame(macB, macA, marks) // same side, after A's frames
+	if b := until(t, p[1], marks); !slices.Equal(b, []uint32{2}) {
+		t.Fatalf("partitioned: B got %v, want [2]", b)
 	}
-	if cut := s.Stats().Cut; cut != 5 { // A->C, C->A and C->B twice
-		t.Fatalf("%d frames counted as cut, want 5", cut)
+	// A->C, C->A and C->B twice: once all five are counted, C's frames
+	// have been dealt with too.
+	if st := waitStats(t, s, func(st Stats) bool { return st.Cut >= 5 }); st.Cut != 5 {
+		t.Fatalf("%d frames counted as cut, want 5", st.Cut)
 	}
 
+	// After Heal, a frame to C and one from C come after anything that
+	// crossed the cut: C must get only the first, A and B only the second.
 	s.Heal()
 	p[0].toSwitch <- frame(macC, macA, 5)
+	p[0].toSwitch <- frame(broadcast, macA, marks+1)
+	if c, b := until(t, p[2], marks+1), until(t, p[1], marks+1); !slices.Equal(c, []uint32{5}) || len(b) != 0 {
+		t.Fatalf("healed: C got %v, B got %v, want [5] and []", c, b)
+	}
 	p[2].toSwitch <- frame(broadcast, macC, 6)
-	if c, a, b := len(receive(p[2], 50*time.Millisecond)), len(receive(p[0], 10*time.Millisecond)), len(receive(p[1], 10*time.Millisecond)); c != 1 || a != 1 || b != 1 {
-		t.Fatalf("healed: C got %d, A got %d, B got %d frames, want 1 each", c, a, b)
+	p[2].toSwitch <- frame(broadcast, macC, marks+2)
+	if a, b := until(t, p[0], marks+2), until(t, p[1], marks+2); !slices.Equal(a, []uint32{6}) || !slices.Equal(b, []uint32{6}) {
+		t.Fatalf("healed: A got %v, B got %v, want [6] and [6]", a, b)
+	}
+	if cut := s.Stats().Cut; cut != 5 {
+		t.Fatalf("%d frames counted as cut after Heal, want still 5", cut)
 	}
 }
 
@@ -237,17 +345,17 @@ func TestSwitchBlockMulticast(t *testing.T) {
 	s, p := newTestSwitch(t, SwitchConfig{Seed: 1}, 3)
 	s.BlockMulticast(true)
 	p[0].toSwitch <- frame(mdnsMAC, macA, 1)
-	p[0].toSwitch <- frame(broadcast, macA, 2)
+	p[0].toSwitch <- frame(broadcast, macA, 2) // follows the mDNS frame on every link
 	for i := 1; i < 3; i++ {
-		got := receive(p[i], 50*time.Millisecond)
-		if len(got) != 1 || seqOf(got[0].frame) != 2 {
-			t.Fatalf("port %d got %d frames, want only the broadcast", i, len(got))
+		if got := until(t, p[i], 2); len(got) != 0 {
+			t.Fatalf("port %d got %v before the broadcast, want nothing", i, got)
 		}
 	}
 	s.BlockMulticast(false)
 	p[0].toSwitch <- frame(mdnsMAC, macA, 3)
-	if n := len(receive(p[1], 50*time.Millisecond)); n != 1 {
-		t.Fatalf("multicast unblocked: got %d frames, want 1", n)
+	p[0].toSwitch <- frame(broadcast, macA, marks)
+	if got := until(t, p[1], marks); !slices.Equal(got, []uint32{3}) {
+		t.Fatalf("multicast unblocked: got %v, want [3]", got)
 	}
 }
 
@@ -258,9 +366,17 @@ func TestSwitchQueueBound(t *testing.T) {
 	for i := range 20 {
 		p[0].toSwitch <- frame(macB, macA, uint32(i))
 	}
-	got := receive(p[1], 500*time.Millisecond)
-	if len(got) != 8 || s.Stats().Overflow != 12 {
-		t.Fatalf("got %d frames and %d overflows, want 8 and 12", len(got), s.Stats().Overflow)
+	got := seqs(receiveN(t, p[1], 8))
+	if st := waitStats(t, s, func(st Stats) bool { return st.Overflow+st.Delivered >= 20 }); st.Overflow != 12 {
+		t.Fatalf("got %v and %d overflows, want 8 frames and 12", got, st.Overflow)
+	}
+	// The queue is empty now: a mark fits, and comes after anything else.
+	p[0].toSwitch <- frame(macB, macA, marks)
+	if rest := until(t, p[1], marks); len(rest) != 0 {
+		t.Fatalf("got %v past the 8 queued frames %v", rest, got)
+	}
+	if want := []uint32{0, 1, 2, 3, 4, 5, 6, 7}; !slices.Equal(got, want) {
+		t.Fatalf("the queue kept %v, want the first 8 %v", got, want)
 	}
 }
 
