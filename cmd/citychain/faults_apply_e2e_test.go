@@ -70,6 +70,15 @@ func (f *faultRun) smallDisk(t *testing.T, i int) {
 	if os.Geteuid() != 0 {
 		f.skip(t, "a full disk is made with a tmpfs mount, which needs root")
 	}
+	// Root in a container may still be refused mounts: try one first,
+	// before anything of the node is touched.
+	probe := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", probe).CombinedOutput(); err != nil {
+		f.skip(t, fmt.Sprintf("this machine refuses tmpfs mounts even to root (%v %s)", err, bytes.TrimSpace(out)))
+	}
+	if out, err := exec.Command("umount", probe).CombinedOutput(); err != nil {
+		t.Fatalf("umount %s: %v %s", probe, err, bytes.TrimSpace(out))
+	}
 	name := fmt.Sprint(i)
 	home := f.d.net.Nodes[i].Home
 	data := filepath.Join(home, node.DataDir)
@@ -81,8 +90,8 @@ func (f *faultRun) smallDisk(t *testing.T, i int) {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	// Only root gets here, and the node is stopped with its data moved
-	// aside: a mount that fails now is a failure, not a reason to skip.
+	// Mounts work here (the probe above), and the node is stopped with its
+	// data moved aside: a mount that fails now is a failure.
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", data).CombinedOutput(); err != nil {
 		t.Fatalf("running as root (uid %d), cannot mount a tmpfs for the full disk: %v %s", os.Geteuid(), err, bytes.TrimSpace(out))
 	}
