@@ -139,7 +139,8 @@ func checkCanonicalPayload(p []byte) error {
 	if _, ok := v.(map[string]any); !ok {
 		return fmt.Errorf("%w: payload is not a map", ErrDecode)
 	}
-	if path := floatIn(v, "payload"); path != "" {
+	if hasFloat(v) {
+		path := floatIn(v, "payload")
 		return fmt.Errorf("%w: %s is a floating-point number; a payload holds integers, and fractions as strings", ErrDecode, path)
 	}
 	again, err := encMode.Marshal(v)
@@ -150,6 +151,29 @@ func checkCanonicalPayload(p []byte) error {
 		return fmt.Errorf("%w: payload", ErrNonCanonical)
 	}
 	return nil
+}
+
+// hasFloat reports whether v, a decoded payload, holds a floating-point
+// number anywhere. It reads v in any order and allocates nothing: it runs
+// for every transaction decoded, floatIn only for one refused.
+func hasFloat(v any) bool {
+	switch t := v.(type) {
+	case float32, float64:
+		return true
+	case []any:
+		for _, e := range t {
+			if hasFloat(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range t {
+			if hasFloat(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // floatIn returns the path of the first floating-point number in v, a
