@@ -137,7 +137,10 @@ func (n *Node) startNetwork() error {
 //     anything. That covers older and later heights, signers outside the
 //     set, and proposals from the wrong proposer: an honest peer one
 //     height behind may have passed those on in good faith, under the
-//     set it knew. The engine drops them too.
+//     set it knew. The engine drops them too. So are copies of a signed
+//     statement let through less than resendGap before, whatever their
+//     Resend number: they are ignored before any signature is checked
+//     (resendGate).
 //
 // An accepted message goes on, decoded, to onGossipConsensus.
 func (n *Node) validateGossipConsensus(data []byte) (any, error) {
@@ -149,22 +152,28 @@ func (n *Node) validateGossipConsensus(data []byte) (any, error) {
 	if cur == nil {
 		return nil, p2p.ErrIgnore // not started yet
 	}
-	switch h := m.Height(); {
-	case h == cur.height:
-		if err := judgeAtHeight(n.chainID, cur.vals, m); err != nil {
-			return nil, err
+	h := m.Height()
+	if h != cur.height && h != cur.height+1 {
+		if h > cur.height+1 {
+			// Someone may be ahead: let block sync look, which trusts
+			// commits, not this message. The message itself goes nowhere.
+			if eng := n.engine.Load(); eng != nil {
+				eng.sync.poke()
+			}
 		}
+		return nil, p2p.ErrIgnore
+	}
+	s, now := statementOf(m), n.clock()
+	if n.resends.recent(cur.height, s, now) {
+		return nil, p2p.ErrIgnore // a copy renumbered too soon (resendgate.go)
+	}
+	err = judgeAtHeight(n.chainID, cur.vals, m)
+	switch {
+	case err == nil:
+		n.resends.pass(cur.height, s, now)
 		return m, nil
-	case h == cur.height+1:
-		if judgeAtHeight(n.chainID, cur.vals, m) == nil {
-			return m, nil
-		}
-	case h > cur.height+1:
-		// Someone may be ahead: let block sync look, which trusts commits,
-		// not this message. The message itself goes nowhere.
-		if eng := n.engine.Load(); eng != nil {
-			eng.sync.poke()
-		}
+	case h == cur.height:
+		return nil, err
 	}
 	return nil, p2p.ErrIgnore
 }

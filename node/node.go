@@ -84,6 +84,7 @@ type Node struct {
 	syncing  atomic.Bool
 	stopping atomic.Bool               // Stop has begun: submissions answer 503
 	current  atomic.Pointer[heightSet] // the height being decided and its validator set
+	resends  resendGate                // copies of consensus messages let through (resendgate.go)
 
 	guard    *apiGuard
 	listener net.Listener
