@@ -28,6 +28,8 @@ func TestGossipJudgesAMessageByItsOwnHeight(t *testing.T) {
 	notProposer := (r.proposerOf(2, 0) + 1) % 4
 	forged := r.vote(1, chain.Prevote, 1, 0, chain.Hash{7})
 	forged.Signature[10] ^= 1
+	forgedNext := r.vote(2, chain.Prevote, 2, 0, chain.Hash{8})
+	forgedNext.Signature[10] ^= 1
 	e := DevValidatorKey(4) // not a validator at height 1; may be one later
 	eVote := chain.Vote{ChainID: testChainID, Type: chain.Prevote, Height: 2, Round: 0,
 		BlockHash: chain.Hash{5}, Validator: chain.AddressOf(e.PublicKey())}
@@ -50,6 +52,8 @@ func TestGossipJudgesAMessageByItsOwnHeight(t *testing.T) {
 		{"a proposal of the height being decided from the wrong proposer",
 			&chain.ConsensusMessage{Proposal: r.proposal(r.addr((r.proposerOf(1, 0)+1)%4), 1, 0, b)}, "ignore"},
 		{"B's prevote with a forged signature", &chain.ConsensusMessage{Vote: forged}, "reject"},
+		{"C's prevote for the next height with a forged signature (an address names its key in every set)",
+			&chain.ConsensusMessage{Vote: forgedNext}, "reject"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

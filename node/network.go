@@ -132,7 +132,9 @@ func (n *Node) startNetwork() error {
 //   - a message for the next height, signed by a member of the current
 //     set and verified under it (a proposal only from the proposer the
 //     current set would name): accepted, since sets rarely change; when
-//     they do, it is ignored instead;
+//     they do, it is ignored instead; a vote of the next height in a
+//     member's name whose signature does not verify: rejected, since the
+//     member's address names its key in every set;
 //   - anything else: ignored, which forwards nothing and costs no one
 //     anything. That covers older and later heights, signers outside the
 //     set, and proposals from the wrong proposer: an honest peer one
@@ -172,7 +174,11 @@ func (n *Node) validateGossipConsensus(data []byte) (any, error) {
 	case err == nil:
 		n.resends.pass(cur.height, s, now)
 		return m, nil
-	case h == cur.height:
+	case h == cur.height, m.Vote != nil && !errors.Is(err, p2p.ErrIgnore):
+		// A vote of the next height from a member whose signature does not
+		// verify is forged under any set: an address is the hash of its
+		// key. (A proposal's proposer and POL may differ under the next
+		// set, so those are only ignored.)
 		return nil, err
 	}
 	return nil, p2p.ErrIgnore
