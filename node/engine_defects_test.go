@@ -52,6 +52,9 @@ func TestGossipJudgesAMessageByItsOwnHeight(t *testing.T) {
 		{"a proposal of the height being decided from the wrong proposer",
 			&chain.ConsensusMessage{Proposal: r.proposal(r.addr((r.proposerOf(1, 0)+1)%4), 1, 0, b)}, "ignore"},
 		{"B's prevote with a forged signature", &chain.ConsensusMessage{Vote: forged}, "reject"},
+		{"B's prevote at the edge of the round window", &chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 1, consensus.DefaultMaxRoundsAhead, chain.Hash{3})}, "accept"},
+		{"B's prevote past the round window", &chain.ConsensusMessage{Vote: r.vote(1, chain.Prevote, 1, consensus.DefaultMaxRoundsAhead+1, chain.Hash{3})}, "ignore"},
+		{"C's prevote for the next height past the round window", &chain.ConsensusMessage{Vote: r.vote(2, chain.Prevote, 2, consensus.DefaultMaxRoundsAhead+1, chain.Hash{3})}, "ignore"},
 		{"C's prevote for the next height with a forged signature (an address names its key in every set)",
 			&chain.ConsensusMessage{Vote: forgedNext}, "reject"},
 	}
@@ -395,6 +398,9 @@ func TestForgedPOLIsRefused(t *testing.T) {
 	} {
 		sp := *good
 		sp.POL = bad(append([]chain.Vote(nil), pol...))
+		// Past the resend gate's memory of the good copy, which would
+		// otherwise ignore this one unchecked (resendgate.go).
+		r.clock.now = r.clock.now.Add(time.Second)
 		_, err := r.n.validateGossipConsensus(chain.MustEncode(&chain.ConsensusMessage{Proposal: &sp}))
 		if err == nil || errors.Is(err, p2p.ErrIgnore) {
 			t.Errorf("%s: gossip validator says %v, want a rejection", name, err)

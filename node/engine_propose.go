@@ -22,6 +22,10 @@ const maxBlocksPerProposer = 4
 // their time was ahead of this node's clock.
 const maxClockAhead = 8
 
+// maxPOLTaken bounds, per height, the re-proposals whose POL votes the
+// engine records as taken: honest rounds make a handful.
+const maxPOLTaken = 256
+
 // Proposals: making this node's proposal when the machine asks for one,
 // and checking the proposals of others before the machine may vote.
 
@@ -60,18 +64,22 @@ func (e *engine) onProposal(ctx context.Context, sp *chain.SignedProposal, from 
 // come.
 func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal, from peer.ID) (*pendingBlock, bool) {
 	p := sp.Proposal
+	if uint64(p.Round) > uint64(e.m.Snapshot().Round)+consensus.DefaultMaxRoundsAhead {
+		return nil, false // before any signature is checked
+	}
 	cb, err := checkSigned(e.n.chainID, e.vals, sp)
 	if err != nil {
 		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
 		return nil, false
 	}
-	if uint64(p.Round) > uint64(e.m.Snapshot().Round)+consensus.DefaultMaxRoundsAhead {
-		return nil, false
-	}
 	e.noteProposal(sp)
 	if p.POLRound >= 0 {
 		key := polKey{p.BlockHash, p.POLRound}
-		if !e.polTaken[key] {
+		// The machine keeps what it needs of the POL votes; the record
+		// of those taken only spares taking them again, so a proposer
+		// that signs endless re-proposals cannot make it grow past
+		// maxPOLTaken.
+		if !e.polTaken[key] && len(e.polTaken) < maxPOLTaken {
 			e.polTaken[key] = true
 			for _, v := range sp.POL { // verified by checkSigned
 				e.handle(ctx, consensus.VoteReceived{Vote: v})

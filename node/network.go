@@ -139,10 +139,11 @@ func (n *Node) startNetwork() error {
 //     anything. That covers older and later heights, signers outside the
 //     set, and proposals from the wrong proposer: an honest peer one
 //     height behind may have passed those on in good faith, under the
-//     set it knew. The engine drops them too. So are copies of a signed
+//     set it knew. The engine drops them too. It covers as well rounds
+//     beyond the machine's window (roundTooFar) and copies of a signed
 //     statement let through less than resendGap before, whatever their
-//     Resend number: they are ignored before any signature is checked
-//     (resendGate).
+//     Resend number (resendGate): both are ignored before any signature
+//     is checked.
 //
 // An accepted message goes on, decoded, to onGossipConsensus.
 func (n *Node) validateGossipConsensus(data []byte) (any, error) {
@@ -165,6 +166,9 @@ func (n *Node) validateGossipConsensus(data []byte) (any, error) {
 		}
 		return nil, p2p.ErrIgnore
 	}
+	if roundTooFar(n.engine.Load(), h, m.Round()) {
+		return nil, p2p.ErrIgnore
+	}
 	s, now := statementOf(m), n.clock()
 	if n.resends.recent(cur.height, s, now) {
 		return nil, p2p.ErrIgnore // a copy renumbered too soon (resendgate.go)
@@ -182,6 +186,22 @@ func (n *Node) validateGossipConsensus(data []byte) (any, error) {
 		return nil, err
 	}
 	return nil, p2p.ErrIgnore
+}
+
+// roundTooFar reports whether a message of height h and round r lies
+// beyond the window of rounds the consensus machine keeps
+// (consensus.DefaultMaxRoundsAhead past the round being decided, or past
+// round 0 for a later height): the machine would drop it, so it is
+// neither checked nor forwarded. A validator signs few rounds that far;
+// one that does cannot make the network carry them.
+func roundTooFar(e *engine, h uint64, r uint32) bool {
+	base := uint64(0)
+	if e != nil {
+		if v := e.view.Load(); v != nil && v.Height == h {
+			base = uint64(v.Round)
+		}
+	}
+	return uint64(r) > base+consensus.DefaultMaxRoundsAhead
 }
 
 // judgeAtHeight judges a message by the validator set of its height: nil

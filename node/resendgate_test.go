@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/citychain/citychain/chain"
+	"github.com/citychain/citychain/chain/consensus"
 	"github.com/citychain/citychain/p2p"
 )
 
@@ -82,5 +83,29 @@ func TestResendGateIsBounded(t *testing.T) {
 	g.pass(6, chain.Sum([]byte("t")), t0)
 	if len(g.seen) != 1 {
 		t.Fatalf("%d statements kept after the height moved on, want 1", len(g.seen))
+	}
+}
+
+// A proposer that signs endless re-proposals, each with a true POL for
+// another block, cannot make the engine's record of POLs taken grow past
+// maxPOLTaken.
+func TestPOLTakenIsBounded(t *testing.T) {
+	r := newRig(t, 0)
+	r.e.startHeight(r.ctx, 1)
+	p := r.addr(r.proposerOf(1, 1))
+	for i := 0; i < maxPOLTaken+20; i++ {
+		r.clock.now = r.clock.now.Add(time.Millisecond) // another block each time
+		b := r.blockBy(p)
+		var pol []chain.Vote
+		for v := 0; v < 3; v++ {
+			pol = append(pol, *r.vote(v, chain.Prevote, 1, 0, b.Hash()))
+		}
+		prop := consensus.Proposal{Height: 1, Round: 1, BlockHash: b.Hash(), POLRound: 0, Proposer: p}
+		sp := &chain.SignedProposal{Proposal: prop, Block: b.Compact(), POL: pol,
+			Signature: r.key(p).Sign(chain.ProposalSignBytes(testChainID, prop))}
+		r.e.judgeProposal(r.ctx, sp, "")
+	}
+	if n := len(r.e.polTaken); n == 0 || n > maxPOLTaken {
+		t.Fatalf("%d POLs recorded as taken; want some, at most %d", n, maxPOLTaken)
 	}
 }
