@@ -150,8 +150,8 @@ func (e *engine) keepEvidence(ev chain.Evidence) {
 		return
 	}
 	err := e.n.evpool.add(ev, e.n.validatorsFor, e.n.chainID)
-	if err == nil || errors.Is(err, errEvidenceKnown) {
-		e.reported[o] = true // kept, or known: no need to try again at this height
+	if err == nil || errors.Is(err, errEvidenceKnown) || errors.Is(err, errEvidenceEnough) {
+		e.reported[o] = true // kept, known or enough: no need to try again at this height
 	}
 	switch {
 	case err == nil:

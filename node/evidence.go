@@ -22,7 +22,15 @@ var (
 	errEvidenceExpired = errors.New("evidence too old for the next block")
 	// errEvidencePoolFull means the pool holds its maximum.
 	errEvidencePoolFull = errors.New("evidence pool is full")
+	// errEvidenceEnough means the pool holds maxPendingPerValidator
+	// offences of the offence's validator already.
+	errEvidenceEnough = errors.New("enough evidence against this validator pending")
 )
+
+// maxPendingPerValidator bounds the pending offences of one validator: a
+// few prove it as well as many, and two validators that equivocate in
+// every round cannot fill the pool and crowd out the offences of others.
+const maxPendingPerValidator = 8
 
 // evidencePool holds verified evidence of misbehaviour until a block
 // carries it. It is keyed by offence (chain.Offence), so one offence is
@@ -62,7 +70,9 @@ func newEvidencePool(latest uint64, limit int) *evidencePool {
 // malformed or does not verify, with errEvidenceKnown for an offence
 // already pending or committed, errEvidenceEarly for an offence above the
 // height being decided, errEvidenceExpired for one too old for the next
-// block, errEvidencePoolFull when full, or with valsAt's error.
+// block, errEvidencePoolFull when full, errEvidenceEnough when its
+// validator has maxPendingPerValidator offences pending, or with valsAt's
+// error. Every refusal but the last comes before any signature is checked.
 func (p *evidencePool) add(ev chain.Evidence, valsAt func(h uint64) (*chain.ValidatorSet, error), chainID string) error {
 	if err := ev.ValidateBasic(chainID); err != nil {
 		return err
@@ -88,9 +98,6 @@ func (p *evidencePool) add(ev chain.Evidence, valsAt func(h uint64) (*chain.Vali
 	if err := p.admissible(o); err != nil { // the pool may have moved meanwhile
 		return err
 	}
-	if len(p.held) >= p.max {
-		return fmt.Errorf("%w (%d pieces)", errEvidencePoolFull, p.max)
-	}
 	p.held[o] = ev
 	return nil
 }
@@ -108,6 +115,18 @@ func (p *evidencePool) admissible(o chain.Offence) error {
 	}
 	if expired(o.Height, p.height+1) {
 		return fmt.Errorf("%w: %s", errEvidenceExpired, o)
+	}
+	if len(p.held) >= p.max {
+		return fmt.Errorf("%w (%d pieces)", errEvidencePoolFull, p.max)
+	}
+	n := 0
+	for q := range p.held {
+		if q.Validator == o.Validator {
+			n++
+		}
+	}
+	if n >= maxPendingPerValidator {
+		return fmt.Errorf("%w: %d offences of %s", errEvidenceEnough, n, o.Validator)
 	}
 	return nil
 }

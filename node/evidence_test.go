@@ -156,6 +156,34 @@ func TestEvidencePoolIsBounded(t *testing.T) {
 	}
 }
 
+// One validator's offences fill at most maxPendingPerValidator places,
+// refused before any signature is checked; other validators' offences
+// still find room.
+func TestEvidencePoolBoundsEachValidator(t *testing.T) {
+	h := newHistory(t)
+	p := newEvidencePool(9, 100)
+	lookups := 0
+	valsAt := func(height uint64) (*chain.ValidatorSet, error) {
+		lookups++
+		return h.valsAt(height)
+	}
+	for height := uint64(1); height <= maxPendingPerValidator; height++ {
+		if err := p.add(doublePrevote(0, height), valsAt, evChain); err != nil {
+			t.Fatalf("offence %d of validator 0: %v", height, err)
+		}
+	}
+	before := lookups
+	if err := p.add(doublePrevote(0, maxPendingPerValidator+1), valsAt, evChain); !errors.Is(err, errEvidenceEnough) {
+		t.Fatalf("one offence more of validator 0: %v, want errEvidenceEnough", err)
+	}
+	if lookups != before {
+		t.Fatal("the refused offence was verified first")
+	}
+	if err := p.add(doublePrevote(1, 5), valsAt, evChain); err != nil {
+		t.Fatalf("validator 1's offence: %v", err)
+	}
+}
+
 func TestEvidencePendingIsInOffenceOrderAndFitsTheBlock(t *testing.T) {
 	h := newHistory(t)
 	p := newEvidencePool(9, 100)
