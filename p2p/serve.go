@@ -2,32 +2,101 @@ package p2p
 
 import (
 	"bufio"
+	"sync"
 	"time"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
+
+// Bounds on answering sync and transaction fetch requests, beside the
+// slots shared by all peers (maxServing, maxServingTxs).
+const (
+	// maxServingPerPeer is how many sync requests of one peer this node
+	// answers at once. The node's syncer asks one peer one range at a
+	// time.
+	maxServingPerPeer = 1
+	// requestReadTimeout bounds the wait for the request frame once a
+	// stream holds a slot (Config.RequestTimeout, if shorter, bounds it
+	// instead). An asker writes its request as soon as the stream opens,
+	// so a stream that sends nothing is closed long before
+	// Config.RequestTimeout, which bounds writing the answer.
+	requestReadTimeout = 2 * time.Second
+)
+
+// peerSlots counts the requests being answered by semaphore (one per
+// Host and kind of request) and asking peer. An entry goes when its
+// count drops to zero: the map holds requests in progress only.
+var peerSlots = struct {
+	sync.Mutex
+	n map[peerSlot]int
+}{n: make(map[peerSlot]int)}
+
+type peerSlot struct {
+	sem chan struct{}
+	p   peer.ID
+}
+
+// takeSlot takes one of sem's slots for a request of p, unless p holds
+// perPeer of them already or none is free. The caller answers the request
+// only if ok, and then calls release when done.
+func takeSlot(sem chan struct{}, p peer.ID, perPeer int) (release func(), ok bool) {
+	k := peerSlot{sem: sem, p: p}
+	peerSlots.Lock()
+	defer peerSlots.Unlock()
+	if peerSlots.n[k] >= perPeer {
+		return nil, false
+	}
+	select {
+	case sem <- struct{}{}:
+	default:
+		return nil, false
+	}
+	peerSlots.n[k]++
+	return func() {
+		peerSlots.Lock()
+		if peerSlots.n[k]--; peerSlots.n[k] <= 0 {
+			delete(peerSlots.n, k)
+		}
+		peerSlots.Unlock()
+		<-sem
+	}, true
+}
+
+// readRequest reads the one request frame of s, at most limit bytes, within
+// requestReadTimeout, and then gives the answer Config.RequestTimeout.
+func (h *Host) readRequest(s network.Stream, limit int) ([]byte, error) {
+	if err := s.SetReadDeadline(time.Now().Add(min(requestReadTimeout, h.cfg.RequestTimeout))); err != nil {
+		return nil, err
+	}
+	b, err := readFrame(s, limit)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SetDeadline(time.Now().Add(h.cfg.RequestTimeout)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
 // serveSync answers one block sync request (see chain.SyncRequest for the
 // protocol): the stored blocks and commits from the first requested
 // height on, as many as this node has and as fit in MaxSyncResponse, then
-// an empty frame. A malformed request or a busy server resets the stream;
-// the asker then tries elsewhere.
+// an empty frame. A malformed request, one that does not arrive within
+// requestReadTimeout, or a server busy with maxServing requests or with
+// maxServingPerPeer of this peer's resets the stream; the asker then tries
+// elsewhere or later.
 func (h *Host) serveSync(s network.Stream) {
 	p := s.Conn().RemotePeer()
-	select {
-	case h.serving <- struct{}{}:
-		defer func() { <-h.serving }()
-	default:
+	release, ok := takeSlot(h.serving, p, maxServingPerPeer)
+	if !ok {
 		h.log.Debug("sync request refused: busy", "peer", p.String())
 		s.Reset()
 		return
 	}
-	if err := s.SetDeadline(time.Now().Add(h.cfg.RequestTimeout)); err != nil {
-		s.Reset()
-		return
-	}
-	b, err := readFrame(s, chain.SyncRequestSize)
+	defer release()
+	b, err := h.readRequest(s, chain.SyncRequestSize)
 	if err != nil {
 		s.Reset()
 		return

@@ -2,36 +2,35 @@ package p2p
 
 import (
 	"bufio"
-	"time"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/libp2p/go-libp2p/core/network"
 )
 
-// maxServingTxs bounds the transaction fetch requests this node answers
-// at once.
-const maxServingTxs = 8
+// Bounds on the transaction fetch requests this node answers at once:
+// from all peers, and from one peer. A node may ask one peer for the
+// missing transactions of two proposals at once (of two rounds).
+const (
+	maxServingTxs        = 8
+	maxServingTxsPerPeer = 2
+)
 
 // serveTxs answers one transaction fetch request (see chain.TxRequest):
 // one frame per requested hash, in order, holding the transaction if
 // Config.Txs has it and fits in the answer, empty otherwise. A malformed
-// request or a busy server resets the stream; the asker then tries
-// another peer.
+// request, one that does not arrive within requestReadTimeout, or a
+// server busy with maxServingTxs requests or with maxServingTxsPerPeer of
+// this peer's resets the stream; the asker then tries another peer.
 func (h *Host) serveTxs(s network.Stream) {
 	p := s.Conn().RemotePeer()
-	select {
-	case h.servingTxs <- struct{}{}:
-		defer func() { <-h.servingTxs }()
-	default:
+	release, ok := takeSlot(h.servingTxs, p, maxServingTxsPerPeer)
+	if !ok {
 		h.log.Debug("tx request refused: busy", "peer", p.String())
 		s.Reset()
 		return
 	}
-	if err := s.SetDeadline(time.Now().Add(h.cfg.RequestTimeout)); err != nil {
-		s.Reset()
-		return
-	}
-	b, err := readFrame(s, chain.MaxTxRequestSize)
+	defer release()
+	b, err := h.readRequest(s, chain.MaxTxRequestSize)
 	if err != nil {
 		s.Reset()
 		return
