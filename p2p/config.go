@@ -151,9 +151,10 @@ type Config struct {
 	// StatusTimeout bounds one status exchange. Optional: 5s.
 	StatusTimeout time.Duration
 	// RequestTimeout bounds one sync or transaction fetch request and its
-	// answer, on the side that asks (FetchBlocks, FetchTxs) and on the
-	// side that serves. The asker's ctx may set a shorter one. Optional:
-	// 30s.
+	// answer on the side that asks (FetchBlocks, FetchTxs; the asker's ctx
+	// may set a shorter one), and the writing of the answer on the side
+	// that serves, which waits for the request frame itself at most 2 s
+	// (requestReadTimeout). Optional: 30s.
 	RequestTimeout time.Duration
 	// WrongChainBan is how long a peer on another chain is refused.
 	// Optional: 1 minute.

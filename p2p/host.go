@@ -45,9 +45,12 @@ type Host struct {
 	found      chan peer.AddrInfo
 	discovered *discovered // peers found by mDNS or the DHT, for redialling
 
-	statusQ    chan peer.ID
-	serving    chan struct{} // semaphore of sync requests being answered
-	servingTxs chan struct{} // semaphore of transaction fetch requests being answered
+	statusMu   sync.Mutex
+	statusBusy map[peer.ID]bool // peers with a status exchange in flight
+	serving    chan struct{}    // semaphore of sync requests being answered
+	servingTxs chan struct{}    // semaphore of transaction fetch requests being answered
+	slotMu     sync.Mutex
+	slotsHeld  map[peerSlot]int // requests being answered, by semaphore and peer
 
 	tasks  tasks
 	cancel context.CancelFunc
@@ -84,9 +87,10 @@ func New(cfg Config) (*Host, error) {
 		peers:      newPeerTable(cfg.Now),
 		found:      make(chan peer.AddrInfo, 64),
 		discovered: newDiscovered(cfg.MaxPeers),
-		statusQ:    make(chan peer.ID, 64),
+		statusBusy: map[peer.ID]bool{},
 		serving:    make(chan struct{}, maxServing),
 		servingTxs: make(chan struct{}, maxServingTxs),
+		slotsHeld:  map[peerSlot]int{},
 	}
 	if h.lh, h.conns, err = buildHost(cfg, listen, h.gater); err != nil {
 		return nil, err
@@ -121,9 +125,6 @@ func (h *Host) start(ctx context.Context) error {
 		return err
 	}
 	h.tasks.goFunc(func() { h.watchConnections(ctx, events) })
-	for range 2 {
-		h.tasks.goFunc(func() { h.statusWorker(ctx) })
-	}
 	for _, ai := range h.bootstrap {
 		h.lh.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
 		h.conns.Protect(ai.ID, "bootstrap")

@@ -2,7 +2,6 @@ package p2p
 
 import (
 	"bufio"
-	"sync"
 	"time"
 
 	"github.com/citychain/citychain/chain"
@@ -25,14 +24,8 @@ const (
 	requestReadTimeout = 2 * time.Second
 )
 
-// peerSlots counts the requests being answered by semaphore (one per
-// Host and kind of request) and asking peer. An entry goes when its
-// count drops to zero: the map holds requests in progress only.
-var peerSlots = struct {
-	sync.Mutex
-	n map[peerSlot]int
-}{n: make(map[peerSlot]int)}
-
+// peerSlot names the requests of one peer held in one of a host's
+// semaphores of requests being answered (serving, servingTxs).
 type peerSlot struct {
 	sem chan struct{}
 	p   peer.ID
@@ -40,12 +33,13 @@ type peerSlot struct {
 
 // takeSlot takes one of sem's slots for a request of p, unless p holds
 // perPeer of them already or none is free. The caller answers the request
-// only if ok, and then calls release when done.
-func takeSlot(sem chan struct{}, p peer.ID, perPeer int) (release func(), ok bool) {
+// only if ok, and then calls release when done. The count of each peer
+// goes when it drops to zero: h.slotsHeld holds requests in progress only.
+func (h *Host) takeSlot(sem chan struct{}, p peer.ID, perPeer int) (release func(), ok bool) {
 	k := peerSlot{sem: sem, p: p}
-	peerSlots.Lock()
-	defer peerSlots.Unlock()
-	if peerSlots.n[k] >= perPeer {
+	h.slotMu.Lock()
+	defer h.slotMu.Unlock()
+	if h.slotsHeld[k] >= perPeer {
 		return nil, false
 	}
 	select {
@@ -53,13 +47,13 @@ func takeSlot(sem chan struct{}, p peer.ID, perPeer int) (release func(), ok boo
 	default:
 		return nil, false
 	}
-	peerSlots.n[k]++
+	h.slotsHeld[k]++
 	return func() {
-		peerSlots.Lock()
-		if peerSlots.n[k]--; peerSlots.n[k] <= 0 {
-			delete(peerSlots.n, k)
+		h.slotMu.Lock()
+		if h.slotsHeld[k]--; h.slotsHeld[k] <= 0 {
+			delete(h.slotsHeld, k)
 		}
-		peerSlots.Unlock()
+		h.slotMu.Unlock()
 		<-sem
 	}, true
 }
@@ -89,7 +83,7 @@ func (h *Host) readRequest(s network.Stream, limit int) ([]byte, error) {
 // elsewhere or later.
 func (h *Host) serveSync(s network.Stream) {
 	p := s.Conn().RemotePeer()
-	release, ok := takeSlot(h.serving, p, maxServingPerPeer)
+	release, ok := h.takeSlot(h.serving, p, maxServingPerPeer)
 	if !ok {
 		h.log.Debug("sync request refused: busy", "peer", p.String())
 		s.Reset()

@@ -23,7 +23,7 @@ const (
 // this peer's resets the stream; the asker then tries another peer.
 func (h *Host) serveTxs(s network.Stream) {
 	p := s.Conn().RemotePeer()
-	release, ok := takeSlot(h.servingTxs, p, maxServingTxsPerPeer)
+	release, ok := h.takeSlot(h.servingTxs, p, maxServingTxsPerPeer)
 	if !ok {
 		h.log.Debug("tx request refused: busy", "peer", p.String())
 		s.Reset()

@@ -277,7 +277,7 @@ func (h *Host) watchConnections(ctx context.Context, sub event.Subscription) {
 					h.disconnect(ev.Peer, "blocked")
 					continue
 				}
-				h.queueStatus(ev.Peer)
+				h.queueStatus(ctx, ev.Peer)
 			case network.NotConnected:
 				if _, _, known := h.peers.status(ev.Peer); known {
 					h.log.Info("peer left", "peer", ev.Peer.String())
@@ -286,35 +286,38 @@ func (h *Host) watchConnections(ctx context.Context, sub event.Subscription) {
 			}
 		case <-tick.C:
 			for _, p := range h.lh.Network().Peers() {
-				h.queueStatus(p)
+				h.queueStatus(ctx, p)
 			}
 		}
 	}
 }
 
-// queueStatus asks a status worker to query p; when the queue is full the
-// request is dropped, and the next periodic round asks again.
-func (h *Host) queueStatus(p peer.ID) {
-	select {
-	case h.statusQ <- p:
-	default:
+// queueStatus starts a status exchange with p on a goroutine of its own,
+// unless one with p is in flight already. Each exchange ends within
+// Config.StatusTimeout, so a peer that takes the stream and never answers
+// holds up only its own; honest peers' heights and identities stay
+// fresh. At most 4 x Config.MaxPeers run at once (the connection manager
+// keeps the peers near MaxPeers); a peer left out is asked at the next
+// periodic round.
+func (h *Host) queueStatus(ctx context.Context, p peer.ID) {
+	h.statusMu.Lock()
+	if h.statusBusy[p] || len(h.statusBusy) >= 4*h.cfg.MaxPeers {
+		h.statusMu.Unlock()
+		return
 	}
-}
-
-// statusWorker runs queued status requests one at a time. It returns when
-// ctx is cancelled (Close).
-func (h *Host) statusWorker(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
+	h.statusBusy[p] = true
+	h.statusMu.Unlock()
+	h.tasks.goFunc(func() {
+		defer func() {
+			h.statusMu.Lock()
+			delete(h.statusBusy, p)
+			h.statusMu.Unlock()
+		}()
+		if h.lh.Network().Connectedness(p) != network.Connected {
 			return
-		case p := <-h.statusQ:
-			if h.lh.Network().Connectedness(p) != network.Connected {
-				continue
-			}
-			if _, err := h.requestStatus(ctx, p); err != nil && ctx.Err() == nil {
-				h.log.Debug("status exchange failed", "peer", p.String(), "err", err)
-			}
 		}
-	}
+		if _, err := h.requestStatus(ctx, p); err != nil && ctx.Err() == nil {
+			h.log.Debug("status exchange failed", "peer", p.String(), "err", err)
+		}
+	})
 }
