@@ -48,6 +48,13 @@ const (
 	// them; a paused or lagging one claims no height above ours and is
 	// never asked.
 	syncStallsToBan = 3
+	// syncSlowAnswer is how long an answer short of what the peer claims
+	// may take before it counts as a failure.
+	syncSlowAnswer = time.Second
+	// syncCutBySize is the answer size above which a short answer may
+	// have been cut by the server's size bound: the next block and commit
+	// could not fit under p2p.MaxSyncResponse.
+	syncCutBySize = p2p.MaxSyncResponse - 2*p2p.MaxEntrySize
 )
 
 // syncOutcome is how one request to a peer ended.
@@ -76,6 +83,13 @@ type syncPeer struct {
 	stalls  int       // stalls in a row
 	rest    time.Time // not asked again before this
 	refused int       // blocks it served that were refused
+	// rate is the blocks per second its answers delivered, each new answer
+	// weighing half; rated says it answered at least once.
+	rate  float64
+	rated bool
+	// short says its latest whole answer held fewer blocks than asked
+	// although it claimed them.
+	short bool
 }
 
 func newSyncer() *syncer {
@@ -91,43 +105,79 @@ func (s *syncer) poke() {
 	}
 }
 
-// pick returns the peer to fetch the blocks after local from: of the
-// peers that claim a greater height and are not resting, the one with the
-// greatest claim, then the fewest strikes, then the smallest ID, so the
-// choice is reproducible. It returns the claimed height too.
+// pick returns the peer to fetch the blocks after local from, and its
+// claimed height. Of the peers that claim a greater height and are not
+// resting it prefers, in this order: one whose latest answer was not
+// short; the one whose claim covers more of the next p2p.MaxSyncRange
+// heights; one not heard yet (so that every peer is tried once), else
+// the one that delivered more blocks per second; the fewest strikes; the
+// greatest claim; the smallest ID, so the choice is reproducible.
 func (s *syncer) pick(now time.Time, local uint64, peers []p2p.PeerInfo) (peer.ID, uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cands := make([]p2p.PeerInfo, 0, len(peers))
+	type cand struct {
+		p     p2p.PeerInfo
+		reach uint64
+		sp    syncPeer
+	}
+	cands := make([]cand, 0, len(peers))
 	for _, p := range peers {
 		if p.Height <= local {
 			continue
 		}
-		if sp := s.peers[p.ID]; sp != nil && now.Before(sp.rest) {
-			continue
+		var sp syncPeer
+		if known := s.peers[p.ID]; known != nil {
+			if now.Before(known.rest) {
+				continue
+			}
+			sp = *known
 		}
-		cands = append(cands, p)
+		reach := p.Height - local
+		cands = append(cands, cand{p: p, reach: min(reach, p2p.MaxSyncRange), sp: sp})
 	}
 	if len(cands) == 0 {
 		return "", 0, false
 	}
-	strikes := func(id peer.ID) int {
-		if sp := s.peers[id]; sp != nil {
-			return sp.strikes
-		}
-		return 0
-	}
 	sort.Slice(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
-		if a.Height != b.Height {
-			return a.Height > b.Height
+		if a.sp.short != b.sp.short {
+			return !a.sp.short
 		}
-		if sa, sb := strikes(a.ID), strikes(b.ID); sa != sb {
-			return sa < sb
+		if a.reach != b.reach {
+			return a.reach > b.reach
 		}
-		return a.ID < b.ID
+		if a.sp.rated != b.sp.rated {
+			return !a.sp.rated
+		}
+		if a.sp.rate != b.sp.rate {
+			return a.sp.rate > b.sp.rate
+		}
+		if a.sp.strikes != b.sp.strikes {
+			return a.sp.strikes < b.sp.strikes
+		}
+		if a.p.Height != b.p.Height {
+			return a.p.Height > b.p.Height
+		}
+		return a.p.ID < b.p.ID
 	})
-	return cands[0].ID, cands[0].Height, true
+	return cands[0].p.ID, cands[0].p.Height, true
+}
+
+// delivered notes that p answered a request with n blocks in took; whole
+// says the answer ended without an error, short that it held fewer
+// blocks than asked although p claimed them.
+func (s *syncer) delivered(now time.Time, p peer.ID, n int, took time.Duration, whole, short bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.peer(now, p)
+	rate := float64(n) / max(took, time.Millisecond).Seconds()
+	if sp.rated {
+		rate = (sp.rate + rate) / 2
+	}
+	sp.rate, sp.rated = rate, true
+	if whole {
+		sp.short = short
+	}
 }
 
 // record notes how a request to p ended and returns how long p now rests
@@ -142,14 +192,7 @@ func (s *syncer) record(now time.Time, p peer.ID, o syncOutcome) time.Duration {
 func (s *syncer) judge(now time.Time, p peer.ID, o syncOutcome) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sp := s.peers[p]
-	if sp == nil {
-		if len(s.peers) >= syncMemory {
-			s.forget(now)
-		}
-		sp = &syncPeer{}
-		s.peers[p] = sp
-	}
+	sp := s.peer(now, p)
 	var rest time.Duration
 	ban := false
 	switch o {
@@ -175,6 +218,20 @@ func (s *syncer) judge(now time.Time, p peer.ID, o syncOutcome) (time.Duration, 
 
 // syncMemory bounds the peers the syncer remembers.
 const syncMemory = 1024
+
+// peer returns what the syncer remembers of p, making room for it if p is
+// new. The caller holds s.mu.
+func (s *syncer) peer(now time.Time, p peer.ID) *syncPeer {
+	sp := s.peers[p]
+	if sp == nil {
+		if len(s.peers) >= syncMemory {
+			s.forget(now)
+		}
+		sp = &syncPeer{}
+		s.peers[p] = sp
+	}
+	return sp
+}
 
 // forget drops what the syncer remembers of peers that are not resting;
 // if all are, of all of them. The caller holds s.mu.
@@ -283,6 +340,7 @@ func (e *engine) syncOnce(ctx context.Context, f fetcher) bool {
 	}
 	to := from - 1 + min(claimed-(from-1), count)
 	rctx, cancel := context.WithTimeout(ctx, syncRequestTimeout)
+	start := time.Now()
 	got, size := 0, 0
 	n, err := stream(rctx, f, p, from, to, func(en p2p.Entry) {
 		b := &syncBlock{height: from + uint64(got), peer: p, gen: gen,
@@ -292,11 +350,17 @@ func (e *engine) syncOnce(ctx context.Context, f fetcher) bool {
 		pipe.push(ctx, b)
 	})
 	cancel()
+	took := time.Since(start)
 	pipe.fetched(gen, from, n, size)
+	if err != nil && ctx.Err() != nil {
+		return false
+	}
+	// to is at most the claimed height, so an answer of fewer blocks
+	// than asked held fewer than p claims to have, unless it reached the
+	// size bound.
+	short := n < int(to-from+1) && size <= syncCutBySize
+	e.sync.delivered(e.sched.Now(), p, n, took, err == nil, short)
 	if err != nil {
-		if ctx.Err() != nil {
-			return false
-		}
 		// Blocks that came before the failure stay in the pipeline: each
 		// proves itself by its commit. The peer is judged on its answer.
 		o := syncFailed
@@ -310,10 +374,19 @@ func (e *engine) syncOnce(ctx context.Context, f fetcher) bool {
 		}
 		return true
 	}
-	// A whole answer counts as served; whether its blocks are real is the
-	// engine's verdict, and a refused one costs the peer far more
-	// (syncRefusedBy). An answer of a generation since dropped counts for
-	// nothing.
+	// A short answer that took long counts as a failure: a peer that
+	// claims heights it does not serve, or serves them slowly, must not
+	// keep the node from the others. Its blocks stay in the pipeline.
+	if short && took >= syncSlowAnswer {
+		rest, _ := e.sync.judge(e.sched.Now(), p, syncFailed)
+		e.n.log.Warn("block sync: short slow answer", "peer", p.String(), "from", from, "asked", to-from+1,
+			"blocks", n, "took", took.String(), "rests", rest.String())
+		return true
+	}
+	// Any other whole answer counts as served; whether its blocks are
+	// real is the engine's verdict, and a refused one costs the peer far
+	// more (syncRefusedBy). An answer of a generation since dropped
+	// counts for nothing.
 	if pipe.current(gen) {
 		e.sync.record(e.sched.Now(), p, syncServed)
 	}
