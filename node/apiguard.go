@@ -85,10 +85,17 @@ func (g *apiGuard) server(h http.Handler) *http.Server {
 	}
 }
 
-// front wraps the whole API: CORS when configured, then the per-client
-// rate.
+// front wraps the whole API: CORS when configured, the nosniff header
+// on every answer, then the per-client rate.
 func (g *apiGuard) front(h http.Handler) http.Handler {
 	h = g.limitClients(h)
+	inner := h
+	// Every answer is the type it says it is: a browser must not read a
+	// JSON or CBOR answer that holds chain data as a page.
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		inner.ServeHTTP(w, r)
+	})
 	if len(g.cfg.CORSOrigins) > 0 {
 		// Only the headers a transaction or a query needs: never the
 		// devnet's control header, so no page of another origin can

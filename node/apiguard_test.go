@@ -591,3 +591,26 @@ func TestOneClientsConnectionsAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// Every API answer says that its type is to be believed: JSON, CBOR, an
+// error, a refusal by the per-client limit alike.
+func TestEveryAnswerForbidsSniffing(t *testing.T) {
+	h := idleDevNode(t, 100).routes()
+	for _, c := range []struct{ method, path, accept string }{
+		{http.MethodGet, "/v1/status", ""},
+		{http.MethodGet, "/v1/blocks/1", "application/cbor"},
+		{http.MethodGet, "/v1/blocks/999999", ""},
+		{http.MethodPost, "/v1/txs", ""},
+		{http.MethodGet, "/no/such/route", ""},
+	} {
+		r := local(httptest.NewRequest(c.method, c.path, nil))
+		if c.accept != "" {
+			r.Header.Set("Accept", c.accept)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if got := w.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s %s (%d): X-Content-Type-Options %q, want nosniff", c.method, c.path, w.Code, got)
+		}
+	}
+}

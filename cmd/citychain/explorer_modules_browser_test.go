@@ -145,6 +145,10 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	// A mistyped address with a stray % says so instead of throwing.
 	p.open("#/device/%zz")
 	p.waitFor("the bad address explained", `/%/.test(document.querySelector('#view .error')?.textContent || '')`, 5*time.Second)
+	// A part ".." would walk the fetched API path to another route
+	// (/v1/devnet here): the address is refused, and nothing is fetched.
+	p.open("#/apps/city/..%2F..%2Fdevnet")
+	p.waitFor("the dot part refused", `/"\.\."/.test(document.querySelector('#view .error')?.textContent || '')`, 5*time.Second)
 
 	p.checkLayouts("#/trace/"+epc, "#/order/"+order, "#/orders/"+ord.Order.Buyer, "#/device/"+lamp, "#/city", "#/verify")
 

@@ -7,6 +7,10 @@ function route() {
     try { return decodeURIComponent(p); } catch (e) { return null; } // a stray % in a typed address
   });
   if (parts.includes(null)) return { nav: '', view: () => el('p', { class: 'error' }, t('bad_address')) };
+  // A part that is, or holds once decoded, a segment "." or ".." would
+  // walk the API path the page fetches to another route: such an address
+  // is not followed.
+  if (parts.some(p => p.split('/').some(s => s === '.' || s === '..'))) return { nav: '', view: () => el('p', { class: 'error' }, t('dot_address')) };
   switch (parts[0]) {
     case '': return { nav: 'dash', live: true, view: viewDashboard };
     case 'blocks': return { nav: 'blocks', view: () => viewBlocks(parts[1] ? Number(parts[1]) : null) };
