@@ -38,10 +38,9 @@ const (
 	// blocks coming during both measurements.
 	loadEvery = 200 * time.Millisecond
 	// hostileStall is the longest node0 may go without a new block under
-	// the hostile peer: several rounds of the default timeouts (2.5 s for
-	// round 0, a second more for each round after), far above a calm
-	// block interval. It tells a chain that stopped from one that slowed;
-	// how much it slows is logged, not asserted.
+	// the hostile peer: several rounds of the default timeouts, far above
+	// a calm block interval. It tells a chain that stopped from one that
+	// slowed; how much it slows is logged, not asserted.
 	hostileStall = 20 * time.Second
 )
 
@@ -60,7 +59,7 @@ const (
 //     and holds every block sync request past the asker's timeout
 //     without serving a block.
 //
-// Block sync asks the peer that claims the greatest height, so every
+// Block sync tries every peer that claims a greater height once, so every
 // validator asks the hostile peer; it stalls, rests, stalls again, and a
 // validator bans it after three stalls in a row. Meanwhile blocks keep
 // coming, never more than hostileStall apart (the interval against the
@@ -123,8 +122,7 @@ func TestHostilePeerIsBannedAndCostsLittle(t *testing.T) {
 	start := time.Now()
 	var connected span // the stretch while the hostile peer reached a node
 	// stall is the longest node0's height stood still, as checks about a
-	// second apart see it: the time from a check that saw it rise (or the
-	// start) to the next check that saw it rise, or to the last check.
+	// second apart see it.
 	best, bestAt := d.height(0), start
 	var stall time.Duration
 	progress := func() {
