@@ -46,15 +46,7 @@ listen = ['/ip4/127.0.0.1/tcp/9700']
 // Every memory setting is written with its comment, so a new home's
 // config.toml documents what each buffer costs.
 func TestSavedConfigExplainsTheMemorySettings(t *testing.T) {
-	home := t.TempDir()
-	if err := DefaultConfig("n", 8700).Save(home); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
+	lines := savedDefaultConfig(t)
 	for _, key := range []string{"peer_queue", "validate_queue", "seen_ttl", "memtable_mb", "block_cache_mb",
 		"index_cache_mb", "value_log_file_mb", "tree_cache_nodes", "gc_percent", "limit_mb", "release_every"} {
 		found := false
@@ -221,15 +213,7 @@ func TestConfigErrorsNameTheirKey(t *testing.T) {
 // The comment of block.empty_every, written into every config.toml, does
 // not present the setting as one of dev's: a network's nodes follow it too.
 func TestEmptyEveryCommentSaysItIsForEveryNode(t *testing.T) {
-	home := t.TempDir()
-	if err := DefaultConfig("n", 8700).Save(home); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
+	lines := savedDefaultConfig(t)
 	for i, l := range lines {
 		if strings.HasPrefix(l, "empty_every = ") {
 			if i == 0 || !strings.Contains(lines[i-1], "network") || strings.Contains(lines[i-1], "# dev:") {
@@ -239,4 +223,19 @@ func TestEmptyEveryCommentSaysItIsForEveryNode(t *testing.T) {
 		}
 	}
 	t.Fatal("empty_every missing from config.toml")
+}
+
+// savedDefaultConfig saves the default config in a new home and returns
+// the lines of its config.toml.
+func savedDefaultConfig(t *testing.T) []string {
+	t.Helper()
+	home := t.TempDir()
+	if err := DefaultConfig("n", 8700).Save(home); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(string(b), "\n")
 }

@@ -298,14 +298,7 @@ func TestServeRejectsBadRequests(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			s, err := client.lh.NewStream(ctx, server.ID(), syncProtocol("testchain"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			s.SetDeadline(time.Now().Add(5 * time.Second))
+			s := openStream(t, client, server, syncProtocol("testchain"), 5*time.Second)
 			if err := writeFrame(s, c.frame); err != nil {
 				t.Fatal(err)
 			}

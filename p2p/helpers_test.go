@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // Test nodes listen on 127.0.0.1 only, with ports chosen by the kernel.
@@ -281,4 +283,19 @@ func waitStatus(t *testing.T, n *testNode, ids ...peer.ID) {
 		}
 		return true
 	})
+}
+
+// openStream opens a stream of proto from c to server, closed when the
+// test ends, with every read and write due within deadline.
+func openStream(t *testing.T, c, server *testNode, proto protocol.ID, deadline time.Duration) network.Stream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.lh.NewStream(ctx, server.ID(), proto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.SetDeadline(time.Now().Add(deadline))
+	return s
 }

@@ -173,14 +173,7 @@ func TestServeGivesTheAnswerItsOwnTime(t *testing.T) {
 	}
 	server := newNode(t, "server", blocks, nil)
 	client := linkedTo(t, "client", server)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := client.lh.NewStream(ctx, server.ID(), syncProtocol("testchain"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.SetDeadline(time.Now().Add(20 * time.Second))
+	s := openStream(t, client, server, syncProtocol("testchain"), 20*time.Second)
 	req := chain.SyncRequest{From: 1, To: 4}
 	if err := writeFrame(s, req.Encode()); err != nil {
 		t.Fatal(err)

@@ -233,14 +233,7 @@ func TestServeTxsRejectsBadRequests(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			s, err := client.lh.NewStream(ctx, server.ID(), txFetchProtocol("testchain"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			s.SetDeadline(time.Now().Add(5 * time.Second))
+			s := openStream(t, client, server, txFetchProtocol("testchain"), 5*time.Second)
 			// The server may reset the stream as soon as it reads a length it
 			// refuses, before the frame is written: that is a refusal too.
 			if err := writeFrame(s, c.frame); err != nil {

@@ -14,14 +14,7 @@ import (
 // counts as empty) and store nothing; a passphrase is then taken.
 func TestKeysNeedAPassphrase(t *testing.T) {
 	home := t.TempDir()
-	files := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(files, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t)
 	empty := write("empty", "\n")
 	keyFile := write("k.key", strings.Repeat("1", 64)+"\n")
 	for _, args := range [][]string{
@@ -43,5 +36,20 @@ func TestKeysNeedAPassphrase(t *testing.T) {
 	out := runOutput(t, true, "keys", "new", "carol", "--passphrase-file", write("pass", "a real one\n"), "--home", home)
 	if !strings.Contains(out, "created key carol") {
 		t.Fatalf("keys new with a passphrase: %s", out)
+	}
+}
+
+// fileWriter returns a function that writes a file of the given name and
+// text, readable by its owner only, into a folder of the test's own, and
+// returns its path: passphrase and key files.
+func fileWriter(t *testing.T) func(name, text string) string {
+	dir := t.TempDir()
+	return func(name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -49,14 +48,7 @@ func TestCLIOutputNeverHoldsASecret(t *testing.T) {
 	dev := startProc(t, port, "dev", "--home", home, "--base-port", fmt.Sprint(port), "--empty-every", "1s", "--log-level", "debug")
 
 	const pass = "violet otter marmalade 1937"
-	files := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(files, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t)
 	passFile := write("pass", pass+"\n")
 	wrongFile := write("wrong", pass+"!\n")
 	seed := sha256.Sum256([]byte("the key alice imports"))
