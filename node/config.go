@@ -160,7 +160,7 @@ func (c StoreConfig) storeConfig() store.Config {
 type MemoryConfig struct {
 	GCPercent    int      `toml:"gc_percent" comment:"garbage the heap may gather between collections, in percent of the live heap (Go's GOGC, which overrides it)"`
 	LimitMB      int      `toml:"limit_mb" comment:"soft limit of the Go runtime's memory in MiB: the garbage collector works harder as it nears it; the node raises it to 1.5 times the live heap when that is more; 0 for none; GOMEMLIMIT in the environment overrides it"`
-	ReleaseEvery Duration `toml:"release_every" comment:"how often a node whose mempool is empty collects garbage and returns free memory to the system; 0s never"`
+	ReleaseEvery Duration `toml:"release_every" comment:"how often a node whose mempool is empty collects garbage and returns free memory to the system; it also does so once a second after a load ends; 0s never"`
 }
 
 // BlockConfig shapes block production.

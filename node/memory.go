@@ -69,3 +69,47 @@ func followLiveHeap(ctx context.Context, floor uint64, every time.Duration) {
 		}
 	}
 }
+
+// releaseLook is how often a node looks at its mempool to decide whether
+// to return its free memory, and loadEndQuiet how long the mempool must
+// stay empty after holding transactions before the node takes the load
+// as ended.
+const (
+	releaseLook  = time.Second
+	loadEndQuiet = time.Second
+)
+
+// idleRelease decides when a node returns its free memory to the system
+// (a collection and debug.FreeOSMemory): once when a load has ended, the
+// mempool found empty at every look for loadEndQuiet after it held
+// transactions, and then every `every` while it is found empty. A load
+// leaves the heap's goal at twice the live heap of its busiest moment
+// (Badger's flushes swell it); the runtime gives pages back only slowly
+// below that goal, so without the release a devnet that has just served
+// a burst keeps its peak for as long as `every`.
+type idleRelease struct {
+	every      time.Duration
+	busy       bool      // the mempool held transactions at a look since the last release
+	emptySince time.Time // the first of the looks in a row that found the mempool empty; zero when the last look did not
+	last       time.Time // the last release, or when the node started
+}
+
+// look records one look at the mempool, which held pooled transactions,
+// at now, and says whether to release now.
+func (r *idleRelease) look(now time.Time, pooled int) bool {
+	if pooled > 0 {
+		r.busy = true
+		r.emptySince = time.Time{}
+		return false
+	}
+	if r.emptySince.IsZero() {
+		r.emptySince = now
+	}
+	loadEnded := r.busy && now.Sub(r.emptySince) >= loadEndQuiet
+	if !loadEnded && now.Sub(r.last) < r.every {
+		return false
+	}
+	r.busy = false
+	r.last = now
+	return true
+}

@@ -94,3 +94,42 @@ func restoreRuntime(t *testing.T, memLimit, gogc string) {
 		debug.SetGCPercent(oldPercent)
 	})
 }
+
+// A node returns its free memory once when a load has ended (the mempool
+// found empty at looks loadEndQuiet apart after it held transactions),
+// and otherwise every period while it is found empty; never while it
+// holds transactions.
+func TestIdleReleaseAfterALoadAndEveryPeriod(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := &idleRelease{every: 30 * time.Second, last: start}
+	at := func(s int) time.Time { return start.Add(time.Duration(s) * time.Second) }
+	steps := []struct {
+		sec, pooled int
+		want        bool
+	}{
+		{1, 0, false},   // idle from the start: nothing to release yet
+		{2, 50, false},  // a load
+		{3, 800, false}, //
+		{4, 0, false},   // empty once: a gap between blocks, perhaps
+		{5, 10, false},  // still loaded
+		{6, 0, false},   // empty
+		{7, 0, true},    // and a second later: the load has ended
+		{8, 0, false},   // released once, not at every look
+		{20, 0, false},  // within the period of the release
+		{37, 0, true},   // a period after the release, still empty
+		{38, 5, false},  // never while transactions wait
+		{50, 3, false},  //
+		{51, 0, false},  // the load ends
+		{52, 0, true},   //
+		{80, 1, false},  //
+		{81, 0, false},  //
+		{82, 0, true},   // a load seen at one look counts as a load too
+		{111, 0, false}, //
+		{112, 0, true},  // and the period counts from that release
+	}
+	for _, s := range steps {
+		if got := r.look(at(s.sec), s.pooled); got != s.want {
+			t.Fatalf("at %d s with %d pooled: release %v, want %v", s.sec, s.pooled, got, s.want)
+		}
+	}
+}

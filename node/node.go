@@ -336,7 +336,12 @@ func (n *Node) Start() error {
 		n.periodic(ctx, time.Minute, n.pruneStates(keep))
 	}
 	if every := n.cfg.Memory.ReleaseEvery.Duration; every > 0 {
-		n.periodic(ctx, every, n.releaseWhenIdle)
+		r := &idleRelease{every: every, last: time.Now()}
+		n.periodic(ctx, releaseLook, func() {
+			if r.look(time.Now(), n.pool.Size()) {
+				debug.FreeOSMemory()
+			}
+		})
 	}
 	attrs := []any{"api", "http://" + ln.Addr().String(), "validator", n.valAddr.String()}
 	if n.p2p != nil {
@@ -377,21 +382,6 @@ func (n *Node) Stop() error {
 		_ = n.p2p.Close()
 	}
 	return n.store.Close()
-}
-
-// releaseWhenIdle collects garbage and returns the free memory to the
-// system every period in which the mempool is found empty. Go's runtime
-// returns memory only above its heap goal, twice the live heap by
-// default, and Badger's memtable arena is live heap that is mostly not
-// yet written: the goal stays far above what the node touches, and the
-// garbage of an idle node (empty blocks, votes, peer status) would be
-// kept until the next load reuses it. One collection of a small heap
-// costs a few milliseconds; under load the mempool is rarely empty, and
-// the collector runs often anyway.
-func (n *Node) releaseWhenIdle() {
-	if n.pool.Size() == 0 {
-		debug.FreeOSMemory()
-	}
 }
 
 // periodic runs fn every period on a goroutine of n.wg, until ctx is
