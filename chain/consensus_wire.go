@@ -309,6 +309,11 @@ func TxTopic(chainID string) string { return "/citychain/" + chainID + "/txs/1" 
 // block's bytes).
 func ConsensusTopic(chainID string) string { return "/citychain/" + chainID + "/consensus/2" }
 
+// EvidenceTopic is the gossip topic of evidence (one Evidence in its
+// canonical encoding per message), so that a misbehaviour seen by one
+// node reaches every validator's pool.
+func EvidenceTopic(chainID string) string { return "/citychain/" + chainID + "/evidence/1" }
+
 // TxFetchProtocolID is the stream protocol through which a node asks a
 // peer for transactions by hash (see TxRequest).
 func TxFetchProtocolID(chainID string) string { return "/citychain/" + chainID + "/txfetch/1" }

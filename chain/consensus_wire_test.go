@@ -91,6 +91,7 @@ type cwFileJSON struct {
 	ValidatorsHash string          `json:"validators_hash"`
 	TxTopic        string          `json:"tx_topic"`
 	ConsensusTopic string          `json:"consensus_topic"`
+	EvidenceTopic  string          `json:"evidence_topic"`
 	Proposal       cwProposalJSON  `json:"proposal"`
 	CompactBlock   cwCompactJSON   `json:"compact_block"`
 	Votes          []cwVoteJSON    `json:"votes"`
@@ -209,6 +210,7 @@ func consensusGoldenFile(t *testing.T) []byte {
 			"(power 10 each, see commit.json); block 2 is the block of block.json",
 		ChainID: goldenChainID, ValidatorsHash: goldenValidators().Hash().String(),
 		TxTopic: chain.TxTopic(goldenChainID), ConsensusTopic: chain.ConsensusTopic(goldenChainID),
+		EvidenceTopic: chain.EvidenceTopic(goldenChainID),
 		Proposal: cwProposalJSON{Height: p.Height, Round: p.Round, BlockHash: p.BlockHash.String(),
 			POLRound: p.POLRound, Proposer: p.Proposer.String(), ProposerHex: hx(p.Proposer[:]),
 			SignBytesHex: hx(sb), SignBytesSHA256: hx(sbHash[:]), Signature: hx(sp.Signature)},

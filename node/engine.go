@@ -77,6 +77,7 @@ type engine struct {
 // network is what the engine needs from p2p to gossip.
 type network interface {
 	PublishConsensus(ctx context.Context, data []byte) error
+	PublishEvidence(ctx context.Context, data []byte) error
 	Peers() []p2p.PeerInfo
 }
 
@@ -365,7 +366,7 @@ func (e *engine) do(ctx context.Context, a consensus.Action) {
 	case consensus.Commit:
 		e.commit(ctx, a)
 	case consensus.Evidence:
-		e.reportEvidence(a)
+		e.reportEvidence(ctx, a)
 	case consensus.StepChanged:
 		e.n.log.Debug("step", "height", a.Height, "round", a.Round, "step", a.Step.String(), "reason", a.Reason.String())
 		e.n.bus.Publish("consensus", map[string]any{"height": a.Height, "round": a.Round,

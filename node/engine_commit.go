@@ -134,17 +134,22 @@ const evidencePoolSize = 1000
 // for a block to carry: this node proposes it in its next block, and
 // every validator checks it against the validator set of the offence's
 // height before voting for that block.
-func (e *engine) reportEvidence(a consensus.Evidence) {
-	e.keepEvidence(chain.NewDuplicateVote(a.A, a.B))
+func (e *engine) reportEvidence(ctx context.Context, a consensus.Evidence) {
+	e.keepEvidence(ctx, chain.NewDuplicateVote(a.A, a.B))
 }
 
 // reportConflictingProposals keeps two signed proposals of one proposer
 // for one round naming different blocks as evidence.
-func (e *engine) reportConflictingProposals(a, b chain.EvidenceProposal) {
-	e.keepEvidence(chain.NewConflictingProposal(a, b))
+func (e *engine) reportConflictingProposals(ctx context.Context, a, b chain.EvidenceProposal) {
+	e.keepEvidence(ctx, chain.NewConflictingProposal(a, b))
 }
 
-func (e *engine) keepEvidence(ev chain.Evidence) {
+// keepEvidence puts evidence this node made into its pool and, when it is
+// new there, gossips it: a node may be the only one to have seen both
+// statements (a second proposal that reached it alone, or late), and the
+// evidence must reach whoever proposes next. Peers check it like evidence
+// in a block (validateGossipEvidence).
+func (e *engine) keepEvidence(ctx context.Context, ev chain.Evidence) {
 	o := ev.Offence()
 	if e.reported[o] {
 		return
@@ -152,6 +157,11 @@ func (e *engine) keepEvidence(ev chain.Evidence) {
 	err := e.n.evpool.add(ev, e.n.validatorsFor, e.n.chainID)
 	if err == nil || errors.Is(err, errEvidenceKnown) || errors.Is(err, errEvidenceEnough) {
 		e.reported[o] = true // kept, known or enough: no need to try again at this height
+	}
+	if err == nil && e.net != nil {
+		if perr := e.net.PublishEvidence(ctx, ev.Encode()); perr != nil && ctx.Err() == nil {
+			e.n.log.Debug("publish evidence", "offence", o.String(), "err", perr)
+		}
 	}
 	switch {
 	case err == nil:

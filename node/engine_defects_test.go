@@ -533,8 +533,9 @@ func TestReproposalCarriesEveryPrevoteForItsBlock(t *testing.T) {
 }
 
 // Two signed proposals of the round's proposer for different blocks are
-// kept as evidence once, whichever order they come in; a full pool does
-// not mark the offence as kept, so it is tried again.
+// kept as evidence once, whichever order they come in, and gossiped when
+// kept; a full pool does not mark the offence as kept, so it is tried
+// again.
 func TestConflictingProposalsBecomeEvidence(t *testing.T) {
 	r := newRig(t, 0)
 	r.e.startHeight(r.ctx, 1)
@@ -549,8 +550,8 @@ func TestConflictingProposalsBecomeEvidence(t *testing.T) {
 	}
 	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, a)})
 	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, b)})
-	if r.n.evpool.size() != 1 || len(r.e.reported) != 0 {
-		t.Fatalf("with the pool full: %d pending, %d marked kept", r.n.evpool.size(), len(r.e.reported))
+	if r.n.evpool.size() != 1 || len(r.e.reported) != 0 || len(r.net.evidence) != 0 {
+		t.Fatalf("with the pool full: %d pending, %d marked kept, %d gossiped", r.n.evpool.size(), len(r.e.reported), len(r.net.evidence))
 	}
 	r.n.evpool = newEvidencePool(0, 10)
 	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, b), Resend: 1})
@@ -558,9 +559,12 @@ func TestConflictingProposalsBecomeEvidence(t *testing.T) {
 	if len(evs) != 1 || evs[0].ConflictingProposal == nil || evs[0].Offender() != p {
 		t.Fatalf("pending evidence %+v, want the proposer's two proposals", evs)
 	}
+	if len(r.net.evidence) != 1 || r.net.evidence[0].Offence() != evs[0].Offence() {
+		t.Fatalf("gossiped %+v, want the kept evidence once", r.net.evidence)
+	}
 	r.send(&chain.ConsensusMessage{Proposal: r.proposal(p, 1, 0, a), Resend: 2})
-	if r.n.evpool.size() != 1 {
-		t.Fatalf("the same offence kept %d times", r.n.evpool.size())
+	if r.n.evpool.size() != 1 || len(r.net.evidence) != 1 {
+		t.Fatalf("the same offence kept %d times, gossiped %d times", r.n.evpool.size(), len(r.net.evidence))
 	}
 }
 

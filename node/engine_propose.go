@@ -72,7 +72,7 @@ func (e *engine) judgeProposal(ctx context.Context, sp *chain.SignedProposal, fr
 		e.n.log.Debug("dropping proposal", "proposer", p.Proposer.String(), "err", err)
 		return nil, false
 	}
-	e.noteProposal(sp)
+	e.noteProposal(ctx, sp)
 	if p.POLRound >= 0 {
 		key := polKey{p.BlockHash, p.POLRound}
 		// The machine keeps what it needs of the POL votes; the record
@@ -209,14 +209,14 @@ func checkSigned(chainID string, vals *chain.ValidatorSet, sp *chain.SignedPropo
 // noteProposal remembers the first signed proposal of each round (its
 // signed fields only) and reports a second one for another block as
 // equivocation.
-func (e *engine) noteProposal(sp *chain.SignedProposal) {
+func (e *engine) noteProposal(ctx context.Context, sp *chain.SignedProposal) {
 	first, ok := e.firstProposal[sp.Proposal.Round]
 	if !ok {
 		e.firstProposal[sp.Proposal.Round] = chain.NewEvidenceProposal(sp.Proposal, sp.Signature)
 		return
 	}
 	if first.BlockHash != sp.Proposal.BlockHash {
-		e.reportConflictingProposals(first, chain.NewEvidenceProposal(sp.Proposal, sp.Signature))
+		e.reportConflictingProposals(ctx, first, chain.NewEvidenceProposal(sp.Proposal, sp.Signature))
 	}
 }
 
@@ -309,7 +309,10 @@ func (e *engine) propose(ctx context.Context, p consensus.Proposal, b *chain.Blo
 	}
 	sp := &chain.SignedProposal{Proposal: p, Signature: sig, Block: b.Compact(), POL: pol}
 	e.proposal = sp
-	e.firstProposal[p.Round] = chain.NewEvidenceProposal(p, sig)
+	// Another process with this validator's key (a copy of its home, say)
+	// may have proposed in this round already: then this node holds the
+	// evidence against its own key, and reports it like any other.
+	e.noteProposal(ctx, sp)
 	e.broadcast(ctx, &chain.ConsensusMessage{Proposal: sp})
 	e.handle(ctx, consensus.ProposalReceived{Proposal: p, Valid: true})
 }

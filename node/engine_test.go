@@ -212,3 +212,40 @@ func TestEngineCountsLatePrecommitsOfTheDecidedBlock(t *testing.T) {
 		t.Errorf("a prevote of height 2 reached the machine %d times, want 1", got)
 	}
 }
+
+// A copy of this validator's key in another process (a twin) proposes
+// first in a round this node owns: when the node then proposes its own
+// block, it keeps and gossips the evidence against its own key, instead
+// of taking its proposal as the round's first.
+func TestOwnProposalAfterATwinsIsEvidence(t *testing.T) {
+	probe := newRig(t, 0)
+	self := probe.proposerOf(1, 1)
+	r := newRig(t, self)
+	r.e.startHeight(r.ctx, 1)
+	me := r.addr(self)
+
+	twins := r.blockBy(me)
+	twins.Header.Time += 7 // its own clock
+	r.send(&chain.ConsensusMessage{Proposal: r.proposal(me, 1, 1, twins)})
+	if len(r.net.proposals()) != 0 || r.n.evpool.size() != 0 {
+		t.Fatalf("before round 1: %d proposals sent, %d pieces of evidence", len(r.net.proposals()), r.n.evpool.size())
+	}
+	// Two others prevote in round 1: more than a third of the power is
+	// there, so the machine moves on to the round this node proposes in.
+	for i := range r.keys {
+		if i != self && i != r.proposerOf(1, 0) && len(r.net.proposals()) == 0 {
+			r.send(&chain.ConsensusMessage{Vote: r.vote(i, chain.Prevote, 1, 1, twins.Hash())})
+		}
+	}
+	props := r.net.proposals()
+	if len(props) != 1 || props[0].Proposal.Round != 1 || props[0].Proposal.BlockHash == twins.Hash() {
+		t.Fatalf("sent %d proposals, want this node's own block for round 1", len(props))
+	}
+	evs := r.n.evpool.pending(2, chain.MaxBlockEvidence)
+	if len(evs) != 1 || evs[0].ConflictingProposal == nil || evs[0].Offender() != me {
+		t.Fatalf("pending evidence %+v, want the two proposals of this node's key", evs)
+	}
+	if len(r.net.evidence) != 1 || r.net.evidence[0].Offence() != evs[0].Offence() {
+		t.Fatalf("gossiped %d pieces of evidence, want the one kept", len(r.net.evidence))
+	}
+}

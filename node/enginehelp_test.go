@@ -40,7 +40,17 @@ func (c *manualClock) After(d time.Duration, x any) {
 
 // recorder is a network that keeps every published message.
 type recorder struct {
-	sent []*chain.ConsensusMessage
+	sent     []*chain.ConsensusMessage
+	evidence []chain.Evidence
+}
+
+func (r *recorder) PublishEvidence(_ context.Context, data []byte) error {
+	ev, err := chain.DecodeEvidence(data)
+	if err != nil {
+		return err
+	}
+	r.evidence = append(r.evidence, *ev)
+	return nil
 }
 
 func (r *recorder) PublishConsensus(_ context.Context, data []byte) error {

@@ -104,6 +104,7 @@ func (n *Node) startNetwork() error {
 		ValidateConsensus: n.validateGossipConsensus,
 		OnTx:              n.onGossipTx,
 		OnConsensus:       n.onGossipConsensus,
+		ValidateEvidence:  n.validateGossipEvidence,
 		Logger:            n.log.With("part", "p2p"),
 		Metrics:           n.metrics.reg,
 		StatusInterval:    2 * time.Second,
@@ -238,6 +239,42 @@ func (n *Node) onGossipConsensus(from peer.ID, _ []byte, checked any) {
 		return
 	}
 	eng.deliver(&inbound{msg: m, from: from})
+}
+
+// validateGossipEvidence is the evidence topic's validator
+// (keepGossipedEvidence, against this node's pool and the validator sets
+// of its store).
+func (n *Node) validateGossipEvidence(data []byte) error {
+	ev, err := keepGossipedEvidence(n.evpool, data, n.validatorsFor, n.chainID)
+	if err == nil {
+		n.log.Warn("misbehaviour reported by a peer; evidence kept for the next block", "offence", ev.Offence().String())
+	}
+	return err
+}
+
+// keepGossipedEvidence judges gossiped evidence and keeps it in pool when
+// it proves an offence the pool does not hold yet: then it returns nil,
+// and gossip forwards it. Evidence that does not decode, is for another
+// chain, or does not prove its offence (chain.ErrInvalidEvidence:
+// malformed, a signer outside the set of the offence's height, a
+// signature that fails) is rejected, whoever passed it on; evidence the
+// pool would not take (known, too old, above this node's height, the pool
+// full or enough against that validator pending) or cannot judge (the set
+// of its height unreadable) is ignored (p2p.ErrIgnore). The pool refuses
+// before any signature is checked wherever it can (evidencePool.add).
+func keepGossipedEvidence(pool *evidencePool, data []byte, valsAt func(uint64) (*chain.ValidatorSet, error), chainID string) (*chain.Evidence, error) {
+	ev, err := chain.DecodeEvidence(data)
+	if err != nil {
+		return nil, err
+	}
+	switch err := pool.add(*ev, valsAt, chainID); {
+	case err == nil:
+		return ev, nil
+	case errors.Is(err, chain.ErrInvalidEvidence), errors.Is(err, chain.ErrWrongChain):
+		return nil, err
+	default:
+		return nil, p2p.ErrIgnore
+	}
 }
 
 // NodeKeyFile is the libp2p identity key in the home; it is separate from

@@ -391,6 +391,8 @@ func TestSimulation(t *testing.T) {
 				fetch.syncBlocks += out.stats.syncBlocks
 				fetch.syncAhead += out.stats.syncAhead
 				fetch.treeAhead += out.stats.treeAhead
+				fetch.evKept += out.stats.evKept
+				fetch.evIgnored += out.stats.evIgnored
 				if len(out.failures) > 0 {
 					failed++
 					t.Errorf("seed %d failed:\n  %s\n  run: %s\n  replay: go test ./node/ -run 'TestSimulation$' -seed %d -v",
@@ -404,8 +406,8 @@ func TestSimulation(t *testing.T) {
 	if ran == 0 {
 		t.Fatalf("no seed ran (%d asked for): the simulation checked nothing", count)
 	}
-	t.Logf("%d seeds, %d failed; slowest progress after GST %v; %d requests for missing transactions, %d served, %d of them altered by a liar; %d blocks synced, %d with their certificate checked ahead; %d blocks stored with their tree nodes written ahead",
-		ran, failed, worst, fetch.txRequests, fetch.txServed, fetch.txLies, fetch.syncBlocks, fetch.syncAhead, fetch.treeAhead)
+	t.Logf("%d seeds, %d failed; slowest progress after GST %v; %d requests for missing transactions, %d served, %d of them altered by a liar; %d blocks synced, %d with their certificate checked ahead; %d blocks stored with their tree nodes written ahead; %d pieces of evidence kept from a peer, %d ignored",
+		ran, failed, worst, fetch.txRequests, fetch.txServed, fetch.txLies, fetch.syncBlocks, fetch.syncAhead, fetch.treeAhead, fetch.evKept, fetch.evIgnored)
 	// Half the sync answers, each node's first among them, go through
 	// the verify stage: among many synced blocks, some must have had
 	// their certificate checked there.
@@ -417,6 +419,12 @@ func TestSimulation(t *testing.T) {
 	// been stored that way.
 	if ran >= 12 && fetch.treeAhead == 0 {
 		t.Errorf("no block was stored with its tree nodes written ahead: writeAhead did not run")
+	}
+	// A node that keeps evidence gossips it, and the equivocating
+	// validators of the random runs give evidence in most of them: over
+	// forty runs some piece must have been kept from a peer.
+	if ran >= 40 && fetch.evKept == 0 {
+		t.Errorf("%d runs, no evidence kept from a peer: evidence gossip did not run", ran)
 	}
 	// A node that lacks transactions of a proposal asks for them; gossip
 	// loss before GST makes that happen in about one run in six, so over

@@ -65,6 +65,9 @@ type simStats struct {
 	delivered, ignored, rejected, syncBlocks, syncAhead, stalls, bans int
 	txRequests, txServed, txLies                                      int
 	treeAhead                                                         int
+	// evidence gossiped: pieces a node kept from a peer, and those it
+	// ignored (known already, or otherwise not for its pool)
+	evKept, evIgnored int
 }
 
 // linkModel is how the network treats one message.
@@ -193,6 +196,13 @@ func (s *simNet) delay(a, b int) (time.Duration, bool) {
 
 // send carries gossip bytes from node `from` to node `to`.
 func (s *simNet) send(from, to int, data []byte) {
+	s.sendVia(from, to, data, s.receive)
+}
+
+// sendVia is send for bytes that recv takes at the other end: the
+// consensus topic's messages (receive) or the evidence topic's
+// (receiveEvidence).
+func (s *simNet) sendVia(from, to int, data []byte, recv func(r *simNode, from int, data []byte)) {
 	if from == to || s.cut(from, to) || s.nodes[from].banned[to] || s.nodes[to].banned[from] {
 		return
 	}
@@ -210,7 +220,7 @@ func (s *simNet) send(from, to int, data []byte) {
 			continue
 		}
 		r := s.nodes[to]
-		s.atNode(s.now+d, to, r.life, func() { s.receive(r, from, data) })
+		s.atNode(s.now+d, to, r.life, func() { recv(r, from, data) })
 	}
 }
 
@@ -223,29 +233,81 @@ func (s *simNet) gossip(from *simNode, data []byte) {
 	}
 }
 
-// receive runs a node's real gossip validator on bytes that came from
-// peer `from`, then delivers and forwards them. A rejection costs `from`
-// gossip score in a real network; an honest sender or forwarder must
-// never be rejected.
-func (s *simNet) receive(r *simNode, from int, data []byte) {
+// gossipEvidence is a node publishing evidence on the evidence topic.
+func (s *simNet) gossipEvidence(from *simNode, data []byte) {
+	from.seen[sha256.Sum256(data)] = true
+	for _, o := range s.nodes {
+		s.sendVia(from.id, o.id, data, s.receiveEvidence)
+	}
+}
+
+// receiveEvidence runs a node's real evidence validator, which keeps what
+// it accepts, and forwards what it accepted.
+func (s *simNet) receiveEvidence(r *simNode, from int, data []byte) {
+	if !s.firstAccepted(r, from, data, "evidence", &s.stats.evIgnored, func() error { return r.n.validateGossipEvidence(data) }) {
+		return
+	}
+	s.stats.evKept++
+	s.tracef("%s <- %s: evidence kept", r.name, s.nodes[from].name)
+	s.forward(r, from, data, s.receiveEvidence)
+}
+
+// forward passes on what r accepted from peer from: to r's mesh peers,
+// or to every node without a mesh, except from.
+func (s *simNet) forward(r *simNode, from int, data []byte, recv func(r *simNode, from int, data []byte)) {
+	if s.mesh != nil {
+		for _, o := range s.mesh[r.id] {
+			if o != from {
+				s.sendVia(r.id, o, data, recv)
+			}
+		}
+		return
+	}
+	for _, o := range s.nodes {
+		if o.id != from {
+			s.sendVia(r.id, o.id, data, recv)
+		}
+	}
+}
+
+// firstAccepted runs validate on bytes that r receives from peer from for
+// the first time, as gossip does, and reports whether r accepted them.
+// Bytes seen before, and anything a silent node receives, go nowhere; an
+// ignored message counts in *ignored. A rejection costs `from` gossip
+// score in a real network, so an honest sender or forwarder must never
+// be rejected.
+func (s *simNet) firstAccepted(r *simNode, from int, data []byte, what string, ignored *int, validate func() error) bool {
 	h := sha256.Sum256(data)
 	if r.seen[h] {
-		return
+		return false
 	}
 	r.seen[h] = true
 	if r.fault == silent {
-		return
+		return false
 	}
-	checked, err := r.n.validateGossipConsensus(data)
+	err := validate()
 	switch {
 	case errors.Is(err, p2p.ErrIgnore):
-		s.stats.ignored++
-		return
+		*ignored++
+		return false
 	case err != nil:
 		s.stats.rejected++
 		if f := s.nodes[from]; f.honestSender() {
-			s.failf("no honest peer banned: %s rejected a message from honest %s: %v", r.name, f.name, err)
+			s.failf("no honest peer banned: %s rejected %s from honest %s: %v", r.name, what, f.name, err)
 		}
+		return false
+	}
+	return true
+}
+
+// receive runs a node's real gossip validator on bytes that came from
+// peer `from`, then delivers and forwards them.
+func (s *simNet) receive(r *simNode, from int, data []byte) {
+	var checked any
+	if !s.firstAccepted(r, from, data, "a message", &s.stats.ignored, func() (err error) {
+		checked, err = r.n.validateGossipConsensus(data)
+		return err
+	}) {
 		return
 	}
 	s.stats.delivered++
@@ -266,19 +328,7 @@ func (s *simNet) receive(r *simNode, from int, data []byte) {
 	if r.fault == forker && m.Proposal != nil && r.up {
 		s.endorse(r, m.Proposal)
 	}
-	if s.mesh != nil {
-		for _, o := range s.mesh[r.id] {
-			if o != from {
-				s.send(r.id, o, data)
-			}
-		}
-		return
-	}
-	for _, o := range s.nodes {
-		if o.id != from {
-			s.send(r.id, o.id, data)
-		}
-	}
+	s.forward(r, from, data, s.receive)
 }
 
 // input hands x to a node's engine through dispatch, then lets block
@@ -335,6 +385,15 @@ type simGossip struct {
 
 func (g simGossip) PublishConsensus(_ context.Context, data []byte) error {
 	g.s.publish(g.n, data)
+	return nil
+}
+
+// PublishEvidence gossips evidence the node kept, unless it is down or
+// silent.
+func (g simGossip) PublishEvidence(_ context.Context, data []byte) error {
+	if g.n.up && g.n.fault != silent {
+		g.s.gossipEvidence(g.n, data)
+	}
 	return nil
 }
 

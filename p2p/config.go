@@ -111,6 +111,12 @@ type Config struct {
 	// arrival order; keep them quick.
 	OnTx        func(from peer.ID, data []byte, checked any)
 	OnConsensus func(from peer.ID, data []byte, checked any)
+	// ValidateEvidence judges a piece of evidence gossiped on the evidence
+	// topic (chain.EvidenceTopic) the same way, and keeps it if it is new
+	// and proven: an accepted message is forwarded to the host's peers
+	// and goes nowhere else, so the topic has no handler. Optional:
+	// without it the host does not join the topic.
+	ValidateEvidence func(data []byte) error
 
 	// Logger receives the package's logs. Optional: slog.Default().
 	Logger *slog.Logger
@@ -226,7 +232,8 @@ func (c Config) validate() error {
 
 // Names of topics and protocols for one chain. The gossip topics and the
 // sync protocol are part of the chain's wire format, so package chain
-// names them (chain.TxTopic, chain.ConsensusTopic, chain.SyncProtocolID);
+// names them (chain.TxTopic, chain.ConsensusTopic, chain.EvidenceTopic,
+// chain.SyncProtocolID);
 // the status protocol, the DHT and discovery are this package's own.
 
 // syncProtocol is chain.SyncProtocolID as a libp2p protocol ID.

@@ -5,8 +5,8 @@ import "errors"
 // Error kinds of package p2p. Callers compare with errors.Is; errors are
 // wrapped with context where they arise.
 var (
-	// ErrIgnore is returned by a validator (Config.ValidateTx or
-	// Config.ValidateConsensus) for a message that is not wrong but not
+	// ErrIgnore is returned by a validator (Config.ValidateTx,
+	// Config.ValidateConsensus or Config.ValidateEvidence) for a message that is not wrong but not
 	// useful either, such as a transaction already in the mempool. The
 	// message is dropped without relaying it and without lowering the
 	// sender's score. Any other error rejects the message and counts
@@ -25,6 +25,9 @@ var (
 	// ErrNoPeers means a transaction was not gossiped because no peer is
 	// known to follow the transaction topic yet (see Host.PublishTx).
 	ErrNoPeers = errors.New("no peer follows the topic yet")
+	// ErrNoEvidenceTopic means evidence was not gossiped because the host
+	// is not on the evidence topic (no Config.ValidateEvidence).
+	ErrNoEvidenceTopic = errors.New("not on the evidence topic")
 	// ErrTooLarge means a message or frame exceeds its size limit.
 	ErrTooLarge = errors.New("message too large")
 	// ErrProtocol means a peer sent bytes that break a wire protocol.

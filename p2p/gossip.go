@@ -17,6 +17,7 @@ import (
 const (
 	txSubBuffer   = 4096 // accepted transactions waiting for OnTx
 	consSubBuffer = 1024 // accepted consensus messages waiting for OnConsensus
+	evSubBuffer   = 64   // accepted evidence, read and dropped: ValidateEvidence kept it
 	// envelopeRoom is what a gossip RPC adds around the data (topic name,
 	// protobuf framing); Publish keeps data below MaxMessageSize minus this.
 	envelopeRoom = 1 << 10
@@ -41,6 +42,7 @@ func (h *Host) startGossip(ctx context.Context) error {
 	params := pubsub.DefaultGossipSubParams()
 	params.HeartbeatInterval = h.cfg.GossipHeartbeat
 	txTopic, consTopic := chain.TxTopic(h.cfg.ChainID), chain.ConsensusTopic(h.cfg.ChainID)
+	evTopic := chain.EvidenceTopic(h.cfg.ChainID)
 
 	ps, err := pubsub.NewGossipSub(ctx, h.lh,
 		pubsub.WithGossipSubParams(params),
@@ -55,7 +57,7 @@ func (h *Host) startGossip(ctx context.Context) error {
 		pubsub.WithSeenMessagesTTL(h.cfg.SeenTTL),
 		pubsub.WithPeerOutboundQueueSize(h.cfg.PeerQueue),
 		pubsub.WithValidateQueueSize(h.cfg.ValidateQueue),
-		pubsub.WithPeerScore(scoreParams(txTopic, consTopic), scoreThresholds()),
+		pubsub.WithPeerScore(scoreParams(txTopic, consTopic, evTopic), scoreThresholds()),
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(h.inspectScores), scoreInspectPeriod),
 		pubsub.WithLogger(h.cfg.Logger.With("component", "gossipsub")),
 	)
@@ -68,6 +70,11 @@ func (h *Host) startGossip(ctx context.Context) error {
 		return err
 	}
 	h.consTopic, err = h.joinTopic(ctx, consTopic, h.cfg.ValidateConsensus, h.cfg.OnConsensus, consSubBuffer)
+	if err != nil || h.cfg.ValidateEvidence == nil {
+		return err
+	}
+	validate := func(data []byte) (any, error) { return nil, h.cfg.ValidateEvidence(data) }
+	h.evTopic, err = h.joinTopic(ctx, evTopic, validate, func(peer.ID, []byte, any) {}, evSubBuffer)
 	return err
 }
 
@@ -162,6 +169,18 @@ func (h *Host) PublishTx(ctx context.Context, data []byte) error {
 // to the network. It is not handed back to Config.OnConsensus.
 func (h *Host) PublishConsensus(ctx context.Context, data []byte) error {
 	return h.publish(ctx, h.consTopic, data)
+}
+
+// PublishEvidence gossips a piece of evidence this node kept, so that
+// every validator's pool holds it and whoever proposes next can commit
+// it, not only the nodes that saw both statements themselves. Without
+// Config.ValidateEvidence the host is not on the topic, and it returns
+// ErrNoEvidenceTopic.
+func (h *Host) PublishEvidence(ctx context.Context, data []byte) error {
+	if h.evTopic == nil {
+		return ErrNoEvidenceTopic
+	}
+	return h.publish(ctx, h.evTopic, data)
 }
 
 func (h *Host) publish(ctx context.Context, topic *pubsub.Topic, data []byte) error {

@@ -38,6 +38,7 @@ type Host struct {
 	ps        *pubsub.PubSub
 	txTopic   *pubsub.Topic
 	consTopic *pubsub.Topic
+	evTopic   *pubsub.Topic // nil without Config.ValidateEvidence
 	scores    atomic.Pointer[map[peer.ID]float64]
 
 	kad        *dht.IpfsDHT // nil unless Config.DHT
