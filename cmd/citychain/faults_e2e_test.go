@@ -239,12 +239,12 @@ func faultCases() []faultCase {
 			waitHeightAPI(t, cl, f.d.height(0), 60*time.Second)
 			// Each process has a guard of its own, so only evidence can
 			// stop the key: when it is the proposer both propose, each a
-			// block of its own mempool and clock, and the other
-			// validators see two proposals for one round. Both must be in
-			// that round when it begins, which is chance: of twenty-two
-			// runs on a 2-core machine most took 5 to 15 s, five 17 to
-			// 70 s and one passed 90 s, so the bound leaves room for the
-			// tail, not for a key that is never caught.
+			// block of its own mempool and clock, and whoever sees both
+			// proposals of the round (the other validators, or the twin
+			// itself when it is behind) gossips the evidence. Its turn
+			// comes every few heights; runs on a 2-core machine take 13
+			// to 27 s, and the bound leaves room for a loaded machine,
+			// not for a key that is never caught.
 			f.evidenceAgainst(t, offender, from, 180*time.Second)
 			f.removed(t, offender, 30*time.Second)
 			f.sameAsTwin(t, cl)
