@@ -29,13 +29,19 @@ func (r stateAt) Iterate([]byte, func(k, v []byte) error) error {
 }
 
 // validatorsFor returns the validator set that signed block h: the one
-// stored in the state after block h-1.
+// stored in the state after block h-1. It is safe beside a commit (the
+// evidence topic's validator calls it from gossip's goroutines): the
+// latest state is read from one snapshot, whose height is checked.
 func (n *Node) validatorsFor(h uint64) (*chain.ValidatorSet, error) {
 	if h == 0 {
 		return n.genesis.ValidatorSet()
 	}
 	if h-1 == n.store.Latest().Height {
-		return chain.LoadValidators(n.store)
+		snap := n.store.Snapshot()
+		defer snap.Discard()
+		if snap.Header().Height == h-1 {
+			return chain.LoadValidators(snap)
+		}
 	}
 	return chain.LoadValidators(stateAt{n.store, h - 1})
 }

@@ -49,7 +49,7 @@
 // The gossip topics, the gossip message ID, the transaction fetch and the
 // block sync protocols are part of the chain's wire format, so package
 // chain defines them (chain.TxTopic, chain.ConsensusTopic,
-// chain.GossipMessageID, chain.TxFetchProtocolID, chain.TxRequest,
+// chain.EvidenceTopic, chain.GossipMessageID, chain.TxFetchProtocolID, chain.TxRequest,
 // chain.SyncProtocolID, chain.SyncRequest and their limits) and this
 // package carries them. The status protocol and the DHT are its own.
 //

@@ -36,8 +36,9 @@ func messageID(m *pb.Message) string {
 	return string(id[:])
 }
 
-// startGossip creates the gossipsub router, joins both topics, registers
-// their validators and starts one reader goroutine per topic.
+// startGossip creates the gossipsub router, joins the transaction and
+// consensus topics and, with Config.ValidateEvidence, the evidence topic,
+// registers their validators and starts one reader goroutine per topic.
 func (h *Host) startGossip(ctx context.Context) error {
 	params := pubsub.DefaultGossipSubParams()
 	params.HeartbeatInterval = h.cfg.GossipHeartbeat
