@@ -72,14 +72,15 @@ func exchange(s network.Stream, deadline time.Time, body []byte, read func(io.Re
 		return err
 	}
 	// A peer that answered at once may have closed its side before ours
-	// closes: the answer is still there to read, so a failed close counts
-	// only if nothing of the answer came (it then says why); once some of
-	// it came, the read's own error says what was wrong with it.
+	// closes: the answer is still there to read, so the read's error is
+	// the one returned (a peer that closed without answering broke the
+	// protocol however our close went). A failed close is added to it
+	// when nothing of the answer came, since it may say why.
 	closeErr := s.CloseWrite()
 	got := &countingReader{r: s}
 	if err := read(bufio.NewReaderSize(got, 64<<10)); err != nil {
 		if closeErr != nil && got.n == 0 {
-			return closeErr
+			return fmt.Errorf("%w (closing our side: %v)", err, closeErr)
 		}
 		return err
 	}
