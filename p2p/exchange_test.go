@@ -52,11 +52,17 @@ func TestExchangeReadsTheAnswerWhenClosingFailed(t *testing.T) {
 		t.Fatalf("sent %q (%v), want the request framed", sent, err)
 	}
 
-	// No answer either: the close's error is the one reported, since it
-	// says why nothing came.
+	// No answer either (over QUIC, a peer that read the request and
+	// closed at once cancels our writing side): the read's error, which
+	// says the peer broke the protocol, with the close's error beside it,
+	// since it may say why nothing came.
 	s = &closedByPeer{answer: bytes.NewReader(nil), closeErr: closeErr}
-	if err := exchange(s, time.Now().Add(time.Second), []byte("ask"), readAnswer(&got)); !errors.Is(err, closeErr) {
-		t.Fatalf("exchange = %v, want the close's error", err)
+	err := exchange(s, time.Now().Add(time.Second), []byte("ask"), func(r io.Reader) error {
+		_, err := readTxAnswer(r, 2)
+		return err
+	})
+	if !errors.Is(err, ErrProtocol) || !errors.Is(err, closeErr) {
+		t.Fatalf("exchange = %v, want ErrProtocol with the close's error", err)
 	}
 
 	// A failed close and an answer cut short: the read's error, which says

@@ -80,7 +80,7 @@ func exchange(s network.Stream, deadline time.Time, body []byte, read func(io.Re
 	got := &countingReader{r: s}
 	if err := read(bufio.NewReaderSize(got, 64<<10)); err != nil {
 		if closeErr != nil && got.n == 0 {
-			return fmt.Errorf("%w (closing our side: %v)", err, closeErr)
+			return fmt.Errorf("%w (closing our side: %w)", err, closeErr)
 		}
 		return err
 	}
