@@ -85,12 +85,7 @@ func TestFetchBlocks(t *testing.T) {
 func TestFetchBlocksLargeBlocks(t *testing.T) {
 	// Blocks far above the stream buffers and flow-control windows.
 	const size = 3 << 20
-	blocks := &memBlocks{}
-	for h := uint64(1); h <= 4; h++ {
-		b := make([]byte, size)
-		copy(b, goodBlock(h))
-		blocks.add(b, []byte(fmt.Sprintf("commit-%d", h)))
-	}
+	blocks := largeBlocks(4, size)
 	server := newNode(t, "server", blocks, nil)
 	client := newNode(t, "client", nil, bootstrapTo(server))
 	eventually(t, 10*time.Second, "connection", func() bool { return connected(client, server) })

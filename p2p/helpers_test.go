@@ -299,3 +299,16 @@ func openStream(t *testing.T, c, server *testNode, proto protocol.ID, deadline t
 	s.SetDeadline(time.Now().Add(deadline))
 	return s
 }
+
+// largeBlocks is a chain of blocks 1 to n, each a good block padded to
+// size bytes, with a commit each: answers far above the stream buffers
+// and flow-control windows.
+func largeBlocks(n uint64, size int) *memBlocks {
+	blocks := &memBlocks{}
+	for h := uint64(1); h <= n; h++ {
+		b := make([]byte, size)
+		copy(b, goodBlock(h))
+		blocks.add(b, []byte(fmt.Sprintf("commit-%d", h)))
+	}
+	return blocks
+}

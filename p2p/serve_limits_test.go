@@ -165,12 +165,7 @@ func TestServeClosesStreamWithoutRequest(t *testing.T) {
 // slowly, later than requestReadTimeout after it asked, gets all of it.
 func TestServeGivesTheAnswerItsOwnTime(t *testing.T) {
 	const size = 3 << 20 // far above the stream windows: the server waits to write
-	blocks := &memBlocks{}
-	for h := uint64(1); h <= 4; h++ {
-		b := make([]byte, size)
-		copy(b, goodBlock(h))
-		blocks.add(b, []byte(fmt.Sprintf("commit-%d", h)))
-	}
+	blocks := largeBlocks(4, size)
 	server := newNode(t, "server", blocks, nil)
 	client := linkedTo(t, "client", server)
 	s := openStream(t, client, server, syncProtocol("testchain"), 20*time.Second)
