@@ -169,10 +169,15 @@ not compete with the nodes for the CPU (with --duration and no --rate or
 --count, the first 20,000 are; more are signed as they go).
 
 With --batch N (N > 1) each worker posts up to N transactions of different
-senders bound for the same node in one request, as a CBOR batch; each is timed
-from the start of that request and answered on its own, so refusals are handled
-as for single ones. The default, 1, posts one transaction per request, as a
-wallet does.
+senders bound for the same node in one request, as a CBOR batch; each is
+answered on its own, so refusals are handled as for single ones. The default,
+1, posts one transaction per request, as a wallet does.
+
+With --rate R the transactions fall due one every 1/R s. A worker sends the
+one that is due and those that fall due in the next 10 ms, up to --batch, in
+one request (at 1,000 tx/s, --batch 10 sends ten a request); each is timed from
+when it fell due, so that wait counts in its latency. Without --rate each is
+timed from the start of its request.
 
 The run ends after --count submissions or --duration, whichever comes first
 (--count 10000 when neither is given), then waits up to --settle for the

@@ -32,12 +32,13 @@ func TestBenchAgainstDevnet(t *testing.T) {
 		}
 	})
 	// Up to 50 transactions of different senders in one request: each
-	// batch holds what the pace lets go at once.
+	// batch holds what falls due within benchHold of its first, at 400
+	// tx/s four or five (more when the client falls behind).
 	t.Run("batches", func(t *testing.T) {
 		before := postsTo(t, d)
 		r := checkBenchRun(t, d, "--duration", "4s", "--rate", "400", "--batch", "50", "--senders", "200", "--concurrency", "4")
-		if posts := postsTo(t, d) - before; posts >= r.Submitted {
-			t.Errorf("%d POST /v1/txs for %d submissions: no batches", posts, r.Submitted)
+		if posts := postsTo(t, d) - before; posts*3 > r.Submitted {
+			t.Errorf("%d POST /v1/txs for %d submissions: batches of fewer than three on average", posts, r.Submitted)
 		}
 	})
 }

@@ -78,6 +78,7 @@ const (
 type benchBody struct {
 	body []byte
 	hash chain.Hash
+	due  time.Time // when the pace let it go; zero without --rate
 }
 
 // benchSender is one sending account. Only its worker touches it.

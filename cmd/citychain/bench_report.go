@@ -25,9 +25,10 @@ import (
 //   - committed: accepted transactions of this run found in a block;
 //   - accepted_not_committed: accepted minus committed once the settle
 //     wait is over; anything but 0 means the chain lost or delayed work;
-//   - latency_ms: submit-to-commit of the committed transactions: from the
-//     start of the accepted POST to the moment the bench saw the block
-//     holding it on the first node (nearest-rank percentiles);
+//   - latency_ms: submit-to-commit of the committed transactions: from
+//     when the transaction fell due under --rate (else the start of its
+//     POST) to the moment the bench saw the block holding it on the first
+//     node (nearest-rank percentiles);
 //   - duration_s: from the first submission to the commit of the last
 //     committed transaction (to the end of sending if none committed);
 //   - offered_tps: submitted / seconds spent sending;

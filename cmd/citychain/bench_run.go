@@ -51,7 +51,7 @@ type benchRun struct {
 
 // benchEntry is one transaction this run posted.
 type benchEntry struct {
-	sent      time.Time // start of the latest POST before its commit
+	sent      time.Time // when it fell due under --rate, else the start of its POST; the latest before its commit
 	committed time.Time // when the follower saw its block
 	height    uint64
 	accepted  bool
@@ -94,7 +94,7 @@ func runLoad(ctx context.Context, log io.Writer, targets []benchTarget, w *bench
 	if o.duration > 0 && o.rate > 0 {
 		limit = int(math.Ceil(float64(o.rate) * o.duration.Seconds()))
 	}
-	tokens := pace(sendCtx, o.rate, o.concurrency*o.batch, limit)
+	pace := newBenchPace(r.start, o.rate, limit)
 	var claimed atomic.Int64
 	// claim grants up to n more submissions under --count.
 	claim := func(n int) int {
@@ -111,7 +111,7 @@ func runLoad(ctx context.Context, log io.Writer, targets []benchTarget, w *bench
 		wg.Add(1)
 		go func() { // exits when sending ends or no sender is left
 			defer wg.Done()
-			r.work(ctx, sendCtx, log, w, targets, turns, tokens, claim, o.batch)
+			r.work(ctx, sendCtx, log, w, targets, turns, pace, claim, o.batch)
 		}()
 	}
 	wg.Wait()
@@ -136,48 +136,20 @@ func runLoad(ctx context.Context, log io.Writer, targets []benchTarget, w *bench
 	return r.record(sendEnd), nil
 }
 
-// pace returns a channel that yields rate tokens per second, catching
-// up after a slow spell, until ctx ends or limit tokens (0: no limit)
-// were given, when it closes the channel. It is nil for rate 0: no
-// pacing.
-func pace(ctx context.Context, rate, buffer, limit int) <-chan struct{} {
-	if rate <= 0 {
-		return nil
-	}
-	tokens := make(chan struct{}, buffer)
-	go func() { // exits when ctx ends or the limit is reached
-		defer close(tokens)
-		interval := time.Second / time.Duration(rate)
-		next := time.Now()
-		for n := 0; limit == 0 || n < limit; n++ {
-			if d := time.Until(next); d > 0 {
-				if sleepCtx(ctx, d) != nil {
-					return
-				}
-			}
-			next = next.Add(interval)
-			select {
-			case <-ctx.Done():
-				return
-			case tokens <- struct{}{}:
-			}
-		}
-	}()
-	return tokens
-}
-
 // work sends transactions until sending ends (sendCtx, the pace's
 // limit), the count is reached, or no sender is left. Each turn it takes
 // up to batch senders bound for one node, as many as are waiting (and
 // as the pace allows), and sends one transaction of each: alone, or with
 // batch over 1 in one CBOR batch.
 func (r *benchRun) work(ctx, sendCtx context.Context, log io.Writer, w *benchWorkload, targets []benchTarget,
-	turns *benchTurns, tokens <-chan struct{}, claim func(int) int, batch int) {
+	turns *benchTurns, pace *benchPace, claim func(int) int, batch int) {
 	for {
 		senders := turns.take(sendCtx, batch)
 		n := len(senders)
-		if tokens != nil && n > 0 {
-			n = takeTokens(sendCtx, tokens, n)
+		var dues []time.Time
+		if pace != nil && n > 0 {
+			dues = pace.take(sendCtx, n)
+			n = len(dues)
 		}
 		if n > 0 {
 			n = claim(n)
@@ -189,11 +161,14 @@ func (r *benchRun) work(ctx, sendCtx context.Context, log io.Writer, w *benchWor
 		senders = senders[:n]
 		bodies := make([]benchBody, 0, n)
 		ready := senders[:0:0]
-		for _, s := range senders {
+		for i, s := range senders {
 			b, err := w.next(s)
 			if err != nil {
 				r.retire(log, s, err)
 				continue
+			}
+			if dues != nil {
+				b.due = dues[i]
 			}
 			ready, bodies = append(ready, s), append(bodies, b)
 		}
@@ -219,32 +194,6 @@ func (r *benchRun) work(ctx, sendCtx context.Context, log io.Writer, w *benchWor
 	}
 }
 
-// takeTokens waits for one token of the pace, then takes those already
-// there, up to n in all. It returns 0 if sending ended first.
-func takeTokens(ctx context.Context, tokens <-chan struct{}, n int) int {
-	select {
-	case <-ctx.Done():
-		return 0
-	case _, ok := <-tokens:
-		if !ok {
-			return 0
-		}
-	}
-	got := 1
-	for got < n {
-		select {
-		case _, ok := <-tokens:
-			if !ok {
-				return got
-			}
-			got++
-		default:
-			return got
-		}
-	}
-	return got
-}
-
 // errRefused is a refusal that retrying the same transaction will not
 // cure: the sender stops, since its later nonces would only be refused.
 var errRefused = errors.New("refused")
@@ -268,7 +217,8 @@ func (r *benchRun) submit(ctx context.Context, t benchTarget, s *benchSender, b 
 
 // submitBatch posts one transaction of each sender as a CBOR batch and
 // returns each sender's outcome as submit does. Every transaction is
-// timed from the start of the batch's POST. A batch refused as a whole,
+// timed from when it fell due (with --rate), else from the start of the
+// batch's POST. A batch refused as a whole,
 // or not answered, counts as that refusal of each of its transactions.
 func (r *benchRun) submitBatch(ctx context.Context, t benchTarget, senders []*benchSender, bodies []benchBody) []error {
 	entries := r.begin(bodies)
@@ -324,6 +274,9 @@ func (r *benchRun) begin(bodies []benchBody) []*benchEntry {
 		}
 		if e.committed.IsZero() {
 			e.sent = now
+			if !b.due.IsZero() {
+				e.sent = b.due
+			}
 		}
 		entries[i] = e
 	}
