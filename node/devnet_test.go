@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/citychain/citychain/chain/store"
 	"github.com/citychain/citychain/node/keystore"
 )
 
@@ -143,5 +145,27 @@ func TestDevnetCheckBasePort(t *testing.T) {
 	}
 	if _, err := (&Devnet{Nodes: []DevnetNode{{Name: "node0", API: "http://127.0.0.1"}}}).BasePort(); err == nil {
 		t.Error("BasePort of an API address without a port gave no error")
+	}
+}
+
+// The nodes of a new devnet have memtables of different sizes, none under
+// the default, so that they do not all flush at once; every one of them
+// fits blocks to the same bound.
+func TestDevnetMemtablesDiffer(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := InitDevnet(dir, 5, 29500, time.Unix(1700000000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, home := range DevnetHomes(dir) {
+		cfg, err := LoadConfig(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, cfg.Store.MemtableMB)
+	}
+	def := store.DefaultMemTableSize >> 20
+	if want := []int{def, def + 2, def + 4, def + 6, def}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("memtables of the five nodes %v MiB, want %v", got, want)
 	}
 }

@@ -50,6 +50,9 @@ type Store struct {
 
 	// cache holds values of the latest state that Get has read.
 	cache latestCache
+
+	// fit bounds the blocks CheckFits lets through.
+	fit fitLimits
 }
 
 // Config holds what Open needs.
@@ -79,8 +82,9 @@ type Config struct {
 	// bytes of that 15%. A block of the demo modules needs about 350
 	// (transfers) to 700 (mixed) bytes per transaction, so 16 MiB
 	// memtables (2.4 MiB) hold 3,400 to 6,800 transactions. SaveBlock
-	// fails with ErrBlockTooLarge on a block that does not fit, and
-	// CheckFits says so beforehand.
+	// fails with ErrBlockTooLarge on a block that does not fit; CheckFits
+	// tells a proposer beforehand whether its block fits this memtable
+	// and one of DefaultMemTableSize.
 	MemTableSize int64
 	// BlockCacheSize caches table blocks (0: none, and tables are not
 	// compressed).
@@ -104,7 +108,8 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Dir, err)
 	}
-	s := &Store{db: db}
+	opts := db.Opts()
+	s := &Store{db: db, fit: limitsFor(min(opts.MemTableSize, DefaultMemTableSize), opts.ValueThreshold)}
 	s.tree = state.NewTree(state.Config{Store: treeReader{db}, CacheNodes: cfg.TreeCacheNodes})
 	if err := s.loadLatest(); err != nil {
 		db.Close()
@@ -308,9 +313,9 @@ func (s *Store) TreeWrittenAhead() uint64 { return s.aheadUsed.Load() }
 // putBlock sets, in txn, everything that says block b exists: the block,
 // its commit, its hash's height, its receipts, the state it changed and,
 // last, the latest header.
-func putBlock(txn *badger.Txn, b *chain.Block, c *chain.Commit, res *chain.Result) error {
+func putBlock(txn blockWriter, b *chain.Block, c *chain.Commit, res *chain.Result) error {
 	h, hash := b.Header.Height, b.Hash()
-	set := func(k, v []byte) error { return txn.Set(k, v) }
+	set := txn.Set
 	if err := set(heightKey("b/", h), b.Encode()); err != nil {
 		return err
 	}
@@ -343,16 +348,16 @@ func putBlock(txn *badger.Txn, b *chain.Block, c *chain.Commit, res *chain.Resul
 	return set(keyLatest, chain.MustEncode(&b.Header))
 }
 
-// CheckFits reports whether SaveBlock could store b with c and res in one
-// transaction: it stages that transaction as SaveBlock would, lets Badger
-// count it, and throws it away, writing nothing. It returns an error
-// wrapping ErrBlockTooLarge when the block does not fit in this store's
-// memtable. A proposer checks the block it built, since a decided block
-// that no node can store would halt the chain.
+// CheckFits reports whether b, with c and res, fits the transaction of
+// SaveBlock in a memtable of DefaultMemTableSize, or of this store's own
+// if that is smaller (fit.go says why): it counts what SaveBlock would
+// write as Badger counts a transaction, and writes nothing. It returns an
+// error wrapping ErrBlockTooLarge when the block does not fit. A proposer
+// checks the block it built, since a decided block that a node cannot
+// store stops that node.
 func (s *Store) CheckFits(b *chain.Block, c *chain.Commit, res *chain.Result) error {
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	err := putBlock(txn, b, c, res)
+	z := newSizer(s.fit)
+	err := putBlock(z, b, c, res)
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return fmt.Errorf("block %d of %d txs: %w", b.Header.Height, len(b.Txs), ErrBlockTooLarge)
 	}

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// fitEntry is one write of a block's transaction: a set, or a deletion
+// when value is nil.
+type fitEntry struct{ key, value []byte }
+
+// fitEntries makes writes of the lengths a block writes (keys of 10 to
+// 70 bytes; values from none to past the value-log threshold of 1 KiB),
+// enough to overflow a transaction of a 6 MiB memtable.
+func fitEntries(seed uint64) []fitEntry {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var out []fitEntry
+	for size := 0; size < 4<<20; {
+		e := fitEntry{key: []byte(fmt.Sprintf("k/%d/%0*d", len(out), r.IntN(60), 0))}
+		switch r.IntN(10) {
+		case 0: // a deletion
+		case 1:
+			e.value = make([]byte, 1000+r.IntN(100)) // around the threshold
+		case 2:
+			e.value = make([]byte, 1<<10+r.IntN(3000)) // to the value log
+		default:
+			e.value = make([]byte, 1+r.IntN(200))
+		}
+		out = append(out, e)
+		size += len(e.key) + len(e.value)
+	}
+	return out
+}
+
+// firstRefused writes entries to w until one is refused and returns its
+// index, or len(entries) if none was.
+func firstRefused(t *testing.T, w blockWriter, entries []fitEntry) int {
+	t.Helper()
+	for i, e := range entries {
+		var err error
+		if e.value == nil {
+			err = w.Delete(e.key)
+		} else {
+			err = w.Set(e.key, e.value)
+		}
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return i
+		}
+		if err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	return len(entries)
+}
+
+// The sizer refuses at the very entry where Badger's own transaction does,
+// for a memtable at or under the default, where the two bounds are one.
+func TestSizerCountsAsBadgerDoes(t *testing.T) {
+	for _, mem := range []int64{MinMemTableSize, 6 << 20} {
+		s, err := Open(Config{Dir: t.TempDir(), MemTableSize: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := uint64(1); seed <= 5; seed++ {
+			entries := fitEntries(seed)
+			txn := s.db.NewTransaction(true)
+			want := firstRefused(t, txn, entries)
+			txn.Discard()
+			if want == len(entries) {
+				t.Fatalf("memtable %d MiB, seed %d: Badger took all %d entries; the test wants an overflow", mem>>20, seed, want)
+			}
+			if got := firstRefused(t, newSizer(s.fit), entries); got != want {
+				t.Errorf("memtable %d MiB, seed %d: the sizer refuses entry %d, Badger entry %d", mem>>20, seed, got, want)
+			}
+		}
+		s.Close()
+	}
+}
+
+// A store whose memtable is larger than the default fits blocks to the
+// default: what it lets through, a store at the default can store.
+func TestFitIsBoundedByTheDefaultMemtable(t *testing.T) {
+	big, err := Open(Config{Dir: t.TempDir(), MemTableSize: DefaultMemTableSize + 6<<20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.Close()
+	def, err := Open(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer def.Close()
+	if big.fit != def.fit {
+		t.Fatalf("a 22 MiB store fits to %+v, a 16 MiB one to %+v", big.fit, def.fit)
+	}
+	// Enough writes to overflow the default's transaction but not the
+	// big store's own: the big store's Badger takes more than its fit.
+	var entries []fitEntry
+	for i := 0; i < 40000; i++ {
+		entries = append(entries, fitEntry{key: []byte(fmt.Sprintf("s/%030d", i)), value: make([]byte, 40)})
+	}
+	txn := big.db.NewTransaction(true)
+	own := firstRefused(t, txn, entries)
+	txn.Discard()
+	fit := firstRefused(t, newSizer(big.fit), entries)
+	txn = def.db.NewTransaction(true)
+	atDefault := firstRefused(t, txn, entries)
+	txn.Discard()
+	if fit != atDefault || own <= fit {
+		t.Fatalf("the 22 MiB store fits %d writes and its Badger takes %d; a 16 MiB Badger takes %d", fit, own, atDefault)
+	}
+}
