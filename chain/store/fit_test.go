@@ -15,12 +15,20 @@ type fitEntry struct{ key, value []byte }
 
 // fitEntries makes writes of the lengths a block writes (keys of 10 to
 // 70 bytes; values from none to past the value-log threshold of 1 KiB),
-// enough to overflow a transaction of a 6 MiB memtable.
+// enough to overflow a transaction of a 6 MiB memtable. Odd seeds make
+// tiny writes only, which reach Badger's bound on the count of entries
+// before its bound on their size.
 func fitEntries(seed uint64) []fitEntry {
 	r := rand.New(rand.NewPCG(seed, 1))
 	var out []fitEntry
 	for size := 0; size < 4<<20; {
 		e := fitEntry{key: []byte(fmt.Sprintf("k/%d/%0*d", len(out), r.IntN(60), 0))}
+		if seed%2 == 1 {
+			e = fitEntry{key: []byte(fmt.Sprintf("t/%d", len(out))), value: make([]byte, r.IntN(8))}
+			out = append(out, e)
+			size += 100
+			continue
+		}
 		switch r.IntN(10) {
 		case 0: // a deletion
 		case 1:
@@ -58,14 +66,15 @@ func firstRefused(t *testing.T, w blockWriter, entries []fitEntry) int {
 }
 
 // The sizer refuses at the very entry where Badger's own transaction does,
-// for a memtable at or under the default, where the two bounds are one.
+// by the size of the entries or by their count, for a memtable at or
+// under the default, where the two bounds are one.
 func TestSizerCountsAsBadgerDoes(t *testing.T) {
 	for _, mem := range []int64{MinMemTableSize, 6 << 20} {
 		s, err := Open(Config{Dir: t.TempDir(), MemTableSize: mem})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for seed := uint64(1); seed <= 5; seed++ {
+		for seed := uint64(1); seed <= 6; seed++ {
 			entries := fitEntries(seed)
 			txn := s.db.NewTransaction(true)
 			want := firstRefused(t, txn, entries)
