@@ -156,7 +156,7 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 			if !n.cutWarned.Swap(true) {
 				level = slog.LevelWarn // once: later cuts are the same news
 			}
-			n.log.Log(context.Background(), level, "block too large for the store's memtable (store.memtable_mb); building a smaller one",
+			n.log.Log(context.Background(), level, "block too large for one store transaction (blocks fit a 16 MiB memtable, or store.memtable_mb if smaller); building a smaller one",
 				"height", info.Height, "txs", len(txs), "memtable_mb", n.cfg.Store.MemtableMB)
 			maxTxs = len(txs) * 3 / 4
 			continue
