@@ -51,7 +51,9 @@ type benchRun struct {
 
 // benchEntry is one transaction this run posted.
 type benchEntry struct {
-	sent      time.Time // when it fell due under --rate, else the start of its POST; the latest before its commit
+	// sent is when it fell due under --rate, else the start of its POST:
+	// of the latest attempt before its commit.
+	sent      time.Time
 	committed time.Time // when the follower saw its block
 	height    uint64
 	accepted  bool
@@ -218,8 +220,8 @@ func (r *benchRun) submit(ctx context.Context, t benchTarget, s *benchSender, b 
 // submitBatch posts one transaction of each sender as a CBOR batch and
 // returns each sender's outcome as submit does. Every transaction is
 // timed from when it fell due (with --rate), else from the start of the
-// batch's POST. A batch refused as a whole,
-// or not answered, counts as that refusal of each of its transactions.
+// batch's POST. A batch refused as a whole, or not answered, counts as
+// that refusal of each of its transactions.
 func (r *benchRun) submitBatch(ctx context.Context, t benchTarget, senders []*benchSender, bodies []benchBody) []error {
 	entries := r.begin(bodies)
 	raws := make([][]byte, len(bodies))
