@@ -87,6 +87,11 @@ func (n *Node) preverify(txs [][]byte) {
 	wg.Wait()
 }
 
+// blockCutMsg is logged when a proposer's block does not fit one store
+// transaction and it builds a smaller one.
+var blockCutMsg = fmt.Sprintf("block too large for one store transaction (blocks fit a %d MiB memtable, or store.memtable_mb if smaller); building a smaller one",
+	store.DefaultMemTableSize>>20)
+
 // buildBlock makes the next block on top of parent from the mempool and
 // executes it. lastCommit is the commit of parent (nil at height 1).
 // Transactions the executor refuses are dropped from the pool and the
@@ -156,7 +161,7 @@ func (n *Node) buildBlock(parent chain.Header, lastCommit *chain.Commit, propose
 			if !n.cutWarned.Swap(true) {
 				level = slog.LevelWarn // once: later cuts are the same news
 			}
-			n.log.Log(context.Background(), level, "block too large for one store transaction (blocks fit a 16 MiB memtable, or store.memtable_mb if smaller); building a smaller one",
+			n.log.Log(context.Background(), level, blockCutMsg,
 				"height", info.Height, "txs", len(txs), "memtable_mb", n.cfg.Store.MemtableMB)
 			maxTxs = len(txs) * 3 / 4
 			continue

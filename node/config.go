@@ -134,7 +134,7 @@ type MempoolConfig struct {
 // StoreConfig bounds the buffers of the node's Badger store and of the
 // state tree's cache; package store says what each costs.
 type StoreConfig struct {
-	MemtableMB      int      `toml:"memtable_mb" comment:"Badger write buffer in MiB: costs about 2.6 times this on the heap under load, and bounds the largest block this node can store (15% of it: 16 MiB holds 3,400 to 6,800 transactions); the blocks this node proposes fit 16 MiB, or this if smaller"`
+	MemtableMB      int      `toml:"memtable_mb" comment:"Badger write buffer in MiB: costs about 2.6 times this on the heap under load, and bounds the largest block this node can store (15% of it: 8 MiB holds about 3,700 mixed transactions or 9,000 transfers); the blocks this node proposes fit 8 MiB, or this if smaller"`
 	BlockCacheMB    int      `toml:"block_cache_mb" comment:"cache of table blocks in MiB; 0 keeps tables uncompressed and reads them from their memory map"`
 	IndexCacheMB    int      `toml:"index_cache_mb" comment:"cache of table indexes in MiB; 0 keeps them with each table"`
 	ValueLogFileMB  int      `toml:"value_log_file_mb" comment:"size of one value-log file in MiB (1 to 1023); the current one is memory-mapped"`

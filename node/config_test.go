@@ -127,11 +127,11 @@ func TestNodeOpensItsStoreWithTheConfiguredSizes(t *testing.T) {
 
 // The free-space floor follows the store's sizes unless set.
 func TestFreeSpaceFloor(t *testing.T) {
-	// The default store (16 MiB memtables, 16 MiB value-log files) stops
-	// below 160 MiB free, the figure docs/en/troubleshooting.md gives.
+	// The default store (8 MiB memtables, 16 MiB value-log files) stops
+	// below 128 MiB free, the figure docs/en/troubleshooting.md gives.
 	st := DefaultConfig("", 8700).Store
-	if got := st.NeedFreeMB(); got != 160 {
-		t.Fatalf("automatic floor of the default store %d MiB, want 160", got)
+	if got := st.NeedFreeMB(); got != 128 {
+		t.Fatalf("automatic floor of the default store %d MiB, want 128", got)
 	}
 	// Larger memtables and smaller value-log files move the floor: two
 	// memtables of 64 MiB and two value-log files of 8 MiB, each counted

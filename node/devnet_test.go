@@ -165,7 +165,7 @@ func TestDevnetMemtablesDiffer(t *testing.T) {
 		got = append(got, cfg.Store.MemtableMB)
 	}
 	def := store.DefaultMemTableSize >> 20
-	if want := []int{def, def + 2, def + 4, def + 6, def}; !reflect.DeepEqual(got, want) {
+	if want := []int{def, def + 1, def + 2, def + 3, def}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("memtables of the five nodes %v MiB, want %v", got, want)
 	}
 }

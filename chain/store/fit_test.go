@@ -14,14 +14,15 @@ import (
 type fitEntry struct{ key, value []byte }
 
 // fitEntries makes writes of the lengths a block writes (keys of 10 to
-// 70 bytes; values from none to past the value-log threshold of 1 KiB),
-// enough to overflow a transaction of a 6 MiB memtable. Odd seeds make
-// tiny writes only, which reach Badger's bound on the count of entries
-// before its bound on their size.
+// 70 bytes; values from none to past the value-log threshold), enough to
+// overflow a transaction of a 6 MiB memtable: 2 MiB as Badger counts
+// them, values in the value log as their pointer. Odd seeds make tiny
+// writes only, which reach Badger's bound on the count of entries before
+// its bound on their size.
 func fitEntries(seed uint64) []fitEntry {
 	r := rand.New(rand.NewPCG(seed, 1))
 	var out []fitEntry
-	for size := 0; size < 4<<20; {
+	for size := 0; size < 2<<20; {
 		e := fitEntry{key: []byte(fmt.Sprintf("k/%d/%0*d", len(out), r.IntN(60), 0))}
 		if seed%2 == 1 {
 			e = fitEntry{key: []byte(fmt.Sprintf("t/%d", len(out))), value: make([]byte, r.IntN(8))}
@@ -32,14 +33,18 @@ func fitEntries(seed uint64) []fitEntry {
 		switch r.IntN(10) {
 		case 0: // a deletion
 		case 1:
-			e.value = make([]byte, 1000+r.IntN(100)) // around the threshold
+			e.value = make([]byte, ValueThreshold-20+r.IntN(40)) // around the threshold
 		case 2:
-			e.value = make([]byte, 1<<10+r.IntN(3000)) // to the value log
+			e.value = make([]byte, ValueThreshold+r.IntN(3000)) // to the value log
 		default:
-			e.value = make([]byte, 1+r.IntN(200))
+			e.value = make([]byte, 1+r.IntN(ValueThreshold-1))
 		}
 		out = append(out, e)
-		size += len(e.key) + len(e.value)
+		v := len(e.value)
+		if v >= ValueThreshold {
+			v = 12
+		}
+		size += len(e.key) + v + 12
 	}
 	return out
 }
@@ -104,7 +109,7 @@ func TestFitIsBoundedByTheDefaultMemtable(t *testing.T) {
 	}
 	defer def.Close()
 	if big.fit != def.fit {
-		t.Fatalf("a 22 MiB store fits to %+v, a 16 MiB one to %+v", big.fit, def.fit)
+		t.Fatalf("a store of %d MiB fits to %+v, one of %d MiB to %+v", (DefaultMemTableSize+6<<20)>>20, big.fit, DefaultMemTableSize>>20, def.fit)
 	}
 	// Enough writes to overflow the default's transaction but not the
 	// big store's own: the big store's Badger takes more than its fit.
@@ -120,6 +125,6 @@ func TestFitIsBoundedByTheDefaultMemtable(t *testing.T) {
 	atDefault := firstRefused(t, txn, entries)
 	txn.Discard()
 	if fit != atDefault || own <= fit {
-		t.Fatalf("the 22 MiB store fits %d writes and its Badger takes %d; a 16 MiB Badger takes %d", fit, own, atDefault)
+		t.Fatalf("the larger store fits %d writes and its Badger takes %d; a Badger at the default takes %d", fit, own, atDefault)
 	}
 }

@@ -12,11 +12,14 @@ import (
 // several nodes at once. Badger's own defaults are tuned for servers:
 // five 64 MiB memtables, a 256 MiB block cache and 1 GiB value-log files.
 const (
-	DefaultMemTableSize     = 16 << 20
+	DefaultMemTableSize     = 8 << 20
 	DefaultValueLogFileSize = 16 << 20
 	// MinMemTableSize keeps room for the transaction of a small block
 	// (see Config.MemTableSize).
 	MinMemTableSize = 4 << 20
+	// ValueThreshold: values this long or longer go to the value log,
+	// shorter ones stay in the LSM tree (badgerOptions says why 128).
+	ValueThreshold = 128
 	// numMemtables is the memtable being written plus the one being
 	// flushed to disk. Fewer is not possible; more only buffers bursts
 	// that the flush cannot keep up with anyway.
@@ -32,8 +35,11 @@ const (
 //     exist, one written while the other is flushed. The arena is live
 //     heap, so the garbage collector lets the heap grow by as much again
 //     before it collects: a 64 MiB memtable costs some 170 MiB of
-//     resident memory under load. The memtable also bounds one
-//     transaction (see Config.MemTableSize).
+//     resident memory under load. Flushing a memtable builds its whole
+//     table on the heap first, in buffers that double from 4 MiB (12 MiB
+//     for a table under 12 MiB, 28 MiB for one under 28): hence 8 MiB by
+//     default, whose tables take the smaller step. The memtable also
+//     bounds one transaction (see Config.MemTableSize).
 //   - Block cache (BlockCacheSize): decompressed table blocks. With none,
 //     tables are written uncompressed and read straight from their memory
 //     map, which is what a store of hashes and small values wants anyway:
@@ -43,8 +49,14 @@ const (
 //     none they stay in each table's memory map and on the heap.
 //   - Value-log files (ValueLogFileSize): written through a memory map,
 //     so the current file's written pages count in the resident size.
-//   - ValueThreshold 1 KiB: tree nodes (65 bytes) and balances stay in
-//     the LSM tree; only large values such as blocks go to the value log.
+//   - ValueThreshold 128 bytes: tree nodes (65 bytes) and balances stay
+//     in the LSM tree; receipts (about 250 bytes for a transfer), blocks,
+//     commits and the modules' larger records go to the value log, and
+//     the tree keeps a 12-byte pointer to each. A receipt is written once
+//     and read rarely; out of the tree, a transfer's share of its block's
+//     transaction falls from about 350 bytes to about 100, the memtable
+//     fills more slowly and its tables are smaller, and 8 MiB memtables
+//     hold the largest blocks.
 //   - SyncWrites: each block's one transaction is fsynced before the node
 //     reports it committed; there is one sync per block, never per
 //     transaction.
@@ -72,7 +84,7 @@ func badgerOptions(cfg Config) badger.Options {
 		WithIndexCacheSize(cfg.IndexCacheSize).
 		WithCompression(compression).
 		WithValueLogFileSize(cfg.ValueLogFileSize).
-		WithValueThreshold(1 << 10).
+		WithValueThreshold(ValueThreshold).
 		WithSyncWrites(true).
 		WithNumCompactors(2).
 		WithNumLevelZeroTables(4).

@@ -77,14 +77,15 @@ type Config struct {
 	// DefaultMemTableSize, at least MinMemTableSize). It also bounds the
 	// transaction that stores a block: Badger takes at most 15% of a
 	// memtable in one transaction, counting each entry as its key, its
-	// value (or a 12-byte pointer for values of 1 KiB or more, which go
-	// to the value log) and about 12 bytes, and at most one entry per 96
-	// bytes of that 15%. A block of the demo modules needs about 350
-	// (transfers) to 700 (mixed) bytes per transaction, so 16 MiB
-	// memtables (2.4 MiB) hold 3,400 to 6,800 transactions. SaveBlock
-	// fails with ErrBlockTooLarge on a block that does not fit; CheckFits
-	// tells a proposer beforehand whether its block fits this memtable
-	// and one of DefaultMemTableSize.
+	// value (or a 12-byte pointer for values of ValueThreshold or more,
+	// which go to the value log) and about 12 bytes, and at most one
+	// entry per 96 bytes of that 15%. A block of the demo modules needs
+	// about 80 bytes and 1.5 entries per transfer, 280 bytes and 3.5
+	// entries per transaction of the mixed load, so 8 MiB memtables (1.2
+	// MiB, 13,100 entries) hold about 9,000 transfers or 3,700 mixed
+	// transactions. SaveBlock fails with ErrBlockTooLarge on a block
+	// that does not fit; CheckFits tells a proposer beforehand whether
+	// its block fits this memtable and one of DefaultMemTableSize.
 	MemTableSize int64
 	// BlockCacheSize caches table blocks (0: none, and tables are not
 	// compressed).
