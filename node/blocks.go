@@ -89,7 +89,7 @@ func (n *Node) preverify(txs [][]byte) {
 
 // blockCutMsg is logged when a proposer's block does not fit one store
 // transaction and it builds a smaller one.
-var blockCutMsg = fmt.Sprintf("block too large for one store transaction (blocks fit a %d MiB memtable, or store.memtable_mb if smaller); building a smaller one",
+var blockCutMsg = fmt.Sprintf("block too large for one store transaction (blocks fit a memtable of %d MiB, or store.memtable_mb if smaller); building a smaller one",
 	store.DefaultMemTableSize>>20)
 
 // buildBlock makes the next block on top of parent from the mempool and
