@@ -54,7 +54,7 @@ const (
 //     commits and the modules' larger records go to the value log, and
 //     the tree keeps a 12-byte pointer to each. A receipt is written once
 //     and read rarely; out of the tree, a transfer's share of its block's
-//     transaction falls from about 350 bytes to about 100, the memtable
+//     transaction falls from about 330 bytes to about 80, the memtable
 //     fills more slowly and its tables are smaller, and 8 MiB memtables
 //     hold the largest blocks.
 //   - SyncWrites: each block's one transaction is fsynced before the node
