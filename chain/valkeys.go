@@ -5,7 +5,7 @@ import "github.com/citychain/citychain/chain/crypto"
 // Every vote, proposal, commit and piece of evidence is checked against
 // a validator's key, and a chain's validators are few and the same height
 // after height. Parsing a compressed key takes a square root in the field,
-// and a key verifies about twice as fast once it has its table, which a
+// and a key verifies more than twice as fast once it has its table, which a
 // parsed key builds at its second check and keeps (crypto/keytable.go):
 // so the validators' parsed keys are kept here across heights and sets.
 // The cache changes no result (crypto.KeyCache says why).

@@ -16,7 +16,7 @@ const DefaultKeyCacheSize = 10_000
 // compressed key carries only x and the parity of y; parsing computes y
 // with a square root in the field, about a twentieth of a verification.
 // A kept key also keeps its table once verified a second time, which
-// makes each later check of that sender about half as costly.
+// makes each later check of that sender about two fifths as costly.
 //
 // The cache never changes a result. It is keyed by the exact 33 bytes of
 // the compressed key (never by an address, which only hashes them);

@@ -5,45 +5,76 @@ import (
 	"encoding/hex"
 	"math/big"
 	"math/bits"
+	"sync"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
 // A key table makes the verifications of one public key Q faster from its
-// second verification on. ECDSA verification computes u1·G + u2·Q; the
-// library's u2·Q splits u2 into two half-length scalars with the curve's
-// endomorphism (k·Q = k1·Q + k2·λQ, where λQ = (β·x, y) costs one field
-// multiplication) and walks them bit by bit: about 130 doublings, and an
-// addition of Q or λQ at about one bit in three.
+// second verification on. ECDSA verification computes u1·G + u2·Q. The
+// library does the two products apart: u1·G by adding one precomputed
+// multiple of G per byte of u1 (32 additions), u2·Q by splitting u2 into
+// two half-length scalars with the curve's endomorphism (k·Q = k1·Q +
+// k2·λQ, where λQ = (β·x, y) costs one field multiplication) and walking
+// them bit by bit: about 130 doublings and an addition of Q or λQ at
+// about one bit in three.
 //
-// With a table the walk is a comb. Write a half scalar's 132 bits as six
-// rows of 22 (the teeth) and read it a column at a time: column i holds
-// the bits i, 22+i, 44+i, ... of the scalar, a 6-bit number m, and the
-// table holds T[m] = Σ 2^(22j)·Q over the bits j set in m, for every m from
-// 1 to 63. Then k·Q is the sum of 2^i·T[column i], which a walk from the
-// top column down computes with 21 doublings and one table addition per
-// column, and both halves share the doublings (the second half adds
-// λT[m], whose x is β times T[m]'s). So u2·Q costs 21 doublings and at
-// most 44 additions of a point with z = 1, the cheaper kind, instead of
-// about 130 doublings and 43 additions. The base-point part (which the
-// library already does from its own tables) and the final comparison
-// are the library's functions and unchanged; so is the answer, which the
-// tests compare with the library's verification.
+// With a table both products are one signed comb. Each half scalar k
+// (at most 129 bits) is made odd (k+1 when even, the one extra P taken
+// off at the end) and written with 133 digits, each +1 or -1, never 0:
+// with v = (k + 2^133 - 1) / 2, k = Σ (2·bit_b(v) - 1)·2^b. Read those
+// digits as seven rows of 19 (the teeth), a column at a time: column i
+// holds the digits i, 19+i, 38+i, ... and stands for the point
+// Σ ±2^(19j)·P, and k·P is the sum of 2^i times column i, which a walk
+// from the top column down computes with 18 doublings and one addition
+// per column. A column whose top digit is -1 is the negation of the
+// column with every digit flipped, so a table of the 64 columns whose
+// top digit is +1 gives all 128 (a negation is free: y becomes -y), and
+// a negative half flips every digit too. All four halves share the
+// doublings:
 //
-// Building a table costs about a verification (110 doublings, 57
+//   - the key's table holds Q's 64 columns, for k1 and (times β) k2;
+//   - one table for the whole process holds G's columns for both halves
+//     of u1 at once, a column of k1 and a column of k2 together: 2^13
+//     points in 640 KB, so u1·G costs one addition per column.
+//
+// So u1·G + u2·Q costs 18 doublings and 57 additions of a point with
+// z = 1, the cheaper kind, plus one more for each even half (two on
+// average), instead of the library's 130 doublings and 75 additions or
+// the 21 doublings and 76 additions of the unsigned comb before this
+// one. The final comparison is the library's, step for step, and so is
+// the answer, which the tests compare with the library's verification.
+//
+// Building a key's table costs about a verification (120 doublings, 69
 // additions and two field inversions) and about 5 KB, so a key gets one
-// only when it is verified again (PublicKey.Verify).
+// only when it is verified again (PublicKey.Verify). G's table is built
+// at the first verification that needs it, in about 10 ms.
 
 const (
-	combTeeth   = 6                // rows of a split scalar
-	combSpacing = 22               // columns: 6 x 22 = 132 bits, above a half's 129
-	tableLen    = 1<<combTeeth - 1 // T[1] ... T[63]
+	combTeeth   = 7                       // rows of a half scalar's digits
+	combSpacing = 19                      // columns
+	combBits    = combTeeth * combSpacing // 133 digits, above a half's 129 bits and its +1
+	tableLen    = 1 << (combTeeth - 1)    // a key's columns with the top digit +1
+	columnMask  = 1<<combTeeth - 1        // a column's seven digits
+	baseLen     = 1 << (2*combTeeth - 1)  // G's paired columns with the top digit +1
 )
 
-// keyTable holds T[m] for m = 1 ... 63 at index m-1, normalized affine
-// coordinates.
+// keyTable holds a key's columns, normalized affine coordinates: entry m
+// is the column whose digit j (j < 6) is +1 when bit j of m is set and -1
+// when not, and whose top digit is +1. It also keeps Q itself, for the
+// even halves.
 type keyTable struct {
-	x, y [tableLen]secp256k1.FieldVal
+	x, y   [tableLen]secp256k1.FieldVal
+	qx, qy secp256k1.FieldVal
+}
+
+// baseComb is keyTable's counterpart for G, each entry a pair of
+// columns: bits 0 to 6 of the index the digits of a column of u1's first
+// half (times G), bits 7 to 12 and a top +1 those of its second half's
+// (times λG).
+type baseComb struct {
+	x, y   [baseLen]secp256k1.FieldVal
+	gx, gy secp256k1.FieldVal // G itself, for the even halves
 }
 
 // The endomorphism and the lattice basis that splits a scalar, the
@@ -59,6 +90,10 @@ var (
 	glvA2    = bigFromHex("114ca50f7a8e2f3f657c1108d9d44cfd8")
 	glvB2    = glvA1
 	negB1    = new(big.Int).Neg(glvB1)
+	// combOffset turns a digit string into bits (see recode).
+	combOffset = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), combBits), big.NewInt(1))
+	// baseOf is G's table, built once when first needed.
+	baseOf = sync.OnceValue(newBaseComb)
 )
 
 func bigFromHex(s string) *big.Int {
@@ -79,11 +114,9 @@ func fieldFromHex(s string) secp256k1.FieldVal {
 	return f
 }
 
-// newKeyTable computes the table of the affine point (x, y).
+// newKeyTable computes the table of the affine point q (z = 1).
 func newKeyTable(q *secp256k1.JacobianPoint) *keyTable {
-	var pts [tableLen]secp256k1.JacobianPoint
-	// The rows: T[2^j] = 2^(22j)·Q, brought to z = 1 so that every other
-	// entry is a sum of the cheaper kind.
+	// The rows: 2^(19j)·Q for j = 0 ... 6.
 	var rows [combTeeth]secp256k1.JacobianPoint
 	rows[0].Set(q)
 	for j := 1; j < combTeeth; j++ {
@@ -92,27 +125,73 @@ func newKeyTable(q *secp256k1.JacobianPoint) *keyTable {
 			secp256k1.DoubleNonConst(&rows[j], &rows[j])
 		}
 	}
-	toAffine(rows[:])
-	for j := range combTeeth {
-		pts[1<<j-1].Set(&rows[j])
-	}
-	// Every other m: T[m] = T[m without its top bit] + T[its top bit].
-	// Both are multiples of Q by different numbers under 2^111, so neither
-	// the sum nor its parts is the point at infinity.
-	for m := 3; m <= tableLen; m++ {
-		top := bits.Len(uint(m)) - 1
-		if m == 1<<top {
-			continue
-		}
-		secp256k1.AddNonConst(&pts[m^1<<top-1], &rows[top], &pts[m-1])
-	}
-	toAffine(pts[:])
 	t := &keyTable{}
-	for i := range pts {
-		t.x[i].Set(&pts[i].X)
-		t.y[i].Set(&pts[i].Y)
+	for m, p := range columnSums(rows[:]) {
+		t.x[m].Set(&p.X)
+		t.y[m].Set(&p.Y)
 	}
+	t.qx.Set(&q.X).Normalize()
+	t.qy.Set(&q.Y).Normalize()
 	return t
+}
+
+// newBaseComb computes G's table: rows 2^(19j)·G, then 2^(19j)·λG, the
+// last of them the top digit.
+func newBaseComb() *baseComb {
+	var rows [2 * combTeeth]secp256k1.JacobianPoint
+	secp256k1.ScalarBaseMultNonConst(new(secp256k1.ModNScalar).SetInt(1), &rows[0])
+	for j := 1; j < combTeeth; j++ {
+		rows[j].Set(&rows[j-1])
+		for range combSpacing {
+			secp256k1.DoubleNonConst(&rows[j], &rows[j])
+		}
+	}
+	toAffine(rows[:combTeeth])
+	for j := range combTeeth {
+		l := &rows[combTeeth+j]
+		l.X.Mul2(&rows[j].X, &endoBeta).Normalize()
+		l.Y.Set(&rows[j].Y)
+		l.Z.SetInt(1)
+	}
+	b := &baseComb{}
+	for m, p := range columnSums(rows[:]) {
+		b.x[m].Set(&p.X)
+		b.y[m].Set(&p.Y)
+	}
+	b.gx.Set(&rows[0].X)
+	b.gy.Set(&rows[0].Y)
+	return b
+}
+
+// columnSums returns, in affine form, the 2^n sums of the n+1 points rows
+// whose last term is +rows[n]: sum m adds rows[b] where bit b of m is set
+// and subtracts it where not. None is the point at infinity: for a key's
+// table each is a multiple of Q by a number of 115 bits or fewer whose top
+// term outweighs the rest together; for G's, a·G + b·λG with a and b of
+// at most 115 bits and b not zero, which only a pair of at least 127 bits
+// sends to infinity (such pairs are what the split's basis is made of).
+func columnSums(rows []secp256k1.JacobianPoint) []secp256k1.JacobianPoint {
+	n := len(rows) - 1
+	// Going from sum m&(m-1) to sum m turns one -rows[b] into +rows[b]:
+	// an addition of 2·rows[b], brought to z = 1 to be the cheaper kind.
+	twice := make([]secp256k1.JacobianPoint, n)
+	for b := range twice {
+		secp256k1.DoubleNonConst(&rows[b], &twice[b])
+	}
+	toAffine(twice)
+	sums := make([]secp256k1.JacobianPoint, 1<<n)
+	sums[0].Set(&rows[n])
+	for b := range n {
+		var neg secp256k1.JacobianPoint
+		neg.Set(&rows[b])
+		neg.Y.Normalize().Negate(1).Normalize()
+		secp256k1.AddNonConst(&sums[0], &neg, &sums[0])
+	}
+	for m := 1; m < len(sums); m++ {
+		secp256k1.AddNonConst(&sums[m&(m-1)], &twice[bits.TrailingZeros(uint(m))], &sums[m])
+	}
+	toAffine(sums)
+	return sums
 }
 
 // toAffine brings points, none of them the point at infinity, to z = 1
@@ -171,46 +250,119 @@ func words(k *big.Int) [3]uint64 {
 	return w
 }
 
-// column returns the comb column i of k: bit i of k, bit 22+i as the next
-// bit, and so on for the six rows.
-func column(k *[3]uint64, i int) int {
+// combScalar is a half scalar σ·k (σ = ±1, 0 ≤ k < 2^130) in signed digits.
+type combScalar struct {
+	v    [3]uint64 // (k' + 2^133 - 1) / 2, k' = k if odd, else k+1: its bit b is 1 for digit +1
+	flip int       // columnMask when σ = -1, which flips every digit
+	even bool      // k' = k+1: σ·P is to be taken off at the end
+}
+
+// recode returns k (neg: -k) in signed digits.
+func recode(k *big.Int, neg bool) combScalar {
+	var c combScalar
+	v := new(big.Int).Set(k)
+	if v.Bit(0) == 0 {
+		v.Add(v, big.NewInt(1))
+		c.even = true
+	}
+	c.v = words(v.Add(v, combOffset).Rsh(v, 1))
+	if neg {
+		c.flip = columnMask
+	}
+	return c
+}
+
+// splitRecoded is splitScalar's two halves in signed digits.
+func splitRecoded(k *secp256k1.ModNScalar) (combScalar, combScalar) {
+	k1, k2, neg1, neg2 := splitScalar(k)
+	return recode(k1, neg1), recode(k2, neg2)
+}
+
+// column returns column i of c, the digits i, 19+i, ... 114+i, as bits 0
+// to 6 (1 for +1).
+func (c *combScalar) column(i int) int {
 	m := 0
 	for j := range combTeeth {
 		b := j*combSpacing + i
-		m |= int(k[b>>6]>>(b&63)&1) << j
+		m |= int(c.v[b>>6]>>(b&63)&1) << j
 	}
-	return m
+	return m ^ c.flip
 }
 
-// mul sets result to k·Q.
-func (t *keyTable) mul(k *secp256k1.ModNScalar, result *secp256k1.JacobianPoint) {
-	k1, k2, neg1, neg2 := splitScalar(k)
-	w1, w2 := words(k1), words(k2)
-	var q, p secp256k1.JacobianPoint // q starts at infinity
+// mulAdd sets result to u1·G + u2·Q.
+func (t *keyTable) mulAdd(u1, u2 *secp256k1.ModNScalar, result *secp256k1.JacobianPoint) {
+	base := baseOf()
+	g1, g2 := splitRecoded(u1)
+	q1, q2 := splitRecoded(u2)
+	var acc, p secp256k1.JacobianPoint // acc starts at infinity
 	p.Z.SetInt(1)
 	for i := combSpacing - 1; i >= 0; i-- {
-		secp256k1.DoubleNonConst(&q, &q)
-		if m := column(&w1, i); m != 0 {
-			t.load(&p, m, neg1, false)
-			secp256k1.AddNonConst(&q, &p, &q)
-		}
-		if m := column(&w2, i); m != 0 {
-			t.load(&p, m, neg2, true)
-			secp256k1.AddNonConst(&q, &p, &q)
-		}
+		secp256k1.DoubleNonConst(&acc, &acc)
+		base.load(&p, g1.column(i)|g2.column(i)<<combTeeth)
+		secp256k1.AddNonConst(&acc, &p, &acc)
+		t.load(&p, q1.column(i), false)
+		secp256k1.AddNonConst(&acc, &p, &acc)
+		t.load(&p, q2.column(i), true)
+		secp256k1.AddNonConst(&acc, &p, &acc)
 	}
-	result.Set(&q)
+	takeOff(&acc, &g1, &base.gx, &base.gy, false)
+	takeOff(&acc, &g2, &base.gx, &base.gy, true)
+	takeOff(&acc, &q1, &t.qx, &t.qy, false)
+	takeOff(&acc, &q2, &t.qx, &t.qy, true)
+	result.Set(&acc)
 }
 
-// load sets p (whose z is 1) to T[m], or λT[m] when endo is set, negated
-// when neg is set.
-func (t *keyTable) load(p *secp256k1.JacobianPoint, m int, neg, endo bool) {
-	if endo {
-		p.X.Mul2(&t.x[m-1], &endoBeta).Normalize()
-	} else {
-		p.X.Set(&t.x[m-1])
+// takeOff subtracts σ·P from acc when c's half was even (and so written
+// as k+1), P being the affine point (x, y), or λ times it when endo.
+func takeOff(acc *secp256k1.JacobianPoint, c *combScalar, x, y *secp256k1.FieldVal, endo bool) {
+	if !c.even {
+		return
 	}
-	p.Y.Set(&t.y[m-1])
+	var p secp256k1.JacobianPoint
+	if endo {
+		p.X.Mul2(x, &endoBeta).Normalize()
+	} else {
+		p.X.Set(x)
+	}
+	p.Y.Set(y)
+	if c.flip == 0 {
+		p.Y.Negate(1).Normalize()
+	}
+	p.Z.SetInt(1)
+	secp256k1.AddNonConst(acc, &p, acc)
+}
+
+// load sets p (whose z is 1) to the column m of seven digits (bit 6 the
+// top one) times Q, or times λQ when endo. A column whose top digit is -1
+// is minus the column with every digit flipped.
+func (t *keyTable) load(p *secp256k1.JacobianPoint, m int, endo bool) {
+	neg := m>>(combTeeth-1) == 0
+	if neg {
+		m = ^m
+	}
+	m &= tableLen - 1
+	if endo {
+		p.X.Mul2(&t.x[m], &endoBeta).Normalize()
+	} else {
+		p.X.Set(&t.x[m])
+	}
+	p.Y.Set(&t.y[m])
+	if neg {
+		p.Y.Negate(1).Normalize()
+	}
+}
+
+// load sets p (whose z is 1) to a pair of columns, of u1's first half
+// (bits 0 to 6 of m) and its second (bits 7 to 13, bit 13 the top digit),
+// times G and λG.
+func (b *baseComb) load(p *secp256k1.JacobianPoint, m int) {
+	neg := m>>(2*combTeeth-1) == 0
+	if neg {
+		m = ^m
+	}
+	m &= baseLen - 1
+	p.X.Set(&b.x[m])
+	p.Y.Set(&b.y[m])
 	if neg {
 		p.Y.Negate(1).Normalize()
 	}
@@ -220,7 +372,7 @@ func (t *keyTable) load(p *secp256k1.JacobianPoint, m int, neg, endo bool) {
 var orderAsField = fieldFromHex(curveN.Text(16))
 
 // verify is the ECDSA check of dcrd's Signature.Verify, step for step,
-// with u2·Q taken from the table: r and s must not be zero (as scalars
+// with u1·G + u2·Q taken from the combs: r and s must not be zero (as scalars
 // they are already below n), and the x coordinate of u1·G + u2·Q,
 // reduced mod n, must equal r. The comparison is done on the Jacobian
 // coordinates, as there.
@@ -233,10 +385,8 @@ func (t *keyTable) verify(hash []byte, r, s *secp256k1.ModNScalar) bool {
 	w := new(secp256k1.ModNScalar).InverseValNonConst(s)
 	u1 := new(secp256k1.ModNScalar).Mul2(&e, w)
 	u2 := new(secp256k1.ModNScalar).Mul2(r, w)
-	var x, u1G, u2Q secp256k1.JacobianPoint
-	secp256k1.ScalarBaseMultNonConst(u1, &u1G)
-	t.mul(u2, &u2Q)
-	secp256k1.AddNonConst(&u1G, &u2Q, &x)
+	var x secp256k1.JacobianPoint
+	t.mulAdd(u1, u2, &x)
 	if (x.X.IsZero() && x.Y.IsZero()) || x.Z.IsZero() {
 		return false
 	}

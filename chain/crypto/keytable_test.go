@@ -121,61 +121,152 @@ func TestSplitScalarRecombines(t *testing.T) {
 func TestCombColumnsRecombine(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
 	one := big.NewInt(1)
-	ks := []*big.Int{big.NewInt(0), one, big.NewInt(63), big.NewInt(64),
-		new(big.Int).Lsh(one, 21), new(big.Int).Lsh(one, 22), new(big.Int).Lsh(one, 131),
-		new(big.Int).Sub(new(big.Int).Lsh(one, 132), one)}
+	ks := []*big.Int{big.NewInt(0), one, big.NewInt(2), big.NewInt(63), big.NewInt(64),
+		new(big.Int).Lsh(one, 18), new(big.Int).Lsh(one, 19), new(big.Int).Lsh(one, 128),
+		new(big.Int).Sub(new(big.Int).Lsh(one, 129), one), new(big.Int).Lsh(one, 129),
+		new(big.Int).Sub(new(big.Int).Lsh(one, 130), one)}
 	for range 3000 {
 		k := new(big.Int).SetUint64(r.Uint64())
 		k.Lsh(k, 64).Or(k, new(big.Int).SetUint64(r.Uint64()))
-		k.Lsh(k, 4).Or(k, big.NewInt(int64(r.IntN(16))))
+		k.Lsh(k, 2).Or(k, big.NewInt(int64(r.IntN(4))))
 		ks = append(ks, k.Rsh(k, uint(r.IntN(60))))
 	}
 	for _, k := range ks {
-		w := words(k)
-		sum := new(big.Int)
-		for i := combSpacing - 1; i >= 0; i-- {
-			m := column(&w, i)
-			if m < 0 || m > tableLen {
-				t.Fatalf("k = %x: column %d is %d, want 0 to %d", k, i, m, tableLen)
-			}
-			// T[m] is Σ 2^(22j) over the bits j of m.
-			tm := new(big.Int)
-			for j := range combTeeth {
-				if m>>j&1 == 1 {
-					tm.SetBit(tm, j*combSpacing, 1)
+		for _, neg := range []bool{false, true} {
+			c := recode(k, neg)
+			// Σ 2^i · column i, each column Σ ±2^(19j), must be σ·k', and
+			// k' must be k or, for an even k, k+1.
+			sum := new(big.Int)
+			for i := combSpacing - 1; i >= 0; i-- {
+				m := c.column(i)
+				if m < 0 || m > columnMask {
+					t.Fatalf("k = %x: column %d is %d, want 0 to %d", k, i, m, columnMask)
 				}
+				col := new(big.Int)
+				for j := range combTeeth {
+					d := new(big.Int).Lsh(one, uint(j*combSpacing))
+					if m>>j&1 == 1 {
+						col.Add(col, d)
+					} else {
+						col.Sub(col, d)
+					}
+				}
+				sum.Lsh(sum, 1).Add(sum, col)
 			}
-			sum.Lsh(sum, 1).Add(sum, tm)
+			want := new(big.Int).Set(k)
+			if c.even {
+				want.Add(want, one)
+			}
+			if c.even != (k.Bit(0) == 0) {
+				t.Fatalf("k = %x: marked even %v", k, c.even)
+			}
+			if neg {
+				want.Neg(want)
+			}
+			if sum.Cmp(want) != 0 {
+				t.Fatalf("k = %x, negative %v: columns sum to %x, want %x", k, neg, sum, want)
+			}
 		}
-		if sum.Cmp(k) != 0 {
-			t.Fatalf("k = %x: columns sum to %x", k, sum)
+	}
+}
+
+// multiple returns the affine point k·P (P affine), for k of any sign.
+func multiple(k *big.Int, p *secp256k1.JacobianPoint) secp256k1.JacobianPoint {
+	var out secp256k1.JacobianPoint
+	secp256k1.ScalarMultNonConst(scalarOf(k), p, &out)
+	out.ToAffine()
+	return out
+}
+
+// checkColumns compares every entry of a table with the multiple it
+// stands for, computed by the library: entry m of n rows is Σ ±2^(19j)
+// over the rows, + where bit j of m is set, and + for the top row; the
+// rows past combTeeth are those of λ.
+func checkColumns(t *testing.T, name string, xs, ys []secp256k1.FieldVal, rows int, p *secp256k1.JacobianPoint) {
+	t.Helper()
+	for m := range xs {
+		k := new(big.Int)
+		for j := range rows {
+			d := new(big.Int).Lsh(big.NewInt(1), uint(j%combTeeth*combSpacing))
+			if j >= combTeeth {
+				d.Mul(d, glvLambda)
+			}
+			if j == rows-1 || m>>j&1 == 1 {
+				k.Add(k, d)
+			} else {
+				k.Sub(k, d)
+			}
+		}
+		want := multiple(k, p)
+		if !xs[m].Equals(&want.X) || !ys[m].Equals(&want.Y) {
+			t.Fatalf("%s: entry %d is (%v, %v), want (%v, %v)", name, m, xs[m], ys[m], want.X, want.Y)
+		}
+	}
+}
+
+func TestCombTablesHoldTheirColumns(t *testing.T) {
+	var g secp256k1.JacobianPoint
+	secp256k1.ScalarBaseMultNonConst(scalarOf(big.NewInt(1)), &g)
+	g.ToAffine()
+	base := baseOf()
+	checkColumns(t, "G's table", base.x[:], base.y[:], 2*combTeeth, &g)
+	if !base.gx.Equals(&g.X) || !base.gy.Equals(&g.Y) {
+		t.Fatal("G's table keeps another point as G")
+	}
+	r := rand.New(rand.NewPCG(13, 13))
+	for i := range 3 {
+		var q secp256k1.JacobianPoint
+		testKey(t, r).PublicKey().k.AsJacobian(&q)
+		tab := newKeyTable(&q)
+		checkColumns(t, fmt.Sprintf("key %d", i), tab.x[:], tab.y[:], combTeeth, &q)
+		if !tab.qx.Equals(&q.X) || !tab.qy.Equals(&q.Y) {
+			t.Fatalf("key %d: the table keeps another point as Q", i)
 		}
 	}
 }
 
 func TestKeyTableMultipliesAsTheLibrary(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
+	ks := []*secp256k1.ModNScalar{new(secp256k1.ModNScalar)} // zero too
+	for _, e := range edgeScalars() {
+		ks = append(ks, scalarOf(e))
+	}
 	for i := range 40 {
 		pub := testKey(t, r).PublicKey()
 		var q secp256k1.JacobianPoint
 		pub.k.AsJacobian(&q)
 		tab := newKeyTable(&q)
-		ks := []*secp256k1.ModNScalar{}
-		for _, e := range edgeScalars() {
-			ks = append(ks, scalarOf(e))
-		}
-		for range 50 {
-			ks = append(ks, randomScalar(r))
-		}
+		pairs := [][2]*secp256k1.ModNScalar{}
 		for _, k := range ks {
-			var got, want secp256k1.JacobianPoint
-			tab.mul(k, &got)
-			secp256k1.ScalarMultNonConst(k, &q, &want)
+			pairs = append(pairs, [2]*secp256k1.ModNScalar{k, randomScalar(r)}, [2]*secp256k1.ModNScalar{randomScalar(r), k})
+		}
+		pairs = append(pairs, [2]*secp256k1.ModNScalar{ks[i%len(ks)], ks[(i*7+3)%len(ks)]})
+		for range 50 {
+			pairs = append(pairs, [2]*secp256k1.ModNScalar{randomScalar(r), randomScalar(r)})
+		}
+		for _, u := range pairs {
+			var got, want, u1G, u2Q secp256k1.JacobianPoint
+			tab.mulAdd(u[0], u[1], &got)
+			secp256k1.ScalarBaseMultNonConst(u[0], &u1G)
+			secp256k1.ScalarMultNonConst(u[1], &q, &u2Q)
+			secp256k1.AddNonConst(&u1G, &u2Q, &want)
 			got.ToAffine()
 			want.ToAffine()
 			if !got.X.Equals(&want.X) || !got.Y.Equals(&want.Y) {
-				t.Fatalf("key %d, k = %v: table gives (%v, %v), library (%v, %v)", i, k, got.X, got.Y, want.X, want.Y)
+				t.Fatalf("key %d, u1 = %v, u2 = %v: combs give (%v, %v), library (%v, %v)", i, u[0], u[1], got.X, got.Y, want.X, want.Y)
 			}
+		}
+	}
+	// u1·G + u2·Q at infinity: Q = G with u2 = -u1.
+	var g secp256k1.JacobianPoint
+	secp256k1.ScalarBaseMultNonConst(scalarOf(big.NewInt(1)), &g)
+	g.ToAffine()
+	tab := newKeyTable(&g)
+	for _, k := range ks[1:] {
+		var got secp256k1.JacobianPoint
+		tab.mulAdd(k, new(secp256k1.ModNScalar).NegateVal(k), &got)
+		if !(got.X.IsZero() && got.Y.IsZero()) && !got.Z.IsZero() {
+			t.Fatalf("u1 = %v: u1·G - u1·G is not the point at infinity", k)
 		}
 	}
 }
