@@ -126,10 +126,7 @@ func newKeyTable(q *secp256k1.JacobianPoint) *keyTable {
 		}
 	}
 	t := &keyTable{}
-	for m, p := range columnSums(rows[:]) {
-		t.x[m].Set(&p.X)
-		t.y[m].Set(&p.Y)
-	}
+	columnSums(rows[:], t.x[:], t.y[:])
 	t.qx.Set(&q.X).Normalize()
 	t.qy.Set(&q.Y).Normalize()
 	return t
@@ -154,23 +151,21 @@ func newBaseComb() *baseComb {
 		l.Z.SetInt(1)
 	}
 	b := &baseComb{}
-	for m, p := range columnSums(rows[:]) {
-		b.x[m].Set(&p.X)
-		b.y[m].Set(&p.Y)
-	}
+	columnSums(rows[:], b.x[:], b.y[:])
 	b.gx.Set(&rows[0].X)
 	b.gy.Set(&rows[0].Y)
 	return b
 }
 
-// columnSums returns, in affine form, the 2^n sums of the n+1 points rows
-// whose last term is +rows[n]: sum m adds rows[b] where bit b of m is set
-// and subtracts it where not. None is the point at infinity: for a key's
-// table each is a multiple of Q by a number of 115 bits or fewer whose top
-// term outweighs the rest together; for G's, a·G + b·λG with a and b of
-// at most 115 bits and b not zero, which only a pair of at least 127 bits
-// sends to infinity (such pairs are what the split's basis is made of).
-func columnSums(rows []secp256k1.JacobianPoint) []secp256k1.JacobianPoint {
+// columnSums writes to xs and ys the affine coordinates of the 2^n sums
+// of the n+1 points rows whose last term is +rows[n]: sum m adds rows[b]
+// where bit b of m is set and subtracts it where not. None is the point
+// at infinity: for a key's table each is a multiple of Q by a number of
+// 115 bits or fewer whose top term outweighs the rest together; for G's,
+// a·G + b·λG with a and b of at most 115 bits and b not zero, which only
+// a pair of at least 127 bits sends to infinity (such pairs are what the
+// split's basis is made of).
+func columnSums(rows []secp256k1.JacobianPoint, xs, ys []secp256k1.FieldVal) {
 	n := len(rows) - 1
 	// Going from sum m&(m-1) to sum m turns one -rows[b] into +rows[b]:
 	// an addition of 2·rows[b], brought to z = 1 to be the cheaper kind.
@@ -179,19 +174,42 @@ func columnSums(rows []secp256k1.JacobianPoint) []secp256k1.JacobianPoint {
 		secp256k1.DoubleNonConst(&rows[b], &twice[b])
 	}
 	toAffine(twice)
-	sums := make([]secp256k1.JacobianPoint, 1<<n)
-	sums[0].Set(&rows[n])
-	for b := range n {
-		var neg secp256k1.JacobianPoint
-		neg.Set(&rows[b])
-		neg.Y.Normalize().Negate(1).Normalize()
-		secp256k1.AddNonConst(&sums[0], &neg, &sums[0])
+	// The sums are made a chunk at a time and each chunk brought to
+	// z = 1 with one inversion, so that G's table of 8,192 needs no more
+	// than a chunk's worth of memory besides itself. Sum m&(m-1) comes
+	// before sum m, in this chunk or already written out.
+	const chunk = 256
+	sums := make([]secp256k1.JacobianPoint, min(chunk, 1<<n))
+	for start := 0; start < 1<<n; start += len(sums) {
+		for i := range sums {
+			m := start + i
+			if m == 0 {
+				sums[0].Set(&rows[n])
+				for b := range n {
+					var neg secp256k1.JacobianPoint
+					neg.Set(&rows[b])
+					neg.Y.Normalize().Negate(1).Normalize()
+					secp256k1.AddNonConst(&sums[0], &neg, &sums[0])
+				}
+				continue
+			}
+			prev := m & (m - 1)
+			var p secp256k1.JacobianPoint
+			if prev >= start {
+				p.Set(&sums[prev-start])
+			} else {
+				p.X.Set(&xs[prev])
+				p.Y.Set(&ys[prev])
+				p.Z.SetInt(1)
+			}
+			secp256k1.AddNonConst(&p, &twice[bits.TrailingZeros(uint(m))], &sums[i])
+		}
+		toAffine(sums)
+		for i := range sums {
+			xs[start+i].Set(&sums[i].X)
+			ys[start+i].Set(&sums[i].Y)
+		}
 	}
-	for m := 1; m < len(sums); m++ {
-		secp256k1.AddNonConst(&sums[m&(m-1)], &twice[bits.TrailingZeros(uint(m))], &sums[m])
-	}
-	toAffine(sums)
-	return sums
 }
 
 // toAffine brings points, none of them the point at infinity, to z = 1

@@ -460,3 +460,10 @@ func BenchmarkKeyTableBuild(b *testing.B) {
 		newKeyTable(&q)
 	}
 }
+
+// BenchmarkBaseCombBuild is G's table, built once a process.
+func BenchmarkBaseCombBuild(b *testing.B) {
+	for b.Loop() {
+		newBaseComb()
+	}
+}
