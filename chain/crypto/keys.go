@@ -28,9 +28,10 @@ type PrivateKey struct{ k *secp256k1.PrivateKey }
 // makes every later one faster (keytable.go), so a key kept and used
 // again, as the KeyCache keeps a sender's, pays off.
 type PublicKey struct {
-	k      *secp256k1.PublicKey
-	checks atomic.Uint32            // verifications before tab was built
-	tab    atomic.Pointer[keyTable] // nil until the second verification
+	k        *secp256k1.PublicKey
+	checks   atomic.Uint32            // verifications before tab was built
+	building atomic.Bool              // one goroutine has begun the table
+	tab      atomic.Pointer[keyTable] // nil until the second verification
 }
 
 // tableAt is the verification at which a key builds its table. The table
@@ -38,6 +39,9 @@ type PublicKey struct {
 // so it has paid for itself by the key's third check; a key verified
 // once (a transaction from a sender never seen before) never builds it.
 const tableAt = 2
+
+// tablesBuilt counts the tables keys have built, for the tests.
+var tablesBuilt atomic.Int64
 
 // GenerateKey returns a new private key from the operating system's
 // random source.
@@ -139,14 +143,18 @@ func (k *PublicKey) Verify(msg, sig []byte) error {
 }
 
 // check is the ECDSA equation, through the key's table once it has one.
-// Both ways give the same answer (keytable_test.go compares them).
+// Both ways give the same answer (keytable_test.go compares them). One
+// goroutine builds the table; others checking the same key meanwhile go
+// through the library rather than build it again (the checks of one
+// sender's transactions often run side by side).
 func (k *PublicKey) check(hash []byte, r, s *secp256k1.ModNScalar) bool {
 	t := k.tab.Load()
-	if t == nil && k.checks.Add(1) >= tableAt {
+	if t == nil && k.checks.Add(1) >= tableAt && k.building.CompareAndSwap(false, true) {
 		var q secp256k1.JacobianPoint
 		k.k.AsJacobian(&q)
 		t = newKeyTable(&q)
-		k.tab.Store(t) // goroutines racing here store equal tables
+		k.tab.Store(t)
+		tablesBuilt.Add(1)
 	}
 	if t != nil {
 		return t.verify(hash, r, s)

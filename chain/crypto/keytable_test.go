@@ -467,3 +467,35 @@ func BenchmarkBaseCombBuild(b *testing.B) {
 		newBaseComb()
 	}
 }
+
+func TestPublicKeyBuildsOneTableUnderConcurrentChecks(t *testing.T) {
+	for round := range 20 {
+		key, pub := parsedKey(t, uint64(100+round))
+		msg := []byte("pay")
+		sig := key.Sign(msg)
+		if err := pub.Verify(msg, sig); err != nil { // the first check
+			t.Fatal(err)
+		}
+		before := tablesBuilt.Load()
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for range 16 {
+			wg.Go(func() {
+				<-start
+				if err := pub.Verify(msg, sig); err != nil {
+					errs <- err
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if n := tablesBuilt.Load() - before; n != 1 || !HasTable(pub) {
+			t.Fatalf("round %d: 16 checks side by side built %d tables (has one: %v), want 1", round, n, HasTable(pub))
+		}
+	}
+}
