@@ -17,7 +17,25 @@ import (
 // valid and not, and check the constants and the two number-theoretic
 // steps (the split and the comb's columns) on their own.
 
-var glvLambda = bigFromHex("5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72")
+var halfN = new(big.Int).Rsh(curveN, 1)
+
+// bigOf is the number of little-endian words w.
+func bigOf(w [3]uint64) *big.Int {
+	v := new(big.Int)
+	for i := len(w) - 1; i >= 0; i-- {
+		v.Lsh(v, 64).Or(v, new(big.Int).SetUint64(w[i]))
+	}
+	return v
+}
+
+// wordsOf is k ≥ 0, under 2^192, as little-endian words.
+func wordsOf(k *big.Int) [3]uint64 {
+	var w [3]uint64
+	for i := range w {
+		w[i] = new(big.Int).Rsh(k, uint(64*i)).Uint64()
+	}
+	return w
+}
 
 func scalarOf(v *big.Int) *secp256k1.ModNScalar {
 	var b [32]byte
@@ -91,15 +109,32 @@ func TestEndomorphismConstants(t *testing.T) {
 	}
 }
 
+// The split's two 384-bit fractions are the g1 and g2 of libsecp256k1
+// (secp256k1_scalar_split_lambda in its scalar_impl.h).
+func TestSplitConstants(t *testing.T) {
+	for i, c := range []struct {
+		got  [4]uint64
+		want string
+	}{
+		{splitG1, "3086d221a7d46bcde86c90e49284eb153daa8a1471e8ca7fe893209a45dbb031"},
+		{splitG2, "e4437ed6010e88286f547fa90abfe4c4221208ac9df506c61571b4ae8ac47f71"},
+	} {
+		if got := fmt.Sprintf("%016x%016x%016x%016x", c.got[3], c.got[2], c.got[1], c.got[0]); got != c.want {
+			t.Errorf("g%d = %s, want %s", i+1, got, c.want)
+		}
+	}
+}
+
 func TestSplitScalarRecombines(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	ks := edgeScalars()
-	for range 3000 {
+	for range 20000 {
 		b := randomScalar(r).Bytes()
 		ks = append(ks, new(big.Int).SetBytes(b[:]))
 	}
 	for _, k := range ks {
-		k1, k2, neg1, neg2 := splitScalar(scalarOf(k))
+		w1, w2, neg1, neg2 := splitScalar(scalarOf(k))
+		k1, k2 := bigOf(w1), bigOf(w2)
 		if k1.BitLen() > 129 || k2.BitLen() > 129 {
 			t.Fatalf("k = %x: split into %d and %d bits, want at most 129", k, k1.BitLen(), k2.BitLen())
 		}
@@ -133,7 +168,7 @@ func TestCombColumnsRecombine(t *testing.T) {
 	}
 	for _, k := range ks {
 		for _, neg := range []bool{false, true} {
-			c := recode(k, neg)
+			c := recode(wordsOf(k), neg)
 			// Σ 2^i · column i, each column Σ ±2^(19j), must be σ·k', and
 			// k' must be k or, for an even k, k+1.
 			sum := new(big.Int)
