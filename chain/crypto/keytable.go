@@ -40,10 +40,9 @@ import (
 //
 // So u1·G + u2·Q costs 18 doublings and 57 additions of a point with
 // z = 1, the cheaper kind, plus one more for each even half (two on
-// average), instead of the library's 130 doublings and 75 additions or
-// the 21 doublings and 76 additions of the unsigned comb before this
-// one. The final comparison is the library's, step for step, and so is
-// the answer, which the tests compare with the library's verification.
+// average), instead of the library's 130 doublings and 75 additions.
+// The final comparison is the library's, step for step, and so is the
+// answer, which the tests compare with the library's verification.
 //
 // Building a key's table costs about a verification (120 doublings, 69
 // additions and two field inversions) and about 5 KB, so a key gets one
@@ -124,10 +123,16 @@ func shiftedQuotient(b *big.Int) [4]uint64 {
 	var buf [32]byte
 	q.FillBytes(buf[:])
 	var w [4]uint64
-	for i := range w {
-		w[i] = binary.BigEndian.Uint64(buf[24-8*i:])
-	}
+	readWords(w[:], &buf)
 	return w
+}
+
+// readWords sets w to the low 64·len(w) bits of the big-endian b, as
+// little-endian words.
+func readWords(w []uint64, b *[32]byte) {
+	for i := range w {
+		w[i] = binary.BigEndian.Uint64(b[24-8*i:])
+	}
 }
 
 func fieldFromHex(s string) secp256k1.FieldVal {
@@ -276,9 +281,7 @@ func toAffine(pts []secp256k1.JacobianPoint) {
 func splitScalar(k *secp256k1.ModNScalar) (k1, k2 [3]uint64, neg1, neg2 bool) {
 	kb := k.Bytes()
 	var kw [4]uint64
-	for i := range kw {
-		kw[i] = binary.BigEndian.Uint64(kb[24-8*i:])
-	}
+	readWords(kw[:], &kb)
 	c1, c2 := mulShift384(&kw, &splitG1), mulShift384(&kw, &splitG2)
 	var s2, t secp256k1.ModNScalar
 	s2.Mul2(&c1, &scalarNegB1)
@@ -327,9 +330,7 @@ func mulShift384(k, g *[4]uint64) secp256k1.ModNScalar {
 func lowWords(s *secp256k1.ModNScalar) [3]uint64 {
 	b := s.Bytes()
 	var w [3]uint64
-	for i := range w {
-		w[i] = binary.BigEndian.Uint64(b[24-8*i:])
-	}
+	readWords(w[:], &b)
 	return w
 }
 
