@@ -147,7 +147,7 @@ func (k *PublicKey) Verify(msg, sig []byte) error {
 // Both ways give the same answer (keytable_test.go compares them). One
 // goroutine builds the table; others checking the same key meanwhile go
 // through the library rather than build it again (the checks of one
-// sender's transactions often run side by side).
+// sender's transactions can run side by side).
 func (k *PublicKey) check(hash []byte, r, s *secp256k1.ModNScalar) bool {
 	t := k.tab.Load()
 	if t == nil && k.checks.Add(1) >= tableAt && k.building.CompareAndSwap(false, true) {
