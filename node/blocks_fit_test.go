@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/citychain/citychain/apps/bank"
 	"github.com/citychain/citychain/chain"
 	"github.com/citychain/citychain/chain/store"
 )
@@ -24,16 +23,7 @@ func TestBuildBlockFitsTheStore(t *testing.T) {
 	for i := range pooled {
 		var to chain.Address
 		binary.BigEndian.PutUint32(to[chain.AddressSize-4:], uint32(i+1))
-		p, err := chain.EncodePayload(bank.Send{To: to, Amount: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx := &chain.Tx{ChainID: g.chainID, App: bank.Name, Action: bank.ActionSend, Payload: p, Nonce: g.nonces[1]}
-		tx.Sign(DevKey(1))
-		if _, err := g.n.Submit(tx); err != nil {
-			t.Fatalf("submit transfer %d: %v", i, err)
-		}
-		g.nonces[1]++
+		g.transferTo(1, to, 1)
 	}
 	before, inPool := g.n.store.Latest().Height, g.n.pool.Size()
 	g.extend() // fails the test if the block cannot be stored

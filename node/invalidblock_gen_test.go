@@ -205,23 +205,32 @@ func (g *chainGen) proposal(b *chain.Block) *chain.SignedProposal {
 // dev account to, with the given nonce, signed for chainID.
 func signedTransfer(t *testing.T, chainID string, from, to int, nonce, amount uint64) []byte {
 	t.Helper()
-	p, err := chain.EncodePayload(bank.Send{To: chain.AddressOf(DevKey(to).PublicKey()), Amount: amount})
+	return signedTransferTo(t, chainID, from, chain.AddressOf(DevKey(to).PublicKey()), nonce, amount).Encode()
+}
+
+// signedTransferTo is a transfer of dev account from to any address.
+func signedTransferTo(t *testing.T, chainID string, from int, to chain.Address, nonce, amount uint64) *chain.Tx {
+	t.Helper()
+	p, err := chain.EncodePayload(bank.Send{To: to, Amount: amount})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tx := &chain.Tx{ChainID: chainID, App: bank.Name, Action: bank.ActionSend, Payload: p, Nonce: nonce}
 	tx.Sign(DevKey(from))
-	return tx.Encode()
+	return tx
 }
 
-// transfer submits the next transfer of dev account from to the node.
+// transfer submits the next transfer of dev account from to dev account
+// to.
 func (g *chainGen) transfer(from, to int, amount uint64) {
 	g.t.Helper()
-	tx, err := chain.DecodeTx(signedTransfer(g.t, g.chainID, from, to, g.nonces[from], amount))
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	if _, err := g.n.Submit(tx); err != nil {
+	g.transferTo(from, chain.AddressOf(DevKey(to).PublicKey()), amount)
+}
+
+// transferTo submits the next transfer of dev account from to an address.
+func (g *chainGen) transferTo(from int, to chain.Address, amount uint64) {
+	g.t.Helper()
+	if _, err := g.n.Submit(signedTransferTo(g.t, g.chainID, from, to, g.nonces[from], amount)); err != nil {
 		g.t.Fatalf("submit a transfer of dev%d: %v", from, err)
 	}
 	g.nonces[from]++
