@@ -17,10 +17,10 @@
 // second time builds a table of sums of its multiples and uses it from
 // then on, beside one such table of the generator for the whole process
 // (keytable.go): each later check does a seventh of the library's
-// doublings and about two fifths of its work, with the same answer as
-// the library's, which the tests compare on the Wycheproof vectors and
-// on random keys, scalars and signatures. Keys kept by a KeyCache, a
-// node's senders and validators, profit.
+// doublings in faster field arithmetic, about a fifth of its time, with
+// the same answer as the library's, which the tests compare on the
+// Wycheproof vectors and on random keys, scalars and signatures. Keys
+// kept by a KeyCache, a node's senders and validators, profit.
 //
 // Public keys travel in their 33-byte compressed form. Signing uses RFC 6979
 // deterministic nonces, so the same key and message always give the same

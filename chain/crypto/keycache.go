@@ -6,9 +6,9 @@ import (
 
 // DefaultKeyCacheSize is how many parsed public keys a KeyCache keeps
 // when its size is not given: the senders of a busy chain's last few
-// blocks, in about 2.5 MB, and about 50 MB more when every one of them
+// blocks, in about 2.5 MB, and about 42 MB more when every one of them
 // has been verified twice and has built its table (keytable.go, about
-// 5 KB a key).
+// 4 KB a key).
 const DefaultKeyCacheSize = 10_000
 
 // KeyCache remembers parsed public keys, so that checking the next
@@ -16,7 +16,7 @@ const DefaultKeyCacheSize = 10_000
 // compressed key carries only x and the parity of y; parsing computes y
 // with a square root in the field, about a twentieth of a verification.
 // A kept key also keeps its table once verified a second time, which
-// makes each later check of that sender about two fifths as costly.
+// makes each later check of that sender about a fifth as costly.
 //
 // The cache never changes a result. It is keyed by the exact 33 bytes of
 // the compressed key (never by an address, which only hashes them);

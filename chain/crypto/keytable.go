@@ -1,12 +1,15 @@
 package crypto
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"math/big"
 	"math/bits"
 	"sync"
 
+	curve "github.com/consensys/gnark-crypto/ecc/secp256k1"
+	"github.com/consensys/gnark-crypto/ecc/secp256k1/fp"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
@@ -36,7 +39,7 @@ import (
 //   - the key's table holds Q's 64 columns, for k1 and (times β) k2;
 //   - one table for the whole process holds G's columns for both halves
 //     of u1 at once, a column of k1 and a column of k2 together: 2^13
-//     points in 640 KB, so u1·G costs one addition per column.
+//     points in 512 KB, so u1·G costs one addition per column.
 //
 // So u1·G + u2·Q costs 18 doublings and 57 additions of a point with
 // z = 1, the cheaper kind, plus one more for each even half (two on
@@ -44,10 +47,18 @@ import (
 // The final comparison is the library's, step for step, and so is the
 // answer, which the tests compare with the library's verification.
 //
-// Building a key's table costs about a verification (120 doublings, 69
-// additions and two field inversions) and about 5 KB, so a key gets one
-// only when it is verified again (PublicKey.Verify). G's table is built
-// at the first verification that needs it, in about 10 ms.
+// The points of the combs are gnark-crypto's (its secp256k1 package):
+// its field elements are four 64-bit words, multiplied with the
+// processor's 64×64-bit product, where dcrd's are ten 26-bit limbs, and
+// an addition of a point with z = 1 takes a little over half as long.
+// Keys, signatures and scalars stay dcrd's, so the split and the final
+// comparison read the same numbers as the library's verification.
+//
+// Building a key's table costs about half a library verification (120
+// doublings, 69 additions and two batched field inversions) and about
+// 4 KB, so a key gets one only when it is verified again
+// (PublicKey.Verify). G's table is built at the first verification that
+// needs it, in about 5 ms.
 
 const (
 	combTeeth   = 7                       // rows of a half scalar's digits
@@ -63,8 +74,8 @@ const (
 // when not, and whose top digit is +1. It also keeps Q itself, for the
 // even halves.
 type keyTable struct {
-	x, y   [tableLen]secp256k1.FieldVal
-	qx, qy secp256k1.FieldVal
+	pts [tableLen]curve.G1Affine
+	q   curve.G1Affine
 }
 
 // baseComb is keyTable's counterpart for G, each entry a pair of
@@ -72,8 +83,8 @@ type keyTable struct {
 // half (times G), bits 7 to 12 and a top +1 those of its second half's
 // (times λG).
 type baseComb struct {
-	x, y   [baseLen]secp256k1.FieldVal
-	gx, gy secp256k1.FieldVal // G itself, for the even halves
+	pts [baseLen]curve.G1Affine
+	g   curve.G1Affine // G itself, for the even halves
 }
 
 // The endomorphism and the lattice basis that splits a scalar, the
@@ -135,140 +146,128 @@ func readWords(w []uint64, b *[32]byte) {
 	}
 }
 
-func fieldFromHex(s string) secp256k1.FieldVal {
+func fieldFromHex(s string) fp.Element {
 	b, err := hex.DecodeString(s)
 	if err != nil {
 		panic(err)
 	}
-	var f secp256k1.FieldVal
-	f.SetByteSlice(b)
+	var f fp.Element
+	if err := f.SetBytesCanonical(b); err != nil {
+		panic(err)
+	}
 	return f
+}
+
+// pointOf returns dcrd's affine point q (z = 1) as gnark-crypto's.
+func pointOf(q *secp256k1.JacobianPoint) curve.G1Affine {
+	var p curve.G1Affine
+	x, y := q.X.Bytes(), q.Y.Bytes()
+	p.X.SetBytes(x[:])
+	p.Y.SetBytes(y[:])
+	return p
 }
 
 // newKeyTable computes the table of the affine point q (z = 1).
 func newKeyTable(q *secp256k1.JacobianPoint) *keyTable {
+	t := &keyTable{q: pointOf(q)}
 	// The rows: 2^(19j)·Q for j = 0 ... 6.
-	var rows [combTeeth]secp256k1.JacobianPoint
-	rows[0].Set(q)
+	var rows [combTeeth]curve.G1Jac
+	rows[0].FromAffine(&t.q)
 	for j := 1; j < combTeeth; j++ {
 		rows[j].Set(&rows[j-1])
 		for range combSpacing {
-			secp256k1.DoubleNonConst(&rows[j], &rows[j])
+			rows[j].DoubleAssign()
 		}
 	}
-	t := &keyTable{}
-	columnSums(rows[:], t.x[:], t.y[:])
-	t.qx.Set(&q.X).Normalize()
-	t.qy.Set(&q.Y).Normalize()
+	columnSums(rows[:], t.pts[:])
 	return t
 }
 
 // newBaseComb computes G's table: rows 2^(19j)·G, then 2^(19j)·λG, the
 // last of them the top digit.
 func newBaseComb() *baseComb {
-	var rows [2 * combTeeth]secp256k1.JacobianPoint
-	secp256k1.ScalarBaseMultNonConst(new(secp256k1.ModNScalar).SetInt(1), &rows[0])
+	b := &baseComb{}
+	_, b.g = curve.Generators()
+	var rows [2 * combTeeth]curve.G1Jac
+	rows[0].FromAffine(&b.g)
 	for j := 1; j < combTeeth; j++ {
 		rows[j].Set(&rows[j-1])
 		for range combSpacing {
-			secp256k1.DoubleNonConst(&rows[j], &rows[j])
+			rows[j].DoubleAssign()
 		}
 	}
-	toAffine(rows[:combTeeth])
-	for j := range combTeeth {
-		l := &rows[combTeeth+j]
-		l.X.Mul2(&rows[j].X, &endoBeta).Normalize()
-		l.Y.Set(&rows[j].Y)
-		l.Z.SetInt(1)
+	for j, r := range toAffine(rows[:combTeeth]) {
+		r.X.Mul(&r.X, &endoBeta)
+		rows[combTeeth+j].FromAffine(&r)
 	}
-	b := &baseComb{}
-	columnSums(rows[:], b.x[:], b.y[:])
-	b.gx.Set(&rows[0].X)
-	b.gy.Set(&rows[0].Y)
+	columnSums(rows[:], b.pts[:])
 	return b
 }
 
-// columnSums writes to xs and ys the affine coordinates of the 2^n sums
-// of the n+1 points rows whose last term is +rows[n]: sum m adds rows[b]
-// where bit b of m is set and subtracts it where not. None is the point
-// at infinity: for a key's table each is a multiple of Q by a number of
-// 115 bits or fewer whose top term outweighs the rest together; for G's,
-// a·G + b·λG with a and b of at most 115 bits and b not zero, which only
-// a pair of at least 127 bits sends to infinity (such pairs are what the
-// split's basis is made of).
-func columnSums(rows []secp256k1.JacobianPoint, xs, ys []secp256k1.FieldVal) {
+// columnSums writes to out the affine points of the 2^n sums of the n+1
+// points rows whose last term is +rows[n]: sum m adds rows[b] where bit b
+// of m is set and subtracts it where not. None is the point at infinity:
+// for a key's table each is a multiple of Q by a number of 115 bits or
+// fewer whose top term outweighs the rest together; for G's, a·G + b·λG
+// with a and b of at most 115 bits and b not zero, which only a pair of
+// at least 127 bits sends to infinity (such pairs are what the split's
+// basis is made of).
+func columnSums(rows []curve.G1Jac, out []curve.G1Affine) {
 	n := len(rows) - 1
 	// Going from sum m&(m-1) to sum m turns one -rows[b] into +rows[b]:
 	// an addition of 2·rows[b], brought to z = 1 to be the cheaper kind.
-	twice := make([]secp256k1.JacobianPoint, n)
+	twice := make([]curve.G1Jac, n)
 	for b := range twice {
-		secp256k1.DoubleNonConst(&rows[b], &twice[b])
+		twice[b].Double(&rows[b])
 	}
-	toAffine(twice)
+	twiceAff := toAffine(twice)
 	// The sums are made a chunk at a time and each chunk brought to
 	// z = 1 with one inversion, so that G's table of 8,192 needs no more
 	// than a chunk's worth of memory besides itself. Sum m&(m-1) comes
 	// before sum m, in this chunk or already written out.
 	const chunk = 256
-	sums := make([]secp256k1.JacobianPoint, min(chunk, 1<<n))
+	sums := make([]curve.G1Jac, min(chunk, 1<<n))
 	for start := 0; start < 1<<n; start += len(sums) {
 		for i := range sums {
 			m := start + i
 			if m == 0 {
 				sums[0].Set(&rows[n])
 				for b := range n {
-					var neg secp256k1.JacobianPoint
-					neg.Set(&rows[b])
-					neg.Y.Normalize().Negate(1).Normalize()
-					secp256k1.AddNonConst(&sums[0], &neg, &sums[0])
+					sums[0].SubAssign(&rows[b])
 				}
 				continue
 			}
 			prev := m & (m - 1)
-			var p secp256k1.JacobianPoint
 			if prev >= start {
-				p.Set(&sums[prev-start])
+				sums[i].Set(&sums[prev-start])
 			} else {
-				p.X.Set(&xs[prev])
-				p.Y.Set(&ys[prev])
-				p.Z.SetInt(1)
+				sums[i].FromAffine(&out[prev])
 			}
-			secp256k1.AddNonConst(&p, &twice[bits.TrailingZeros(uint(m))], &sums[i])
+			sums[i].AddMixed(&twiceAff[bits.TrailingZeros(uint(m))])
 		}
-		toAffine(sums)
-		for i := range sums {
-			xs[start+i].Set(&sums[i].X)
-			ys[start+i].Set(&sums[i].Y)
-		}
+		copy(out[start:], toAffine(sums))
 	}
 }
 
-// toAffine brings points, none of them the point at infinity, to z = 1
-// with one field inversion for all: with acc[i] = z0·z1·...·zi, 1/zi is
-// acc[i-1] / acc[i].
-func toAffine(pts []secp256k1.JacobianPoint) {
-	acc := make([]secp256k1.FieldVal, len(pts))
-	acc[0].Set(&pts[0].Z)
-	for i := 1; i < len(pts); i++ {
-		acc[i].Mul2(&acc[i-1], &pts[i].Z).Normalize()
+// toAffine returns pts, none of them the point at infinity, at z = 1,
+// with one field inversion for all (gnark-crypto's
+// BatchJacobianToAffineG1 does the same on several goroutines, which the
+// chain's packages do not start).
+func toAffine(pts []curve.G1Jac) []curve.G1Affine {
+	zs := make([]fp.Element, len(pts))
+	for i := range pts {
+		zs[i] = pts[i].Z
 	}
-	var inv secp256k1.FieldVal
-	inv.Set(&acc[len(pts)-1]).Inverse().Normalize() // 1/(z0·...·zn)
-	for i := len(pts) - 1; i >= 0; i-- {
-		var zi secp256k1.FieldVal // 1/zi
-		if i > 0 {
-			zi.Mul2(&inv, &acc[i-1]).Normalize()
-			inv.Mul(&pts[i].Z).Normalize() // now 1/(z0·...·z(i-1))
-		} else {
-			zi.Set(&inv)
-		}
-		var zi2, zi3 secp256k1.FieldVal
-		zi2.SquareVal(&zi)
-		zi3.Mul2(&zi2, &zi)
-		pts[i].X.Mul2(&pts[i].X, &zi2).Normalize()
-		pts[i].Y.Mul2(&pts[i].Y, &zi3).Normalize()
-		pts[i].Z.SetInt(1)
+	inv := fp.BatchInvert(zs)
+	out := make([]curve.G1Affine, len(pts))
+	for i := range pts {
+		var z2, z3 fp.Element
+		z2.Square(&inv[i])
+		z3.Mul(&z2, &inv[i])
+		out[i].X.Mul(&pts[i].X, &z2)
+		out[i].Y.Mul(&pts[i].Y, &z3)
 	}
+	return out
 }
 
 // splitScalar writes k as k1 + k2·λ (mod n) with |k1| and |k2| under
@@ -377,92 +376,104 @@ func (c *combScalar) column(i int) int {
 }
 
 // mulAdd sets result to u1·G + u2·Q.
-func (t *keyTable) mulAdd(u1, u2 *secp256k1.ModNScalar, result *secp256k1.JacobianPoint) {
+func (t *keyTable) mulAdd(u1, u2 *secp256k1.ModNScalar, result *curve.G1Jac) {
 	base := baseOf()
 	g1, g2 := splitRecoded(u1)
 	q1, q2 := splitRecoded(u2)
-	var acc, p secp256k1.JacobianPoint // acc starts at infinity
-	p.Z.SetInt(1)
+	var acc curve.G1Jac
+	acc.X.SetOne()
+	acc.Y.SetOne() // (1, 1, 0): the point at infinity
+	var p curve.G1Affine
 	for i := combSpacing - 1; i >= 0; i-- {
-		secp256k1.DoubleNonConst(&acc, &acc)
+		if i < combSpacing-1 {
+			acc.DoubleAssign()
+		}
 		base.load(&p, g1.column(i)|g2.column(i)<<combTeeth)
-		secp256k1.AddNonConst(&acc, &p, &acc)
+		acc.AddMixed(&p)
 		t.load(&p, q1.column(i), false)
-		secp256k1.AddNonConst(&acc, &p, &acc)
+		acc.AddMixed(&p)
 		t.load(&p, q2.column(i), true)
-		secp256k1.AddNonConst(&acc, &p, &acc)
+		acc.AddMixed(&p)
 	}
-	takeOff(&acc, &g1, &base.gx, &base.gy, false)
-	takeOff(&acc, &g2, &base.gx, &base.gy, true)
-	takeOff(&acc, &q1, &t.qx, &t.qy, false)
-	takeOff(&acc, &q2, &t.qx, &t.qy, true)
+	takeOff(&acc, &g1, &base.g, false)
+	takeOff(&acc, &g2, &base.g, true)
+	takeOff(&acc, &q1, &t.q, false)
+	takeOff(&acc, &q2, &t.q, true)
 	result.Set(&acc)
 }
 
 // takeOff subtracts σ·P from acc when c's half was even (and so written
-// as k+1), P being the affine point (x, y), or λ times it when endo.
-func takeOff(acc *secp256k1.JacobianPoint, c *combScalar, x, y *secp256k1.FieldVal, endo bool) {
+// as k+1), or σ·λP when endo.
+func takeOff(acc *curve.G1Jac, c *combScalar, pt *curve.G1Affine, endo bool) {
 	if !c.even {
 		return
 	}
-	var p secp256k1.JacobianPoint
+	p := *pt
 	if endo {
-		p.X.Mul2(x, &endoBeta).Normalize()
-	} else {
-		p.X.Set(x)
+		p.X.Mul(&p.X, &endoBeta)
 	}
-	p.Y.Set(y)
 	if c.flip == 0 {
-		p.Y.Negate(1).Normalize()
+		p.Y.Neg(&p.Y)
 	}
-	p.Z.SetInt(1)
-	secp256k1.AddNonConst(acc, &p, acc)
+	acc.AddMixed(&p)
 }
 
-// load sets p (whose z is 1) to the column m of seven digits (bit 6 the
-// top one) times Q, or times λQ when endo. A column whose top digit is -1
-// is minus the column with every digit flipped.
-func (t *keyTable) load(p *secp256k1.JacobianPoint, m int, endo bool) {
+// load sets p to the column m of seven digits (bit 6 the top one) times
+// Q, or times λQ when endo. A column whose top digit is -1 is minus the
+// column with every digit flipped.
+func (t *keyTable) load(p *curve.G1Affine, m int, endo bool) {
 	neg := m>>(combTeeth-1) == 0
 	if neg {
 		m = ^m
 	}
-	m &= tableLen - 1
+	e := &t.pts[m&(tableLen-1)]
 	if endo {
-		p.X.Mul2(&t.x[m], &endoBeta).Normalize()
+		p.X.Mul(&e.X, &endoBeta)
 	} else {
-		p.X.Set(&t.x[m])
+		p.X = e.X
 	}
-	p.Y.Set(&t.y[m])
 	if neg {
-		p.Y.Negate(1).Normalize()
+		p.Y.Neg(&e.Y)
+	} else {
+		p.Y = e.Y
 	}
 }
 
-// load sets p (whose z is 1) to a pair of columns, of u1's first half
-// (bits 0 to 6 of m) and its second (bits 7 to 13, bit 13 the top digit),
-// times G and λG.
-func (b *baseComb) load(p *secp256k1.JacobianPoint, m int) {
+// load sets p to a pair of columns, of u1's first half (bits 0 to 6 of
+// m) and its second (bits 7 to 13, bit 13 the top digit), times G and λG.
+func (b *baseComb) load(p *curve.G1Affine, m int) {
 	neg := m>>(2*combTeeth-1) == 0
 	if neg {
 		m = ^m
 	}
-	m &= baseLen - 1
-	p.X.Set(&b.x[m])
-	p.Y.Set(&b.y[m])
+	e := &b.pts[m&(baseLen-1)]
+	p.X = e.X
 	if neg {
-		p.Y.Negate(1).Normalize()
+		p.Y.Neg(&e.Y)
+	} else {
+		p.Y = e.Y
 	}
 }
 
-// orderAsField is the group order n as a field element (n < p).
-var orderAsField = fieldFromHex(curveN.Text(16))
+var (
+	// orderAsField is the group order n as a field element (n < p).
+	orderAsField = fieldFromHex(curveN.Text(16))
+	// primeMinusOrder is p - n, big-endian: an r at or above it has no
+	// r + n below p.
+	primeMinusOrder = func() [32]byte {
+		p := new(big.Int).Lsh(big.NewInt(1), 256)
+		p.Sub(p, big.NewInt(0x1000003d1))
+		var b [32]byte
+		p.Sub(p, curveN).FillBytes(b[:])
+		return b
+	}()
+)
 
 // verify is the ECDSA check of dcrd's Signature.Verify, step for step,
-// with u1·G + u2·Q taken from the combs: r and s must not be zero (as scalars
-// they are already below n), and the x coordinate of u1·G + u2·Q,
-// reduced mod n, must equal r. The comparison is done on the Jacobian
-// coordinates, as there.
+// with u1·G + u2·Q taken from the combs: r and s must not be zero (as
+// scalars they are already below n), and the x coordinate of u1·G +
+// u2·Q, reduced mod n, must equal r. The comparison is done on the
+// Jacobian coordinates, as there: X = r·Z², or (r+n)·Z² when r+n < p.
 func (t *keyTable) verify(hash []byte, r, s *secp256k1.ModNScalar) bool {
 	if r.IsZero() || s.IsZero() {
 		return false
@@ -472,24 +483,22 @@ func (t *keyTable) verify(hash []byte, r, s *secp256k1.ModNScalar) bool {
 	w := new(secp256k1.ModNScalar).InverseValNonConst(s)
 	u1 := new(secp256k1.ModNScalar).Mul2(&e, w)
 	u2 := new(secp256k1.ModNScalar).Mul2(r, w)
-	var x secp256k1.JacobianPoint
+	var x curve.G1Jac
 	t.mulAdd(u1, u2, &x)
-	if (x.X.IsZero() && x.Y.IsZero()) || x.Z.IsZero() {
+	if x.Z.IsZero() {
 		return false
 	}
-	z := new(secp256k1.FieldVal).SquareVal(&x.Z)
-	var rb [32]byte
-	r.PutBytes(&rb)
-	var rf secp256k1.FieldVal
-	rf.SetBytes(&rb)
-	res := new(secp256k1.FieldVal).Mul2(&rf, z).Normalize()
-	if res.Equals(&x.X) {
+	var z, rf, res fp.Element
+	z.Square(&x.Z)
+	rb := r.Bytes()
+	rf.SetBytes(rb[:])
+	if res.Mul(&rf, &z); res.Equal(&x.X) {
 		return true
 	}
-	if rf.IsGtOrEqPrimeMinusOrder() {
+	if bytes.Compare(rb[:], primeMinusOrder[:]) >= 0 {
 		return false
 	}
-	rf.Add(&orderAsField)
-	res.Mul2(&rf, z).Normalize()
-	return res.Equals(&x.X)
+	rf.Add(&rf, &orderAsField)
+	res.Mul(&rf, &z)
+	return res.Equal(&x.X)
 }
