@@ -376,24 +376,39 @@ func (c *combScalar) column(i int) int {
 }
 
 // mulAdd sets result to u1·G + u2·Q.
+//
+// The 57 points of the walk are read from the tables first and added
+// after. Reading a table entry often misses the processor's nearest
+// caches (G's table is 512 KB, and a node checks the keys of hundreds of
+// senders in turn): read one at a time between additions, each miss
+// would be waited for alone, while reads that follow one another are
+// waited for together.
 func (t *keyTable) mulAdd(u1, u2 *secp256k1.ModNScalar, result *curve.G1Jac) {
 	base := baseOf()
 	g1, g2 := splitRecoded(u1)
 	q1, q2 := splitRecoded(u2)
+	var pts [combSpacing][3]curve.G1Affine
+	var neg [combSpacing][3]bool
+	for i := range combSpacing {
+		pts[i][0], neg[i][0] = base.entry(g1.column(i) | g2.column(i)<<combTeeth)
+		pts[i][1], neg[i][1] = t.entry(q1.column(i))
+		pts[i][2], neg[i][2] = t.entry(q2.column(i))
+	}
 	var acc curve.G1Jac
 	acc.X.SetOne()
 	acc.Y.SetOne() // (1, 1, 0): the point at infinity
-	var p curve.G1Affine
 	for i := combSpacing - 1; i >= 0; i-- {
 		if i < combSpacing-1 {
 			acc.DoubleAssign()
 		}
-		base.load(&p, g1.column(i)|g2.column(i)<<combTeeth)
-		acc.AddMixed(&p)
-		t.load(&p, q1.column(i), false)
-		acc.AddMixed(&p)
-		t.load(&p, q2.column(i), true)
-		acc.AddMixed(&p)
+		p := &pts[i]
+		p[2].X.Mul(&p[2].X, &endoBeta) // the second half of u2 is times λQ
+		for j := range p {
+			if neg[i][j] {
+				p[j].Y.Neg(&p[j].Y)
+			}
+			acc.AddMixed(&p[j])
+		}
 	}
 	takeOff(&acc, &g1, &base.g, false)
 	takeOff(&acc, &g2, &base.g, true)
@@ -418,41 +433,26 @@ func takeOff(acc *curve.G1Jac, c *combScalar, pt *curve.G1Affine, endo bool) {
 	acc.AddMixed(&p)
 }
 
-// load sets p to the column m of seven digits (bit 6 the top one) times
-// Q, or times λQ when endo. A column whose top digit is -1 is minus the
-// column with every digit flipped.
-func (t *keyTable) load(p *curve.G1Affine, m int, endo bool) {
+// entry returns the table's point for the column m of seven digits (bit
+// 6 the top one) and whether it is to be negated: a column whose top
+// digit is -1 is minus the column with every digit flipped.
+func (t *keyTable) entry(m int) (curve.G1Affine, bool) {
 	neg := m>>(combTeeth-1) == 0
 	if neg {
 		m = ^m
 	}
-	e := &t.pts[m&(tableLen-1)]
-	if endo {
-		p.X.Mul(&e.X, &endoBeta)
-	} else {
-		p.X = e.X
-	}
-	if neg {
-		p.Y.Neg(&e.Y)
-	} else {
-		p.Y = e.Y
-	}
+	return t.pts[m&(tableLen-1)], neg
 }
 
-// load sets p to a pair of columns, of u1's first half (bits 0 to 6 of
-// m) and its second (bits 7 to 13, bit 13 the top digit), times G and λG.
-func (b *baseComb) load(p *curve.G1Affine, m int) {
+// entry returns the point for a pair of columns, of u1's first half
+// (bits 0 to 6 of m) and its second (bits 7 to 13, bit 13 the top
+// digit), times G and λG, and whether it is to be negated.
+func (b *baseComb) entry(m int) (curve.G1Affine, bool) {
 	neg := m>>(2*combTeeth-1) == 0
 	if neg {
 		m = ^m
 	}
-	e := &b.pts[m&(baseLen-1)]
-	p.X = e.X
-	if neg {
-		p.Y.Neg(&e.Y)
-	} else {
-		p.Y = e.Y
-	}
+	return b.pts[m&(baseLen-1)], neg
 }
 
 var (
