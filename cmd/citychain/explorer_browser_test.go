@@ -194,6 +194,30 @@ func (p *browserPage) do(limit time.Duration, steps ...chromedp.Action[chromedp.
 	}
 }
 
+// click clicks the element with the given id as a user would. The
+// explorer redraws parts of a page as the chain moves (the network page's
+// controls among them); a redraw between finding the element and clicking
+// it leaves the click aimed at a node that is gone, which the browser
+// refuses before any mouse event is sent, and the click is then tried
+// again on the element now there, until limit.
+func (p *browserPage) click(limit time.Duration, id string) {
+	p.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithDeadline(p.ctx, deadline)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.ID(id)))
+		cancel()
+		if err == nil {
+			return
+		}
+		gone := strings.Contains(err.Error(), "Could not find node") || strings.Contains(err.Error(), "detached")
+		if !gone || time.Now().After(deadline) {
+			p.t.Fatalf("browser: clicking #%s: %v", id, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // waitFor polls a JavaScript predicate until it is truthy, for at most limit.
 func (p *browserPage) waitFor(what, predicate string, limit time.Duration) {
 	p.t.Helper()

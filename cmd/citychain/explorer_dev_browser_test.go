@@ -117,7 +117,7 @@ func TestExplorerBrowser(t *testing.T) {
 	// The language toggle switches the UI to Chinese, and a reload keeps it.
 	p.open("#/")
 	p.waitFor("the dashboard again", `!!document.getElementById('height')`, 10*time.Second)
-	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.click(5*time.Second, "lang")
 	p.waitFor("Chinese text", `document.getElementById('nav').textContent.includes('仪表盘') && document.documentElement.lang === 'zh-CN'`, 5*time.Second)
 	p.waitFor("the Chinese dashboard", `document.getElementById('view').textContent.includes('区块高度')`, 5*time.Second)
 	p.shot("dashboard-zh")

@@ -52,7 +52,7 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	before, _ := p.eval(`String(document.querySelectorAll('#rounds li').length)`)
 	p.open("#/network")
 	p.waitFor("node3's stop button", `!!document.getElementById('ctl-node3-stop')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node3-stop")))
+	p.click(10*time.Second, "ctl-node3-stop")
 	p.waitFor("the stop reported", `/done/.test(document.getElementById('ctl-msg')?.textContent || '')`, 15*time.Second)
 	p.waitFor("node3 drawn as stopped", `!!document.querySelector('#net-node3.s-stopped') && document.querySelectorAll('#net-graph line.link').length === 3`, 10*time.Second)
 	if err := syscall.Kill(d.net.Nodes[3].PID, 0); err == nil {
@@ -81,20 +81,20 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	// Start it again from the page: it comes back and catches up.
 	p.open("#/network")
 	p.waitFor("node3's start button", `!!document.getElementById('ctl-node3-start')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node3-start")))
+	p.click(10*time.Second, "ctl-node3-start")
 	p.waitFor("node3 up and linked again", `!!document.querySelector('#net-node3.s-running') && document.querySelectorAll('#net-graph line.link').length === 6`, 40*time.Second)
 
 	// Pause and resume node1.
 	p.waitFor("node1's pause button", `!!document.getElementById('ctl-node1-pause')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node1-pause")))
+	p.click(10*time.Second, "ctl-node1-pause")
 	p.waitFor("node1 drawn as paused", `!!document.querySelector('#net-node1.s-paused')`, 10*time.Second)
 	p.shot("devnet-network-paused")
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node1-resume")))
+	p.click(10*time.Second, "ctl-node1-resume")
 	p.waitFor("node1 running again", `!!document.querySelector('#net-node1.s-running, #net-node1.s-behind')`, 15*time.Second)
 
 	// Cut node1 off: its links go, it falls behind while the others go on.
 	p.waitFor("node1's cut button", `!!document.getElementById('ctl-node1-cut')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node1-cut")))
+	p.click(10*time.Second, "ctl-node1-cut")
 	p.waitFor("node1 cut off with no links", `!!document.querySelector('#net-node1.s-cut') && document.querySelectorAll('#net-graph line.link').length === 3`, 20*time.Second)
 	cutAt := d.height(1)
 	for i := 0; d.height(0) < cutAt+2; i++ {
@@ -107,7 +107,7 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 		t.Errorf("node1 went from height %d to %d while cut off", cutAt, h)
 	}
 	p.shot("devnet-network-cut")
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node1-heal")))
+	p.click(10*time.Second, "ctl-node1-heal")
 	p.waitFor("node1 healed and linked", `!!document.querySelector('#net-node1.s-running') && document.querySelectorAll('#net-graph line.link').length === 6`, 40*time.Second)
 	top := d.height(0)
 	deadline = time.Now().Add(30 * time.Second)
@@ -121,7 +121,7 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	old2 := state(d.ctlStatus(t), "node2").PID
 	p.open("#/network")
 	p.waitFor("node2's restart button", `!!document.getElementById('ctl-node2-restart')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node2-restart")))
+	p.click(10*time.Second, "ctl-node2-restart")
 	p.waitFor("the restart reported", `/node2/.test(document.getElementById('ctl-msg')?.textContent || '') && /restarted/.test(document.getElementById('ctl-msg')?.textContent || '')`, 30*time.Second)
 	p.waitFor("node2 up and linked again", `!!document.querySelector('#net-node2.s-running') && document.querySelectorAll('#net-graph line.link').length === 6`, 40*time.Second)
 	if pid := state(d.ctlStatus(t), "node2").PID; pid == old2 || pid == 0 {
@@ -136,7 +136,7 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 
 	// The same page in Chinese.
 	p.open("#/network")
-	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.click(5*time.Second, "lang")
 	p.waitFor("the Chinese network page", `document.getElementById('nav').textContent.includes('网络') && (document.getElementById('ctl-node3-stop')?.textContent || '') === '停止' && (document.getElementById('ctl-msg')?.textContent || '').includes('完成')`, 10*time.Second)
 	p.shot("devnet-network-zh")
 	// The round log, which the node writes in English, reads in Chinese.
@@ -144,7 +144,7 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	p.waitFor("the round log in Chinese", `(t => t.includes('超时') && !/timeout/i.test(t))(document.getElementById('rounds')?.textContent || '')`, 10*time.Second)
 	p.shot("devnet-dashboard-zh")
 	p.open("#/network")
-	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.click(5*time.Second, "lang")
 	p.waitFor("English again", `(document.getElementById('ctl-node3-stop')?.textContent || '') === 'Stop'`, 10*time.Second)
 	watch.check(t)
 	watch.reset()
@@ -157,13 +157,13 @@ func TestExplorerDevnetBrowser(t *testing.T) {
 	watch.mu.Unlock()
 	p.open("#/network")
 	p.waitFor("node0's restart button", `!!document.getElementById('ctl-node0-restart')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node0-restart")))
+	p.click(10*time.Second, "ctl-node0-restart")
 	// A quick restart may already be over when the page is first looked
 	// at: "restarting" or "is back" both show the page followed it.
 	p.waitFor("the page waiting for its node", `/restarting|node0 is back/.test(document.getElementById('ctl-msg')?.textContent || '')`, 30*time.Second)
 	p.waitFor("its node back", `/node0 is back/.test(document.getElementById('ctl-msg')?.textContent || '') && !!document.getElementById('ctl-node0-stop')`, 60*time.Second)
 	p.waitFor("node0's stop button", `!!document.getElementById('ctl-node0-stop')`, 10*time.Second)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("ctl-node0-stop")))
+	p.click(10*time.Second, "ctl-node0-stop")
 	p.waitFor("the page saying its node is down", `/node0/.test(document.getElementById('ctl-msg')?.textContent || '') && !document.querySelector('#ctl-msg.error')`, 30*time.Second)
 	p.waitFor("the last view kept, marked stale", `!!document.getElementById('net-stale') && document.querySelectorAll('#net-graph .net-node').length === 4 && !!document.querySelector('#net-node0.s-silent') && document.querySelectorAll('button.ctl:not([disabled])').length === 0`, 20*time.Second)
 	p.waitFor("the page offline", `!document.getElementById('live').classList.contains('on')`, 20*time.Second)

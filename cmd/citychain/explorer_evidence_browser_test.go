@@ -143,13 +143,13 @@ func TestExplorerEvidenceBrowser(t *testing.T) {
 	// In Chinese.
 	p.open(fmt.Sprintf("#/block/%d", h))
 	p.waitFor("the block page", `document.querySelectorAll('#block-evidence tbody tr').length >= 1`, 10*time.Second)
-	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.click(5*time.Second, "lang")
 	p.waitFor("the evidence in Chinese", `(t => t.includes('违规证据') && t.includes('重复投票（预投票）') && t.includes('已移除'))(document.getElementById('evidence')?.textContent || '')`, 10*time.Second)
 	p.do(5*time.Second, chromedp.ScrollIntoView(chromedp.ID("evidence")))
 	p.shot("block-evidence-zh")
 	p.open("#/validator/" + offender.String())
 	p.waitFor("the validator page in Chinese", `(t => t.includes('针对该验证者的证据') && t.includes('不在签署高度'))(document.getElementById('view').textContent)`, 10*time.Second)
-	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.click(5*time.Second, "lang")
 	p.waitFor("English again", `document.getElementById('view').textContent.includes('Evidence against this validator')`, 10*time.Second)
 	watch.check(t)
 }

@@ -153,7 +153,7 @@ func TestExplorerModulesBrowser(t *testing.T) {
 	p.checkLayouts("#/trace/"+epc, "#/order/"+order, "#/orders/"+ord.Order.Buyer, "#/device/"+lamp, "#/city", "#/verify")
 
 	// In Chinese, on a phone, the trace page does not overflow sideways.
-	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.click(5*time.Second, "lang")
 	p.do(5*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	p.open("#/trace/" + epc)
 	p.waitFor("the Chinese phone trace page", `document.getElementById('nav').textContent.includes('溯源') && !!document.getElementById('trace-events') && document.documentElement.scrollWidth <= window.innerWidth + 1`, 10*time.Second)

@@ -74,7 +74,7 @@ func TestLabsPageBrowser(t *testing.T) {
 	send(own, 0, chain.AddressOf(dev0.PublicKey()), 3)
 	p.waitFor("lab 1's last step done on a new block", step(1, 3)+` === 'done'`, 20*time.Second)
 
-	p.do(5*time.Second, chromedp.Click(chromedp.ID("lang")))
+	p.click(5*time.Second, "lang")
 	p.waitFor("the page in Chinese", `document.querySelector('#view h1')?.textContent === '实验' && document.getElementById('lab-1').textContent.includes('实验 1 · 密钥、账户与转账') && document.getElementById('lab-2').textContent.includes('在你的电脑上检查')`, 10*time.Second)
 	p.shot("labs-zh")
 	p.checkLayouts("#/labs")
