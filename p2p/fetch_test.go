@@ -373,3 +373,20 @@ func TestAvoidForSync(t *testing.T) {
 		t.Error("B is still avoided after the time ran out")
 	}
 }
+
+// A syncer asks one peer one range after another, each as soon as the
+// last has been read to its end. The server must have let go of the
+// peer's slot by then, or it turns the next request away as busy.
+func TestFetchBlocksBackToBack(t *testing.T) {
+	server, client := syncPair(t, 10, nil)
+	for i := range 1000 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		h := uint64(i%10 + 1)
+		got, err := client.FetchBlocks(ctx, server.ID(), h, h)
+		cancel()
+		if err != nil {
+			t.Fatalf("request %d, right after the one before: %v", i+1, err)
+		}
+		wantEntries(t, got, h, h)
+	}
+}

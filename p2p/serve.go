@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bufio"
+	"sync"
 	"time"
 
 	"github.com/citychain/citychain/chain"
@@ -89,6 +90,7 @@ func (h *Host) serveSync(s network.Stream) {
 		s.Reset()
 		return
 	}
+	release = sync.OnceFunc(release)
 	defer release()
 	b, err := h.readRequest(s, chain.SyncRequestSize)
 	if err != nil {
@@ -131,7 +133,16 @@ func (h *Host) serveSync(s network.Stream) {
 		sent++
 		bytes += size
 	}
-	if writeFrame(w, nil) != nil || w.Flush() != nil {
+	if writeFrame(w, nil) != nil {
+		s.Reset()
+		return
+	}
+	// The answer is whole; only the buffer's last part is left to hand to
+	// the stream. The slot goes first: the asker reads the answer's end
+	// only after this flush, and a syncer that asks this node again at
+	// once must not find its finished request still holding its slot.
+	release()
+	if w.Flush() != nil {
 		s.Reset()
 		return
 	}

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bufio"
+	"sync"
 
 	"github.com/citychain/citychain/chain"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -29,6 +30,7 @@ func (h *Host) serveTxs(s network.Stream) {
 		s.Reset()
 		return
 	}
+	release = sync.OnceFunc(release)
 	defer release()
 	b, err := h.readRequest(s, chain.MaxTxRequestSize)
 	if err != nil {
@@ -57,6 +59,7 @@ func (h *Host) serveTxs(s network.Stream) {
 			bytes += len(raw)
 		}
 	}
+	release() // the answer is whole: as in serveSync, the slot goes before the last flush
 	if w.Flush() != nil {
 		s.Reset()
 		return
